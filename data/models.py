@@ -1,0 +1,382 @@
+"""The database schema (SQLAlchemy 2.0 typed declarative models).
+
+Reference data (levels, methods, divisions, service entities, measurement types) carries a
+stable ``code`` from ``catalog.yaml`` and a ``retired_at`` time instead of being deleted, so
+answers given about an item survive its removal from the catalog.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """Timezone-aware UTC datetimes on both SQLite (which stores naive) and PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {
+        dt.datetime: UtcDateTime(),
+        dict[str, Any]: JSON(),
+        dict[str, str]: JSON(),
+    }
+
+
+class Role(enum.StrEnum):
+    CONTACT = "contact"  # toimialan yhteyshenkilö
+    COORDINATOR = "coordinator"  # koordinaattori
+    STAFF = "staff"  # strategiayksikön asiantuntija
+
+
+class ReportState(enum.StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    REOPENED = "reopened"
+
+
+class LedgerStatus(enum.StrEnum):
+    CLAIMED = "claimed"  # a process has taken it and is sending
+    SENT = "sent"
+    SKIPPED = "skipped"  # too late to send after an outage, or not needed any more
+    FAILED = "failed"  # gave up after retries, or the person blocked the bot
+    SNOOZED = "snoozed"  # the person asked to be reminded the next day
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        length=16,
+        validate_strings=True,
+        values_callable=lambda members: [m.value for m in members],
+    )
+
+
+# --- reference catalog -----------------------------------------------------------------
+
+
+class Level(Base):
+    """Participation level 1–4 (osallisuuden taso)."""
+
+    __tablename__ = "levels"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    number: Mapped[int] = mapped_column(Integer)
+    name: Mapped[dict[str, str]]
+    description: Mapped[dict[str, str]]
+    sort_order: Mapped[int] = mapped_column(default=0)
+    retired_at: Mapped[dt.datetime | None]
+    methods: Mapped[list[CatalogMethod]] = relationship(back_populates="level")
+
+
+class CatalogMethod(Base):
+    """An example participation method of a level (osallisuuden tapa)."""
+
+    __tablename__ = "catalog_methods"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(60), unique=True)
+    level_id: Mapped[int] = mapped_column(ForeignKey("levels.id"))
+    name: Mapped[dict[str, str]]
+    sort_order: Mapped[int] = mapped_column(default=0)
+    retired_at: Mapped[dt.datetime | None]
+    level: Mapped[Level] = relationship(back_populates="methods")
+
+
+class Division(Base):
+    """A division (toimiala) such as KYMP."""
+
+    __tablename__ = "divisions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[dict[str, str]]
+    sort_order: Mapped[int] = mapped_column(default=0)
+    retired_at: Mapped[dt.datetime | None]
+    service_entities: Mapped[list[ServiceEntity]] = relationship(back_populates="division")
+
+
+class ServiceEntity(Base):
+    """A service entity (palvelukokonaisuus) of a division: the unit the metric counts per."""
+
+    __tablename__ = "service_entities"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(60), unique=True)
+    division_id: Mapped[int] = mapped_column(ForeignKey("divisions.id"))
+    name: Mapped[dict[str, str]]
+    sort_order: Mapped[int] = mapped_column(default=0)
+    retired_at: Mapped[dt.datetime | None]
+    division: Mapped[Division] = relationship(back_populates="service_entities")
+
+
+class MeasurementType(Base):
+    """How satisfaction is measured: NPS, a survey scale, smiley terminals, not measured…"""
+
+    __tablename__ = "measurement_types"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # nps | scale | free | none
+    scale: Mapped[str] = mapped_column(String(40), default="")
+    scale_min: Mapped[int | None]
+    scale_max: Mapped[int | None]
+    name: Mapped[dict[str, str]]
+    sort_order: Mapped[int] = mapped_column(default=0)
+    retired_at: Mapped[dt.datetime | None]
+
+
+# --- people and access -----------------------------------------------------------------
+
+
+class Person(Base):
+    __tablename__ = "people"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    language: Mapped[str | None] = mapped_column(String(2))
+    division_id: Mapped[int | None] = mapped_column(ForeignKey("divisions.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    division: Mapped[Division | None] = relationship()
+    roles: Mapped[list[PersonRole]] = relationship(
+        back_populates="person", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def role_set(self) -> set[Role]:
+        return {r.role for r in self.roles}
+
+
+class PersonRole(Base):
+    __tablename__ = "person_roles"
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"), primary_key=True)
+    person: Mapped[Person] = relationship(back_populates="roles")
+
+
+class Invitation(Base):
+    """A single-use, expiring, revocable invitation behind a deep link."""
+
+    __tablename__ = "invitations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[Role] = mapped_column(_enum(Role, "invitation_role"))
+    division_id: Mapped[int | None] = mapped_column(ForeignKey("divisions.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+    used_at: Mapped[dt.datetime | None]
+    used_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    revoked_at: Mapped[dt.datetime | None]
+    division: Mapped[Division | None] = relationship()
+
+
+# --- reporting -------------------------------------------------------------------------
+
+
+class Round(Base):
+    """One year's reporting round."""
+
+    __tablename__ = "rounds"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ParticipationEntry(Base):
+    """One participation method used in a service entity at a level, with its count (Lkm)."""
+
+    __tablename__ = "participation_entries"
+    __table_args__ = (
+        CheckConstraint("count >= 0 AND count <= 100000", name="count_range"),
+        CheckConstraint("method_id IS NOT NULL OR method_text IS NOT NULL", name="method_given"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
+    division_id: Mapped[int] = mapped_column(ForeignKey("divisions.id"))
+    service_entity_id: Mapped[int] = mapped_column(ForeignKey("service_entities.id"))
+    level_id: Mapped[int] = mapped_column(ForeignKey("levels.id"))
+    method_id: Mapped[int | None] = mapped_column(ForeignKey("catalog_methods.id"))
+    method_text: Mapped[str | None] = mapped_column(String(300))
+    count: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str | None] = mapped_column(String(300))
+    reported_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    method: Mapped[CatalogMethod | None] = relationship()
+
+
+class LevelNoneAnswer(Base):
+    """The explicit answer "no methods at this level" — so *no answer* and *zero* differ."""
+
+    __tablename__ = "level_none_answers"
+    __table_args__ = (UniqueConstraint("round_id", "service_entity_id", "level_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"))
+    division_id: Mapped[int] = mapped_column(ForeignKey("divisions.id"))
+    service_entity_id: Mapped[int] = mapped_column(ForeignKey("service_entities.id"))
+    level_id: Mapped[int] = mapped_column(ForeignKey("levels.id"))
+    reported_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class SatisfactionEntry(Base):
+    """How satisfaction is measured in a service entity; type NOT_MEASURED is the explicit no."""
+
+    __tablename__ = "satisfaction_entries"
+    __table_args__ = (
+        CheckConstraint("nps IS NULL OR (nps >= -100 AND nps <= 100)", name="nps_range"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
+    division_id: Mapped[int] = mapped_column(ForeignKey("divisions.id"))
+    service_entity_id: Mapped[int] = mapped_column(ForeignKey("service_entities.id"))
+    measurement_type_id: Mapped[int] = mapped_column(ForeignKey("measurement_types.id"))
+    scale: Mapped[str | None] = mapped_column(String(100))
+    frequency: Mapped[str | None] = mapped_column(String(300))
+    latest_result: Mapped[str | None] = mapped_column(String(300))
+    nps: Mapped[int | None] = mapped_column(Integer)
+    promoters: Mapped[int | None] = mapped_column(Integer)
+    passives: Mapped[int | None] = mapped_column(Integer)
+    detractors: Mapped[int | None] = mapped_column(Integer)
+    respondents: Mapped[int | None] = mapped_column(Integer)
+    period: Mapped[str | None] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(String(300))
+    reported_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    measurement_type: Mapped[MeasurementType] = relationship()
+
+
+class ReportStatus(Base):
+    """A division's report state in a round: draft → submitted → reopened → submitted …"""
+
+    __tablename__ = "report_statuses"
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), primary_key=True)
+    division_id: Mapped[int] = mapped_column(ForeignKey("divisions.id"), primary_key=True)
+    state: Mapped[ReportState] = mapped_column(
+        _enum(ReportState, "report_state"), default=ReportState.DRAFT
+    )
+    changed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+
+
+class AuditEvent(Base):
+    """Append-only log of every change: who, when, what, old → new."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    action: Mapped[str] = mapped_column(String(40))
+    entity: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[str | None] = mapped_column(String(80))
+    division_id: Mapped[int | None] = mapped_column(ForeignKey("divisions.id"))
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"))
+    old: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    new: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+# --- reminders and bot state -----------------------------------------------------------
+
+
+class ReminderLedger(Base):
+    """What was sent to whom for which deadline and offset; the unique key makes it once."""
+
+    __tablename__ = "reminder_ledger"
+    __table_args__ = (
+        UniqueConstraint("deadline_code", "deadline_date", "offset_days", "person_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deadline_code: Mapped[str] = mapped_column(String(40))
+    deadline_date: Mapped[dt.date] = mapped_column(Date)
+    offset_days: Mapped[int] = mapped_column(Integer)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    audience: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16), default="scheduled")  # scheduled|nudge|snooze
+    due_at: Mapped[dt.datetime]
+    status: Mapped[LedgerStatus] = mapped_column(_enum(LedgerStatus, "ledger_status"))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_at: Mapped[dt.datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(80))
+    sent_at: Mapped[dt.datetime | None]
+    next_attempt_at: Mapped[dt.datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class BotState(Base):
+    """PTB persistence: conversation states and chat/user/bot data, one JSON row per key.
+
+    ``kind`` is "conversation", "chat_data", "user_data", "bot_data" or "callback_data".
+    """
+
+    __tablename__ = "bot_state"
+    __table_args__ = (UniqueConstraint("kind", "name", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(80), default="")
+    key: Mapped[str] = mapped_column(String(200))
+    value: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ConversationDraft(Base):
+    """Answers a person has given but not yet saved: survive restarts and idle timeouts."""
+
+    __tablename__ = "conversation_drafts"
+    __table_args__ = (UniqueConstraint("person_id", "flow"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    flow: Mapped[str] = mapped_column(String(40))
+    step: Mapped[str] = mapped_column(String(60))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    last_activity_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,239 @@
+"""Validated configuration: config.yaml plus the secrets the environment provides.
+
+Everything that reads configuration goes through :func:`load_settings`, so a typo in
+config.yaml stops start-up with one readable line instead of a traceback deep in a job.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = ROOT / "config.yaml"
+
+Language = Literal["fi", "sv", "en"]
+LANGUAGES: tuple[str, ...] = ("fi", "sv", "en")
+
+_DAY_MONTH = re.compile(r"^\s*(\d{1,2})\.(\d{1,2})\.?\s*$")
+_TIME = re.compile(r"^\s*(\d{1,2})[.:](\d{2})\s*$")
+
+
+class ConfigError(Exception):
+    """A configuration problem, already phrased as the one line the operator sees."""
+
+
+def parse_day_month(value: str) -> tuple[int, int]:
+    """Parse a Finnish-style "10.10." into (day, month), rejecting impossible dates."""
+    match = _DAY_MONTH.match(str(value))
+    if not match:
+        raise ValueError(f"expected a day.month. date like 10.10., got {value!r}")
+    day, month = int(match.group(1)), int(match.group(2))
+    dt.date(2024, month, day)  # leap year: accepts 29.2., rejects 31.4.
+    return day, month
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Translated(_Strict):
+    fi: str
+    sv: str
+    en: str
+
+    def get(self, language: str) -> str:
+        return getattr(self, language, None) or self.fi
+
+
+class Deadline(_Strict):
+    code: Annotated[str, Field(pattern=r"^[a-z0-9_]+$")]
+    date: str
+    remind: bool = True
+    title: Translated
+
+    @field_validator("date")
+    @classmethod
+    def _valid_date(cls, value: str) -> str:
+        parse_day_month(value)
+        return value
+
+    @property
+    def day_month(self) -> tuple[int, int]:
+        return parse_day_month(self.date)
+
+
+class Calendar(_Strict):
+    deadlines: list[Deadline]
+    overrides: dict[int, dict[str, str]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _overrides_name_known_deadlines(self) -> Calendar:
+        codes = {d.code for d in self.deadlines}
+        if len(codes) != len(self.deadlines):
+            raise ValueError("deadline codes must be unique")
+        for year, changes in self.overrides.items():
+            for code, value in changes.items():
+                if code not in codes:
+                    raise ValueError(f"override {year}: unknown deadline {code!r}")
+                parse_day_month(value)
+        return self
+
+    def dates_for(self, year: int) -> list[tuple[Deadline, dt.date]]:
+        """The year's deadlines with their dates, overrides applied, in date order."""
+        changes = self.overrides.get(year, {})
+        result = []
+        for deadline in self.deadlines:
+            day, month = parse_day_month(changes.get(deadline.code, deadline.date))
+            result.append((deadline, dt.date(year, month, day)))
+        return sorted(result, key=lambda pair: pair[1])
+
+
+class Reminders(_Strict):
+    offsets_days: list[Annotated[int, Field(ge=0, le=60)]] = [14, 7, 3, 1, 0]
+    send_time: str = "9.00"
+    catch_up_hours: Annotated[float, Field(ge=0, le=168)] = 12
+
+    @field_validator("send_time")
+    @classmethod
+    def _valid_time(cls, value: str) -> str:
+        match = _TIME.match(str(value))
+        if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+            raise ValueError(f"expected a time like 9.00, got {value!r}")
+        return value
+
+    @property
+    def time_of_day(self) -> dt.time:
+        match = _TIME.match(self.send_time)
+        assert match
+        return dt.time(int(match.group(1)), int(match.group(2)))
+
+
+class Webhook(_Strict):
+    url: str | None = None
+    listen: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = 8443
+
+
+class Telegram(_Strict):
+    base_url: str | None = None
+    webhook: Webhook = Webhook()
+
+
+class Database(_Strict):
+    url: str
+
+    @field_validator("url")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        if not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("only sqlite:/// and postgresql+psycopg:// URLs are supported")
+        return value
+
+
+class Conversation(_Strict):
+    idle_timeout_minutes: Annotated[float, Field(gt=0, le=24 * 60)] = 30
+
+
+class Person(_Strict):
+    name: str
+    title: str
+    phone: str = ""
+    email: str = ""
+
+
+class Presenter(_Strict):
+    title: str
+    name: str
+
+
+class ListText(_Strict):
+    body: str = "Kaupunginhallitus"
+    case_number: str
+    task_class: str = ""
+    presenter: Presenter
+    contact: Person
+
+
+class Settings(_Strict):
+    timezone: str = "Europe/Helsinki"
+    default_language: Language = "fi"
+    database: Database
+    telegram: Telegram = Telegram()
+    calendar: Calendar
+    reminders: Reminders = Reminders()
+    conversation: Conversation = Conversation()
+    list_text: ListText
+    admins: list[int] = Field(default_factory=list)
+    # Secrets: never from the file.
+    bot_token: str | None = Field(default=None, exclude=True, repr=False)
+    webhook_secret: str | None = Field(default=None, exclude=True, repr=False)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def _one_line(error: ValidationError, source: str) -> str:
+    first = error.errors()[0]
+    key = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        message = "unknown key"
+    elif first["type"] == "missing":
+        message = "required key is missing"
+    more = len(error.errors()) - 1
+    suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+    return f"{source}: {key}: {message}{suffix}"
+
+
+def load_settings(path: Path | str | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate the configuration; raise ConfigError with a one-line message."""
+    env = os.environ if env is None else env
+    path = Path(path or env.get("MITTARIBOTTI_CONFIG") or DEFAULT_CONFIG)
+    source = path.name
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise ConfigError(f"{source}: file not found ({path})") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{source}: not valid YAML{where}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: expected a mapping of keys at the top level")
+    raw = dict(raw)
+    if env.get("DATABASE_URL"):
+        raw["database"] = {**(raw.get("database") or {}), "url": env["DATABASE_URL"]}
+    if env.get("TELEGRAM_BASE_URL"):
+        raw["telegram"] = {**(raw.get("telegram") or {}), "base_url": env["TELEGRAM_BASE_URL"]}
+    raw["bot_token"] = env.get("TELEGRAM_BOT_TOKEN") or None
+    raw["webhook_secret"] = env.get("TELEGRAM_WEBHOOK_SECRET") or None
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_one_line(exc, source)) from None

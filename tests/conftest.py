@@ -1,0 +1,92 @@
+"""Shared fixtures: every database test runs on SQLite, and on PostgreSQL too when
+TEST_DATABASE_URL is set (.ci/run sets it). Each PostgreSQL test run gets its own schema,
+dropped at the end, so parallel or aborted runs never see each other's rows."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from data.catalog import load_catalog
+from data.db import make_engine, make_sessionmaker, migrate, transaction
+from data.models import Base
+
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
+
+
+@dataclass
+class Database:
+    """A migrated, catalog-loaded database for one test."""
+
+    backend: str
+    url: str
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+    def session(self) -> Session:
+        return self.sessions()
+
+    def transaction(self):  # type: ignore[no-untyped-def]
+        return transaction(self.sessions)
+
+
+def _pg_url_with_schema(schema: str) -> str:
+    assert PG_URL
+    separator = "&" if "?" in PG_URL else "?"
+    return f"{PG_URL}{separator}options={quote(f'-csearch_path={schema}')}"
+
+
+@pytest.fixture(scope="session")
+def _engines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tuple[str, Engine]]]:
+    engines: dict[str, tuple[str, Engine]] = {}
+    sqlite_path: Path = tmp_path_factory.mktemp("db") / "test.sqlite3"
+    sqlite_url = f"sqlite:///{sqlite_path}"
+    engines["sqlite"] = (sqlite_url, make_engine(sqlite_url))
+    schema = None
+    if PG_URL:
+        schema = f"t_{uuid.uuid4().hex[:12]}"
+        admin = make_engine(PG_URL)
+        with admin.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        url = _pg_url_with_schema(schema)
+        engines["postgresql"] = (url, make_engine(url, pool_size=10, max_overflow=20))
+    for _url, engine in engines.values():
+        migrate(engine)
+    yield engines
+    for _url, engine in engines.values():
+        engine.dispose()
+    if PG_URL and schema:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def _wipe(engine: Engine) -> None:
+    tables = [t for t in reversed(Base.metadata.sorted_tables)]
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(table.delete())
+
+
+@pytest.fixture(params=BACKENDS)
+def db(request: pytest.FixtureRequest, _engines: dict[str, tuple[str, Engine]]) -> Database:
+    """A clean database with the reference catalog loaded, on each backend in turn."""
+    url, engine = _engines[request.param]
+    _wipe(engine)
+    sessions = make_sessionmaker(engine)
+    with transaction(sessions) as session:
+        load_catalog(session)
+    return Database(request.param, url, engine, sessions)
