@@ -1,0 +1,281 @@
+"""People, their roles and the invitations that give access.
+
+An invitation is a random single-use token behind a deep link; it carries the role and,
+for a division contact, the division. Redeeming it registers (or extends) a person.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from data.audit import record
+from data.models import Division, Invitation, Person, PersonRole, Role, utcnow
+
+INVITATION_DAYS = 7
+
+
+class InvitationProblem(enum.StrEnum):
+    UNKNOWN = "unknown"
+    USED = "used"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+@dataclass(frozen=True)
+class Redeemed:
+    person: Person
+    invitation: Invitation | None
+    problem: InvitationProblem | None
+
+
+def person_by_telegram_id(session: Session, telegram_user_id: int) -> Person | None:
+    return session.scalar(select(Person).where(Person.telegram_user_id == telegram_user_id))
+
+
+def active_person(session: Session, telegram_user_id: int) -> Person | None:
+    """The registered, active person behind a Telegram user, or None (no access)."""
+    person = person_by_telegram_id(session, telegram_user_id)
+    return person if person is not None and person.active and person.roles else None
+
+
+def people(session: Session, *, include_inactive: bool = False) -> list[Person]:
+    query = select(Person).order_by(Person.name, Person.id)
+    if not include_inactive:
+        query = query.where(Person.active.is_(True))
+    return list(session.scalars(query))
+
+
+def people_with_role(
+    session: Session, role: Role, *, division_id: int | None = None
+) -> list[Person]:
+    """Active people holding the role (contacts optionally of one division)."""
+    query = (
+        select(Person)
+        .join(PersonRole)
+        .where(PersonRole.role == role, Person.active.is_(True))
+        .order_by(Person.id)
+    )
+    if division_id is not None:
+        query = query.where(Person.division_id == division_id)
+    return list(session.scalars(query))
+
+
+def _snapshot(person: Person) -> dict[str, object]:
+    return {
+        "name": person.name,
+        "roles": sorted(r.value for r in person.role_set),
+        "division_id": person.division_id,
+        "active": person.active,
+        "language": person.language,
+    }
+
+
+def ensure_person(
+    session: Session,
+    telegram_user_id: int,
+    *,
+    name: str = "",
+    language: str | None = None,
+    roles: set[Role] | frozenset[Role] = frozenset(),
+    division_id: int | None = None,
+    actor_id: int | None = None,
+) -> Person:
+    """Create the person or add roles (and set the division when given); audited."""
+    person = person_by_telegram_id(session, telegram_user_id)
+    old = _snapshot(person) if person else None
+    if person is None:
+        person = Person(telegram_user_id=telegram_user_id, name=name, language=language)
+        session.add(person)
+        session.flush()
+    if name and not person.name:
+        person.name = name
+    if language and not person.language:
+        person.language = language
+    if division_id is not None:
+        person.division_id = division_id
+    for role in set(roles) - person.role_set:
+        person.roles.append(PersonRole(role=role))
+    person.active = True
+    session.flush()
+    new = _snapshot(person)
+    if new != old:
+        record(
+            session,
+            actor_id or person.id,
+            "register" if old is None else "update",
+            "person",
+            person.id,
+            old,
+            new,
+            division_id=person.division_id,
+        )
+    return person
+
+
+def set_roles(
+    session: Session,
+    person: Person,
+    roles: set[Role],
+    *,
+    division_id: int | None,
+    actor_id: int | None,
+) -> None:
+    old = _snapshot(person)
+    person.roles = [r for r in person.roles if r.role in roles]
+    for role in roles - person.role_set:
+        person.roles.append(PersonRole(role=role))
+    person.division_id = division_id
+    session.flush()
+    record(
+        session,
+        actor_id,
+        "update",
+        "person",
+        person.id,
+        old,
+        _snapshot(person),
+        division_id=division_id,
+    )
+
+
+def deactivate(session: Session, person: Person, *, actor_id: int | None, reason: str) -> None:
+    """Remove access; what the person reported stays, attributed to them."""
+    if not person.active:
+        return
+    old = _snapshot(person)
+    person.active = False
+    session.flush()
+    record(
+        session,
+        actor_id,
+        reason,
+        "person",
+        person.id,
+        old,
+        _snapshot(person),
+        division_id=person.division_id,
+    )
+
+
+def set_language(session: Session, person: Person, language: str) -> None:
+    person.language = language
+    session.flush()
+
+
+def create_invitation(
+    session: Session,
+    role: Role,
+    *,
+    division: Division | None = None,
+    created_by: Person | None = None,
+    days: int = INVITATION_DAYS,
+    now: dt.datetime | None = None,
+) -> Invitation:
+    """A new single-use token: 32 URL-safe characters, valid for ``days``."""
+    if role is Role.CONTACT and division is None:
+        raise ValueError("a contact invitation needs a division")
+    now = now or utcnow()
+    invitation = Invitation(
+        token=secrets.token_urlsafe(24),
+        role=role,
+        division_id=division.id if division else None,
+        created_by_id=created_by.id if created_by else None,
+        created_at=now,
+        expires_at=now + dt.timedelta(days=days),
+    )
+    session.add(invitation)
+    session.flush()
+    record(
+        session,
+        created_by.id if created_by else None,
+        "create",
+        "invitation",
+        invitation.id,
+        None,
+        {"role": role.value, "division_id": invitation.division_id},
+        division_id=invitation.division_id,
+    )
+    return invitation
+
+
+def invitation_problem(invitation: Invitation | None, now: dt.datetime) -> InvitationProblem | None:
+    if invitation is None:
+        return InvitationProblem.UNKNOWN
+    if invitation.revoked_at is not None:
+        return InvitationProblem.REVOKED
+    if invitation.used_at is not None:
+        return InvitationProblem.USED
+    if invitation.expires_at <= now:
+        return InvitationProblem.EXPIRED
+    return None
+
+
+def redeem_invitation(
+    session: Session,
+    token: str,
+    telegram_user_id: int,
+    *,
+    name: str,
+    language: str | None,
+    now: dt.datetime | None = None,
+) -> Redeemed | InvitationProblem:
+    """Use a token once: register the person with its role and division."""
+    now = now or utcnow()
+    invitation = session.scalar(
+        select(Invitation).where(Invitation.token == token).with_for_update()
+    )
+    problem = invitation_problem(invitation, now)
+    if problem is not None:
+        return problem
+    assert invitation is not None
+    person = ensure_person(
+        session,
+        telegram_user_id,
+        name=name,
+        language=language,
+        roles={invitation.role},
+        division_id=invitation.division_id,
+    )
+    invitation.used_at = now
+    invitation.used_by_id = person.id
+    session.flush()
+    return Redeemed(person, invitation, None)
+
+
+def revoke_invitation(session: Session, invitation_id: int, *, actor_id: int | None) -> bool:
+    invitation = session.get(Invitation, invitation_id)
+    if invitation is None or invitation.revoked_at or invitation.used_at:
+        return False
+    invitation.revoked_at = utcnow()
+    record(
+        session,
+        actor_id,
+        "revoke",
+        "invitation",
+        invitation.id,
+        None,
+        None,
+        division_id=invitation.division_id,
+    )
+    return True
+
+
+def open_invitations(session: Session, now: dt.datetime | None = None) -> list[Invitation]:
+    now = now or utcnow()
+    return list(
+        session.scalars(
+            select(Invitation)
+            .where(
+                Invitation.used_at.is_(None),
+                Invitation.revoked_at.is_(None),
+                Invitation.expires_at > now,
+            )
+            .order_by(Invitation.created_at)
+        )
+    )

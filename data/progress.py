@@ -1,0 +1,166 @@
+"""What each division has reported in a round and what is still missing.
+
+One definition of "complete" serves the contact's /tila, the coordinator's overview, the
+reminders' audiences and the documents' LUONNOS mark: a service entity is complete when it
+has an answer (methods, or the explicit "none") at every active level and at least one
+satisfaction answer (a measurement, or the explicit "not measured").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from data import catalog
+from data.models import (
+    AuditEvent,
+    LevelNoneAnswer,
+    ParticipationEntry,
+    ReportState,
+    ReportStatus,
+    Round,
+    SatisfactionEntry,
+)
+
+
+@dataclass(frozen=True)
+class EntityProgress:
+    service_entity_id: int
+    code: str
+    name: dict[str, str]
+    counts_by_level: dict[int, int]  # level number -> sum of counts (methods answered)
+    none_levels: frozenset[int]  # level numbers answered "no methods at this level"
+    satisfaction_mapped: bool
+
+    @property
+    def missing_levels(self) -> list[int]:
+        answered = set(self.counts_by_level) | self.none_levels
+        return [n for n in (1, 2, 3, 4) if n not in answered]
+
+    @property
+    def participation_complete(self) -> bool:
+        return not self.missing_levels
+
+    @property
+    def complete(self) -> bool:
+        return self.participation_complete and self.satisfaction_mapped
+
+
+@dataclass(frozen=True)
+class DivisionProgress:
+    division_id: int
+    code: str
+    name: dict[str, str]
+    state: ReportState
+    entities: list[EntityProgress] = field(default_factory=list)
+    last_change_at: dt.datetime | None = None
+
+    @property
+    def complete(self) -> bool:
+        return all(e.complete for e in self.entities)
+
+    @property
+    def entities_reported(self) -> int:
+        """Service entities with a full participation answer."""
+        return sum(1 for e in self.entities if e.participation_complete)
+
+    @property
+    def satisfaction_mapped(self) -> int:
+        return sum(1 for e in self.entities if e.satisfaction_mapped)
+
+    @property
+    def levels_covered(self) -> list[int]:
+        """Level numbers at which at least one service entity reports methods."""
+        return sorted({n for e in self.entities for n, c in e.counts_by_level.items() if c >= 0})
+
+
+def get_or_create_round(session: Session, year: int) -> Round:
+    rnd = session.scalar(select(Round).where(Round.year == year))
+    if rnd is None:
+        rnd = Round(year=year)
+        session.add(rnd)
+        session.flush()
+    return rnd
+
+
+def find_round(session: Session, year: int) -> Round | None:
+    return session.scalar(select(Round).where(Round.year == year))
+
+
+def report_state(session: Session, round_id: int, division_id: int) -> ReportState:
+    status = session.get(ReportStatus, (round_id, division_id))
+    return status.state if status else ReportState.DRAFT
+
+
+def division_progress(session: Session, round_id: int | None, division_id: int) -> DivisionProgress:
+    """Progress of one division; ``round_id`` None (no round yet) means nothing reported."""
+    division = session.get_one(catalog.Division, division_id)
+    levels = {lvl.id: lvl.number for lvl in catalog.levels(session)}
+    counts: dict[int, dict[int, int]] = {}
+    nones: dict[int, set[int]] = {}
+    mapped: set[int] = set()
+    last_change = None
+    if round_id is not None:
+        rows = session.execute(
+            select(
+                ParticipationEntry.service_entity_id,
+                ParticipationEntry.level_id,
+                func.sum(ParticipationEntry.count),
+            )
+            .where(
+                ParticipationEntry.round_id == round_id,
+                ParticipationEntry.division_id == division_id,
+            )
+            .group_by(ParticipationEntry.service_entity_id, ParticipationEntry.level_id)
+        )
+        for entity_id, level_id, total in rows:
+            if level_id in levels:
+                counts.setdefault(entity_id, {})[levels[level_id]] = int(total or 0)
+        for entity_id, level_id in session.execute(
+            select(LevelNoneAnswer.service_entity_id, LevelNoneAnswer.level_id).where(
+                LevelNoneAnswer.round_id == round_id,
+                LevelNoneAnswer.division_id == division_id,
+            )
+        ):
+            if level_id in levels:
+                nones.setdefault(entity_id, set()).add(levels[level_id])
+        mapped = set(
+            session.scalars(
+                select(SatisfactionEntry.service_entity_id).where(
+                    SatisfactionEntry.round_id == round_id,
+                    SatisfactionEntry.division_id == division_id,
+                )
+            )
+        )
+        last_change = session.scalar(
+            select(func.max(AuditEvent.at)).where(
+                AuditEvent.round_id == round_id, AuditEvent.division_id == division_id
+            )
+        )
+    entities = [
+        EntityProgress(
+            service_entity_id=e.id,
+            code=e.code,
+            name=e.name,
+            counts_by_level=counts.get(e.id, {}),
+            none_levels=frozenset(nones.get(e.id, set())),
+            satisfaction_mapped=e.id in mapped,
+        )
+        for e in catalog.service_entities(session, division_id)
+    ]
+    state = report_state(session, round_id, division_id) if round_id else ReportState.DRAFT
+    if last_change is not None and last_change.tzinfo is None:
+        last_change = last_change.replace(tzinfo=dt.UTC)
+    return DivisionProgress(division.id, division.code, division.name, state, entities, last_change)
+
+
+def round_progress(session: Session, year: int) -> list[DivisionProgress]:
+    """Every active division's progress in the year's round, in catalog order."""
+    rnd = find_round(session, year)
+    return [
+        division_progress(session, rnd.id if rnd else None, d.id)
+        for d in catalog.divisions(session)
+    ]

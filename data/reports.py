@@ -1,0 +1,522 @@
+"""Reading and writing a division's answers for a round, with access checks and audit.
+
+Every write names the acting person and the division it touches; a write to another
+division's data, or to a submitted report, raises instead of happening. Saving an entity's
+answers replaces them in one transaction, so a half-finished conversation never leaves
+half its answers in the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from data.audit import record
+from data.models import (
+    CatalogMethod,
+    Level,
+    LevelNoneAnswer,
+    MeasurementType,
+    ParticipationEntry,
+    Person,
+    ReportState,
+    ReportStatus,
+    Role,
+    Round,
+    SatisfactionEntry,
+    ServiceEntity,
+    utcnow,
+)
+from data.progress import find_round, get_or_create_round
+
+MAX_COUNT = 100_000
+
+
+class AccessDenied(PermissionError):
+    """The person may not read or change this division's data."""
+
+
+class ReportLocked(RuntimeError):
+    """The division's report is submitted: it must be reopened before changes."""
+
+
+@dataclass(frozen=True)
+class ParticipationAnswer:
+    """One answer at a level: a method with its count, or ``none`` = no methods here."""
+
+    level_id: int
+    method_id: int | None = None
+    method_text: str | None = None
+    count: int = 0
+    note: str | None = None
+    none: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class SatisfactionAnswer:
+    measurement_type_id: int
+    scale: str | None = None
+    frequency: str | None = None
+    latest_result: str | None = None
+    nps: int | None = None
+    promoters: int | None = None
+    passives: int | None = None
+    detractors: int | None = None
+    respondents: int | None = None
+    period: str | None = None
+    note: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def nps_from_counts(promoters: int, passives: int, detractors: int) -> int:
+    """NPS = 100 × (P − D) / (P + N + D), rounded half away from zero to an integer."""
+    total = promoters + passives + detractors
+    if total <= 0:
+        raise ValueError("no respondents")
+    value = 100 * (promoters - detractors) / total
+    return int(value + 0.5) if value >= 0 else -int(-value + 0.5)
+
+
+# --- access ----------------------------------------------------------------------------
+
+
+def can_read_division(person: Person, division_id: int) -> bool:
+    roles = person.role_set
+    if Role.COORDINATOR in roles or Role.STAFF in roles:
+        return True
+    return Role.CONTACT in roles and person.division_id == division_id
+
+
+def can_write_division(person: Person, division_id: int) -> bool:
+    return person.active and Role.CONTACT in person.role_set and person.division_id == division_id
+
+
+def _require_write(session: Session, person: Person, round_id: int, division_id: int) -> None:
+    if not can_write_division(person, division_id):
+        raise AccessDenied(f"person {person.id} may not change division {division_id}")
+    status = session.get(ReportStatus, (round_id, division_id))
+    if status is not None and status.state is ReportState.SUBMITTED:
+        raise ReportLocked(f"division {division_id} report is submitted")
+
+
+def entity_for(session: Session, person: Person, service_entity_id: int) -> ServiceEntity:
+    """The active service entity, if the person may write it; AccessDenied otherwise."""
+    entity = session.get(ServiceEntity, service_entity_id)
+    if entity is None or entity.retired_at is not None:
+        raise AccessDenied(f"service entity {service_entity_id} is not available")
+    if not can_write_division(person, entity.division_id):
+        raise AccessDenied(f"service entity {service_entity_id} is not the person's")
+    return entity
+
+
+# --- participation ---------------------------------------------------------------------
+
+
+def _entry_dict(entry: ParticipationEntry) -> dict[str, Any]:
+    return {
+        "service_entity_id": entry.service_entity_id,
+        "level_id": entry.level_id,
+        "method_id": entry.method_id,
+        "method_text": entry.method_text,
+        "count": entry.count,
+        "note": entry.note,
+    }
+
+
+def participation_answers(
+    session: Session, round_id: int, service_entity_id: int
+) -> list[ParticipationAnswer]:
+    """The entity's saved answers, methods first then explicit nones, in level order."""
+    answers = [
+        ParticipationAnswer(e.level_id, e.method_id, e.method_text, e.count, e.note)
+        for e in session.scalars(
+            select(ParticipationEntry)
+            .where(
+                ParticipationEntry.round_id == round_id,
+                ParticipationEntry.service_entity_id == service_entity_id,
+            )
+            .order_by(ParticipationEntry.level_id, ParticipationEntry.id)
+        )
+    ]
+    answers += [
+        ParticipationAnswer(level_id, none=True)
+        for level_id in session.scalars(
+            select(LevelNoneAnswer.level_id).where(
+                LevelNoneAnswer.round_id == round_id,
+                LevelNoneAnswer.service_entity_id == service_entity_id,
+            )
+        )
+    ]
+    return answers
+
+
+def _validate_participation(session: Session, answer: ParticipationAnswer) -> None:
+    level = session.get(Level, answer.level_id)
+    if level is None:
+        raise ValueError(f"unknown level {answer.level_id}")
+    if answer.none:
+        return
+    if not 0 <= answer.count <= MAX_COUNT:
+        raise ValueError(f"count {answer.count} outside 0–{MAX_COUNT}")
+    if answer.method_id is None and not (answer.method_text or "").strip():
+        raise ValueError("a method is required")
+    if answer.method_id is not None:
+        method = session.get(CatalogMethod, answer.method_id)
+        if method is None or method.level_id != answer.level_id:
+            raise ValueError(f"method {answer.method_id} is not of level {answer.level_id}")
+
+
+def save_participation(
+    session: Session,
+    person: Person,
+    year: int,
+    service_entity_id: int,
+    answers: list[ParticipationAnswer],
+    *,
+    level_ids: list[int] | None = None,
+) -> Round:
+    """Replace the entity's answers (all levels, or only ``level_ids``) in one go; audited."""
+    entity = entity_for(session, person, service_entity_id)
+    rnd = get_or_create_round(session, year)
+    _require_write(session, person, rnd.id, entity.division_id)
+    for answer in answers:
+        _validate_participation(session, answer)
+    scope_entries = select(ParticipationEntry).where(
+        ParticipationEntry.round_id == rnd.id,
+        ParticipationEntry.service_entity_id == entity.id,
+    )
+    scope_nones = delete(LevelNoneAnswer).where(
+        LevelNoneAnswer.round_id == rnd.id, LevelNoneAnswer.service_entity_id == entity.id
+    )
+    if level_ids is not None:
+        scope_entries = scope_entries.where(ParticipationEntry.level_id.in_(level_ids))
+        scope_nones = scope_nones.where(LevelNoneAnswer.level_id.in_(level_ids))
+    old = [_entry_dict(e) for e in session.scalars(scope_entries)]
+    for entry in session.scalars(scope_entries):
+        session.delete(entry)
+    session.execute(scope_nones)
+    new = []
+    for answer in answers:
+        if answer.none:
+            session.add(
+                LevelNoneAnswer(
+                    round_id=rnd.id,
+                    division_id=entity.division_id,
+                    service_entity_id=entity.id,
+                    level_id=answer.level_id,
+                    reported_by_id=person.id,
+                )
+            )
+            new.append({"level_id": answer.level_id, "none": True})
+            continue
+        entry = ParticipationEntry(
+            round_id=rnd.id,
+            division_id=entity.division_id,
+            service_entity_id=entity.id,
+            level_id=answer.level_id,
+            method_id=answer.method_id,
+            method_text=(answer.method_text or None) if answer.method_id is None else None,
+            count=answer.count,
+            note=answer.note or None,
+            reported_by_id=person.id,
+        )
+        session.add(entry)
+        new.append(_entry_dict(entry))
+    session.flush()
+    record(
+        session,
+        person.id,
+        "save",
+        "participation",
+        entity.id,
+        {"entries": old},
+        {"entries": new},
+        division_id=entity.division_id,
+        round_id=rnd.id,
+    )
+    _mark_draft_touched(session, rnd.id, entity.division_id, person)
+    return rnd
+
+
+def _owned_entry(
+    session: Session,
+    person: Person,
+    model: type[ParticipationEntry] | type[SatisfactionEntry],
+    entry_id: int,
+) -> ParticipationEntry | SatisfactionEntry:
+    entry = session.get(model, entry_id)
+    if entry is None or not can_write_division(person, entry.division_id):
+        raise AccessDenied(f"{model.__tablename__} {entry_id} is not the person's")
+    _require_write(session, person, entry.round_id, entry.division_id)
+    return entry
+
+
+def update_participation_entry(
+    session: Session,
+    person: Person,
+    entry_id: int,
+    *,
+    count: int | None = None,
+    note: str | None = None,
+    method_text: str | None = None,
+) -> ParticipationEntry:
+    entry = _owned_entry(session, person, ParticipationEntry, entry_id)
+    assert isinstance(entry, ParticipationEntry)
+    old = _entry_dict(entry)
+    if count is not None:
+        if not 0 <= count <= MAX_COUNT:
+            raise ValueError(f"count {count} outside 0–{MAX_COUNT}")
+        entry.count = count
+    if note is not None:
+        entry.note = note or None
+    if method_text is not None and entry.method_id is None:
+        entry.method_text = method_text
+    entry.reported_by_id = person.id
+    session.flush()
+    record(
+        session,
+        person.id,
+        "update",
+        "participation_entry",
+        entry.id,
+        old,
+        _entry_dict(entry),
+        division_id=entry.division_id,
+        round_id=entry.round_id,
+    )
+    return entry
+
+
+def delete_entry(session: Session, person: Person, kind: str, entry_id: int) -> None:
+    """Delete one participation or satisfaction entry (kind "participation"/"satisfaction")."""
+    model = ParticipationEntry if kind == "participation" else SatisfactionEntry
+    entry = _owned_entry(session, person, model, entry_id)
+    old = _entry_dict(entry) if isinstance(entry, ParticipationEntry) else _sat_dict(entry)
+    session.delete(entry)
+    session.flush()
+    record(
+        session,
+        person.id,
+        "delete",
+        f"{kind}_entry",
+        entry_id,
+        old,
+        None,
+        division_id=entry.division_id,
+        round_id=entry.round_id,
+    )
+
+
+def division_entries(
+    session: Session, person: Person, year: int, division_id: int
+) -> tuple[list[ParticipationEntry], list[SatisfactionEntry]]:
+    """All of a division's entries for the year (read access checked)."""
+    if not can_read_division(person, division_id):
+        raise AccessDenied(f"person {person.id} may not read division {division_id}")
+    rnd = find_round(session, year)
+    if rnd is None:
+        return [], []
+    participation = list(
+        session.scalars(
+            select(ParticipationEntry)
+            .where(
+                ParticipationEntry.round_id == rnd.id, ParticipationEntry.division_id == division_id
+            )
+            .order_by(
+                ParticipationEntry.service_entity_id,
+                ParticipationEntry.level_id,
+                ParticipationEntry.id,
+            )
+        )
+    )
+    satisfaction = list(
+        session.scalars(
+            select(SatisfactionEntry)
+            .where(
+                SatisfactionEntry.round_id == rnd.id, SatisfactionEntry.division_id == division_id
+            )
+            .order_by(SatisfactionEntry.service_entity_id, SatisfactionEntry.id)
+        )
+    )
+    return participation, satisfaction
+
+
+# --- satisfaction ----------------------------------------------------------------------
+
+
+def _sat_dict(entry: SatisfactionEntry) -> dict[str, Any]:
+    return {
+        "service_entity_id": entry.service_entity_id,
+        "measurement_type_id": entry.measurement_type_id,
+        "scale": entry.scale,
+        "frequency": entry.frequency,
+        "latest_result": entry.latest_result,
+        "nps": entry.nps,
+        "promoters": entry.promoters,
+        "passives": entry.passives,
+        "detractors": entry.detractors,
+        "respondents": entry.respondents,
+        "period": entry.period,
+        "note": entry.note,
+    }
+
+
+def validate_satisfaction(session: Session, answer: SatisfactionAnswer) -> SatisfactionAnswer:
+    """Check ranges and sums; compute NPS from counts. Returns the answer to store."""
+    mtype = session.get(MeasurementType, answer.measurement_type_id)
+    if mtype is None:
+        raise ValueError(f"unknown measurement type {answer.measurement_type_id}")
+    counts = (answer.promoters, answer.passives, answer.detractors)
+    nps = answer.nps
+    respondents = answer.respondents
+    if any(c is not None for c in counts):
+        if any(c is None or c < 0 for c in counts):
+            raise ValueError("promoters, passives and detractors are all needed")
+        total = sum(c for c in counts if c is not None)
+        if respondents is not None and respondents != total:
+            raise ValueError("counts do not add up to respondents")
+        respondents = total
+        nps = nps_from_counts(*counts)  # type: ignore[arg-type]
+    if nps is not None and not -100 <= nps <= 100:
+        raise ValueError("NPS outside −100…100")
+    if respondents is not None and not 0 <= respondents <= 10_000_000:
+        raise ValueError("respondents out of range")
+    return SatisfactionAnswer(**{**answer.to_dict(), "nps": nps, "respondents": respondents})
+
+
+def satisfaction_answers(
+    session: Session, round_id: int, service_entity_id: int
+) -> list[SatisfactionAnswer]:
+    rows = session.scalars(
+        select(SatisfactionEntry)
+        .where(
+            SatisfactionEntry.round_id == round_id,
+            SatisfactionEntry.service_entity_id == service_entity_id,
+        )
+        .order_by(SatisfactionEntry.id)
+    )
+    return [
+        SatisfactionAnswer(**{k: v for k, v in _sat_dict(r).items() if k != "service_entity_id"})
+        for r in rows
+    ]
+
+
+def save_satisfaction(
+    session: Session,
+    person: Person,
+    year: int,
+    service_entity_id: int,
+    answers: list[SatisfactionAnswer],
+) -> Round:
+    """Replace the entity's satisfaction answers in one go; audited."""
+    entity = entity_for(session, person, service_entity_id)
+    rnd = get_or_create_round(session, year)
+    _require_write(session, person, rnd.id, entity.division_id)
+    checked = [validate_satisfaction(session, a) for a in answers]
+    existing = list(
+        session.scalars(
+            select(SatisfactionEntry).where(
+                SatisfactionEntry.round_id == rnd.id,
+                SatisfactionEntry.service_entity_id == entity.id,
+            )
+        )
+    )
+    old = [_sat_dict(e) for e in existing]
+    for entry in existing:
+        session.delete(entry)
+    new = []
+    for answer in checked:
+        entry = SatisfactionEntry(
+            round_id=rnd.id,
+            division_id=entity.division_id,
+            service_entity_id=entity.id,
+            reported_by_id=person.id,
+            **answer.to_dict(),
+        )
+        session.add(entry)
+        new.append(_sat_dict(entry))
+    session.flush()
+    record(
+        session,
+        person.id,
+        "save",
+        "satisfaction",
+        entity.id,
+        {"entries": old},
+        {"entries": new},
+        division_id=entity.division_id,
+        round_id=rnd.id,
+    )
+    _mark_draft_touched(session, rnd.id, entity.division_id, person)
+    return rnd
+
+
+# --- report state ----------------------------------------------------------------------
+
+
+def _mark_draft_touched(session: Session, round_id: int, division_id: int, person: Person) -> None:
+    status = session.get(ReportStatus, (round_id, division_id))
+    if status is None:
+        session.add(
+            ReportStatus(
+                round_id=round_id,
+                division_id=division_id,
+                state=ReportState.DRAFT,
+                changed_by_id=person.id,
+            )
+        )
+        session.flush()
+
+
+def _set_state(
+    session: Session, round_id: int, division_id: int, state: ReportState, person: Person
+) -> None:
+    status = session.get(ReportStatus, (round_id, division_id))
+    old_state = status.state if status else ReportState.DRAFT
+    if status is None:
+        status = ReportStatus(round_id=round_id, division_id=division_id)
+        session.add(status)
+    status.state = state
+    status.changed_at = utcnow()
+    status.changed_by_id = person.id
+    session.flush()
+    record(
+        session,
+        person.id,
+        state.value,
+        "report",
+        f"{round_id}/{division_id}",
+        {"state": old_state.value},
+        {"state": state.value},
+        division_id=division_id,
+        round_id=round_id,
+    )
+
+
+def submit_report(session: Session, person: Person, year: int, division_id: int) -> None:
+    """Mark the division's report submitted (contacts of that division only)."""
+    rnd = get_or_create_round(session, year)
+    _require_write(session, person, rnd.id, division_id)
+    _set_state(session, rnd.id, division_id, ReportState.SUBMITTED, person)
+
+
+def reopen_report(session: Session, person: Person, year: int, division_id: int) -> bool:
+    """Reopen a submitted report (coordinators only); False if it was not submitted."""
+    if Role.COORDINATOR not in person.role_set or not person.active:
+        raise AccessDenied("only a coordinator can reopen a report")
+    rnd = find_round(session, year)
+    if rnd is None:
+        return False
+    status = session.get(ReportStatus, (rnd.id, division_id))
+    if status is None or status.state is not ReportState.SUBMITTED:
+        return False
+    _set_state(session, rnd.id, division_id, ReportState.REOPENED, person)
+    return True

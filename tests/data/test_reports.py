@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from data import audit, catalog, people, progress, reports
+from data.models import Level, Person, ReportState, Role, ServiceEntity
+from data.reports import (
+    AccessDenied,
+    ParticipationAnswer,
+    ReportLocked,
+    SatisfactionAnswer,
+    nps_from_counts,
+)
+
+from ..conftest import Database
+
+
+def _entity(s, code: str) -> ServiceEntity:  # type: ignore[no-untyped-def]
+    row = s.scalar(select(ServiceEntity).where(ServiceEntity.code == code))
+    assert row
+    return row
+
+
+def _levels(s) -> list[Level]:  # type: ignore[no-untyped-def]
+    return catalog.levels(s)
+
+
+def _contact(s, division: str, tg_id: int = 100) -> Person:  # type: ignore[no-untyped-def]
+    div = catalog.division_by_code(s, division)
+    assert div
+    return people.ensure_person(s, tg_id, name="Aino", roles={Role.CONTACT}, division_id=div.id)
+
+
+def test_nps_from_counts_follows_the_formula() -> None:
+    assert nps_from_counts(50, 30, 20) == 30
+    assert nps_from_counts(0, 0, 7) == -100
+    assert nps_from_counts(1, 1, 1) == 0
+    assert nps_from_counts(2, 0, 1) == 33
+    with pytest.raises(ValueError):
+        nps_from_counts(0, 0, 0)
+
+
+def test_saving_an_entity_replaces_its_answers_and_audits(db: Database) -> None:
+    with db.transaction() as s:
+        contact = _contact(s, "KUVA")
+        lib = _entity(s, "KUVA_KIRJASTO")
+        l1, l2, l3, l4 = _levels(s)
+        method = catalog.methods_for_level(s, l1.id)[3]
+        answers = [
+            ParticipationAnswer(l1.id, method_id=method.id, count=12),
+            ParticipationAnswer(l2.id, method_text="Kirjastoraati", count=3, note="kuukausittain"),
+            ParticipationAnswer(l3.id, none=True),
+            ParticipationAnswer(l4.id, none=True),
+        ]
+        reports.save_participation(s, contact, 2026, lib.id, answers)
+    with db.transaction() as s:
+        contact = people.person_by_telegram_id(s, 100)
+        assert contact
+        lib = _entity(s, "KUVA_KIRJASTO")
+        rnd = progress.find_round(s, 2026)
+        assert rnd
+        saved = reports.participation_answers(s, rnd.id, lib.id)
+        assert len(saved) == 4
+        kuva = [p for p in progress.round_progress(s, 2026) if p.code == "KUVA"][0]
+        library = [e for e in kuva.entities if e.code == "KUVA_KIRJASTO"][0]
+        assert library.participation_complete and not library.satisfaction_mapped
+        assert library.counts_by_level == {1: 12, 2: 3}
+        # replace: fewer answers now
+        reports.save_participation(s, contact, 2026, lib.id, saved[:1])
+        assert len(reports.participation_answers(s, rnd.id, lib.id)) == 1
+        saves = [e for e in audit.events(s, round_id=rnd.id) if e.entity == "participation"]
+        assert len(saves) == 2
+        assert len(saves[1].old["entries"]) == 2 and len(saves[1].new["entries"]) == 1
+
+
+def test_contact_cannot_touch_another_division(db: Database) -> None:
+    with db.transaction() as s:
+        contact = _contact(s, "KUVA")
+        other = _entity(s, "SOTE_HALLINTO")
+        l1 = _levels(s)[0]
+        with pytest.raises(AccessDenied):
+            reports.save_participation(
+                s, contact, 2026, other.id, [ParticipationAnswer(l1.id, none=True)]
+            )
+        sote = catalog.division_by_code(s, "SOTE")
+        assert sote
+        with pytest.raises(AccessDenied):
+            reports.division_entries(s, contact, 2026, sote.id)
+
+
+def test_submitted_report_is_locked_until_a_coordinator_reopens(db: Database) -> None:
+    with db.transaction() as s:
+        contact = _contact(s, "KUVA")
+        coordinator = people.ensure_person(s, 200, name="Kaisa", roles={Role.COORDINATOR})
+        lib = _entity(s, "KUVA_KIRJASTO")
+        l1 = _levels(s)[0]
+        reports.submit_report(s, contact, 2026, lib.division_id)
+        with pytest.raises(ReportLocked):
+            reports.save_participation(
+                s, contact, 2026, lib.id, [ParticipationAnswer(l1.id, none=True)]
+            )
+        with pytest.raises(AccessDenied):
+            reports.reopen_report(s, contact, 2026, lib.division_id)
+        assert reports.reopen_report(s, coordinator, 2026, lib.division_id)
+        rnd = progress.find_round(s, 2026)
+        assert rnd
+        assert progress.report_state(s, rnd.id, lib.division_id) is ReportState.REOPENED
+        reports.save_participation(
+            s, contact, 2026, lib.id, [ParticipationAnswer(l1.id, none=True)]
+        )
+
+
+def test_satisfaction_counts_give_nps_and_must_add_up(db: Database) -> None:
+    with db.transaction() as s:
+        contact = _contact(s, "SOTE")
+        entity = _entity(s, "SOTE_HALLINTO")
+        nps_type = next(t for t in catalog.measurement_types(s) if t.code == "NPS")
+        answer = SatisfactionAnswer(nps_type.id, promoters=60, passives=25, detractors=15)
+        reports.save_satisfaction(s, contact, 2026, entity.id, [answer])
+        rnd = progress.find_round(s, 2026)
+        assert rnd
+        (saved,) = reports.satisfaction_answers(s, rnd.id, entity.id)
+        assert saved.nps == 45 and saved.respondents == 100
+        bad = SatisfactionAnswer(nps_type.id, promoters=1, passives=1, detractors=1, respondents=5)
+        with pytest.raises(ValueError, match="add up"):
+            reports.save_satisfaction(s, contact, 2026, entity.id, [bad])
+        with pytest.raises(ValueError, match="NPS"):
+            reports.validate_satisfaction(s, SatisfactionAnswer(nps_type.id, nps=101))
+
+
+def test_invitation_is_single_use_expiring_and_revocable(db: Database) -> None:
+    now = dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)
+    with db.transaction() as s:
+        kuva = catalog.division_by_code(s, "KUVA")
+        inv = people.create_invitation(s, Role.CONTACT, division=kuva, now=now)
+        assert len(inv.token) <= 64
+        result = people.redeem_invitation(s, inv.token, 555, name="Aino", language="fi", now=now)
+        assert isinstance(result, people.Redeemed)
+        assert result.person.role_set == {Role.CONTACT} and result.person.division_id == kuva.id
+        again = people.redeem_invitation(s, inv.token, 556, name="X", language=None, now=now)
+        assert again is people.InvitationProblem.USED
+        old = people.create_invitation(s, Role.STAFF, now=now - dt.timedelta(days=8))
+        assert (
+            people.redeem_invitation(s, old.token, 557, name="Y", language=None, now=now)
+            is people.InvitationProblem.EXPIRED
+        )
+        revoked = people.create_invitation(s, Role.COORDINATOR, now=now)
+        assert people.revoke_invitation(s, revoked.id, actor_id=None)
+        assert (
+            people.redeem_invitation(s, revoked.token, 558, name="Z", language=None, now=now)
+            is people.InvitationProblem.REVOKED
+        )
+        assert people.active_person(s, 557) is None
