@@ -132,6 +132,9 @@ class Webhook(_Strict):
 
 class Telegram(_Strict):
     base_url: str | None = None
+    bot_username: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{3,31}$")] = (
+        "mittaribotti_bot"
+    )
     webhook: Webhook = Webhook()
 
 

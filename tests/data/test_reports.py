@@ -64,8 +64,8 @@ def test_saving_an_entity_replaces_its_answers_and_audits(db: Database) -> None:
         assert rnd
         saved = reports.participation_answers(s, rnd.id, lib.id)
         assert len(saved) == 4
-        kuva = [p for p in progress.round_progress(s, 2026) if p.code == "KUVA"][0]
-        library = [e for e in kuva.entities if e.code == "KUVA_KIRJASTO"][0]
+        kuva = next(p for p in progress.round_progress(s, 2026) if p.code == "KUVA")
+        library = next(e for e in kuva.entities if e.code == "KUVA_KIRJASTO")
         assert library.participation_complete and not library.satisfaction_mapped
         assert library.counts_by_level == {1: 12, 2: 3}
         # replace: fewer answers now

@@ -1,0 +1,102 @@
+"""Who is asking, in which language, and may they: checked on every command and button.
+
+Handlers never trust that a conversation was started by an authorised person: each update
+looks the person up again, so removing access or a role takes effect on the next tap.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.services import services
+from data import people
+from data.db import transaction
+from data.models import Person, Role
+from i18n import gettext_for, normalize_language
+
+R = TypeVar("R")
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[R]]
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The person behind an update (None if not registered) and their language."""
+
+    person: Person | None
+    language: str
+
+    @property
+    def roles(self) -> set[Role]:
+        return self.person.role_set if self.person else set()
+
+    def has(self, *roles: Role) -> bool:
+        return bool(self.roles & set(roles))
+
+    def _(self, message: str) -> str:
+        return gettext_for(self.language)(message)
+
+
+def caller(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Caller:
+    """Look the person up (fresh from the database) and pick their language."""
+    svc = services(context)
+    user = update.effective_user
+    person = None
+    if user is not None:
+        with transaction(svc.sessions) as session:
+            person = people.active_person(session, user.id)
+    chosen = person.language if person and person.language else None
+    if chosen is None and context.user_data is not None:
+        chosen = context.user_data.get("language")
+    if chosen is None and user is not None and user.language_code:
+        chosen = normalize_language(user.language_code, svc.settings.default_language)
+    return Caller(person, chosen or svc.settings.default_language)
+
+
+async def reply(update: Update, text: str, **kwargs: Any) -> None:
+    """Answer in the chat the update came from (message or button press)."""
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    chat = update.effective_chat
+    if chat is not None:
+        await chat.send_message(text, **kwargs)
+
+
+async def refuse(update: Update, who: Caller) -> None:
+    """The refusal shows no data: not even whether the thing asked about exists."""
+    if who.person is None:
+        text = who._(
+            "You do not have access to this bot yet. Ask the strategy unit or your "
+            "coordinator for an invitation link."
+        )
+    else:
+        text = who._("You do not have permission for this.")
+    if update.callback_query is not None:
+        await update.callback_query.answer(text, show_alert=True)
+    elif update.effective_chat is not None:
+        await update.effective_chat.send_message(text)
+
+
+def requires(*roles: Role) -> Callable[[Callable[..., Awaitable[R]]], Handler[R | None]]:
+    """Run the handler only for an active person with one of the roles; refuse otherwise.
+
+    The wrapped handler receives the Caller as a third argument.
+    """
+
+    def decorate(handler: Callable[..., Awaitable[R]]) -> Handler[R | None]:
+        @functools.wraps(handler)
+        async def wrapper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> R | None:
+            who = caller(update, context)
+            if who.person is None or (roles and not who.has(*roles)):
+                await refuse(update, who)
+                return None
+            return await handler(update, context, who)
+
+        return wrapper
+
+    return decorate

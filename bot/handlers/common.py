@@ -1,0 +1,210 @@
+"""Entry, language, help, and the private-chat guard: what every person meets first."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatType
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot.access import Caller, caller
+from bot.commands import commands_for
+from bot.services import services
+from data import catalog, people
+from data.db import transaction
+from data.models import Role
+from i18n import LANGUAGES, N_, gettext_for
+
+ROLE_NAMES = {
+    Role.CONTACT: N_("division contact"),
+    Role.COORDINATOR: N_("coordinator"),
+    Role.STAFF: N_("strategy staff"),
+}
+LANGUAGE_NAMES = {"fi": "Suomi", "sv": "Svenska", "en": "English"}
+
+INVITATION_PROBLEMS = {
+    people.InvitationProblem.UNKNOWN: N_(
+        "This invitation link is not valid. Check the link or ask for a new one."
+    ),
+    people.InvitationProblem.USED: N_(
+        "This invitation link has already been used. Ask for a new one if you need access."
+    ),
+    people.InvitationProblem.EXPIRED: N_(
+        "This invitation link has expired. Ask the person who invited you for a new one."
+    ),
+    people.InvitationProblem.REVOKED: N_(
+        "This invitation link has been cancelled. Ask for a new one if you need access."
+    ),
+}
+
+
+async def private_chats_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """In a group the bot says once per command that it works privately, then stops."""
+    chat = update.effective_chat
+    if chat is None or chat.type == ChatType.PRIVATE:
+        return
+    message = update.effective_message
+    if message is not None and message.text and message.text.startswith("/"):
+        who = caller(update, context)
+        await chat.send_message(
+            who._("I work only in private chats. Open a private chat with me to continue.")
+        )
+    elif update.callback_query is not None:
+        await update.callback_query.answer()
+    raise ApplicationHandlerStop
+
+
+def _role_line(who: Caller, division_name: str | None) -> str:
+    assert who.person is not None
+    roles = ", ".join(who._(ROLE_NAMES[r]) for r in sorted(who.roles, key=list(Role).index))
+    if division_name and Role.CONTACT in who.roles:
+        return who._("Your role: {roles} ({division}).").format(roles=roles, division=division_name)
+    return who._("Your role: {roles}.").format(roles=roles)
+
+
+def help_text(who: Caller, division_name: str | None) -> str:
+    lines = []
+    if who.person is not None:
+        lines.append(_role_line(who, division_name))
+        lines.append("")
+    lines.append(who._("You can use these commands:"))
+    for command, description in commands_for(who.roles):
+        lines.append(f"/{command} – {who._(description)}")
+    return "\n".join(lines)
+
+
+def _division_name(context: ContextTypes.DEFAULT_TYPE, who: Caller) -> str | None:
+    if who.person is None or who.person.division_id is None:
+        return None
+    with transaction(services(context).sessions) as session:
+        division = catalog.by_id(session, catalog.Division, who.person.division_id)
+        return catalog.name_of(division, who.language) if division else None
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/start, /start <invitation>: register with an invitation, or greet."""
+    assert update.effective_user is not None and update.effective_chat is not None
+    user = update.effective_user
+    svc = services(context)
+    token = context.args[0] if context.args else None
+    if token:
+        with transaction(svc.sessions) as session:
+            result = people.redeem_invitation(
+                session,
+                token,
+                user.id,
+                name=user.full_name,
+                language=None,
+                now=svc.now(),
+            )
+        if isinstance(result, people.InvitationProblem):
+            who = caller(update, context)
+            await update.effective_chat.send_message(who._(INVITATION_PROBLEMS[result]))
+            return
+        await context.application.bot_data.get("on_registered", _noop)(update, context)
+    who = caller(update, context)
+    if who.person is None:
+        await update.effective_chat.send_message(
+            who._(
+                "Hello! This bot collects the City of Helsinki divisions' reports for two "
+                "strategy metrics: resident participation and customer satisfaction.\n\n"
+                "You do not have access yet. Ask the strategy unit or your coordinator for "
+                "an invitation link, and open it in Telegram."
+            )
+        )
+        return
+    greeting = who._("Hello, {name}!").format(name=who.person.name or user.first_name)
+    if token:
+        greeting = who._("Welcome, {name}! You now have access.").format(
+            name=who.person.name or user.first_name
+        )
+    await update.effective_chat.send_message(
+        greeting + "\n\n" + help_text(who, _division_name(context, who))
+    )
+
+
+async def _noop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Default hook after registration (the command menu installs its own)."""
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/ohje outside a conversation: the person's commands (a conversation answers itself)."""
+    who = caller(update, context)
+    assert update.effective_chat is not None
+    await update.effective_chat.send_message(help_text(who, _division_name(context, who)))
+
+
+async def language_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    who = caller(update, context)
+    assert update.effective_chat is not None
+    keyboard = InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(LANGUAGE_NAMES[lang], callback_data=f"lang:{lang}")]
+            for lang in LANGUAGES
+        ]
+    )
+    await update.effective_chat.send_message(who._("Choose your language:"), reply_markup=keyboard)
+
+
+async def language_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    assert query is not None and query.data is not None and update.effective_user is not None
+    language = query.data.removeprefix("lang:")
+    if language not in LANGUAGES:
+        await query.answer(gettext_for(None)("This button is no longer valid."), show_alert=True)
+        return
+    with transaction(services(context).sessions) as session:
+        person = people.active_person(session, update.effective_user.id)
+        if person is not None:
+            people.set_language(session, person, language)
+    if context.user_data is not None:
+        context.user_data["language"] = language
+    _ = gettext_for(language)
+    await query.answer()
+    await query.edit_message_text(
+        _("Language: {language}").format(language=LANGUAGE_NAMES[language])
+    )
+    hook = context.application.bot_data.get("on_language_changed")
+    if hook is not None:
+        await hook(update, context)
+
+
+async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A button no handler claims: from an ended conversation, or forged."""
+    who = caller(update, context)
+    assert update.callback_query is not None
+    await update.callback_query.answer(who._("This button is no longer valid."), show_alert=True)
+
+
+async def unknown_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    who = caller(update, context)
+    assert update.effective_chat is not None
+    if who.person is None:
+        await start(update, context)
+        return
+    await update.effective_chat.send_message(
+        who._("I did not understand that. /ohje lists what you can do.")
+    )
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    """The guard and the entry commands; call before the feature handlers."""
+    application.add_handler(TypeHandler(Update, private_chats_only), group=-10)
+    application.add_handler(CommandHandler("start", start))
+    application.add_handler(CommandHandler("kieli", language_command))
+    application.add_handler(CallbackQueryHandler(language_chosen, pattern=r"^lang:"))
+
+
+def register_fallbacks(application: Application) -> None:  # type: ignore[type-arg]
+    """Catch-alls; call after the feature handlers so a conversation's own /ohje wins."""
+    application.add_handler(CommandHandler("ohje", help_command))
+    application.add_handler(CallbackQueryHandler(stale_button))
+    application.add_handler(MessageHandler(filters.TEXT, unknown_text))
