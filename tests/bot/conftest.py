@@ -1,0 +1,138 @@
+"""The bot under test: the real Application, our database, the local Telegram, a clock.
+
+``bot`` starts the Application polling the in-memory Bot API; tests play people with
+``bot.user(...)`` / ``bot.contact(...)`` and read the transcript. ``bot.restart()`` replaces
+the Application with a new one on the same database, as a process restart would.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from telegram.ext import Application
+
+from bot.app import build_application
+from bot.services import Services
+from data import catalog, people
+from data.models import Person, Role
+from localtg import DEFAULT_TOKEN, LocalBotApi, LocalRequest, LocalUser, running
+from settings import Settings, load_settings
+
+from ..conftest import Database
+
+
+@dataclass
+class Clock:
+    """A controllable UTC clock: tests move time instead of sleeping."""
+
+    current: dt.datetime = field(
+        default_factory=lambda: dt.datetime(2026, 11, 2, 8, 0, tzinfo=dt.UTC)
+    )
+
+    def __call__(self) -> dt.datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> None:
+        self.current += dt.timedelta(**delta)
+
+
+@dataclass
+class BotHarness:
+    api: LocalBotApi
+    db: Database
+    clock: Clock
+    settings: Settings
+    stack: AsyncExitStack
+    app: Application = None  # type: ignore[assignment]
+    with_jobs: bool = False
+
+    @property
+    def services(self) -> Services:
+        return self.app.bot_data["services"]
+
+    async def start(self) -> Application:  # type: ignore[type-arg]
+        services = Services(self.settings, self.db.sessions, self.clock)
+        self.app = build_application(
+            services,
+            token=DEFAULT_TOKEN,
+            request=LocalRequest(self.api),
+            get_updates_request=LocalRequest(self.api),
+            with_jobs=self.with_jobs,
+        )
+        self._inner = AsyncExitStack()
+        await self._inner.enter_async_context(running(self.app, self.api))
+        return self.app
+
+    async def stop(self) -> None:
+        await self._inner.aclose()
+
+    async def restart(self) -> Application:  # type: ignore[type-arg]
+        """A new Application on the same database and Bot API, like a process restart."""
+        self.assert_no_errors()
+        await self.stop()
+        return await self.start()
+
+    def errors(self) -> list[BaseException]:
+        return list(self.app.bot_data.get("errors", []))
+
+    def assert_no_errors(self) -> None:
+        errors = self.errors()
+        assert not errors, f"handlers raised: {errors!r}"
+
+    def user(
+        self, user_id: int, first_name: str = "Aino", language: str | None = "fi", **kwargs: Any
+    ) -> LocalUser:
+        return self.api.user(user_id, first_name, language_code=language, **kwargs)
+
+    def register(
+        self,
+        user_id: int,
+        *roles: Role,
+        division: str | None = None,
+        name: str = "Aino Asukas",
+        language: str | None = None,
+    ) -> Person:
+        """Give a Telegram user access directly through data/ (as an invitation would)."""
+        with self.db.transaction() as session:
+            division_id = None
+            if division:
+                row = catalog.division_by_code(session, division)
+                assert row is not None
+                division_id = row.id
+            return people.ensure_person(
+                session,
+                user_id,
+                name=name,
+                language=language,
+                roles=set(roles),
+                division_id=division_id,
+            )
+
+    def contact(
+        self, user_id: int, division: str, first_name: str = "Aino", language: str | None = "fi"
+    ) -> LocalUser:
+        self.register(user_id, Role.CONTACT, division=division, name=first_name)
+        return self.user(user_id, first_name, language)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+async def bot(db: Database, clock: Clock) -> AsyncIterator[BotHarness]:
+    settings = load_settings(env={})
+    async with AsyncExitStack() as stack:
+        harness = BotHarness(LocalBotApi(), db, clock, settings, stack)
+        await harness.start()
+        try:
+            yield harness
+            harness.assert_no_errors()
+        finally:
+            await harness.stop()
