@@ -9,6 +9,7 @@ real reports.
 from __future__ import annotations
 
 import logging
+import os
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,6 +24,7 @@ from localtg.terminal import run_terminal_chat
 from settings import Settings
 
 LOCAL_DATABASE_URL = "sqlite:///var/localchat.sqlite3"
+LOCAL_DATABASE_ENV = "LOCALCHAT_DATABASE_URL"  # tests point it elsewhere
 LOCAL_USER_ID = 1001
 ROLE_WORDS = {
     "yhteyshenkilo": Role.CONTACT,
@@ -68,19 +70,29 @@ def _set_role(sessions: sessionmaker[Session], args: list[str]) -> str:
             return f"unknown division {division_code!r} ({codes})"
         if Role.CONTACT in roles and division is None:
             return "a contact needs a division, e.g. :rooli yhteyshenkilo KUVA"
-        people.set_roles(session, person, roles, division_id=division.id if division else None,
-                         actor_id=person.id)
+        people.set_roles(
+            session,
+            person,
+            roles,
+            division_id=division.id if division else None,
+            actor_id=person.id,
+        )
     return "now " + _describe(sessions)
 
 
 async def run_local_chat(settings: Settings) -> int:
     logging.getLogger().setLevel(logging.WARNING)  # keep the terminal for the conversation
-    _engine, sessions = prepare_database(LOCAL_DATABASE_URL)
+    _engine, sessions = prepare_database(os.environ.get(LOCAL_DATABASE_ENV, LOCAL_DATABASE_URL))
     with transaction(sessions) as session:
         if people.person_by_telegram_id(session, LOCAL_USER_ID) is None:
             kymp = catalog.division_by_code(session, "KYMP")
-            people.ensure_person(session, LOCAL_USER_ID, name="Paikallinen Käyttäjä",
-                                 roles=set(Role), division_id=kymp.id if kymp else None)
+            people.ensure_person(
+                session,
+                LOCAL_USER_ID,
+                name="Paikallinen Käyttäjä",
+                roles=set(Role),
+                division_id=kymp.id if kymp else None,
+            )
     api = LocalBotApi()
     application = build_application(
         Services(settings, sessions),
@@ -96,8 +108,10 @@ async def run_local_chat(settings: Settings) -> int:
             return _describe(sessions)
         return f"unknown command :{command} (:help)"
 
-    print(f"Local chat without Telegram (data in var/localchat.sqlite3); you are "
-          f"{_describe(sessions)}. :rooli changes it.")
+    print(
+        f"Local chat without Telegram (data in var/localchat.sqlite3); you are "
+        f"{_describe(sessions)}. :rooli changes it."
+    )
     await run_terminal_chat(
         application,
         api,

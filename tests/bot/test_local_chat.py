@@ -1,0 +1,42 @@
+"""`make run` without a token: the terminal chat greets and answers, with scripted input."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def _run_local_chat(tmp_path: Path, script: str) -> str:
+    env = {**os.environ, "LOCALCHAT_DATABASE_URL": f"sqlite:///{tmp_path / 'local.sqlite3'}"}
+    env.pop("TELEGRAM_BOT_TOKEN", None)
+    env.pop("DATABASE_URL", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=ROOT,
+        env=env,
+        input=script,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    return result.stdout
+
+
+def test_local_chat_greets_and_answers_start_without_a_token(tmp_path: Path) -> None:
+    out = _run_local_chat(tmp_path, "/start\n:quit\n")
+    assert "Local chat without Telegram" in out
+    assert out.count("Hei, Paikallinen Käyttäjä!") == 2  # the automatic greeting and /start
+    assert "/raportoi" in out and "/tilanne" in out and "/luonnos" in out
+
+
+def test_local_chat_switches_role_and_presses_buttons_by_number(tmp_path: Path) -> None:
+    out = _run_local_chat(tmp_path, ":rooli yhteyshenkilo KUVA\n/kieli\n2\n:kuka\n:quit\n")
+    assert "now roles: contact; division: KUVA" in out
+    assert "[1] Suomi" in out and "[2] Svenska" in out
+    assert "Språk: Svenska" in out
