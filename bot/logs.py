@@ -49,4 +49,5 @@ def setup_logging(token: str | None, level: int = logging.INFO, stream=None) -> 
     # httpx logs every request URL (which contains the token) at INFO.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     return handler

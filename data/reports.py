@@ -520,3 +520,55 @@ def reopen_report(session: Session, person: Person, year: int, division_id: int)
         return False
     _set_state(session, rnd.id, division_id, ReportState.REOPENED, person)
     return True
+
+
+# --- a year's answers of one entity (the starting point of a guided conversation) ---------
+
+
+def participation_for_year(
+    session: Session, year: int, service_entity_id: int
+) -> list[ParticipationAnswer]:
+    """The entity's saved participation answers in the year's round ([] if none)."""
+    rnd = find_round(session, year)
+    return [] if rnd is None else participation_answers(session, rnd.id, service_entity_id)
+
+
+def satisfaction_for_year(
+    session: Session, year: int, service_entity_id: int
+) -> list[SatisfactionAnswer]:
+    """The entity's saved satisfaction answers in the year's round ([] if none)."""
+    rnd = find_round(session, year)
+    return [] if rnd is None else satisfaction_answers(session, rnd.id, service_entity_id)
+
+
+def previous_participation(
+    session: Session, year: int, service_entity_id: int
+) -> list[ParticipationAnswer]:
+    """Last year's answers of the entity that still fit the catalog (retired items left out).
+
+    Offered as the starting point of this year's report; the counts are last year's and the
+    person confirms or changes each before saving.
+    """
+    usable = []
+    for answer in participation_for_year(session, year - 1, service_entity_id):
+        level = session.get(Level, answer.level_id)
+        if level is None or level.retired_at is not None:
+            continue
+        if answer.method_id is not None:
+            method = session.get(CatalogMethod, answer.method_id)
+            if method is None or method.retired_at is not None:
+                continue
+        usable.append(answer)
+    return usable
+
+
+def previous_satisfaction(
+    session: Session, year: int, service_entity_id: int
+) -> list[SatisfactionAnswer]:
+    """Last year's satisfaction answers of the entity whose measurement type is still active."""
+    usable = []
+    for answer in satisfaction_for_year(session, year - 1, service_entity_id):
+        mtype = session.get(MeasurementType, answer.measurement_type_id)
+        if mtype is not None and mtype.retired_at is None:
+            usable.append(answer)
+    return usable
