@@ -82,6 +82,8 @@ def _set_role(sessions: sessionmaker[Session], args: list[str]) -> str:
 
 async def run_local_chat(settings: Settings) -> int:
     logging.getLogger().setLevel(logging.WARNING)  # keep the terminal for the conversation
+    # The bot's own database is made ready as on Telegram; the chat itself uses its own file.
+    prepare_database(settings.database.url)
     _engine, sessions = prepare_database(os.environ.get(LOCAL_DATABASE_ENV, LOCAL_DATABASE_URL))
     with transaction(sessions) as session:
         if people.person_by_telegram_id(session, LOCAL_USER_ID) is None:

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 def _run_local_chat(tmp_path: Path, script: str) -> str:
     env = {**os.environ, "LOCALCHAT_DATABASE_URL": f"sqlite:///{tmp_path / 'local.sqlite3'}"}
     env.pop("TELEGRAM_BOT_TOKEN", None)
-    env.pop("DATABASE_URL", None)
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'bot.sqlite3'}"
     result = subprocess.run(
         [sys.executable, "-m", "bot", "run"],
         cwd=ROOT,
@@ -33,6 +33,7 @@ def test_local_chat_greets_and_answers_start_without_a_token(tmp_path: Path) -> 
     assert "Local chat without Telegram" in out
     assert out.count("Hei, Paikallinen Käyttäjä!") == 2  # the automatic greeting and /start
     assert "/raportoi" in out and "/tilanne" in out and "/luonnos" in out
+    assert (tmp_path / "bot.sqlite3").exists() and (tmp_path / "local.sqlite3").exists()
 
 
 def test_local_chat_switches_role_and_presses_buttons_by_number(tmp_path: Path) -> None:
