@@ -52,11 +52,44 @@ def generate(
     """
     if kind not in KINDS:
         raise ValueError(f"unknown document kind {kind!r}; expected one of {', '.join(KINDS)}")
-    settings = settings or load_settings()
-    if today is None:
-        today = dt.datetime.now(settings.tz).date()
-    ctx = Context(snapshot, settings, today, wording or load_wording())
+    ctx = _context(snapshot, settings, today, wording)
     return [_builders()[kind](ctx)]
 
 
-__all__ = ["KINDS", "GeneratedDocument", "Wording", "WordingError", "generate", "load_wording"]
+def generate_all(
+    snapshot: RoundSnapshot,
+    *,
+    settings: Settings | None = None,
+    today: dt.date | None = None,
+    wording: Wording | None = None,
+) -> list[GeneratedDocument]:
+    """Every document of :data:`KINDS`, the package last, each built only once."""
+    from docgen import paketti
+
+    ctx = _context(snapshot, settings, today, wording)
+    builders = _builders()
+    documents = [builders[kind](ctx) for kind in KINDS if kind != "paketti"]
+    return [*documents, paketti.bundle(ctx, documents)]
+
+
+def _context(
+    snapshot: RoundSnapshot,
+    settings: Settings | None,
+    today: dt.date | None,
+    wording: Wording | None,
+) -> Context:
+    settings = settings or load_settings()
+    if today is None:
+        today = dt.datetime.now(settings.tz).date()
+    return Context(snapshot, settings, today, wording or load_wording())
+
+
+__all__ = [
+    "KINDS",
+    "GeneratedDocument",
+    "Wording",
+    "WordingError",
+    "generate",
+    "generate_all",
+    "load_wording",
+]

@@ -1,0 +1,118 @@
+"""Byte-identical output: fixed zip entry times and fixed document properties.
+
+Office files are zip archives. ``zipfile`` stamps each entry with the current time, and
+python-docx, python-pptx and openpyxl all write through it, so two runs on the same data
+differ in a few bytes — enough to defeat comparing drafts. Here:
+
+- :class:`FixedTimeZipFile` is handed to openpyxl's ``ExcelWriter`` so the (possibly large)
+  workbook is written once, with fixed times, without recompressing it afterwards;
+- :func:`normalize_zip` rewrites the small docx/pptx archives with fixed times;
+- :func:`build_zip` makes the package.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+import zipfile
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+# The earliest time a zip entry can carry; the convention of reproducible builds.
+FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+_FILE_MODE = 0o644 << 16
+
+
+def _entry(name: str, date_time: tuple[int, int, int, int, int, int]) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=date_time)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = _FILE_MODE
+    info.create_system = 3  # Unix, whatever the platform we run on
+    return info
+
+
+class FixedTimeZipFile(zipfile.ZipFile):
+    """A ZipFile whose entries all carry :data:`FIXED_ZIP_TIME`, however they are added."""
+
+    def writestr(  # type: ignore[override]
+        self,
+        zinfo_or_arcname: str | zipfile.ZipInfo,
+        data: Any,
+        compress_type: int | None = None,
+        compresslevel: int | None = None,
+    ) -> None:
+        name = (
+            zinfo_or_arcname.filename
+            if isinstance(zinfo_or_arcname, zipfile.ZipInfo)
+            else zinfo_or_arcname
+        )
+        super().writestr(_entry(name, FIXED_ZIP_TIME), data, compress_type, compresslevel)
+
+    def write(  # type: ignore[override]
+        self,
+        filename: str | os.PathLike[str],
+        arcname: str | None = None,
+        compress_type: int | None = None,
+        compresslevel: int | None = None,
+    ) -> None:
+        """Stream a file (openpyxl's write-only sheets live in temp files) into the archive."""
+        info = _entry(arcname or os.path.basename(filename), FIXED_ZIP_TIME)
+        info.file_size = os.path.getsize(filename)
+        with open(filename, "rb") as source, self.open(info, "w", force_zip64=True) as target:
+            shutil.copyfileobj(source, target, 1 << 20)
+
+
+def normalize_zip(
+    blob: bytes, rewrite: Mapping[str, Callable[[bytes], bytes]] | None = None
+) -> bytes:
+    """The same archive with every entry's time fixed and entries in their original order.
+
+    ``rewrite`` maps entry names to functions that fix their content (e.g. a timestamp
+    inside ``docProps/core.xml`` written by a library we do not control).
+    """
+    rewrite = rewrite or {}
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(blob)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for info in source.infolist():
+            data = source.read(info)
+            fix = rewrite.get(info.filename)
+            if fix is not None:
+                data = fix(data)
+            target.writestr(_entry(info.filename, FIXED_ZIP_TIME), data)
+    return out.getvalue()
+
+
+_CORE_DATES = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
+
+
+def fixed_core_dates(when: str) -> Callable[[bytes], bytes]:
+    """A rewrite for ``docProps/core.xml`` that sets created/modified to ``when`` (ISO)."""
+    replacement = rb"\g<1>" + when.encode("ascii") + rb"\g<2>"
+
+    def fix(data: bytes) -> bytes:
+        return _CORE_DATES.sub(replacement, data)
+
+    return fix
+
+
+def build_zip(
+    files: Iterable[tuple[str, bytes]],
+    date_time: tuple[int, int, int, int, int, int] = FIXED_ZIP_TIME,
+) -> bytes:
+    """A zip of ``(name, content)`` pairs with one fixed time on every entry.
+
+    The Office files inside are already compressed, so they are stored as they are:
+    deflating them again would cost time and save almost nothing.
+    """
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, content in files:
+            info = _entry(name, date_time)
+            info.compress_type = zipfile.ZIP_STORED
+            archive.writestr(info, content)
+    return out.getvalue()
