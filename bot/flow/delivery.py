@@ -1,0 +1,93 @@
+"""Replying after the answers are safely stored: a failed send never loses a confirmed answer.
+
+The guided conversations commit to the database first and only then talk to Telegram. A
+flood-control answer (429) or a network failure while replying is retried once and otherwise
+logged; it never turns into a handler error that would leave the conversation's state and the
+stored draft disagreeing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+from telegram import CallbackQuery, InlineKeyboardMarkup, Update
+from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
+
+from schedules.sender import retry_after_seconds
+
+log = logging.getLogger(__name__)
+
+MAX_RETRY_WAIT_SECONDS = 5.0
+
+
+@dataclass
+class Outbox:
+    """What to tell the person once the transaction has committed."""
+
+    toast: str | None = None
+    alert: bool = False
+    messages: list[tuple[str, InlineKeyboardMarkup | None]] = field(default_factory=list)
+    #: Replace the pressed button's message with this text and keyboard (toggles).
+    edit: tuple[str, InlineKeyboardMarkup | None] | None = None
+
+    def say(self, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+        self.messages.append((text, markup))
+
+
+async def deliver(update: Update, outbox: Outbox) -> None:
+    """Answer the button press (exactly once) and send the messages, surviving failures."""
+    query = update.callback_query
+    if query is not None:
+        try:
+            await query.answer(outbox.toast, show_alert=outbox.alert)
+        except TelegramError as error:
+            log.warning("could not answer a button press: %s", error)
+    chat = update.effective_chat
+    if chat is None:
+        return
+    messages = list(outbox.messages)
+    if outbox.edit is not None:
+        edited = query is not None and await _edit(query, *outbox.edit)
+        if not edited:
+            messages.append(outbox.edit)
+    for text, markup in messages:
+        await send_safely(chat.id, update, text, markup)
+
+
+async def _edit(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> bool:
+    try:
+        await query.edit_message_text(text, reply_markup=markup)
+        return True
+    except TelegramError as error:
+        log.info("could not edit the question, sending it anew: %s", error)
+        return False
+
+
+async def send_safely(
+    chat_id: int, update: Update, text: str, markup: InlineKeyboardMarkup | None
+) -> bool:
+    """Send one message; retry once after a short flood wait or a network error."""
+    bot = update.get_bot()
+    for attempt in (1, 2):
+        try:
+            await bot.send_message(chat_id, text, reply_markup=markup)
+            return True
+        except RetryAfter as error:
+            wait = retry_after_seconds(error)
+            if attempt == 2 or wait > MAX_RETRY_WAIT_SECONDS:
+                log.warning("reply dropped after flood control (retry after %.0f s)", wait)
+                return False
+            await asyncio.sleep(wait)
+        except Forbidden as error:
+            log.warning("reply refused, the person has blocked the bot: %s", error)
+            return False
+        except NetworkError as error:  # includes TimedOut
+            if attempt == 2:
+                log.warning("reply dropped after a network error: %s", error)
+                return False
+        except TelegramError as error:
+            log.warning("reply refused by Telegram: %s", error)
+            return False
+    return False

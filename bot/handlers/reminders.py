@@ -1,0 +1,98 @@
+"""Reminder buttons and /aikataulu.
+
+* "Remind me tomorrow" (``rem:snooze:<ledger id>``): one snooze to the send time of the next
+  day. The ledger row must be the presser's own delivered reminder; a second press says it
+  is already snoozed, and a stale or forged id gets "this button is no longer valid".
+* "Report now" carries ``report:start``, which the reporting conversation handles.
+* /aikataulu: the coming deadlines and the next reminder sends (coordinators and staff).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import re
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+
+from bot.access import Caller, caller, refuse, requires
+from bot.services import services
+from data import ledger
+from data.db import transaction
+from data.models import Role
+from schedules.audience import load_snapshot
+from schedules.content import SNOOZE_PREFIX, snooze_time_text
+from schedules.dates import local_datetime
+from schedules.overview import schedule_text
+
+_SNOOZE = re.compile(rf"^{re.escape(SNOOZE_PREFIX)}(\d{{1,18}})$")
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(CommandHandler("aikataulu", schedule_command))
+    application.add_handler(CallbackQueryHandler(reminder_button, pattern=r"^rem:"))
+
+
+def snooze_until(now: dt.datetime, context: ContextTypes.DEFAULT_TYPE) -> dt.datetime:
+    """The configured send time (9.00) on the next calendar day in Helsinki."""
+    settings = services(context).settings
+    tomorrow = now.astimezone(settings.tz).date() + dt.timedelta(days=1)
+    return local_datetime(tomorrow, settings.reminders.time_of_day, settings.tz)
+
+
+def _without_snooze(markup: InlineKeyboardMarkup | None) -> InlineKeyboardMarkup | None:
+    """The message's keyboard minus the snooze button (the one snooze is used)."""
+    if markup is None:
+        return None
+    rows = [
+        [b for b in row if not str(b.callback_data or "").startswith(SNOOZE_PREFIX)]
+        for row in markup.inline_keyboard
+    ]
+    rows = [row for row in rows if row]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+async def reminder_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    assert query is not None
+    who: Caller = caller(update, context)
+    if who.person is None:
+        await refuse(update, who)
+        return
+    match = _SNOOZE.match(query.data or "")
+    if match is None:
+        await query.answer(who._("This button is no longer valid."))
+        return
+    svc = services(context)
+    now = svc.now()
+    until = snooze_until(now, context)
+    with transaction(svc.sessions) as session:
+        outcome = ledger.snooze(
+            session, int(match.group(1)), person_id=who.person.id, until=until, now=now
+        )
+    if outcome is ledger.SnoozeOutcome.SNOOZED:
+        await query.answer(snooze_time_text(who.language, until.astimezone(svc.settings.tz)))
+        message = query.message
+        if message is not None and getattr(message, "reply_markup", None) is not None:
+            # Too old to edit, or already changed: the snooze stands either way.
+            with contextlib.suppress(BadRequest):
+                await query.edit_message_reply_markup(_without_snooze(message.reply_markup))
+    elif outcome is ledger.SnoozeOutcome.ALREADY:
+        await query.answer(who._("This reminder is already snoozed."))
+    else:
+        await query.answer(who._("This button is no longer valid."))
+
+
+@requires(Role.COORDINATOR, Role.STAFF)
+async def schedule_command(update: Update, context: ContextTypes.DEFAULT_TYPE, who: Caller) -> None:
+    svc = services(context)
+    now = svc.now()
+    year = now.astimezone(svc.settings.tz).year
+    with transaction(svc.sessions) as session:
+        snapshots = {y: load_snapshot(session, y) for y in (year, year + 1)}
+    text = schedule_text(svc.settings, snapshots, now, who.language)
+    assert update.effective_chat is not None
+    await update.effective_chat.send_message(text, parse_mode=ParseMode.HTML)

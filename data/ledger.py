@@ -1,0 +1,400 @@
+"""Every query on the reminder ledger: the database's record of what went to whom.
+
+The ledger is what makes a reminder go out **at most once** per (deadline, offset, person),
+whatever restarts or duplicate processes happen. The rule is: *no Telegram call without a
+committed claim*. A claim is either
+
+* the INSERT of the unique row itself (``INSERT … ON CONFLICT DO NOTHING RETURNING id``):
+  of two processes inserting the same key, exactly one gets an id back; or
+* an ``UPDATE … WHERE id = :id AND status = :expected`` for a row that is due again (a
+  retry or a snooze), whose rowcount says whether this process won.
+
+Both work unchanged on SQLite and PostgreSQL and need no explicit locks. A row left in
+``claimed`` by a process that died mid-send may or may not have reached the person;
+`expire_stale_claims` records it as failed ("delivery unknown") instead of sending again.
+
+Callers pass ``now`` explicitly (the bot's clock), so tests control time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from data.models import LedgerStatus, Person, ReminderLedger
+
+#: Kinds of ledger rows: planned reminders, the coordinator's nudges, snoozed re-sends.
+KIND_SCHEDULED = "scheduled"
+KIND_NUDGE = "nudge"
+KIND_SNOOZE = "snooze"
+
+_KEY_COLUMNS = ("deadline_code", "deadline_date", "offset_days", "person_id")
+_ERROR_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class LedgerKey:
+    """The unique key: one reminder of one deadline at one offset for one person."""
+
+    deadline_code: str
+    deadline_date: dt.date
+    offset_days: int
+    person_id: int
+
+
+class SnoozeOutcome(enum.StrEnum):
+    SNOOZED = "snoozed"
+    ALREADY = "already"  # this reminder was snoozed once already
+    INVALID = "invalid"  # unknown id, someone else's reminder, or not a delivered reminder
+
+
+def _insert(session: Session) -> Any:
+    """The dialect's INSERT construct, which has ``on_conflict_do_nothing``."""
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        return postgresql.insert(ReminderLedger)
+    if name == "sqlite":
+        return sqlite.insert(ReminderLedger)
+    raise NotImplementedError(f"reminder ledger claims are not implemented for {name}")
+
+
+def _clip(error: str | None) -> str | None:
+    return None if error is None else error[:_ERROR_LIMIT]
+
+
+def _new_row(
+    key: LedgerKey,
+    *,
+    audience: str,
+    kind: str,
+    due_at: dt.datetime,
+    now: dt.datetime,
+    status: LedgerStatus,
+    claimer: str | None = None,
+    error: str | None = None,
+) -> dict[str, object]:
+    claimed = status is LedgerStatus.CLAIMED
+    return {
+        "deadline_code": key.deadline_code,
+        "deadline_date": key.deadline_date,
+        "offset_days": key.offset_days,
+        "person_id": key.person_id,
+        "audience": audience,
+        "kind": kind,
+        "due_at": due_at,
+        "status": status,
+        "attempts": 1 if claimed else 0,
+        "claimed_at": now if claimed else None,
+        "claimed_by": claimer if claimed else None,
+        "error": _clip(error),
+        "updated_at": now,
+    }
+
+
+def claim_new(
+    session: Session,
+    key: LedgerKey,
+    *,
+    audience: str,
+    kind: str,
+    due_at: dt.datetime,
+    now: dt.datetime,
+    claimer: str,
+) -> int | None:
+    """Insert the row as ``claimed``; its id, or None when the key exists already.
+
+    Commit before sending: the committed row *is* the permission to send.
+    """
+    statement = (
+        _insert(session)
+        .values(
+            **_new_row(
+                key,
+                audience=audience,
+                kind=kind,
+                due_at=due_at,
+                now=now,
+                status=LedgerStatus.CLAIMED,
+                claimer=claimer,
+            )
+        )
+        .on_conflict_do_nothing(index_elements=list(_KEY_COLUMNS))
+        .returning(ReminderLedger.id)
+    )
+    return session.execute(statement).scalar_one_or_none()
+
+
+def record_skipped(
+    session: Session,
+    key: LedgerKey,
+    *,
+    audience: str,
+    kind: str,
+    due_at: dt.datetime,
+    now: dt.datetime,
+    reason: str,
+) -> bool:
+    """Record a reminder that will not be sent (too late after an outage); False if the key
+    already has a row (sent, or recorded before)."""
+    statement = (
+        _insert(session)
+        .values(
+            **_new_row(
+                key,
+                audience=audience,
+                kind=kind,
+                due_at=due_at,
+                now=now,
+                status=LedgerStatus.SKIPPED,
+                error=reason,
+            )
+        )
+        .on_conflict_do_nothing(index_elements=list(_KEY_COLUMNS))
+        .returning(ReminderLedger.id)
+    )
+    return session.execute(statement).scalar_one_or_none() is not None
+
+
+def _update(ledger_id: int, *conditions: Any) -> Any:
+    return (
+        update(ReminderLedger)
+        .where(ReminderLedger.id == ledger_id, *conditions)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def claim_due(
+    session: Session,
+    ledger_id: int,
+    *,
+    expected: LedgerStatus,
+    now: dt.datetime,
+    claimer: str,
+) -> bool:
+    """Take a row that is due again (a retry or a snooze); True if this process won it."""
+    result = session.execute(
+        _update(
+            ledger_id,
+            ReminderLedger.status == expected,
+            ReminderLedger.next_attempt_at.is_not(None),
+            ReminderLedger.next_attempt_at <= now,
+        ).values(
+            status=LedgerStatus.CLAIMED,
+            claimed_at=now,
+            claimed_by=claimer,
+            attempts=ReminderLedger.attempts + 1,
+            next_attempt_at=None,
+            updated_at=now,
+        )
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def mark_sent(session: Session, ledger_id: int, *, now: dt.datetime) -> bool:
+    """The claimed row was delivered."""
+    result = session.execute(
+        _update(ledger_id, ReminderLedger.status == LedgerStatus.CLAIMED).values(
+            status=LedgerStatus.SENT, sent_at=now, error=None, next_attempt_at=None, updated_at=now
+        )
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def mark_failed(
+    session: Session,
+    ledger_id: int,
+    *,
+    now: dt.datetime,
+    error: str,
+    retry_at: dt.datetime | None = None,
+) -> bool:
+    """The claimed row was not delivered: to be retried at ``retry_at``, or given up (None)."""
+    result = session.execute(
+        _update(ledger_id, ReminderLedger.status == LedgerStatus.CLAIMED).values(
+            status=LedgerStatus.FAILED,
+            error=_clip(error),
+            next_attempt_at=retry_at,
+            updated_at=now,
+        )
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def mark_skipped(session: Session, ledger_id: int, *, now: dt.datetime, reason: str) -> bool:
+    """A claimed retry or snooze that is no longer worth sending (too late, not needed)."""
+    result = session.execute(
+        _update(ledger_id, ReminderLedger.status == LedgerStatus.CLAIMED).values(
+            status=LedgerStatus.SKIPPED, error=_clip(reason), next_attempt_at=None, updated_at=now
+        )
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def expire_stale_claims(session: Session, *, now: dt.datetime, lease: dt.timedelta) -> int:
+    """Claims older than ``lease`` belong to a process that died mid-send.
+
+    Whether the person got the message is unknown, so the row is marked failed and never
+    re-sent: at most once wins over at least once. Returns how many rows were expired.
+    """
+    result = session.execute(
+        update(ReminderLedger)
+        .where(
+            ReminderLedger.status == LedgerStatus.CLAIMED,
+            ReminderLedger.claimed_at < now - lease,
+        )
+        .values(
+            status=LedgerStatus.FAILED,
+            error="interrupted while sending (process stopped); delivery unknown, not re-sent",
+            next_attempt_at=None,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def due_again(session: Session, *, now: dt.datetime, limit: int = 500) -> list[ReminderLedger]:
+    """Rows waiting for another send whose time has come: retries and snoozes."""
+    query = (
+        select(ReminderLedger)
+        .where(
+            ReminderLedger.status.in_([LedgerStatus.FAILED, LedgerStatus.SNOOZED]),
+            ReminderLedger.next_attempt_at.is_not(None),
+            ReminderLedger.next_attempt_at <= now,
+        )
+        .order_by(ReminderLedger.next_attempt_at, ReminderLedger.id)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def next_due_again(session: Session) -> dt.datetime | None:
+    """The earliest pending retry or snooze (to tell the operator what is waiting)."""
+    return session.scalar(
+        select(func.min(ReminderLedger.next_attempt_at)).where(
+            ReminderLedger.status.in_([LedgerStatus.FAILED, LedgerStatus.SNOOZED]),
+            ReminderLedger.next_attempt_at.is_not(None),
+        )
+    )
+
+
+def snooze(
+    session: Session,
+    ledger_id: int,
+    *,
+    person_id: int,
+    until: dt.datetime,
+    now: dt.datetime,
+) -> SnoozeOutcome:
+    """Postpone a delivered reminder once, for the person it was sent to.
+
+    The row becomes ``snoozed`` with kind ``snooze`` until ``until``; the kind is what
+    remembers that the one snooze is used up (a second press answers "already").
+    """
+    result = session.execute(
+        _update(
+            ledger_id,
+            ReminderLedger.person_id == person_id,
+            ReminderLedger.status == LedgerStatus.SENT,
+            ReminderLedger.kind != KIND_SNOOZE,
+        ).values(
+            status=LedgerStatus.SNOOZED,
+            kind=KIND_SNOOZE,
+            next_attempt_at=until,
+            updated_at=now,
+        )
+    )
+    if result.rowcount == 1:  # type: ignore[attr-defined]
+        return SnoozeOutcome.SNOOZED
+    row = session.get(ReminderLedger, ledger_id)
+    if row is None or row.person_id != person_id:
+        return SnoozeOutcome.INVALID
+    if row.kind == KIND_SNOOZE:
+        return SnoozeOutcome.ALREADY
+    return SnoozeOutcome.INVALID
+
+
+def recorded_people(
+    session: Session, *, deadline_code: str, deadline_date: dt.date, offset_days: int
+) -> set[int]:
+    """People who already have a row (any status) for one send: no need to try them."""
+    return set(
+        session.scalars(
+            select(ReminderLedger.person_id).where(
+                ReminderLedger.deadline_code == deadline_code,
+                ReminderLedger.deadline_date == deadline_date,
+                ReminderLedger.offset_days == offset_days,
+            )
+        )
+    )
+
+
+def get(session: Session, ledger_id: int) -> ReminderLedger | None:
+    return session.get(ReminderLedger, ledger_id)
+
+
+def rows_for(
+    session: Session,
+    *,
+    deadline_code: str | None = None,
+    deadline_date: dt.date | None = None,
+    offset_days: int | None = None,
+    person_id: int | None = None,
+) -> list[ReminderLedger]:
+    """Rows matching the given key parts, oldest first."""
+    query = select(ReminderLedger).order_by(ReminderLedger.id)
+    for column, value in (
+        (ReminderLedger.deadline_code, deadline_code),
+        (ReminderLedger.deadline_date, deadline_date),
+        (ReminderLedger.offset_days, offset_days),
+        (ReminderLedger.person_id, person_id),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    return list(session.scalars(query))
+
+
+def _report_query(
+    year: int | None, statuses: Iterable[LedgerStatus] | None
+) -> Select[tuple[ReminderLedger, Person]]:
+    query = select(ReminderLedger, Person).join(Person, Person.id == ReminderLedger.person_id)
+    if year is not None:
+        query = query.where(
+            ReminderLedger.deadline_date.between(dt.date(year, 1, 1), dt.date(year, 12, 31))
+        )
+    if statuses:
+        query = query.where(ReminderLedger.status.in_(list(statuses)))
+    return query
+
+
+def report(
+    session: Session,
+    *,
+    year: int | None = None,
+    statuses: Sequence[LedgerStatus] | None = None,
+    limit: int | None = None,
+) -> list[tuple[ReminderLedger, Person]]:
+    """Ledger rows with their person, newest first, for the operator's listing."""
+    query = _report_query(year, statuses).order_by(
+        ReminderLedger.due_at.desc(), ReminderLedger.id.desc()
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return [(row, person) for row, person in session.execute(query)]
+
+
+def counts(session: Session, *, year: int | None = None) -> dict[LedgerStatus, int]:
+    """Number of rows per status (the listing's summary line)."""
+    query = select(ReminderLedger.status, func.count()).group_by(ReminderLedger.status)
+    if year is not None:
+        query = query.where(
+            ReminderLedger.deadline_date.between(dt.date(year, 1, 1), dt.date(year, 12, 31))
+        )
+    return {LedgerStatus(status): int(n) for status, n in session.execute(query)}

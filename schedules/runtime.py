@@ -1,0 +1,440 @@
+"""The scheduler inside the bot: jobs rebuilt from the plan, catch-up, retries and snoozes.
+
+Nothing is pickled and no job store is shared: at start-up `install` computes the year's
+send times from config.yaml and registers one job per send on the Application's job queue
+(APScheduler underneath). The database ledger is the only state, so a restart, a crash or
+a second process by mistake cannot send a reminder twice (see `data.ledger`).
+
+Jobs:
+
+* one ``reminder:<deadline>:<date>:<offset>`` job per future send of this and next year;
+* ``reminders:catch-up`` once at start: expire claims of a dead process, then for each
+  send of the last `CATCH_UP_LOOKBACK` that is less than ``catch_up_hours`` late, send it
+  to whoever has no ledger row yet; older ones are recorded as skipped;
+* ``reminders:sweep`` every `SWEEP_SECONDS`: retries and snoozes that are due;
+* ``reminders:resync`` daily: adds next year's sends to a bot that runs across New Year.
+
+"Now" is always ``services(application).now()``, so tests drive all of it with a clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+from telegram import InlineKeyboardMarkup
+from telegram.ext import ContextTypes
+
+from bot.services import services
+from data import ledger
+from data.models import LedgerStatus, ReminderLedger
+from schedules.audience import Recipient, Snapshot, load_snapshot
+from schedules.content import ReminderFacts, language_of, reminder_keyboard, reminder_text
+from schedules.plan import Audience, Slot, SlotKey, plan_year, recipients_by_person, year_slots
+from schedules.sender import (
+    App,
+    Claim,
+    ClaimFn,
+    Delivery,
+    DeliveryReport,
+    Outcome,
+    Pacer,
+    Sender,
+)
+
+log = logging.getLogger(__name__)
+
+RUNTIME_KEY = "schedules.runtime"
+CATCH_UP_JOB = "reminders:catch-up"
+SWEEP_JOB = "reminders:sweep"
+RESYNC_JOB = "reminders:resync"
+SWEEP_SECONDS = 30
+#: A claim older than this belongs to a process that died mid-send (a live one finishes a
+#: message, flood waits included, well within it).
+CLAIM_LEASE = dt.timedelta(minutes=10)
+#: How far back the start-up catch-up looks for sends the bot may have missed.
+CATCH_UP_LOOKBACK = dt.timedelta(days=60)
+#: A send job that fires earlier than this before its time does nothing (clock mismatch).
+EARLY_TOLERANCE = dt.timedelta(minutes=1)
+
+
+@dataclass
+class ReminderRuntime:
+    """Per-Application state: the one sender (one pacer) and this process's claim name."""
+
+    sender: Sender
+    claimer: str
+    caught_up: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+@dataclass(frozen=True)
+class SlotResult:
+    """What one send did: ``status`` is sent | late | not-due | unknown."""
+
+    key: SlotKey
+    status: str
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0
+    recorded_skipped: int = 0
+
+
+def _claimer_name() -> str:
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def runtime(application: App, *, pacer: Pacer | None = None) -> ReminderRuntime:
+    """The application's reminder runtime, created on first use."""
+    found = application.bot_data.get(RUNTIME_KEY)
+    if found is None:
+        claimer = _claimer_name()
+        found = ReminderRuntime(Sender(application, claimer=claimer, pacer=pacer), claimer)
+        application.bot_data[RUNTIME_KEY] = found
+    return found
+
+
+def install(application: App, *, pacer: Pacer | None = None) -> None:
+    """Register the reminder jobs on ``application.job_queue`` (call after services.attach).
+
+    ``pacer`` replaces the default pacing (tests give one with a virtual clock).
+    """
+    job_queue = application.job_queue
+    if job_queue is None:
+        raise RuntimeError("reminders need the job queue: python-telegram-bot[job-queue]")
+    runtime(application, pacer=pacer)
+    settings = services(application).settings
+    scheduled = schedule_slots(application)
+    once = {"misfire_grace_time": None}
+    if not job_queue.get_jobs_by_name(CATCH_UP_JOB):
+        job_queue.run_once(_catch_up_job, when=0, name=CATCH_UP_JOB, job_kwargs=once)
+    if not job_queue.get_jobs_by_name(SWEEP_JOB):
+        job_queue.run_repeating(
+            _sweep_job,
+            interval=SWEEP_SECONDS,
+            first=SWEEP_SECONDS,
+            name=SWEEP_JOB,
+            job_kwargs={"coalesce": True, "misfire_grace_time": None},
+        )
+    if not job_queue.get_jobs_by_name(RESYNC_JOB):
+        job_queue.run_daily(_resync_job, time=dt.time(0, 10, tzinfo=settings.tz), name=RESYNC_JOB)
+    log.info("reminders installed: %d sends scheduled", scheduled)
+
+
+def schedule_slots(application: App) -> int:
+    """One job per future send of this and next year that has none yet; returns how many.
+
+    Jobs are placed relative to the services clock (``when`` = time until the send), which
+    in production is the wall clock; misfires are never dropped by APScheduler because
+    `run_slot` itself decides between sending late and recording a skip.
+    """
+    svc = services(application)
+    job_queue = application.job_queue
+    now = svc.now().astimezone(dt.UTC)
+    year = now.astimezone(svc.settings.tz).year
+    added = 0
+    for slot in [*year_slots(svc.settings, year), *year_slots(svc.settings, year + 1)]:
+        due = slot.at.astimezone(dt.UTC)  # UTC: same-zone subtraction would use wall time
+        if due <= now or job_queue.get_jobs_by_name(slot.key.name):
+            continue
+        job_queue.run_once(
+            _slot_job,
+            when=due - now,
+            name=slot.key.name,
+            data=slot.key,
+            job_kwargs={"misfire_grace_time": None},
+        )
+        added += 1
+    return added
+
+
+async def _slot_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    assert context.job is not None
+    result = await run_slot(context.application, context.job.data)
+    log.info("reminder %s: %s", result.key.name, result)
+
+
+async def _catch_up_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    await catch_up(context.application)
+
+
+async def _sweep_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    await sweep(context.application)
+
+
+async def _resync_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    schedule_slots(context.application)
+
+
+def _find_slot(application: App, key: SlotKey) -> Slot | None:
+    settings = services(application).settings
+    return next(
+        (s for s in year_slots(settings, key.deadline_date.year) if s.key == key),
+        None,
+    )
+
+
+def build_delivery(
+    application: App,
+    *,
+    facts: ReminderFacts,
+    snapshot: Snapshot,
+    recipient: Recipient,
+    audiences: Sequence[Audience],
+    claim: ClaimFn,
+) -> Delivery:
+    """The message for one person (all their audiences in one text) and how to claim it."""
+    settings = services(application).settings
+    language = language_of(recipient.language, settings.default_language)
+    text = reminder_text(
+        facts,
+        language=language,
+        audiences=audiences,
+        snapshot=snapshot,
+        division_id=recipient.division_id,
+    )
+    report = Audience.CONTACT in audiences
+    can_snooze = facts.kind != ledger.KIND_SNOOZE
+
+    def markup(ledger_id: int) -> InlineKeyboardMarkup | None:
+        return reminder_keyboard(
+            language, report=report, snooze_id=ledger_id if can_snooze else None
+        )
+
+    return Delivery(
+        person_id=recipient.person_id,
+        chat_id=recipient.chat_id,
+        text=text,
+        claim=claim,
+        markup=markup,
+    )
+
+
+def new_claim(
+    key: SlotKey,
+    person_id: int,
+    *,
+    audience: Audience,
+    kind: str,
+    due_at: dt.datetime,
+    claimer: str,
+) -> ClaimFn:
+    """Claim by inserting the ledger row of (send, person) — the first insert wins."""
+    ledger_key = ledger.LedgerKey(key.deadline_code, key.deadline_date, key.offset_days, person_id)
+
+    def claim(session: Session, now: dt.datetime) -> Claim | None:
+        ledger_id = ledger.claim_new(
+            session,
+            ledger_key,
+            audience=audience.value,
+            kind=kind,
+            due_at=due_at,
+            now=now,
+            claimer=claimer,
+        )
+        return None if ledger_id is None else Claim(ledger_id, 1)
+
+    return claim
+
+
+async def run_slot(
+    application: App, key: SlotKey, *, created_before: dt.datetime | None = None
+) -> SlotResult:
+    """Send one planned reminder to its audience as of now, or record it skipped if late.
+
+    ``created_before`` (catch-up) leaves out people registered after the send time: they
+    did not miss it, they were not there yet.
+    """
+    svc = services(application)
+    rt = runtime(application)
+    now = svc.now().astimezone(dt.UTC)
+    slot = _find_slot(application, key)
+    if slot is None:
+        log.warning("reminder %s is no longer in the configuration", key.name)
+        return SlotResult(key, "unknown")
+    due = slot.at.astimezone(dt.UTC)
+    if now < due - EARLY_TOLERANCE:
+        return SlotResult(key, "not-due")
+    year = key.deadline_date.year
+    snapshot, recorded = await rt.sender.db(
+        lambda s: (
+            load_snapshot(s, year),
+            ledger.recorded_people(
+                s,
+                deadline_code=key.deadline_code,
+                deadline_date=key.deadline_date,
+                offset_days=key.offset_days,
+            ),
+        )
+    )
+    planned = plan_year(svc.settings, year, audiences=snapshot.audiences)
+    persons = recipients_by_person(p for p in planned if p.slot == key)
+    persons = {
+        pid: audiences
+        for pid, audiences in persons.items()
+        if pid not in recorded
+        and (created_before is None or snapshot.recipients[pid].created_at <= created_before)
+    }
+    grace = dt.timedelta(hours=svc.settings.reminders.catch_up_hours)
+    if now - due > grace:
+        late_hours = (now - due).total_seconds() / 3600
+
+        def record(session: Session) -> int:
+            return sum(
+                ledger.record_skipped(
+                    session,
+                    ledger.LedgerKey(key.deadline_code, key.deadline_date, key.offset_days, pid),
+                    audience=audiences[0].value,
+                    kind=ledger.KIND_SCHEDULED,
+                    due_at=due,
+                    now=now,
+                    reason=f"missed: {late_hours:.1f} h late (the bot was not running)",
+                )
+                for pid, audiences in persons.items()
+            )
+
+        count = await rt.sender.db(record)
+        return SlotResult(key, "late", recorded_skipped=count)
+    facts = ReminderFacts(
+        slot.deadline, slot.deadline_date, now.astimezone(svc.settings.tz).date(), "scheduled"
+    )
+    deliveries = [
+        build_delivery(
+            application,
+            facts=facts,
+            snapshot=snapshot,
+            recipient=snapshot.recipients[pid],
+            audiences=audiences,
+            claim=new_claim(
+                key,
+                pid,
+                audience=audiences[0],
+                kind=ledger.KIND_SCHEDULED,
+                due_at=due,
+                claimer=rt.claimer,
+            ),
+        )
+        for pid, audiences in persons.items()
+    ]
+    report = await rt.sender.deliver(deliveries)
+    return SlotResult(key, "sent", sent=report.sent, failed=report.failed, skipped=report.skipped)
+
+
+async def catch_up(application: App) -> list[SlotResult]:
+    """Start-up: settle dead claims, handle missed sends, then due retries and snoozes."""
+    svc = services(application)
+    rt = runtime(application)
+    try:
+        now = svc.now().astimezone(dt.UTC)
+        expired = await rt.sender.db(
+            lambda s: ledger.expire_stale_claims(s, now=now, lease=CLAIM_LEASE)
+        )
+        if expired:
+            log.warning("%d reminders were interrupted mid-send; recorded as failed", expired)
+        since = now - CATCH_UP_LOOKBACK
+        tz = svc.settings.tz
+        years = sorted({since.astimezone(tz).year, now.astimezone(tz).year})
+        results = []
+        for year in years:
+            for slot in year_slots(svc.settings, year):
+                due = slot.at.astimezone(dt.UTC)
+                if since <= due <= now:
+                    results.append(await run_slot(application, slot.key, created_before=due))
+        await sweep(application)
+        return results
+    finally:
+        rt.caught_up.set()
+
+
+def _too_late(row: ReminderLedger, now: dt.datetime, grace: dt.timedelta) -> bool:
+    return row.next_attempt_at is not None and now - row.next_attempt_at > grace
+
+
+async def sweep(application: App) -> DeliveryReport:
+    """Expire dead claims, then send the retries and snoozes whose time has come.
+
+    A row that is due but pointless — too late, the person inactive, or no longer in any
+    audience (their division completed) — is claimed and recorded as skipped instead.
+    """
+    svc = services(application)
+    rt = runtime(application)
+    now = svc.now().astimezone(dt.UTC)
+    grace = dt.timedelta(hours=svc.settings.reminders.catch_up_hours)
+
+    def load(session: Session) -> list[ReminderLedger]:
+        ledger.expire_stale_claims(session, now=now, lease=CLAIM_LEASE)
+        return ledger.due_again(session, now=now)
+
+    rows = await rt.sender.db(load)
+    report = DeliveryReport()
+    if not rows:
+        return report
+    snapshots: dict[int, Snapshot] = {}
+    deliveries: list[Delivery] = []
+    skips: list[tuple[ReminderLedger, str]] = []
+    for row in rows:
+        year = row.deadline_date.year
+        if year not in snapshots:
+            snapshots[year] = await rt.sender.db(lambda s, y=year: load_snapshot(s, y))
+        snapshot = snapshots[year]
+        deadline = next(
+            (
+                d
+                for d, day in svc.settings.calendar.dates_for(year)
+                if d.code == row.deadline_code and day == row.deadline_date
+            ),
+            None,
+        )
+        recipient = snapshot.recipients.get(row.person_id)
+        audiences = snapshot.audiences_of(row.person_id, row.deadline_code)
+        if row.audience == Audience.CONTACT.value and row.kind == ledger.KIND_NUDGE:
+            audiences = [a for a in audiences if a is Audience.CONTACT]  # a nudge stays one
+        if _too_late(row, now, grace):
+            skips.append((row, "too late to send"))
+        elif deadline is None:
+            skips.append((row, "the deadline is no longer configured"))
+        elif recipient is None or not audiences:
+            skips.append((row, "no longer needed"))
+        else:
+            facts = ReminderFacts(
+                deadline, row.deadline_date, now.astimezone(svc.settings.tz).date(), row.kind
+            )
+            deliveries.append(
+                build_delivery(
+                    application,
+                    facts=facts,
+                    snapshot=snapshot,
+                    recipient=recipient,
+                    audiences=audiences,
+                    claim=_due_claim(row, rt.claimer),
+                )
+            )
+    for row, reason in skips:
+
+        def skip(session: Session, row: ReminderLedger = row, reason: str = reason) -> bool:
+            if ledger.claim_due(session, row.id, expected=row.status, now=now, claimer=rt.claimer):
+                return ledger.mark_skipped(session, row.id, now=now, reason=reason)
+            return False
+
+        if await rt.sender.db(skip):
+            log.info("reminder %s skipped: %s", row.id, reason)
+            report.add(Outcome.SKIPPED)
+    report.merge(await rt.sender.deliver(deliveries))
+    return report
+
+
+def _due_claim(row: ReminderLedger, claimer: str) -> ClaimFn:
+    """Claim a retry or snooze by moving its row from the status it was read in."""
+    row_id, expected, attempts = row.id, LedgerStatus(row.status), row.attempts
+
+    def claim(session: Session, now: dt.datetime) -> Claim | None:
+        won = ledger.claim_due(session, row_id, expected=expected, now=now, claimer=claimer)
+        return Claim(row_id, attempts + 1) if won else None
+
+    return claim
