@@ -10,6 +10,7 @@ Business data never lives here: answers go to our own tables when confirmed.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from typing import Any
 
@@ -36,12 +37,28 @@ class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[s
             update_interval=update_interval,
         )
         self._sessions = sessions
+        # What the database holds for each (kind, name, key), as JSON text: PTB asks to
+        # write every touched user and chat after every update, mostly unchanged.
+        self._written: dict[tuple[str, str, str], str | None] = {}
+
+    def _store(self, kind: str, key: str, value: Any, name: str = "") -> None:
+        """Write one value unless the database already holds exactly it."""
+        text = None if value is None else json.dumps(value, sort_keys=True, default=str)
+        slot = (kind, name, key)
+        if slot in self._written and self._written[slot] == text:
+            return
+        with transaction(self._sessions) as session:
+            botstate.store(session, kind, key, value, name)
+        self._written[slot] = text
 
     # --- reading at start-up -----------------------------------------------------------
 
     def _load(self, kind: str, name: str = "") -> dict[str, Any]:
         with self._sessions() as session:
-            return botstate.unwrap(botstate.load_all(session, kind, name))
+            loaded = botstate.unwrap(botstate.load_all(session, kind, name))
+        for key, value in loaded.items():
+            self._written[(kind, name, key)] = json.dumps(value, sort_keys=True, default=str)
+        return loaded
 
     async def get_conversations(self, name: str) -> ConversationDict:
         return {_unkey(k): v for k, v in self._load(botstate.CONVERSATION, name).items()}
@@ -65,16 +82,13 @@ class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[s
     async def update_conversation(
         self, name: str, key: ConversationKey, new_state: object | None
     ) -> None:
-        with transaction(self._sessions) as session:
-            botstate.store(session, botstate.CONVERSATION, _key(key), new_state, name)
+        self._store(botstate.CONVERSATION, _key(key), new_state, name)
 
     async def update_user_data(self, user_id: int, data: dict[str, Any]) -> None:
-        with transaction(self._sessions) as session:
-            botstate.store(session, botstate.USER_DATA, str(user_id), data or None)
+        self._store(botstate.USER_DATA, str(user_id), data or None)
 
     async def update_chat_data(self, chat_id: int, data: dict[str, Any]) -> None:
-        with transaction(self._sessions) as session:
-            botstate.store(session, botstate.CHAT_DATA, str(chat_id), data or None)
+        self._store(botstate.CHAT_DATA, str(chat_id), data or None)
 
     async def update_bot_data(self, data: dict[str, Any]) -> None:
         """bot_data holds the live Services object and is never stored."""
@@ -85,10 +99,16 @@ class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[s
     async def drop_chat_data(self, chat_id: int) -> None:
         with transaction(self._sessions) as session:
             botstate.drop(session, botstate.CHAT_DATA, str(chat_id))
+        self._forget(botstate.CHAT_DATA, str(chat_id))
 
     async def drop_user_data(self, user_id: int) -> None:
         with transaction(self._sessions) as session:
             botstate.drop(session, botstate.USER_DATA, str(user_id))
+        self._forget(botstate.USER_DATA, str(user_id))
+
+    def _forget(self, kind: str, key: str) -> None:
+        for slot in [slot for slot in self._written if slot[0] == kind and slot[2] == key]:
+            del self._written[slot]
 
     async def refresh_user_data(self, user_id: int, user_data: dict[str, Any]) -> None:
         """Single process owns its users' data; nothing to refresh."""

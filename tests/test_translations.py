@@ -59,3 +59,26 @@ def test_placeholders_survive_translation() -> None:
                 if set(placeholder.findall(text)) != want:
                     problems.append(f"{language}: {ids[0]!r}")
     assert not problems, "placeholders differ:\n" + "\n".join(problems)
+
+
+def test_a_message_repeated_in_two_files_is_translated_the_same_way() -> None:
+    """The per-feature .po files are merged; a repeated msgid must not silently change text."""
+    from babel.messages.pofile import read_po
+
+    from i18n import LOCALES
+
+    conflicts = []
+    for language in LANGUAGES:
+        seen: dict[str, tuple[str, object]] = {}
+        for po_file in sorted((LOCALES / language).glob("*.po")):
+            with po_file.open("rb") as handle:
+                for message in read_po(handle, locale=language):
+                    if not message.id:
+                        continue
+                    earlier = seen.get(str(message.id))
+                    if earlier is not None and earlier[1] != message.string:
+                        conflicts.append(
+                            f"{language}: {message.id!r} in {earlier[0]} and {po_file.name}"
+                        )
+                    seen[str(message.id)] = (po_file.name, message.string)
+    assert not conflicts, "\n".join(conflicts)

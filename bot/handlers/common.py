@@ -195,6 +195,16 @@ async def unknown_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     )
 
 
+async def nothing_to_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/peru when no conversation is open: say so rather than "I did not understand"."""
+    who = caller(update, context)
+    assert update.effective_chat is not None
+    if who.person is None:
+        await start(update, context)
+        return
+    await update.effective_chat.send_message(who._("There is nothing to cancel."))
+
+
 def register(application: Application) -> None:  # type: ignore[type-arg]
     """The guard and the entry commands; call before the feature handlers."""
     application.add_handler(TypeHandler(Update, private_chats_only), group=-10)
@@ -206,5 +216,6 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
 def register_fallbacks(application: Application) -> None:  # type: ignore[type-arg]
     """Catch-alls; call after the feature handlers so a conversation's own /ohje wins."""
     application.add_handler(CommandHandler("ohje", help_command))
+    application.add_handler(CommandHandler("peru", nothing_to_cancel))
     application.add_handler(CallbackQueryHandler(stale_button))
     application.add_handler(MessageHandler(filters.TEXT, unknown_text))

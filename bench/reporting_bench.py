@@ -1,0 +1,291 @@
+"""Benchmark: 200 contacts report participation at the same time, through the local Telegram.
+
+Every simulated contact goes through a complete /raportoi conversation (choose a service
+entity, a catalog method with count and skipped note, a typed method with count and note,
+"no methods" at three levels, Save): 14 updates each. The same number of updates, with the
+same mix of typed messages and button presses, then goes through a bare echo Application
+built the same way (same request class, same rate-limiter setting, no persistence, no
+database): the framework's ceiling on this machine. Printed per database: updates/s, p50/p95
+of the time one update spends in ``Application.process_update`` (our handlers, the database
+and the prompt persistence flush), and our throughput as a ratio of the echo's.
+
+    .venv/bin/python bench/reporting_bench.py [--contacts 200] [--rate-limiter]
+        [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test] [--no-postgres]
+
+PostgreSQL gets its own schema, dropped at the end. Targets: p95 ≤ 50 ms, ratio ≥ 0.5.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import text  # noqa: E402
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update  # noqa: E402
+from telegram.ext import (  # noqa: E402
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.app import build_application  # noqa: E402
+from bot.services import Services  # noqa: E402
+from data import catalog, people  # noqa: E402
+from data.catalog import load_catalog  # noqa: E402
+from data.db import make_engine, make_sessionmaker, migrate, transaction  # noqa: E402
+from data.models import Role  # noqa: E402
+from localtg import DEFAULT_TOKEN, LocalBotApi, LocalRequest, LocalUser, running  # noqa: E402
+from settings import load_settings  # noqa: E402
+
+REPORT_SEQUENCE = "tpptpptttppppp"  # t = typed message, p = button press, as in _report
+UPDATES_PER_CONTACT = len(REPORT_SEQUENCE)
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+FIRST_USER_ID = 900_000
+
+
+@dataclass
+class Result:
+    name: str
+    updates: int
+    seconds: float
+    handling: list[float]
+
+    @property
+    def rate(self) -> float:
+        return self.updates / self.seconds
+
+    def percentile(self, q: float) -> float:
+        ordered = sorted(self.handling)
+        return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000
+
+    def line(self) -> str:
+        return (
+            f"{self.name:<22} {self.updates:>6} updates in {self.seconds:6.2f} s = "
+            f"{self.rate:7.1f} updates/s   handling p50 {self.percentile(0.5):6.2f} ms  "
+            f"p95 {self.percentile(0.95):6.2f} ms  max {max(self.handling) * 1000:7.2f} ms"
+        )
+
+
+def _timed(application: Application, sink: list[float]) -> None:  # type: ignore[type-arg]
+    """Measure each update's time in process_update (handlers + persistence flush)."""
+    inner = application.process_update
+
+    async def process_update(update: object) -> None:
+        started = time.perf_counter()
+        try:
+            await inner(update)
+        finally:
+            sink.append(time.perf_counter() - started)
+
+    application.process_update = process_update  # type: ignore[method-assign]
+
+
+async def _drive(
+    api: LocalBotApi, users: list[LocalUser], script: Callable[[LocalUser, int], Awaitable[None]]
+) -> float:
+    started = time.perf_counter()
+    await asyncio.gather(*(script(user, index) for index, user in enumerate(users)))
+    return time.perf_counter() - started
+
+
+# --- our bot -------------------------------------------------------------------------------
+
+
+async def _report(user: LocalUser, index: int) -> None:
+    """One complete participation report: 14 updates."""
+    await user.send("/raportoi")
+    entities = [row[0] for row in user.last.buttons]
+    await user.press(entities[index % len(entities)])
+    await user.press(user.last.buttons[0][0])  # the first example method of level 1
+    await user.send("12")
+    await user.press("Ohita")
+    await user.press("Muu tapa – kirjoita")
+    await user.send(f"Asukasraati {index}")
+    await user.send("1 200")
+    await user.send("Kokoontuu kuukausittain")
+    await user.press("Seuraava taso ›")
+    for _ in range(3):
+        await user.press("Ei tapoja tällä tasolla")
+    await user.press("💾 Tallenna")
+    if not user.last.text.startswith("Tallennettu"):
+        raise RuntimeError(f"contact {user.id} did not finish: {user.last.text[:200]!r}")
+
+
+def _prepare_database(url: str, schema: str | None, contacts: int) -> Any:
+    engine = (
+        make_engine(url, schema=schema, pool_size=5, max_overflow=5) if schema else make_engine(url)
+    )
+    migrate(engine)
+    sessions = make_sessionmaker(engine)
+    with transaction(sessions) as session:
+        load_catalog(session)
+        divisions = catalog.divisions(session)
+        for offset in range(contacts):
+            division = divisions[offset % len(divisions)]
+            people.ensure_person(
+                session,
+                FIRST_USER_ID + offset,
+                name=f"Yhteyshenkilö {offset}",
+                language="fi",
+                roles={Role.CONTACT},
+                division_id=division.id,
+            )
+    return engine, sessions
+
+
+async def run_bot(name: str, url: str, schema: str | None, contacts: int, limiter: bool) -> Result:
+    engine, sessions = _prepare_database(url, schema, contacts)
+    settings = load_settings(env={})
+    api = LocalBotApi(settle_timeout=600)
+    app = build_application(
+        Services(settings, sessions),
+        token=DEFAULT_TOKEN,
+        request=LocalRequest(api),
+        get_updates_request=LocalRequest(api),
+        rate_limiter=limiter,
+        with_jobs=False,
+    )
+    handling: list[float] = []
+    _timed(app, handling)
+    users = [
+        api.user(FIRST_USER_ID + i, f"Kontakti{i}", language_code="fi") for i in range(contacts)
+    ]
+    try:
+        async with running(app, api):
+            seconds = await _drive(api, users, _report)
+        errors = app.bot_data.get("errors", [])
+        if errors:
+            raise RuntimeError(f"handlers raised: {errors[:3]!r}")
+    finally:
+        engine.dispose()
+    return Result(name, len(handling), seconds, handling)
+
+
+# --- the echo ceiling ------------------------------------------------------------------------
+
+
+async def _echo_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    assert update.effective_chat is not None and update.message is not None
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton("OK", callback_data="echo:ok")]])
+    await update.effective_chat.send_message(update.message.text or "", reply_markup=markup)
+
+
+async def _echo_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    assert query is not None and update.effective_chat is not None
+    await query.answer()
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton("OK", callback_data="echo:ok")]])
+    await update.effective_chat.send_message(query.data or "", reply_markup=markup)
+
+
+async def _echo_script(user: LocalUser, index: int) -> None:
+    """The same sequence as a report: 5 typed messages and 9 button presses."""
+    for kind in REPORT_SEQUENCE:
+        if kind == "t":
+            await user.send("12")
+        else:
+            await user.press("OK")
+
+
+async def run_echo(contacts: int, limiter: bool) -> Result:
+    api = LocalBotApi(settle_timeout=600)
+    builder: Any = (
+        ApplicationBuilder()
+        .token(DEFAULT_TOKEN)
+        .request(LocalRequest(api))
+        .get_updates_request(LocalRequest(api))
+    )
+    if limiter:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=2))
+    app = builder.build()
+    app.add_handler(MessageHandler(filters.TEXT, _echo_text))
+    app.add_handler(CallbackQueryHandler(_echo_press))
+    handling: list[float] = []
+    _timed(app, handling)
+    users = [
+        api.user(FIRST_USER_ID + i, f"Kontakti{i}", language_code="fi") for i in range(contacts)
+    ]
+    async with running(app, api):
+        seconds = await _drive(api, users, _echo_script)
+    return Result("echo Application", len(handling), seconds, handling)
+
+
+# --- main ------------------------------------------------------------------------------------
+
+
+async def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--contacts", type=int, default=200)
+    parser.add_argument("--rate-limiter", action="store_true", help="AIORateLimiter on both apps")
+    parser.add_argument("--postgres", default=DEFAULT_PG)
+    parser.add_argument("--no-postgres", action="store_true")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.ERROR)
+
+    print(
+        f"{args.contacts} contacts × {UPDATES_PER_CONTACT} updates, concurrently; "
+        f"AIORateLimiter {'ON' if args.rate_limiter else 'OFF'} on both apps; "
+        "PTB processes updates one at a time (concurrent_updates off, as in production)."
+    )
+    pairs: list[tuple[Result, Result]] = []
+    # Each database run is paired with an echo run right before it, so that a machine busy
+    # with something else slows both sides of a ratio alike.
+    with tempfile.TemporaryDirectory() as tmp:
+        echo = await run_echo(args.contacts, args.rate_limiter)
+        print(echo.line())
+        url = f"sqlite:///{tmp}/bench.sqlite3"
+        pairs.append(
+            (echo, await run_bot("bot on SQLite", url, None, args.contacts, args.rate_limiter))
+        )
+        print(pairs[-1][1].line())
+    if not args.no_postgres:
+        schema = f"bench_{uuid.uuid4().hex[:10]}"
+        admin = make_engine(args.postgres)
+        with admin.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        try:
+            echo = await run_echo(args.contacts, args.rate_limiter)
+            print(echo.line())
+            bot = await run_bot(
+                "bot on PostgreSQL", args.postgres, schema, args.contacts, args.rate_limiter
+            )
+            pairs.append((echo, bot))
+            print(bot.line())
+        finally:
+            with admin.begin() as connection:
+                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            admin.dispose()
+    print()
+    ok = True
+    for echo, result in pairs:
+        ratio = result.rate / echo.rate
+        p95 = result.percentile(0.95)
+        verdict = "meets" if p95 <= 50 and ratio >= 0.5 else "MISSES"
+        ok = ok and verdict == "meets"
+        print(
+            f"{result.name:<22} ratio to echo {ratio:5.2f} (target ≥ 0.5), p95 {p95:.1f} ms "
+            f"(target ≤ 50 ms): {verdict} the targets"
+        )
+    if not ok:
+        print("(a benchmark reports; it does not fail the build)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))

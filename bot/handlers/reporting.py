@@ -1,0 +1,752 @@
+"""/raportoi: a division contact reports the participation methods of one service entity.
+
+Steps (draft data in brackets)::
+
+    ENTITY ──► PREFILL (only when last year has answers) ──► LEVEL 1..4 ──► REVIEW ──► saved
+                                                            │  ▲
+                     pick an example or "other" ► METHOD ──►│  │
+                                                 COUNT ─► NOTE
+
+At each level the person picks example methods of the catalog or types another, gives the
+count (Lkm) and an optional note, adds more, or answers "no methods at this level". The
+review card lists everything with change/remove buttons and a button per level; Save writes
+the entity's answers in one transaction (``data.reports.save_participation``) together with
+removing the draft. The reminders' "Report now" button (``report:start``) also starts here.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+from telegram.ext import Application
+
+from bot.flow import inputs
+from bot.flow.buttons import Press
+from bot.flow.engine import Button, Done, Flow, LinkButton, Outcome, Prompt, Retry, Stale, Turn
+from data import catalog, progress, reports
+from data.models import CatalogMethod, ConversationDraft, Level, ReportState, ServiceEntity
+from i18n import N_
+
+START_DATA = "report:start"
+
+
+class ReportStep(enum.StrEnum):
+    ENTITY = "entity"
+    PREFILL = "prefill"
+    LEVEL = "level"
+    METHOD = "method"
+    COUNT = "count"
+    NOTE = "note"
+    REVIEW = "review"
+
+
+TITLE = N_("Participation report")
+MSG_NO_DIVISION = N_(
+    "Your access has no division, so there is nothing to report. Ask the strategy unit to "
+    "check your invitation."
+)
+MSG_LOCKED = N_(
+    "Your division's report for {year} has been submitted, so it cannot be changed here. A "
+    "coordinator must reopen it first: ask your coordinator if something needs correcting."
+)
+MSG_CHOOSE_ENTITY = N_(
+    "Participation report {year}: {division}.\nChoose the service entity to report. ✓ = every "
+    "level answered."
+)
+MSG_PREFILL = N_(
+    "Last year ({year}) you reported for {entity}:\n{answers}\n\nUse these as the starting "
+    "point? You can change or remove every answer before saving."
+)
+MSG_USE_LAST_YEAR = N_("Use last year's answers")
+MSG_START_EMPTY = N_("Start empty")
+MSG_LEVEL = N_("{entity}\nLevel {number}: {name}\n{description}")
+MSG_LEVEL_SO_FAR = N_("Answers at this level:")
+MSG_LEVEL_NONE = N_("Answered: no methods at this level.")
+MSG_LEVEL_ASK = N_(
+    "Choose a method from the examples, or write another one. Add as many as you use."
+)
+MSG_OTHER_METHOD = N_("Other method – write it")
+MSG_NO_METHODS = N_("No methods at this level")
+MSG_NEXT = N_("Next level ›")
+MSG_TO_REVIEW = N_("To the summary ›")
+MSG_NEED_ANSWER = N_("Choose at least one method, or “No methods at this level”, before going on.")
+MSG_METHOD_ASK = N_(
+    "{entity} – level {number}\nWrite the name of the participation method (at most 300 "
+    "characters)."
+)
+MSG_COUNT_ASK = N_(
+    "{method}\nLkm: how many in {year}? Write a whole number, for example 12 or 1 200."
+)
+MSG_COUNT_NOW = N_("Now: {count}.")
+MSG_NOTE_ASK = N_("{method}, Lkm {count}.\nAdd a note if you wish (at most 300 characters).")
+MSG_NOTE_NOW = N_("Current note: {note}")
+MSG_SKIP = N_("Skip")
+MSG_KEEP_NOTE = N_("Keep the note")
+MSG_NO_NOTE = N_("No note")
+MSG_REVIEW = N_("Summary: {entity} ({year})")
+MSG_REVIEW_LAST_YEAR = N_("The counts are last year's: check them before saving.")
+MSG_REVIEW_ASK = N_(
+    "✎ changes an answer, 🗑 removes it, a level button adds to that level. Save stores everything."
+)
+MSG_NOT_ANSWERED = N_("not answered yet")
+MSG_NONE_ANSWER = N_("no methods at this level")
+MSG_LEVEL_BUTTON = N_("Level {number}")
+MSG_SAVE = N_("💾 Save")
+MSG_NOTHING_TO_SAVE = N_("There is nothing to save yet: answer at least one level.")
+MSG_SAVED = N_("Saved: {entity}, {year}. The answers are now in the database.")
+MSG_SAVED_TOAST = N_("Saved ✓")
+MSG_STILL_MISSING = N_("Still unanswered: level {levels}.")
+MSG_SAVED_NEXT = N_(
+    "/tila shows your division's status; /tyytyvaisyys maps how customer satisfaction is measured."
+)
+MSG_REPORT_ANOTHER = N_("Report another service entity")
+MSG_DESCRIBE_ENTITY = N_("{entity}, {where}")
+MSG_DESCRIBE_NO_ENTITY = N_("service entity not chosen yet")
+MSG_WHERE_LEVEL = N_("level {number}")
+MSG_WHERE_REVIEW = N_("summary")
+MSG_INVALID_ANSWER = N_("This answer could not be saved: {problem}")
+
+HELP = {
+    ReportStep.ENTITY: N_(
+        "Choose the service entity (palvelukokonaisuus) whose participation methods you report. "
+        "You report each service entity separately; ✓ marks those with every level answered."
+    ),
+    ReportStep.PREFILL: N_(
+        "Last year's answers can be the starting point: the methods and counts are copied into "
+        "this year's summary, where you change or remove each before saving. Nothing is saved "
+        "until you press Save."
+    ),
+    ReportStep.LEVEL: N_(
+        "Levels 1–4 go from communication to sharing decision-making power. Pick each method "
+        "the service entity used at this level (or write one that is not in the list) and give "
+        "its count. If none was used, answer “No methods at this level”: that is different "
+        "from not answering."
+    ),
+    ReportStep.METHOD: N_(
+        "Write the method's name as you would in the report, for example “Asukasraati”. At "
+        "most 300 characters."
+    ),
+    ReportStep.COUNT: N_(
+        "Lkm is the number of times the method was used in the year (events, panels, channels "
+        "…) as a whole number 0–100 000. Spaces between thousands are fine: 1 200."
+    ),
+    ReportStep.NOTE: N_(
+        "A note is optional: for example what the count includes. At most 300 characters. "
+        "Press Skip if there is nothing to add."
+    ),
+    ReportStep.REVIEW: N_(
+        "Check the answers. ✎ changes a count or note, 🗑 removes an answer, a level button "
+        "returns to that level. Save stores this service entity's answers in one go; until "
+        "then nothing is saved."
+    ),
+}
+
+
+# --- draft helpers ---------------------------------------------------------------------
+
+
+def _answers(turn: Turn) -> list[dict[str, Any]]:
+    return turn.data.setdefault("answers", [])
+
+
+def _entity(turn: Turn) -> ServiceEntity:
+    entity = turn.get(ServiceEntity, int(turn.data["entity"]))
+    assert entity is not None
+    return entity
+
+
+def _level(turn: Turn, index: int | None = None) -> Level:
+    level_ids: list[int] = turn.data["levels"]
+    level = turn.get(Level, level_ids[turn.data.get("li", 0) if index is None else index])
+    assert level is not None
+    return level
+
+
+def _method_name(turn: Turn, answer: dict[str, Any]) -> str:
+    if answer.get("method_id") is not None:
+        method = turn.get(CatalogMethod, int(answer["method_id"]))
+        if method is not None:
+            return catalog.name_of(method, turn.language)
+    return str(answer.get("method_text") or "")
+
+
+def _answer_line(turn: Turn, answer: dict[str, Any]) -> str:
+    if answer.get("none"):
+        return turn._(MSG_NONE_ANSWER)
+    line = f"{_method_name(turn, answer)} – Lkm {inputs.format_count(int(answer['count']))}"
+    if answer.get("note"):
+        line += f" ({answer['note']})"
+    return line
+
+
+def _at_level(turn: Turn, level_id: int) -> list[dict[str, Any]]:
+    return [a for a in _answers(turn) if a["level_id"] == level_id]
+
+
+def _as_dicts(answers: list[reports.ParticipationAnswer]) -> list[dict[str, Any]]:
+    return [a.to_dict() for a in answers]
+
+
+def _counter(turn: Turn) -> tuple[int, int]:
+    total = 2 + len(turn.data.get("levels") or [0, 0, 0, 0])
+    step = turn.step
+    if step in (ReportStep.ENTITY, ReportStep.PREFILL):
+        return 1, total
+    if step == ReportStep.REVIEW:
+        return total, total
+    return 2 + int(turn.data.get("li", 0)), total
+
+
+# --- start, guard, verify --------------------------------------------------------------
+
+
+def _guard(turn: Turn) -> Done | None:
+    division_id = turn.person.division_id
+    if division_id is None:
+        return Done(turn._(MSG_NO_DIVISION))
+    year = turn.services.current_year()
+    rnd = progress.find_round(turn.session, year)
+    if rnd is not None and progress.report_state(turn.session, rnd.id, division_id) is (
+        ReportState.SUBMITTED
+    ):
+        return Done(turn._(MSG_LOCKED).format(year=year))
+    return None
+
+
+def _start(turn: Turn) -> Outcome:
+    return ReportStep.ENTITY
+
+
+def _verify(turn: Turn) -> None:
+    """Every update: the entity is still active and still the person's division's."""
+    if turn.data.get("entity") is not None:
+        entity = reports.entity_for(turn.session, turn.person, int(turn.data["entity"]))
+        turn.held[(ServiceEntity, entity.id)] = entity
+
+
+def _describe(turn: Turn, row: ConversationDraft) -> str:
+    data = row.data
+    if data.get("entity") is None:
+        return turn._(MSG_DESCRIBE_NO_ENTITY)
+    entity = turn.get(ServiceEntity, int(data["entity"]))
+    name = catalog.name_of(entity, turn.language) if entity else "?"
+    step = data.get("resume", row.step)
+    if step == ReportStep.REVIEW:
+        where = turn._(MSG_WHERE_REVIEW)
+    elif step == ReportStep.PREFILL:
+        where = turn._(MSG_WHERE_LEVEL).format(number=1)
+    else:
+        where = turn._(MSG_WHERE_LEVEL).format(number=int(data.get("li", 0)) + 1)
+    return turn._(MSG_DESCRIBE_ENTITY).format(entity=name, where=where)
+
+
+# --- ENTITY ----------------------------------------------------------------------------
+
+
+def _render_entity(turn: Turn) -> Prompt:
+    division_id = turn.person.division_id
+    assert division_id is not None
+    year = int(turn.data["year"])
+    rnd = progress.find_round(turn.session, year)
+    state = progress.division_progress(turn.session, rnd.id if rnd else None, division_id)
+    division = turn.get(catalog.Division, division_id)
+    assert division is not None
+    rows = [
+        [
+            Button(
+                ("✓ " if e.participation_complete else "")
+                + (e.name.get(turn.language) or e.name["fi"]),
+                "s",
+                e.service_entity_id,
+            )
+        ]
+        for e in state.entities
+    ]
+    text = turn._(MSG_CHOOSE_ENTITY).format(
+        year=year, division=catalog.name_of(division, turn.language)
+    )
+    return Prompt(text, rows)
+
+
+def _choose_entity(turn: Turn, press: Press) -> Outcome:
+    entity_id = press.int_arg()
+    if entity_id is None:
+        raise Stale
+    try:
+        reports.entity_for(turn.session, turn.person, entity_id)
+    except reports.AccessDenied:
+        raise Stale from None
+    same = turn.data.get("entity") == entity_id and _answers(turn)
+    turn.data.update(
+        entity=entity_id,
+        levels=[level.id for level in catalog.levels(turn.session)],
+        li=0,
+        pending=None,
+        edit=None,
+        review_return=False,
+    )
+    if same:
+        return ReportStep.LEVEL
+    year = int(turn.data["year"])
+    saved = reports.participation_for_year(turn.session, year, entity_id)
+    turn.data["origin"] = "saved" if saved else "new"
+    turn.data["answers"] = _as_dicts(saved)
+    if saved:
+        answered = {a.level_id for a in saved}
+        missing = [i for i, lid in enumerate(turn.data["levels"]) if lid not in answered]
+        if not missing:
+            return ReportStep.REVIEW
+        turn.data["li"] = missing[0]
+        return ReportStep.LEVEL
+    if reports.previous_participation(turn.session, year, entity_id):
+        return ReportStep.PREFILL
+    return ReportStep.LEVEL
+
+
+# --- PREFILL ---------------------------------------------------------------------------
+
+
+def _render_prefill(turn: Turn) -> Prompt:
+    year = int(turn.data["year"])
+    previous = _as_dicts(
+        reports.previous_participation(turn.session, year, int(turn.data["entity"]))
+    )
+    lines = []
+    for level_id in turn.data["levels"]:
+        level = turn.get(Level, level_id)
+        for answer in (a for a in previous if a["level_id"] == level_id):
+            lines.append(f"• {level.number if level else '?'}: {_answer_line(turn, answer)}")
+    text = turn._(MSG_PREFILL).format(
+        year=year - 1,
+        entity=catalog.name_of(_entity(turn), turn.language),
+        answers="\n".join(lines),
+    )
+    return Prompt(
+        text,
+        [[Button(turn._(MSG_USE_LAST_YEAR), "y")], [Button(turn._(MSG_START_EMPTY), "n")]],
+    )
+
+
+def _use_last_year(turn: Turn, press: Press) -> Outcome:
+    year = int(turn.data["year"])
+    turn.data["answers"] = _as_dicts(
+        reports.previous_participation(turn.session, year, int(turn.data["entity"]))
+    )
+    turn.data["origin"] = "last_year"
+    return ReportStep.REVIEW
+
+
+def _start_empty(turn: Turn, press: Press) -> Outcome:
+    turn.data["answers"] = []
+    turn.data["li"] = 0
+    return ReportStep.LEVEL
+
+
+def _back_to_entity(turn: Turn) -> Outcome:
+    return ReportStep.ENTITY
+
+
+# --- LEVEL -----------------------------------------------------------------------------
+
+
+def _render_level(turn: Turn) -> Prompt:
+    level = _level(turn)
+    lang = turn.language
+    text = turn._(MSG_LEVEL).format(
+        entity=catalog.name_of(_entity(turn), lang),
+        number=level.number,
+        name=catalog.name_of(level, lang),
+        description=level.description.get(lang) or level.description["fi"],
+    )
+    here = _at_level(turn, level.id)
+    methods_here = [a for a in here if not a.get("none")]
+    parts = [text]
+    if methods_here:
+        parts.append(
+            turn._(MSG_LEVEL_SO_FAR)
+            + "\n"
+            + "\n".join(f"• {_answer_line(turn, a)}" for a in methods_here)
+        )
+    elif here:
+        parts.append(turn._(MSG_LEVEL_NONE))
+    parts.append(turn._(MSG_LEVEL_ASK))
+    chosen = {a.get("method_id") for a in methods_here}
+    rows: list[list[Button | LinkButton]] = [
+        [Button(("✓ " if m.id in chosen else "") + catalog.name_of(m, lang), "m", m.id)]
+        for m in catalog.methods_for_level(turn.session, level.id)
+    ]
+    rows.append([Button(turn._(MSG_OTHER_METHOD), "o")])
+    if not methods_here:
+        rows.append([Button(("✓ " if here else "") + turn._(MSG_NO_METHODS), "z")])
+    if here:
+        last = turn.data.get("li", 0) + 1 >= len(turn.data["levels"])
+        label = MSG_TO_REVIEW if turn.data.get("review_return") or last else MSG_NEXT
+        rows.append([Button(turn._(label), "f")])
+    return Prompt("\n\n".join(parts), rows)
+
+
+def _next_level(turn: Turn) -> Outcome:
+    if turn.data.get("review_return"):
+        turn.data["review_return"] = False
+        return ReportStep.REVIEW
+    if int(turn.data.get("li", 0)) + 1 < len(turn.data["levels"]):
+        turn.data["li"] = int(turn.data.get("li", 0)) + 1
+        return ReportStep.LEVEL
+    return ReportStep.REVIEW
+
+
+def _pick_method(turn: Turn, press: Press) -> Outcome:
+    method_id = press.int_arg()
+    level = _level(turn)
+    method = turn.get(CatalogMethod, method_id) if method_id else None
+    if method is None or method.level_id != level.id or method.retired_at is not None:
+        raise Stale
+    for index, answer in enumerate(_answers(turn)):
+        if answer.get("method_id") == method.id and answer["level_id"] == level.id:
+            return _edit(turn, index, origin="level")
+    turn.data["pending"] = {"level_id": level.id, "method_id": method.id, "from": "level"}
+    turn.data["edit"] = None
+    return ReportStep.COUNT
+
+
+def _other_method(turn: Turn, press: Press) -> Outcome:
+    return ReportStep.METHOD
+
+
+def _no_methods(turn: Turn, press: Press) -> Outcome:
+    level = _level(turn)
+    turn.data["answers"] = [a for a in _answers(turn) if a["level_id"] != level.id]
+    turn.data["answers"].append(reports.ParticipationAnswer(level.id, none=True).to_dict())
+    return _next_level(turn)
+
+
+def _forward(turn: Turn, press: Press) -> Outcome:
+    if not _at_level(turn, _level(turn).id):
+        raise Retry(MSG_NEED_ANSWER)
+    return _next_level(turn)
+
+
+def _level_back(turn: Turn) -> Outcome:
+    if turn.data.get("review_return"):
+        turn.data["review_return"] = False
+        return ReportStep.REVIEW
+    if int(turn.data.get("li", 0)) > 0:
+        turn.data["li"] = int(turn.data["li"]) - 1
+        return ReportStep.LEVEL
+    return ReportStep.ENTITY
+
+
+# --- METHOD, COUNT, NOTE ---------------------------------------------------------------
+
+
+def _render_method(turn: Turn) -> Prompt:
+    text = turn._(MSG_METHOD_ASK).format(
+        entity=catalog.name_of(_entity(turn), turn.language), number=_level(turn).number
+    )
+    return Prompt(text)
+
+
+def _typed_method(turn: Turn, text: str) -> Outcome:
+    name = inputs.clean_text(text)
+    level = _level(turn)
+    for index, answer in enumerate(_answers(turn)):
+        same_text = (answer.get("method_text") or "").casefold() == name.casefold()
+        if answer["level_id"] == level.id and same_text:
+            return _edit(turn, index, origin="level")
+    turn.data["pending"] = {"level_id": level.id, "method_text": name, "from": "level"}
+    turn.data["edit"] = None
+    return ReportStep.COUNT
+
+
+def _back_to_level(turn: Turn) -> Outcome:
+    turn.data["pending"] = None
+    turn.data["edit"] = None
+    return ReportStep.LEVEL
+
+
+def _pending(turn: Turn) -> dict[str, Any]:
+    pending = turn.data.get("pending")
+    if not pending:
+        raise Stale
+    return pending
+
+
+def _render_count(turn: Turn) -> Prompt:
+    pending = _pending(turn)
+    text = turn._(MSG_COUNT_ASK).format(method=_method_name(turn, pending), year=turn.data["year"])
+    if pending.get("count") is not None:
+        text += "\n" + turn._(MSG_COUNT_NOW).format(
+            count=inputs.format_count(int(pending["count"]))
+        )
+    return Prompt(text)
+
+
+def _typed_count(turn: Turn, text: str) -> Outcome:
+    _pending(turn)["count"] = inputs.parse_count(text)
+    return ReportStep.NOTE
+
+
+def _count_back(turn: Turn) -> Outcome:
+    origin = _pending(turn).get("from")
+    turn.data["pending"] = None
+    turn.data["edit"] = None
+    return ReportStep.REVIEW if origin == "review" else ReportStep.LEVEL
+
+
+def _render_note(turn: Turn) -> Prompt:
+    pending = _pending(turn)
+    text = turn._(MSG_NOTE_ASK).format(
+        method=_method_name(turn, pending), count=inputs.format_count(int(pending["count"]))
+    )
+    if pending.get("note"):
+        text += "\n" + turn._(MSG_NOTE_NOW).format(note=pending["note"])
+        return Prompt(
+            text,
+            [[Button(turn._(MSG_KEEP_NOTE), "k"), Button(turn._(MSG_NO_NOTE), "s")]],
+        )
+    return Prompt(text, [[Button(turn._(MSG_SKIP), "s")]])
+
+
+def _typed_note(turn: Turn, text: str) -> Outcome:
+    _pending(turn)["note"] = inputs.clean_text(text)
+    return _commit(turn)
+
+
+def _skip_note(turn: Turn, press: Press) -> Outcome:
+    _pending(turn)["note"] = None
+    return _commit(turn)
+
+
+def _keep_note(turn: Turn, press: Press) -> Outcome:
+    _pending(turn)
+    return _commit(turn)
+
+
+def _note_back(turn: Turn) -> Outcome:
+    return ReportStep.COUNT
+
+
+def _commit(turn: Turn) -> Outcome:
+    """The method, count and note are complete: put them among the draft's answers."""
+    pending = dict(_pending(turn))
+    origin = pending.pop("from", "level")
+    answer = reports.ParticipationAnswer(
+        level_id=int(pending["level_id"]),
+        method_id=pending.get("method_id"),
+        method_text=pending.get("method_text"),
+        count=int(pending["count"]),
+        note=pending.get("note"),
+    ).to_dict()
+    answers = _answers(turn)
+    edit = turn.data.get("edit")
+    if edit is not None and 0 <= int(edit) < len(answers):
+        answers[int(edit)] = answer
+    else:
+        turn.data["answers"] = [
+            a for a in answers if not (a["level_id"] == answer["level_id"] and a.get("none"))
+        ]
+        turn.data["answers"].append(answer)
+    turn.data["pending"] = None
+    turn.data["edit"] = None
+    return ReportStep.REVIEW if origin == "review" else ReportStep.LEVEL
+
+
+def _edit(turn: Turn, index: int, *, origin: str) -> Outcome:
+    answer = _answers(turn)[index]
+    turn.data["pending"] = {**answer, "from": origin}
+    turn.data["edit"] = index
+    turn.data["li"] = turn.data["levels"].index(answer["level_id"])
+    return ReportStep.COUNT
+
+
+# --- REVIEW ----------------------------------------------------------------------------
+
+
+def _render_review(turn: Turn) -> Prompt:
+    lang = turn.language
+    lines = [
+        turn._(MSG_REVIEW).format(
+            entity=catalog.name_of(_entity(turn), lang), year=turn.data["year"]
+        )
+    ]
+    answers = _answers(turn)
+    edit_rows: list[list[Button | LinkButton]] = []
+    row: list[Button | LinkButton] = []
+    for level_id in turn.data["levels"]:
+        level = turn.get(Level, level_id)
+        assert level is not None
+        lines.append("")
+        lines.append(f"{level.number}. {catalog.name_of(level, lang)}")
+        here = [(i, a) for i, a in enumerate(answers) if a["level_id"] == level_id]
+        if not here:
+            lines.append(f"   – {turn._(MSG_NOT_ANSWERED)}")
+        for index, answer in here:
+            lines.append(f"   {index + 1}) {_answer_line(turn, answer)}")
+            if not answer.get("none"):
+                row.append(Button(f"✎ {index + 1}", "e", index))
+            row.append(Button(f"🗑 {index + 1}", "d", index))
+            if len(row) >= 4:
+                edit_rows.append(row)
+                row = []
+    if row:
+        edit_rows.append(row)
+    if turn.data.get("origin") == "last_year":
+        lines.append("")
+        lines.append(turn._(MSG_REVIEW_LAST_YEAR))
+    lines.append("")
+    lines.append(turn._(MSG_REVIEW_ASK))
+    level_row: list[Button | LinkButton] = []
+    for index, level_id in enumerate(turn.data["levels"]):
+        level = turn.get(Level, level_id)
+        number = level.number if level else index + 1
+        level_row.append(Button(turn._(MSG_LEVEL_BUTTON).format(number=number), "l", index))
+    rows = [*edit_rows, level_row, [Button(turn._(MSG_SAVE), "s")]]
+    return Prompt("\n".join(lines), rows)
+
+
+def _answer_index(turn: Turn, press: Press) -> int:
+    index = press.int_arg()
+    if index is None or index >= len(_answers(turn)):
+        raise Stale
+    return index
+
+
+def _review_edit(turn: Turn, press: Press) -> Outcome:
+    index = _answer_index(turn, press)
+    if _answers(turn)[index].get("none"):
+        raise Stale
+    return _edit(turn, index, origin="review")
+
+
+def _review_remove(turn: Turn, press: Press) -> Outcome:
+    index = _answer_index(turn, press)
+    del _answers(turn)[index]
+    return ReportStep.REVIEW
+
+
+def _review_level(turn: Turn, press: Press) -> Outcome:
+    index = press.int_arg()
+    if index is None or index >= len(turn.data["levels"]):
+        raise Stale
+    turn.data["li"] = index
+    turn.data["review_return"] = True
+    return ReportStep.LEVEL
+
+
+def _review_back(turn: Turn) -> Outcome:
+    turn.data["li"] = len(turn.data["levels"]) - 1
+    turn.data["review_return"] = False
+    return ReportStep.LEVEL
+
+
+def _save(turn: Turn, press: Press) -> Outcome:
+    """Store the entity's answers and drop the draft, in this update's one transaction."""
+    answers = [reports.ParticipationAnswer(**a) for a in _answers(turn)]
+    if not answers:
+        raise Retry(MSG_NOTHING_TO_SAVE)
+    year = int(turn.data["year"])
+    entity = _entity(turn)
+    try:
+        reports.save_participation(turn.session, turn.person, year, entity.id, answers)
+    except reports.ReportLocked:
+        return Done(turn._(MSG_LOCKED).format(year=year), keep_draft=True)
+    except ValueError as problem:
+        raise Retry(MSG_INVALID_ANSWER, problem=str(problem)) from None
+    answered = {a.level_id for a in answers}
+    missing = [
+        str(level.number) for level in catalog.levels(turn.session) if level.id not in answered
+    ]
+    parts = [turn._(MSG_SAVED).format(entity=catalog.name_of(entity, turn.language), year=year)]
+    if missing:
+        parts.append(turn._(MSG_STILL_MISSING).format(levels=", ".join(missing)))
+    parts.append(turn._(MSG_SAVED_NEXT))
+    return Done(
+        "\n\n".join(parts),
+        rows=[[LinkButton(turn._(MSG_REPORT_ANOTHER), START_DATA)]],
+        toast=turn._(MSG_SAVED_TOAST),
+    )
+
+
+# --- the flow --------------------------------------------------------------------------
+
+FLOW = Flow(
+    name="reporting",
+    title=TITLE,
+    prefix="rp",
+    command="raportoi",
+    group=-3,
+    start=_start,
+    describe=_describe,
+    guard=_guard,
+    verify=_verify,
+    entry_data=(START_DATA,),
+)
+FLOW.step(
+    ReportStep.ENTITY,
+    "E",
+    render=_render_entity,
+    help=HELP[ReportStep.ENTITY],
+    counter=_counter,
+    on_button={"s": _choose_entity},
+)
+FLOW.step(
+    ReportStep.PREFILL,
+    "P",
+    render=_render_prefill,
+    help=HELP[ReportStep.PREFILL],
+    counter=_counter,
+    on_button={"y": _use_last_year, "n": _start_empty},
+    back=_back_to_entity,
+)
+FLOW.step(
+    ReportStep.LEVEL,
+    "L",
+    render=_render_level,
+    help=HELP[ReportStep.LEVEL],
+    counter=_counter,
+    on_button={"m": _pick_method, "o": _other_method, "z": _no_methods, "f": _forward},
+    back=_level_back,
+)
+FLOW.step(
+    ReportStep.METHOD,
+    "T",
+    render=_render_method,
+    help=HELP[ReportStep.METHOD],
+    counter=_counter,
+    on_text=_typed_method,
+    back=_back_to_level,
+)
+FLOW.step(
+    ReportStep.COUNT,
+    "C",
+    render=_render_count,
+    help=HELP[ReportStep.COUNT],
+    counter=_counter,
+    on_text=_typed_count,
+    back=_count_back,
+)
+FLOW.step(
+    ReportStep.NOTE,
+    "N",
+    render=_render_note,
+    help=HELP[ReportStep.NOTE],
+    counter=_counter,
+    on_text=_typed_note,
+    on_button={"s": _skip_note, "k": _keep_note},
+    back=_note_back,
+)
+FLOW.step(
+    ReportStep.REVIEW,
+    "V",
+    render=_render_review,
+    help=HELP[ReportStep.REVIEW],
+    counter=_counter,
+    on_button={"e": _review_edit, "d": _review_remove, "l": _review_level, "s": _save},
+    back=_review_back,
+)
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    """The /raportoi conversation (and the reminders' ``report:start`` button)."""
+    FLOW.register(application)

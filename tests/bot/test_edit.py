@@ -1,0 +1,528 @@
+"""/muokkaa: change or delete saved answers, with confirmation — through the local Telegram."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from data import catalog, people, reports
+from data.models import ParticipationEntry, Role, SatisfactionEntry
+from data.reports import ParticipationAnswer, SatisfactionAnswer
+
+from .conftest import BotHarness
+from .test_status_support import (
+    YEAR,
+    audit_count,
+    audit_rows,
+    full_participation,
+    ids,
+    nbsp,
+    participation_entries,
+    satisfaction_entries,
+    save_participation,
+    save_satisfaction,
+)
+
+INVALID = "Tämä painike ei ole enää voimassa."
+COUNT_QUESTION = "Kirjoita uusi lukumäärä: kokonaisluku väliltä 0–100 000, esimerkiksi 1 200."
+
+
+def _entry(bot: BotHarness, entry_id: int) -> ParticipationEntry | None:
+    with bot.db.session() as session:
+        return session.get(ParticipationEntry, entry_id)
+
+
+def _satisfaction(bot: BotHarness, entry_id: int) -> SatisfactionEntry | None:
+    with bot.db.session() as session:
+        return session.get(SatisfactionEntry, entry_id)
+
+
+def _library_with_two_methods(bot: BotHarness, user_id: int = 2001) -> list[int]:
+    i = ids(bot)
+    save_participation(
+        bot,
+        user_id,
+        "KUVA_KIRJASTO",
+        [
+            ParticipationAnswer(i.levels[1], method_id=i.first_method[1], count=12),
+            ParticipationAnswer(i.levels[2], method_text="Kirjastoraati", count=3, note="kk"),
+        ],
+    )
+    return [e.id for e in participation_entries(bot, "KUVA")]
+
+
+async def test_changing_a_count_asks_again_for_bad_counts_and_saves_a_finnish_number(
+    bot: BotHarness,
+) -> None:
+    aino = bot.contact(2001, "KUVA")
+    first, _second = _library_with_two_methods(bot)
+    await aino.send("/muokkaa")
+    assert aino.last.text.startswith("Tallennetut vastaukset 2026\nVaihe 1/4")
+    assert "1. Kirjasto · T1 · Tiedotustilaisuudet: 12" in aino.last.text
+    assert "2. Kirjasto · T2 · Kirjastoraati: 3 (kk)" in aino.last.text
+    await aino.press("1. Kirjasto T1: Tiedotustilaisuudet 12")
+    assert aino.last.text.startswith("Vaihe 2/4")
+    assert (
+        "Kirjasto · taso 1 – Viestintä ja kuuleminen\nTapa: Tiedotustilaisuudet" in aino.last.text
+    )
+    assert aino.last.buttons == [
+        ["Muuta lukumäärää"],
+        ["Muuta huomautusta"],
+        ["Poista"],
+        ["← Takaisin"],
+    ]
+    await aino.press("Muuta lukumäärää")
+    assert aino.last.text.startswith("Vaihe 3/4")
+    assert "Lukumäärä nyt: 12" in aino.last.text
+    problems = {
+        "abc": "Kirjoita kokonaisluku väliltä 0–100 000, esimerkiksi 12 tai 1 200.",
+        "-1": "Kirjoita kokonaisluku väliltä 0–100 000, esimerkiksi 12 tai 1 200.",
+        "12,5": "Kirjoita kokonaisluku väliltä 0–100 000, esimerkiksi 12 tai 1 200.",
+        "100001": "Lukumäärä voi olla enintään 100 000. Kirjoita pienempi luku.",
+    }
+    for typed, problem in problems.items():
+        await aino.send(typed)
+        assert aino.last.text.startswith(problem + "\n\nVaihe 3/4")
+        assert aino.last.text.endswith(COUNT_QUESTION)
+        assert aino.last.buttons == [["← Takaisin"]]
+    events = audit_count(bot)
+    await aino.send("1 200")
+    assert aino.last.text.startswith("Vaihe 4/4 – tarkista muutos.")
+    assert f"Lukumäärä: 12 → {nbsp('1 200')}" in aino.last.text
+    assert _entry(bot, first).count == 12  # type: ignore[union-attr]  # not before Save
+    await aino.press("Tallenna")
+    assert aino.last.text.startswith("✓ Tallennettu.\n\nTallennetut vastaukset 2026")
+    assert f"1. Kirjasto · T1 · Tiedotustilaisuudet: {nbsp('1 200')}" in aino.last.text
+    assert _entry(bot, first).count == 1200  # type: ignore[union-attr]
+    [event] = audit_rows(bot)[events:]
+    assert (event.action, event.entity, event.entity_id) == (
+        "update",
+        "participation_entry",
+        str(first),
+    )
+    assert event.old["count"] == 12 and event.new["count"] == 1200  # type: ignore[index]
+    with bot.db.session() as session:
+        contact = people.person_by_telegram_id(session, 2001)
+        assert contact is not None and event.person_id == contact.id
+
+
+async def test_deleting_asks_for_confirmation_back_keeps_and_yes_deletes(bot: BotHarness) -> None:
+    aino = bot.contact(2001, "KUVA")
+    first, second = _library_with_two_methods(bot)
+    await aino.send("/muokkaa")
+    await aino.press("2. Kirjasto T2: Kirjastoraati 3")
+    await aino.press("Poista")
+    assert aino.last.text.startswith("Vaihe 3/3 – poistetaanko tämä vastaus?")
+    assert "Tapa: Kirjastoraati\nLukumäärä: 3\nHuomautus: kk" in aino.last.text
+    await aino.press("← Takaisin")
+    assert aino.last.text.startswith("Vaihe 2/4")
+    assert _entry(bot, second) is not None
+    events = audit_count(bot)
+    await aino.press("Poista")
+    await aino.press("Kyllä, poista")
+    assert aino.last.text.startswith("✓ Poistettu.\n\nTallennetut vastaukset 2026")
+    assert "Kirjastoraati" not in aino.last.text
+    assert _entry(bot, second) is None and _entry(bot, first) is not None
+    [event] = audit_rows(bot)[events:]
+    assert (event.action, event.entity, event.entity_id) == (
+        "delete",
+        "participation_entry",
+        str(second),
+    )
+    assert event.old["method_text"] == "Kirjastoraati" and event.new is None  # type: ignore[index]
+    await aino.press("1. Kirjasto T1: Tiedotustilaisuudet 12")
+    await aino.press("Poista")
+    await aino.press("Kyllä, poista")
+    assert aino.last.text == (
+        "✓ Poistettu.\n\nVuodelle 2026 ei ole tallennettuja vastauksia. Raportoi komennoilla "
+        "/raportoi ja /tyytyvaisyys."
+    )
+    assert participation_entries(bot) == []
+
+
+async def test_cancelling_a_change_or_going_back_stores_nothing(bot: BotHarness) -> None:
+    aino = bot.contact(2001, "KUVA")
+    first, _second = _library_with_two_methods(bot)
+    events = audit_count(bot)
+    await aino.send("/muokkaa")
+    await aino.press("1. Kirjasto T1: Tiedotustilaisuudet 12")
+    await aino.press("Muuta lukumäärää")
+    await aino.send("99")
+    await aino.press("← Takaisin")  # from the confirmation back to the question
+    assert aino.last.text.startswith("Vaihe 3/4") and "Lukumäärä nyt: 12" in aino.last.text
+    await aino.send("98")
+    confirmation = aino.last
+    await aino.send("/peru")
+    assert aino.last.text == "Peruttu. Mitään ei muutettu."
+    record = await aino.press("Tallenna", message=confirmation)
+    assert record.text == INVALID
+    assert _entry(bot, first).count == 12  # type: ignore[union-attr]
+    assert audit_count(bot) == events
+
+
+async def test_forged_buttons_with_another_divisions_entry_change_nothing(
+    bot: BotHarness,
+) -> None:
+    aino = bot.contact(2001, "KUVA")
+    bot.contact(2002, "SOTE")
+    i = ids(bot)
+    save_participation(bot, 2002, "SOTE_HALLINTO", full_participation(i, {1: 41}))
+    save_satisfaction(
+        bot, 2002, "SOTE_HALLINTO", [SatisfactionAnswer(i.measurement["NPS"], nps=10)]
+    )
+    [theirs] = participation_entries(bot, "SOTE")
+    [their_sat] = satisfaction_entries(bot)
+    mine, _second = _library_with_two_methods(bot)
+    events = audit_count(bot)
+
+    await aino.send("/muokkaa")
+    for forged in (f"st:ls:p:{theirs.id}", f"st:ls:s:{their_sat.id}", "st:ls:p:999999"):
+        record = await aino.press_data(forged)
+        assert record.text == INVALID and record.show_alert
+    assert "41" not in " ".join(aino.texts())
+    await aino.press("1. Kirjasto T1: Tiedotustilaisuudet 12")
+    for forged in (
+        f"st:em:del:p:{theirs.id}",
+        f"st:em:f:count:p:{theirs.id}",
+        f"st:em:f:nps:p:{mine}",  # a field this entry does not have
+        f"st:em:f:bogus:p:{mine}",
+        f"st:cd:yes:p:{mine}",  # a button of another step
+    ):
+        record = await aino.press_data(forged)
+        assert record.text == INVALID, forged
+    await aino.press("Muuta lukumäärää")
+    await aino.send("5")
+    record = await aino.press_data(f"st:cc:save:p:{theirs.id}")
+    assert record.text == INVALID
+    assert _entry(bot, theirs.id).count == 41  # type: ignore[union-attr]
+    assert _entry(bot, mine).count == 12  # type: ignore[union-attr]
+    assert audit_count(bot) == events
+    await aino.press("Tallenna")
+    assert _entry(bot, mine).count == 5  # type: ignore[union-attr]
+
+
+async def test_an_entry_deleted_elsewhere_is_no_longer_offered(bot: BotHarness) -> None:
+    aino = bot.contact(2001, "KUVA")
+    bot.contact(2003, "KUVA")  # a second contact of the same division
+    first, second = _library_with_two_methods(bot)
+    await aino.send("/muokkaa")
+    with bot.db.transaction() as session:
+        other = people.person_by_telegram_id(session, 2003)
+        assert other is not None
+        reports.delete_entry(session, other, "participation", second)
+    record = await aino.press("2. Kirjasto T2: Kirjastoraati 3")
+    assert record.text == INVALID
+    await aino.press("1. Kirjasto T1: Tiedotustilaisuudet 12")
+    await aino.press("Muuta lukumäärää")
+    await aino.send("20")
+    with bot.db.transaction() as session:
+        other = people.person_by_telegram_id(session, 2003)
+        assert other is not None
+        reports.delete_entry(session, other, "participation", first)
+    record = await aino.press("Tallenna")
+    assert record.text == "Tätä vastausta ei enää ole."
+    assert "ei ole tallennettuja vastauksia" in aino.last.text
+    assert participation_entries(bot) == []
+
+
+async def test_a_report_submitted_meanwhile_refuses_the_change(bot: BotHarness) -> None:
+    aino = bot.contact(2001, "KUVA")
+    bot.contact(2003, "KUVA")
+    first, _second = _library_with_two_methods(bot)
+    await aino.send("/muokkaa")
+    await aino.press("1. Kirjasto T1: Tiedotustilaisuudet 12")
+    await aino.press("Muuta lukumäärää")
+    await aino.send("20")
+    with bot.db.transaction() as session:
+        other = people.person_by_telegram_id(session, 2003)
+        division = catalog.division_by_code(session, "KUVA")
+        assert other is not None and division is not None
+        reports.submit_report(session, other, YEAR, division.id)
+    events = audit_count(bot)
+    await aino.press("Tallenna")
+    assert aino.last.text.startswith("Raportti on lähetetty")
+    assert "Pyydä koordinaattoria avaamaan raportti uudelleen" in aino.last.text
+    assert _entry(bot, first).count == 12  # type: ignore[union-attr]
+    assert audit_count(bot) == events
+
+
+async def test_satisfaction_nps_respondents_and_result_can_be_changed(bot: BotHarness) -> None:
+    aino = bot.contact(2001, "KUVA")
+    i = ids(bot)
+    save_satisfaction(
+        bot,
+        2001,
+        "KUVA_KIRJASTO",
+        [SatisfactionAnswer(i.measurement["NPS"], promoters=50, passives=30, detractors=20)],
+    )
+    save_satisfaction(
+        bot, 2001, "KUVA_LIIKUNTA", [SatisfactionAnswer(i.measurement["NOT_MEASURED"])]
+    )
+    nps_entry, not_measured = satisfaction_entries(bot)
+    await aino.send("/muokkaa")
+    assert "1. Kirjasto · Suositteluindeksi (NPS, 0–10): NPS 30, 100 vastaajaa" in aino.last.text
+    await aino.press("2. Liikunta: Ei mitata")
+    assert aino.last.buttons == [["Poista"], ["← Takaisin"]]
+    await aino.press("← Takaisin")
+    await aino.press("1. Kirjasto: Suositteluindeksi (NPS, 0–10)")
+    assert aino.last.buttons == [
+        ["Muuta NPS-lukua"],
+        ["Muuta vastaajamäärää"],
+        ["Muuta viimeisintä tulosta"],
+        ["Poista"],
+        ["← Takaisin"],
+    ]
+    await aino.press("Muuta NPS-lukua")
+    assert "suosittelijoiden, neutraalien ja arvostelijoiden määrät poistetaan" in aino.last.text
+    for typed, problem in {
+        "-101": "NPS:n on oltava välillä -100–100.",
+        "abc": "Kirjoita NPS kokonaislukuna väliltä -100–100, esim. 35 tai -10.",
+    }.items():
+        await aino.send(typed)
+        assert aino.last.text.startswith(problem)
+        assert aino.last.text.endswith("Kirjoita NPS: kokonaisluku väliltä -100–100.")
+    await aino.send("−35")  # the minus sign phones type
+    assert "NPS: 30 → -35" in aino.last.text
+    await aino.press("Tallenna")
+    entry = _satisfaction(bot, nps_entry.id)
+    assert entry is not None
+    assert (entry.nps, entry.promoters, entry.respondents) == (-35, None, 100)
+    update = audit_rows(bot, "update")[-1]
+    assert update.entity == "satisfaction_entry" and update.old["promoters"] == 50  # type: ignore[index]
+
+    await aino.press("1. Kirjasto: Suositteluindeksi (NPS, 0–10)")
+    await aino.press("Muuta vastaajamäärää")
+    await aino.send("1 234")
+    await aino.press("Tallenna")
+    await aino.press("1. Kirjasto: Suositteluindeksi (NPS, 0–10)")
+    await aino.press("Muuta viimeisintä tulosta")
+    await aino.send("x" * 301)
+    assert aino.last.text.startswith("Teksti on liian pitkä (301 merkkiä).")
+    await aino.send("\x07\x08")  # only control characters
+    assert aino.last.text.startswith("Teksti on tyhjä.")
+    await aino.send("  <b>4,2</b> /\x07 5 ")
+    assert "Viimeisin tulos: – → <b>4,2</b> / 5" in aino.last.text  # shown literally
+    await aino.press("Tallenna")
+    entry = _satisfaction(bot, nps_entry.id)
+    assert entry is not None
+    assert (entry.respondents, entry.latest_result) == (1234, "<b>4,2</b> / 5")
+    assert _satisfaction(bot, not_measured.id) is not None
+
+
+async def test_a_note_can_be_changed_and_removed(bot: BotHarness) -> None:
+    aino = bot.contact(2001, "KUVA")
+    _first, second = _library_with_two_methods(bot)
+    await aino.send("/muokkaa")
+    await aino.press("2. Kirjasto T2: Kirjastoraati 3")
+    await aino.press("Muuta huomautusta")
+    assert aino.last.buttons == [["Poista huomautus"], ["← Takaisin"]]
+    await aino.send("joka kuukausi & <i>kesällä</i>")
+    await aino.press("Tallenna")
+    assert "Kirjastoraati: 3 (joka kuukausi & <i>kesällä</i>)" in aino.last.text
+    assert _entry(bot, second).note == "joka kuukausi & <i>kesällä</i>"  # type: ignore[union-attr]
+    await aino.press("2. Kirjasto T2: Kirjastoraati 3")
+    await aino.press("Muuta huomautusta")
+    await aino.press("Poista huomautus")
+    assert "Huomautus: joka kuukausi & <i>kesällä</i> → –" in aino.last.text
+    await aino.press("Tallenna")
+    assert _entry(bot, second).note is None  # type: ignore[union-attr]
+
+
+async def test_many_entries_are_paged_with_short_button_data(bot: BotHarness) -> None:
+    aino = bot.contact(2001, "KUVA")
+    i = ids(bot)
+    for code in (
+        "KUVA_KULTTUURI",
+        "KUVA_KIRJASTO",
+        "KUVA_LIIKUNTA",
+        "KUVA_NUORISO",
+        "KUVA_HALLINTO",
+    ):
+        save_participation(bot, 2001, code, full_participation(i, {1: 1, 2: 2, 3: 3, 4: 4}))
+    await aino.send("/muokkaa")
+    assert "Sivu 1/3" in aino.last.text
+    assert len(aino.last.buttons) == 8 + 2
+    assert aino.last.buttons[-2:] == [["Seuraava ›"], ["Lopeta muokkaus"]]
+    await aino.press("Seuraava ›")
+    assert "Sivu 2/3" in aino.last.text and "\n9. Liikunta · T1" in aino.last.text
+    await aino.press("Seuraava ›")
+    assert "Sivu 3/3" in aino.last.text
+    assert aino.last.buttons[-2:] == [["‹ Edellinen"], ["Lopeta muokkaus"]]
+    for row in aino.last.inline_keyboard:
+        for button in row:
+            assert len(str(button["callback_data"]).encode()) <= 64
+    await aino.press("20. Hallinto T4: ", exact=False)
+    assert "Hallinto · taso 4" in aino.last.text
+    await aino.press("← Takaisin")
+    assert "Sivu 3/3" in aino.last.text  # back to the same page
+    await aino.press("Lopeta muokkaus")
+    assert aino.last.text == "Muokkaus päättyi. /tila näyttää tilanteen."
+
+
+async def test_a_restart_in_the_middle_continues_at_the_same_step(bot: BotHarness) -> None:
+    aino = bot.contact(2001, "KUVA")
+    first, _second = _library_with_two_methods(bot)
+    await aino.send("/muokkaa")
+    await aino.press("1. Kirjasto T1: Tiedotustilaisuudet 12")
+    await aino.press("Muuta lukumäärää")
+    await bot.restart()
+    await aino.send("7")
+    assert "Lukumäärä: 12 → 7" in aino.last.text
+    await bot.restart()
+    await aino.press("Tallenna")
+    assert _entry(bot, first).count == 7  # type: ignore[union-attr]
+
+
+async def test_idle_for_30_minutes_ends_the_edit_without_changes(bot: BotHarness) -> None:
+    aino = bot.contact(2001, "KUVA")
+    first, _second = _library_with_two_methods(bot)
+    await aino.send("/muokkaa")
+    await aino.press("1. Kirjasto T1: Tiedotustilaisuudet 12")
+    await aino.press("Muuta lukumäärää")
+    bot.clock.advance(minutes=29)
+    await aino.send("abc")  # activity keeps it alive
+    bot.clock.advance(minutes=29)
+    await aino.send("7")
+    assert "Lukumäärä: 12 → 7" in aino.last.text
+    bot.clock.advance(minutes=31)
+    await aino.press("Tallenna")
+    assert aino.last.text == (
+        "Vaihe päättyi, koska mitään ei tapahtunut 30 minuuttiin. Mitään ei muutettu."
+    )
+    assert _entry(bot, first).count == 12  # type: ignore[union-attr]
+
+
+async def test_another_command_ends_the_edit_but_tila_does_not(bot: BotHarness) -> None:
+    aino = bot.contact(2001, "KUVA")
+    first, _second = _library_with_two_methods(bot)
+    await aino.send("/muokkaa")
+    await aino.press("1. Kirjasto T1: Tiedotustilaisuudet 12")
+    await aino.press("Muuta lukumäärää")
+    await aino.send("/tila")
+    assert "tilanne 2026" in aino.last.text
+    await aino.send("8")
+    assert "Lukumäärä: 12 → 8" in aino.last.text
+    await aino.send("/start")
+    record = await aino.press("Tallenna")
+    assert record.text == INVALID
+    await aino.send("9")
+    assert aino.last.text == "En ymmärtänyt. /ohje kertoo, mitä voit tehdä."
+    assert _entry(bot, first).count == 12  # type: ignore[union-attr]
+    # Typed text reaching a flow that another command ended is not taken as its answer.
+    await aino.send("/muokkaa")
+    await aino.press("1. Kirjasto T1: Tiedotustilaisuudet 12")
+    await aino.press("Muuta lukumäärää")
+    await aino.send("/olematon")  # any other command
+    await aino.send("10")
+    assert (
+        aino.last.text
+        == "Tämä vaihe on päättynyt. Aloita uudelleen komennolla /muokkaa tai /valmis."
+    )
+    assert _entry(bot, first).count == 12  # type: ignore[union-attr]
+
+
+async def test_help_and_typed_text_where_a_button_is_expected(bot: BotHarness) -> None:
+    aino = bot.contact(2001, "KUVA")
+    _library_with_two_methods(bot)
+    await aino.send("/muokkaa")
+    await aino.send("/ohje")
+    assert aino.last.text.startswith("Valitse muutettava tai poistettava tallennettu vastaus")
+    await aino.send("ensimmäinen")
+    assert aino.texts()[-2] == "Vastaa painikkeilla."
+    assert aino.last.text.startswith("Tallennetut vastaukset 2026")
+    await aino.press("1. Kirjasto T1: Tiedotustilaisuudet 12")
+    await aino.send("/ohje")
+    assert aino.last.text.startswith("Valitse, mitä tässä vastauksessa muutetaan")
+    await aino.press("Muuta lukumäärää")
+    await aino.send("/ohje")
+    assert aino.last.text.startswith("Kirjoita uusi lukumäärä kokonaislukuna")
+    await aino.send("5")
+    await aino.send("/ohje")
+    assert aino.last.text.startswith("Tarkista muutos.")
+    await aino.send("tallenna")
+    assert aino.texts()[-2] == "Vastaa painikkeilla."
+    assert aino.last.buttons == [["Tallenna"], ["← Takaisin"]]
+
+
+async def test_unknown_person_and_coordinator_are_refused_without_data(bot: BotHarness) -> None:
+    bot.contact(2001, "KUVA")
+    first, _second = _library_with_two_methods(bot)
+    coordinator = bot.user(3001, "Kaisa")
+    bot.register(3001, Role.COORDINATOR, name="Kaisa")
+    stranger = bot.user(4001, "Outi")
+    for user in (coordinator, stranger):
+        await user.send("/muokkaa")
+        assert "oikeutta" in user.last.text
+        record = await user.press_data(f"st:ls:p:{first}")
+        assert record.text == INVALID
+        assert "Kirjasto" not in " ".join(user.texts())
+    assert _entry(bot, first).count == 12  # type: ignore[union-attr]
+
+
+async def test_nothing_to_edit_says_where_to_report(bot: BotHarness) -> None:
+    aino = bot.contact(2001, "KUVA")
+    await aino.send("/muokkaa")
+    assert aino.last.text == (
+        "Vuodelle 2026 ei ole tallennettuja vastauksia. Raportoi komennoilla /raportoi ja "
+        "/tyytyvaisyys."
+    )
+
+
+async def test_a_failed_reply_after_saving_keeps_the_change(bot: BotHarness) -> None:
+    aino = bot.contact(2001, "KUVA")
+    first, _second = _library_with_two_methods(bot)
+    await aino.send("/muokkaa")
+    await aino.press("1. Kirjasto T1: Tiedotustilaisuudet 12")
+    await aino.press("Muuta lukumäärää")
+    await aino.send("15")
+    bot.api.fail_next("editMessageText", "network", chat_id=2001)
+    await aino.press("Tallenna")
+    assert _entry(bot, first).count == 15  # type: ignore[union-attr]
+    await aino.send("/muokkaa")
+    assert "1. Kirjasto · T1 · Tiedotustilaisuudet: 15" in aino.last.text
+
+
+async def test_edit_in_english_and_swedish(bot: BotHarness) -> None:
+    ann = bot.contact(2001, "KUVA", "Ann", language="en")
+    _library_with_two_methods(bot)
+    await ann.send("/muokkaa")
+    assert ann.last.text.startswith("Saved answers, 2026\nStep 1/4")
+    await ann.press("1. Library L1: Information events 12")
+    assert ann.last.buttons == [["Change the count"], ["Change the note"], ["Delete"], ["← Back"]]
+    await ann.press("Change the count")
+    await ann.send("lots")
+    assert ann.last.text.startswith("Type a whole number from 0 to 100 000")
+    await ann.send("1 500")
+    assert "Count: 12 → 1,500" in ann.last.text
+    await ann.press("Save")
+    assert ann.last.text.startswith("✓ Saved.")
+    sven = bot.contact(2002, "KUVA", "Sven", language="sv")
+    await sven.send("/muokkaa")
+    assert sven.last.text.startswith("Sparade svar 2026\nSteg 1/4")
+    await sven.press("2. Bibliotek N2: Kirjastoraati 3")
+    await sven.press("Radera")
+    assert sven.last.buttons == [["Ja, radera"], ["← Tillbaka"]]
+    await sven.press("Ja, radera")
+    assert sven.last.text.startswith("✓ Raderat.")
+    with bot.db.session() as session:
+        assert len(list(session.scalars(select(ParticipationEntry)))) == 1
+
+
+async def test_editing_and_the_reporting_conversation_take_turns(bot: BotHarness) -> None:
+    aino = bot.contact(2001, "KUVA")
+    first, _second = _library_with_two_methods(bot)
+    await aino.send("/muokkaa")
+    await aino.press("1. Kirjasto T1: Tiedotustilaisuudet 12")
+    await aino.press("Muuta lukumäärää")
+    await aino.send("30")
+    confirmation = aino.last
+    await aino.send("/raportoi")  # another feature's conversation starts: editing ends
+    record = await aino.press("Tallenna", message=confirmation)
+    assert record.text == INVALID
+    assert _entry(bot, first).count == 12  # type: ignore[union-attr]
+    await aino.send("/muokkaa")  # and editing can start in the middle of reporting
+    assert aino.last.text.startswith("Tallennetut vastaukset 2026")
+    await aino.press("1. Kirjasto T1: Tiedotustilaisuudet 12")
+    await aino.press("Muuta lukumäärää")
+    await aino.send("31")
+    await aino.press("Tallenna")
+    assert _entry(bot, first).count == 31  # type: ignore[union-attr]
