@@ -9,9 +9,10 @@ from telegram import Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest
 
-from bot.handlers import common
+from bot.handlers import admin, common, reminders, reporting, satisfaction, status
 from bot.persistence import DatabasePersistence
 from bot.services import Services, attach
+from schedules.runtime import install as install_reminders
 
 log = logging.getLogger(__name__)
 
@@ -84,37 +85,8 @@ def build_application(
 def register_handlers(application: Application, *, with_jobs: bool) -> None:  # type: ignore[type-arg]
     """Order matters: guard and entry commands, features, then catch-alls."""
     common.register(application)
-    for feature in _features():
+    for feature in (reporting, satisfaction, status, admin, reminders):
         feature.register(application)
     common.register_fallbacks(application)
     if with_jobs:
-        try:
-            import schedules
-        except ImportError:  # pragma: no cover
-            return
-        install = getattr(schedules, "install", None)
-        if install is not None:
-            install(application)
-
-
-def _features() -> list[Any]:
-    """Feature modules, each with ``register(application)``."""
-    import importlib
-
-    modules = []
-    for name in FEATURES:
-        try:
-            modules.append(importlib.import_module(name))
-        except ModuleNotFoundError as exc:  # a feature not built yet
-            if exc.name != name:
-                raise
-    return modules
-
-
-FEATURES = [
-    "bot.handlers.reporting",
-    "bot.handlers.satisfaction",
-    "bot.handlers.status",
-    "bot.handlers.admin",
-    "bot.handlers.reminders",
-]
+        install_reminders(application)

@@ -1,0 +1,171 @@
+"""/luonnos: strategy staff get the list text, its attachments, the instructions or the
+management-group slide as files, made from the current data.
+
+The readiness check comes first, so staff know before opening the file whether it was
+made from incomplete data (``docgen`` then marks the document itself as LUONNOS). Making
+a document is CPU work: it runs in a worker thread while the chat shows "sending a
+document…", so the bot keeps answering everyone else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from typing import TYPE_CHECKING
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram.constants import ChatAction
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+
+from bot.access import Caller, requires
+from bot.admin.callbacks import DRAFT, DraftStep, button_data, pattern
+from bot.admin.shared import chat_action
+from bot.services import Services, services
+from data import progress
+from data.db import transaction
+from data.models import Role
+from data.progress import DivisionProgress
+from i18n import N_
+
+if TYPE_CHECKING:
+    from docgen.context import GeneratedDocument
+
+log = logging.getLogger(__name__)
+
+#: The documents staff can ask for, in the order of the deliverables.
+KIND_LABELS: dict[str, str] = {
+    "listateksti": N_("List text"),
+    "liite1": N_("Attachment 1: resident participation"),
+    "liite2": N_("Attachment 2: customer satisfaction"),
+    "ohjeet": N_("Instructions"),
+    "dia": N_("Management-group slide"),
+    "paketti": N_("Whole package"),
+}
+
+
+def _kinds() -> tuple[str, ...]:
+    """The kinds docgen makes (its own list decides; labels are ours)."""
+    from docgen import KINDS
+
+    return KINDS
+
+
+def _readiness(svc: Services, year: int) -> list[DivisionProgress]:
+    with transaction(svc.sessions) as session:
+        return progress.round_progress(session, year)
+
+
+def readiness_text(who: Caller, rows: list[DivisionProgress], year: int) -> str:
+    """Which divisions are incomplete, and what that means for the documents."""
+    complete = [d for d in rows if d.complete]
+    lines = [
+        who._("Document drafts {year}").format(year=year),
+        who._("Complete divisions: {done}/{total}").format(done=len(complete), total=len(rows)),
+    ]
+    incomplete = [d for d in rows if not d.complete]
+    if incomplete:
+        lines.append(who._("Incomplete:"))
+        for d in incomplete:
+            total = len(d.entities)
+            lines.append(
+                "• "
+                + who._(
+                    "{division}: reported {done}/{total}, satisfaction mapped {mapped}/{total}"
+                ).format(
+                    division=d.code,
+                    done=d.entities_reported,
+                    mapped=d.satisfaction_mapped,
+                    total=total,
+                )
+            )
+        lines += [
+            "",
+            who._("A document made now is marked LUONNOS (draft): the data is incomplete."),
+        ]
+    else:
+        lines += [
+            "",
+            who._("Every division is complete: the documents are made from complete data."),
+        ]
+    lines += ["", who._("Which document do you want?")]
+    return "\n".join(lines)
+
+
+def _menu(who: Caller) -> InlineKeyboardMarkup:
+    rows = [
+        [
+            InlineKeyboardButton(
+                who._(KIND_LABELS[kind]) if kind in KIND_LABELS else kind,
+                callback_data=button_data(DRAFT, DraftStep.KIND, kind),
+            )
+        ]
+        for kind in _kinds()
+    ]
+    return InlineKeyboardMarkup(rows)
+
+
+@requires(Role.STAFF)
+async def drafts_command(update: Update, context: ContextTypes.DEFAULT_TYPE, who: Caller) -> None:
+    """/luonnos: the readiness check and the document menu."""
+    assert update.effective_chat is not None
+    svc = services(context)
+    year = svc.current_year()
+    await update.effective_chat.send_message(
+        readiness_text(who, _readiness(svc, year), year), reply_markup=_menu(who)
+    )
+
+
+def _generate(svc: Services, year: int, kind: str, today: dt.date) -> list[GeneratedDocument]:
+    """In a worker thread: one consistent read of the round, then pure document building."""
+    from data.snapshot import build_snapshot
+    from docgen import generate
+
+    with transaction(svc.sessions) as session:
+        snapshot = build_snapshot(session, year)
+    return generate(snapshot, kind, settings=svc.settings, today=today)
+
+
+@requires(Role.STAFF)
+async def make(update: Update, context: ContextTypes.DEFAULT_TYPE, who: Caller) -> None:
+    """Make the chosen document(s) and send them as files; the menu stays for the next."""
+    query = update.callback_query
+    chat = update.effective_chat
+    assert query is not None and chat is not None and context.matches
+    kind = context.matches[0].group(1)
+    if kind not in _kinds():
+        await query.answer(who._("This button is no longer valid."), show_alert=True)
+        return
+    svc = services(context)
+    year, today = svc.current_year(), svc.local_now().date()
+    await query.answer(who._("Making the document…"))
+    incomplete = [d.code for d in _readiness(svc, year) if not d.complete]
+    try:
+        async with chat_action(context.bot, chat.id, ChatAction.UPLOAD_DOCUMENT):
+            documents = await asyncio.to_thread(_generate, svc, year, kind, today)
+    except Exception:
+        log.exception("document %s for %s could not be made", kind, year)
+        await chat.send_message(
+            who._(
+                "The document could not be made. The error was logged; please try again "
+                "later or tell the maintainers."
+            )
+        )
+        return
+    for document in documents:
+        caption = document.title
+        if incomplete:
+            caption += "\n" + who._("LUONNOS: incomplete data ({divisions}).").format(
+                divisions=", ".join(incomplete)
+            )
+        await chat.send_document(
+            InputFile(document.content, filename=document.filename),
+            caption=caption[:1024],
+        )
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(CommandHandler("luonnos", drafts_command))
+    application.add_handler(
+        CallbackQueryHandler(make, pattern=pattern(DRAFT, DraftStep.KIND, r"[a-z0-9_]{1,20}"))
+    )

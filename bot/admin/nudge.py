@@ -1,0 +1,153 @@
+"""/muistuta: a coordinator reminds the incomplete divisions (all of them, or one) now.
+
+The sending itself is the reminders' paced, ledgered path (``schedules.send_nudge``): each
+contact gets what is missing and a button to start reporting, a blocked chat is recorded
+as failed, and the coordinator gets the counts back.
+"""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatAction
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+
+from bot.access import Caller, requires
+from bot.admin.callbacks import ID, NUDGE, NudgeStep, button_data, pattern
+from bot.admin.shared import answer_stale, chat_action, edit
+from bot.services import services
+from data import admin_queries, progress
+from data.db import transaction
+from data.models import Role
+from data.progress import DivisionProgress
+
+
+def _incomplete(
+    context: ContextTypes.DEFAULT_TYPE,
+) -> tuple[list[DivisionProgress], dict[int, int]]:
+    svc = services(context)
+    with transaction(svc.sessions) as session:
+        rows = [d for d in progress.round_progress(session, svc.current_year()) if not d.complete]
+        contacts = admin_queries.active_contact_counts(session)
+    return rows, contacts
+
+
+def _line(who: Caller, division: DivisionProgress, contacts: int) -> str:
+    total = len(division.entities)
+    text = who._(
+        "{division}: reported {done}/{total}, satisfaction mapped {mapped}/{total}"
+    ).format(
+        division=division.code,
+        done=division.entities_reported,
+        mapped=division.satisfaction_mapped,
+        total=total,
+    )
+    if contacts:
+        return text + " – " + who._("contacts: {count}").format(count=contacts)
+    return text + " – " + who._("no contact registered yet")
+
+
+@requires(Role.COORDINATOR)
+async def nudge_command(update: Update, context: ContextTypes.DEFAULT_TYPE, who: Caller) -> None:
+    """/muistuta: who is incomplete, and buttons to remind all of them or one."""
+    chat = update.effective_chat
+    assert chat is not None
+    rows, contacts = _incomplete(context)
+    if not rows:
+        await chat.send_message(who._("Every division is complete; nobody needs a reminder."))
+        return
+    lines = [who._("Divisions that are not complete:")]
+    lines += [_line(who, d, contacts.get(d.division_id, 0)) for d in rows]
+    lines += [
+        "",
+        who._(
+            "Whom do you remind? Each contact gets a message with what is missing and a "
+            "button to start reporting."
+        ),
+    ]
+    buttons = [
+        [
+            InlineKeyboardButton(
+                who._("All incomplete divisions ({count})").format(count=len(rows)),
+                callback_data=button_data(NUDGE, NudgeStep.ALL),
+            )
+        ]
+    ]
+    buttons += [
+        [
+            InlineKeyboardButton(
+                d.code, callback_data=button_data(NUDGE, NudgeStep.DIVISION, d.division_id)
+            )
+        ]
+        for d in rows
+    ]
+    buttons.append(
+        [InlineKeyboardButton(who._("Close"), callback_data=button_data(NUDGE, NudgeStep.CANCEL))]
+    )
+    await chat.send_message("\n".join(lines), reply_markup=InlineKeyboardMarkup(buttons))
+
+
+@requires(Role.COORDINATOR)
+async def send(update: Update, context: ContextTypes.DEFAULT_TYPE, who: Caller) -> None:
+    """Send the reminders; the menu turns into the result, so it cannot be sent twice."""
+    from schedules import send_nudge
+
+    query = update.callback_query
+    assert query is not None and who.person is not None and update.effective_chat is not None
+    rows, _contacts = _incomplete(context)
+    division_ids: list[int] | None = None
+    target = who._("all incomplete divisions")
+    groups = context.matches[0].groups() if context.matches else ()
+    if groups:
+        division_id = int(groups[0])
+        chosen = [d for d in rows if d.division_id == division_id]
+        if not chosen:
+            await answer_stale(update, who)
+            return
+        division_ids, target = [division_id], chosen[0].code
+    elif not rows:
+        await query.answer(
+            who._("Every division is complete; nobody needs a reminder."), show_alert=True
+        )
+        return
+    await query.answer()
+    await edit(query, who._("Sending reminders to {target}…").format(target=target))
+    async with chat_action(context.bot, update.effective_chat.id, ChatAction.TYPING):
+        result = await send_nudge(
+            context.application, actor_person_id=who.person.id, division_ids=division_ids
+        )
+    lines = [
+        who._(
+            "Reminders to {target}: sent {sent}, could not be delivered {failed}, "
+            "skipped {skipped}."
+        ).format(target=target, sent=result.sent, failed=result.failed, skipped=result.skipped)
+    ]
+    complete = getattr(result, "complete_divisions", ())
+    without = getattr(result, "divisions_without_contacts", ())
+    if complete:
+        lines.append(
+            who._("Nothing missing any more: {divisions}.").format(divisions=", ".join(complete))
+        )
+    if without:
+        lines.append(
+            who._(
+                "No contact to remind: {divisions}. Invite one with /kutsu (strategy staff)."
+            ).format(divisions=", ".join(without))
+        )
+    await edit(query, "\n".join(lines))
+
+
+@requires(Role.COORDINATOR)
+async def close(update: Update, context: ContextTypes.DEFAULT_TYPE, who: Caller) -> None:
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    await edit(query, who._("Closed."))
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(CommandHandler("muistuta", nudge_command))
+    application.add_handler(CallbackQueryHandler(send, pattern=pattern(NUDGE, NudgeStep.ALL)))
+    application.add_handler(
+        CallbackQueryHandler(send, pattern=pattern(NUDGE, NudgeStep.DIVISION, ID))
+    )
+    application.add_handler(CallbackQueryHandler(close, pattern=pattern(NUDGE, NudgeStep.CANCEL)))

@@ -1,0 +1,276 @@
+"""/tilanne: every division at a glance, the next deadline, and the same as a chart.
+
+Coordinators (and strategy staff) see, per division: service entities reported / total,
+the levels with methods, satisfaction mapped, the report state and the last change; then
+the next deadline with the divisions still incomplete. Coordinators can reopen a
+submitted report from here; the division's contacts and the other coordinators are told.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import html
+from zoneinfo import ZoneInfo
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram.constants import ChatAction, ParseMode
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+
+from bot.access import Caller, requires
+from bot.admin.callbacks import ID, OVERVIEW, OverviewStep, button_data, pattern
+from bot.admin.shared import (
+    chat_action,
+    division_label,
+    edit,
+    fi_date,
+    fi_datetime,
+    language_of,
+    person_label,
+    tell,
+)
+from bot.charts import ChartTexts, DivisionCoverage, coverage_chart
+from bot.services import Services, services
+from data import catalog, people, progress, reports
+from data.db import transaction
+from data.models import Division, ReportState, Role
+from data.progress import DivisionProgress
+from i18n import N_, gettext_for
+from settings import Deadline, Settings
+
+STATE_NAMES = {
+    ReportState.DRAFT: N_("in progress"),
+    ReportState.SUBMITTED: N_("submitted"),
+    ReportState.REOPENED: N_("reopened"),
+}
+
+
+def next_deadline(settings: Settings, today: dt.date) -> tuple[Deadline, dt.date] | None:
+    """The first deadline on or after today that divisions work towards (``remind``);
+    after the last one of the year, the first of next year."""
+    for year in (today.year, today.year + 1):
+        for deadline, day in settings.calendar.dates_for(year):
+            if deadline.remind and day >= today:
+                return deadline, day
+    return None
+
+
+def _when(who: Caller, days: int) -> str:
+    if days == 0:
+        return who._("today")
+    if days == 1:
+        return who._("tomorrow")
+    return who._("in {days} days").format(days=days)
+
+
+def _division_block(who: Caller, division: DivisionProgress, tz: ZoneInfo) -> list[str]:
+    title = division.name.get(who.language) or division.name["fi"]
+    total = len(division.entities)
+    levels = ", ".join(str(n) for n in division.levels_covered) or "–"
+    changed = (
+        fi_datetime(division.last_change_at, tz)
+        if division.last_change_at
+        else who._("nothing reported yet")
+    )
+    return [
+        f"<b>{html.escape(division.code)}</b> {html.escape(title)} – "
+        f"{html.escape(who._(STATE_NAMES[division.state]))}",
+        who._("Service entities reported: {done}/{total}").format(
+            done=division.entities_reported, total=total
+        ),
+        who._("Levels with methods: {levels}").format(levels=levels),
+        who._("Satisfaction measurement mapped: {done}/{total}").format(
+            done=division.satisfaction_mapped, total=total
+        ),
+        who._("Last change: {when}").format(when=changed),
+    ]
+
+
+def overview_text(
+    who: Caller, rows: list[DivisionProgress], settings: Settings, today: dt.date, year: int
+) -> str:
+    """The message: one block per division, then the next deadline and who is late."""
+    heading = who._("Situation {year}").format(year=year)
+    lines = [f"<b>{html.escape(heading)}</b>", ""]
+    for division in rows:
+        lines += [*_division_block(who, division, settings.tz), ""]
+    upcoming = next_deadline(settings, today)
+    if upcoming is not None:
+        deadline, day = upcoming
+        lines.append(
+            "<b>"
+            + html.escape(
+                who._("Next deadline: {date} ({when})").format(
+                    date=fi_date(day), when=_when(who, (day - today).days)
+                )
+            )
+            + "</b>"
+        )
+        lines.append(html.escape(deadline.title.get(who.language)))
+    incomplete = [d.code for d in rows if not d.complete]
+    unsent = [d.code for d in rows if d.complete and d.state is not ReportState.SUBMITTED]
+    if incomplete:
+        lines.append(who._("Still incomplete: {divisions}").format(divisions=", ".join(incomplete)))
+    else:
+        lines.append(who._("Every division is complete."))
+    if unsent:
+        lines.append(
+            who._("Complete but not submitted: {divisions}").format(divisions=", ".join(unsent))
+        )
+    if who.has(Role.COORDINATOR):
+        lines += ["", who._("/muistuta sends a reminder to the incomplete divisions.")]
+    return "\n".join(lines)
+
+
+def _keyboard(who: Caller, rows: list[DivisionProgress], year: int) -> InlineKeyboardMarkup | None:
+    """Reopen buttons for the submitted reports (coordinators only)."""
+    if not who.has(Role.COORDINATOR):
+        return None
+    buttons = [
+        [
+            InlineKeyboardButton(
+                who._("Reopen {division}").format(division=d.code),
+                callback_data=button_data(OVERVIEW, OverviewStep.REOPEN, d.division_id, year),
+            )
+        ]
+        for d in rows
+        if d.state is ReportState.SUBMITTED
+    ]
+    return InlineKeyboardMarkup(buttons) if buttons else None
+
+
+def chart_texts(who: Caller, levels: list[str], today: dt.date) -> ChartTexts:
+    """Every word on the chart in the reader's language."""
+    return ChartTexts(
+        title=who._("Situation {date}").format(date=fi_date(today)),
+        levels_title=who._("Service entities with methods at each level"),
+        level_names=levels,
+        coverage_title=who._("Service entities reported"),
+        participation=who._("participation complete"),
+        satisfaction=who._("satisfaction mapped"),
+        submitted=who._(STATE_NAMES[ReportState.SUBMITTED]),
+    )
+
+
+def chart_rows(rows: list[DivisionProgress], level_numbers: list[int]) -> list[DivisionCoverage]:
+    return [
+        DivisionCoverage(
+            code=d.code,
+            entities=len(d.entities),
+            with_methods_by_level=[
+                sum(1 for e in d.entities if n in e.counts_by_level) for n in level_numbers
+            ],
+            participation_complete=d.entities_reported,
+            satisfaction_mapped=d.satisfaction_mapped,
+            submitted=d.state is ReportState.SUBMITTED,
+        )
+        for d in rows
+    ]
+
+
+def _progress(
+    svc: Services, year: int
+) -> tuple[list[DivisionProgress], list[tuple[int, dict[str, str]]]]:
+    """Every division's progress, and the active levels (number, names)."""
+    with transaction(svc.sessions) as session:
+        rows = progress.round_progress(session, year)
+        levels = [(level.number, level.name) for level in catalog.levels(session)]
+    return rows, levels
+
+
+@requires(Role.COORDINATOR, Role.STAFF)
+async def overview_command(update: Update, context: ContextTypes.DEFAULT_TYPE, who: Caller) -> None:
+    """/tilanne: the chart first (it reads fastest), then the details with the buttons."""
+    chat = update.effective_chat
+    assert chat is not None
+    svc = services(context)
+    year, today = svc.current_year(), svc.local_now().date()
+    rows, levels = _progress(svc, year)
+    level_names = [f"{number} {name.get(who.language) or name['fi']}" for number, name in levels]
+    async with chat_action(context.bot, chat.id, ChatAction.UPLOAD_PHOTO):
+        png = await asyncio.to_thread(
+            coverage_chart,
+            chart_rows(rows, [number for number, _ in levels]),
+            chart_texts(who, level_names, today),
+        )
+    await chat.send_photo(
+        InputFile(png, filename=f"tilanne-{today.isoformat()}.png"),
+        caption=who._("Situation {date}").format(date=fi_date(today)),
+    )
+    await chat.send_message(
+        overview_text(who, rows, svc.settings, today, year),
+        parse_mode=ParseMode.HTML,
+        reply_markup=_keyboard(who, rows, year),
+    )
+
+
+@requires(Role.COORDINATOR)
+async def reopen(update: Update, context: ContextTypes.DEFAULT_TYPE, who: Caller) -> None:
+    """Reopen a submitted report, then tell the division's contacts and the coordinators."""
+    query = update.callback_query
+    assert query is not None and context.matches and who.person is not None
+    division_id, year = int(context.matches[0].group(1)), int(context.matches[0].group(2))
+    svc = services(context)
+    with transaction(svc.sessions) as session:
+        division = catalog.by_id(session, Division, division_id)
+        reopened = division is not None and reports.reopen_report(
+            session, who.person, year, division_id
+        )
+        contacts = people.people_with_role(session, Role.CONTACT, division_id=division_id)
+        coordinators = [
+            p for p in people.people_with_role(session, Role.COORDINATOR) if p.id != who.person.id
+        ]
+    if division is None:
+        await query.answer(who._("This button is no longer valid."), show_alert=True)
+        return
+    if not reopened:
+        await query.answer(
+            who._("{division}'s report is not submitted, so there is nothing to reopen.").format(
+                division=division.code
+            ),
+            show_alert=True,
+        )
+        return
+    await query.answer(who._("Reopened."))
+    for person in contacts:
+        _ = gettext_for(language_of(person, svc.settings.default_language))
+        await tell(
+            context.bot,
+            person,
+            _(
+                "Your division's report ({division}) was reopened by {name}, coordinator. You "
+                "can change the answers again; /valmis submits the report once more."
+            ).format(division=division.code, name=person_label(who.person)),
+        )
+    for person in coordinators:
+        language = language_of(person, svc.settings.default_language)
+        _ = gettext_for(language)
+        await tell(
+            context.bot,
+            person,
+            _("{name} reopened the report of {division}.").format(
+                name=person_label(who.person), division=division_label(division, language)
+            ),
+        )
+    rows, _levels = _progress(svc, year)
+    today = svc.local_now().date()
+    await edit(
+        query,
+        overview_text(who, rows, svc.settings, today, year),
+        parse_mode=ParseMode.HTML,
+        reply_markup=_keyboard(who, rows, year),
+    )
+    assert update.effective_chat is not None
+    await update.effective_chat.send_message(
+        who._(
+            "{division}'s report is reopened. Its contacts ({count}) were told and can change "
+            "the answers."
+        ).format(division=division.code, count=len(contacts))
+    )
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(CommandHandler("tilanne", overview_command))
+    application.add_handler(
+        CallbackQueryHandler(reopen, pattern=pattern(OVERVIEW, OverviewStep.REOPEN, ID, r"\d{4}"))
+    )

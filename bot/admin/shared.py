@@ -1,0 +1,105 @@
+"""Small helpers the administration commands share: names, dates, safe messages to people."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from telegram import Bot, CallbackQuery, Update
+from telegram.error import BadRequest, TelegramError
+
+from bot.access import Caller
+from bot.handlers.common import ROLE_NAMES
+from data import catalog
+from data.models import Division, Person, Role
+from i18n import gettext_for
+
+log = logging.getLogger(__name__)
+
+#: Telegram shows a chat action for about 5 seconds; renew it before it fades.
+CHAT_ACTION_INTERVAL = 4.0
+
+
+def fi_date(day: dt.date) -> str:
+    """20.11.2026: the Finnish official format, used in every language of the bot."""
+    return f"{day.day}.{day.month}.{day.year}"
+
+
+def fi_datetime(moment: dt.datetime, tz: ZoneInfo) -> str:
+    """20.11.2026 9.00 in the bot's time zone."""
+    local = moment.astimezone(tz)
+    return f"{fi_date(local.date())} {local.hour}.{local.minute:02d}"
+
+
+def role_names(roles: set[Role], translate: Caller | str) -> str:
+    """The roles in a fixed order, translated: "division contact, coordinator"."""
+    _ = translate._ if isinstance(translate, Caller) else gettext_for(translate)
+    return ", ".join(_(ROLE_NAMES[r]) for r in Role if r in roles)
+
+
+def division_label(division: Division, language: str) -> str:
+    """ "KUVA – Kulttuurin ja vapaa-ajan toimiala"."""
+    return f"{division.code} – {catalog.name_of(division, language)}"
+
+
+def person_label(person: Person) -> str:
+    """The name, or a neutral stand-in for a person Telegram gave no name for."""
+    return person.name.strip() or f"#{person.telegram_user_id}"
+
+
+def language_of(person: Person, default: str) -> str:
+    return person.language or default
+
+
+async def tell(bot: Bot, person: Person, text: str) -> bool:
+    """Send a notice to a person; a person who blocked the bot or never opened it is
+    skipped (logged), never a reason to fail the action that caused the notice."""
+    try:
+        await bot.send_message(person.telegram_user_id, text)
+    except TelegramError as error:
+        log.warning("could not notify person %s: %s", person.id, error)
+        return False
+    return True
+
+
+async def answer_stale(update: Update, who: Caller) -> None:
+    """A button that refers to something that no longer exists or no longer applies."""
+    assert update.callback_query is not None
+    await update.callback_query.answer(who._("This button is no longer valid."), show_alert=True)
+
+
+async def edit(query: CallbackQuery, text: str, **kwargs: Any) -> None:
+    """Replace the message of a pressed button; pressing twice is not an error."""
+    try:
+        await query.edit_message_text(text, **kwargs)
+    except BadRequest as error:
+        if "not modified" not in str(error).lower():
+            raise
+
+
+@contextlib.asynccontextmanager
+async def chat_action(bot: Bot, chat_id: int, action: str) -> AsyncIterator[None]:
+    """Show "sending a document…" (or another action) for as long as the block runs."""
+
+    async def show() -> None:
+        with contextlib.suppress(TelegramError):
+            await bot.send_chat_action(chat_id, action)
+
+    async def keep_showing() -> None:
+        while True:
+            await asyncio.sleep(CHAT_ACTION_INTERVAL)
+            await show()
+
+    await show()
+    task = asyncio.create_task(keep_showing())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

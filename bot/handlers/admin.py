@@ -1,0 +1,18 @@
+"""Administration features: invitations, people, the overview, nudges, drafts, menus.
+
+The handlers live in the ``bot.admin`` package, one module per command; this module is the
+feature entry point ``bot.app`` imports.
+"""
+
+from __future__ import annotations
+
+from telegram.ext import Application
+
+from bot.admin import drafts, invitations, menus, nudge, overview, people
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    """Every administration command, its buttons, and the command-menu hooks."""
+    menus.register(application)
+    for feature in (invitations, people, overview, nudge, drafts):
+        feature.register(application)

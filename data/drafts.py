@@ -1,0 +1,82 @@
+"""Unsaved answers of a guided conversation (ConversationDraft), one row per person and flow.
+
+A person's answers live here from the first tap until they press "Save": the draft survives a
+bot restart and an idle timeout, and it is the only place a conversation keeps what was typed
+(never PTB's ``user_data``). The row also carries the step and the time of the last activity,
+so the bot can tell on the next update that the person has been away too long, measured on
+the application's clock rather than on a timer that a restart would lose.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from data.models import ConversationDraft
+
+
+def get(session: Session, person_id: int, flow: str) -> ConversationDraft | None:
+    """The person's draft in the flow, or None."""
+    return session.scalar(
+        select(ConversationDraft).where(
+            ConversationDraft.person_id == person_id, ConversationDraft.flow == flow
+        )
+    )
+
+
+def put(
+    session: Session,
+    person_id: int,
+    flow: str,
+    step: str,
+    data: dict[str, Any],
+    now: dt.datetime,
+) -> ConversationDraft:
+    """Create or overwrite the draft; ``data`` is copied so later changes are not shared."""
+    row = get(session, person_id, flow)
+    if row is None:
+        row = ConversationDraft(person_id=person_id, flow=flow)
+        session.add(row)
+    write(row, step, data, now)
+    session.flush()
+    return row
+
+
+def write(row: ConversationDraft, step: str, data: dict[str, Any], now: dt.datetime) -> None:
+    """Store a new step and data on a loaded draft (a fresh dict, so the JSON is saved)."""
+    row.step = step
+    row.data = copy.deepcopy(data)
+    row.last_activity_at = now
+
+
+def discard(session: Session, person_id: int, flow: str) -> bool:
+    """Delete the draft; True if there was one."""
+    result = session.execute(
+        delete(ConversationDraft).where(
+            ConversationDraft.person_id == person_id, ConversationDraft.flow == flow
+        )
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def is_idle(draft: ConversationDraft, now: dt.datetime, idle_minutes: float) -> bool:
+    """True when nothing has happened in the draft for ``idle_minutes`` or more."""
+    return now - draft.last_activity_at >= dt.timedelta(minutes=idle_minutes)
+
+
+def idle_drafts(
+    session: Session, flow: str, now: dt.datetime, idle_minutes: float
+) -> list[ConversationDraft]:
+    """Drafts of the flow whose last activity is at least ``idle_minutes`` old."""
+    limit = now - dt.timedelta(minutes=idle_minutes)
+    return list(
+        session.scalars(
+            select(ConversationDraft)
+            .where(ConversationDraft.flow == flow, ConversationDraft.last_activity_at <= limit)
+            .order_by(ConversationDraft.id)
+        )
+    )

@@ -1,0 +1,108 @@
+"""/luonnos: staff see the readiness check, then receive the documents as files."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+
+import pytest
+
+from .conftest import BotHarness
+from .test_admin_support import coordinator, report_division, staff
+
+BUTTONS = {
+    "listateksti": "Listateksti",
+    "liite1": "Liite 1: asukasosallisuus",
+    "liite2": "Liite 2: asiakastyytyväisyys",
+    "ohjeet": "Ohjeet",
+    "dia": "Johtoryhmän dia",
+    "paketti": "Koko paketti",
+}
+FILENAMES = {
+    "listateksti": r"Listateksti_.+_2026-11-30\.docx",
+    "liite1": r"Liite_1_.+_2026-11-30\.xlsx",
+    "liite2": r"Liite_2_.+_2026-11-30\.xlsx",
+    "ohjeet": r"Ohjeet_.+_2026-11-20\.docx",
+    "dia": r"Johtoryhman_.+_2026-10-10\.pptx",
+    "paketti": r"Strategiamittarit_2026_2026-11-30\.zip",
+}
+
+
+async def test_the_readiness_check_comes_first(bot: BotHarness) -> None:
+    bot.contact(6001, "KUVA", "Aino")
+    report_division(bot, 6001, "KUVA")
+    sanna = staff(bot, 6002)
+    await sanna.send("/luonnos")
+    text = sanna.last.text
+    assert text.startswith("Asiakirjaluonnokset 2026\nValmiit toimialat: 1/4\nKeskeneräiset:")
+    assert "• KYMP: raportoitu 0/4, tyytyväisyyden mittaus kartoitettu 0/4" in text
+    assert "• KUVA" not in text
+    assert "merkitään LUONNOKSEKSI" in text
+    assert [row[0] for row in sanna.last.buttons] == list(BUTTONS.values())
+
+
+@pytest.mark.parametrize("kind", list(BUTTONS))
+async def test_staff_receive_each_document_while_the_chat_shows_it_is_coming(
+    bot: BotHarness, kind: str
+) -> None:
+    bot.contact(6011, "KUVA", "Aino")
+    report_division(bot, 6011, "KUVA")
+    sanna = staff(bot, 6012)
+    await sanna.send("/luonnos")
+    answer = await sanna.press(BUTTONS[kind])
+    assert answer.text == "Teen asiakirjaa…"
+    assert len(sanna.documents) == 1, sanna.texts()
+    document = sanna.documents[0]
+    assert re.fullmatch(FILENAMES[kind], document.filename), document.filename
+    assert document.size > 1000
+    caption = sanna.last.text
+    assert caption.endswith("LUONNOS: tiedot keskeneräiset (KYMP, KASKO, SOTE).")
+    assert "upload_document" in {a.action for a in bot.api.chat_actions if a.chat_id == 6012}
+    if kind == "paketti":
+        with zipfile.ZipFile(io.BytesIO(document.content)) as package:
+            names = package.namelist()
+        for part in ("listateksti", "liite1", "liite2", "ohjeet", "dia"):
+            assert any(re.search(FILENAMES[part], name) for name in names), (part, names)
+
+
+async def test_a_document_from_incomplete_data_is_marked_luonnos_inside(bot: BotHarness) -> None:
+    from docx import Document
+
+    sanna = staff(bot, 6021)
+    await sanna.send("/luonnos")
+    await sanna.press("Listateksti")
+    document = Document(io.BytesIO(sanna.documents[0].content))
+    text = "\n".join(p.text for p in document.paragraphs)
+    for section in document.sections:
+        text += "\n".join(p.text for p in section.header.paragraphs)
+    assert "LUONNOS" in text
+
+
+async def test_with_every_division_complete_the_documents_are_not_drafts(bot: BotHarness) -> None:
+    for n, code in enumerate(("KYMP", "KASKO", "SOTE", "KUVA")):
+        bot.contact(6030 + n, code)
+        report_division(bot, 6030 + n, code)
+    sanna = staff(bot, 6040)
+    await sanna.send("/luonnos")
+    assert "Kaikki toimialat ovat valmiita" in sanna.last.text
+    await sanna.press("Liite 1: asukasosallisuus")
+    assert "LUONNOS" not in sanna.last.text
+    assert sanna.documents
+
+
+async def test_a_coordinator_gets_no_documents(bot: BotHarness) -> None:
+    kaisa = coordinator(bot, 6050)
+    await kaisa.send("/luonnos")
+    assert kaisa.last.text == "Sinulla ei ole oikeutta tähän."
+    answer = await kaisa.press_data("luonnos:kind:paketti")
+    assert answer.text == "Sinulla ei ole oikeutta tähän."
+    assert kaisa.documents == []
+
+
+async def test_an_unknown_document_kind_is_a_stale_button(bot: BotHarness) -> None:
+    sanna = staff(bot, 6060)
+    await sanna.send("/luonnos")
+    answer = await sanna.press_data("luonnos:kind:budjetti")
+    assert answer.show_alert and answer.text == "Tämä painike ei ole enää voimassa."
+    assert sanna.documents == []
