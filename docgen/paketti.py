@@ -30,5 +30,5 @@ def bundle(ctx: Context, documents: list[GeneratedDocument]) -> GeneratedDocumen
         filename=ctx.filename("paketti", "zip"),
         content=content,
         mime_type=MIME["zip"],
-        title=ctx.wording.text("listateksti.document_title"),
+        title=ctx.wording.text("paketti.document_title"),
     )
