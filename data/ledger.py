@@ -112,23 +112,16 @@ def claim_new(
 
     Commit before sending: the committed row *is* the permission to send.
     """
-    statement = (
-        _insert(session)
-        .values(
-            **_new_row(
-                key,
-                audience=audience,
-                kind=kind,
-                due_at=due_at,
-                now=now,
-                status=LedgerStatus.CLAIMED,
-                claimer=claimer,
-            )
-        )
-        .on_conflict_do_nothing(index_elements=list(_KEY_COLUMNS))
-        .returning(ReminderLedger.id)
+    return _insert_once(
+        session,
+        key,
+        audience=audience,
+        kind=kind,
+        due_at=due_at,
+        now=now,
+        status=LedgerStatus.CLAIMED,
+        claimer=claimer,
     )
-    return session.execute(statement).scalar_one_or_none()
 
 
 def record_skipped(
@@ -143,23 +136,28 @@ def record_skipped(
 ) -> bool:
     """Record a reminder that will not be sent (too late after an outage); False if the key
     already has a row (sent, or recorded before)."""
+    ledger_id = _insert_once(
+        session,
+        key,
+        audience=audience,
+        kind=kind,
+        due_at=due_at,
+        now=now,
+        status=LedgerStatus.SKIPPED,
+        error=reason,
+    )
+    return ledger_id is not None
+
+
+def _insert_once(session: Session, key: LedgerKey, **fields: Any) -> int | None:
+    """INSERT … ON CONFLICT DO NOTHING on the ledger key: the new row's id, or None."""
     statement = (
         _insert(session)
-        .values(
-            **_new_row(
-                key,
-                audience=audience,
-                kind=kind,
-                due_at=due_at,
-                now=now,
-                status=LedgerStatus.SKIPPED,
-                error=reason,
-            )
-        )
+        .values(**_new_row(key, **fields))
         .on_conflict_do_nothing(index_elements=list(_KEY_COLUMNS))
         .returning(ReminderLedger.id)
     )
-    return session.execute(statement).scalar_one_or_none() is not None
+    return session.execute(statement).scalar_one_or_none()
 
 
 def _update(ledger_id: int, *conditions: Any) -> Any:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Final, Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -261,36 +261,6 @@ def entry_row(
 # --- changing a satisfaction entry -----------------------------------------------------
 
 
-def _satisfaction_snapshot(entry: SatisfactionEntry) -> dict[str, Any]:
-    return {
-        "service_entity_id": entry.service_entity_id,
-        "measurement_type_id": entry.measurement_type_id,
-        "scale": entry.scale,
-        "frequency": entry.frequency,
-        "latest_result": entry.latest_result,
-        "nps": entry.nps,
-        "promoters": entry.promoters,
-        "passives": entry.passives,
-        "detractors": entry.detractors,
-        "respondents": entry.respondents,
-        "period": entry.period,
-        "note": entry.note,
-    }
-
-
-def _writable_satisfaction_entry(
-    session: Session, person: Person, entry_id: int
-) -> SatisfactionEntry:
-    """The same checks as ``data.reports`` applies before any write: the person's own
-    division, an active contact, and a report that is not submitted."""
-    entry = session.get(SatisfactionEntry, entry_id)
-    if entry is None or not reports.can_write_division(person, entry.division_id):
-        raise AccessDenied(f"satisfaction entry {entry_id} is not the person's")
-    if progress.report_state(session, entry.round_id, entry.division_id) is ReportState.SUBMITTED:
-        raise reports.ReportLocked(f"division {entry.division_id} report is submitted")
-    return entry
-
-
 def update_satisfaction_entry(
     session: Session,
     person: Person,
@@ -306,8 +276,9 @@ def update_satisfaction_entry(
     counts: they would no longer agree with the new figures, and the audit keeps them.
     Raises AccessDenied, ReportLocked, or ValueError for values outside the allowed ranges.
     """
-    entry = _writable_satisfaction_entry(session, person, entry_id)
-    old = _satisfaction_snapshot(entry)
+    entry = reports.owned_entry(session, person, SatisfactionEntry, entry_id)
+    assert isinstance(entry, SatisfactionEntry)
+    old = reports.satisfaction_dict(entry)
     values = {k: v for k, v in old.items() if k != "service_entity_id"}
     if not isinstance(latest_result, _Unset):
         values["latest_result"] = (latest_result or "").strip() or None
@@ -336,7 +307,7 @@ def update_satisfaction_entry(
         "satisfaction_entry",
         entry.id,
         old,
-        _satisfaction_snapshot(entry),
+        reports.satisfaction_dict(entry),
         division_id=entry.division_id,
         round_id=entry.round_id,
     )

@@ -246,12 +246,13 @@ def save_participation(
     return rnd
 
 
-def _owned_entry(
+def owned_entry(
     session: Session,
     person: Person,
     model: type[ParticipationEntry] | type[SatisfactionEntry],
     entry_id: int,
 ) -> ParticipationEntry | SatisfactionEntry:
+    """The entry, if the person may change it now: AccessDenied or ReportLocked otherwise."""
     entry = session.get(model, entry_id)
     if entry is None or not can_write_division(person, entry.division_id):
         raise AccessDenied(f"{model.__tablename__} {entry_id} is not the person's")
@@ -268,7 +269,7 @@ def update_participation_entry(
     note: str | None = None,
     method_text: str | None = None,
 ) -> ParticipationEntry:
-    entry = _owned_entry(session, person, ParticipationEntry, entry_id)
+    entry = owned_entry(session, person, ParticipationEntry, entry_id)
     assert isinstance(entry, ParticipationEntry)
     old = _entry_dict(entry)
     if count is not None:
@@ -298,8 +299,8 @@ def update_participation_entry(
 def delete_entry(session: Session, person: Person, kind: str, entry_id: int) -> None:
     """Delete one participation or satisfaction entry (kind "participation"/"satisfaction")."""
     model = ParticipationEntry if kind == "participation" else SatisfactionEntry
-    entry = _owned_entry(session, person, model, entry_id)
-    old = _entry_dict(entry) if isinstance(entry, ParticipationEntry) else _sat_dict(entry)
+    entry = owned_entry(session, person, model, entry_id)
+    old = _entry_dict(entry) if isinstance(entry, ParticipationEntry) else satisfaction_dict(entry)
     session.delete(entry)
     session.flush()
     record(
@@ -352,7 +353,8 @@ def division_entries(
 # --- satisfaction ----------------------------------------------------------------------
 
 
-def _sat_dict(entry: SatisfactionEntry) -> dict[str, Any]:
+def satisfaction_dict(entry: SatisfactionEntry) -> dict[str, Any]:
+    """The entry's answer fields, as compared and written to the audit log."""
     return {
         "service_entity_id": entry.service_entity_id,
         "measurement_type_id": entry.measurement_type_id,
@@ -404,7 +406,9 @@ def satisfaction_answers(
         .order_by(SatisfactionEntry.id)
     )
     return [
-        SatisfactionAnswer(**{k: v for k, v in _sat_dict(r).items() if k != "service_entity_id"})
+        SatisfactionAnswer(
+            **{k: v for k, v in satisfaction_dict(r).items() if k != "service_entity_id"}
+        )
         for r in rows
     ]
 
@@ -429,7 +433,7 @@ def save_satisfaction(
             )
         )
     )
-    old = [_sat_dict(e) for e in existing]
+    old = [satisfaction_dict(e) for e in existing]
     for entry in existing:
         session.delete(entry)
     new = []
@@ -442,7 +446,7 @@ def save_satisfaction(
             **answer.to_dict(),
         )
         session.add(entry)
-        new.append(_sat_dict(entry))
+        new.append(satisfaction_dict(entry))
     session.flush()
     record(
         session,

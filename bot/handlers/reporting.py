@@ -21,11 +21,11 @@ from typing import Any
 
 from telegram.ext import Application
 
-from bot.flow import inputs
+from bot.flow import entities, inputs
 from bot.flow.buttons import Press
 from bot.flow.engine import Button, Done, Flow, LinkButton, Outcome, Prompt, Retry, Stale, Turn
-from data import catalog, progress, reports
-from data.models import CatalogMethod, ConversationDraft, Level, ReportState, ServiceEntity
+from data import catalog, reports
+from data.models import CatalogMethod, ConversationDraft, Level, ServiceEntity
 from i18n import N_
 
 START_DATA = "report:start"
@@ -42,14 +42,6 @@ class ReportStep(enum.StrEnum):
 
 
 TITLE = N_("Participation report")
-MSG_NO_DIVISION = N_(
-    "Your access has no division, so there is nothing to report. Ask the strategy unit to "
-    "check your invitation."
-)
-MSG_LOCKED = N_(
-    "Your division's report for {year} has been submitted, so it cannot be changed here. A "
-    "coordinator must reopen it first: ask your coordinator if something needs correcting."
-)
 MSG_CHOOSE_ENTITY = N_(
     "Participation report {year}: {division}.\nChoose the service entity to report. ✓ = every "
     "level answered."
@@ -58,8 +50,6 @@ MSG_PREFILL = N_(
     "Last year ({year}) you reported for {entity}:\n{answers}\n\nUse these as the starting "
     "point? You can change or remove every answer before saving."
 )
-MSG_USE_LAST_YEAR = N_("Use last year's answers")
-MSG_START_EMPTY = N_("Start empty")
 MSG_LEVEL = N_("{entity}\nLevel {number}: {name}\n{description}")
 MSG_LEVEL_SO_FAR = N_("Answers at this level:")
 MSG_LEVEL_NONE = N_("Answered: no methods at this level.")
@@ -102,7 +92,6 @@ MSG_SAVED_NEXT = N_(
 )
 MSG_REPORT_ANOTHER = N_("Report another service entity")
 MSG_DESCRIBE_ENTITY = N_("{entity}, {where}")
-MSG_DESCRIBE_NO_ENTITY = N_("service entity not chosen yet")
 MSG_WHERE_LEVEL = N_("level {number}")
 MSG_WHERE_REVIEW = N_("summary")
 MSG_INVALID_ANSWER = N_("This answer could not be saved: {problem}")
@@ -150,12 +139,6 @@ def _answers(turn: Turn) -> list[dict[str, Any]]:
     return turn.data.setdefault("answers", [])
 
 
-def _entity(turn: Turn) -> ServiceEntity:
-    entity = turn.get(ServiceEntity, int(turn.data["entity"]))
-    assert entity is not None
-    return entity
-
-
 def _level(turn: Turn, index: int | None = None) -> Level:
     level_ids: list[int] = turn.data["levels"]
     level = turn.get(Level, level_ids[turn.data.get("li", 0) if index is None else index])
@@ -201,34 +184,14 @@ def _counter(turn: Turn) -> tuple[int, int]:
 # --- start, guard, verify --------------------------------------------------------------
 
 
-def _guard(turn: Turn) -> Done | None:
-    division_id = turn.person.division_id
-    if division_id is None:
-        return Done(turn._(MSG_NO_DIVISION))
-    year = turn.services.current_year()
-    rnd = progress.find_round(turn.session, year)
-    if rnd is not None and progress.report_state(turn.session, rnd.id, division_id) is (
-        ReportState.SUBMITTED
-    ):
-        return Done(turn._(MSG_LOCKED).format(year=year))
-    return None
-
-
 def _start(turn: Turn) -> Outcome:
     return ReportStep.ENTITY
-
-
-def _verify(turn: Turn) -> None:
-    """Every update: the entity is still active and still the person's division's."""
-    if turn.data.get("entity") is not None:
-        entity = reports.entity_for(turn.session, turn.person, int(turn.data["entity"]))
-        turn.held[(ServiceEntity, entity.id)] = entity
 
 
 def _describe(turn: Turn, row: ConversationDraft) -> str:
     data = row.data
     if data.get("entity") is None:
-        return turn._(MSG_DESCRIBE_NO_ENTITY)
+        return turn._(entities.MSG_DESCRIBE_NO_ENTITY)
     entity = turn.get(ServiceEntity, int(data["entity"]))
     name = catalog.name_of(entity, turn.language) if entity else "?"
     step = data.get("resume", row.step)
@@ -245,38 +208,11 @@ def _describe(turn: Turn, row: ConversationDraft) -> str:
 
 
 def _render_entity(turn: Turn) -> Prompt:
-    division_id = turn.person.division_id
-    assert division_id is not None
-    year = int(turn.data["year"])
-    rnd = progress.find_round(turn.session, year)
-    state = progress.division_progress(turn.session, rnd.id if rnd else None, division_id)
-    division = turn.get(catalog.Division, division_id)
-    assert division is not None
-    rows = [
-        [
-            Button(
-                ("✓ " if e.participation_complete else "")
-                + (e.name.get(turn.language) or e.name["fi"]),
-                "s",
-                e.service_entity_id,
-            )
-        ]
-        for e in state.entities
-    ]
-    text = turn._(MSG_CHOOSE_ENTITY).format(
-        year=year, division=catalog.name_of(division, turn.language)
-    )
-    return Prompt(text, rows)
+    return entities.entity_menu(turn, MSG_CHOOSE_ENTITY, lambda e: e.participation_complete)
 
 
 def _choose_entity(turn: Turn, press: Press) -> Outcome:
-    entity_id = press.int_arg()
-    if entity_id is None:
-        raise Stale
-    try:
-        reports.entity_for(turn.session, turn.person, entity_id)
-    except reports.AccessDenied:
-        raise Stale from None
+    entity_id = entities.pressed_entity(turn, press)
     same = turn.data.get("entity") == entity_id and _answers(turn)
     turn.data.update(
         entity=entity_id,
@@ -317,15 +253,7 @@ def _render_prefill(turn: Turn) -> Prompt:
         level = turn.get(Level, level_id)
         for answer in (a for a in previous if a["level_id"] == level_id):
             lines.append(f"• {level.number if level else '?'}: {_answer_line(turn, answer)}")
-    text = turn._(MSG_PREFILL).format(
-        year=year - 1,
-        entity=catalog.name_of(_entity(turn), turn.language),
-        answers="\n".join(lines),
-    )
-    return Prompt(
-        text,
-        [[Button(turn._(MSG_USE_LAST_YEAR), "y")], [Button(turn._(MSG_START_EMPTY), "n")]],
-    )
+    return entities.last_year_prompt(turn, MSG_PREFILL, lines)
 
 
 def _use_last_year(turn: Turn, press: Press) -> Outcome:
@@ -354,7 +282,7 @@ def _render_level(turn: Turn) -> Prompt:
     level = _level(turn)
     lang = turn.language
     text = turn._(MSG_LEVEL).format(
-        entity=catalog.name_of(_entity(turn), lang),
+        entity=catalog.name_of(entities.chosen_entity(turn), lang),
         number=level.number,
         name=catalog.name_of(level, lang),
         description=level.description.get(lang) or level.description["fi"],
@@ -442,7 +370,8 @@ def _level_back(turn: Turn) -> Outcome:
 
 def _render_method(turn: Turn) -> Prompt:
     text = turn._(MSG_METHOD_ASK).format(
-        entity=catalog.name_of(_entity(turn), turn.language), number=_level(turn).number
+        entity=entities.entity_name(turn),
+        number=_level(turn).number,
     )
     return Prompt(text)
 
@@ -567,7 +496,7 @@ def _render_review(turn: Turn) -> Prompt:
     lang = turn.language
     lines = [
         turn._(MSG_REVIEW).format(
-            entity=catalog.name_of(_entity(turn), lang), year=turn.data["year"]
+            entity=catalog.name_of(entities.chosen_entity(turn), lang), year=turn.data["year"]
         )
     ]
     answers = _answers(turn)
@@ -646,11 +575,11 @@ def _save(turn: Turn, press: Press) -> Outcome:
     if not answers:
         raise Retry(MSG_NOTHING_TO_SAVE)
     year = int(turn.data["year"])
-    entity = _entity(turn)
+    entity = entities.chosen_entity(turn)
     try:
         reports.save_participation(turn.session, turn.person, year, entity.id, answers)
     except reports.ReportLocked:
-        return Done(turn._(MSG_LOCKED).format(year=year), keep_draft=True)
+        return Done(turn._(entities.MSG_LOCKED).format(year=year), keep_draft=True)
     except ValueError as problem:
         raise Retry(MSG_INVALID_ANSWER, problem=str(problem)) from None
     answered = {a.level_id for a in answers}
@@ -678,8 +607,8 @@ FLOW = Flow(
     group=-3,
     start=_start,
     describe=_describe,
-    guard=_guard,
-    verify=_verify,
+    guard=entities.guard_open_report,
+    verify=entities.verify_entity,
     entry_data=(START_DATA,),
 )
 FLOW.step(

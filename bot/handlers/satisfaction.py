@@ -26,11 +26,11 @@ from typing import Any
 
 from telegram.ext import Application
 
-from bot.flow import inputs
+from bot.flow import entities, inputs
 from bot.flow.buttons import Press
 from bot.flow.engine import Button, Done, Flow, LinkButton, Outcome, Prompt, Retry, Stale, Turn
-from data import catalog, progress, reports
-from data.models import ConversationDraft, MeasurementType, ReportState, ServiceEntity
+from data import catalog, reports
+from data.models import ConversationDraft, MeasurementType, ServiceEntity
 from i18n import N_, gettext_for
 
 START_DATA = "satisfaction:start"
@@ -71,14 +71,6 @@ DETAIL_STEPS = (
 TOTAL_STEPS = 4
 
 TITLE = N_("Satisfaction mapping")
-MSG_NO_DIVISION = N_(
-    "Your access has no division, so there is nothing to report. Ask the strategy unit to "
-    "check your invitation."
-)
-MSG_LOCKED = N_(
-    "Your division's report for {year} has been submitted, so it cannot be changed here. A "
-    "coordinator must reopen it first: ask your coordinator if something needs correcting."
-)
 MSG_CHOOSE_ENTITY = N_(
     "Customer satisfaction {year}: {division}.\nChoose the service entity. ✓ = how "
     "satisfaction is measured has been reported."
@@ -87,8 +79,6 @@ MSG_PREFILL = N_(
     "Last year ({year}) you reported for {entity}:\n{answers}\n\nUse these as the starting "
     "point? You can change every answer before saving."
 )
-MSG_USE_LAST_YEAR = N_("Use last year's answers")
-MSG_START_EMPTY = N_("Start empty")
 MSG_TYPES = N_(
     "{entity}\nHow is customer satisfaction measured? Choose every way in use, then Continue. "
     "If it is not measured at all, choose “Not measured”."
@@ -162,7 +152,6 @@ MSG_NPS_COUNTS_LINE = N_(
     "NPS {nps} (promoters {promoters}, passives {passives}, detractors {detractors})"
 )
 MSG_DESCRIBE_ENTITY = N_("{entity}, {where}")
-MSG_DESCRIBE_NO_ENTITY = N_("service entity not chosen yet")
 MSG_WHERE_TYPES = N_("ways of measuring")
 MSG_WHERE_DETAILS = N_("details of {type}")
 MSG_WHERE_REVIEW = N_("summary")
@@ -230,12 +219,6 @@ def _mtype(turn: Turn, type_id: int | None = None) -> MeasurementType:
     if mtype is None:
         raise Stale
     return mtype
-
-
-def _entity(turn: Turn) -> ServiceEntity:
-    entity = turn.get(ServiceEntity, int(turn.data["entity"]))
-    assert entity is not None
-    return entity
 
 
 def _not_measured(turn: Turn) -> MeasurementType | None:
@@ -326,7 +309,7 @@ def _counter(turn: Turn) -> tuple[int, int]:
 
 def _header(turn: Turn) -> str:
     return turn._(MSG_DETAIL_HEADER).format(
-        entity=catalog.name_of(_entity(turn), turn.language),
+        entity=entities.entity_name(turn),
         type=catalog.name_of(_mtype(turn), turn.language),
         index=int(turn.data.get("ti", 0)) + 1,
         count=len(_types(turn)),
@@ -377,34 +360,14 @@ def _detail_lines(turn: Turn, type_id: int) -> list[str]:
 # --- start, guard, verify --------------------------------------------------------------
 
 
-def _guard(turn: Turn) -> Done | None:
-    division_id = turn.person.division_id
-    if division_id is None:
-        return Done(turn._(MSG_NO_DIVISION))
-    year = turn.services.current_year()
-    rnd = progress.find_round(turn.session, year)
-    if rnd is not None and progress.report_state(turn.session, rnd.id, division_id) is (
-        ReportState.SUBMITTED
-    ):
-        return Done(turn._(MSG_LOCKED).format(year=year))
-    return None
-
-
 def _start(turn: Turn) -> Outcome:
     return S.ENTITY
-
-
-def _verify(turn: Turn) -> None:
-    """Every update: the entity is still active and still the person's division's."""
-    if turn.data.get("entity") is not None:
-        entity = reports.entity_for(turn.session, turn.person, int(turn.data["entity"]))
-        turn.held[(ServiceEntity, entity.id)] = entity
 
 
 def _describe(turn: Turn, row: ConversationDraft) -> str:
     data = row.data
     if data.get("entity") is None:
-        return turn._(MSG_DESCRIBE_NO_ENTITY)
+        return turn._(entities.MSG_DESCRIBE_NO_ENTITY)
     entity = turn.get(ServiceEntity, int(data["entity"]))
     name = catalog.name_of(entity, turn.language) if entity else "?"
     step = data.get("resume", row.step)
@@ -425,38 +388,11 @@ def _describe(turn: Turn, row: ConversationDraft) -> str:
 
 
 def _render_entity(turn: Turn) -> Prompt:
-    division_id = turn.person.division_id
-    assert division_id is not None
-    year = int(turn.data["year"])
-    rnd = progress.find_round(turn.session, year)
-    state = progress.division_progress(turn.session, rnd.id if rnd else None, division_id)
-    division = turn.get(catalog.Division, division_id)
-    assert division is not None
-    rows: list[list[Button | LinkButton]] = [
-        [
-            Button(
-                ("✓ " if e.satisfaction_mapped else "")
-                + (e.name.get(turn.language) or e.name["fi"]),
-                "s",
-                e.service_entity_id,
-            )
-        ]
-        for e in state.entities
-    ]
-    text = turn._(MSG_CHOOSE_ENTITY).format(
-        year=year, division=catalog.name_of(division, turn.language)
-    )
-    return Prompt(text, rows)
+    return entities.entity_menu(turn, MSG_CHOOSE_ENTITY, lambda e: e.satisfaction_mapped)
 
 
 def _choose_entity(turn: Turn, press: Press) -> Outcome:
-    entity_id = press.int_arg()
-    if entity_id is None:
-        raise Stale
-    try:
-        reports.entity_for(turn.session, turn.person, entity_id)
-    except reports.AccessDenied:
-        raise Stale from None
+    entity_id = entities.pressed_entity(turn, press)
     same = turn.data.get("entity") == entity_id and _types(turn)
     turn.data.update(entity=entity_id, ti=0, review_return=False)
     if same:
@@ -488,15 +424,7 @@ def _render_prefill(turn: Turn) -> Prompt:
     turn.data["types"], turn.data["answers"] = _from_saved(previous)
     lines = _summary_lines(turn)
     turn.data["types"], turn.data["answers"] = keep
-    text = turn._(MSG_PREFILL).format(
-        year=year - 1,
-        entity=catalog.name_of(_entity(turn), turn.language),
-        answers="\n".join(lines),
-    )
-    return Prompt(
-        text,
-        [[Button(turn._(MSG_USE_LAST_YEAR), "y")], [Button(turn._(MSG_START_EMPTY), "n")]],
-    )
+    return entities.last_year_prompt(turn, MSG_PREFILL, lines)
 
 
 def _use_last_year(turn: Turn, press: Press) -> Outcome:
@@ -533,7 +461,7 @@ def _render_types(turn: Turn) -> Prompt:
         mark = "☑ " if none_type.id in chosen else ""
         rows.append([Button(mark + catalog.name_of(none_type, turn.language), "n")])
     rows.append([Button(turn._(MSG_CONTINUE), "f")])
-    text = turn._(MSG_TYPES).format(entity=catalog.name_of(_entity(turn), turn.language))
+    text = turn._(MSG_TYPES).format(entity=entities.entity_name(turn))
     return Prompt(text, rows)
 
 
@@ -790,7 +718,8 @@ def _skip_respondents(turn: Turn, press: Press) -> Outcome:
 def _render_review(turn: Turn) -> Prompt:
     lines = [
         turn._(MSG_REVIEW).format(
-            entity=catalog.name_of(_entity(turn), turn.language), year=turn.data["year"]
+            entity=entities.entity_name(turn),
+            year=turn.data["year"],
         ),
         "",
     ]
@@ -858,11 +787,11 @@ def _save(turn: Turn, press: Press) -> Outcome:
     if not answers:
         raise Retry(MSG_NOTHING_TO_SAVE)
     year = int(turn.data["year"])
-    entity = _entity(turn)
+    entity = entities.chosen_entity(turn)
     try:
         reports.save_satisfaction(turn.session, turn.person, year, entity.id, answers)
     except reports.ReportLocked:
-        return Done(turn._(MSG_LOCKED).format(year=year), keep_draft=True)
+        return Done(turn._(entities.MSG_LOCKED).format(year=year), keep_draft=True)
     except ValueError as problem:
         raise Retry(MSG_INVALID_ANSWER, problem=str(problem)) from None
     text = (
@@ -887,8 +816,8 @@ FLOW = Flow(
     group=-2,
     start=_start,
     describe=_describe,
-    guard=_guard,
-    verify=_verify,
+    guard=entities.guard_open_report,
+    verify=entities.verify_entity,
     entry_data=(START_DATA,),
 )
 

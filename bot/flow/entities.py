@@ -1,0 +1,113 @@
+"""The steps both division flows (/raportoi and /tyytyvaisyys) share.
+
+Both start from the person's division, refuse to open a submitted report, let the person
+pick one of the division's service entities, re-check on every update that the entity is
+still theirs and still active, and may offer last year's answers as a starting point.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.flow.buttons import Press
+from bot.flow.engine import Button, Done, LinkButton, Prompt, Stale, Turn
+from data import catalog, progress, reports
+from data.models import ReportState, ServiceEntity
+from data.progress import EntityProgress
+from i18n import N_
+
+MSG_NO_DIVISION = N_(
+    "Your access has no division, so there is nothing to report. Ask the strategy unit to "
+    "check your invitation."
+)
+MSG_LOCKED = N_(
+    "Your division's report for {year} has been submitted, so it cannot be changed here. A "
+    "coordinator must reopen it first: ask your coordinator if something needs correcting."
+)
+MSG_USE_LAST_YEAR = N_("Use last year's answers")
+MSG_START_EMPTY = N_("Start empty")
+MSG_DESCRIBE_NO_ENTITY = N_("service entity not chosen yet")
+
+
+def guard_open_report(turn: Turn) -> Done | None:
+    """Stop before the first step when there is no division or its report is submitted."""
+    division_id = turn.person.division_id
+    if division_id is None:
+        return Done(turn._(MSG_NO_DIVISION))
+    year = turn.services.current_year()
+    rnd = progress.find_round(turn.session, year)
+    if rnd is not None and progress.report_state(turn.session, rnd.id, division_id) is (
+        ReportState.SUBMITTED
+    ):
+        return Done(turn._(MSG_LOCKED).format(year=year))
+    return None
+
+
+def verify_entity(turn: Turn) -> None:
+    """Every update: the chosen entity is still active and still the person's division's.
+
+    ``reports.entity_for`` raises AccessDenied otherwise, which the engine turns into
+    "this button is no longer valid" with nothing changed.
+    """
+    if turn.data.get("entity") is not None:
+        entity = reports.entity_for(turn.session, turn.person, int(turn.data["entity"]))
+        turn.held[(ServiceEntity, entity.id)] = entity
+
+
+def chosen_entity(turn: Turn) -> ServiceEntity:
+    entity = turn.get(ServiceEntity, int(turn.data["entity"]))
+    assert entity is not None
+    return entity
+
+
+def entity_menu(turn: Turn, heading: str, done: Callable[[EntityProgress], bool]) -> Prompt:
+    """The division's service entities as buttons, ✓ on those ``done`` says are answered."""
+    division_id = turn.person.division_id
+    assert division_id is not None
+    year = int(turn.data["year"])
+    rnd = progress.find_round(turn.session, year)
+    state = progress.division_progress(turn.session, rnd.id if rnd else None, division_id)
+    division = turn.get(catalog.Division, division_id)
+    assert division is not None
+    rows: list[list[Button | LinkButton]] = [
+        [
+            Button(
+                ("✓ " if done(e) else "") + (e.name.get(turn.language) or e.name["fi"]),
+                "s",
+                e.service_entity_id,
+            )
+        ]
+        for e in state.entities
+    ]
+    text = turn._(heading).format(year=year, division=catalog.name_of(division, turn.language))
+    return Prompt(text, rows)
+
+
+def pressed_entity(turn: Turn, press: Press) -> int:
+    """The entity id a menu button carries, refused (Stale) unless it is the person's."""
+    entity_id = press.int_arg()
+    if entity_id is None:
+        raise Stale
+    try:
+        reports.entity_for(turn.session, turn.person, entity_id)
+    except reports.AccessDenied:
+        raise Stale from None
+    return entity_id
+
+
+def last_year_prompt(turn: Turn, message: str, lines: list[str]) -> Prompt:
+    """Offer last year's answers (``lines``) as the starting point, or an empty start."""
+    text = turn._(message).format(
+        year=int(turn.data["year"]) - 1,
+        entity=entity_name(turn),
+        answers="\n".join(lines),
+    )
+    return Prompt(
+        text,
+        [[Button(turn._(MSG_USE_LAST_YEAR), "y")], [Button(turn._(MSG_START_EMPTY), "n")]],
+    )
+
+
+def entity_name(turn: Turn) -> str:
+    """The chosen entity's name in the person's language."""
+    return catalog.name_of(chosen_entity(turn), turn.language)
