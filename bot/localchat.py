@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.app import build_application
 from bot.runtime import prepare_database
 from bot.services import Services
-from data import catalog, people
+from data import botstate, catalog, people
 from data.db import transaction
 from data.models import Role
 from localtg import DEFAULT_TOKEN, LocalBotApi, LocalRequest
@@ -95,6 +95,9 @@ async def run_local_chat(settings: Settings) -> int:
                 roles=set(Role),
                 division_id=kymp.id if kymp else None,
             )
+        # In Telegram the last question's buttons stay on screen; a new terminal has none,
+        # so a conversation left at some step is asked again (/ohje repeats its question).
+        resume = botstate.open_conversations(session, f"{LOCAL_USER_ID}:{LOCAL_USER_ID}")
     api = LocalBotApi()
     application = build_application(
         Services(settings, sessions),
@@ -122,6 +125,6 @@ async def run_local_chat(settings: Settings) -> int:
         language_code=settings.default_language,
         on_meta=on_meta,
         meta_help=META_HELP,
-        initial_messages=["/start"],
+        initial_messages=["/start", "/ohje"] if resume else ["/start"],
     )
     return 0

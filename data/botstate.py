@@ -48,3 +48,11 @@ def drop(session: Session, kind: str, key: str) -> None:
 
 def unwrap(stored: dict[str, Any]) -> dict[str, Any]:
     return {key: value["v"] for key, value in stored.items() if value is not None}
+
+
+def open_conversations(session: Session, key: str) -> list[str]:
+    """Names of the conversations in which this chat:user key is at some step."""
+    rows = session.scalars(
+        select(BotState.name).where(BotState.kind == CONVERSATION, BotState.key == key)
+    )
+    return list(rows)

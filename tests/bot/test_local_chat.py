@@ -41,3 +41,10 @@ def test_local_chat_switches_role_and_presses_buttons_by_number(tmp_path: Path) 
     assert "now roles: contact; division: KUVA" in out
     assert "[1] Suomi" in out and "[2] Svenska" in out
     assert "Språk: Svenska" in out
+
+
+def test_a_new_terminal_asks_the_open_question_again_so_its_buttons_work(tmp_path: Path) -> None:
+    _run_local_chat(tmp_path, "/raportoi\n1\n:quit\n")  # left at level 1 of an entity
+    out = _run_local_chat(tmp_path, "6\n:quit\n")
+    assert "Ohje tähän vaiheeseen" in out  # asked again right after the greeting
+    assert "Taso 2: Vuorovaikutus" in out  # so "6" pressed "Ei tapoja tällä tasolla"
