@@ -126,7 +126,10 @@ def _matrix(book: Book, title: str) -> None:
             entities = cell.entities if cell else 0
             totals += [
                 Styled(cell.count if cell else 0, "total_number"),
-                Styled(w.text("liite1.matrix_total_methods", methods=methods), "total_text"),
+                Styled(
+                    w.counted("liite1.matrix_total_methods", methods, methods=methods),
+                    "total_text",
+                ),
                 Styled(
                     w.text(
                         "liite1.matrix_total_entities",

@@ -66,6 +66,13 @@ class Wording:
             raise WordingError(f"{self.source}: {key!r} must be a text")
         return fill(node.strip(), {**self.defaults, **values})
 
+    def counted(self, key: str, number: int, **values: Any) -> str:
+        """A text whose words follow a number: the key may hold ``one`` and ``other``
+        forms (Finnish "1 tapa" but "0 tapaa", "3 tapaa"); a plain text serves any number."""
+        if isinstance(self.raw(key), Mapping):
+            return self.text(f"{key}.{'one' if number == 1 else 'other'}", **values)
+        return self.text(key, **values)
+
     def texts(self, key: str, **values: Any) -> list[str]:
         """A list of texts (bullets, steps), each filled."""
         node = self.raw(key)

@@ -97,7 +97,7 @@ def test_matrix_equals_the_database(db: Database, settings: Settings) -> None:
         n = sum(
             1 for p in snapshot.participation if (p.division_code, p.level_number) == (code, level)
         )
-        assert methods == f"{n} tapaa"
+        assert methods == (f"{n} tapa" if n == 1 else f"{n} tapaa")
         assert re.fullmatch(r"\d/\d palvelukokonaisuutta", entities)
     assert len(totals) == 4 * 4
 
