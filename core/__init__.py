@@ -1,0 +1,1 @@
+"""Composition root shared by bot/ and schedules/: services and metrics that neither package owns."""
