@@ -237,11 +237,16 @@ def frequencies(path: Path = CATALOG_FILE) -> tuple[Frequency, ...]:
     )
 
 
+def name_of_choice(names: dict[str, str], lang: str) -> str:
+    """A YAML-only choice's name in the language, falling back to Finnish."""
+    return names.get(lang) or names["fi"]
+
+
 def frequency_name(code: str | None, text: str | None, lang: str) -> str:
     """How a stored frequency reads: the catalog name of its code, or the typed text."""
     for item in frequencies():
         if item.code == code:
-            return item.name.get(lang) or item.name["fi"]
+            return name_of_choice(item.name, lang)
     return text or ""
 
 
