@@ -190,7 +190,17 @@ def _start(turn: Turn) -> Outcome:
     division = turn.person.division_id
     assert division is not None
     turn.data.update(division=division, page=0)
-    return EditStep.LIST
+    return _list_or_done(turn)
+
+
+def _list_or_done(turn: Turn, notice: str | None = None) -> Outcome:
+    """Back to the list; with nothing left to edit the conversation ends, saying so."""
+    if _entries(turn):
+        if notice:
+            turn.data["notice"] = notice
+        return EditStep.LIST
+    text = turn._(MSG_NO_ENTRIES).format(year=turn.year)
+    return Done(f"✓ {turn._(notice)}\n\n{text}" if notice else text)
 
 
 def _guard(turn: Turn) -> Done | None:
@@ -219,7 +229,7 @@ def _with_entry(handler: Any) -> Any:
             return handler(turn, *args)  # type: ignore[no-any-return]
         except EntryGone:
             turn.alert = turn._(MSG_GONE)
-            return EditStep.LIST
+            return _list_or_done(turn)
 
     return wrapper
 
@@ -249,9 +259,9 @@ def _render_list(turn: Turn) -> Prompt:
     turn.data.pop("entry", None)
     turn.data.pop("field", None)
     turn.data.pop("value", None)
-    head = f"✓ {turn._(notice)}\n\n" if notice else ""
-    if not rows:
-        return Prompt(head + turn._(MSG_NO_ENTRIES).format(year=turn.year))
+    done = f"✓ {turn._(notice)}" if notice else None
+    if not rows:  # only when asked again (/ohje) after the last entry went elsewhere
+        return Prompt(turn._(MSG_NO_ENTRIES).format(year=turn.year), notice=done)
     pages = math.ceil(len(rows) / PAGE_SIZE)
     page = min(max(int(turn.data.get("page", 0)), 0), pages - 1)
     turn.data["page"] = page
@@ -270,7 +280,7 @@ def _render_list(turn: Turn) -> Prompt:
         buttons.append(navigation)
     buttons.append([Button(turn._("Stop editing"), "x")])
     text = render.list_text(turn.who, chunk, turn.year, page, pages, first + 1)
-    return Prompt(head + text, buttons)  # type: ignore[arg-type]
+    return Prompt(text, buttons, notice=done)  # type: ignore[arg-type]
 
 
 def _code(row: EntryRow) -> str:
@@ -285,7 +295,7 @@ def _pick(turn: Turn, press: Press) -> Outcome:
         raise Stale
     if overview.entry_row(turn.session, turn.person, turn.year, kind, entry_id) is None:
         turn.alert = turn._(MSG_GONE)
-        return EditStep.LIST
+        return _list_or_done(turn)
     turn.data["entry"] = {"kind": KIND_CODE[kind], "id": entry_id}
     return EditStep.MENU
 
@@ -299,7 +309,7 @@ def _page(turn: Turn, press: Press) -> Outcome:
 
 
 def _stop(turn: Turn, press: Press) -> Outcome:
-    return Done(turn._(MSG_DONE))
+    return Done(turn._(MSG_DONE), replace=True)
 
 
 # --- MENU ------------------------------------------------------------------------------
@@ -431,11 +441,10 @@ def _save(turn: Turn, press: Press) -> Outcome:
         return _locked(turn)
     except reports.AccessDenied:
         turn.alert = turn._(MSG_GONE)
-        return EditStep.LIST
+        return _list_or_done(turn)
     except ValueError:
         raise Retry(N_("The value cannot be saved. Type it again.")) from None
-    turn.data["notice"] = MSG_SAVED
-    return EditStep.LIST
+    return _list_or_done(turn, MSG_SAVED)
 
 
 def _write(turn: Turn, row: EntryRow, field: Field, value: object) -> None:
@@ -498,9 +507,8 @@ def _delete(turn: Turn, press: Press) -> Outcome:
         return _locked(turn)
     except reports.AccessDenied:
         turn.alert = turn._(MSG_GONE)
-        return EditStep.LIST
-    turn.data["notice"] = MSG_DELETED
-    return EditStep.LIST
+        return _list_or_done(turn)
+    return _list_or_done(turn, MSG_DELETED)
 
 
 # --- the flow --------------------------------------------------------------------------
@@ -516,6 +524,7 @@ FLOW = Flow(
     verify=_verify,
     gone_message=MSG_ACCESS_GONE,
     idle_message=MSG_IDLE,
+    cancel_message=N_("Cancelled. Nothing was changed."),
     html=True,
 )
 FLOW.step(

@@ -110,7 +110,7 @@ def _render_empty(turn: Turn) -> Prompt:
 
 
 def _cancel(turn: Turn, press: Press) -> Outcome:
-    return Done(turn._(MSG_NOT_SUBMITTED))
+    return Done(turn._(MSG_NOT_SUBMITTED), replace=True)
 
 
 def _confirm(turn: Turn, press: Press) -> Outcome:
@@ -161,7 +161,8 @@ def _submit(turn: Turn) -> Outcome:
         )
     )
     name = division_names.get(turn.language) or division_names["fi"]
-    return Done(turn._(MSG_SUBMITTED).format(division=escape(name), year=year))
+    text = turn._(MSG_SUBMITTED).format(division=escape(name), year=year)
+    return Done(text, replace=True)
 
 
 FLOW = Flow(
@@ -175,6 +176,7 @@ FLOW = Flow(
     verify=_verify,
     gone_message=MSG_ACCESS_GONE,
     idle_message=MSG_IDLE,
+    cancel_message=N_("Cancelled. Nothing was changed."),
     html=True,
 )
 FLOW.step(

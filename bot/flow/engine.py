@@ -101,6 +101,8 @@ Row: TypeAlias = list[Button | LinkButton]
 class Prompt:
     text: str
     rows: list[Row] = field(default_factory=list)
+    #: What just happened ("✓ Saved."), shown first, above the step counter.
+    notice: str | None = None
 
 
 @dataclass
@@ -111,6 +113,8 @@ class Done:
     rows: list[Row] = field(default_factory=list)
     keep_draft: bool = False
     toast: str | None = None
+    #: Pressed on the question: the answer replaces it, so its buttons cannot be used again.
+    replace: bool = False
 
 
 class Retry(Exception):
@@ -220,6 +224,7 @@ class Flow:
         allowed: Callable[[Caller], bool] = is_contact,
         gone_message: str = MSG_ENTITY_GONE,
         idle_message: str = MSG_IDLE,
+        cancel_message: str = MSG_CANCELLED,
         html: bool = False,
     ) -> None:
         """
@@ -237,6 +242,7 @@ class Flow:
             allowed: who may use the flow (checked on every update).
             gone_message: what ends the flow when ``verify`` finds the person's access gone.
             idle_message: what the person is told when the flow was idle too long.
+            cancel_message: the answer to /peru.
             html: the flow's texts are HTML (its renderers escape what people typed).
         """
         self.name = name
@@ -251,6 +257,7 @@ class Flow:
         self.allowed = allowed
         self.gone_message = gone_message
         self.idle_text = idle_message
+        self.cancel_text = cancel_message
         self.html = html
         self.specs: dict[str, StepSpec] = {}
         self.by_tag: dict[str, StepSpec] = {}
@@ -357,7 +364,7 @@ class Flow:
 
     def cancel(self, turn: Turn, out: Outbox) -> None:
         drafts.discard(turn.session, turn.person.id, self.name)
-        out.say(turn._(MSG_CANCELLED))
+        out.say(turn._(self.cancel_text))
 
     # --- the common path of every update in a running conversation --------------------
 
@@ -428,6 +435,8 @@ class Flow:
         spec = self.specs[turn.step]
         prompt = spec.render(turn)
         lines = []
+        if prompt.notice:
+            lines.append(prompt.notice)
         if warning:
             lines.append(f"⚠️ {warning}")
         counter = spec.counter(turn) if spec.counter else None
@@ -456,7 +465,11 @@ class Flow:
             row.paused = True
         if done.toast and outbox.toast is None:
             outbox.toast = done.toast
-        outbox.say(done.text, self._markup(turn, None, done.rows) if done.rows else None)
+        markup = self._markup(turn, None, done.rows) if done.rows else None
+        if done.replace:
+            outbox.edit = (done.text, markup)
+        else:
+            outbox.say(done.text, markup)
 
     def _markup(self, turn: Turn, spec: StepSpec | None, rows: list[Row]) -> InlineKeyboardMarkup:
         keyboard = []
