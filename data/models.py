@@ -357,22 +357,6 @@ class ReminderLedger(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
-class BotState(Base):
-    """PTB persistence: conversation states and chat/user/bot data, one JSON row per key.
-
-    ``kind`` is "conversation", "chat_data", "user_data", "bot_data" or "callback_data".
-    """
-
-    __tablename__ = "bot_state"
-    __table_args__ = (UniqueConstraint("kind", "name", "key"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(20))
-    name: Mapped[str] = mapped_column(String(80), default="")
-    key: Mapped[str] = mapped_column(String(200))
-    value: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-
-
 class ConversationDraft(Base):
     """Answers a person has given but not yet saved: survive restarts and idle timeouts."""
 

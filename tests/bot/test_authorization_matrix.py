@@ -192,25 +192,25 @@ CASES = [
     Case("rp:entity", _flow_button("rp"), CONTACT, before=("/raportoi",), own_only=True),
     Case("ts:entity", _flow_button("ts"), CONTACT, before=("/tyytyvaisyys",), own_only=True),
     Case(
-        "st:edit-participation",
-        _data("st:ls:p:{participation}"),
+        "ed:edit-participation",
+        _data("ed:1:L:p:p{participation}"),
         CONTACT,
         before=("/muokkaa",),
         own_only=True,
     ),
     Case(
-        "st:edit-satisfaction",
-        _data("st:ls:s:{satisfaction}"),
+        "ed:edit-satisfaction",
+        _data("ed:1:L:p:s{satisfaction}"),
         CONTACT,
         before=("/muokkaa",),
         own_only=True,
     ),
-    Case("st:submit", _data(f"st:sc:ok:{YEAR}"), CONTACT, before=("/valmis",)),
+    Case("sb:submit", _data(f"sb:1:C:y:{YEAR}"), CONTACT, before=("/valmis",)),
     # A delete confirmation forged while the conversation is at another step: refused even
     # for the owner, because the step tag does not match.
     Case(
-        "st:delete-out-of-step",
-        _data("st:cd:yes:p:{participation}"),
+        "ed:delete-out-of-step",
+        _data("ed:1:D:y"),
         frozenset(),
         before=("/muokkaa",),
     ),
