@@ -15,6 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from data.audit import record
+from data.limits import MAX_COUNT as MAX_COUNT  # re-exported for older callers
 from data.models import (
     CatalogMethod,
     Level,
@@ -31,8 +32,6 @@ from data.models import (
     utcnow,
 )
 from data.progress import find_round, get_or_create_round
-
-MAX_COUNT = 100_000
 
 
 class AccessDenied(PermissionError):
