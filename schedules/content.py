@@ -111,7 +111,11 @@ def coordinator_section(progress: Sequence[DivisionProgress], language: str) -> 
     lines = [escape(_("Divisions:"))]
     for division in progress:
         if division.complete:
-            status = _("all service entities complete")
+            # Submitted with gaps is done for this round too (data.progress), but not "all
+            # service entities complete".
+            status = (
+                _("all service entities complete") if division.answers_complete else _("submitted")
+            )
             lines.append(f"✅ {escape(division.code)}: {escape(status)}")
         else:
             done = sum(1 for e in division.entities if e.complete)

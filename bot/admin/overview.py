@@ -34,7 +34,7 @@ from bot.services import Services, services
 from data import catalog, people, progress, reports
 from data.db import transaction
 from data.models import Division, ReportState, Role
-from data.progress import DivisionProgress
+from data.progress import DivisionProgress, DivisionState
 from i18n import N_, gettext_for
 from settings import Deadline, Settings
 
@@ -107,8 +107,10 @@ def overview_text(
             + "</b>"
         )
         lines.append(html.escape(deadline.title.get(who.language)))
-    incomplete = [d.code for d in rows if not d.complete]
-    unsent = [d.code for d in rows if d.complete and d.state is not ReportState.SUBMITTED]
+    # Each division is in exactly one of these (data.progress.division_state): a report
+    # submitted with gaps is "submitted", never also "still incomplete".
+    incomplete = [d.code for d in rows if d.division_state is DivisionState.INCOMPLETE]
+    unsent = [d.code for d in rows if d.division_state is DivisionState.COMPLETE]
     if incomplete:
         lines.append(who._("Still incomplete: {divisions}").format(divisions=", ".join(incomplete)))
     else:
