@@ -23,8 +23,6 @@ from bot.admin.shared import (
     chat_action,
     division_label,
     edit,
-    fi_date,
-    fi_datetime,
     language_of,
     person_label,
     tell,
@@ -36,6 +34,7 @@ from data.db import transaction
 from data.models import Division, ReportState, Role
 from data.progress import DivisionProgress, DivisionState
 from i18n import N_, gettext_for
+from i18n.formats import format_date, format_datetime
 from settings import Deadline, Settings
 
 STATE_NAMES = {
@@ -68,7 +67,7 @@ def _division_block(who: Caller, division: DivisionProgress, tz: ZoneInfo) -> li
     total = len(division.entities)
     levels = ", ".join(str(n) for n in division.levels_covered) or "–"
     changed = (
-        fi_datetime(division.last_change_at, tz)
+        format_datetime(division.last_change_at, tz)
         if division.last_change_at
         else who._("nothing reported yet")
     )
@@ -101,7 +100,7 @@ def overview_text(
             "<b>"
             + html.escape(
                 who._("Next deadline: {date} ({when})").format(
-                    date=fi_date(day), when=_when(who, (day - today).days)
+                    date=format_date(day, who.language), when=_when(who, (day - today).days)
                 )
             )
             + "</b>"
@@ -144,7 +143,7 @@ def _keyboard(who: Caller, rows: list[DivisionProgress], year: int) -> InlineKey
 def chart_texts(who: Caller, levels: list[str], today: dt.date) -> ChartTexts:
     """Every word on the chart in the reader's language."""
     return ChartTexts(
-        title=who._("Situation {date}").format(date=fi_date(today)),
+        title=who._("Situation {date}").format(date=format_date(today, who.language)),
         levels_title=who._("Service entities with methods at each level"),
         level_names=levels,
         coverage_title=who._("Service entities reported"),
@@ -197,7 +196,7 @@ async def overview_command(update: Update, context: ContextTypes.DEFAULT_TYPE, w
         )
     await chat.send_photo(
         InputFile(png, filename=f"tilanne-{today.isoformat()}.png"),
-        caption=who._("Situation {date}").format(date=fi_date(today)),
+        caption=who._("Situation {date}").format(date=format_date(today, who.language)),
     )
     await chat.send_message(
         overview_text(who, rows, svc.settings, today, year),
