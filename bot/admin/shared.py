@@ -15,9 +15,12 @@ from bot.access import Caller
 from bot.handlers.common import ROLE_NAMES
 from data import catalog
 from data.models import Division, Person, Role
-from i18n import gettext_for
+from i18n import N_, gettext_for
 
 log = logging.getLogger(__name__)
+
+#: The one Back label of every administration menu (the guided flows use the same text).
+BACK = N_("‹ Back")
 
 #: Telegram shows a chat action for about 5 seconds; renew it before it fades.
 CHAT_ACTION_INTERVAL = 4.0
