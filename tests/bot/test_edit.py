@@ -274,12 +274,12 @@ async def test_satisfaction_nps_respondents_and_result_can_be_changed(bot: BotHa
     await aino.press("Muuta NPS-lukua")
     assert "suosittelijoiden, neutraalien ja arvostelijoiden määrät poistetaan" in aino.last.text
     for typed, problem in {
-        "-101": "NPS:n on oltava välillä -100–100.",
-        "abc": "Kirjoita NPS kokonaislukuna väliltä -100–100, esim. 35 tai -10.",
+        "-101": "NPS:n on oltava välillä −100…100.",
+        "abc": "Kirjoita NPS kokonaislukuna väliltä −100…100, esim. 35 tai −10.",
     }.items():
         await aino.send(typed)
         assert aino.last.text.startswith(problem)
-        assert aino.last.text.endswith("Kirjoita NPS: kokonaisluku väliltä -100–100.")
+        assert aino.last.text.endswith("Kirjoita NPS: kokonaisluku väliltä −100…100.")
     await aino.send("−35")  # the minus sign phones type
     assert "NPS: 30 → -35" in aino.last.text
     await aino.press("Tallenna")
