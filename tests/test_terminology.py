@@ -69,3 +69,10 @@ def test_english_says_agenda_item_text_and_status() -> None:
         text for _id, text in _pairs("en") if re.search(r"\blist text\b|\bSituation\b", text, re.I)
     ]
     assert not wrong, wrong
+
+
+def test_english_deadline_titles_say_agenda_item_text() -> None:
+    from settings import load_settings
+
+    titles = [d.title.get("en") for d in load_settings(env={}).calendar.deadlines]
+    assert not [t for t in titles if re.search(r"\blist texts?\b", t, re.I)], titles
