@@ -84,3 +84,17 @@ def test_each_state_and_answer_combination_has_exactly_one_place() -> None:
     assert state(ReportState.DRAFT, False) is progress.DivisionState.INCOMPLETE
     assert state(ReportState.REOPENED, False) is progress.DivisionState.INCOMPLETE
     assert not progress.is_complete(ReportState.REOPENED, False)
+
+
+async def test_the_coordinator_reminder_calls_it_submitted_not_all_complete(
+    bot: BotHarness,
+) -> None:
+    from data.progress import round_progress
+    from schedules.content import coordinator_section
+
+    _submit_with_gaps(bot)
+    with bot.db.session() as session:
+        rows = round_progress(session, YEAR)
+    lines = coordinator_section(rows, "fi")
+    assert "✅ KUVA: lähetetty" in lines
+    assert not any(line.startswith("✅ KUVA: kaikki") for line in lines)
