@@ -7,6 +7,8 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from data import limits
 from i18n import formats
@@ -140,3 +142,15 @@ def test_respondents_have_their_own_limit() -> None:
     with pytest.raises(InputError) as caught:
         formats.parse_respondents("10 000 001", "fi")
     assert caught.value.render("en") == "The number of respondents can be at most 10,000,000."
+
+
+@given(value=st.integers(min_value=0, max_value=limits.MAX_COUNT))
+@pytest.mark.parametrize("language", ["fi", "sv", "en"])
+def test_what_the_bot_writes_it_reads_back(language: str, value: int) -> None:
+    assert formats.parse_count(formats.format_count(value, language), language) == value
+
+
+@given(value=st.integers(min_value=limits.NPS_MIN, max_value=limits.NPS_MAX))
+@pytest.mark.parametrize("language", ["fi", "sv", "en"])
+def test_an_nps_the_bot_writes_it_reads_back(language: str, value: int) -> None:
+    assert formats.parse_nps(formats.format_nps(value, language), language) == value
