@@ -29,6 +29,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from data.limits import MAX_COUNT, MAX_TEXT
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -236,7 +238,7 @@ class ParticipationEntry(Base):
 
     __tablename__ = "participation_entries"
     __table_args__ = (
-        CheckConstraint("count >= 0 AND count <= 100000", name="count_range"),
+        CheckConstraint(f"count >= 0 AND count <= {MAX_COUNT}", name="count_range"),
         CheckConstraint("method_id IS NOT NULL OR method_text IS NOT NULL", name="method_given"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -245,9 +247,9 @@ class ParticipationEntry(Base):
     service_entity_id: Mapped[int] = mapped_column(ForeignKey("service_entities.id"))
     level_id: Mapped[int] = mapped_column(ForeignKey("levels.id"))
     method_id: Mapped[int | None] = mapped_column(ForeignKey("catalog_methods.id"))
-    method_text: Mapped[str | None] = mapped_column(String(300))
+    method_text: Mapped[str | None] = mapped_column(String(MAX_TEXT))
     count: Mapped[int] = mapped_column(Integer)
-    note: Mapped[str | None] = mapped_column(String(300))
+    note: Mapped[str | None] = mapped_column(String(MAX_TEXT))
     reported_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -180,6 +180,13 @@ CASES = [
         COORDINATOR,
         setup=_submitted,
     ),
+    Case(
+        "tilanne:reopenok",
+        _data(f"tilanne:reopenok:{{division}}:{YEAR}:1"),
+        COORDINATOR,
+        setup=_submitted,
+    ),
+    Case("tilanne:reopenno", _data("tilanne:reopenno:{division}"), COORDINATOR),
     Case("muistuta:all", _data("muistuta:all"), COORDINATOR),
     Case("muistuta:div", _data("muistuta:div:{division}"), COORDINATOR),
     Case("muistuta:cancel", _data("muistuta:cancel"), COORDINATOR),

@@ -279,7 +279,7 @@ async def test_satisfaction_nps_respondents_and_result_can_be_changed(bot: BotHa
     }.items():
         await aino.send(typed)
         assert aino.last.text.startswith("⚠️ " + problem)
-        assert aino.last.text.endswith("Kirjoita NPS: kokonaisluku väliltä -100–100.")
+        assert aino.last.text.endswith("Kirjoita NPS: kokonaisluku väliltä −100…100.")
     await aino.send("−35")  # the minus sign phones type
     assert "NPS: 30 → -35" in aino.last.text
     await aino.press("Tallenna")
