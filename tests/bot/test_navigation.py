@@ -200,7 +200,7 @@ async def test_switching_between_reporting_and_satisfaction_keeps_both_drafts(
     await user.press("Jatka")
     assert "☑ Kysely (asteikko 1–5)" in str(user.last.buttons)
     reporting = draft(bot, 5009, "reporting")
-    assert reporting is not None and reporting.step == "note"
+    assert reporting is not None and reporting.step == "level"
 
 
 async def test_old_buttons_of_another_step_are_refused_while_the_flow_runs(bot: BotHarness) -> None:
