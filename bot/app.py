@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from telegram import Update
@@ -12,6 +13,7 @@ from telegram.request import BaseRequest
 from bot.handlers import admin, common, reminders, reporting, satisfaction, status
 from bot.persistence import DatabasePersistence
 from bot.services import Services, attach
+from core import metrics
 from schedules.runtime import install as install_reminders
 
 log = logging.getLogger(__name__)
@@ -25,9 +27,22 @@ class PromptlyPersistingApplication(Application):  # type: ignore[type-arg]
     """
 
     async def process_update(self, update: object) -> None:
-        await super().process_update(update)
-        if self.persistence is not None:
-            await self.update_persistence()
+        started = time.perf_counter()
+        try:
+            await super().process_update(update)
+            if self.persistence is not None:
+                await self.update_persistence()
+        finally:
+            metrics.update_handled(_kind(update), time.perf_counter() - started)
+
+
+def _kind(update: object) -> str:
+    """``message``, ``callback_query``, ... (the metric's label)."""
+    if isinstance(update, Update):
+        for kind in Update.ALL_TYPES:
+            if getattr(update, kind, None) is not None:
+                return kind
+    return "other"
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -35,6 +50,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.error(
         "handler failed for update %s", getattr(update, "update_id", None), exc_info=context.error
     )
+    metrics.handler_error()
     errors: list[BaseException] = context.bot_data.setdefault("errors", [])
     if context.error is not None:
         errors.append(context.error)
@@ -59,8 +75,13 @@ def build_application(
     base_url: str | None = None,
     rate_limiter: bool = True,
     with_jobs: bool = True,
+    polling: bool = True,
 ) -> Application:  # type: ignore[type-arg]
-    """The bot with every feature registered; ``request`` lets tests use the local Telegram."""
+    """The bot with every feature registered; ``request`` lets tests use the local Telegram.
+
+    ``polling=False`` builds it without an Updater: in webhook mode updates arrive through
+    `bot.webhook` and `bot.ingress`.
+    """
     builder: Any = (
         ApplicationBuilder()
         .application_class(PromptlyPersistingApplication)
@@ -75,6 +96,8 @@ def build_application(
         builder = builder.request(request)
     if get_updates_request is not None:
         builder = builder.get_updates_request(get_updates_request)
+    if not polling:
+        builder = builder.updater(None)
     application = builder.build()
     attach(application, services)
     register_handlers(application, with_jobs=with_jobs)
