@@ -159,15 +159,20 @@ def test_readyz_is_503_while_the_schema_is_behind_the_code(
     assert get(f"{replica.base}/readyz").text == "ready"
     with db.engine.begin() as connection:
         head = connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
-        connection.execute(text("UPDATE alembic_version SET version_num = 'older'"))
+        connection.execute(text("DELETE FROM alembic_version"))
     try:
         answer = get(f"{replica.base}/readyz")
-        assert answer.status_code == 503
-        assert "schema at older" in answer.text
+        assert (answer.status_code, answer.text) == (503, f"schema at none, code expects {head}")
         assert get(f"{replica.base}/healthz").status_code == 200  # alive, just not ready
+        # A revision this code does not know was written by a newer release that migrated
+        # first (a rolling upgrade): this replica keeps serving until it is restarted.
+        with db.engine.begin() as connection:
+            connection.execute(text("INSERT INTO alembic_version VALUES ('9999_newer')"))
+        assert get(f"{replica.base}/readyz").status_code == 200
     finally:
         with db.engine.begin() as connection:
-            connection.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": head})
+            connection.execute(text("DELETE FROM alembic_version"))
+            connection.execute(text("INSERT INTO alembic_version VALUES (:v)"), {"v": head})
     assert get(f"{replica.base}/readyz").status_code == 200
 
 
