@@ -122,6 +122,9 @@ def create_app(
             return PlainTextResponse("forbidden", status_code=403)
         if state.stopping:
             return PlainTextResponse("stopping", status_code=503)
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            return PlainTextResponse("too large", status_code=413)
         body = await request.body()
         if len(body) > MAX_BODY_BYTES:
             return PlainTextResponse("too large", status_code=413)
