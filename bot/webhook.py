@@ -59,7 +59,7 @@ READY_TIMEOUT_SECONDS = 5.0
 #: SIGTERM to exit: systemd's and the container platforms' default kill delays are >= 10 s.
 STOP_BUDGET_SECONDS = 8.0
 #: How long the web server waits for open connections once the Application has stopped.
-HTTP_GRACE_SECONDS = 1.0
+HTTP_GRACE_SECONDS = 1
 
 
 class WebhookState:
@@ -211,7 +211,7 @@ async def serve_webhook(
         log_config=None,
         access_log=False,
         lifespan="off",
-        timeout_graceful_shutdown=int(HTTP_GRACE_SECONDS) or 1,
+        timeout_graceful_shutdown=HTTP_GRACE_SECONDS,
         proxy_headers=False,
     )
     server = _QuietSignalsServer(config)
