@@ -14,7 +14,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -77,6 +77,32 @@ def migrate(engine: Engine) -> None:
         config = _alembic_config(engine)
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+#: pg_advisory_lock key that serialises start-ups ("mittaribotti: migrate" as a number).
+STARTUP_LOCK_KEY = 0x6D69_6772_6174
+
+
+@contextlib.contextmanager
+def startup_lock(engine: Engine) -> Iterator[None]:
+    """One process at a time migrates and loads the catalog (PostgreSQL).
+
+    Replicas that start together would otherwise run the same migration twice, or insert
+    the same catalog rows twice; the second one now waits and finds nothing to do. The lock
+    is session-level on its own connection, so it is gone if the process dies. SQLite runs
+    one process, and its own write lock serialises the rest.
+    """
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as connection:
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": STARTUP_LOCK_KEY})
+        connection.commit()
+        try:
+            yield
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": STARTUP_LOCK_KEY})
+            connection.commit()
 
 
 def has_schema(engine: Engine) -> bool:
