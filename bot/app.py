@@ -9,7 +9,7 @@ from telegram import Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest
 
-from bot.handlers import admin, common, reminders, reporting, satisfaction, status
+from bot.handlers import admin, common, privacy, reminders, reporting, satisfaction, status
 from bot.persistence import DatabasePersistence
 from bot.services import Services, attach
 from schedules.runtime import install as install_reminders
@@ -85,7 +85,7 @@ def build_application(
 def register_handlers(application: Application, *, with_jobs: bool) -> None:  # type: ignore[type-arg]
     """Order matters: guard and entry commands, features, then catch-alls."""
     common.register(application)
-    for feature in (reporting, satisfaction, status, admin, reminders):
+    for feature in (privacy, reporting, satisfaction, status, admin, reminders):
         feature.register(application)
     common.register_fallbacks(application)
     if with_jobs:
