@@ -13,6 +13,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUIREMENTS = ROOT / "requirements"
+#: How the code reads an environment variable (an assignment such as env["X"] = … is not).
+READS = [
+    re.compile(r"""env(?:iron)?\.get\(\s*["']([A-Z][A-Z0-9_]+)["']"""),
+    re.compile(r"""env(?:iron)?\[\s*["']([A-Z][A-Z0-9_]+)["']\s*\](?!\s*=[^=])"""),
+    re.compile(r"""getenv\(\s*["']([A-Z][A-Z0-9_]+)["']"""),
+    re.compile(r"""_ENV\s*=\s*["']([A-Z][A-Z0-9_]+)["']"""),
+]
 _NAME = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
@@ -89,9 +96,7 @@ def test_env_example_names_every_variable_the_code_reads() -> None:
     ]
     for path in (p for folder in folders for p in folder.rglob("*.py")):
         text = path.read_text(encoding="utf-8")
-        read |= set(re.findall(r"""env(?:iron)?\.get\(\s*["']([A-Z][A-Z0-9_]+)["']""", text))
-        read |= set(re.findall(r"""env(?:iron)?\[\s*["']([A-Z][A-Z0-9_]+)["']\s*\]""", text))
-        read |= set(re.findall(r"""getenv\(\s*["']([A-Z][A-Z0-9_]+)["']""", text))
-        read |= set(re.findall(r"""_ENV\s*=\s*["']([A-Z][A-Z0-9_]+)["']""", text))
+        for pattern in READS:
+            read |= set(pattern.findall(text))
     assert read, "the scan found no variables: the patterns are out of date"
     assert read <= declared, f".env.example lacks {sorted(read - declared)}"
