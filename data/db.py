@@ -14,6 +14,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -87,8 +88,10 @@ def migrate(engine: Engine) -> None:
             with connection.begin():
                 config = _alembic_config(engine)
                 config.attributes["connection"] = connection
+                before = MigrationContext.configure(connection).get_current_heads()
                 command.upgrade(config, "head")
-                if sqlite:
+                after = MigrationContext.configure(connection).get_current_heads()
+                if sqlite and before != after:
                     broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
                     if broken:
                         raise RuntimeError(f"migration broke foreign keys: {broken[:3]}")
