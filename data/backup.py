@@ -38,7 +38,6 @@ NOT_CONTENT = frozenset(
         "divisions",
         "service_entities",
         "measurement_types",
-        "frequencies",
     }
 )
 

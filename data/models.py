@@ -290,7 +290,11 @@ class SatisfactionEntry(Base):
     service_entity_id: Mapped[int] = mapped_column(ForeignKey("service_entities.id"))
     measurement_type_id: Mapped[int] = mapped_column(ForeignKey("measurement_types.id"))
     scale: Mapped[str | None] = mapped_column(String(100))
-    frequency: Mapped[str | None] = mapped_column(String(300))
+    #: A code of catalog.yaml's ``frequencies`` ("other": in the person's words, see below).
+    frequency: Mapped[str | None] = mapped_column(String(40))
+    frequency_text: Mapped[str | None] = mapped_column(String(300))
+    #: What "Muu tapa" (measurement type OTHER) is, in the person's words.
+    other_name: Mapped[str | None] = mapped_column(String(300))
     latest_result: Mapped[str | None] = mapped_column(String(300))
     nps: Mapped[int | None] = mapped_column(Integer)
     promoters: Mapped[int | None] = mapped_column(Integer)
@@ -389,3 +393,6 @@ class ConversationDraft(Base):
     step: Mapped[str] = mapped_column(String(60))
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     last_activity_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    #: Another command was given meanwhile: typed text no longer goes to this flow until
+    #: the person continues it (its command or one of its current buttons).
+    paused: Mapped[bool] = mapped_column(default=False)

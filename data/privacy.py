@@ -175,6 +175,8 @@ def export(session: Session, person: Person, *, now: dt.datetime | None = None) 
             "measurement_type": mtype,
             "scale": e.scale,
             "frequency": e.frequency,
+            "frequency_text": e.frequency_text,
+            "other_name": e.other_name,
             "latest_result": e.latest_result,
             "nps": e.nps,
             "promoters": e.promoters,

@@ -48,6 +48,11 @@ class EntityProgress:
     def complete(self) -> bool:
         return self.participation_complete and self.satisfaction_mapped
 
+    @property
+    def has_answers(self) -> bool:
+        """Anything at all reported for the entity (a level or the satisfaction mapping)."""
+        return bool(self.counts_by_level or self.none_levels or self.satisfaction_mapped)
+
 
 @dataclass(frozen=True)
 class DivisionProgress:

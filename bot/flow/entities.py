@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.flow.buttons import Press
+from bot.flow.codec import Press
 from bot.flow.engine import Button, Done, LinkButton, Prompt, Stale, Turn
 from data import catalog, progress, reports
 from data.models import ReportState, ServiceEntity

@@ -1,7 +1,7 @@
 """privacy: invitation tokens stored as SHA-256 hashes; an erased person has no Telegram id
 
 Revision ID: 0004_privacy
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-30 11:30:00
 
 Existing clear tokens are hashed in place, so invitation links already sent keep working.
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_privacy"
-down_revision = "0001"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
