@@ -8,7 +8,7 @@ import re
 from sqlalchemy import select
 
 from data import people
-from data.models import Invitation, Role
+from data.models import ConversationDraft, Invitation, Role
 
 from .conftest import BotHarness
 from .test_admin_support import report_entity, staff
@@ -98,3 +98,16 @@ async def test_an_invitation_link_is_shown_once_and_stored_only_hashed(bot: BotH
     kaisa = bot.user(8122, "Kaisa")
     await kaisa.open_link(link.group(0))
     assert "Tervetuloa, Kaisa!" in kaisa.texts()[-1]
+
+
+async def test_omat_tiedot_in_the_middle_of_a_report_leaves_it_open(bot: BotHarness) -> None:
+    aino = bot.contact(8131, "KUVA", "Aino")
+    await aino.send("/raportoi")
+    question = aino.texts()[-1]
+    await aino.send("/omat_tiedot")
+    assert len(aino.documents) == 1
+    with bot.db.session() as session:
+        (draft,) = session.scalars(select(ConversationDraft)).all()
+        assert not draft.paused
+    await aino.send("/ohje")  # the report's own help, then the same question again
+    assert aino.texts()[-1] == question
