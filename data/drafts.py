@@ -28,6 +28,16 @@ def get(session: Session, person_id: int, flow: str) -> ConversationDraft | None
     )
 
 
+def active(session: Session, person_id: int) -> ConversationDraft | None:
+    """The person's open conversation (the draft not paused), if any."""
+    return session.scalar(
+        select(ConversationDraft)
+        .where(ConversationDraft.person_id == person_id, ConversationDraft.paused.is_(False))
+        .order_by(ConversationDraft.last_activity_at.desc())
+        .limit(1)
+    )
+
+
 def for_update(session: Session, person_id: int) -> list[ConversationDraft]:
     """All the person's drafts, locked until the transaction ends.
 

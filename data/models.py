@@ -29,6 +29,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from data.limits import MAX_COUNT, MAX_TEXT
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -245,7 +247,7 @@ class ParticipationEntry(Base):
 
     __tablename__ = "participation_entries"
     __table_args__ = (
-        CheckConstraint("count >= 0 AND count <= 100000", name="count_range"),
+        CheckConstraint(f"count >= 0 AND count <= {MAX_COUNT}", name="count_range"),
         CheckConstraint("method_id IS NOT NULL OR method_text IS NOT NULL", name="method_given"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -254,9 +256,9 @@ class ParticipationEntry(Base):
     service_entity_id: Mapped[int] = mapped_column(ForeignKey("service_entities.id"))
     level_id: Mapped[int] = mapped_column(ForeignKey("levels.id"))
     method_id: Mapped[int | None] = mapped_column(ForeignKey("catalog_methods.id"))
-    method_text: Mapped[str | None] = mapped_column(String(300))
+    method_text: Mapped[str | None] = mapped_column(String(MAX_TEXT))
     count: Mapped[int] = mapped_column(Integer)
-    note: Mapped[str | None] = mapped_column(String(300))
+    note: Mapped[str | None] = mapped_column(String(MAX_TEXT))
     reported_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -363,22 +365,6 @@ class ReminderLedger(Base):
     sent_at: Mapped[dt.datetime | None]
     next_attempt_at: Mapped[dt.datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
-    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-
-
-class BotState(Base):
-    """PTB persistence: conversation states and chat/user/bot data, one JSON row per key.
-
-    ``kind`` is "conversation", "chat_data", "user_data", "bot_data" or "callback_data".
-    """
-
-    __tablename__ = "bot_state"
-    __table_args__ = (UniqueConstraint("kind", "name", "key"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(20))
-    name: Mapped[str] = mapped_column(String(80), default="")
-    key: Mapped[str] = mapped_column(String(200))
-    value: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

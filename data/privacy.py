@@ -2,8 +2,8 @@
 
 The reported answers are the city's record, so erasure does not delete them: the person
 row stays as the pseudonym "Poistettu käyttäjä #<id>" and keeps authoring them, while the
-name, the Telegram id, the language, the roles, unsaved drafts and the bot's per-user
-state are removed, and the name is scrubbed from the audit log's snapshots of the person.
+name, the Telegram id, the language, the roles and unsaved drafts are removed, and the
+name is scrubbed from the audit log's snapshots of the person.
 """
 
 from __future__ import annotations
@@ -15,11 +15,10 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from data import botstate, people
+from data import people
 from data.audit import record
 from data.models import (
     AuditEvent,
-    BotState,
     CatalogMethod,
     ConversationDraft,
     Division,
@@ -257,15 +256,6 @@ def export_person(session: Session, telegram_user_id: int) -> dict[str, Any] | N
     return None if person is None else export(session, person)
 
 
-def _conversation_keys(session: Session, telegram_user_id: int) -> list[int]:
-    """Row ids of the bot's conversation states of this user ("chat:user" keys)."""
-    rows = session.execute(
-        select(BotState.id, BotState.key).where(BotState.kind == botstate.CONVERSATION)
-    )
-    own = str(telegram_user_id)
-    return [row_id for row_id, key in rows if own in key.split(":")]
-
-
 def erase(session: Session, person: Person, *, actor_id: int | None) -> str:
     """Pseudonymise the person; their reported answers stay, attributed to the pseudonym.
 
@@ -273,7 +263,6 @@ def erase(session: Session, person: Person, *, actor_id: int | None) -> str:
     data itself.
     """
     pseudonym = PSEUDONYM.format(id=person.id)
-    telegram_user_id = person.telegram_user_id
     old_state = {"roles": sorted(r.value for r in person.role_set), "active": person.active}
     person.name = pseudonym
     person.telegram_user_id = None
@@ -292,16 +281,6 @@ def erase(session: Session, person: Person, *, actor_id: int | None) -> str:
             if isinstance(value, dict) and "name" in value:
                 setattr(event, side, {**value, "name": pseudonym})
     session.execute(delete(ConversationDraft).where(ConversationDraft.person_id == person.id))
-    if telegram_user_id is not None:
-        session.execute(
-            delete(BotState).where(
-                BotState.kind.in_([botstate.USER_DATA, botstate.CHAT_DATA]),
-                BotState.key == str(telegram_user_id),
-            )
-        )
-        state_rows = _conversation_keys(session, telegram_user_id)
-        if state_rows:
-            session.execute(delete(BotState).where(BotState.id.in_(state_rows)))
     session.flush()
     record(
         session,

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from data.audit import record
 from data.catalog import OTHER_FREQUENCY, frequencies
+from data.limits import MAX_COUNT as MAX_COUNT  # re-exported for older callers
 from data.models import (
     CatalogMethod,
     Level,
@@ -32,8 +33,6 @@ from data.models import (
     utcnow,
 )
 from data.progress import find_round, get_or_create_round
-
-MAX_COUNT = 100_000
 
 
 class AccessDenied(PermissionError):

@@ -29,9 +29,10 @@ from data.models import (
     LevelNoneAnswer,
     MeasurementType,
     ParticipationEntry,
+    ReportState,
     SatisfactionEntry,
 )
-from data.progress import find_round, round_progress
+from data.progress import find_round, is_complete, round_progress
 
 # --- reference items ---------------------------------------------------------------------
 
@@ -235,8 +236,13 @@ class DivisionStatus:
     entities: tuple[EntityStatus, ...] = ()
 
     @property
-    def complete(self) -> bool:
+    def answers_complete(self) -> bool:
         return all(e.complete for e in self.entities)
+
+    @property
+    def complete(self) -> bool:
+        """``data.progress``'s one definition: submitted, or every answer given."""
+        return is_complete(ReportState(self.state), self.answers_complete)
 
     @property
     def entities_complete(self) -> int:

@@ -218,7 +218,7 @@ def _verify(turn: Turn) -> None:
 
 
 def _describe(turn: Turn, row: ConversationDraft) -> str | None:
-    return None  # nothing unsaved lives here for long: /muokkaa simply starts again
+    return None  # nothing unsaved lives here: /muokkaa starts again (not resumable)
 
 
 def _with_entry(handler: Any) -> Any:
@@ -526,6 +526,7 @@ FLOW = Flow(
     idle_message=MSG_IDLE,
     cancel_message=N_("Cancelled. Nothing was changed."),
     html=True,
+    resumable=False,
 )
 FLOW.step(
     EditStep.LIST,

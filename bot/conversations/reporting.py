@@ -186,10 +186,11 @@ def _start(turn: Turn) -> Outcome:
     return ReportStep.ENTITY
 
 
-def _describe(turn: Turn, row: ConversationDraft) -> str:
+def _describe(turn: Turn, row: ConversationDraft) -> str | None:
     data = row.data
-    if data.get("entity") is None:
-        return turn._(entities.MSG_DESCRIBE_NO_ENTITY)
+    pending = data.get("pending") or {}
+    if data.get("entity") is None or not (data.get("answers") or pending.get("count") is not None):
+        return None  # nothing answered yet: the flow simply starts again
     entity = turn.get(ServiceEntity, int(data["entity"]))
     name = catalog.name_of(entity, turn.language) if entity else "?"
     step = data.get("resume", row.step)

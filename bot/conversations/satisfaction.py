@@ -351,10 +351,10 @@ def _start(turn: Turn) -> Outcome:
     return S.ENTITY
 
 
-def _describe(turn: Turn, row: ConversationDraft) -> str:
+def _describe(turn: Turn, row: ConversationDraft) -> str | None:
     data = row.data
-    if data.get("entity") is None:
-        return turn._(entities.MSG_DESCRIBE_NO_ENTITY)
+    if data.get("entity") is None or not (data.get("types") or data.get("answers")):
+        return None  # nothing answered yet: the flow simply starts again
     entity = turn.get(ServiceEntity, int(data["entity"]))
     name = catalog.name_of(entity, turn.language) if entity else "?"
     step = data.get("resume", row.step)

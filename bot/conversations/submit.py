@@ -91,7 +91,7 @@ def _verify(turn: Turn) -> None:
 
 
 def _describe(turn: Turn, row: ConversationDraft) -> str | None:
-    return None  # a confirmation only: /valmis simply asks again
+    return None  # a confirmation only: /valmis asks again (not resumable)
 
 
 def _render_confirm(turn: Turn) -> Prompt:
@@ -178,6 +178,7 @@ FLOW = Flow(
     idle_message=MSG_IDLE,
     cancel_message=N_("Cancelled. Nothing was changed."),
     html=True,
+    resumable=False,
 )
 FLOW.step(
     SubmitStep.CONFIRM,

@@ -59,6 +59,7 @@ MSG_CANCELLED = N_(
     "Cancelled. The answers of this conversation were not saved; what you saved earlier is "
     "unchanged."
 )
+MSG_PAUSED = N_("{flow} paused. Your answers so far are kept: /{command} continues.")
 MSG_RESUME = N_(
     "You have unsaved answers from {when}: {summary}\n\nContinue where you left off, or start "
     "over (the unsaved answers are then discarded)?"
@@ -226,6 +227,7 @@ class Flow:
         idle_message: str = MSG_IDLE,
         cancel_message: str = MSG_CANCELLED,
         html: bool = False,
+        resumable: bool = True,
     ) -> None:
         """
         Args:
@@ -244,6 +246,7 @@ class Flow:
             idle_message: what the person is told when the flow was idle too long.
             cancel_message: the answer to /peru.
             html: the flow's texts are HTML (its renderers escape what people typed).
+            resumable: its command continues an open draft; False: it always starts afresh.
         """
         self.name = name
         self.title = title
@@ -259,6 +262,7 @@ class Flow:
         self.idle_text = idle_message
         self.cancel_text = cancel_message
         self.html = html
+        self.resumable = resumable
         self.specs: dict[str, StepSpec] = {}
         self.by_tag: dict[str, StepSpec] = {}
         self.step(
@@ -302,7 +306,7 @@ class Flow:
         """The command or an entry button: offer a draft worth continuing, or start fresh."""
         outbox.html = self.html
         year = turn.services.current_year()
-        if row is not None and row.data.get("year") != year:
+        if row is not None and (row.data.get("year") != year or not self.resumable):
             drafts.discard(turn.session, turn.person.id, self.name)
             row = None
         turn.data = {"year": year, "seq": int(row.data.get("seq", 0)) if row else 0}
@@ -312,6 +316,17 @@ class Flow:
             return
         outbox.after += turn.after
         summary = self._summary(turn, row) if row is not None else None
+        if row is not None and summary is None and row.step in self.specs and row.step != RESUME:
+            # Nothing answered yet: no "unsaved answers?" question, just the same step again.
+            turn.data = copy.deepcopy(row.data)
+            turn.step = row.step
+            try:
+                if self.verify is not None:
+                    self.verify(turn)
+                self._ask(turn, row, outbox)
+                return
+            except AccessDenied:
+                turn.data = {"year": year, "seq": int(row.data.get("seq", 0))}
         if row is not None and summary is not None:
             turn.data = copy.deepcopy(row.data)
             if row.step != RESUME:

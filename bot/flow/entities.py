@@ -26,7 +26,6 @@ MSG_LOCKED = N_(
 )
 MSG_USE_LAST_YEAR = N_("Use last year's answers")
 MSG_START_EMPTY = N_("Start empty")
-MSG_DESCRIBE_NO_ENTITY = N_("service entity not chosen yet")
 
 
 def guard_open_report(turn: Turn) -> Done | None:

@@ -28,8 +28,8 @@ from telegram.ext import Application, ApplicationHandlerStop, ContextTypes
 from bot.access import Caller, caller_in, refuse
 from bot.commands import all_commands
 from bot.flow import codec
-from bot.flow.delivery import Outbox, deliver
-from bot.flow.engine import MSG_GONE, MSG_STALE, Flow, Turn
+from bot.flow.delivery import Outbox, deliver, send_safely
+from bot.flow.engine import MSG_GONE, MSG_PAUSED, MSG_STALE, Flow, Turn
 from bot.services import Services, services
 from data import drafts
 from data.db import transaction
@@ -98,6 +98,7 @@ async def route(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     svc = services(context)
     outbox = Outbox()
+    handled = True
     with transaction(svc.sessions) as session:
         who = caller_in(session, update, svc)
         if who.person is None:
@@ -106,8 +107,11 @@ async def route(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             outbox.refused = True
         else:
             rows = drafts.for_update(session, who.person.id)
-            if not _act(found, who, session, svc, rows, outbox):
-                return
+            handled = _act(found, who, session, svc, rows, outbox)
+    if not handled:
+        for text, _markup in outbox.messages:  # e.g. "the report was paused"
+            await send_safely(update.effective_user.id, update, text, None)
+        return
     if outbox.refused:
         await refuse(update, who)
     else:
@@ -128,6 +132,11 @@ def _act(
     """Act inside the transaction; False when the update is not the conversations' after all."""
     active = next((row for row in rows if not row.paused), None)
     if found.kind == "other":
+        if active is not None and active.flow in Flow.flows:
+            flow = Flow.flows[active.flow]
+            if flow.describe(_turn(who, session, svc, active), active) is not None:
+                text = who._(MSG_PAUSED).format(flow=who._(flow.title), command=flow.command)
+                outbox.say(text)
         drafts.pause_others(rows, None)
         return False
     if found.kind == "cancel":

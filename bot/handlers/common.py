@@ -65,9 +65,18 @@ async def private_chats_only(update: Update, context: ContextTypes.DEFAULT_TYPE)
 def _role_line(who: Caller, division_name: str | None) -> str:
     assert who.person is not None
     roles = ", ".join(who._(ROLE_NAMES[r]) for r in sorted(who.roles, key=list(Role).index))
+    # Two messages rather than ngettext: fi, sv and en all have one form for 1 and one for
+    # the rest, and "Din roll:" before three roles reads wrong.
+    several = len(who.roles) > 1
     if division_name and Role.CONTACT in who.roles:
-        return who._("Your role: {roles} ({division}).").format(roles=roles, division=division_name)
-    return who._("Your role: {roles}.").format(roles=roles)
+        template = (
+            who._("Your roles: {roles} ({division}).")
+            if several
+            else who._("Your role: {roles} ({division}).")
+        )
+        return template.format(roles=roles, division=division_name)
+    template = who._("Your roles: {roles}.") if several else who._("Your role: {roles}.")
+    return template.format(roles=roles)
 
 
 def help_text(who: Caller, division_name: str | None) -> str:

@@ -13,11 +13,12 @@ from telegram import InputFile, Update
 from telegram.ext import Application, CommandHandler, ContextTypes
 
 from bot.access import caller
-from bot.admin.shared import fi_datetime, role_names
+from bot.admin.shared import division_label, role_names
 from bot.handlers.common import LANGUAGE_NAMES
 from bot.services import services
-from data import catalog, people, privacy
+from data import people, privacy
 from data.db import transaction
+from i18n.formats import format_count, format_date
 
 
 async def my_data(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -32,9 +33,7 @@ async def my_data(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             facts = privacy.summary(session, person)
             exported = privacy.export(session, person, now=svc.now())
             division = facts.division
-            division_text = (
-                f"{division.code} – {catalog.name_of(division, who.language)}" if division else "–"
-            )
+            division_text = division_label(division, who.language) if division else "–"
             active = person.active and bool(person.roles)
     if person is None:
         await chat.send_message(
@@ -55,9 +54,15 @@ async def my_data(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         who._("Language: {language}").format(language=language),
         who._("Roles: {roles}").format(roles=roles),
         who._("Division: {division}").format(division=division_text),
-        who._("Joined: {date}").format(date=fi_datetime(facts.joined, svc.settings.tz)),
-        who._("Answers you have saved: {count}").format(count=facts.answers),
-        who._("Change log rows by you or about you: {count}").format(count=facts.audit_rows),
+        who._("Joined: {date}").format(
+            date=format_date(facts.joined.astimezone(svc.settings.tz).date(), who.language)
+        ),
+        who._("Answers you have saved: {count}").format(
+            count=format_count(facts.answers, who.language)
+        ),
+        who._("Change log rows by you or about you: {count}").format(
+            count=format_count(facts.audit_rows, who.language)
+        ),
     ]
     if not active:
         lines += ["", who._("Your access has been removed; what you reported is kept.")]

@@ -279,7 +279,7 @@ async def test_satisfaction_nps_respondents_and_result_can_be_changed(bot: BotHa
     }.items():
         await aino.send(typed)
         assert aino.last.text.startswith("⚠️ " + problem)
-        assert aino.last.text.endswith("Kirjoita NPS: kokonaisluku väliltä -100–100.")
+        assert aino.last.text.endswith("Kirjoita NPS: kokonaisluku väliltä −100…100.")
     await aino.send("−35")  # the minus sign phones type
     assert "NPS: 30 → -35" in aino.last.text
     await aino.press("Tallenna")
@@ -414,6 +414,7 @@ async def test_another_command_pauses_the_edit_and_tila_does_not(bot: BotHarness
     await aino.send("10")
     assert "Lukumäärä: 8 → 10" in aino.last.text
 
+
 async def test_help_and_typed_text_where_a_button_is_expected(bot: BotHarness) -> None:
     aino = bot.contact(2001, "KUVA")
     _library_with_two_methods(bot)
@@ -436,6 +437,7 @@ async def test_help_and_typed_text_where_a_button_is_expected(bot: BotHarness) -
     await aino.send("tallenna")
     assert aino.last.text.startswith("⚠️ Valitse jokin alla olevista painikkeista.")
     assert aino.last.buttons == [["Tallenna"], ["‹ Takaisin"]]
+
 
 async def test_unknown_person_and_coordinator_are_refused_without_data(bot: BotHarness) -> None:
     bot.contact(2001, "KUVA")
@@ -521,4 +523,3 @@ async def test_editing_and_the_reporting_conversation_take_turns(bot: BotHarness
     await aino.send("31")
     await aino.press("Tallenna")
     assert _entry(bot, first).count == 31  # type: ignore[union-attr]
-

@@ -22,7 +22,7 @@ async def test_a_swedish_speaking_contact_reports_in_swedish(bot: BotHarness) ->
     await user.press("Hoppa över")
     await user.press("Nästa nivå ›")
     for _ in range(3):
-        await user.press("Inga sätt på den här nivån")
+        await user.press("Inga metoder på den här nivån")
     assert "Sammanfattning: Svenska tjänster (2026)" in user.last.text
     await user.press("💾 Spara")
     assert "Sparat: Svenska tjänster, 2026." in user.last.text

@@ -8,11 +8,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from data import botstate, catalog, people, privacy, reports
+from data import catalog, people, privacy, reports
 from data.cli import main
 from data.models import (
     AuditEvent,
-    BotState,
     ConversationDraft,
     Invitation,
     ParticipationEntry,
@@ -29,7 +28,7 @@ AINO = 5501
 
 
 def _aino_reports(db: Database) -> int:
-    """Aino, KUVA's contact, saves answers, has a draft and bot state; returns her id."""
+    """Aino, KUVA's contact, saves answers and has a draft; returns her id."""
     with db.transaction() as session:
         staff = people.ensure_person(session, 5500, name="Sanna", roles={Role.STAFF})
         division = catalog.division_by_code(session, "KUVA")
@@ -60,9 +59,6 @@ def _aino_reports(db: Database) -> int:
             session, aino, YEAR, entity.id, [SatisfactionAnswer(nps.id, nps=40, respondents=80)]
         )
         session.add(ConversationDraft(person_id=aino.id, flow="report", step="s1", data={"x": 1}))
-        botstate.store(session, botstate.USER_DATA, str(AINO), {"language": "sv"})
-        botstate.store(session, botstate.CONVERSATION, f"{AINO}:{AINO}", 3, name="report")
-        botstate.store(session, botstate.USER_DATA, "5500", {"language": "fi"})
         return aino.id
 
 
@@ -106,14 +102,11 @@ def test_erase_keeps_the_answers_under_a_pseudonym_and_forgets_the_person(
         authors = session.scalars(select(ParticipationEntry.reported_by_id)).all()
         assert authors == [aino_id]
         assert session.scalar(select(SatisfactionEntry.reported_by_id)) == aino_id
-        # Nothing of her name or id is left anywhere in the audit log or the bot's state.
+        # Nothing of her name is left anywhere in the audit log.
         audit = session.scalars(select(AuditEvent)).all()
         assert "Aino" not in repr([(a.old, a.new) for a in audit])
         erased = [a for a in audit if a.action == "erase"]
         assert len(erased) == 1 and erased[0].entity_id == str(aino_id)
-        keys = session.execute(select(BotState.kind, BotState.key)).all()
-        assert all(str(AINO) not in key for _kind, key in keys)
-        assert ("user_data", "5500") in keys  # others' state untouched
         assert session.scalar(select(func.count()).select_from(ConversationDraft)) == 0
         assert session.scalar(select(func.count()).select_from(Invitation)) == 1
 

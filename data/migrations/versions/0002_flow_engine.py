@@ -1,4 +1,4 @@
-"""one conversation engine: paused drafts, codes for frequencies, the name of "Muu tapa"
+"""one conversation engine: no PTB persistence table, paused drafts, codes for frequencies, the name of "Muu tapa"
 
 Revision ID: 0002
 Revises: 0001
@@ -35,6 +35,8 @@ FREQUENCY_CODES = {
 
 
 def upgrade() -> None:
+    # PTB persistence is gone: the drafts are the only conversation state.
+    op.drop_table("bot_state")
     with op.batch_alter_table("conversation_drafts") as batch:
         batch.add_column(
             sa.Column("paused", sa.Boolean(), nullable=False, server_default=sa.false())
@@ -66,6 +68,17 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.create_table(
+        "bot_state",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("name", sa.String(length=80), nullable=False),
+        sa.Column("key", sa.String(length=200), nullable=False),
+        sa.Column("value", sa.JSON(), nullable=True),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_bot_state")),
+        sa.UniqueConstraint("kind", "name", "key", name=op.f("uq_bot_state_kind")),
+    )
     with op.batch_alter_table("satisfaction_entries") as batch:
         batch.alter_column(
             "frequency",
