@@ -7,7 +7,7 @@ import re
 
 from sqlalchemy import select
 
-from data import people
+from data import people, privacy
 from data.models import ConversationDraft, Invitation, Role
 
 from .conftest import BotHarness
@@ -111,3 +111,17 @@ async def test_omat_tiedot_in_the_middle_of_a_report_leaves_it_open(bot: BotHarn
         assert not draft.paused
     await aino.send("/ohje")  # the report's own help, then the same question again
     assert aino.texts()[-1] == question
+
+
+async def test_after_erasure_the_bot_no_longer_knows_the_person(bot: BotHarness) -> None:
+    aino = bot.contact(8141, "KUVA", "Aino")
+    report_entity(bot, 8141, "KUVA_KIRJASTO")
+    with bot.db.transaction() as session:
+        assert privacy.erase_person(session, 8141, actor_id=None) is not None
+    await aino.send("/omat_tiedot")
+    assert aino.texts()[-1] == (
+        "Sinusta ei ole tallennettu tietoja: et ole liittynyt kutsulinkillä."
+    )
+    await aino.send("/raportoi")
+    assert "Sinulla ei ole vielä käyttöoikeutta" in aino.texts()[-1]
+    assert not aino.documents
