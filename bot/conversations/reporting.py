@@ -24,7 +24,7 @@ from bot.flow.codec import Press
 from bot.flow.engine import Button, Done, Flow, LinkButton, Outcome, Prompt, Retry, Stale, Turn
 from data import catalog, reports
 from data.models import CatalogMethod, ConversationDraft, Level, ServiceEntity
-from i18n import N_
+from i18n import N_, formats
 
 START_DATA = "report:start"
 
@@ -155,7 +155,7 @@ def _method_name(turn: Turn, answer: dict[str, Any]) -> str:
 def _answer_line(turn: Turn, answer: dict[str, Any]) -> str:
     if answer.get("none"):
         return turn._(MSG_NONE_ANSWER)
-    line = f"{_method_name(turn, answer)} – Lkm {inputs.format_count(int(answer['count']))}"
+    line = f"{_method_name(turn, answer)} – Lkm {turn.number(int(answer['count']))}"
     if answer.get("note"):
         line += f" ({answer['note']})"
     return line
@@ -404,14 +404,12 @@ def _render_count(turn: Turn) -> Prompt:
     pending = _pending(turn)
     text = turn._(MSG_COUNT_ASK).format(method=_method_name(turn, pending), year=turn.data["year"])
     if pending.get("count") is not None:
-        text += "\n" + turn._(MSG_COUNT_NOW).format(
-            count=inputs.format_count(int(pending["count"]))
-        )
+        text += "\n" + turn._(MSG_COUNT_NOW).format(count=turn.number(int(pending["count"])))
     return Prompt(text)
 
 
 def _typed_count(turn: Turn, text: str) -> Outcome:
-    _pending(turn)["count"] = inputs.parse_count(text)
+    _pending(turn)["count"] = formats.parse_count(text, turn.language)
     return ReportStep.NOTE
 
 
@@ -425,7 +423,8 @@ def _count_back(turn: Turn) -> Outcome:
 def _render_note(turn: Turn) -> Prompt:
     pending = _pending(turn)
     text = turn._(MSG_NOTE_ASK).format(
-        method=_method_name(turn, pending), count=inputs.format_count(int(pending["count"]))
+        method=_method_name(turn, pending),
+        count=turn.number(int(pending["count"])),
     )
     if pending.get("note"):
         text += "\n" + turn._(MSG_NOTE_NOW).format(note=pending["note"])

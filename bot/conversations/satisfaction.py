@@ -22,6 +22,7 @@ transaction that removes the draft.
 from __future__ import annotations
 
 import enum
+from decimal import Decimal
 from typing import Any
 
 from bot.flow import entities, inputs
@@ -29,7 +30,7 @@ from bot.flow.codec import Press
 from bot.flow.engine import Button, Done, Flow, LinkButton, Outcome, Prompt, Retry, Stale, Turn
 from data import catalog, reports
 from data.models import ConversationDraft, MeasurementType, ServiceEntity
-from i18n import N_
+from i18n import N_, formats
 
 START_DATA = "satisfaction:start"
 MAX_SCALE = 100
@@ -324,9 +325,9 @@ def _detail_lines(turn: Turn, type_id: int) -> list[str]:
         facts.append(
             turn._(MSG_NPS_COUNTS_LINE).format(
                 nps=answer["nps"],
-                promoters=inputs.format_count(int(answer["promoters"])),
-                passives=inputs.format_count(int(answer["passives"])),
-                detractors=inputs.format_count(int(answer["detractors"])),
+                promoters=turn.number(int(answer["promoters"])),
+                passives=turn.number(int(answer["passives"])),
+                detractors=turn.number(int(answer["detractors"])),
             )
         )
     elif answer.get("nps") is not None:
@@ -336,9 +337,7 @@ def _detail_lines(turn: Turn, type_id: int) -> list[str]:
     if answer.get("period"):
         facts.append(f"{turn._(MSG_FIELD_PERIOD)}: {answer['period']}")
     if answer.get("respondents") is not None:
-        facts.append(
-            f"{turn._(MSG_FIELD_RESPONDENTS)}: {inputs.format_count(int(answer['respondents']))}"
-        )
+        facts.append(f"{turn._(MSG_FIELD_RESPONDENTS)}: {turn.number(int(answer['respondents']))}")
     if facts:
         lines.append(" · ".join(facts))
     return lines
@@ -583,7 +582,7 @@ def _render_nps_score(turn: Turn) -> Prompt:
 
 def _typed_nps_score(turn: Turn, text: str) -> Outcome:
     answer = _answer(turn)
-    answer["nps"] = inputs.parse_score(text)
+    answer["nps"] = formats.parse_nps(text, turn.language)
     answer["promoters"] = answer["passives"] = answer["detractors"] = None
     return _forward(turn)
 
@@ -594,7 +593,7 @@ def _count_step(field: str, ask: str) -> tuple[Any, Any]:
 
     def typed(turn: Turn, text: str) -> Outcome:
         answer = _answer(turn)
-        answer[field] = inputs.parse_count(text)
+        answer[field] = formats.parse_count(text, turn.language)
         if field == "detractors":
             counts = [answer.get(k) for k in ("promoters", "passives", "detractors")]
             if any(c is None for c in counts):
@@ -618,6 +617,15 @@ def _render_result(turn: Turn) -> Prompt:
     return Prompt(f"{_header(turn)}\n{ask}", [[Button(turn._(MSG_SKIP), "s")]])
 
 
+def _decimal_text(turn: Turn, text: str) -> str:
+    """A result on the measurement's scale, stored with a decimal comma ("4,2")."""
+    low, high = _scale_range(turn)
+    value = formats.parse_decimal(
+        text, turn.language, low=Decimal(str(low)), high=Decimal(str(high))
+    )
+    return str(value).replace(".", ",")
+
+
 def _scale_range(turn: Turn) -> tuple[float, float]:
     """The numbers a result may take: the catalog's range, or the one the person wrote."""
     mtype = _mtype(turn)
@@ -636,7 +644,7 @@ def _typed_result(turn: Turn, text: str) -> Outcome:
     mtype = _mtype(turn)
     answer = _answer(turn)
     if mtype.kind == "scale":
-        answer["latest_result"] = inputs.parse_decimal(text, *_scale_range(turn))
+        answer["latest_result"] = _decimal_text(turn, text)
     else:
         answer["latest_result"] = inputs.clean_text(text)
     return _forward(turn)
@@ -668,21 +676,21 @@ def _render_respondents(turn: Turn) -> Prompt:
     total = _counts_total(turn)
     text = f"{_header(turn)}\n{turn._(MSG_RESPONDENTS_ASK)}"
     if total is not None:
-        text += "\n" + turn._(MSG_RESPONDENTS_FROM_COUNTS).format(total=inputs.format_count(total))
-        rows = [[Button(turn._(MSG_USE).format(value=inputs.format_count(total)), "u")]]
+        text += "\n" + turn._(MSG_RESPONDENTS_FROM_COUNTS).format(total=turn.number(total))
+        rows = [[Button(turn._(MSG_USE).format(value=turn.number(total)), "u")]]
     else:
         rows = [[Button(turn._(MSG_SKIP), "s")]]
     return Prompt(text, rows)  # type: ignore[arg-type]
 
 
 def _typed_respondents(turn: Turn, text: str) -> Outcome:
-    value = inputs.parse_count(text)
+    value = formats.parse_count(text, turn.language)
     total = _counts_total(turn)
     if total is not None and value != total:
         raise Retry(
             MSG_COUNTS_DISAGREE,
-            total=inputs.format_count(total),
-            value=inputs.format_count(value),
+            total=turn.number(total),
+            value=turn.number(value),
         )
     _answer(turn)["respondents"] = value
     return _forward(turn)

@@ -74,10 +74,12 @@ async def test_changing_a_count_asks_again_for_bad_counts_and_saves_a_finnish_nu
     assert aino.last.text.startswith("Vaihe 3/4")
     assert "Lukumäärä nyt: 12" in aino.last.text
     problems = {
-        "abc": "Kirjoita luku kokonaislukuna, esimerkiksi 12 tai 1 200.",
-        "-1": f"Luvun pitää olla välillä 0–{nbsp('100 000')}.",
-        "12,5": "Kirjoita luku kokonaislukuna, esimerkiksi 12 tai 1 200.",
-        "100001": f"Luvun pitää olla välillä 0–{nbsp('100 000')}.",
+        "abc": f"Kirjoita kokonaisluku väliltä 0…{nbsp('100 000')}, esimerkiksi 12 tai "
+        f"{nbsp('1 200')}.",
+        "-1": f"Luku ei voi olla negatiivinen. Kirjoita luku väliltä 0…{nbsp('100 000')}.",
+        "12,5": f"Kirjoita kokonaisluku väliltä 0…{nbsp('100 000')}, esimerkiksi 12 tai "
+        f"{nbsp('1 200')}.",
+        "100001": f"Luku voi olla enintään {nbsp('100 000')}. Kirjoita pienempi luku.",
     }
     for typed, problem in problems.items():
         await aino.send(typed)
@@ -274,14 +276,14 @@ async def test_satisfaction_nps_respondents_and_result_can_be_changed(bot: BotHa
     await aino.press("Muuta NPS-lukua")
     assert "suosittelijoiden, neutraalien ja arvostelijoiden määrät poistetaan" in aino.last.text
     for typed, problem in {
-        "-101": "NPS on aina välillä −100…100; -101 on sen ulkopuolella.",
+        "-101": "NPS on aina välillä −100…100; −101 on sen ulkopuolella.",
         "abc": "Kirjoita NPS kokonaislukuna väliltä −100…100, esimerkiksi 35 tai −12.",
     }.items():
         await aino.send(typed)
         assert aino.last.text.startswith("⚠️ " + problem)
         assert aino.last.text.endswith("Kirjoita NPS: kokonaisluku väliltä −100…100.")
     await aino.send("−35")  # the minus sign phones type
-    assert "NPS: 30 → -35" in aino.last.text
+    assert "NPS: 30 → −35" in aino.last.text
     await aino.press("Tallenna")
     entry = _satisfaction(bot, nps_entry.id)
     assert entry is not None
@@ -486,7 +488,7 @@ async def test_edit_in_english_and_swedish(bot: BotHarness) -> None:
     assert ann.last.buttons == [["Change the count"], ["Change the note"], ["Delete"], ["‹ Back"]]
     await ann.press("Change the count")
     await ann.send("lots")
-    assert ann.last.text.startswith("⚠️ Please write the number as a whole number")
+    assert ann.last.text.startswith("⚠️ Type a whole number from 0 to 100,000")
     await ann.send("1 500")
     assert "Count: 12 → 1,500" in ann.last.text
     await ann.press("Save")

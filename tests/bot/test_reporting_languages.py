@@ -17,7 +17,7 @@ async def test_a_swedish_speaking_contact_reports_in_swedish(bot: BotHarness) ->
     assert "Nivå 1: Kommunikation och hörande" in user.last.text
     await user.press("Enkäter")
     await user.send("tolv")
-    assert "Skriv talet som ett heltal" in user.last.text
+    assert "Skriv ett heltal från 0 till 100" in user.last.text
     await user.send("12")
     await user.press("Hoppa över")
     await user.press("Nästa nivå ›")
