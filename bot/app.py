@@ -16,7 +16,7 @@ from telegram.request import BaseRequest
 
 from bot.conversations import FLOWS
 from bot.flow import router
-from bot.handlers import admin, common, reminders, status
+from bot.handlers import admin, common, privacy, reminders, status
 from bot.services import Services, attach
 from core import metrics
 from schedules.runtime import install as install_reminders
@@ -113,7 +113,7 @@ def register_handlers(application: Application, *, with_jobs: bool) -> None:  # 
     application.add_handler(TypeHandler(Update, router.route), group=CONVERSATIONS)
     # The flows declare themselves when imported; the router knows them by name.
     assert all(flow.name in router.Flow.flows for flow in FLOWS)
-    for feature in (common, status, admin, reminders):
+    for feature in (common, privacy, status, admin, reminders):
         feature.register(application)
     common.register_fallbacks(application, group=FEATURES)
     router.install_idle_check(application)

@@ -14,6 +14,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -72,11 +73,32 @@ def _alembic_config(engine: Engine) -> Config:
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the schema up to the newest migration (creates an empty database's tables)."""
-    with engine.begin() as connection:
-        config = _alembic_config(engine)
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    """Bring the schema up to the newest migration (creates an empty database's tables).
+
+    On SQLite, foreign keys are off while migrating: batch mode rebuilds a table by copy,
+    drop and rename, and dropping a table others refer to would fail (or, deferred, fail
+    at commit). Every reference is checked once the migrations are done instead.
+    """
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as connection:
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")  # no-op inside a transaction
+            connection.commit()
+        try:
+            with connection.begin():
+                config = _alembic_config(engine)
+                config.attributes["connection"] = connection
+                before = MigrationContext.configure(connection).get_current_heads()
+                command.upgrade(config, "head")
+                after = MigrationContext.configure(connection).get_current_heads()
+                if sqlite and before != after:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise RuntimeError(f"migration broke foreign keys: {broken[:3]}")
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
 
 
 #: pg_advisory_lock key that serialises start-ups ("mittaribotti: migrate" as a number).
