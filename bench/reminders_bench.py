@@ -28,7 +28,7 @@ from sqlalchemy import insert, select
 from telegram.ext import AIORateLimiter
 
 import schedules
-from bot.services import Services, attach
+from core.services import Services, attach
 from data import ledger
 from data.catalog import load_catalog
 from data.db import make_engine, make_sessionmaker, migrate, transaction

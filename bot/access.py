@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.services import services
+from core.services import services
 from data import people
 from data.db import transaction
 from data.models import Person, Role

@@ -11,7 +11,7 @@ from telegram.request import BaseRequest
 
 from bot.handlers import admin, common, reminders, reporting, satisfaction, status
 from bot.persistence import DatabasePersistence
-from bot.services import Services, attach
+from core.services import Services, attach
 from schedules.runtime import install as install_reminders
 
 log = logging.getLogger(__name__)

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from telegram import InlineKeyboardMarkup
 from telegram.ext import ContextTypes
 
-from bot.services import services
+from core.services import services
 from data import ledger
 from data.models import LedgerStatus, ReminderLedger
 from schedules.audience import Recipient, Snapshot, load_snapshot

@@ -49,7 +49,7 @@ from telegram.error import (
 )
 from telegram.ext import Application
 
-from bot.services import services
+from core.services import services
 from data import ledger, people
 from data.db import transaction
 from data.models import Person

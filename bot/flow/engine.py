@@ -53,7 +53,7 @@ from bot.access import Caller, caller, refuse
 from bot.flow import buttons
 from bot.flow.delivery import Outbox, deliver, send_safely
 from bot.flow.inputs import InputError
-from bot.services import Services, services
+from core.services import Services, services
 from data import drafts
 from data.db import transaction
 from data.models import ConversationDraft, Person, Role

@@ -19,7 +19,7 @@ from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.access import Caller, caller, refuse, requires
-from bot.services import services
+from core.services import services
 from data import ledger
 from data.db import transaction
 from data.models import Role

@@ -20,7 +20,6 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from bot.access import caller, refuse
-from bot.services import services
 from bot.status import inputs, render, steps
 from bot.status.flow import (
     END,
@@ -36,6 +35,7 @@ from bot.status.flow import (
 )
 from bot.status.show import load_status
 from bot.status.steps import ASK_STEP, CODE_KIND, Field, Step
+from core.services import services
 from data import overview, people, reports
 from data.db import transaction
 from data.models import ReportState

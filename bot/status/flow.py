@@ -23,8 +23,8 @@ from telegram.error import BadRequest, NetworkError
 from telegram.ext import ContextTypes, ConversationHandler
 
 from bot.access import Caller, caller, refuse
-from bot.services import Services, services
 from bot.status.steps import Step
+from core.services import Services, services
 from data.models import Role
 from i18n import N_
 

@@ -9,9 +9,9 @@ from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from bot.access import Caller, caller, refuse
-from bot.services import Services, services
 from bot.status import render
 from bot.status.flow import is_contact
+from core.services import Services, services
 from data import catalog, overview
 from data.db import transaction
 from data.models import Division

@@ -16,7 +16,6 @@ from telegram.error import Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.access import caller, refuse
-from bot.services import Services, services
 from bot.status import render, steps
 from bot.status.flow import (
     END,
@@ -32,6 +31,7 @@ from bot.status.flow import (
 )
 from bot.status.show import load_status
 from bot.status.steps import Step
+from core.services import Services, services
 from data import overview, people, reports
 from data.db import transaction
 from data.models import Division, Person, ReportState, Role

@@ -21,7 +21,7 @@ from telegram.ext import Application, ContextTypes
 
 import schedules
 from bot.handlers import reminders as reminder_handlers
-from bot.services import Services, attach
+from core.services import Services, attach
 from data import catalog, people, reports
 from data.models import Level, MeasurementType, Person, Role
 from localtg import LocalBotApi, LocalUser, local_application_builder, running

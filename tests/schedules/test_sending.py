@@ -9,7 +9,7 @@ import datetime as dt
 from telegram.ext import ContextTypes
 
 import schedules
-from bot.services import Services, attach
+from core.services import Services, attach
 from data import ledger, people
 from data.models import LedgerStatus, Person, ReminderLedger, Role
 from localtg import BotMessageEvent, LocalBotApi, local_application_builder
