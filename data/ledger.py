@@ -52,6 +52,7 @@ class LedgerKey:
 class SnoozeOutcome(enum.StrEnum):
     SNOOZED = "snoozed"
     ALREADY = "already"  # this reminder was snoozed once already
+    TOO_LATE = "too-late"  # the snooze would land after the deadline
     INVALID = "invalid"  # unknown id, someone else's reminder, or not a delivered reminder
 
 
@@ -289,12 +290,15 @@ def snooze(
     *,
     person_id: int,
     until: dt.datetime,
+    until_day: dt.date,
     now: dt.datetime,
 ) -> SnoozeOutcome:
     """Postpone a delivered reminder once, for the person it was sent to.
 
     The row becomes ``snoozed`` with kind ``snooze`` until ``until``; the kind is what
     remembers that the one snooze is used up (a second press answers "already").
+    ``until_day`` is the local date of ``until``: a reminder whose deadline is before it
+    is not snoozed (a reminder the day after the deadline helps nobody).
     """
     result = session.execute(
         _update(
@@ -302,6 +306,7 @@ def snooze(
             ReminderLedger.person_id == person_id,
             ReminderLedger.status == LedgerStatus.SENT,
             ReminderLedger.kind != KIND_SNOOZE,
+            ReminderLedger.deadline_date >= until_day,
         ).values(
             status=LedgerStatus.SNOOZED,
             kind=KIND_SNOOZE,
@@ -316,6 +321,8 @@ def snooze(
         return SnoozeOutcome.INVALID
     if row.kind == KIND_SNOOZE:
         return SnoozeOutcome.ALREADY
+    if row.status == LedgerStatus.SENT and row.deadline_date < until_day:
+        return SnoozeOutcome.TOO_LATE
     return SnoozeOutcome.INVALID
 
 

@@ -200,7 +200,8 @@ def build_delivery(
         division_id=recipient.division_id,
     )
     report = Audience.CONTACT in audiences
-    can_snooze = facts.kind != ledger.KIND_SNOOZE
+    # One snooze, and only while tomorrow is not past the deadline (issue 9, item 12).
+    can_snooze = facts.kind != ledger.KIND_SNOOZE and facts.today < facts.deadline_date
 
     def markup(ledger_id: int) -> InlineKeyboardMarkup | None:
         return reminder_keyboard(

@@ -71,7 +71,12 @@ async def reminder_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     until = snooze_until(now, context)
     with transaction(svc.sessions) as session:
         outcome = ledger.snooze(
-            session, int(match.group(1)), person_id=who.person.id, until=until, now=now
+            session,
+            int(match.group(1)),
+            person_id=who.person.id,
+            until=until,
+            until_day=until.astimezone(svc.settings.tz).date(),
+            now=now,
         )
     if outcome is ledger.SnoozeOutcome.SNOOZED:
         await query.answer(snooze_time_text(who.language, until.astimezone(svc.settings.tz)))
@@ -82,6 +87,11 @@ async def reminder_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
                 await query.edit_message_reply_markup(_without_snooze(message.reply_markup))
     elif outcome is ledger.SnoozeOutcome.ALREADY:
         await query.answer(who._("This reminder is already snoozed."))
+    elif outcome is ledger.SnoozeOutcome.TOO_LATE:
+        await query.answer(
+            who._("The deadline is before tomorrow, so this reminder cannot wait until then."),
+            show_alert=True,
+        )
     else:
         await query.answer(who._("This button is no longer valid."))
 

@@ -109,26 +109,26 @@ def test_snooze_once_for_the_owner_only(db: Database) -> None:
     with db.transaction() as s:
         # Not delivered yet: nothing to snooze.
         assert (
-            ledger.snooze(s, row_id, person_id=owner, until=until, now=NOW)
+            ledger.snooze(s, row_id, person_id=owner, until=until, until_day=until.date(), now=NOW)
             is ledger.SnoozeOutcome.INVALID
         )
         ledger.mark_sent(s, row_id, now=NOW)
     with db.transaction() as s:
         assert (
-            ledger.snooze(s, row_id, person_id=other, until=until, now=NOW)
+            ledger.snooze(s, row_id, person_id=other, until=until, until_day=until.date(), now=NOW)
             is ledger.SnoozeOutcome.INVALID
         )
         assert (
-            ledger.snooze(s, 987654, person_id=owner, until=until, now=NOW)
+            ledger.snooze(s, 987654, person_id=owner, until=until, until_day=until.date(), now=NOW)
             is ledger.SnoozeOutcome.INVALID
         )
         assert (
-            ledger.snooze(s, row_id, person_id=owner, until=until, now=NOW)
+            ledger.snooze(s, row_id, person_id=owner, until=until, until_day=until.date(), now=NOW)
             is ledger.SnoozeOutcome.SNOOZED
         )
     with db.transaction() as s:
         assert (
-            ledger.snooze(s, row_id, person_id=owner, until=until, now=NOW)
+            ledger.snooze(s, row_id, person_id=owner, until=until, until_day=until.date(), now=NOW)
             is ledger.SnoozeOutcome.ALREADY
         )
         row = ledger.get(s, row_id)
