@@ -6,13 +6,16 @@ import logging
 from typing import Any
 
 from telegram import Update
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+from telegram.ext import Application, ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest
 
+from bot.delivery import TelegramCourier
 from bot.handlers import admin, common, reminders, reporting, satisfaction, status
+from bot.pacing import PacingLimiter
 from bot.persistence import DatabasePersistence
 from core.services import Services, attach
 from schedules.runtime import install as install_reminders
+from schedules.runtime import setup as setup_reminders
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +71,7 @@ def build_application(
         .persistence(DatabasePersistence(services.sessions))
     )
     if rate_limiter:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=2))
+        builder = builder.rate_limiter(PacingLimiter())
     if base_url:
         builder = builder.base_url(base_url.rstrip("/"))
     if request is not None:
@@ -77,6 +80,7 @@ def build_application(
         builder = builder.get_updates_request(get_updates_request)
     application = builder.build()
     attach(application, services)
+    setup_reminders(application, courier=TelegramCourier(application))
     register_handlers(application, with_jobs=with_jobs)
     application.add_error_handler(on_error)
     return application

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from html import escape
 
 from i18n import gettext_for
@@ -54,10 +55,37 @@ def _more(language: str, hidden: int) -> list[str]:
     return [escape(_("+ {count} more").format(count=hidden))] if hidden > 0 else []
 
 
+def uncertain_lines(language: str, uncertain: Sequence[tuple[str, dt.date]]) -> list[str]:
+    """The "delivery uncertain" section: reminders whose sending was interrupted during the
+    Telegram call (never re-sent), as (person's name, deadline date)."""
+    if not uncertain:
+        return []
+    _ = gettext_for(language)
+    heading = _("Delivery uncertain ({count})").format(count=len(uncertain))
+    lines = ["", f"⚠️ <b>{escape(heading)}</b>"]
+    lines.append(
+        escape(
+            _(
+                "Sending these reminders was interrupted and they are not sent again; "
+                "check with the person if needed."
+            )
+        )
+    )
+    for name, day in uncertain[:NEXT_REMINDERS]:
+        line = _("{name} – deadline {date}").format(name=name, date=dated(language, day))
+        lines.append(f"• {escape(line)}")
+    return lines + _more(language, len(uncertain) - NEXT_REMINDERS)
+
+
 def schedule_text(
-    settings: Settings, snapshots: dict[int, Snapshot], now: dt.datetime, language: str
+    settings: Settings,
+    snapshots: dict[int, Snapshot],
+    now: dt.datetime,
+    language: str,
+    uncertain: Sequence[tuple[str, dt.date]] = (),
 ) -> str:
-    """The /aikataulu message (HTML). ``snapshots``: audiences per year (this and next)."""
+    """The /aikataulu message (HTML). ``snapshots``: audiences per year (this and next);
+    ``uncertain``: this year's reminders whose delivery is unknown (name, deadline)."""
     _ = gettext_for(language)
     local_now = now.astimezone(settings.tz)
     today = local_now.date()
@@ -89,4 +117,5 @@ def schedule_text(
     lines += _more(language, len(sends) - len(shown))
     if not sends:
         lines.append(escape(_("No reminders planned.")))
+    lines += uncertain_lines(language, uncertain)
     return "\n".join(lines)

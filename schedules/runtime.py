@@ -27,16 +27,16 @@ import socket
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.orm import Session
-from telegram import InlineKeyboardMarkup
-from telegram.ext import ContextTypes
 
 from core.services import services
 from data import ledger
 from data.models import LedgerStatus, ReminderLedger
 from schedules.audience import Recipient, Snapshot, load_snapshot
-from schedules.content import ReminderFacts, language_of, reminder_keyboard, reminder_text
+from schedules.content import ReminderFacts, language_of, reminder_text
+from schedules.notices import Action, Courier, Notice
 from schedules.plan import Audience, Slot, SlotKey, plan_year, recipients_by_person, year_slots
 from schedules.sender import (
     App,
@@ -45,20 +45,26 @@ from schedules.sender import (
     Delivery,
     DeliveryReport,
     Outcome,
-    Pacer,
     Sender,
 )
 
 log = logging.getLogger(__name__)
+
+#: The job callback's context (python-telegram-bot's ``CallbackContext``): only
+#: ``.application`` and ``.job`` are used, so this package needs no Telegram import.
+JobContext = Any
 
 RUNTIME_KEY = "schedules.runtime"
 CATCH_UP_JOB = "reminders:catch-up"
 SWEEP_JOB = "reminders:sweep"
 RESYNC_JOB = "reminders:resync"
 SWEEP_SECONDS = 30
-#: A claim older than this belongs to a process that died mid-send (a live one finishes a
-#: message, flood waits included, well within it).
-CLAIM_LEASE = dt.timedelta(minutes=10)
+#: A claim older than this was left by a process that stopped before calling Telegram (a
+#: live one hands a claimed row to Telegram within seconds): the sweep sends it again.
+CLAIM_LEASE = dt.timedelta(minutes=2)
+#: A row in flight longer than this was left by a process that died during the call (a
+#: live one gets Telegram's answer, flood waits included, well within it): uncertain.
+IN_FLIGHT_LEASE = dt.timedelta(minutes=10)
 #: How far back the start-up catch-up looks for sends the bot may have missed.
 CATCH_UP_LOOKBACK = dt.timedelta(days=60)
 #: A send job that fires earlier than this before its time does nothing (clock mismatch).
@@ -67,7 +73,7 @@ EARLY_TOLERANCE = dt.timedelta(minutes=1)
 
 @dataclass
 class ReminderRuntime:
-    """Per-Application state: the one sender (one pacer) and this process's claim name."""
+    """Per-Application state: the one sender (one courier) and this process's claim name."""
 
     sender: Sender
     claimer: str
@@ -90,25 +96,31 @@ def _claimer_name() -> str:
     return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def runtime(application: App, *, pacer: Pacer | None = None) -> ReminderRuntime:
-    """The application's reminder runtime, created on first use."""
+def runtime(application: App, *, courier: Courier | None = None) -> ReminderRuntime:
+    """The application's reminder runtime, created on first use (with its ``courier``)."""
     found = application.bot_data.get(RUNTIME_KEY)
     if found is None:
+        if courier is None:
+            raise RuntimeError("reminders are not set up: call schedules.install first")
         claimer = _claimer_name()
-        found = ReminderRuntime(Sender(application, claimer=claimer, pacer=pacer), claimer)
+        found = ReminderRuntime(Sender(application, claimer=claimer, courier=courier), claimer)
         application.bot_data[RUNTIME_KEY] = found
     return found
 
 
-def install(application: App, *, pacer: Pacer | None = None) -> None:
-    """Register the reminder jobs on ``application.job_queue`` (call after services.attach).
+def setup(application: App, *, courier: Courier) -> ReminderRuntime:
+    """Give the application its reminder runtime and the ``courier`` that delivers notices
+    (the bot's `bot.delivery.TelegramCourier`). Enough for nudges; `install` adds the jobs."""
+    return runtime(application, courier=courier)
 
-    ``pacer`` replaces the default pacing (tests give one with a virtual clock).
-    """
+
+def install(application: App, *, courier: Courier | None = None) -> None:
+    """Register the reminder jobs on ``application.job_queue`` (call after services.attach
+    and `setup`, or give the ``courier`` here)."""
     job_queue = application.job_queue
     if job_queue is None:
         raise RuntimeError("reminders need the job queue: python-telegram-bot[job-queue]")
-    runtime(application, pacer=pacer)
+    runtime(application, courier=courier)
     settings = services(application).settings
     scheduled = schedule_slots(application)
     once = {"misfire_grace_time": None}
@@ -154,21 +166,21 @@ def schedule_slots(application: App) -> int:
     return added
 
 
-async def _slot_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _slot_job(context: JobContext) -> None:
     assert context.job is not None
     result = await run_slot(context.application, context.job.data)
     log.info("reminder %s: %s", result.key.name, result)
 
 
-async def _catch_up_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _catch_up_job(context: JobContext) -> None:
     await catch_up(context.application)
 
 
-async def _sweep_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _sweep_job(context: JobContext) -> None:
     await sweep(context.application)
 
 
-async def _resync_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _resync_job(context: JobContext) -> None:
     schedule_slots(context.application)
 
 
@@ -177,6 +189,42 @@ def _find_slot(application: App, key: SlotKey) -> Slot | None:
     return next(
         (s for s in year_slots(settings, key.deadline_date.year) if s.key == key),
         None,
+    )
+
+
+def build_notice(
+    application: App,
+    *,
+    facts: ReminderFacts,
+    snapshot: Snapshot,
+    recipient: Recipient,
+    audiences: Sequence[Audience],
+) -> Notice:
+    """The notice for one person: all their audiences in one text, and its actions."""
+    settings = services(application).settings
+    language = language_of(recipient.language, settings.default_language)
+    text = reminder_text(
+        facts,
+        language=language,
+        audiences=audiences,
+        snapshot=snapshot,
+        division_id=recipient.division_id,
+    )
+    actions: list[Action] = []
+    if Audience.CONTACT in audiences:
+        actions.append(Action.REPORT_NOW)
+    # One snooze, and only while tomorrow is not past the deadline (issue 9, item 12).
+    if facts.kind != ledger.KIND_SNOOZE and facts.today < facts.deadline_date:
+        actions.append(Action.SNOOZE)
+    return Notice(
+        person_id=recipient.person_id,
+        chat_id=recipient.chat_id,
+        language=language,
+        text=text,
+        actions=tuple(actions),
+        deadline_code=facts.deadline.code,
+        deadline_date=facts.deadline_date,
+        kind=facts.kind,
     )
 
 
@@ -189,32 +237,11 @@ def build_delivery(
     audiences: Sequence[Audience],
     claim: ClaimFn,
 ) -> Delivery:
-    """The message for one person (all their audiences in one text) and how to claim it."""
-    settings = services(application).settings
-    language = language_of(recipient.language, settings.default_language)
-    text = reminder_text(
-        facts,
-        language=language,
-        audiences=audiences,
-        snapshot=snapshot,
-        division_id=recipient.division_id,
+    """The notice for one person and how to claim its ledger row."""
+    notice = build_notice(
+        application, facts=facts, snapshot=snapshot, recipient=recipient, audiences=audiences
     )
-    report = Audience.CONTACT in audiences
-    # One snooze, and only while tomorrow is not past the deadline (issue 9, item 12).
-    can_snooze = facts.kind != ledger.KIND_SNOOZE and facts.today < facts.deadline_date
-
-    def markup(ledger_id: int) -> InlineKeyboardMarkup | None:
-        return reminder_keyboard(
-            language, report=report, snooze_id=ledger_id if can_snooze else None
-        )
-
-    return Delivery(
-        person_id=recipient.person_id,
-        chat_id=recipient.chat_id,
-        text=text,
-        claim=claim,
-        markup=markup,
-    )
+    return Delivery(notice=notice, claim=claim)
 
 
 def new_claim(
@@ -328,16 +355,28 @@ async def run_slot(
 
 
 async def catch_up(application: App) -> list[SlotResult]:
-    """Start-up: settle dead claims, handle missed sends, then due retries and snoozes."""
+    """Start-up (or taking over as leader): settle what dead processes left, handle missed
+    sends, then due retries and snoozes.
+
+    Every claimed or in-flight row of another process counts as left behind: claimed ones
+    are sent again (nothing reached Telegram), in-flight ones become uncertain. A live
+    process that still holds such a row (a nudge on another replica) is safe: it cannot
+    start its call once the row is released, and its real outcome overrides "uncertain".
+    """
     svc = services(application)
     rt = runtime(application)
     try:
         now = svc.now().astimezone(dt.UTC)
-        expired = await rt.sender.db(
-            lambda s: ledger.expire_stale_claims(s, now=now, lease=CLAIM_LEASE)
+        released, uncertain = await rt.sender.db(
+            lambda s: (
+                ledger.release_stale_claims(s, now=now, older_than=now, claimer=rt.claimer),
+                ledger.settle_interrupted_sends(s, now=now, older_than=now, claimer=rt.claimer),
+            )
         )
-        if expired:
-            log.warning("%d reminders were interrupted mid-send; recorded as failed", expired)
+        if released:
+            log.warning("%d reminders were claimed but not sent before a stop; sending", released)
+        if uncertain:
+            log.warning("%d reminders were interrupted mid-send; delivery uncertain", uncertain)
         since = now - CATCH_UP_LOOKBACK
         tz = svc.settings.tz
         years = sorted({since.astimezone(tz).year, now.astimezone(tz).year})
@@ -369,7 +408,8 @@ async def sweep(application: App) -> DeliveryReport:
     grace = dt.timedelta(hours=svc.settings.reminders.catch_up_hours)
 
     def load(session: Session) -> list[ReminderLedger]:
-        ledger.expire_stale_claims(session, now=now, lease=CLAIM_LEASE)
+        ledger.release_stale_claims(session, now=now, older_than=now - CLAIM_LEASE)
+        ledger.settle_interrupted_sends(session, now=now, older_than=now - IN_FLIGHT_LEASE)
         return ledger.due_again(session, now=now)
 
     rows = await rt.sender.db(load)

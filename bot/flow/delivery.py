@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
 
-from schedules.sender import retry_after_seconds
+from bot.pacing import retry_after_seconds
 
 log = logging.getLogger(__name__)
 

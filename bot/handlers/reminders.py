@@ -19,12 +19,13 @@ from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.access import Caller, caller, refuse, requires
+from bot.delivery import SNOOZE_PREFIX
 from core.services import services
 from data import ledger
 from data.db import transaction
 from data.models import Role
 from schedules.audience import load_snapshot
-from schedules.content import SNOOZE_PREFIX, snooze_time_text
+from schedules.content import snooze_time_text
 from schedules.dates import local_datetime
 from schedules.overview import schedule_text
 
@@ -103,6 +104,10 @@ async def schedule_command(update: Update, context: ContextTypes.DEFAULT_TYPE, w
     year = now.astimezone(svc.settings.tz).year
     with transaction(svc.sessions) as session:
         snapshots = {y: load_snapshot(session, y) for y in (year, year + 1)}
-    text = schedule_text(svc.settings, snapshots, now, who.language)
+        uncertain = [
+            (person.name or str(person.telegram_user_id), row.deadline_date)
+            for row, person in ledger.uncertain_rows(session, year=year)
+        ]
+    text = schedule_text(svc.settings, snapshots, now, who.language, uncertain)
     assert update.effective_chat is not None
     await update.effective_chat.send_message(text, parse_mode=ParseMode.HTML)
