@@ -35,6 +35,7 @@ exactly when the call starts.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import datetime as dt
 import logging
 import warnings
@@ -135,7 +136,8 @@ class PacingLimiter(BaseRateLimiter[dict[str, Any]]):
         self.hook_lead = DEFAULT_HOOK_LEAD
         self._clock = clock
         self._sleep = sleep
-        self._next_any = 0.0
+        self._slots: list[float] = []
+        self._chat_next: dict[int | str, float] = {}
         self._sent: deque[float] = deque(maxlen=limit)
         self._chat_sent: dict[int | str, float] = {}
         self._chat_paused: dict[int | str, float] = {}
@@ -156,28 +158,62 @@ class PacingLimiter(BaseRateLimiter[dict[str, Any]]):
         """Until when Telegram asked this chat to wait (0 when it did not)."""
         return self._chat_paused.get(chat_id, 0.0)
 
-    def _wait_for(self, chat_id: int | str, now: float, pace_chat: bool) -> float:
-        """Seconds until a message to ``chat_id`` keeps every limit (≤ 0: it may go now)."""
-        wait = max(self._next_any, self._chat_paused.get(chat_id, 0.0)) - now
+    def _spacing(self, chat_id: int | str, pace_chat: bool) -> float | None:
+        """The least gap after the chat's previous message, or None when it need not wait."""
+        if is_group(chat_id):
+            return self.per_group
+        return self.per_chat if pace_chat else None
+
+    def _reserve(self, chat_id: int | str, pace_chat: bool) -> float:
+        """Book the earliest send time for ``chat_id`` that keeps the spacings.
+
+        Bookings are kept sorted and a new one takes the earliest gap of ``interval``
+        after the chat may send, so a chat that must wait does not hold up the others, and
+        each request knows its own turn (the ``before_send`` hook runs just before it).
+        """
+        now = self.now()
+        cut = bisect.bisect_left(self._slots, now - self.interval)
+        if cut:
+            del self._slots[:cut]
+        at = max(now, self._chat_paused.get(chat_id, 0.0))
+        spacing = self._spacing(chat_id, pace_chat)
+        if spacing is not None:
+            at = max(at, self._chat_next.get(chat_id, 0.0))
+        for booked in self._slots:
+            if booked <= at - self.interval:
+                continue
+            if booked >= at + self.interval:
+                break
+            at = booked + self.interval
+        bisect.insort(self._slots, at)
+        gap = self.per_group if is_group(chat_id) else self.per_chat
+        self._chat_next[chat_id] = max(self._chat_next.get(chat_id, 0.0), at + gap)
+        return at
+
+    def _gate_wait(self, chat_id: int | str, now: float, pace_chat: bool) -> float:
+        """Seconds until a send now keeps the limits on the times sends actually went."""
+        wait = self._chat_paused.get(chat_id, 0.0) - now
         if len(self._sent) == self.limit:
             wait = max(wait, self._sent[0] + self.window - now)
         last = self._chat_sent.get(chat_id)
-        if last is not None and (pace_chat or is_group(chat_id)):
-            spacing = self.per_group if is_group(chat_id) else self.per_chat
+        spacing = self._spacing(chat_id, pace_chat)
+        if last is not None and spacing is not None:
             wait = max(wait, last + spacing - now)
         return wait
 
     def _record(self, chat_id: int | str, now: float) -> None:
-        # A wake-up a little late (sleep overshoot, a busy loop) is made up on the next gap,
-        # so the delays do not add up; the gate still caps every window at ``limit``.
-        late = now - self._next_any
-        self._next_any = now + self.interval - (late if 0 < late < self.interval / 2 else 0)
         self._sent.append(now)
         self._chat_sent[chat_id] = now
         if len(self._chat_sent) > _PRUNE_AT:
             horizon = now - _FORGET_AFTER
             self._chat_sent = {c: t for c, t in self._chat_sent.items() if t > horizon}
+            self._chat_next = {c: t for c, t in self._chat_next.items() if t > now}
             self._chat_paused = {c: t for c, t in self._chat_paused.items() if t > now}
+
+    async def _sleep_until(self, at: float) -> None:
+        delay = at - self.now()
+        if delay > 0:
+            await self._sleep(delay)
 
     async def _turn(
         self,
@@ -185,27 +221,29 @@ class PacingLimiter(BaseRateLimiter[dict[str, Any]]):
         before_send: Callable[[], Awaitable[bool]] | None,
         pace_chat: bool,
     ) -> None:
-        """Wait until a message to ``chat_id`` may go, run ``before_send``, record the send.
+        """Wait for this message's turn, run ``before_send`` just before it, record the send.
 
-        The final check and the record happen with no await in between, so concurrent
-        requests on one event loop cannot both take the same vacancy; ``before_send``
-        runs before that final check, so its own latency cannot squeeze a window; it runs
-        when the wait is down to ``hook_lead`` seconds, so its latency overlaps the wait.
+        Two layers: the booked slot (even spacing, per-chat gaps), then a gate on the times
+        sends actually went, right before the call — a send that started late (a slow
+        hook, a busy event loop) would otherwise squeeze the next window. The gate's check
+        and record happen with no await in between, so concurrent requests on one event
+        loop cannot both take the same vacancy. The hook runs ``hook_lead`` seconds before
+        the slot, so its own latency (a database commit) is absorbed by the wait.
         """
+        at = self._reserve(chat_id, pace_chat)
+        if before_send is not None:
+            await self._sleep_until(at - self.hook_lead)
+            if not await before_send():
+                raise SendCancelled
+        await self._sleep_until(at)
         while True:
             now = self.now()
-            wait = self._wait_for(chat_id, now, pace_chat)
-            if before_send is not None and wait <= self.hook_lead:
-                hook, before_send = before_send, None
-                if not await hook():
-                    raise SendCancelled
-                continue
-            if wait > 0:
-                self.gate_waits += 1
-                await self._sleep(wait)
-                continue
-            self._record(chat_id, now)
-            return
+            wait = self._gate_wait(chat_id, now, pace_chat)
+            if wait <= 0:
+                self._record(chat_id, now)
+                return
+            self.gate_waits += 1
+            await self._sleep(wait)
 
     async def process_request(
         self,

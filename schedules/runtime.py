@@ -1,16 +1,24 @@
-"""The scheduler inside the bot: jobs rebuilt from the plan, catch-up, retries and snoozes.
+"""The scheduler inside the bot: the leader's jobs rebuilt from the plan, catch-up,
+retries and snoozes.
 
-Nothing is pickled and no job store is shared: at start-up `install` computes the year's
+Nothing is pickled and no job store is shared: the scheduler leader computes the year's
 send times from config.yaml and registers one job per send on the Application's job queue
 (APScheduler underneath). The database ledger is the only state, so a restart, a crash or
-a second process by mistake cannot send a reminder twice (see `data.ledger`).
+a second process cannot send a reminder twice (see `data.ledger`).
 
-Jobs:
+Leadership (`install`, `elect`, `release_leadership`): of the replicas sharing a PostgreSQL
+database only the holder of the advisory lock in `data.leader` runs the jobs below; the
+others try again every `LEADER_RETRY_SECONDS` and the one that takes over catches up. On
+SQLite the one process is always the leader. Nudges (/muistuta) go out from whichever
+replica the coordinator talks to, through the same ledger.
+
+Jobs (leader only):
 
 * one ``reminder:<deadline>:<date>:<offset>`` job per future send of this and next year;
-* ``reminders:catch-up`` once at start: expire claims of a dead process, then for each
-  send of the last `CATCH_UP_LOOKBACK` that is less than ``catch_up_hours`` late, send it
-  to whoever has no ledger row yet; older ones are recorded as skipped;
+* ``reminders:catch-up`` once when leadership starts: claims left by stopped processes are
+  sent again, their in-flight rows become uncertain; then each send of the last
+  `CATCH_UP_LOOKBACK` that is less than ``catch_up_hours`` late goes to whoever has no
+  ledger row yet; older ones are recorded as skipped;
 * ``reminders:sweep`` every `SWEEP_SECONDS`: retries and snoozes that are due;
 * ``reminders:resync`` daily: adds next year's sends to a bot that runs across New Year.
 
@@ -33,6 +41,7 @@ from sqlalchemy.orm import Session
 
 from core.services import services
 from data import ledger
+from data.leader import LeaderLock
 from data.models import LedgerStatus, ReminderLedger
 from schedules.audience import Recipient, Snapshot, load_snapshot
 from schedules.content import ReminderFacts, language_of, reminder_text
@@ -58,6 +67,10 @@ RUNTIME_KEY = "schedules.runtime"
 CATCH_UP_JOB = "reminders:catch-up"
 SWEEP_JOB = "reminders:sweep"
 RESYNC_JOB = "reminders:resync"
+LEADER_JOB = "scheduler:leader"
+#: Seconds between a non-leader's tries of the leader lock (a dead leader is replaced
+#: within this, well inside the required 60 s).
+LEADER_RETRY_SECONDS = 15.0
 SWEEP_SECONDS = 30
 #: A claim older than this was left by a process that stopped before calling Telegram (a
 #: live one hands a claimed row to Telegram within seconds): the sweep sends it again.
@@ -73,11 +86,14 @@ EARLY_TOLERANCE = dt.timedelta(minutes=1)
 
 @dataclass
 class ReminderRuntime:
-    """Per-Application state: the one sender (one courier) and this process's claim name."""
+    """Per-Application state: the one sender (one courier), this process's claim name and
+    whether it is the scheduler leader."""
 
     sender: Sender
     claimer: str
     caught_up: asyncio.Event = field(default_factory=asyncio.Event)
+    leader: LeaderLock | None = None
+    leading: bool = False
 
 
 @dataclass(frozen=True)
@@ -115,16 +131,89 @@ def setup(application: App, *, courier: Courier) -> ReminderRuntime:
 
 
 def install(application: App, *, courier: Courier | None = None) -> None:
-    """Register the reminder jobs on ``application.job_queue`` (call after services.attach
-    and `setup`, or give the ``courier`` here)."""
+    """Set up the reminder jobs behind the scheduler leader lock (call after
+    services.attach and `setup`, or give the ``courier`` here).
+
+    On SQLite this process is always the leader and the jobs are registered now. On
+    PostgreSQL a ``scheduler:leader`` job tries the lock at once and then every
+    `LEADER_RETRY_SECONDS`; the process that gets it registers the jobs (and catches up),
+    the others keep trying, so a dead leader is replaced within that interval.
+    """
     job_queue = application.job_queue
     if job_queue is None:
         raise RuntimeError("reminders need the job queue: python-telegram-bot[job-queue]")
-    runtime(application, courier=courier)
+    rt = runtime(application, courier=courier)
+    if rt.leader is None:
+        bind = services(application).sessions.kw.get("bind")
+        rt.leader = LeaderLock(bind) if bind is not None else None
+    if rt.leader is None or rt.leader.always_leader:
+        _start_leading(application)
+    elif not job_queue.get_jobs_by_name(LEADER_JOB):
+        job_queue.run_repeating(
+            _leader_job,
+            interval=LEADER_RETRY_SECONDS,
+            first=0,
+            name=LEADER_JOB,
+            job_kwargs={"coalesce": True, "max_instances": 1},
+        )
+
+
+def is_leader(application: App) -> bool:
+    """True while this process runs the reminder jobs (for /readyz, metrics, tests)."""
+    found = application.bot_data.get(RUNTIME_KEY)
+    return bool(found is not None and found.leading)
+
+
+async def elect(application: App) -> bool:
+    """Try (or verify) the leadership once; start or stop the reminder jobs to match."""
+    rt = runtime(application)
+    if rt.leader is None:
+        return rt.leading
+    held = await asyncio.to_thread(rt.leader.acquire)
+    if held and not rt.leading:
+        _start_leading(application)
+    elif not held and rt.leading:
+        log.warning("scheduler leader: leadership lost; reminder jobs stopped")
+        _stop_leading(application)
+    return held
+
+
+async def release_leadership(application: App) -> None:
+    """Graceful stop: stop the reminder jobs and give the lock up at once, so another
+    replica takes over at its next try (≤ `LEADER_RETRY_SECONDS`) instead of waiting for
+    this database session to end. Safe to call more than once and when not leading."""
+    found = application.bot_data.get(RUNTIME_KEY)
+    if found is None:
+        return
+    job_queue = application.job_queue
+    if job_queue is not None:
+        for job in job_queue.get_jobs_by_name(LEADER_JOB):
+            job.schedule_removal()
+    if found.leading:
+        _stop_leading(application)
+    if found.leader is not None:
+        await asyncio.to_thread(found.leader.dispose)
+
+
+async def _leader_job(context: JobContext) -> None:
+    await elect(context.application)
+
+
+def _job_names() -> tuple[str, ...]:
+    return (CATCH_UP_JOB, SWEEP_JOB, RESYNC_JOB)
+
+
+def _start_leading(application: App) -> None:
+    """Register every reminder job: the sends, the catch-up now, the sweep and resync."""
+    rt = runtime(application)
+    job_queue = application.job_queue
     settings = services(application).settings
+    rt.leading = True
+    report_leadership(True)
     scheduled = schedule_slots(application)
     once = {"misfire_grace_time": None}
     if not job_queue.get_jobs_by_name(CATCH_UP_JOB):
+        rt.caught_up.clear()
         job_queue.run_once(_catch_up_job, when=0, name=CATCH_UP_JOB, job_kwargs=once)
     if not job_queue.get_jobs_by_name(SWEEP_JOB):
         job_queue.run_repeating(
@@ -136,7 +225,34 @@ def install(application: App, *, courier: Courier | None = None) -> None:
         )
     if not job_queue.get_jobs_by_name(RESYNC_JOB):
         job_queue.run_daily(_resync_job, time=dt.time(0, 10, tzinfo=settings.tz), name=RESYNC_JOB)
-    log.info("reminders installed: %d sends scheduled", scheduled)
+    log.info("reminders installed (scheduler leader): %d sends scheduled", scheduled)
+
+
+def _stop_leading(application: App) -> None:
+    """Remove every reminder job (sends already running finish under the ledger's rules)."""
+    rt = runtime(application)
+    rt.leading = False
+    report_leadership(False)
+    job_queue = application.job_queue
+    if job_queue is None:
+        return
+    for job in job_queue.jobs():
+        if job.name in _job_names() or (job.name or "").startswith("reminder:"):
+            job.schedule_removal()
+
+
+def report_leadership(leading: bool) -> None:
+    """Publish whether this process is the scheduler leader: the ``scheduler_leader``
+    gauge of ``core.metrics`` when that module exists (the production metrics), a log
+    line always."""
+    log.info("scheduler leader: %s", "yes" if leading else "no")
+    try:
+        from core import metrics  # type: ignore[attr-defined]
+    except ImportError:
+        return
+    gauge = getattr(metrics, "SCHEDULER_LEADER", None)
+    if gauge is not None:
+        gauge.set(1 if leading else 0)
 
 
 def schedule_slots(application: App) -> int:
