@@ -15,6 +15,7 @@ from bot.pacing import PacingLimiter
 from bot.persistence import DatabasePersistence
 from core.services import Services, attach
 from schedules.runtime import install as install_reminders
+from schedules.runtime import release_leadership
 from schedules.runtime import setup as setup_reminders
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,9 @@ def build_application(
         .application_class(PromptlyPersistingApplication)
         .token(token)
         .persistence(DatabasePersistence(services.sessions))
+        # A graceful stop gives the scheduler leadership up at once (another replica
+        # takes over at its next try) instead of when the database session ends.
+        .post_stop(release_leadership)
     )
     if rate_limiter:
         builder = builder.rate_limiter(PacingLimiter())

@@ -181,7 +181,9 @@ async def running_bot(
     """A real Application polling the local Telegram, reminders registered and installed.
 
     With ``catch_up`` the start-up catch-up job runs (and is awaited) as in production;
-    without it the job is removed before start so the test decides what runs when.
+    without it the job is removed before it runs so the test decides what runs when. The
+    bot is the scheduler leader (on PostgreSQL it takes the lock at start and gives it up
+    at the end, as a graceful stop does).
     One send at a time by default: virtual time is exact only for one sleeper at a time
     (concurrent sends at real speed are the benchmark's part).
     """
@@ -197,14 +199,27 @@ async def running_bot(
     application.add_error_handler(on_error)
     schedules.install(application, courier=TelegramCourier(application))
     rt.runtime(application).sender.max_in_flight = max_in_flight
-    assert application.job_queue is not None
-    if not catch_up:
-        for job in application.job_queue.get_jobs_by_name(rt.CATCH_UP_JOB):
+    job_queue = application.job_queue
+    assert job_queue is not None
+
+    def drop(name: str) -> None:
+        for job in job_queue.get_jobs_by_name(name):
             job.schedule_removal()
+
+    drop(rt.LEADER_JOB)  # PostgreSQL: the test takes the leadership itself, below
+    if not catch_up:
+        drop(rt.CATCH_UP_JOB)
     async with running(application, api):
-        if catch_up:
-            await asyncio.wait_for(rt.runtime(application).caught_up.wait(), 10)
-        yield Bot(application, api, clock, time, errors)
+        try:
+            # Each bot of a test releases the lock when it stops, so it is free here.
+            assert await rt.elect(application)
+            if not catch_up:
+                drop(rt.CATCH_UP_JOB)  # (scheduled just now on PostgreSQL; not run yet)
+            else:
+                await asyncio.wait_for(rt.runtime(application).caught_up.wait(), 10)
+            yield Bot(application, api, clock, time, errors)
+        finally:
+            await rt.release_leadership(application)
 
 
 @pytest.fixture

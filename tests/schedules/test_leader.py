@@ -14,14 +14,19 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+import schedules
+from bot.delivery import TelegramCourier
+from core.services import Services, attach
 from data import ledger, people
 from data.leader import LeaderLock
 from data.models import LedgerStatus, Role
-from localtg import LocalBotApi
+from localtg import LocalBotApi, local_application_builder
 from localtg.http import ServerThread
+from schedules import runtime as rt
+from settings import Settings
 
 from ..conftest import Database
-from .conftest import YEAR, local
+from .conftest import YEAR, Clock, local
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNNER = Path(__file__).with_name("leader_process.py")
@@ -209,3 +214,30 @@ def test_a_killed_leader_is_replaced_and_each_reminder_goes_out_once(
         f"failover: killed after {at_kill} of {count + 1} deliveries; new leader after "
         f"{took_over:.1f} s; ledger {dict(statuses)}"
     )
+
+
+async def test_a_graceful_stop_hands_the_leadership_over_at_the_next_try(
+    db: Database, settings: Settings, api: LocalBotApi
+) -> None:
+    postgres_only(db)
+    clock = Clock(local(YEAR, 11, 6, 8, 0))
+    apps = []
+    for _ in range(2):
+        application = local_application_builder(api).build()
+        attach(application, Services(settings, db.sessions, clock))
+        schedules.install(application, courier=TelegramCourier(application))
+        apps.append(application)
+    first, second = apps
+    try:
+        assert await rt.elect(first) and rt.is_leader(first)
+        assert not await rt.elect(second) and not rt.is_leader(second)
+        assert first.job_queue is not None and second.job_queue is not None
+        assert first.job_queue.get_jobs_by_name(rt.SWEEP_JOB)
+        assert not second.job_queue.get_jobs_by_name(rt.SWEEP_JOB)
+        await rt.release_leadership(first)  # what SIGTERM calls (Application.post_stop)
+        assert not rt.is_leader(first)
+        assert await rt.elect(second) and rt.is_leader(second)
+        assert second.job_queue.get_jobs_by_name(rt.SWEEP_JOB)
+    finally:
+        for application in apps:
+            await rt.release_leadership(application)
