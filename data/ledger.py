@@ -224,6 +224,8 @@ def mark_in_flight(
 
 #: Rows a process is working on: an outcome may be recorded for them.
 _OPEN = (LedgerStatus.CLAIMED, LedgerStatus.IN_FLIGHT)
+#: Rows whose message reached the person (or may have: a pressed button proves it did).
+_DELIVERED = (LedgerStatus.SENT, LedgerStatus.UNCERTAIN)
 
 
 def mark_sent(session: Session, ledger_id: int, *, now: dt.datetime) -> bool:
@@ -384,13 +386,14 @@ def snooze(
     The row becomes ``snoozed`` with kind ``snooze`` until ``until``; the kind is what
     remembers that the one snooze is used up (a second press answers "already").
     ``until_day`` is the local date of ``until``: a reminder whose deadline is before it
-    is not snoozed (a reminder the day after the deadline helps nobody).
+    is not snoozed (a reminder the day after the deadline helps nobody). An *uncertain*
+    reminder can be snoozed too: the button press proves it arrived.
     """
     result = session.execute(
         _update(
             ledger_id,
             ReminderLedger.person_id == person_id,
-            ReminderLedger.status == LedgerStatus.SENT,
+            ReminderLedger.status.in_(_DELIVERED),
             ReminderLedger.kind != KIND_SNOOZE,
             ReminderLedger.deadline_date >= until_day,
         ).values(
@@ -407,7 +410,7 @@ def snooze(
         return SnoozeOutcome.INVALID
     if row.kind == KIND_SNOOZE:
         return SnoozeOutcome.ALREADY
-    if row.status == LedgerStatus.SENT and row.deadline_date < until_day:
+    if row.status in _DELIVERED and row.deadline_date < until_day:
         return SnoozeOutcome.TOO_LATE
     return SnoozeOutcome.INVALID
 

@@ -262,3 +262,18 @@ def test_two_processes_racing_on_one_database_send_each_key_once(db: Database) -
     assert sorted(outputs[0] + outputs[1]) == sorted(ids)
     with db.session() as s:
         assert len(ledger.rows_for(s, deadline_code="valmis")) == len(ids)
+
+
+def test_an_uncertain_reminder_whose_button_is_pressed_can_be_snoozed(db: Database) -> None:
+    (pid,) = _people(db, 1)
+    row_id = _claim(db, pid, "p")
+    assert row_id is not None
+    until = NOW + dt.timedelta(days=1)
+    with db.transaction() as s:
+        assert ledger.mark_in_flight(s, row_id, claimer="p", attempts=1, now=NOW)
+        assert ledger.mark_uncertain(s, row_id, now=NOW, error="TimedOut")
+    with db.transaction() as s:  # the press proves the message arrived
+        outcome = ledger.snooze(
+            s, row_id, person_id=pid, until=until, until_day=until.date(), now=NOW
+        )
+        assert outcome is ledger.SnoozeOutcome.SNOOZED
