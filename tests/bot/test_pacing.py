@@ -14,7 +14,6 @@ from bot.delivery import delivery_unknown
 from bot.pacing import PACE_CHAT, PacingLimiter, SendCancelled
 
 
-
 class VirtualTime:
     """Monotonic seconds that pass only when the (single) sleeper sleeps."""
 
