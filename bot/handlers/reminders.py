@@ -2,9 +2,12 @@
 
 * "Remind me tomorrow" (``rem:snooze:<ledger id>``): one snooze to the send time of the next
   day. The ledger row must be the presser's own delivered reminder; a second press says it
-  is already snoozed, and a stale or forged id gets "this button is no longer valid".
+  is already snoozed, a snooze that would land after the deadline is refused (the button
+  is not even offered then, but an older message may still carry it), and a stale or
+  forged id gets "this button is no longer valid".
 * "Report now" carries ``report:start``, which the reporting conversation handles.
-* /aikataulu: the coming deadlines and the next reminder sends (coordinators and staff).
+* /aikataulu: the coming deadlines and the next reminder sends (coordinators and staff),
+  and the reminders whose delivery is uncertain ("toimitus epävarma").
 """
 
 from __future__ import annotations
