@@ -45,7 +45,7 @@ from telegram.ext import (  # noqa: E402
 )
 
 from bot.app import build_application  # noqa: E402
-from bot.services import Services  # noqa: E402
+from core.services import Services  # noqa: E402
 from data import catalog, people  # noqa: E402
 from data.catalog import load_catalog  # noqa: E402
 from data.db import make_engine, make_sessionmaker, migrate, transaction  # noqa: E402

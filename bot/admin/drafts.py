@@ -21,8 +21,8 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 from bot.access import Caller, requires
 from bot.admin.callbacks import DRAFT, DraftStep, button_data, pattern
 from bot.admin.shared import chat_action
-from bot.services import Services, services
 from core import metrics
+from core.services import Services, services
 from data import progress
 from data.db import transaction
 from data.models import Role
