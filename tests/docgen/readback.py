@@ -71,6 +71,10 @@ def text_of(doc: GeneratedDocument) -> str:
         return xlsx_text(doc.content)
     if doc.filename.endswith(".pptx"):
         return pptx_text(doc.content)
+    if doc.filename.endswith(".txt"):
+        return doc.content.decode("utf-8")
+    if doc.filename.endswith(".pdf"):
+        return ""
     with zipfile.ZipFile(io.BytesIO(doc.content)) as archive:
         return "\n".join(
             text_of(GeneratedDocument(name, archive.read(name), "", ""))

@@ -70,7 +70,7 @@ def test_out_must_be_a_directory(tmp_path: Path) -> None:
     file = tmp_path / "tiedosto"
     file.write_text("x")
     result = _run("--out", str(file), "--demo")
-    assert result.returncode == 2 and "ei ole hakemisto" in result.stderr
+    assert result.returncode == 2 and "not a directory" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
 
@@ -79,7 +79,7 @@ def test_unreachable_database_is_one_line(tmp_path: Path) -> None:
         "--out", str(tmp_path), database_url="postgresql+psycopg://nobody@127.0.0.1:1/none"
     )
     assert result.returncode == 1
-    assert result.stderr.startswith("python -m docgen: tietokantavirhe:")
+    assert result.stderr.startswith("python -m docgen: database error:")
     assert len(result.stderr.strip().splitlines()) == 1
 
 
@@ -94,14 +94,51 @@ def test_configured_database_is_read(db: Database, tmp_path: Path) -> None:
     assert "Osallistuvan budjetoinnin ehdotusten määrä" in text and "LUONNOS" in text
 
 
-def test_first_run_on_a_new_database_migrates_and_reports_no_data(tmp_path: Path) -> None:
+def test_a_round_without_data_is_one_line_and_exit_1(tmp_path: Path) -> None:
     """A never-migrated database (so not the shared, already-migrated test database)."""
     url = f"sqlite:///{tmp_path / 'uusi.sqlite3'}"
+    result = _run("--out", str(tmp_path / "out"), "--year", "2030", database_url=url)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "python -m docgen: nothing has been reported for 2030; "
+        "use --allow-empty to write the empty documents anyway"
+    ]
+    assert not (tmp_path / "out").exists()
+
+
+def test_allow_empty_writes_the_no_data_documents(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'uusi.sqlite3'}"
     result = _run(
-        "--out", str(tmp_path / "out"), "--only", "listateksti", "--year", "2030", database_url=url
+        "--out",
+        str(tmp_path / "out"),
+        "--only",
+        "listateksti",
+        "--year",
+        "2030",
+        "--allow-empty",
+        database_url=url,
     )
     assert result.returncode == 0, result.stderr
     (path,) = (tmp_path / "out").iterdir()
     text = docx_text(path.read_bytes())
     assert "Tietoja ei ole vielä ilmoitettu." in text
     assert "2030" in path.name
+
+
+def test_help_and_messages_are_english() -> None:
+    result = _run("--help")
+    assert result.returncode == 0
+    assert "directory to write the files to" in result.stdout
+    assert "--allow-empty" in result.stdout
+    for finnish in ("hakemisto", "vuosi", "virhe", "dokumentti"):
+        assert finnish not in result.stdout
+
+
+def test_placeholders_of_config_are_warned_about(tmp_path: Path) -> None:
+    result = _run("--out", str(tmp_path), "--demo", "--only", "liite2", "--year", str(YEAR))
+    assert result.returncode == 0, result.stderr
+    assert (
+        "python -m docgen: warning: config.yaml: list_text.contact.name is still a "
+        "placeholder ('Etunimi Sukunimi')"
+    ) in result.stderr.splitlines()
+    assert f"config.yaml: list_text.meetings.{YEAR}.date is not set" in result.stderr

@@ -122,7 +122,7 @@ def test_nul_and_surrogates_are_removed() -> None:
         entity_name="Ent\x00ity",
     )
     for kind in KINDS:
-        (doc,) = generate(snapshot, kind, today=TODAY)
+        (doc,) = generate(snapshot, kind, today=TODAY, pdf=False)
         text = text_of(doc)
         assert "\x00" not in text and "\ud800" not in text
     (liite1,) = generate(snapshot, "liite1", today=TODAY)
@@ -131,5 +131,5 @@ def test_nul_and_surrogates_are_removed() -> None:
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_an_empty_catalog_does_not_crash(kind: str) -> None:
-    (doc,) = generate(empty_catalog_snapshot(), kind, today=TODAY)
+    (doc,) = generate(empty_catalog_snapshot(), kind, today=TODAY, pdf=False)
     assert doc.content
