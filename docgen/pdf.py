@@ -7,8 +7,9 @@ with its own throwaway profile, so concurrent conversions (two staff members, te
 parallel) never share a profile — LibreOffice refuses to run twice on one profile.
 
 LibreOffice stamps each PDF with the time and a random document id (and font subsets with
-the time unless ``SOURCE_DATE_EPOCH`` is set); they are replaced by fixed values of the same length (so the cross-reference offsets stay valid), which keeps
-the package byte-identical for identical data like every other file.
+the time unless ``SOURCE_DATE_EPOCH`` is set); they are replaced by fixed values of the
+same length (so the cross-reference offsets stay valid), which keeps the package
+byte-identical for identical data like every other file.
 """
 
 from __future__ import annotations
