@@ -370,12 +370,12 @@ def _nps_range(d: fig.DivisionSatisfaction) -> str:
     return f"{fi_signed(d.nps_low)}…{fi_signed(d.nps_high)}"
 
 
-def _change(ctx: Context, doc: DocxDocument, previous: fig.Figures) -> None:
+def comparison(ctx: Context, previous: fig.Figures) -> list[tuple[str, float | None, float | None]]:
+    """(label, last year, this year) of the key figures: the list text's change table and
+    Liite 1's Vertailu sheet show the same rows."""
     w = ctx.wording
     now = ctx.figures
-    heading(doc, clean(w.text("listateksti.change_heading")), 3)
     labels = w.mapping("listateksti.change_rows")
-    cols = w.mapping("listateksti.change_columns")
     p_now, p_old = now.participation, previous.participation
     s_now, s_old = now.satisfaction, previous.satisfaction
     figures: list[tuple[str, float | None, float | None]] = [
@@ -397,8 +397,15 @@ def _change(ctx: Context, doc: DocxDocument, previous: fig.Figures) -> None:
         (labels["nps_count"], len(s_old.total.nps), len(s_now.total.nps)),
         (labels["nps_median"], s_old.nps_median, s_now.nps_median),
     ]
+    return figures
+
+
+def _change(ctx: Context, doc: DocxDocument, previous: fig.Figures) -> None:
+    w = ctx.wording
+    heading(doc, clean(w.text("listateksti.change_heading")), 3)
+    cols = w.mapping("listateksti.change_columns")
     rows = []
-    for label, old_value, new_value in figures:
+    for label, old_value, new_value in comparison(ctx, previous):
         change = None if old_value is None or new_value is None else new_value - old_value
         rows.append([label, _number(old_value), _number(new_value), _change_text(change)])
     para(doc, w.text("listateksti.change_intro"), "Caption")
