@@ -173,10 +173,13 @@ class Context:
     def file_date(self, kind: str) -> dt.date:
         """The date in a file name: the deadline the document is delivered for.
 
-        The mapping kind → deadline code is in the wording file; a code missing from the
-        calendar falls back to the year's last deadline, then to 30.11.
+        The mapping kind → deadline code is in the wording file ("today": the build date,
+        for the slides, whose status date must agree); a code missing from the calendar
+        falls back to the year's last deadline, then to 30.11.
         """
         codes = self.base_wording.mapping("files.deadlines")
+        if codes.get(kind) == "today":  # a status document: dated the day it is made
+            return self.today
         day = self.deadline(codes.get(kind, ""))
         if day is None:
             dates = self.settings.calendar.dates_for(self.year)
