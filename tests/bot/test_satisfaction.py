@@ -83,7 +83,7 @@ async def test_nps_score_given_directly_and_smiley_terminals_with_free_text(
     await user.send("/tyytyvaisyys")
     await user.press("Hallinto")
     await user.press("☐ Suositteluindeksi (NPS, 0–10)")
-    await user.press("☐ Hymiöpäätteet (happy or not)")
+    await user.press("☐ Hymiöpäätteet (HappyOrNot)")
     await user.press("Jatka ›")
     await user.press("Pidä 0–10")
     await user.send("Kaksi kertaa vuodessa")
@@ -91,7 +91,7 @@ async def test_nps_score_given_directly_and_smiley_terminals_with_free_text(
     await user.send("−12")
     await user.press("Ohita")
     await user.press("Ohita")
-    assert "Hymiöpäätteet (happy or not) (2/2)" in user.last.text
+    assert "Hymiöpäätteet (HappyOrNot) (2/2)" in user.last.text
     await user.press("Ohita")  # no scale for smiley terminals
     await user.press("Jatkuvasti")
     await user.send("82 % myönteisiä")

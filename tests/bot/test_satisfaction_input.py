@@ -106,7 +106,7 @@ async def test_stale_and_forged_buttons_change_nothing(bot: BotHarness) -> None:
         smiley = session.get(MeasurementType, type_id(bot, "SMILEY"))
         assert smiley is not None
         smiley.retired_at = utcnow()
-    record = await user.press("☐ Hymiöpäätteet (happy or not)")
+    record = await user.press("☐ Hymiöpäätteet (HappyOrNot)")
     assert record.text == STALE
     assert draft(bot, 7004, "satisfaction").data.get("types") == []  # type: ignore[union-attr]
     old = button_data(user, "☐ Muu tapa")
