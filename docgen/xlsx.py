@@ -93,7 +93,7 @@ _STYLES: dict[str, tuple[dict[str, Any], str | None, bool, dict[str, Any], str |
         {"wrap_text": True, "vertical": "top"},
         None,
     ),
-    "heading": ({"bold": True, "size": 11, "color": DARK}, None, False, {}, None),
+    "heading": ({"bold": True, "color": DARK}, None, False, {}, None),
     "header": (
         {"bold": True, "color": "FFFFFF"},
         DARK,

@@ -82,5 +82,7 @@ def text_of(doc: GeneratedDocument) -> str:
         )
 
 
-def workbook(doc: GeneratedDocument) -> openpyxl.Workbook:
-    return openpyxl.load_workbook(io.BytesIO(doc.content))
+def workbook(doc: GeneratedDocument, *, cached: bool = False) -> openpyxl.Workbook:
+    """The workbook; ``cached=True`` reads formulas' stored values, as a viewer that does
+    not recalculate (previews, phones) shows them."""
+    return openpyxl.load_workbook(io.BytesIO(doc.content), data_only=cached)

@@ -21,7 +21,7 @@ EXPECTED_NAMES = [
     "Liite_1_Asukasosallisuus_toimialoilla_2026-11-30.xlsx",
     "Liite_2_Asiakaskokemus_palvelutyytyvaisyys_2026-11-30.xlsx",
     "Ohjeet_strategiamittarit_2026-11-20.docx",
-    "Johtoryhman_diat_strategiamittarit_2026-10-10.pptx",
+    "Johtoryhman_diat_strategiamittarit_2026-11-20.pptx",  # dated as its "tilanne"
 ]
 
 
