@@ -72,9 +72,6 @@ def readiness_text(
         who._("Document drafts {year}").format(year=year),
         who._("Complete divisions: {done}/{total}").format(done=len(complete), total=len(rows)),
     ]
-    if warnings:
-        lines.append(who._("To fill in in config.yaml before filing:"))
-        lines += ["• " + (f"{w.key}" if w.missing else f"{w.key} ({w.value})") for w in warnings]
     incomplete = [d for d in rows if not d.complete]
     if incomplete:
         lines.append(who._("Incomplete:"))
@@ -100,6 +97,9 @@ def readiness_text(
             "",
             who._("Every division is complete: the documents are made from complete data."),
         ]
+    if warnings:
+        lines += ["", who._("To fill in in config.yaml before filing:")]
+        lines += [f"• {w.key}" if w.missing else f"• {w.key} ({w.value})" for w in warnings]
     lines += ["", who._("Which document do you want?")]
     return "\n".join(lines)
 
