@@ -574,7 +574,7 @@ def _entries(book: Book, title: str) -> None:
                 item.note or None,
             )
 
-    sheet.plain_rows(rows(), wrap_columns=(1, 3, 4, 7), number_columns=(6,))
+    sheet.plain_rows(rows(), wrap_columns=(1, 3, 4, 7), number_columns=(2, 6))
     add_table(sheet, w.text("liite1.entries_table"), header, header_row)
 
 

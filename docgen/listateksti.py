@@ -288,7 +288,7 @@ def _results_participation(ctx: Context, doc: DocxDocument) -> None:
             doc,
             [cols["division"], cols["method"], cols["entities"], cols["count"]],
             rows,
-            [22.0, 85.0, 38.0, 20.0],
+            [22.0, 76.0, 47.0, 20.0],
             right=(2, 3),
         )
         para(doc, "", space_after=2)

@@ -57,6 +57,9 @@ _FORMULA_LIKE = ("=", "+", "-", "@")
 # Counts with a space as the thousands separator whatever the reader's locale ("3 103",
 # never "3103", which next to "Helsinki-palaute" reads as a year).
 NUMBER = "# ##0"
+# Decimals with the Finnish decimal comma in every viewer (the format's own locale).
+DECIMAL = "[$-40B]0.0"
+SIGNED_DECIMAL = "[$-40B]+0.0;−0.0;0"
 # Every cell of every sheet is 10 pt Arial (headers and data alike); only titles are larger.
 # The pages are scaled to fit their width, so 10 pt keeps printed text at 9 pt or more.
 SIZE = 10
@@ -126,7 +129,7 @@ _STYLES: dict[str, tuple[dict[str, Any], str | None, bool, dict[str, Any], str |
         {"horizontal": "left", "vertical": "top", "indent": 1},
         NUMBER,
     ),
-    "decimal": ({}, None, True, {"horizontal": "right", "vertical": "top", "indent": 1}, "0.0"),
+    "decimal": ({}, None, True, {"horizontal": "right", "vertical": "top", "indent": 1}, DECIMAL),
     "percent": ({}, None, True, {"horizontal": "right", "vertical": "top", "indent": 1}, "0 %"),
     "total_percent": (
         {"bold": True},
@@ -141,7 +144,14 @@ _STYLES: dict[str, tuple[dict[str, Any], str | None, bool, dict[str, Any], str |
         None,
         True,
         {"horizontal": "right", "vertical": "top", "indent": 1},
-        "+0.0;−0.0;0",
+        SIGNED_DECIMAL,
+    ),
+    "total_signed_decimal": (
+        {"bold": True},
+        TOTAL,
+        True,
+        {"horizontal": "right", "vertical": "top", "indent": 1},
+        SIGNED_DECIMAL,
     ),
     "total_signed": (
         {"bold": True},

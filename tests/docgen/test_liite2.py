@@ -83,7 +83,7 @@ def test_numbers_have_number_formats(db: Database, settings: Settings) -> None:
     results = [r[col["Viimeisin tulos"]] for r in ws.iter_rows(min_row=5)]
     numeric = [c for c in results if isinstance(c.value, float)]
     assert numeric, "1–5 surveys and school grades are numbers"
-    assert all(c.number_format == "0.0" for c in numeric)
+    assert all(c.number_format == "[$-40B]0.0" for c in numeric)  # decimal comma
     assert not any(isinstance(c.value, str) and c.value.replace(",", "").isdigit() for c in results)
 
 
