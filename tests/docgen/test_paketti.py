@@ -44,7 +44,7 @@ def test_package_holds_every_document_named_for_the_board(db: Database, settings
     with zipfile.ZipFile(io.BytesIO(package.content)) as archive:
         assert archive.namelist() == [*EXPECTED_NAMES, "LUEMINUT.txt"]
         readme = archive.read("LUEMINUT.txt").decode("utf-8")
-        assert "PDF-versiot puuttuvat: palvelimelle ei ole asennettu LibreOfficea." in readme
+        assert "PDF-versiot puuttuvat" in readme
         assert all(name in readme for name in EXPECTED_NAMES)
         for info in archive.infolist():
             assert info.date_time == (2026, 11, 20, 0, 0, 0)
