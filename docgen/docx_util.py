@@ -309,6 +309,8 @@ def table(
             cell.width = Mm(widths_mm[c_index])
             paragraph = cell.paragraphs[0]
             paragraph.paragraph_format.space_after = Pt(0)
+            if r_index < len(rows):  # a short table stays on one page with its caption
+                paragraph.paragraph_format.keep_with_next = True
             if c_index in right:
                 paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
             run = paragraph.add_run(clean(value))
