@@ -41,8 +41,8 @@ from docgen.xlsx import (
 # Column widths of the matrix: level (name and description), examples, then per division
 # Lkm / Tapa / Palvelukokonaisuus.
 # One printed A4 landscape page per division: the level columns repeat on each.
-LEVEL_WIDTHS = (22.0, 20.0)
-DIVISION_WIDTHS = (8.0, 29.0, 30.0)
+LEVEL_WIDTHS = (24.0, 22.0)
+DIVISION_WIDTHS = (9.0, 33.0, 34.0)
 ENTRIES_HEADER_ROW = 4
 
 
@@ -247,7 +247,7 @@ def _coverage(book: Book, title: str) -> None:
     part = ctx.figures.participation
     levels = [lvl.number for lvl in snap.levels]
     cols = w.mapping("liite1.coverage_columns")
-    widths = [9.0, 20.0] + [12.0] * len(levels) + [9.0, 12.0, 23.0]
+    widths = [9.0, 19.0] + [13.0] * len(levels) + [9.0, 12.0, 20.0]
     header_row = 6
     sheet = book.sheet(
         w.text("liite1.sheets.coverage"),
