@@ -131,23 +131,26 @@ def _matrix(book: Book, title: str) -> None:
         return
     entries = Entries(ctx)
     page_height = sheet.printable_height()
+    legend = w.text(
+        "liite1.matrix_legend",
+        definition_tapa=w.text("definitions.tapa"),
+        definition_lkm=w.text("definitions.lkm"),
+    )
+    # The legend goes under the last level, on the same page.
+    legend_height = LINE_HEIGHT + sheet.note_height(legend)
     used = sum(sheet.heights)
     for level in snap.levels:
         rows = _level_rows(book, level, divisions, entries)
         block = sum(height or LINE_HEIGHT for _values, height in rows)
+        if level is snap.levels[-1]:
+            block += legend_height
         if used + block > page_height:
             sheet.page_break()  # each level on one page, never split
             used = sum(sheet.heights[header_row - 1 : header_row + 1])
         for values, height in rows:
             sheet.row(values, height=height)
         used += block
-    # The legend under the table, on the last page of each division's pages.
     sheet.blank()
-    legend = w.text(
-        "liite1.matrix_legend",
-        definition_tapa=w.text("definitions.tapa"),
-        definition_lkm=w.text("definitions.lkm"),
-    )
     sheet.note(legend)
 
 

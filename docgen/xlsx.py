@@ -635,6 +635,13 @@ class Sheet:
         else:
             self.blank()
 
+    def note_height(self, text: str, style: str = "note") -> float:
+        """The height (pt) :meth:`note` gives ``text``."""
+        size = _STYLES[style][0].get("size", 10)
+        width = sum(self._width(c) for c in range(1, self.text_span + 1)) * 10 / size
+        lines = wrapped_lines(clean(text), width, bold=style in _BOLD)
+        return max(1, lines) * LINE_HEIGHT * size / 10 + 3
+
     def note(self, text: str, style: str = "note") -> int:
         """A line of text across the whole sheet width, wrapped inside it.
 
@@ -644,11 +651,7 @@ class Sheet:
         """
         text = clean(text)
         span = self.text_span
-        size = _STYLES[style][0].get("size", 10)
-        width = sum(self._width(c) for c in range(1, span + 1)) * 10 / size
-        lines = wrapped_lines(text, width, bold=style in _BOLD)
-        height = max(1, lines) * LINE_HEIGHT * size / 10 + 3
-        number = self.row([Styled(text, style)], height=height)
+        number = self.row([Styled(text, style)], height=self.note_height(text, style))
         if span > 1:
             self.ws.merged_cells.add(cell_range(1, number, span, number))
         return number
