@@ -7,6 +7,7 @@ an item that comes back to the file is un-retired.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -222,3 +223,48 @@ def name_of(
 ) -> str:
     """The item's name in the language, falling back to Finnish."""
     return item.name.get(lang) or item.name["fi"]
+
+
+# --- frequencies (how often satisfaction is measured) ------------------------------------
+
+
+@dataclass(frozen=True)
+class Frequency:
+    """A frequency choice: the stored ``code`` and its names in fi/sv/en."""
+
+    code: str
+    name: dict[str, str]
+
+
+def frequencies(path: Path = CATALOG_FILE) -> list[Frequency]:
+    """The catalog's frequency choices, in file order.
+
+    They are reference data without answers pointing at rows, so they are read from the
+    file rather than loaded into a table.
+    """
+    return list(_frequencies(path))
+
+
+@functools.cache
+def _frequencies(path: Path) -> tuple[Frequency, ...]:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    items = raw.get("frequencies") or []
+    return tuple(
+        Frequency(str(item["code"]), _names(item, "name", f"frequency {item['code']}"))
+        for item in items
+    )
+
+
+def frequency_code(value: str | None) -> str | None:
+    """The code of a stored frequency: a code as is, a name in any language → its code.
+
+    Answers stored before frequencies were codes hold the Finnish name; unknown free text
+    gives None.
+    """
+    if not value:
+        return None
+    folded = value.strip().casefold()
+    for item in frequencies():
+        if folded == item.code.casefold() or folded in {n.casefold() for n in item.name.values()}:
+            return item.code
+    return None

@@ -280,6 +280,8 @@ class SatisfactionEntry(Base):
     division_id: Mapped[int] = mapped_column(ForeignKey("divisions.id"))
     service_entity_id: Mapped[int] = mapped_column(ForeignKey("service_entities.id"))
     measurement_type_id: Mapped[int] = mapped_column(ForeignKey("measurement_types.id"))
+    # The typed name of a "Muu tapa" (OTHER) measurement.
+    other_name: Mapped[str | None] = mapped_column(String(300))
     scale: Mapped[str | None] = mapped_column(String(100))
     frequency: Mapped[str | None] = mapped_column(String(300))
     latest_result: Mapped[str | None] = mapped_column(String(300))
@@ -323,6 +325,8 @@ class AuditEvent(Base):
     round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"))
     old: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     new: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Where an answer came from: "chat" or "excel" (None for other changes).
+    source: Mapped[str | None] = mapped_column(String(16))
 
 
 # --- reminders and bot state -----------------------------------------------------------

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from data.answers import MAX_COUNT, nps_from_counts
 from data.audit import record
 from data.models import (
     CatalogMethod,
@@ -32,7 +33,7 @@ from data.models import (
 )
 from data.progress import find_round, get_or_create_round
 
-MAX_COUNT = 100_000
+__all__ = ["MAX_COUNT", "nps_from_counts"]  # re-exported: the chat imports them from here
 
 
 class AccessDenied(PermissionError):
@@ -71,18 +72,10 @@ class SatisfactionAnswer:
     respondents: int | None = None
     period: str | None = None
     note: str | None = None
+    other_name: str | None = None  # the typed name of a "Muu tapa" (OTHER) measurement
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def nps_from_counts(promoters: int, passives: int, detractors: int) -> int:
-    """NPS = 100 × (P − D) / (P + N + D), rounded half away from zero to an integer."""
-    total = promoters + passives + detractors
-    if total <= 0:
-        raise ValueError("no respondents")
-    value = 100 * (promoters - detractors) / total
-    return int(value + 0.5) if value >= 0 else -int(-value + 0.5)
 
 
 # --- access ----------------------------------------------------------------------------
@@ -182,8 +175,13 @@ def save_participation(
     answers: list[ParticipationAnswer],
     *,
     level_ids: list[int] | None = None,
+    source: str = "chat",
 ) -> Round:
-    """Replace the entity's answers (all levels, or only ``level_ids``) in one go; audited."""
+    """Replace the entity's answers (all levels, or only ``level_ids``) in one go; audited.
+
+    ``source`` ("chat" or "excel") is written to the audit row: the stored answers are the
+    same whichever way they came.
+    """
     entity = entity_for(session, person, service_entity_id)
     rnd = get_or_create_round(session, year)
     _require_write(session, person, rnd.id, entity.division_id)
@@ -241,6 +239,7 @@ def save_participation(
         {"entries": new},
         division_id=entity.division_id,
         round_id=rnd.id,
+        source=source,
     )
     _mark_draft_touched(session, rnd.id, entity.division_id, person)
     return rnd
@@ -368,6 +367,7 @@ def satisfaction_dict(entry: SatisfactionEntry) -> dict[str, Any]:
         "respondents": entry.respondents,
         "period": entry.period,
         "note": entry.note,
+        "other_name": entry.other_name,
     }
 
 
@@ -419,8 +419,10 @@ def save_satisfaction(
     year: int,
     service_entity_id: int,
     answers: list[SatisfactionAnswer],
+    *,
+    source: str = "chat",
 ) -> Round:
-    """Replace the entity's satisfaction answers in one go; audited."""
+    """Replace the entity's satisfaction answers in one go; audited with ``source``."""
     entity = entity_for(session, person, service_entity_id)
     rnd = get_or_create_round(session, year)
     _require_write(session, person, rnd.id, entity.division_id)
@@ -458,6 +460,7 @@ def save_satisfaction(
         {"entries": new},
         division_id=entity.division_id,
         round_id=rnd.id,
+        source=source,
     )
     _mark_draft_touched(session, rnd.id, entity.division_id, person)
     return rnd
