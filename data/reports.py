@@ -14,7 +14,9 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from data.answers import MAX_COUNT, nps_from_counts
+# MAX_COUNT and nps_from_counts are re-exported: the chat reads them from here.
+from data.answers import MAX_COUNT as MAX_COUNT
+from data.answers import nps_from_counts as nps_from_counts
 from data.audit import record
 from data.models import (
     CatalogMethod,
@@ -32,8 +34,6 @@ from data.models import (
     utcnow,
 )
 from data.progress import find_round, get_or_create_round
-
-__all__ = ["MAX_COUNT", "nps_from_counts"]  # re-exported: the chat imports them from here
 
 
 class AccessDenied(PermissionError):
