@@ -9,7 +9,7 @@ from telegram import Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest
 
-from bot.handlers import admin, common, reminders, reporting, satisfaction, status
+from bot.handlers import admin, common, excel, reminders, reporting, satisfaction, status
 from bot.persistence import DatabasePersistence
 from bot.services import Services, attach
 from schedules.runtime import install as install_reminders
@@ -57,6 +57,7 @@ def build_application(
     request: BaseRequest | None = None,
     get_updates_request: BaseRequest | None = None,
     base_url: str | None = None,
+    base_file_url: str | None = None,
     rate_limiter: bool = True,
     with_jobs: bool = True,
 ) -> Application:  # type: ignore[type-arg]
@@ -71,6 +72,8 @@ def build_application(
         builder = builder.rate_limiter(AIORateLimiter(max_retries=2))
     if base_url:
         builder = builder.base_url(base_url.rstrip("/"))
+    if base_file_url:
+        builder = builder.base_file_url(base_file_url.rstrip("/"))
     if request is not None:
         builder = builder.request(request)
     if get_updates_request is not None:
@@ -87,6 +90,7 @@ def register_handlers(application: Application, *, with_jobs: bool) -> None:  # 
     common.register(application)
     for feature in (reporting, satisfaction, status, admin, reminders):
         feature.register(application)
+    excel.register(application)
     common.register_fallbacks(application)
     if with_jobs:
         install_reminders(application)

@@ -22,6 +22,7 @@ def run_on_telegram(settings: Settings) -> None:
         Services(settings, sessions),
         token=settings.bot_token,
         base_url=settings.telegram.base_url,
+        base_file_url=settings.telegram.file_url(),
     )
     webhook = settings.telegram.webhook
     if webhook.url:

@@ -31,6 +31,7 @@ Type a message and press Enter to send it (/start, /help, ... are commands).
   <number>        press that button of the newest inline keyboard
   :press <label>  press the newest button whose label contains <label>
   :send <text>    send <text> as a message even if it is a number
+  :file <path>    send the file at <path> as a document (e.g. a filled Excel workbook)
   :help           this help
   :quit           end the chat (Ctrl-D works too)"""
 
@@ -176,6 +177,20 @@ class _Session:
         await self.user.press(str(button["text"]), message=message)
         return True
 
+    async def send_file(self, argument: str) -> None:
+        """``:file PATH``: send a file from this computer as a document."""
+        path = Path(argument.strip().strip("'\"")).expanduser()
+        try:
+            content = path.read_bytes()
+        except OSError as error:
+            self.printer.write(f"⚠  cannot read {path}: {error.strerror or error}")
+            return
+        if not content:
+            self.printer.write(f"⚠  {path} is empty: Telegram does not send empty files")
+            return
+        self.printer.write(f"📎 {path.name} ({len(content)} bytes)")
+        await self.user.send_document(content, path.name)
+
     async def meta(self, command: str, rest: str) -> bool:
         if command in ("quit", "q", "exit"):
             return False
@@ -185,6 +200,8 @@ class _Session:
             await self.user.send(rest)
         elif command == "press" and rest:
             await self.user.press(rest, exact=False)
+        elif command == "file" and rest:
+            await self.send_file(rest)
         elif self.on_meta is None:
             self.printer.write(f"unknown command :{command} (try :help)")
         else:
