@@ -96,6 +96,13 @@ def _shown(value: object) -> str:
     return text if len(text) <= 40 else text[:39] + "…"
 
 
+def _key(value: object) -> str:
+    """A list cell's value for matching names and codes (whole, trimmed, casefolded)."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return " ".join(str(value).split()).casefold()
+
+
 def _all_languages(message: str) -> set[str]:
     return {gettext_for(lang)(message).casefold() for lang in LANGUAGES} | {message.casefold()}
 
@@ -116,6 +123,10 @@ class _Cells:
         if isinstance(value, str):
             value = value.strip() or None
         return value
+
+    def present(self, row: int, column: int) -> bool:
+        """Something is in the cell: a value, or a formula (even without a saved value)."""
+        return self.value(row, column) is not None or (row, column) in self.formulas
 
 
 class _Reader:
@@ -145,7 +156,10 @@ class _Reader:
         self, cells: _Cells, row: int, column: int, problem: answers.AnswerProblem, value: Any
     ) -> None:
         message = m.PROBLEM_CELL_MESSAGES.get(problem.code, m.CELL_NOT_TEXT)
-        self.error(cells, row, column, message, value=_shown(value), **problem.params)
+        params = {"value": _shown(value), **problem.params}
+        if problem.code == answers.COUNT_RANGE:
+            params["maximum"] = f"{params['maximum']:,}".replace(",", "\u00a0")
+        self.error(cells, row, column, message, **params)
 
     def formula_check(self, cells: _Cells, row: int, column: int) -> bool:
         """False (and an error) for a formula whose value was not saved with the file."""
@@ -187,7 +201,7 @@ class _Reader:
         for offset, code in enumerate(level_codes):
             row = FIRST_ROW + offset
             level = levels[code]
-            filled = [c for c in (P_METHOD, P_OWN, P_COUNT, P_NOTE) if cells.value(row, c)]
+            filled = [c for c in (P_METHOD, P_OWN, P_COUNT, P_NOTE) if cells.present(row, c)]
             if cells.value(row, P_MARK) is not None and filled:
                 self.parsed.unchecked += 1
                 continue
@@ -216,16 +230,20 @@ class _Reader:
         method_id = None
         none = False
         if chosen is not None and self.formula_check(cells, row, P_METHOD):
-            key = _shown(chosen).casefold()
+            key = _key(chosen)
             if key in self.none_labels:
                 none = True
             elif key in self.methods[level_id]:
                 method_id = self.methods[level_id][key]
             else:
                 self.error(
-                    cells, row, P_METHOD, m.CELL_UNKNOWN_METHOD, value=_shown(chosen),
+                    cells,
+                    row,
+                    P_METHOD,
+                    m.CELL_UNKNOWN_METHOD,
+                    value=_shown(chosen),
                     level=level_number,
-                )  # fmt: skip
+                )
         if none:
             for column in (P_OWN, P_COUNT, P_NOTE):
                 if cells.value(row, column) is not None:
@@ -238,9 +256,9 @@ class _Reader:
         note = self.text(cells, row, P_NOTE, answers.MAX_TEXT)
         if chosen is not None and own is not None:
             self.error(cells, row, P_OWN, m.CELL_BOTH_METHODS)
-        elif chosen is None and own is None and cells.value(row, P_OWN) is None:
+        elif not (cells.present(row, P_OWN) or cells.present(row, P_METHOD)):
             self.error(cells, row, P_METHOD, m.CELL_METHOD_MISSING)
-        if count is None and cells.value(row, P_COUNT) is None:
+        if count is None and not cells.present(row, P_COUNT):
             self.error(cells, row, P_COUNT, m.CELL_COUNT_MISSING)
         if len(self.parsed.errors) > errors_before or count is None:
             return None
@@ -258,7 +276,7 @@ class _Reader:
         by_entity: dict[str, list[tuple[int, dict[str, Any]]]] = {c: [] for c in entity_codes}
         for offset, code in enumerate(entity_codes):
             row = FIRST_ROW + offset
-            filled = [c for c in range(S_TYPE, S_MARK) if cells.value(row, c) is not None]
+            filled = [c for c in range(S_TYPE, S_MARK) if cells.present(row, c)]
             if cells.value(row, S_MARK) is not None and filled:
                 self.parsed.unchecked += 1
                 continue
@@ -289,7 +307,7 @@ class _Reader:
             return None
         if not self.formula_check(cells, row, S_TYPE):
             return None
-        mtype = self.types.get(_shown(chosen).casefold())
+        mtype = self.types.get(_key(chosen))
         if mtype is None:
             self.error(cells, row, S_TYPE, m.CELL_UNKNOWN_TYPE, value=_shown(chosen))
             return None
@@ -306,7 +324,7 @@ class _Reader:
         frequency = None
         raw_frequency = cells.value(row, S_FREQUENCY)
         if raw_frequency is not None and self.formula_check(cells, row, S_FREQUENCY):
-            frequency = catalog.frequency_code(_shown(raw_frequency))
+            frequency = catalog.frequency_code(_key(raw_frequency))
             if frequency is None:
                 self.error(
                     cells, row, S_FREQUENCY, m.CELL_UNKNOWN_FREQUENCY, value=_shown(raw_frequency)
@@ -479,10 +497,13 @@ def _answer_rows(ws: Any, count: int) -> list[tuple[Any, ...]]:
     ws.reset_dimensions()
     return list(
         ws.iter_rows(
-            min_row=FIRST_ROW, max_row=FIRST_ROW + count - 1, min_col=1, max_col=13,
+            min_row=FIRST_ROW,
+            max_row=FIRST_ROW + count - 1,
+            min_col=1,
+            max_col=13,
             values_only=True,
         )
-    )  # fmt: skip
+    )
 
 
 def _formula_cells(content: bytes, layout: Layout) -> dict[str, set[tuple[int, int]]]:
