@@ -196,8 +196,8 @@ async def test_cell_errors_are_listed_and_nothing_is_saved(bot: BotHarness) -> N
     lines = text.splitlines()
     assert lines[0].startswith("Tiedostossa on 32 virhettä, eikä mitään tallennettu.")
     assert lines[17] == "Kirjasto!D7: 'kaksi' ei ole kokonaisluku"  # after Kulttuuri's 16
-    assert "Kulttuuri!D7: 'kaksi' ei ole kokonaisluku" == lines[1]
-    assert "Kulttuuri!D8: '-1' ei ole välillä 0–100\u00a0000" == lines[2]
+    assert lines[1] == "Kulttuuri!D7: 'kaksi' ei ole kokonaisluku"
+    assert lines[2] == "Kulttuuri!D8: '-1' ei ole välillä 0–100\u00a0000"
     assert lines[-1] == "… ja 12 muuta" and len(lines) == 22
     assert not user.last.buttons
     assert saved_state(bot.db)["KUVA_KIRJASTO"] == ([], [])
