@@ -81,3 +81,13 @@ async def test_initial_messages_and_echo(api: LocalBotApi, tmp_path: Path) -> No
 async def test_unknown_meta_without_handler(api: LocalBotApi, tmp_path: Path) -> None:
     output, _errors = await chat(api, ":mitä\n", tmp_path)
     assert "unknown command :mitä" in output
+
+
+async def test_file_command_sends_a_document(api: LocalBotApi, tmp_path: Path) -> None:
+    path = tmp_path / "täytetty.xlsx"
+    path.write_bytes(b"PK workbook bytes")
+    output, errors = await chat(api, f":file {path}\n:file {tmp_path / 'puuttuu.xlsx'}\n", tmp_path)
+    assert errors == []
+    assert "📎 täytetty.xlsx (17 bytes)" in output
+    assert "täytetty.xlsx: 17 bytes, " in output
+    assert "⚠  cannot read" in output and "puuttuu.xlsx" in output
