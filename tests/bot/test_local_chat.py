@@ -48,3 +48,16 @@ def test_a_new_terminal_asks_the_open_question_again_so_its_buttons_work(tmp_pat
     out = _run_local_chat(tmp_path, "6\n:quit\n")
     assert "Ohje tähän vaiheeseen" in out  # asked again right after the greeting
     assert "Taso 2: Vuorovaikutus" in out  # so "6" pressed "Ei tapoja tällä tasolla"
+
+
+def test_local_chat_sends_the_workbook_and_takes_it_back_with_file(tmp_path: Path) -> None:
+    script = ":rooli yhteyshenkilo KUVA\n/excel\n"
+    first = _run_local_chat(tmp_path, script + ":quit\n")
+    assert "📎 Mittarit_KUVA_" in first and "saved to" in first
+    path = next(
+        line.split(" saved to ", 1)[1].strip()
+        for line in first.splitlines()
+        if line.startswith("📎 Mittarit_KUVA_")
+    )
+    out = _run_local_chat(tmp_path, f":rooli yhteyshenkilo KUVA\n:file {ROOT / path}\n:quit\n")
+    assert "Tiedosto on kunnossa ja vastaa jo tallennettuja tietoja" in out
