@@ -134,6 +134,15 @@ class Layout:
         }
         return cells
 
+    def bounds(self) -> dict[str, tuple[int, int]]:
+        """Sheet name → (last row, last column) of the template's area."""
+        result = {
+            sheet: (FIRST_ROW + len(rows) - 1, P_MARK)
+            for sheet, rows in self.participation.values()
+        }
+        result[self.satisfaction_sheet] = (FIRST_ROW + len(self.satisfaction_rows) - 1, S_MARK)
+        return result
+
     def meta_rows(self, checksum: str) -> list[tuple[str, str]]:
         return [
             ("template_version", str(self.version)),

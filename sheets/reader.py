@@ -404,6 +404,17 @@ def _rows(ws: Any) -> Iterator[tuple[Any, ...]]:
     return ws.iter_rows(min_row=1, min_col=1, values_only=True)
 
 
+def _bounded_rows(ws: Any, last_row: int, last_column: int) -> Iterator[tuple[Any, ...]]:
+    """The sheet's rows within the template's area; anything outside it is a changed
+    structure, noticed at its first cell (a file padded with data stops being read there)."""
+    for index, row in enumerate(_rows(ws), start=1):
+        outside = row if index > last_row else row[last_column:]
+        if any(value is not None and value != "" for value in outside):
+            raise files.reject(m.FILE_STRUCTURE_CHANGED)
+        if index <= last_row:
+            yield row[:last_column]
+
+
 def _open(content: bytes, *, data_only: bool) -> Any:
     try:
         return load_workbook(
@@ -467,7 +478,8 @@ def read_workbook(
         present = [s for s in values.sheetnames if s != META_SHEET]
         if present != expected:
             raise files.reject(m.FILE_STRUCTURE_CHANGED)
-        checksum = fingerprint(layout, ((s, _rows(values[s])) for s in present))
+        bounds = layout.bounds()
+        checksum = fingerprint(layout, ((s, _bounded_rows(values[s], *bounds[s])) for s in present))
         if checksum != str(meta.get("checksum")):
             raise files.reject(m.FILE_STRUCTURE_CHANGED)
         formulas = _formula_cells(content, layout)

@@ -11,6 +11,7 @@ The buttons carry a nonce of that one check: a press on an older summary changes
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 
@@ -29,7 +30,7 @@ from telegram.ext import (
 import sheets
 from bot.access import Caller, caller, refuse
 from bot.flow.entities import MSG_LOCKED
-from bot.services import services
+from bot.services import Services, services
 from data import drafts, people, reports
 from data.db import transaction
 from data.models import Division, Role
@@ -89,14 +90,19 @@ async def send_workbook(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     assert who.person is not None and update.effective_chat is not None
     svc = services(context)
     year = svc.current_year()
-    with transaction(svc.sessions) as session:
-        division = session.get_one(Division, who.person.division_id)
-        name, content = sheets.export(session, division, year, who.language)
+    name, content = await asyncio.to_thread(_export, svc, who, year)
     await update.effective_chat.send_document(
         document=content,
         filename=name,
         caption=who._(MSG_WORKBOOK_CAPTION).format(year=year),
     )
+
+
+def _export(svc: Services, who: Caller, year: int) -> tuple[str, bytes]:
+    assert who.person is not None
+    with transaction(svc.sessions) as session:
+        division = session.get_one(Division, who.person.division_id)
+        return sheets.export(session, division, year, who.language)
 
 
 async def receive_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -134,18 +140,21 @@ async def receive_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         log.warning("could not fetch an uploaded file: %s", type(error).__name__)
         await chat.send_message(who._(MSG_DOWNLOAD_FAILED))
         raise ApplicationHandlerStop from None
-    text, markup = _check_and_offer(svc, who, content, document.file_name, year)
+    # Reading a workbook takes up to a few seconds of CPU: keep the event loop answering.
+    text, markup = await asyncio.to_thread(
+        _check_and_offer, svc, who, content, document.file_name, year
+    )
     await chat.send_message(text, reply_markup=markup)
     raise ApplicationHandlerStop
 
 
 def _check_and_offer(
-    svc: object, who: Caller, content: bytes, name: str | None, year: int
+    svc: Services, who: Caller, content: bytes, name: str | None, year: int
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """The answer to a fetched file; a valid file with changes is kept in the draft row."""
     assert who.person is not None
-    sessions = svc.sessions  # type: ignore[attr-defined]
-    now = svc.now()  # type: ignore[attr-defined]
+    sessions = svc.sessions
+    now = svc.now()
     with transaction(sessions) as session:
         division = session.get_one(Division, who.person.division_id)
         try:
@@ -233,10 +242,10 @@ async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await update.effective_chat.send_message(text)
 
 
-def _save(svc: object, who: Caller, change_set: sheets.ChangeSet) -> tuple[str, int]:
+def _save(svc: Services, who: Caller, change_set: sheets.ChangeSet) -> tuple[str, int]:
     """Save in one transaction; the draft goes in the same one, or on a refusal afterwards."""
     assert who.person is not None
-    sessions = svc.sessions  # type: ignore[attr-defined]
+    sessions = svc.sessions
     try:
         with transaction(sessions) as session:
             person = people.active_person(session, who.person.telegram_user_id)

@@ -276,6 +276,13 @@ def _renamed_sheet(content: bytes) -> bytes:
     return edit(content, change)
 
 
+def _data_below(content: bytes) -> bytes:
+    def change(workbook: Any) -> None:
+        workbook["Hallinto"]["A900"] = "salainen lisätaulukko"
+
+    return edit(content, change)
+
+
 REJECTIONS: dict[str, tuple[str, Callable[[bytes, BotHarness], bytes], str]] = {
     "too large": (
         XLSX,
@@ -310,6 +317,7 @@ REJECTIONS: dict[str, tuple[str, Callable[[bytes, BotHarness], bytes], str]] = {
     "inserted row": (XLSX, lambda c, b: _inserted_row(c), "Työkirjan rakennetta on muutettu"),
     "changed label": (XLSX, lambda c, b: _renamed_level(c), "Työkirjan rakennetta on muutettu"),
     "renamed sheet": (XLSX, lambda c, b: _renamed_sheet(c), "Työkirjan rakennetta on muutettu"),
+    "data below": (XLSX, lambda c, b: _data_below(c), "Työkirjan rakennetta on muutettu"),
 }
 
 
