@@ -355,3 +355,11 @@ async def test_a_file_too_large_is_refused_before_it_is_downloaded(bot: BotHarne
     await user.send_document(b"x" * (5 * 1024 * 1024 + 1), XLSX)
     assert "Tiedosto on liian suuri" in user.last.text
     assert not bot.api.calls_to("getFile")
+
+
+async def test_the_tila_button_sends_the_workbook(bot: BotHarness) -> None:
+    user = bot.contact(8030, "KUVA")
+    await user.send("/tila")
+    assert user.last.buttons == [["Excel-työkirja"]]
+    await user.press("Excel-työkirja")
+    assert user.documents[-1].filename == XLSX
