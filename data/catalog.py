@@ -268,3 +268,14 @@ def frequency_code(value: str | None) -> str | None:
         if folded == item.code.casefold() or folded in {n.casefold() for n in item.name.values()}:
             return item.code
     return None
+
+
+def frequency_name(value: str | None, language: str = "fi") -> str:
+    """How a stored frequency reads: a code (or an old stored name) → its name in the
+    language; free text as it is. Documents use this, so a code and the Finnish name the
+    chat used to store print the same."""
+    code = frequency_code(value)
+    for item in frequencies():
+        if item.code == code:
+            return item.name.get(language) or item.name["fi"]
+    return value or ""

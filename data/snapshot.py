@@ -549,7 +549,7 @@ def _satisfaction(
             entity_code=cat.entity(row.service_entity_id).code,
             measurement=mtype,
             scale=_text(row.scale) or mtype.scale,
-            frequency=_text(row.frequency),
+            frequency=catalog.frequency_name(_text(row.frequency)),
             latest_result=_text(row.latest_result),
             nps=row.nps,
             promoters=row.promoters,

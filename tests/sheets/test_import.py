@@ -450,3 +450,60 @@ def test_division_and_entity_names_in_sheet_titles_are_the_persons_language(db: 
     assert workbook.sheetnames[-2:] == ["Nöjdhet", "_meta"]
     assert workbook["Bibliotek"]["A6"].value == "Nivå"
     workbook.close()
+
+
+def test_chat_and_excel_answers_read_the_same_in_the_documents(db: Database) -> None:
+    import dataclasses
+
+    from data.snapshot import build_snapshot
+
+    with db.transaction() as session:
+        person = contact(session)
+        i = ids(session)
+        # As the chat stores them today: the frequency as its Finnish label.
+        reports.save_participation(
+            session,
+            person,
+            YEAR,
+            i["KUVA_KIRJASTO"],
+            [reports.ParticipationAnswer(i["L1"], method_id=i["L1_KYSELYT"], count=12, note="n")],
+        )
+        reports.save_satisfaction(
+            session,
+            person,
+            YEAR,
+            i["KUVA_KIRJASTO"],
+            [
+                reports.SatisfactionAnswer(
+                    i["SURVEY_1_5"],
+                    scale="1–5",
+                    frequency="Kuukausittain",
+                    latest_result="4,2",
+                    respondents=300,
+                )
+            ],
+        )
+    filled = fill(
+        export(db),
+        {
+            "Nuoriso": {"B7": "Kyselyt", "D7": 12, "E7": "n"},
+            "Tyytyväisyys": {
+                "B17": "Kysely (asteikko 1–5)",
+                "E17": "Kuukausittain",
+                "K17": "4,2",
+                "J17": 300,
+            },
+        },
+    )
+    assert _save_all(db, filled) == 1
+    with db.session() as session:
+        snapshot = build_snapshot(session, YEAR, with_previous=False)
+
+    def by_entity(items: tuple[Any, ...], code: str) -> list[Any]:
+        return [dataclasses.replace(x, entity_code="") for x in items if x.entity_code == code]
+
+    for items in (snapshot.participation, snapshot.satisfaction):
+        assert by_entity(items, "KUVA_KIRJASTO") == by_entity(items, "KUVA_NUORISO")
+        assert by_entity(items, "KUVA_NUORISO")
+    (item,) = by_entity(snapshot.satisfaction, "KUVA_NUORISO")
+    assert item.frequency == "Kuukausittain"
