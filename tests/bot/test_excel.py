@@ -363,3 +363,47 @@ async def test_the_tila_button_sends_the_workbook(bot: BotHarness) -> None:
     assert user.last.buttons == [["Excel-työkirja"]]
     await user.press("Excel-työkirja")
     assert user.documents[-1].filename == XLSX
+
+
+@pytest.mark.parametrize(
+    ("language", "expected_csv", "expected_broken"),
+    [
+        (
+            "sv",
+            "”svar.csv” är inte en Excel-arbetsbok (.xlsx).",
+            "Filen är skadad och kan inte öppnas som en Excel-arbetsbok.",
+        ),
+        (
+            "en",
+            "“svar.csv” is not an Excel workbook (.xlsx).",
+            "The file is damaged and cannot be opened as an Excel workbook.",
+        ),
+    ],
+)
+async def test_refusals_are_in_the_senders_language(
+    bot: BotHarness, language: str, expected_csv: str, expected_broken: str
+) -> None:
+    user = bot.contact(8040, "KUVA", language=language)
+    await user.send_document(b"a;b\n", "svar.csv")
+    assert expected_csv in user.last.text
+    await user.send_document(b"PK\x03\x04 truncated", XLSX)
+    assert expected_broken in user.last.text
+    assert saved_state(bot.db)["KUVA_KIRJASTO"] == ([], [])
+
+
+async def test_a_workbook_sent_in_the_middle_of_raportoi_is_checked_and_the_flow_kept(
+    bot: BotHarness,
+) -> None:
+    user = bot.contact(8041, "KUVA")
+    content = await _workbook(bot, user)
+    await user.send("/raportoi")
+    await user.press("Kirjasto")
+    with bot.db.session() as session:
+        flow_draft = drafts.get(session, person(bot, 8041).id, "reporting")
+        assert flow_draft is not None
+        before = (flow_draft.step, dict(flow_draft.data))
+    await user.send_document(fill(content, {"Kirjasto": {"B7": "Kyselyt", "D7": 2}}), XLSX)
+    assert user.last.buttons == [["Tallenna", "Peru"]]
+    with bot.db.session() as session:
+        flow_draft = drafts.get(session, person(bot, 8041).id, "reporting")
+        assert flow_draft is not None and (flow_draft.step, dict(flow_draft.data)) == before
