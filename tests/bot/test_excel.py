@@ -407,3 +407,14 @@ async def test_a_workbook_sent_in_the_middle_of_raportoi_is_checked_and_the_flow
     with bot.db.session() as session:
         flow_draft = drafts.get(session, person(bot, 8041).id, "reporting")
         assert flow_draft is not None and (flow_draft.step, dict(flow_draft.data)) == before
+
+
+async def test_a_check_left_for_longer_than_the_idle_timeout_expires(bot: BotHarness) -> None:
+    user = bot.contact(8042, "KUVA")
+    filled = fill(await _workbook(bot, user), {"Kirjasto": {"B7": "Kyselyt", "D7": 2}})
+    await user.send_document(filled, XLSX)
+    bot.clock.advance(minutes=31)
+    await user.press("Tallenna")
+    assert "Tämä tarkistus on vanhentunut" in user.last.text
+    assert saved_state(bot.db)["KUVA_KIRJASTO"] == ([], [])
+    assert _excel_draft(bot, 8042) is None
