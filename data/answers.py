@@ -1,15 +1,13 @@
 """The rules an answer must meet, whichever way it arrives (typed in the chat, or an Excel cell).
 
-One place decides what a count, an NPS score, a scale result or a free text may be, and
-which combinations of answers of one service entity are consistent; the chat and the Excel
-import both call these functions and store through ``data.reports``, so the same answer
-ends up as the same row. Each rule raises `AnswerProblem` with a short code and its
-placeholders; the caller turns the code into its own wording (a chat reply, or an error
-listed by cell) and shows the original input.
-
-Values may be what a person typed (``str``) or what a spreadsheet cell holds (``int``,
-``float``, ``bool``, ``datetime``): a whole-valued float such as ``12.0`` is a whole number,
-``12.5`` is not, and a ``bool`` or a date is never a number.
+Numbers as typed are read by ``i18n.formats`` and limited by ``data.limits``; this module
+holds the rest that the chat and the Excel import must agree on: how a free text is cleaned
+and limited, the range a scale result may take, and which combinations of one service
+entity's answers are consistent (a method given twice at a level, "no methods" beside
+methods, NPS counts against the respondents and the score, "not measured" beside
+measurements). Both store through ``data.reports``, so the same answer ends up as the same
+row. Each rule raises `AnswerProblem` with a short code and its placeholders; the caller
+turns the code into its own wording (a chat reply, or an error listed by cell).
 """
 
 from __future__ import annotations
@@ -19,19 +17,13 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-MAX_COUNT = 100_000
-MAX_TEXT = 300
+from data.limits import MAX_TEXT
+from data.reports import nps_from_counts
+
+# The chat's limits of a scale's and a period's text (bot/conversations/satisfaction.py).
 MAX_SCALE = 100
 MAX_PERIOD = 100
-NPS_MIN, NPS_MAX = -100, 100
 
-# Finnish writes thousands with a space; Telegram clients and Excel may use a no-break space
-# or a narrow no-break space instead.
-_GROUP_SPACES = "\u0020\u00a0\u202f\u2009"
-_COUNT = re.compile(rf"^(?:[0-9]+|[0-9]{{1,3}}(?:[{_GROUP_SPACES}][0-9]{{3}})+)$")
-_SCORE = re.compile(r"^[+-]?[0-9]{1,4}$")
-_DECIMAL = re.compile(r"^[0-9]{1,6}(?:[.,][0-9]{1,3})?$")
-_MINUS_SIGNS = str.maketrans({"\u2212": "-", "\u2013": "-", "\u2012": "-"})
 
 # Problem codes (the callers word them).
 NOT_WHOLE = "not_whole"  # not a whole number
@@ -55,68 +47,6 @@ class AnswerProblem(ValueError):
 
 def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def whole_number(value: object, *, maximum: int = MAX_COUNT) -> int:
-    """A count 0…maximum: ``12``, ``12.0``, ``"1200"``, ``"1 200"`` (grouping spaces)."""
-    if _is_number(value):
-        number = float(value)  # type: ignore[arg-type]
-        if not number.is_integer():
-            raise AnswerProblem(NOT_WHOLE)
-        if not 0 <= number <= maximum:
-            raise AnswerProblem(COUNT_RANGE, maximum=maximum)
-        return int(number)
-    if not isinstance(value, str):
-        raise AnswerProblem(NOT_WHOLE)
-    text = value.strip()
-    if text[:1] in ("-", "\u2212") and _COUNT.match(text[1:].strip()):
-        raise AnswerProblem(COUNT_RANGE, maximum=maximum)
-    if not _COUNT.match(text):
-        raise AnswerProblem(NOT_WHOLE)
-    number_int = int(re.sub(rf"[{_GROUP_SPACES}]", "", text))
-    if number_int > maximum:
-        raise AnswerProblem(COUNT_RANGE, maximum=maximum)
-    return number_int
-
-
-def nps_score(value: object) -> int:
-    """An NPS score, a whole number −100…100 (a typographic minus is fine)."""
-    if _is_number(value):
-        number = float(value)  # type: ignore[arg-type]
-        if not number.is_integer():
-            raise AnswerProblem(NOT_SCORE)
-        score = int(number)
-    elif isinstance(value, str):
-        text = value.strip().translate(_MINUS_SIGNS).replace(" ", "")
-        if not _SCORE.match(text):
-            raise AnswerProblem(NOT_SCORE)
-        score = int(text)
-    else:
-        raise AnswerProblem(NOT_SCORE)
-    if not NPS_MIN <= score <= NPS_MAX:
-        raise AnswerProblem(SCORE_RANGE, value=score)
-    return score
-
-
-def scale_result(value: object, low: float, high: float) -> str:
-    """A result on a scale, kept as the Finnish decimal text: ``4.2`` / ``"4,2"`` → ``"4,2"``."""
-    if _is_number(value):
-        number = round(float(value), 3)  # type: ignore[arg-type]
-        text = (str(int(number)) if number.is_integer() else repr(number)).replace(".", ",")
-    elif isinstance(value, str):
-        text = value.strip()
-    else:
-        raise AnswerProblem(NOT_DECIMAL)
-    if not _DECIMAL.match(text):
-        raise AnswerProblem(NOT_DECIMAL)
-    number = float(text.replace(",", "."))
-    if not low <= number <= high:
-        raise AnswerProblem(DECIMAL_RANGE, low=_plain(low), high=_plain(high))
-    return text.replace(".", ",")
-
-
-def _plain(number: float) -> str:
-    return str(int(number)) if float(number).is_integer() else str(number).replace(".", ",")
 
 
 def clean_text(value: object, *, limit: int = MAX_TEXT) -> str:
@@ -206,15 +136,6 @@ def participation_conflicts(answers: list[dict[str, Any]]) -> EntityProblems:
             problems.add(index, DUPLICATE_METHOD)
         seen.add(key)
     return problems
-
-
-def nps_from_counts(promoters: int, passives: int, detractors: int) -> int:
-    """NPS = 100 × (P − D) / (P + N + D), rounded half away from zero to an integer."""
-    total = promoters + passives + detractors
-    if total <= 0:
-        raise ValueError("no respondents")
-    value = 100 * (promoters - detractors) / total
-    return int(value + 0.5) if value >= 0 else -int(-value + 0.5)
 
 
 def nps_counts(

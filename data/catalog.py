@@ -7,8 +7,8 @@ an item that comes back to the file is un-retired.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -214,6 +214,42 @@ def division_by_code(session: Session, code: str) -> Division | None:
     return session.scalar(select(Division).where(Division.code == code.upper()))
 
 
+@dataclass(frozen=True)
+class Frequency:
+    """A choice of "how often is it measured": the code is stored, the name is shown."""
+
+    code: str
+    name: dict[str, str]
+
+
+#: The code of a frequency typed in the person's own words (the text is stored beside it).
+OTHER_FREQUENCY = "other"
+
+
+@cache
+def frequencies(path: Path = CATALOG_FILE) -> tuple[Frequency, ...]:
+    """The frequency choices of catalog.yaml, in order (read once per process)."""
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    items = raw.get("frequencies") or []
+    return tuple(
+        Frequency(str(item["code"]), _names(item, "name", f"frequency {item.get('code')}"))
+        for item in items
+    )
+
+
+def name_of_choice(names: dict[str, str], lang: str) -> str:
+    """A YAML-only choice's name in the language, falling back to Finnish."""
+    return names.get(lang) or names["fi"]
+
+
+def frequency_name(code: str | None, text: str | None, lang: str) -> str:
+    """How a stored frequency reads: the catalog name of its code, or the typed text."""
+    for item in frequencies():
+        if item.code == code:
+            return name_of_choice(item.name, lang)
+    return text or ""
+
+
 def by_id(session: Session, model: type[M], row_id: int) -> M | None:
     return session.get(model, row_id)
 
@@ -225,57 +261,15 @@ def name_of(
     return item.name.get(lang) or item.name["fi"]
 
 
-# --- frequencies (how often satisfaction is measured) ------------------------------------
-
-
-@dataclass(frozen=True)
-class Frequency:
-    """A frequency choice: the stored ``code`` and its names in fi/sv/en."""
-
-    code: str
-    name: dict[str, str]
-
-
-def frequencies(path: Path = CATALOG_FILE) -> list[Frequency]:
-    """The catalog's frequency choices, in file order.
-
-    They are reference data without answers pointing at rows, so they are read from the
-    file rather than loaded into a table.
-    """
-    return list(_frequencies(path))
-
-
-@functools.cache
-def _frequencies(path: Path) -> tuple[Frequency, ...]:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    items = raw.get("frequencies") or []
-    return tuple(
-        Frequency(str(item["code"]), _names(item, "name", f"frequency {item['code']}"))
-        for item in items
-    )
-
-
 def frequency_code(value: str | None) -> str | None:
-    """The code of a stored frequency: a code as is, a name in any language → its code.
-
-    Answers stored before frequencies were codes hold the Finnish name; unknown free text
-    gives None.
-    """
+    """The code a frequency choice is known by: its code, or its name in any language
+    (casefolded); None for anything else, which the chat stores as typed text."""
     if not value:
         return None
-    folded = value.strip().casefold()
+    folded = " ".join(value.split()).casefold()
     for item in frequencies():
-        if folded == item.code.casefold() or folded in {n.casefold() for n in item.name.values()}:
+        if folded == item.code.casefold() or folded in {
+            name.casefold() for name in item.name.values()
+        }:
             return item.code
     return None
-
-
-def frequency_name(value: str | None, language: str = "fi") -> str:
-    """How a stored frequency reads: a code (or an old stored name) → its name in the
-    language; free text as it is. Documents use this, so a code and the Finnish name the
-    chat used to store print the same."""
-    code = frequency_code(value)
-    for item in frequencies():
-        if item.code == code:
-            return item.name.get(language) or item.name["fi"]
-    return value or ""

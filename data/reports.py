@@ -14,10 +14,9 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-# MAX_COUNT and nps_from_counts are re-exported: the chat reads them from here.
-from data.answers import MAX_COUNT as MAX_COUNT
-from data.answers import nps_from_counts as nps_from_counts
 from data.audit import record
+from data.catalog import OTHER_FREQUENCY, frequencies
+from data.limits import MAX_COUNT as MAX_COUNT  # re-exported for older callers
 from data.models import (
     CatalogMethod,
     Level,
@@ -64,6 +63,8 @@ class SatisfactionAnswer:
     measurement_type_id: int
     scale: str | None = None
     frequency: str | None = None
+    frequency_text: str | None = None
+    other_name: str | None = None
     latest_result: str | None = None
     nps: int | None = None
     promoters: int | None = None
@@ -72,10 +73,18 @@ class SatisfactionAnswer:
     respondents: int | None = None
     period: str | None = None
     note: str | None = None
-    other_name: str | None = None  # the typed name of a "Muu tapa" (OTHER) measurement
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def nps_from_counts(promoters: int, passives: int, detractors: int) -> int:
+    """NPS = 100 × (P − D) / (P + N + D), rounded half away from zero to an integer."""
+    total = promoters + passives + detractors
+    if total <= 0:
+        raise ValueError("no respondents")
+    value = 100 * (promoters - detractors) / total
+    return int(value + 0.5) if value >= 0 else -int(-value + 0.5)
 
 
 # --- access ----------------------------------------------------------------------------
@@ -359,6 +368,8 @@ def satisfaction_dict(entry: SatisfactionEntry) -> dict[str, Any]:
         "measurement_type_id": entry.measurement_type_id,
         "scale": entry.scale,
         "frequency": entry.frequency,
+        "frequency_text": entry.frequency_text,
+        "other_name": entry.other_name,
         "latest_result": entry.latest_result,
         "nps": entry.nps,
         "promoters": entry.promoters,
@@ -367,7 +378,6 @@ def satisfaction_dict(entry: SatisfactionEntry) -> dict[str, Any]:
         "respondents": entry.respondents,
         "period": entry.period,
         "note": entry.note,
-        "other_name": entry.other_name,
     }
 
 
@@ -379,6 +389,9 @@ def validate_satisfaction(session: Session, answer: SatisfactionAnswer) -> Satis
     counts = (answer.promoters, answer.passives, answer.detractors)
     nps = answer.nps
     respondents = answer.respondents
+    known = {item.code for item in frequencies()} | {OTHER_FREQUENCY}
+    if answer.frequency is not None and answer.frequency not in known:
+        raise ValueError(f"unknown frequency {answer.frequency!r}")
     if any(c is not None for c in counts):
         if any(c is None or c < 0 for c in counts):
             raise ValueError("promoters, passives and detractors are all needed")

@@ -107,9 +107,7 @@ def _p_value(answer: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def _s_value(answer: dict[str, Any]) -> tuple[Any, ...]:
-    normal = dict(answer)
-    normal["frequency"] = catalog.frequency_code(answer.get("frequency")) or answer.get("frequency")
-    return tuple(sorted((k, v if v != "" else None) for k, v in normal.items()))
+    return tuple(sorted((k, v if v != "" else None) for k, v in answer.items()))
 
 
 def _diff(

@@ -24,6 +24,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy.orm import Session
 
 from data import answers, catalog, reports
+from data.limits import MAX_COUNT, MAX_TEXT
 from data.models import Division
 from i18n import gettext_for
 from sheets import messages as m
@@ -124,10 +125,14 @@ class _Lists:
         return self.ranges[key]
 
 
-def _list_validation(ws: Worksheet, source: str, cells: str, _: Callable[[str], str]) -> None:
+def _list_validation(
+    ws: Worksheet, source: str, cells: str, _: Callable[[str], str], *, strict: bool = True
+) -> None:
     validation = DataValidation(type="list", formula1=f"={source}", allow_blank=True)
     validation.error = _(m.DV_LIST)
     validation.showErrorMessage = True
+    if not strict:
+        validation.errorStyle = "information"
     validation.add(cells)
     ws.add_data_validation(validation)
 
@@ -275,13 +280,11 @@ def build_workbook(session: Session, division: Division, year: int, language: st
             row += slots
         last = row - 1
         _list_validation(ws, mark_list, _column_ref(P_MARK, FIRST_ROW, last), _)
-        _whole_validation(
-            ws, 0, answers.MAX_COUNT, _(m.DV_COUNT), [_column_ref(P_COUNT, FIRST_ROW, last)]
-        )
+        _whole_validation(ws, 0, MAX_COUNT, _(m.DV_COUNT), [_column_ref(P_COUNT, FIRST_ROW, last)])
         _length_validation(
             ws,
-            answers.MAX_TEXT,
-            _(m.DV_TEXT).format(limit=answers.MAX_TEXT),
+            MAX_TEXT,
+            _(m.DV_TEXT).format(limit=MAX_TEXT),
             [_column_ref(c, FIRST_ROW, last) for c in (P_OWN, P_NOTE)],
         )
         _lock(ws, P_ANSWER_COLUMNS, last - FIRST_ROW + 1)
@@ -305,14 +308,6 @@ def build_workbook(session: Session, division: Division, year: int, language: st
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
-
-
-def _frequency_name(ref: Reference, stored: str | None, language: str) -> str:
-    code = catalog.frequency_code(stored)
-    for item in ref.frequencies:
-        if item.code == code:
-            return item.name.get(language) or item.name["fi"]
-    return stored or ""
 
 
 def _satisfaction_sheet(
@@ -368,7 +363,10 @@ def _satisfaction_sheet(
                 S_TYPE: types.get(answer.measurement_type_id, ""),
                 S_OTHER: answer.other_name,
                 S_SCALE: answer.scale,
-                S_FREQUENCY: _frequency_name(ref, answer.frequency, language) or None,
+                S_FREQUENCY: catalog.frequency_name(
+                    answer.frequency, answer.frequency_text, language
+                )
+                or None,
                 S_RESPONDENTS: answer.respondents,
                 S_RESULT: answer.latest_result,
                 S_PERIOD: answer.period,
@@ -393,13 +391,17 @@ def _satisfaction_sheet(
     last = row - 1
     _list_validation(ws, lists.ref(list(types.values())), _column_ref(S_TYPE, FIRST_ROW, last), _)
     frequency_names = [f.name.get(language) or f.name["fi"] for f in ref.frequencies]
-    _list_validation(ws, lists.ref(frequency_names), _column_ref(S_FREQUENCY, FIRST_ROW, last), _)
+    # Like the chat, a frequency may also be written in one's own words: the list only
+    # suggests (an "information" notice in Excel, not a refusal).
+    _list_validation(
+        ws, lists.ref(frequency_names), _column_ref(S_FREQUENCY, FIRST_ROW, last), _, strict=False
+    )
     _list_validation(ws, lists.ref([mark]), _column_ref(S_MARK, FIRST_ROW, last), _)
     _whole_validation(ws, -100, 100, _(m.DV_NPS), [_column_ref(S_NPS, FIRST_ROW, last)])
     _whole_validation(
         ws,
         0,
-        answers.MAX_COUNT,
+        MAX_COUNT,
         _(m.DV_COUNT),
         [
             _column_ref(c, FIRST_ROW, last)
@@ -408,8 +410,8 @@ def _satisfaction_sheet(
     )
     _length_validation(
         ws,
-        answers.MAX_TEXT,
-        _(m.DV_TEXT).format(limit=answers.MAX_TEXT),
+        MAX_TEXT,
+        _(m.DV_TEXT).format(limit=MAX_TEXT),
         [_column_ref(c, FIRST_ROW, last) for c in (S_OTHER, S_RESULT)],
     )
     _length_validation(

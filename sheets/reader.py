@@ -21,9 +21,11 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy.orm import Session
 
 from data import answers, catalog
+from data.limits import MAX_TEXT
 from data.models import Division
 from data.reports import ParticipationAnswer, SatisfactionAnswer
 from i18n import LANGUAGES, gettext_for
+from sheets import cells as cells_rules
 from sheets import files
 from sheets import messages as m
 from sheets.layout import (
@@ -130,7 +132,7 @@ class _Cells:
 
 
 class _Reader:
-    def __init__(self, parsed: Parsed, ref: Reference, language: str) -> None:
+    def __init__(self, parsed: Parsed, ref: Reference, language: str, cell_language: str) -> None:
         self.parsed = parsed
         self.ref = ref
         self.none_labels = _all_languages(m.NO_METHODS)
@@ -147,7 +149,8 @@ class _Reader:
             self.types[mtype.code.casefold()] = mtype
             for name in mtype.name.values():
                 self.types[name.casefold()] = mtype
-        self.language = language
+        self.language = language  # of the person told about errors
+        self.cell_language = cell_language  # the workbook's: how numbers are typed in it
 
     def error(self, cells: _Cells, row: int, column: int, message: str, **params: Any) -> None:
         self.parsed.errors.append(CellError(cells.sheet, row, column, message, params))
@@ -173,7 +176,7 @@ class _Reader:
         if not self.formula_check(cells, row, column) or value is None:
             return None
         try:
-            return answers.whole_number(value)
+            return cells_rules.count(value, self.cell_language)
         except answers.AnswerProblem as problem:
             self.problem(cells, row, column, problem, value)
             return None
@@ -251,9 +254,9 @@ class _Reader:
                     self.error(cells, row, column, m.CELL_NO_METHODS_ALONE, none=none_label)
                     return None
             return ParticipationAnswer(level_id, none=True).to_dict()
-        own = self.text(cells, row, P_OWN, answers.MAX_TEXT)
+        own = self.text(cells, row, P_OWN, MAX_TEXT)
         count = self.whole(cells, row, P_COUNT)
-        note = self.text(cells, row, P_NOTE, answers.MAX_TEXT)
+        note = self.text(cells, row, P_NOTE, MAX_TEXT)
         if chosen is not None and own is not None:
             self.error(cells, row, P_OWN, m.CELL_BOTH_METHODS)
         elif not (cells.present(row, P_OWN) or cells.present(row, P_METHOD)):
@@ -317,18 +320,18 @@ class _Reader:
                     self.error(cells, row, column, m.CELL_NOT_MEASURED_ALONE)
                     return None
             return SatisfactionAnswer(mtype.id).to_dict()
-        other_name = self.text(cells, row, S_OTHER, answers.MAX_TEXT)
+        other_name = self.text(cells, row, S_OTHER, MAX_TEXT)
         if other_name is not None and mtype.code != OTHER_TYPE_CODE:
             self.error(cells, row, S_OTHER, m.CELL_OTHER_NAME_ONLY)
         scale = self.text(cells, row, S_SCALE, answers.MAX_SCALE) or mtype.scale or None
-        frequency = None
-        raw_frequency = cells.value(row, S_FREQUENCY)
-        if raw_frequency is not None and self.formula_check(cells, row, S_FREQUENCY):
-            frequency = catalog.frequency_code(_key(raw_frequency))
+        # As in the chat: a choice (its name in any language, or its code) is stored as its
+        # code, anything else as the person's own words beside the code "other".
+        frequency = frequency_text = None
+        typed = self.text(cells, row, S_FREQUENCY, MAX_TEXT)
+        if typed is not None:
+            frequency = catalog.frequency_code(typed)
             if frequency is None:
-                self.error(
-                    cells, row, S_FREQUENCY, m.CELL_UNKNOWN_FREQUENCY, value=_shown(raw_frequency)
-                )
+                frequency, frequency_text = catalog.OTHER_FREQUENCY, typed
         respondents = self.whole(cells, row, S_RESPONDENTS)
         period = self.text(cells, row, S_PERIOD, answers.MAX_PERIOD)
         nps = promoters = passives = detractors = None
@@ -340,7 +343,7 @@ class _Reader:
             raw_nps = cells.value(row, S_NPS)
             if raw_nps is not None and self.formula_check(cells, row, S_NPS):
                 try:
-                    nps = answers.nps_score(raw_nps)
+                    nps = cells_rules.nps(raw_nps, self.cell_language)
                 except answers.AnswerProblem as problem:
                     self.problem(cells, row, S_NPS, problem, raw_nps)
             promoters = self.whole(cells, row, S_PROMOTERS)
@@ -377,17 +380,20 @@ class _Reader:
                         scale, mtype.scale, mtype.scale_min, mtype.scale_max
                     )
                     try:
-                        latest_result = answers.scale_result(raw_result, low, high)
+                        latest_result = cells_rules.decimal(
+                            raw_result, self.cell_language, low, high
+                        )
                     except answers.AnswerProblem as problem:
                         self.problem(cells, row, S_RESULT, problem, raw_result)
                 else:
-                    latest_result = self.text(cells, row, S_RESULT, answers.MAX_TEXT)
+                    latest_result = self.text(cells, row, S_RESULT, MAX_TEXT)
         if len(self.parsed.errors) > errors_before:
             return None
         return SatisfactionAnswer(
             measurement_type_id=mtype.id,
             scale=scale,
             frequency=frequency,
+            frequency_text=frequency_text,
             latest_result=latest_result,
             nps=nps,
             promoters=promoters,
@@ -484,7 +490,7 @@ def read_workbook(
             raise files.reject(m.FILE_STRUCTURE_CHANGED)
         formulas = _formula_cells(content, layout)
         parsed = Parsed(division, year)
-        reader = _Reader(parsed, ref, language)
+        reader = _Reader(parsed, ref, language, layout.language)
         entities = {e.code: e for e in ref.entities}
         for code, (sheet, levels) in layout.participation.items():
             cells = _Cells(

@@ -5,7 +5,8 @@ A document sent in the chat, with no command, is taken as a filled workbook: its
 name are checked from the message, then it is fetched with getFile and checked by
 ``sheets``. A refused file or a file with cell errors gets one message and nothing is
 saved. A valid file gets the change summary with "Save" / "Cancel"; the change set waits in
-the person's draft row (flow "excel"), so whichever process receives the press can save it.
+the person's draft row (flow "excel", kept paused so the guided-flow router never takes it
+for the open conversation), so whichever process receives the press can save it.
 The buttons carry a nonce of that one check: a press on an older summary changes nothing.
 """
 
@@ -42,7 +43,6 @@ log = logging.getLogger(__name__)
 FLOW = "excel"
 STEP = "confirm"
 GET_DATA = "xl:get"  # the /tila and reminder button that sends the workbook
-DOCUMENT_GROUP = -8  # before the guided flows, which would take a document as an answer
 
 MSG_WORKBOOK_CAPTION = N_(
     "Your division's workbook for {year}. Fill in the white cells and send the file back "
@@ -171,7 +171,7 @@ def _check_and_offer(
             drafts.discard(session, who.person.id, FLOW)
             return text, None
         nonce = secrets.token_hex(6)
-        drafts.put(
+        row = drafts.put(
             session,
             who.person.id,
             FLOW,
@@ -179,6 +179,9 @@ def _check_and_offer(
             {"nonce": nonce, "changes": checked.changes.to_json()},
             now,
         )
+        # Not a guided conversation: paused, so typed text keeps going to the open flow
+        # (the router treats the one draft not paused as the open conversation).
+        row.paused = True
     markup = InlineKeyboardMarkup(
         [
             [
@@ -267,8 +270,7 @@ def _save(svc: Services, who: Caller, change_set: sheets.ChangeSet) -> tuple[str
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(
-        MessageHandler(filters.Document.ALL & filters.ChatType.PRIVATE, receive_document),
-        group=DOCUMENT_GROUP,
+        MessageHandler(filters.Document.ALL & filters.ChatType.PRIVATE, receive_document)
     )
     application.add_handler(CommandHandler("excel", send_workbook))
     application.add_handler(CallbackQueryHandler(send_workbook, pattern=rf"^{GET_DATA}$"))

@@ -23,14 +23,14 @@ async def _at_count_question(bot: BotHarness, user_id: int, division: str = "KUV
 async def test_counts_must_be_whole_numbers_from_0_to_100_000(bot: BotHarness) -> None:
     user = await _at_count_question(bot, 4001)
     bad = {
-        "kaksitoista": "kokonaislukuna",
-        "12,5": "kokonaislukuna",
-        "1.200": "kokonaislukuna",
-        "12 00": "kokonaislukuna",
-        "-3": "välillä 0–100\xa0000",
-        "100 001": "välillä 0–100\xa0000",
-        "1e3": "kokonaislukuna",
-        "١٢": "kokonaislukuna",  # digits of another script are not read as a count
+        "kaksitoista": "Kirjoita kokonaisluku väliltä",
+        "12,5": "Kirjoita kokonaisluku väliltä",
+        "1.200": "Kirjoita kokonaisluku väliltä",
+        "12 00": "Kirjoita kokonaisluku väliltä",
+        "-3": "ei voi olla negatiivinen",
+        "100 001": "enintään 100\xa0000",
+        "1e3": "Kirjoita kokonaisluku väliltä",
+        "١٢": "Kirjoita kokonaisluku väliltä",  # digits of another script are not read as a count
     }
     for text, expected in bad.items():
         await user.send(text)

@@ -26,7 +26,7 @@ async def test_nps_outside_minus_100_to_100_is_refused(bot: BotHarness) -> None:
     user = await _at_nps(bot, 7001, "Luku (−100…100)")
     for text, expected in {
         "150": "150 on sen ulkopuolella",
-        "-101": "-101 on sen ulkopuolella",
+        "-101": "−101 on sen ulkopuolella",
         "30,5": "kokonaislukuna väliltä −100…100",
         "paljon": "kokonaislukuna väliltä −100…100",
     }.items():

@@ -387,7 +387,6 @@ def test_cell_errors_are_listed_by_cell_in_finnish(db: Database) -> None:
     assert "Tyytyväisyys!F10: NPS 150 ei ole välillä −100…100" in errors
     assert "Tyytyväisyys!B13: 'Hymiöt' ei ole luettelon mittaustapa" in errors
     assert "Tyytyväisyys!K14: '6' ei ole asteikolla 1–5" in errors
-    assert "Tyytyväisyys!E15: 'viikoittain' ei ole luettelon mittaustiheys" in errors
     assert "Tyytyväisyys!B15: tämä mittaustapa on jo annettu palvelukokonaisuudelle" not in errors
     assert saved_state(db)["KUVA_KIRJASTO"] == ([], [])
 
@@ -460,7 +459,7 @@ def test_chat_and_excel_answers_read_the_same_in_the_documents(db: Database) -> 
     with db.transaction() as session:
         person = contact(session)
         i = ids(session)
-        # As the chat stores them today: the frequency as its Finnish label.
+        # As the chat stores them: a frequency chosen from the list as its code.
         reports.save_participation(
             session,
             person,
@@ -477,7 +476,7 @@ def test_chat_and_excel_answers_read_the_same_in_the_documents(db: Database) -> 
                 reports.SatisfactionAnswer(
                     i["SURVEY_1_5"],
                     scale="1–5",
-                    frequency="Kuukausittain",
+                    frequency="monthly",
                     latest_result="4,2",
                     respondents=300,
                 )
@@ -507,3 +506,16 @@ def test_chat_and_excel_answers_read_the_same_in_the_documents(db: Database) -> 
         assert by_entity(items, "KUVA_NUORISO")
     (item,) = by_entity(snapshot.satisfaction, "KUVA_NUORISO")
     assert item.frequency == "Kuukausittain"
+
+
+def test_a_frequency_in_ones_own_words_is_kept_like_the_chat_keeps_it(db: Database) -> None:
+    filled = fill(
+        export(db),
+        {"Tyytyväisyys": {"B10": "Hymiöpäätteet (happy or not)", "E10": "joka toinen viikko"}},
+    )
+    assert _save_all(db, filled) == 1
+    (answer,) = saved_state(db)["KUVA_KIRJASTO"][1]
+    assert (answer["frequency"], answer["frequency_text"]) == ("other", "joka toinen viikko")
+    again = export(db)
+    assert _cells(again, "Tyytyväisyys", ["E10"]) == ["joka toinen viikko"]
+    assert _check(db, again).changes.empty  # type: ignore[union-attr]

@@ -19,14 +19,12 @@ from __future__ import annotations
 import enum
 from typing import Any
 
-from telegram.ext import Application
-
 from bot.flow import entities, inputs
-from bot.flow.buttons import Press
+from bot.flow.codec import Press
 from bot.flow.engine import Button, Done, Flow, LinkButton, Outcome, Prompt, Retry, Stale, Turn
 from data import catalog, reports
 from data.models import CatalogMethod, ConversationDraft, Level, ServiceEntity
-from i18n import N_
+from i18n import N_, formats
 
 START_DATA = "report:start"
 
@@ -157,7 +155,7 @@ def _method_name(turn: Turn, answer: dict[str, Any]) -> str:
 def _answer_line(turn: Turn, answer: dict[str, Any]) -> str:
     if answer.get("none"):
         return turn._(MSG_NONE_ANSWER)
-    line = f"{_method_name(turn, answer)} – Lkm {inputs.format_count(int(answer['count']))}"
+    line = f"{_method_name(turn, answer)} – Lkm {turn.number(int(answer['count']))}"
     if answer.get("note"):
         line += f" ({answer['note']})"
     return line
@@ -188,10 +186,11 @@ def _start(turn: Turn) -> Outcome:
     return ReportStep.ENTITY
 
 
-def _describe(turn: Turn, row: ConversationDraft) -> str:
+def _describe(turn: Turn, row: ConversationDraft) -> str | None:
     data = row.data
-    if data.get("entity") is None:
-        return turn._(entities.MSG_DESCRIBE_NO_ENTITY)
+    pending = data.get("pending") or {}
+    if data.get("entity") is None or not (data.get("answers") or pending.get("count") is not None):
+        return None  # nothing answered yet: the flow simply starts again
     entity = turn.get(ServiceEntity, int(data["entity"]))
     name = catalog.name_of(entity, turn.language) if entity else "?"
     step = data.get("resume", row.step)
@@ -405,14 +404,12 @@ def _render_count(turn: Turn) -> Prompt:
     pending = _pending(turn)
     text = turn._(MSG_COUNT_ASK).format(method=_method_name(turn, pending), year=turn.data["year"])
     if pending.get("count") is not None:
-        text += "\n" + turn._(MSG_COUNT_NOW).format(
-            count=inputs.format_count(int(pending["count"]))
-        )
+        text += "\n" + turn._(MSG_COUNT_NOW).format(count=turn.number(int(pending["count"])))
     return Prompt(text)
 
 
 def _typed_count(turn: Turn, text: str) -> Outcome:
-    _pending(turn)["count"] = inputs.parse_count(text)
+    _pending(turn)["count"] = formats.parse_count(text, turn.language)
     return ReportStep.NOTE
 
 
@@ -426,7 +423,8 @@ def _count_back(turn: Turn) -> Outcome:
 def _render_note(turn: Turn) -> Prompt:
     pending = _pending(turn)
     text = turn._(MSG_NOTE_ASK).format(
-        method=_method_name(turn, pending), count=inputs.format_count(int(pending["count"]))
+        method=_method_name(turn, pending),
+        count=turn.number(int(pending["count"])),
     )
     if pending.get("note"):
         text += "\n" + turn._(MSG_NOTE_NOW).format(note=pending["note"])
@@ -604,7 +602,6 @@ FLOW = Flow(
     title=TITLE,
     prefix="rp",
     command="raportoi",
-    group=-3,
     start=_start,
     describe=_describe,
     guard=entities.guard_open_report,
@@ -674,8 +671,3 @@ FLOW.step(
     on_button={"e": _review_edit, "d": _review_remove, "l": _review_level, "s": _save},
     back=_review_back,
 )
-
-
-def register(application: Application) -> None:  # type: ignore[type-arg]
-    """The /raportoi conversation (and the reminders' ``report:start`` button)."""
-    FLOW.register(application)
