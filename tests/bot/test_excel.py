@@ -407,6 +407,11 @@ async def test_a_workbook_sent_in_the_middle_of_raportoi_is_checked_and_the_flow
     with bot.db.session() as session:
         flow_draft = drafts.get(session, person(bot, 8041).id, "reporting")
         assert flow_draft is not None and (flow_draft.step, dict(flow_draft.data)) == before
+    # Typed text still answers the open conversation, not the waiting check.
+    await user.send("Lukupiiri")
+    assert "Taso 1: Viestintä ja kuuleminen" in user.last.text  # the flow answered it
+    await user.press("Tallenna", message=user.messages[-2])
+    assert "Tallennettu ✓" in user.last.text
 
 
 async def test_a_check_left_for_longer_than_the_idle_timeout_expires(bot: BotHarness) -> None:
