@@ -72,3 +72,24 @@ def test_import_saves_as_the_named_contact_and_dry_run_saves_nothing(
     assert [a["count"] for a in saved_state(cli_env)["KUVA_KIRJASTO"][0]] == [4]
     with cli_env.session() as session:
         assert [e.source for e in audit.events(session) if e.entity == "participation"] == ["excel"]
+
+
+def test_import_refuses_a_submitted_report_with_the_chats_words(
+    cli_env: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.flow.entities import MSG_LOCKED
+    from data import catalog, reports
+    from sheets.__main__ import LOCKED
+
+    assert LOCKED == MSG_LOCKED  # the same message id, so the same words in every language
+    with cli_env.transaction() as session:
+        person = contact(session, 9102)
+        division = catalog.division_by_code(session, "KUVA")
+        assert division is not None
+        reports.submit_report(session, person, YEAR, division.id)
+    path = tmp_path / "sent.xlsx"
+    path.write_bytes(fill(export(cli_env), {"Kirjasto": {"B7": "Kyselyt", "D7": 4}}))
+    code = main(["import", str(path), "--division", "KUVA", "--year", "2026", "--as", "9102"])
+    assert code == 1
+    assert "Toimialasi vuoden 2026 raportti on jo lähetetty" in capsys.readouterr().out
+    assert saved_state(cli_env)["KUVA_KIRJASTO"] == ([], [])
