@@ -7,6 +7,7 @@ read on every update (people, drafts, answers), so any process can answer any up
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from telegram import Update
@@ -15,11 +16,32 @@ from telegram.request import BaseRequest
 
 from bot.conversations import FLOWS
 from bot.flow import router
-from bot.handlers import admin, common, excel, reminders, status
+from bot.handlers import admin, common, excel, privacy, reminders, status
 from bot.services import Services, attach
+from core import metrics
 from schedules.runtime import install as install_reminders
 
 log = logging.getLogger(__name__)
+
+
+class MeasuredApplication(Application):  # type: ignore[type-arg]
+    """Counts and times every update it handles (``core.metrics``)."""
+
+    async def process_update(self, update: object) -> None:
+        started = time.perf_counter()
+        try:
+            await super().process_update(update)
+        finally:
+            metrics.update_handled(_kind(update), time.perf_counter() - started)
+
+
+def _kind(update: object) -> str:
+    """``message``, ``callback_query``, ... (the metric's label)."""
+    if isinstance(update, Update):
+        for kind in Update.ALL_TYPES:
+            if getattr(update, kind, None) is not None:
+                return kind
+    return "other"
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -27,6 +49,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.error(
         "handler failed for update %s", getattr(update, "update_id", None), exc_info=context.error
     )
+    metrics.handler_error()
     errors: list[BaseException] = context.bot_data.setdefault("errors", [])
     if context.error is not None:
         errors.append(context.error)
@@ -52,9 +75,14 @@ def build_application(
     base_file_url: str | None = None,
     rate_limiter: bool = True,
     with_jobs: bool = True,
+    polling: bool = True,
 ) -> Application:  # type: ignore[type-arg]
-    """The bot with every feature registered; ``request`` lets tests use the local Telegram."""
-    builder: Any = ApplicationBuilder().token(token)
+    """The bot with every feature registered; ``request`` lets tests use the local Telegram.
+
+    ``polling=False`` builds it without an Updater: in webhook mode updates arrive through
+    `bot.webhook` and `bot.ingress`.
+    """
+    builder: Any = ApplicationBuilder().application_class(MeasuredApplication).token(token)
     if rate_limiter:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=2))
     if base_url:
@@ -65,6 +93,8 @@ def build_application(
         builder = builder.request(request)
     if get_updates_request is not None:
         builder = builder.get_updates_request(get_updates_request)
+    if not polling:
+        builder = builder.updater(None)
     application = builder.build()
     attach(application, services)
     register_handlers(application, with_jobs=with_jobs)
@@ -86,7 +116,7 @@ def register_handlers(application: Application, *, with_jobs: bool) -> None:  # 
     application.add_handler(TypeHandler(Update, router.route), group=CONVERSATIONS)
     # The flows declare themselves when imported; the router knows them by name.
     assert all(flow.name in router.Flow.flows for flow in FLOWS)
-    for feature in (common, status, admin, reminders, excel):
+    for feature in (common, privacy, status, admin, reminders, excel):
         feature.register(application)
     common.register_fallbacks(application, group=FEATURES)
     router.install_idle_check(application)

@@ -129,6 +129,14 @@ class Webhook(_Strict):
     listen: str = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 8443
 
+    @field_validator("url")
+    @classmethod
+    def _public_https(cls, value: str | None) -> str | None:
+        # Telegram calls webhooks only over https; an http URL would fail at setWebhook.
+        if value is not None and not value.startswith("https://"):
+            raise ValueError(f"expected a public https:// address, got {value!r}")
+        return value
+
 
 class Telegram(_Strict):
     base_url: str | None = None
@@ -253,6 +261,19 @@ def load_settings(path: Path | str | None = None, env: Mapping[str, str] | None 
             **(raw.get("telegram") or {}),
             "base_file_url": env["TELEGRAM_BASE_FILE_URL"],
         }
+    webhook_env = {
+        key: env[name]
+        for key, name in (
+            ("url", "TELEGRAM_WEBHOOK_URL"),
+            ("listen", "TELEGRAM_WEBHOOK_LISTEN"),
+            ("port", "TELEGRAM_WEBHOOK_PORT"),
+        )
+        if env.get(name)
+    }
+    if webhook_env:
+        telegram = dict(raw.get("telegram") or {})
+        telegram["webhook"] = {**(telegram.get("webhook") or {}), **webhook_env}
+        raw["telegram"] = telegram
     raw["bot_token"] = env.get("TELEGRAM_BOT_TOKEN") or None
     raw["webhook_secret"] = env.get("TELEGRAM_WEBHOOK_SECRET") or None
     try:

@@ -24,7 +24,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy.orm import Session
 
 from data import answers, catalog, reports
-from data.limits import MAX_COUNT, MAX_TEXT
+from data.limits import MAX_COUNT, MAX_TEXT, MIN_METHOD_COUNT, NPS_MAX, NPS_MIN
 from data.models import Division
 from i18n import gettext_for
 from sheets import messages as m
@@ -280,7 +280,13 @@ def build_workbook(session: Session, division: Division, year: int, language: st
             row += slots
         last = row - 1
         _list_validation(ws, mark_list, _column_ref(P_MARK, FIRST_ROW, last), _)
-        _whole_validation(ws, 0, MAX_COUNT, _(m.DV_COUNT), [_column_ref(P_COUNT, FIRST_ROW, last)])
+        _whole_validation(
+            ws,
+            MIN_METHOD_COUNT,
+            MAX_COUNT,
+            _(m.DV_METHOD_COUNT),
+            [_column_ref(P_COUNT, FIRST_ROW, last)],
+        )
         _length_validation(
             ws,
             MAX_TEXT,
@@ -397,7 +403,7 @@ def _satisfaction_sheet(
         ws, lists.ref(frequency_names), _column_ref(S_FREQUENCY, FIRST_ROW, last), _, strict=False
     )
     _list_validation(ws, lists.ref([mark]), _column_ref(S_MARK, FIRST_ROW, last), _)
-    _whole_validation(ws, -100, 100, _(m.DV_NPS), [_column_ref(S_NPS, FIRST_ROW, last)])
+    _whole_validation(ws, NPS_MIN, NPS_MAX, _(m.DV_NPS), [_column_ref(S_NPS, FIRST_ROW, last)])
     _whole_validation(
         ws,
         0,

@@ -18,7 +18,7 @@ TITLE_SATISFACTION = N_("Customer satisfaction measurement {year} ({division})")
 INSTRUCTIONS_PARTICIPATION = (
     N_(
         "Fill in the white cells only: for each level, pick a method from the list or write "
-        "your own in “Other method”, then the count (Lkm, a whole number 0–100 000) and an "
+        "your own in “Other method”, then the count (Lkm, a whole number 1–100 000) and an "
         "optional note (at most 300 characters)."
     ),
     N_(
@@ -67,6 +67,7 @@ H_RESULT = N_("Latest result")
 H_PERIOD = N_("Period")
 
 DV_COUNT = N_("A whole number from 0 to 100 000.")
+DV_METHOD_COUNT = N_("A whole number from 1 to 100 000.")
 DV_NPS = N_("A whole number from −100 to 100.")
 DV_TEXT = N_("At most {limit} characters.")
 DV_LIST = N_("Choose from the list.")
@@ -134,6 +135,9 @@ CELL_UNKNOWN_TYPE = N_("“{value}” is not a measurement type of the list")
 CELL_BOTH_METHODS = N_("choose a method from the list or write your own, not both")
 CELL_METHOD_MISSING = N_("the method is missing (choose from the list or write your own)")
 CELL_COUNT_MISSING = N_("the count (Lkm) is missing")
+CELL_ZERO_COUNT = N_(
+    "the count must be at least 1: leave out a method that was not used, or choose “{none}”"
+)
 CELL_NO_METHODS_ALONE = N_("“{none}” takes no method, count or note")
 CELL_DUPLICATE_METHOD = N_("the same method is already given at this level")
 CELL_NONE_WITH_METHODS = N_("“{none}” but methods are given at the same level")

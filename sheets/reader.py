@@ -21,7 +21,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy.orm import Session
 
 from data import answers, catalog
-from data.limits import MAX_TEXT
+from data.limits import MAX_TEXT, MIN_METHOD_COUNT
 from data.models import Division
 from data.reports import ParticipationAnswer, SatisfactionAnswer
 from i18n import LANGUAGES, gettext_for
@@ -263,6 +263,9 @@ class _Reader:
             self.error(cells, row, P_METHOD, m.CELL_METHOD_MISSING)
         if count is None and not cells.present(row, P_COUNT):
             self.error(cells, row, P_COUNT, m.CELL_COUNT_MISSING)
+        if count is not None and count < MIN_METHOD_COUNT:  # as in the chat: 0 = not used
+            none_label = gettext_for(self.language)(m.NO_METHODS)
+            self.error(cells, row, P_COUNT, m.CELL_ZERO_COUNT, none=none_label)
         if len(self.parsed.errors) > errors_before or count is None:
             return None
         return ParticipationAnswer(

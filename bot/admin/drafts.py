@@ -22,6 +22,7 @@ from bot.access import Caller, requires
 from bot.admin.callbacks import DRAFT, DraftStep, button_data, pattern
 from bot.admin.shared import chat_action
 from bot.services import Services, services
+from core import metrics
 from data import progress
 from data.db import transaction
 from data.models import Role
@@ -121,9 +122,10 @@ def _generate(svc: Services, year: int, kind: str, today: dt.date) -> list[Gener
     from data.snapshot import build_snapshot
     from docgen import generate
 
-    with transaction(svc.sessions) as session:
-        snapshot = build_snapshot(session, year)
-    return generate(snapshot, kind, settings=svc.settings, today=today)
+    with metrics.document_timer(kind):
+        with transaction(svc.sessions) as session:
+            snapshot = build_snapshot(session, year)
+        return generate(snapshot, kind, settings=svc.settings, today=today)
 
 
 @requires(Role.STAFF)

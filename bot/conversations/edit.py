@@ -20,12 +20,14 @@ import math
 from html import escape
 from typing import Any, Final
 
+from bot.conversations.reporting import MSG_ZERO_COUNT
 from bot.flow import inputs
 from bot.flow.codec import Press, parse_id
 from bot.flow.engine import Button, Done, Flow, Outcome, Prompt, Retry, Stale, Turn
 from bot.status import render
 from bot.status.show import load_status_in
 from data import overview, reports
+from data.limits import MIN_METHOD_COUNT
 from data.models import ConversationDraft, ReportState
 from data.overview import EntryKind, EntryRow
 from i18n import N_, formats
@@ -133,7 +135,10 @@ def current_value(row: EntryRow, field: Field) -> int | str | None:
 
 def _parse(turn: Turn, field: Field, text: str) -> int | str:
     if field is Field.COUNT:
-        return formats.parse_count(text, turn.language)
+        value = formats.parse_count(text, turn.language)
+        if value < MIN_METHOD_COUNT:
+            raise Retry(MSG_ZERO_COUNT)
+        return value
     if field is Field.RESPONDENTS:
         return formats.parse_respondents(text, turn.language)
     if field is Field.NPS:

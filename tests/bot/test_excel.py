@@ -81,7 +81,7 @@ async def test_the_workbook_is_locked_with_lists_and_number_validation(bot: BotH
     rules = {(v.type, str(v.sqref)) for v in sheet.data_validations.dataValidation}
     assert ("whole", "D7:D22") in rules and ("list", "B7:B10") in rules
     whole = next(v for v in sheet.data_validations.dataValidation if v.type == "whole")
-    assert (whole.formula1, whole.formula2) == ("0", "100000")
+    assert (whole.formula1, whole.formula2) == ("1", "100000")
 
 
 async def test_only_contacts_get_the_workbook(bot: BotHarness) -> None:
@@ -409,7 +409,7 @@ async def test_a_workbook_sent_in_the_middle_of_raportoi_is_checked_and_the_flow
         assert flow_draft is not None and (flow_draft.step, dict(flow_draft.data)) == before
     # Typed text still answers the open conversation, not the waiting check.
     await user.send("Lukupiiri")
-    assert "Taso 1: Viestintä ja kuuleminen" in user.last.text  # the flow answered it
+    assert "Vaihe 2/6" in user.last.text and "Tallenna" not in str(user.last.buttons)
     await user.press("Tallenna", message=user.messages[-2])
     assert "Tallennettu ✓" in user.last.text
 

@@ -65,7 +65,7 @@ def _store_answers(db: Database, year: int = YEAR) -> None:
                 ),
                 reports.ParticipationAnswer(i["L2"], none=True),
                 reports.ParticipationAnswer(
-                    i["L3"], method_id=i["L3_ASIAKASRAADIT"], count=0, note="tauolla"
+                    i["L3"], method_id=i["L3_ASIAKASRAADIT"], count=2, note="tauolla"
                 ),
             ],
         )
@@ -208,7 +208,7 @@ def test_an_excel_answer_is_stored_exactly_like_the_same_chat_answer(db: Databas
                 "E8": "=kaava ei ole",
                 "B11": "Ei tapoja tällä tasolla",
                 "B15": "Asiakasraadit",
-                "D15": 0,
+                "D15": 2,
                 "E15": "tauolla",
             },
         },
@@ -266,8 +266,8 @@ def test_an_excel_save_is_audited_per_entity_with_the_source_excel(db: Database)
     }
     kirjasto = next(e for e in excel_events if e.entity_id == str(i["KUVA_KIRJASTO"]))
     assert kirjasto.action == "save" and kirjasto.person_id is not None
-    assert [e["count"] for e in kirjasto.old["entries"]] == [12, 1200, 0]  # type: ignore[index]
-    assert [e.get("count") for e in kirjasto.new["entries"]] == [13, 1200, None, 0]  # type: ignore[index]
+    assert [e["count"] for e in kirjasto.old["entries"]] == [12, 1200, 2]  # type: ignore[index]
+    assert [e.get("count") for e in kirjasto.new["entries"]] == [13, 1200, None, 2]  # type: ignore[index]
     chat_shape = next(e for e in chat_events if e.entity == "participation")
     assert set(chat_shape.new) == set(kirjasto.new)  # type: ignore[arg-type]
     assert set(chat_shape.new["entries"][0]) == set(kirjasto.new["entries"][0])  # type: ignore[index]
@@ -348,6 +348,8 @@ def test_cell_errors_are_listed_by_cell_in_finnish(db: Database) -> None:
                 "B15": "Asiakasraadit",
                 "D16": 2.5,
                 "C16": "desimaali",
+                "C17": "ei käytetty",
+                "D17": 0,
             },
             "Tyytyväisyys": {
                 "B7": "Suositteluindeksi (NPS, 0–10)",
@@ -380,6 +382,10 @@ def test_cell_errors_are_listed_by_cell_in_finnish(db: Database) -> None:
     assert "Kirjasto!D13: lukumäärä (Lkm) puuttuu" in errors
     assert "Kirjasto!D15: lukumäärä (Lkm) puuttuu" in errors
     assert "Kirjasto!D16: '2,5' ei ole kokonaisluku" in errors
+    assert (
+        "Kirjasto!D17: lukumäärän on oltava vähintään 1: jätä pois tapa, jota ei käytetty, tai "
+        "valitse ”Ei tapoja tällä tasolla”" in errors
+    )
     assert (
         "Tyytyväisyys!J7: suosittelijat + neutraalit + arvostelijat = 100, mutta vastaajia on 99"
         in errors

@@ -1,7 +1,7 @@
 """Excel round trip: the source of an audit row ("chat" or "excel")
 
-Revision ID: 0003_sheets
-Revises: 0002
+Revision ID: 0005_sheets
+Revises: 0004_privacy
 Create Date: 2026-11-30 11:20:00
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_sheets"
-down_revision = "0002"
+revision = "0005_sheets"
+down_revision = "0004_privacy"
 branch_labels = None
 depends_on = None
 
