@@ -18,7 +18,7 @@ TITLE_SATISFACTION = N_("Customer satisfaction measurement {year} ({division})")
 INSTRUCTIONS_PARTICIPATION = (
     N_(
         "Fill in the white cells only: for each level, pick a method from the list or write "
-        "your own in “Other method”, then the count (Lkm, a whole number 1–100 000) and an "
+        "your own in “Other method”, then the count (a whole number 1–100 000) and an "
         "optional note (at most 300 characters)."
     ),
     N_(
@@ -50,7 +50,7 @@ NO_METHODS = N_("No methods at this level")
 H_LEVEL = N_("Level")
 H_METHOD = N_("Method (from the list)")
 H_OWN_METHOD = N_("Other method (your own words)")
-H_COUNT = N_("Count (Lkm)")
+H_COUNT = N_("Count")
 H_NOTE = N_("Note")
 H_MARK = N_("To check")
 H_ENTITY = N_("Service entity")
@@ -134,7 +134,7 @@ CELL_UNKNOWN_METHOD = N_("“{value}” is not a method of level {level}")
 CELL_UNKNOWN_TYPE = N_("“{value}” is not a measurement type of the list")
 CELL_BOTH_METHODS = N_("choose a method from the list or write your own, not both")
 CELL_METHOD_MISSING = N_("the method is missing (choose from the list or write your own)")
-CELL_COUNT_MISSING = N_("the count (Lkm) is missing")
+CELL_COUNT_MISSING = N_("the count is missing")
 CELL_ZERO_COUNT = N_(
     "the count must be at least 1: leave out a method that was not used, or choose “{none}”"
 )
