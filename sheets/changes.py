@@ -210,7 +210,10 @@ def error_list(parsed: Parsed, language: str, *, limit: int = 20) -> str:
     lines = [_(m.CELL_ERRORS_HEADER).format(count=len(parsed.errors))]
     lines += [error.text(_) for error in parsed.errors[:limit]]
     if len(parsed.errors) > limit:
-        lines.append(_(m.CELL_ERRORS_MORE).format(count=len(parsed.errors) - limit))
+        rest = len(parsed.errors) - limit
+        lines.append(
+            _(m.CELL_ERRORS_ONE_MORE if rest == 1 else m.CELL_ERRORS_MORE).format(count=rest)
+        )
     return "\n".join(lines)
 
 

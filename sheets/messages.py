@@ -119,9 +119,10 @@ FILE_STRUCTURE_CHANGED = N_(
 # --- errors by cell -----------------------------------------------------------------------
 
 CELL_ERRORS_HEADER = N_(
-    "The file has {count} errors; nothing was saved. Fix them and send it again:"
+    "Errors in the file: {count}. Nothing was saved; fix them and send the file again:"
 )
 CELL_ERRORS_MORE = N_("… and {count} more")
+CELL_ERRORS_ONE_MORE = N_("… and one more")
 CELL_NOT_WHOLE = N_("“{value}” is not a whole number")
 CELL_COUNT_RANGE = N_("“{value}” is not between 0 and {maximum}")
 CELL_NOT_SCORE = N_("“{value}” is not an NPS score (a whole number −100…100)")
@@ -177,10 +178,10 @@ PROBLEM_CELL_MESSAGES = {
 # --- the change summary -------------------------------------------------------------------
 
 SUMMARY_HEADER = N_("The file is valid: {division}, {year}. Compared with what is saved:")
-SUMMARY_PARTICIPATION = N_("participation: {added} new, {changed} changed, {removed} removed")
-SUMMARY_SATISFACTION = N_("satisfaction: {added} new, {changed} changed, {removed} removed")
+SUMMARY_PARTICIPATION = N_("participation: new {added}, changed {changed}, removed {removed}")
+SUMMARY_SATISFACTION = N_("satisfaction: new {added}, changed {changed}, removed {removed}")
 SUMMARY_UNCHECKED = N_(
-    "{count} rows are still marked “{mark}” and are not saved; clear the mark to save them."
+    "Rows still marked “{mark}”: {count}. They are not saved; clear the mark to save them."
 )
 SUMMARY_ASK = N_("Save these changes?")
 SUMMARY_NO_CHANGES = N_(

@@ -53,7 +53,9 @@ MSG_DOWNLOAD_FAILED = N_("The file could not be fetched from Telegram. Please se
 MSG_NOT_A_CONTACT = N_(
     "Only a division contact can send a filled workbook. /ohje lists what you can do."
 )
-MSG_SAVED = N_("Saved ✓ {count} service entities, {year}. /tila shows your division's status.")
+MSG_SAVED = N_(
+    "Saved ✓ service entities: {count}, year {year}. /tila shows your division's status."
+)
 MSG_CANCELLED = N_("Cancelled: nothing from the file was saved.")
 MSG_EXPIRED = N_(
     "This check has expired or was replaced by a newer file; nothing was saved. Send the file "

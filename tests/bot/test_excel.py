@@ -101,7 +101,7 @@ async def test_a_filled_workbook_sent_back_is_summarised_then_saved_with_tallenn
     assert bot.api.calls_to("getFile"), "the file was not fetched with getFile"
     summary = user.last.text
     assert "Tiedosto on kunnossa: Kulttuurin ja vapaa-ajan toimiala, 2026." in summary
-    assert "• Kirjasto: osallisuus: 1 uutta, 0 muutettu, 0 poistettu" in summary
+    assert "• Kirjasto: osallisuus: uusia 1, muutettuja 0, poistettuja 0" in summary
     assert user.last.buttons == [["Tallenna", "Peru"]]
     for row in user.last.inline_keyboard:
         for button in row:
@@ -110,7 +110,7 @@ async def test_a_filled_workbook_sent_back_is_summarised_then_saved_with_tallenn
     assert _excel_draft(bot, 8004) is not None
 
     await user.press("Tallenna")
-    assert "Tallennettu ✓ 1 palvelukokonaisuutta, 2026." in user.last.text
+    assert "Tallennettu ✓ palvelukokonaisuuksia: 1, vuosi 2026." in user.last.text
     assert [a["count"] for a in saved_state(bot.db)["KUVA_KIRJASTO"][0]] == [12]
     assert _excel_draft(bot, 8004) is None
     with bot.db.session() as session:
@@ -194,7 +194,7 @@ async def test_cell_errors_are_listed_and_nothing_is_saved(bot: BotHarness) -> N
     await user.send_document(filled, XLSX)
     text = user.last.text
     lines = text.splitlines()
-    assert lines[0].startswith("Tiedostossa on 32 virhettä, eikä mitään tallennettu.")
+    assert lines[0].startswith("Virheitä tiedostossa: 32. Mitään ei tallennettu;")
     assert lines[17] == "Kirjasto!D7: 'kaksi' ei ole kokonaisluku"  # after Kulttuuri's 16
     assert lines[1] == "Kulttuuri!D7: 'kaksi' ei ole kokonaisluku"
     assert lines[2] == "Kulttuuri!D8: '-1' ei ole välillä 0–100\u00a0000"
@@ -210,14 +210,14 @@ async def test_errors_and_summary_follow_the_persons_language(bot: BotHarness) -
     await swede.send_document(fill(content, {"Bibliotek": {"B7": "Enkäter", "D7": "två"}}), XLSX)
     assert "Bibliotek!D7: 'två' är inte ett heltal" in swede.last.text
     await swede.send_document(fill(content, {"Bibliotek": {"B7": "Enkäter", "D7": 2}}), XLSX)
-    assert "• Bibliotek: delaktighet: 1 nya, 0 ändrade, 0 borttagna" in swede.last.text
+    assert "• Bibliotek: delaktighet: nya 1, ändrade 0, borttagna 0" in swede.last.text
     assert swede.last.buttons == [["Spara", "Avbryt"]]
     english = bot.contact(8012, "KUVA", first_name="Emma", language="en")
     content = await _workbook(bot, english)
     await english.send_document(fill(content, {"Library": {"B7": "Surveys", "D7": 3}}), XLSX)
-    assert "• Library: participation: 1 new, 0 changed, 0 removed" in english.last.text
+    assert "• Library: participation: new 1, changed 0, removed 0" in english.last.text
     await english.press("Save")
-    assert "Saved ✓ 1 service entities, 2026." in english.last.text
+    assert "Saved ✓ service entities: 1, year 2026." in english.last.text
 
 
 # --- every rejection of the whole file --------------------------------------------------------

@@ -41,7 +41,7 @@ def test_import_prints_every_cell_error_and_exits_1(
     code = main(["import", str(path), "--division", "KUVA", "--dry-run", "--year", "2026"])
     out = capsys.readouterr().out
     assert code == 1
-    assert out.startswith("Tiedostossa on 32 virhettä")
+    assert out.startswith("Virheitä tiedostossa: 32.")
     assert "Kirjasto!D22: 'x' ei ole kokonaisluku" in out and "muuta" not in out
 
 
@@ -63,7 +63,7 @@ def test_import_saves_as_the_named_contact_and_dry_run_saves_nothing(
     path.write_bytes(fill(export(cli_env), {"Kirjasto": {"B7": "Kyselyt", "D7": 4}}))
     args = ["import", str(path), "--division", "KUVA", "--year", "2026"]
     assert main([*args, "--dry-run"]) == 0
-    assert "• Kirjasto: osallisuus: 1 uutta, 0 muutettu, 0 poistettu" in capsys.readouterr().out
+    assert "• Kirjasto: osallisuus: uusia 1, muutettuja 0, poistettuja 0" in capsys.readouterr().out
     assert saved_state(cli_env)["KUVA_KIRJASTO"] == ([], [])
     assert main(args) == 2  # saving needs --as
     assert "--as" in capsys.readouterr().err

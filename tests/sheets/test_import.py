@@ -298,8 +298,8 @@ def test_the_summary_counts_added_changed_and_removed_answers_per_entity(db: Dat
     with db.session() as session:
         text = changes.summary(session, checked.changes, "fi")
     assert "Tiedosto on kunnossa: Kulttuurin ja vapaa-ajan toimiala, 2026." in text
-    assert "• Kirjasto: osallisuus: 1 uutta, 1 muutettu, 1 poistettu" in text
-    assert "tyytyväisyys: 0 uutta, 0 muutettu, 1 poistettu" in text
+    assert "• Kirjasto: osallisuus: uusia 1, muutettuja 1, poistettuja 1" in text
+    assert "tyytyväisyys: uusia 0, muutettuja 0, poistettuja 1" in text
     assert "Tallennetaanko nämä muutokset?" in text
     assert "Liikunta" not in text and "Kulttuuri:" not in text
 
@@ -318,7 +318,7 @@ def test_last_years_rows_are_marked_and_saved_only_once_the_mark_is_cleared(db: 
     assert checked.changes.unchecked == 4 + 3 + 1  # Kirjasto 4 + 3 satisfaction rows, Liikunta
     with db.session() as session:
         text = changes.summary(session, checked.changes, "fi")
-    assert "8 riviä on yhä merkitty ”2025 – tarkista”, eikä niitä tallenneta" in text
+    assert "Rivejä, joilla on yhä merkintä ”2025 – tarkista”: 8. Niitä ei tallenneta" in text
     assert _save_all(db, fill(content, {"Kirjasto": {"F7": None, "D7": 14}})) == 1
     assert [a["count"] for a in saved_state(db)["KUVA_KIRJASTO"][0]] == [14]
 
@@ -413,11 +413,12 @@ def test_at_most_20_errors_are_shown_and_the_rest_counted(db: Database) -> None:
     text = changes.error_list(checked.parsed, "fi", limit=20)
     lines = text.splitlines()
     assert lines[0] == (
-        "Tiedostossa on 32 virhettä, eikä mitään tallennettu. Korjaa ne ja lähetä tiedosto "
+        "Virheitä tiedostossa: 32. Mitään ei tallennettu; korjaa virheet ja lähetä tiedosto "
         "uudelleen:"
     )
     assert len(lines) == 22 and lines[-1] == "… ja 12 muuta"
     assert lines[1].startswith("Kulttuuri!D7:")  # sheet order, then row
+    assert changes.error_list(checked.parsed, "fi", limit=31).splitlines()[-1] == "… ja yksi muu"
 
 
 def test_a_formula_in_an_answer_cell_gives_its_saved_value_or_an_error(db: Database) -> None:
