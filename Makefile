@@ -1,3 +1,4 @@
+SHELL := /bin/bash
 # The two commands of the README: `make run` and `make test`. Both create .venv and
 # install the locked, hashed dependencies on first use, so a fresh machine needs only
 # Python 3.11+. `make run` installs only what the server needs (requirements/runtime.txt);
@@ -45,9 +46,15 @@ format: $(DEV_STAMP)
 demo: $(DEV_STAMP)
 	$(BIN)/python -m docgen --demo --out out
 
-## bench: the benchmarks under bench/
+## bench: every benchmark under bench/, then every missed target (lines "MISSED …") at the end
 bench: $(DEV_STAMP)
-	@for script in bench/*_bench.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@mkdir -p var; : > var/bench.log; status=0; \
+	for script in bench/*_bench.py; do \
+		echo "== $$script" | tee -a var/bench.log; \
+		$(BIN)/python $$script 2>&1 | tee -a var/bench.log; \
+		[ $${PIPESTATUS[0]} -eq 0 ] || { echo "FAILED $$script" | tee -a var/bench.log; status=1; }; \
+	done; \
+	echo "== missed targets"; grep -E "^(MISSED|FAILED) " var/bench.log || echo "none"; exit $$status
 
 ## lock: re-resolve both lock files after editing requirements/*.in (keeps current pins)
 lock: $(DEV_STAMP)

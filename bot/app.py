@@ -11,15 +11,19 @@ import time
 from typing import Any
 
 from telegram import Update
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 from telegram.request import BaseRequest
 
 from bot.conversations import FLOWS
+from bot.delivery import TelegramCourier
 from bot.flow import router
 from bot.handlers import admin, common, excel, privacy, reminders, status
-from bot.services import Services, attach
+from bot.pacing import PacingLimiter
 from core import metrics
+from core.services import Services, attach
 from schedules.runtime import install as install_reminders
+from schedules.runtime import release_leadership
+from schedules.runtime import setup as setup_reminders
 
 log = logging.getLogger(__name__)
 
@@ -82,9 +86,16 @@ def build_application(
     ``polling=False`` builds it without an Updater: in webhook mode updates arrive through
     `bot.webhook` and `bot.ingress`.
     """
-    builder: Any = ApplicationBuilder().application_class(MeasuredApplication).token(token)
+    builder: Any = (
+        ApplicationBuilder()
+        .application_class(MeasuredApplication)
+        .token(token)
+        # A graceful stop gives the scheduler leadership up at once (another replica
+        # takes over at its next try) instead of when the database session ends.
+        .post_stop(release_leadership)
+    )
     if rate_limiter:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=2))
+        builder = builder.rate_limiter(PacingLimiter())
     if base_url:
         builder = builder.base_url(base_url.rstrip("/"))
     if base_file_url:
@@ -97,6 +108,7 @@ def build_application(
         builder = builder.updater(None)
     application = builder.build()
     attach(application, services)
+    setup_reminders(application, courier=TelegramCourier(application))
     register_handlers(application, with_jobs=with_jobs)
     application.add_error_handler(on_error)
     return application

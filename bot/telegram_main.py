@@ -13,7 +13,7 @@ from telegram import Update
 
 from bot.app import build_application
 from bot.runtime import bootstrap_admins, prepare_database
-from bot.services import Services
+from core.services import Services
 from settings import Settings
 
 log = logging.getLogger(__name__)

@@ -87,7 +87,9 @@ class ReportState(enum.StrEnum):
 
 
 class LedgerStatus(enum.StrEnum):
-    CLAIMED = "claimed"  # a process has taken it and is sending
+    CLAIMED = "claimed"  # a process has taken it; not yet handed to Telegram (safe to resend)
+    IN_FLIGHT = "in_flight"  # the Telegram call has started: delivery unknown until it answers
+    UNCERTAIN = "uncertain"  # the call may or may not have arrived; never resent ("epävarma")
     SENT = "sent"
     SKIPPED = "skipped"  # too late to send after an outage, or not needed any more
     FAILED = "failed"  # gave up after retries, or the person blocked the bot

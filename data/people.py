@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from data.audit import record
 from data.models import Division, Invitation, Person, PersonRole, Role, utcnow
@@ -41,7 +41,16 @@ def hash_token(token: str) -> str:
 
 
 def person_by_telegram_id(session: Session, telegram_user_id: int) -> Person | None:
-    return session.scalar(select(Person).where(Person.telegram_user_id == telegram_user_id))
+    """The person with their roles, in one query (every update asks this first)."""
+    return (
+        session.scalars(
+            select(Person)
+            .options(joinedload(Person.roles))
+            .where(Person.telegram_user_id == telegram_user_id)
+        )
+        .unique()
+        .first()
+    )
 
 
 def active_person(session: Session, telegram_user_id: int) -> Person | None:

@@ -79,6 +79,12 @@ class SatisfactionAnswer:
         return asdict(self)
 
 
+#: The answer fields of a SatisfactionAnswer besides its measurement type.
+SATISFACTION_FIELDS = frozenset(
+    name for name in SatisfactionAnswer.__dataclass_fields__ if name != "measurement_type_id"
+)
+
+
 def nps_from_counts(promoters: int, passives: int, detractors: int) -> int:
     """NPS = 100 × (P − D) / (P + N + D), rounded half away from zero to an integer."""
     total = promoters + passives + detractors

@@ -183,8 +183,40 @@ class Person(_Strict):
 
 
 class Presenter(_Strict):
-    title: str
+    # Since 2017 the city board's presenter is the mayor.
+    title: str = "pormestari"
     name: str
+
+
+class BoardMeeting(_Strict):
+    """One year's board meeting for the agenda item (esityslista nn/YYYY, asia n)."""
+
+    date: str | None = None  # "7.12.2026"; None while no meeting is set
+    agenda_number: Annotated[int, Field(ge=1, le=99)] | None = None
+    item_number: Annotated[int, Field(ge=1, le=999)] | None = None
+    # "approve" (the first year: approve the developed metrics) or "take_note" (later years)
+    decision: Literal["approve", "take_note"] = "take_note"
+    # The city strategy the results are reported under, e.g. "2025–2029".
+    strategy_period: str | None = None
+
+    @field_validator("date")
+    @classmethod
+    def _valid_date(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        parts = str(value).strip().rstrip(".").split(".")
+        try:
+            dt.date(int(parts[2]), int(parts[1]), int(parts[0]))
+        except (IndexError, ValueError):
+            raise ValueError(f"expected a date like 7.12.2026, got {value!r}") from None
+        return str(value).strip()
+
+    @property
+    def day(self) -> dt.date | None:
+        if self.date is None:
+            return None
+        d, m, y = self.date.rstrip(".").split(".")
+        return dt.date(int(y), int(m), int(d))
 
 
 class ListText(_Strict):
@@ -193,6 +225,16 @@ class ListText(_Strict):
     task_class: str = ""
     presenter: Presenter
     contact: Person
+    # Per year: the meeting, agenda and item number, the decision wording and strategy.
+    meetings: dict[int, BoardMeeting] = Field(default_factory=dict)
+    # Fallback strategy period for years without their own.
+    strategy_period: str = "2025–2029"
+    # Muutoksenhaku line (a take-note item cannot be appealed).
+    appeal: str = "Muutoksenhakukielto, valmistelu tai täytäntöönpano"
+
+    def meeting(self, year: int) -> BoardMeeting:
+        """The year's meeting details; an empty one (no meeting set) when not configured."""
+        return self.meetings.get(year) or BoardMeeting()
 
 
 class Settings(_Strict):

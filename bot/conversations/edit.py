@@ -574,7 +574,7 @@ FLOW.step(
     "D",
     render=_render_delete,
     help=HELP[EditStep.DELETE],
-    counter=_counter(3, 3),
+    counter=_counter(3),
     on_button={"y": _delete},
     back=_to_menu,
 )

@@ -33,7 +33,7 @@ from telegram.ext import ContextTypes
 from bot.access import Caller
 from bot.flow import codec
 from bot.flow.delivery import Outbox
-from bot.services import Services
+from core.services import Services
 from data import drafts
 from data.models import ConversationDraft, Person, Role
 from data.reports import AccessDenied

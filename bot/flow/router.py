@@ -30,7 +30,7 @@ from bot.commands import all_commands
 from bot.flow import codec
 from bot.flow.delivery import Outbox, deliver, send_safely
 from bot.flow.engine import MSG_GONE, MSG_PAUSED, MSG_STALE, Flow, Turn
-from bot.services import Services, services
+from core.services import Services, services
 from data import drafts
 from data.db import transaction
 from data.models import ConversationDraft, Person

@@ -31,7 +31,7 @@ from telegram.ext import (
 import sheets
 from bot.access import Caller, caller, refuse
 from bot.flow.entities import MSG_LOCKED
-from bot.services import Services, services
+from core.services import Services, services
 from data import drafts, people, reports
 from data.db import transaction
 from data.models import Division, Role

@@ -15,7 +15,7 @@ from telegram.ext import Application, CommandHandler, ContextTypes
 from bot.access import caller
 from bot.admin.shared import division_label, role_names
 from bot.handlers.common import LANGUAGE_NAMES
-from bot.services import services
+from core.services import services
 from data import people, privacy
 from data.db import transaction
 from i18n.formats import format_count, format_date

@@ -34,9 +34,10 @@ CONVERSATION: list[tuple[str, str, str]] = [
     ("send", "/raportoi", "Vaihe 1/6"),
     ("press", "Kirjasto", "Taso 1: Viestintä ja kuuleminen"),
     ("press", "Kyselyt", "Lkm: kuinka monta"),
-    ("send", "12", "huomautus"),
-    ("press", "Ohita", "• Kyselyt – Lkm 12"),
+    ("send", "12", "• Kyselyt – Lkm 12"),
+    ("press", "✎ Lisää huomautus: Kyselyt", "Kirjoita huomautus"),
     # -- replica A is killed here in the kill test --
+    ("send", "verkossa", "• Kyselyt – Lkm 12 (verkossa)"),
     ("press", "Seuraava taso ›", "Taso 2: Vuorovaikutus"),
     ("press", "Ei tapoja tällä tasolla", "Vaihe 4/6"),
     ("press", "Ei tapoja tällä tasolla", "Vaihe 5/6"),
@@ -44,11 +45,6 @@ CONVERSATION: list[tuple[str, str, str]] = [
     ("press", "💾 Tallenna", "Tallennettu: Kirjasto"),
 ]
 KILL_AFTER = 5
-
-needs_draft_row_state = pytest.mark.xfail(
-    strict=False,
-    reason="needs the one-engine draft-row state: conversation state is process-local today",
-)
 
 
 @pytest.fixture
@@ -143,7 +139,6 @@ def test_the_conversation_completes_over_the_webhook_when_one_replica_gets_it_al
     assert _saved(db) == EXPECTED
 
 
-@needs_draft_row_state
 def test_one_conversation_alternating_between_two_replicas_completes(
     server: ServerThread, api: LocalBotApi, db: Database, replicas: list[BotProcess]
 ) -> None:
@@ -155,7 +150,6 @@ def test_one_conversation_alternating_between_two_replicas_completes(
         assert "Traceback" not in replica.log()
 
 
-@needs_draft_row_state
 def test_a_replica_killed_mid_conversation_loses_nothing_and_the_other_continues(
     server: ServerThread, api: LocalBotApi, db: Database, replicas: list[BotProcess]
 ) -> None:

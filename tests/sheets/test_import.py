@@ -518,7 +518,7 @@ def test_chat_and_excel_answers_read_the_same_in_the_documents(db: Database) -> 
 def test_a_frequency_in_ones_own_words_is_kept_like_the_chat_keeps_it(db: Database) -> None:
     filled = fill(
         export(db),
-        {"Tyytyväisyys": {"B10": "Hymiöpäätteet (happy or not)", "E10": "joka toinen viikko"}},
+        {"Tyytyväisyys": {"B10": "Hymiöpäätteet (HappyOrNot)", "E10": "joka toinen viikko"}},
     )
     assert _save_all(db, filled) == 1
     (answer,) = saved_state(db)["KUVA_KIRJASTO"][1]
