@@ -326,7 +326,11 @@ class _Reader:
         other_name = self.text(cells, row, S_OTHER, MAX_TEXT)
         if other_name is not None and mtype.code != OTHER_TYPE_CODE:
             self.error(cells, row, S_OTHER, m.CELL_OTHER_NAME_ONLY)
-        scale = self.text(cells, row, S_SCALE, answers.MAX_SCALE) or mtype.scale or None
+        elif mtype.code == OTHER_TYPE_CODE and not cells.present(row, S_OTHER):
+            self.error(cells, row, S_OTHER, m.CELL_OTHER_NAME_MISSING)  # the chat asks it too
+        # An empty scale is no scale given (the chat's "Skip"); results are then read on the
+        # catalog's scale, and the documents show the catalog's.
+        scale = self.text(cells, row, S_SCALE, answers.MAX_SCALE)
         # As in the chat: a choice (its name in any language, or its code) is stored as its
         # code, anything else as the person's own words beside the code "other".
         frequency = frequency_text = None

@@ -77,7 +77,6 @@ def _store_answers(db: Database, year: int = YEAR) -> None:
             [
                 reports.SatisfactionAnswer(
                     i["NPS"],
-                    scale="0–10",
                     frequency="yearly",
                     promoters=50,
                     passives=30,
@@ -168,7 +167,7 @@ def test_export_after_an_import_gives_back_the_same_values(db: Database) -> None
     satisfaction = _cells(again, "Tyytyväisyys", ["B7", "D7", "E7", "J7", "K7", "L7"])
     assert satisfaction == [
         "Kysely (asteikko 1–5)",
-        "1–5",
+        None,  # no scale given: the catalog's applies (the chat's Skip)
         "Kuukausittain",
         300,
         "4,2",
@@ -227,7 +226,7 @@ def test_an_excel_answer_is_stored_exactly_like_the_same_chat_answer(db: Databas
                 9: 20,
                 12: "2025",
             },
-            {2: "Kysely (asteikko 1–5)", 5: "Kuukausittain", 11: "4,2", 10: 1200},
+            {2: "Kysely (asteikko 1–5)", 4: "1–5", 5: "Kuukausittain", 11: "4,2", 10: 1200},
         ]
     ):
         for column, value in values.items():
@@ -357,6 +356,8 @@ def test_cell_errors_are_listed_by_cell_in_finnish(db: Database) -> None:
                 "H7": 30,
                 "I7": 20,
                 "J7": 99,
+                "B8": "Muu tapa",
+                "K8": "hyvä",
                 "B10": "Suositteluindeksi (NPS, 0–10)",
                 "F10": 150,
                 "B13": "Hymiöt",
@@ -390,6 +391,7 @@ def test_cell_errors_are_listed_by_cell_in_finnish(db: Database) -> None:
         "Tyytyväisyys!J7: suosittelijat + neutraalit + arvostelijat = 100, mutta vastaajia on 99"
         in errors
     )
+    assert "Tyytyväisyys!C8: muun mittaustavan nimi puuttuu" in errors
     assert "Tyytyväisyys!F10: NPS 150 ei ole välillä −100…100" in errors
     assert "Tyytyväisyys!B13: 'Hymiöt' ei ole luettelon mittaustapa" in errors
     assert "Tyytyväisyys!K14: '6' ei ole asteikolla 1–5" in errors
