@@ -20,7 +20,7 @@ from typing import Any
 from data.limits import MAX_TEXT
 from data.reports import nps_from_counts
 
-# The chat's limits of a scale's and a period's text (bot/conversations/satisfaction.py).
+# The limits of a scale's and a period's text, in the chat and in Excel alike.
 MAX_SCALE = 100
 MAX_PERIOD = 100
 
