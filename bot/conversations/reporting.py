@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import enum
 import re
-from typing import Any
+from typing import Any, TypedDict
 
 from bot.flow import entities, inputs
 from bot.flow.codec import Press
@@ -31,6 +31,25 @@ from data.models import CatalogMethod, ConversationDraft, Level, ServiceEntity
 from i18n import N_, formats
 
 START_DATA = "report:start"
+
+
+class ReportDraft(TypedDict, total=False):
+    """The draft's data (``ConversationDraft.data``) of this flow, version 2."""
+
+    version: int  # 2: keys as below
+    year: int
+    seq: int  # prompt number (bot.flow.codec)
+    entity: int  # service entity id
+    levels: list[int]  # level ids in order
+    level_index: int  # the level being asked
+    answers: list[dict[str, Any]]  # ParticipationAnswer.to_dict(), kept in level order
+    pending: dict[str, Any] | None  # the method whose count is asked, "from": where to return
+    edit: int | None  # index in answers of the answer being changed
+    note_for: dict[str, Any]  # {"index", "from"}: the answer whose note is asked
+    origin: str  # "new" | "saved" | "last_year" | "recount"
+    recount: list[int]  # "same methods, new counts": answers whose counts are asked …
+    recounted: int  # … and how many of them so far
+    review_return: bool  # a level opened from the summary returns there
 
 
 class ReportStep(enum.StrEnum):
@@ -161,7 +180,7 @@ def _answers(turn: Turn) -> list[dict[str, Any]]:
 
 def _level(turn: Turn, index: int | None = None) -> Level:
     level_ids: list[int] = turn.data["levels"]
-    level = turn.get(Level, level_ids[turn.data.get("li", 0) if index is None else index])
+    level = turn.get(Level, level_ids[turn.data.get("level_index", 0) if index is None else index])
     assert level is not None
     return level
 
@@ -198,7 +217,7 @@ def _counter(turn: Turn) -> tuple[int, int]:
         return 1, total
     if step == ReportStep.REVIEW:
         return total, total
-    return 2 + int(turn.data.get("li", 0)), total
+    return 2 + int(turn.data.get("level_index", 0)), total
 
 
 # --- start, guard, verify --------------------------------------------------------------
@@ -221,7 +240,7 @@ def _describe(turn: Turn, row: ConversationDraft) -> str | None:
     elif step == ReportStep.PREFILL:
         where = turn._(MSG_WHERE_LEVEL).format(number=1)
     else:
-        where = turn._(MSG_WHERE_LEVEL).format(number=int(data.get("li", 0)) + 1)
+        where = turn._(MSG_WHERE_LEVEL).format(number=int(data.get("level_index", 0)) + 1)
     return turn._(MSG_DESCRIBE_ENTITY).format(entity=name, where=where)
 
 
@@ -254,7 +273,7 @@ def _choose_entity(turn: Turn, press: Press) -> Outcome:
         missing = [i for i, lid in enumerate(turn.data["levels"]) if lid not in answered]
         if not missing:
             return ReportStep.REVIEW
-        turn.data["li"] = missing[0]
+        turn.data["level_index"] = missing[0]
         return ReportStep.LEVEL
     if reports.previous_participation(turn.session, year, entity_id):
         return ReportStep.PREFILL
@@ -308,7 +327,7 @@ def _same_methods(turn: Turn, press: Press) -> Outcome:
 
 def _start_empty(turn: Turn, press: Press) -> Outcome:
     turn.data["answers"] = []
-    turn.data["li"] = 0
+    turn.data["level_index"] = 0
     return ReportStep.LEVEL
 
 
@@ -363,7 +382,7 @@ def _render_level(turn: Turn) -> Prompt:
         label = turn._(MSG_ADD_NOTE).format(method=_method_name(turn, answer))
         rows.append([Button(_short(label), "a", index)])
     if here:
-        last = turn.data.get("li", 0) + 1 >= len(turn.data["levels"])
+        last = turn.data.get("level_index", 0) + 1 >= len(turn.data["levels"])
         label = MSG_TO_REVIEW if turn.data.get("review_return") or last else MSG_NEXT
         rows.append([Button(turn._(label), "f")])
     return Prompt("\n\n".join(parts), rows)
@@ -386,8 +405,8 @@ def _next_level(turn: Turn) -> Outcome:
     if turn.data.get("review_return"):
         turn.data["review_return"] = False
         return ReportStep.REVIEW
-    if int(turn.data.get("li", 0)) + 1 < len(turn.data["levels"]):
-        turn.data["li"] = int(turn.data.get("li", 0)) + 1
+    if int(turn.data.get("level_index", 0)) + 1 < len(turn.data["levels"]):
+        turn.data["level_index"] = int(turn.data.get("level_index", 0)) + 1
         return ReportStep.LEVEL
     return ReportStep.REVIEW
 
@@ -435,8 +454,8 @@ def _level_back(turn: Turn) -> Outcome:
     if turn.data.get("review_return"):
         turn.data["review_return"] = False
         return ReportStep.REVIEW
-    if int(turn.data.get("li", 0)) > 0:
-        turn.data["li"] = int(turn.data["li"]) - 1
+    if int(turn.data.get("level_index", 0)) > 0:
+        turn.data["level_index"] = int(turn.data["level_index"]) - 1
         return ReportStep.LEVEL
     return ReportStep.ENTITY
 
@@ -708,7 +727,7 @@ def _edit(turn: Turn, index: int, *, origin: str) -> Outcome:
     answer = _answers(turn)[index]
     turn.data["pending"] = {**answer, "from": origin}
     turn.data["edit"] = index
-    turn.data["li"] = turn.data["levels"].index(answer["level_id"])
+    turn.data["level_index"] = turn.data["levels"].index(answer["level_id"])
     return ReportStep.COUNT
 
 
@@ -781,13 +800,13 @@ def _review_level(turn: Turn, press: Press) -> Outcome:
     index = press.int_arg()
     if index is None or index >= len(turn.data["levels"]):
         raise Stale
-    turn.data["li"] = index
+    turn.data["level_index"] = index
     turn.data["review_return"] = True
     return ReportStep.LEVEL
 
 
 def _review_back(turn: Turn) -> Outcome:
-    turn.data["li"] = len(turn.data["levels"]) - 1
+    turn.data["level_index"] = len(turn.data["levels"]) - 1
     turn.data["review_return"] = False
     return ReportStep.LEVEL
 
@@ -832,6 +851,7 @@ FLOW = Flow(
     guard=entities.guard_open_report,
     verify=entities.verify_entity,
     entry_data=(START_DATA,),
+    version=2,
 )
 FLOW.step(
     ReportStep.ENTITY,

@@ -26,7 +26,7 @@ from __future__ import annotations
 import enum
 import re
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict
 
 from bot.flow import entities, inputs
 from bot.flow.codec import Press
@@ -38,6 +38,20 @@ from i18n import N_, formats
 START_DATA = "satisfaction:start"
 #: The catalog code of "Muu tapa": the person names the method.
 OTHER_TYPE = "OTHER"
+
+
+class SatisfactionDraft(TypedDict, total=False):
+    """The draft's data (``ConversationDraft.data``) of this flow, version 2."""
+
+    version: int  # 2: keys as below
+    year: int
+    seq: int  # prompt number (bot.flow.codec)
+    entity: int  # service entity id
+    types: list[int]  # measurement type ids chosen, in catalog order
+    type_index: int  # the type whose details are asked
+    answers: dict[str, dict[str, Any]]  # type id → SatisfactionAnswer fields
+    origin: str  # "new" | "saved" | "last_year"
+    review_return: bool  # details opened from the summary return there
 
 
 class SatisfactionStep(enum.StrEnum):
@@ -189,14 +203,14 @@ def _types(turn: Turn) -> list[int]:
 
 def _answer(turn: Turn, type_id: int | None = None) -> dict[str, Any]:
     if type_id is None:
-        type_id = _types(turn)[int(turn.data.get("ti", 0))]
+        type_id = _types(turn)[int(turn.data.get("type_index", 0))]
     return turn.data.setdefault("answers", {}).setdefault(str(type_id), {})
 
 
 def _mtype(turn: Turn, type_id: int | None = None) -> MeasurementType:
     if type_id is None:
         types = _types(turn)
-        index = int(turn.data.get("ti", 0))
+        index = int(turn.data.get("type_index", 0))
         if not 0 <= index < len(types):
             raise Stale
         type_id = types[index]
@@ -246,17 +260,21 @@ def _steps_for(turn: Turn, type_id: int) -> list[str]:
 
 def _positions(turn: Turn) -> list[tuple[int, str]]:
     types = _types(turn)
-    indexes = [int(turn.data.get("ti", 0))] if turn.data.get("review_return") else range(len(types))
+    indexes = (
+        [int(turn.data.get("type_index", 0))]
+        if turn.data.get("review_return")
+        else range(len(types))
+    )
     return [(i, step) for i in indexes for step in _steps_for(turn, types[i])]
 
 
 def _forward(turn: Turn) -> Outcome:
     """The next detail question, or the summary after the last one."""
     positions = _positions(turn)
-    here = (int(turn.data.get("ti", 0)), turn.step)
+    here = (int(turn.data.get("type_index", 0)), turn.step)
     index = positions.index(here) if here in positions else -1
     if index + 1 < len(positions):
-        turn.data["ti"], step = positions[index + 1]
+        turn.data["type_index"], step = positions[index + 1]
         return step
     turn.data["review_return"] = False
     return S.REVIEW
@@ -264,10 +282,10 @@ def _forward(turn: Turn) -> Outcome:
 
 def _backward(turn: Turn) -> Outcome:
     positions = _positions(turn)
-    here = (int(turn.data.get("ti", 0)), turn.step)
+    here = (int(turn.data.get("type_index", 0)), turn.step)
     index = positions.index(here) if here in positions else 0
     if index > 0:
-        turn.data["ti"], step = positions[index - 1]
+        turn.data["type_index"], step = positions[index - 1]
         return step
     if turn.data.get("review_return"):
         turn.data["review_return"] = False
@@ -303,7 +321,7 @@ def _header(turn: Turn) -> str:
     return turn._(MSG_DETAIL_HEADER).format(
         entity=entities.entity_name(turn),
         type=_type_name(turn),
-        index=int(turn.data.get("ti", 0)) + 1,
+        index=int(turn.data.get("type_index", 0)) + 1,
         count=len(_types(turn)),
     )
 
@@ -378,7 +396,7 @@ def _describe(turn: Turn, row: ConversationDraft) -> str | None:
         where = turn._(MSG_WHERE_REVIEW)
     elif step in DETAIL_STEPS:
         types = data.get("types") or []
-        index = int(data.get("ti", 0))
+        index = int(data.get("type_index", 0))
         mtype = turn.get(MeasurementType, int(types[index])) if 0 <= index < len(types) else None
         type_name = catalog.name_of(mtype, turn.language) if mtype else "?"
         where = turn._(MSG_WHERE_DETAILS).format(type=type_name)
@@ -493,12 +511,12 @@ def _types_done(turn: Turn, press: Press) -> Outcome:
     types = _types(turn)
     if not types:
         raise Retry(MSG_NEED_TYPE)
-    turn.data["ti"] = 0
+    turn.data["type_index"] = 0
     turn.data["review_return"] = False
     positions = _positions(turn)
     if not positions:
         return S.REVIEW
-    turn.data["ti"], step = positions[0]
+    turn.data["type_index"], step = positions[0]
     return step
 
 
@@ -778,7 +796,7 @@ def _type_index(turn: Turn, press: Press) -> int:
 
 def _review_edit(turn: Turn, press: Press) -> Outcome:
     index = _type_index(turn, press)
-    turn.data["ti"] = index
+    turn.data["type_index"] = index
     turn.data["review_return"] = True
     positions = _positions(turn)
     if not positions:
@@ -803,7 +821,7 @@ def _review_back(turn: Turn) -> Outcome:
     positions = _positions(turn)
     if not positions:
         return S.TYPES
-    turn.data["ti"], step = positions[-1]
+    turn.data["type_index"], step = positions[-1]
     return step
 
 
@@ -849,6 +867,7 @@ FLOW = Flow(
     guard=entities.guard_open_report,
     verify=entities.verify_entity,
     entry_data=(START_DATA,),
+    version=2,
 )
 
 

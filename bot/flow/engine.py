@@ -232,6 +232,7 @@ class Flow:
         cancel_message: str = MSG_CANCELLED,
         html: bool = False,
         resumable: bool = True,
+        version: int = 1,
     ) -> None:
         """
         Args:
@@ -251,6 +252,8 @@ class Flow:
             cancel_message: the answer to /peru.
             html: the flow's texts are HTML (its renderers escape what people typed).
             resumable: its command continues an open draft; False: it always starts afresh.
+            version: of the flow's draft data; raise it when the shape changes, and a draft
+                written by an older version is discarded instead of misread.
         """
         self.name = name
         self.title = title
@@ -267,6 +270,7 @@ class Flow:
         self.cancel_text = cancel_message
         self.html = html
         self.resumable = resumable
+        self.version = version
         self.specs: dict[str, StepSpec] = {}
         self.by_tag: dict[str, StepSpec] = {}
         self.step(
@@ -310,7 +314,11 @@ class Flow:
         """The command or an entry button: offer a draft worth continuing, or start fresh."""
         outbox.html = self.html
         year = turn.services.current_year()
-        if row is not None and (row.data.get("year") != year or not self.resumable):
+        if row is not None and (
+            row.data.get("year") != year
+            or not self.resumable
+            or row.data.get("version", 1) != self.version
+        ):
             drafts.discard(turn.session, turn.person.id, self.name)
             row = None
         turn.data = {"year": year, "seq": int(row.data.get("seq", 0)) if row else 0}
@@ -454,6 +462,7 @@ class Flow:
     ) -> None:
         """Store the draft (new prompt number, step, activity time) and ask the step."""
         turn.data["seq"] = int(turn.data.get("seq", 0)) + 1
+        turn.data["version"] = self.version
         spec = self.specs[turn.step]
         prompt = spec.render(turn)
         lines = []
