@@ -9,6 +9,7 @@ from telegram import Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest
 
+from bot import ingress
 from bot.handlers import admin, common, reminders, reporting, satisfaction, status
 from bot.persistence import DatabasePersistence
 from bot.services import Services, attach
@@ -18,16 +19,25 @@ log = logging.getLogger(__name__)
 
 
 class PromptlyPersistingApplication(Application):  # type: ignore[type-arg]
-    """Writes conversation state right after each update, not every 60 s.
+    """Writes conversation state right after each update, not every 60 s, then marks the
+    update handled in the inbox (``bot.ingress``).
 
     PTB flushes persistence on a timer; a crash between two flushes would put a person back
-    a few steps. Only the chats and conversations the update touched are written.
+    a few steps. Only the chats and conversations the update touched are written. The
+    handled mark comes last, so a crash before it handles the update again after a restart;
+    it is written also when processing failed, so a poison update is not retried forever.
     """
 
     async def process_update(self, update: object) -> None:
-        await super().process_update(update)
-        if self.persistence is not None:
-            await self.update_persistence()
+        try:
+            await super().process_update(update)
+            if self.persistence is not None:
+                await self.update_persistence()
+        except Exception:
+            log.exception(
+                "update %s failed outside its handlers", getattr(update, "update_id", None)
+            )
+        await ingress.mark_processed(self, update)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -77,6 +87,7 @@ def build_application(
         builder = builder.get_updates_request(get_updates_request)
     application = builder.build()
     attach(application, services)
+    ingress.install(application)
     register_handlers(application, with_jobs=with_jobs)
     application.add_error_handler(on_error)
     return application

@@ -20,6 +20,7 @@ from sqlalchemy import (
     DateTime,
     Enum,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -380,3 +381,20 @@ class ConversationDraft(Base):
     step: Mapped[str] = mapped_column(String(60))
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     last_activity_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class InboxUpdate(Base):
+    """One Telegram update as received, written before it is acknowledged (see data.inbox).
+
+    ``update_id`` is Telegram's own id, so a redelivered update collides with its first copy
+    and is dropped; ``handled_at`` stays empty until the update's effects are committed, so
+    a crash in between leaves it to be handled again at start-up.
+    """
+
+    __tablename__ = "inbox"
+    __table_args__ = (Index("ix_inbox_pending", "handled_at", "chat_id", "update_id"),)
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    chat_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    handled_at: Mapped[dt.datetime | None]
