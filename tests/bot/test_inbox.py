@@ -1,0 +1,154 @@
+"""The durable update inbox through the real Application (issue 13 items 1 and 2).
+
+Updates come in through ``bot.ingress.InboxUpdater`` (the Application's Updater), are
+recorded before they are acknowledged, marked handled after processing, replayed after a
+restart if they were not, and dropped when Telegram delivers the same update_id again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sqlalchemy import event, select
+from telegram import Update
+from telegram.ext import ContextTypes, TypeHandler
+
+from bot import ingress
+from data import inbox
+from data.models import InboxUpdate
+
+from .conftest import BotHarness
+from .test_reporting_helpers import draft
+
+
+def _rows(bot: BotHarness) -> list[InboxUpdate]:
+    with bot.db.session() as session:
+        return list(session.scalars(select(InboxUpdate).order_by(InboxUpdate.update_id)))
+
+
+class _StatementLog:
+    """SQL statements on the inbox table while the block runs."""
+
+    def __init__(self, bot: BotHarness) -> None:
+        self.engine = bot.db.engine
+        self.statements: list[str] = []
+
+    def _seen(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        text = " ".join(statement.split()).upper()
+        if " INBOX" in text:
+            self.statements.append(text)
+
+    def __enter__(self) -> _StatementLog:
+        event.listen(self.engine, "before_cursor_execute", self._seen)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._seen)
+
+    def count(self, prefix: str) -> int:
+        return sum(1 for s in self.statements if s.startswith(prefix))
+
+
+async def test_each_update_is_recorded_once_and_marked_handled_with_one_write(
+    bot: BotHarness,
+) -> None:
+    user = bot.user(4101)
+    with _StatementLog(bot) as log:
+        await user.send("/start")
+    assert "kutsulinkki" in user.last.text
+    rows = _rows(bot)
+    assert [(r.chat_id, r.payload["message"]["text"]) for r in rows] == [(4101, "/start")]
+    assert rows[0].handled_at is not None
+    assert log.count("INSERT INTO INBOX") == 1
+    assert log.count("UPDATE INBOX") == 1
+
+
+async def test_a_count_telegram_delivers_again_after_a_restart_is_saved_once_not_as_the_note(
+    bot: BotHarness,
+) -> None:
+    user = bot.contact(4102, "KUVA")
+    await user.send("/raportoi")
+    await user.press("Kirjasto")
+    await user.press("Kyselyt")
+    await user.send("12")
+    assert "huomautus" in user.last.text
+    # The acknowledgement of "12" was lost and the bot restarted: Telegram sends it again.
+    await bot.restart()
+    again = bot.api.updates.redeliver_last_batch()
+    assert len(again) == 1
+    await bot.api.settle(again[0])
+    assert "huomautus" in user.last.text  # still asked for the note
+    await user.press("Ohita")
+    assert "• Kyselyt – Lkm 12" in user.last.text
+    assert "(12)" not in user.last.text
+    saved = draft(bot, 4102, "reporting")
+    assert saved is not None
+    assert [(a["count"], a["note"]) for a in saved.data["answers"]] == [(12, None)]
+
+
+async def test_a_batch_delivered_twice_while_running_is_handled_once(bot: BotHarness) -> None:
+    user = bot.user(4103)
+    await user.send("/kieli")
+    assert len(user.messages) == 1
+    again = bot.api.updates.redeliver_last_batch()
+    await bot.api.settle(again[0])
+    assert len(user.messages) == 1
+    assert len(_rows(bot)) == 1
+
+
+async def test_updates_acknowledged_but_unhandled_before_a_crash_are_handled_at_start_up(
+    bot: BotHarness,
+) -> None:
+    people = [bot.user(4110 + n, f"Henkilö{n}") for n in range(3)]
+    await bot.stop()
+    # What a process killed mid-batch leaves: recorded in the inbox, acknowledged to
+    # Telegram (so never sent again), not handled.
+    ids = [bot.api.push_text(p.info, p.chat, "/start")[1] for p in people]
+    with bot.db.transaction() as session:
+        inbox.record(session, bot.api.updates.take(100))
+    bot.api.updates.acknowledge(ids[-1] + 1)
+    await bot.start()
+    await asyncio.wait_for(bot.app.update_queue.join(), 10)
+    for person in people:
+        assert "kutsulinkki" in person.last.text
+    assert all(row.handled_at is not None for row in _rows(bot))
+    # And not again at the next start.
+    await bot.restart()
+    await asyncio.wait_for(bot.app.update_queue.join(), 10)
+    assert [len(p.messages) for p in people] == [1, 1, 1]
+
+
+async def test_an_update_whose_handling_fails_is_marked_handled_and_not_retried(
+    bot: BotHarness,
+) -> None:
+    user = bot.user(4104)
+    bot.api.fail_next("sendMessage", "400", chat_id=4104)
+    await user.send("/start")
+    assert bot.errors()  # the handler failed (and the person was told)
+    bot.app.bot_data["errors"].clear()
+    assert all(row.handled_at is not None for row in _rows(bot))
+    before = len(user.messages)
+    await bot.restart()
+    await asyncio.wait_for(bot.app.update_queue.join(), 10)
+    assert len(user.messages) == before
+
+
+async def test_an_update_marked_handled_in_the_handlers_transaction_costs_no_second_write(
+    bot: BotHarness,
+) -> None:
+    async def marks_in_its_own_transaction(
+        update: Update, context: ContextTypes.DEFAULT_TYPE
+    ) -> None:
+        # What the guided-flow engine does: the mark commits with the update's effects.
+        with bot.db.transaction() as session:
+            assert inbox.mark_handled(session, update.update_id)
+        ingress.handled_in_transaction(context.application, update.update_id)
+
+    bot.app.add_handler(TypeHandler(Update, marks_in_its_own_transaction), group=-100)
+    user = bot.user(4105)
+    with _StatementLog(bot) as log:
+        await user.send("/start")
+    assert "kutsulinkki" in user.last.text
+    assert log.count("UPDATE INBOX") == 1
+    assert all(row.handled_at is not None for row in _rows(bot))

@@ -1,0 +1,107 @@
+"""Issue 13 item 1: the real ``python -m bot`` process killed right after it acknowledged a
+batch of updates loses none of them.
+
+The process long-polls the localtg HTTP Bot API server. 40 people write /start at once, so
+the 40 updates arrive in one getUpdates answer; the server SIGKILLs the process the moment
+the next getUpdates acknowledges that batch (before answering it). PTB's own Updater has
+then only queued the batch in memory; with the inbox it is in the database and the restarted
+process handles it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO
+
+from localtg import LocalBotApi, LocalUser
+from localtg.http import ServerThread
+
+from ..conftest import Database
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+TOKEN = "7654321098:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawE"
+PEOPLE = 40
+
+
+def _start_bot(server: ServerThread, db: Database, log: IO[str]) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_BASE_URL": server.base_url,
+        "DATABASE_URL": db.url,
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def _answered(users: list[LocalUser]) -> int:
+    return sum(1 for user in users if any("kutsulinkki" in text for text in user.texts()))
+
+
+def test_updates_acknowledged_right_before_a_kill_are_all_answered_after_restart(
+    db: Database, tmp_path: Path
+) -> None:
+    api = LocalBotApi(token=TOKEN)
+    users = [api.user(60_000 + n, f"Henkilö{n}") for n in range(PEOPLE)]
+    killed: list[int] = []
+    log_path = tmp_path / "bot.log"
+    with ServerThread(api) as server, log_path.open("w") as log:
+        first = _start_bot(server, db, log)
+        try:
+            _wait(lambda: len(api.calls_to("getUpdates")) >= 1, 30, "the bot to poll")
+
+            async def everyone_writes_at_once() -> None:
+                # No await between the pushes: one getUpdates answer carries all 40.
+                last = 0
+                for user in users:
+                    last = api.push_text(user.info, user.chat, "/start")[1]
+
+                def kill_on_acknowledgement(offset: int) -> None:
+                    if offset > last and not killed:
+                        os.kill(first.pid, signal.SIGKILL)
+                        killed.append(offset)
+
+                api.updates.on_acknowledge = kill_on_acknowledgement
+
+            server.run_sync(everyone_writes_at_once())
+            first.wait(timeout=30)
+        finally:
+            if first.poll() is None:
+                first.kill()
+                first.wait()
+        assert killed, "the batch was never acknowledged"
+        assert first.returncode == -signal.SIGKILL
+        answered_before_restart = _answered(users)
+
+        second = _start_bot(server, db, log)
+        try:
+            _wait(lambda: _answered(users) == PEOPLE, 30, "every person to get an answer")
+        except AssertionError:
+            raise AssertionError(
+                f"{PEOPLE - _answered(users)} of {PEOPLE} people never got an answer "
+                f"({answered_before_restart} answered before the kill)"
+            ) from None
+        finally:
+            second.terminate()
+            second.wait(timeout=30)
+    assert answered_before_restart < PEOPLE  # the kill really came before the batch was handled
