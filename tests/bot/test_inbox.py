@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 from telegram import Update
 from telegram.ext import ContextTypes, TypeHandler
 
@@ -152,3 +152,45 @@ async def test_an_update_marked_handled_in_the_handlers_transaction_costs_no_sec
     assert "kutsulinkki" in user.last.text
     assert log.count("UPDATE INBOX") == 1
     assert all(row.handled_at is not None for row in _rows(bot))
+
+
+async def test_polling_retries_after_network_failures_and_then_answers(bot: BotHarness) -> None:
+    bot.api.fail_next("getUpdates", "network", count=2)
+    bot.api.fail_next("getUpdates", "502")
+    user = bot.user(4106)
+    await user.send("/start")
+    assert "kutsulinkki" in user.last.text
+    failed = [c for c in bot.api.calls_to("getUpdates") if c.injected]
+    assert len(failed) == 3
+
+
+async def test_a_batch_is_not_acknowledged_until_the_inbox_has_recorded_it(
+    bot: BotHarness,
+) -> None:
+    user = bot.user(4107)
+    with bot.db.engine.begin() as connection:
+        connection.execute(text("ALTER TABLE inbox RENAME TO inbox_away"))
+    try:
+        _message, update_id = bot.api.push_text(user.info, user.chat, "/start")
+        await asyncio.sleep(1.0)  # a few attempts to record it fail
+        assert not bot.api.updates.is_done(update_id)  # Telegram still holds it
+        assert user.messages == []
+    finally:
+        with bot.db.engine.begin() as connection:
+            connection.execute(text("ALTER TABLE inbox_away RENAME TO inbox"))
+    await bot.api.settle(update_id)
+    assert "kutsulinkki" in user.last.text
+    assert [r.update_id for r in _rows(bot)] == [update_id]
+
+
+async def test_stopping_ends_a_long_poll_at_once(
+    bot: BotHarness,
+) -> None:
+    user = bot.user(4108)
+    await user.send("/start")
+    await asyncio.sleep(0.2)  # the next long poll (10 s) is waiting
+    started = asyncio.get_running_loop().time()
+    await bot.stop()
+    assert asyncio.get_running_loop().time() - started < 2
+    assert bot.api.updates.confirmed > _rows(bot)[-1].update_id
+    await bot.start()
