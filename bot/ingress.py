@@ -238,8 +238,12 @@ class InboxUpdater(Updater):
         if self._stopping is not None:
             self._stopping.set()
         if self._poll_task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
+            try:
                 await self._poll_task
+            except asyncio.CancelledError:
+                pass
+            except Exception:
+                log.exception("inbox: the polling loop had failed")
             self._poll_task = None
         if self._ack is not None and self._offset:
             try:

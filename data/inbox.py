@@ -113,7 +113,11 @@ def record(
 def mark_handled(session: Session, update_id: int, *, now: dt.datetime | None = None) -> bool:
     """Record that the update's effects are committed (with this session's transaction).
 
-    False when the update is not in the inbox or was already marked: harmless either way.
+    False when the update is not in the inbox or was already marked. It is a conditional
+    ``UPDATE … WHERE handled_at IS NULL``, so it also works as a claim: called first in the
+    transaction that applies the update, False means another process (a replica replaying
+    it at start-up) already applied it — roll back and skip. On PostgreSQL the second of two
+    concurrent callers waits for the first to commit, then gets False.
     """
     result = session.execute(
         update(InboxUpdate)

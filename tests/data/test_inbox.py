@@ -152,3 +152,12 @@ def test_prune_removes_only_handled_updates_older_than_the_limit(db: Database) -
         assert session.scalars(select(InboxUpdate.update_id).order_by("update_id")).all() == [2, 3]
     with db.transaction() as session, pytest.raises(ValueError):
         inbox.prune(session, older_than_days=0)
+
+
+def test_mark_handled_is_a_claim_only_one_of_two_transactions_wins(db: Database) -> None:
+    with db.transaction() as session:
+        inbox.record(session, [_message(1)])
+    with db.transaction() as first:
+        assert inbox.mark_handled(first, 1) is True
+    with db.transaction() as second:  # a replica replaying the same update
+        assert inbox.mark_handled(second, 1) is False
