@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from typing import Any
 
 import pytest
@@ -154,10 +155,22 @@ def test_prune_removes_only_handled_updates_older_than_the_limit(db: Database) -
         inbox.prune(session, older_than_days=0)
 
 
-def test_mark_handled_is_a_claim_only_one_of_two_transactions_wins(db: Database) -> None:
+def test_mark_handled_is_a_claim_only_one_of_two_concurrent_transactions_wins(
+    db: Database,
+) -> None:
     with db.transaction() as session:
         inbox.record(session, [_message(1)])
+    results: list[bool] = []
+
+    def replica_replaying_it() -> None:
+        with db.transaction() as session:
+            results.append(inbox.mark_handled(session, 1))
+
     with db.transaction() as first:
         assert inbox.mark_handled(first, 1) is True
-    with db.transaction() as second:  # a replica replaying the same update
-        assert inbox.mark_handled(second, 1) is False
+        other = threading.Thread(target=replica_replaying_it)
+        other.start()
+        other.join(0.5)
+        assert other.is_alive()  # waits for the first transaction's row lock
+    other.join(15)
+    assert results == [False]
