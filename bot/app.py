@@ -1,4 +1,8 @@
-"""Builds the python-telegram-bot Application: persistence, rate limiting, handlers, jobs."""
+"""Builds the python-telegram-bot Application: rate limiting, handlers in named phases, jobs.
+
+No PTB persistence: everything a conversation needs is in the database rows the handlers
+read on every update (people, drafts, answers), so any process can answer any update.
+"""
 
 from __future__ import annotations
 
@@ -6,33 +10,31 @@ import logging
 from typing import Any
 
 from telegram import Update
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 from telegram.request import BaseRequest
 
 from bot import ingress
-from bot.handlers import admin, common, reminders, reporting, satisfaction, status
-from bot.persistence import DatabasePersistence
+from bot.conversations import FLOWS
+from bot.flow import router
+from bot.handlers import admin, common, reminders, status
 from bot.services import Services, attach
 from schedules.runtime import install as install_reminders
 
 log = logging.getLogger(__name__)
 
 
-class PromptlyPersistingApplication(Application):  # type: ignore[type-arg]
-    """Writes conversation state right after each update, not every 60 s, then marks the
-    update handled in the inbox (``bot.ingress``).
+class InboxApplication(Application):  # type: ignore[type-arg]
+    """Marks each update handled in the inbox (``bot.ingress``) once it is processed.
 
-    PTB flushes persistence on a timer; a crash between two flushes would put a person back
-    a few steps. Only the chats and conversations the update touched are written. The
-    handled mark comes last, so a crash before it handles the update again after a restart;
-    it is written also when processing failed, so a poison update is not retried forever.
+    The guided-flow engine marks its updates in its own transaction (then this writes
+    nothing); for every other update the mark is written here, after the handlers: a crash
+    before it handles the update again after a restart. It is written also when processing
+    failed, so a poison update is not retried forever.
     """
 
     async def process_update(self, update: object) -> None:
         try:
             await super().process_update(update)
-            if self.persistence is not None:
-                await self.update_persistence()
         except Exception:
             log.exception(
                 "update %s failed outside its handlers", getattr(update, "update_id", None)
@@ -71,12 +73,7 @@ def build_application(
     with_jobs: bool = True,
 ) -> Application:  # type: ignore[type-arg]
     """The bot with every feature registered; ``request`` lets tests use the local Telegram."""
-    builder: Any = (
-        ApplicationBuilder()
-        .application_class(PromptlyPersistingApplication)
-        .token(token)
-        .persistence(DatabasePersistence(services.sessions))
-    )
+    builder: Any = ApplicationBuilder().application_class(InboxApplication).token(token)
     if rate_limiter:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=2))
     if base_url:
@@ -93,11 +90,23 @@ def build_application(
     return application
 
 
+#: Handler phases, in the order every update meets them (PTB handler groups). In each phase
+#: the first matching handler runs; a handler that fully answers an update stops the rest.
+GUARD = -20  # private chats only
+CONVERSATIONS = -10  # the one router in front of every guided flow (bot.flow.router)
+FEATURES = 0  # commands, admin and reminder buttons; then, added last in the same group so
+# that they answer only what no feature took: unknown text and commands, stale buttons
+
+
 def register_handlers(application: Application, *, with_jobs: bool) -> None:  # type: ignore[type-arg]
-    """Order matters: guard and entry commands, features, then catch-alls."""
-    common.register(application)
-    for feature in (reporting, satisfaction, status, admin, reminders):
+    """Every handler, phase by phase (see the phase constants above)."""
+    common.register_guard(application, group=GUARD)
+    application.add_handler(TypeHandler(Update, router.route), group=CONVERSATIONS)
+    # The flows declare themselves when imported; the router knows them by name.
+    assert all(flow.name in router.Flow.flows for flow in FLOWS)
+    for feature in (common, status, admin, reminders):
         feature.register(application)
-    common.register_fallbacks(application)
+    common.register_fallbacks(application, group=FEATURES)
+    router.install_idle_check(application)
     if with_jobs:
         install_reminders(application)

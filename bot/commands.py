@@ -49,3 +49,10 @@ def commands_for(roles: set[Role]) -> list[tuple[str, str]]:
             seen.add(command)
             result.append((command, description))
     return result
+
+
+def all_commands() -> frozenset[str]:
+    """Every command the bot knows, whoever may use it."""
+    return frozenset(
+        command for entries in (COMMON, *BY_ROLE.values()) for command, _description in entries
+    )

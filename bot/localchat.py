@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.app import build_application
 from bot.runtime import prepare_database
 from bot.services import Services
-from data import botstate, catalog, inbox, people
+from data import catalog, drafts, inbox, people
 from data.db import transaction
 from data.models import Role
 from localtg import DEFAULT_TOKEN, LocalBotApi, LocalRequest
@@ -97,7 +97,8 @@ async def run_local_chat(settings: Settings) -> int:
             )
         # In Telegram the last question's buttons stay on screen; a new terminal has none,
         # so a conversation left at some step is asked again (/ohje repeats its question).
-        resume = botstate.open_conversations(session, f"{LOCAL_USER_ID}:{LOCAL_USER_ID}")
+        me = people.person_by_telegram_id(session, LOCAL_USER_ID)
+        resume = me is not None and drafts.active(session, me.id) is not None
         last_update_id = inbox.last_update_id(session)
     api = LocalBotApi()
     # This Telegram lives only as long as the terminal; its update ids go on from the ones

@@ -89,7 +89,7 @@ NOTES = [
     "Mukana myös ruotsinkieliset tilaisuudet.",
 ]
 
-FREQUENCIES = ["Jatkuva", "Vuosittain", "Kahdesti vuodessa", "Kuukausittain", "Joka toinen vuosi"]
+FREQUENCIES = ["continuous", "yearly", "few_per_year", "monthly", "less_often"]
 
 
 @dataclass(frozen=True)

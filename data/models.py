@@ -30,6 +30,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from data.limits import MAX_COUNT, MAX_TEXT
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -237,7 +239,7 @@ class ParticipationEntry(Base):
 
     __tablename__ = "participation_entries"
     __table_args__ = (
-        CheckConstraint("count >= 0 AND count <= 100000", name="count_range"),
+        CheckConstraint(f"count >= 0 AND count <= {MAX_COUNT}", name="count_range"),
         CheckConstraint("method_id IS NOT NULL OR method_text IS NOT NULL", name="method_given"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -246,9 +248,9 @@ class ParticipationEntry(Base):
     service_entity_id: Mapped[int] = mapped_column(ForeignKey("service_entities.id"))
     level_id: Mapped[int] = mapped_column(ForeignKey("levels.id"))
     method_id: Mapped[int | None] = mapped_column(ForeignKey("catalog_methods.id"))
-    method_text: Mapped[str | None] = mapped_column(String(300))
+    method_text: Mapped[str | None] = mapped_column(String(MAX_TEXT))
     count: Mapped[int] = mapped_column(Integer)
-    note: Mapped[str | None] = mapped_column(String(300))
+    note: Mapped[str | None] = mapped_column(String(MAX_TEXT))
     reported_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -282,7 +284,11 @@ class SatisfactionEntry(Base):
     service_entity_id: Mapped[int] = mapped_column(ForeignKey("service_entities.id"))
     measurement_type_id: Mapped[int] = mapped_column(ForeignKey("measurement_types.id"))
     scale: Mapped[str | None] = mapped_column(String(100))
-    frequency: Mapped[str | None] = mapped_column(String(300))
+    #: A code of catalog.yaml's ``frequencies`` ("other": in the person's words, see below).
+    frequency: Mapped[str | None] = mapped_column(String(40))
+    frequency_text: Mapped[str | None] = mapped_column(String(300))
+    #: What "Muu tapa" (measurement type OTHER) is, in the person's words.
+    other_name: Mapped[str | None] = mapped_column(String(300))
     latest_result: Mapped[str | None] = mapped_column(String(300))
     nps: Mapped[int | None] = mapped_column(Integer)
     promoters: Mapped[int | None] = mapped_column(Integer)
@@ -354,22 +360,6 @@ class ReminderLedger(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
-class BotState(Base):
-    """PTB persistence: conversation states and chat/user/bot data, one JSON row per key.
-
-    ``kind`` is "conversation", "chat_data", "user_data", "bot_data" or "callback_data".
-    """
-
-    __tablename__ = "bot_state"
-    __table_args__ = (UniqueConstraint("kind", "name", "key"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(20))
-    name: Mapped[str] = mapped_column(String(80), default="")
-    key: Mapped[str] = mapped_column(String(200))
-    value: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-
-
 class ConversationDraft(Base):
     """Answers a person has given but not yet saved: survive restarts and idle timeouts."""
 
@@ -381,6 +371,9 @@ class ConversationDraft(Base):
     step: Mapped[str] = mapped_column(String(60))
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     last_activity_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    #: Another command was given meanwhile: typed text no longer goes to this flow until
+    #: the person continues it (its command or one of its current buttons).
+    paused: Mapped[bool] = mapped_column(default=False)
 
 
 class InboxUpdate(Base):

@@ -15,6 +15,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from data.audit import record
+from data.catalog import OTHER_FREQUENCY, frequencies
+from data.limits import MAX_COUNT as MAX_COUNT  # re-exported for older callers
 from data.models import (
     CatalogMethod,
     Level,
@@ -31,8 +33,6 @@ from data.models import (
     utcnow,
 )
 from data.progress import find_round, get_or_create_round
-
-MAX_COUNT = 100_000
 
 
 class AccessDenied(PermissionError):
@@ -63,6 +63,8 @@ class SatisfactionAnswer:
     measurement_type_id: int
     scale: str | None = None
     frequency: str | None = None
+    frequency_text: str | None = None
+    other_name: str | None = None
     latest_result: str | None = None
     nps: int | None = None
     promoters: int | None = None
@@ -360,6 +362,8 @@ def satisfaction_dict(entry: SatisfactionEntry) -> dict[str, Any]:
         "measurement_type_id": entry.measurement_type_id,
         "scale": entry.scale,
         "frequency": entry.frequency,
+        "frequency_text": entry.frequency_text,
+        "other_name": entry.other_name,
         "latest_result": entry.latest_result,
         "nps": entry.nps,
         "promoters": entry.promoters,
@@ -379,6 +383,9 @@ def validate_satisfaction(session: Session, answer: SatisfactionAnswer) -> Satis
     counts = (answer.promoters, answer.passives, answer.detractors)
     nps = answer.nps
     respondents = answer.respondents
+    known = {item.code for item in frequencies()} | {OTHER_FREQUENCY}
+    if answer.frequency is not None and answer.frequency not in known:
+        raise ValueError(f"unknown frequency {answer.frequency!r}")
     if any(c is not None for c in counts):
         if any(c is None or c < 0 for c in counts):
             raise ValueError("promoters, passives and detractors are all needed")

@@ -29,9 +29,10 @@ from data.models import (
     LevelNoneAnswer,
     MeasurementType,
     ParticipationEntry,
+    ReportState,
     SatisfactionEntry,
 )
-from data.progress import find_round, round_progress
+from data.progress import find_round, is_complete, round_progress
 
 # --- reference items ---------------------------------------------------------------------
 
@@ -235,8 +236,13 @@ class DivisionStatus:
     entities: tuple[EntityStatus, ...] = ()
 
     @property
-    def complete(self) -> bool:
+    def answers_complete(self) -> bool:
         return all(e.complete for e in self.entities)
+
+    @property
+    def complete(self) -> bool:
+        """``data.progress``'s one definition: submitted, or every answer given."""
+        return is_complete(ReportState(self.state), self.answers_complete)
 
     @property
     def entities_complete(self) -> int:
@@ -549,7 +555,7 @@ def _satisfaction(
             entity_code=cat.entity(row.service_entity_id).code,
             measurement=mtype,
             scale=_text(row.scale) or mtype.scale,
-            frequency=_text(row.frequency),
+            frequency=_text(catalog.frequency_name(row.frequency, row.frequency_text, "fi")),
             latest_result=_text(row.latest_result),
             nps=row.nps,
             promoters=row.promoters,

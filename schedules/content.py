@@ -18,8 +18,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from data.progress import DivisionProgress, EntityProgress
 from i18n import N_, gettext_for, normalize_language
+from i18n.formats import format_date, format_time, weekday
 from schedules.audience import Snapshot
-from schedules.dates import fi_date, fi_time, weekday_short
 from schedules.plan import Audience
 from settings import Deadline
 
@@ -69,7 +69,7 @@ def when_phrase(language: str, deadline_date: dt.date, today: dt.date) -> str:
 
 def dated(language: str, day: dt.date) -> str:
     """pe 20.11.2026 — weekday in the reader's language, date the Finnish way."""
-    return f"{weekday_short(day, language)} {fi_date(day)}"
+    return f"{weekday(day, language, short=True)} {format_date(day)}"
 
 
 def _entity_line(entity: EntityProgress, language: str) -> str | None:
@@ -111,7 +111,11 @@ def coordinator_section(progress: Sequence[DivisionProgress], language: str) -> 
     lines = [escape(_("Divisions:"))]
     for division in progress:
         if division.complete:
-            status = _("all service entities complete")
+            # Submitted with gaps is done for this round too (data.progress), but not "all
+            # service entities complete".
+            status = (
+                _("all service entities complete") if division.answers_complete else _("submitted")
+            )
             lines.append(f"✅ {escape(division.code)}: {escape(status)}")
         else:
             done = sum(1 for e in division.entities if e.complete)
@@ -205,4 +209,4 @@ def reminder_keyboard(
 
 def snooze_time_text(language: str, at: dt.time) -> str:
     _ = gettext_for(language)
-    return _("OK, I will remind you tomorrow at {time}.").format(time=fi_time(at))
+    return _("OK, I will remind you tomorrow at {time}.").format(time=format_time(at))

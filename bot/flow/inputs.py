@@ -16,6 +16,7 @@ from i18n import N_
 
 MAX_COUNT = 100_000
 MAX_TEXT = 300
+MAX_RESPONDENTS = 10_000_000
 # Finnish writes thousands with a space; Telegram clients may send a no-break space or a
 # narrow no-break space instead.
 _GROUP_SPACES = "\u0020\u00a0\u202f\u2009"

@@ -305,10 +305,7 @@ def list_text(
     who: Caller, rows: list[EntryRow], year: int, page: int, pages: int, first: int
 ) -> str:
     title = who._("Saved answers, {year}").format(year=year)
-    lines = [
-        f"<b>{title}</b>",
-        step_line(who, 1, 4) + " – " + who._("choose the answer to change or delete."),
-    ]
+    lines = [f"<b>{title}</b> – " + who._("choose the answer to change or delete.")]
     if pages > 1:
         lines.append(who._("Page {page}/{pages}").format(page=page + 1, pages=pages))
     lines.append("")

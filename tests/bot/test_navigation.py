@@ -113,6 +113,7 @@ async def test_start_over_discards_the_unsaved_answers(bot: BotHarness) -> None:
     await user.send("/raportoi")
     await user.press("Kirjasto")
     await user.press("Kyselyt")
+    await user.send("12")
     await user.send("/raportoi")
     await user.press("Aloita alusta")
     assert "Valitse raportoitava palvelukokonaisuus" in user.last.text
@@ -127,6 +128,7 @@ async def test_the_real_time_timer_also_ends_an_idle_conversation(bot: BotHarnes
     await bot.restart()
     user = bot.contact(5006, "KUVA")
     await user.send("/raportoi")
+    bot.clock.advance(minutes=1)  # the job runs in real time and reads the drafts' clock
     for _ in range(40):
         if user.last.text.startswith("Keskustelu päättyi"):
             break
@@ -167,7 +169,8 @@ async def test_another_command_pauses_the_report_and_kieli_does_not(bot: BotHarn
     await user.press("Svenska")
     await user.send("5")  # still in the report, now in Swedish
     assert "Kyselyt, antal 5." in user.last.text or "Enkäter, antal 5." in user.last.text
-    await user.send("/tila")
+    await user.send("/tila")  # only shows the status: the report stays open
+    await user.send("/tilanne")  # another command pauses it, and says so
     assert any("Delaktighetsrapporten pausades" in text for text in user.texts()[-3:])
     await user.send("/raportoi")
     assert "Du har osparade svar" in user.last.text
@@ -187,8 +190,8 @@ async def test_switching_between_reporting_and_satisfaction_keeps_both_drafts(
     assert not any("keskeytettiin" in text for text in user.texts())  # switching is quiet
     await user.press("Kirjasto")
     await user.press("☐ Kysely (asteikko 1–5)")
-    await user.send("/raportoi")
-    await user.press("Jatka")
+    await user.send("/raportoi")  # nothing typed there yet: the same question, no "continue?"
+    assert "Kyselyt" in user.last.text and "Jatka" not in str(user.last.buttons)
     await user.send("4")  # goes to the report, not to the satisfaction mapping
     assert "Kyselyt, Lkm 4." in user.last.text
     await user.press_data("satisfaction:start")

@@ -22,7 +22,7 @@ async def test_a_swedish_speaking_contact_reports_in_swedish(bot: BotHarness) ->
     await user.press("Hoppa över")
     await user.press("Nästa nivå ›")
     for _ in range(3):
-        await user.press("Inga sätt på den här nivån")
+        await user.press("Inga metoder på den här nivån")
     assert "Sammanfattning: Svenska tjänster (2026)" in user.last.text
     await user.press("💾 Spara")
     assert "Sparat: Svenska tjänster, 2026." in user.last.text
@@ -55,7 +55,7 @@ async def test_an_english_speaking_contact_maps_satisfaction_in_english(bot: Bot
     await user.press("💾 Save")
     assert "Saved: Family and social services, 2026." in user.last.text
     [saved] = satisfaction(bot, "SOTE_PERHE_SOSIAALI")
-    assert (saved.nps, saved.frequency) == (25, "Kuukausittain")  # stored in Finnish
+    assert (saved.nps, saved.frequency) == (25, "monthly")  # stored as the catalog code
 
 
 async def test_language_switched_with_kieli_applies_to_the_next_question(bot: BotHarness) -> None:

@@ -63,11 +63,11 @@ async def test_full_mapping_with_nps_computed_from_counts_and_a_survey(bot: BotH
         20,
         100,
     )
-    assert (nps.scale, nps.frequency, nps.period) == ("0–10", "Kerran vuodessa", "2025")
+    assert (nps.scale, nps.frequency, nps.period) == ("0–10", "yearly", "2025")
     survey = saved[type_id(bot, "SURVEY_1_5")]
     assert (survey.scale, survey.frequency, survey.latest_result, survey.respondents) == (
         "1–5",
-        "Kuukausittain",
+        "monthly",
         "4,2",
         1200,
     )
@@ -104,14 +104,15 @@ async def test_nps_score_given_directly_and_smiley_terminals_with_free_text(
         -12,
         None,
         None,
-        "Kaksi kertaa vuodessa",
+        "other",
     )
+    assert nps.frequency_text == "Kaksi kertaa vuodessa"
     smiley = saved[type_id(bot, "SMILEY")]
     assert (smiley.scale, smiley.latest_result, smiley.respondents, smiley.frequency) == (
         None,
         "82 % myönteisiä",
         5400,
-        "Jatkuvasti",
+        "continuous",
     )
 
 

@@ -170,7 +170,7 @@ async def test_status_renders_in_swedish_and_english(bot: BotHarness) -> None:
     assert "Rapport: utkast" in text
     assert "Nästa tidsfrist: 20.11.2026 – Föredragningstexter och Excel" in text
     assert f"Bibliotek\nN1 {nbsp('1 200')} · N2 – · N3 ? · N4 ?\nNöjdhet: inget svar" in text
-    assert "0/5 serviceområden klara." in text
+    assert "0/5 servicehelheter klara." in text
     await ann.send("/tila")
     text = ann.last.text
     assert text.startswith("Status of Culture and Leisure, 2026")

@@ -24,14 +24,12 @@ from __future__ import annotations
 import enum
 from typing import Any
 
-from telegram.ext import Application
-
 from bot.flow import entities, inputs
-from bot.flow.buttons import Press
+from bot.flow.codec import Press
 from bot.flow.engine import Button, Done, Flow, LinkButton, Outcome, Prompt, Retry, Stale, Turn
 from data import catalog, reports
 from data.models import ConversationDraft, MeasurementType, ServiceEntity
-from i18n import N_, gettext_for
+from i18n import N_
 
 START_DATA = "satisfaction:start"
 MAX_SCALE = 100
@@ -91,13 +89,6 @@ MSG_SCALE_ASK_FREE = N_("Which scale is used (for example 1–10)? Write it, or 
 MSG_KEEP = N_("Keep {value}")
 MSG_SKIP = N_("Skip")
 MSG_FREQUENCY_ASK = N_("How often is it measured? Choose, or write it in your own words.")
-FREQUENCIES = (
-    N_("Continuously"),
-    N_("Monthly"),
-    N_("A few times a year"),
-    N_("Once a year"),
-    N_("Less often"),
-)
 MSG_NPS_MODE_ASK = N_(
     "The latest NPS result: do you have the score itself, or the numbers of promoters "
     "(9–10), passives (7–8) and detractors (0–6)?"
@@ -225,12 +216,10 @@ def _not_measured(turn: Turn) -> MeasurementType | None:
     return next((t for t in catalog.measurement_types(turn.session) if t.kind == "none"), None)
 
 
-def _frequency_label(turn: Turn, stored: str | None) -> str:
-    finnish = gettext_for("fi")
-    for message in FREQUENCIES:
-        if stored == finnish(message):
-            return turn._(message)
-    return stored or ""
+def _frequency_label(turn: Turn, answer: dict[str, Any]) -> str:
+    return catalog.frequency_name(
+        answer.get("frequency"), answer.get("frequency_text"), turn.language
+    )
 
 
 def _from_saved(answers: list[reports.SatisfactionAnswer]) -> tuple[list[int], dict[str, Any]]:
@@ -327,9 +316,7 @@ def _detail_lines(turn: Turn, type_id: int) -> list[str]:
     if answer.get("scale"):
         facts.append(f"{turn._(MSG_FIELD_SCALE)}: {answer['scale']}")
     if answer.get("frequency"):
-        facts.append(
-            f"{turn._(MSG_FIELD_FREQUENCY)}: {_frequency_label(turn, answer['frequency'])}"
-        )
+        facts.append(f"{turn._(MSG_FIELD_FREQUENCY)}: {_frequency_label(turn, answer)}")
     if facts:
         lines.append(" · ".join(facts))
     facts = []
@@ -364,10 +351,10 @@ def _start(turn: Turn) -> Outcome:
     return S.ENTITY
 
 
-def _describe(turn: Turn, row: ConversationDraft) -> str:
+def _describe(turn: Turn, row: ConversationDraft) -> str | None:
     data = row.data
-    if data.get("entity") is None:
-        return turn._(entities.MSG_DESCRIBE_NO_ENTITY)
+    if data.get("entity") is None or not (data.get("types") or data.get("answers")):
+        return None  # nothing answered yet: the flow simply starts again
     entity = turn.get(ServiceEntity, int(data["entity"]))
     name = catalog.name_of(entity, turn.language) if entity else "?"
     step = data.get("resume", row.step)
@@ -535,22 +522,21 @@ def _typed_scale(turn: Turn, text: str) -> Outcome:
 
 def _render_frequency(turn: Turn) -> Prompt:
     rows: list[list[Button | LinkButton]] = [
-        [Button(turn._(message), "p", index)] for index, message in enumerate(FREQUENCIES)
+        [Button(catalog.name_of_choice(item.name, turn.language), "p", item.code)]
+        for item in catalog.frequencies()
     ]
     text = f"{_header(turn)}\n{turn._(MSG_FREQUENCY_ASK)}"
-    current = _answer(turn).get("frequency")
-    if current:
-        text += f"\n{turn._(MSG_FIELD_FREQUENCY)}: {_frequency_label(turn, current)}"
-        rows.append([Button(turn._(MSG_KEEP).format(value=_frequency_label(turn, current)), "k")])
+    if _answer(turn).get("frequency"):
+        current = _frequency_label(turn, _answer(turn))
+        text += f"\n{turn._(MSG_FIELD_FREQUENCY)}: {current}"
+        rows.append([Button(turn._(MSG_KEEP).format(value=current), "k")])
     return Prompt(text, rows)
 
 
 def _preset_frequency(turn: Turn, press: Press) -> Outcome:
-    index = press.int_arg()
-    if index is None or index >= len(FREQUENCIES):
+    if press.arg not in {item.code for item in catalog.frequencies()}:
         raise Stale
-    # Stored in Finnish: the documents built from the answers are Finnish.
-    _answer(turn)["frequency"] = gettext_for("fi")(FREQUENCIES[index])
+    _answer(turn).update(frequency=press.arg, frequency_text=None)
     return _forward(turn)
 
 
@@ -561,7 +547,12 @@ def _keep_frequency(turn: Turn, press: Press) -> Outcome:
 
 
 def _typed_frequency(turn: Turn, text: str) -> Outcome:
-    _answer(turn)["frequency"] = inputs.clean_text(text)
+    typed = inputs.clean_text(text)
+    for item in catalog.frequencies():  # a choice typed out is that choice
+        if typed.casefold() in {name.casefold() for name in item.name.values()}:
+            _answer(turn).update(frequency=item.code, frequency_text=None)
+            return _forward(turn)
+    _answer(turn).update(frequency=catalog.OTHER_FREQUENCY, frequency_text=typed)
     return _forward(turn)
 
 
@@ -813,7 +804,6 @@ FLOW = Flow(
     title=TITLE,
     prefix="ts",
     command="tyytyvaisyys",
-    group=-2,
     start=_start,
     describe=_describe,
     guard=entities.guard_open_report,
@@ -903,8 +893,3 @@ FLOW.step(
     on_button={"e": _review_edit, "d": _review_remove, "t": _review_types, "s": _save},
     back=_review_back,
 )
-
-
-def register(application: Application) -> None:  # type: ignore[type-arg]
-    """The /tyytyvaisyys conversation."""
-    FLOW.register(application)

@@ -19,10 +19,8 @@ from __future__ import annotations
 import enum
 from typing import Any
 
-from telegram.ext import Application
-
 from bot.flow import entities, inputs
-from bot.flow.buttons import Press
+from bot.flow.codec import Press
 from bot.flow.engine import Button, Done, Flow, LinkButton, Outcome, Prompt, Retry, Stale, Turn
 from data import catalog, reports
 from data.models import CatalogMethod, ConversationDraft, Level, ServiceEntity
@@ -188,10 +186,11 @@ def _start(turn: Turn) -> Outcome:
     return ReportStep.ENTITY
 
 
-def _describe(turn: Turn, row: ConversationDraft) -> str:
+def _describe(turn: Turn, row: ConversationDraft) -> str | None:
     data = row.data
-    if data.get("entity") is None:
-        return turn._(entities.MSG_DESCRIBE_NO_ENTITY)
+    pending = data.get("pending") or {}
+    if data.get("entity") is None or not (data.get("answers") or pending.get("count") is not None):
+        return None  # nothing answered yet: the flow simply starts again
     entity = turn.get(ServiceEntity, int(data["entity"]))
     name = catalog.name_of(entity, turn.language) if entity else "?"
     step = data.get("resume", row.step)
@@ -604,7 +603,6 @@ FLOW = Flow(
     title=TITLE,
     prefix="rp",
     command="raportoi",
-    group=-3,
     start=_start,
     describe=_describe,
     guard=entities.guard_open_report,
@@ -674,8 +672,3 @@ FLOW.step(
     on_button={"e": _review_edit, "d": _review_remove, "l": _review_level, "s": _save},
     back=_review_back,
 )
-
-
-def register(application: Application) -> None:  # type: ignore[type-arg]
-    """The /raportoi conversation (and the reminders' ``report:start`` button)."""
-    FLOW.register(application)
