@@ -194,3 +194,32 @@ async def test_stopping_ends_a_long_poll_at_once(
     assert asyncio.get_running_loop().time() - started < 2
     assert bot.api.updates.confirmed > _rows(bot)[-1].update_id
     await bot.start()
+
+
+async def test_a_guided_flow_step_marks_its_update_handled_in_the_same_commit_as_the_draft(
+    bot: BotHarness,
+) -> None:
+    user = bot.contact(4109, "KUVA")
+    await user.send("/raportoi")
+    events: list[str] = []
+
+    def statement(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+        words = " ".join(sql.split()).upper()
+        if " INBOX" in words:
+            events.append("inbox " + words.split()[0])
+        elif "CONVERSATION_DRAFTS" in words and not words.startswith("SELECT"):
+            events.append("draft " + words.split()[0])
+
+    def commit(_conn: Any) -> None:
+        events.append("commit")
+
+    event.listen(bot.db.engine, "before_cursor_execute", statement)
+    event.listen(bot.db.engine, "commit", commit)
+    try:
+        await user.press("Kirjasto")
+    finally:
+        event.remove(bot.db.engine, "before_cursor_execute", statement)
+        event.remove(bot.db.engine, "commit", commit)
+    assert "Taso 1" in user.last.text
+    # recorded (one commit), then the step: draft and handled mark in one commit, no more.
+    assert events == ["inbox INSERT", "commit", "draft UPDATE", "inbox UPDATE", "commit"]
