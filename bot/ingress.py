@@ -88,6 +88,16 @@ async def receive(application: AnyApplication, payloads: Sequence[dict[str, Any]
     update_id already in the inbox (a redelivery) is not queued again. Raises if the
     database write fails: then nothing may be acknowledged.
     """
+    await _receive(application, payloads, None)
+
+
+async def _receive(
+    application: AnyApplication,
+    payloads: Sequence[dict[str, Any]],
+    parsed: Sequence[Update] | None,
+) -> None:
+    """`receive`; ``parsed`` are the same updates as PTB objects when the caller has them
+    (polling), which saves parsing each one again."""
     if not payloads:
         return
     state = _state(application)
@@ -97,12 +107,16 @@ async def receive(application: AnyApplication, payloads: Sequence[dict[str, Any]
     dropped = len(payloads) - len(new)
     if dropped:
         log.info("inbox: %d redelivered update(s) dropped", dropped)
-    for payload in payloads:
+    for index, payload in enumerate(payloads):
         update_id = payload["update_id"]
         if update_id not in new:
             continue
         new.discard(update_id)  # a batch that repeats an id queues it once
-        await _enqueue(application, state, update_id, payload)
+        if parsed is not None:
+            state.pending.add(update_id)
+            await application.update_queue.put(parsed[index])
+        else:
+            await _enqueue(application, state, update_id, payload)
 
 
 async def replay(application: AnyApplication) -> int:
@@ -278,7 +292,7 @@ class InboxUpdater(Updater):
             try:
                 updates = fetch.result()
                 if updates:
-                    await receive(self._application, [u.to_dict() for u in updates])
+                    await _receive(self._application, [u.to_dict() for u in updates], updates)
                     self._offset = updates[-1].update_id + 1
                 delay = BACKOFF_FIRST
             except InvalidToken:

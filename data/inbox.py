@@ -16,7 +16,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -119,12 +119,15 @@ def mark_handled(session: Session, update_id: int, *, now: dt.datetime | None = 
     it at start-up) already applied it — roll back and skip. On PostgreSQL the second of two
     concurrent callers waits for the first to commit, then gets False.
     """
-    result = session.execute(
-        update(InboxUpdate)
-        .where(InboxUpdate.update_id == update_id, InboxUpdate.handled_at.is_(None))
+    # A Core statement on the session's connection: this runs once per update, and the ORM
+    # path (session synchronisation, entity lookup) costs twice as much for nothing.
+    table = InboxUpdate.__table__
+    result = session.connection().execute(
+        table.update()
+        .where(table.c.update_id == update_id, table.c.handled_at.is_(None))
         .values(handled_at=now or utcnow())
     )
-    return bool(getattr(result, "rowcount", 0))
+    return bool(result.rowcount)
 
 
 def pending(

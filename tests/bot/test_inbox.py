@@ -222,4 +222,6 @@ async def test_a_guided_flow_step_marks_its_update_handled_in_the_same_commit_as
         event.remove(bot.db.engine, "commit", commit)
     assert "Taso 1" in user.last.text
     # recorded (one commit), then the step: draft and handled mark in one commit, no more.
-    assert events == ["inbox INSERT", "commit", "draft UPDATE", "inbox UPDATE", "commit"]
+    assert events[:2] == ["inbox INSERT", "commit"]
+    assert sorted(events[2:4]) == ["draft UPDATE", "inbox UPDATE"]
+    assert events[4:] == ["commit"]
