@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.services import Services, services
+from core.services import Services, services
 from data import people
 from data.db import transaction
 from data.models import Person, Role

@@ -7,39 +7,58 @@ read on every update (people, drafts, answers), so any process can answer any up
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from telegram import Update
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 from telegram.request import BaseRequest
 
 from bot import ingress
 from bot.conversations import FLOWS
+from bot.delivery import TelegramCourier
 from bot.flow import router
-from bot.handlers import admin, common, reminders, status
-from bot.services import Services, attach
+from bot.handlers import admin, common, privacy, reminders, status
+from bot.pacing import PacingLimiter
+from core import metrics
+from core.services import Services, attach
 from schedules.runtime import install as install_reminders
+from schedules.runtime import release_leadership
+from schedules.runtime import setup as setup_reminders
 
 log = logging.getLogger(__name__)
 
 
-class InboxApplication(Application):  # type: ignore[type-arg]
-    """Marks each update handled in the inbox (``bot.ingress``) once it is processed.
+class MeasuredApplication(Application):  # type: ignore[type-arg]
+    """Counts and times every update it handles (``core.metrics``), then marks it handled
+    in the inbox (``bot.ingress``).
 
-    The guided-flow engine marks its updates in its own transaction (then this writes
-    nothing); for every other update the mark is written here, after the handlers: a crash
-    before it handles the update again after a restart. It is written also when processing
+    The guided-flow engine marks its updates in its own transaction (then no second write
+    is made); every other update is marked here, after the handlers: a crash before it
+    handles the update again after a restart. The mark is written also when processing
     failed, so a poison update is not retried forever.
     """
 
     async def process_update(self, update: object) -> None:
+        started = time.perf_counter()
         try:
             await super().process_update(update)
         except Exception:
             log.exception(
                 "update %s failed outside its handlers", getattr(update, "update_id", None)
             )
+        finally:
+            metrics.update_handled(_kind(update), time.perf_counter() - started)
         await ingress.mark_processed(self, update)
+
+
+def _kind(update: object) -> str:
+    """``message``, ``callback_query``, ... (the metric's label)."""
+    if isinstance(update, Update):
+        for kind in Update.ALL_TYPES:
+            if getattr(update, kind, None) is not None:
+                return kind
+    return "other"
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -47,6 +66,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.error(
         "handler failed for update %s", getattr(update, "update_id", None), exc_info=context.error
     )
+    metrics.handler_error()
     errors: list[BaseException] = context.bot_data.setdefault("errors", [])
     if context.error is not None:
         errors.append(context.error)
@@ -71,20 +91,36 @@ def build_application(
     base_url: str | None = None,
     rate_limiter: bool = True,
     with_jobs: bool = True,
+    polling: bool = True,
 ) -> Application:  # type: ignore[type-arg]
-    """The bot with every feature registered; ``request`` lets tests use the local Telegram."""
-    builder: Any = ApplicationBuilder().application_class(InboxApplication).token(token)
+    """The bot with every feature registered; ``request`` lets tests use the local Telegram.
+
+    ``polling=False`` builds it without an Updater: in webhook mode updates arrive through
+    `bot.webhook` and `bot.ingress`.
+    """
+    builder: Any = (
+        ApplicationBuilder()
+        .application_class(MeasuredApplication)
+        .token(token)
+        # A graceful stop gives the scheduler leadership up at once (another replica
+        # takes over at its next try) instead of when the database session ends.
+        .post_stop(release_leadership)
+    )
     if rate_limiter:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=2))
+        builder = builder.rate_limiter(PacingLimiter())
     if base_url:
         builder = builder.base_url(base_url.rstrip("/"))
     if request is not None:
         builder = builder.request(request)
     if get_updates_request is not None:
         builder = builder.get_updates_request(get_updates_request)
+    if not polling:
+        builder = builder.updater(None)
     application = builder.build()
     attach(application, services)
-    ingress.install(application)
+    setup_reminders(application, courier=TelegramCourier(application))
+    if application.updater is not None:
+        ingress.install(application)  # polling records each batch before acknowledging it
     register_handlers(application, with_jobs=with_jobs)
     application.add_error_handler(on_error)
     return application
@@ -104,7 +140,7 @@ def register_handlers(application: Application, *, with_jobs: bool) -> None:  # 
     application.add_handler(TypeHandler(Update, router.route), group=CONVERSATIONS)
     # The flows declare themselves when imported; the router knows them by name.
     assert all(flow.name in router.Flow.flows for flow in FLOWS)
-    for feature in (common, status, admin, reminders):
+    for feature in (common, privacy, status, admin, reminders):
         feature.register(application)
     common.register_fallbacks(application, group=FEATURES)
     router.install_idle_check(application)

@@ -10,6 +10,7 @@ COMMON: list[tuple[str, str]] = [
     ("ohje", N_("Help for the current step and your commands")),
     ("kieli", N_("Change language (suomi, svenska, English)")),
     ("peru", N_("Cancel the current step")),
+    ("omat_tiedot", N_("What is stored about you")),
 ]
 
 BY_ROLE: dict[Role, list[tuple[str, str]]] = {

@@ -11,8 +11,9 @@ after `receive` returns — and is marked handled once its effects are committed
 * every other update is marked right after ``Application.process_update`` returns (see
   ``bot.app``), also when a handler failed: a poison update must not come back forever.
 
-At start-up `replay` puts every update still unhandled back on the queue, oldest first. An
-update Telegram delivers again (same update_id) is dropped by `receive`.
+At start-up `replay` puts every update still unhandled back on the queue, oldest first
+(`InboxUpdater.start_polling` and ``bot.webhook`` call it). An update Telegram delivers
+again (same update_id) is dropped by `receive`.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from telegram import Update
 from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError
 from telegram.ext import Application, Updater
 
-from bot.services import services
+from core.services import services
 from data import inbox
 from data.db import transaction
 
@@ -60,6 +61,8 @@ class IngressState:
     clock: Callable[[], dt.datetime]
     #: update_ids in the inbox, on the update queue, whose handled mark is still to be written.
     pending: set[int] = field(default_factory=set)
+    #: Those of them queued by `replay`: another replica may have applied them meanwhile.
+    replayed: set[int] = field(default_factory=set)
     pruned_at: dt.datetime | None = None
 
     def prune_if_due(self, session: Session) -> None:
@@ -137,6 +140,7 @@ async def replay(application: AnyApplication) -> int:
         for update_id, payload in page:
             if update_id not in state.pending:
                 await _enqueue(application, state, update_id, payload)
+                state.replayed.add(update_id)
                 queued += 1
         if len(page) < REPLAY_PAGE:
             break
@@ -152,6 +156,18 @@ def handled_in_transaction(application: AnyApplication, update_id: int) -> None:
     state = application.bot_data.get(KEY)
     if state is not None:
         state.pending.discard(update_id)
+        state.replayed.discard(update_id)
+
+
+def replayed(application: AnyApplication, update_id: int) -> bool:
+    """The update was queued by `replay`, not received just now.
+
+    With several replicas, one starting up may replay an update another is applying at
+    that moment; a handler that can tell (the guided-flow engine, under the person's lock)
+    checks ``inbox.is_handled`` for these, and only these, before applying them.
+    """
+    state = application.bot_data.get(KEY)
+    return state is not None and update_id in state.replayed
 
 
 async def mark_processed(application: AnyApplication, update: object) -> None:
@@ -163,6 +179,7 @@ async def mark_processed(application: AnyApplication, update: object) -> None:
     state = application.bot_data.get(KEY)
     if not isinstance(update_id, int) or state is None or update_id not in state.pending:
         return
+    state.replayed.discard(update_id)
     try:
         with transaction(state.sessions) as session:
             inbox.mark_handled(session, update_id, now=state.clock())

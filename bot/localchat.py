@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.app import build_application
 from bot.runtime import prepare_database
-from bot.services import Services
+from core.services import Services
 from data import catalog, drafts, inbox, people
 from data.db import transaction
 from data.models import Role

@@ -19,3 +19,5 @@ NPS_MIN: Final = -100
 NPS_MAX: Final = 100
 #: Largest number of respondents of one satisfaction measurement.
 MAX_RESPONDENTS: Final = 10_000_000
+#: A method counts as used at a level only with a count of at least one (0 = not used).
+MIN_METHOD_COUNT: Final = 1

@@ -88,7 +88,9 @@ class ReportState(enum.StrEnum):
 
 
 class LedgerStatus(enum.StrEnum):
-    CLAIMED = "claimed"  # a process has taken it and is sending
+    CLAIMED = "claimed"  # a process has taken it; not yet handed to Telegram (safe to resend)
+    IN_FLIGHT = "in_flight"  # the Telegram call has started: delivery unknown until it answers
+    UNCERTAIN = "uncertain"  # the call may or may not have arrived; never resent ("epävarma")
     SENT = "sent"
     SKIPPED = "skipped"  # too late to send after an outage, or not needed any more
     FAILED = "failed"  # gave up after retries, or the person blocked the bot
@@ -182,7 +184,9 @@ class MeasurementType(Base):
 class Person(Base):
     __tablename__ = "people"
     id: Mapped[int] = mapped_column(primary_key=True)
-    telegram_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    #: None once the person is erased (data.privacy): the row stays, pseudonymised, so the
+    #: answers they reported keep an author.
+    telegram_user_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     name: Mapped[str] = mapped_column(String(200), default="")
     language: Mapped[str | None] = mapped_column(String(2))
     division_id: Mapped[int | None] = mapped_column(ForeignKey("divisions.id"))
@@ -206,11 +210,18 @@ class PersonRole(Base):
 
 
 class Invitation(Base):
-    """A single-use, expiring, revocable invitation behind a deep link."""
+    """A single-use, expiring, revocable invitation behind a deep link.
+
+    Only the SHA-256 of the link's token is stored (``data.people.hash_token``): a copy of
+    the database does not give working links. The clear token exists once, in ``token`` of
+    the object ``data.people.create_invitation`` returns, to be shown once.
+    """
 
     __tablename__ = "invitations"
     id: Mapped[int] = mapped_column(primary_key=True)
-    token: Mapped[str] = mapped_column(String(64), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: The clear token, on the freshly created object only; never stored.
+    token: ClassVar[str | None] = None
     role: Mapped[Role] = mapped_column(_enum(Role, "invitation_role"))
     division_id: Mapped[int | None] = mapped_column(ForeignKey("divisions.id"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from data.audit import record
 from data.catalog import OTHER_FREQUENCY, frequencies
 from data.limits import MAX_COUNT as MAX_COUNT  # re-exported for older callers
+from data.limits import MIN_METHOD_COUNT
 from data.models import (
     CatalogMethod,
     Level,
@@ -76,6 +77,12 @@ class SatisfactionAnswer:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+#: The answer fields of a SatisfactionAnswer besides its measurement type.
+SATISFACTION_FIELDS = frozenset(
+    name for name in SatisfactionAnswer.__dataclass_fields__ if name != "measurement_type_id"
+)
 
 
 def nps_from_counts(promoters: int, passives: int, detractors: int) -> int:
@@ -166,8 +173,8 @@ def _validate_participation(session: Session, answer: ParticipationAnswer) -> No
         raise ValueError(f"unknown level {answer.level_id}")
     if answer.none:
         return
-    if not 0 <= answer.count <= MAX_COUNT:
-        raise ValueError(f"count {answer.count} outside 0–{MAX_COUNT}")
+    if not MIN_METHOD_COUNT <= answer.count <= MAX_COUNT:
+        raise ValueError(f"count {answer.count} outside {MIN_METHOD_COUNT}–{MAX_COUNT}")
     if answer.method_id is None and not (answer.method_text or "").strip():
         raise ValueError("a method is required")
     if answer.method_id is not None:
@@ -275,8 +282,8 @@ def update_participation_entry(
     assert isinstance(entry, ParticipationEntry)
     old = _entry_dict(entry)
     if count is not None:
-        if not 0 <= count <= MAX_COUNT:
-            raise ValueError(f"count {count} outside 0–{MAX_COUNT}")
+        if not MIN_METHOD_COUNT <= count <= MAX_COUNT:
+            raise ValueError(f"count {count} outside {MIN_METHOD_COUNT}–{MAX_COUNT}")
         entry.count = count
     if note is not None:
         entry.note = note or None

@@ -12,6 +12,7 @@ never makes reported data disappear from the documents.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -538,6 +539,26 @@ def _none_answers(
     return result
 
 
+def _as_answered(mtype: MeasurementTypeItem, row: SatisfactionEntry) -> MeasurementTypeItem:
+    """The way of measuring as the contact described it: "Muu tapa" with the name they
+    gave, and a scale of their own instead of the catalog's (in the name too)."""
+    name = mtype.name
+    if row.scale and mtype.scale and row.scale != mtype.scale:
+        name = Names(
+            *(part.replace(mtype.scale, row.scale) for part in (name.fi, name.sv, name.en))
+        )
+    if row.other_name:
+        other = row.other_name
+        name = Names(
+            f"{name.fi}: {other}",
+            f"{name.sv}: {other}" if name.sv else "",
+            f"{name.en}: {other}" if name.en else "",
+        )
+    if name == mtype.name:
+        return mtype
+    return dataclasses.replace(mtype, name=name, scale=row.scale or mtype.scale)
+
+
 def _satisfaction(
     session: Session, round_id: int, cat: _Catalog, used_divisions: set[int]
 ) -> list[tuple[tuple[Any, ...], SatisfactionItem]]:
@@ -550,6 +571,7 @@ def _satisfaction(
             code="?", kind="free", scale="", name=Names(fi="?")
         )
         used_divisions.add(row.division_id)
+        mtype = _as_answered(mtype, row)
         item = SatisfactionItem(
             division_code=cat.division_code(row.division_id),
             entity_code=cat.entity(row.service_entity_id).code,

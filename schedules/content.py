@@ -14,8 +14,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-
 from data.progress import DivisionProgress, EntityProgress
 from i18n import N_, gettext_for, normalize_language
 from i18n.formats import format_date, format_time, weekday
@@ -23,12 +21,7 @@ from schedules.audience import Snapshot
 from schedules.plan import Audience
 from settings import Deadline
 
-#: Entry point of the reporting conversation (built elsewhere); exact string, do not change.
-REPORT_CALLBACK = "report:start"
-#: Prefix of the snooze button's data; the ledger row id follows.
-SNOOZE_PREFIX = "rem:snooze:"
-#: Telegram's limits: callback data in bytes, message text in characters.
-MAX_CALLBACK_BYTES = 64
+#: Telegram's limit on message text, in characters.
 MAX_TEXT = 4096
 
 AUDIENCE_NAMES = {
@@ -184,27 +177,6 @@ def reminder_text(
         lines.extend(sections[audience]())
     text = "\n".join(lines)
     return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
-
-
-def snooze_data(ledger_id: int) -> str:
-    data = f"{SNOOZE_PREFIX}{ledger_id}"
-    assert len(data.encode()) <= MAX_CALLBACK_BYTES
-    return data
-
-
-def reminder_keyboard(
-    language: str, *, report: bool, snooze_id: int | None
-) -> InlineKeyboardMarkup | None:
-    """The "Report now" button for contacts; "Remind me tomorrow" while the one snooze is unused."""
-    _ = gettext_for(language)
-    row = []
-    if report:
-        row.append(InlineKeyboardButton(_("Report now"), callback_data=REPORT_CALLBACK))
-    if snooze_id is not None:
-        row.append(
-            InlineKeyboardButton(_("Remind me tomorrow"), callback_data=snooze_data(snooze_id))
-        )
-    return InlineKeyboardMarkup([row]) if row else None
 
 
 def snooze_time_text(language: str, at: dt.time) -> str:

@@ -35,16 +35,6 @@ LIMITS = {
     for name in ("MAX_COUNT", "MAX_TEXT", "MAX_RESPONDENTS", "NPS_MIN", "NPS_MAX")
 }
 KNOWN = {
-    ("bot/flow/inputs.py", "format_count"),
-    ("bot/flow/inputs.py", "parse_count"),
-    ("bot/flow/inputs.py", "parse_score"),
-    ("bot/flow/inputs.py", "parse_decimal"),
-    ("bot/flow/inputs.py", "MAX_COUNT"),
-    ("bot/flow/inputs.py", "MAX_TEXT"),
-    ("bot/status/inputs.py", "parse_count"),
-    ("bot/status/inputs.py", "parse_respondents"),
-    ("bot/status/inputs.py", "parse_nps"),
-    ("bot/status/inputs.py", "MAX_TEXT"),
     ("schedules/dates.py", "fi_date"),
     ("schedules/dates.py", "fi_time"),
     ("schedules/dates.py", "fi_datetime"),

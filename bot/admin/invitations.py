@@ -24,7 +24,7 @@ from bot.admin.shared import (
     person_label,
     role_names,
 )
-from bot.services import services
+from core.services import services
 from data import admin_queries, catalog, people
 from data.db import transaction
 from data.models import Division, Invitation, Role

@@ -30,7 +30,7 @@ from bot.admin.shared import (
     tell,
 )
 from bot.charts import ChartTexts, DivisionCoverage, coverage_chart
-from bot.services import Services, services
+from core.services import Services, services
 from data import catalog, people, progress, reports
 from data.db import transaction
 from data.models import Division, ReportState, Role

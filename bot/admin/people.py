@@ -25,7 +25,7 @@ from bot.admin.shared import (
     role_names,
     tell,
 )
-from bot.services import services
+from core.services import services
 from data import admin_queries, catalog
 from data.admin_queries import RoleChange
 from data.db import transaction

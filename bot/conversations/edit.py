@@ -20,15 +20,17 @@ import math
 from html import escape
 from typing import Any, Final
 
+from bot.conversations.reporting import MSG_ZERO_COUNT
 from bot.flow import inputs
 from bot.flow.codec import Press, parse_id
 from bot.flow.engine import Button, Done, Flow, Outcome, Prompt, Retry, Stale, Turn
 from bot.status import render
 from bot.status.show import load_status_in
 from data import overview, reports
+from data.limits import MIN_METHOD_COUNT
 from data.models import ConversationDraft, ReportState
 from data.overview import EntryKind, EntryRow
-from i18n import N_
+from i18n import N_, formats
 
 PAGE_SIZE: Final = 8
 
@@ -131,13 +133,16 @@ def current_value(row: EntryRow, field: Field) -> int | str | None:
     }[field]
 
 
-def _parse(field: Field, text: str) -> int | str:
+def _parse(turn: Turn, field: Field, text: str) -> int | str:
     if field is Field.COUNT:
-        return inputs.parse_count(text)
+        value = formats.parse_count(text, turn.language)
+        if value < MIN_METHOD_COUNT:
+            raise Retry(MSG_ZERO_COUNT)
+        return value
     if field is Field.RESPONDENTS:
-        return inputs.parse_count(text, maximum=inputs.MAX_RESPONDENTS)
+        return formats.parse_respondents(text, turn.language)
     if field is Field.NPS:
-        return inputs.parse_score(text)
+        return formats.parse_nps(text, turn.language)
     return inputs.clean_text(text)
 
 
@@ -147,8 +152,8 @@ def _format(turn: Turn, field: Field, value: int | str | None) -> str:
     if isinstance(value, str):
         return escape(value)
     if field is Field.NPS:
-        return str(value)
-    return render.number(value, turn.language)
+        return formats.format_nps(value, turn.language)
+    return turn.number(value)
 
 
 # --- the draft -------------------------------------------------------------------------
@@ -387,7 +392,7 @@ def _render_value(turn: Turn) -> Prompt:
 @_with_entry
 def _typed_value(turn: Turn, text: str) -> Outcome:
     _entry(turn)
-    turn.data["value"] = _parse(_field(turn), text)
+    turn.data["value"] = _parse(turn, _field(turn), text)
     return EditStep.CONFIRM
 
 
@@ -569,7 +574,7 @@ FLOW.step(
     "D",
     render=_render_delete,
     help=HELP[EditStep.DELETE],
-    counter=_counter(3, 3),
+    counter=_counter(3),
     on_button={"y": _delete},
     back=_to_menu,
 )

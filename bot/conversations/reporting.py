@@ -3,20 +3,24 @@
 Steps (draft data in brackets)::
 
     ENTITY ──► PREFILL (only when last year has answers) ──► LEVEL 1..4 ──► REVIEW ──► saved
-                                                            │  ▲
-                     pick an example or "other" ► METHOD ──►│  │
-                                                 COUNT ─► NOTE
+                 │ "same as last year" ───────────────────────────────────►│
+                 │ "same methods, new counts" ► COUNT × n ────────────────►│
+               LEVEL: a method button ► COUNT ► back to LEVEL; typed "2 12, 4 3" or
+                      "Kyselyt 12" records methods and counts and moves on; a typed
+                      name is a new method ► COUNT; "Add a note" ► NOTE ► LEVEL
 
-At each level the person picks example methods of the catalog or types another, gives the
-count (Lkm) and an optional note, adds more, or answers "no methods at this level". The
-review card lists everything with change/remove buttons and a button per level; Save writes
-the entity's answers in one transaction (``data.reports.save_participation``) together with
-removing the draft. The reminders' "Report now" button (``report:start``) also starts here.
+Each level's message numbers its catalog methods, so a person who knows the figures types
+one message per level ("2 12, 4 3": method 2 used 12 times, method 4 three times); everyone
+else taps a method and types its count. A note is never a forced step. The review card
+lists the answers in level order with change/remove buttons; Save writes the entity's
+answers in one transaction (``data.reports.save_participation``) together with removing the
+draft. The reminders' "Report now" button (``report:start``) also starts here.
 """
 
 from __future__ import annotations
 
 import enum
+import re
 from typing import Any
 
 from bot.flow import entities, inputs
@@ -24,7 +28,7 @@ from bot.flow.codec import Press
 from bot.flow.engine import Button, Done, Flow, LinkButton, Outcome, Prompt, Retry, Stale, Turn
 from data import catalog, reports
 from data.models import CatalogMethod, ConversationDraft, Level, ServiceEntity
-from i18n import N_
+from i18n import N_, formats
 
 START_DATA = "report:start"
 
@@ -52,8 +56,28 @@ MSG_LEVEL = N_("{entity}\nLevel {number}: {name}\n{description}")
 MSG_LEVEL_SO_FAR = N_("Answers at this level:")
 MSG_LEVEL_NONE = N_("Answered: no methods at this level.")
 MSG_LEVEL_ASK = N_(
-    "Choose a method from the examples, or write another one. Add as many as you use."
+    "Tap a method and give its count, or type the method's number and count, e.g. “{example}” "
+    "(several at once, separated by commas). A method not in the list: type its name."
 )
+MSG_ADD_NOTE = N_("✎ Add a note: {method}")
+MSG_ADD_NOTE_SHORT = N_("✎ Add a note")
+MSG_CHANGE_NOTE = N_("✎ Change the note")
+MSG_KEEP = N_("Keep as it is ({value})")
+MSG_SAME_AS = N_("Same as {year}")
+MSG_SAME_METHODS = N_("Same methods, new counts")
+MSG_RECOUNT = N_("Last year's method {n}/{total}:")
+MSG_TYPED_FORMAT = N_(
+    "I could not read that. Type the method's number and its count, e.g. “{example}”, or the "
+    "name of a method and its count, or use the buttons."
+)
+MSG_NO_SUCH_METHOD = N_(
+    "There is no method {number} at this level: the numbers go from 1 to {count}."
+)
+MSG_ZERO_COUNT = N_(
+    "The count must be at least 1. A method that was not used is left out: go back, or "
+    "answer “No methods at this level” if none was used."
+)
+MSG_QTY = N_("Qty")
 MSG_OTHER_METHOD = N_("Other method – write it")
 MSG_NO_METHODS = N_("No methods at this level")
 MSG_NEXT = N_("Next level ›")
@@ -67,10 +91,8 @@ MSG_COUNT_ASK = N_(
     "{method}\nLkm: how many in {year}? Write a whole number, for example 12 or 1 200."
 )
 MSG_COUNT_NOW = N_("Now: {count}.")
-MSG_NOTE_ASK = N_("{method}, Lkm {count}.\nAdd a note if you wish (at most 300 characters).")
+MSG_NOTE_ASK = N_("{method}: {count}.\nWrite the note (at most 300 characters).")
 MSG_NOTE_NOW = N_("Current note: {note}")
-MSG_SKIP = N_("Skip")
-MSG_KEEP_NOTE = N_("Keep the note")
 MSG_NO_NOTE = N_("No note")
 MSG_REVIEW = N_("Summary: {entity} ({year})")
 MSG_REVIEW_LAST_YEAR = N_("The counts are last year's: check them before saving.")
@@ -155,14 +177,14 @@ def _method_name(turn: Turn, answer: dict[str, Any]) -> str:
 def _answer_line(turn: Turn, answer: dict[str, Any]) -> str:
     if answer.get("none"):
         return turn._(MSG_NONE_ANSWER)
-    line = f"{_method_name(turn, answer)} – Lkm {inputs.format_count(int(answer['count']))}"
+    line = f"{_method_name(turn, answer)} – {turn._(MSG_QTY)} {turn.number(int(answer['count']))}"
     if answer.get("note"):
         line += f" ({answer['note']})"
     return line
 
 
-def _at_level(turn: Turn, level_id: int) -> list[dict[str, Any]]:
-    return [a for a in _answers(turn) if a["level_id"] == level_id]
+def _at_level(turn: Turn, level_id: int) -> list[tuple[int, dict[str, Any]]]:
+    return [(i, a) for i, a in enumerate(_answers(turn)) if a["level_id"] == level_id]
 
 
 def _as_dicts(answers: list[reports.ParticipationAnswer]) -> list[dict[str, Any]]:
@@ -242,26 +264,46 @@ def _choose_entity(turn: Turn, press: Press) -> Outcome:
 # --- PREFILL ---------------------------------------------------------------------------
 
 
-def _render_prefill(turn: Turn) -> Prompt:
-    year = int(turn.data["year"])
-    previous = _as_dicts(
-        reports.previous_participation(turn.session, year, int(turn.data["entity"]))
+def _previous(turn: Turn) -> list[dict[str, Any]]:
+    return _as_dicts(
+        reports.previous_participation(turn.session, turn.year, int(turn.data["entity"]))
     )
+
+
+def _render_prefill(turn: Turn) -> Prompt:
     lines = []
-    for level_id in turn.data["levels"]:
-        level = turn.get(Level, level_id)
-        for answer in (a for a in previous if a["level_id"] == level_id):
-            lines.append(f"• {level.number if level else '?'}: {_answer_line(turn, answer)}")
-    return entities.last_year_prompt(turn, MSG_PREFILL, lines)
+    for answer in _sorted(turn, _previous(turn)):
+        level = turn.get(Level, answer["level_id"])
+        lines.append(f"• {level.number if level else '?'}: {_answer_line(turn, answer)}")
+    text = turn._(MSG_PREFILL).format(
+        year=turn.year - 1, entity=entities.entity_name(turn), answers="\n".join(lines)
+    )
+    last = turn.year - 1
+    return Prompt(
+        text,
+        [
+            [Button(turn._(MSG_SAME_AS).format(year=last), "y")],
+            [Button(turn._(MSG_SAME_METHODS), "m")],
+            [Button(turn._(entities.MSG_START_EMPTY), "n")],
+        ],
+    )
 
 
 def _use_last_year(turn: Turn, press: Press) -> Outcome:
-    year = int(turn.data["year"])
-    turn.data["answers"] = _as_dicts(
-        reports.previous_participation(turn.session, year, int(turn.data["entity"]))
-    )
+    turn.data["answers"] = _sorted(turn, _previous(turn))
     turn.data["origin"] = "last_year"
     return ReportStep.REVIEW
+
+
+def _same_methods(turn: Turn, press: Press) -> Outcome:
+    """Last year's methods with this year's counts: only the counts are asked."""
+    turn.data["answers"] = _sorted(turn, _previous(turn))
+    turn.data["origin"] = "recount"
+    queue = [i for i, a in enumerate(turn.data["answers"]) if not a.get("none")]
+    if not queue:
+        return ReportStep.REVIEW
+    turn.data["recount"] = queue
+    return _edit(turn, queue[0], origin="recount")
 
 
 def _start_empty(turn: Turn, press: Press) -> Outcome:
@@ -277,6 +319,10 @@ def _back_to_entity(turn: Turn) -> Outcome:
 # --- LEVEL -----------------------------------------------------------------------------
 
 
+def _catalog_methods(turn: Turn, level: Level) -> list[CatalogMethod]:
+    return catalog.methods_for_level(turn.session, level.id)
+
+
 def _render_level(turn: Turn) -> Prompt:
     level = _level(turn)
     lang = turn.language
@@ -286,31 +332,54 @@ def _render_level(turn: Turn) -> Prompt:
         name=catalog.name_of(level, lang),
         description=level.description.get(lang) or level.description["fi"],
     )
+    methods = _catalog_methods(turn, level)
     here = _at_level(turn, level.id)
-    methods_here = [a for a in here if not a.get("none")]
+    methods_here = [(i, a) for i, a in here if not a.get("none")]
+    chosen = {a.get("method_id") for _i, a in methods_here}
     parts = [text]
+    parts.append(
+        "\n".join(
+            f"{n}. {catalog.name_of(m, lang)}" + (" ✓" if m.id in chosen else "")
+            for n, m in enumerate(methods, start=1)
+        )
+    )
     if methods_here:
         parts.append(
             turn._(MSG_LEVEL_SO_FAR)
             + "\n"
-            + "\n".join(f"• {_answer_line(turn, a)}" for a in methods_here)
+            + "\n".join(f"• {_answer_line(turn, a)}" for _i, a in methods_here)
         )
     elif here:
         parts.append(turn._(MSG_LEVEL_NONE))
-    parts.append(turn._(MSG_LEVEL_ASK))
-    chosen = {a.get("method_id") for a in methods_here}
+    parts.append(turn._(MSG_LEVEL_ASK).format(example=_example(turn, len(methods))))
     rows: list[list[Button | LinkButton]] = [
         [Button(("✓ " if m.id in chosen else "") + catalog.name_of(m, lang), "m", m.id)]
-        for m in catalog.methods_for_level(turn.session, level.id)
+        for m in methods
     ]
     rows.append([Button(turn._(MSG_OTHER_METHOD), "o")])
     if not methods_here:
         rows.append([Button(("✓ " if here else "") + turn._(MSG_NO_METHODS), "z")])
+    for index, answer in methods_here:
+        label = turn._(MSG_ADD_NOTE).format(method=_method_name(turn, answer))
+        rows.append([Button(_short(label), "a", index)])
     if here:
         last = turn.data.get("li", 0) + 1 >= len(turn.data["levels"])
         label = MSG_TO_REVIEW if turn.data.get("review_return") or last else MSG_NEXT
         rows.append([Button(turn._(label), "f")])
     return Prompt("\n\n".join(parts), rows)
+
+
+def _example(turn: Turn, methods: int) -> str:
+    """ "2 12, 4 3" — method number and count, several separated by commas."""
+    if methods >= 4:
+        return "2 12, 4 3"
+    if methods >= 2:
+        return "1 12, 2 3"
+    return "1 12"
+
+
+def _short(label: str, limit: int = 48) -> str:
+    return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
 
 
 def _next_level(turn: Turn) -> Outcome:
@@ -344,8 +413,16 @@ def _other_method(turn: Turn, press: Press) -> Outcome:
 def _no_methods(turn: Turn, press: Press) -> Outcome:
     level = _level(turn)
     turn.data["answers"] = [a for a in _answers(turn) if a["level_id"] != level.id]
-    turn.data["answers"].append(reports.ParticipationAnswer(level.id, none=True).to_dict())
+    _put(turn, reports.ParticipationAnswer(level.id, none=True).to_dict())
     return _next_level(turn)
+
+
+def _add_note(turn: Turn, press: Press) -> Outcome:
+    index = _answer_index(turn, press)
+    if _answers(turn)[index].get("none"):
+        raise Stale
+    turn.data["note_for"] = {"index": index, "from": "level"}
+    return ReportStep.NOTE
 
 
 def _forward(turn: Turn, press: Press) -> Outcome:
@@ -364,6 +441,83 @@ def _level_back(turn: Turn) -> Outcome:
     return ReportStep.ENTITY
 
 
+_ITEM_SEPARATORS = re.compile(r"[,;\n]+")
+_NUMBER_AND_COUNT = re.compile(r"(\d{1,2})[.)]?\s+(\S.*)")
+_NAME_AND_COUNT = re.compile(r"(.*?\D)\s+(\d[\d\s\u00a0\u202f]*)")
+
+
+def _typed_level(turn: Turn, text: str) -> Outcome:
+    """Typed on a level: "2 12, 4 3" or "Kyselyt 12" records and moves on; a name alone
+    is a new method whose count is asked next."""
+    level = _level(turn)
+    methods = _catalog_methods(turn, level)
+    items = [item.strip() for item in _ITEM_SEPARATORS.split(text) if item.strip()]
+    if not items:
+        raise Retry(MSG_TYPED_FORMAT, example=_example(turn, len(methods)))
+    parsed: list[dict[str, Any]] = []
+    for item in items:
+        numbered = _NUMBER_AND_COUNT.fullmatch(item)
+        named = _NAME_AND_COUNT.fullmatch(item)
+        if numbered:
+            number = int(numbered.group(1))
+            if not 1 <= number <= len(methods):
+                raise Retry(MSG_NO_SUCH_METHOD, number=number, count=len(methods))
+            answer = {"method_id": methods[number - 1].id}
+            count_text = numbered.group(2)
+        elif named and not named.group(1).strip().isdigit():
+            answer = _method_by_name(turn, methods, named.group(1))
+            count_text = named.group(2)
+        elif len(items) == 1 and not item.isdigit():
+            pending = {**_method_by_name(turn, methods, item), "level_id": level.id}
+            for index, existing in enumerate(_answers(turn)):
+                if _same_method(existing, pending):
+                    return _edit(turn, index, origin="level")
+            turn.data["pending"] = {**pending, "from": "level"}
+            turn.data["edit"] = None
+            return ReportStep.COUNT
+        else:
+            raise Retry(MSG_TYPED_FORMAT, example=_example(turn, len(methods)))
+        answer.update(level_id=level.id, count=_count(turn, count_text))
+        parsed.append(answer)
+    for answer in parsed:
+        full = reports.ParticipationAnswer(
+            level_id=level.id,
+            method_id=answer.get("method_id"),
+            method_text=answer.get("method_text"),
+            count=int(answer["count"]),
+        ).to_dict()
+        index = next((i for i, a in enumerate(_answers(turn)) if _same_method(a, full)), None)
+        if index is not None:
+            full["note"] = _answers(turn)[index].get("note")
+        _put(turn, full, index)
+    return _next_level(turn)
+
+
+def _method_by_name(turn: Turn, methods: list[CatalogMethod], name: str) -> dict[str, Any]:
+    """A catalog method when the name is one (in any language), else a typed method."""
+    cleaned = inputs.clean_text(name)
+    for method in methods:
+        if cleaned.casefold() in {n.casefold() for n in method.name.values()}:
+            return {"method_id": method.id}
+    return {"method_text": cleaned}
+
+
+def _same_method(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    if a["level_id"] != b["level_id"] or a.get("none") or b.get("none"):
+        return False
+    if a.get("method_id") is not None or b.get("method_id") is not None:
+        return a.get("method_id") == b.get("method_id")
+    return str(a.get("method_text") or "").casefold() == str(b.get("method_text") or "").casefold()
+
+
+def _count(turn: Turn, text: str) -> int:
+    """A method's count: 1…100 000 (a method used 0 times was not used at this level)."""
+    value = formats.parse_count(text, turn.language)
+    if value == 0:
+        raise Retry(MSG_ZERO_COUNT)
+    return value
+
+
 # --- METHOD, COUNT, NOTE ---------------------------------------------------------------
 
 
@@ -376,13 +530,12 @@ def _render_method(turn: Turn) -> Prompt:
 
 
 def _typed_method(turn: Turn, text: str) -> Outcome:
-    name = inputs.clean_text(text)
     level = _level(turn)
+    pending = {**_method_by_name(turn, _catalog_methods(turn, level), text), "level_id": level.id}
     for index, answer in enumerate(_answers(turn)):
-        same_text = (answer.get("method_text") or "").casefold() == name.casefold()
-        if answer["level_id"] == level.id and same_text:
+        if _same_method(answer, pending):
             return _edit(turn, index, origin="level")
-    turn.data["pending"] = {"level_id": level.id, "method_text": name, "from": "level"}
+    turn.data["pending"] = {**pending, "from": "level"}
     turn.data["edit"] = None
     return ReportStep.COUNT
 
@@ -402,16 +555,40 @@ def _pending(turn: Turn) -> dict[str, Any]:
 
 def _render_count(turn: Turn) -> Prompt:
     pending = _pending(turn)
-    text = turn._(MSG_COUNT_ASK).format(method=_method_name(turn, pending), year=turn.data["year"])
+    text = turn._(MSG_COUNT_ASK).format(method=_method_name(turn, pending), year=turn.year)
+    rows: list[list[Button | LinkButton]] = []
     if pending.get("count") is not None:
-        text += "\n" + turn._(MSG_COUNT_NOW).format(
-            count=inputs.format_count(int(pending["count"]))
-        )
-    return Prompt(text)
+        current = turn.number(int(pending["count"]))
+        text += "\n" + turn._(MSG_COUNT_NOW).format(count=current)
+        rows.append([Button(turn._(MSG_KEEP).format(value=current), "k")])
+    if pending.get("from") == "recount":
+        queue = turn.data.get("recount") or []
+        done = int(turn.data.get("recounted", 0)) + 1
+        text = turn._(MSG_RECOUNT).format(n=done, total=len(queue)) + "\n" + text
+    if turn.data.get("edit") is not None:
+        label = MSG_CHANGE_NOTE if pending.get("note") else MSG_ADD_NOTE_SHORT
+        rows.append([Button(turn._(label), "a")])
+    return Prompt(text, rows)
 
 
 def _typed_count(turn: Turn, text: str) -> Outcome:
-    _pending(turn)["count"] = inputs.parse_count(text)
+    _pending(turn)["count"] = _count(turn, text)
+    return _commit(turn)
+
+
+def _keep_count(turn: Turn, press: Press) -> Outcome:
+    if _pending(turn).get("count") is None:
+        raise Stale
+    return _commit(turn)
+
+
+def _note_from_count(turn: Turn, press: Press) -> Outcome:
+    index = turn.data.get("edit")
+    if index is None:
+        raise Stale
+    turn.data["note_for"] = {"index": int(index), "from": _pending(turn).get("from", "level")}
+    turn.data["pending"] = None
+    turn.data["edit"] = None
     return ReportStep.NOTE
 
 
@@ -419,44 +596,62 @@ def _count_back(turn: Turn) -> Outcome:
     origin = _pending(turn).get("from")
     turn.data["pending"] = None
     turn.data["edit"] = None
-    return ReportStep.REVIEW if origin == "review" else ReportStep.LEVEL
+    turn.data.pop("recount", None)
+    return ReportStep.REVIEW if origin in ("review", "recount") else ReportStep.LEVEL
+
+
+def _note_target(turn: Turn) -> tuple[int, dict[str, Any]]:
+    target = turn.data.get("note_for") or {}
+    index = target.get("index")
+    answers = _answers(turn)
+    if index is None or not 0 <= int(index) < len(answers) or answers[int(index)].get("none"):
+        raise Stale
+    return int(index), answers[int(index)]
 
 
 def _render_note(turn: Turn) -> Prompt:
-    pending = _pending(turn)
+    _index, answer = _note_target(turn)
     text = turn._(MSG_NOTE_ASK).format(
-        method=_method_name(turn, pending), count=inputs.format_count(int(pending["count"]))
+        method=_method_name(turn, answer), count=turn.number(int(answer["count"]))
     )
-    if pending.get("note"):
-        text += "\n" + turn._(MSG_NOTE_NOW).format(note=pending["note"])
-        return Prompt(
-            text,
-            [[Button(turn._(MSG_KEEP_NOTE), "k"), Button(turn._(MSG_NO_NOTE), "s")]],
-        )
-    return Prompt(text, [[Button(turn._(MSG_SKIP), "s")]])
+    rows: list[list[Button | LinkButton]] = []
+    if answer.get("note"):
+        text += "\n" + turn._(MSG_NOTE_NOW).format(note=answer["note"])
+        rows.append([Button(turn._(MSG_KEEP).format(value=_short(answer["note"], 30)), "k")])
+        rows.append([Button(turn._(MSG_NO_NOTE), "d")])
+    return Prompt(text, rows)
 
 
 def _typed_note(turn: Turn, text: str) -> Outcome:
-    _pending(turn)["note"] = inputs.clean_text(text)
-    return _commit(turn)
-
-
-def _skip_note(turn: Turn, press: Press) -> Outcome:
-    _pending(turn)["note"] = None
-    return _commit(turn)
+    _index, answer = _note_target(turn)
+    answer["note"] = inputs.clean_text(text)
+    return _after_note(turn)
 
 
 def _keep_note(turn: Turn, press: Press) -> Outcome:
-    _pending(turn)
-    return _commit(turn)
+    _note_target(turn)
+    return _after_note(turn)
+
+
+def _remove_note(turn: Turn, press: Press) -> Outcome:
+    _index, answer = _note_target(turn)
+    answer["note"] = None
+    return _after_note(turn)
 
 
 def _note_back(turn: Turn) -> Outcome:
-    return ReportStep.COUNT
+    return _after_note(turn)
+
+
+def _after_note(turn: Turn) -> Outcome:
+    origin = (turn.data.pop("note_for", None) or {}).get("from")
+    if origin == "recount":
+        return _next_recount(turn)
+    return ReportStep.REVIEW if origin == "review" else ReportStep.LEVEL
 
 
 def _commit(turn: Turn) -> Outcome:
-    """The method, count and note are complete: put them among the draft's answers."""
+    """The method and its count are complete: put them among the draft's answers."""
     pending = dict(_pending(turn))
     origin = pending.pop("from", "level")
     answer = reports.ParticipationAnswer(
@@ -466,18 +661,47 @@ def _commit(turn: Turn) -> Outcome:
         count=int(pending["count"]),
         note=pending.get("note"),
     ).to_dict()
-    answers = _answers(turn)
     edit = turn.data.get("edit")
-    if edit is not None and 0 <= int(edit) < len(answers):
-        answers[int(edit)] = answer
-    else:
-        turn.data["answers"] = [
-            a for a in answers if not (a["level_id"] == answer["level_id"] and a.get("none"))
-        ]
-        turn.data["answers"].append(answer)
+    _put(turn, answer, int(edit) if edit is not None else None)
     turn.data["pending"] = None
     turn.data["edit"] = None
+    if origin == "recount":
+        return _next_recount(turn)
     return ReportStep.REVIEW if origin == "review" else ReportStep.LEVEL
+
+
+def _next_recount(turn: Turn) -> Outcome:
+    """The next of last year's methods whose count is asked, or the summary."""
+    queue: list[int] = turn.data.get("recount") or []
+    asked = turn.data.setdefault("recounted", 0) + 1
+    turn.data["recounted"] = asked
+    if asked < len(queue):
+        return _edit(turn, queue[asked], origin="recount")
+    turn.data.pop("recount", None)
+    turn.data.pop("recounted", None)
+    return ReportStep.REVIEW
+
+
+def _put(turn: Turn, answer: dict[str, Any], index: int | None = None) -> None:
+    """Store an answer (replacing ``index``), then keep the list in level order.
+
+    The review card numbers answers by their place in this list, so keeping it sorted keeps
+    the numbers in reading order after any delete or add.
+    """
+    answers = _answers(turn)
+    if index is not None and 0 <= index < len(answers):
+        answers[index] = answer
+    else:
+        answers[:] = [
+            a for a in answers if not (a["level_id"] == answer["level_id"] and a.get("none"))
+        ]
+        answers.append(answer)
+    turn.data["answers"] = _sorted(turn, answers)
+
+
+def _sorted(turn: Turn, answers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    order = {level_id: n for n, level_id in enumerate(turn.data.get("levels") or [])}
+    return sorted(answers, key=lambda a: order.get(a["level_id"], len(order)))
 
 
 def _edit(turn: Turn, index: int, *, origin: str) -> Outcome:
@@ -495,7 +719,7 @@ def _render_review(turn: Turn) -> Prompt:
     lang = turn.language
     lines = [
         turn._(MSG_REVIEW).format(
-            entity=catalog.name_of(entities.chosen_entity(turn), lang), year=turn.data["year"]
+            entity=catalog.name_of(entities.chosen_entity(turn), lang), year=turn.year
         )
     ]
     answers = _answers(turn)
@@ -573,7 +797,7 @@ def _save(turn: Turn, press: Press) -> Outcome:
     answers = [reports.ParticipationAnswer(**a) for a in _answers(turn)]
     if not answers:
         raise Retry(MSG_NOTHING_TO_SAVE)
-    year = int(turn.data["year"])
+    year = turn.year
     entity = entities.chosen_entity(turn)
     try:
         reports.save_participation(turn.session, turn.person, year, entity.id, answers)
@@ -623,7 +847,7 @@ FLOW.step(
     render=_render_prefill,
     help=HELP[ReportStep.PREFILL],
     counter=_counter,
-    on_button={"y": _use_last_year, "n": _start_empty},
+    on_button={"y": _use_last_year, "m": _same_methods, "n": _start_empty},
     back=_back_to_entity,
 )
 FLOW.step(
@@ -632,7 +856,14 @@ FLOW.step(
     render=_render_level,
     help=HELP[ReportStep.LEVEL],
     counter=_counter,
-    on_button={"m": _pick_method, "o": _other_method, "z": _no_methods, "f": _forward},
+    on_text=_typed_level,
+    on_button={
+        "m": _pick_method,
+        "o": _other_method,
+        "z": _no_methods,
+        "a": _add_note,
+        "f": _forward,
+    },
     back=_level_back,
 )
 FLOW.step(
@@ -651,6 +882,7 @@ FLOW.step(
     help=HELP[ReportStep.COUNT],
     counter=_counter,
     on_text=_typed_count,
+    on_button={"k": _keep_count, "a": _note_from_count},
     back=_count_back,
 )
 FLOW.step(
@@ -660,7 +892,7 @@ FLOW.step(
     help=HELP[ReportStep.NOTE],
     counter=_counter,
     on_text=_typed_note,
-    on_button={"s": _skip_note, "k": _keep_note},
+    on_button={"k": _keep_note, "d": _remove_note},
     back=_note_back,
 )
 FLOW.step(

@@ -6,15 +6,17 @@ Steps::
                                                               │ "not measured" ──────────────▲
 
     details of one measurement type:
-        SCALE ► FREQUENCY ─┬ nps:   NPS_MODE ► NPS_SCORE | PROMOTERS ► PASSIVES ► DETRACTORS ─┐
-                           └ other: RESULT ───────────────────────────────────────────────────┤
-                                                                  PERIOD ◄────────────────────┘
-                                                                  RESPONDENTS ► next type / REVIEW
+        (other: OTHER_NAME) ► (scale, other: SCALE) ► FREQUENCY ─┬ nps: NPS ──────┐
+                                                                 └ else: RESULT ──┤
+                                              PERIOD ◄──────────────────────────┘
+                                              RESPONDENTS (not after NPS counts) ► next / REVIEW
 
 Measurement types come from the catalog (several allowed, or the explicit "not measured").
-The scale is prefilled from the catalog; for NPS either the score (−100…100) or the counts of
-promoters, passives and detractors are given, and the score is computed from the counts with
-``data.reports.nps_from_counts``. When both counts and respondents are given they must agree.
+NPS asks no scale, and one message gives either the score ("35") or the counts of
+promoters, passives and detractors ("50 30 20"): the score and the respondents are then
+computed (``data.reports.nps_from_counts``). "Muu tapa" asks what the method is. Every
+question shows the current answer and offers to keep it, so changing one detail from the
+summary never drops another.
 Save replaces the entity's answers with ``data.reports.save_satisfaction`` in the same
 transaction that removes the draft.
 """
@@ -22,6 +24,8 @@ transaction that removes the draft.
 from __future__ import annotations
 
 import enum
+import re
+from decimal import Decimal
 from typing import Any
 
 from bot.flow import entities, inputs
@@ -29,24 +33,23 @@ from bot.flow.codec import Press
 from bot.flow.engine import Button, Done, Flow, LinkButton, Outcome, Prompt, Retry, Stale, Turn
 from data import catalog, reports
 from data.models import ConversationDraft, MeasurementType, ServiceEntity
-from i18n import N_
+from i18n import N_, formats
 
 START_DATA = "satisfaction:start"
+#: The catalog code of "Muu tapa": the person names the method.
+OTHER_TYPE = "OTHER"
 MAX_SCALE = 100
 MAX_PERIOD = 100
 
 
 class SatisfactionStep(enum.StrEnum):
+    OTHER_NAME = "other_name"
     ENTITY = "entity"
     PREFILL = "prefill"
     TYPES = "types"
     SCALE = "scale"
     FREQUENCY = "frequency"
-    NPS_MODE = "nps_mode"
-    NPS_SCORE = "nps_score"
-    PROMOTERS = "promoters"
-    PASSIVES = "passives"
-    DETRACTORS = "detractors"
+    NPS = "nps"
     RESULT = "result"
     PERIOD = "period"
     RESPONDENTS = "respondents"
@@ -55,13 +58,10 @@ class SatisfactionStep(enum.StrEnum):
 
 S = SatisfactionStep
 DETAIL_STEPS = (
+    S.OTHER_NAME,
     S.SCALE,
     S.FREQUENCY,
-    S.NPS_MODE,
-    S.NPS_SCORE,
-    S.PROMOTERS,
-    S.PASSIVES,
-    S.DETRACTORS,
+    S.NPS,
     S.RESULT,
     S.PERIOD,
     S.RESPONDENTS,
@@ -89,17 +89,22 @@ MSG_SCALE_ASK_FREE = N_("Which scale is used (for example 1–10)? Write it, or 
 MSG_KEEP = N_("Keep {value}")
 MSG_SKIP = N_("Skip")
 MSG_FREQUENCY_ASK = N_("How often is it measured? Choose, or write it in your own words.")
-MSG_NPS_MODE_ASK = N_(
-    "The latest NPS result: do you have the score itself, or the numbers of promoters "
-    "(9–10), passives (7–8) and detractors (0–6)?"
-)
-MSG_NPS_SCORE_BUTTON = N_("The score (−100…100)")
-MSG_NPS_COUNTS_BUTTON = N_("The counts")
 MSG_NO_RESULT = N_("No result yet")
-MSG_NPS_SCORE_ASK = N_("Write the NPS score, a whole number from −100 to 100.")
-MSG_PROMOTERS_ASK = N_("How many promoters (answers 9–10)?")
-MSG_PASSIVES_ASK = N_("How many passives (answers 7–8)?")
-MSG_DETRACTORS_ASK = N_("How many detractors (answers 0–6)?")
+MSG_NPS_ASK = N_(
+    "The latest NPS: write the score (e.g. 35), or the numbers of promoters (9–10), passives "
+    "(7–8) and detractors (0–6) separated by spaces or commas (e.g. 50 30 20) – the score "
+    "and the respondents are then computed."
+)
+MSG_NPS_NOW = N_("Now: {value}")
+MSG_NPS_PARTS = N_(
+    "Write either one number (the score) or three (promoters, passives, detractors). With "
+    "thousands, separate the three with commas: 1 200, 300, 150."
+)
+MSG_OTHER_NAME_ASK = N_("What is the other way of measuring? Write its name, e.g. “Palautekysely”.")
+MSG_KEEP_NOW = N_("Keep as it is ({value})")
+MSG_SCALE_NOW = N_(
+    "Which scale is used? Now {scale} (the catalog says {catalog}): keep it or write another."
+)
 MSG_NO_RESPONDENTS = N_("The three counts add up to 0: at least one answer is needed for an NPS.")
 MSG_RESULT_SCALE_ASK = N_("The latest result as a number on the scale {scale}, e.g. 4,2. Or Skip.")
 MSG_RESULT_FREE_ASK = N_(
@@ -112,12 +117,6 @@ MSG_PERIOD_ASK = N_(
 )
 MSG_NPS_COMPUTED = N_("NPS computed from the counts: {nps}.")
 MSG_RESPONDENTS_ASK = N_("How many respondents did the latest result have?")
-MSG_RESPONDENTS_FROM_COUNTS = N_("The counts add up to {total}.")
-MSG_USE = N_("Use {value}")
-MSG_COUNTS_DISAGREE = N_(
-    "The promoters, passives and detractors add up to {total}, not {value}. Check the numbers: "
-    "the respondents must match the counts."
-)
 MSG_REVIEW = N_("Summary: {entity} ({year})")
 MSG_REVIEW_LAST_YEAR = N_("The results are last year's: update them before saving.")
 MSG_REVIEW_EMPTY = N_("No way of measuring chosen yet.")
@@ -164,14 +163,11 @@ HELP = {
         "The answer scale of the measurement, e.g. 1–5 or 4–10. Keep the catalog's or write yours."
     ),
     S.FREQUENCY: N_("How often results are collected: continuously, monthly, once a year …"),
-    S.NPS_MODE: N_(
+    S.OTHER_NAME: N_("The name of the way of measuring as it should read in the report."),
+    S.NPS: N_(
         "NPS = % promoters − % detractors, a whole number from −100 to 100. If you only have "
         "the numbers of answers, give them and the bot computes the score."
     ),
-    S.NPS_SCORE: N_("A whole number from −100 to 100, for example 35 or −12."),
-    S.PROMOTERS: N_("Promoters answered 9 or 10. A whole number, e.g. 120 or 1 200."),
-    S.PASSIVES: N_("Passives answered 7 or 8. A whole number, e.g. 40."),
-    S.DETRACTORS: N_("Detractors answered 0–6. A whole number, e.g. 15."),
     S.RESULT: N_("The latest result as it was reported, e.g. a mean of 4,2 on a 1–5 scale."),
     S.PERIOD: N_("When the latest result was collected: a year, months or dates."),
     S.RESPONDENTS: N_(
@@ -229,11 +225,6 @@ def _from_saved(answers: list[reports.SatisfactionAnswer]) -> tuple[list[int], d
         types.append(answer.measurement_type_id)
         data = answer.to_dict()
         data.pop("measurement_type_id")
-        data["mode"] = (
-            "counts"
-            if answer.promoters is not None
-            else ("score" if answer.nps is not None else None)
-        )
         details[str(answer.measurement_type_id)] = data
     return types, details
 
@@ -242,17 +233,17 @@ def _steps_for(turn: Turn, type_id: int) -> list[str]:
     mtype = _mtype(turn, type_id)
     if mtype.kind == "none":
         return []
-    steps: list[str] = [S.SCALE, S.FREQUENCY]
-    if mtype.kind == "nps":
-        steps.append(S.NPS_MODE)
-        mode = _answer(turn, type_id).get("mode")
-        if mode == "score":
-            steps.append(S.NPS_SCORE)
-        elif mode == "counts":
-            steps += [S.PROMOTERS, S.PASSIVES, S.DETRACTORS]
-    else:
-        steps.append(S.RESULT)
-    return [*steps, S.PERIOD, S.RESPONDENTS]
+    steps: list[str] = []
+    if mtype.code == OTHER_TYPE:
+        steps.append(S.OTHER_NAME)
+    if mtype.kind == "scale" or mtype.code == OTHER_TYPE:
+        steps.append(S.SCALE)
+    steps.append(S.FREQUENCY)
+    steps.append(S.NPS if mtype.kind == "nps" else S.RESULT)
+    steps.append(S.PERIOD)
+    if _counts_total(turn, type_id) is None:
+        steps.append(S.RESPONDENTS)  # with NPS counts the respondents are their sum
+    return steps
 
 
 def _positions(turn: Turn) -> list[tuple[int, str]]:
@@ -296,13 +287,42 @@ def _counter(turn: Turn) -> tuple[int, int]:
     return 3, TOTAL_STEPS
 
 
+def _type_name(turn: Turn, type_id: int | None = None) -> str:
+    """The way of measuring as the person gave it: "Muu tapa" by its name, a scale of the
+    person's own instead of the catalog's."""
+    mtype = _mtype(turn, type_id)
+    answer = _answer(turn, type_id if type_id is not None else None)
+    name = catalog.name_of(mtype, turn.language)
+    if answer.get("other_name"):
+        name = f"{name}: {answer['other_name']}"
+    scale = answer.get("scale")
+    if scale and mtype.scale and scale != mtype.scale:
+        name = name.replace(mtype.scale, scale)
+    return name
+
+
 def _header(turn: Turn) -> str:
     return turn._(MSG_DETAIL_HEADER).format(
         entity=entities.entity_name(turn),
-        type=catalog.name_of(_mtype(turn), turn.language),
+        type=_type_name(turn),
         index=int(turn.data.get("ti", 0)) + 1,
         count=len(_types(turn)),
     )
+
+
+def _keep_row(turn: Turn, value: object) -> list[Button | LinkButton]:
+    return [Button(turn._(MSG_KEEP_NOW).format(value=value), "k")]
+
+
+def _keep(field: str) -> Any:
+    """ "Keep as it is": the stored value stays, the next question follows."""
+
+    def keep(turn: Turn, press: Press) -> Outcome:
+        if _answer(turn).get(field) in (None, ""):
+            raise Stale
+        return _forward(turn)
+
+    return keep
 
 
 def _detail_lines(turn: Turn, type_id: int) -> list[str]:
@@ -323,22 +343,20 @@ def _detail_lines(turn: Turn, type_id: int) -> list[str]:
     if answer.get("promoters") is not None and answer.get("nps") is not None:
         facts.append(
             turn._(MSG_NPS_COUNTS_LINE).format(
-                nps=answer["nps"],
-                promoters=inputs.format_count(int(answer["promoters"])),
-                passives=inputs.format_count(int(answer["passives"])),
-                detractors=inputs.format_count(int(answer["detractors"])),
+                nps=formats.format_nps(int(answer["nps"]), turn.language),
+                promoters=turn.number(int(answer["promoters"])),
+                passives=turn.number(int(answer["passives"])),
+                detractors=turn.number(int(answer["detractors"])),
             )
         )
     elif answer.get("nps") is not None:
-        facts.append(f"NPS {answer['nps']}")
+        facts.append(f"NPS {formats.format_nps(int(answer['nps']), turn.language)}")
     elif answer.get("latest_result"):
         facts.append(f"{turn._(MSG_FIELD_RESULT)}: {answer['latest_result']}")
     if answer.get("period"):
         facts.append(f"{turn._(MSG_FIELD_PERIOD)}: {answer['period']}")
     if answer.get("respondents") is not None:
-        facts.append(
-            f"{turn._(MSG_FIELD_RESPONDENTS)}: {inputs.format_count(int(answer['respondents']))}"
-        )
+        facts.append(f"{turn._(MSG_FIELD_RESPONDENTS)}: {turn.number(int(answer['respondents']))}")
     if facts:
         lines.append(" · ".join(facts))
     return lines
@@ -398,8 +416,7 @@ def _choose_entity(turn: Turn, press: Press) -> Outcome:
 def _summary_lines(turn: Turn) -> list[str]:
     lines = []
     for index, type_id in enumerate(_types(turn)):
-        mtype = _mtype(turn, type_id)
-        lines.append(f"{index + 1}) {catalog.name_of(mtype, turn.language)}")
+        lines.append(f"{index + 1}) {_type_name(turn, type_id)}")
         lines += [f"   {line}" for line in _detail_lines(turn, type_id)]
     return lines
 
@@ -493,9 +510,12 @@ def _types_done(turn: Turn, press: Press) -> Outcome:
 def _render_scale(turn: Turn) -> Prompt:
     mtype = _mtype(turn)
     current = _answer(turn).get("scale") or mtype.scale
-    if current:
+    if current and mtype.scale and current != mtype.scale:
+        ask = turn._(MSG_SCALE_NOW).format(scale=current, catalog=mtype.scale)
+        rows = [_keep_row(turn, current)]
+    elif current:
         ask = turn._(MSG_SCALE_ASK).format(scale=current)
-        rows = [[Button(turn._(MSG_KEEP).format(value=current), "k")]]
+        rows = [_keep_row(turn, current)]
     else:
         ask = turn._(MSG_SCALE_ASK_FREE)
         rows = [[Button(turn._(MSG_SKIP), "s")]]
@@ -529,7 +549,7 @@ def _render_frequency(turn: Turn) -> Prompt:
     if _answer(turn).get("frequency"):
         current = _frequency_label(turn, _answer(turn))
         text += f"\n{turn._(MSG_FIELD_FREQUENCY)}: {current}"
-        rows.append([Button(turn._(MSG_KEEP).format(value=current), "k")])
+        rows.append(_keep_row(turn, current))
     return Prompt(text, rows)
 
 
@@ -556,56 +576,90 @@ def _typed_frequency(turn: Turn, text: str) -> Outcome:
     return _forward(turn)
 
 
-def _render_nps_mode(turn: Turn) -> Prompt:
-    rows: list[list[Button | LinkButton]] = [
-        [Button(turn._(MSG_NPS_SCORE_BUTTON), "s")],
-        [Button(turn._(MSG_NPS_COUNTS_BUTTON), "c")],
-        [Button(turn._(MSG_NO_RESULT), "n")],
-    ]
-    return Prompt(f"{_header(turn)}\n{turn._(MSG_NPS_MODE_ASK)}", rows)
-
-
-def _nps_mode(mode: str | None) -> Any:
-    def choose(turn: Turn, press: Press) -> Outcome:
-        answer = _answer(turn)
-        if answer.get("mode") != mode:
-            for key in ("nps", "promoters", "passives", "detractors"):
-                answer[key] = None
-        answer["mode"] = mode
-        return _forward(turn)
-
-    return choose
-
-
-def _render_nps_score(turn: Turn) -> Prompt:
-    return Prompt(f"{_header(turn)}\n{turn._(MSG_NPS_SCORE_ASK)}")
-
-
-def _typed_nps_score(turn: Turn, text: str) -> Outcome:
+def _render_nps(turn: Turn) -> Prompt:
     answer = _answer(turn)
-    answer["nps"] = inputs.parse_score(text)
-    answer["promoters"] = answer["passives"] = answer["detractors"] = None
+    text = f"{_header(turn)}\n{turn._(MSG_NPS_ASK)}"
+    rows: list[list[Button | LinkButton]] = []
+    current = _nps_text(turn, answer)
+    if current:
+        text += "\n" + turn._(MSG_NPS_NOW).format(value=current)
+        rows.append(_keep_row(turn, current))
+    rows.append([Button(turn._(MSG_NO_RESULT), "n")])
+    return Prompt(text, rows)
+
+
+def _nps_text(turn: Turn, answer: dict[str, Any]) -> str:
+    if answer.get("promoters") is not None and answer.get("nps") is not None:
+        return turn._(MSG_NPS_COUNTS_LINE).format(
+            nps=formats.format_nps(int(answer["nps"]), turn.language),
+            promoters=turn.number(int(answer["promoters"])),
+            passives=turn.number(int(answer["passives"])),
+            detractors=turn.number(int(answer["detractors"])),
+        )
+    if answer.get("nps") is not None:
+        return f"NPS {formats.format_nps(int(answer['nps']), turn.language)}"
+    return ""
+
+
+_NPS_SEPARATORS = re.compile(r"[,;/]")
+
+
+def _typed_nps(turn: Turn, text: str) -> Outcome:
+    """One number is the score; three (promoters, passives, detractors) give the score.
+
+    The three may be separated by commas or spaces; a part like "000" means thousands were
+    written with spaces, which cannot be told apart from three counts, so that is refused.
+    """
+    parts = [p for p in _NPS_SEPARATORS.split(text) if p.strip()]
+    if len(parts) != 3:
+        parts = text.split()
+        if any(p.isdigit() and len(p) > 1 and p.startswith("0") for p in parts):
+            raise Retry(MSG_NPS_PARTS)
+    answer = _answer(turn)
+    if len(parts) <= 1:
+        answer.update(
+            nps=formats.parse_nps(text, turn.language),
+            promoters=None,
+            passives=None,
+            detractors=None,
+        )
+        return _forward(turn)
+    if len(parts) != 3:
+        raise Retry(MSG_NPS_PARTS)
+    counts = [formats.parse_respondents(p, turn.language) for p in parts]
+    if sum(counts) == 0:
+        raise Retry(MSG_NO_RESPONDENTS)
+    promoters, passives, detractors = counts
+    answer.update(
+        promoters=promoters,
+        passives=passives,
+        detractors=detractors,
+        nps=reports.nps_from_counts(promoters, passives, detractors),
+        respondents=sum(counts),
+    )
     return _forward(turn)
 
 
-def _count_step(field: str, ask: str) -> tuple[Any, Any]:
-    def render(turn: Turn) -> Prompt:
-        return Prompt(f"{_header(turn)}\n{turn._(ask)}")
+def _no_nps(turn: Turn, press: Press) -> Outcome:
+    _answer(turn).update(nps=None, promoters=None, passives=None, detractors=None)
+    return _forward(turn)
 
-    def typed(turn: Turn, text: str) -> Outcome:
-        answer = _answer(turn)
-        answer[field] = inputs.parse_count(text)
-        if field == "detractors":
-            counts = [answer.get(k) for k in ("promoters", "passives", "detractors")]
-            if any(c is None for c in counts):
-                raise Stale
-            if sum(counts) == 0:  # type: ignore[arg-type]
-                raise Retry(MSG_NO_RESPONDENTS)
-            answer["nps"] = reports.nps_from_counts(*counts)  # type: ignore[arg-type]
-            answer["respondents"] = None
-        return _forward(turn)
 
-    return render, typed
+def _keep_nps(turn: Turn, press: Press) -> Outcome:
+    if _answer(turn).get("nps") is None:
+        raise Stale
+    return _forward(turn)
+
+
+def _render_other_name(turn: Turn) -> Prompt:
+    current = _answer(turn).get("other_name")
+    text = f"{_header(turn)}\n{turn._(MSG_OTHER_NAME_ASK)}"
+    return Prompt(text, [_keep_row(turn, current)] if current else [])
+
+
+def _typed_other_name(turn: Turn, text: str) -> Outcome:
+    _answer(turn)["other_name"] = inputs.clean_text(text)
+    return _forward(turn)
 
 
 def _render_result(turn: Turn) -> Prompt:
@@ -615,7 +669,28 @@ def _render_result(turn: Turn) -> Prompt:
         ask = turn._(MSG_RESULT_SCALE_ASK).format(scale=scale)
     else:
         ask = turn._(MSG_RESULT_FREE_ASK)
-    return Prompt(f"{_header(turn)}\n{ask}", [[Button(turn._(MSG_SKIP), "s")]])
+    return _with_keep(turn, f"{_header(turn)}\n{ask}", "latest_result")
+
+
+def _with_keep(turn: Turn, text: str, field: str) -> Prompt:
+    """A detail question showing the current answer, with Keep (if any) and Skip."""
+    current = _answer(turn).get(field)
+    rows: list[list[Button | LinkButton]] = []
+    if current not in (None, ""):
+        shown = turn.number(int(current)) if isinstance(current, int) else str(current)
+        text += "\n" + turn._(MSG_NPS_NOW).format(value=shown)
+        rows.append(_keep_row(turn, shown))
+    rows.append([Button(turn._(MSG_SKIP), "s")])
+    return Prompt(text, rows)
+
+
+def _decimal_text(turn: Turn, text: str) -> str:
+    """A result on the measurement's scale, stored with a decimal comma ("4,2")."""
+    low, high = _scale_range(turn)
+    value = formats.parse_decimal(
+        text, turn.language, low=Decimal(str(low)), high=Decimal(str(high))
+    )
+    return str(value).replace(".", ",")
 
 
 def _scale_range(turn: Turn) -> tuple[float, float]:
@@ -636,7 +711,7 @@ def _typed_result(turn: Turn, text: str) -> Outcome:
     mtype = _mtype(turn)
     answer = _answer(turn)
     if mtype.kind == "scale":
-        answer["latest_result"] = inputs.parse_decimal(text, *_scale_range(turn))
+        answer["latest_result"] = _decimal_text(turn, text)
     else:
         answer["latest_result"] = inputs.clean_text(text)
     return _forward(turn)
@@ -645,10 +720,10 @@ def _typed_result(turn: Turn, text: str) -> Outcome:
 def _render_period(turn: Turn) -> Prompt:
     prefix = ""
     answer = _answer(turn)
-    if answer.get("mode") == "counts" and answer.get("nps") is not None:
-        prefix = turn._(MSG_NPS_COMPUTED).format(nps=answer["nps"]) + "\n\n"
-    text = f"{prefix}{_header(turn)}\n{turn._(MSG_PERIOD_ASK)}"
-    return Prompt(text, [[Button(turn._(MSG_SKIP), "s")]])
+    if answer.get("promoters") is not None and answer.get("nps") is not None:
+        nps = formats.format_nps(int(answer["nps"]), turn.language)
+        prefix = turn._(MSG_NPS_COMPUTED).format(nps=nps) + "\n\n"
+    return _with_keep(turn, f"{prefix}{_header(turn)}\n{turn._(MSG_PERIOD_ASK)}", "period")
 
 
 def _typed_period(turn: Turn, text: str) -> Outcome:
@@ -656,50 +731,21 @@ def _typed_period(turn: Turn, text: str) -> Outcome:
     return _forward(turn)
 
 
-def _counts_total(turn: Turn) -> int | None:
-    answer = _answer(turn)
+def _counts_total(turn: Turn, type_id: int | None = None) -> int | None:
+    """The NPS counts' sum (the respondents), when the counts were given."""
+    answer = _answer(turn, type_id)
     counts = [answer.get(k) for k in ("promoters", "passives", "detractors")]
-    if answer.get("mode") != "counts" or any(c is None for c in counts):
+    if any(c is None for c in counts):
         return None
     return sum(int(c) for c in counts)  # type: ignore[arg-type]
 
 
 def _render_respondents(turn: Turn) -> Prompt:
-    total = _counts_total(turn)
-    text = f"{_header(turn)}\n{turn._(MSG_RESPONDENTS_ASK)}"
-    if total is not None:
-        text += "\n" + turn._(MSG_RESPONDENTS_FROM_COUNTS).format(total=inputs.format_count(total))
-        rows = [[Button(turn._(MSG_USE).format(value=inputs.format_count(total)), "u")]]
-    else:
-        rows = [[Button(turn._(MSG_SKIP), "s")]]
-    return Prompt(text, rows)  # type: ignore[arg-type]
+    return _with_keep(turn, f"{_header(turn)}\n{turn._(MSG_RESPONDENTS_ASK)}", "respondents")
 
 
 def _typed_respondents(turn: Turn, text: str) -> Outcome:
-    value = inputs.parse_count(text)
-    total = _counts_total(turn)
-    if total is not None and value != total:
-        raise Retry(
-            MSG_COUNTS_DISAGREE,
-            total=inputs.format_count(total),
-            value=inputs.format_count(value),
-        )
-    _answer(turn)["respondents"] = value
-    return _forward(turn)
-
-
-def _use_counts_total(turn: Turn, press: Press) -> Outcome:
-    total = _counts_total(turn)
-    if total is None:
-        raise Stale
-    _answer(turn)["respondents"] = total
-    return _forward(turn)
-
-
-def _skip_respondents(turn: Turn, press: Press) -> Outcome:
-    if _counts_total(turn) is not None:
-        raise Stale
-    _answer(turn)["respondents"] = None
+    _answer(turn)["respondents"] = formats.parse_respondents(text, turn.language)
     return _forward(turn)
 
 
@@ -773,7 +819,9 @@ def _save(turn: Turn, press: Press) -> Outcome:
     """Store the entity's answers and drop the draft, in this update's one transaction."""
     answers = []
     for type_id in _types(turn):
-        details = {k: v for k, v in _answer(turn, type_id).items() if k != "mode"}
+        details = {
+            k: v for k, v in _answer(turn, type_id).items() if k in reports.SATISFACTION_FIELDS
+        }
         answers.append(reports.SatisfactionAnswer(measurement_type_id=type_id, **details))
     if not answers:
         raise Retry(MSG_NOTHING_TO_SAVE)
@@ -860,29 +908,39 @@ _detail(
     on_button={"p": _preset_frequency, "k": _keep_frequency},
 )
 _detail(
-    S.NPS_MODE,
-    "M",
-    _render_nps_mode,
-    on_button={"s": _nps_mode("score"), "c": _nps_mode("counts"), "n": _nps_mode(None)},
+    S.NPS,
+    "N",
+    _render_nps,
+    on_text=_typed_nps,
+    on_button={"k": _keep_nps, "n": _no_nps},
 )
-_detail(S.NPS_SCORE, "K", _render_nps_score, on_text=_typed_nps_score)
-for _step, _tag, _field, _ask in (
-    (S.PROMOTERS, "A", "promoters", MSG_PROMOTERS_ASK),
-    (S.PASSIVES, "B", "passives", MSG_PASSIVES_ASK),
-    (S.DETRACTORS, "D", "detractors", MSG_DETRACTORS_ASK),
-):
-    _render, _typed = _count_step(_field, _ask)
-    _detail(_step, _tag, _render, on_text=_typed)
 _detail(
-    S.RESULT, "X", _render_result, on_text=_typed_result, on_button={"s": _skip("latest_result")}
+    S.OTHER_NAME,
+    "O",
+    _render_other_name,
+    on_text=_typed_other_name,
+    on_button={"k": _keep("other_name")},
 )
-_detail(S.PERIOD, "Q", _render_period, on_text=_typed_period, on_button={"s": _skip("period")})
+_detail(
+    S.RESULT,
+    "X",
+    _render_result,
+    on_text=_typed_result,
+    on_button={"s": _skip("latest_result"), "k": _keep("latest_result")},
+)
+_detail(
+    S.PERIOD,
+    "Q",
+    _render_period,
+    on_text=_typed_period,
+    on_button={"s": _skip("period"), "k": _keep("period")},
+)
 _detail(
     S.RESPONDENTS,
     "H",
     _render_respondents,
     on_text=_typed_respondents,
-    on_button={"u": _use_counts_total, "s": _skip_respondents},
+    on_button={"s": _skip("respondents"), "k": _keep("respondents")},
 )
 FLOW.step(
     S.REVIEW,

@@ -21,9 +21,9 @@ from telegram.ext import ContextTypes
 
 from bot.flow.codec import Press
 from bot.flow.engine import Button, Done, Flow, Outcome, Prompt, Stale, Turn
-from bot.services import Services
 from bot.status import render
 from bot.status.show import load_status_in
+from core.services import Services
 from data import overview, people, reports
 from data.db import transaction
 from data.models import ConversationDraft, Division, Person, ReportState, Role

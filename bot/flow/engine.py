@@ -33,12 +33,12 @@ from telegram.ext import ContextTypes
 from bot.access import Caller
 from bot.flow import codec
 from bot.flow.delivery import Outbox
-from bot.flow.inputs import InputError
-from bot.services import Services
+from core.services import Services
 from data import drafts
 from data.models import ConversationDraft, Person, Role
 from data.reports import AccessDenied
-from i18n import N_
+from i18n import N_, formats
+from i18n.formats import InputError
 
 M = TypeVar("M")
 
@@ -175,6 +175,10 @@ class Turn:
     @property
     def year(self) -> int:
         return int(self.data["year"])
+
+    def number(self, value: int) -> str:
+        """A count as the person's language writes it: "1 200" / "1,200"."""
+        return formats.format_count(value, self.language)
 
 
 After: TypeAlias = Callable[[ContextTypes.DEFAULT_TYPE], Awaitable[None]]
@@ -407,7 +411,10 @@ class Flow:
             self._finish(turn, row, done, outbox)
             return
         except (Retry, InputError) as problem:
-            message = turn._(problem.message).format(**problem.params)
+            if isinstance(problem, InputError):
+                message = problem.render(turn.language)
+            else:
+                message = turn._(problem.message).format(**problem.params)
             if is_button:
                 outbox.toast, outbox.alert = message, True
                 return

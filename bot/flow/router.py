@@ -31,7 +31,7 @@ from bot.commands import all_commands
 from bot.flow import codec
 from bot.flow.delivery import Outbox, deliver, send_safely
 from bot.flow.engine import MSG_GONE, MSG_PAUSED, MSG_STALE, Flow, Turn
-from bot.services import Services, services
+from core.services import Services, services
 from data import drafts, inbox
 from data.db import transaction
 from data.models import ConversationDraft, Person
@@ -39,7 +39,7 @@ from data.models import ConversationDraft, Person
 log = logging.getLogger(__name__)
 
 #: Commands that leave an open conversation open (they only show something).
-KEEPS_FLOW = frozenset({"tila", "kieli", "start"})
+KEEPS_FLOW = frozenset({"tila", "kieli", "start", "omat_tiedot"})
 
 
 @dataclass(frozen=True)
@@ -108,6 +108,13 @@ async def route(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             outbox.refused = True
         else:
             rows = drafts.for_update(session, who.person.id)
+            if ingress.replayed(context.application, update.update_id) and inbox.is_handled(
+                session, update.update_id
+            ):
+                # Replayed at start-up while another replica was applying it (the person's
+                # lock made us wait for that): applied once is enough.
+                ingress.handled_in_transaction(context.application, update.update_id)
+                raise ApplicationHandlerStop
             handled = _act(found, who, session, svc, rows, outbox)
             if handled:  # committed with its effects: a replay after a crash skips it
                 inbox.mark_handled(session, update.update_id, now=svc.now())

@@ -17,7 +17,7 @@ from telegram.ext import (
 
 from bot.access import Caller, caller
 from bot.commands import commands_for
-from bot.services import services
+from core.services import services
 from data import catalog, people
 from data.db import transaction
 from data.models import Role

@@ -11,8 +11,8 @@ from telegram.ext import ContextTypes
 
 from bot.access import Caller, caller, refuse
 from bot.flow.engine import is_contact
-from bot.services import Services, services
 from bot.status import render
+from core.services import Services, services
 from data import catalog, overview
 from data.db import transaction
 from data.models import Division

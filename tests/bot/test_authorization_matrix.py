@@ -145,6 +145,7 @@ CASES = [
     Case("start", _command("start"), ALL),
     Case("ohje", _command("ohje"), ALL),
     Case("kieli", _command("kieli"), ALL),
+    Case("omat_tiedot", _command("omat_tiedot"), ALL),
     Case("raportoi", _command("raportoi"), CONTACT),
     Case("tyytyvaisyys", _command("tyytyvaisyys"), CONTACT),
     Case("tila", _command("tila"), CONTACT),

@@ -64,27 +64,30 @@ async def test_each_update_is_recorded_once_and_marked_handled_with_one_write(
     assert log.count("UPDATE INBOX") == 1
 
 
-async def test_a_count_telegram_delivers_again_after_a_restart_is_saved_once_not_as_the_note(
+async def test_a_typed_answer_telegram_delivers_again_after_a_restart_is_saved_once(
     bot: BotHarness,
 ) -> None:
     user = bot.contact(4102, "KUVA")
     await user.send("/raportoi")
     await user.press("Kirjasto")
-    await user.press("Kyselyt")
-    await user.send("12")
-    assert "huomautus" in user.last.text
-    # The acknowledgement of "12" was lost and the bot restarted: Telegram sends it again.
+    await user.send("2 5")  # method 2 of level 1, count 5; on to level 2
+    assert "Vaihe 3/6" in user.last.text
+    sent = len(user.messages)
+    # The acknowledgement of "2 5" was lost and the bot restarted: Telegram sends it again.
     await bot.restart()
     again = bot.api.updates.redeliver_last_batch()
     assert len(again) == 1
     await bot.api.settle(again[0])
-    assert "huomautus" in user.last.text  # still asked for the note
-    await user.press("Ohita")
-    assert "• Kyselyt – Lkm 12" in user.last.text
-    assert "(12)" not in user.last.text
-    saved = draft(bot, 4102, "reporting")
+    # Not applied again (as method 2 of level 2, moving on to level 3).
+    assert len(user.messages) == sent
+    assert _answers(bot, 4102) == [(1, 5)]
+
+
+def _answers(bot: BotHarness, telegram_id: int) -> list[tuple[int, int]]:
+    """(level id, count) of each answer in the person's /raportoi draft."""
+    saved = draft(bot, telegram_id, "reporting")
     assert saved is not None
-    assert [(a["count"], a["note"]) for a in saved.data["answers"]] == [(12, None)]
+    return [(a["level_id"], a["count"]) for a in saved.data["answers"]]
 
 
 async def test_a_batch_delivered_twice_while_running_is_handled_once(bot: BotHarness) -> None:
@@ -225,3 +228,29 @@ async def test_a_guided_flow_step_marks_its_update_handled_in_the_same_commit_as
     assert events[:2] == ["inbox INSERT", "commit"]
     assert sorted(events[2:4]) == ["draft UPDATE", "inbox UPDATE"]
     assert events[4:] == ["commit"]
+
+
+async def test_a_replayed_step_another_replica_applied_meanwhile_is_not_applied_again(
+    bot: BotHarness,
+) -> None:
+    user = bot.contact(4111, "KUVA")
+    await user.send("/raportoi")
+    await user.press("Kirjasto")
+    await user.send("2 5")
+    assert "Vaihe 3/6" in user.last.text
+    sent = len(user.messages)
+    update_id = bot.api.updates.last_id
+    # A replica starting up reads "2 5" as unhandled (the other one has not committed yet) …
+    with bot.db.transaction() as session:
+        session.execute(
+            InboxUpdate.__table__.update()
+            .where(InboxUpdate.update_id == update_id)
+            .values(handled_at=None)
+        )
+    assert await ingress.replay(bot.app) == 1
+    # … and the other replica commits it before this one gets the person's lock.
+    with bot.db.transaction() as session:
+        assert inbox.mark_handled(session, update_id)
+    await asyncio.wait_for(bot.app.update_queue.join(), 10)
+    assert len(user.messages) == sent
+    assert _answers(bot, 4111) == [(1, 5)]

@@ -11,7 +11,6 @@ process handles it.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import subprocess
@@ -21,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
-from data import catalog, inbox, people
+from data import catalog, drafts, inbox, people
 from data.models import Role
 from localtg import LocalBotApi, LocalUser
 from localtg.http import ServerThread
@@ -116,7 +115,7 @@ def test_updates_acknowledged_right_before_a_kill_are_all_answered_after_restart
     )
 
 
-def test_a_count_sent_again_after_a_kill_is_saved_once_not_also_as_the_note(
+def test_a_typed_answer_sent_again_after_a_kill_is_applied_once(
     db: Database, tmp_path: Path
 ) -> None:
     with db.transaction() as session:
@@ -134,31 +133,39 @@ def test_a_count_sent_again_after_a_kill_is_saved_once_not_also_as_the_note(
             server.run_sync(user.wait_for_message(contains="Vaihe 1/6"), timeout=30)
             server.run_sync(user.press("Kirjasto"), timeout=30)
             server.run_sync(user.wait_for_message(contains="Taso 1:"), timeout=30)
-            server.run_sync(user.press("Kyselyt"), timeout=30)
-            server.run_sync(user.wait_for_message(contains="Lkm"), timeout=30)
-            server.run_sync(user.send("12"), timeout=30)
-            count_update = api.updates.last_id
-            server.run_sync(user.wait_for_message(contains="huomautus"), timeout=30)
-            # Killed once "12" is handled (a kill before that replays it from the inbox).
-            _wait(lambda: _handled(db, count_update), 30, "the count to be marked handled")
+            # Method 2 of level 1, count 5; the bot moves on to level 2.
+            server.run_sync(user.send("2 5"), timeout=30)
+            answer = api.updates.last_id
+            server.run_sync(user.wait_for_message(contains="Vaihe 3/6"), timeout=30)
+            # Killed once "2 5" is handled (a kill before that replays it from the inbox).
+            _wait(lambda: _handled(db, answer), 30, "the answer to be marked handled")
         finally:
             first.kill()
             first.wait(timeout=30)
-        # The acknowledgement of "12" was lost with the process: Telegram sends it again.
+        # The acknowledgement of "2 5" was lost with the process: Telegram sends it again.
         again = server.run_sync(_redeliver(api), timeout=30)
-        assert len(again) == 1
+        assert again == [answer]
         second = _start_bot(server, db, log)
         try:
-            _wait(lambda: api.updates.is_done(again[0]), 30, "the redelivered update")
-            server.run_sync(user.press("Ohita"), timeout=30)
-            with contextlib.suppress(TimeoutError):
-                server.run_sync(user.wait_for_message(contains="• Kyselyt"), timeout=30)
+            _wait(lambda: api.updates.is_done(answer), 30, "the redelivered update")
+            server.run_sync(user.send("/ohje"), timeout=30)  # handled after it, in order
+            server.run_sync(user.wait_for_message(contains="Vaihe 3/6"), timeout=30)
         finally:
             second.terminate()
             second.wait(timeout=30)
     texts = user.texts()
-    assert not [t for t in texts if "Lkm 12 (12)" in t], "the count was saved again as the note"
-    assert "• Kyselyt – Lkm 12" in texts[-1]
+    assert not [t for t in texts if "Vaihe 4/6" in t], "the answer was applied again at level 2"
+    with db.session() as session:
+        saved = drafts.active(session, people_id(db, 61_000))
+        assert saved is not None
+        assert [(a["level_id"], a["count"]) for a in saved.data["answers"]] == [(1, 5)]
+
+
+def people_id(db: Database, telegram_id: int) -> int:
+    with db.session() as session:
+        person = people.person_by_telegram_id(session, telegram_id)
+        assert person is not None
+        return person.id
 
 
 def _handled(db: Database, update_id: int) -> bool:

@@ -1,4 +1,5 @@
-"""`make run` without a token: the terminal chat greets and answers, with scripted input."""
+"""`python -m bot chat` (what `make run` opens without a token at a terminal): the terminal
+chat greets and answers, with scripted input."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ def _run_local_chat(tmp_path: Path, script: str) -> str:
     env.pop("TELEGRAM_BOT_TOKEN", None)
     env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'bot.sqlite3'}"
     result = subprocess.run(
-        [sys.executable, "-m", "bot", "run"],
+        [sys.executable, "-m", "bot", "chat"],
         cwd=ROOT,
         env=env,
         input=script,

@@ -1,8 +1,9 @@
 """What every handler and job needs besides the update: settings, database, clock.
 
-Kept on the Application (``bot_data`` is not persisted), so handlers get them from the
-context instead of from module globals, and tests can give each Application its own
-database and a controlled clock.
+Lives in core/ (the composition root) because bot/ and schedules/ both use it and
+schedules/ must not import bot/. Kept on the Application (``bot_data`` is not
+persisted), so handlers get them from the context instead of from module globals, and
+tests can give each Application its own database and a controlled clock.
 """
 
 from __future__ import annotations
