@@ -90,7 +90,7 @@ def _summary(book: Book, title: str) -> None:
         "nps_median",
         "types",
     ]
-    widths = [9.0, 15.0, 13.0, 8.0, 8.0, 9.0, 9.0, 8.0, 8.0, 9.0, 25.0]
+    widths = [9.0, 22.0, 16.0, 8.0, 8.0, 11.0, 10.0, 8.0, 8.0, 9.0, 22.0]  # no header word breaks
     header_row = 6
     sheet = book.sheet(
         w.text("liite2.sheets.summary"),
