@@ -18,7 +18,7 @@ from bot import ingress
 from bot.conversations import FLOWS
 from bot.delivery import TelegramCourier
 from bot.flow import router
-from bot.handlers import admin, common, privacy, reminders, status
+from bot.handlers import admin, common, excel, privacy, reminders, status
 from bot.pacing import PacingLimiter
 from core import metrics
 from core.services import Services, attach
@@ -89,6 +89,7 @@ def build_application(
     request: BaseRequest | None = None,
     get_updates_request: BaseRequest | None = None,
     base_url: str | None = None,
+    base_file_url: str | None = None,
     rate_limiter: bool = True,
     with_jobs: bool = True,
     polling: bool = True,
@@ -110,6 +111,8 @@ def build_application(
         builder = builder.rate_limiter(PacingLimiter())
     if base_url:
         builder = builder.base_url(base_url.rstrip("/"))
+    if base_file_url:
+        builder = builder.base_file_url(base_file_url.rstrip("/"))
     if request is not None:
         builder = builder.request(request)
     if get_updates_request is not None:
@@ -140,7 +143,7 @@ def register_handlers(application: Application, *, with_jobs: bool) -> None:  # 
     application.add_handler(TypeHandler(Update, router.route), group=CONVERSATIONS)
     # The flows declare themselves when imported; the router knows them by name.
     assert all(flow.name in router.Flow.flows for flow in FLOWS)
-    for feature in (common, privacy, status, admin, reminders):
+    for feature in (common, privacy, status, admin, reminders, excel):
         feature.register(application)
     common.register_fallbacks(application, group=FEATURES)
     router.install_idle_check(application)

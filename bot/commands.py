@@ -20,6 +20,7 @@ BY_ROLE: dict[Role, list[tuple[str, str]]] = {
         ("tila", N_("Your division's status and what is missing")),
         ("muokkaa", N_("Change or delete saved answers")),
         ("valmis", N_("Submit your division's report")),
+        ("excel", N_("Your division's answers as an Excel workbook")),
     ],
     Role.COORDINATOR: [
         ("tilanne", N_("Every division at a glance")),

@@ -31,6 +31,7 @@ def run_on_telegram(settings: Settings) -> int:
         Services(settings, sessions),
         token=settings.bot_token,
         base_url=settings.telegram.base_url,
+        base_file_url=settings.telegram.file_url(),
     )
     log.info("starting long polling")
     application.run_polling(allowed_updates=Update.ALL_TYPES)
@@ -55,6 +56,7 @@ def _run_webhook(settings: Settings) -> int:
             Services(settings, sessions),
             token=settings.bot_token,
             base_url=settings.telegram.base_url,
+            base_file_url=settings.telegram.file_url(),
             polling=False,
         )
         log.info("starting webhook listen=%s port=%d", webhook.listen, webhook.port)

@@ -21,6 +21,7 @@ def record(
     *,
     division_id: int | None = None,
     round_id: int | None = None,
+    source: str | None = None,
 ) -> AuditEvent:
     event = AuditEvent(
         person_id=person_id,
@@ -31,6 +32,7 @@ def record(
         round_id=round_id,
         old=old,
         new=new,
+        source=source,
     )
     session.add(event)
     return event

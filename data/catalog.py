@@ -259,3 +259,17 @@ def name_of(
 ) -> str:
     """The item's name in the language, falling back to Finnish."""
     return item.name.get(lang) or item.name["fi"]
+
+
+def frequency_code(value: str | None) -> str | None:
+    """The code a frequency choice is known by: its code, or its name in any language
+    (casefolded); None for anything else, which the chat stores as typed text."""
+    if not value:
+        return None
+    folded = " ".join(value.split()).casefold()
+    for item in frequencies():
+        if folded == item.code.casefold() or folded in {
+            name.casefold() for name in item.name.values()
+        }:
+            return item.code
+    return None

@@ -341,6 +341,8 @@ class AuditEvent(Base):
     round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"))
     old: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     new: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Where an answer came from: "chat" or "excel" (None for other changes).
+    source: Mapped[str | None] = mapped_column(String(16))
 
 
 # --- reminders and bot state -----------------------------------------------------------

@@ -191,8 +191,13 @@ def save_participation(
     answers: list[ParticipationAnswer],
     *,
     level_ids: list[int] | None = None,
+    source: str = "chat",
 ) -> Round:
-    """Replace the entity's answers (all levels, or only ``level_ids``) in one go; audited."""
+    """Replace the entity's answers (all levels, or only ``level_ids``) in one go; audited.
+
+    ``source`` ("chat" or "excel") is written to the audit row: the stored answers are the
+    same whichever way they came.
+    """
     entity = entity_for(session, person, service_entity_id)
     rnd = get_or_create_round(session, year)
     _require_write(session, person, rnd.id, entity.division_id)
@@ -250,6 +255,7 @@ def save_participation(
         {"entries": new},
         division_id=entity.division_id,
         round_id=rnd.id,
+        source=source,
     )
     _mark_draft_touched(session, rnd.id, entity.division_id, person)
     return rnd
@@ -433,8 +439,10 @@ def save_satisfaction(
     year: int,
     service_entity_id: int,
     answers: list[SatisfactionAnswer],
+    *,
+    source: str = "chat",
 ) -> Round:
-    """Replace the entity's satisfaction answers in one go; audited."""
+    """Replace the entity's satisfaction answers in one go; audited with ``source``."""
     entity = entity_for(session, person, service_entity_id)
     rnd = get_or_create_round(session, year)
     _require_write(session, person, rnd.id, entity.division_id)
@@ -472,6 +480,7 @@ def save_satisfaction(
         {"entries": new},
         division_id=entity.division_id,
         round_id=rnd.id,
+        source=source,
     )
     _mark_draft_touched(session, rnd.id, entity.division_id, person)
     return rnd

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import mimetypes
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -272,6 +273,32 @@ class LocalBotApi(BotMethods):
             message.entities = [
                 {"type": "bot_command", "offset": 0, "length": utf16_len(command.group(0))}
             ]
+        self.store.add_message(message)
+        return message, self.updates.push("message", message.to_api())
+
+    def push_document(
+        self,
+        sender: UserInfo,
+        chat: ChatInfo,
+        filename: str,
+        content: bytes,
+        *,
+        mime_type: str | None = None,
+        caption: str | None = None,
+    ) -> tuple[ChatMessage, int]:
+        """Record a document the user sends (kept like an upload, so getFile serves it)."""
+        if chat.type == "private":
+            chat.started = True
+        guessed = mime_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
+        stored = self.store.add_file("document", filename, content, guessed)
+        message = ChatMessage(
+            chat=chat,
+            message_id=0,
+            sender=sender,
+            date=self.store.timestamp(),
+            text=caption or "",
+            document=stored,
+        )
         self.store.add_message(message)
         return message, self.updates.push("message", message.to_api())
 

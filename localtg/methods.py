@@ -62,6 +62,10 @@ Handler = Callable[[Params], object | Awaitable[object]]
 CommandsKey = tuple[str, str]
 
 
+#: The Bot API serves files up to 20 MB through getFile (larger ones: "file is too big").
+MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
+
+
 def scope_key(scope: object) -> str:
     """Canonical form of a BotCommandScope for use as a dictionary key."""
     if scope is None:
@@ -382,6 +386,8 @@ class BotMethods:
         stored = self.store.files.get(p.get_str("file_id", required=True) or "")
         if stored is None:
             raise bad_request("wrong file_id or the file is temporarily unavailable")
+        if stored.size > MAX_DOWNLOAD_BYTES:
+            raise bad_request("file is too big")
         return {
             "file_id": stored.file_id,
             "file_unique_id": stored.file_unique_id,

@@ -38,6 +38,7 @@ the commands the bot lists). Plain numbers and text are always sent as messages.
   :<number>       the same (:2 presses [b2])
   :press <label>  press the newest button whose label contains <label>
   :send <text>    send <text> as a message even if it looks like a button (b1)
+  :file <path>    send the file at <path> as a document (e.g. a filled Excel workbook)
   :help           this help
   :quit           end the chat (Ctrl-D works too)
 After a press the bot's answer is shown too: 💬 a short notice, ❗ an alert."""
@@ -209,6 +210,20 @@ class _Session:
         if answer.url:
             self.printer.write(f"↗ {answer.url}")
 
+    async def send_file(self, argument: str) -> None:
+        """``:file PATH``: send a file from this computer as a document."""
+        path = Path(argument.strip().strip("'\"")).expanduser()
+        try:
+            content = path.read_bytes()
+        except OSError as error:
+            self.printer.write(f"⚠  cannot read {path}: {error.strerror or error}")
+            return
+        if not content:
+            self.printer.write(f"⚠  {path} is empty: Telegram does not send empty files")
+            return
+        self.printer.write(f"📎 {path.name} ({len(content)} bytes)")
+        await self.user.send_document(content, path.name)
+
     async def meta(self, command: str, rest: str) -> bool:
         if command in ("quit", "q", "exit"):
             return False
@@ -218,6 +233,8 @@ class _Session:
             await self.user.send(rest)
         elif command == "press" and rest:
             self.show_answer(await self.user.press(rest, exact=False))
+        elif command == "file" and rest:
+            await self.send_file(rest)
         elif self.on_meta is None:
             self.printer.write(f"unknown command :{command} (try :help)")
         else:

@@ -149,6 +149,27 @@ class LocalUser(ChatView):
         payload = (query.get("start") or [None])[0]
         return await self.start(payload, timeout=timeout)
 
+    async def send_document(
+        self,
+        content: bytes,
+        filename: str,
+        *,
+        mime_type: str | None = None,
+        caption: str | None = None,
+        timeout: float | None = None,
+    ) -> ChatMessage:
+        """Send a file as a document in the private chat (Telegram allows up to 2 GB; the
+        bot can fetch up to 20 MB of it with getFile)."""
+        if not content:
+            raise AssertionError("localtg: a Telegram client cannot send an empty file")
+        self.chat.blocked = False
+        self.mark = len(self.api.events)
+        message, update_id = self.api.push_document(
+            self.info, self.chat, filename, content, mime_type=mime_type, caption=caption
+        )
+        await self.api.settle(update_id, timeout)
+        return message
+
     async def send_in(
         self, group: LocalGroup, text: str, *, timeout: float | None = None
     ) -> ChatMessage:

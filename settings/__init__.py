@@ -140,10 +140,24 @@ class Webhook(_Strict):
 
 class Telegram(_Strict):
     base_url: str | None = None
+    #: Where files are downloaded from (getFile paths are appended); see `file_url`.
+    base_file_url: str | None = None
     bot_username: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{3,31}$")] = (
         "mittaribotti_bot"
     )
     webhook: Webhook = Webhook()
+
+    def file_url(self) -> str | None:
+        """The file download base: ``base_file_url``, else ``base_url`` with its ``/bot``
+        replaced by ``/file/bot`` (a self-hosted Bot API server serves both), else None
+        (python-telegram-bot's default, Telegram's own ``https://api.telegram.org/file/bot``).
+        """
+        if self.base_file_url:
+            return self.base_file_url
+        if self.base_url and "/bot" in self.base_url:
+            head, _, tail = self.base_url.rpartition("/bot")
+            return f"{head}/file/bot{tail}"
+        return None
 
 
 class Database(_Strict):
@@ -284,6 +298,11 @@ def load_settings(path: Path | str | None = None, env: Mapping[str, str] | None 
         raw["database"] = {**(raw.get("database") or {}), "url": env["DATABASE_URL"]}
     if env.get("TELEGRAM_BASE_URL"):
         raw["telegram"] = {**(raw.get("telegram") or {}), "base_url": env["TELEGRAM_BASE_URL"]}
+    if env.get("TELEGRAM_BASE_FILE_URL"):
+        raw["telegram"] = {
+            **(raw.get("telegram") or {}),
+            "base_file_url": env["TELEGRAM_BASE_FILE_URL"],
+        }
     webhook_env = {
         key: env[name]
         for key, name in (

@@ -52,6 +52,20 @@ def test_environment_overrides_database_and_base_url_and_gives_the_token() -> No
     assert "SECRET" not in repr(settings)
 
 
+def test_file_downloads_follow_the_bot_api_address_unless_set_apart() -> None:
+    assert load_settings(DEFAULT_CONFIG, env={}).telegram.file_url() is None  # PTB: Telegram's
+    own = load_settings(DEFAULT_CONFIG, env={"TELEGRAM_BASE_URL": "http://10.0.0.5:8081/bot"})
+    assert own.telegram.file_url() == "http://10.0.0.5:8081/file/bot"
+    apart = load_settings(
+        DEFAULT_CONFIG,
+        env={
+            "TELEGRAM_BASE_URL": "http://10.0.0.5:8081/bot",
+            "TELEGRAM_BASE_FILE_URL": "https://files.example.org/file/bot",
+        },
+    )
+    assert apart.telegram.file_url() == "https://files.example.org/file/bot"
+
+
 def test_per_year_override_moves_one_deadline(tmp_path: Path) -> None:
     def change(raw):  # type: ignore[no-untyped-def]
         raw["calendar"]["overrides"] = {2027: {"listatekstit": "19.11."}}

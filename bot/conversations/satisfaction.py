@@ -31,15 +31,13 @@ from typing import Any
 from bot.flow import entities, inputs
 from bot.flow.codec import Press
 from bot.flow.engine import Button, Done, Flow, LinkButton, Outcome, Prompt, Retry, Stale, Turn
-from data import catalog, reports
+from data import answers, catalog, reports
 from data.models import ConversationDraft, MeasurementType, ServiceEntity
 from i18n import N_, formats
 
 START_DATA = "satisfaction:start"
 #: The catalog code of "Muu tapa": the person names the method.
 OTHER_TYPE = "OTHER"
-MAX_SCALE = 100
-MAX_PERIOD = 100
 
 
 class SatisfactionStep(enum.StrEnum):
@@ -536,7 +534,7 @@ def _skip(field: str) -> Any:
 
 
 def _typed_scale(turn: Turn, text: str) -> Outcome:
-    _answer(turn)["scale"] = inputs.clean_text(text, limit=MAX_SCALE)
+    _answer(turn)["scale"] = inputs.clean_text(text, limit=answers.MAX_SCALE)
     return _forward(turn)
 
 
@@ -696,15 +694,9 @@ def _decimal_text(turn: Turn, text: str) -> str:
 def _scale_range(turn: Turn) -> tuple[float, float]:
     """The numbers a result may take: the catalog's range, or the one the person wrote."""
     mtype = _mtype(turn)
-    scale = str(_answer(turn).get("scale") or "")
-    if (not scale or scale == mtype.scale) and mtype.scale_min is not None:
-        return float(mtype.scale_min), float(mtype.scale_max or mtype.scale_min)
-    parts = [p for p in scale.replace("–", "-").replace("—", "-").split("-") if p.strip()]
-    try:
-        low, high = (float(p.strip().replace(",", ".")) for p in parts)
-    except ValueError:
-        return 0.0, 999_999.0
-    return min(low, high), max(low, high)
+    return answers.scale_range(
+        _answer(turn).get("scale"), mtype.scale, mtype.scale_min, mtype.scale_max
+    )
 
 
 def _typed_result(turn: Turn, text: str) -> Outcome:
@@ -727,7 +719,7 @@ def _render_period(turn: Turn) -> Prompt:
 
 
 def _typed_period(turn: Turn, text: str) -> Outcome:
-    _answer(turn)["period"] = inputs.clean_text(text, limit=MAX_PERIOD)
+    _answer(turn)["period"] = inputs.clean_text(text, limit=answers.MAX_PERIOD)
     return _forward(turn)
 
 

@@ -1,14 +1,12 @@
-"""Reading free text people type; numbers and dates are read by ``i18n.formats``.
+"""Free text in the chat: cleaned by the one rule the chat and the Excel import share.
 
-Nothing is cut or guessed silently: a too long text is refused with its length, an empty
-one is refused; line breaks and tabs become spaces and other control characters go.
+Numbers and dates are read by ``i18n.formats``; a text is cleaned and limited by
+``data.answers.clean_text``. This only words its problems for a person in the chat.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
-
+from data import answers
 from data.limits import MAX_TEXT
 from i18n import N_
 from i18n.formats import InputError
@@ -21,18 +19,10 @@ MSG_TOO_LONG = N_(
 
 
 def clean_text(text: str, *, limit: int = MAX_TEXT) -> str:
-    """Trim, turn line breaks and tabs into spaces, drop other control characters."""
-    chars = []
-    for char in text:
-        if char in "\n\r\t\v\f":
-            chars.append(" ")
-        elif unicodedata.category(char) == "Cc":
-            continue
-        else:
-            chars.append(char)
-    cleaned = re.sub(r"[ ]{2,}", " ", "".join(chars)).strip()
-    if not cleaned:
-        raise InputError(MSG_EMPTY)
-    if len(cleaned) > limit:
-        raise InputError(MSG_TOO_LONG, length=len(cleaned), limit=limit)
-    return cleaned
+    """The cleaned text, or an `InputError` saying why it cannot be used."""
+    try:
+        return answers.clean_text(text, limit=limit)
+    except answers.AnswerProblem as problem:
+        if problem.code == answers.TOO_LONG:
+            raise InputError(MSG_TOO_LONG, **problem.params) from None
+        raise InputError(MSG_EMPTY) from None

@@ -39,7 +39,7 @@ from data.models import ConversationDraft, Person
 log = logging.getLogger(__name__)
 
 #: Commands that leave an open conversation open (they only show something).
-KEEPS_FLOW = frozenset({"tila", "kieli", "start", "omat_tiedot"})
+KEEPS_FLOW = frozenset({"tila", "kieli", "start", "omat_tiedot", "excel"})
 
 
 @dataclass(frozen=True)

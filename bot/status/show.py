@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy.orm import Session
-from telegram import Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
@@ -16,7 +16,11 @@ from core.services import Services, services
 from data import catalog, overview
 from data.db import transaction
 from data.models import Division
+from i18n import N_
 from settings import Deadline, Settings
+
+EXCEL_BUTTON = N_("Excel workbook")
+EXCEL_BUTTON_DATA = "xl:get"
 
 
 def next_deadline(settings: Settings, today: dt.date) -> tuple[Deadline, dt.date] | None:
@@ -52,5 +56,13 @@ async def show_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     status, division_name = load_status(svc, who, svc.current_year())
     deadline = next_deadline(svc.settings, svc.local_now().date())
     text = render.status_text(who, status, division_name, deadline, svc.settings.tz)
-    for part in render.split_message(text):
-        await update.effective_chat.send_message(part, parse_mode=ParseMode.HTML)
+    parts = render.split_message(text)
+    # The Excel way next to the chat (bot.handlers.excel answers the button).
+    excel = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(who._(EXCEL_BUTTON), callback_data=EXCEL_BUTTON_DATA)]]
+    )
+    for index, part in enumerate(parts):
+        markup = excel if index == len(parts) - 1 else None
+        await update.effective_chat.send_message(
+            part, parse_mode=ParseMode.HTML, reply_markup=markup
+        )

@@ -9,7 +9,7 @@ from data.models import Role
 from .conftest import BotHarness
 from .test_admin_support import staff
 
-CONTACT_COMMANDS = ["raportoi", "tyytyvaisyys", "tila", "muokkaa", "valmis"]
+CONTACT_COMMANDS = ["raportoi", "tyytyvaisyys", "tila", "muokkaa", "valmis", "excel"]
 COMMON = ["start", "ohje", "kieli", "peru", "omat_tiedot"]
 
 

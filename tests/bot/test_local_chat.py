@@ -69,3 +69,16 @@ def test_help_lists_the_button_prefix_and_the_role_commands_but_no_help_command(
     out = _run_local_chat(tmp_path, ":help\n:quit\n")
     assert "b<number>" in out and ":rooli" in out
     assert "/help" not in out
+
+
+def test_local_chat_sends_the_workbook_and_takes_it_back_with_file(tmp_path: Path) -> None:
+    script = ":rooli yhteyshenkilo KUVA\n/excel\n"
+    first = _run_local_chat(tmp_path, script + ":quit\n")
+    assert "📎 Mittarit_KUVA_" in first and "saved to" in first
+    path = next(
+        line.split(" saved to ", 1)[1].strip()
+        for line in first.splitlines()
+        if line.startswith("📎 Mittarit_KUVA_")
+    )
+    out = _run_local_chat(tmp_path, f":rooli yhteyshenkilo KUVA\n:file {ROOT / path}\n:quit\n")
+    assert "Tiedosto on kunnossa ja vastaa jo tallennettuja tietoja" in out

@@ -47,7 +47,6 @@ CONVERSATION: list[tuple[str, str, str]] = [
 KILL_AFTER = 5
 
 
-
 @pytest.fixture
 def api() -> LocalBotApi:
     return LocalBotApi(token=TOKEN, settle_timeout=20)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import struct
 import zlib
@@ -58,6 +59,16 @@ async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await update.message.reply_html(f"<b>{html.escape(update.message.text)}</b>")
 
 
+async def received_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A document from the user: fetch it with getFile + download, answer its size and hash."""
+    message = update.effective_message
+    assert message is not None and message.document is not None
+    telegram_file = await context.bot.get_file(message.document.file_id)
+    content = bytes(await telegram_file.download_as_bytearray())
+    digest = hashlib.sha256(content).hexdigest()[:12]
+    await message.reply_text(f"{message.document.file_name}: {len(content)} bytes, {digest}")
+
+
 async def raw_html(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/raw <markup>: sends the markup unescaped, like a bot that forgot html.escape."""
     assert update.message is not None
@@ -105,6 +116,7 @@ def build_echo_app(
     application.add_handler(CommandHandler("raw", raw_html))
     application.add_handler(CommandHandler("kuva", photo))
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, echo))
+    application.add_handler(MessageHandler(filters.Document.ALL, received_file))
     application.add_handler(CallbackQueryHandler(button))
     application.add_error_handler(record_error)
     return application

@@ -168,3 +168,19 @@ async def test_manual_lifecycle_must_attach(api: LocalBotApi) -> None:
         await application.updater.stop()  # type: ignore[union-attr]
         await application.stop()
         await application.shutdown()
+
+
+async def test_a_user_sends_a_document_the_bot_fetches_with_get_file(harness: Harness) -> None:
+    user = harness.api.user(77, "Aino")
+    sent = await user.send_document(b"\x00\x01 binary", "tiedosto.xlsx")
+    assert sent.document is not None and sent.document.mime_type.endswith("spreadsheetml.sheet")
+    assert user.last.text.startswith("tiedosto.xlsx: 9 bytes, ")
+    assert [c.ok for c in harness.api.calls_to("getFile")] == [True]
+
+
+async def test_get_file_refuses_files_over_20_mb_like_telegram(harness: Harness) -> None:
+    user = harness.api.user(78, "Aino")
+    await user.send_document(b"x" * (20 * 1024 * 1024 + 1), "iso.xlsx")
+    assert harness.api.calls_to("getFile")[-1].description == "Bad Request: file is too big"
+    errors = harness.take_errors()
+    assert errors and "file is too big" in str(errors[-1]).lower()

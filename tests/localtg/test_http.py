@@ -56,6 +56,8 @@ async def test_start_button_and_document_over_http(http_harness: Harness) -> Non
     assert user.documents[0].content == REPORT
     await user.send("/kuva")
     assert user.last.photo is not None and user.last.photo.width == 3
+    await user.send_document(b"a;b\n1;2\n", "vastaukset.csv")  # getFile + /file/bot<token>/…
+    assert user.last.text == "vastaukset.csv: 8 bytes, 403bea5152c2"
     assert api.commands_for(language_code="en") == [("start", "Start")]
 
 

@@ -101,3 +101,13 @@ async def test_help_names_the_button_prefix_and_no_help_command(
 ) -> None:
     output, _errors = await chat(api, ":help\n", tmp_path)
     assert "b<number>" in output and "/help" not in output
+
+
+async def test_file_command_sends_a_document(api: LocalBotApi, tmp_path: Path) -> None:
+    path = tmp_path / "täytetty.xlsx"
+    path.write_bytes(b"PK workbook bytes")
+    output, errors = await chat(api, f":file {path}\n:file {tmp_path / 'puuttuu.xlsx'}\n", tmp_path)
+    assert errors == []
+    assert "📎 täytetty.xlsx (17 bytes)" in output
+    assert "täytetty.xlsx: 17 bytes, " in output
+    assert "⚠  cannot read" in output and "puuttuu.xlsx" in output

@@ -1,0 +1,256 @@
+"""What a valid file changes against what is stored, the summary of it, and saving it.
+
+The change set holds, per service entity, the complete new answers of each part (the
+participation levels, the satisfaction mapping) that differ from the stored ones; parts that
+are equal are left out, so an unchanged file saves nothing and writes no audit row. Saving
+goes through ``data.reports.save_participation`` / ``save_satisfaction`` — the chat's own
+save functions — entity by entity in the caller's one transaction, with the source "excel".
+
+The change set is plain JSON so it can wait in the person's draft row between the check and
+the "Save" press, in any process. It carries a digest of the stored answers it was computed
+against: if they changed in between (an answer saved in the chat), saving is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from data import answers, catalog, reports
+from data.models import Division, Person, ServiceEntity
+from i18n import gettext_for
+from sheets import messages as m
+from sheets.reader import Parsed
+
+
+@dataclass
+class EntityChange:
+    """One service entity's new answers (None = that part unchanged) and the counts."""
+
+    entity_id: int
+    participation: list[dict[str, Any]] | None = None
+    satisfaction: list[dict[str, Any]] | None = None
+    p_counts: tuple[int, int, int] = (0, 0, 0)  # added, changed, removed
+    s_counts: tuple[int, int, int] = (0, 0, 0)
+
+
+@dataclass
+class ChangeSet:
+    division_id: int
+    year: int
+    basis: str  # digest of the stored answers the changes were computed against
+    unchecked: int = 0
+    entities: list[EntityChange] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not self.entities
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "division_id": self.division_id,
+            "year": self.year,
+            "basis": self.basis,
+            "unchecked": self.unchecked,
+            "entities": [
+                {
+                    "entity_id": e.entity_id,
+                    "participation": e.participation,
+                    "satisfaction": e.satisfaction,
+                    "p_counts": list(e.p_counts),
+                    "s_counts": list(e.s_counts),
+                }
+                for e in self.entities
+            ],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ChangeSet:
+        return cls(
+            division_id=int(data["division_id"]),
+            year=int(data["year"]),
+            basis=str(data["basis"]),
+            unchecked=int(data.get("unchecked", 0)),
+            entities=[
+                EntityChange(
+                    entity_id=int(e["entity_id"]),
+                    participation=e["participation"],
+                    satisfaction=e["satisfaction"],
+                    p_counts=tuple(e["p_counts"]),  # type: ignore[arg-type]
+                    s_counts=tuple(e["s_counts"]),  # type: ignore[arg-type]
+                )
+                for e in data["entities"]
+            ],
+        )
+
+
+# --- comparing ----------------------------------------------------------------------------
+
+
+def _p_key(answer: dict[str, Any]) -> tuple[Any, ...]:
+    if answer.get("none"):
+        return (answer["level_id"], "none")
+    return (
+        answer["level_id"],
+        answers.method_key(answer.get("method_id"), answer.get("method_text")),
+    )
+
+
+def _p_value(answer: dict[str, Any]) -> tuple[Any, ...]:
+    if answer.get("none"):
+        return ()
+    return (answer.get("method_text") or None, int(answer["count"]), answer.get("note") or None)
+
+
+def _s_value(answer: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(sorted((k, v if v != "" else None) for k, v in answer.items()))
+
+
+def _diff(
+    old: list[dict[str, Any]], new: list[dict[str, Any]], key: Any, value: Any
+) -> tuple[int, int, int]:
+    """(added, changed, removed) between two answer lists matched by ``key``."""
+    old_by = {key(a): value(a) for a in old}
+    new_by = {key(a): value(a) for a in new}
+    added = sum(1 for k in new_by if k not in old_by)
+    removed = sum(1 for k in old_by if k not in new_by)
+    changed = sum(1 for k, v in new_by.items() if k in old_by and old_by[k] != v)
+    return added, changed, removed
+
+
+def _stored(session: Session, year: int, entities: list[ServiceEntity]) -> dict[str, Any]:
+    return {
+        str(e.id): {
+            "p": [a.to_dict() for a in reports.participation_for_year(session, year, e.id)],
+            "s": [a.to_dict() for a in reports.satisfaction_for_year(session, year, e.id)],
+        }
+        for e in entities
+    }
+
+
+def _digest(stored: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(stored, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def stored_digest(session: Session, division: Division, year: int) -> str:
+    """Digest of the division's stored answers in the year (to notice changes meanwhile)."""
+    return _digest(_stored(session, year, catalog.service_entities(session, division.id)))
+
+
+def compute(session: Session, parsed: Parsed) -> ChangeSet:
+    """The changes a valid file makes to the stored answers (``parsed`` has no errors)."""
+    entities = catalog.service_entities(session, parsed.division.id)
+    stored = _stored(session, parsed.year, entities)
+    changes = ChangeSet(parsed.division.id, parsed.year, _digest(stored), parsed.unchecked)
+    for entity in entities:
+        old = stored[str(entity.id)]
+        change = EntityChange(entity.id)
+        new_p = parsed.participation.get(entity.id, [])
+        p_counts = _diff(old["p"], new_p, _p_key, _p_value)
+        if any(p_counts):
+            change.participation, change.p_counts = new_p, p_counts
+        new_s = [
+            reports.SatisfactionAnswer(**a).to_dict()
+            for a in parsed.satisfaction.get(entity.id, [])
+        ]
+        s_counts = _diff(old["s"], new_s, lambda a: a["measurement_type_id"], _s_value)
+        if any(s_counts):
+            change.satisfaction, change.s_counts = new_s, s_counts
+        if change.participation is not None or change.satisfaction is not None:
+            changes.entities.append(change)
+    return changes
+
+
+# --- telling -------------------------------------------------------------------------------
+
+
+def summary(session: Session, changes: ChangeSet, language: str) -> str:
+    """The change summary in ``language``: per service entity, added / changed / removed."""
+    _ = gettext_for(language)
+    division = catalog.by_id(session, Division, changes.division_id)
+    assert division is not None
+    names = {
+        e.id: catalog.name_of(e, language) for e in catalog.service_entities(session, division.id)
+    }
+    division_name = catalog.name_of(division, language)
+    if changes.empty:
+        lines = [_(m.SUMMARY_NO_CHANGES).format(division=division_name, year=changes.year)]
+    else:
+        lines = [_(m.SUMMARY_HEADER).format(division=division_name, year=changes.year)]
+        for change in changes.entities:
+            parts = []
+            if change.participation is not None:
+                added, changed, removed = change.p_counts
+                parts.append(
+                    _(m.SUMMARY_PARTICIPATION).format(added=added, changed=changed, removed=removed)
+                )
+            if change.satisfaction is not None:
+                added, changed, removed = change.s_counts
+                parts.append(
+                    _(m.SUMMARY_SATISFACTION).format(added=added, changed=changed, removed=removed)
+                )
+            lines.append(f"• {names.get(change.entity_id, '?')}: {'; '.join(parts)}")
+    if changes.unchecked:
+        mark = _(m.MARK).format(year=changes.year - 1)
+        lines.append("")
+        lines.append(_(m.SUMMARY_UNCHECKED).format(count=changes.unchecked, mark=mark))
+    if not changes.empty:
+        lines.append("")
+        lines.append(_(m.SUMMARY_ASK))
+    return "\n".join(lines)
+
+
+def error_list(parsed: Parsed, language: str, *, limit: int = 20) -> str:
+    """The first ``limit`` cell errors, one per line, then "… and N more"."""
+    _ = gettext_for(language)
+    lines = [_(m.CELL_ERRORS_HEADER).format(count=len(parsed.errors))]
+    lines += [error.text(_) for error in parsed.errors[:limit]]
+    if len(parsed.errors) > limit:
+        rest = len(parsed.errors) - limit
+        lines.append(
+            _(m.CELL_ERRORS_ONE_MORE if rest == 1 else m.CELL_ERRORS_MORE).format(count=rest)
+        )
+    return "\n".join(lines)
+
+
+# --- saving --------------------------------------------------------------------------------
+
+
+class StoredChanged(RuntimeError):
+    """The stored answers changed after the file was checked: check the file again."""
+
+
+def apply(session: Session, person: Person, changes: ChangeSet) -> int:
+    """Save the change set as ``person`` in the caller's transaction; the entities saved.
+
+    Raises ``reports.ReportLocked`` (submitted meanwhile), ``reports.AccessDenied`` and
+    `StoredChanged`; the caller rolls the transaction back, so nothing is half saved.
+    """
+    division = catalog.by_id(session, Division, changes.division_id)
+    assert division is not None
+    if stored_digest(session, division, changes.year) != changes.basis:
+        raise StoredChanged
+    for change in changes.entities:
+        if change.participation is not None:
+            reports.save_participation(
+                session,
+                person,
+                changes.year,
+                change.entity_id,
+                [reports.ParticipationAnswer(**a) for a in change.participation],
+                source="excel",
+            )
+        if change.satisfaction is not None:
+            reports.save_satisfaction(
+                session,
+                person,
+                changes.year,
+                change.entity_id,
+                [reports.SatisfactionAnswer(**a) for a in change.satisfaction],
+                source="excel",
+            )
+    return len(changes.entities)

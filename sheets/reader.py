@@ -1,0 +1,562 @@
+"""Reading a filled workbook back: file checks, then every answer cell, errors by cell.
+
+The workbook is opened with openpyxl in read-only mode twice: once with ``data_only`` for
+the values (a formula's value is the one Excel saved with it; nothing is evaluated), once
+without it only to see which answer cells hold a formula. Every value goes through the same
+rules as a typed chat answer (``data.answers``); the result is the service entities'
+complete answers, or the list of cell errors.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+from sqlalchemy.orm import Session
+
+from data import answers, catalog
+from data.limits import MAX_TEXT, MIN_METHOD_COUNT
+from data.models import Division
+from data.reports import ParticipationAnswer, SatisfactionAnswer
+from i18n import LANGUAGES, gettext_for
+from sheets import cells as cells_rules
+from sheets import files
+from sheets import messages as m
+from sheets.layout import (
+    FIRST_ROW,
+    META_SHEET,
+    P_COUNT,
+    P_MARK,
+    P_METHOD,
+    P_NOTE,
+    P_OWN,
+    S_DETRACTORS,
+    S_FREQUENCY,
+    S_MARK,
+    S_NPS,
+    S_OTHER,
+    S_PASSIVES,
+    S_PERIOD,
+    S_PROMOTERS,
+    S_RESPONDENTS,
+    S_RESULT,
+    S_SCALE,
+    S_TYPE,
+    TEMPLATE_VERSION,
+    Layout,
+    Reference,
+    fingerprint,
+)
+
+OTHER_TYPE_CODE = "OTHER"
+
+
+@dataclass(frozen=True)
+class CellError:
+    """One problem in one cell, e.g. ``Kirjasto!D7: “kaksi” is not a whole number``."""
+
+    sheet: str
+    row: int
+    column: int
+    message: str
+    params: dict[str, Any]
+
+    @property
+    def ref(self) -> str:
+        return f"{self.sheet}!{get_column_letter(self.column)}{self.row}"
+
+    def text(self, translate: Any) -> str:
+        return f"{self.ref}: {str(translate(self.message)).format(**self.params)}"
+
+
+@dataclass
+class Parsed:
+    """What a valid file says: each service entity's complete answers (by entity id)."""
+
+    division: Division
+    year: int
+    participation: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    satisfaction: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    unchecked: int = 0  # rows still marked "<last year> – check", left out
+    errors: list[CellError] = field(default_factory=list)
+
+
+def _shown(value: object) -> str:
+    """A cell value as the person sees it in the error list (shortened)."""
+    if isinstance(value, float):
+        text = (str(int(value)) if value.is_integer() else repr(value)).replace(".", ",")
+    elif isinstance(value, dt.datetime | dt.date | dt.time):
+        text = value.isoformat()
+    else:
+        text = str(value)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def _key(value: object) -> str:
+    """A list cell's value for matching names and codes (whole, trimmed, casefolded)."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return " ".join(str(value).split()).casefold()
+
+
+def _all_languages(message: str) -> set[str]:
+    return {gettext_for(lang)(message).casefold() for lang in LANGUAGES} | {message.casefold()}
+
+
+class _Cells:
+    """The values of one sheet's answer rows, with the formula cells known."""
+
+    def __init__(
+        self, sheet: str, rows: list[tuple[Any, ...]], formulas: set[tuple[int, int]]
+    ) -> None:
+        self.sheet = sheet
+        self.rows = rows
+        self.formulas = formulas
+
+    def value(self, row: int, column: int) -> Any:
+        values = self.rows[row - FIRST_ROW] if row - FIRST_ROW < len(self.rows) else ()
+        value = values[column - 1] if column - 1 < len(values) else None
+        if isinstance(value, str):
+            value = value.strip() or None
+        return value
+
+    def present(self, row: int, column: int) -> bool:
+        """Something is in the cell: a value, or a formula (even without a saved value)."""
+        return self.value(row, column) is not None or (row, column) in self.formulas
+
+
+class _Reader:
+    def __init__(self, parsed: Parsed, ref: Reference, language: str, cell_language: str) -> None:
+        self.parsed = parsed
+        self.ref = ref
+        self.none_labels = _all_languages(m.NO_METHODS)
+        self.methods: dict[int, dict[str, int]] = {}
+        for level in ref.levels:
+            lookup: dict[str, int] = {}
+            for method in ref.methods[level.id]:
+                lookup[method.code.casefold()] = method.id
+                for name in method.name.values():
+                    lookup[name.casefold()] = method.id
+            self.methods[level.id] = lookup
+        self.types: dict[str, Any] = {}
+        for mtype in ref.types:
+            self.types[mtype.code.casefold()] = mtype
+            for name in mtype.name.values():
+                self.types[name.casefold()] = mtype
+        self.language = language  # of the person told about errors
+        self.cell_language = cell_language  # the workbook's: how numbers are typed in it
+
+    def error(self, cells: _Cells, row: int, column: int, message: str, **params: Any) -> None:
+        self.parsed.errors.append(CellError(cells.sheet, row, column, message, params))
+
+    def problem(
+        self, cells: _Cells, row: int, column: int, problem: answers.AnswerProblem, value: Any
+    ) -> None:
+        message = m.PROBLEM_CELL_MESSAGES.get(problem.code, m.CELL_NOT_TEXT)
+        params = {"value": _shown(value), **problem.params}
+        if problem.code == answers.COUNT_RANGE:
+            params["maximum"] = f"{params['maximum']:,}".replace(",", "\u00a0")
+        self.error(cells, row, column, message, **params)
+
+    def formula_check(self, cells: _Cells, row: int, column: int) -> bool:
+        """False (and an error) for a formula whose value was not saved with the file."""
+        if (row, column) in cells.formulas and cells.value(row, column) is None:
+            self.error(cells, row, column, m.CELL_FORMULA_NO_VALUE)
+            return False
+        return True
+
+    def whole(self, cells: _Cells, row: int, column: int) -> int | None:
+        value = cells.value(row, column)
+        if not self.formula_check(cells, row, column) or value is None:
+            return None
+        try:
+            return cells_rules.count(value, self.cell_language)
+        except answers.AnswerProblem as problem:
+            self.problem(cells, row, column, problem, value)
+            return None
+
+    def text(self, cells: _Cells, row: int, column: int, limit: int) -> str | None:
+        value = cells.value(row, column)
+        if not self.formula_check(cells, row, column) or value is None:
+            return None
+        if isinstance(value, bool | dt.datetime | dt.date | dt.time):
+            self.error(cells, row, column, m.CELL_NOT_TEXT, value=_shown(value))
+            return None
+        try:
+            return answers.clean_text(value, limit=limit)
+        except answers.AnswerProblem as problem:
+            if problem.code == answers.EMPTY:
+                return None
+            self.problem(cells, row, column, problem, value)
+            return None
+
+    # --- participation ---------------------------------------------------------------------
+
+    def participation(self, cells: _Cells, level_codes: list[str]) -> list[dict[str, Any]]:
+        levels = {level.code: level for level in self.ref.levels}
+        result: list[tuple[int, dict[str, Any]]] = []
+        for offset, code in enumerate(level_codes):
+            row = FIRST_ROW + offset
+            level = levels[code]
+            filled = [c for c in (P_METHOD, P_OWN, P_COUNT, P_NOTE) if cells.present(row, c)]
+            if cells.value(row, P_MARK) is not None and filled:
+                self.parsed.unchecked += 1
+                continue
+            if not filled:
+                continue
+            answer = self.participation_row(cells, row, level.id, level.number)
+            if answer is not None:
+                result.append((row, answer))
+        conflicts = answers.participation_conflicts([a for _, a in result])
+        for index, code, params in conflicts.items:
+            self.error(
+                cells,
+                result[index][0],
+                P_METHOD,
+                m.PROBLEM_CELL_MESSAGES[code],
+                none=gettext_for(self.language)(m.NO_METHODS),
+                **params,
+            )
+        return [a for _, a in result]
+
+    def participation_row(
+        self, cells: _Cells, row: int, level_id: int, level_number: int
+    ) -> dict[str, Any] | None:
+        errors_before = len(self.parsed.errors)
+        chosen = cells.value(row, P_METHOD)
+        method_id = None
+        none = False
+        if chosen is not None and self.formula_check(cells, row, P_METHOD):
+            key = _key(chosen)
+            if key in self.none_labels:
+                none = True
+            elif key in self.methods[level_id]:
+                method_id = self.methods[level_id][key]
+            else:
+                self.error(
+                    cells,
+                    row,
+                    P_METHOD,
+                    m.CELL_UNKNOWN_METHOD,
+                    value=_shown(chosen),
+                    level=level_number,
+                )
+        if none:
+            for column in (P_OWN, P_COUNT, P_NOTE):
+                if cells.value(row, column) is not None:
+                    none_label = gettext_for(self.language)(m.NO_METHODS)
+                    self.error(cells, row, column, m.CELL_NO_METHODS_ALONE, none=none_label)
+                    return None
+            return ParticipationAnswer(level_id, none=True).to_dict()
+        own = self.text(cells, row, P_OWN, MAX_TEXT)
+        count = self.whole(cells, row, P_COUNT)
+        note = self.text(cells, row, P_NOTE, MAX_TEXT)
+        if chosen is not None and own is not None:
+            self.error(cells, row, P_OWN, m.CELL_BOTH_METHODS)
+        elif not (cells.present(row, P_OWN) or cells.present(row, P_METHOD)):
+            self.error(cells, row, P_METHOD, m.CELL_METHOD_MISSING)
+        if count is None and not cells.present(row, P_COUNT):
+            self.error(cells, row, P_COUNT, m.CELL_COUNT_MISSING)
+        if count is not None and count < MIN_METHOD_COUNT:  # as in the chat: 0 = not used
+            none_label = gettext_for(self.language)(m.NO_METHODS)
+            self.error(cells, row, P_COUNT, m.CELL_ZERO_COUNT, none=none_label)
+        if len(self.parsed.errors) > errors_before or count is None:
+            return None
+        return ParticipationAnswer(
+            level_id=level_id,
+            method_id=method_id,
+            method_text=None if method_id is not None else own,
+            count=count,
+            note=note,
+        ).to_dict()
+
+    # --- satisfaction ----------------------------------------------------------------------
+
+    def satisfaction(self, cells: _Cells, entity_codes: list[str]) -> dict[str, list[Any]]:
+        by_entity: dict[str, list[tuple[int, dict[str, Any]]]] = {c: [] for c in entity_codes}
+        for offset, code in enumerate(entity_codes):
+            row = FIRST_ROW + offset
+            filled = [c for c in range(S_TYPE, S_MARK) if cells.present(row, c)]
+            if cells.value(row, S_MARK) is not None and filled:
+                self.parsed.unchecked += 1
+                continue
+            if not filled:
+                continue
+            answer = self.satisfaction_row(cells, row)
+            if answer is not None:
+                by_entity[code].append((row, answer))
+        not_measured = self.ref.not_measured
+        result: dict[str, list[Any]] = {}
+        for code, rows in by_entity.items():
+            conflicts = answers.satisfaction_conflicts(
+                [a["measurement_type_id"] for _, a in rows],
+                not_measured.id if not_measured else None,
+            )
+            for index, problem, params in conflicts.items:
+                self.error(
+                    cells, rows[index][0], S_TYPE, m.PROBLEM_CELL_MESSAGES[problem], **params
+                )
+            result[code] = [a for _, a in rows]
+        return result
+
+    def satisfaction_row(self, cells: _Cells, row: int) -> dict[str, Any] | None:
+        errors_before = len(self.parsed.errors)
+        chosen = cells.value(row, S_TYPE)
+        if chosen is None:
+            self.error(cells, row, S_TYPE, m.CELL_TYPE_MISSING)
+            return None
+        if not self.formula_check(cells, row, S_TYPE):
+            return None
+        mtype = self.types.get(_key(chosen))
+        if mtype is None:
+            self.error(cells, row, S_TYPE, m.CELL_UNKNOWN_TYPE, value=_shown(chosen))
+            return None
+        if mtype.kind == "none":
+            for column in range(S_OTHER, S_MARK):
+                if cells.value(row, column) is not None:
+                    self.error(cells, row, column, m.CELL_NOT_MEASURED_ALONE)
+                    return None
+            return SatisfactionAnswer(mtype.id).to_dict()
+        other_name = self.text(cells, row, S_OTHER, MAX_TEXT)
+        if other_name is not None and mtype.code != OTHER_TYPE_CODE:
+            self.error(cells, row, S_OTHER, m.CELL_OTHER_NAME_ONLY)
+        elif mtype.code == OTHER_TYPE_CODE and not cells.present(row, S_OTHER):
+            self.error(cells, row, S_OTHER, m.CELL_OTHER_NAME_MISSING)  # the chat asks it too
+        # An empty scale is no scale given (the chat's "Skip"); results are then read on the
+        # catalog's scale, and the documents show the catalog's.
+        scale = self.text(cells, row, S_SCALE, answers.MAX_SCALE)
+        # As in the chat: a choice (its name in any language, or its code) is stored as its
+        # code, anything else as the person's own words beside the code "other".
+        frequency = frequency_text = None
+        typed = self.text(cells, row, S_FREQUENCY, MAX_TEXT)
+        if typed is not None:
+            frequency = catalog.frequency_code(typed)
+            if frequency is None:
+                frequency, frequency_text = catalog.OTHER_FREQUENCY, typed
+        respondents = self.whole(cells, row, S_RESPONDENTS)
+        period = self.text(cells, row, S_PERIOD, answers.MAX_PERIOD)
+        nps = promoters = passives = detractors = None
+        latest_result = None
+        nps_columns = (S_NPS, S_PROMOTERS, S_PASSIVES, S_DETRACTORS)
+        if mtype.kind == "nps":
+            if cells.value(row, S_RESULT) is not None:
+                self.error(cells, row, S_RESULT, m.CELL_NOT_FOR_NPS)
+            raw_nps = cells.value(row, S_NPS)
+            if raw_nps is not None and self.formula_check(cells, row, S_NPS):
+                try:
+                    nps = cells_rules.nps(raw_nps, self.cell_language)
+                except answers.AnswerProblem as problem:
+                    self.problem(cells, row, S_NPS, problem, raw_nps)
+            promoters = self.whole(cells, row, S_PROMOTERS)
+            passives = self.whole(cells, row, S_PASSIVES)
+            detractors = self.whole(cells, row, S_DETRACTORS)
+            if len(self.parsed.errors) == errors_before:
+                try:
+                    nps, respondents = answers.nps_counts(
+                        nps, promoters, passives, detractors, respondents
+                    )
+                except answers.AnswerProblem as problem:
+                    column = {
+                        answers.COUNTS_DISAGREE: S_RESPONDENTS,
+                        answers.NPS_DISAGREES: S_NPS,
+                        answers.NO_RESPONDENTS: S_PROMOTERS,
+                    }.get(problem.code)
+                    if column is None:  # incomplete: point at the first empty count
+                        column = next(
+                            c
+                            for c in (S_PROMOTERS, S_PASSIVES, S_DETRACTORS)
+                            if cells.value(row, c) is None
+                        )
+                    message = m.PROBLEM_CELL_MESSAGES[problem.code]
+                    self.error(cells, row, column, message, **problem.params)
+        else:
+            for column in nps_columns:
+                if cells.value(row, column) is not None:
+                    self.error(cells, row, column, m.CELL_ONLY_FOR_NPS)
+                    break
+            raw_result = cells.value(row, S_RESULT)
+            if raw_result is not None and self.formula_check(cells, row, S_RESULT):
+                if mtype.kind == "scale":
+                    low, high = answers.scale_range(
+                        scale, mtype.scale, mtype.scale_min, mtype.scale_max
+                    )
+                    try:
+                        latest_result = cells_rules.decimal(
+                            raw_result, self.cell_language, low, high
+                        )
+                    except answers.AnswerProblem as problem:
+                        self.problem(cells, row, S_RESULT, problem, raw_result)
+                else:
+                    latest_result = self.text(cells, row, S_RESULT, MAX_TEXT)
+        if len(self.parsed.errors) > errors_before:
+            return None
+        return SatisfactionAnswer(
+            measurement_type_id=mtype.id,
+            scale=scale,
+            frequency=frequency,
+            frequency_text=frequency_text,
+            latest_result=latest_result,
+            nps=nps,
+            promoters=promoters,
+            passives=passives,
+            detractors=detractors,
+            respondents=respondents,
+            period=period,
+            other_name=other_name,
+        ).to_dict()
+
+
+def _rows(ws: Any) -> Iterator[tuple[Any, ...]]:
+    ws.reset_dimensions()
+    return ws.iter_rows(min_row=1, min_col=1, values_only=True)
+
+
+def _bounded_rows(ws: Any, last_row: int, last_column: int) -> Iterator[tuple[Any, ...]]:
+    """The sheet's rows within the template's area; anything outside it is a changed
+    structure, noticed at its first cell (a file padded with data stops being read there)."""
+    for index, row in enumerate(_rows(ws), start=1):
+        outside = row if index > last_row else row[last_column:]
+        if any(value is not None and value != "" for value in outside):
+            raise files.reject(m.FILE_STRUCTURE_CHANGED)
+        if index <= last_row:
+            yield row[:last_column]
+
+
+def _open(content: bytes, *, data_only: bool) -> Any:
+    try:
+        return load_workbook(
+            io.BytesIO(content), read_only=True, data_only=data_only, keep_links=False
+        )
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError, IndexError):
+        raise files.reject(m.FILE_BROKEN) from None
+    except Exception:  # any parser failure on a malformed part means the same to the person
+        raise files.reject(m.FILE_BROKEN) from None
+
+
+def _meta(workbook: Any) -> dict[str, Any]:
+    if META_SHEET not in workbook.sheetnames:
+        raise files.reject(m.FILE_NOT_OURS)
+    sheet = workbook[META_SHEET]
+    sheet.reset_dimensions()
+    return {
+        str(row[0]): row[1]
+        for row in sheet.iter_rows(min_row=1, max_row=20, min_col=1, max_col=2, values_only=True)
+        if row and row[0]
+    }
+
+
+def read_workbook(
+    session: Session,
+    content: bytes,
+    name: str | None,
+    *,
+    division: Division,
+    year: int,
+    language: str,
+) -> Parsed:
+    """Check the file and read every answer cell; raises `files.Rejection` for the file.
+
+    ``division`` and ``year`` are the sender's division and the current round; a workbook
+    of another one is refused. Cell errors are collected in ``Parsed.errors`` (all of them;
+    the caller shows the first ones).
+    """
+    files.check_archive(content, name)
+    values = _open(content, data_only=True)
+    try:
+        meta = _meta(values)
+        try:
+            version = int(str(meta.get("template_version")))
+        except ValueError:
+            raise files.reject(m.FILE_NOT_OURS) from None
+        if version != TEMPLATE_VERSION:
+            raise files.reject(m.FILE_OLD_TEMPLATE)
+        try:
+            layout = Layout.from_meta(meta)
+        except (KeyError, ValueError, TypeError):
+            raise files.reject(m.FILE_NOT_OURS) from None
+        if layout.division != division.code:
+            raise files.reject(m.FILE_OTHER_DIVISION, division=layout.division)
+        if layout.year != year:
+            raise files.reject(m.FILE_OTHER_ROUND, year=layout.year, current=year)
+        ref = Reference.load(session, division)
+        _check_catalog(layout, ref)
+        expected = [sheet for sheet, _ in layout.participation.values()]
+        expected.append(layout.satisfaction_sheet)
+        present = [s for s in values.sheetnames if s != META_SHEET]
+        if present != expected:
+            raise files.reject(m.FILE_STRUCTURE_CHANGED)
+        bounds = layout.bounds()
+        checksum = fingerprint(layout, ((s, _bounded_rows(values[s], *bounds[s])) for s in present))
+        if checksum != str(meta.get("checksum")):
+            raise files.reject(m.FILE_STRUCTURE_CHANGED)
+        formulas = _formula_cells(content, layout)
+        parsed = Parsed(division, year)
+        reader = _Reader(parsed, ref, language, layout.language)
+        entities = {e.code: e for e in ref.entities}
+        for code, (sheet, levels) in layout.participation.items():
+            cells = _Cells(
+                sheet, _answer_rows(values[sheet], len(levels)), formulas.get(sheet, set())
+            )
+            parsed.participation[entities[code].id] = reader.participation(cells, levels)
+        sheet = layout.satisfaction_sheet
+        cells = _Cells(
+            sheet,
+            _answer_rows(values[sheet], len(layout.satisfaction_rows)),
+            formulas.get(sheet, set()),
+        )
+        for code, given in reader.satisfaction(cells, layout.satisfaction_rows).items():
+            parsed.satisfaction[entities[code].id] = given
+        parsed.errors.sort(key=lambda e: (expected.index(e.sheet), e.row, e.column))
+        return parsed
+    finally:
+        values.close()
+
+
+def _answer_rows(ws: Any, count: int) -> list[tuple[Any, ...]]:
+    ws.reset_dimensions()
+    return list(
+        ws.iter_rows(
+            min_row=FIRST_ROW,
+            max_row=FIRST_ROW + count - 1,
+            min_col=1,
+            max_col=13,
+            values_only=True,
+        )
+    )
+
+
+def _formula_cells(content: bytes, layout: Layout) -> dict[str, set[tuple[int, int]]]:
+    """Answer cells that hold a formula (their value is taken, never evaluated)."""
+    workbook = _open(content, data_only=False)
+    found: dict[str, set[tuple[int, int]]] = {}
+    try:
+        for sheet, cells in layout.answer_cells().items():
+            ws = workbook[sheet]
+            ws.reset_dimensions()
+            for row_index, row in enumerate(_rows(ws), start=1):
+                for column_index, value in enumerate(row, start=1):
+                    is_formula = isinstance(value, str) and value.startswith("=")
+                    if is_formula and (row_index, column_index) in cells:
+                        found.setdefault(sheet, set()).add((row_index, column_index))
+    finally:
+        workbook.close()
+    return found
+
+
+def _check_catalog(layout: Layout, ref: Reference) -> None:
+    """The file's service entities and levels are still the catalog's: else a new template."""
+    entity_codes = [e.code for e in ref.entities]
+    level_codes = {level.code for level in ref.levels}
+    if list(layout.participation) != entity_codes:
+        raise files.reject(m.FILE_OLD_TEMPLATE)
+    for _sheet, levels in layout.participation.values():
+        if set(levels) != level_codes:
+            raise files.reject(m.FILE_OLD_TEMPLATE)
+    if set(layout.satisfaction_rows) != set(entity_codes):
+        raise files.reject(m.FILE_OLD_TEMPLATE)

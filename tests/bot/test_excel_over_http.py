@@ -1,0 +1,78 @@
+"""A filled workbook through a real HTTP Bot API: getFile and /file/bot<token>/<path>.
+
+The bot runs as its own process (``python -m bot run``) with only TELEGRAM_BASE_URL set, so
+the file download address is derived from it (``/bot`` → ``/file/bot``), as for a
+self-hosted Bot API server.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from data import catalog, people
+from data.catalog import load_catalog
+from data.db import make_engine, make_sessionmaker, migrate, transaction
+from data.models import Role
+from localtg import LocalBotApi
+from localtg.http import ServerThread
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+TOKEN = "7654321098:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawE"
+
+
+def _contact(url: str, telegram_id: int) -> None:
+    engine = make_engine(url)
+    migrate(engine)
+    sessions = make_sessionmaker(engine)
+    with transaction(sessions) as session:
+        load_catalog(session)
+        division = catalog.division_by_code(session, "KUVA")
+        assert division is not None
+        people.ensure_person(
+            session, telegram_id, name="Aino", roles={Role.CONTACT}, division_id=division.id
+        )
+    engine.dispose()
+
+
+def test_the_bot_process_fetches_a_sent_workbook_from_the_file_url(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'bot.sqlite3'}"
+    _contact(url, 4343)
+    api = LocalBotApi(token=TOKEN)
+    with ServerThread(api) as server:
+        env = {
+            **os.environ,
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_BASE_URL": server.base_url,
+            "DATABASE_URL": url,
+        }
+        env.pop("TELEGRAM_BASE_FILE_URL", None)
+        log_path = tmp_path / "bot.log"
+        with log_path.open("w") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "bot", "run"],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+            try:
+                user = api.user(4343, "Aino", language_code="fi")
+                server.run_sync(user.send("/excel"), timeout=60)
+                sent = server.run_sync(user.wait_for_message(contains="työkirja"), timeout=60)
+                assert sent.document is not None
+                server.run_sync(
+                    user.send_document(sent.document.content, sent.document.filename), timeout=30
+                )
+                reply = server.run_sync(
+                    user.wait_for_message(contains="Tiedosto on kunnossa"), timeout=60
+                )
+                assert "vastaa jo tallennettuja tietoja" in reply.text
+            finally:
+                process.terminate()
+                process.wait(timeout=30)
+    assert [c.ok for c in api.calls_to("getFile")] == [True]
+    assert TOKEN not in log_path.read_text()
