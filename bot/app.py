@@ -14,6 +14,7 @@ from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 from telegram.request import BaseRequest
 
+from bot import ingress
 from bot.conversations import FLOWS
 from bot.delivery import TelegramCourier
 from bot.flow import router
@@ -29,14 +30,26 @@ log = logging.getLogger(__name__)
 
 
 class MeasuredApplication(Application):  # type: ignore[type-arg]
-    """Counts and times every update it handles (``core.metrics``)."""
+    """Counts and times every update it handles (``core.metrics``), then marks it handled
+    in the inbox (``bot.ingress``).
+
+    The guided-flow engine marks its updates in its own transaction (then no second write
+    is made); every other update is marked here, after the handlers: a crash before it
+    handles the update again after a restart. The mark is written also when processing
+    failed, so a poison update is not retried forever.
+    """
 
     async def process_update(self, update: object) -> None:
         started = time.perf_counter()
         try:
             await super().process_update(update)
+        except Exception:
+            log.exception(
+                "update %s failed outside its handlers", getattr(update, "update_id", None)
+            )
         finally:
             metrics.update_handled(_kind(update), time.perf_counter() - started)
+        await ingress.mark_processed(self, update)
 
 
 def _kind(update: object) -> str:
@@ -109,6 +122,8 @@ def build_application(
     application = builder.build()
     attach(application, services)
     setup_reminders(application, courier=TelegramCourier(application))
+    if application.updater is not None:
+        ingress.install(application)  # polling records each batch before acknowledging it
     register_handlers(application, with_jobs=with_jobs)
     application.add_error_handler(on_error)
     return application

@@ -1,23 +1,350 @@
-"""Where Telegram updates enter the bot, whichever way they arrive (webhook or polling).
+"""Where Telegram updates enter the bot: recorded in the inbox first, then handled.
 
-The webhook server (``bot.webhook``) hands every accepted payload to `receive` and answers
-Telegram only after it returns. Today `receive` only parses and queues; it is the one
-place where the durable update inbox (record first, then queue) will go, so the web layer
-does not change when it does.
+PTB's ``Updater`` acknowledges a getUpdates batch (by the offset of its next call) as soon
+as the batch is in ``application.update_queue``, i.e. before it is handled: a process killed
+then loses the batch. Here every update is written to the database (`data.inbox`) before
+Telegram is told it arrived — by `InboxUpdater`'s next getUpdates, or by the webhook's 200
+after `receive` returns — and is marked handled once its effects are committed:
+
+* the guided-flow engine marks it inside its own transaction (``inbox.mark_handled``) and
+  then calls `handled_in_transaction`, so no second write is made;
+* every other update is marked right after ``Application.process_update`` returns (see
+  ``bot.app``), also when a handler failed: a poison update must not come back forever.
+
+At start-up `replay` puts every update still unhandled back on the queue, oldest first
+(`InboxUpdater.start_polling` and ``bot.webhook`` call it). An update Telegram delivers
+again (same update_id) is dropped by `receive`.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.orm import Session, sessionmaker
 from telegram import Update
-from telegram.ext import Application
+from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError
+from telegram.ext import Application, Updater
+
+from core.services import services
+from data import inbox
+from data.db import transaction
+
+log = logging.getLogger(__name__)
+
+KEY = "ingress"
+#: Handled updates are kept this long, so a late redelivery still finds its first copy
+#: (Telegram keeps an unacknowledged update for 24 hours), and pruned well before Telegram
+#: may start numbering updates afresh (after a week without updates).
+KEEP_HANDLED_DAYS = 3
+#: How often a long-running process prunes (also done at every start-up).
+PRUNE_EVERY = dt.timedelta(hours=12)
+#: Unhandled updates put back on the queue per database read at start-up.
+REPLAY_PAGE = 500
+#: Back-off after a failed getUpdates or a failed inbox write, doubling up to the maximum.
+BACKOFF_FIRST = 0.5
+BACKOFF_MAX = 30.0
+
+AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
 
-async def receive(
-    application: Application[Any, Any, Any, Any, Any, Any], payloads: list[dict[str, Any]]
+@dataclass
+class IngressState:
+    """What this process has recorded and queued but not yet marked handled."""
+
+    sessions: sessionmaker[Session]
+    clock: Callable[[], dt.datetime]
+    #: update_ids in the inbox, on the update queue, whose handled mark is still to be written.
+    pending: set[int] = field(default_factory=set)
+    #: Those of them queued by `replay`: another replica may have applied them meanwhile.
+    replayed: set[int] = field(default_factory=set)
+    pruned_at: dt.datetime | None = None
+
+    def prune_if_due(self, session: Session) -> None:
+        now = self.clock()
+        if self.pruned_at is not None and now - self.pruned_at < PRUNE_EVERY:
+            return
+        pruned = inbox.prune(session, older_than_days=KEEP_HANDLED_DAYS, now=now)
+        self.pruned_at = now
+        if pruned:
+            log.info("inbox: pruned %d handled update(s)", pruned)
+
+
+def _state(application: AnyApplication) -> IngressState:
+    state = application.bot_data.get(KEY)
+    if state is None:
+        found = services(application)
+        state = IngressState(found.sessions, found.now)
+        application.bot_data[KEY] = state
+    return state
+
+
+async def receive(application: AnyApplication, payloads: Sequence[dict[str, Any]]) -> None:
+    """Record ``payloads`` (raw Telegram updates) in one transaction, then queue the new ones.
+
+    When this returns, the updates are durable and may be acknowledged to Telegram. An
+    update_id already in the inbox (a redelivery) is not queued again. Raises if the
+    database write fails: then nothing may be acknowledged.
+    """
+    await _receive(application, payloads, None)
+
+
+async def _receive(
+    application: AnyApplication,
+    payloads: Sequence[dict[str, Any]],
+    parsed: Sequence[Update] | None,
 ) -> None:
-    """Hand Telegram update payloads (already checked to be updates) to the Application."""
-    for payload in payloads:
+    """`receive`; ``parsed`` are the same updates as PTB objects when the caller has them
+    (polling), which saves parsing each one again."""
+    if not payloads:
+        return
+    state = _state(application)
+    with transaction(state.sessions) as session:
+        state.prune_if_due(session)
+        new = set(inbox.record(session, payloads, now=state.clock()))
+    dropped = len(payloads) - len(new)
+    if dropped:
+        log.info("inbox: %d redelivered update(s) dropped", dropped)
+    for index, payload in enumerate(payloads):
+        update_id = payload["update_id"]
+        if update_id not in new:
+            continue
+        new.discard(update_id)  # a batch that repeats an id queues it once
+        if parsed is not None:
+            state.pending.add(update_id)
+            await application.update_queue.put(parsed[index])
+        else:
+            await _enqueue(application, state, update_id, payload)
+
+
+async def replay(application: AnyApplication) -> int:
+    """Queue every update left unhandled by an earlier process (oldest first); how many.
+
+    Call once at start-up, before polling (or serving the webhook) begins. Also drops
+    handled rows older than `KEEP_HANDLED_DAYS` (as `receive` does every `PRUNE_EVERY`).
+    """
+    state = _state(application)
+    state.pruned_at = None
+    with transaction(state.sessions) as session:
+        state.prune_if_due(session)
+    queued = 0
+    after: int | None = None
+    while True:
+        with state.sessions() as session:
+            page = inbox.pending(session, REPLAY_PAGE, after=after)
+        for update_id, payload in page:
+            if update_id not in state.pending:
+                await _enqueue(application, state, update_id, payload)
+                state.replayed.add(update_id)
+                queued += 1
+        if len(page) < REPLAY_PAGE:
+            break
+        after = page[-1][0]
+    if queued:
+        log.info("inbox: %d unhandled update(s) from before the restart queued", queued)
+    return queued
+
+
+def handled_in_transaction(application: AnyApplication, update_id: int) -> None:
+    """The caller committed ``inbox.mark_handled(session, update_id)`` with the update's
+    effects: skip the separate mark after processing. Call after the commit."""
+    state = application.bot_data.get(KEY)
+    if state is not None:
+        state.pending.discard(update_id)
+        state.replayed.discard(update_id)
+
+
+def replayed(application: AnyApplication, update_id: int) -> bool:
+    """The update was queued by `replay`, not received just now.
+
+    With several replicas, one starting up may replay an update another is applying at
+    that moment; a handler that can tell (the guided-flow engine, under the person's lock)
+    checks ``inbox.is_handled`` for these, and only these, before applying them.
+    """
+    state = application.bot_data.get(KEY)
+    return state is not None and update_id in state.replayed
+
+
+async def mark_processed(application: AnyApplication, update: object) -> None:
+    """Mark a recorded update handled after ``process_update`` (unless already marked).
+
+    Updates that never went through `receive`/`replay` cost no write.
+    """
+    update_id = getattr(update, "update_id", None)
+    state = application.bot_data.get(KEY)
+    if not isinstance(update_id, int) or state is None or update_id not in state.pending:
+        return
+    state.replayed.discard(update_id)
+    try:
+        with transaction(state.sessions) as session:
+            inbox.mark_handled(session, update_id, now=state.clock())
+    except Exception:
+        # It is handled again after a restart; better than losing it.
+        log.exception("inbox: could not mark update %s handled", update_id)
+        return
+    state.pending.discard(update_id)
+
+
+async def _enqueue(
+    application: AnyApplication, state: IngressState, update_id: int, payload: dict[str, Any]
+) -> None:
+    try:
         update = Update.de_json(payload, application.bot)
-        await application.update_queue.put(update)
+    except Exception:
+        log.exception("inbox: update %s cannot be read; marked handled", update_id)
+        with transaction(state.sessions) as session:
+            inbox.mark_handled(session, update_id, now=state.clock())
+        return
+    state.pending.add(update_id)
+    await application.update_queue.put(update)
+
+
+class InboxUpdater(Updater):
+    """Long polling that acknowledges a batch only after `receive` has recorded it.
+
+    Replaces PTB's ``Updater`` on the Application, so ``run_polling`` (the real bot) and
+    ``localtg.running`` (tests, the local chat) both poll through it: getUpdates →
+    `receive` (one commit) → the next getUpdates carries ``offset = last + 1``. Failures
+    back off and retry the same offset, so Telegram sends the batch again. Webhooks are
+    not handled here.
+    """
+
+    def __init__(self, application: AnyApplication) -> None:
+        super().__init__(bot=application.bot, update_queue=application.update_queue)
+        self._application = application
+        self._offset = 0
+        self._poll_task: asyncio.Task[None] | None = None
+        self._stopping: asyncio.Event | None = None
+        self._ack: Callable[[], Any] | None = None
+
+    async def start_polling(  # type: ignore[override]
+        self,
+        poll_interval: float = 0.0,
+        timeout: int | dt.timedelta = dt.timedelta(seconds=10),
+        bootstrap_retries: int = 0,
+        allowed_updates: Sequence[str] | None = None,
+        drop_pending_updates: bool | None = None,
+        error_callback: Callable[[TelegramError], None] | None = None,
+    ) -> asyncio.Queue[object]:
+        """Replay what an earlier process left unhandled, then start the getUpdates loop."""
+        if self.running:
+            raise RuntimeError("This Updater is already running!")
+        if not self._initialized:
+            raise RuntimeError("This Updater was not initialized via `Updater.initialize`!")
+        self._running = True
+        try:
+            # Polling and a webhook exclude each other on Telegram.
+            await self.bot.delete_webhook(drop_pending_updates=bool(drop_pending_updates))
+            await replay(self._application)
+        except Exception:
+            self._running = False
+            raise
+        self._stopping = asyncio.Event()
+        allowed = list(allowed_updates) if allowed_updates is not None else None
+        self._poll_task = asyncio.create_task(
+            self._poll(poll_interval, timeout, allowed, error_callback),
+            name="InboxUpdater:poll",
+        )
+
+        async def acknowledge() -> None:
+            # Everything below the offset is recorded: tell Telegram, so a restart is not
+            # sent it again (it would be dropped as a duplicate anyway).
+            await self.bot.get_updates(
+                offset=self._offset, timeout=0, allowed_updates=allowed, limit=1
+            )
+
+        self._ack = acknowledge
+        return self.update_queue
+
+    async def stop(self) -> None:
+        """Stop polling; the current long poll is abandoned (its batch was not acknowledged)."""
+        if not self.running:
+            raise RuntimeError("This Updater is not running!")
+        self._running = False
+        if self._stopping is not None:
+            self._stopping.set()
+        if self._poll_task is not None:
+            try:
+                await self._poll_task
+            except asyncio.CancelledError:
+                pass
+            except Exception:
+                log.exception("inbox: the polling loop had failed")
+            self._poll_task = None
+        if self._ack is not None and self._offset:
+            try:
+                await self._ack()
+            except TelegramError as error:
+                log.info("inbox: final acknowledgement failed (%s); harmless", error)
+        self._ack = None
+
+    async def _poll(
+        self,
+        poll_interval: float,
+        timeout: int | dt.timedelta,
+        allowed_updates: list[str] | None,
+        error_callback: Callable[[TelegramError], None] | None,
+    ) -> None:
+        assert self._stopping is not None
+        delay = BACKOFF_FIRST
+        while not self._stopping.is_set():
+            fetch = asyncio.ensure_future(
+                self.bot.get_updates(
+                    offset=self._offset, timeout=timeout, allowed_updates=allowed_updates
+                )
+            )
+            stop = asyncio.ensure_future(self._stopping.wait())
+            await asyncio.wait({fetch, stop}, return_when=asyncio.FIRST_COMPLETED)
+            if not fetch.done():
+                fetch.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await fetch
+                return
+            stop.cancel()
+            try:
+                updates = fetch.result()
+                if updates:
+                    await _receive(self._application, [u.to_dict() for u in updates], updates)
+                    self._offset = updates[-1].update_id + 1
+                delay = BACKOFF_FIRST
+            except InvalidToken:
+                log.critical("getUpdates: the bot token was refused; polling stops")
+                return
+            except RetryAfter as error:
+                wait = error.retry_after
+                seconds = wait.total_seconds() if isinstance(wait, dt.timedelta) else float(wait)
+                log.warning("getUpdates: flood control, waiting %.0f s", seconds)
+                await self._pause(seconds)
+                continue
+            except TelegramError as error:
+                if error_callback is not None:
+                    error_callback(error)
+                level = logging.WARNING if isinstance(error, Conflict) else logging.INFO
+                log.log(level, "getUpdates failed (%s); retrying in %.1f s", error, delay)
+                await self._pause(delay)
+                delay = min(delay * 2, BACKOFF_MAX)
+                continue
+            except Exception:
+                # Most likely the inbox write: the batch is not acknowledged and comes again.
+                log.exception("inbox: could not record a batch; retrying in %.1f s", delay)
+                await self._pause(delay)
+                delay = min(delay * 2, BACKOFF_MAX)
+                continue
+            if poll_interval:
+                await self._pause(poll_interval)
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep, but wake at once when polling is stopped."""
+        assert self._stopping is not None
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+
+
+def install(application: AnyApplication) -> None:
+    """Poll through `InboxUpdater` instead of PTB's own Updater."""
+    application.updater = InboxUpdater(application)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.app import build_application
 from bot.runtime import prepare_database
 from core.services import Services
-from data import catalog, drafts, people
+from data import catalog, drafts, inbox, people
 from data.db import transaction
 from data.models import Role
 from localtg import DEFAULT_TOKEN, LocalBotApi, LocalRequest
@@ -99,7 +99,11 @@ async def run_local_chat(settings: Settings) -> int:
         # so a conversation left at some step is asked again (/ohje repeats its question).
         me = people.person_by_telegram_id(session, LOCAL_USER_ID)
         resume = me is not None and drafts.active(session, me.id) is not None
+        last_update_id = inbox.last_update_id(session)
     api = LocalBotApi()
+    # This Telegram lives only as long as the terminal; its update ids go on from the ones
+    # the bot's inbox has already seen, or the inbox would drop them as redeliveries.
+    api.updates.start_after(last_update_id)
     application = build_application(
         Services(settings, sessions),
         token=DEFAULT_TOKEN,

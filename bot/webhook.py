@@ -230,6 +230,8 @@ async def serve_webhook(
             allowed_updates=Update.ALL_TYPES,
             drop_pending_updates=False,
         )
+        # What an earlier process recorded but did not finish goes first (bot.ingress).
+        await ingress.replay(application)
         await application.start()
         serving = asyncio.create_task(server.serve(sockets=[sock]), name="uvicorn")
         log.info("webhook replica serving on %s", _address(sock))

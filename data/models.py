@@ -20,6 +20,7 @@ from sqlalchemy import (
     DateTime,
     Enum,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -386,3 +387,20 @@ class ConversationDraft(Base):
     #: Another command was given meanwhile: typed text no longer goes to this flow until
     #: the person continues it (its command or one of its current buttons).
     paused: Mapped[bool] = mapped_column(default=False)
+
+
+class InboxUpdate(Base):
+    """One Telegram update as received, written before it is acknowledged (see data.inbox).
+
+    ``update_id`` is Telegram's own id, so a redelivered update collides with its first copy
+    and is dropped; ``handled_at`` stays empty until the update's effects are committed, so
+    a crash in between leaves it to be handled again at start-up.
+    """
+
+    __tablename__ = "inbox"
+    __table_args__ = (Index("ix_inbox_pending", "handled_at", "chat_id", "update_id"),)
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    chat_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    handled_at: Mapped[dt.datetime | None]

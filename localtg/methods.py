@@ -151,7 +151,10 @@ class BotMethods:
             self.updates.allowed = [str(kind) for kind in allowed]
         self.updates.acknowledge(offset)
         await self.notifier.wait_until(lambda: bool(self.updates.take(limit)), timeout)
-        return list(self.updates.take(limit))
+        batch = list(self.updates.take(limit))
+        if batch:
+            self.updates.last_batch = batch
+        return batch
 
     def _set_webhook(self, p: Params) -> bool:
         """Recorded only: updates are delivered to webhooks by `localtg.webhook` in tests."""

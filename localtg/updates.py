@@ -8,6 +8,7 @@ so "offset moved past update N" means "update N is inside the Application".
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 
 from localtg.models import JSON
 from localtg.notify import Notifier
@@ -28,6 +29,30 @@ class UpdateQueue:
         self.allowed: list[str] = []
         #: update_id → type of updates withheld because of allowed_updates.
         self.filtered: dict[int, str] = {}
+        #: The updates the last non-empty getUpdates answer carried (for `redeliver_last_batch`).
+        self.last_batch: list[JSON] = []
+        #: Called with the new offset whenever a getUpdates call acknowledges updates (e.g. to
+        #: kill a bot process at exactly that moment). Runs before the call is answered.
+        self.on_acknowledge: Callable[[int], None] | None = None
+
+    def start_after(self, update_id: int) -> None:
+        """Number the next update ``update_id + 1``: a bot that remembers ids from an earlier
+        session (its inbox) must not see them again, as on Telegram, whose ids only grow."""
+        if self.pending or self.last_id:
+            raise RuntimeError("localtg: update ids can only be moved before the first update")
+        self._ids = itertools.count(update_id + 1)
+        self.last_id = update_id
+        self.confirmed = update_id + 1
+
+    def redeliver_last_batch(self) -> list[int]:
+        """Send the last delivered batch again (same update_ids), as Telegram does when its
+        acknowledgement was lost; the ids queued again."""
+        again = [u for u in self.last_batch if u not in self.pending]
+        self.pending = sorted(self.pending + again, key=lambda u: int(str(u["update_id"])))
+        if again:
+            self.confirmed = min(self.confirmed, min(int(str(u["update_id"])) for u in again))
+            self._notifier.notify()
+        return [int(str(u["update_id"])) for u in again]
 
     def push(self, kind: str, payload: JSON) -> int:
         update_id = self.last_id = next(self._ids)
@@ -70,6 +95,8 @@ class UpdateQueue:
             return
         self.confirmed = offset
         self.pending = [u for u in self.pending if int(str(u["update_id"])) >= offset]
+        if self.on_acknowledge is not None:
+            self.on_acknowledge(offset)
         self._notifier.notify()
 
 

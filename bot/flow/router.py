@@ -25,13 +25,14 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationHandlerStop, ContextTypes
 
+from bot import ingress
 from bot.access import Caller, caller_in, refuse
 from bot.commands import all_commands
 from bot.flow import codec
 from bot.flow.delivery import Outbox, deliver, send_safely
 from bot.flow.engine import MSG_GONE, MSG_PAUSED, MSG_STALE, Flow, Turn
 from core.services import Services, services
-from data import drafts
+from data import drafts, inbox
 from data.db import transaction
 from data.models import ConversationDraft, Person
 
@@ -107,7 +108,18 @@ async def route(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             outbox.refused = True
         else:
             rows = drafts.for_update(session, who.person.id)
+            if ingress.replayed(context.application, update.update_id) and inbox.is_handled(
+                session, update.update_id
+            ):
+                # Replayed at start-up while another replica was applying it (the person's
+                # lock made us wait for that): applied once is enough.
+                ingress.handled_in_transaction(context.application, update.update_id)
+                raise ApplicationHandlerStop
             handled = _act(found, who, session, svc, rows, outbox)
+            if handled:  # committed with its effects: a replay after a crash skips it
+                inbox.mark_handled(session, update.update_id, now=svc.now())
+    if handled and who.person is not None:
+        ingress.handled_in_transaction(context.application, update.update_id)
     if not handled:
         for text, _markup in outbox.messages:  # e.g. "the report was paused"
             await send_safely(update.effective_user.id, update, text, None)

@@ -1,0 +1,174 @@
+"""Every query on the update inbox: Telegram updates kept until their effects are committed.
+
+An update is written here *before* Telegram is told it arrived (the next getUpdates offset,
+or the webhook's 200), and marked handled in the same transaction as what handling it
+changed (the guided-flow engine) or right after (everything else). So a process killed at
+any moment loses nothing: rows with ``handled_at`` empty are handled again at start-up. The
+primary key is Telegram's ``update_id``, which makes a redelivered update a no-op insert.
+
+A batch is recorded with one ``INSERT … ON CONFLICT DO NOTHING RETURNING`` (both SQLite and
+PostgreSQL), so the cost of durability is one statement and one commit per getUpdates batch.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from data.models import InboxUpdate, utcnow
+
+#: Where an update's chat is, for the update types that have one (others fall back to "from").
+_CHAT_PATHS: tuple[tuple[str, ...], ...] = (
+    ("message", "chat", "id"),
+    ("edited_message", "chat", "id"),
+    ("channel_post", "chat", "id"),
+    ("edited_channel_post", "chat", "id"),
+    ("business_message", "chat", "id"),
+    ("edited_business_message", "chat", "id"),
+    ("callback_query", "message", "chat", "id"),
+    ("my_chat_member", "chat", "id"),
+    ("chat_member", "chat", "id"),
+    ("chat_join_request", "chat", "id"),
+    ("message_reaction", "chat", "id"),
+    ("message_reaction_count", "chat", "id"),
+    ("chat_boost", "chat", "id"),
+    ("removed_chat_boost", "chat", "id"),
+)
+
+
+def _dig(payload: Mapping[str, Any], path: Sequence[str]) -> Any:
+    value: Any = payload
+    for key in path:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(key)
+    return value
+
+
+def chat_id_of(payload: Mapping[str, Any]) -> int | None:
+    """The chat an update belongs to (the sender for chat-less updates such as inline
+    queries), so that one chat's pending updates can be found and kept in order."""
+    for path in _CHAT_PATHS:
+        value = _dig(payload, path)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    for key, body in payload.items():
+        if key != "update_id" and isinstance(body, Mapping):
+            sender = _dig(body, ("from", "id"))
+            if isinstance(sender, int) and not isinstance(sender, bool):
+                return sender
+    return None
+
+
+def _insert(session: Session) -> Any:
+    """The dialect's INSERT construct, which has ``on_conflict_do_nothing``."""
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        return postgresql.insert(InboxUpdate)
+    if name == "sqlite":
+        return sqlite.insert(InboxUpdate)
+    raise NotImplementedError(f"inbox: unsupported database {name!r}")
+
+
+def record(
+    session: Session, payloads: Sequence[Mapping[str, Any]], *, now: dt.datetime | None = None
+) -> list[int]:
+    """Insert the updates not seen before; the update_ids that were new, in the given order.
+
+    One statement for the whole batch. An update_id already in the inbox (handled or not) is
+    left alone: Telegram redelivered it, and it must not be applied twice.
+    """
+    received = now or utcnow()
+    rows: dict[int, dict[str, Any]] = {}
+    for payload in payloads:
+        update_id = payload.get("update_id")
+        if not isinstance(update_id, int) or isinstance(update_id, bool):
+            raise ValueError(f"inbox: update without an integer update_id: {update_id!r}")
+        rows.setdefault(
+            update_id,
+            {
+                "update_id": update_id,
+                "chat_id": chat_id_of(payload),
+                "payload": dict(payload),
+                "received_at": received,
+            },
+        )
+    if not rows:
+        return []
+    statement = (
+        _insert(session)
+        .values(list(rows.values()))
+        .on_conflict_do_nothing(index_elements=["update_id"])
+        .returning(InboxUpdate.update_id)
+    )
+    inserted = set(session.scalars(statement))
+    return [update_id for update_id in rows if update_id in inserted]
+
+
+def mark_handled(session: Session, update_id: int, *, now: dt.datetime | None = None) -> bool:
+    """Record that the update's effects are committed (with this session's transaction).
+
+    False when the update is not in the inbox or was already marked. It is a conditional
+    ``UPDATE … WHERE handled_at IS NULL``, so it also works as a claim: called first in the
+    transaction that applies the update, False means another process (a replica replaying
+    it at start-up) already applied it — roll back and skip. On PostgreSQL the second of two
+    concurrent callers waits for the first to commit, then gets False.
+    """
+    # A Core statement on the session's connection: this runs once per update, and the ORM
+    # path (session synchronisation, entity lookup) costs twice as much for nothing.
+    table = InboxUpdate.__table__
+    result = session.connection().execute(
+        table.update()
+        .where(table.c.update_id == update_id, table.c.handled_at.is_(None))
+        .values(handled_at=now or utcnow())
+    )
+    return bool(result.rowcount)
+
+
+def pending(
+    session: Session, limit: int = 1000, *, after: int | None = None
+) -> list[tuple[int, dict[str, Any]]]:
+    """Unhandled updates as ``(update_id, payload)``, oldest (lowest update_id) first;
+    ``after`` pages on from the last update_id of the previous page."""
+    query = select(InboxUpdate.update_id, InboxUpdate.payload).where(
+        InboxUpdate.handled_at.is_(None)
+    )
+    if after is not None:
+        query = query.where(InboxUpdate.update_id > after)
+    rows = session.execute(query.order_by(InboxUpdate.update_id).limit(limit))
+    return [(update_id, dict(payload)) for update_id, payload in rows]
+
+
+def last_update_id(session: Session) -> int:
+    """The highest update_id recorded (0 for an empty inbox)."""
+    return int(session.scalar(select(func.max(InboxUpdate.update_id))) or 0)
+
+
+def is_handled(session: Session, update_id: int) -> bool | None:
+    """True/False for an update in the inbox, None for one that is not there."""
+    row = session.execute(
+        select(InboxUpdate.handled_at).where(InboxUpdate.update_id == update_id)
+    ).first()
+    return None if row is None else row[0] is not None
+
+
+def prune(session: Session, *, older_than_days: int, now: dt.datetime | None = None) -> int:
+    """Delete handled updates received more than ``older_than_days`` ago; how many.
+
+    Unhandled rows are never deleted. Handled rows are kept a while so that a redelivery
+    (Telegram keeps unacknowledged updates for 24 hours) still finds its first copy.
+    """
+    if older_than_days < 1:
+        raise ValueError("inbox: keep handled updates at least one day")
+    cutoff = (now or utcnow()) - dt.timedelta(days=older_than_days)
+    result = session.execute(
+        delete(InboxUpdate).where(
+            InboxUpdate.handled_at.is_not(None), InboxUpdate.received_at < cutoff
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
