@@ -21,7 +21,7 @@ from html import escape
 from typing import Any, Final
 
 from bot.conversations.reporting import MSG_ZERO_COUNT
-from bot.flow import inputs
+from bot.flow import entities, inputs
 from bot.flow.codec import Press, parse_id
 from bot.flow.engine import Button, Done, Flow, Outcome, Prompt, Retry, Stale, Turn
 from bot.status import render
@@ -89,10 +89,6 @@ MSG_DONE = N_("Editing finished. /tila shows the status.")
 MSG_SAVED = N_("Saved.")
 MSG_DELETED = N_("Deleted.")
 MSG_KEEP = N_("Keep as it is")
-MSG_IDLE = N_(
-    "This step ended because nothing happened for {minutes} minutes. Nothing was changed."
-)
-MSG_ACCESS_GONE = N_("Your access to this division has changed. /{command} starts again.")
 
 HELP = {
     EditStep.LIST: N_(
@@ -527,11 +523,7 @@ FLOW = Flow(
     describe=_describe,
     guard=_guard,
     verify=_verify,
-    gone_message=MSG_ACCESS_GONE,
-    idle_message=MSG_IDLE,
-    cancel_message=N_("Cancelled. Nothing was changed."),
-    html=True,
-    resumable=False,
+    **entities.DIVISION_ACTION,
 )
 FLOW.step(
     EditStep.LIST,

@@ -19,6 +19,7 @@ from html import escape
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
+from bot.flow import entities
 from bot.flow.codec import Press
 from bot.flow.engine import Button, Done, Flow, Outcome, Prompt, Stale, Turn
 from bot.status import render
@@ -45,10 +46,6 @@ MSG_SUBMITTED = N_(
     "The report of {division} for {year} has been submitted. The coordinators have been "
     "told. To change it later, ask a coordinator to reopen it."
 )
-MSG_IDLE = N_(
-    "This step ended because nothing happened for {minutes} minutes. Nothing was changed."
-)
-MSG_ACCESS_GONE = N_("Your access to this division has changed. /{command} starts again.")
 HELP_CONFIRM = N_(
     "Submitting tells the coordinators that your division's report is ready. After that the "
     "answers cannot be changed unless a coordinator reopens the report."
@@ -174,11 +171,7 @@ FLOW = Flow(
     describe=_describe,
     guard=_guard,
     verify=_verify,
-    gone_message=MSG_ACCESS_GONE,
-    idle_message=MSG_IDLE,
-    cancel_message=N_("Cancelled. Nothing was changed."),
-    html=True,
-    resumable=False,
+    **entities.DIVISION_ACTION,
 )
 FLOW.step(
     SubmitStep.CONFIRM,

@@ -8,6 +8,7 @@ still theirs and still active, and may offer last year's answers as a starting p
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from bot.flow.codec import Press
 from bot.flow.engine import Button, Done, LinkButton, Prompt, Stale, Turn
@@ -25,6 +26,20 @@ MSG_LOCKED = N_(
     "coordinator must reopen it first: ask your coordinator if something needs correcting."
 )
 MSG_USE_LAST_YEAR = N_("Use last year's answers")
+MSG_ACTION_IDLE = N_(
+    "This step ended because nothing happened for {minutes} minutes. Nothing was changed."
+)
+MSG_ACTION_ACCESS_GONE = N_("Your access to this division has changed. /{command} starts again.")
+
+#: How the short division actions (/muokkaa, /valmis) run on the engine: they hold no
+#: unsaved answers, so they always start afresh, and their texts are HTML.
+DIVISION_ACTION: dict[str, Any] = {
+    "gone_message": MSG_ACTION_ACCESS_GONE,
+    "idle_message": MSG_ACTION_IDLE,
+    "cancel_message": N_("Cancelled. Nothing was changed."),
+    "html": True,
+    "resumable": False,
+}
 MSG_START_EMPTY = N_("Start empty")
 
 
