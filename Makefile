@@ -31,7 +31,7 @@ run: $(RUNTIME_STAMP)
 
 ## test: the whole test suite (PostgreSQL too when TEST_DATABASE_URL is set)
 test: $(DEV_STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 ## lint: ruff lint and format check
 lint: $(DEV_STAMP)
