@@ -31,13 +31,14 @@ class PromptlyPersistingApplication(Application):  # type: ignore[type-arg]
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log the failure (the token is redacted by bot.logs) and tell the person."""
+    """Log the failure (the token is redacted by bot.logs) and tell the person.
+
+    Nothing is kept in memory: a long-running process would otherwise grow with every
+    network hiccup. Tests observe errors with their own error handler or the log.
+    """
     log.error(
         "handler failed for update %s", getattr(update, "update_id", None), exc_info=context.error
     )
-    errors: list[BaseException] = context.bot_data.setdefault("errors", [])
-    if context.error is not None:
-        errors.append(context.error)
     if isinstance(update, Update) and update.effective_chat is not None:
         from bot.access import caller
 

@@ -50,6 +50,8 @@ class BotHarness:
     stack: AsyncExitStack
     app: Application = None  # type: ignore[assignment]
     with_jobs: bool = False
+    #: Every error the handlers raised, across restarts (the bot itself keeps none).
+    raised: list[BaseException] = field(default_factory=list)
 
     @property
     def services(self) -> Services:
@@ -64,6 +66,7 @@ class BotHarness:
             get_updates_request=LocalRequest(self.api),
             with_jobs=self.with_jobs,
         )
+        self.app.add_error_handler(self._collect_error)
         self._inner = AsyncExitStack()
         await self._inner.enter_async_context(running(self.app, self.api))
         return self.app
@@ -77,8 +80,19 @@ class BotHarness:
         await self.stop()
         return await self.start()
 
+    async def _collect_error(self, update: object, context: Any) -> None:
+        """A test-only error handler next to the bot's own (which logs and tells the person)."""
+        if context.error is not None:
+            self.raised.append(context.error)
+
     def errors(self) -> list[BaseException]:
-        return list(self.app.bot_data.get("errors", []))
+        return list(self.raised)
+
+    def take_errors(self) -> list[BaseException]:
+        """The errors so far, forgetting them (for tests that provoke one on purpose)."""
+        taken = list(self.raised)
+        self.raised.clear()
+        return taken
 
     def assert_no_errors(self) -> None:
         errors = self.errors()
