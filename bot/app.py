@@ -6,11 +6,13 @@ import logging
 from typing import Any
 
 from telegram import Update
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+from telegram.ext import Application, ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest
 
 from bot.handlers import admin, common, reminders, reporting, satisfaction, status
+from bot.ordering import ChatOrderedUpdateProcessor
 from bot.persistence import DatabasePersistence
+from bot.ratelimit import ChatRateLimiter
 from bot.services import Services, attach
 from schedules.runtime import install as install_reminders
 
@@ -67,9 +69,12 @@ def build_application(
         .application_class(PromptlyPersistingApplication)
         .token(token)
         .persistence(DatabasePersistence(services.sessions))
+        # Chats are handled concurrently, each chat's updates in order: one person's flood
+        # wait or a noisy group never stalls anyone else.
+        .concurrent_updates(ChatOrderedUpdateProcessor())
     )
     if rate_limiter:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=2))
+        builder = builder.rate_limiter(ChatRateLimiter(max_retries=2))
     if base_url:
         builder = builder.base_url(base_url.rstrip("/"))
     if request is not None:
