@@ -272,5 +272,7 @@ async def reopen(update: Update, context: ContextTypes.DEFAULT_TYPE, who: Caller
 def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("tilanne", overview_command))
     application.add_handler(
-        CallbackQueryHandler(reopen, pattern=pattern(OVERVIEW, OverviewStep.REOPEN, ID, r"\d{4}"))
+        CallbackQueryHandler(
+            reopen, pattern=pattern(OVERVIEW, OverviewStep.REOPEN, ID, r"[0-9]{4}")
+        )
     )
