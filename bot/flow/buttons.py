@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.callbacks import parse_id
+
 MAX_BYTES = 64
 SEP = ":"
 
@@ -29,9 +31,7 @@ class Press:
 
     def int_arg(self) -> int | None:
         """The argument as an id, or None when it is missing or not a number."""
-        if self.arg is None or not self.arg.isdigit() or len(self.arg) > 12:
-            return None
-        return int(self.arg)
+        return parse_id(self.arg)
 
 
 def encode(prefix: str, seq: int, tag: str, action: str, arg: object | None = None) -> str:
@@ -50,11 +50,10 @@ def decode(data: str | None, prefix: str) -> Press | None:
     if not data:
         return None
     parts = data.split(SEP)
-    if len(parts) not in (4, 5) or parts[0] != prefix or not parts[1].isdigit():
+    seq = parse_id(parts[1]) if len(parts) in (4, 5) and parts[0] == prefix else None
+    if seq is None:
         return None
-    if len(parts[1]) > 9:
-        return None
-    return Press(parts[0], int(parts[1]), parts[2], parts[3], parts[4] if len(parts) == 5 else None)
+    return Press(parts[0], seq, parts[2], parts[3], parts[4] if len(parts) == 5 else None)
 
 
 def pattern(prefix: str, tag: str | None = None) -> str:

@@ -51,6 +51,9 @@ class BotHarness:
     stack: AsyncExitStack
     app: Application = None  # type: ignore[assignment]
     with_jobs: bool = False
+    #: Pace sends under Telegram's limits (30/s overall) as in production; tests that play
+    #: thousands of updates switch it off (and restart) to stay fast.
+    rate_limiter: bool = True
     #: Every error the handlers raised, across restarts (the bot itself keeps none).
     raised: list[BaseException] = field(default_factory=list)
 
@@ -68,6 +71,7 @@ class BotHarness:
             request=LocalRequest(self.api),
             get_updates_request=LocalRequest(self.api),
             with_jobs=self.with_jobs,
+            rate_limiter=self.rate_limiter,
         )
         self.app.add_error_handler(self._collect_error)
         self._inner = AsyncExitStack()
