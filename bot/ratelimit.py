@@ -97,11 +97,12 @@ class ChatRateLimiter(BaseRateLimiter[int]):
         with contextlib.suppress(ValueError, TypeError):
             chat_id = int(chat_id)
         is_group = (isinstance(chat_id, int) and chat_id < 0) or isinstance(chat_id, str)
-        key: object = chat_id if chat_id is not None else endpoint
         for attempt in range(max_retries + 1):
-            await self._wait_for_chat(key)
+            if chat_id is not None:
+                await self._wait_for_chat(chat_id)
             try:
                 if chat_id is None:
+                    # Not about a chat (a button answer, the command menu): not paced.
                     return await callback(*args, **kwargs)
                 group = self._group_limiter(chat_id) if is_group and self._group_rate else None
                 async with contextlib.AsyncExitStack() as stack:
@@ -114,6 +115,9 @@ class ChatRateLimiter(BaseRateLimiter[int]):
                     log.warning("flood wait for chat %s after %d retries", chat_id, max_retries)
                     raise
                 wait = retry_after_seconds(error) + 0.1
-                log.info("flood wait for chat %s: retrying in %.1f s", chat_id, wait)
-                self._pause(key, wait)
+                log.info("flood wait for %s: retrying in %.1f s", chat_id or endpoint, wait)
+                if chat_id is None:
+                    await self.sleep(wait)  # this request only
+                else:
+                    self._pause(chat_id, wait)  # the chat's other requests wait too
         raise AssertionError("unreachable")  # pragma: no cover
