@@ -1,43 +1,67 @@
+SHELL := /bin/bash
 # The two commands of the README: `make run` and `make test`. Both create .venv and
-# install the locked dependencies on first use, so a fresh machine needs only Python 3.11+.
+# install the locked, hashed dependencies on first use, so a fresh machine needs only
+# Python 3.11+. `make run` installs only what the server needs (requirements/runtime.txt);
+# the development targets add requirements/dev.txt (pytest, ruff, ...) on top.
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes
+RUNTIME_STAMP := $(VENV)/.runtime-installed
+DEV_STAMP     := $(VENV)/.dev-installed
 
-.PHONY: run test lint format bench demo system-deps clean
+.PHONY: run test lint format bench demo lock system-deps clean
 
-$(STAMP): requirements.lock
+$(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
-	@touch $(STAMP)
+
+$(RUNTIME_STAMP): requirements/runtime.txt | $(BIN)/python
+	$(PIP) -r requirements/runtime.txt
+	@touch $(RUNTIME_STAMP)
+
+$(DEV_STAMP): requirements/runtime.txt requirements/dev.txt | $(BIN)/python
+	$(PIP) -r requirements/runtime.txt -r requirements/dev.txt
+	@touch $(RUNTIME_STAMP) $(DEV_STAMP)
 
 ## run: the bot and its reminder scheduler (local terminal chat without TELEGRAM_BOT_TOKEN)
-run: $(STAMP)
+run: $(RUNTIME_STAMP)
 	$(BIN)/python -m bot run
 
 ## test: the whole test suite (PostgreSQL too when TEST_DATABASE_URL is set)
-test: $(STAMP)
+test: $(DEV_STAMP)
 	$(BIN)/python -m pytest
 
 ## lint: ruff lint and format check
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-format: $(STAMP)
+format: $(DEV_STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
 ## demo: documents from a realistic sample round into out/
-demo: $(STAMP)
+demo: $(DEV_STAMP)
 	$(BIN)/python -m docgen --demo --out out
 
-## bench: the benchmarks under bench/
-bench: $(STAMP)
-	@for script in bench/*_bench.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+## bench: every benchmark under bench/, then every missed target (lines "MISSED …") at the end
+bench: $(DEV_STAMP)
+	@mkdir -p var; : > var/bench.log; status=0; \
+	for script in bench/*_bench.py; do \
+		echo "== $$script" | tee -a var/bench.log; \
+		$(BIN)/python $$script 2>&1 | tee -a var/bench.log; \
+		[ $${PIPESTATUS[0]} -eq 0 ] || { echo "FAILED $$script" | tee -a var/bench.log; status=1; }; \
+	done; \
+	echo "== missed targets"; grep -E "^(MISSED|FAILED) " var/bench.log || echo "none"; exit $$status
+
+## lock: re-resolve both lock files after editing requirements/*.in (keeps current pins)
+lock: $(DEV_STAMP)
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+		--no-emit-find-links --no-emit-index-url -o requirements/runtime.txt requirements/runtime.in
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+		--no-emit-find-links --no-emit-index-url -o requirements/dev.txt requirements/dev.in
 
 ## system-deps: LibreOffice and poppler for the document checks (Debian, as root)
 system-deps:

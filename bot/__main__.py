@@ -1,7 +1,12 @@
-"""python -m bot [run] | python -m bot invite --role ROLE [--division CODE] [--days N]
+"""python -m bot [run] | chat | invite --role ROLE [--division CODE] [--days N]
 
-``run`` (the default) starts the bot and its reminder scheduler: on Telegram when
-TELEGRAM_BOT_TOKEN is set, otherwise as the local chat in this terminal.
+``run`` (the default) starts the bot and its reminder scheduler on Telegram
+(TELEGRAM_BOT_TOKEN): long polling, or a webhook server when TELEGRAM_WEBHOOK_URL is set.
+Without a token it opens the local chat only when a person is at the terminal; under a
+process supervisor it refuses to start (exit 2) instead of silently doing something else.
+``chat`` opens the local chat: the real bot on an emulated Telegram, in this terminal.
+``migrate`` brings the database (DATABASE_URL) to this release's schema and catalog and
+exits: the first step of an upgrade, before the replicas are restarted one at a time.
 """
 
 from __future__ import annotations
@@ -9,12 +14,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import re
 import sys
 
 from bot.logs import setup_logging
 from settings import ConfigError, Settings, load_settings
 
 log = logging.getLogger("bot")
+
+#: What Telegram accepts as a webhook secret_token.
+WEBHOOK_SECRET_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 ROLE_ALIASES = {
     "contact": "contact",
@@ -30,6 +39,10 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("run", help="run the bot (default)")
+    sub.add_parser("chat", help="the local chat in this terminal, without Telegram")
+    sub.add_parser(
+        "migrate", help="migrate the database to this release and load the catalog, then exit"
+    )
     invite = sub.add_parser("invite", help="create an invitation link")
     invite.add_argument("--role", required=True, help="contact | coordinator | staff")
     invite.add_argument("--division", help="division code for a contact, e.g. KUVA")
@@ -82,16 +95,58 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
-    setup_logging(
-        settings.bot_token, level=logging.WARNING if args.command == "invite" else logging.INFO
-    )
+    quiet = args.command in ("invite", "migrate")
+    setup_logging(settings.bot_token, level=logging.WARNING if quiet else logging.INFO)
     if args.command == "invite":
         return invite(settings, args.role, args.division, args.days)
+    if args.command == "chat":
+        return _local_chat(settings)
+    if args.command == "migrate":
+        return _migrate(settings)
     if settings.bot_token:
+        problem = _webhook_problem(settings)
+        if problem:
+            print(f"error: {problem}", file=sys.stderr)
+            return 2
         from bot.telegram_main import run_on_telegram
 
-        run_on_telegram(settings)
-        return 0
+        return run_on_telegram(settings)
+    if sys.stdin.isatty():
+        return _local_chat(settings)
+    print(
+        "error: TELEGRAM_BOT_TOKEN is not set; set it to run the bot "
+        "(or use `python -m bot chat` for the local chat)",
+        file=sys.stderr,
+    )
+    return 2
+
+
+def _webhook_problem(settings: Settings) -> str | None:
+    """Why webhook mode cannot start, or None (also None in polling mode)."""
+    if not settings.telegram.webhook.url:
+        return None
+    secret = settings.webhook_secret
+    if not secret:
+        return "TELEGRAM_WEBHOOK_SECRET is required in webhook mode (TELEGRAM_WEBHOOK_URL is set)"
+    if not WEBHOOK_SECRET_SHAPE.fullmatch(secret):
+        return "TELEGRAM_WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and -"
+    return None
+
+
+def _migrate(settings: Settings) -> int:
+    from bot.runtime import prepare_database
+    from data.health import head_revisions, schema_problem
+
+    engine, _sessions = prepare_database(settings.database.url)
+    problem = schema_problem(engine)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 1
+    print(f"database at {','.join(sorted(head_revisions()))} (head); catalog loaded")
+    return 0
+
+
+def _local_chat(settings: Settings) -> int:
     from bot.localchat import run_local_chat
 
     return asyncio.run(run_local_chat(settings))

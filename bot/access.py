@@ -11,10 +11,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from sqlalchemy.orm import Session
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.services import services
+from core.services import Services, services
 from data import people
 from data.db import transaction
 from data.models import Person, Role
@@ -45,14 +46,19 @@ class Caller:
 def caller(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Caller:
     """Look the person up (fresh from the database) and pick their language."""
     svc = services(context)
+    with transaction(svc.sessions) as session:
+        return caller_in(session, update, svc)
+
+
+def caller_in(session: Session, update: Update, svc: Services) -> Caller:
+    """`caller` inside a transaction the update already has open (one per update).
+
+    A registered person's language is the one stored with them; anyone else is answered in
+    the language of their Telegram app (nothing about them is kept between updates).
+    """
     user = update.effective_user
-    person = None
-    if user is not None:
-        with transaction(svc.sessions) as session:
-            person = people.active_person(session, user.id)
+    person = people.active_person(session, user.id) if user is not None else None
     chosen = person.language if person and person.language else None
-    if chosen is None and context.user_data is not None:
-        chosen = context.user_data.get("language")
     if chosen is None and user is not None and user.language_code:
         chosen = normalize_language(user.language_code, svc.settings.default_language)
     return Caller(person, chosen or svc.settings.default_language)

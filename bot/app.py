@@ -1,46 +1,64 @@
-"""Builds the python-telegram-bot Application: persistence, rate limiting, handlers, jobs."""
+"""Builds the python-telegram-bot Application: rate limiting, handlers in named phases, jobs.
+
+No PTB persistence: everything a conversation needs is in the database rows the handlers
+read on every update (people, drafts, answers), so any process can answer any update.
+"""
 
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from telegram import Update
-from telegram.ext import Application, ApplicationBuilder, ContextTypes
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 from telegram.request import BaseRequest
 
-from bot.handlers import admin, common, reminders, reporting, satisfaction, status
+from bot.conversations import FLOWS
+from bot.delivery import TelegramCourier
+from bot.flow import router
+from bot.handlers import admin, common, privacy, reminders, status
 from bot.ordering import ChatOrderedUpdateProcessor
-from bot.persistence import DatabasePersistence
-from bot.ratelimit import ChatRateLimiter
-from bot.services import Services, attach
+from bot.pacing import PacingLimiter
+from core import metrics
+from core.services import Services, attach
 from schedules.runtime import install as install_reminders
+from schedules.runtime import release_leadership
+from schedules.runtime import setup as setup_reminders
 
 log = logging.getLogger(__name__)
 
 
-class PromptlyPersistingApplication(Application):  # type: ignore[type-arg]
-    """Writes conversation state right after each update, not every 60 s.
-
-    PTB flushes persistence on a timer; a crash between two flushes would put a person back
-    a few steps. Only the chats and conversations the update touched are written.
-    """
+class MeasuredApplication(Application):  # type: ignore[type-arg]
+    """Counts and times every update it handles (``core.metrics``)."""
 
     async def process_update(self, update: object) -> None:
-        await super().process_update(update)
-        if self.persistence is not None:
-            await self.update_persistence()
+        started = time.perf_counter()
+        try:
+            await super().process_update(update)
+        finally:
+            metrics.update_handled(_kind(update), time.perf_counter() - started)
+
+
+def _kind(update: object) -> str:
+    """``message``, ``callback_query``, ... (the metric's label)."""
+    if isinstance(update, Update):
+        for kind in Update.ALL_TYPES:
+            if getattr(update, kind, None) is not None:
+                return kind
+    return "other"
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log the failure (the token is redacted by bot.logs) and tell the person.
 
     Nothing is kept in memory: a long-running process would otherwise grow with every
-    network hiccup. Tests observe errors with their own error handler or the log.
+    failure. Tests observe errors with their own error handler or the log.
     """
     log.error(
         "handler failed for update %s", getattr(update, "update_id", None), exc_info=context.error
     )
+    metrics.handler_error()
     if isinstance(update, Update) and update.effective_chat is not None:
         from bot.access import caller
 
@@ -62,37 +80,59 @@ def build_application(
     base_url: str | None = None,
     rate_limiter: bool = True,
     with_jobs: bool = True,
+    polling: bool = True,
 ) -> Application:  # type: ignore[type-arg]
-    """The bot with every feature registered; ``request`` lets tests use the local Telegram."""
+    """The bot with every feature registered; ``request`` lets tests use the local Telegram.
+
+    ``polling=False`` builds it without an Updater: in webhook mode updates arrive through
+    `bot.webhook` and `bot.ingress`.
+    """
     builder: Any = (
         ApplicationBuilder()
-        .application_class(PromptlyPersistingApplication)
+        .application_class(MeasuredApplication)
         .token(token)
-        .persistence(DatabasePersistence(services.sessions))
+        # A graceful stop gives the scheduler leadership up at once (another replica
+        # takes over at its next try) instead of when the database session ends.
+        .post_stop(release_leadership)
         # Chats are handled concurrently, each chat's updates in order: one person's flood
         # wait or a noisy group never stalls anyone else.
         .concurrent_updates(ChatOrderedUpdateProcessor())
     )
     if rate_limiter:
-        builder = builder.rate_limiter(ChatRateLimiter(max_retries=2))
+        builder = builder.rate_limiter(PacingLimiter())
     if base_url:
         builder = builder.base_url(base_url.rstrip("/"))
     if request is not None:
         builder = builder.request(request)
     if get_updates_request is not None:
         builder = builder.get_updates_request(get_updates_request)
+    if not polling:
+        builder = builder.updater(None)
     application = builder.build()
     attach(application, services)
+    setup_reminders(application, courier=TelegramCourier(application))
     register_handlers(application, with_jobs=with_jobs)
     application.add_error_handler(on_error)
     return application
 
 
+#: Handler phases, in the order every update meets them (PTB handler groups). In each phase
+#: the first matching handler runs; a handler that fully answers an update stops the rest.
+GUARD = -20  # private chats only
+CONVERSATIONS = -10  # the one router in front of every guided flow (bot.flow.router)
+FEATURES = 0  # commands, admin and reminder buttons; then, added last in the same group so
+# that they answer only what no feature took: unknown text and commands, stale buttons
+
+
 def register_handlers(application: Application, *, with_jobs: bool) -> None:  # type: ignore[type-arg]
-    """Order matters: guard and entry commands, features, then catch-alls."""
-    common.register(application)
-    for feature in (reporting, satisfaction, status, admin, reminders):
+    """Every handler, phase by phase (see the phase constants above)."""
+    common.register_guard(application, group=GUARD)
+    application.add_handler(TypeHandler(Update, router.route), group=CONVERSATIONS)
+    # The flows declare themselves when imported; the router knows them by name.
+    assert all(flow.name in router.Flow.flows for flow in FLOWS)
+    for feature in (common, privacy, status, admin, reminders):
         feature.register(application)
-    common.register_fallbacks(application)
+    common.register_fallbacks(application, group=FEATURES)
+    router.install_idle_check(application)
     if with_jobs:
         install_reminders(application)

@@ -2,9 +2,9 @@
 
 Button data comes back from the client and can be forged: ``²`` passes ``str.isdigit()``
 (and ``٣`` even converts with ``int()``), and ``99999999999`` is beyond PostgreSQL's
-``integer``. Every id in callback data is read with `parse_id` — the guided flows' codec
-too — so such data is refused before it reaches a query, and the person gets the one
-"this button is no longer valid" answer instead of an error.
+``integer``. Every id in callback data is read with the one `parse_id` (of the guided
+flows' codec, ``bot.flow.codec``), so such data is refused before it reaches a query, and
+the person gets the one "this button is no longer valid" answer instead of an error.
 """
 
 from __future__ import annotations
@@ -18,23 +18,14 @@ from telegram import CallbackQuery, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, ApplicationHandlerStop, CallbackQueryHandler, ContextTypes
 
+from bot.flow.codec import parse_id
+
 log = logging.getLogger(__name__)
 
-#: The largest id a database ``integer`` column holds (PostgreSQL's int4).
-MAX_ID = 2**31 - 1
 #: Regular expression of an id in a callback pattern: ASCII digits only.
 ID_PATTERN = r"[0-9]{1,10}"
-_ASCII_DIGITS = re.compile(r"[0-9]{1,10}")
 #: Guard handlers run before every feature handler (the private-chat guard is at -10).
 GUARD_GROUP = -9
-
-
-def parse_id(text: str | None) -> int | None:
-    """A database id from button data: 1–10 ASCII digits within ``integer``; else ``None``."""
-    if text is None or not _ASCII_DIGITS.fullmatch(text):
-        return None
-    value = int(text)
-    return value if value <= MAX_ID else None
 
 
 def _looks_numeric(part: str) -> bool:

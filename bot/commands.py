@@ -10,6 +10,7 @@ COMMON: list[tuple[str, str]] = [
     ("ohje", N_("Help for the current step and your commands")),
     ("kieli", N_("Change language (suomi, svenska, English)")),
     ("peru", N_("Cancel the current step")),
+    ("omat_tiedot", N_("What is stored about you")),
 ]
 
 BY_ROLE: dict[Role, list[tuple[str, str]]] = {
@@ -49,3 +50,10 @@ def commands_for(roles: set[Role]) -> list[tuple[str, str]]:
             seen.add(command)
             result.append((command, description))
     return result
+
+
+def all_commands() -> frozenset[str]:
+    """Every command the bot knows, whoever may use it."""
+    return frozenset(
+        command for entries in (COMMON, *BY_ROLE.values()) for command, _description in entries
+    )

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.app import build_application
 from bot.runtime import prepare_database
-from bot.services import Services
-from data import botstate, catalog, people
+from core.services import Services
+from data import catalog, drafts, people
 from data.db import transaction
 from data.models import Role
 from localtg import DEFAULT_TOKEN, LocalBotApi, LocalRequest
@@ -97,7 +97,8 @@ async def run_local_chat(settings: Settings) -> int:
             )
         # In Telegram the last question's buttons stay on screen; a new terminal has none,
         # so a conversation left at some step is asked again (/ohje repeats its question).
-        resume = botstate.open_conversations(session, f"{LOCAL_USER_ID}:{LOCAL_USER_ID}")
+        me = people.person_by_telegram_id(session, LOCAL_USER_ID)
+        resume = me is not None and drafts.active(session, me.id) is not None
     api = LocalBotApi()
     application = build_application(
         Services(settings, sessions),

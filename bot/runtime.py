@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from data import people
 from data.catalog import load_catalog
-from data.db import make_engine, make_sessionmaker, migrate, transaction
+from data.db import make_engine, make_sessionmaker, migrate, startup_lock, transaction
 from data.models import Role
 from settings import Settings
 
@@ -19,10 +19,11 @@ log = logging.getLogger(__name__)
 def prepare_database(url: str) -> tuple[Engine, sessionmaker[Session]]:
     """Create and migrate the database if needed and load the reference catalog."""
     engine = make_engine(url)
-    migrate(engine)
     sessions = make_sessionmaker(engine)
-    with transaction(sessions) as session:
-        result = load_catalog(session)
+    with startup_lock(engine):  # replicas starting together take turns
+        migrate(engine)
+        with transaction(sessions) as session:
+            result = load_catalog(session)
     log.info(
         "catalog loaded added=%d updated=%d retired=%d",
         result.added,

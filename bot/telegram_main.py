@@ -1,21 +1,30 @@
-"""Running on the real Telegram: long polling by default, a webhook when configured."""
+"""Running on the real Telegram: long polling by default, a webhook when configured.
+
+Webhook mode (``TELEGRAM_WEBHOOK_URL`` or ``telegram.webhook.url``) is what a deployment of
+several replicas uses; see `bot.webhook`.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from telegram import Update
 
 from bot.app import build_application
 from bot.runtime import bootstrap_admins, prepare_database
-from bot.services import Services
+from core.services import Services
 from settings import Settings
 
 log = logging.getLogger(__name__)
 
 
-def run_on_telegram(settings: Settings) -> None:
+def run_on_telegram(settings: Settings) -> int:
+    """Run until stopped; the process exit status."""
     assert settings.bot_token
+    webhook = settings.telegram.webhook
+    if webhook.url:
+        return _run_webhook(settings)
     _engine, sessions = prepare_database(settings.database.url)
     bootstrap_admins(settings, sessions)
     application = build_application(
@@ -23,17 +32,38 @@ def run_on_telegram(settings: Settings) -> None:
         token=settings.bot_token,
         base_url=settings.telegram.base_url,
     )
+    log.info("starting long polling")
+    application.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0
+
+
+def _run_webhook(settings: Settings) -> int:
+    from bot.webhook import WEBHOOK_PATH, bind, serve_webhook
+
+    assert settings.bot_token and settings.webhook_secret
     webhook = settings.telegram.webhook
-    if webhook.url:
-        log.info("starting webhook listen=%s port=%d", webhook.listen, webhook.port)
-        application.run_webhook(
-            listen=webhook.listen,
-            port=webhook.port,
-            url_path="telegram",
-            webhook_url=webhook.url.rstrip("/") + "/telegram",
-            secret_token=settings.webhook_secret,
-            allowed_updates=Update.ALL_TYPES,
+    assert webhook.url
+    try:
+        sock = bind(webhook.listen, webhook.port)
+    except OSError as error:
+        log.error("cannot listen on %s:%d: %s", webhook.listen, webhook.port, error.strerror)
+        return 1
+    with sock:
+        engine, sessions = prepare_database(settings.database.url)
+        bootstrap_admins(settings, sessions)
+        application = build_application(
+            Services(settings, sessions),
+            token=settings.bot_token,
+            base_url=settings.telegram.base_url,
+            polling=False,
         )
-    else:
-        log.info("starting long polling")
-        application.run_polling(allowed_updates=Update.ALL_TYPES)
+        log.info("starting webhook listen=%s port=%d", webhook.listen, webhook.port)
+        return asyncio.run(
+            serve_webhook(
+                application,
+                engine=engine,
+                sock=sock,
+                webhook_url=webhook.url.rstrip("/") + WEBHOOK_PATH,
+                secret=settings.webhook_secret,
+            )
+        )

@@ -1,1 +1,1 @@
-"""Composition root shared by bot/ and schedules/: services and metrics that neither package owns."""
+"""Composition root shared by bot/ and schedules/: the services and metrics neither owns."""

@@ -52,7 +52,9 @@ def invitation_by_id(session: Session, invitation_id: int) -> Invitation | None:
 
 
 def invitation_by_token(session: Session, token: str) -> Invitation | None:
-    return session.scalar(select(Invitation).where(Invitation.token == token))
+    return session.scalar(
+        select(Invitation).where(Invitation.token_hash == people.hash_token(token))
+    )
 
 
 def open_invitations(session: Session, now: dt.datetime) -> list[InvitationView]:

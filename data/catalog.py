@@ -8,6 +8,7 @@ an item that comes back to the file is un-retired.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -211,6 +212,42 @@ def measurement_types(session: Session, *, include_retired: bool = False) -> lis
 
 def division_by_code(session: Session, code: str) -> Division | None:
     return session.scalar(select(Division).where(Division.code == code.upper()))
+
+
+@dataclass(frozen=True)
+class Frequency:
+    """A choice of "how often is it measured": the code is stored, the name is shown."""
+
+    code: str
+    name: dict[str, str]
+
+
+#: The code of a frequency typed in the person's own words (the text is stored beside it).
+OTHER_FREQUENCY = "other"
+
+
+@cache
+def frequencies(path: Path = CATALOG_FILE) -> tuple[Frequency, ...]:
+    """The frequency choices of catalog.yaml, in order (read once per process)."""
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    items = raw.get("frequencies") or []
+    return tuple(
+        Frequency(str(item["code"]), _names(item, "name", f"frequency {item.get('code')}"))
+        for item in items
+    )
+
+
+def name_of_choice(names: dict[str, str], lang: str) -> str:
+    """A YAML-only choice's name in the language, falling back to Finnish."""
+    return names.get(lang) or names["fi"]
+
+
+def frequency_name(code: str | None, text: str | None, lang: str) -> str:
+    """How a stored frequency reads: the catalog name of its code, or the typed text."""
+    for item in frequencies():
+        if item.code == code:
+            return name_of_choice(item.name, lang)
+    return text or ""
 
 
 def by_id(session: Session, model: type[M], row_id: int) -> M | None:

@@ -14,7 +14,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, inspect
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -72,11 +73,58 @@ def _alembic_config(engine: Engine) -> Config:
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the schema up to the newest migration (creates an empty database's tables)."""
-    with engine.begin() as connection:
-        config = _alembic_config(engine)
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    """Bring the schema up to the newest migration (creates an empty database's tables).
+
+    On SQLite, foreign keys are off while migrating: batch mode rebuilds a table by copy,
+    drop and rename, and dropping a table others refer to would fail (or, deferred, fail
+    at commit). Every reference is checked once the migrations are done instead.
+    """
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as connection:
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")  # no-op inside a transaction
+            connection.commit()
+        try:
+            with connection.begin():
+                config = _alembic_config(engine)
+                config.attributes["connection"] = connection
+                before = MigrationContext.configure(connection).get_current_heads()
+                command.upgrade(config, "head")
+                after = MigrationContext.configure(connection).get_current_heads()
+                if sqlite and before != after:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise RuntimeError(f"migration broke foreign keys: {broken[:3]}")
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
+
+
+#: pg_advisory_lock key that serialises start-ups ("mittaribotti: migrate" as a number).
+STARTUP_LOCK_KEY = 0x6D69_6772_6174
+
+
+@contextlib.contextmanager
+def startup_lock(engine: Engine) -> Iterator[None]:
+    """One process at a time migrates and loads the catalog (PostgreSQL).
+
+    Replicas that start together would otherwise run the same migration twice, or insert
+    the same catalog rows twice; the second one now waits and finds nothing to do. The lock
+    is session-level on its own connection, so it is gone if the process dies. SQLite runs
+    one process, and its own write lock serialises the rest.
+    """
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as connection:
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": STARTUP_LOCK_KEY})
+        connection.commit()
+        try:
+            yield
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": STARTUP_LOCK_KEY})
+            connection.commit()
 
 
 def has_schema(engine: Engine) -> bool:

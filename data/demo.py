@@ -33,51 +33,67 @@ from data.models import (
 from data.progress import find_round, get_or_create_round
 from data.snapshot import nps_from_counts
 
-# Division-specific methods of their own (level number, method text, typical count range).
-OWN_METHODS: dict[str, list[tuple[int, str, tuple[int, int]]]] = {
+# Division-specific methods of their own: (level number, method text, typical count
+# range, the service entities it belongs to — None: any of the division's). A library
+# survey belongs to the library, school councils to schools, not to early childhood.
+SCHOOLS = ("KASKO_PERUSOPETUS", "KASKO_LUKIO_AMMATILLINEN", "KASKO_RUOTSINKIELISET")
+OWN_METHODS: dict[str, list[tuple[int, str, tuple[int, int], tuple[str, ...] | None]]] = {
     "KYMP": [
-        (1, "Helsinki-palaute", (800, 4000)),
-        (1, "Kerrokantasi-kyselyt kaavoituksesta", (5, 30)),
-        (1, "Karttakyselyt", (2, 12)),
-        (2, "Asukastilaisuudet kaavahankkeista", (10, 60)),
-        (2, "Kaupunginosien asukasillat", (4, 20)),
-        (3, "Yhteissuunnittelun työpajat", (2, 15)),
-        (3, "Kehittäjäasiakkaat rakennusvalvonnassa", (1, 4)),
-        (4, "OmaStadi-ehdotukset (puistot ja katuympäristö)", (40, 300)),
+        (1, "Helsinki-palaute", (800, 4000), None),
+        (1, "Kerrokantasi-kyselyt kaavoituksesta", (5, 30), ("KYMP_MAANKAYTTO",)),
+        (1, "Karttakyselyt", (2, 12), ("KYMP_MAANKAYTTO", "KYMP_RAKENNUKSET")),
+        (2, "Asukastilaisuudet kaavahankkeista", (10, 60), ("KYMP_MAANKAYTTO",)),
+        (2, "Kaupunginosien asukasillat", (4, 20), None),
+        (3, "Yhteissuunnittelun työpajat", (2, 15), None),
+        (3, "Kehittäjäasiakkaat rakennusvalvonnassa", (1, 4), ("KYMP_PALVELUT_LUVAT",)),
+        (4, "OmaStadi-ehdotukset (puistot ja katuympäristö)", (40, 300), ("KYMP_RAKENNUKSET",)),
     ],
     "KASKO": [
-        (1, "Kouluterveyskysely", (1, 2)),
-        (1, "Huoltajien asiakaskysely", (1, 3)),
-        (2, "Vanhempainillat", (50, 400)),
-        (2, "Oppilaskuntien keskustelufoorumit", (10, 80)),
-        (3, "Oppilaskuntien hallitukset", (20, 150)),
-        (3, "Asukasraati varhaiskasvatuksessa", (1, 6)),
-        (3, "Kehittäjäasiakkaat (huoltajat)", (2, 10)),
-        (4, "OmaStadi-ehdotukset koulujen pihoista", (10, 80)),
-        (4, "Koulujen osallistuva budjetointi", (5, 60)),
+        (1, "Kouluterveyskysely", (1, 2), SCHOOLS),
+        (1, "Huoltajien asiakaskysely", (1, 3), None),
+        (2, "Vanhempainillat", (50, 400), None),
+        (2, "Oppilaskuntien keskustelufoorumit", (10, 80), SCHOOLS),
+        (3, "Oppilaskuntien hallitukset", (20, 150), SCHOOLS),
+        (3, "Asukasraati varhaiskasvatuksessa", (1, 6), ("KASKO_VARHAISKASVATUS",)),
+        (3, "Kehittäjäasiakkaat (huoltajat)", (2, 10), None),
+        (4, "OmaStadi-ehdotukset koulujen pihoista", (10, 80), SCHOOLS),
+        (4, "Koulujen osallistuva budjetointi", (5, 60), SCHOOLS),
     ],
     "SOTE": [
-        (1, "Helsinki-palaute", (500, 3000)),
-        (1, "Asiakaspalaute tekstiviestillä", (100, 900)),
-        (2, "Vanhusneuvoston kuulemiset", (4, 12)),
-        (2, "Vammaisneuvoston kuulemiset", (4, 12)),
-        (3, "Kokemusasiantuntijaryhmä", (2, 12)),
-        (3, "Asukasraati", (1, 5)),
-        (3, "Kehittäjäasiakastoiminta", (3, 20)),
-        (4, "Asiakkaiden edustajat palvelujen hankintaryhmissä", (1, 4)),
+        (1, "Helsinki-palaute", (500, 3000), None),
+        (1, "Asiakaspalaute tekstiviestillä", (100, 900), None),
+        (2, "Vanhusneuvoston kuulemiset", (4, 12), ("SOTE_SAIRAALA_HOIVA",)),
+        (2, "Vammaisneuvoston kuulemiset", (4, 12), ("SOTE_PERHE_SOSIAALI",)),
+        (3, "Kokemusasiantuntijaryhmä", (2, 12), None),
+        (3, "Asukasraati", (1, 5), None),
+        (3, "Kehittäjäasiakastoiminta", (3, 20), None),
+        (4, "Asiakkaiden edustajat palvelujen hankintaryhmissä", (1, 4), None),
     ],
     "KUVA": [
-        (1, "Kirjastojen asiakaskysely", (1, 2)),
-        (1, "Helsinki-palaute", (300, 1500)),
-        (2, "Nuorten somekanavat (Instagram, TikTok)", (5, 20)),
-        (2, "Kerrokantasi-keskustelut liikuntapaikoista", (2, 10)),
-        (3, "Kirjastojen asiakasraadit", (2, 10)),
-        (3, "Vapaaehtoiset kirjastokummit", (20, 120)),
-        (3, "Nuorisoneuvosto", (10, 30)),
-        (4, "Ruuti-budjetointi (nuorten osallistuva budjetointi)", (20, 90)),
-        (4, "OmaStadi-ehdotukset (kulttuuri ja liikunta)", (30, 200)),
+        (1, "Kirjastojen asiakaskysely", (1, 2), ("KUVA_KIRJASTO",)),
+        (1, "Helsinki-palaute", (300, 1500), None),
+        (2, "Nuorten somekanavat (Instagram, TikTok)", (5, 20), ("KUVA_NUORISO",)),
+        (2, "Kerrokantasi-keskustelut liikuntapaikoista", (2, 10), ("KUVA_LIIKUNTA",)),
+        (3, "Kirjastojen asiakasraadit", (2, 10), ("KUVA_KIRJASTO",)),
+        (3, "Vapaaehtoiset kirjastokummit", (20, 120), ("KUVA_KIRJASTO",)),
+        (3, "Nuorisoneuvosto", (10, 30), ("KUVA_NUORISO",)),
+        (4, "Ruuti-budjetointi (nuorten osallistuva budjetointi)", (20, 90), ("KUVA_NUORISO",)),
+        (
+            4,
+            "OmaStadi-ehdotukset (kulttuuri ja liikunta)",
+            (30, 200),
+            ("KUVA_KULTTUURI", "KUVA_LIIKUNTA"),
+        ),
     ],
 }
+
+# Methods that count the same participatory budgeting: one entity reports at most one.
+PARTICIPATORY_BUDGETING = ("budjet", "omastadi", "ruuti")
+
+
+def _is_budgeting(text: str) -> bool:
+    return any(word in text.casefold() for word in PARTICIPATORY_BUDGETING)
+
 
 NOTES = [
     "",
@@ -89,7 +105,7 @@ NOTES = [
     "Mukana myös ruotsinkieliset tilaisuudet.",
 ]
 
-FREQUENCIES = ["Jatkuva", "Vuosittain", "Kahdesti vuodessa", "Kuukausittain", "Joka toinen vuosi"]
+FREQUENCIES = ["continuous", "yearly", "few_per_year", "monthly", "less_often"]
 
 
 @dataclass(frozen=True)
@@ -158,7 +174,14 @@ def _seed(session: Session, year: int, *, complete: bool, growth: float) -> tupl
             for number, level in levels.items():
                 if unfinished and number == 4:
                     continue  # not answered yet
-                chosen = _pick_methods(rng, number, methods.get(number, []), own, administrative)
+                available = [
+                    (lvl, text, span)
+                    for lvl, text, span, where in own
+                    if where is None or entity.code in where
+                ]
+                chosen = _pick_methods(
+                    rng, number, methods.get(number, []), available, administrative
+                )
                 if not chosen:
                     session.add(
                         LevelNoneAnswer(
@@ -217,7 +240,15 @@ def _pick_methods(
     ]
     pool += [(None, text, span) for lvl, text, span in own if lvl == number]
     how_many = min(len(pool), rng.choice([1, 1, 2, 2, 3]))
-    return rng.sample(pool, how_many)
+    chosen = []
+    budgeting = False
+    for method, text, span in rng.sample(pool, how_many):
+        if _is_budgeting(text):
+            if budgeting:
+                continue  # the same budgeting counted twice in one entity is not plausible
+            budgeting = True
+        chosen.append((method, text, span))
+    return chosen
 
 
 def _satisfaction_rows(

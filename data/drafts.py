@@ -13,7 +13,7 @@ import copy
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from data.models import ConversationDraft
@@ -26,6 +26,43 @@ def get(session: Session, person_id: int, flow: str) -> ConversationDraft | None
             ConversationDraft.person_id == person_id, ConversationDraft.flow == flow
         )
     )
+
+
+def active(session: Session, person_id: int) -> ConversationDraft | None:
+    """The person's open conversation (the draft not paused), if any."""
+    return session.scalar(
+        select(ConversationDraft)
+        .where(ConversationDraft.person_id == person_id, ConversationDraft.paused.is_(False))
+        .order_by(ConversationDraft.last_activity_at.desc())
+        .limit(1)
+    )
+
+
+def for_update(session: Session, person_id: int) -> list[ConversationDraft]:
+    """All the person's drafts, locked until the transaction ends.
+
+    Taking the rows ``FOR UPDATE`` serialises one person's updates across processes on
+    PostgreSQL (SQLite serialises every writer anyway), so two replicas never act on the
+    same draft at once. The active draft is the one not paused.
+    """
+    return list(
+        session.scalars(
+            select(ConversationDraft)
+            .where(ConversationDraft.person_id == person_id)
+            .order_by(ConversationDraft.last_activity_at.desc(), ConversationDraft.id.desc())
+            .with_for_update()
+        )
+    )
+
+
+def pause_others(rows: list[ConversationDraft], flow: str | None) -> None:
+    """Only ``flow`` (None: no flow) takes typed text now; the person's other drafts pause.
+
+    Works on rows loaded by `for_update`, so an unchanged row costs no statement.
+    """
+    for row in rows:
+        if row.flow != flow and not row.paused:
+            row.paused = True
 
 
 def put(
@@ -51,6 +88,7 @@ def write(row: ConversationDraft, step: str, data: dict[str, Any], now: dt.datet
     row.step = step
     row.data = copy.deepcopy(data)
     row.last_activity_at = now
+    row.paused = False
 
 
 def discard(session: Session, person_id: int, flow: str) -> bool:
@@ -80,3 +118,31 @@ def idle_drafts(
             .order_by(ConversationDraft.id)
         )
     )
+
+
+def claim_idle(session: Session, now: dt.datetime, idle_minutes: float) -> list[ConversationDraft]:
+    """Open drafts idle for ``idle_minutes`` or more, each paused here and now.
+
+    The pause is a conditional UPDATE per draft, so when several processes look at the same
+    moment each idle draft is claimed — and its person told — by exactly one of them.
+    """
+    limit = now - dt.timedelta(minutes=idle_minutes)
+    candidates = session.scalars(
+        select(ConversationDraft.id).where(
+            ConversationDraft.paused.is_(False), ConversationDraft.last_activity_at <= limit
+        )
+    ).all()
+    claimed = []
+    for draft_id in candidates:
+        result = session.execute(
+            update(ConversationDraft)
+            .where(ConversationDraft.id == draft_id, ConversationDraft.paused.is_(False))
+            .values(paused=True)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount:  # type: ignore[attr-defined]
+            row = session.get(ConversationDraft, draft_id)
+            if row is not None:
+                session.refresh(row)
+                claimed.append(row)
+    return claimed

@@ -1,17 +1,27 @@
 """Every query on the reminder ledger: the database's record of what went to whom.
 
-The ledger is what makes a reminder go out **at most once** per (deadline, offset, person),
-whatever restarts or duplicate processes happen. The rule is: *no Telegram call without a
-committed claim*. A claim is either
+The ledger is what makes a reminder go out **exactly once** per (deadline, offset, person)
+where that can be known, and **at most once** where it cannot, whatever restarts, kills or
+duplicate processes happen. A row moves
 
-* the INSERT of the unique row itself (``INSERT … ON CONFLICT DO NOTHING RETURNING id``):
-  of two processes inserting the same key, exactly one gets an id back; or
-* an ``UPDATE … WHERE id = :id AND status = :expected`` for a row that is due again (a
-  retry or a snooze), whose rowcount says whether this process won.
+    claimed ──► in_flight ──► sent | failed (retry later / given up) | uncertain
+       │
+       └──► (its process died before the Telegram call) due again ──► claimed …
 
-Both work unchanged on SQLite and PostgreSQL and need no explicit locks. A row left in
-``claimed`` by a process that died mid-send may or may not have reached the person;
-`expire_stale_claims` records it as failed ("delivery unknown") instead of sending again.
+* *claimed*: a process has taken the row, committed, and has not yet handed the message to
+  Telegram. Nothing can have reached the person, so a claim left by a dead process is
+  simply made due again (`release_stale_claims`) and sent by whoever claims it next.
+* *in flight*: committed right before the HTTP call (`mark_in_flight`, conditional on the
+  claim's owner and attempt number, so of two processes holding the same row only one can
+  ever start the call). From here the outcome is unknown until Telegram answers; a row
+  left in flight by a dead process becomes *uncertain* ("toimitus epävarma") and is never
+  re-sent.
+
+A claim is either the INSERT of the unique row itself (``INSERT … ON CONFLICT DO NOTHING
+RETURNING id``: of two processes inserting the same key exactly one gets an id back) or an
+``UPDATE … WHERE id = :id AND status = :expected`` for a row that is due again (a retry or
+a snooze), whose rowcount says whether this process won. Both work unchanged on SQLite and
+PostgreSQL and need no explicit locks.
 
 Callers pass ``now`` explicitly (the bot's clock), so tests control time.
 """
@@ -52,6 +62,7 @@ class LedgerKey:
 class SnoozeOutcome(enum.StrEnum):
     SNOOZED = "snoozed"
     ALREADY = "already"  # this reminder was snoozed once already
+    TOO_LATE = "too-late"  # the snooze would land after the deadline
     INVALID = "invalid"  # unknown id, someone else's reminder, or not a delivered reminder
 
 
@@ -195,11 +206,47 @@ def claim_due(
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
-def mark_sent(session: Session, ledger_id: int, *, now: dt.datetime) -> bool:
-    """The claimed row was delivered."""
+def mark_in_flight(
+    session: Session, ledger_id: int, *, claimer: str, attempts: int, now: dt.datetime
+) -> bool:
+    """The Telegram call is about to start: True if this claim (owner and attempt) still
+    holds the row. False means another process took it over; the caller must not send."""
     result = session.execute(
-        _update(ledger_id, ReminderLedger.status == LedgerStatus.CLAIMED).values(
+        _update(
+            ledger_id,
+            ReminderLedger.status == LedgerStatus.CLAIMED,
+            ReminderLedger.claimed_by == claimer,
+            ReminderLedger.attempts == attempts,
+        ).values(status=LedgerStatus.IN_FLIGHT, updated_at=now)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+#: Rows a process is working on: an outcome may be recorded for them.
+_OPEN = (LedgerStatus.CLAIMED, LedgerStatus.IN_FLIGHT)
+#: Rows whose message reached the person (or may have: a pressed button proves it did).
+_DELIVERED = (LedgerStatus.SENT, LedgerStatus.UNCERTAIN)
+
+
+def mark_sent(session: Session, ledger_id: int, *, now: dt.datetime) -> bool:
+    """Telegram accepted the message. Also settles a row that another process had meanwhile
+    declared uncertain (its owner was slow, not dead): the truth wins."""
+    result = session.execute(
+        _update(ledger_id, ReminderLedger.status.in_([*_OPEN, LedgerStatus.UNCERTAIN])).values(
             status=LedgerStatus.SENT, sent_at=now, error=None, next_attempt_at=None, updated_at=now
+        )
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def mark_uncertain(session: Session, ledger_id: int, *, now: dt.datetime, error: str) -> bool:
+    """The call may have reached Telegram (timeout, connection lost): never sent again."""
+    result = session.execute(
+        _update(ledger_id, ReminderLedger.status.in_(_OPEN)).values(
+            status=LedgerStatus.UNCERTAIN,
+            error=_clip(error),
+            next_attempt_at=None,
+            updated_at=now,
         )
     )
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
@@ -213,9 +260,9 @@ def mark_failed(
     error: str,
     retry_at: dt.datetime | None = None,
 ) -> bool:
-    """The claimed row was not delivered: to be retried at ``retry_at``, or given up (None)."""
+    """The row was not delivered: to be retried at ``retry_at``, or given up (None)."""
     result = session.execute(
-        _update(ledger_id, ReminderLedger.status == LedgerStatus.CLAIMED).values(
+        _update(ledger_id, ReminderLedger.status.in_(_OPEN)).values(
             status=LedgerStatus.FAILED,
             error=_clip(error),
             next_attempt_at=retry_at,
@@ -228,34 +275,76 @@ def mark_failed(
 def mark_skipped(session: Session, ledger_id: int, *, now: dt.datetime, reason: str) -> bool:
     """A claimed retry or snooze that is no longer worth sending (too late, not needed)."""
     result = session.execute(
-        _update(ledger_id, ReminderLedger.status == LedgerStatus.CLAIMED).values(
+        _update(ledger_id, ReminderLedger.status.in_(_OPEN)).values(
             status=LedgerStatus.SKIPPED, error=_clip(reason), next_attempt_at=None, updated_at=now
         )
     )
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
-def expire_stale_claims(session: Session, *, now: dt.datetime, lease: dt.timedelta) -> int:
-    """Claims older than ``lease`` belong to a process that died mid-send.
+def release_stale_claims(
+    session: Session, *, now: dt.datetime, older_than: dt.datetime, claimer: str | None = None
+) -> int:
+    """Claims made before ``older_than`` (by anyone but ``claimer``, when given) belong to a
+    process that stopped before calling Telegram: nothing was sent, so the row is made due
+    again at its claim time (the sweep sends it, or skips it when that is too late).
 
-    Whether the person got the message is unknown, so the row is marked failed and never
-    re-sent: at most once wins over at least once. Returns how many rows were expired.
+    Safe even when the owner is merely slow: its `mark_in_flight` fails after this, so it
+    cannot send. Returns how many rows were released.
     """
+    conditions = [
+        ReminderLedger.status == LedgerStatus.CLAIMED,
+        ReminderLedger.claimed_at < older_than,
+    ]
+    if claimer is not None:
+        conditions.append(ReminderLedger.claimed_by != claimer)
     result = session.execute(
         update(ReminderLedger)
-        .where(
-            ReminderLedger.status == LedgerStatus.CLAIMED,
-            ReminderLedger.claimed_at < now - lease,
-        )
+        .where(*conditions)
         .values(
             status=LedgerStatus.FAILED,
-            error="interrupted while sending (process stopped); delivery unknown, not re-sent",
+            error="interrupted before the Telegram call (not delivered); sending again",
+            next_attempt_at=ReminderLedger.claimed_at,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def settle_interrupted_sends(
+    session: Session, *, now: dt.datetime, older_than: dt.datetime, claimer: str | None = None
+) -> int:
+    """Rows left in flight before ``older_than`` (by anyone but ``claimer``, when given):
+    the process died during the Telegram call, so whether the person got the message is
+    unknown. They become *uncertain* and are never re-sent: at most once wins over at least
+    once. Returns how many rows were settled."""
+    conditions = [
+        ReminderLedger.status == LedgerStatus.IN_FLIGHT,
+        ReminderLedger.updated_at < older_than,
+    ]
+    if claimer is not None:
+        conditions.append(ReminderLedger.claimed_by != claimer)
+    result = session.execute(
+        update(ReminderLedger)
+        .where(*conditions)
+        .values(
+            status=LedgerStatus.UNCERTAIN,
+            error="interrupted during the Telegram call; delivery unknown, not re-sent",
             next_attempt_at=None,
             updated_at=now,
         )
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def uncertain_rows(session: Session, *, year: int) -> list[tuple[ReminderLedger, Person]]:
+    """The year's reminders whose delivery is unknown, oldest first (for coordinators)."""
+    query = _report_query(year, [LedgerStatus.UNCERTAIN]).order_by(
+        ReminderLedger.due_at, ReminderLedger.id
+    )
+    return [(row, person) for row, person in session.execute(query)]
 
 
 def due_again(session: Session, *, now: dt.datetime, limit: int = 500) -> list[ReminderLedger]:
@@ -289,19 +378,24 @@ def snooze(
     *,
     person_id: int,
     until: dt.datetime,
+    until_day: dt.date,
     now: dt.datetime,
 ) -> SnoozeOutcome:
     """Postpone a delivered reminder once, for the person it was sent to.
 
     The row becomes ``snoozed`` with kind ``snooze`` until ``until``; the kind is what
     remembers that the one snooze is used up (a second press answers "already").
+    ``until_day`` is the local date of ``until``: a reminder whose deadline is before it
+    is not snoozed (a reminder the day after the deadline helps nobody). An *uncertain*
+    reminder can be snoozed too: the button press proves it arrived.
     """
     result = session.execute(
         _update(
             ledger_id,
             ReminderLedger.person_id == person_id,
-            ReminderLedger.status == LedgerStatus.SENT,
+            ReminderLedger.status.in_(_DELIVERED),
             ReminderLedger.kind != KIND_SNOOZE,
+            ReminderLedger.deadline_date >= until_day,
         ).values(
             status=LedgerStatus.SNOOZED,
             kind=KIND_SNOOZE,
@@ -316,6 +410,8 @@ def snooze(
         return SnoozeOutcome.INVALID
     if row.kind == KIND_SNOOZE:
         return SnoozeOutcome.ALREADY
+    if row.status in _DELIVERED and row.deadline_date < until_day:
+        return SnoozeOutcome.TOO_LATE
     return SnoozeOutcome.INVALID
 
 

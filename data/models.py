@@ -29,6 +29,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from data.limits import MAX_COUNT, MAX_TEXT
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -85,7 +87,9 @@ class ReportState(enum.StrEnum):
 
 
 class LedgerStatus(enum.StrEnum):
-    CLAIMED = "claimed"  # a process has taken it and is sending
+    CLAIMED = "claimed"  # a process has taken it; not yet handed to Telegram (safe to resend)
+    IN_FLIGHT = "in_flight"  # the Telegram call has started: delivery unknown until it answers
+    UNCERTAIN = "uncertain"  # the call may or may not have arrived; never resent ("epävarma")
     SENT = "sent"
     SKIPPED = "skipped"  # too late to send after an outage, or not needed any more
     FAILED = "failed"  # gave up after retries, or the person blocked the bot
@@ -179,7 +183,9 @@ class MeasurementType(Base):
 class Person(Base):
     __tablename__ = "people"
     id: Mapped[int] = mapped_column(primary_key=True)
-    telegram_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    #: None once the person is erased (data.privacy): the row stays, pseudonymised, so the
+    #: answers they reported keep an author.
+    telegram_user_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     name: Mapped[str] = mapped_column(String(200), default="")
     language: Mapped[str | None] = mapped_column(String(2))
     division_id: Mapped[int | None] = mapped_column(ForeignKey("divisions.id"))
@@ -203,11 +209,18 @@ class PersonRole(Base):
 
 
 class Invitation(Base):
-    """A single-use, expiring, revocable invitation behind a deep link."""
+    """A single-use, expiring, revocable invitation behind a deep link.
+
+    Only the SHA-256 of the link's token is stored (``data.people.hash_token``): a copy of
+    the database does not give working links. The clear token exists once, in ``token`` of
+    the object ``data.people.create_invitation`` returns, to be shown once.
+    """
 
     __tablename__ = "invitations"
     id: Mapped[int] = mapped_column(primary_key=True)
-    token: Mapped[str] = mapped_column(String(64), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: The clear token, on the freshly created object only; never stored.
+    token: ClassVar[str | None] = None
     role: Mapped[Role] = mapped_column(_enum(Role, "invitation_role"))
     division_id: Mapped[int | None] = mapped_column(ForeignKey("divisions.id"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
@@ -236,7 +249,7 @@ class ParticipationEntry(Base):
 
     __tablename__ = "participation_entries"
     __table_args__ = (
-        CheckConstraint("count >= 0 AND count <= 100000", name="count_range"),
+        CheckConstraint(f"count >= 0 AND count <= {MAX_COUNT}", name="count_range"),
         CheckConstraint("method_id IS NOT NULL OR method_text IS NOT NULL", name="method_given"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -245,9 +258,9 @@ class ParticipationEntry(Base):
     service_entity_id: Mapped[int] = mapped_column(ForeignKey("service_entities.id"))
     level_id: Mapped[int] = mapped_column(ForeignKey("levels.id"))
     method_id: Mapped[int | None] = mapped_column(ForeignKey("catalog_methods.id"))
-    method_text: Mapped[str | None] = mapped_column(String(300))
+    method_text: Mapped[str | None] = mapped_column(String(MAX_TEXT))
     count: Mapped[int] = mapped_column(Integer)
-    note: Mapped[str | None] = mapped_column(String(300))
+    note: Mapped[str | None] = mapped_column(String(MAX_TEXT))
     reported_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -281,7 +294,11 @@ class SatisfactionEntry(Base):
     service_entity_id: Mapped[int] = mapped_column(ForeignKey("service_entities.id"))
     measurement_type_id: Mapped[int] = mapped_column(ForeignKey("measurement_types.id"))
     scale: Mapped[str | None] = mapped_column(String(100))
-    frequency: Mapped[str | None] = mapped_column(String(300))
+    #: A code of catalog.yaml's ``frequencies`` ("other": in the person's words, see below).
+    frequency: Mapped[str | None] = mapped_column(String(40))
+    frequency_text: Mapped[str | None] = mapped_column(String(300))
+    #: What "Muu tapa" (measurement type OTHER) is, in the person's words.
+    other_name: Mapped[str | None] = mapped_column(String(300))
     latest_result: Mapped[str | None] = mapped_column(String(300))
     nps: Mapped[int | None] = mapped_column(Integer)
     promoters: Mapped[int | None] = mapped_column(Integer)
@@ -353,22 +370,6 @@ class ReminderLedger(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
-class BotState(Base):
-    """PTB persistence: conversation states and chat/user/bot data, one JSON row per key.
-
-    ``kind`` is "conversation", "chat_data", "user_data", "bot_data" or "callback_data".
-    """
-
-    __tablename__ = "bot_state"
-    __table_args__ = (UniqueConstraint("kind", "name", "key"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(20))
-    name: Mapped[str] = mapped_column(String(80), default="")
-    key: Mapped[str] = mapped_column(String(200))
-    value: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-
-
 class ConversationDraft(Base):
     """Answers a person has given but not yet saved: survive restarts and idle timeouts."""
 
@@ -380,6 +381,9 @@ class ConversationDraft(Base):
     step: Mapped[str] = mapped_column(String(60))
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     last_activity_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    #: Another command was given meanwhile: typed text no longer goes to this flow until
+    #: the person continues it (its command or one of its current buttons).
+    paused: Mapped[bool] = mapped_column(default=False)
 
 
 class CommandMenu(Base):

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from data import progress, reports
 from data.audit import record
+from data.limits import MAX_RESPONDENTS
 from data.models import (
     CatalogMethod,
     Level,
@@ -34,7 +35,6 @@ from data.progress import DivisionProgress
 from data.reports import AccessDenied, SatisfactionAnswer
 
 EntryKind = Literal["participation", "satisfaction"]
-MAX_RESPONDENTS: Final = 10_000_000
 
 
 class _Unset:

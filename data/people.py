@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import hashlib
 import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from data.audit import record
 from data.models import Division, Invitation, Person, PersonRole, Role, utcnow
@@ -34,8 +35,22 @@ class Redeemed:
     problem: InvitationProblem | None
 
 
+def hash_token(token: str) -> str:
+    """What is stored of an invitation token: its SHA-256, hex (64 characters)."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
 def person_by_telegram_id(session: Session, telegram_user_id: int) -> Person | None:
-    return session.scalar(select(Person).where(Person.telegram_user_id == telegram_user_id))
+    """The person with their roles, in one query (every update asks this first)."""
+    return (
+        session.scalars(
+            select(Person)
+            .options(joinedload(Person.roles))
+            .where(Person.telegram_user_id == telegram_user_id)
+        )
+        .unique()
+        .first()
+    )
 
 
 def active_person(session: Session, telegram_user_id: int) -> Person | None:
@@ -177,18 +192,24 @@ def create_invitation(
     days: int = INVITATION_DAYS,
     now: dt.datetime | None = None,
 ) -> Invitation:
-    """A new single-use token: 32 URL-safe characters, valid for ``days``."""
+    """A new single-use token: 32 URL-safe characters, valid for ``days``.
+
+    Only its hash is stored; the clear token is on the returned object's ``token``, for
+    the one link shown to whoever created the invitation.
+    """
     if role is Role.CONTACT and division is None:
         raise ValueError("a contact invitation needs a division")
     now = now or utcnow()
+    token = secrets.token_urlsafe(24)
     invitation = Invitation(
-        token=secrets.token_urlsafe(24),
+        token_hash=hash_token(token),
         role=role,
         division_id=division.id if division else None,
         created_by_id=created_by.id if created_by else None,
         created_at=now,
         expires_at=now + dt.timedelta(days=days),
     )
+    invitation.token = token
     session.add(invitation)
     session.flush()
     record(
@@ -234,7 +255,9 @@ def redeem_invitation(
     the winner's commit and then matches no row; on PostgreSQL the row lock does the same.
     """
     now = now or utcnow()
-    invitation = session.scalar(select(Invitation).where(Invitation.token == token))
+    invitation = session.scalar(
+        select(Invitation).where(Invitation.token_hash == hash_token(token))
+    )
     problem = invitation_problem(invitation, now)
     if problem is not None:
         return problem

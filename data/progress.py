@@ -1,14 +1,27 @@
 """What each division has reported in a round and what is still missing.
 
-One definition of "complete" serves the contact's /tila, the coordinator's overview, the
-reminders' audiences and the documents' LUONNOS mark: a service entity is complete when it
-has an answer (methods, or the explicit "none") at every active level and at least one
-satisfaction answer (a measurement, or the explicit "not measured").
+One definition of "complete" serves the contact's /tila, the coordinator's /tilanne and
+/muistuta, the reminders' audiences and the documents' LUONNOS mark:
+
+* a service entity is complete when it has an answer (methods, or the explicit "none") at
+  every active level and at least one satisfaction answer (a measurement, or the explicit
+  "not measured");
+* a division stands in exactly one of three places (`division_state`): SUBMITTED (its
+  report is submitted — final, locked, and nothing more is asked of it, even if answers are
+  missing: a coordinator reopens it to change that), COMPLETE (every answer is there but
+  the report is not submitted yet) or INCOMPLETE (answers missing, not submitted). A
+  division is complete (`DivisionProgress.complete`, `is_complete`) unless it is
+  INCOMPLETE; only INCOMPLETE divisions are reminded or nudged.
+
+Before this, /tilanne showed a division submitted with gaps as "submitted" and listed it
+under "still incomplete", and /muistuta offered to nudge contacts who could no longer
+change anything.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
@@ -24,6 +37,26 @@ from data.models import (
     Round,
     SatisfactionEntry,
 )
+
+
+class DivisionState(enum.StrEnum):
+    """Where a division stands in a round; every view sorts divisions by this alone."""
+
+    SUBMITTED = "submitted"  # report submitted: final, nothing more is asked
+    COMPLETE = "complete"  # every answer given, report not yet submitted
+    INCOMPLETE = "incomplete"  # answers missing, report not submitted (draft or reopened)
+
+
+def division_state(report_state: ReportState, answers_complete: bool) -> DivisionState:
+    """The one rule: a submitted report counts as done whatever its answers."""
+    if report_state is ReportState.SUBMITTED:
+        return DivisionState.SUBMITTED
+    return DivisionState.COMPLETE if answers_complete else DivisionState.INCOMPLETE
+
+
+def is_complete(report_state: ReportState, answers_complete: bool) -> bool:
+    """Nothing more is expected of the division: submitted, or every answer given."""
+    return division_state(report_state, answers_complete) is not DivisionState.INCOMPLETE
 
 
 @dataclass(frozen=True)
@@ -48,6 +81,11 @@ class EntityProgress:
     def complete(self) -> bool:
         return self.participation_complete and self.satisfaction_mapped
 
+    @property
+    def has_answers(self) -> bool:
+        """Anything at all reported for the entity (a level or the satisfaction mapping)."""
+        return bool(self.counts_by_level or self.none_levels or self.satisfaction_mapped)
+
 
 @dataclass(frozen=True)
 class DivisionProgress:
@@ -59,8 +97,23 @@ class DivisionProgress:
     last_change_at: dt.datetime | None = None
 
     @property
-    def complete(self) -> bool:
+    def answers_complete(self) -> bool:
+        """Every service entity has every answer (whether or not the report is submitted)."""
         return all(e.complete for e in self.entities)
+
+    @property
+    def division_state(self) -> DivisionState:
+        return division_state(self.state, self.answers_complete)
+
+    @property
+    def complete(self) -> bool:
+        """Nothing more is expected of the division (see the module text); the reminders,
+        /muistuta and /tilanne's "still incomplete" all use this."""
+        return self.division_state is not DivisionState.INCOMPLETE
+
+    @property
+    def submitted(self) -> bool:
+        return self.state is ReportState.SUBMITTED
 
     @property
     def entities_reported(self) -> int:

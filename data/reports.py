@@ -15,6 +15,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from data.audit import record
+from data.catalog import OTHER_FREQUENCY, frequencies
+from data.limits import MAX_COUNT as MAX_COUNT  # re-exported for older callers
+from data.limits import MIN_METHOD_COUNT
 from data.models import (
     CatalogMethod,
     Level,
@@ -31,8 +34,6 @@ from data.models import (
     utcnow,
 )
 from data.progress import find_round, get_or_create_round
-
-MAX_COUNT = 100_000
 
 
 class AccessDenied(PermissionError):
@@ -63,6 +64,8 @@ class SatisfactionAnswer:
     measurement_type_id: int
     scale: str | None = None
     frequency: str | None = None
+    frequency_text: str | None = None
+    other_name: str | None = None
     latest_result: str | None = None
     nps: int | None = None
     promoters: int | None = None
@@ -74,6 +77,12 @@ class SatisfactionAnswer:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+#: The answer fields of a SatisfactionAnswer besides its measurement type.
+SATISFACTION_FIELDS = frozenset(
+    name for name in SatisfactionAnswer.__dataclass_fields__ if name != "measurement_type_id"
+)
 
 
 def nps_from_counts(promoters: int, passives: int, detractors: int) -> int:
@@ -164,8 +173,8 @@ def _validate_participation(session: Session, answer: ParticipationAnswer) -> No
         raise ValueError(f"unknown level {answer.level_id}")
     if answer.none:
         return
-    if not 0 <= answer.count <= MAX_COUNT:
-        raise ValueError(f"count {answer.count} outside 0–{MAX_COUNT}")
+    if not MIN_METHOD_COUNT <= answer.count <= MAX_COUNT:
+        raise ValueError(f"count {answer.count} outside {MIN_METHOD_COUNT}–{MAX_COUNT}")
     if answer.method_id is None and not (answer.method_text or "").strip():
         raise ValueError("a method is required")
     if answer.method_id is not None:
@@ -273,8 +282,8 @@ def update_participation_entry(
     assert isinstance(entry, ParticipationEntry)
     old = _entry_dict(entry)
     if count is not None:
-        if not 0 <= count <= MAX_COUNT:
-            raise ValueError(f"count {count} outside 0–{MAX_COUNT}")
+        if not MIN_METHOD_COUNT <= count <= MAX_COUNT:
+            raise ValueError(f"count {count} outside {MIN_METHOD_COUNT}–{MAX_COUNT}")
         entry.count = count
     if note is not None:
         entry.note = note or None
@@ -360,6 +369,8 @@ def satisfaction_dict(entry: SatisfactionEntry) -> dict[str, Any]:
         "measurement_type_id": entry.measurement_type_id,
         "scale": entry.scale,
         "frequency": entry.frequency,
+        "frequency_text": entry.frequency_text,
+        "other_name": entry.other_name,
         "latest_result": entry.latest_result,
         "nps": entry.nps,
         "promoters": entry.promoters,
@@ -379,6 +390,9 @@ def validate_satisfaction(session: Session, answer: SatisfactionAnswer) -> Satis
     counts = (answer.promoters, answer.passives, answer.detractors)
     nps = answer.nps
     respondents = answer.respondents
+    known = {item.code for item in frequencies()} | {OTHER_FREQUENCY}
+    if answer.frequency is not None and answer.frequency not in known:
+        raise ValueError(f"unknown frequency {answer.frequency!r}")
     if any(c is not None for c in counts):
         if any(c is None or c < 0 for c in counts):
             raise ValueError("promoters, passives and detractors are all needed")

@@ -12,6 +12,7 @@ never makes reported data disappear from the documents.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -29,9 +30,10 @@ from data.models import (
     LevelNoneAnswer,
     MeasurementType,
     ParticipationEntry,
+    ReportState,
     SatisfactionEntry,
 )
-from data.progress import find_round, round_progress
+from data.progress import find_round, is_complete, round_progress
 
 # --- reference items ---------------------------------------------------------------------
 
@@ -235,8 +237,13 @@ class DivisionStatus:
     entities: tuple[EntityStatus, ...] = ()
 
     @property
-    def complete(self) -> bool:
+    def answers_complete(self) -> bool:
         return all(e.complete for e in self.entities)
+
+    @property
+    def complete(self) -> bool:
+        """``data.progress``'s one definition: submitted, or every answer given."""
+        return is_complete(ReportState(self.state), self.answers_complete)
 
     @property
     def entities_complete(self) -> int:
@@ -532,6 +539,26 @@ def _none_answers(
     return result
 
 
+def _as_answered(mtype: MeasurementTypeItem, row: SatisfactionEntry) -> MeasurementTypeItem:
+    """The way of measuring as the contact described it: "Muu tapa" with the name they
+    gave, and a scale of their own instead of the catalog's (in the name too)."""
+    name = mtype.name
+    if row.scale and mtype.scale and row.scale != mtype.scale:
+        name = Names(
+            *(part.replace(mtype.scale, row.scale) for part in (name.fi, name.sv, name.en))
+        )
+    if row.other_name:
+        other = row.other_name
+        name = Names(
+            f"{name.fi}: {other}",
+            f"{name.sv}: {other}" if name.sv else "",
+            f"{name.en}: {other}" if name.en else "",
+        )
+    if name == mtype.name:
+        return mtype
+    return dataclasses.replace(mtype, name=name, scale=row.scale or mtype.scale)
+
+
 def _satisfaction(
     session: Session, round_id: int, cat: _Catalog, used_divisions: set[int]
 ) -> list[tuple[tuple[Any, ...], SatisfactionItem]]:
@@ -544,12 +571,13 @@ def _satisfaction(
             code="?", kind="free", scale="", name=Names(fi="?")
         )
         used_divisions.add(row.division_id)
+        mtype = _as_answered(mtype, row)
         item = SatisfactionItem(
             division_code=cat.division_code(row.division_id),
             entity_code=cat.entity(row.service_entity_id).code,
             measurement=mtype,
             scale=_text(row.scale) or mtype.scale,
-            frequency=_text(row.frequency),
+            frequency=_text(catalog.frequency_name(row.frequency, row.frequency_text, "fi")),
             latest_result=_text(row.latest_result),
             nps=row.nps,
             promoters=row.promoters,

@@ -43,16 +43,18 @@ def generate(
     settings: Settings | None = None,
     today: dt.date | None = None,
     wording: Wording | None = None,
+    pdf: bool = True,
 ) -> list[GeneratedDocument]:
     """Build the documents of ``kind`` (one of :data:`KINDS`) in memory.
 
     ``paketti`` returns the one zip holding all the other documents. ``today`` is the date
     printed as "Tilanne …" and used for the document properties; it defaults to the current
     date in the configured time zone. ``wording`` defaults to ``docgen/templates/fi.yaml``.
+    ``pdf=False`` leaves the PDF copies (a LibreOffice run) out of the package.
     """
     if kind not in KINDS:
         raise ValueError(f"unknown document kind {kind!r}; expected one of {', '.join(KINDS)}")
-    ctx = _context(snapshot, settings, today, wording)
+    ctx = _context(snapshot, settings, today, wording, pdf)
     return [_builders()[kind](ctx)]
 
 
@@ -62,11 +64,12 @@ def generate_all(
     settings: Settings | None = None,
     today: dt.date | None = None,
     wording: Wording | None = None,
+    pdf: bool = True,
 ) -> list[GeneratedDocument]:
     """Every document of :data:`KINDS`, the package last, each built only once."""
     from docgen import paketti
 
-    ctx = _context(snapshot, settings, today, wording)
+    ctx = _context(snapshot, settings, today, wording, pdf)
     builders = _builders()
     documents = [builders[kind](ctx) for kind in KINDS if kind != "paketti"]
     return [*documents, paketti.bundle(ctx, documents)]
@@ -77,11 +80,12 @@ def _context(
     settings: Settings | None,
     today: dt.date | None,
     wording: Wording | None,
+    pdf: bool = True,
 ) -> Context:
     settings = settings or load_settings()
     if today is None:
         today = dt.datetime.now(settings.tz).date()
-    return Context(snapshot, settings, today, wording or load_wording())
+    return Context(snapshot, settings, today, wording or load_wording(), with_pdf=pdf)
 
 
 __all__ = [

@@ -1,12 +1,16 @@
 """Command line: ``python -m docgen --out DIR [--year Y] [--only KIND] [--demo]``.
 
 Without ``--demo`` the documents are built from the configured database. A first-time
-user may have an empty one: it is migrated and the reference catalog loaded, so they get
-"no data reported" documents instead of a crash. With ``--demo`` a throwaway SQLite
+user may have an empty one: it is migrated and the reference catalog loaded. A round
+with no data at all is an error (one line, exit 1) unless ``--allow-empty`` asks for the
+"no data reported" documents anyway. With ``--demo`` a throwaway SQLite
 database under a temporary directory is filled with ``data.demo.seed_demo_round``.
 
 Every expected problem (a wrong argument, a broken config or wording file, an unreachable
 database, an unwritable directory) is one line on stderr and a non-zero exit status.
+Messages are in English, like the other command lines; the documents are Finnish.
+Presenter, contact and case details still at their config.yaml placeholders are warned
+about (``docgen.readiness``).
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ from data.db import has_schema, make_engine, make_sessionmaker, migrate, transac
 from data.demo import seed_demo_round
 from data.snapshot import RoundSnapshot, read_snapshot
 from docgen import KINDS, generate, generate_all
+from docgen.pdf import pdf_available
+from docgen.readiness import placeholder_warnings
 from docgen.wording import WordingError
 from settings import ConfigError, Settings, load_settings
 
@@ -37,26 +43,29 @@ class _Parser(argparse.ArgumentParser):
     """argparse prints usage plus the error; users get the error in one line instead."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: virhe: {message} (ks. --help)\n")
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
 def _parser() -> _Parser:
     parser = _Parser(
         prog=PROG,
         description=(
-            "Luo kaupunginhallituksen listatekstin ja sen liitteet, ohjeet ja johtoryhmän "
-            "diat strategiamittarien vuoden tiedoista."
+            "Make the city board's list text, its attachments, the instructions and the "
+            "management-group slides from a year's strategy-metric data."
         ),
     )
-    parser.add_argument(
-        "--out", required=True, type=Path, help="hakemisto, johon tiedostot kirjoitetaan"
-    )
-    parser.add_argument("--year", type=int, help="kierroksen vuosi (oletus: kuluva vuosi)")
-    parser.add_argument("--only", choices=KINDS, help="vain tämä dokumentti")
+    parser.add_argument("--out", required=True, type=Path, help="directory to write the files to")
+    parser.add_argument("--year", type=int, help="the round's year (default: the current year)")
+    parser.add_argument("--only", choices=KINDS, help="only this document")
     parser.add_argument(
         "--demo",
         action="store_true",
-        help="käytä esimerkkiaineistoa väliaikaisessa tietokannassa (ei koske oikeaa tietokantaa)",
+        help="use sample data in a throwaway database (the real database is not touched)",
+    )
+    parser.add_argument(
+        "--allow-empty",
+        action="store_true",
+        help="write the documents even when nothing has been reported for the year",
     )
     return parser
 
@@ -97,17 +106,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings()
     except ConfigError as exc:
-        print(f"{PROG}: asetusvirhe: {exc}", file=sys.stderr)
+        print(f"{PROG}: configuration error: {exc}", file=sys.stderr)
         return 1
     now = dt.datetime.now(settings.tz)
     year = args.year if args.year is not None else now.year
     if not 2000 <= year <= 2100:
-        parser.error(f"--year {year}: vuoden pitää olla välillä 2000–2100")
+        parser.error(f"--year {year}: the year must be between 2000 and 2100")
     out: Path = args.out
     if out.exists() and not out.is_dir():
-        parser.error(f"--out {out}: ei ole hakemisto")
+        parser.error(f"--out {out}: not a directory")
     try:
         snapshot = demo_snapshot(year) if args.demo else database_snapshot(settings, year)
+        if not snapshot.has_data and not args.allow_empty:
+            print(
+                f"{PROG}: nothing has been reported for {year}; "
+                "use --allow-empty to write the empty documents anyway",
+                file=sys.stderr,
+            )
+            return 1
         if args.only:
             documents = generate(snapshot, args.only, settings=settings, today=now.date())
         else:
@@ -122,15 +138,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except SQLAlchemyError as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        print(f"{PROG}: tietokantavirhe: {reason}", file=sys.stderr)
+        print(f"{PROG}: database error: {reason}", file=sys.stderr)
         return 1
     except OSError as exc:
-        print(f"{PROG}: tiedostovirhe: {exc}", file=sys.stderr)
+        print(f"{PROG}: file error: {exc}", file=sys.stderr)
         return 1
+    for warning in placeholder_warnings(settings, year):
+        print(f"{PROG}: warning: {warning.english()}", file=sys.stderr)
     if not snapshot.has_data:
-        print(f"{PROG}: vuodelta {year} ei ole ilmoitettu tietoja", file=sys.stderr)
+        print(f"{PROG}: nothing has been reported for {year}", file=sys.stderr)
     elif not snapshot.complete:
+        print(f"{PROG}: the data is incomplete; the documents are marked LUONNOS", file=sys.stderr)
+    if (args.only in (None, "paketti")) and not pdf_available():
         print(
-            f"{PROG}: tiedot ovat puutteelliset – dokumentit on merkitty LUONNOS", file=sys.stderr
+            f"{PROG}: LibreOffice is not installed: the package has no PDF copies", file=sys.stderr
         )
     return 0

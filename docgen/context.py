@@ -13,9 +13,9 @@ from functools import cached_property
 
 from data.snapshot import RoundSnapshot
 from docgen import figures as fig
-from docgen.fmt import clean, fi_date, fi_list, slug
+from docgen.fmt import clean, elative_digits, fi_date, fi_list, lower_first, prose_number, slug
 from docgen.wording import Wording
-from settings import Settings
+from settings import BoardMeeting, Settings
 
 MIME = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -54,6 +54,8 @@ class Context:
     settings: Settings
     today: dt.date
     base_wording: Wording
+    # The package holds PDF copies (LibreOffice); tests of other things switch it off.
+    with_pdf: bool = True
 
     @cached_property
     def year(self) -> int:
@@ -68,6 +70,47 @@ class Context:
             date=fi_date(self.today),
             case_number=self.settings.list_text.case_number,
             attachment_refs=self.attachment_refs,
+            organisation=self.base_wording.text("common.organisation"),
+            strategy_period=self.strategy_period,
+        )
+
+    @cached_property
+    def meeting(self) -> BoardMeeting:
+        """The year's board meeting from config.yaml (empty while none is set)."""
+        return self.settings.list_text.meeting(self.year)
+
+    @cached_property
+    def strategy_period(self) -> str:
+        lt = self.settings.list_text
+        return self.meeting.strategy_period or lt.strategy_period
+
+    # --- prose ---------------------------------------------------------------------------
+
+    def num(self, value: int, case: str = "nominative") -> str:
+        """A number in running text: under ten as a word in ``case`` (wording ``numbers``)."""
+        words = self.base_wording.raw(f"numbers.{case}")
+        return prose_number(value, [str(w) for w in words])
+
+    def of_total(self, total: int) -> str:
+        """``18:sta`` (or ``yhdeksästä``) for "17 palvelukokonaisuudessa 18:sta"."""
+        if 0 <= total < 10:
+            return self.num(total, "elative")
+        return elative_digits(total)
+
+    def division_mentions(self) -> str:
+        """The divisions written out once, as at their first mention in a text:
+        ``kaupunkiympäristön toimiala (KYMP), … ja kulttuurin ja vapaa-ajan toimiala (KUVA)``.
+        """
+        w = self.base_wording
+        return fi_list(
+            [
+                w.text(
+                    "listateksti.division_first_mention",
+                    name=lower_first(self.division_name(d.code)),
+                    code=d.code,
+                )
+                for d in self.snapshot.divisions
+            ]
         )
 
     @cached_property
@@ -130,10 +173,13 @@ class Context:
     def file_date(self, kind: str) -> dt.date:
         """The date in a file name: the deadline the document is delivered for.
 
-        The mapping kind → deadline code is in the wording file; a code missing from the
-        calendar falls back to the year's last deadline, then to 30.11.
+        The mapping kind → deadline code is in the wording file ("today": the build date,
+        for the slides, whose status date must agree); a code missing from the calendar
+        falls back to the year's last deadline, then to 30.11.
         """
         codes = self.base_wording.mapping("files.deadlines")
+        if codes.get(kind) == "today":  # a status document: dated the day it is made
+            return self.today
         day = self.deadline(codes.get(kind, ""))
         if day is None:
             dates = self.settings.calendar.dates_for(self.year)
@@ -181,7 +227,10 @@ class Context:
             if len(unfinished) > MAX_LISTED_ENTITIES:
                 # A division that has barely started: a count reads better than a list.
                 many = w.text(
-                    "common.missing_many", count=len(unfinished), total=len(status.entities)
+                    "common.missing_many",
+                    division=status.division_code,
+                    count=len(unfinished),
+                    total=len(status.entities),
                 )
                 result.append((status.division_code, [many]))
                 continue
@@ -193,15 +242,23 @@ class Context:
                     what.append(w.text("common.missing_levels", levels=levels))
                 if not entity.satisfaction_mapped:
                     what.append(w.text("common.missing_satisfaction"))
-                parts.append(f"{self.entity_name(entity.entity_code)} ({', '.join(what)})")
+                parts.append(
+                    w.text(
+                        "common.missing_entity",
+                        division=status.division_code,
+                        entity=self.entity_name(entity.entity_code),
+                        what=", ".join(what),
+                    )
+                )
             result.append((status.division_code, parts))
         return result
 
     def missing_summary(self) -> str:
-        """``SOTE: Hallinto (taso 4, tyytyväisyyden mittaaminen)`` — for the draft notes."""
-        return "; ".join(
-            f"{code}: {', '.join(parts)}" for code, parts in self.missing_by_division()
-        )
+        """``SOTE / Hallinto (taso 4, tyytyväisyyden mittaaminen)`` — for the draft notes.
+
+        No colon inside: the sentences around it end in one ("Kesken: …").
+        """
+        return "; ".join(", ".join(parts) for _code, parts in self.missing_by_division())
 
     def draft_note(self) -> str:
         progress = self.snapshot.progress

@@ -1,10 +1,12 @@
-"""Johtoryhmän diat (.pptx): one slide per metric on where preparation stands.
+"""Johtoryhmän diat (.pptx): one 16:9 slide per metric on where preparation stands.
 
-The management group sees, per metric: reporting coverage per division (how many service
-entities have answered, the report's state), the key numbers so far, and the next steps
-from the year's calendar. Slides are A4 landscape so they print like every other
-document, and are drawn on the blank layout: the template's placeholders are positioned
-for 4:3 and would land in the wrong places on A4.
+Each slide fills its four quarters: the metric in one line with its baseline, target and
+status (top left), reporting per division with the same status words as Liite 1 (bottom
+left), a native chart (top right) and the open questions for the management group
+(bottom right). Body text is 18 pt or more and chart text 14 pt, so the slide reads on a
+meeting-room screen. The title sits in the layout's real title placeholder (outline
+view, accessibility), bullets are real bullets with a hanging indent, and every run is
+marked Finnish for the spelling checker.
 """
 
 from __future__ import annotations
@@ -17,12 +19,14 @@ from pptx.chart.data import CategoryChartData
 from pptx.dml.color import RGBColor
 from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
 from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
+from pptx.oxml.ns import qn
 from pptx.presentation import Presentation as PptxPresentation
 from pptx.slide import Slide
-from pptx.util import Mm, Pt
+from pptx.text.text import _Paragraph
+from pptx.util import Emu, Mm, Pt
 
 from docgen.context import MIME, Context, GeneratedDocument
-from docgen.fmt import clean, fi_date, fi_int, fi_percent, fi_signed
+from docgen.fmt import clean, fi_int, fi_signed
 from docgen.packaging import fixed_core_dates, normalize_zip
 
 FONT = "Arial"
@@ -32,7 +36,13 @@ GREY = RGBColor(0x55, 0x55, 0x55)
 WHITE = RGBColor(0xFF, 0xFF, 0xFF)
 BLACK = RGBColor(0, 0, 0)
 LIGHT = RGBColor(0xE6, 0xEE, 0xF8)
-BLANK_LAYOUT = 6
+TITLE_ONLY_LAYOUT = 5
+LANGUAGE = "fi-FI"
+WIDTH_MM, HEIGHT_MM = 338.67, 190.5  # 16:9, 13.333 × 7.5 in
+BODY = 18.0  # pt, the smallest body text
+CHART_TEXT = 14.0  # pt, the smallest chart text
+# Where the chart goes (mm): tests check that text under 18 pt lies only in this frame.
+CHART_FRAME = (176.0, 38.0, 152.0, 78.0)
 SERIES_COLOURS = ("0F3D7A", "4A90C8", "9BC3E6", "F5A623", "7F7F7F", "2E8B57")
 
 
@@ -58,13 +68,13 @@ def build(ctx: Context) -> GeneratedDocument:
     w = ctx.wording
     title = w.text("dia.document_title")
     prs = Presentation()
-    prs.slide_width = Mm(297)
-    prs.slide_height = Mm(210)
+    prs.slide_width = Mm(WIDTH_MM)
+    prs.slide_height = Mm(HEIGHT_MM)
     props = prs.core_properties
     props.title = clean(title)
     props.author = w.text("common.author")
     props.last_modified_by = props.author
-    props.language = "fi-FI"
+    props.language = LANGUAGE
     props.created = ctx.created
     props.modified = ctx.created
     props.last_printed = ctx.created
@@ -84,6 +94,46 @@ def build(ctx: Context) -> GeneratedDocument:
 # --- drawing helpers ---------------------------------------------------------------------
 
 
+def _run(
+    paragraph: _Paragraph,
+    text: str,
+    size: float,
+    *,
+    bold: bool = False,
+    color: RGBColor = BLACK,
+) -> None:
+    run = paragraph.add_run()
+    run.text = clean(text)
+    run.font.name = FONT
+    run.font.size = Pt(size)
+    run.font.bold = bold
+    run.font.color.rgb = color
+    run.font._rPr.set("lang", LANGUAGE)
+
+
+def _bullet(paragraph: _Paragraph, indent_mm: float = 6.0) -> None:
+    """A real bullet with a hanging indent (wrapped lines start under the text)."""
+    ppr = paragraph._p.get_or_add_pPr()
+    ppr.set("marL", str(Emu(Mm(indent_mm))))
+    ppr.set("indent", str(-Emu(Mm(indent_mm))))
+    for tag in ("a:buNone", "a:buChar", "a:buFont"):
+        for old in ppr.findall(qn(tag)):
+            ppr.remove(old)
+    font = ppr.makeelement(qn("a:buFont"), {"typeface": FONT})
+    char = ppr.makeelement(qn("a:buChar"), {"char": "•"})
+    ppr.append(font)
+    ppr.append(char)
+
+
+def _box(slide: Slide, x: float, y: float, width: float, height: float):  # type: ignore[no-untyped-def]
+    box = slide.shapes.add_textbox(Mm(x), Mm(y), Mm(width), Mm(height))
+    frame = box.text_frame
+    frame.word_wrap = True
+    frame.vertical_anchor = MSO_ANCHOR.TOP
+    frame.margin_left = frame.margin_right = Mm(1)
+    return frame
+
+
 def _text(
     slide: Slide,
     x: float,
@@ -92,47 +142,48 @@ def _text(
     height: float,
     lines: Sequence[str],
     *,
-    size: float = 14,
+    size: float = BODY,
     bold: bool = False,
     color: RGBColor = BLACK,
     bullets: bool = False,
     align: PP_ALIGN = PP_ALIGN.LEFT,
 ) -> None:
     """A text box (mm) with one paragraph per line; text is cleaned and wraps."""
-    box = slide.shapes.add_textbox(Mm(x), Mm(y), Mm(width), Mm(height))
-    frame = box.text_frame
-    frame.word_wrap = True
-    frame.vertical_anchor = MSO_ANCHOR.TOP
-    frame.margin_left = frame.margin_right = Mm(1)
+    frame = _box(slide, x, y, width, height)
     for index, line in enumerate(lines):
         paragraph = frame.paragraphs[0] if index == 0 else frame.add_paragraph()
         paragraph.alignment = align
+        paragraph.space_after = Pt(6)
+        if bullets:
+            _bullet(paragraph)
+        _run(paragraph, line, size, bold=bold, color=color)
+
+
+def _labelled(
+    slide: Slide, x: float, y: float, width: float, height: float, items: Sequence[tuple[str, str]]
+) -> None:
+    """Lines of a bold label and its text: "Tavoite: tavat laajasti käytössä …"."""
+    frame = _box(slide, x, y, width, height)
+    for index, (label, text) in enumerate(items):
+        paragraph = frame.paragraphs[0] if index == 0 else frame.add_paragraph()
         paragraph.space_after = Pt(4)
-        run = paragraph.add_run()
-        run.text = ("• " if bullets else "") + clean(line)
-        run.font.name = FONT
-        run.font.size = Pt(size)
-        run.font.bold = bold
-        run.font.color.rgb = color
-
-
-def _heading(slide: Slide, x: float, y: float, width: float, text: str) -> None:
-    _text(slide, x, y, width, 9, [text], size=15, bold=True, color=DARK)
+        _run(paragraph, label + " ", BODY, bold=True, color=DARK)
+        _run(paragraph, text, BODY)
 
 
 def _table(
     slide: Slide, x: float, y: float, widths: Sequence[float], rows: Sequence[Sequence[str]]
 ) -> None:
-    """A table whose first row is the header; row height fits 12 pt text."""
-    height = 8.0 * len(rows)
+    """A table whose first row is the header; rows fit 18 pt text."""
+    row_height = 10.0
     shape = slide.shapes.add_table(
-        len(rows), len(widths), Mm(x), Mm(y), Mm(sum(widths)), Mm(height)
+        len(rows), len(widths), Mm(x), Mm(y), Mm(sum(widths)), Mm(row_height * len(rows))
     )
     table = shape.table
     for c_index, width in enumerate(widths):
         table.columns[c_index].width = Mm(width)
     for r_index, values in enumerate(rows):
-        table.rows[r_index].height = Mm(8)
+        table.rows[r_index].height = Mm(row_height)
         for c_index, value in enumerate(values):
             cell = table.cell(r_index, c_index)
             cell.margin_top = cell.margin_bottom = Mm(0.8)
@@ -140,67 +191,91 @@ def _table(
             cell.fill.fore_color.rgb = DARK if r_index == 0 else (LIGHT if r_index % 2 else WHITE)
             frame = cell.text_frame
             frame.word_wrap = True
-            run = frame.paragraphs[0].add_run()
-            run.text = clean(value)
-            run.font.name = FONT
-            run.font.size = Pt(12)
-            run.font.bold = r_index == 0
-            run.font.color.rgb = WHITE if r_index == 0 else RGBColor(0, 0, 0)
+            _run(
+                frame.paragraphs[0],
+                value,
+                BODY,
+                bold=r_index == 0,
+                color=WHITE if r_index == 0 else BLACK,
+            )
 
 
-def _frame(ctx: Context, prs: PptxPresentation, metric_key: str, number: int) -> Slide:
-    """A blank slide with the title, the LUONNOS mark (drafts) and the footer."""
+def _frame(ctx: Context, prs: PptxPresentation, metric_key: str) -> Slide:
+    """A slide with the title in the layout's title placeholder, the status date and the
+    LUONNOS mark (drafts)."""
     w = ctx.wording
-    slide = prs.slides.add_slide(prs.slide_layouts[BLANK_LAYOUT])
-    title = w.text("dia.title", metric=w.text(f"metrics.{metric_key}.name"))
-    _text(slide, 15, 9, 210, 14, [title], size=22, bold=True, color=DARK)
-    _text(slide, 15, 23, 210, 9, [w.text("dia.subtitle")], size=14, color=GREY)
+    slide = prs.slides.add_slide(prs.slide_layouts[TITLE_ONLY_LAYOUT])
+    title = slide.shapes.title
+    assert title is not None
+    title.left, title.top = Mm(12), Mm(5)
+    title.width, title.height = Mm(250), Mm(16)
+    frame = title.text_frame
+    frame.word_wrap = True
+    paragraph = frame.paragraphs[0]
+    paragraph.alignment = PP_ALIGN.LEFT
+    _run(
+        paragraph,
+        w.text("dia.title", metric=w.text(f"metrics.{metric_key}.name")),
+        28,
+        bold=True,
+        color=DARK,
+    )
+    _text(slide, 12, 21, 250, 10, [w.text("dia.subtitle")], color=GREY)
     if ctx.draft:
         _text(
             slide,
-            222,
-            9,
-            60,
+            262,
+            7,
+            65,
             12,
             [w.text("common.draft_mark")],
-            size=22,
+            size=24,
             bold=True,
             color=RED,
             align=PP_ALIGN.RIGHT,
         )
-    _text(slide, 15, 196, 200, 8, [w.text("dia.footer")], size=9, color=GREY)
-    _text(slide, 252, 196, 30, 8, [f"{number}/2"], size=9, color=GREY, align=PP_ALIGN.RIGHT)
     return slide
 
 
-def _coverage(ctx: Context, slide: Slide, counts: dict[str, tuple[int, int]]) -> None:
+def _metric(ctx: Context, slide: Slide, key: str, status: str) -> None:
+    """Top left: the metric in one line, baseline, target and status."""
     w = ctx.wording
-    _heading(slide, 15, 36, 120, w.text("dia.coverage_heading"))
+    labels = w.mapping("dia.labels")
+    _labelled(
+        slide,
+        12,
+        34,
+        158,
+        88,
+        [
+            (labels["definition"], w.text(f"dia.{key}.definition")),
+            (labels["baseline"], w.text(f"dia.{key}.baseline")),
+            (labels["target"], w.text(f"dia.{key}.target")),
+            (labels["status"], status),
+        ],
+    )
+
+
+def _coverage(ctx: Context, slide: Slide, counts: dict[str, tuple[int, int]]) -> None:
+    """Bottom left: answered / total per division and the status in Liite 1's words."""
+    w = ctx.wording
     rows: list[list[str]] = [w.texts("dia.coverage_columns")]
     for division in ctx.snapshot.divisions:
         done, total = counts.get(division.code, (0, 0))
-        status = ctx.snapshot.status(division.code)
-        rows.append(
-            [
-                division.code,
-                w.text("dia.coverage_cell", done=done, total=total),
-                ctx.state_name(status.state) if status else "–",
-            ]
+        status = (
+            w.text("dia.status_done")
+            if done == total
+            else w.text("dia.status_missing", count=total - done, total=total)
         )
-    _table(slide, 15, 46, [30, 40, 55], rows)
+        rows.append([division.code, w.text("dia.coverage_cell", done=done, total=total), status])
+    _table(slide, 12, 126, [40, 40, 78], rows[:7])
 
 
-def _next_steps(ctx: Context, slide: Slide) -> None:
+def _questions(ctx: Context, slide: Slide, key: str) -> None:
+    """Bottom right: what the management group is asked to decide or comment on."""
     w = ctx.wording
-    lines = [
-        w.text("dia.next_line", date=fi_date(day), title=title)
-        for title, day in ctx.deadlines()
-        if day >= ctx.today
-    ]
-    lines.append(w.text("dia.next_after"))
-    top = 46 + 8 * (len(ctx.snapshot.divisions) + 1) + 8
-    _heading(slide, 15, top, 125, w.text("dia.next_heading"))
-    _text(slide, 15, top + 10, 125, 192 - top - 10, lines, size=12, bullets=True)
+    _text(slide, 176, 120, 152, 10, [w.text("dia.questions_heading")], bold=True, color=DARK)
+    _text(slide, 176, 131, 152, 55, w.texts(f"dia.{key}.questions"), bullets=True)
 
 
 def _chart(
@@ -213,28 +288,32 @@ def _chart(
     stacked: bool,
     colours: Sequence[str] = SERIES_COLOURS,
 ) -> None:
-    """A native, editable column chart in the lower right of the slide."""
+    """Top right: a native, editable column chart; its text is 14 pt or more."""
+    x, y, width, height = CHART_FRAME
     if not categories or not any(value for _name, values in series for value in values):
-        return  # an all-zero chart says nothing the "no data" line does not
+        _text(slide, x, y, width, 20, [ctx.wording.text("common.no_data")])
+        return
     data = _FixedChartData(ctx.created.strftime("%Y-%m-%dT%H:%M:%SZ"))
     data.categories = list(categories)
     for name, values in series:
         data.add_series(clean(name), list(values))
     kind = XL_CHART_TYPE.COLUMN_STACKED if stacked else XL_CHART_TYPE.COLUMN_CLUSTERED
-    frame = slide.shapes.add_chart(kind, Mm(150), Mm(100), Mm(132), Mm(90), data)
+    frame = slide.shapes.add_chart(kind, Mm(x), Mm(y), Mm(width), Mm(height), data)
     chart = frame.chart
     chart.has_title = True
     chart.chart_title.text_frame.text = clean(title)
     title_font = chart.chart_title.text_frame.paragraphs[0].runs[0].font
-    title_font.size = Pt(12)
+    title_font.size = Pt(16)
     title_font.bold = True
     title_font.name = FONT
     chart.has_legend = True
     chart.legend.position = XL_LEGEND_POSITION.BOTTOM
     chart.legend.include_in_layout = False
-    chart.legend.font.size = Pt(10)
-    chart.font.size = Pt(10)
+    chart.legend.font.size = Pt(CHART_TEXT)
+    chart.font.size = Pt(CHART_TEXT)
     chart.font.name = FONT
+    chart.category_axis.tick_labels.font.size = Pt(CHART_TEXT)
+    chart.value_axis.tick_labels.font.size = Pt(CHART_TEXT)
     for index, plot_series in enumerate(chart.plots[0].series):
         fill = plot_series.format.fill
         fill.solid()
@@ -247,7 +326,19 @@ def _chart(
 def _osallisuus(ctx: Context, prs: PptxPresentation) -> None:
     w = ctx.wording
     part = ctx.figures.participation
-    slide = _frame(ctx, prs, "osallisuus", 1)
+    slide = _frame(ctx, prs, "osallisuus")
+    if ctx.snapshot.participation or ctx.snapshot.none_answers:
+        status = w.text(
+            "dia.osallisuus.status",
+            entries=fi_int(part.methods),
+            distinct=fi_int(part.distinct_methods()),
+            entities_with=part.entities_with,
+            entities_total=part.entities_total,
+            entities_all=part.entities_all_levels,
+        )
+    else:
+        status = w.text("common.no_data")
+    _metric(ctx, slide, "osallisuus", status)
     counts = {
         s.division_code: (
             sum(1 for e in s.entities if e.participation_complete),
@@ -256,23 +347,6 @@ def _osallisuus(ctx: Context, prs: PptxPresentation) -> None:
         for s in ctx.snapshot.progress
     }
     _coverage(ctx, slide, counts)
-    _heading(slide, 150, 36, 132, w.text("dia.key_heading"))
-    if ctx.snapshot.participation or ctx.snapshot.none_answers:
-        level4 = part.by_level.get(4)
-        keys = w.texts(
-            "dia.osallisuus_keys",
-            methods=fi_int(part.methods),
-            count=fi_int(part.count),
-            entities_with=part.entities_with,
-            entities_total=part.entities_total,
-            share=fi_percent(part.entities_with, part.entities_total),
-            entities_all=part.entities_all_levels,
-            level4=level4.entities if level4 else 0,
-        )
-    else:
-        keys = [w.text("common.no_data")]
-    _text(slide, 150, 46, 132, 52, keys, size=13, bullets=True)
-    _next_steps(ctx, slide)
     divisions = [d.code for d in ctx.snapshot.divisions]
     word = w.text("common.levels_word")
     _chart(
@@ -289,37 +363,31 @@ def _osallisuus(ctx: Context, prs: PptxPresentation) -> None:
         ],
         stacked=False,
     )
+    _questions(ctx, slide, "osallisuus")
 
 
 def _asiakaskokemus(ctx: Context, prs: PptxPresentation) -> None:
     w = ctx.wording
     sat = ctx.figures.satisfaction
     total = sat.total
-    slide = _frame(ctx, prs, "asiakaskokemus", 2)
+    slide = _frame(ctx, prs, "asiakaskokemus")
+    if ctx.snapshot.satisfaction:
+        nps_range = f"{fi_signed(total.nps_low)}…{fi_signed(total.nps_high)}" if total.nps else "–"
+        status = w.text(
+            "dia.asiakaskokemus.status",
+            measuring=total.measuring,
+            entities_total=total.entities,
+            nps_count=len(total.nps),
+            nps_range=nps_range,
+        )
+    else:
+        status = w.text("common.no_data")
+    _metric(ctx, slide, "asiakaskokemus", status)
     counts = {
         s.division_code: (sum(1 for e in s.entities if e.satisfaction_mapped), len(s.entities))
         for s in ctx.snapshot.progress
     }
     _coverage(ctx, slide, counts)
-    _heading(slide, 150, 36, 132, w.text("dia.key_heading"))
-    if ctx.snapshot.satisfaction:
-        nps_range = f"{fi_signed(total.nps_low)}…{fi_signed(total.nps_high)}" if total.nps else "–"
-        top_types = ", ".join(clean(name) for name, _count in total.types[:3]) or "–"
-        keys = w.texts(
-            "dia.asiakaskokemus_keys",
-            measuring=total.measuring,
-            entities_total=total.entities,
-            share=fi_percent(total.measuring, total.entities),
-            not_measured=total.not_measured,
-            unanswered=total.unanswered,
-            nps_count=len(total.nps),
-            nps_range=nps_range,
-            top_types=top_types,
-        )
-    else:
-        keys = [w.text("common.no_data")]
-    _text(slide, 150, 46, 132, 52, keys, size=13, bullets=True)
-    _next_steps(ctx, slide)
     divisions = [d.code for d in ctx.snapshot.divisions]
     by_division = [sat.by_division[code] for code in divisions]
     names = w.mapping("liite2.summary_columns")
@@ -336,3 +404,4 @@ def _asiakaskokemus(ctx: Context, prs: PptxPresentation) -> None:
         stacked=True,
         colours=("0F3D7A", "A6A6A6", "F5A623"),
     )
+    _questions(ctx, slide, "asiakaskokemus")

@@ -10,6 +10,7 @@ template are used, so a missing style can never raise ``KeyError``.
 from __future__ import annotations
 
 import io
+import re
 import weakref
 from collections.abc import Sequence
 
@@ -33,8 +34,10 @@ DARK = RGBColor(0x0F, 0x3D, 0x7A)
 RED = RGBColor(0xC0, 0x00, 0x00)
 GREY = RGBColor(0x55, 0x55, 0x55)
 HEADER_FILL = "0F3D7A"
+LANGUAGE = "fi-FI"
 TEXT_WIDTH_MM = 165  # A4 210 mm minus 25 mm left and 20 mm right margins
 
+_PAGE_FIELDS = {"{page}": "PAGE", "{pages}": "NUMPAGES"}
 _THEME_ATTRS = ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme")
 
 
@@ -81,6 +84,16 @@ def _set_font(element_rpr: object, size: float | None = None) -> None:
         fonts.set(qn(attr), FONT)
 
 
+def _set_language(rpr: object) -> None:
+    """Finnish as the text language, so Word checks the spelling as Finnish."""
+    lang = rpr.find(qn("w:lang"))  # type: ignore[attr-defined]
+    if lang is None:
+        lang = OxmlElement("w:lang")
+        rpr.append(lang)  # type: ignore[attr-defined]
+    lang.set(qn("w:val"), LANGUAGE)
+    lang.set(qn("w:eastAsia"), LANGUAGE)
+
+
 def _styles(doc: DocxDocument, body_size: float) -> None:
     styles = doc.styles
     defaults = styles.element.find(qn("w:docDefaults"))
@@ -88,6 +101,7 @@ def _styles(doc: DocxDocument, body_size: float) -> None:
         rpr = defaults.find(f"{qn('w:rPrDefault')}/{qn('w:rPr')}")
         if rpr is not None:
             _set_font(rpr)
+            _set_language(rpr)
     normal = styles["Normal"]
     normal.font.size = Pt(body_size)
     _set_font(normal.element.get_or_add_rPr())
@@ -111,43 +125,50 @@ def _styles(doc: DocxDocument, body_size: float) -> None:
     caption.font.bold = False
     caption.font.italic = True
     caption.font.color.rgb = GREY
+    # A caption belongs to the table under it: never the last line of a page.
+    caption.paragraph_format.keep_with_next = True
     for name in ("List Number", "List Bullet"):
         styles[name].paragraph_format.space_after = Pt(2)
 
 
 def page_header(ctx: Context, doc: DocxDocument, left: str) -> None:
-    """Organisation line on the left, LUONNOS on the right (drafts), page number below."""
+    """Organisation line on the left and the page number "1 (4)" on the right, as the
+    city's agenda pages have it; the LUONNOS mark on a line of its own (drafts)."""
     section = doc.sections[0]
     paragraph = section.header.paragraphs[0]
     paragraph.text = ""
     stops = paragraph.paragraph_format.tab_stops
     # The template's Header style has Letter-size centre and right stops; clear them so the
-    # mark lands at the right margin of A4.
+    # page number lands at the right margin of A4.
     for inherited in (Inches(3.25), Inches(6.5)):
         stops.add_tab_stop(inherited, WD_TAB_ALIGNMENT.CLEAR)
     stops.add_tab_stop(Mm(TEXT_WIDTH_MM), WD_TAB_ALIGNMENT.RIGHT)
-    run = paragraph.add_run(clean(left))
-    run.font.size = Pt(8)
+    run = paragraph.add_run(clean(left) + "\t")
+    run.font.size = Pt(9)
     run.font.color.rgb = GREY
+    pattern = ctx.base_wording.text("common.page_number")
+    for part in re.split(r"(\{pages?\})", pattern):
+        if part in _PAGE_FIELDS:
+            _field(paragraph, _PAGE_FIELDS[part])
+        elif part:
+            paragraph.add_run(part).font.size = Pt(9)
     if ctx.draft:
-        mark = paragraph.add_run("\t" + ctx.wording.text("common.draft_mark"))
+        mark_line = section.header.add_paragraph()
+        mark_line.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        mark = mark_line.add_run(ctx.wording.text("common.draft_mark"))
         mark.font.bold = True
         mark.font.size = Pt(14)
         mark.font.color.rgb = RED
-    footer = section.footer.paragraphs[0]
-    footer.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    label = footer.add_run(ctx.wording.text("common.page") + " ")
-    label.font.size = Pt(8)
-    _page_field(footer)
 
 
-def _page_field(paragraph: Paragraph) -> None:
+def _field(paragraph: Paragraph, instruction: str) -> None:
+    """A Word field (PAGE, NUMPAGES) with a placeholder result; Word and LibreOffice update it."""
     field = OxmlElement("w:fldSimple")
-    field.set(qn("w:instr"), "PAGE")
+    field.set(qn("w:instr"), instruction)
     run = OxmlElement("w:r")
     rpr = OxmlElement("w:rPr")
     size = OxmlElement("w:sz")
-    size.set(qn("w:val"), "16")
+    size.set(qn("w:val"), "18")
     rpr.append(size)
     run.append(rpr)
     text = OxmlElement("w:t")
@@ -230,6 +251,20 @@ def numbered(doc: DocxDocument, items: Sequence[str]) -> None:
         paragraph.add_run(f"{number}.\t{clean(item)}")
 
 
+def hanging(doc: DocxDocument, text: str, indent_mm: float = 6.5) -> Paragraph:
+    """A list item written out as ``1) text`` with a hanging indent (the label is the text
+    up to the first space), so a wrapped line starts under the text, not under "1)"."""
+    label, _, rest = clean(text).partition(" ")
+    paragraph = doc.add_paragraph()
+    fmt = paragraph.paragraph_format
+    fmt.left_indent = Mm(indent_mm)
+    fmt.first_line_indent = Mm(-indent_mm)
+    fmt.space_after = Pt(2)
+    fmt.tab_stops.add_tab_stop(Mm(indent_mm))
+    paragraph.add_run(f"{label}\t{rest}")
+    return paragraph
+
+
 def labelled(doc: DocxDocument, label: str, text: str) -> Paragraph:
     """``Mittarin lähtötaso:`` in bold followed by the text, in one paragraph."""
     paragraph = doc.add_paragraph()
@@ -251,8 +286,10 @@ def table(
     *,
     size: float = 9,
     bold_last: bool = False,
+    right: Sequence[int] = (),
 ) -> Table:
-    """A bordered table with a dark header row; every cell's text is cleaned.
+    """A bordered table with a dark header row; every cell's text is cleaned. Columns
+    listed in ``right`` (0-based) hold numbers and are right-aligned.
 
     Widths are set on every cell because Word ignores column widths alone, and the table
     is not autofitted, so it never runs past the A4 margins.
@@ -272,6 +309,10 @@ def table(
             cell.width = Mm(widths_mm[c_index])
             paragraph = cell.paragraphs[0]
             paragraph.paragraph_format.space_after = Pt(0)
+            if r_index < len(rows):  # a short table stays on one page with its caption
+                paragraph.paragraph_format.keep_with_next = True
+            if c_index in right:
+                paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
             run = paragraph.add_run(clean(value))
             run.font.size = Pt(size)
             if r_index == 0:

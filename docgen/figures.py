@@ -4,9 +4,13 @@ Keeping the arithmetic here (not in each document module) guarantees that the li
 the Excel attachments and the slide agree to the last digit, and that this year and last
 year are counted the same way for the "change from last year" table.
 
-Definitions:
-- a *method* (tapa) is one reported participation entry; its *count* (Lkm) is the number
-  the division gave (events, proposals …);
+Definitions (the same in every document; the wording file states them once as
+``definitions.tapa`` and ``definitions.lkm``):
+- a *method* (tapa) is one reported participation entry: a method used in one service
+  entity; *distinct methods* (eri tapoja) count each method name once;
+- its *count* (Lkm) is the number the division gave (events, feedback messages,
+  proposals …). Counts of different methods are in different units, so they are never
+  added up across methods;
 - a service entity *uses methods at a level* when it reported at least one method there
   (the explicit "no methods" answer and no answer both count as not using);
 - coverage is measured against the active service entities of the active divisions — the
@@ -69,7 +73,14 @@ class ParticipationFigures:
     # entity code -> level -> methods reported (0 = explicit "none"); absent = no answer
     coverage: Mapping[str, Mapping[int, int]]
     matrix: Mapping[tuple[str, int], tuple[MatrixLine, ...]]
-    top_methods: Mapping[str, tuple[tuple[str, int], ...]]
+    # division -> up to three (method, service entities using it, Lkm), most used first
+    top_methods: Mapping[str, tuple[tuple[str, int, int], ...]]
+    # (division or None, level or None) -> distinct method names; None = all
+    distinct: Mapping[tuple[str | None, int | None], int] = field(default_factory=dict)
+
+    def distinct_methods(self, division: str | None = None, level: int | None = None) -> int:
+        """How many different methods (by name) were reported in the group."""
+        return self.distinct.get((division, level), 0)
 
 
 @dataclass(frozen=True)
@@ -136,6 +147,8 @@ def _participation(snap: RoundSnapshot) -> ParticipationFigures:
     lines: dict[tuple[str, int], dict[str, _LineSum]] = defaultdict(dict)
     catalog_order = {m.code: i for lvl in snap.levels for i, m in enumerate(lvl.examples)}
     by_method: dict[str, Counter[str]] = defaultdict(Counter)
+    by_method_entities: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    names: dict[tuple[str | None, int | None], set[str]] = defaultdict(set)
     for item in snap.participation:
         key = (item.division_code, item.level_number)
         methods[key] += 1
@@ -150,6 +163,14 @@ def _participation(snap: RoundSnapshot) -> ParticipationFigures:
         line.count += item.count
         line.entities[item.entity_code] = None
         by_method[item.division_code][label] += item.count
+        by_method_entities[item.division_code][label].add(item.entity_code)
+        for group in (
+            (item.division_code, item.level_number),
+            (item.division_code, None),
+            (None, item.level_number),
+            (None, None),
+        ):
+            names[group].add(label.casefold())
     for answer in snap.none_answers:
         coverage[answer.entity_code].setdefault(answer.level_number, 0)
 
@@ -214,7 +235,15 @@ def _participation(snap: RoundSnapshot) -> ParticipationFigures:
         for key, found in lines.items()
     }
     top_methods = {
-        div: tuple(sorted(found.items(), key=lambda p: (-p[1], p[0].casefold()))[:3])
+        div: tuple(
+            sorted(
+                (
+                    (label, len(by_method_entities[div][label]), count)
+                    for label, count in found.items()
+                ),
+                key=lambda p: (-p[1], -p[2], p[0].casefold()),
+            )[:3]
+        )
         for div, found in by_method.items()
     }
     return ParticipationFigures(
@@ -233,6 +262,7 @@ def _participation(snap: RoundSnapshot) -> ParticipationFigures:
         coverage={code: dict(per) for code, per in coverage.items()},
         matrix=matrix,
         top_methods=top_methods,
+        distinct={group: len(found) for group, found in names.items()},
     )
 
 

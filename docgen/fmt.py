@@ -101,3 +101,40 @@ def slug(text: str) -> str:
     ascii_text = "".join(c for c in decomposed if not unicodedata.combining(c))
     words = [w for w in _SLUG_DROP.sub(" ", ascii_text.replace("_", " ")).split() if w]
     return "_".join(words) or "dokumentti"
+
+
+def elative_digits(value: int) -> str:
+    """``18:sta``, ``20:stä``: a number in digits in the elative case ("17 … 18:sta").
+
+    The ending follows the last word of the spoken number (kahdeksastatoista,
+    kahdestakymmenestä, sadasta), with vowel harmony.
+    """
+    n = abs(value)
+    if 11 <= n % 100 <= 19:
+        back = True  # …toista
+    elif n % 10:
+        back = n % 10 in (2, 3, 6, 8)  # kahdesta, kolmesta, kuudesta, kahdeksasta
+    elif n % 100:
+        back = False  # …kymmenestä
+    else:
+        back = True  # sadasta, tuhannesta
+    return f"{fi_int(value)}:{'sta' if back else 'stä'}"
+
+
+def prose_number(value: int, words: list[str]) -> str:
+    """Numbers under ten as words in running text (``words[n]``), larger ones in digits."""
+    if 0 <= value < min(10, len(words)):
+        return words[value]
+    return fi_int(value)
+
+
+def lower_first(text: str) -> str:
+    """``Kyselyt`` → ``kyselyt`` mid-sentence; names like ``OmaStadi`` or ``NPS`` stay.
+
+    Each part of ``Työpajat / Hackaton`` is treated on its own.
+    """
+    if " / " in text:
+        return " / ".join(lower_first(part) for part in text.split(" / "))
+    if not text or not text[0].isupper() or any(c.isupper() for c in text[1:]):
+        return text
+    return text[0].lower() + text[1:]

@@ -12,13 +12,49 @@ Sheets:
 
 from __future__ import annotations
 
+import re
+import statistics
+
 from openpyxl.chart import BarChart, Reference
 
 from data.snapshot import SatisfactionItem
 from docgen.context import MIME, Context, GeneratedDocument
 from docgen.figures import DivisionSatisfaction
 from docgen.fmt import clean
-from docgen.xlsx import Book, Styled, add_table
+from docgen.liite1 import cache_chart, readable_text
+from docgen.xlsx import Book, Formula, Styled, add_table
+
+# "3,8", "8.4", "-12": a latest result that is a plain number is stored as one.
+_PLAIN_NUMBER = re.compile(r"^\s*([+\-−]?\d+(?:[.,]\d+)?)\s*$")
+
+
+# --- how a measurement is printed (one place, so a change of the stored codes is local) --
+
+
+def type_name(item: SatisfactionItem) -> str:
+    """The measurement type as printed: the catalog name in Finnish."""
+    return clean(item.measurement.name.fi)
+
+
+def scale_text(item: SatisfactionItem) -> str | None:
+    """The scale as printed (typed, or the measurement type's own)."""
+    return clean(item.scale) or None
+
+
+def frequency_text(item: SatisfactionItem) -> str | None:
+    """The measurement frequency as printed."""
+    return clean(item.frequency) or None
+
+
+def result_value(text: str) -> float | str | None:
+    """The latest result: a number when it is one ("3,8" → 3.8), else the text as given."""
+    text = clean(text)
+    if not text:
+        return None
+    match = _PLAIN_NUMBER.match(text)
+    if match:
+        return float(match.group(1).replace(",", ".").replace("−", "-"))
+    return text
 
 
 def build(ctx: Context) -> GeneratedDocument:
@@ -51,9 +87,10 @@ def _summary(book: Book, title: str) -> None:
         "nps_count",
         "nps_low",
         "nps_high",
+        "nps_median",
         "types",
     ]
-    widths = [16.0, 18.0, 14.0, 9.0, 10.0, 11.0, 10.0, 10.0, 10.0, 58.0]
+    widths = [9.0, 15.0, 13.0, 8.0, 8.0, 9.0, 9.0, 8.0, 8.0, 9.0, 25.0]
     header_row = 6
     sheet = book.sheet(
         w.text("liite2.sheets.summary"),
@@ -69,18 +106,30 @@ def _summary(book: Book, title: str) -> None:
     first_data = sheet.rows + 1
     for division in ctx.snapshot.divisions:
         figures = sat.by_division[division.code]
-        sheet.row(_summary_values(division.code, figures, "body", "number", "percent", "signed"))
-    last_data = sheet.rows
-    sheet.row(
-        _summary_values(
-            w.text("common.city_total"),
-            sat.total,
-            "total_text",
-            "total_number",
-            "total_percent",
-            "total_signed",
+        sheet.row(
+            _summary_values(
+                division.code, figures, sheet.rows + 1, "body", "number", "percent", "signed"
+            )
         )
+    last_data = sheet.rows
+    totals = _summary_values(
+        w.text("common.city_total"),
+        sat.total,
+        sheet.rows + 1,
+        "total_text",
+        "total_number",
+        "total_percent",
+        "total_signed",
     )
+    if last_data >= first_data:  # live sums of the division rows
+        for index, column in ((1, "B"), (2, "C"), (4, "E"), (5, "F"), (6, "G")):
+            cell = totals[index]
+            assert isinstance(cell, Styled)
+            totals[index] = Styled(
+                Formula(f"=SUM({column}{first_data}:{column}{last_data})", cell.value),
+                cell.style,
+            )
+    sheet.row(totals)
     if not ctx.snapshot.satisfaction:
         sheet.blank()
         sheet.row([Styled(w.text("common.no_data"), "missing_text")])
@@ -97,34 +146,52 @@ def _summary(book: Book, title: str) -> None:
     chart.legend.position = "b"
     chart.width = 20
     chart.height = 9
+    readable_text(chart)
     # Series: measuring (col C), not measured (E), no answer (F); categories: col A.
     for column in (3, 5, 6):
         data = Reference(sheet.ws, min_col=column, min_row=header_row, max_row=last_data)
         chart.add_data(data, titles_from_data=True)
     chart.set_categories(Reference(sheet.ws, min_col=1, min_row=first_data, max_row=last_data))
-    sheet.add_chart(chart)
+    divisions = [sat.by_division[d.code] for d in ctx.snapshot.divisions]
+    cache_chart(
+        chart,
+        [cols["measuring"], cols["not_measured"], cols["unanswered"]],
+        [d.code for d in ctx.snapshot.divisions],
+        [
+            [d.measuring for d in divisions],
+            [d.not_measured for d in divisions],
+            [d.unanswered for d in divisions],
+        ],
+    )
+    sheet.add_chart(chart, new_page=True)
 
 
 def _summary_values(
     label: str,
     figures: DivisionSatisfaction,
+    row: int,
     text: str,
     number: str,
     percent: str,
     signed: str,
 ) -> list[object]:
     share = figures.measuring / figures.entities if figures.entities else None
-    types = ", ".join(f"{clean(name)} ({count})" for name, count in figures.types)
+    types = ", ".join(f"{clean(name)} {count}" for name, count in figures.types)
+    scores = [r.score for r in figures.nps]
+    median = statistics.median(scores) if scores else None
     return [
         Styled(label, text),
         Styled(figures.entities, number),
         Styled(figures.measuring, number),
-        Styled(share, percent),
+        Styled(Formula(f'=IF(B{row}=0,"",C{row}/B{row})', share), percent),
         Styled(figures.not_measured, number),
         Styled(figures.unanswered, number),
         Styled(len(figures.nps), number),
         Styled(figures.nps_low, signed),
         Styled(figures.nps_high, signed),
+        Styled(
+            median, signed if median is None or float(median).is_integer() else "signed_decimal"
+        ),
         Styled(types or "–", text),
     ]
 
@@ -150,7 +217,7 @@ def _mapping(book: Book) -> None:
         "detractors",
         "note",
     ]
-    widths = [10.0, 28.0, 27.0, 9.0, 15.0, 20.0, 12.0, 11.0, 7.0, 12.0, 11.0, 12.0, 30.0]
+    widths = [8.0, 20.0, 22.0, 8.0, 13.0, 14.0, 11.0, 10.0, 8.0, 11.0, 11.0, 11.0, 22.0]
     header_row = 4
     sheet = book.sheet(
         w.text("liite2.sheets.mapping"),
@@ -189,13 +256,14 @@ def _mapping(book: Book) -> None:
 
 def _mapping_values(ctx: Context, item: SatisfactionItem) -> list[object]:
     measured = item.measurement.measures
+    result = result_value(item.latest_result)
     return [
         Styled(item.division_code, "body"),
         Styled(ctx.entity_name(item.entity_code), "body"),
-        Styled(clean(item.measurement.name.fi), "body"),
-        Styled(item.scale or None, "body"),
-        Styled(item.frequency or None, "body"),
-        Styled(item.latest_result or None, "body"),
+        Styled(type_name(item), "body"),
+        Styled(scale_text(item), "body"),
+        Styled(frequency_text(item), "body"),
+        Styled(result, "decimal" if isinstance(result, float) else "body"),
         Styled(item.period or None, "body"),
         Styled(item.respondent_count if measured else None, "number"),
         Styled(item.nps_score if measured else None, "signed"),

@@ -1,13 +1,15 @@
 """Listateksti (.docx): a draft of the city board's agenda item, in the board's order.
 
-1. header: body, agenda date, § placeholder, title, case number and task class;
-2. Päätösehdotus ("Kaupunginhallitus päättää …");
-3. Esittelijän perustelut: background, both metrics (decision, definition, the four
+0. page header: "Helsingin kaupunki · Esityslista nn/YYYY · Asia n · date" and "1 (4)"
+   (config.yaml's meeting of the year; "Esityslistaluonnos" while none is set);
+1. header: body, title, case number and task class;
+2. Päätösehdotus (approve or take note, per year in config.yaml);
+3. Esittelijän perustelut: Tiivistelmä, background, both metrics (decision, definition, the four
    levels, lähtötaso / tavoitetaso / seurantatiheys), the year's results per division and
    level, service entities using methods per level, satisfaction measurement per division,
    NPS where reported, change from last year (when last year's round exists), coverage;
 4. Esittelijä; 5. Lisätiedot; 6. Liitteet (numbered as the attachment files);
-7. Otteet and Päätöshistoria.
+7. Muutoksenhaku; 8. Otteet and Päätöshistoria.
 
 All sentences come from the wording file; this module arranges them and the numbers.
 """
@@ -20,6 +22,7 @@ from docgen import figures as fig
 from docgen.context import MIME, Context, GeneratedDocument
 from docgen.docx_util import (
     draft_note,
+    hanging,
     heading,
     labelled,
     new_document,
@@ -28,22 +31,30 @@ from docgen.docx_util import (
     save,
     table,
 )
-from docgen.fmt import clean, fi_int, fi_list, fi_median, fi_percent, fi_signed
-
-MAX_NPS_LINES = 12
+from docgen.fmt import (
+    clean,
+    fi_date,
+    fi_int,
+    fi_list,
+    fi_median,
+    fi_percent,
+    fi_signed,
+    lower_first,
+)
 
 
 def build(ctx: Context) -> GeneratedDocument:
     w = ctx.wording
     title = w.text("listateksti.document_title")
     doc = new_document(ctx, title)
-    page_header(ctx, doc, w.text("listateksti.page_header"))
+    page_header(ctx, doc, _page_header_text(ctx))
     _header(ctx, doc)
     _proposal(ctx, doc)
     _reasoning(ctx, doc)
     _presenter(ctx, doc)
     _more_info(ctx, doc)
     _attachments(ctx, doc)
+    _appeal(ctx, doc)
     _extracts_and_history(ctx, doc)
     return GeneratedDocument(
         filename=ctx.filename("listateksti", "docx"),
@@ -53,12 +64,23 @@ def build(ctx: Context) -> GeneratedDocument:
     )
 
 
+def _page_header_text(ctx: Context) -> str:
+    """The agenda's header line; the draft form until the meeting is configured."""
+    meeting = ctx.meeting
+    if meeting.day is None or meeting.agenda_number is None or meeting.item_number is None:
+        return ctx.wording.text("listateksti.page_header_no_meeting")
+    return ctx.wording.text(
+        "listateksti.page_header",
+        agenda_number=meeting.agenda_number,
+        item_number=meeting.item_number,
+        meeting_date=fi_date(meeting.day),
+    )
+
+
 def _header(ctx: Context, doc: DocxDocument) -> None:
     w = ctx.wording
     lt = ctx.settings.list_text
-    para(doc, lt.body, bold=True, size=12, space_after=0)
-    para(doc, w.text("listateksti.agenda"), space_after=0)
-    para(doc, w.text("listateksti.section_number"), space_after=6)
+    para(doc, lt.body, bold=True, size=12, space_after=6)
     heading(doc, clean(w.text("listateksti.title")), 1)
     para(doc, f"{lt.case_number}   {lt.task_class}".strip(), space_after=8)
     draft_note(ctx, doc)
@@ -70,14 +92,16 @@ def _heading(ctx: Context, doc: DocxDocument, key: str) -> None:
 
 def _proposal(ctx: Context, doc: DocxDocument) -> None:
     _heading(ctx, doc, "proposal")
-    para(doc, ctx.wording.text("listateksti.proposal"))
+    para(doc, ctx.wording.text(f"listateksti.proposal.{ctx.meeting.decision}"))
 
 
 def _reasoning(ctx: Context, doc: DocxDocument) -> None:
     w = ctx.wording
     _heading(ctx, doc, "reasoning")
+    _summary(ctx, doc)
     heading(doc, clean(w.text("listateksti.background_heading")), 3)
-    para(doc, w.text("listateksti.background"))
+    para(doc, w.text("listateksti.background", divisions=ctx.division_mentions()))
+    para(doc, w.text("definitions.tapa") + " " + w.text("definitions.lkm"))
     _metric_osallisuus(ctx, doc)
     _metric_asiakaskokemus(ctx, doc)
     _results_participation(ctx, doc)
@@ -86,6 +110,65 @@ def _reasoning(ctx: Context, doc: DocxDocument) -> None:
         _change(ctx, doc, ctx.previous_figures)
     _coverage(ctx, doc)
     para(doc, w.text("listateksti.attachments_ref"))
+
+
+def summary_sentences(ctx: Context) -> list[str]:
+    """Tiivistelmä: three to five sentences with the headline figures."""
+    w = ctx.wording
+    part = ctx.figures.participation
+    total = ctx.figures.satisfaction.total
+    sentences = []
+    if ctx.snapshot.participation or ctx.snapshot.none_answers:
+        sentences += [
+            w.text(
+                "listateksti.summary_participation",
+                entries=ctx.num(part.methods),
+                distinct=ctx.num(part.distinct_methods()),
+            ),
+            w.text(
+                "listateksti.summary_coverage",
+                entities_with=ctx.num(part.entities_with, "inessive"),
+                entities_total=ctx.of_total(part.entities_total),
+                share=fi_percent(part.entities_with, part.entities_total),
+                entities_all=ctx.num(part.entities_all_levels, "inessive"),
+            ),
+        ]
+    if ctx.snapshot.satisfaction:
+        sentences.append(
+            w.text(
+                "listateksti.summary_satisfaction",
+                measuring=ctx.num(total.measuring, "inessive"),
+                entities_total=ctx.of_total(total.entities),
+                share=fi_percent(total.measuring, total.entities),
+            )
+        )
+        if total.nps:
+            sentences.append(
+                w.text(
+                    "listateksti.summary_nps",
+                    count=ctx.num(len(total.nps), "elative"),
+                    median=fi_median([r.score for r in total.nps]),
+                )
+            )
+    if not sentences:
+        sentences.append(w.text("common.no_data"))
+    if ctx.snapshot.complete:
+        sentences.append(w.text("listateksti.summary_complete"))
+    else:
+        progress = ctx.snapshot.progress
+        sentences.append(
+            w.text(
+                "listateksti.summary_incomplete",
+                complete=ctx.num(sum(1 for s in progress if s.complete)),
+                total=ctx.of_total(len(progress)),
+            )
+        )
+    return sentences
+
+
+def _summary(ctx: Context, doc: DocxDocument) -> None:
+    heading(doc, clean(ctx.wording.text("listateksti.headings.summary")), 3)
+    para(doc, " ".join(summary_sentences(ctx)))
 
 
 def _metric_facts(ctx: Context, doc: DocxDocument, key: str) -> None:
@@ -102,7 +185,7 @@ def _metric_osallisuus(ctx: Context, doc: DocxDocument) -> None:
     para(doc, w.text("metrics.osallisuus.definition"))
     para(doc, w.text("listateksti.levels_intro"), space_after=2)
     for level in ctx.snapshot.levels:
-        examples = fi_list([clean(m.name.fi) for m in level.examples]) or "–"
+        examples = fi_list([lower_first(clean(m.name.fi)) for m in level.examples]) or "–"
         line = w.text(
             "listateksti.level_line",
             number=level.number,
@@ -110,7 +193,7 @@ def _metric_osallisuus(ctx: Context, doc: DocxDocument) -> None:
             description=clean(level.description.fi).rstrip("."),
             examples=examples,
         )
-        para(doc, line, "List Bullet")
+        hanging(doc, line)
     _metric_facts(ctx, doc, "osallisuus")
 
 
@@ -139,35 +222,36 @@ def _results_participation(ctx: Context, doc: DocxDocument) -> None:
         doc,
         w.text(
             "listateksti.results_participation",
-            methods=fi_int(part.methods),
-            count=fi_int(part.count),
-            entities_with=part.entities_with,
-            entities_total=part.entities_total,
-            entities_all=part.entities_all_levels,
+            entries=ctx.num(part.methods),
+            distinct=ctx.num(part.distinct_methods()),
+            entities_with=ctx.num(part.entities_with, "inessive"),
+            entities_total=ctx.of_total(part.entities_total),
+            entities_all=ctx.num(part.entities_all_levels, "inessive"),
             share=fi_percent(part.entities_with, part.entities_total),
         ),
     )
     levels = [lvl.number for lvl in ctx.snapshot.levels]
     divisions = [d.code for d in ctx.snapshot.divisions]
     total_word = w.text("common.total")
+    numeric = range(1, len(levels) + 2)
 
-    def cell(c: fig.Cell) -> str:
-        return f"{fi_int(c.methods)} ({fi_int(c.count)})"
+    def cell(c: fig.Cell, division: str | None, level: int | None) -> str:
+        return f"{fi_int(c.methods)} ({fi_int(part.distinct_methods(division, level))})"
 
     rows = [
         [code]
-        + [cell(part.by_division_level[(code, n)]) for n in levels]
-        + [cell(part.by_division[code])]
+        + [cell(part.by_division_level[(code, n)], code, n) for n in levels]
+        + [cell(part.by_division[code], code, None)]
         for code in divisions
     ]
     rows.append(
         [total_word]
-        + [cell(part.by_level[n]) for n in levels]
-        + [cell(fig.Cell(part.methods, part.count, 0))]
+        + [cell(part.by_level[n], None, n) for n in levels]
+        + [cell(fig.Cell(part.methods, part.count, 0), None, None)]
     )
     para(doc, w.text("listateksti.table_methods_caption"), "Caption")
     widths = [25.0] + [140.0 / (len(levels) + 1)] * (len(levels) + 1)
-    table(doc, ["", *_level_headers(ctx), total_word], rows, widths, bold_last=True)
+    table(doc, ["", *_level_headers(ctx), total_word], rows, widths, bold_last=True, right=numeric)
     para(doc, "", space_after=2)
 
     rows = []
@@ -189,20 +273,25 @@ def _results_participation(ctx: Context, doc: DocxDocument) -> None:
     )
     para(doc, w.text("listateksti.table_entities_caption"), "Caption")
     any_level = w.text("liite1.coverage_summary_columns.any_level")
-    table(doc, ["", *_level_headers(ctx), any_level], rows, widths, bold_last=True)
+    table(doc, ["", *_level_headers(ctx), any_level], rows, widths, bold_last=True, right=numeric)
     para(doc, "", space_after=2)
 
     if part.top_methods:
-        para(doc, w.text("listateksti.top_methods_intro"), space_after=2)
-        for code in divisions:
-            top = part.top_methods.get(code)
-            if not top:
-                continue
-            names = ", ".join(
-                w.text("listateksti.top_method", name=clean(name), count=fi_int(count))
-                for name, count in top
-            )
-            para(doc, f"{code}: {names}", "List Bullet")
+        cols = w.mapping("listateksti.top_columns")
+        rows = [
+            [code, clean(name), fi_int(entities), fi_int(count)]
+            for code in divisions
+            for name, entities, count in part.top_methods.get(code, ())
+        ]
+        para(doc, w.text("listateksti.table_top_caption"), "Caption")
+        table(
+            doc,
+            [cols["division"], cols["method"], cols["entities"], cols["count"]],
+            rows,
+            [22.0, 76.0, 47.0, 20.0],
+            right=(2, 3),
+        )
+        para(doc, "", space_after=2)
 
 
 def _results_satisfaction(ctx: Context, doc: DocxDocument) -> None:
@@ -213,22 +302,24 @@ def _results_satisfaction(ctx: Context, doc: DocxDocument) -> None:
     if not ctx.snapshot.satisfaction:
         para(doc, w.text("common.no_data"))
         return
-    para(
-        doc,
-        w.text(
-            "listateksti.results_satisfaction",
-            measuring=total.measuring,
-            entities_total=total.entities,
-            share=fi_percent(total.measuring, total.entities),
-            not_measured=total.not_measured,
-            unanswered=total.unanswered,
-        ),
+    text = w.text(
+        "listateksti.results_satisfaction",
+        measuring=ctx.num(total.measuring, "inessive"),
+        entities_total=ctx.of_total(total.entities),
+        share=fi_percent(total.measuring, total.entities),
     )
+    key = "results_not_measured_unanswered" if total.unanswered else "results_not_measured"
+    text += " " + w.text(
+        f"listateksti.{key}",
+        not_measured=ctx.num(total.not_measured, "inessive"),
+        unanswered=ctx.num(total.unanswered, "elative"),
+    )
+    para(doc, text)
     cols = w.mapping("listateksti.satisfaction_columns")
     rows = []
     for division in ctx.snapshot.divisions:
         d = sat.by_division[division.code]
-        types = ", ".join(f"{clean(name)} ({count})" for name, count in d.types) or "–"
+        types = ", ".join(f"{clean(name)} {count}" for name, count in d.types) or "–"
         rows.append(
             [
                 division.code,
@@ -252,6 +343,7 @@ def _results_satisfaction(ctx: Context, doc: DocxDocument) -> None:
         rows,
         [22.0, 27.0, 88.0, 28.0],
         bold_last=True,
+        right=(1, 3),
     )
     para(doc, "", space_after=2)
     if not total.nps:
@@ -261,27 +353,13 @@ def _results_satisfaction(ctx: Context, doc: DocxDocument) -> None:
         doc,
         w.text(
             "listateksti.nps_results",
-            count=len(total.nps),
+            count=ctx.num(len(total.nps), "elative"),
             low=fi_signed(total.nps_low),
             high=fi_signed(total.nps_high),
             median=fi_median([r.score for r in total.nps]),
         ),
         space_after=2,
     )
-    for result in total.nps[:MAX_NPS_LINES]:
-        respondents = fi_int(result.respondents) if result.respondents is not None else "–"
-        para(
-            doc,
-            w.text(
-                "listateksti.nps_line",
-                division=result.division_code,
-                entity=ctx.entity_name(result.entity_code),
-                nps=fi_signed(result.score),
-                respondents=respondents,
-                period=clean(result.period) or "–",
-            ),
-            "List Bullet",
-        )
 
 
 def _nps_range(d: fig.DivisionSatisfaction) -> str:
@@ -292,18 +370,17 @@ def _nps_range(d: fig.DivisionSatisfaction) -> str:
     return f"{fi_signed(d.nps_low)}…{fi_signed(d.nps_high)}"
 
 
-def _change(ctx: Context, doc: DocxDocument, previous: fig.Figures) -> None:
+def comparison(ctx: Context, previous: fig.Figures) -> list[tuple[str, float | None, float | None]]:
+    """(label, last year, this year) of the key figures: the list text's change table and
+    Liite 1's Vertailu sheet show the same rows."""
     w = ctx.wording
     now = ctx.figures
-    heading(doc, clean(w.text("listateksti.change_heading")), 3)
-    para(doc, w.text("listateksti.change_intro"), space_after=2)
     labels = w.mapping("listateksti.change_rows")
-    cols = w.mapping("listateksti.change_columns")
     p_now, p_old = now.participation, previous.participation
     s_now, s_old = now.satisfaction, previous.satisfaction
     figures: list[tuple[str, float | None, float | None]] = [
         (labels["methods"], p_old.methods, p_now.methods),
-        (labels["count"], p_old.count, p_now.count),
+        (labels["distinct"], p_old.distinct_methods(), p_now.distinct_methods()),
         (labels["entities_with"], p_old.entities_with, p_now.entities_with),
     ]
     for n in p_now.levels:
@@ -320,15 +397,24 @@ def _change(ctx: Context, doc: DocxDocument, previous: fig.Figures) -> None:
         (labels["nps_count"], len(s_old.total.nps), len(s_now.total.nps)),
         (labels["nps_median"], s_old.nps_median, s_now.nps_median),
     ]
+    return figures
+
+
+def _change(ctx: Context, doc: DocxDocument, previous: fig.Figures) -> None:
+    w = ctx.wording
+    heading(doc, clean(w.text("listateksti.change_heading")), 3)
+    cols = w.mapping("listateksti.change_columns")
     rows = []
-    for label, old_value, new_value in figures:
+    for label, old_value, new_value in comparison(ctx, previous):
         change = None if old_value is None or new_value is None else new_value - old_value
         rows.append([label, _number(old_value), _number(new_value), _change_text(change)])
+    para(doc, w.text("listateksti.change_intro"), "Caption")
     table(
         doc,
         [cols["figure"], str(ctx.year - 1), str(ctx.year), cols["change"]],
         rows,
         [85.0, 25.0, 25.0, 30.0],
+        right=(1, 2, 3),
     )
     para(doc, "", space_after=2)
 
@@ -347,21 +433,27 @@ def _change_text(change: float | None) -> str:
     return fi_signed(change, 0 if float(change).is_integer() else 1)
 
 
-def _coverage(ctx: Context, doc: DocxDocument) -> None:
+def coverage_sentences(ctx: Context) -> str:
+    """Who has reported everything and what is still missing, as board prose."""
     w = ctx.wording
-    heading(doc, clean(w.text("listateksti.coverage_heading")), 3)
     if ctx.snapshot.complete:
-        para(doc, w.text("listateksti.coverage_complete"))
-        return
+        return w.text("listateksti.coverage_complete")
     complete = [s.division_code for s in ctx.snapshot.progress if s.complete]
-    para(
-        doc,
-        w.text(
-            "listateksti.coverage_incomplete",
-            complete=fi_list(complete) or w.text("listateksti.coverage_none_complete"),
-            missing=ctx.missing_summary() or "–",
-        ),
-    )
+    parts = [w.text("listateksti.coverage_date")]
+    if not complete:
+        parts.append(w.text("listateksti.coverage_complete_none"))
+    else:
+        key = "coverage_complete_one" if len(complete) == 1 else "coverage_complete_many"
+        parts.append(w.text(f"listateksti.{key}", divisions=fi_list(complete)))
+    missing = ctx.missing_summary()
+    if missing:
+        parts.append(w.text("listateksti.coverage_missing", missing=missing))
+    return " ".join(parts)
+
+
+def _coverage(ctx: Context, doc: DocxDocument) -> None:
+    heading(doc, clean(ctx.wording.text("listateksti.coverage_heading")), 3)
+    para(doc, coverage_sentences(ctx))
 
 
 def _presenter(ctx: Context, doc: DocxDocument) -> None:
@@ -386,6 +478,11 @@ def _attachments(ctx: Context, doc: DocxDocument) -> None:
     _heading(ctx, doc, "attachments")
     for attachment in ctx.attachments:
         para(doc, f"{attachment.number} {attachment.title}", space_after=0)
+
+
+def _appeal(ctx: Context, doc: DocxDocument) -> None:
+    _heading(ctx, doc, "appeal")
+    para(doc, ctx.settings.list_text.appeal)
 
 
 def _extracts_and_history(ctx: Context, doc: DocxDocument) -> None:

@@ -8,6 +8,8 @@ comes from the source's schedule slide; the tests check it by converting to PDF.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from docx.document import Document as DocxDocument
 from docx.enum.text import WD_BREAK
 
@@ -60,7 +62,14 @@ def _osallisuus(ctx: Context, doc: DocxDocument) -> None:
     _heading(doc, w.text("ohjeet.osallisuus.how_heading"), 3)
     numbered(doc, w.texts("ohjeet.osallisuus.how"))
     _heading(doc, w.text("ohjeet.osallisuus.tips_heading"), 3)
-    _steps(doc, w.texts("ohjeet.osallisuus.tips"))
+    _steps(
+        doc,
+        w.texts(
+            "ohjeet.osallisuus.tips",
+            definition_tapa=w.text("definitions.tapa"),
+            definition_lkm=w.text("definitions.lkm"),
+        ),
+    )
     _deadlines_and_contact(ctx, doc)
 
 
@@ -78,10 +87,24 @@ def _asiakaskokemus(ctx: Context, doc: DocxDocument) -> None:
     _deadlines_and_contact(ctx, doc)
 
 
+def reporting_deadline(ctx: Context) -> dt.date | None:
+    """The divisions' own deadline: a set number of days before a calendar deadline."""
+    rule = ctx.base_wording.raw("ohjeet.reporting_deadline")
+    day = ctx.deadline(str(rule.get("code", "")))
+    if day is None:
+        return None
+    return day - dt.timedelta(days=int(rule.get("days_before", 0)))
+
+
 def _deadlines_and_contact(ctx: Context, doc: DocxDocument) -> None:
     w = ctx.wording
     _heading(doc, w.text("ohjeet.deadlines_heading"), 3)
-    for title, day in ctx.deadlines():
+    own = reporting_deadline(ctx)
+    if own is not None:
+        para(doc, w.text("ohjeet.reporting_deadline_line", date=fi_date(own)), bold=True)
+    titles = w.mapping("ohjeet.deadline_titles")
+    for deadline, day in ctx.settings.calendar.dates_for(ctx.year):
+        title = titles.get(deadline.code) or clean(deadline.title.get("fi"))
         para(doc, w.text("ohjeet.deadline_line", date=fi_date(day), title=title), "List Bullet")
     contact = ctx.settings.list_text.contact
     _heading(doc, w.text("ohjeet.contact_heading"), 3)

@@ -34,7 +34,20 @@ def _entry(name: str, date_time: tuple[int, int, int, int, int, int]) -> zipfile
 
 
 class FixedTimeZipFile(zipfile.ZipFile):
-    """A ZipFile whose entries all carry :data:`FIXED_ZIP_TIME`, however they are added."""
+    """A ZipFile whose entries all carry :data:`FIXED_ZIP_TIME`, however they are added.
+
+    ``rewrite`` maps entry names to functions that fix their content on the way in (the
+    Excel writer's formula values, see ``docgen.xlsx``).
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        rewrite: Mapping[str, Callable[[bytes], bytes]] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self._rewrite = dict(rewrite or {})
 
     def writestr(  # type: ignore[override]
         self,
@@ -58,7 +71,13 @@ class FixedTimeZipFile(zipfile.ZipFile):
         compresslevel: int | None = None,
     ) -> None:
         """Stream a file (openpyxl's write-only sheets live in temp files) into the archive."""
-        info = _entry(arcname or os.path.basename(filename), FIXED_ZIP_TIME)
+        name = arcname or os.path.basename(filename)
+        fix = self._rewrite.get(name)
+        if fix is not None:  # small sheets only: read, fix, write
+            with open(filename, "rb") as source:
+                self.writestr(name, fix(source.read()))
+            return
+        info = _entry(name, FIXED_ZIP_TIME)
         info.file_size = os.path.getsize(filename)
         with open(filename, "rb") as source, self.open(info, "w", force_zip64=True) as target:
             shutil.copyfileobj(source, target, 1 << 20)

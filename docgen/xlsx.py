@@ -15,10 +15,12 @@ cell; it gets the quote prefix too, for the same reason.
 from __future__ import annotations
 
 import io
+import re
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from xml.sax.saxutils import escape
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ERROR_CODES, Cell
@@ -27,10 +29,12 @@ from openpyxl.cell.text import InlineFont
 from openpyxl.chart import BarChart
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.styles.cell_style import StyleArray
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import column_index_from_string, get_column_letter
+from openpyxl.utils.indexed_list import IndexedList
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.dimensions import RowDimension
 from openpyxl.worksheet.filters import AutoFilter
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 from openpyxl.writer.excel import ExcelWriter
@@ -51,11 +55,34 @@ ORANGE = "FBE3C8"
 _thin = Side(style="thin", color="9AA7B8")
 _BORDER = Border(left=_thin, right=_thin, top=_thin, bottom=_thin)
 _FORMULA_LIKE = ("=", "+", "-", "@")
+# Counts with a space as the thousands separator whatever the reader's locale ("3 103",
+# never "3103", which next to "Helsinki-palaute" reads as a year).
+NUMBER = "# ##0"
+# Decimals with the Finnish decimal comma in every viewer (the format's own locale).
+DECIMAL = "[$-40B]0.0"
+SIGNED_DECIMAL = "[$-40B]+0.0;−0.0;0"
+# Every cell of every sheet is 10 pt Arial (headers and data alike); only titles are larger.
+# The pages are scaled to fit their width, so 10 pt keeps printed text at 9 pt or more.
+SIZE = 10
 
 # name -> (font kwargs, fill colour, border, alignment kwargs, number format)
 _STYLES: dict[str, tuple[dict[str, Any], str | None, bool, dict[str, Any], str | None]] = {
     "title": ({"bold": True, "size": 14, "color": DARK}, None, False, {}, None),
-    "subtitle": ({"size": 10, "color": "444444"}, None, False, {}, None),
+    "subtitle": ({"color": "444444"}, None, False, {}, None),
+    "title_wrap": (
+        {"bold": True, "size": 14, "color": DARK},
+        None,
+        False,
+        {"wrap_text": True, "vertical": "top"},
+        None,
+    ),
+    "subtitle_wrap": (
+        {"color": "444444"},
+        None,
+        False,
+        {"wrap_text": True, "vertical": "top"},
+        None,
+    ),
     "draft": (
         {"bold": True, "size": 12, "color": RED},
         None,
@@ -64,13 +91,13 @@ _STYLES: dict[str, tuple[dict[str, Any], str | None, bool, dict[str, Any], str |
         None,
     ),
     "note": (
-        {"italic": True, "size": 9, "color": "444444"},
+        {"italic": True, "color": "444444"},
         None,
         False,
         {"wrap_text": True, "vertical": "top"},
         None,
     ),
-    "heading": ({"bold": True, "size": 11, "color": DARK}, None, False, {}, None),
+    "heading": ({"bold": True, "color": DARK}, None, False, {}, None),
     "header": (
         {"bold": True, "color": "FFFFFF"},
         DARK,
@@ -87,27 +114,61 @@ _STYLES: dict[str, tuple[dict[str, Any], str | None, bool, dict[str, Any], str |
     ),
     "level": ({"bold": True}, LIGHT, True, {"wrap_text": True, "vertical": "top"}, None),
     "body": ({}, None, True, {"wrap_text": True, "vertical": "top"}, None),
-    "number": ({}, None, True, {"vertical": "top"}, "0"),
+    "number": ({}, None, True, {"horizontal": "right", "vertical": "top", "indent": 1}, NUMBER),
     "total_text": ({"bold": True}, TOTAL, True, {"wrap_text": True, "vertical": "top"}, None),
-    "total_number": ({"bold": True}, TOTAL, True, {"vertical": "top"}, "0"),
-    "percent": ({}, None, True, {"horizontal": "right", "vertical": "top"}, "0 %"),
+    "total_number": (
+        {"bold": True},
+        TOTAL,
+        True,
+        {"horizontal": "right", "vertical": "top", "indent": 1},
+        NUMBER,
+    ),
+    "total_number_left": (
+        {"bold": True},
+        TOTAL,
+        True,
+        {"horizontal": "left", "vertical": "top", "indent": 1},
+        NUMBER,
+    ),
+    "decimal": ({}, None, True, {"horizontal": "right", "vertical": "top", "indent": 1}, DECIMAL),
+    "percent": ({}, None, True, {"horizontal": "right", "vertical": "top", "indent": 1}, "0 %"),
     "total_percent": (
         {"bold": True},
         TOTAL,
         True,
-        {"horizontal": "right", "vertical": "top"},
+        {"horizontal": "right", "vertical": "top", "indent": 1},
         "0 %",
     ),
-    "signed": ({}, None, True, {"horizontal": "right", "vertical": "top"}, "+0;−0;0"),
+    "signed": ({}, None, True, {"horizontal": "right", "vertical": "top", "indent": 1}, "+0;−0;0"),
+    "signed_decimal": (
+        {},
+        None,
+        True,
+        {"horizontal": "right", "vertical": "top", "indent": 1},
+        SIGNED_DECIMAL,
+    ),
+    "total_signed_decimal": (
+        {"bold": True},
+        TOTAL,
+        True,
+        {"horizontal": "right", "vertical": "top", "indent": 1},
+        SIGNED_DECIMAL,
+    ),
     "total_signed": (
         {"bold": True},
         TOTAL,
         True,
-        {"horizontal": "right", "vertical": "top"},
+        {"horizontal": "right", "vertical": "top", "indent": 1},
         "+0;−0;0",
     ),
-    "cov_yes": ({}, GREEN, True, {"horizontal": "center", "vertical": "top"}, "0"),
-    "cov_none": ({"color": "666666"}, GREY, True, {"horizontal": "center", "vertical": "top"}, "0"),
+    "cov_yes": ({}, GREEN, True, {"horizontal": "center", "vertical": "top"}, NUMBER),
+    "cov_none": (
+        {"color": "666666"},
+        GREY,
+        True,
+        {"horizontal": "center", "vertical": "top"},
+        NUMBER,
+    ),
     "cov_missing": (
         {"color": "9C5700"},
         ORANGE,
@@ -125,6 +186,7 @@ _STYLES: dict[str, tuple[dict[str, Any], str | None, bool, dict[str, Any], str |
     # The big tables' wrapped text keeps Excel's default bottom alignment, like the plain
     # cells next to it, so a row with one long note still reads as one line of data.
     "wrap": ({}, None, False, {"wrap_text": True}, None),
+    "plain_number": ({}, None, False, {"horizontal": "right", "indent": 1}, NUMBER),
     "text": ({}, None, False, {}, None),
 }
 
@@ -173,6 +235,61 @@ class Styled:
 
     value: Any
     style: str
+    number_format: str | None = None
+
+
+def _default_font(wb: Workbook) -> None:
+    """Arial 10 as the workbook's own default (openpyxl's is Calibri 11).
+
+    Unstyled cells — most of the big entry table, written on the fast path — use the
+    default font; with Calibri 11 their text would print larger than the styled cells in
+    the same row. Set before any style is added, so the default keeps index 0.
+    """
+    font = Font(name=FONT, sz=SIZE, family=2)
+    wb._fonts = IndexedList([font])
+    normal = wb._named_styles["Normal"]
+    normal.font = font
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A live formula (``=SUM(…)``) and the value it computes today.
+
+    Excel recalculates on opening; viewers that do not (previews, phones, LibreOffice's
+    default for .xlsx) show the cached value, so both are written.
+    """
+
+    text: str
+    cached: float | int | str | None
+
+
+@dataclass(frozen=True)
+class Paper:
+    """A paper size: openpyxl's code, and the printable width and height in points
+    (landscape, between the sheet's margins)."""
+
+    code: str
+    width_pt: float
+    height_pt: float
+
+
+A4 = Paper("9", (297 / 25.4 - 2 * 0.4) * 72, (210 / 25.4 - 2 * 0.7) * 72)
+A3 = Paper("8", (420 / 25.4 - 2 * 0.4) * 72, (297 / 25.4 - 2 * 0.7) * 72)
+# The printed page may shrink to fit its width down to this scale: 10 pt text stays ≥ 9 pt.
+MIN_SCALE = 0.92
+# Points per unit of Excel column width as LibreOffice prints these Arial 10 workbooks
+# (measured about 6.3; a little more to be safe).
+POINTS_PER_WIDTH = 6.4
+
+
+def columns_pt(widths: Sequence[float]) -> float:
+    """The printed width of columns at 100 %."""
+    return sum(widths) * POINTS_PER_WIDTH
+
+
+def paper_for(widths: Sequence[float]) -> Paper:
+    """A4 landscape when the columns fit it at :data:`MIN_SCALE` or more, else A3."""
+    return A4 if columns_pt(widths) * MIN_SCALE <= A4.width_pt else A3
 
 
 class Book:
@@ -181,6 +298,7 @@ class Book:
     def __init__(self, ctx: Context, title: str) -> None:
         self.ctx = ctx
         self.wb = Workbook(write_only=True)
+        _default_font(self.wb)
         props = self.wb.properties
         props.title = clean(title)
         props.creator = ctx.wording.text("common.author")
@@ -192,15 +310,21 @@ class Book:
         self._first: WriteOnlyWorksheet | None = None
         self._sheets: list[Sheet] = []
 
-    def style(self, name: str, *, quote: bool = False) -> StyleArray:
-        """The precomputed style array of a named style (computed once per workbook)."""
+    def style(
+        self, name: str, *, quote: bool = False, number_format: str | None = None
+    ) -> StyleArray:
+        """The precomputed style array of a named style (computed once per workbook);
+        ``number_format`` overrides the style's own."""
         key = f"{name}+quote" if quote else name
+        if number_format:
+            key += "+" + number_format
         found = self._styles.get(key)
         if found is None:
             assert self._first is not None, "create a sheet before styling"
-            font, fill, border, align, number_format = _STYLES[name]
+            font, fill, border, align, own_format = _STYLES[name]
+            number_format = number_format or own_format
             proto = Cell(self._first, row=1, column=1)
-            proto.font = Font(name=FONT, **{"size": 10, **font})
+            proto.font = Font(name=FONT, **{"size": SIZE, **font})
             if fill:
                 proto.fill = PatternFill("solid", start_color=fill, end_color=fill)
             if border:
@@ -222,8 +346,15 @@ class Book:
         freeze: str | None = None,
         print_rows: str | None = None,
         landscape: bool = True,
+        page_columns: Sequence[int] = (),
+        print_columns: str | None = None,
     ) -> Sheet:
-        """A print-ready sheet: A4, fit to page width, panes frozen, header rows repeated.
+        """A print-ready sheet: fit to page width, panes frozen, header rows repeated.
+
+        The paper is A4 landscape when the columns fit it without shrinking text under
+        9 pt, otherwise A3 landscape (:func:`paper_for`). A sheet too wide for that is
+        printed at 100 % in pages of columns instead: ``page_columns`` are the last
+        columns (1-based) of each page, ``print_columns`` the columns repeated on each.
 
         Column widths and frozen panes go to the top of the sheet XML, so in write-only
         mode they must be set before the first row — hence all here.
@@ -238,12 +369,26 @@ class Book:
         if print_rows:
             ws.print_title_rows = print_rows
         setup = ws.page_setup
-        setup.paperSize = "9"  # A4
         setup.orientation = "landscape" if landscape else "portrait"
-        setup.fitToWidth = 1
-        setup.fitToHeight = 0  # as many pages down as needed
-        ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-        ws.page_margins.left = ws.page_margins.right = 0.5
+        if page_columns:
+            paper = A4
+            setup.scale = 100
+            setup.pageOrder = "downThenOver"  # a division's pages one after another
+            for column in page_columns[:-1]:
+                ws.col_breaks.append(Break(id=column))
+            if print_columns:
+                ws.print_title_cols = print_columns
+        sheet_span = None
+        if page_columns and print_columns:
+            first, _, last = print_columns.partition(":")
+            sheet_span = column_index_from_string(last) - column_index_from_string(first) + 1
+        else:
+            paper = paper_for(widths)
+            setup.fitToWidth = 1
+            setup.fitToHeight = 0  # as many pages down as needed
+            ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+        setup.paperSize = paper.code
+        ws.page_margins.left = ws.page_margins.right = 0.4
         ws.page_margins.top = ws.page_margins.bottom = 0.7
         ws.print_options.gridLines = False
         if self.ctx.draft:
@@ -252,12 +397,14 @@ class Book:
             ws.oddHeader.center.size = 14
             ws.oddHeader.center.font = f"{FONT},Bold"
         ws.oddHeader.left.text = clean(self.wb.properties.title or "")
-        ws.oddHeader.left.size = 8
+        ws.oddHeader.left.size = SIZE
         ws.oddFooter.left.text = "&A"
-        ws.oddFooter.left.size = 8
+        ws.oddFooter.left.size = SIZE
         ws.oddFooter.right.text = f"{self.ctx.wording.text('common.page')} &P / &N"
-        ws.oddFooter.right.size = 8
-        sheet = Sheet(self, ws, len(widths))
+        ws.oddFooter.right.size = SIZE
+        sheet = Sheet(self, ws, len(widths), paper, fit=not page_columns)
+        if sheet_span:
+            sheet.text_span = sheet_span
         self._sheets.append(sheet)
         return sheet
 
@@ -269,8 +416,13 @@ class Book:
             # (the used area includes the chart, which may be wider than the columns).
             if not sheet.has_chart:
                 sheet.ws.print_area = cell_range(1, 1, sheet.columns, max(sheet.rows, 1))
+        rewrites = {
+            f"xl/worksheets/sheet{index}.xml": _cache_values(sheet.cached)
+            for index, sheet in enumerate(self._sheets, start=1)
+            if sheet.cached
+        }
         buffer = io.BytesIO()
-        archive = FixedTimeZipFile(buffer, "w", compression=8, allowZip64=True)
+        archive = FixedTimeZipFile(buffer, "w", compression=8, allowZip64=True, rewrite=rewrites)
         ExcelWriter(self.wb, archive).save()
         return buffer.getvalue()
 
@@ -278,16 +430,34 @@ class Book:
 class Sheet:
     """Appends rows to a write-only sheet, keeping count of the current row number."""
 
-    def __init__(self, book: Book, ws: WriteOnlyWorksheet, columns: int) -> None:
+    def __init__(
+        self,
+        book: Book,
+        ws: WriteOnlyWorksheet,
+        columns: int,
+        paper: Paper = A4,
+        *,
+        fit: bool = True,
+    ) -> None:
         self.book = book
         self.ws = ws
         self.columns = columns
+        self.paper = paper
+        self.fit = fit
+        # Notes and titles are merged over this many columns: the whole sheet, or the
+        # columns repeated on every page of a sheet printed in pages of columns.
+        self.text_span = columns
         self.rows = 0
         self.has_chart = False
+        self.heights: list[float] = []  # every row's height in points, for page breaks
+        self.cached: dict[str, float | int | str | None] = {}  # formula cell -> its value
         self._heights: dict[float, RowDimension] = {}
 
-    def add_chart(self, chart: BarChart) -> None:
-        """Place a chart two rows below the last row written."""
+    def add_chart(self, chart: BarChart, *, new_page: bool = False) -> None:
+        """Place a chart two rows below the last row written (on a page of its own with
+        ``new_page``, so a long table never cuts it in two when printed)."""
+        if new_page:
+            self.page_break()
         self.ws.add_chart(chart, f"A{self.rows + 3}")
         self.has_chart = True
 
@@ -304,8 +474,18 @@ class Sheet:
             self._heights[height] = dimension
         self.ws.row_dimensions[row] = dimension
 
-    def cell(self, value: Any, style: str | None) -> Any:
+    def cell(self, value: Any, style: str | None, number_format: str | None = None) -> Any:
         """A cell for ``value``: plain values stay plain (fast); text is made safe."""
+        if isinstance(value, Formula):
+            cell = Cell(
+                self.ws,
+                row=1,
+                column=1,
+                style_array=self.book.style(style or "text", number_format=number_format),
+            )
+            cell.value = value.text
+            cell.data_type = "f"
+            return cell
         if isinstance(value, str):
             value = clean(value)
             if len(value) > EXCEL_CELL_LIMIT:
@@ -324,7 +504,12 @@ class Sheet:
             return value
         if style is None:
             return value
-        cell = Cell(self.ws, row=1, column=1, style_array=self.book.style(style))
+        cell = Cell(
+            self.ws,
+            row=1,
+            column=1,
+            style_array=self.book.style(style, number_format=number_format),
+        )
         cell.value = value
         return cell
 
@@ -342,7 +527,10 @@ class Sheet:
         for column, value in enumerate(values, start=1):
             name = value.style if isinstance(value, Styled) else style
             content = value.value if isinstance(value, Styled) else value
-            cells.append(self.cell(content, name))
+            number_format = value.number_format if isinstance(value, Styled) else None
+            if isinstance(content, Formula):
+                self.cached[f"{get_column_letter(column)}{self.rows}"] = content.cached
+            cells.append(self.cell(content, name, number_format))
             if name in _WRAPPING and isinstance(content, str | CellRichText) and content:
                 width = self._width(column)
                 lines = max(lines, wrapped_lines(clean(str(content)), width, bold=name in _BOLD))
@@ -350,15 +538,37 @@ class Sheet:
             height = lines * LINE_HEIGHT + 3
         if height is not None:
             self._set_height(self.rows, height)
+        self.heights.append(height or LINE_HEIGHT)
         self.ws.append(cells)
         return self.rows
+
+    def page_break(self) -> None:
+        """Start a new printed page after the last row written."""
+        self.ws.row_breaks.append(Break(id=self.rows))
+
+    def printable_height(self) -> float:
+        """Points of rows that fit one printed page (titles repeat on each)."""
+        usable = self.paper.height_pt - 2 * 24  # the page header and footer lines
+        if not self.fit:
+            return usable
+        scale = min(1.0, self.paper.width_pt / max(1.0, columns_pt(self._widths())))
+        return usable / scale
+
+    def _widths(self) -> list[float]:
+        return [self._width(c) for c in range(1, self.columns + 1)]
 
     def _width(self, column: int) -> float:
         width = self.ws.column_dimensions[get_column_letter(column)].width
         return float(width or 8.43)
 
-    def plain_rows(self, rows: Iterable[Sequence[Any]], wrap_columns: Sequence[int] = ()) -> None:
-        """The fast path for big tables: plain values, text made safe, long text wrapped.
+    def plain_rows(
+        self,
+        rows: Iterable[Sequence[Any]],
+        wrap_columns: Sequence[int] = (),
+        number_columns: Sequence[int] = (),
+    ) -> None:
+        """The fast path for big tables: plain values, text made safe, long text wrapped,
+        numbers in ``number_columns`` (0-based) with the thousands separator.
 
         Only text that needs it becomes a styled cell: formula-like or error-like text, or
         text in ``wrap_columns`` (0-based) longer than its column is wide. Method, entity
@@ -373,12 +583,18 @@ class Sheet:
         wrapped: dict[tuple[int, str], tuple[Any, int]] = {}
         cell = self.cell
         number = self.rows
+        numeric = set(number_columns)
+        number_style = self.book.style("plain_number")
         for values in rows:
             number += 1
             out = list(values)
             lines = 1
             for index, value in enumerate(out):
                 if value.__class__ is not str:
+                    if index in numeric and value is not None:
+                        styled = Cell(self.ws, row=1, column=1, style_array=number_style)
+                        styled.value = value
+                        out[index] = styled
                     continue
                 limit = widths.get(index)
                 if limit is not None and (len(value) > limit or "\n" in value):
@@ -399,6 +615,7 @@ class Sheet:
                 set_height(number, lines * LINE_HEIGHT + 3)
             append(out)
         self.rows = number
+        self.heights.extend([LINE_HEIGHT] * (number - len(self.heights)))
 
     def blank(self, count: int = 1) -> None:
         for _ in range(count):
@@ -407,12 +624,23 @@ class Sheet:
     def title_block(self, title: str, subtitle: str) -> None:
         """Title, subtitle and — when the data are incomplete — the LUONNOS line."""
         ctx = self.book.ctx
-        self.row([Styled(title, "title")], height=22)
-        self.row([Styled(subtitle, "subtitle")])
+        if self.text_span < self.columns:  # printed in pages of columns: wrap, never clip
+            self.note(title, "title_wrap")
+            self.note(subtitle, "subtitle_wrap")
+        else:
+            self.row([Styled(title, "title")], height=22)
+            self.row([Styled(subtitle, "subtitle")])
         if ctx.draft:
             self.note(ctx.draft_note(), "draft")
         else:
             self.blank()
+
+    def note_height(self, text: str, style: str = "note") -> float:
+        """The height (pt) :meth:`note` gives ``text``."""
+        size = _STYLES[style][0].get("size", 10)
+        width = sum(self._width(c) for c in range(1, self.text_span + 1)) * 10 / size
+        lines = wrapped_lines(clean(text), width, bold=style in _BOLD)
+        return max(1, lines) * LINE_HEIGHT * size / 10 + 3
 
     def note(self, text: str, style: str = "note") -> int:
         """A line of text across the whole sheet width, wrapped inside it.
@@ -422,13 +650,10 @@ class Sheet:
         the row over the sheet's columns and wrapping keeps the text inside the print width.
         """
         text = clean(text)
-        width = sum(self._width(c) for c in range(1, self.columns + 1))
-        lines = wrapped_lines(text, width, bold=style in _BOLD)
-        size = _STYLES[style][0].get("size", 10)
-        height = max(1, lines) * LINE_HEIGHT * size / 10 + 3
-        number = self.row([Styled(text, style)], height=height)
-        if self.columns > 1:
-            self.ws.merged_cells.add(cell_range(1, number, self.columns, number))
+        span = self.text_span
+        number = self.row([Styled(text, style)], height=self.note_height(text, style))
+        if span > 1:
+            self.ws.merged_cells.add(cell_range(1, number, span, number))
         return number
 
 
@@ -466,3 +691,37 @@ def add_table(sheet: Sheet, name: str, header: list[str], header_row: int) -> No
 def _table_name(name: str) -> str:
     base = slug(name).replace("-", "_") or "Taulukko"
     return base if base[0].isalpha() else f"T_{base}"
+
+
+_FORMULA_CELL = re.compile(rb'<c r="([A-Z]+[0-9]+)"([^>]*)><f>([^<]*)</f><v\s*>\s*</v></c>')
+
+
+def _cache_values(values: Mapping[str, float | int | str | None]) -> Callable[[bytes], bytes]:
+    """A rewrite of a sheet's XML that adds each formula's computed value (``<v>``).
+
+    openpyxl writes formulas with an empty value; a viewer that does not recalculate
+    would show an empty cell.
+    """
+
+    def fix(data: bytes) -> bytes:
+        def one(match: re.Match[bytes]) -> bytes:
+            ref = match.group(1).decode("ascii")
+            if ref not in values or values[ref] is None:
+                return match.group(0)
+            value = values[ref]
+            attrs = match.group(2)
+            if isinstance(value, str):
+                text = escape(value).encode("utf-8")
+                attrs += b' t="str"'
+            else:
+                text = repr(float(value) if isinstance(value, float) else int(value)).encode()
+            return b'<c r="%s"%s><f>%s</f><v>%s</v></c>' % (
+                match.group(1),
+                attrs,
+                match.group(3),
+                text,
+            )
+
+        return _FORMULA_CELL.sub(one, data)
+
+    return fix

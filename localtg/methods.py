@@ -93,9 +93,13 @@ class BotMethods:
         self.callback_queries: dict[str, CallbackQueryRecord] = {}
         #: Parameters of the last call to each recorded settings method (setMyDescription, ...).
         self.bot_settings: dict[str, dict[str, object]] = {}
+        #: setWebhook's url and secret_token ("" = long polling), as getWebhookInfo tells.
+        self.webhook_url = ""
+        self.webhook_secret = ""
         self.handlers: dict[str, Handler] = {
             "getme": self._get_me,
             "getupdates": self._get_updates,
+            "setwebhook": self._set_webhook,
             "deletewebhook": self._delete_webhook,
             "getwebhookinfo": self._get_webhook_info,
             "sendmessage": self._send_message,
@@ -146,13 +150,31 @@ class BotMethods:
         await self.notifier.wait_until(lambda: bool(self.updates.take(limit)), timeout)
         return list(self.updates.take(limit))
 
+    def _set_webhook(self, p: Params) -> bool:
+        """Recorded only: updates are delivered to webhooks by `localtg.webhook` in tests."""
+        url = p.get_str("url") or ""
+        if url and not url.startswith("https://"):
+            raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+        secret = p.get_str("secret_token") or ""
+        if secret and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+            raise bad_request("secret token contains unallowed characters")
+        self.webhook_url, self.webhook_secret = url, secret
+        if p.get_bool("drop_pending_updates"):
+            self.updates.drop_all()
+        return True
+
     def _delete_webhook(self, p: Params) -> bool:
+        self.webhook_url = self.webhook_secret = ""
         if p.get_bool("drop_pending_updates"):
             self.updates.drop_all()
         return True
 
     def _get_webhook_info(self, p: Params) -> JSON:
-        return {"url": "", "has_custom_certificate": False, "pending_update_count": 0}
+        return {
+            "url": self.webhook_url,
+            "has_custom_certificate": False,
+            "pending_update_count": len(self.updates.pending),
+        }
 
     # --- messages ------------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import re
 import sys
 import threading
 from collections.abc import Awaitable, Callable, Sequence
@@ -21,18 +22,25 @@ from telegram.ext import Application
 
 from localtg.api import LocalBotApi
 from localtg.harness import running
-from localtg.models import BotMessageEvent, ChatMessage, LocalFile
+from localtg.models import BotMessageEvent, CallbackQueryRecord, ChatMessage, LocalFile
 from localtg.user import LocalUser
 
 MetaHandler = Callable[[str, list[str]], Awaitable[str | None] | str | None]
 DEFAULT_DOWNLOAD_DIR = Path("var") / "localtg-files"
+#: A button is pressed with ``b<number>`` (or ``:<number>``): never a plain number, which
+#: is an answer ("1" typed as a count must not press a "[1] ‹ Back" button).
+BUTTON_PREFIX = "b"
+_BUTTON = re.compile(rf"{BUTTON_PREFIX}(\d+)", re.IGNORECASE)
 HELP = """\
-Type a message and press Enter to send it (/start, /help, ... are commands).
-  <number>        press that button of the newest inline keyboard
+Type a message and press Enter to send it; a line starting with / is a command (/start, and
+the commands the bot lists). Plain numbers and text are always sent as messages.
+  b<number>       press that button of the newest inline keyboard ([b1], [b2] …)
+  :<number>       the same (:2 presses [b2])
   :press <label>  press the newest button whose label contains <label>
-  :send <text>    send <text> as a message even if it is a number
+  :send <text>    send <text> as a message even if it looks like a button (b1)
   :help           this help
-  :quit           end the chat (Ctrl-D works too)"""
+  :quit           end the chat (Ctrl-D works too)
+After a press the bot's answer is shown too: 💬 a short notice, ❗ an alert."""
 
 
 class TerminalPrinter:
@@ -74,7 +82,8 @@ class TerminalPrinter:
                 for button in row:
                     number += 1
                     suffix = f" ↗ {button['url']}" if "url" in button else ""
-                    cells.append(f"[{number}] {button.get('text', '')}{suffix}")
+                    label = f"[{BUTTON_PREFIX}{number}]"
+                    cells.append(f"{label} {button.get('text', '')}{suffix}")
                 self.write("   " + "  ".join(cells))
         if message.reply_keyboard:
             self.write(
@@ -158,23 +167,47 @@ class _Session:
         """Act on one input line; False ends the chat."""
         if line.startswith(":"):
             command, _, rest = line[1:].partition(" ")
+            if command.isdigit() and not rest:
+                await self.press_number(int(command))
+                return True
             return await self.meta(command.lower(), rest.strip())
-        if line.isdigit() and await self.press_number(int(line)):
+        if match := _BUTTON.fullmatch(line):
+            await self.press_number(int(match.group(1)))
             return True
         await self.user.send(line)
         return True
 
-    async def press_number(self, number: int) -> bool:
+    async def press_number(self, number: int) -> None:
+        """Press button ``number`` of the newest keyboard; a wrong number is said, not sent."""
         found = self.printer.numbered_buttons(self.user)
-        if found is None or not 1 <= number <= len(found[1]):
-            return False
+        if found is None:
+            self.printer.write(
+                f"⚠  no buttons to press ({BUTTON_PREFIX}{number}); :send "
+                f"{BUTTON_PREFIX}{number} sends it as text"
+            )
+            return
         message, buttons = found
+        if not 1 <= number <= len(buttons):
+            self.printer.write(
+                f"⚠  no button {BUTTON_PREFIX}{number}: the newest keyboard has "
+                f"{BUTTON_PREFIX}1…{BUTTON_PREFIX}{len(buttons)}"
+            )
+            return
         button = buttons[number - 1]
         if "callback_data" not in button:
             self.printer.write(f"↗ {button.get('url') or button}")
-            return True
-        await self.user.press(str(button["text"]), message=message)
-        return True
+            return
+        self.show_answer(await self.user.press(str(button["text"]), message=message))
+
+    def show_answer(self, answer: CallbackQueryRecord) -> None:
+        """What Telegram shows after a press: an alert box or a short notice (toast). A
+        refusal must not look like nothing happened."""
+        if answer.text and answer.show_alert:
+            self.printer.write(f"❗ {answer.text}")
+        elif answer.text:
+            self.printer.write(f"💬 {answer.text}")
+        if answer.url:
+            self.printer.write(f"↗ {answer.url}")
 
     async def meta(self, command: str, rest: str) -> bool:
         if command in ("quit", "q", "exit"):
@@ -184,7 +217,7 @@ class _Session:
         elif command == "send" and rest:
             await self.user.send(rest)
         elif command == "press" and rest:
-            await self.user.press(rest, exact=False)
+            self.show_answer(await self.user.press(rest, exact=False))
         elif self.on_meta is None:
             self.printer.write(f"unknown command :{command} (try :help)")
         else:

@@ -30,6 +30,8 @@ from settings import ConfigError, Settings, load_settings
 
 EXIT_USAGE = 2
 EXIT_ERROR = 1
+#: What coordinators call a reminder whose delivery is unknown (the bot says the same).
+UNCERTAIN_LABEL = "toimitus epävarma"
 
 
 class CliError(Exception):
@@ -141,6 +143,7 @@ def cmd_ledger(
             record = {
                 "id": row.id,
                 "status": row.status.value,
+                "delivery_uncertain": row.status is LedgerStatus.UNCERTAIN,
                 "kind": row.kind,
                 "deadline_code": row.deadline_code,
                 "deadline": row.deadline_date.isoformat(),
@@ -160,23 +163,29 @@ def cmd_ledger(
         out.write("The reminder ledger is empty.\n" if not counts else "No rows match.\n")
     else:
         out.write(
-            f"{'id':>6} {'status':<8} {'kind':<9} {'deadline':<31} {'off':>3} "
+            f"{'id':>6} {'status':<9} {'kind':<9} {'deadline':<31} {'off':>3} "
             f"{'person':<24} {'audience':<11} {'due':<16} {'sent':<16} {'try':>3}  error / next\n"
         )
     for row, person in rows:
         who = f"{person.name or '-'} ({person.telegram_user_id})"[:24]
         deadline = f"{row.deadline_code} {fi_date(row.deadline_date)}"[:31]
         detail = row.error or ""
+        if row.status is LedgerStatus.UNCERTAIN:
+            detail = f"{UNCERTAIN_LABEL}: {detail}".rstrip(": ")
         if row.next_attempt_at is not None:
             detail = f"next {_local(row.next_attempt_at, settings)}; {detail}".rstrip("; ")
         out.write(
-            f"{row.id:>6} {row.status.value:<8} {row.kind:<9} {deadline:<31} "
+            f"{row.id:>6} {row.status.value:<9} {row.kind:<9} {deadline:<31} "
             f"{row.offset_days:>3} {who:<24} {row.audience:<11} "
             f"{_local(row.due_at, settings):<16} {_local(row.sent_at, settings):<16} "
             f"{row.attempts:>3}  {detail}\n"
         )
     if counts:
-        summary = ", ".join(f"{status.value} {counts[status]}" for status in sorted(counts))
+        summary = ", ".join(
+            f"{status.value} {counts[status]}"
+            + (f" ({UNCERTAIN_LABEL})" if status is LedgerStatus.UNCERTAIN else "")
+            for status in sorted(counts)
+        )
         out.write(f"Total: {summary}\n")
 
 

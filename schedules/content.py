@@ -14,21 +14,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-
 from data.progress import DivisionProgress, EntityProgress
 from i18n import N_, gettext_for, normalize_language
+from i18n.formats import format_date, format_time, weekday
 from schedules.audience import Snapshot
-from schedules.dates import fi_date, fi_time, weekday_short
 from schedules.plan import Audience
 from settings import Deadline
 
-#: Entry point of the reporting conversation (built elsewhere); exact string, do not change.
-REPORT_CALLBACK = "report:start"
-#: Prefix of the snooze button's data; the ledger row id follows.
-SNOOZE_PREFIX = "rem:snooze:"
-#: Telegram's limits: callback data in bytes, message text in characters.
-MAX_CALLBACK_BYTES = 64
+#: Telegram's limit on message text, in characters.
 MAX_TEXT = 4096
 
 AUDIENCE_NAMES = {
@@ -69,7 +62,7 @@ def when_phrase(language: str, deadline_date: dt.date, today: dt.date) -> str:
 
 def dated(language: str, day: dt.date) -> str:
     """pe 20.11.2026 — weekday in the reader's language, date the Finnish way."""
-    return f"{weekday_short(day, language)} {fi_date(day)}"
+    return f"{weekday(day, language, short=True)} {format_date(day)}"
 
 
 def _entity_line(entity: EntityProgress, language: str) -> str | None:
@@ -111,7 +104,11 @@ def coordinator_section(progress: Sequence[DivisionProgress], language: str) -> 
     lines = [escape(_("Divisions:"))]
     for division in progress:
         if division.complete:
-            status = _("all service entities complete")
+            # Submitted with gaps is done for this round too (data.progress), but not "all
+            # service entities complete".
+            status = (
+                _("all service entities complete") if division.answers_complete else _("submitted")
+            )
             lines.append(f"✅ {escape(division.code)}: {escape(status)}")
         else:
             done = sum(1 for e in division.entities if e.complete)
@@ -182,27 +179,6 @@ def reminder_text(
     return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
 
 
-def snooze_data(ledger_id: int) -> str:
-    data = f"{SNOOZE_PREFIX}{ledger_id}"
-    assert len(data.encode()) <= MAX_CALLBACK_BYTES
-    return data
-
-
-def reminder_keyboard(
-    language: str, *, report: bool, snooze_id: int | None
-) -> InlineKeyboardMarkup | None:
-    """The "Report now" button for contacts; "Remind me tomorrow" while the one snooze is unused."""
-    _ = gettext_for(language)
-    row = []
-    if report:
-        row.append(InlineKeyboardButton(_("Report now"), callback_data=REPORT_CALLBACK))
-    if snooze_id is not None:
-        row.append(
-            InlineKeyboardButton(_("Remind me tomorrow"), callback_data=snooze_data(snooze_id))
-        )
-    return InlineKeyboardMarkup([row]) if row else None
-
-
 def snooze_time_text(language: str, at: dt.time) -> str:
     _ = gettext_for(language)
-    return _("OK, I will remind you tomorrow at {time}.").format(time=fi_time(at))
+    return _("OK, I will remind you tomorrow at {time}.").format(time=format_time(at))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from bot.services import services
+from core.services import services
 from data import audit, ledger
 from data.models import Person, Role
 from schedules.audience import Snapshot, load_snapshot

@@ -1,16 +1,24 @@
-"""The scheduler inside the bot: jobs rebuilt from the plan, catch-up, retries and snoozes.
+"""The scheduler inside the bot: the leader's jobs rebuilt from the plan, catch-up,
+retries and snoozes.
 
-Nothing is pickled and no job store is shared: at start-up `install` computes the year's
+Nothing is pickled and no job store is shared: the scheduler leader computes the year's
 send times from config.yaml and registers one job per send on the Application's job queue
 (APScheduler underneath). The database ledger is the only state, so a restart, a crash or
-a second process by mistake cannot send a reminder twice (see `data.ledger`).
+a second process cannot send a reminder twice (see `data.ledger`).
 
-Jobs:
+Leadership (`install`, `elect`, `release_leadership`): of the replicas sharing a PostgreSQL
+database only the holder of the advisory lock in `data.leader` runs the jobs below; the
+others try again every `LEADER_RETRY_SECONDS` and the one that takes over catches up. On
+SQLite the one process is always the leader. Nudges (/muistuta) go out from whichever
+replica the coordinator talks to, through the same ledger.
+
+Jobs (leader only):
 
 * one ``reminder:<deadline>:<date>:<offset>`` job per future send of this and next year;
-* ``reminders:catch-up`` once at start: expire claims of a dead process, then for each
-  send of the last `CATCH_UP_LOOKBACK` that is less than ``catch_up_hours`` late, send it
-  to whoever has no ledger row yet; older ones are recorded as skipped;
+* ``reminders:catch-up`` once when leadership starts: claims left by stopped processes are
+  sent again, their in-flight rows become uncertain; then each send of the last
+  `CATCH_UP_LOOKBACK` that is less than ``catch_up_hours`` late goes to whoever has no
+  ledger row yet; older ones are recorded as skipped;
 * ``reminders:sweep`` every `SWEEP_SECONDS`: retries and snoozes that are due;
 * ``reminders:resync`` daily: adds next year's sends to a bot that runs across New Year.
 
@@ -27,16 +35,17 @@ import socket
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.orm import Session
-from telegram import InlineKeyboardMarkup
-from telegram.ext import ContextTypes
 
-from bot.services import services
+from core.services import services
 from data import ledger
+from data.leader import LeaderLock
 from data.models import LedgerStatus, ReminderLedger
 from schedules.audience import Recipient, Snapshot, load_snapshot
-from schedules.content import ReminderFacts, language_of, reminder_keyboard, reminder_text
+from schedules.content import ReminderFacts, language_of, reminder_text
+from schedules.notices import Action, Courier, Notice
 from schedules.plan import Audience, Slot, SlotKey, plan_year, recipients_by_person, year_slots
 from schedules.sender import (
     App,
@@ -45,20 +54,30 @@ from schedules.sender import (
     Delivery,
     DeliveryReport,
     Outcome,
-    Pacer,
     Sender,
 )
 
 log = logging.getLogger(__name__)
 
+#: The job callback's context (python-telegram-bot's ``CallbackContext``): only
+#: ``.application`` and ``.job`` are used, so this package needs no Telegram import.
+JobContext = Any
+
 RUNTIME_KEY = "schedules.runtime"
 CATCH_UP_JOB = "reminders:catch-up"
 SWEEP_JOB = "reminders:sweep"
 RESYNC_JOB = "reminders:resync"
+LEADER_JOB = "scheduler:leader"
+#: Seconds between a non-leader's tries of the leader lock (a dead leader is replaced
+#: within this, well inside the required 60 s).
+LEADER_RETRY_SECONDS = 15.0
 SWEEP_SECONDS = 30
-#: A claim older than this belongs to a process that died mid-send (a live one finishes a
-#: message, flood waits included, well within it).
-CLAIM_LEASE = dt.timedelta(minutes=10)
+#: A claim older than this was left by a process that stopped before calling Telegram (a
+#: live one hands a claimed row to Telegram within seconds): the sweep sends it again.
+CLAIM_LEASE = dt.timedelta(minutes=2)
+#: A row in flight longer than this was left by a process that died during the call (a
+#: live one gets Telegram's answer, flood waits included, well within it): uncertain.
+IN_FLIGHT_LEASE = dt.timedelta(minutes=10)
 #: How far back the start-up catch-up looks for sends the bot may have missed.
 CATCH_UP_LOOKBACK = dt.timedelta(days=60)
 #: A send job that fires earlier than this before its time does nothing (clock mismatch).
@@ -67,11 +86,14 @@ EARLY_TOLERANCE = dt.timedelta(minutes=1)
 
 @dataclass
 class ReminderRuntime:
-    """Per-Application state: the one sender (one pacer) and this process's claim name."""
+    """Per-Application state: the one sender (one courier), this process's claim name and
+    whether it is the scheduler leader."""
 
     sender: Sender
     claimer: str
     caught_up: asyncio.Event = field(default_factory=asyncio.Event)
+    leader: LeaderLock | None = None
+    leading: bool = False
 
 
 @dataclass(frozen=True)
@@ -90,29 +112,108 @@ def _claimer_name() -> str:
     return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def runtime(application: App, *, pacer: Pacer | None = None) -> ReminderRuntime:
-    """The application's reminder runtime, created on first use."""
+def runtime(application: App, *, courier: Courier | None = None) -> ReminderRuntime:
+    """The application's reminder runtime, created on first use (with its ``courier``)."""
     found = application.bot_data.get(RUNTIME_KEY)
     if found is None:
+        if courier is None:
+            raise RuntimeError("reminders are not set up: call schedules.install first")
         claimer = _claimer_name()
-        found = ReminderRuntime(Sender(application, claimer=claimer, pacer=pacer), claimer)
+        found = ReminderRuntime(Sender(application, claimer=claimer, courier=courier), claimer)
         application.bot_data[RUNTIME_KEY] = found
     return found
 
 
-def install(application: App, *, pacer: Pacer | None = None) -> None:
-    """Register the reminder jobs on ``application.job_queue`` (call after services.attach).
+def setup(application: App, *, courier: Courier) -> ReminderRuntime:
+    """Give the application its reminder runtime and the ``courier`` that delivers notices
+    (the bot's `bot.delivery.TelegramCourier`). Enough for nudges; `install` adds the jobs."""
+    return runtime(application, courier=courier)
 
-    ``pacer`` replaces the default pacing (tests give one with a virtual clock).
+
+def install(application: App, *, courier: Courier | None = None) -> None:
+    """Set up the reminder jobs behind the scheduler leader lock (call after
+    services.attach and `setup`, or give the ``courier`` here).
+
+    On SQLite this process is always the leader and the jobs are registered now. On
+    PostgreSQL a ``scheduler:leader`` job tries the lock at once and then every
+    `LEADER_RETRY_SECONDS`; the process that gets it registers the jobs (and catches up),
+    the others keep trying, so a dead leader is replaced within that interval.
     """
     job_queue = application.job_queue
     if job_queue is None:
         raise RuntimeError("reminders need the job queue: python-telegram-bot[job-queue]")
-    runtime(application, pacer=pacer)
+    rt = runtime(application, courier=courier)
+    if rt.leader is None:
+        bind = services(application).sessions.kw.get("bind")
+        rt.leader = LeaderLock(bind) if bind is not None else None
+    if rt.leader is None or rt.leader.always_leader:
+        _start_leading(application)
+    elif not job_queue.get_jobs_by_name(LEADER_JOB):
+        job_queue.run_repeating(
+            _leader_job,
+            interval=LEADER_RETRY_SECONDS,
+            first=0,
+            name=LEADER_JOB,
+            job_kwargs={"coalesce": True, "max_instances": 1},
+        )
+
+
+def is_leader(application: App) -> bool:
+    """True while this process runs the reminder jobs (for /readyz, metrics, tests)."""
+    found = application.bot_data.get(RUNTIME_KEY)
+    return bool(found is not None and found.leading)
+
+
+async def elect(application: App) -> bool:
+    """Try (or verify) the leadership once; start or stop the reminder jobs to match."""
+    rt = runtime(application)
+    if rt.leader is None:
+        return rt.leading
+    held = await asyncio.to_thread(rt.leader.acquire)
+    if held and not rt.leading:
+        _start_leading(application)
+    elif not held and rt.leading:
+        log.warning("scheduler leader: leadership lost; reminder jobs stopped")
+        _stop_leading(application)
+    return held
+
+
+async def release_leadership(application: App) -> None:
+    """Graceful stop: stop the reminder jobs and give the lock up at once, so another
+    replica takes over at its next try (≤ `LEADER_RETRY_SECONDS`) instead of waiting for
+    this database session to end. Safe to call more than once and when not leading."""
+    found = application.bot_data.get(RUNTIME_KEY)
+    if found is None:
+        return
+    job_queue = application.job_queue
+    if job_queue is not None:
+        for job in job_queue.get_jobs_by_name(LEADER_JOB):
+            job.schedule_removal()
+    if found.leading:
+        _stop_leading(application)
+    if found.leader is not None:
+        await asyncio.to_thread(found.leader.dispose)
+
+
+async def _leader_job(context: JobContext) -> None:
+    await elect(context.application)
+
+
+def _job_names() -> tuple[str, ...]:
+    return (CATCH_UP_JOB, SWEEP_JOB, RESYNC_JOB)
+
+
+def _start_leading(application: App) -> None:
+    """Register every reminder job: the sends, the catch-up now, the sweep and resync."""
+    rt = runtime(application)
+    job_queue = application.job_queue
     settings = services(application).settings
+    rt.leading = True
+    report_leadership(True)
     scheduled = schedule_slots(application)
     once = {"misfire_grace_time": None}
     if not job_queue.get_jobs_by_name(CATCH_UP_JOB):
+        rt.caught_up.clear()
         job_queue.run_once(_catch_up_job, when=0, name=CATCH_UP_JOB, job_kwargs=once)
     if not job_queue.get_jobs_by_name(SWEEP_JOB):
         job_queue.run_repeating(
@@ -124,7 +225,34 @@ def install(application: App, *, pacer: Pacer | None = None) -> None:
         )
     if not job_queue.get_jobs_by_name(RESYNC_JOB):
         job_queue.run_daily(_resync_job, time=dt.time(0, 10, tzinfo=settings.tz), name=RESYNC_JOB)
-    log.info("reminders installed: %d sends scheduled", scheduled)
+    log.info("reminders installed (scheduler leader): %d sends scheduled", scheduled)
+
+
+def _stop_leading(application: App) -> None:
+    """Remove every reminder job (sends already running finish under the ledger's rules)."""
+    rt = runtime(application)
+    rt.leading = False
+    report_leadership(False)
+    job_queue = application.job_queue
+    if job_queue is None:
+        return
+    for job in job_queue.jobs():
+        if job.name in _job_names() or (job.name or "").startswith("reminder:"):
+            job.schedule_removal()
+
+
+def report_leadership(leading: bool) -> None:
+    """Publish whether this process is the scheduler leader: the ``scheduler_leader``
+    gauge of ``core.metrics`` when that module exists (the production metrics), a log
+    line always."""
+    log.info("scheduler leader: %s", "yes" if leading else "no")
+    try:
+        from core import metrics  # type: ignore[attr-defined]
+    except ImportError:
+        return
+    gauge = getattr(metrics, "SCHEDULER_LEADER", None)
+    if gauge is not None:
+        gauge.set(1 if leading else 0)
 
 
 def schedule_slots(application: App) -> int:
@@ -154,21 +282,21 @@ def schedule_slots(application: App) -> int:
     return added
 
 
-async def _slot_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _slot_job(context: JobContext) -> None:
     assert context.job is not None
     result = await run_slot(context.application, context.job.data)
     log.info("reminder %s: %s", result.key.name, result)
 
 
-async def _catch_up_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _catch_up_job(context: JobContext) -> None:
     await catch_up(context.application)
 
 
-async def _sweep_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _sweep_job(context: JobContext) -> None:
     await sweep(context.application)
 
 
-async def _resync_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _resync_job(context: JobContext) -> None:
     schedule_slots(context.application)
 
 
@@ -177,6 +305,42 @@ def _find_slot(application: App, key: SlotKey) -> Slot | None:
     return next(
         (s for s in year_slots(settings, key.deadline_date.year) if s.key == key),
         None,
+    )
+
+
+def build_notice(
+    application: App,
+    *,
+    facts: ReminderFacts,
+    snapshot: Snapshot,
+    recipient: Recipient,
+    audiences: Sequence[Audience],
+) -> Notice:
+    """The notice for one person: all their audiences in one text, and its actions."""
+    settings = services(application).settings
+    language = language_of(recipient.language, settings.default_language)
+    text = reminder_text(
+        facts,
+        language=language,
+        audiences=audiences,
+        snapshot=snapshot,
+        division_id=recipient.division_id,
+    )
+    actions: list[Action] = []
+    if Audience.CONTACT in audiences:
+        actions.append(Action.REPORT_NOW)
+    # One snooze, and only while tomorrow is not past the deadline (issue 9, item 12).
+    if facts.kind != ledger.KIND_SNOOZE and facts.today < facts.deadline_date:
+        actions.append(Action.SNOOZE)
+    return Notice(
+        person_id=recipient.person_id,
+        chat_id=recipient.chat_id,
+        language=language,
+        text=text,
+        actions=tuple(actions),
+        deadline_code=facts.deadline.code,
+        deadline_date=facts.deadline_date,
+        kind=facts.kind,
     )
 
 
@@ -189,31 +353,11 @@ def build_delivery(
     audiences: Sequence[Audience],
     claim: ClaimFn,
 ) -> Delivery:
-    """The message for one person (all their audiences in one text) and how to claim it."""
-    settings = services(application).settings
-    language = language_of(recipient.language, settings.default_language)
-    text = reminder_text(
-        facts,
-        language=language,
-        audiences=audiences,
-        snapshot=snapshot,
-        division_id=recipient.division_id,
+    """The notice for one person and how to claim its ledger row."""
+    notice = build_notice(
+        application, facts=facts, snapshot=snapshot, recipient=recipient, audiences=audiences
     )
-    report = Audience.CONTACT in audiences
-    can_snooze = facts.kind != ledger.KIND_SNOOZE
-
-    def markup(ledger_id: int) -> InlineKeyboardMarkup | None:
-        return reminder_keyboard(
-            language, report=report, snooze_id=ledger_id if can_snooze else None
-        )
-
-    return Delivery(
-        person_id=recipient.person_id,
-        chat_id=recipient.chat_id,
-        text=text,
-        claim=claim,
-        markup=markup,
-    )
+    return Delivery(notice=notice, claim=claim)
 
 
 def new_claim(
@@ -327,16 +471,28 @@ async def run_slot(
 
 
 async def catch_up(application: App) -> list[SlotResult]:
-    """Start-up: settle dead claims, handle missed sends, then due retries and snoozes."""
+    """Start-up (or taking over as leader): settle what dead processes left, handle missed
+    sends, then due retries and snoozes.
+
+    Every claimed or in-flight row of another process counts as left behind: claimed ones
+    are sent again (nothing reached Telegram), in-flight ones become uncertain. A live
+    process that still holds such a row (a nudge on another replica) is safe: it cannot
+    start its call once the row is released, and its real outcome overrides "uncertain".
+    """
     svc = services(application)
     rt = runtime(application)
     try:
         now = svc.now().astimezone(dt.UTC)
-        expired = await rt.sender.db(
-            lambda s: ledger.expire_stale_claims(s, now=now, lease=CLAIM_LEASE)
+        released, uncertain = await rt.sender.db(
+            lambda s: (
+                ledger.release_stale_claims(s, now=now, older_than=now, claimer=rt.claimer),
+                ledger.settle_interrupted_sends(s, now=now, older_than=now, claimer=rt.claimer),
+            )
         )
-        if expired:
-            log.warning("%d reminders were interrupted mid-send; recorded as failed", expired)
+        if released:
+            log.warning("%d reminders were claimed but not sent before a stop; sending", released)
+        if uncertain:
+            log.warning("%d reminders were interrupted mid-send; delivery uncertain", uncertain)
         since = now - CATCH_UP_LOOKBACK
         tz = svc.settings.tz
         years = sorted({since.astimezone(tz).year, now.astimezone(tz).year})
@@ -368,7 +524,8 @@ async def sweep(application: App) -> DeliveryReport:
     grace = dt.timedelta(hours=svc.settings.reminders.catch_up_hours)
 
     def load(session: Session) -> list[ReminderLedger]:
-        ledger.expire_stale_claims(session, now=now, lease=CLAIM_LEASE)
+        ledger.release_stale_claims(session, now=now, older_than=now - CLAIM_LEASE)
+        ledger.settle_interrupted_sends(session, now=now, older_than=now - IN_FLIGHT_LEASE)
         return ledger.due_again(session, now=now)
 
     rows = await rt.sender.db(load)

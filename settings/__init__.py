@@ -129,6 +129,14 @@ class Webhook(_Strict):
     listen: str = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 8443
 
+    @field_validator("url")
+    @classmethod
+    def _public_https(cls, value: str | None) -> str | None:
+        # Telegram calls webhooks only over https; an http URL would fail at setWebhook.
+        if value is not None and not value.startswith("https://"):
+            raise ValueError(f"expected a public https:// address, got {value!r}")
+        return value
+
 
 class Telegram(_Strict):
     base_url: str | None = None
@@ -161,8 +169,40 @@ class Person(_Strict):
 
 
 class Presenter(_Strict):
-    title: str
+    # Since 2017 the city board's presenter is the mayor.
+    title: str = "pormestari"
     name: str
+
+
+class BoardMeeting(_Strict):
+    """One year's board meeting for the agenda item (esityslista nn/YYYY, asia n)."""
+
+    date: str | None = None  # "7.12.2026"; None while no meeting is set
+    agenda_number: Annotated[int, Field(ge=1, le=99)] | None = None
+    item_number: Annotated[int, Field(ge=1, le=999)] | None = None
+    # "approve" (the first year: approve the developed metrics) or "take_note" (later years)
+    decision: Literal["approve", "take_note"] = "take_note"
+    # The city strategy the results are reported under, e.g. "2025–2029".
+    strategy_period: str | None = None
+
+    @field_validator("date")
+    @classmethod
+    def _valid_date(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        parts = str(value).strip().rstrip(".").split(".")
+        try:
+            dt.date(int(parts[2]), int(parts[1]), int(parts[0]))
+        except (IndexError, ValueError):
+            raise ValueError(f"expected a date like 7.12.2026, got {value!r}") from None
+        return str(value).strip()
+
+    @property
+    def day(self) -> dt.date | None:
+        if self.date is None:
+            return None
+        d, m, y = self.date.rstrip(".").split(".")
+        return dt.date(int(y), int(m), int(d))
 
 
 class ListText(_Strict):
@@ -171,6 +211,16 @@ class ListText(_Strict):
     task_class: str = ""
     presenter: Presenter
     contact: Person
+    # Per year: the meeting, agenda and item number, the decision wording and strategy.
+    meetings: dict[int, BoardMeeting] = Field(default_factory=dict)
+    # Fallback strategy period for years without their own.
+    strategy_period: str = "2025–2029"
+    # Muutoksenhaku line (a take-note item cannot be appealed).
+    appeal: str = "Muutoksenhakukielto, valmistelu tai täytäntöönpano"
+
+    def meeting(self, year: int) -> BoardMeeting:
+        """The year's meeting details; an empty one (no meeting set) when not configured."""
+        return self.meetings.get(year) or BoardMeeting()
 
 
 class Settings(_Strict):
@@ -234,6 +284,19 @@ def load_settings(path: Path | str | None = None, env: Mapping[str, str] | None 
         raw["database"] = {**(raw.get("database") or {}), "url": env["DATABASE_URL"]}
     if env.get("TELEGRAM_BASE_URL"):
         raw["telegram"] = {**(raw.get("telegram") or {}), "base_url": env["TELEGRAM_BASE_URL"]}
+    webhook_env = {
+        key: env[name]
+        for key, name in (
+            ("url", "TELEGRAM_WEBHOOK_URL"),
+            ("listen", "TELEGRAM_WEBHOOK_LISTEN"),
+            ("port", "TELEGRAM_WEBHOOK_PORT"),
+        )
+        if env.get(name)
+    }
+    if webhook_env:
+        telegram = dict(raw.get("telegram") or {})
+        telegram["webhook"] = {**(telegram.get("webhook") or {}), **webhook_env}
+        raw["telegram"] = telegram
     raw["bot_token"] = env.get("TELEGRAM_BOT_TOKEN") or None
     raw["webhook_secret"] = env.get("TELEGRAM_WEBHOOK_SECRET") or None
     try:

@@ -32,7 +32,9 @@ class PeopleStep(enum.StrEnum):
 
 
 class OverviewStep(enum.StrEnum):
-    REOPEN = "reopen"  # reopen a division's submitted report of a year
+    REOPEN = "reopen"  # ask to confirm reopening a division's submitted report of a year
+    REOPEN_CONFIRMED = "reopenok"  # reopen it (and refresh the overview message named)
+    REOPEN_CANCEL = "reopenno"  # keep it submitted
 
 
 class NudgeStep(enum.StrEnum):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
@@ -21,11 +22,14 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 from bot.access import Caller, requires
 from bot.admin.callbacks import DRAFT, DraftStep, button_data, pattern
 from bot.admin.shared import chat_action
-from bot.services import Services, services
+from core import metrics
+from core.services import Services, services
 from data import progress
 from data.db import transaction
 from data.models import Role
 from data.progress import DivisionProgress
+from docgen.pdf import pdf_available
+from docgen.readiness import ConfigWarning, placeholder_warnings
 from i18n import N_
 
 if TYPE_CHECKING:
@@ -56,8 +60,14 @@ def _readiness(svc: Services, year: int) -> list[DivisionProgress]:
         return progress.round_progress(session, year)
 
 
-def readiness_text(who: Caller, rows: list[DivisionProgress], year: int) -> str:
-    """Which divisions are incomplete, and what that means for the documents."""
+def readiness_text(
+    who: Caller,
+    rows: list[DivisionProgress],
+    year: int,
+    warnings: Sequence[ConfigWarning] = (),
+) -> str:
+    """Which divisions are incomplete, what that means for the documents, and which
+    list-text details of config.yaml are still placeholders (``docgen.readiness``)."""
     complete = [d for d in rows if d.complete]
     lines = [
         who._("Document drafts {year}").format(year=year),
@@ -88,6 +98,9 @@ def readiness_text(who: Caller, rows: list[DivisionProgress], year: int) -> str:
             "",
             who._("Every division is complete: the documents are made from complete data."),
         ]
+    if warnings:
+        lines += ["", who._("To fill in in config.yaml before filing:")]
+        lines += [f"• {w.key}" if w.missing else f"• {w.key} ({w.value})" for w in warnings]
     lines += ["", who._("Which document do you want?")]
     return "\n".join(lines)
 
@@ -111,8 +124,9 @@ async def drafts_command(update: Update, context: ContextTypes.DEFAULT_TYPE, who
     assert update.effective_chat is not None
     svc = services(context)
     year = svc.current_year()
+    warnings = placeholder_warnings(svc.settings, year)
     await update.effective_chat.send_message(
-        readiness_text(who, _readiness(svc, year), year), reply_markup=_menu(who)
+        readiness_text(who, _readiness(svc, year), year, warnings), reply_markup=_menu(who)
     )
 
 
@@ -121,9 +135,10 @@ def _generate(svc: Services, year: int, kind: str, today: dt.date) -> list[Gener
     from data.snapshot import build_snapshot
     from docgen import generate
 
-    with transaction(svc.sessions) as session:
-        snapshot = build_snapshot(session, year)
-    return generate(snapshot, kind, settings=svc.settings, today=today)
+    with metrics.document_timer(kind):
+        with transaction(svc.sessions) as session:
+            snapshot = build_snapshot(session, year)
+        return generate(snapshot, kind, settings=svc.settings, today=today)
 
 
 @requires(Role.STAFF)
@@ -161,6 +176,10 @@ async def make(update: Update, context: ContextTypes.DEFAULT_TYPE, who: Caller) 
         await chat.send_document(
             InputFile(document.content, filename=document.filename),
             caption=caption[:1024],
+        )
+    if kind == "paketti" and not pdf_available():
+        await chat.send_message(
+            who._("The package has no PDF copies: LibreOffice is not installed on the server.")
         )
 
 

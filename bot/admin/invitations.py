@@ -21,15 +21,15 @@ from bot.admin.shared import (
     answer_stale,
     division_label,
     edit,
-    fi_datetime,
     person_label,
     role_names,
 )
-from bot.services import services
+from core.services import services
 from data import admin_queries, catalog, people
 from data.db import transaction
 from data.models import Division, Invitation, Role
 from i18n import N_
+from i18n.formats import format_datetime
 
 ROLE_BUTTONS = {
     Role.CONTACT: N_("Division contact"),
@@ -144,7 +144,7 @@ async def _create(
         + who._(
             "Send this link to the person. It works once, until {until}. When they open it "
             "in Telegram and press Start, they have access."
-        ).format(until=fi_datetime(expires_at, svc.settings.tz))
+        ).format(until=format_datetime(expires_at, svc.settings.tz))
         + f"\n\n{html.escape(link)}"
     )
     keyboard = InlineKeyboardMarkup(
@@ -169,7 +169,7 @@ def _invitation_line(who: Caller, view: admin_queries.InvitationView, tz: ZoneIn
     text = role_names({invitation.role}, who)
     if view.division is not None:
         text += f", {view.division.code}"
-    until = fi_datetime(invitation.expires_at, tz)
+    until = format_datetime(invitation.expires_at, tz)
     creator = (
         person_label(view.created_by) if view.created_by is not None else who._("the command line")
     )

@@ -37,7 +37,7 @@ from telegram.ext import Application, ContextTypes
 
 from bot.admin.shared import language_of, person_label, role_names, tell
 from bot.commands import commands_for
-from bot.services import services
+from core.services import services
 from data import admin_queries, menus, people
 from data.db import transaction
 from data.models import Person, Role

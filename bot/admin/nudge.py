@@ -14,7 +14,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 from bot.access import Caller, requires
 from bot.admin.callbacks import ID, NUDGE, NudgeStep, button_data, pattern
 from bot.admin.shared import answer_stale, chat_action, edit
-from bot.services import services
+from core.services import services
 from data import admin_queries, progress
 from data.db import transaction
 from data.models import Role

@@ -11,10 +11,12 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import html
+import logging
 from zoneinfo import ZoneInfo
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.constants import ChatAction, ParseMode
+from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.access import Caller, requires
@@ -23,20 +25,21 @@ from bot.admin.shared import (
     chat_action,
     division_label,
     edit,
-    fi_date,
-    fi_datetime,
     language_of,
     person_label,
     tell,
 )
 from bot.charts import ChartTexts, DivisionCoverage, coverage_chart
-from bot.services import Services, services
+from core.services import Services, services
 from data import catalog, people, progress, reports
 from data.db import transaction
 from data.models import Division, ReportState, Role
-from data.progress import DivisionProgress
+from data.progress import DivisionProgress, DivisionState
 from i18n import N_, gettext_for
+from i18n.formats import format_date, format_datetime
 from settings import Deadline, Settings
+
+log = logging.getLogger(__name__)
 
 STATE_NAMES = {
     ReportState.DRAFT: N_("in progress"),
@@ -68,7 +71,7 @@ def _division_block(who: Caller, division: DivisionProgress, tz: ZoneInfo) -> li
     total = len(division.entities)
     levels = ", ".join(str(n) for n in division.levels_covered) or "–"
     changed = (
-        fi_datetime(division.last_change_at, tz)
+        format_datetime(division.last_change_at, tz)
         if division.last_change_at
         else who._("nothing reported yet")
     )
@@ -101,14 +104,16 @@ def overview_text(
             "<b>"
             + html.escape(
                 who._("Next deadline: {date} ({when})").format(
-                    date=fi_date(day), when=_when(who, (day - today).days)
+                    date=format_date(day, who.language), when=_when(who, (day - today).days)
                 )
             )
             + "</b>"
         )
         lines.append(html.escape(deadline.title.get(who.language)))
-    incomplete = [d.code for d in rows if not d.complete]
-    unsent = [d.code for d in rows if d.complete and d.state is not ReportState.SUBMITTED]
+    # Each division is in exactly one of these (data.progress.division_state): a report
+    # submitted with gaps is "submitted", never also "still incomplete".
+    incomplete = [d.code for d in rows if d.division_state is DivisionState.INCOMPLETE]
+    unsent = [d.code for d in rows if d.division_state is DivisionState.COMPLETE]
     if incomplete:
         lines.append(who._("Still incomplete: {divisions}").format(divisions=", ".join(incomplete)))
     else:
@@ -142,7 +147,7 @@ def _keyboard(who: Caller, rows: list[DivisionProgress], year: int) -> InlineKey
 def chart_texts(who: Caller, levels: list[str], today: dt.date) -> ChartTexts:
     """Every word on the chart in the reader's language."""
     return ChartTexts(
-        title=who._("Situation {date}").format(date=fi_date(today)),
+        title=who._("Situation {date}").format(date=format_date(today, who.language)),
         levels_title=who._("Service entities with methods at each level"),
         level_names=levels,
         coverage_title=who._("Service entities reported"),
@@ -195,7 +200,7 @@ async def overview_command(update: Update, context: ContextTypes.DEFAULT_TYPE, w
         )
     await chat.send_photo(
         InputFile(png, filename=f"tilanne-{today.isoformat()}.png"),
-        caption=who._("Situation {date}").format(date=fi_date(today)),
+        caption=who._("Situation {date}").format(date=format_date(today, who.language)),
     )
     await chat.send_message(
         overview_text(who, rows, svc.settings, today, year),
@@ -204,12 +209,89 @@ async def overview_command(update: Update, context: ContextTypes.DEFAULT_TYPE, w
     )
 
 
+def _submitted_division(svc: Services, division_id: int, year: int) -> Division | None:
+    """The division if its report of ``year`` is submitted now, else None."""
+    with transaction(svc.sessions) as session:
+        division = catalog.by_id(session, Division, division_id)
+        rnd = progress.find_round(session, year)
+        if division is None or rnd is None:
+            return None
+        state = progress.report_state(session, rnd.id, division_id)
+        return division if state is ReportState.SUBMITTED else None
+
+
+async def _not_reopenable(
+    query: CallbackQuery, who: Caller, svc: Services, division_id: int
+) -> None:
+    """The alert for a reopen button whose report is no longer submitted (or is gone)."""
+    with transaction(svc.sessions) as session:
+        division = catalog.by_id(session, Division, division_id)
+    if division is None:
+        await query.answer(who._("This button is no longer valid."), show_alert=True)
+        return
+    await query.answer(
+        who._("{division}'s report is not submitted, so there is nothing to reopen.").format(
+            division=division.code
+        ),
+        show_alert=True,
+    )
+
+
+@requires(Role.COORDINATOR)
+async def ask_reopen(update: Update, context: ContextTypes.DEFAULT_TYPE, who: Caller) -> None:
+    """Reopening unlocks a submitted report for its contacts: ask first, in a new message, so
+    the overview stays readable above it."""
+    query = update.callback_query
+    assert query is not None and context.matches and query.message is not None
+    division_id, year = int(context.matches[0].group(1)), int(context.matches[0].group(2))
+    svc = services(context)
+    division = _submitted_division(svc, division_id, year)
+    if division is None:
+        await _not_reopenable(query, who, svc, division_id)
+        return
+    await query.answer()
+    overview_id = query.message.message_id
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    who._("Yes, reopen"),
+                    callback_data=button_data(
+                        OVERVIEW, OverviewStep.REOPEN_CONFIRMED, division_id, year, overview_id
+                    ),
+                ),
+                InlineKeyboardButton(
+                    who._("Keep it submitted"),
+                    callback_data=button_data(OVERVIEW, OverviewStep.REOPEN_CANCEL, division_id),
+                ),
+            ]
+        ]
+    )
+    assert update.effective_chat is not None
+    await update.effective_chat.send_message(
+        who._(
+            "Reopen the submitted report of {division}? Its contacts can then change the "
+            "answers, and the report must be submitted again with /valmis."
+        ).format(division=division.code),
+        reply_markup=keyboard,
+    )
+
+
+@requires(Role.COORDINATOR)
+async def cancel_reopen(update: Update, context: ContextTypes.DEFAULT_TYPE, who: Caller) -> None:
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    await edit(query, who._("Not reopened; the report stays submitted."))
+
+
 @requires(Role.COORDINATOR)
 async def reopen(update: Update, context: ContextTypes.DEFAULT_TYPE, who: Caller) -> None:
     """Reopen a submitted report, then tell the division's contacts and the coordinators."""
     query = update.callback_query
     assert query is not None and context.matches and who.person is not None
-    division_id, year = int(context.matches[0].group(1)), int(context.matches[0].group(2))
+    groups = context.matches[0].groups()
+    division_id, year, overview_id = int(groups[0]), int(groups[1]), int(groups[2])
     svc = services(context)
     with transaction(svc.sessions) as session:
         division = catalog.by_id(session, Division, division_id)
@@ -220,16 +302,8 @@ async def reopen(update: Update, context: ContextTypes.DEFAULT_TYPE, who: Caller
         coordinators = [
             p for p in people.people_with_role(session, Role.COORDINATOR) if p.id != who.person.id
         ]
-    if division is None:
-        await query.answer(who._("This button is no longer valid."), show_alert=True)
-        return
-    if not reopened:
-        await query.answer(
-            who._("{division}'s report is not submitted, so there is nothing to reopen.").format(
-                division=division.code
-            ),
-            show_alert=True,
-        )
+    if division is None or not reopened:
+        await _not_reopenable(query, who, svc, division_id)
         return
     await query.answer(who._("Reopened."))
     for person in contacts:
@@ -252,27 +326,52 @@ async def reopen(update: Update, context: ContextTypes.DEFAULT_TYPE, who: Caller
                 name=person_label(who.person), division=division_label(division, language)
             ),
         )
-    rows, _levels = _progress(svc, year)
-    today = svc.local_now().date()
-    await edit(
-        query,
-        overview_text(who, rows, svc.settings, today, year),
-        parse_mode=ParseMode.HTML,
-        reply_markup=_keyboard(who, rows, year),
-    )
-    assert update.effective_chat is not None
-    await update.effective_chat.send_message(
-        who._(
+    if contacts:
+        result = who._(
             "{division}'s report is reopened. Its contacts ({count}) were told and can change "
             "the answers."
         ).format(division=division.code, count=len(contacts))
-    )
+    else:
+        result = who._(
+            "{division}'s report is reopened. The division has no contact yet, so nobody was "
+            "told; invite one with /kutsu (strategy staff)."
+        ).format(division=division.code)
+    await edit(query, result)
+    await _refresh_overview(context, who, svc, year, query, overview_id)
+
+
+async def _refresh_overview(
+    context: ContextTypes.DEFAULT_TYPE,
+    who: Caller,
+    svc: Services,
+    year: int,
+    query: CallbackQuery,
+    overview_id: int,
+) -> None:
+    """The overview the reopen button was on now shows the new state (and loses the
+    button); an overview too old to edit or deleted is left as it is."""
+    if query.message is None:
+        return
+    rows, _levels = _progress(svc, year)
+    try:
+        await context.bot.edit_message_text(
+            overview_text(who, rows, svc.settings, svc.local_now().date(), year),
+            chat_id=query.message.chat.id,
+            message_id=overview_id,
+            parse_mode=ParseMode.HTML,
+            reply_markup=_keyboard(who, rows, year),
+        )
+    except BadRequest as error:
+        log.info("overview %s not refreshed: %s", overview_id, error)
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("tilanne", overview_command))
-    application.add_handler(
-        CallbackQueryHandler(
-            reopen, pattern=pattern(OVERVIEW, OverviewStep.REOPEN, ID, r"[0-9]{4}")
-        )
-    )
+    year = r"[0-9]{4}"
+    handlers = [
+        (ask_reopen, pattern(OVERVIEW, OverviewStep.REOPEN, ID, year)),
+        (reopen, pattern(OVERVIEW, OverviewStep.REOPEN_CONFIRMED, ID, year, ID)),
+        (cancel_reopen, pattern(OVERVIEW, OverviewStep.REOPEN_CANCEL, ID)),
+    ]
+    for callback, regex in handlers:
+        application.add_handler(CallbackQueryHandler(callback, pattern=regex))

@@ -16,6 +16,7 @@ from bot.admin import menus
 from bot.admin.callbacks import ID, PEOPLE, PeopleStep, button_data, pattern
 from bot.admin.invitations import ROLE_BUTTONS
 from bot.admin.shared import (
+    BACK,
     answer_stale,
     division_label,
     edit,
@@ -24,7 +25,7 @@ from bot.admin.shared import (
     role_names,
     tell,
 )
-from bot.services import services
+from core.services import services
 from data import admin_queries, catalog
 from data.admin_queries import RoleChange
 from data.db import transaction
@@ -136,11 +137,7 @@ def _detail(
         ]
     )
     rows.append(
-        [
-            InlineKeyboardButton(
-                who._("« Back to the list"), callback_data=button_data(PEOPLE, PeopleStep.PAGE, 0)
-            )
-        ]
+        [InlineKeyboardButton(who._(BACK), callback_data=button_data(PEOPLE, PeopleStep.PAGE, 0))]
     )
     lines += ["", who._("Tap a role to give or take it (✓ = has the role).")]
     return "\n".join(lines), InlineKeyboardMarkup(rows)
@@ -267,7 +264,7 @@ async def _show_divisions(
     rows.append(
         [
             InlineKeyboardButton(
-                who._("« Back"), callback_data=button_data(PEOPLE, PeopleStep.SHOW, person.id)
+                who._(BACK), callback_data=button_data(PEOPLE, PeopleStep.SHOW, person.id)
             )
         ]
     )
@@ -344,7 +341,7 @@ async def ask_remove(update: Update, context: ContextTypes.DEFAULT_TYPE, who: Ca
             ],
             [
                 InlineKeyboardButton(
-                    who._("« Back"), callback_data=button_data(PEOPLE, PeopleStep.SHOW, person.id)
+                    who._(BACK), callback_data=button_data(PEOPLE, PeopleStep.SHOW, person.id)
                 )
             ],
         ]

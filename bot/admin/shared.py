@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from telegram import Bot, CallbackQuery, Update
 from telegram.error import TelegramError
@@ -18,23 +16,15 @@ from bot.callbacks import edit_or_send
 from bot.handlers.common import ROLE_NAMES
 from data import catalog
 from data.models import Division, Person, Role
-from i18n import gettext_for
+from i18n import N_, gettext_for
 
 log = logging.getLogger(__name__)
 
+#: The one Back label of every administration menu (the guided flows use the same text).
+BACK = N_("‹ Back")
+
 #: Telegram shows a chat action for about 5 seconds; renew it before it fades.
 CHAT_ACTION_INTERVAL = 4.0
-
-
-def fi_date(day: dt.date) -> str:
-    """20.11.2026: the Finnish official format, used in every language of the bot."""
-    return f"{day.day}.{day.month}.{day.year}"
-
-
-def fi_datetime(moment: dt.datetime, tz: ZoneInfo) -> str:
-    """20.11.2026 9.00 in the bot's time zone."""
-    local = moment.astimezone(tz)
-    return f"{fi_date(local.date())} {local.hour}.{local.minute:02d}"
 
 
 def role_names(roles: set[Role], translate: Caller | str) -> str:

@@ -11,11 +11,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
 from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
 
-from schedules.sender import retry_after_seconds
+from bot.pacing import retry_after_seconds
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +33,12 @@ class Outbox:
     messages: list[tuple[str, InlineKeyboardMarkup | None]] = field(default_factory=list)
     #: Replace the pressed button's message with this text and keyboard (toggles).
     edit: tuple[str, InlineKeyboardMarkup | None] | None = None
+    #: The person may not use this: answer with the one refusal (``bot.access.refuse``).
+    refused: bool = False
+    #: The texts are HTML (the flow's renderers escape what people typed).
+    html: bool = False
+    #: Work done after the reply (``bot.flow.engine.Turn.after``).
+    after: list[Any] = field(default_factory=list)
 
     def say(self, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
         self.messages.append((text, markup))
@@ -49,16 +57,20 @@ async def deliver(update: Update, outbox: Outbox) -> None:
         return
     messages = list(outbox.messages)
     if outbox.edit is not None:
-        edited = query is not None and await _edit(query, *outbox.edit)
+        edited = query is not None and await _edit(query, *outbox.edit, html=outbox.html)
         if not edited:
             messages.append(outbox.edit)
     for text, markup in messages:
-        await send_safely(chat.id, update, text, markup)
+        await send_safely(chat.id, update, text, markup, html=outbox.html)
 
 
-async def _edit(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> bool:
+async def _edit(
+    query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None, *, html: bool
+) -> bool:
     try:
-        await query.edit_message_text(text, reply_markup=markup)
+        await query.edit_message_text(
+            text, reply_markup=markup, parse_mode=ParseMode.HTML if html else None
+        )
         return True
     except TelegramError as error:
         log.info("could not edit the question, sending it anew: %s", error)
@@ -66,13 +78,20 @@ async def _edit(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | 
 
 
 async def send_safely(
-    chat_id: int, update: Update, text: str, markup: InlineKeyboardMarkup | None
+    chat_id: int,
+    update: Update,
+    text: str,
+    markup: InlineKeyboardMarkup | None,
+    *,
+    html: bool = False,
 ) -> bool:
     """Send one message; retry once after a short flood wait or a network error."""
     bot = update.get_bot()
     for attempt in (1, 2):
         try:
-            await bot.send_message(chat_id, text, reply_markup=markup)
+            await bot.send_message(
+                chat_id, text, reply_markup=markup, parse_mode=ParseMode.HTML if html else None
+            )
             return True
         except RetryAfter as error:
             wait = retry_after_seconds(error)

@@ -1,72 +1,49 @@
-"""The engine every guided conversation (/raportoi, /tyytyvaisyys) runs on.
+"""The one engine every guided conversation runs on (/raportoi, /tyytyvaisyys, /muokkaa, /valmis).
 
-A flow is a set of named steps. For each step the flow says how to ask (``render``), what a
-typed answer or a button does, where Back goes and what /ohje says. The engine does the rest,
-the same way for every step and every update:
+A flow is a set of named steps, declared top to bottom in one file per flow (``bot/flows``):
+for each step how to ask (``render``), what a typed answer and each button do, where Back goes
+and what /ohje says. The engine does the rest, the same way for every step and every update:
 
-* who is asking is looked up again (``caller``) and must still be a division contact;
-* the person's draft (``data.drafts``) is the single source of truth for the answers *and* the
-  step; it is written in the same transaction as any confirmed answer, before replying;
-* a draft idle for ``conversation.idle_timeout_minutes`` (on the application's clock, so
-  tests can move time and a restart does not lose the timer) ends the conversation with a
-  message and keeps the draft, which the next start offers to continue;
-* buttons carry the prompt number of the draft (`bot.flow.buttons`): any button other than
-  the newest question's is answered "This button is no longer valid." and changes nothing;
-* every question shows "Step n/N" and has a Back button where going back makes sense;
-  /peru discards the draft, /ohje explains the current step and asks it again;
-* another command pauses the conversation (draft kept) and is then handled normally.
-
-Handler groups: each flow's ConversationHandler sits in its own group before the default
-group 0 and stops further processing of the updates it handles, so the catch-alls of group 0
-(unknown text, stale buttons) never answer a second time. Entry commands do not stop: the
-other flow's handler sees them and pauses itself; `FLOW_STOP_GROUP` then stops them.
+* **The draft row is the only conversation state.** The person's draft (``data.drafts``) holds
+  the step, the prompt number and every unsaved answer; no ConversationHandler state and no
+  ``user_data``. An update reads the draft, acts, and writes the draft in the same transaction
+  as any confirmed answer, then replies — so any process can answer any update and a restart
+  needs nothing from memory (``bot.flow.router`` is the single handler that does this).
+* Who is asking is looked up again on every update and must still be allowed (``allowed``).
+* A draft idle for ``conversation.idle_timeout_minutes`` (on the application's clock) is
+  paused with a message and kept; the flow's command offers to continue it.
+* Buttons carry the draft's prompt number (``bot.flow.codec``): only the newest question's
+  buttons act; any other is answered "This button is no longer valid." and changes nothing.
+* Every question can show "Step n/N" and has one Back button where going back makes sense;
+  /peru discards the draft, /ohje explains the current step and asks it again.
 """
 
 from __future__ import annotations
 
 import copy
-import dataclasses
 import datetime as dt
-import logging
-import warnings
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeAlias, TypeVar
 
 from sqlalchemy.orm import Session
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import (
-    Application,
-    ApplicationHandlerStop,
-    BaseHandler,
-    CallbackQueryHandler,
-    CommandHandler,
-    ContextTypes,
-    ConversationHandler,
-    MessageHandler,
-    TypeHandler,
-    filters,
-)
-from telegram.warnings import PTBUserWarning
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.ext import ContextTypes
 
-from bot.access import Caller, caller, refuse
-from bot.flow import buttons
-from bot.flow.delivery import Outbox, deliver, send_safely
-from bot.flow.inputs import InputError
-from bot.services import Services, services
+from bot.access import Caller
+from bot.flow import codec
+from bot.flow.delivery import Outbox
+from core.services import Services
 from data import drafts
-from data.db import transaction
 from data.models import ConversationDraft, Person, Role
 from data.reports import AccessDenied
-from i18n import N_
+from i18n import N_, formats
+from i18n.formats import InputError
 
-log = logging.getLogger(__name__)
 M = TypeVar("M")
 
-END = ConversationHandler.END
 RESUME = "resume"
 RESUME_TAG = "R"
-FLOW_STOP_GROUP = -1
 
 MSG_STALE = N_("This button is no longer valid.")
 MSG_STEP = N_("Step {n}/{total}")
@@ -100,13 +77,10 @@ MSG_ENTITY_GONE = N_(
     "discarded. /{command} starts again."
 )
 
-# Commands that never interrupt a guided conversation: they are answered by group 0.
-PASS_THROUGH_COMMANDS = ("kieli", "start")
-
 
 @dataclass
 class Button:
-    """A button of the current question: the engine adds prompt number and step tag."""
+    """A button of the current question: the engine adds flow, prompt number and step tag."""
 
     label: str
     action: str
@@ -128,6 +102,8 @@ Row: TypeAlias = list[Button | LinkButton]
 class Prompt:
     text: str
     rows: list[Row] = field(default_factory=list)
+    #: What just happened ("✓ Saved."), shown first, above the step counter.
+    notice: str | None = None
 
 
 @dataclass
@@ -138,6 +114,8 @@ class Done:
     rows: list[Row] = field(default_factory=list)
     keep_draft: bool = False
     toast: str | None = None
+    #: Pressed on the question: the answer replaces it, so its buttons cannot be used again.
+    replace: bool = False
 
 
 class Retry(Exception):
@@ -166,13 +144,13 @@ class Turn:
     step: str
     data: dict[str, Any]
     held: dict[tuple[type, int], Any] = field(default_factory=dict)
+    #: An alert shown on the pressed button (e.g. "this answer no longer exists").
+    alert: str | None = None
+    #: Work for after the commit and the reply, e.g. notifying coordinators of a submission.
+    after: list[After] = field(default_factory=list)
 
     def get(self, model: type[M], row_id: int) -> M | None:
-        """A row by id, loaded at most once per update.
-
-        The session's identity map holds rows only weakly, so catalog rows looked up again
-        and again while rendering would be queried again each time; this keeps them.
-        """
+        """A row by id, loaded at most once per update (catalog rows are read often)."""
         key = (model, int(row_id))
         if key not in self.held:
             self.held[key] = self.session.get(model, int(row_id))
@@ -194,9 +172,18 @@ class Turn:
     def now(self) -> dt.datetime:
         return self.services.now()
 
+    @property
+    def year(self) -> int:
+        return int(self.data["year"])
 
+    def number(self, value: int) -> str:
+        """A count as the person's language writes it: "1 200" / "1,200"."""
+        return formats.format_count(value, self.language)
+
+
+After: TypeAlias = Callable[[ContextTypes.DEFAULT_TYPE], Awaitable[None]]
 TextHandler: TypeAlias = Callable[[Turn, str], Outcome]
-ButtonHandler: TypeAlias = Callable[[Turn, buttons.Press], Outcome]
+ButtonHandler: TypeAlias = Callable[[Turn, codec.Press], Outcome]
 
 
 @dataclass
@@ -212,10 +199,20 @@ class StepSpec:
     inplace: bool = False
 
 
-class Flow:
-    """One guided conversation; build its steps with `step`, then `register` it."""
+def is_contact(who: Caller) -> bool:
+    """An active division contact: the people the reporting flows serve."""
+    return (
+        who.person is not None
+        and who.person.active
+        and who.has(Role.CONTACT)
+        and who.person.division_id is not None
+    )
 
-    flows: ClassVar[list[Flow]] = []
+
+class Flow:
+    """One guided conversation; declare its steps with `step`."""
+
+    flows: ClassVar[dict[str, Flow]] = {}
 
     def __init__(
         self,
@@ -224,36 +221,52 @@ class Flow:
         title: str,
         prefix: str,
         command: str,
-        group: int,
         start: Callable[[Turn], Outcome],
-        describe: Callable[[Turn, ConversationDraft], str],
+        describe: Callable[[Turn, ConversationDraft], str | None],
         guard: Callable[[Turn], Done | None] | None = None,
         verify: Callable[[Turn], None] | None = None,
         entry_data: tuple[str, ...] = (),
+        allowed: Callable[[Caller], bool] = is_contact,
+        gone_message: str = MSG_ENTITY_GONE,
+        idle_message: str = MSG_IDLE,
+        cancel_message: str = MSG_CANCELLED,
+        html: bool = False,
+        resumable: bool = True,
     ) -> None:
         """
         Args:
-            name: ConversationHandler name and ConversationDraft.flow.
+            name: ConversationDraft.flow.
             title: translatable name of the flow ("Participation report").
-            prefix: callback_data prefix of the flow's buttons.
+            prefix: the flow's name in callback data (see `bot.flow.codec`).
             command: the command that starts it (without the slash).
-            group: handler group (negative: before group 0).
             start: first step for a fresh draft (``turn.data`` has year and seq).
-            describe: one line summarising a draft, for the "continue?" question.
+            describe: one line summarising a draft for the "continue?" question, or None when
+                the draft holds no answer worth offering (the flow then simply starts again).
             guard: run at every start; a Done ends the conversation (e.g. report locked).
             verify: run on every update of a running conversation; AccessDenied ends it.
             entry_data: fixed callback_data values that also start the flow.
+            allowed: who may use the flow (checked on every update).
+            gone_message: what ends the flow when ``verify`` finds the person's access gone.
+            idle_message: what the person is told when the flow was idle too long.
+            cancel_message: the answer to /peru.
+            html: the flow's texts are HTML (its renderers escape what people typed).
+            resumable: its command continues an open draft; False: it always starts afresh.
         """
         self.name = name
         self.title = title
         self.prefix = prefix
         self.command = command
-        self.group = group
         self.start = start
         self.describe = describe
         self.guard = guard
         self.verify = verify
         self.entry_data = entry_data
+        self.allowed = allowed
+        self.gone_message = gone_message
+        self.idle_text = idle_message
+        self.cancel_text = cancel_message
+        self.html = html
+        self.resumable = resumable
         self.specs: dict[str, StepSpec] = {}
         self.by_tag: dict[str, StepSpec] = {}
         self.step(
@@ -263,9 +276,7 @@ class Flow:
             help=MSG_HELP_RESUME,
             on_button={"c": self._continue, "n": self._start_over},
         )
-        Flow.flows = [f for f in Flow.flows if f.name != name] + [self]
-
-    # --- building ------------------------------------------------------------------------
+        Flow.flows[name] = self
 
     def step(
         self,
@@ -285,7 +296,7 @@ class Flow:
         ``inplace``: a button that leaves the person on this step (a toggle) updates the
         question's message instead of sending a new one.
         """
-        if tag in self.by_tag or not tag or buttons.SEP in tag:
+        if tag in self.by_tag or not codec.is_token(tag):
             raise ValueError(f"step tag {tag!r} is used twice or invalid")
         spec = StepSpec(
             step, tag, render, help, counter, on_text, dict(on_button or {}), back, inplace
@@ -293,245 +304,129 @@ class Flow:
         self.specs[step] = spec
         self.by_tag[tag] = spec
 
-    def conversation(self, settings_idle_minutes: float) -> ConversationHandler[Any]:
-        """The ConversationHandler: persistent, one state per step, engine callbacks."""
-        states: dict[object, list[BaseHandler[Update, Any, Any]]] = {
-            spec.step: [
-                CallbackQueryHandler(
-                    self._on_button, pattern=buttons.pattern(self.prefix, spec.tag)
-                ),
-                MessageHandler(filters.UpdateType.MESSAGE & ~filters.COMMAND, self._on_message),
-            ]
-            for spec in self.specs.values()
-        }
-        states[ConversationHandler.TIMEOUT] = [TypeHandler(Update, self._on_timer)]
-        entry_points: list[BaseHandler[Update, Any, Any]] = [
-            CommandHandler(self.command, self._on_entry)
-        ]
-        entry_points += [
-            CallbackQueryHandler(self._on_entry, pattern=rf"^{data}$") for data in self.entry_data
-        ]
-        with warnings.catch_warnings():
-            # Text and buttons are mixed, so per_message stays False; stale buttons are caught
-            # by the prompt number in callback_data instead (see bot.flow.buttons).
-            warnings.filterwarnings("ignore", "If 'per_message=False'", PTBUserWarning)
-            return self._build(entry_points, states, settings_idle_minutes)
+    # --- what the router calls, inside the update's one transaction ------------------
 
-    def _build(
-        self,
-        entry_points: list[BaseHandler[Update, Any, Any]],
-        states: dict[object, list[BaseHandler[Update, Any, Any]]],
-        idle_minutes: float,
-    ) -> ConversationHandler[Any]:
-        return ConversationHandler(
-            entry_points=entry_points,
-            states=states,
-            fallbacks=[
-                CommandHandler("peru", self._on_cancel),
-                CommandHandler("ohje", self._on_help),
-                CallbackQueryHandler(self._on_stale, pattern=buttons.pattern(self.prefix)),
-                MessageHandler(filters.COMMAND & ~_pass_through_filter(), self._on_other),
-                CallbackQueryHandler(self._on_other, pattern=_sibling_pattern(self)),
-            ],
-            allow_reentry=True,
-            name=self.name,
-            persistent=True,
-            conversation_timeout=dt.timedelta(minutes=idle_minutes),
-        )
+    def begin(self, turn: Turn, row: ConversationDraft | None, outbox: Outbox) -> None:
+        """The command or an entry button: offer a draft worth continuing, or start fresh."""
+        outbox.html = self.html
+        year = turn.services.current_year()
+        if row is not None and (row.data.get("year") != year or not self.resumable):
+            drafts.discard(turn.session, turn.person.id, self.name)
+            row = None
+        turn.data = {"year": year, "seq": int(row.data.get("seq", 0)) if row else 0}
+        done = self.guard(turn) if self.guard else None
+        if done is not None:
+            self._finish(turn, row, Done(done.text, done.rows, keep_draft=True), outbox)
+            return
+        outbox.after += turn.after
+        summary = self._summary(turn, row) if row is not None else None
+        if row is not None and summary is None and row.step in self.specs and row.step != RESUME:
+            # Nothing answered yet: no "unsaved answers?" question, just the same step again.
+            turn.data = copy.deepcopy(row.data)
+            turn.step = row.step
+            try:
+                if self.verify is not None:
+                    self.verify(turn)
+                self._ask(turn, row, outbox)
+                return
+            except AccessDenied:
+                turn.data = {"year": year, "seq": int(row.data.get("seq", 0))}
+        if row is not None and summary is not None:
+            turn.data = copy.deepcopy(row.data)
+            if row.step != RESUME:
+                turn.data["resume"] = row.step
+            turn.data["summary"] = summary
+            turn.data["resume_at"] = local_time(turn.services, row.last_activity_at)
+            turn.step = RESUME
+            self._ask(turn, row, outbox)
+            return
+        self._apply(turn, row, self.start(turn), outbox)
 
-    def register(self, application: Application) -> None:  # type: ignore[type-arg]
-        idle = services(application).settings.conversation.idle_timeout_minutes
-        application.add_handler(self.conversation(idle), group=self.group)
-        stop = [CommandHandler(self.command, _stop)]
-        stop += [CallbackQueryHandler(_stop, pattern=rf"^{data}$") for data in self.entry_data]
-        for handler in stop:
-            application.add_handler(handler, group=FLOW_STOP_GROUP)
+    def _summary(self, turn: Turn, row: ConversationDraft) -> str | None:
+        if row.step == RESUME:
+            return str(row.data.get("summary") or "") or None
+        probe = Turn(turn.who, turn.session, turn.services, row.step, copy.deepcopy(row.data))
+        return self.describe(probe, row)
 
-    # --- PTB callbacks -------------------------------------------------------------------
+    def press(self, turn: Turn, row: ConversationDraft, press: codec.Press, out: Outbox) -> None:
+        def act(t: Turn) -> Outcome:
+            spec = self.specs[t.step]
+            if press.seq != t.data.get("seq") or press.tag != spec.tag:
+                raise Stale
+            if press.action == codec.BACK and spec.back is not None:
+                return spec.back(t)
+            handler = spec.on_button.get(press.action)
+            if handler is None:
+                raise Stale
+            return handler(t, press)
 
-    async def _on_entry(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
-        """/command or an entry button: offer the draft, or start fresh. Does not stop."""
-        who = caller(update, context)
-        if not _is_contact(who):
-            await refuse(update, who)
-            return END
-        svc = services(context)
-        outbox = Outbox()
-        with transaction(svc.sessions) as session:
-            assert who.person is not None
-            row = drafts.get(session, who.person.id, self.name)
-            data = copy.deepcopy(row.data) if row is not None else {}
-            turn = Turn(who, session, svc, row.step if row else "", data)
-            year = svc.current_year()
-            if row is not None and data.get("year") != year:
-                drafts.discard(session, who.person.id, self.name)
-                row = None
-            done = self.guard(turn) if self.guard else None
-            if done is not None:
-                state = self._finish(turn, row, dataclasses.replace(done, keep_draft=True), outbox)
-            elif row is not None:
-                if row.step != RESUME:
-                    turn.data["resume"] = row.step
-                turn.step = RESUME
-                turn.data["summary"] = self.describe(turn, row)
-                turn.data["resume_at"] = local_time(svc, row.last_activity_at)
-                state = self._ask(turn, row, outbox)
-            else:
-                turn.data = {"year": year, "seq": 0}
-                state = self._apply(turn, None, self.start(turn), outbox)
-        await deliver(update, outbox)
-        return state
+        self._guarded(turn, row, out, act, is_button=True)
 
-    async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
-        query = update.callback_query
-        assert query is not None
-        press = buttons.decode(query.data, self.prefix)
-        return await self._run(update, context, lambda turn, row, out: self._press(turn, press))
-
-    async def _on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
-        message = update.message
-        text = message.text if message is not None else None
-
-        def typed(turn: Turn, row: ConversationDraft, outbox: Outbox) -> Outcome:
-            spec = self.specs[turn.step]
+    def typed(self, turn: Turn, row: ConversationDraft, text: str | None, out: Outbox) -> None:
+        def act(t: Turn) -> Outcome:
+            spec = self.specs[t.step]
             if text is None:
                 raise Retry(MSG_TEXT_ONLY)
             if spec.on_text is None:
                 raise Retry(MSG_USE_BUTTONS)
-            return spec.on_text(turn, text)
+            return spec.on_text(t, text)
 
-        return await self._run(update, context, typed)
+        self._guarded(turn, row, out, act, is_button=False)
 
-    async def _on_help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
-        def explain(turn: Turn, row: ConversationDraft, outbox: Outbox) -> Outcome:
-            spec = self.specs[turn.step]
-            outbox.say(
-                f"{turn._(MSG_HELP_HEADER)}\n{turn._(spec.help)}\n\n{turn._(MSG_HELP_FOOTER)}"
-            )
-            return turn.step
+    def help(self, turn: Turn, row: ConversationDraft, out: Outbox) -> None:
+        def explain(t: Turn) -> Outcome:
+            spec = self.specs[t.step]
+            out.say(f"{t._(MSG_HELP_HEADER)}\n{t._(spec.help)}\n\n{t._(MSG_HELP_FOOTER)}")
+            return t.step
 
-        return await self._run(update, context, explain)
+        self._guarded(turn, row, out, explain, is_button=False)
 
-    async def _on_cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
-        who = caller(update, context)
-        svc = services(context)
-        if who.person is not None:
-            with transaction(svc.sessions) as session:
-                drafts.discard(session, who.person.id, self.name)
-        outbox = Outbox()
-        outbox.say(who._(MSG_CANCELLED))
-        await deliver(update, outbox)
-        raise ApplicationHandlerStop(END)
+    def cancel(self, turn: Turn, out: Outbox) -> None:
+        drafts.discard(turn.session, turn.person.id, self.name)
+        out.say(turn._(self.cancel_text))
 
-    async def _on_stale(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
-        """A button of this flow whose step tag is not the current step's."""
-        who = caller(update, context)
-        await deliver(update, Outbox(toast=who._(MSG_STALE), alert=True))
-        raise ApplicationHandlerStop(None)
-
-    async def _on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
-        """Another command (or another flow's start button): pause, keep the draft.
-
-        Does not stop: the command is then handled by its own handler.
-        """
-        message = update.effective_message
-        text = message.text if message is not None and update.callback_query is None else ""
-        word = (text or "").split()[0].lstrip("/").split("@")[0] if text else ""
-        sibling = update.callback_query is not None or any(
-            word == flow.command for flow in Flow.flows
-        )
-        if not sibling and update.effective_chat is not None:
-            who = caller(update, context)
-            pause = who._(MSG_PAUSED).format(flow=who._(self.title), command=self.command)
-            await send_safely(update.effective_chat.id, update, pause, None)
-        return END
-
-    async def _on_timer(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """PTB's real-time conversation_timeout (lost on restart; the draft check covers)."""
-        if update.effective_chat is None:
-            return
-        who = caller(update, context)
-        idle = services(context).settings.conversation.idle_timeout_minutes
-        text = who._(MSG_IDLE).format(minutes=_minutes(idle), command=self.command)
-        try:
-            await update.effective_chat.send_message(text)
-        except Exception as error:  # a timer has nobody to report to
-            log.warning("could not send the idle message: %s", error)
-
-    # --- the common path of every update in a running conversation ----------------------
-
-    async def _run(
-        self,
-        update: Update,
-        context: ContextTypes.DEFAULT_TYPE,
-        act: Callable[[Turn, ConversationDraft, Outbox], Outcome],
-    ) -> object:
-        who = caller(update, context)
-        if not _is_contact(who):
-            await refuse(update, who)
-            raise ApplicationHandlerStop(END)
-        assert who.person is not None
-        svc = services(context)
-        outbox = Outbox()
-        state: object = None
-        with transaction(svc.sessions) as session:
-            row = drafts.get(session, who.person.id, self.name)
-            idle = svc.settings.conversation.idle_timeout_minutes
-            if row is None or row.step not in self.specs:
-                # No draft (saved or cancelled elsewhere), or one from an older version.
-                outbox.say(who._(MSG_GONE).format(command=self.command))
-                state = END
-            elif drafts.is_idle(row, svc.now(), idle):
-                outbox.say(who._(MSG_IDLE).format(minutes=_minutes(idle), command=self.command))
-                state = END
-            else:
-                turn = Turn(who, session, svc, row.step, copy.deepcopy(row.data))
-                state = self._guarded(turn, row, outbox, act, is_button=update.callback_query)
-        await deliver(update, outbox)
-        raise ApplicationHandlerStop(state)
+    # --- the common path of every update in a running conversation --------------------
 
     def _guarded(
         self,
         turn: Turn,
         row: ConversationDraft,
         outbox: Outbox,
-        act: Callable[[Turn, ConversationDraft, Outbox], Outcome],
+        act: Callable[[Turn], Outcome],
         *,
-        is_button: object,
-    ) -> object:
+        is_button: bool,
+    ) -> None:
+        outbox.html = self.html
         try:
             if self.verify is not None and turn.step != RESUME:
                 self.verify(turn)
-            outcome = act(turn, row, outbox)
+            outcome = act(turn)
         except Stale:
             outbox.toast, outbox.alert = turn._(MSG_STALE), True
-            return None
+            return
         except AccessDenied:
             if is_button:
                 outbox.toast, outbox.alert = turn._(MSG_STALE), True
-            done = Done(turn._(MSG_ENTITY_GONE).format(command=self.command))
-            return self._finish(turn, row, done, outbox)
+            done = Done(turn._(self.gone_message).format(command=self.command))
+            self._finish(turn, row, done, outbox)
+            return
         except (Retry, InputError) as problem:
-            message = turn._(problem.message).format(**problem.params)
+            if isinstance(problem, InputError):
+                message = problem.render(turn.language)
+            else:
+                message = turn._(problem.message).format(**problem.params)
             if is_button:
                 outbox.toast, outbox.alert = message, True
-                return None
+                return
             turn.data = copy.deepcopy(row.data)  # nothing the failed answer touched is kept
             turn.step = row.step
-            return self._ask(turn, row, outbox, warning=message)
-        stayed = bool(is_button) and outcome == row.step and self.specs[row.step].inplace
-        return self._apply(turn, row, outcome, outbox, inplace=stayed)
-
-    def _press(self, turn: Turn, press: buttons.Press | None) -> Outcome:
-        spec = self.specs[turn.step]
-        if press is None or press.seq != turn.data.get("seq") or press.tag != spec.tag:
-            raise Stale
-        if press.action == "b" and spec.back is not None:
-            return spec.back(turn)
-        handler = spec.on_button.get(press.action)
-        if handler is None:
-            raise Stale
-        return handler(turn, press)
+            self._ask(turn, row, outbox, warning=message)
+            return
+        if turn.alert and outbox.toast is None:
+            outbox.toast, outbox.alert = turn.alert, True
+        outbox.after += turn.after
+        stayed = is_button and outcome == row.step and self.specs[row.step].inplace
+        self._apply(turn, row, outcome, outbox, inplace=stayed)
 
     def _apply(
         self,
@@ -541,11 +436,12 @@ class Flow:
         outbox: Outbox,
         *,
         inplace: bool = False,
-    ) -> object:
+    ) -> None:
         if isinstance(outcome, Done):
-            return self._finish(turn, row, outcome, outbox)
+            self._finish(turn, row, outcome, outbox)
+            return
         turn.step = outcome
-        return self._ask(turn, row, outbox, inplace=inplace)
+        self._ask(turn, row, outbox, inplace=inplace)
 
     def _ask(
         self,
@@ -555,12 +451,14 @@ class Flow:
         *,
         warning: str | None = None,
         inplace: bool = False,
-    ) -> object:
+    ) -> None:
         """Store the draft (new prompt number, step, activity time) and ask the step."""
         turn.data["seq"] = int(turn.data.get("seq", 0)) + 1
         spec = self.specs[turn.step]
         prompt = spec.render(turn)
         lines = []
+        if prompt.notice:
+            lines.append(prompt.notice)
         if warning:
             lines.append(f"⚠️ {warning}")
         counter = spec.counter(turn) if spec.counter else None
@@ -569,7 +467,7 @@ class Flow:
         lines.append(prompt.text)
         rows = list(prompt.rows)
         if spec.back is not None:
-            rows.append([Button(turn._(MSG_BACK), "b")])
+            rows.append([Button(turn._(MSG_BACK), codec.BACK)])
         markup = self._markup(turn, spec, rows)
         if row is None:
             drafts.put(turn.session, turn.person.id, self.name, turn.step, turn.data, turn.now)
@@ -579,17 +477,21 @@ class Flow:
             outbox.edit = ("\n\n".join(lines), markup)
         else:
             outbox.say("\n\n".join(lines), markup)
-        return turn.step
 
     def _finish(
         self, turn: Turn, row: ConversationDraft | None, done: Done, outbox: Outbox
-    ) -> object:
+    ) -> None:
         if not done.keep_draft:
             drafts.discard(turn.session, turn.person.id, self.name)
+        elif row is not None:
+            row.paused = True
         if done.toast and outbox.toast is None:
             outbox.toast = done.toast
-        outbox.say(done.text, self._markup(turn, None, done.rows) if done.rows else None)
-        return END
+        markup = self._markup(turn, None, done.rows) if done.rows else None
+        if done.replace:
+            outbox.edit = (done.text, markup)
+        else:
+            outbox.say(done.text, markup)
 
     def _markup(self, turn: Turn, spec: StepSpec | None, rows: list[Row]) -> InlineKeyboardMarkup:
         keyboard = []
@@ -600,9 +502,8 @@ class Flow:
                     data = button.data
                 else:
                     assert spec is not None
-                    data = buttons.encode(
-                        self.prefix, turn.data["seq"], spec.tag, button.action, button.arg
-                    )
+                    press = codec.Press(self.prefix, int(turn.data["seq"]), spec.tag, button.action)
+                    data = codec.encode(press, button.arg)
                 line.append(InlineKeyboardButton(button.label, callback_data=data))
             if line:
                 keyboard.append(line)
@@ -618,7 +519,7 @@ class Flow:
             [[Button(turn._(MSG_CONTINUE), "c"), Button(turn._(MSG_START_OVER), "n")]],
         )
 
-    def _continue(self, turn: Turn, press: buttons.Press) -> Outcome:
+    def _continue(self, turn: Turn, press: codec.Press) -> Outcome:
         step = turn.data.pop("resume", None)
         turn.data.pop("summary", None)
         turn.data.pop("resume_at", None)
@@ -628,35 +529,14 @@ class Flow:
             self.verify(turn)
         return str(step)
 
-    def _start_over(self, turn: Turn, press: buttons.Press) -> Outcome:
+    def _start_over(self, turn: Turn, press: codec.Press) -> Outcome:
         turn.data = {"year": turn.data["year"], "seq": turn.data.get("seq", 0)}
         return self.start(turn)
 
-
-def _is_contact(who: Caller) -> bool:
-    return who.person is not None and who.has(Role.CONTACT)
-
-
-def _minutes(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
-
-
-def _pass_through_filter() -> filters.BaseFilter:
-    words = "|".join(PASS_THROUGH_COMMANDS)
-    return filters.Regex(rf"^/({words})(@\w+)?(\s|$)")
-
-
-def _sibling_pattern(flow: Flow) -> str:
-    """Start buttons of the *other* flows (pressing one pauses this flow)."""
-    others = [data for other in Flow.flows if other is not flow for data in other.entry_data]
-    if not others:
-        return r"^\b$"  # never matches
-    return "^(" + "|".join(others) + ")$"
-
-
-async def _stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """After every flow has seen a start command, nothing else answers it."""
-    raise ApplicationHandlerStop
+    def idle_message(self, turn: Turn) -> str:
+        minutes = turn.services.settings.conversation.idle_timeout_minutes
+        text = str(int(minutes)) if float(minutes).is_integer() else str(minutes)
+        return turn._(self.idle_text).format(minutes=text, command=self.command)
 
 
 def local_time(services_: Services, moment: dt.datetime) -> str:

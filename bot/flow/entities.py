@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.flow.buttons import Press
+from bot.flow.codec import Press
 from bot.flow.engine import Button, Done, LinkButton, Prompt, Stale, Turn
 from data import catalog, progress, reports
 from data.models import ReportState, ServiceEntity
@@ -26,7 +26,6 @@ MSG_LOCKED = N_(
 )
 MSG_USE_LAST_YEAR = N_("Use last year's answers")
 MSG_START_EMPTY = N_("Start empty")
-MSG_DESCRIBE_NO_ENTITY = N_("service entity not chosen yet")
 
 
 def guard_open_report(turn: Turn) -> Done | None:

@@ -23,7 +23,7 @@ from telegram.ext import (
 from bot.access import Caller, caller
 from bot.callbacks import answer_quietly, edit_or_send
 from bot.commands import commands_for
-from bot.services import services
+from core.services import services
 from data import catalog, people
 from data.db import transaction
 from data.models import Role
@@ -103,9 +103,18 @@ async def private_chats_only(update: Update, context: ContextTypes.DEFAULT_TYPE)
 def _role_line(who: Caller, division_name: str | None) -> str:
     assert who.person is not None
     roles = ", ".join(who._(ROLE_NAMES[r]) for r in sorted(who.roles, key=list(Role).index))
+    # Two messages rather than ngettext: fi, sv and en all have one form for 1 and one for
+    # the rest, and "Din roll:" before three roles reads wrong.
+    several = len(who.roles) > 1
     if division_name and Role.CONTACT in who.roles:
-        return who._("Your role: {roles} ({division}).").format(roles=roles, division=division_name)
-    return who._("Your role: {roles}.").format(roles=roles)
+        template = (
+            who._("Your roles: {roles} ({division}).")
+            if several
+            else who._("Your role: {roles} ({division}).")
+        )
+        return template.format(roles=roles, division=division_name)
+    template = who._("Your roles: {roles}.") if several else who._("Your role: {roles}.")
+    return template.format(roles=roles)
 
 
 def help_text(who: Caller, division_name: str | None) -> str:
@@ -243,17 +252,24 @@ async def nothing_to_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     await update.effective_chat.send_message(who._("There is nothing to cancel."))
 
 
+def register_guard(application: Application, *, group: int) -> None:  # type: ignore[type-arg]
+    """Groups and channels are answered by the guard and go no further."""
+    application.add_handler(TypeHandler(Update, private_chats_only), group=group)
+
+
 def register(application: Application) -> None:  # type: ignore[type-arg]
-    """The guard and the entry commands; call before the feature handlers."""
-    application.add_handler(TypeHandler(Update, private_chats_only), group=-10)
+    """The entry commands: /start, /kieli and the language buttons."""
     application.add_handler(CommandHandler("start", start))
     application.add_handler(CommandHandler("kieli", language_command))
     application.add_handler(CallbackQueryHandler(language_chosen, pattern=r"^lang:"))
 
 
-def register_fallbacks(application: Application) -> None:  # type: ignore[type-arg]
-    """Catch-alls; call after the feature handlers so a conversation's own /ohje wins."""
-    application.add_handler(CommandHandler("ohje", help_command))
-    application.add_handler(CommandHandler("peru", nothing_to_cancel))
-    application.add_handler(CallbackQueryHandler(stale_button))
-    application.add_handler(MessageHandler(filters.TEXT, unknown_text))
+def register_fallbacks(application: Application, *, group: int) -> None:  # type: ignore[type-arg]
+    """Catch-alls, after the features: a conversation's own /ohje and /peru come first."""
+    for handler in (
+        CommandHandler("ohje", help_command),
+        CommandHandler("peru", nothing_to_cancel),
+        CallbackQueryHandler(stale_button),
+        MessageHandler(filters.TEXT, unknown_text),
+    ):
+        application.add_handler(handler, group=group)

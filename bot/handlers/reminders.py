@@ -2,9 +2,12 @@
 
 * "Remind me tomorrow" (``rem:snooze:<ledger id>``): one snooze to the send time of the next
   day. The ledger row must be the presser's own delivered reminder; a second press says it
-  is already snoozed, and a stale or forged id gets "this button is no longer valid".
+  is already snoozed, a snooze that would land after the deadline is refused (the button
+  is not even offered then, but an older message may still carry it), and a stale or
+  forged id gets "this button is no longer valid".
 * "Report now" carries ``report:start``, which the reporting conversation handles.
-* /aikataulu: the coming deadlines and the next reminder sends (coordinators and staff).
+* /aikataulu: the coming deadlines and the next reminder sends (coordinators and staff),
+  and the reminders whose delivery is uncertain ("toimitus epävarma").
 """
 
 from __future__ import annotations
@@ -20,12 +23,13 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.access import Caller, caller, refuse, requires
 from bot.callbacks import install_guard, parse_id
-from bot.services import services
+from bot.delivery import SNOOZE_PREFIX
+from core.services import services
 from data import ledger
 from data.db import transaction
 from data.models import Role
 from schedules.audience import load_snapshot
-from schedules.content import SNOOZE_PREFIX, snooze_time_text
+from schedules.content import snooze_time_text
 from schedules.dates import local_datetime
 from schedules.overview import schedule_text
 
@@ -73,7 +77,14 @@ async def reminder_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     now = svc.now()
     until = snooze_until(now, context)
     with transaction(svc.sessions) as session:
-        outcome = ledger.snooze(session, ledger_id, person_id=who.person.id, until=until, now=now)
+        outcome = ledger.snooze(
+            session,
+            ledger_id,
+            person_id=who.person.id,
+            until=until,
+            until_day=until.astimezone(svc.settings.tz).date(),
+            now=now,
+        )
     if outcome is ledger.SnoozeOutcome.SNOOZED:
         await query.answer(snooze_time_text(who.language, until.astimezone(svc.settings.tz)))
         message = query.message
@@ -83,6 +94,11 @@ async def reminder_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
                 await query.edit_message_reply_markup(_without_snooze(message.reply_markup))
     elif outcome is ledger.SnoozeOutcome.ALREADY:
         await query.answer(who._("This reminder is already snoozed."))
+    elif outcome is ledger.SnoozeOutcome.TOO_LATE:
+        await query.answer(
+            who._("The deadline is before tomorrow, so this reminder cannot wait until then."),
+            show_alert=True,
+        )
     else:
         await query.answer(who._("This button is no longer valid."))
 
@@ -94,6 +110,10 @@ async def schedule_command(update: Update, context: ContextTypes.DEFAULT_TYPE, w
     year = now.astimezone(svc.settings.tz).year
     with transaction(svc.sessions) as session:
         snapshots = {y: load_snapshot(session, y) for y in (year, year + 1)}
-    text = schedule_text(svc.settings, snapshots, now, who.language)
+        uncertain = [
+            (person.name or str(person.telegram_user_id), row.deadline_date)
+            for row, person in ledger.uncertain_rows(session, year=year)
+        ]
+    text = schedule_text(svc.settings, snapshots, now, who.language, uncertain)
     assert update.effective_chat is not None
     await update.effective_chat.send_message(text, parse_mode=ParseMode.HTML)

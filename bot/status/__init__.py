@@ -1,6 +1,2 @@
-"""A division contact's /tila (status matrix), /valmis (submit) and /muokkaa (edit entries).
-
-``bot.handlers.status.register`` wires these modules into the Application: ``show`` renders
-the status, ``submit`` and ``edit`` are the two guided flows, which share one persistent
-ConversationHandler built in ``conversation`` so that starting one ends the other.
-"""
+"""A division contact's /tila: the status matrix (``show``) and the texts it shares with the
+/valmis and /muokkaa flows (``render``); the flows themselves are in ``bot.conversations``."""

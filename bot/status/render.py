@@ -287,15 +287,19 @@ def _satisfaction_details(who: Caller, row: EntryRow) -> list[str]:
 
 
 def entry_button(who: Caller, row: EntryRow, position: int) -> str:
-    """A short plain-text button label; the message above has the full line."""
+    """A short plain-text button label that leads with what tells entries apart.
+
+    The method (or measurement) and its count come first: an entity's name is long and the
+    same on many buttons, so it goes last and is the part cut when the label is too long.
+    """
     entity = row.entity_label(who.language)
     if row.kind == "participation":
         label = (
-            f"{position}. {entity} {_level(who, row)}: {row.method_label(who.language)} "
-            f"{number(row.count or 0, who.language)}"
+            f"{position}. {row.method_label(who.language)} "
+            f"{number(row.count or 0, who.language)} · {_level(who, row)} {entity}"
         )
     else:
-        label = f"{position}. {entity}: {row.measurement_label(who.language)}"
+        label = f"{position}. {row.measurement_label(who.language)} · {entity}"
     if len(label) > BUTTON_LABEL_LIMIT:
         label = label[: BUTTON_LABEL_LIMIT - 1].rstrip() + "…"
     return label
@@ -305,10 +309,7 @@ def list_text(
     who: Caller, rows: list[EntryRow], year: int, page: int, pages: int, first: int
 ) -> str:
     title = who._("Saved answers, {year}").format(year=year)
-    lines = [
-        f"<b>{title}</b>",
-        step_line(who, 1, 4) + " – " + who._("choose the answer to change or delete."),
-    ]
+    lines = [f"<b>{title}</b> – " + who._("choose the answer to change or delete.")]
     if pages > 1:
         lines.append(who._("Page {page}/{pages}").format(page=page + 1, pages=pages))
     lines.append("")

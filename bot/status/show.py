@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy.orm import Session
 from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from bot.access import Caller, caller, refuse
-from bot.services import Services, services
+from bot.flow.engine import is_contact
 from bot.status import render
-from bot.status.flow import is_contact
+from core.services import Services, services
 from data import catalog, overview
 from data.db import transaction
 from data.models import Division
@@ -28,11 +29,16 @@ def next_deadline(settings: Settings, today: dt.date) -> tuple[Deadline, dt.date
 
 def load_status(svc: Services, who: Caller, year: int) -> tuple[overview.DivisionStatus, str]:
     """The division's status and its name in the caller's language."""
-    assert who.person is not None and who.person.division_id is not None
     with transaction(svc.sessions) as session:
-        status = overview.division_status(session, who.person, year, who.person.division_id)
-        division = session.get_one(Division, who.person.division_id)
-        return status, catalog.name_of(division, who.language)
+        return load_status_in(session, who, year)
+
+
+def load_status_in(session: Session, who: Caller, year: int) -> tuple[overview.DivisionStatus, str]:
+    """`load_status` inside a transaction the update already has open."""
+    assert who.person is not None and who.person.division_id is not None
+    status = overview.division_status(session, who.person, year, who.person.division_id)
+    division = session.get_one(Division, who.person.division_id)
+    return status, catalog.name_of(division, who.language)
 
 
 async def show_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

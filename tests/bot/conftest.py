@@ -18,7 +18,7 @@ from telegram.ext import Application
 
 from bot.admin.menus import menus_installed
 from bot.app import build_application
-from bot.services import Services
+from core.services import Services
 from data import catalog, people
 from data.models import Person, Role
 from localtg import DEFAULT_TOKEN, LocalBotApi, LocalRequest, LocalUser, running

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
 import zipfile
 
 import pytest
@@ -24,7 +25,7 @@ FILENAMES = {
     "liite1": r"Liite_1_.+_2026-11-30\.xlsx",
     "liite2": r"Liite_2_.+_2026-11-30\.xlsx",
     "ohjeet": r"Ohjeet_.+_2026-11-20\.docx",
-    "dia": r"Johtoryhman_.+_2026-10-10\.pptx",
+    "dia": r"Johtoryhman_.+_\d{4}-\d{2}-\d{2}\.pptx",  # dated as its "tilanne"
     "paketti": r"Strategiamittarit_2026_2026-11-30\.zip",
 }
 
@@ -42,6 +43,19 @@ async def test_the_readiness_check_comes_first(bot: BotHarness) -> None:
     assert [row[0] for row in sanna.last.buttons] == list(BUTTONS.values())
 
 
+async def test_the_readiness_check_lists_placeholders_of_config(bot: BotHarness) -> None:
+    """config.yaml ships "Etunimi Sukunimi" and no meeting: staff see what to fill in."""
+    sanna = staff(bot, 6003)
+    await sanna.send("/luonnos")
+    text = sanna.last.text
+    assert "Täydennä config.yaml-tiedostoon ennen arkistointia:" in text
+    assert "• list_text.contact.name (Etunimi Sukunimi)" in text
+    assert "• list_text.contact.phone (09 310 xxxxx)" in text
+    assert "• list_text.meetings.2026.date" in text
+    assert "list_text.presenter.name" not in text  # a real name is not a placeholder
+    assert text.endswith("Minkä asiakirjan haluat?")
+
+
 @pytest.mark.parametrize("kind", list(BUTTONS))
 async def test_staff_receive_each_document_while_the_chat_shows_it_is_coming(
     bot: BotHarness, kind: str
@@ -50,6 +64,8 @@ async def test_staff_receive_each_document_while_the_chat_shows_it_is_coming(
     report_division(bot, 6011, "KUVA")
     sanna = staff(bot, 6012)
     await sanna.send("/luonnos")
+    if kind == "paketti":  # the package converts every document to PDF with LibreOffice
+        bot.api.settle_timeout = 180
     answer = await sanna.press(BUTTONS[kind])
     assert answer.text == "Teen asiakirjaa…"
     assert len(sanna.documents) == 1, sanna.texts()
@@ -64,6 +80,26 @@ async def test_staff_receive_each_document_while_the_chat_shows_it_is_coming(
             names = package.namelist()
         for part in ("listateksti", "liite1", "liite2", "ohjeet", "dia"):
             assert any(re.search(FILENAMES[part], name) for name in names), (part, names)
+        if shutil.which("soffice"):  # a PDF of every document, for the case-management system
+            assert len([n for n in names if n.endswith(".pdf")]) == 5, names
+
+
+async def test_without_libreoffice_the_chat_says_the_package_has_no_pdfs(
+    bot: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import docgen.pdf
+
+    monkeypatch.setattr(docgen.pdf, "soffice", lambda: None)
+    sanna = staff(bot, 6013)
+    await sanna.send("/luonnos")
+    await sanna.press("Koko paketti")
+    assert sanna.last.text == (
+        "Paketissa ei ole PDF-versioita: palvelimelle ei ole asennettu LibreOfficea."
+    )
+    with zipfile.ZipFile(io.BytesIO(sanna.documents[0].content)) as package:
+        readme = package.read("LUEMINUT.txt").decode("utf-8")
+        assert not [n for n in package.namelist() if n.endswith(".pdf")]
+    assert "PDF-versiot puuttuvat" in readme
 
 
 async def test_a_document_from_incomplete_data_is_marked_luonnos_inside(bot: BotHarness) -> None:

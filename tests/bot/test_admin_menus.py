@@ -10,7 +10,7 @@ from .conftest import BotHarness
 from .test_admin_support import staff
 
 CONTACT_COMMANDS = ["raportoi", "tyytyvaisyys", "tila", "muokkaa", "valmis"]
-COMMON = ["start", "ohje", "kieli", "peru"]
+COMMON = ["start", "ohje", "kieli", "peru", "omat_tiedot"]
 
 
 def _commands(menu: list[tuple[str, str]]) -> list[str]:

@@ -115,7 +115,8 @@ async def test_reopening_tells_the_contacts_and_the_other_coordinators(bot: BotH
     await olli.start()
     await kaisa.send("/tilanne")
     overview = kaisa.last
-    answer = await kaisa.press("Avaa uudelleen: KUVA")
+    await kaisa.press("Avaa uudelleen: KUVA")
+    answer = await kaisa.press("Kyllä, avaa uudelleen")
     assert answer.text == "Avattu uudelleen."
     assert "KUVA Kulttuurin ja vapaa-ajan toimiala – avattu uudelleen" in overview.text
     assert overview.buttons == []
@@ -139,7 +140,13 @@ async def test_an_old_reopen_button_changes_nothing(bot: BotHarness) -> None:
     data = kaisa.last.find_button("Avaa uudelleen: KUVA")
     assert data is not None
     await kaisa.press("Avaa uudelleen: KUVA")
+    confirm = kaisa.last.find_button("Kyllä, avaa uudelleen")
+    assert confirm is not None
+    await kaisa.press("Kyllä, avaa uudelleen")
     answer = await kaisa.press_data(str(data["callback_data"]))
+    assert answer.show_alert
+    assert answer.text == "Toimialan KUVA raporttia ei ole lähetetty, joten avattavaa ei ole."
+    answer = await kaisa.press_data(str(confirm["callback_data"]))
     assert answer.show_alert
     assert answer.text == "Toimialan KUVA raporttia ei ole lähetetty, joten avattavaa ei ole."
 
@@ -167,3 +174,57 @@ async def test_overview_in_swedish(bot: BotHarness) -> None:
     assert sven.photos and sven.messages[-2].text == "Läget 2.11.2026"
     assert "Läget 2026" in sven.last.text
     assert "Nästa tidsfrist: 20.11.2026 (om 18 dagar)" in sven.last.text
+
+
+async def test_reopening_asks_to_confirm_and_cancel_keeps_the_report_submitted(
+    bot: BotHarness,
+) -> None:
+    bot.contact(4071, "KUVA", "Aino")
+    report_division(bot, 4071, "KUVA")
+    submit(bot, 4071, "KUVA")
+    kaisa = coordinator(bot, 4072)
+    await kaisa.send("/tilanne")
+    await kaisa.press("Avaa uudelleen: KUVA")
+    question = kaisa.last
+    assert question.text == (
+        "Avataanko toimialan KUVA lähetetty raportti uudelleen? Sen yhteyshenkilöt voivat "
+        "sitten muuttaa vastauksia, ja raportti on lähetettävä uudelleen komennolla /valmis."
+    )
+    assert question.buttons == [["Kyllä, avaa uudelleen", "Pidä lähetettynä"]]
+    assert _state(bot, "KUVA") is ReportState.SUBMITTED  # one tap reopens nothing
+    await kaisa.press("Pidä lähetettynä")
+    assert question.text == "Raporttia ei avattu uudelleen; se pysyy lähetettynä."
+    assert question.buttons == []
+    assert _state(bot, "KUVA") is ReportState.SUBMITTED
+
+
+async def test_reopening_a_division_without_contacts_says_so_plainly(bot: BotHarness) -> None:
+    bot.contact(4081, "KUVA", "Aino")
+    report_division(bot, 4081, "KUVA")
+    submit(bot, 4081, "KUVA")
+    with bot.db.transaction() as session:
+        from data import people
+
+        contact = people.person_by_telegram_id(session, 4081)
+        assert contact is not None
+        people.deactivate(session, contact, actor_id=None, reason="test")
+    kaisa = coordinator(bot, 4082)
+    await kaisa.send("/tilanne")
+    await kaisa.press("Avaa uudelleen: KUVA")
+    await kaisa.press("Kyllä, avaa uudelleen")
+    assert _state(bot, "KUVA") is ReportState.REOPENED
+    assert kaisa.last.text == (
+        "Toimialan KUVA raportti on avattu uudelleen. Toimialalla ei ole vielä "
+        "yhteyshenkilöä, joten kenellekään ei kerrottu. Strategiayksikkö voi kutsua "
+        "yhteyshenkilön komennolla /kutsu."
+    )
+    assert "(0)" not in " ".join(kaisa.texts())
+
+
+def _state(bot: BotHarness, code: str) -> ReportState:
+    from data.progress import find_round, report_state
+
+    with bot.db.session() as session:
+        rnd = find_round(session, YEAR)
+        assert rnd is not None
+        return report_state(session, rnd.id, division_id(bot, code))

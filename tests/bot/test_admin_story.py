@@ -64,6 +64,7 @@ async def test_from_bootstrap_to_documents(bot: BotHarness) -> None:
     assert "Vielä keskeneräiset: KYMP, KASKO, SOTE" in overview
 
     await kaisa.press("Avaa uudelleen: KUVA")
+    await kaisa.press("Kyllä, avaa uudelleen")
     assert "Koordinaattori Kaisa avasi toimialasi raportin (KUVA) uudelleen." in aino.last.text
 
     await kaisa.send("/muistuta")

@@ -56,10 +56,10 @@ async def test_changing_a_count_asks_again_for_bad_counts_and_saves_a_finnish_nu
     aino = bot.contact(2001, "KUVA")
     first, _second = _library_with_two_methods(bot)
     await aino.send("/muokkaa")
-    assert aino.last.text.startswith("Tallennetut vastaukset 2026\nVaihe 1/4")
+    assert aino.last.text.startswith("Vaihe 1/4\n\nTallennetut vastaukset 2026 – valitse")
     assert "1. Kirjasto · T1 · Tiedotustilaisuudet: 12" in aino.last.text
     assert "2. Kirjasto · T2 · Kirjastoraati: 3 (kk)" in aino.last.text
-    await aino.press("1. Kirjasto T1: Tiedotustilaisuudet 12")
+    await aino.press("1. Tiedotustilaisuudet 12 · T1 Kirjasto")
     assert aino.last.text.startswith("Vaihe 2/4")
     assert (
         "Kirjasto · taso 1 – Viestintä ja kuuleminen\nTapa: Tiedotustilaisuudet" in aino.last.text
@@ -68,29 +68,31 @@ async def test_changing_a_count_asks_again_for_bad_counts_and_saves_a_finnish_nu
         ["Muuta lukumäärää"],
         ["Muuta huomautusta"],
         ["Poista"],
-        ["← Takaisin"],
+        ["‹ Takaisin"],
     ]
     await aino.press("Muuta lukumäärää")
     assert aino.last.text.startswith("Vaihe 3/4")
     assert "Lukumäärä nyt: 12" in aino.last.text
     problems = {
-        "abc": "Kirjoita kokonaisluku väliltä 0–100 000, esimerkiksi 12 tai 1 200.",
-        "-1": "Kirjoita kokonaisluku väliltä 0–100 000, esimerkiksi 12 tai 1 200.",
-        "12,5": "Kirjoita kokonaisluku väliltä 0–100 000, esimerkiksi 12 tai 1 200.",
-        "100001": "Lukumäärä voi olla enintään 100 000. Kirjoita pienempi luku.",
+        "abc": f"Kirjoita kokonaisluku väliltä 0…{nbsp('100 000')}, esimerkiksi 12 tai "
+        f"{nbsp('1 200')}.",
+        "-1": f"Luku ei voi olla negatiivinen. Kirjoita luku väliltä 0…{nbsp('100 000')}.",
+        "12,5": f"Kirjoita kokonaisluku väliltä 0…{nbsp('100 000')}, esimerkiksi 12 tai "
+        f"{nbsp('1 200')}.",
+        "100001": f"Luku voi olla enintään {nbsp('100 000')}. Kirjoita pienempi luku.",
     }
     for typed, problem in problems.items():
         await aino.send(typed)
-        assert aino.last.text.startswith(problem + "\n\nVaihe 3/4")
+        assert aino.last.text.startswith("⚠️ " + problem + "\n\nVaihe 3/4")
         assert aino.last.text.endswith(COUNT_QUESTION)
-        assert aino.last.buttons == [["← Takaisin"]]
+        assert aino.last.buttons == [["Pidä ennallaan"], ["‹ Takaisin"]]
     events = audit_count(bot)
     await aino.send("1 200")
-    assert aino.last.text.startswith("Vaihe 4/4 – tarkista muutos.")
+    assert aino.last.text.startswith("Vaihe 4/4\n\n")
     assert f"Lukumäärä: 12 → {nbsp('1 200')}" in aino.last.text
     assert _entry(bot, first).count == 12  # type: ignore[union-attr]  # not before Save
     await aino.press("Tallenna")
-    assert aino.last.text.startswith("✓ Tallennettu.\n\nTallennetut vastaukset 2026")
+    assert aino.last.text.startswith("✓ Tallennettu.\n\nVaihe 1/4\n\nTallennetut vastaukset")
     assert f"1. Kirjasto · T1 · Tiedotustilaisuudet: {nbsp('1 200')}" in aino.last.text
     assert _entry(bot, first).count == 1200  # type: ignore[union-attr]
     [event] = audit_rows(bot)[events:]
@@ -109,17 +111,17 @@ async def test_deleting_asks_for_confirmation_back_keeps_and_yes_deletes(bot: Bo
     aino = bot.contact(2001, "KUVA")
     first, second = _library_with_two_methods(bot)
     await aino.send("/muokkaa")
-    await aino.press("2. Kirjasto T2: Kirjastoraati 3")
+    await aino.press("2. Kirjastoraati 3 · T2 Kirjasto")
     await aino.press("Poista")
-    assert aino.last.text.startswith("Vaihe 3/3 – poistetaanko tämä vastaus?")
+    assert aino.last.text.startswith("Vaihe 3/4\n\nPoistetaanko tämä vastaus?")
     assert "Tapa: Kirjastoraati\nLukumäärä: 3\nHuomautus: kk" in aino.last.text
-    await aino.press("← Takaisin")
+    await aino.press("‹ Takaisin")
     assert aino.last.text.startswith("Vaihe 2/4")
     assert _entry(bot, second) is not None
     events = audit_count(bot)
     await aino.press("Poista")
     await aino.press("Kyllä, poista")
-    assert aino.last.text.startswith("✓ Poistettu.\n\nTallennetut vastaukset 2026")
+    assert aino.last.text.startswith("✓ Poistettu.\n\nVaihe 1/4\n\nTallennetut vastaukset")
     assert "Kirjastoraati" not in aino.last.text
     assert _entry(bot, second) is None and _entry(bot, first) is not None
     [event] = audit_rows(bot)[events:]
@@ -129,7 +131,7 @@ async def test_deleting_asks_for_confirmation_back_keeps_and_yes_deletes(bot: Bo
         str(second),
     )
     assert event.old["method_text"] == "Kirjastoraati" and event.new is None  # type: ignore[index]
-    await aino.press("1. Kirjasto T1: Tiedotustilaisuudet 12")
+    await aino.press("1. Tiedotustilaisuudet 12 · T1 Kirjasto")
     await aino.press("Poista")
     await aino.press("Kyllä, poista")
     assert aino.last.text == (
@@ -144,10 +146,10 @@ async def test_cancelling_a_change_or_going_back_stores_nothing(bot: BotHarness)
     first, _second = _library_with_two_methods(bot)
     events = audit_count(bot)
     await aino.send("/muokkaa")
-    await aino.press("1. Kirjasto T1: Tiedotustilaisuudet 12")
+    await aino.press("1. Tiedotustilaisuudet 12 · T1 Kirjasto")
     await aino.press("Muuta lukumäärää")
     await aino.send("99")
-    await aino.press("← Takaisin")  # from the confirmation back to the question
+    await aino.press("‹ Takaisin")  # from the confirmation back to the question
     assert aino.last.text.startswith("Vaihe 3/4") and "Lukumäärä nyt: 12" in aino.last.text
     await aino.send("98")
     confirmation = aino.last
@@ -179,7 +181,7 @@ async def test_forged_buttons_with_another_divisions_entry_change_nothing(
         record = await aino.press_data(forged)
         assert record.text == INVALID and record.show_alert
     assert "41" not in " ".join(aino.texts())
-    await aino.press("1. Kirjasto T1: Tiedotustilaisuudet 12")
+    await aino.press("1. Tiedotustilaisuudet 12 · T1 Kirjasto")
     for forged in (
         f"st:em:del:p:{theirs.id}",
         f"st:em:f:count:p:{theirs.id}",
@@ -209,9 +211,9 @@ async def test_an_entry_deleted_elsewhere_is_no_longer_offered(bot: BotHarness) 
         other = people.person_by_telegram_id(session, 2003)
         assert other is not None
         reports.delete_entry(session, other, "participation", second)
-    record = await aino.press("2. Kirjasto T2: Kirjastoraati 3")
-    assert record.text == INVALID
-    await aino.press("1. Kirjasto T1: Tiedotustilaisuudet 12")
+    record = await aino.press("2. Kirjastoraati 3 · T2 Kirjasto")
+    assert record.text == "Tätä vastausta ei enää ole."
+    await aino.press("1. Tiedotustilaisuudet 12 · T1 Kirjasto")
     await aino.press("Muuta lukumäärää")
     await aino.send("20")
     with bot.db.transaction() as session:
@@ -229,7 +231,7 @@ async def test_a_report_submitted_meanwhile_refuses_the_change(bot: BotHarness) 
     bot.contact(2003, "KUVA")
     first, _second = _library_with_two_methods(bot)
     await aino.send("/muokkaa")
-    await aino.press("1. Kirjasto T1: Tiedotustilaisuudet 12")
+    await aino.press("1. Tiedotustilaisuudet 12 · T1 Kirjasto")
     await aino.press("Muuta lukumäärää")
     await aino.send("20")
     with bot.db.transaction() as session:
@@ -260,28 +262,28 @@ async def test_satisfaction_nps_respondents_and_result_can_be_changed(bot: BotHa
     nps_entry, not_measured = satisfaction_entries(bot)
     await aino.send("/muokkaa")
     assert "1. Kirjasto · Suositteluindeksi (NPS, 0–10): NPS 30, 100 vastaajaa" in aino.last.text
-    await aino.press("2. Liikunta: Ei mitata")
-    assert aino.last.buttons == [["Poista"], ["← Takaisin"]]
-    await aino.press("← Takaisin")
-    await aino.press("1. Kirjasto: Suositteluindeksi (NPS, 0–10)")
+    await aino.press("2. Ei mitata · Liikunta")
+    assert aino.last.buttons == [["Poista"], ["‹ Takaisin"]]
+    await aino.press("‹ Takaisin")
+    await aino.press("1. Suositteluindeksi (NPS, 0–10) · Kirjasto")
     assert aino.last.buttons == [
         ["Muuta NPS-lukua"],
         ["Muuta vastaajamäärää"],
         ["Muuta viimeisintä tulosta"],
         ["Poista"],
-        ["← Takaisin"],
+        ["‹ Takaisin"],
     ]
     await aino.press("Muuta NPS-lukua")
     assert "suosittelijoiden, neutraalien ja arvostelijoiden määrät poistetaan" in aino.last.text
     for typed, problem in {
-        "-101": "NPS:n on oltava välillä -100–100.",
-        "abc": "Kirjoita NPS kokonaislukuna väliltä -100–100, esim. 35 tai -10.",
+        "-101": "NPS on aina välillä −100…100; −101 on sen ulkopuolella.",
+        "abc": "Kirjoita NPS kokonaislukuna väliltä −100…100, esimerkiksi 35 tai −12.",
     }.items():
         await aino.send(typed)
-        assert aino.last.text.startswith(problem)
-        assert aino.last.text.endswith("Kirjoita NPS: kokonaisluku väliltä -100–100.")
+        assert aino.last.text.startswith("⚠️ " + problem)
+        assert aino.last.text.endswith("Kirjoita NPS: kokonaisluku väliltä −100…100.")
     await aino.send("−35")  # the minus sign phones type
-    assert "NPS: 30 → -35" in aino.last.text
+    assert "NPS: 30 → −35" in aino.last.text
     await aino.press("Tallenna")
     entry = _satisfaction(bot, nps_entry.id)
     assert entry is not None
@@ -289,16 +291,16 @@ async def test_satisfaction_nps_respondents_and_result_can_be_changed(bot: BotHa
     update = audit_rows(bot, "update")[-1]
     assert update.entity == "satisfaction_entry" and update.old["promoters"] == 50  # type: ignore[index]
 
-    await aino.press("1. Kirjasto: Suositteluindeksi (NPS, 0–10)")
+    await aino.press("1. Suositteluindeksi (NPS, 0–10) · Kirjasto")
     await aino.press("Muuta vastaajamäärää")
     await aino.send("1 234")
     await aino.press("Tallenna")
-    await aino.press("1. Kirjasto: Suositteluindeksi (NPS, 0–10)")
+    await aino.press("1. Suositteluindeksi (NPS, 0–10) · Kirjasto")
     await aino.press("Muuta viimeisintä tulosta")
     await aino.send("x" * 301)
-    assert aino.last.text.startswith("Teksti on liian pitkä (301 merkkiä).")
+    assert aino.last.text.startswith("⚠️ Teksti on 301 merkkiä pitkä; enintään 300 mahtuu.")
     await aino.send("\x07\x08")  # only control characters
-    assert aino.last.text.startswith("Teksti on tyhjä.")
+    assert aino.last.text.startswith("⚠️ Kirjoita lyhyt teksti.")
     await aino.send("  <b>4,2</b> /\x07 5 ")
     assert "Viimeisin tulos: – → <b>4,2</b> / 5" in aino.last.text  # shown literally
     await aino.press("Tallenna")
@@ -312,14 +314,14 @@ async def test_a_note_can_be_changed_and_removed(bot: BotHarness) -> None:
     aino = bot.contact(2001, "KUVA")
     _first, second = _library_with_two_methods(bot)
     await aino.send("/muokkaa")
-    await aino.press("2. Kirjasto T2: Kirjastoraati 3")
+    await aino.press("2. Kirjastoraati 3 · T2 Kirjasto")
     await aino.press("Muuta huomautusta")
-    assert aino.last.buttons == [["Poista huomautus"], ["← Takaisin"]]
+    assert aino.last.buttons == [["Poista huomautus"], ["Pidä ennallaan"], ["‹ Takaisin"]]
     await aino.send("joka kuukausi & <i>kesällä</i>")
     await aino.press("Tallenna")
     assert "Kirjastoraati: 3 (joka kuukausi & <i>kesällä</i>)" in aino.last.text
     assert _entry(bot, second).note == "joka kuukausi & <i>kesällä</i>"  # type: ignore[union-attr]
-    await aino.press("2. Kirjasto T2: Kirjastoraati 3")
+    await aino.press("2. Kirjastoraati 3 · T2 Kirjasto")
     await aino.press("Muuta huomautusta")
     await aino.press("Poista huomautus")
     assert "Huomautus: joka kuukausi & <i>kesällä</i> → –" in aino.last.text
@@ -350,9 +352,9 @@ async def test_many_entries_are_paged_with_short_button_data(bot: BotHarness) ->
     for row in aino.last.inline_keyboard:
         for button in row:
             assert len(str(button["callback_data"]).encode()) <= 64
-    await aino.press("20. Hallinto T4: ", exact=False)
+    await aino.press("20. Osallistuvan budjetoinnin", exact=False)
     assert "Hallinto · taso 4" in aino.last.text
-    await aino.press("← Takaisin")
+    await aino.press("‹ Takaisin")
     assert "Sivu 3/3" in aino.last.text  # back to the same page
     await aino.press("Lopeta muokkaus")
     assert aino.last.text == "Muokkaus päättyi. /tila näyttää tilanteen."
@@ -362,7 +364,7 @@ async def test_a_restart_in_the_middle_continues_at_the_same_step(bot: BotHarnes
     aino = bot.contact(2001, "KUVA")
     first, _second = _library_with_two_methods(bot)
     await aino.send("/muokkaa")
-    await aino.press("1. Kirjasto T1: Tiedotustilaisuudet 12")
+    await aino.press("1. Tiedotustilaisuudet 12 · T1 Kirjasto")
     await aino.press("Muuta lukumäärää")
     await bot.restart()
     await aino.send("7")
@@ -376,7 +378,7 @@ async def test_idle_for_30_minutes_ends_the_edit_without_changes(bot: BotHarness
     aino = bot.contact(2001, "KUVA")
     first, _second = _library_with_two_methods(bot)
     await aino.send("/muokkaa")
-    await aino.press("1. Kirjasto T1: Tiedotustilaisuudet 12")
+    await aino.press("1. Tiedotustilaisuudet 12 · T1 Kirjasto")
     await aino.press("Muuta lukumäärää")
     bot.clock.advance(minutes=29)
     await aino.send("abc")  # activity keeps it alive
@@ -391,33 +393,28 @@ async def test_idle_for_30_minutes_ends_the_edit_without_changes(bot: BotHarness
     assert _entry(bot, first).count == 12  # type: ignore[union-attr]
 
 
-async def test_another_command_ends_the_edit_but_tila_does_not(bot: BotHarness) -> None:
+async def test_another_command_pauses_the_edit_and_tila_does_not(bot: BotHarness) -> None:
     aino = bot.contact(2001, "KUVA")
     first, _second = _library_with_two_methods(bot)
     await aino.send("/muokkaa")
-    await aino.press("1. Kirjasto T1: Tiedotustilaisuudet 12")
+    await aino.press("1. Tiedotustilaisuudet 12 · T1 Kirjasto")
     await aino.press("Muuta lukumäärää")
-    await aino.send("/tila")
+    await aino.send("/tila")  # only shows something: the edit stays open
     assert "tilanne 2026" in aino.last.text
     await aino.send("8")
     assert "Lukumäärä: 12 → 8" in aino.last.text
-    await aino.send("/start")
-    record = await aino.press("Tallenna")
-    assert record.text == INVALID
-    await aino.send("9")
+    confirmation = aino.last
+    await aino.send("/aikataulu")  # another command pauses the edit ...
+    await aino.send("9")  # ... so a number typed now is not taken as its answer
     assert aino.last.text == "En ymmärtänyt. /ohje kertoo, mitä voit tehdä."
     assert _entry(bot, first).count == 12  # type: ignore[union-attr]
-    # Typed text reaching a flow that another command ended is not taken as its answer.
-    await aino.send("/muokkaa")
-    await aino.press("1. Kirjasto T1: Tiedotustilaisuudet 12")
+    await aino.press("Tallenna", message=confirmation)  # its own button continues it
+    assert _entry(bot, first).count == 8  # type: ignore[union-attr]
+    await aino.press("1. Tiedotustilaisuudet 8 · T1 Kirjasto")
     await aino.press("Muuta lukumäärää")
-    await aino.send("/olematon")  # any other command
+    await aino.send("/olematon")  # an unknown command changes nothing
     await aino.send("10")
-    assert (
-        aino.last.text
-        == "Tämä vaihe on päättynyt. Aloita uudelleen komennolla /muokkaa tai /valmis."
-    )
-    assert _entry(bot, first).count == 12  # type: ignore[union-attr]
+    assert "Lukumäärä: 8 → 10" in aino.last.text
 
 
 async def test_help_and_typed_text_where_a_button_is_expected(bot: BotHarness) -> None:
@@ -425,22 +422,23 @@ async def test_help_and_typed_text_where_a_button_is_expected(bot: BotHarness) -
     _library_with_two_methods(bot)
     await aino.send("/muokkaa")
     await aino.send("/ohje")
-    assert aino.last.text.startswith("Valitse muutettava tai poistettava tallennettu vastaus")
+    assert "Valitse muutettava tai poistettava vastaus." in aino.texts()[-2]
+    assert "Tallennetut vastaukset 2026" in aino.last.text  # and the question again
     await aino.send("ensimmäinen")
-    assert aino.texts()[-2] == "Vastaa painikkeilla."
-    assert aino.last.text.startswith("Tallennetut vastaukset 2026")
-    await aino.press("1. Kirjasto T1: Tiedotustilaisuudet 12")
+    assert aino.last.text.startswith("⚠️ Valitse jokin alla olevista painikkeista.")
+    assert "Tallennetut vastaukset 2026" in aino.last.text
+    await aino.press("1. Tiedotustilaisuudet 12 · T1 Kirjasto")
     await aino.send("/ohje")
-    assert aino.last.text.startswith("Valitse, mitä tässä vastauksessa muutetaan")
+    assert "Valitse, mitä vastauksessa muutetaan, tai poista se." in aino.texts()[-2]
     await aino.press("Muuta lukumäärää")
     await aino.send("/ohje")
-    assert aino.last.text.startswith("Kirjoita uusi lukumäärä kokonaislukuna")
+    assert "Kirjoita uusi arvo." in aino.texts()[-2]
     await aino.send("5")
     await aino.send("/ohje")
-    assert aino.last.text.startswith("Tarkista muutos.")
+    assert "Tarkista muutos." in aino.texts()[-2]
     await aino.send("tallenna")
-    assert aino.texts()[-2] == "Vastaa painikkeilla."
-    assert aino.last.buttons == [["Tallenna"], ["← Takaisin"]]
+    assert aino.last.text.startswith("⚠️ Valitse jokin alla olevista painikkeista.")
+    assert aino.last.buttons == [["Tallenna"], ["‹ Takaisin"]]
 
 
 async def test_unknown_person_and_coordinator_are_refused_without_data(bot: BotHarness) -> None:
@@ -471,7 +469,7 @@ async def test_a_failed_reply_after_saving_keeps_the_change(bot: BotHarness) -> 
     aino = bot.contact(2001, "KUVA")
     first, _second = _library_with_two_methods(bot)
     await aino.send("/muokkaa")
-    await aino.press("1. Kirjasto T1: Tiedotustilaisuudet 12")
+    await aino.press("1. Tiedotustilaisuudet 12 · T1 Kirjasto")
     await aino.press("Muuta lukumäärää")
     await aino.send("15")
     bot.api.fail_next("editMessageText", "network", chat_id=2001)
@@ -485,22 +483,22 @@ async def test_edit_in_english_and_swedish(bot: BotHarness) -> None:
     ann = bot.contact(2001, "KUVA", "Ann", language="en")
     _library_with_two_methods(bot)
     await ann.send("/muokkaa")
-    assert ann.last.text.startswith("Saved answers, 2026\nStep 1/4")
-    await ann.press("1. Library L1: Information events 12")
-    assert ann.last.buttons == [["Change the count"], ["Change the note"], ["Delete"], ["← Back"]]
+    assert ann.last.text.startswith("Step 1/4\n\nSaved answers, 2026 – choose")
+    await ann.press("1. Information events 12 · L1 Library")
+    assert ann.last.buttons == [["Change the count"], ["Change the note"], ["Delete"], ["‹ Back"]]
     await ann.press("Change the count")
     await ann.send("lots")
-    assert ann.last.text.startswith("Type a whole number from 0 to 100 000")
+    assert ann.last.text.startswith("⚠️ Type a whole number from 0 to 100,000")
     await ann.send("1 500")
     assert "Count: 12 → 1,500" in ann.last.text
     await ann.press("Save")
     assert ann.last.text.startswith("✓ Saved.")
     sven = bot.contact(2002, "KUVA", "Sven", language="sv")
     await sven.send("/muokkaa")
-    assert sven.last.text.startswith("Sparade svar 2026\nSteg 1/4")
-    await sven.press("2. Bibliotek N2: Kirjastoraati 3")
+    assert sven.last.text.startswith("Steg 1/4\n\nSparade svar 2026")
+    await sven.press("2. Kirjastoraati 3 · N2 Bibliotek")
     await sven.press("Radera")
-    assert sven.last.buttons == [["Ja, radera"], ["← Tillbaka"]]
+    assert sven.last.buttons == [["Ja, radera"], ["‹ Tillbaka"]]
     await sven.press("Ja, radera")
     assert sven.last.text.startswith("✓ Raderat.")
     with bot.db.session() as session:
@@ -511,17 +509,18 @@ async def test_editing_and_the_reporting_conversation_take_turns(bot: BotHarness
     aino = bot.contact(2001, "KUVA")
     first, _second = _library_with_two_methods(bot)
     await aino.send("/muokkaa")
-    await aino.press("1. Kirjasto T1: Tiedotustilaisuudet 12")
+    await aino.press("1. Tiedotustilaisuudet 12 · T1 Kirjasto")
     await aino.press("Muuta lukumäärää")
     await aino.send("30")
     confirmation = aino.last
-    await aino.send("/raportoi")  # another feature's conversation starts: editing ends
-    record = await aino.press("Tallenna", message=confirmation)
+    await aino.send("/raportoi")  # reporting starts: typed text goes there now
+    assert aino.last.text.startswith("Vaihe 1/")
+    await aino.send("/muokkaa")  # editing starts again from the list
+    assert "Tallennetut vastaukset 2026" in aino.last.text
+    record = await aino.press("Tallenna", message=confirmation)  # an older question
     assert record.text == INVALID
     assert _entry(bot, first).count == 12  # type: ignore[union-attr]
-    await aino.send("/muokkaa")  # and editing can start in the middle of reporting
-    assert aino.last.text.startswith("Tallennetut vastaukset 2026")
-    await aino.press("1. Kirjasto T1: Tiedotustilaisuudet 12")
+    await aino.press("1. Tiedotustilaisuudet 12 · T1 Kirjasto")
     await aino.press("Muuta lukumäärää")
     await aino.send("31")
     await aino.press("Tallenna")

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect, select, text
 
+from data import people
 from data.db import make_engine, make_sessionmaker
 from data.models import Invitation, Person, Role
 
@@ -66,7 +67,8 @@ def test_bootstrap_creates_and_migrates_a_missing_sqlite_database(tmp_path: Path
             assert session.scalar(select(Person)) is None  # nobody registered yet
             invitation = session.scalar(select(Invitation))
             assert invitation is not None
-            assert invitation.token == match.group(1)
+            assert invitation.token_hash == people.hash_token(match.group(1))  # never in clear
+            assert match.group(1) not in repr(session.execute(select(Invitation.__table__)).all())
             assert invitation.role is Role.STAFF and invitation.created_by_id is None
             assert (invitation.expires_at - invitation.created_at).days == 7
     finally:

@@ -36,12 +36,13 @@ async def test_contact_reports_every_level_of_a_service_entity_and_saves(bot: Bo
     await user.press("Kyselyt")
     assert "Lkm: kuinka monta vuonna 2026?" in user.last.text
     await user.send("1 200")
+    assert "• Kyselyt – Lkm 1\xa0200" in user.last.text  # back at the level, no note step
+    await user.press("✎ Lisää huomautus: Kyselyt")
     await user.send("Verkkokysely ja paperilomake")
     assert "• Kyselyt – Lkm 1\xa0200 (Verkkokysely ja paperilomake)" in user.last.text
     await user.press("Muu tapa – kirjoita")
     await user.send("Kirjastoraati")
     await user.send("3")
-    await user.press("Ohita")
     assert "• Kirjastoraati – Lkm 3" in user.last.text
     await user.press("Seuraava taso ›")
 
@@ -50,12 +51,10 @@ async def test_contact_reports_every_level_of_a_service_entity_and_saves(bot: Bo
     assert "Vaihe 4/6" in user.last.text
     await user.press("Työpajat / Hackaton")
     await user.send("12")
-    await user.press("Ohita")
     await user.press("Seuraava taso ›")
     assert "Vaihe 5/6" in user.last.text
     await user.press("Osallistuvan budjetoinnin ehdotusten määrä")
     await user.send("1200")
-    await user.press("Ohita")
     await user.press("Yhteenvetoon ›")
 
     review = user.last.text
@@ -105,9 +104,9 @@ async def test_review_card_changes_and_removes_answers_before_saving(bot: BotHar
     await user.press("Hallinto")
     await user.press("Palautekanavat")
     await user.send("5")
-    await user.press("Ohita")
     await user.press("Kyselyt")
     await user.send("7")
+    await user.press("✎ Lisää huomautus: Kyselyt")
     await user.send("Asiakaskysely")
     await user.press("Seuraava taso ›")
     for _ in range(3):
@@ -116,9 +115,8 @@ async def test_review_card_changes_and_removes_answers_before_saving(bot: BotHar
 
     await user.press("✎ 2")
     assert "Nyt: 7." in user.last.text
-    await user.send("70")
-    assert "Nykyinen huomautus: Asiakaskysely" in user.last.text
-    await user.press("Pidä huomautus")
+    assert ["Pidä ennallaan (7)"] in user.last.buttons
+    await user.send("70")  # the note is kept without asking
     assert (
         "Yhteenveto" in user.last.text and "2) Kyselyt – Lkm 70 (Asiakaskysely)" in user.last.text
     )
@@ -181,12 +179,11 @@ async def test_last_years_answers_are_offered_and_copied_for_checking(bot: BotHa
     await user.press("Nuoriso")
     assert "Viime vuonna (2025)" in user.last.text
     assert "Kyselyt – Lkm 40" in user.last.text and "Lukupiiri – Lkm 6" in user.last.text
-    await user.press("Käytä viime vuoden vastauksia")
+    await user.press("Sama kuin 2025")
     assert "Yhteenveto: Nuoriso (2026)" in user.last.text
     assert "Lukumäärät ovat viime vuodelta" in user.last.text
     await user.press("✎ 1")
     await user.send("45")
-    await user.press("Ohita")
     await user.press("💾 Tallenna")
     saved = sorted(
         (a["level"], a["method"], a["count"]) for a in participation(bot, "KUVA_NUORISO")
@@ -256,8 +253,7 @@ async def test_what_was_saved_stays_saved_when_telegram_fails_while_replying(
     await user.press("Kyselyt")
     bot.api.fail_next("sendMessage", "429")  # flood control once: retried
     await user.send("25")
-    assert "Lkm 25" in user.last.text  # the note question arrived after the retry
-    await user.press("Ohita")
+    assert "Lkm 25" in user.last.text  # the level's summary arrived after the retry
     await user.press("Seuraava taso ›")
     for _ in range(3):
         await user.press("Ei tapoja tällä tasolla")

@@ -25,21 +25,15 @@ async def test_full_mapping_with_nps_computed_from_counts_and_a_survey(bot: BotH
 
     assert "Vaihe 3/4" in user.last.text
     assert "Kirjasto – Suositteluindeksi (NPS, 0–10) (1/2)" in user.last.text
-    assert "Luettelon mukaan 0–10" in user.last.text
-    await user.press("Pidä 0–10")
+    assert "Kuinka usein mitataan?" in user.last.text  # NPS asks no scale
     await user.press("Kerran vuodessa")
     assert "suosittelijoiden (9–10)" in user.last.text
-    await user.press("Määrät")
-    await user.send("50")
-    await user.send("30")
-    await user.send("20")
+    await user.send("50 30 20")  # the counts in one message
     assert "Määristä laskettu NPS: 30." in user.last.text
-    await user.send("2025")
-    assert "Määrien summa on 100." in user.last.text
-    await user.press("Käytä 100")
+    await user.send("2025")  # the respondents are the counts' sum: not asked
 
     assert "Kysely (asteikko 1–5) (2/2)" in user.last.text
-    await user.press("Pidä 1–5")
+    await user.press("Pidä ennallaan (1–5)")
     await user.send("Kuukausittain")
     await user.send("4,2")
     await user.send("syksy 2025")
@@ -63,11 +57,11 @@ async def test_full_mapping_with_nps_computed_from_counts_and_a_survey(bot: BotH
         20,
         100,
     )
-    assert (nps.scale, nps.frequency, nps.period) == ("0–10", "Kerran vuodessa", "2025")
+    assert (nps.scale, nps.frequency, nps.period) == (None, "yearly", "2025")
     survey = saved[type_id(bot, "SURVEY_1_5")]
     assert (survey.scale, survey.frequency, survey.latest_result, survey.respondents) == (
         "1–5",
-        "Kuukausittain",
+        "monthly",
         "4,2",
         1200,
     )
@@ -83,17 +77,14 @@ async def test_nps_score_given_directly_and_smiley_terminals_with_free_text(
     await user.send("/tyytyvaisyys")
     await user.press("Hallinto")
     await user.press("☐ Suositteluindeksi (NPS, 0–10)")
-    await user.press("☐ Hymiöpäätteet (happy or not)")
+    await user.press("☐ Hymiöpäätteet (HappyOrNot)")
     await user.press("Jatka ›")
-    await user.press("Pidä 0–10")
     await user.send("Kaksi kertaa vuodessa")
-    await user.press("Luku (−100…100)")
-    await user.send("−12")
+    await user.send("−12")  # one number: the score itself
     await user.press("Ohita")
     await user.press("Ohita")
-    assert "Hymiöpäätteet (happy or not) (2/2)" in user.last.text
-    await user.press("Ohita")  # no scale for smiley terminals
-    await user.press("Jatkuvasti")
+    assert "Hymiöpäätteet (HappyOrNot) (2/2)" in user.last.text
+    await user.press("Jatkuvasti")  # no scale for smiley terminals
     await user.send("82 % myönteisiä")
     await user.press("Ohita")
     await user.send("5400")
@@ -104,14 +95,15 @@ async def test_nps_score_given_directly_and_smiley_terminals_with_free_text(
         -12,
         None,
         None,
-        "Kaksi kertaa vuodessa",
+        "other",
     )
+    assert nps.frequency_text == "Kaksi kertaa vuodessa"
     smiley = saved[type_id(bot, "SMILEY")]
     assert (smiley.scale, smiley.latest_result, smiley.respondents, smiley.frequency) == (
         None,
         "82 % myönteisiä",
         5400,
-        "Jatkuvasti",
+        "continuous",
     )
 
 
@@ -135,25 +127,31 @@ async def test_review_changes_one_way_of_measuring_and_removes_another(bot: BotH
     await user.press("☐ Kouluarvosana (4–10)")
     await user.press("☐ Muu tapa")
     await user.press("Jatka ›")
-    await user.press("Pidä 4–10")
+    await user.press("Pidä ennallaan (4–10)")
     await user.press("Kerran vuodessa")
     await user.send("8,4")
-    await user.press("Ohita")
-    await user.press("Ohita")
-    await user.press("Ohita")  # "Muu tapa" has no scale
+    await user.send("2025")
+    await user.send("300")
+    assert "Muu tapa (2/2)" in user.last.text and "Mikä muu mittaustapa on?" in user.last.text
+    await user.send("Palautelaatikko")
+    assert "Muu tapa: Palautelaatikko (2/2)" in user.last.text
+    await user.press("Ohita")  # no scale
     await user.press("Harvemmin")
     await user.press("Ohita")
     await user.press("Ohita")
     await user.press("Ohita")
-    assert "Viimeisin tulos: 8,4" in user.last.text
+    assert "Viimeisin tulos: 8,4" in user.last.text and "2) Muu tapa: Palautelaatikko" in (
+        user.last.text
+    )
 
     await user.press("✎ 1")
     assert "Kouluarvosana (4–10) (1/2)" in user.last.text
-    await user.press("Pidä 4–10")
-    await user.press("Pidä Kerran vuodessa")
+    await user.press("Pidä ennallaan (4–10)")
+    await user.press("Pidä ennallaan (Kerran vuodessa)")
+    assert "Nyt: 8,4" in user.last.text
     await user.send("8,6")
-    await user.send("2025")
-    await user.send("300")
+    await user.press("Pidä ennallaan (2025)")  # kept, not dropped
+    await user.press("Pidä ennallaan (300)")
     assert "Yhteenveto" in user.last.text  # back to the review after that one way
     assert "Viimeisin tulos: 8,6 · Ajanjakso: 2025 · Vastaajia: 300" in user.last.text
     await user.press("🗑 2")
@@ -164,7 +162,7 @@ async def test_review_changes_one_way_of_measuring_and_removes_another(bot: BotH
     assert "Valitse palvelukokonaisuus" in user.last.text
     await user.press("Liikunta")
     await user.press("Jatka ›")
-    for label in ("Pidä 4–10", "Pidä Kerran vuodessa"):
+    for label in ("Pidä ennallaan (4–10)", "Pidä ennallaan (Kerran vuodessa)"):
         await user.press(label)
     await user.send("8,7")
     await user.send("2025")
@@ -198,14 +196,10 @@ async def test_last_years_mapping_is_offered_as_the_starting_point(bot: BotHarne
     await user.press("Käytä viime vuoden vastauksia")
     assert "Tulokset ovat viime vuodelta" in user.last.text
     await user.press("✎ 1")
-    await user.press("Pidä 0–10")
     await user.press("Kerran vuodessa")
-    await user.press("Määrät")
-    await user.send("9")
-    await user.send("1")
-    await user.send("0")
+    assert "Nyt: NPS 70 (suosittelijat 8, neutraalit 1, arvostelijat 1)" in user.last.text
+    await user.send("9, 1, 0")
     await user.press("Ohita")
-    await user.press("Käytä 10")
     await user.press("💾 Tallenna")
     [saved] = satisfaction(bot, "KUVA_NUORISO")
     assert (saved.nps, saved.respondents) == (90, 10)

@@ -10,49 +10,45 @@ from .test_reporting_helpers import button_data, draft, satisfaction, type_id
 STALE = "Tämä painike ei ole enää voimassa."
 
 
-async def _at_nps(bot: BotHarness, user_id: int, mode: str):  # type: ignore[no-untyped-def]
+async def _at_nps(bot: BotHarness, user_id: int):  # type: ignore[no-untyped-def]
     user = bot.contact(user_id, "KUVA")
     await user.send("/tyytyvaisyys")
     await user.press("Kulttuuri")
     await user.press("☐ Suositteluindeksi (NPS, 0–10)")
     await user.press("Jatka ›")
-    await user.press("Pidä 0–10")
     await user.press("Kerran vuodessa")
-    await user.press(mode)
     return user
 
 
 async def test_nps_outside_minus_100_to_100_is_refused(bot: BotHarness) -> None:
-    user = await _at_nps(bot, 7001, "Luku (−100…100)")
+    user = await _at_nps(bot, 7001)
     for text, expected in {
         "150": "150 on sen ulkopuolella",
-        "-101": "-101 on sen ulkopuolella",
+        "-101": "−101 on sen ulkopuolella",
         "30,5": "kokonaislukuna väliltä −100…100",
         "paljon": "kokonaislukuna väliltä −100…100",
     }.items():
         await user.send(text)
         assert expected in user.last.text, text
-        assert "Kirjoita NPS-luku" in user.last.text  # the same question again
+        assert "Viimeisin NPS: kirjoita luku" in user.last.text  # the same question again
     await user.send("+100")
     assert "Miltä ajalta viimeisin tulos on?" in user.last.text
     assert draft(bot, 7001, "satisfaction").data["answers"][str(type_id(bot, "NPS"))]["nps"] == 100  # type: ignore[union-attr]
 
 
-async def test_counts_that_do_not_add_up_to_respondents_are_refused(bot: BotHarness) -> None:
-    user = await _at_nps(bot, 7002, "Määrät")
-    await user.send("0")
-    await user.send("0")
-    await user.send("0")
+async def test_nps_counts_in_one_message_give_the_score_and_the_respondents(
+    bot: BotHarness,
+) -> None:
+    user = await _at_nps(bot, 7002)
+    await user.send("0 0 0")
     assert "summa on 0: NPS vaatii vähintään yhden vastauksen" in user.last.text
-    assert "Kuinka monta arvostelijaa" in user.last.text
-    await user.send("1 000")
-    assert "Määristä laskettu NPS: −100" in user.last.text or "NPS: -100" in user.last.text
-    await user.press("Ohita")
-    await user.send("1200")
-    assert "yhteensä 1\xa0000, ei 1\xa0200" in user.last.text
-    assert "Kuinka monta vastaajaa" in user.last.text
-    assert "Ohita" not in str(user.last.buttons)  # with counts the sum is the only answer
-    await user.send("1000")
+    assert "Viimeisin NPS: kirjoita luku" in user.last.text  # asked again
+    await user.send("1 000 0")  # thousands with spaces cannot be told apart: say how
+    assert "erota kolme lukua pilkuilla" in user.last.text
+    await user.send("0, 0, 1 000")
+    assert "Määristä laskettu NPS: −100" in user.last.text
+    await user.press("Ohita")  # the period; the respondents are the counts' sum
+    assert "Yhteenveto" in user.last.text
     await user.press("💾 Tallenna")
     [saved] = satisfaction(bot, "KUVA_KULTTUURI")
     assert (saved.nps, saved.detractors, saved.respondents) == (-100, 1000, 1000)
@@ -64,7 +60,7 @@ async def test_scale_results_must_be_numbers_on_the_scale(bot: BotHarness) -> No
     await user.press("Kirjasto")
     await user.press("☐ Kysely (asteikko 1–5)")
     await user.press("Jatka ›")
-    await user.press("Pidä 1–5")
+    await user.press("Pidä ennallaan (1–5)")
     await user.press("Kuukausittain")
     for text, expected in {
         "5,5": "asteikolla 1–5",
@@ -106,7 +102,7 @@ async def test_stale_and_forged_buttons_change_nothing(bot: BotHarness) -> None:
         smiley = session.get(MeasurementType, type_id(bot, "SMILEY"))
         assert smiley is not None
         smiley.retired_at = utcnow()
-    record = await user.press("☐ Hymiöpäätteet (happy or not)")
+    record = await user.press("☐ Hymiöpäätteet (HappyOrNot)")
     assert record.text == STALE
     assert draft(bot, 7004, "satisfaction").data.get("types") == []  # type: ignore[union-attr]
     old = button_data(user, "☐ Muu tapa")

@@ -63,7 +63,7 @@ async def test_partly_reported_counts_equal_the_database_and_none_differs_from_n
     save_participation(
         bot, 2001, "KUVA_KIRJASTO", full_participation(i, {3: None, 4: None}), levels=[3, 4]
     )
-    save_participation(bot, 2001, "KUVA_LIIKUNTA", full_participation(i, {1: 0, 2: None}))
+    save_participation(bot, 2001, "KUVA_LIIKUNTA", full_participation(i, {1: 2, 2: None}))
     save_participation(
         bot, 2001, "KUVA_LIIKUNTA", full_participation(i, {1: 7}, text="Liikuntaraati"), levels=[1]
     )
@@ -72,7 +72,7 @@ async def test_partly_reported_counts_equal_the_database_and_none_differs_from_n
     save_satisfaction(
         bot, 2001, "KUVA_LIIKUNTA", [SatisfactionAnswer(i.measurement["NOT_MEASURED"])]
     )
-    save_participation(bot, 2001, "KUVA_NUORISO", full_participation(i, {1: 0}))
+    save_participation(bot, 2001, "KUVA_NUORISO", full_participation(i, {1: 1}))
     save_participation(bot, 2002, "SOTE_HALLINTO", full_participation(i, {1: 99}))
 
     await aino.send("/tila")
@@ -92,7 +92,7 @@ async def test_partly_reported_counts_equal_the_database_and_none_differs_from_n
         assert " · ".join(cells) in text, entity.code
     assert f"Kirjasto ✓\nT1 {nbsp('1 200')} · T2 3 · T3 – · T4 –" in text
     assert "Liikunta\nT1 7 · T2 – · T3 ? · T4 ?\nTyytyväisyys: ei mitata" in text
-    assert "Nuoriso\nT1 0 · T2 ? · T3 ? · T4 ?" in text  # zero is an answer, "?" is none
+    assert "Nuoriso\nT1 1 · T2 ? · T3 ? · T4 ?" in text  # "?" is no answer yet
     assert "Tyytyväisyys: Suositteluindeksi (NPS, 0–10): NPS 30, 100 vastaajaa" in text
     assert "1/5 palvelukokonaisuutta valmiina." in text
     assert "• Liikunta: tasot 3, 4\n" in text
@@ -170,7 +170,7 @@ async def test_status_renders_in_swedish_and_english(bot: BotHarness) -> None:
     assert "Rapport: utkast" in text
     assert "Nästa tidsfrist: 20.11.2026 – Föredragningstexter och Excel" in text
     assert f"Bibliotek\nN1 {nbsp('1 200')} · N2 – · N3 ? · N4 ?\nNöjdhet: inget svar" in text
-    assert "0/5 serviceområden klara." in text
+    assert "0/5 servicehelheter klara." in text
     await ann.send("/tila")
     text = ann.last.text
     assert text.startswith("Status of Culture and Leisure, 2026")
@@ -190,7 +190,7 @@ async def test_every_division_fits_in_one_telegram_message(bot: BotHarness) -> N
         user = bot.contact(2100 + n, code)
         for entity in entities:
             save_participation(
-                bot, 2100 + n, entity, full_participation(i, {1: 100000, 2: 99999, 3: 1, 4: 0})
+                bot, 2100 + n, entity, full_participation(i, {1: 100000, 2: 99999, 3: 1, 4: 1})
             )
             save_satisfaction(
                 bot,

@@ -23,6 +23,7 @@ from .test_status_support import (
 )
 
 SUBMIT = "Lähetä raportti"
+SUBMIT_EMPTY = "Kyllä, lähetä tyhjänä"
 
 
 def _coordinator(bot: BotHarness, user_id: int, name: str, language: str = "fi"):  # type: ignore[no-untyped-def]
@@ -97,7 +98,7 @@ async def test_after_submit_changes_are_refused_as_locked(bot: BotHarness) -> No
     assert "joten sen vastauksia ei voi nyt muuttaa" in aino.last.text
     await aino.send("/valmis")
     assert "Raportti on lähetetty" in aino.last.text
-    record = await aino.press_data(f"st:sc:ok:{YEAR}", message=question)
+    record = await aino.press_data(f"sb:1:C:y:{YEAR}", message=question)  # replayed
     assert record.text == "Tämä painike ei ole enää voimassa."
     with pytest.raises(ReportLocked):
         save_participation(bot, 2001, "KUVA_KIRJASTO", full_participation(i, {1: 4}))
@@ -136,6 +137,7 @@ async def test_a_blocked_or_flood_limited_coordinator_does_not_break_the_submit(
     bot.api.fail_next("sendMessage", "network", chat_id=3003)
     await aino.send("/valmis")
     await aino.press(SUBMIT)
+    await aino.press(SUBMIT_EMPTY)
     assert report_state(bot, "KUVA") == "submitted"
     assert "raportti on lähetetty" in aino.last.text
     assert "lähetti vuoden 2026 raporttinsa" in flooded.last.text  # retried after the wait
@@ -151,8 +153,9 @@ async def test_a_failed_confirmation_message_does_not_undo_the_submit(bot: BotHa
     aino = bot.contact(2001, "KUVA")
     kaisa = _coordinator(bot, 3001, "Kaisa")
     await aino.send("/valmis")
-    bot.api.fail_next("editMessageText", "network", chat_id=2001)
     await aino.press(SUBMIT)
+    bot.api.fail_next("editMessageText", "network", chat_id=2001)
+    await aino.press(SUBMIT_EMPTY)
     assert report_state(bot, "KUVA") == "submitted"
     assert "raporttinsa" in kaisa.last.text
     await aino.send("/valmis")  # the conversation ended: no second submit is waiting
@@ -206,6 +209,7 @@ async def test_a_reopened_report_can_be_submitted_again(bot: BotHarness) -> None
     kaisa = _coordinator(bot, 3001, "Kaisa")
     await aino.send("/valmis")
     await aino.press(SUBMIT)
+    await aino.press(SUBMIT_EMPTY)
     with bot.db.transaction() as session:
         coordinator = people.person_by_telegram_id(session, 3001)
         division = catalog.division_by_code(session, "KUVA")
@@ -213,6 +217,7 @@ async def test_a_reopened_report_can_be_submitted_again(bot: BotHarness) -> None
         assert reports.reopen_report(session, coordinator, YEAR, division.id)
     await aino.send("/valmis")
     await aino.press(SUBMIT)
+    await aino.press(SUBMIT_EMPTY)
     assert report_state(bot, "KUVA") == "submitted"
     assert len(audit_rows(bot, "submitted")) == 2
     assert len(kaisa.messages) == 2
@@ -222,9 +227,10 @@ async def test_help_typed_text_and_idle_time_at_the_confirmation(bot: BotHarness
     aino = bot.contact(2001, "KUVA")
     await aino.send("/valmis")
     await aino.send("/ohje")
-    assert aino.last.text.startswith("Olet lähettämässä toimialasi raporttia.")
+    assert aino.texts()[-2].startswith("Ohje tähän vaiheeseen:\nLähettäminen kertoo koord")
+    assert aino.last.buttons == [[SUBMIT], ["Peru"]]  # and the question is asked again
     await aino.send("kyllä")
-    assert aino.texts()[-2] == "Vastaa painikkeilla."
+    assert aino.last.text.startswith("⚠️ Valitse jokin alla olevista painikkeista.")
     assert aino.last.buttons == [[SUBMIT], ["Peru"]]
     bot.clock.advance(minutes=31)
     await aino.press(SUBMIT)
@@ -245,6 +251,8 @@ async def test_submit_in_english_and_swedish(bot: BotHarness) -> None:
     await sven.send("/valmis")
     assert sven.last.buttons == [["Lämna in rapporten"], ["Avbryt"]]
     await sven.press("Lämna in rapporten")
+    assert "Inget har rapporterats för 2026 ännu" in sven.last.text
+    await sven.press("Ja, lämna in den tom")
     assert "rapporten för 2026 har lämnats in" in sven.last.text
 
 
@@ -257,3 +265,22 @@ async def test_a_contact_moved_to_another_division_cannot_confirm_the_old_questi
     record = await aino.press(SUBMIT)
     assert record.text == "Tämä painike ei ole enää voimassa."
     assert report_state(bot, "KUVA") == "draft" and report_state(bot, "SOTE") == "draft"
+
+
+async def test_an_empty_report_is_submitted_only_after_a_second_confirmation(
+    bot: BotHarness,
+) -> None:
+    aino = bot.contact(2001, "KUVA")
+    await aino.send("/valmis")
+    await aino.press(SUBMIT)
+    assert aino.last.text.startswith("Vuodelta 2026 ei ole vielä raportoitu mitään")
+    assert aino.last.buttons == [[SUBMIT_EMPTY], ["Peru"], ["‹ Takaisin"]] or (
+        aino.last.buttons == [[SUBMIT_EMPTY], ["Peru"]]
+    )
+    assert report_state(bot, "KUVA") == "draft"
+    await aino.press("Peru")
+    assert report_state(bot, "KUVA") == "draft"
+    await aino.send("/valmis")
+    await aino.press(SUBMIT)
+    await aino.press(SUBMIT_EMPTY)
+    assert report_state(bot, "KUVA") == "submitted"

@@ -42,11 +42,13 @@ def build(snapshot: RoundSnapshot, kind: str, settings: Settings) -> GeneratedDo
 
     Many tests seed the same demo round, so their snapshots are equal and hash alike;
     reusing the bytes keeps the suite fast. Determinism tests call ``generate`` directly.
+    The package is built without its PDF copies here (a LibreOffice run); test_pdf.py
+    checks those.
     """
     key = (snapshot, kind, id(settings))
     found = _BUILT.get(key)
     if found is None:
-        (found,) = generate(snapshot, kind, settings=settings, today=TODAY)
+        (found,) = generate(snapshot, kind, settings=settings, today=TODAY, pdf=False)
         _BUILT[key] = found
     return found
 

@@ -71,6 +71,10 @@ def text_of(doc: GeneratedDocument) -> str:
         return xlsx_text(doc.content)
     if doc.filename.endswith(".pptx"):
         return pptx_text(doc.content)
+    if doc.filename.endswith(".txt"):
+        return doc.content.decode("utf-8")
+    if doc.filename.endswith(".pdf"):
+        return ""
     with zipfile.ZipFile(io.BytesIO(doc.content)) as archive:
         return "\n".join(
             text_of(GeneratedDocument(name, archive.read(name), "", ""))
@@ -78,5 +82,7 @@ def text_of(doc: GeneratedDocument) -> str:
         )
 
 
-def workbook(doc: GeneratedDocument) -> openpyxl.Workbook:
-    return openpyxl.load_workbook(io.BytesIO(doc.content))
+def workbook(doc: GeneratedDocument, *, cached: bool = False) -> openpyxl.Workbook:
+    """The workbook; ``cached=True`` reads formulas' stored values, as a viewer that does
+    not recalculate (previews, phones) shows them."""
+    return openpyxl.load_workbook(io.BytesIO(doc.content), data_only=cached)

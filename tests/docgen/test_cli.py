@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -46,6 +48,17 @@ def test_demo_writes_every_document_and_is_deterministic(tmp_path: Path) -> None
     for name in names:  # other hash seeds, other processes: the same bytes
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
     assert "LUONNOS" in first.stderr  # the demo round is still missing SOTE's answers
+    # Presenter, contact and case details still at their config.yaml placeholders.
+    assert (
+        "python -m docgen: warning: config.yaml: list_text.contact.name is still a "
+        "placeholder ('Etunimi Sukunimi')"
+    ) in first.stderr.splitlines()
+    assert f"config.yaml: list_text.meetings.{YEAR}.date is not set" in first.stderr
+    # The package holds PDFs when LibreOffice is there (CI installs it), byte-identical too.
+    package = next(p for p in (tmp_path / "a").iterdir() if p.suffix == ".zip")
+    with zipfile.ZipFile(package) as archive:
+        pdfs = [n for n in archive.namelist() if n.endswith(".pdf")]
+    assert len(pdfs) == (5 if shutil.which("soffice") else 0)
     assert len(first.stdout.splitlines()) == len(KINDS)
 
 
@@ -70,7 +83,7 @@ def test_out_must_be_a_directory(tmp_path: Path) -> None:
     file = tmp_path / "tiedosto"
     file.write_text("x")
     result = _run("--out", str(file), "--demo")
-    assert result.returncode == 2 and "ei ole hakemisto" in result.stderr
+    assert result.returncode == 2 and "not a directory" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
 
@@ -79,7 +92,7 @@ def test_unreachable_database_is_one_line(tmp_path: Path) -> None:
         "--out", str(tmp_path), database_url="postgresql+psycopg://nobody@127.0.0.1:1/none"
     )
     assert result.returncode == 1
-    assert result.stderr.startswith("python -m docgen: tietokantavirhe:")
+    assert result.stderr.startswith("python -m docgen: database error:")
     assert len(result.stderr.strip().splitlines()) == 1
 
 
@@ -94,14 +107,41 @@ def test_configured_database_is_read(db: Database, tmp_path: Path) -> None:
     assert "Osallistuvan budjetoinnin ehdotusten määrä" in text and "LUONNOS" in text
 
 
-def test_first_run_on_a_new_database_migrates_and_reports_no_data(tmp_path: Path) -> None:
+def test_a_round_without_data_is_one_line_and_exit_1(tmp_path: Path) -> None:
     """A never-migrated database (so not the shared, already-migrated test database)."""
     url = f"sqlite:///{tmp_path / 'uusi.sqlite3'}"
+    result = _run("--out", str(tmp_path / "out"), "--year", "2030", database_url=url)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "python -m docgen: nothing has been reported for 2030; "
+        "use --allow-empty to write the empty documents anyway"
+    ]
+    assert not (tmp_path / "out").exists()
+
+
+def test_allow_empty_writes_the_no_data_documents(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'uusi.sqlite3'}"
     result = _run(
-        "--out", str(tmp_path / "out"), "--only", "listateksti", "--year", "2030", database_url=url
+        "--out",
+        str(tmp_path / "out"),
+        "--only",
+        "listateksti",
+        "--year",
+        "2030",
+        "--allow-empty",
+        database_url=url,
     )
     assert result.returncode == 0, result.stderr
     (path,) = (tmp_path / "out").iterdir()
     text = docx_text(path.read_bytes())
     assert "Tietoja ei ole vielä ilmoitettu." in text
     assert "2030" in path.name
+
+
+def test_help_and_messages_are_english() -> None:
+    result = _run("--help")
+    assert result.returncode == 0
+    assert "directory to write the files to" in result.stdout
+    assert "--allow-empty" in result.stdout
+    for finnish in ("hakemisto", "vuosi", "virhe", "dokumentti"):
+        assert finnish not in result.stdout

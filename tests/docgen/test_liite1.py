@@ -50,19 +50,6 @@ def _this_round():  # type: ignore[no-untyped-def]
     )
 
 
-def _database_totals(db: Database) -> dict[tuple[str, int], int]:
-    """SUM(count) per division and level, computed by the database itself."""
-    with db.session() as s:
-        rows = s.execute(
-            select(Division.code, Level.number, func.sum(ParticipationEntry.count))
-            .join(Division, Division.id == ParticipationEntry.division_id)
-            .join(Level, Level.id == ParticipationEntry.level_id)
-            .where(_this_round())
-            .group_by(Division.code, Level.number)
-        )
-        return {(code, number): int(total) for code, number, total in rows}
-
-
 def _matrix(ws) -> tuple[dict, dict]:  # type: ignore[no-untyped-def]
     """Parse the matrix sheet: lines and total rows per (division, level)."""
     rows = list(ws.iter_rows(values_only=True))
@@ -71,12 +58,14 @@ def _matrix(ws) -> tuple[dict, dict]:  # type: ignore[no-untyped-def]
     assert list(columns) == DIVISIONS
     assert rows[header + 1][2:5] == ("Lkm", "Tapa", "Palvelukokonaisuus")
     lines: dict[tuple[str, int, str], tuple[int, set[str]]] = {}
-    totals: dict[tuple[str, int], tuple[int, str, str]] = {}
+    totals: dict[tuple[str, int], tuple[object, object, str]] = {}
     level = 0
     for row in rows[header + 2 :]:
         first = str(row[0] or "")
         if re.match(r"^\d ", first):
             level = int(first[0])
+        if first.startswith("Osallisuuden tapa tarkoittaa"):
+            break  # the legend under the table
         for code, c in columns.items():
             count, method, entities = row[c], row[c + 1], row[c + 2]
             if first == "Yhteensä":
@@ -88,18 +77,39 @@ def _matrix(ws) -> tuple[dict, dict]:  # type: ignore[no-untyped-def]
 
 def test_matrix_equals_the_database(db: Database, settings: Settings) -> None:
     snapshot = seeded(db)
-    ws = workbook(build(snapshot, "liite1", settings))["Matriisi"]
-    lines, totals = _matrix(ws)
+    doc = build(snapshot, "liite1", settings)
+    lines, totals = _matrix(workbook(doc, cached=True)["Matriisi"])
     assert lines == _database_lines(db)
-    database_totals = _database_totals(db)
+    _lines, formulas = _matrix(workbook(doc)["Matriisi"])
     for (code, level), (count, methods, entities) in totals.items():
-        assert count == database_totals.get((code, level), 0), (code, level)
-        n = sum(
-            1 for p in snapshot.participation if (p.division_code, p.level_number) == (code, level)
-        )
-        assert methods == (f"{n} tapa" if n == 1 else f"{n} tapaa")
-        assert re.fullmatch(r"\d/\d palvelukokonaisuutta", entities)
+        items = [
+            p for p in snapshot.participation if (p.division_code, p.level_number) == (code, level)
+        ]
+        # Lkm of different methods is not added up: the total line counts methods.
+        assert count is None
+        assert methods == len(items)  # the cached value of the live count
+        assert formulas[(code, level)][1].startswith("=COUNTIFS('Kaikki tavat'!$A$5:$A$")
+        assert re.fullmatch(r"\d/\d palvelukokonaisuudesta", entities)
     assert len(totals) == 4 * 4
+
+
+def test_matrix_total_says_what_is_counted(db: Database, settings: Settings) -> None:
+    """ "5 (4 eri tapaa)": the live count shown with the distinct methods, never "5 tapaa"
+    over four rows."""
+    snapshot = seeded(db)
+    ws = workbook(build(snapshot, "liite1", settings))["Matriisi"]
+    formats = {}
+    for row in ws.iter_rows():
+        if row[0].value == "Yhteensä":
+            formats[row[3].coordinate] = (row[3].value, row[3].number_format)
+    assert formats
+    part = [(p.division_code, p.level_number, p.method_label()) for p in snapshot.participation]
+    kymp_level_1 = len({label.casefold() for d, lvl, label in part if (d, lvl) == ("KYMP", 1)})
+    value, number_format = next(iter(formats.values()))
+    assert value.startswith("=COUNTIFS(")
+    assert number_format == f'0" ({kymp_level_1} eri tapaa)"' or number_format == (
+        '0" (1 eri tapa)"'
+    )
 
 
 def test_matrix_rows_are_the_levels_with_description_and_examples(
@@ -188,24 +198,112 @@ def test_native_chart_of_methods_per_level_and_division(db: Database, settings: 
         xml = archive.read(charts[0]).decode()
     assert "<barChart>" in xml and '<barDir val="col"/>' in xml
     assert "'Kaavio'!$B$" in xml  # series read from the chart sheet's table
-    ws = workbook(doc)["Kaavio"]
+    assert "<numCache>" in xml and "<strCache>" in xml  # drawn without recalculation
+    ws = workbook(doc, cached=True)["Kaavio"]
     table = [r for r in ws.iter_rows(values_only=True) if r[0] and str(r[0])[:1].isdigit()]
-    assert len(table) == 4 and all(isinstance(v, int) for r in table for v in r[1:5])
+    assert len(table) == 4 and all(isinstance(v, int) for r in table for v in r[1:6])
+    live = workbook(doc)["Kaavio"]
+    formulas = [r for r in live.iter_rows(values_only=True) if r[0] and str(r[0])[:1].isdigit()]
+    assert all(str(v).startswith("=COUNTIFS(") for r in formulas for v in r[1:5])
+    assert all(str(r[5]).startswith("=SUM(") for r in formulas)
 
 
 def test_print_ready(db: Database, settings: Settings) -> None:
     wb = workbook(build(seeded(db), "liite1", settings))
-    assert wb.sheetnames == ["Matriisi", "Kattavuus", "Kaavio", "Kaikki tavat"]
+    assert wb.sheetnames == ["Matriisi", "Kattavuus", "Kaavio", "Kaikki tavat", "Vertailu"]
     for ws in wb.worksheets:
-        assert ws.page_setup.paperSize in ("9", 9)
+        assert ws.page_setup.paperSize in ("9", 9, "8", 8)  # A4 or A3
         assert ws.page_setup.orientation == "landscape"
+    # The matrix: one division per printed A4 page at 100 %, the level columns repeated.
+    matrix = wb["Matriisi"]
+    assert matrix.page_setup.paperSize in ("9", 9)
+    assert int(matrix.page_setup.scale) == 100
+    assert [b.id for b in matrix.col_breaks.brk] == [5, 8, 11]
+    assert matrix.print_title_cols == "$A:$B"
+    assert matrix.print_title_rows == "$4:$5"
+    assert matrix.freeze_panes == "C6"
+    # Each level on one page: a page break only ever falls right before a level.
+    starts = {
+        cell.row - 1
+        for row in matrix.iter_rows(min_col=1, max_col=1)
+        for cell in row
+        if re.match(r"^\d ", str(cell.value or ""))
+    }
+    assert {b.id for b in matrix.row_breaks.brk} <= starts
+    for name in ("Kattavuus", "Kaavio", "Kaikki tavat", "Vertailu"):
+        ws = wb[name]
         assert ws.sheet_properties.pageSetUpPr.fitToPage
         assert ws.page_setup.fitToWidth == 1
         assert ws.page_setup.fitToHeight == 0
-    assert wb["Matriisi"].freeze_panes == "C7"
-    assert wb["Matriisi"].print_title_rows == "$5:$6"
-    assert wb["Kaikki tavat"].freeze_panes == "A5"
+    assert wb["Kaikki tavat"].freeze_panes == "C5"
     assert wb["Kaikki tavat"].print_title_rows == "$4:$4"
+
+
+def test_one_font_no_shrinking_and_counts_with_thousands_separators(
+    db: Database, settings: Settings
+) -> None:
+    wb = workbook(build(seeded(db), "liite1", settings))
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.value is None:
+                    continue
+                assert not cell.alignment.shrink_to_fit, (ws.title, cell.coordinate)
+                if cell.has_style and cell.font.sz and cell.row > 3:
+                    assert cell.font.name == "Arial" and cell.font.sz == 10, (
+                        ws.title,
+                        cell.coordinate,
+                    )
+                if (
+                    isinstance(cell.value, int)
+                    and ws.title == "Matriisi"
+                    and cell.column_letter in "CFIL"  # the Lkm columns
+                ):
+                    assert cell.number_format == "# ##0", (ws.title, cell.coordinate)
+    entries = wb["Kaikki tavat"]
+    header = [c.value for c in next(entries.iter_rows(min_row=4, max_row=4))]
+    lkm = header.index("Lkm") + 1
+    counts = [r[0] for r in entries.iter_rows(min_row=5, min_col=lkm, max_col=lkm)]
+    assert counts and all(c.number_format == "# ##0" for c in counts if c.value is not None)
+    sources = {r[0].value for r in entries.iter_rows(min_row=5, min_col=6, max_col=6)}
+    assert sources == {"luettelosta", "itse kirjoitettu"}
+
+
+def test_totals_and_shares_are_live_formulas_with_values(db: Database, settings: Settings) -> None:
+    doc = build(seeded(db), "liite1", settings)
+    live, cached = workbook(doc)["Kattavuus"], workbook(doc, cached=True)["Kattavuus"]
+    formulas = [
+        (cell.coordinate, cell.value)
+        for row in live.iter_rows()
+        for cell in row
+        if cell.data_type == "f"
+    ]
+    assert any(f.startswith("=IFERROR(COUNTIFS($A$") for _c, f in formulas)
+    assert any(f.startswith("=SUM(B") for _c, f in formulas)
+    for coordinate, _formula in formulas:
+        assert cached[coordinate].value is not None, coordinate  # a value for every viewer
+    city = next(r for r in cached.iter_rows(values_only=True) if r[0] == "Koko kaupunki")
+    assert city[1] == 18 and 0 < city[7] <= 1
+
+
+def test_one_vocabulary_with_liite2(db: Database, settings: Settings) -> None:
+    snapshot = seeded(db)
+    coverage = workbook(build(snapshot, "liite1", settings))["Kattavuus"]
+    answers = {r[7] for r in coverage.iter_rows(min_row=7, max_row=24, values_only=True)}
+    assert answers == {"Vastattu", "Ei vastausta"}
+    mapping = workbook(build(snapshot, "liite2", settings))["Kartoitus"]
+    assert "Ei vastausta" in {r[2] for r in mapping.iter_rows(values_only=True)}
+
+
+def test_comparison_sheet_holds_the_list_texts_change_figures(
+    db: Database, settings: Settings
+) -> None:
+    wb = workbook(build(seeded(db), "liite1", settings), cached=True)
+    rows = [r for r in wb["Vertailu"].iter_rows(values_only=True) if r[0]]
+    by_label = {r[0]: r for r in rows}
+    assert "Osallisuuden tapoja" in by_label and "NPS, mediaani" in by_label
+    methods = by_label["Osallisuuden tapoja"]
+    assert methods[3] == methods[2] - methods[1]
 
 
 def test_title_has_year_and_draft_mark_follows_completeness(
@@ -215,6 +313,7 @@ def test_title_has_year_and_draft_mark_follows_completeness(
     assert draft.properties.title == "Liite 1. Asukasosallisuus toimialoilla 2026"
     assert draft["Matriisi"]["A1"].value == "Liite 1. Asukasosallisuus toimialoilla 2026"
     assert str(draft["Matriisi"]["A3"].value).startswith("LUONNOS")
+    assert "SOTE / Hallinto" in str(draft["Matriisi"]["A3"].value)
     assert draft["Matriisi"].oddHeader.center.text == "LUONNOS"
 
 

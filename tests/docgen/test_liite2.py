@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import statistics
 import zipfile
 
 from data.snapshot import nps_from_counts
@@ -49,7 +50,7 @@ def test_nps_is_computed_from_the_counts(db: Database, settings: Settings) -> No
 
 def test_summary_share_and_nps_range(db: Database, settings: Settings) -> None:
     snapshot = seeded(db)
-    ws = workbook(build(snapshot, "liite2", settings))["Yhteenveto"]
+    ws = workbook(build(snapshot, "liite2", settings), cached=True)["Yhteenveto"]
     rows = list(ws.iter_rows(values_only=True))
     header = next(i for i, r in enumerate(rows) if r[0] == "Toimiala")
     body = {r[0]: r for r in rows[header + 1 : header + 6]}
@@ -66,6 +67,24 @@ def test_summary_share_and_nps_range(db: Database, settings: Settings) -> None:
     city = body["Koko kaupunki"]
     assert (city[6], city[7], city[8]) == (len(all_nps), min(all_nps), max(all_nps))
     assert ws.cell(row=header + 2, column=4).number_format == "0 %"  # first data row
+    scores = sorted(all_nps)
+    assert city[9] == statistics.median(scores)  # the median the list text quotes
+
+
+def test_numbers_have_number_formats(db: Database, settings: Settings) -> None:
+    snapshot = seeded(db)
+    ws = workbook(build(snapshot, "liite2", settings))["Kartoitus"]
+    header = next(r for r in ws.iter_rows(values_only=True) if r[0] == "Toimiala")
+    col = {name: i for i, name in enumerate(header)}
+    respondents = [
+        r[col["Vastaajia"]] for r in ws.iter_rows() if isinstance(r[col["Vastaajia"]].value, int)
+    ]
+    assert respondents and all(c.number_format == "# ##0" for c in respondents)
+    results = [r[col["Viimeisin tulos"]] for r in ws.iter_rows(min_row=5)]
+    numeric = [c for c in results if isinstance(c.value, float)]
+    assert numeric, "1–5 surveys and school grades are numbers"
+    assert all(c.number_format == "[$-40B]0.0" for c in numeric)  # decimal comma
+    assert not any(isinstance(c.value, str) and c.value.replace(",", "").isdigit() for c in results)
 
 
 def test_summary_has_a_native_chart(db: Database, settings: Settings) -> None:
@@ -76,3 +95,4 @@ def test_summary_has_a_native_chart(db: Database, settings: Settings) -> None:
         xml = archive.read(charts[0]).decode()
     assert '<grouping val="stacked"/>' in xml
     assert "'Yhteenveto'!$C$" in xml
+    assert "<numCache>" in xml

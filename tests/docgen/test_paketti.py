@@ -21,7 +21,7 @@ EXPECTED_NAMES = [
     "Liite_1_Asukasosallisuus_toimialoilla_2026-11-30.xlsx",
     "Liite_2_Asiakaskokemus_palvelutyytyvaisyys_2026-11-30.xlsx",
     "Ohjeet_strategiamittarit_2026-11-20.docx",
-    "Johtoryhman_diat_strategiamittarit_2026-10-10.pptx",
+    "Johtoryhman_diat_strategiamittarit_2026-11-20.pptx",  # dated as its "tilanne"
 ]
 
 
@@ -29,7 +29,7 @@ def test_api_shape(db: Database, settings: Settings) -> None:
     snapshot = seeded(db)
     assert KINDS == ("listateksti", "liite1", "liite2", "ohjeet", "dia", "paketti")
     for kind in KINDS:
-        docs = generate(snapshot, kind, settings=settings, today=TODAY)
+        docs = generate(snapshot, kind, settings=settings, today=TODAY, pdf=False)
         assert len(docs) == 1 and isinstance(docs[0], GeneratedDocument)
         doc = docs[0]
         assert doc.content and doc.title and doc.mime_type
@@ -42,14 +42,19 @@ def test_package_holds_every_document_named_for_the_board(db: Database, settings
     assert package.filename == "Strategiamittarit_2026_2026-11-30.zip"
     assert package.mime_type == "application/zip"
     with zipfile.ZipFile(io.BytesIO(package.content)) as archive:
-        assert archive.namelist() == EXPECTED_NAMES
+        assert archive.namelist() == [*EXPECTED_NAMES, "LUEMINUT.txt"]
+        readme = archive.read("LUEMINUT.txt").decode("utf-8")
+        assert "PDF-versiot puuttuvat" in readme
+        assert all(name in readme for name in EXPECTED_NAMES)
         for info in archive.infolist():
             assert info.date_time == (2026, 11, 20, 0, 0, 0)
+            if info.filename == "LUEMINUT.txt":
+                continue
             kind = next(k for k in KINDS if build(snapshot, k, settings).filename == info.filename)
             assert archive.read(info) == build(snapshot, kind, settings).content
     # The list text's Liitteet name exactly the attachment files in the package.
     blocks = [t for _s, t in docx_blocks(build(snapshot, "listateksti", settings).content)]
-    listed = blocks[blocks.index("Liitteet") + 1 : blocks.index("Otteet")]
+    listed = blocks[blocks.index("Liitteet") + 1 : blocks.index("Muutoksenhaku")]
     for line in listed:
         number, title = line.split(" ", 1)
         prefix = f"Liite_{number}_{title.replace(' / ', '_').replace(' ', '_')}"
@@ -61,16 +66,16 @@ def test_identical_data_gives_identical_bytes(db: Database, settings: Settings) 
     first = seeded(db)
     second = read_snapshot_for(db)  # a second, independent read of the same data
     for kind in KINDS:
-        (a,) = generate(first, kind, settings=settings, today=TODAY)
-        (b,) = generate(second, kind, settings=settings, today=TODAY)
+        (a,) = generate(first, kind, settings=settings, today=TODAY, pdf=False)
+        (b,) = generate(second, kind, settings=settings, today=TODAY, pdf=False)
         assert a.content == b.content, kind
         assert a.filename == b.filename
-    all_docs = generate_all(first, settings=settings, today=TODAY)
+    all_docs = generate_all(first, settings=settings, today=TODAY, pdf=False)
     assert [d.filename for d in all_docs] == [
         *EXPECTED_NAMES,
         "Strategiamittarit_2026_2026-11-30.zip",
     ]
-    (package,) = generate(first, "paketti", settings=settings, today=TODAY)
+    (package,) = generate(first, "paketti", settings=settings, today=TODAY, pdf=False)
     assert all_docs[-1].content == package.content
 
 

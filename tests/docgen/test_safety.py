@@ -80,6 +80,10 @@ def _hostile_round(db: Database) -> None:
         )
 
 
+# The formulas the workbooks themselves contain (totals, shares, counts).
+PROGRAM_FORMULAS = ("=COUNTIF", "=SUM(", "=IFERROR(", "=IF(")
+
+
 def test_formula_like_text_stays_text_in_excel(db: Database, settings: Settings) -> None:
     _hostile_round(db)
     snapshot = read_snapshot_for(db)
@@ -88,7 +92,9 @@ def test_formula_like_text_stays_text_in_excel(db: Database, settings: Settings)
         for ws in wb.worksheets:
             for row in ws.iter_rows():
                 for cell in row:
-                    assert cell.data_type != "f", (kind, ws.title, cell.coordinate, cell.value)
+                    if cell.data_type == "f":  # only the program's own totals and shares
+                        assert str(cell.value).startswith(PROGRAM_FORMULAS), cell.value
+                        continue
                     if isinstance(cell.value, str):
                         assert not CONTROL_RE.search(cell.value)
     entries = workbook(build(snapshot, "liite1", settings))["Kaikki tavat"]
@@ -122,7 +128,7 @@ def test_nul_and_surrogates_are_removed() -> None:
         entity_name="Ent\x00ity",
     )
     for kind in KINDS:
-        (doc,) = generate(snapshot, kind, today=TODAY)
+        (doc,) = generate(snapshot, kind, today=TODAY, pdf=False)
         text = text_of(doc)
         assert "\x00" not in text and "\ud800" not in text
     (liite1,) = generate(snapshot, "liite1", today=TODAY)
@@ -131,5 +137,5 @@ def test_nul_and_surrogates_are_removed() -> None:
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_an_empty_catalog_does_not_crash(kind: str) -> None:
-    (doc,) = generate(empty_catalog_snapshot(), kind, today=TODAY)
+    (doc,) = generate(empty_catalog_snapshot(), kind, today=TODAY, pdf=False)
     assert doc.content

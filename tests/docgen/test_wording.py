@@ -25,7 +25,8 @@ def test_no_placeholder_is_left_unfilled(db: Database, settings: Settings) -> No
 
 def test_staff_edit_changes_the_document(db: Database, settings: Settings, tmp_path: Path) -> None:
     raw = yaml.safe_load(DEFAULT_WORDING.read_text(encoding="utf-8"))
-    raw["listateksti"]["proposal"] = "Kaupunginhallitus päättää hyväksyä muokatun tekstin {year}."
+    edit = "Kaupunginhallitus päättää hyväksyä muokatun tekstin {year}."
+    raw["listateksti"]["proposal"]["take_note"] = edit
     raw["attachments"]["liite2"] = "Asiakaskokemuksen kartoitus"
     edited = tmp_path / "fi.yaml"
     edited.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")

@@ -28,16 +28,19 @@ async def chat(
     return out.getvalue(), application.bot_data.get("errors", [])
 
 
-async def test_numbers_press_buttons_and_files_are_saved(api: LocalBotApi, tmp_path: Path) -> None:
+async def test_b_numbers_press_buttons_and_files_are_saved(
+    api: LocalBotApi, tmp_path: Path
+) -> None:
     output, errors = await chat(
-        api, "/start\n1\n2\nhei <b>\n3\n:quit\nthis is never sent\n", tmp_path
+        api, "/start\nb1\nB2\nhei <b>\n:3\n:quit\nthis is never sent\n", tmp_path
     )
     assert errors == []
     lines = output.splitlines()
     assert "🤖 Hei Aino! payload=-" in lines
-    assert "   [1] Paina  [2] Raportti" in lines
-    assert "   [3] Ohje ↗ https://example.org/ohje" in lines
+    assert "   [b1] Paina  [b2] Raportti" in lines
+    assert "   [b3] Ohje ↗ https://example.org/ohje" in lines
     assert "🤖 ✏️  (edited) Painettu ✔" in lines
+    assert "💬 Painettu!" in lines  # the toast of answerCallbackQuery
     saved = tmp_path / "files" / "raportti.csv"
     assert f"📎 raportti.csv (1 kB) saved to {saved}" in lines
     assert saved.read_bytes() == REPORT
@@ -71,13 +74,30 @@ async def test_meta_commands_and_eof(api: LocalBotApi, tmp_path: Path) -> None:
 
 
 async def test_initial_messages_and_echo(api: LocalBotApi, tmp_path: Path) -> None:
-    output, errors = await chat(api, "1\n", tmp_path, initial_messages=["/start"])
+    output, errors = await chat(api, "b1\n", tmp_path, initial_messages=["/start"])
     assert errors == []
     lines = output.splitlines()
     assert lines.index("› /start") < lines.index("🤖 Hei Aino! payload=-")
-    assert lines.index("› 1") < lines.index("🤖 ✏️  (edited) Painettu ✔")
+    assert lines.index("› b1") < lines.index("🤖 ✏️  (edited) Painettu ✔")
 
 
 async def test_unknown_meta_without_handler(api: LocalBotApi, tmp_path: Path) -> None:
     output, _errors = await chat(api, ":mitä\n", tmp_path)
     assert "unknown command :mitä" in output
+
+
+async def test_a_plain_number_is_an_answer_even_when_a_keyboard_is_shown(
+    api: LocalBotApi, tmp_path: Path
+) -> None:
+    output, errors = await chat(api, "/start\n1\nb9\n:send b1\n", tmp_path)
+    assert errors == []
+    assert api.user(501).texts()[-2:] == ["1", "b1"]  # sent as text, nothing pressed
+    assert "Painettu ✔" not in output
+    assert "⚠  no button b9: the newest keyboard has b1…b3" in output
+
+
+async def test_help_names_the_button_prefix_and_no_help_command(
+    api: LocalBotApi, tmp_path: Path
+) -> None:
+    output, _errors = await chat(api, ":help\n", tmp_path)
+    assert "b<number>" in output and "/help" not in output

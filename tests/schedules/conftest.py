@@ -1,7 +1,7 @@
 """Fixtures for the reminder tests: settings, a controllable clock, people, and a real PTB
 Application talking to the local Telegram with reminders installed.
 
-Nothing here sleeps: "now" is `Clock`, and the pacer runs on `VirtualTime`, whose sleep
+Nothing here sleeps: "now" is `Clock`, and the rate limiter runs on `VirtualTime`, whose sleep
 advances a virtual monotonic clock that the local Telegram's flood control shares.
 """
 
@@ -20,13 +20,14 @@ from telegram import Update
 from telegram.ext import Application, ContextTypes
 
 import schedules
+from bot.delivery import TelegramCourier
 from bot.handlers import reminders as reminder_handlers
-from bot.services import Services, attach
+from bot.pacing import PacingLimiter
+from core.services import Services, attach
 from data import catalog, people, reports
 from data.models import Level, MeasurementType, Person, Role
 from localtg import LocalBotApi, LocalUser, local_application_builder, running
 from schedules import runtime as rt
-from schedules.sender import Pacer
 from settings import Settings, load_settings
 
 from ..conftest import Database
@@ -63,7 +64,7 @@ class Clock:
 
 
 class VirtualTime:
-    """Monotonic seconds that pass only when someone sleeps (pacer and flood control)."""
+    """Monotonic seconds that pass only when someone sleeps (rate limiter, flood control)."""
 
     def __init__(self) -> None:
         self.now = 1000.0
@@ -158,6 +159,12 @@ class Bot:
     def runtime(self) -> rt.ReminderRuntime:
         return rt.runtime(self.application)
 
+    @property
+    def limiter(self) -> PacingLimiter:
+        limiter = self.application.bot.rate_limiter
+        assert isinstance(limiter, PacingLimiter)
+        return limiter
+
 
 @asynccontextmanager
 async def running_bot(
@@ -169,16 +176,19 @@ async def running_bot(
     *,
     catch_up: bool = False,
     max_in_flight: int = 1,
-    pacer: Pacer | None = None,
+    limiter: PacingLimiter | None = None,
 ) -> AsyncIterator[Bot]:
     """A real Application polling the local Telegram, reminders registered and installed.
 
     With ``catch_up`` the start-up catch-up job runs (and is awaited) as in production;
-    without it the job is removed before start so the test decides what runs when.
+    without it the job is removed before it runs so the test decides what runs when. The
+    bot is the scheduler leader (on PostgreSQL it takes the lock at start and gives it up
+    at the end, as a graceful stop does).
     One send at a time by default: virtual time is exact only for one sleeper at a time
     (concurrent sends at real speed are the benchmark's part).
     """
-    application = local_application_builder(api).build()
+    limiter = limiter or PacingLimiter(clock=time, sleep=time.sleep)
+    application = local_application_builder(api).rate_limiter(limiter).build()
     attach(application, Services(settings, db.sessions, clock))
     reminder_handlers.register(application)
     errors: list[BaseException] = []
@@ -187,16 +197,29 @@ async def running_bot(
         errors.append(context.error or RuntimeError("unknown error"))
 
     application.add_error_handler(on_error)
-    schedules.install(application, pacer=pacer or Pacer(clock=time, sleep=time.sleep))
+    schedules.install(application, courier=TelegramCourier(application))
     rt.runtime(application).sender.max_in_flight = max_in_flight
-    assert application.job_queue is not None
-    if not catch_up:
-        for job in application.job_queue.get_jobs_by_name(rt.CATCH_UP_JOB):
+    job_queue = application.job_queue
+    assert job_queue is not None
+
+    def drop(name: str) -> None:
+        for job in job_queue.get_jobs_by_name(name):
             job.schedule_removal()
+
+    drop(rt.LEADER_JOB)  # PostgreSQL: the test takes the leadership itself, below
+    if not catch_up:
+        drop(rt.CATCH_UP_JOB)
     async with running(application, api):
-        if catch_up:
-            await asyncio.wait_for(rt.runtime(application).caught_up.wait(), 10)
-        yield Bot(application, api, clock, time, errors)
+        try:
+            # Each bot of a test releases the lock when it stops, so it is free here.
+            assert await rt.elect(application)
+            if not catch_up:
+                drop(rt.CATCH_UP_JOB)  # (scheduled just now on PostgreSQL; not run yet)
+            else:
+                await asyncio.wait_for(rt.runtime(application).caught_up.wait(), 10)
+            yield Bot(application, api, clock, time, errors)
+        finally:
+            await rt.release_leadership(application)
 
 
 @pytest.fixture

@@ -124,7 +124,7 @@ async def test_aikataulu_lists_coming_deadlines_and_next_reminders(
     assert after[1].startswith("• pe 6.11.2026 9.00 – Listatekstit") and after[1].endswith(
         "toimialojen yhteyshenkilöt 1, koordinaattorit 2, strategiayksikön asiantuntijat 1"
     )
-    assert len(after) == 5
+    assert len(after) == 6 and after[5].startswith("+ ") and after[5].endswith(" muuta")
 
 
 async def test_aikataulu_is_refused_to_contacts_and_strangers(
@@ -144,3 +144,64 @@ async def test_aikataulu_is_refused_to_contacts_and_strangers(
     for user in (stranger, english):
         assert len(user.messages) == 1
         assert "Johtoryhmä" not in user.last.text and "10.10." not in user.last.text
+
+
+async def test_no_remind_me_tomorrow_on_the_deadline_day(
+    db: Database, settings: Settings, api: LocalBotApi, time: VirtualTime, folks: People
+) -> None:
+    _contact, user = folks.add(Role.CONTACT, division="KASKO")
+    clock = Clock(local(YEAR, 11, 19, 9, 0))
+    async with running_bot(db, settings, clock, api, time) as bot:
+        # The day before: tomorrow is the deadline day, so the snooze is still useful.
+        await rt.run_slot(bot.application, SlotKey("listatekstit", dt.date(YEAR, 11, 20), 1))
+        assert user.last.buttons == [["Raportoi nyt", "Muistuta huomenna"]]
+        clock.set(local(YEAR, 11, 20, 9, 0))
+        await rt.run_slot(bot.application, SlotKey("listatekstit", dt.date(YEAR, 11, 20), 0))
+        assert bot.errors == []
+    assert "Määräaika: pe 20.11.2026 (tänään)" in user.last.text
+    assert user.last.buttons == [["Raportoi nyt"]]
+
+
+async def test_an_old_snooze_button_pressed_on_the_deadline_day_is_refused(
+    db: Database, settings: Settings, api: LocalBotApi, time: VirtualTime, folks: People
+) -> None:
+    _contact, user = folks.add(Role.CONTACT, division="KASKO")
+    clock = Clock(local(YEAR, 11, 19, 9, 0))
+    async with running_bot(db, settings, clock, api, time) as bot:
+        await rt.run_slot(bot.application, SlotKey("listatekstit", dt.date(YEAR, 11, 20), 1))
+        clock.set(local(YEAR, 11, 20, 8, 0))  # the snooze would land on 21.11.
+        press = await user.press("Muistuta huomenna")
+        assert press.answered and press.text is not None
+        assert press.text.startswith("Määräaika on ennen huomista")
+        clock.set(local(YEAR, 11, 21, 9, 0))
+        assert (await rt.sweep(bot.application)).sent == 0
+        assert bot.errors == []
+    (row,) = rows(db)
+    assert (row.status, row.kind, row.next_attempt_at) == (LedgerStatus.SENT, "scheduled", None)
+    assert len(user.messages) == 1
+
+
+async def test_aikataulu_on_the_last_deadline_day_lists_the_next_round_too(
+    db: Database, settings: Settings, api: LocalBotApi, time: VirtualTime, folks: People
+) -> None:
+    _staff, staff_user = folks.add(Role.STAFF, Role.COORDINATOR)
+    async with running_bot(db, settings, Clock(local(YEAR, 11, 30, 12, 0)), api, time) as bot:
+        await staff_user.send("/aikataulu")
+        assert bot.errors == []
+    lines = staff_user.last.text.splitlines()
+    reminders_at = lines.index("⏰ Seuraavat muistutukset")
+    deadlines = lines[1 : reminders_at - 1]
+    assert deadlines[0].startswith("• ma 30.11.2026 – Listateksti") and "(tänään)" in deadlines[0]
+    # Every deadline of the next round, so each listed reminder's deadline is listed too.
+    assert [line.split(" – ")[0] for line in deadlines[1:]] == [
+        "• su 10.10.2027",
+        "• pe 22.10.2027",
+        "• la 20.11.2027",
+        "• ti 30.11.2027",
+    ]
+    reminders = lines[reminders_at + 1 :]
+    assert reminders[0].startswith("• ") and "2027 9.00 – Johtoryhmän aineisto" in reminders[0]
+    # The list is cut at five and says how many more there are.
+    assert len(reminders) == 6
+    hidden = int(reminders[5].removeprefix("+ ").removesuffix(" muuta"))
+    assert hidden > 0

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+from bot import pacing
+from bot.pacing import PacingLimiter
 from data import ledger
 from data.models import LedgerStatus, ReminderLedger, Role
 from localtg import LocalBotApi
 from schedules import runtime as rt
 from schedules import sender
 from schedules.plan import SlotKey
-from schedules.sender import Pacer
 from settings import Settings
 
 from ..conftest import Database
@@ -56,10 +57,10 @@ async def test_retry_after_is_honoured_and_the_message_sent_once(
     api.fail_next("sendMessage", "429", retry_after=3)
     async with running_bot(db, settings, Clock(local(YEAR, 11, 6)), api, time) as bot:
         result = await rt.run_slot(bot.application, SLOT)
-        pacer = bot.runtime.sender.pacer
+        limiter = bot.limiter
         assert bot.errors == []
     assert result.sent == 3 and result.failed == 0
-    assert pacer.flood_waits == 1 and time.slept >= 3.0
+    assert limiter.flood_waits == 1 and time.slept >= 3.0
     assert [len(u.messages) for _pid, u in users] == [1, 1, 1]
     assert all(r.status is LedgerStatus.SENT and r.attempts == 1 for r in rows(db))
     refused = [c for c in api.calls_to("sendMessage") if c.status == 429]
@@ -79,22 +80,22 @@ async def test_pacing_keeps_a_burst_under_telegrams_limits(
         assert bot.errors == []
     assert result.sent == 34
     assert api.rate_limit_errors == 0
-    assert time.now - start >= 33 / sender.DEFAULT_PER_SECOND - 1e-6  # evenly, not a burst
+    assert time.now - start >= 33 / pacing.DEFAULT_PER_SECOND - 1e-6  # evenly, not a burst
     assert [len(u.messages) for _pid, u in users] == [1] * 34
 
 
 async def test_429s_from_the_flood_limits_are_waited_out_without_duplicates(
     db: Database, settings: Settings, time: VirtualTime, folks: People
 ) -> None:
-    """A reckless pacer (another process, a stricter server): the 429s are honoured."""
+    """A reckless limiter (another process, a stricter server): the 429s are honoured."""
     api = LocalBotApi(clock=time, enforce_limits=True)
     folks.api = api
     users = [folks.add(Role.COORDINATOR) for _ in range(35)]
-    reckless = Pacer(
+    reckless = PacingLimiter(
         per_second=10_000, per_chat_seconds=0, limit=10_000, window=0, clock=time, sleep=time.sleep
     )
     async with running_bot(
-        db, settings, Clock(local(YEAR, 11, 6)), api, time, pacer=reckless
+        db, settings, Clock(local(YEAR, 11, 6)), api, time, limiter=reckless
     ) as bot:
         result = await rt.run_slot(bot.application, SLOT)
         assert bot.errors == []
@@ -165,6 +166,6 @@ async def test_a_timeout_is_not_resent_because_it_may_have_arrived(
         await rt.sweep(bot.application)
         assert bot.errors == []
     (row,) = rows(db)
-    assert (row.status, row.next_attempt_at) == (LedgerStatus.FAILED, None)
+    assert (row.status, row.next_attempt_at) == (LedgerStatus.UNCERTAIN, None)
     assert row.error is not None and "delivery unknown" in row.error
     assert len(api.calls_to("sendMessage")) == 1

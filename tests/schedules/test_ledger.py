@@ -87,18 +87,68 @@ def test_a_retry_is_claimed_once_and_only_when_due(db: Database) -> None:
         assert row is not None and row.attempts == 2 and row.next_attempt_at is None
 
 
-def test_stale_claims_are_recorded_as_failed_not_resent(db: Database) -> None:
+def test_a_claim_left_before_the_call_is_made_due_again_at_its_claim_time(
+    db: Database,
+) -> None:
     old, fresh = _people(db, 2)
     _claim(db, old, "dead", now=NOW - dt.timedelta(minutes=30))
     _claim(db, fresh, "alive", now=NOW - dt.timedelta(minutes=1))
     with db.transaction() as s:
-        assert ledger.expire_stale_claims(s, now=NOW, lease=dt.timedelta(minutes=10)) == 1
+        released = ledger.release_stale_claims(
+            s, now=NOW, older_than=NOW - dt.timedelta(minutes=10)
+        )
+        assert released == 1
     with db.session() as s:
         (stale,) = ledger.rows_for(s, person_id=old)
-        assert stale.status is LedgerStatus.FAILED and "delivery unknown" in (stale.error or "")
-        assert stale.next_attempt_at is None
+        assert stale.status is LedgerStatus.FAILED and "not delivered" in (stale.error or "")
+        assert stale.next_attempt_at == NOW - dt.timedelta(minutes=30)
+        assert [r.id for r in ledger.due_again(s, now=NOW)] == [stale.id]
         (alive,) = ledger.rows_for(s, person_id=fresh)
         assert alive.status is LedgerStatus.CLAIMED
+
+
+def test_only_the_current_claim_can_start_the_call(db: Database) -> None:
+    (pid,) = _people(db, 1)
+    row_id = _claim(db, pid, "slow")
+    assert row_id is not None
+    with db.transaction() as s:
+        # Another process releases the slow one's claim and claims the row itself.
+        assert ledger.release_stale_claims(
+            s, now=NOW, older_than=NOW + dt.timedelta(1), claimer="new"
+        )
+        assert ledger.claim_due(s, row_id, expected=LedgerStatus.FAILED, now=NOW, claimer="new")
+    with db.transaction() as s:
+        assert not ledger.mark_in_flight(s, row_id, claimer="slow", attempts=1, now=NOW)
+        assert not ledger.mark_in_flight(s, row_id, claimer="new", attempts=1, now=NOW)
+        assert ledger.mark_in_flight(s, row_id, claimer="new", attempts=2, now=NOW)
+        assert not ledger.mark_in_flight(s, row_id, claimer="new", attempts=2, now=NOW)
+        row = ledger.get(s, row_id)
+        assert row is not None and row.status is LedgerStatus.IN_FLIGHT
+
+
+def test_a_send_interrupted_in_flight_becomes_uncertain_and_is_never_due(db: Database) -> None:
+    old, fresh = _people(db, 2)
+    for pid, at in ((old, NOW - dt.timedelta(minutes=30)), (fresh, NOW)):
+        row_id = _claim(db, pid, "p", now=at)
+        assert row_id is not None
+        with db.transaction() as s:
+            assert ledger.mark_in_flight(s, row_id, claimer="p", attempts=1, now=at)
+    with db.transaction() as s:
+        settled = ledger.settle_interrupted_sends(
+            s, now=NOW, older_than=NOW - dt.timedelta(minutes=10)
+        )
+        assert settled == 1
+        assert ledger.release_stale_claims(s, now=NOW, older_than=NOW + dt.timedelta(1)) == 0
+    with db.session() as s:
+        (uncertain,) = ledger.rows_for(s, person_id=old)
+        assert uncertain.status is LedgerStatus.UNCERTAIN
+        assert "delivery unknown" in (uncertain.error or "")
+        assert ledger.due_again(s, now=NOW + dt.timedelta(days=1)) == []
+        assert [r.id for r, _p in ledger.uncertain_rows(s, year=2026)] == [uncertain.id]
+        (alive,) = ledger.rows_for(s, person_id=fresh)
+        assert alive.status is LedgerStatus.IN_FLIGHT
+    with db.transaction() as s:  # a slow owner's real answer overrides "uncertain"
+        assert ledger.mark_sent(s, uncertain.id, now=NOW)
 
 
 def test_snooze_once_for_the_owner_only(db: Database) -> None:
@@ -109,26 +159,26 @@ def test_snooze_once_for_the_owner_only(db: Database) -> None:
     with db.transaction() as s:
         # Not delivered yet: nothing to snooze.
         assert (
-            ledger.snooze(s, row_id, person_id=owner, until=until, now=NOW)
+            ledger.snooze(s, row_id, person_id=owner, until=until, until_day=until.date(), now=NOW)
             is ledger.SnoozeOutcome.INVALID
         )
         ledger.mark_sent(s, row_id, now=NOW)
     with db.transaction() as s:
         assert (
-            ledger.snooze(s, row_id, person_id=other, until=until, now=NOW)
+            ledger.snooze(s, row_id, person_id=other, until=until, until_day=until.date(), now=NOW)
             is ledger.SnoozeOutcome.INVALID
         )
         assert (
-            ledger.snooze(s, 987654, person_id=owner, until=until, now=NOW)
+            ledger.snooze(s, 987654, person_id=owner, until=until, until_day=until.date(), now=NOW)
             is ledger.SnoozeOutcome.INVALID
         )
         assert (
-            ledger.snooze(s, row_id, person_id=owner, until=until, now=NOW)
+            ledger.snooze(s, row_id, person_id=owner, until=until, until_day=until.date(), now=NOW)
             is ledger.SnoozeOutcome.SNOOZED
         )
     with db.transaction() as s:
         assert (
-            ledger.snooze(s, row_id, person_id=owner, until=until, now=NOW)
+            ledger.snooze(s, row_id, person_id=owner, until=until, until_day=until.date(), now=NOW)
             is ledger.SnoozeOutcome.ALREADY
         )
         row = ledger.get(s, row_id)
@@ -212,3 +262,18 @@ def test_two_processes_racing_on_one_database_send_each_key_once(db: Database) -
     assert sorted(outputs[0] + outputs[1]) == sorted(ids)
     with db.session() as s:
         assert len(ledger.rows_for(s, deadline_code="valmis")) == len(ids)
+
+
+def test_an_uncertain_reminder_whose_button_is_pressed_can_be_snoozed(db: Database) -> None:
+    (pid,) = _people(db, 1)
+    row_id = _claim(db, pid, "p")
+    assert row_id is not None
+    until = NOW + dt.timedelta(days=1)
+    with db.transaction() as s:
+        assert ledger.mark_in_flight(s, row_id, claimer="p", attempts=1, now=NOW)
+        assert ledger.mark_uncertain(s, row_id, now=NOW, error="TimedOut")
+    with db.transaction() as s:  # the press proves the message arrived
+        outcome = ledger.snooze(
+            s, row_id, person_id=pid, until=until, until_day=until.date(), now=NOW
+        )
+        assert outcome is ledger.SnoozeOutcome.SNOOZED

@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import io
 
 from telegram.ext import ContextTypes
 
 import schedules
-from bot.services import Services, attach
+from bot.delivery import TelegramCourier
+from bot.pacing import PacingLimiter
+from core.services import Services, attach
 from data import ledger, people
 from data.models import LedgerStatus, Person, ReminderLedger, Role
 from localtg import BotMessageEvent, LocalBotApi, local_application_builder
 from schedules import runtime as rt
+from schedules.cli import main as cli_main
+from schedules.notices import BeforeSend, Courier, Notice, Result
 from schedules.plan import SlotKey
-from schedules.sender import Pacer
 from settings import Settings
 
 from ..conftest import Database
@@ -114,7 +118,7 @@ async def test_install_registers_one_job_per_future_send_rebuilt_from_the_plan(
         delay = job.next_t - dt.datetime.now(dt.UTC)
         assert dt.timedelta(minutes=59) < delay <= dt.timedelta(hours=1)
         # Installing again (a second build) adds nothing.
-        schedules.install(bot.application)
+        schedules.install(bot.application, courier=TelegramCourier(bot.application))
         assert len(job_queue.get_jobs_by_name("reminder:listatekstit:2026-11-20:1")) == 1
         # Running the job is running the send.
         clock.set(local(YEAR, 11, 19, 9, 0))
@@ -127,10 +131,11 @@ class Crash(BaseException):
     """Stands for the process dying (not an Exception: nothing on the way catches it)."""
 
 
-async def test_exactly_once_across_a_crash_in_the_middle_of_a_send(
+async def test_a_kill_during_the_telegram_call_is_not_resent_and_shown_uncertain(
     db: Database, settings: Settings, api: LocalBotApi, time: VirtualTime, folks: People
 ) -> None:
     users = [folks.add(Role.COORDINATOR) for _ in range(5)]
+    _staff, staff_user = folks.add(Role.COORDINATOR, Role.STAFF)
     clock = Clock(local(YEAR, 11, 6, 9, 0))
     delivered = 0
 
@@ -150,25 +155,75 @@ async def test_exactly_once_across_a_crash_in_the_middle_of_a_send(
             raise AssertionError("the send should have crashed")
     unsubscribe()
     statuses = [r.status for r in rows(db, deadline_code="listatekstit")]
-    assert statuses == [LedgerStatus.SENT, LedgerStatus.CLAIMED]
+    assert statuses == [LedgerStatus.SENT, LedgerStatus.IN_FLIGHT]
 
-    # Restart two minutes later: the start-up catch-up sends to the three who got nothing.
+    # Restart two minutes later: the start-up catch-up sends to those who got nothing.
     clock.advance(minutes=2)
     async with running_bot(db, settings, clock, api, time, catch_up=True) as bot:
-        assert bot.errors == []
-        # The claim of the dead process is expired after the lease, never re-sent.
         clock.advance(minutes=15)
         await rt.sweep(bot.application)
+        await staff_user.send("/aikataulu")
+        assert bot.errors == []
     assert [len(user.messages) for _pid, user in users] == [1, 1, 1, 1, 1]
     by_person = {r.person_id: r for r in rows(db, deadline_code="listatekstit")}
     assert [by_person[pid].status for pid, _user in users] == [
         LedgerStatus.SENT,
-        LedgerStatus.FAILED,  # delivered, but the process died before recording it
+        LedgerStatus.UNCERTAIN,  # delivered, but the process died before recording it
         LedgerStatus.SENT,
         LedgerStatus.SENT,
         LedgerStatus.SENT,
     ]
     assert "delivery unknown" in (by_person[users[1][0]].error or "")
+    # Coordinators see it in /aikataulu, operators in the ledger listing.
+    text = staff_user.last.text
+    assert "⚠️ Toimitus epävarma (1)" in text
+    assert f"Person {users[1][1].id}" in text.split("⚠️ Toimitus epävarma (1)")[1]
+    out = io.StringIO()
+    assert cli_main(["ledger"], env={"DATABASE_URL": db.url}, out=out) == 0
+    (line,) = [ln for ln in out.getvalue().splitlines() if "toimitus epävarma:" in ln]
+    assert f"({users[1][1].id})" in line and " uncertain " in line and "listatekstit" in line
+    assert "uncertain 1 (toimitus epävarma)" in out.getvalue().splitlines()[-1]
+    assert "uncertain" in line and "toimitus epävarma" in line
+
+
+class CrashBeforeTheCall:
+    """A courier that dies (the process is killed) when handed its ``n``th notice: the
+    row is claimed, nothing has gone to Telegram."""
+
+    def __init__(self, inner: Courier, n: int) -> None:
+        self.inner, self.n, self.handed = inner, n, 0
+
+    async def deliver(self, notice: Notice, *, before_send: BeforeSend) -> Result:
+        self.handed += 1
+        if self.handed == self.n:
+            raise Crash
+        return await self.inner.deliver(notice, before_send=before_send)
+
+
+async def test_a_kill_between_claim_and_call_is_sent_after_the_restart(
+    db: Database, settings: Settings, api: LocalBotApi, time: VirtualTime, folks: People
+) -> None:
+    users = [folks.add(Role.COORDINATOR) for _ in range(4)]
+    clock = Clock(local(YEAR, 11, 6, 9, 0))
+    async with running_bot(db, settings, clock, api, time, max_in_flight=1) as bot:
+        sender = bot.runtime.sender
+        sender.courier = CrashBeforeTheCall(sender.courier, 2)
+        try:
+            await rt.run_slot(bot.application, LISTATEKSTIT_14)
+        except Crash:
+            pass
+        else:
+            raise AssertionError("the send should have crashed")
+    statuses = [r.status for r in rows(db, deadline_code="listatekstit")]
+    assert statuses == [LedgerStatus.SENT, LedgerStatus.CLAIMED]
+    assert [len(user.messages) for _pid, user in users] == [1, 0, 0, 0]
+
+    clock.advance(minutes=1)
+    async with running_bot(db, settings, clock, api, time, catch_up=True) as bot:
+        assert bot.errors == []
+    assert [len(user.messages) for _pid, user in users] == [1, 1, 1, 1]
+    assert all(r.status is LedgerStatus.SENT for r in rows(db, deadline_code="listatekstit"))
+    assert len(api.calls_to("sendMessage")) == 4
 
 
 async def test_two_schedulers_racing_on_one_database_send_once(
@@ -185,10 +240,11 @@ async def test_two_schedulers_racing_on_one_database_send_once(
 
     apps = []
     for _ in range(2):  # two processes started by mistake: own Application, same database
-        application = local_application_builder(api).build()
+        limiter = PacingLimiter(clock=time, sleep=time.sleep)
+        application = local_application_builder(api).rate_limiter(limiter).build()
         attach(application, Services(settings, db.sessions, clock))
         application.add_error_handler(on_error)
-        schedules.install(application, pacer=Pacer(clock=time, sleep=time.sleep))
+        schedules.install(application, courier=TelegramCourier(application))
         await application.initialize()
         apps.append(application)
     try:

@@ -1,7 +1,7 @@
 """command menus last set, so start-up sets only the changed ones
 
 Revision ID: 0006_menus
-Revises: 0001
+Revises: 0004_privacy
 Create Date: 2026-11-30 11:30:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_menus"
-down_revision = "0001"
+down_revision = "0004_privacy"
 branch_labels = None
 depends_on = None
 

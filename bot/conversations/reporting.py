@@ -1,0 +1,906 @@
+"""/raportoi: a division contact reports the participation methods of one service entity.
+
+Steps (draft data in brackets)::
+
+    ENTITY ──► PREFILL (only when last year has answers) ──► LEVEL 1..4 ──► REVIEW ──► saved
+                 │ "same as last year" ───────────────────────────────────►│
+                 │ "same methods, new counts" ► COUNT × n ────────────────►│
+               LEVEL: a method button ► COUNT ► back to LEVEL; typed "2 12, 4 3" or
+                      "Kyselyt 12" records methods and counts and moves on; a typed
+                      name is a new method ► COUNT; "Add a note" ► NOTE ► LEVEL
+
+Each level's message numbers its catalog methods, so a person who knows the figures types
+one message per level ("2 12, 4 3": method 2 used 12 times, method 4 three times); everyone
+else taps a method and types its count. A note is never a forced step. The review card
+lists the answers in level order with change/remove buttons; Save writes the entity's
+answers in one transaction (``data.reports.save_participation``) together with removing the
+draft. The reminders' "Report now" button (``report:start``) also starts here.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from typing import Any
+
+from bot.flow import entities, inputs
+from bot.flow.codec import Press
+from bot.flow.engine import Button, Done, Flow, LinkButton, Outcome, Prompt, Retry, Stale, Turn
+from data import catalog, reports
+from data.models import CatalogMethod, ConversationDraft, Level, ServiceEntity
+from i18n import N_, formats
+
+START_DATA = "report:start"
+
+
+class ReportStep(enum.StrEnum):
+    ENTITY = "entity"
+    PREFILL = "prefill"
+    LEVEL = "level"
+    METHOD = "method"
+    COUNT = "count"
+    NOTE = "note"
+    REVIEW = "review"
+
+
+TITLE = N_("Participation report")
+MSG_CHOOSE_ENTITY = N_(
+    "Participation report {year}: {division}.\nChoose the service entity to report. ✓ = every "
+    "level answered."
+)
+MSG_PREFILL = N_(
+    "Last year ({year}) you reported for {entity}:\n{answers}\n\nUse these as the starting "
+    "point? You can change or remove every answer before saving."
+)
+MSG_LEVEL = N_("{entity}\nLevel {number}: {name}\n{description}")
+MSG_LEVEL_SO_FAR = N_("Answers at this level:")
+MSG_LEVEL_NONE = N_("Answered: no methods at this level.")
+MSG_LEVEL_ASK = N_(
+    "Tap a method and give its count, or type the method's number and count, e.g. “{example}” "
+    "(several at once, separated by commas). A method not in the list: type its name."
+)
+MSG_ADD_NOTE = N_("✎ Add a note: {method}")
+MSG_ADD_NOTE_SHORT = N_("✎ Add a note")
+MSG_CHANGE_NOTE = N_("✎ Change the note")
+MSG_KEEP = N_("Keep as it is ({value})")
+MSG_SAME_AS = N_("Same as {year}")
+MSG_SAME_METHODS = N_("Same methods, new counts")
+MSG_RECOUNT = N_("Last year's method {n}/{total}:")
+MSG_TYPED_FORMAT = N_(
+    "I could not read that. Type the method's number and its count, e.g. “{example}”, or the "
+    "name of a method and its count, or use the buttons."
+)
+MSG_NO_SUCH_METHOD = N_(
+    "There is no method {number} at this level: the numbers go from 1 to {count}."
+)
+MSG_ZERO_COUNT = N_(
+    "The count must be at least 1. A method that was not used is left out: go back, or "
+    "answer “No methods at this level” if none was used."
+)
+MSG_QTY = N_("Qty")
+MSG_OTHER_METHOD = N_("Other method – write it")
+MSG_NO_METHODS = N_("No methods at this level")
+MSG_NEXT = N_("Next level ›")
+MSG_TO_REVIEW = N_("To the summary ›")
+MSG_NEED_ANSWER = N_("Choose at least one method, or “No methods at this level”, before going on.")
+MSG_METHOD_ASK = N_(
+    "{entity} – level {number}\nWrite the name of the participation method (at most 300 "
+    "characters)."
+)
+MSG_COUNT_ASK = N_(
+    "{method}\nLkm: how many in {year}? Write a whole number, for example 12 or 1 200."
+)
+MSG_COUNT_NOW = N_("Now: {count}.")
+MSG_NOTE_ASK = N_("{method}: {count}.\nWrite the note (at most 300 characters).")
+MSG_NOTE_NOW = N_("Current note: {note}")
+MSG_NO_NOTE = N_("No note")
+MSG_REVIEW = N_("Summary: {entity} ({year})")
+MSG_REVIEW_LAST_YEAR = N_("The counts are last year's: check them before saving.")
+MSG_REVIEW_ASK = N_(
+    "✎ changes an answer, 🗑 removes it, a level button adds to that level. Save stores everything."
+)
+MSG_NOT_ANSWERED = N_("not answered yet")
+MSG_NONE_ANSWER = N_("no methods at this level")
+MSG_LEVEL_BUTTON = N_("Level {number}")
+MSG_SAVE = N_("💾 Save")
+MSG_NOTHING_TO_SAVE = N_("There is nothing to save yet: answer at least one level.")
+MSG_SAVED = N_("Saved: {entity}, {year}. The answers are now in the database.")
+MSG_SAVED_TOAST = N_("Saved ✓")
+MSG_STILL_MISSING = N_("Still unanswered: level {levels}.")
+MSG_SAVED_NEXT = N_(
+    "/tila shows your division's status; /tyytyvaisyys maps how customer satisfaction is measured."
+)
+MSG_REPORT_ANOTHER = N_("Report another service entity")
+MSG_DESCRIBE_ENTITY = N_("{entity}, {where}")
+MSG_WHERE_LEVEL = N_("level {number}")
+MSG_WHERE_REVIEW = N_("summary")
+MSG_INVALID_ANSWER = N_("This answer could not be saved: {problem}")
+
+HELP = {
+    ReportStep.ENTITY: N_(
+        "Choose the service entity (palvelukokonaisuus) whose participation methods you report. "
+        "You report each service entity separately; ✓ marks those with every level answered."
+    ),
+    ReportStep.PREFILL: N_(
+        "Last year's answers can be the starting point: the methods and counts are copied into "
+        "this year's summary, where you change or remove each before saving. Nothing is saved "
+        "until you press Save."
+    ),
+    ReportStep.LEVEL: N_(
+        "Levels 1–4 go from communication to sharing decision-making power. Pick each method "
+        "the service entity used at this level (or write one that is not in the list) and give "
+        "its count. If none was used, answer “No methods at this level”: that is different "
+        "from not answering."
+    ),
+    ReportStep.METHOD: N_(
+        "Write the method's name as you would in the report, for example “Asukasraati”. At "
+        "most 300 characters."
+    ),
+    ReportStep.COUNT: N_(
+        "Lkm is the number of times the method was used in the year (events, panels, channels "
+        "…) as a whole number 0–100 000. Spaces between thousands are fine: 1 200."
+    ),
+    ReportStep.NOTE: N_(
+        "A note is optional: for example what the count includes. At most 300 characters. "
+        "Press Skip if there is nothing to add."
+    ),
+    ReportStep.REVIEW: N_(
+        "Check the answers. ✎ changes a count or note, 🗑 removes an answer, a level button "
+        "returns to that level. Save stores this service entity's answers in one go; until "
+        "then nothing is saved."
+    ),
+}
+
+
+# --- draft helpers ---------------------------------------------------------------------
+
+
+def _answers(turn: Turn) -> list[dict[str, Any]]:
+    return turn.data.setdefault("answers", [])
+
+
+def _level(turn: Turn, index: int | None = None) -> Level:
+    level_ids: list[int] = turn.data["levels"]
+    level = turn.get(Level, level_ids[turn.data.get("li", 0) if index is None else index])
+    assert level is not None
+    return level
+
+
+def _method_name(turn: Turn, answer: dict[str, Any]) -> str:
+    if answer.get("method_id") is not None:
+        method = turn.get(CatalogMethod, int(answer["method_id"]))
+        if method is not None:
+            return catalog.name_of(method, turn.language)
+    return str(answer.get("method_text") or "")
+
+
+def _answer_line(turn: Turn, answer: dict[str, Any]) -> str:
+    if answer.get("none"):
+        return turn._(MSG_NONE_ANSWER)
+    line = f"{_method_name(turn, answer)} – {turn._(MSG_QTY)} {turn.number(int(answer['count']))}"
+    if answer.get("note"):
+        line += f" ({answer['note']})"
+    return line
+
+
+def _at_level(turn: Turn, level_id: int) -> list[tuple[int, dict[str, Any]]]:
+    return [(i, a) for i, a in enumerate(_answers(turn)) if a["level_id"] == level_id]
+
+
+def _as_dicts(answers: list[reports.ParticipationAnswer]) -> list[dict[str, Any]]:
+    return [a.to_dict() for a in answers]
+
+
+def _counter(turn: Turn) -> tuple[int, int]:
+    total = 2 + len(turn.data.get("levels") or [0, 0, 0, 0])
+    step = turn.step
+    if step in (ReportStep.ENTITY, ReportStep.PREFILL):
+        return 1, total
+    if step == ReportStep.REVIEW:
+        return total, total
+    return 2 + int(turn.data.get("li", 0)), total
+
+
+# --- start, guard, verify --------------------------------------------------------------
+
+
+def _start(turn: Turn) -> Outcome:
+    return ReportStep.ENTITY
+
+
+def _describe(turn: Turn, row: ConversationDraft) -> str | None:
+    data = row.data
+    pending = data.get("pending") or {}
+    if data.get("entity") is None or not (data.get("answers") or pending.get("count") is not None):
+        return None  # nothing answered yet: the flow simply starts again
+    entity = turn.get(ServiceEntity, int(data["entity"]))
+    name = catalog.name_of(entity, turn.language) if entity else "?"
+    step = data.get("resume", row.step)
+    if step == ReportStep.REVIEW:
+        where = turn._(MSG_WHERE_REVIEW)
+    elif step == ReportStep.PREFILL:
+        where = turn._(MSG_WHERE_LEVEL).format(number=1)
+    else:
+        where = turn._(MSG_WHERE_LEVEL).format(number=int(data.get("li", 0)) + 1)
+    return turn._(MSG_DESCRIBE_ENTITY).format(entity=name, where=where)
+
+
+# --- ENTITY ----------------------------------------------------------------------------
+
+
+def _render_entity(turn: Turn) -> Prompt:
+    return entities.entity_menu(turn, MSG_CHOOSE_ENTITY, lambda e: e.participation_complete)
+
+
+def _choose_entity(turn: Turn, press: Press) -> Outcome:
+    entity_id = entities.pressed_entity(turn, press)
+    same = turn.data.get("entity") == entity_id and _answers(turn)
+    turn.data.update(
+        entity=entity_id,
+        levels=[level.id for level in catalog.levels(turn.session)],
+        li=0,
+        pending=None,
+        edit=None,
+        review_return=False,
+    )
+    if same:
+        return ReportStep.LEVEL
+    year = int(turn.data["year"])
+    saved = reports.participation_for_year(turn.session, year, entity_id)
+    turn.data["origin"] = "saved" if saved else "new"
+    turn.data["answers"] = _as_dicts(saved)
+    if saved:
+        answered = {a.level_id for a in saved}
+        missing = [i for i, lid in enumerate(turn.data["levels"]) if lid not in answered]
+        if not missing:
+            return ReportStep.REVIEW
+        turn.data["li"] = missing[0]
+        return ReportStep.LEVEL
+    if reports.previous_participation(turn.session, year, entity_id):
+        return ReportStep.PREFILL
+    return ReportStep.LEVEL
+
+
+# --- PREFILL ---------------------------------------------------------------------------
+
+
+def _previous(turn: Turn) -> list[dict[str, Any]]:
+    return _as_dicts(
+        reports.previous_participation(turn.session, turn.year, int(turn.data["entity"]))
+    )
+
+
+def _render_prefill(turn: Turn) -> Prompt:
+    lines = []
+    for answer in _sorted(turn, _previous(turn)):
+        level = turn.get(Level, answer["level_id"])
+        lines.append(f"• {level.number if level else '?'}: {_answer_line(turn, answer)}")
+    text = turn._(MSG_PREFILL).format(
+        year=turn.year - 1, entity=entities.entity_name(turn), answers="\n".join(lines)
+    )
+    last = turn.year - 1
+    return Prompt(
+        text,
+        [
+            [Button(turn._(MSG_SAME_AS).format(year=last), "y")],
+            [Button(turn._(MSG_SAME_METHODS), "m")],
+            [Button(turn._(entities.MSG_START_EMPTY), "n")],
+        ],
+    )
+
+
+def _use_last_year(turn: Turn, press: Press) -> Outcome:
+    turn.data["answers"] = _sorted(turn, _previous(turn))
+    turn.data["origin"] = "last_year"
+    return ReportStep.REVIEW
+
+
+def _same_methods(turn: Turn, press: Press) -> Outcome:
+    """Last year's methods with this year's counts: only the counts are asked."""
+    turn.data["answers"] = _sorted(turn, _previous(turn))
+    turn.data["origin"] = "recount"
+    queue = [i for i, a in enumerate(turn.data["answers"]) if not a.get("none")]
+    if not queue:
+        return ReportStep.REVIEW
+    turn.data["recount"] = queue
+    return _edit(turn, queue[0], origin="recount")
+
+
+def _start_empty(turn: Turn, press: Press) -> Outcome:
+    turn.data["answers"] = []
+    turn.data["li"] = 0
+    return ReportStep.LEVEL
+
+
+def _back_to_entity(turn: Turn) -> Outcome:
+    return ReportStep.ENTITY
+
+
+# --- LEVEL -----------------------------------------------------------------------------
+
+
+def _catalog_methods(turn: Turn, level: Level) -> list[CatalogMethod]:
+    return catalog.methods_for_level(turn.session, level.id)
+
+
+def _render_level(turn: Turn) -> Prompt:
+    level = _level(turn)
+    lang = turn.language
+    text = turn._(MSG_LEVEL).format(
+        entity=catalog.name_of(entities.chosen_entity(turn), lang),
+        number=level.number,
+        name=catalog.name_of(level, lang),
+        description=level.description.get(lang) or level.description["fi"],
+    )
+    methods = _catalog_methods(turn, level)
+    here = _at_level(turn, level.id)
+    methods_here = [(i, a) for i, a in here if not a.get("none")]
+    chosen = {a.get("method_id") for _i, a in methods_here}
+    parts = [text]
+    parts.append(
+        "\n".join(
+            f"{n}. {catalog.name_of(m, lang)}" + (" ✓" if m.id in chosen else "")
+            for n, m in enumerate(methods, start=1)
+        )
+    )
+    if methods_here:
+        parts.append(
+            turn._(MSG_LEVEL_SO_FAR)
+            + "\n"
+            + "\n".join(f"• {_answer_line(turn, a)}" for _i, a in methods_here)
+        )
+    elif here:
+        parts.append(turn._(MSG_LEVEL_NONE))
+    parts.append(turn._(MSG_LEVEL_ASK).format(example=_example(turn, len(methods))))
+    rows: list[list[Button | LinkButton]] = [
+        [Button(("✓ " if m.id in chosen else "") + catalog.name_of(m, lang), "m", m.id)]
+        for m in methods
+    ]
+    rows.append([Button(turn._(MSG_OTHER_METHOD), "o")])
+    if not methods_here:
+        rows.append([Button(("✓ " if here else "") + turn._(MSG_NO_METHODS), "z")])
+    for index, answer in methods_here:
+        label = turn._(MSG_ADD_NOTE).format(method=_method_name(turn, answer))
+        rows.append([Button(_short(label), "a", index)])
+    if here:
+        last = turn.data.get("li", 0) + 1 >= len(turn.data["levels"])
+        label = MSG_TO_REVIEW if turn.data.get("review_return") or last else MSG_NEXT
+        rows.append([Button(turn._(label), "f")])
+    return Prompt("\n\n".join(parts), rows)
+
+
+def _example(turn: Turn, methods: int) -> str:
+    """ "2 12, 4 3" — method number and count, several separated by commas."""
+    if methods >= 4:
+        return "2 12, 4 3"
+    if methods >= 2:
+        return "1 12, 2 3"
+    return "1 12"
+
+
+def _short(label: str, limit: int = 48) -> str:
+    return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
+
+
+def _next_level(turn: Turn) -> Outcome:
+    if turn.data.get("review_return"):
+        turn.data["review_return"] = False
+        return ReportStep.REVIEW
+    if int(turn.data.get("li", 0)) + 1 < len(turn.data["levels"]):
+        turn.data["li"] = int(turn.data.get("li", 0)) + 1
+        return ReportStep.LEVEL
+    return ReportStep.REVIEW
+
+
+def _pick_method(turn: Turn, press: Press) -> Outcome:
+    method_id = press.int_arg()
+    level = _level(turn)
+    method = turn.get(CatalogMethod, method_id) if method_id else None
+    if method is None or method.level_id != level.id or method.retired_at is not None:
+        raise Stale
+    for index, answer in enumerate(_answers(turn)):
+        if answer.get("method_id") == method.id and answer["level_id"] == level.id:
+            return _edit(turn, index, origin="level")
+    turn.data["pending"] = {"level_id": level.id, "method_id": method.id, "from": "level"}
+    turn.data["edit"] = None
+    return ReportStep.COUNT
+
+
+def _other_method(turn: Turn, press: Press) -> Outcome:
+    return ReportStep.METHOD
+
+
+def _no_methods(turn: Turn, press: Press) -> Outcome:
+    level = _level(turn)
+    turn.data["answers"] = [a for a in _answers(turn) if a["level_id"] != level.id]
+    _put(turn, reports.ParticipationAnswer(level.id, none=True).to_dict())
+    return _next_level(turn)
+
+
+def _add_note(turn: Turn, press: Press) -> Outcome:
+    index = _answer_index(turn, press)
+    if _answers(turn)[index].get("none"):
+        raise Stale
+    turn.data["note_for"] = {"index": index, "from": "level"}
+    return ReportStep.NOTE
+
+
+def _forward(turn: Turn, press: Press) -> Outcome:
+    if not _at_level(turn, _level(turn).id):
+        raise Retry(MSG_NEED_ANSWER)
+    return _next_level(turn)
+
+
+def _level_back(turn: Turn) -> Outcome:
+    if turn.data.get("review_return"):
+        turn.data["review_return"] = False
+        return ReportStep.REVIEW
+    if int(turn.data.get("li", 0)) > 0:
+        turn.data["li"] = int(turn.data["li"]) - 1
+        return ReportStep.LEVEL
+    return ReportStep.ENTITY
+
+
+_ITEM_SEPARATORS = re.compile(r"[,;\n]+")
+_NUMBER_AND_COUNT = re.compile(r"(\d{1,2})[.)]?\s+(\S.*)")
+_NAME_AND_COUNT = re.compile(r"(.*?\D)\s+(\d[\d\s\u00a0\u202f]*)")
+
+
+def _typed_level(turn: Turn, text: str) -> Outcome:
+    """Typed on a level: "2 12, 4 3" or "Kyselyt 12" records and moves on; a name alone
+    is a new method whose count is asked next."""
+    level = _level(turn)
+    methods = _catalog_methods(turn, level)
+    items = [item.strip() for item in _ITEM_SEPARATORS.split(text) if item.strip()]
+    if not items:
+        raise Retry(MSG_TYPED_FORMAT, example=_example(turn, len(methods)))
+    parsed: list[dict[str, Any]] = []
+    for item in items:
+        numbered = _NUMBER_AND_COUNT.fullmatch(item)
+        named = _NAME_AND_COUNT.fullmatch(item)
+        if numbered:
+            number = int(numbered.group(1))
+            if not 1 <= number <= len(methods):
+                raise Retry(MSG_NO_SUCH_METHOD, number=number, count=len(methods))
+            answer = {"method_id": methods[number - 1].id}
+            count_text = numbered.group(2)
+        elif named and not named.group(1).strip().isdigit():
+            answer = _method_by_name(turn, methods, named.group(1))
+            count_text = named.group(2)
+        elif len(items) == 1 and not item.isdigit():
+            pending = {**_method_by_name(turn, methods, item), "level_id": level.id}
+            for index, existing in enumerate(_answers(turn)):
+                if _same_method(existing, pending):
+                    return _edit(turn, index, origin="level")
+            turn.data["pending"] = {**pending, "from": "level"}
+            turn.data["edit"] = None
+            return ReportStep.COUNT
+        else:
+            raise Retry(MSG_TYPED_FORMAT, example=_example(turn, len(methods)))
+        answer.update(level_id=level.id, count=_count(turn, count_text))
+        parsed.append(answer)
+    for answer in parsed:
+        full = reports.ParticipationAnswer(
+            level_id=level.id,
+            method_id=answer.get("method_id"),
+            method_text=answer.get("method_text"),
+            count=int(answer["count"]),
+        ).to_dict()
+        index = next((i for i, a in enumerate(_answers(turn)) if _same_method(a, full)), None)
+        if index is not None:
+            full["note"] = _answers(turn)[index].get("note")
+        _put(turn, full, index)
+    return _next_level(turn)
+
+
+def _method_by_name(turn: Turn, methods: list[CatalogMethod], name: str) -> dict[str, Any]:
+    """A catalog method when the name is one (in any language), else a typed method."""
+    cleaned = inputs.clean_text(name)
+    for method in methods:
+        if cleaned.casefold() in {n.casefold() for n in method.name.values()}:
+            return {"method_id": method.id}
+    return {"method_text": cleaned}
+
+
+def _same_method(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    if a["level_id"] != b["level_id"] or a.get("none") or b.get("none"):
+        return False
+    if a.get("method_id") is not None or b.get("method_id") is not None:
+        return a.get("method_id") == b.get("method_id")
+    return str(a.get("method_text") or "").casefold() == str(b.get("method_text") or "").casefold()
+
+
+def _count(turn: Turn, text: str) -> int:
+    """A method's count: 1…100 000 (a method used 0 times was not used at this level)."""
+    value = formats.parse_count(text, turn.language)
+    if value == 0:
+        raise Retry(MSG_ZERO_COUNT)
+    return value
+
+
+# --- METHOD, COUNT, NOTE ---------------------------------------------------------------
+
+
+def _render_method(turn: Turn) -> Prompt:
+    text = turn._(MSG_METHOD_ASK).format(
+        entity=entities.entity_name(turn),
+        number=_level(turn).number,
+    )
+    return Prompt(text)
+
+
+def _typed_method(turn: Turn, text: str) -> Outcome:
+    level = _level(turn)
+    pending = {**_method_by_name(turn, _catalog_methods(turn, level), text), "level_id": level.id}
+    for index, answer in enumerate(_answers(turn)):
+        if _same_method(answer, pending):
+            return _edit(turn, index, origin="level")
+    turn.data["pending"] = {**pending, "from": "level"}
+    turn.data["edit"] = None
+    return ReportStep.COUNT
+
+
+def _back_to_level(turn: Turn) -> Outcome:
+    turn.data["pending"] = None
+    turn.data["edit"] = None
+    return ReportStep.LEVEL
+
+
+def _pending(turn: Turn) -> dict[str, Any]:
+    pending = turn.data.get("pending")
+    if not pending:
+        raise Stale
+    return pending
+
+
+def _render_count(turn: Turn) -> Prompt:
+    pending = _pending(turn)
+    text = turn._(MSG_COUNT_ASK).format(method=_method_name(turn, pending), year=turn.year)
+    rows: list[list[Button | LinkButton]] = []
+    if pending.get("count") is not None:
+        current = turn.number(int(pending["count"]))
+        text += "\n" + turn._(MSG_COUNT_NOW).format(count=current)
+        rows.append([Button(turn._(MSG_KEEP).format(value=current), "k")])
+    if pending.get("from") == "recount":
+        queue = turn.data.get("recount") or []
+        done = int(turn.data.get("recounted", 0)) + 1
+        text = turn._(MSG_RECOUNT).format(n=done, total=len(queue)) + "\n" + text
+    if turn.data.get("edit") is not None:
+        label = MSG_CHANGE_NOTE if pending.get("note") else MSG_ADD_NOTE_SHORT
+        rows.append([Button(turn._(label), "a")])
+    return Prompt(text, rows)
+
+
+def _typed_count(turn: Turn, text: str) -> Outcome:
+    _pending(turn)["count"] = _count(turn, text)
+    return _commit(turn)
+
+
+def _keep_count(turn: Turn, press: Press) -> Outcome:
+    if _pending(turn).get("count") is None:
+        raise Stale
+    return _commit(turn)
+
+
+def _note_from_count(turn: Turn, press: Press) -> Outcome:
+    index = turn.data.get("edit")
+    if index is None:
+        raise Stale
+    turn.data["note_for"] = {"index": int(index), "from": _pending(turn).get("from", "level")}
+    turn.data["pending"] = None
+    turn.data["edit"] = None
+    return ReportStep.NOTE
+
+
+def _count_back(turn: Turn) -> Outcome:
+    origin = _pending(turn).get("from")
+    turn.data["pending"] = None
+    turn.data["edit"] = None
+    turn.data.pop("recount", None)
+    return ReportStep.REVIEW if origin in ("review", "recount") else ReportStep.LEVEL
+
+
+def _note_target(turn: Turn) -> tuple[int, dict[str, Any]]:
+    target = turn.data.get("note_for") or {}
+    index = target.get("index")
+    answers = _answers(turn)
+    if index is None or not 0 <= int(index) < len(answers) or answers[int(index)].get("none"):
+        raise Stale
+    return int(index), answers[int(index)]
+
+
+def _render_note(turn: Turn) -> Prompt:
+    _index, answer = _note_target(turn)
+    text = turn._(MSG_NOTE_ASK).format(
+        method=_method_name(turn, answer), count=turn.number(int(answer["count"]))
+    )
+    rows: list[list[Button | LinkButton]] = []
+    if answer.get("note"):
+        text += "\n" + turn._(MSG_NOTE_NOW).format(note=answer["note"])
+        rows.append([Button(turn._(MSG_KEEP).format(value=_short(answer["note"], 30)), "k")])
+        rows.append([Button(turn._(MSG_NO_NOTE), "d")])
+    return Prompt(text, rows)
+
+
+def _typed_note(turn: Turn, text: str) -> Outcome:
+    _index, answer = _note_target(turn)
+    answer["note"] = inputs.clean_text(text)
+    return _after_note(turn)
+
+
+def _keep_note(turn: Turn, press: Press) -> Outcome:
+    _note_target(turn)
+    return _after_note(turn)
+
+
+def _remove_note(turn: Turn, press: Press) -> Outcome:
+    _index, answer = _note_target(turn)
+    answer["note"] = None
+    return _after_note(turn)
+
+
+def _note_back(turn: Turn) -> Outcome:
+    return _after_note(turn)
+
+
+def _after_note(turn: Turn) -> Outcome:
+    origin = (turn.data.pop("note_for", None) or {}).get("from")
+    if origin == "recount":
+        return _next_recount(turn)
+    return ReportStep.REVIEW if origin == "review" else ReportStep.LEVEL
+
+
+def _commit(turn: Turn) -> Outcome:
+    """The method and its count are complete: put them among the draft's answers."""
+    pending = dict(_pending(turn))
+    origin = pending.pop("from", "level")
+    answer = reports.ParticipationAnswer(
+        level_id=int(pending["level_id"]),
+        method_id=pending.get("method_id"),
+        method_text=pending.get("method_text"),
+        count=int(pending["count"]),
+        note=pending.get("note"),
+    ).to_dict()
+    edit = turn.data.get("edit")
+    _put(turn, answer, int(edit) if edit is not None else None)
+    turn.data["pending"] = None
+    turn.data["edit"] = None
+    if origin == "recount":
+        return _next_recount(turn)
+    return ReportStep.REVIEW if origin == "review" else ReportStep.LEVEL
+
+
+def _next_recount(turn: Turn) -> Outcome:
+    """The next of last year's methods whose count is asked, or the summary."""
+    queue: list[int] = turn.data.get("recount") or []
+    asked = turn.data.setdefault("recounted", 0) + 1
+    turn.data["recounted"] = asked
+    if asked < len(queue):
+        return _edit(turn, queue[asked], origin="recount")
+    turn.data.pop("recount", None)
+    turn.data.pop("recounted", None)
+    return ReportStep.REVIEW
+
+
+def _put(turn: Turn, answer: dict[str, Any], index: int | None = None) -> None:
+    """Store an answer (replacing ``index``), then keep the list in level order.
+
+    The review card numbers answers by their place in this list, so keeping it sorted keeps
+    the numbers in reading order after any delete or add.
+    """
+    answers = _answers(turn)
+    if index is not None and 0 <= index < len(answers):
+        answers[index] = answer
+    else:
+        answers[:] = [
+            a for a in answers if not (a["level_id"] == answer["level_id"] and a.get("none"))
+        ]
+        answers.append(answer)
+    turn.data["answers"] = _sorted(turn, answers)
+
+
+def _sorted(turn: Turn, answers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    order = {level_id: n for n, level_id in enumerate(turn.data.get("levels") or [])}
+    return sorted(answers, key=lambda a: order.get(a["level_id"], len(order)))
+
+
+def _edit(turn: Turn, index: int, *, origin: str) -> Outcome:
+    answer = _answers(turn)[index]
+    turn.data["pending"] = {**answer, "from": origin}
+    turn.data["edit"] = index
+    turn.data["li"] = turn.data["levels"].index(answer["level_id"])
+    return ReportStep.COUNT
+
+
+# --- REVIEW ----------------------------------------------------------------------------
+
+
+def _render_review(turn: Turn) -> Prompt:
+    lang = turn.language
+    lines = [
+        turn._(MSG_REVIEW).format(
+            entity=catalog.name_of(entities.chosen_entity(turn), lang), year=turn.year
+        )
+    ]
+    answers = _answers(turn)
+    edit_rows: list[list[Button | LinkButton]] = []
+    row: list[Button | LinkButton] = []
+    for level_id in turn.data["levels"]:
+        level = turn.get(Level, level_id)
+        assert level is not None
+        lines.append("")
+        lines.append(f"{level.number}. {catalog.name_of(level, lang)}")
+        here = [(i, a) for i, a in enumerate(answers) if a["level_id"] == level_id]
+        if not here:
+            lines.append(f"   – {turn._(MSG_NOT_ANSWERED)}")
+        for index, answer in here:
+            lines.append(f"   {index + 1}) {_answer_line(turn, answer)}")
+            if not answer.get("none"):
+                row.append(Button(f"✎ {index + 1}", "e", index))
+            row.append(Button(f"🗑 {index + 1}", "d", index))
+            if len(row) >= 4:
+                edit_rows.append(row)
+                row = []
+    if row:
+        edit_rows.append(row)
+    if turn.data.get("origin") == "last_year":
+        lines.append("")
+        lines.append(turn._(MSG_REVIEW_LAST_YEAR))
+    lines.append("")
+    lines.append(turn._(MSG_REVIEW_ASK))
+    level_row: list[Button | LinkButton] = []
+    for index, level_id in enumerate(turn.data["levels"]):
+        level = turn.get(Level, level_id)
+        number = level.number if level else index + 1
+        level_row.append(Button(turn._(MSG_LEVEL_BUTTON).format(number=number), "l", index))
+    rows = [*edit_rows, level_row, [Button(turn._(MSG_SAVE), "s")]]
+    return Prompt("\n".join(lines), rows)
+
+
+def _answer_index(turn: Turn, press: Press) -> int:
+    index = press.int_arg()
+    if index is None or index >= len(_answers(turn)):
+        raise Stale
+    return index
+
+
+def _review_edit(turn: Turn, press: Press) -> Outcome:
+    index = _answer_index(turn, press)
+    if _answers(turn)[index].get("none"):
+        raise Stale
+    return _edit(turn, index, origin="review")
+
+
+def _review_remove(turn: Turn, press: Press) -> Outcome:
+    index = _answer_index(turn, press)
+    del _answers(turn)[index]
+    return ReportStep.REVIEW
+
+
+def _review_level(turn: Turn, press: Press) -> Outcome:
+    index = press.int_arg()
+    if index is None or index >= len(turn.data["levels"]):
+        raise Stale
+    turn.data["li"] = index
+    turn.data["review_return"] = True
+    return ReportStep.LEVEL
+
+
+def _review_back(turn: Turn) -> Outcome:
+    turn.data["li"] = len(turn.data["levels"]) - 1
+    turn.data["review_return"] = False
+    return ReportStep.LEVEL
+
+
+def _save(turn: Turn, press: Press) -> Outcome:
+    """Store the entity's answers and drop the draft, in this update's one transaction."""
+    answers = [reports.ParticipationAnswer(**a) for a in _answers(turn)]
+    if not answers:
+        raise Retry(MSG_NOTHING_TO_SAVE)
+    year = turn.year
+    entity = entities.chosen_entity(turn)
+    try:
+        reports.save_participation(turn.session, turn.person, year, entity.id, answers)
+    except reports.ReportLocked:
+        return Done(turn._(entities.MSG_LOCKED).format(year=year), keep_draft=True)
+    except ValueError as problem:
+        raise Retry(MSG_INVALID_ANSWER, problem=str(problem)) from None
+    answered = {a.level_id for a in answers}
+    missing = [
+        str(level.number) for level in catalog.levels(turn.session) if level.id not in answered
+    ]
+    parts = [turn._(MSG_SAVED).format(entity=catalog.name_of(entity, turn.language), year=year)]
+    if missing:
+        parts.append(turn._(MSG_STILL_MISSING).format(levels=", ".join(missing)))
+    parts.append(turn._(MSG_SAVED_NEXT))
+    return Done(
+        "\n\n".join(parts),
+        rows=[[LinkButton(turn._(MSG_REPORT_ANOTHER), START_DATA)]],
+        toast=turn._(MSG_SAVED_TOAST),
+    )
+
+
+# --- the flow --------------------------------------------------------------------------
+
+FLOW = Flow(
+    name="reporting",
+    title=TITLE,
+    prefix="rp",
+    command="raportoi",
+    start=_start,
+    describe=_describe,
+    guard=entities.guard_open_report,
+    verify=entities.verify_entity,
+    entry_data=(START_DATA,),
+)
+FLOW.step(
+    ReportStep.ENTITY,
+    "E",
+    render=_render_entity,
+    help=HELP[ReportStep.ENTITY],
+    counter=_counter,
+    on_button={"s": _choose_entity},
+)
+FLOW.step(
+    ReportStep.PREFILL,
+    "P",
+    render=_render_prefill,
+    help=HELP[ReportStep.PREFILL],
+    counter=_counter,
+    on_button={"y": _use_last_year, "m": _same_methods, "n": _start_empty},
+    back=_back_to_entity,
+)
+FLOW.step(
+    ReportStep.LEVEL,
+    "L",
+    render=_render_level,
+    help=HELP[ReportStep.LEVEL],
+    counter=_counter,
+    on_text=_typed_level,
+    on_button={
+        "m": _pick_method,
+        "o": _other_method,
+        "z": _no_methods,
+        "a": _add_note,
+        "f": _forward,
+    },
+    back=_level_back,
+)
+FLOW.step(
+    ReportStep.METHOD,
+    "T",
+    render=_render_method,
+    help=HELP[ReportStep.METHOD],
+    counter=_counter,
+    on_text=_typed_method,
+    back=_back_to_level,
+)
+FLOW.step(
+    ReportStep.COUNT,
+    "C",
+    render=_render_count,
+    help=HELP[ReportStep.COUNT],
+    counter=_counter,
+    on_text=_typed_count,
+    on_button={"k": _keep_count, "a": _note_from_count},
+    back=_count_back,
+)
+FLOW.step(
+    ReportStep.NOTE,
+    "N",
+    render=_render_note,
+    help=HELP[ReportStep.NOTE],
+    counter=_counter,
+    on_text=_typed_note,
+    on_button={"k": _keep_note, "d": _remove_note},
+    back=_note_back,
+)
+FLOW.step(
+    ReportStep.REVIEW,
+    "V",
+    render=_render_review,
+    help=HELP[ReportStep.REVIEW],
+    counter=_counter,
+    on_button={"e": _review_edit, "d": _review_remove, "l": _review_level, "s": _save},
+    back=_review_back,
+)

@@ -1,0 +1,239 @@
+"""The single handler in front of every guided conversation: which flow an update is for.
+
+It replaces one ConversationHandler per flow. Each update is classified without touching the
+database (a flow's command or entry button, a flow's button, /peru, /ohje, another command,
+typed text); then one transaction loads the person and their drafts — locked, so one
+person's updates never interleave across processes — lets the flow act, writes the draft and
+commits; only then is the person answered. An update that no guided conversation wants
+(another feature's command, text with no open conversation, a document) is left to the
+feature handlers that come after it (see the phases in ``bot.app``).
+
+Which conversation is open is a fact of the drafts themselves: the one not paused. Another
+command pauses it (typed text then no longer goes there, the draft stays); its command or one
+of its current buttons continues it. Commands that only show something (/tila, /kieli,
+/start) and unknown commands leave it open.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import Application, ApplicationHandlerStop, ContextTypes
+
+from bot.access import Caller, caller_in, refuse
+from bot.commands import all_commands
+from bot.flow import codec
+from bot.flow.delivery import Outbox, deliver, send_safely
+from bot.flow.engine import MSG_GONE, MSG_PAUSED, MSG_STALE, Flow, Turn
+from core.services import Services, services
+from data import drafts
+from data.db import transaction
+from data.models import ConversationDraft, Person
+
+log = logging.getLogger(__name__)
+
+#: Commands that leave an open conversation open (they only show something).
+KEEPS_FLOW = frozenset({"tila", "kieli", "start", "omat_tiedot"})
+
+
+@dataclass(frozen=True)
+class Route:
+    """What an update asks of the guided conversations."""
+
+    kind: str  # "entry" | "button" | "typed" | "help" | "cancel" | "other"
+    flow: Flow | None = None
+    text: str | None = None
+
+
+def command_word(text: str | None) -> str | None:
+    """ "/Raportoi@bot x" → "raportoi"; None for text that is not a command."""
+    if not text or not text.startswith("/"):
+        return None
+    return text.split()[0][1:].split("@")[0].lower()
+
+
+def classify(update: Update) -> Route | None:
+    """The route of an update, or None when no guided conversation is concerned."""
+    flows = Flow.flows.values()
+    query = update.callback_query
+    if query is not None:
+        data = query.data or ""
+        for flow in flows:
+            if data in flow.entry_data:
+                return Route("entry", flow)
+        prefix = codec.prefix_of(data)
+        for flow in flows:
+            if prefix == flow.prefix:
+                return Route("button", flow, data)
+        return None
+    message = update.message
+    if message is None:
+        return None
+    word = command_word(message.text)
+    if word is not None:
+        for flow in flows:
+            if word == flow.command:
+                return Route("entry", flow)
+        if word == "ohje":
+            return Route("help")
+        if word == "peru":
+            return Route("cancel")
+        if word in KEEPS_FLOW or word not in all_commands():
+            return None
+        return Route("other")
+    if message.document is not None:
+        return None  # a file is for the features (an Excel sheet), never a typed answer
+    return Route("typed", text=message.text)
+
+
+async def route(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Hand the update to its flow, or let it pass to the feature handlers."""
+    found = classify(update)
+    if found is None or update.effective_user is None:
+        return
+    svc = services(context)
+    outbox = Outbox()
+    handled = True
+    with transaction(svc.sessions) as session:
+        who = caller_in(session, update, svc)
+        if who.person is None:
+            if found.kind not in ("entry", "button"):
+                return  # the greeting and the catch-alls answer people without access
+            outbox.refused = True
+        else:
+            rows = drafts.for_update(session, who.person.id)
+            handled = _act(found, who, session, svc, rows, outbox)
+    if not handled:
+        for text, _markup in outbox.messages:  # e.g. "the report was paused"
+            await send_safely(update.effective_user.id, update, text, None)
+        return
+    if outbox.refused:
+        await refuse(update, who)
+    else:
+        await deliver(update, outbox)
+        for work in outbox.after:
+            await work(context)
+    raise ApplicationHandlerStop
+
+
+def _act(
+    found: Route,
+    who: Caller,
+    session: Session,
+    svc: Services,
+    rows: list[ConversationDraft],
+    outbox: Outbox,
+) -> bool:
+    """Act inside the transaction; False when the update is not the conversations' after all."""
+    active = next((row for row in rows if not row.paused), None)
+    if found.kind == "other":
+        if active is not None and active.flow in Flow.flows:
+            flow = Flow.flows[active.flow]
+            if flow.describe(_turn(who, session, svc, active), active) is not None:
+                text = who._(MSG_PAUSED).format(flow=who._(flow.title), command=flow.command)
+                outbox.say(text)
+        drafts.pause_others(rows, None)
+        return False
+    if found.kind == "cancel":
+        target = active or (rows[0] if rows else None)
+        if target is None:
+            return False
+        flow = Flow.flows.get(target.flow)
+        if flow is None:
+            return False
+        flow.cancel(_turn(who, session, svc, target), outbox)
+        return True
+    if found.kind in ("typed", "help"):
+        if active is None or active.flow not in Flow.flows:
+            return False
+        flow = Flow.flows[active.flow]
+        if not flow.allowed(who):
+            return False
+        turn = _turn(who, session, svc, active)
+        if not _current(flow, turn, active, outbox, button=False):
+            return True
+        if found.kind == "help":
+            flow.help(turn, active, outbox)
+        else:
+            flow.typed(turn, active, found.text, outbox)
+        return True
+    flow = found.flow
+    assert flow is not None
+    if not flow.allowed(who):
+        outbox.refused = True
+        return True
+    row = next((r for r in rows if r.flow == flow.name), None)
+    drafts.pause_others(rows, flow.name)
+    if found.kind == "entry":
+        turn = _turn(who, session, svc, row)
+        flow.begin(turn, row, outbox)
+        return True
+    press = codec.decode(found.text)
+    if row is None or press is None:
+        outbox.toast, outbox.alert = who._(MSG_STALE), True
+        return True
+    turn = _turn(who, session, svc, row)
+    if _current(flow, turn, row, outbox, button=True):
+        flow.press(turn, row, press, outbox)
+    return True
+
+
+def _turn(who: Caller, session: Session, svc: Services, row: ConversationDraft | None) -> Turn:
+    return Turn(who, session, svc, row.step if row else "", copy.deepcopy(row.data) if row else {})
+
+
+def _current(
+    flow: Flow, turn: Turn, row: ConversationDraft, outbox: Outbox, *, button: bool
+) -> bool:
+    """False (and the person told) when the draft is from an older version or idle."""
+    if row.step not in flow.specs:
+        drafts.discard(turn.session, turn.person.id, flow.name)
+        outbox.say(turn._(MSG_GONE).format(command=flow.command))
+        return False
+    idle = turn.services.settings.conversation.idle_timeout_minutes
+    if drafts.is_idle(row, turn.now, idle):
+        row.paused = True
+        outbox.say(flow.idle_message(turn))
+        return False
+    return True
+
+
+async def end_idle_conversations(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Tell each person whose open conversation went idle that it ended (the draft is kept).
+
+    A JobQueue job on the application's clock; it reads only the drafts, so a restart or
+    another process loses nothing, and each idle draft is claimed by one process only.
+    """
+    svc = services(context)
+    idle = svc.settings.conversation.idle_timeout_minutes
+    notices: list[tuple[int, str]] = []
+    with transaction(svc.sessions) as session:
+        for row in drafts.claim_idle(session, svc.now(), idle):
+            flow = Flow.flows.get(row.flow)
+            person = session.get(Person, row.person_id)
+            if flow is None or person is None or not person.active:
+                continue
+            who = Caller(person, person.language or svc.settings.default_language)
+            turn = Turn(who, session, svc, row.step, {})
+            notices.append((person.telegram_user_id, flow.idle_message(turn)))
+    for chat_id, text in notices:
+        try:
+            await context.bot.send_message(chat_id, text)
+        except TelegramError as error:  # a timer has nobody to report to
+            log.warning("could not send the idle message: %s", error)
+
+
+def install_idle_check(application: Application) -> None:  # type: ignore[type-arg]
+    """Check for idle conversations a few times per timeout (at most once a minute)."""
+    if application.job_queue is None:
+        return
+    idle = services(application).settings.conversation.idle_timeout_minutes
+    interval = min(60.0, max(0.2, idle * 60 / 3))
+    application.job_queue.run_repeating(
+        end_idle_conversations, interval=interval, first=interval, name="idle-conversations"
+    )

@@ -1,0 +1,284 @@
+"""The bot's one rate limiter: every request to Telegram passes through `PacingLimiter`.
+
+Telegram allows about 30 messages per second overall, about one per second in one chat
+and 20 per minute in a group, and answers 429 (``RetryAfter``) past them. PTB's
+``AIORateLimiter`` limits only the overall rate and groups, and on a 429 it stops every
+request of the bot; this limiter instead
+
+* spaces all new messages evenly below 30/s (``per_second``) and never lets more than
+  ``limit`` go out in any ``window`` seconds of actual send times (the gate absorbs the
+  jitter of a busy event loop), so a burst of reminders never meets a 429;
+* keeps messages the bot sends on its own initiative (reminders, nudges: requests with
+  ``rate_limit_args={PACE_CHAT: True}``) ≥ ``per_chat_seconds`` after the chat's previous
+  message, and every message to a group ≥ ``group_seconds`` apart; a chat that must wait
+  does not hold up the others (each request waits for its own chat only);
+* honours ``RetryAfter`` for the chat concerned only: that chat is paused (every kind of
+  message to it waits) and the request retried, at most ``max_retries`` times and at most
+  ``max_flood_wait`` seconds in all, while other chats' sends go on.
+
+Replies to a person's own message are not held to one per second: a person cannot type
+faster than Telegram tolerates for long, and waiting a second before the second message of
+a reply (or before every reply in the tests, which type instantly) only makes the bot feel
+slow. Telegram "may allow short bursts" per chat; the overall gate and ``RetryAfter`` still
+apply to replies.
+
+Only requests that post a new message are paced (``send*`` except chat actions, copies and
+forwards); answers to button presses, edits and the rest go straight through, so a person
+pressing a button never waits behind a broadcast.
+
+``rate_limit_args`` may also carry ``{BEFORE_SEND: coroutine function}``: it is awaited just
+before the HTTP call (after the waiting) and the request is abandoned with `SendCancelled`
+when it returns False. The reminder courier uses it to mark the ledger row "in flight"
+exactly when the call starts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import datetime as dt
+import logging
+import warnings
+from collections import deque
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+from telegram.error import RetryAfter
+from telegram.ext import BaseRateLimiter
+
+log = logging.getLogger(__name__)
+
+#: Key of ``rate_limit_args`` for the hook awaited right before the HTTP call.
+BEFORE_SEND = "before_send"
+#: Key of ``rate_limit_args``: True for messages the bot sends on its own initiative, which
+#: keep one chat ≥ ``per_chat_seconds`` apart.
+PACE_CHAT = "pace_chat"
+
+#: Telegram's documented limit: about 30 messages per second overall.
+TELEGRAM_PER_SECOND = 30
+#: The gate's window for those 30: a little over a second, for the latency between our
+#: clock and Telegram's.
+GATE_WINDOW_SECONDS = 1.02
+#: Overall sends per second the spacing aims at: 30 per gate window, so the gate only has
+#: to absorb jitter.
+DEFAULT_PER_SECOND = 29.4
+#: Seconds between two messages to one private chat (Telegram: about one per second).
+DEFAULT_PER_CHAT_SECONDS = 1.05
+#: Seconds between two messages to one group (Telegram: 20 per minute).
+DEFAULT_GROUP_SECONDS = 3.05
+#: Retries of one request after a 429, and the longest total flood wait for it.
+DEFAULT_MAX_RETRIES = 3
+DEFAULT_MAX_FLOOD_WAIT = 120.0
+#: Seconds before its turn that a request's ``before_send`` hook runs: the hook's own
+#: latency (a database commit) is absorbed by the wait instead of delaying the send.
+DEFAULT_HOOK_LEAD = 0.1
+#: Forget the spacing of chats idle for longer than this (bounded memory).
+_FORGET_AFTER = 120.0
+_PRUNE_AT = 10_000
+
+#: Endpoints that do not post a message although their name starts with "send".
+_NOT_MESSAGES = frozenset({"sendChatAction", "sendInvoice"})
+
+
+class SendCancelled(Exception):
+    """The ``before_send`` hook said no: the request was not made."""
+
+
+def retry_after_seconds(error: RetryAfter) -> float:
+    """``RetryAfter.retry_after`` as seconds (PTB 22 returns int or timedelta, with a
+    deprecation warning for the int form)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = error.retry_after
+    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
+
+
+def is_message(endpoint: str) -> bool:
+    """True for requests that post a new message (they count against the flood limits)."""
+    if endpoint in _NOT_MESSAGES:
+        return False
+    return endpoint.startswith("send") or endpoint in {"copyMessage", "forwardMessage"}
+
+
+def is_group(chat_id: int | str) -> bool:
+    """Groups, supergroups and channels: negative ids or @usernames."""
+    return isinstance(chat_id, str) or chat_id < 0
+
+
+class PacingLimiter(BaseRateLimiter[dict[str, Any]]):
+    """Paces the bot's messages under Telegram's limits; see the module docstring.
+
+    ``clock`` (monotonic seconds) and ``sleep`` are injectable so tests run on virtual time.
+    """
+
+    def __init__(
+        self,
+        *,
+        per_second: float = DEFAULT_PER_SECOND,
+        limit: int = TELEGRAM_PER_SECOND,
+        window: float = GATE_WINDOW_SECONDS,
+        per_chat_seconds: float = DEFAULT_PER_CHAT_SECONDS,
+        group_seconds: float = DEFAULT_GROUP_SECONDS,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        max_flood_wait: float = DEFAULT_MAX_FLOOD_WAIT,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+    ) -> None:
+        if per_second <= 0 or limit < 1 or per_chat_seconds < 0 or group_seconds < 0:
+            raise ValueError("per_second and limit must be > 0, chat spacings ≥ 0")
+        self.interval = 1.0 / per_second
+        self.limit = limit
+        self.window = window
+        self.per_chat = per_chat_seconds
+        self.per_group = group_seconds
+        self.max_retries = max_retries
+        self.max_flood_wait = max_flood_wait
+        self.hook_lead = DEFAULT_HOOK_LEAD
+        self._clock = clock
+        self._sleep = sleep
+        self._slots: list[float] = []
+        self._chat_next: dict[int | str, float] = {}
+        self._sent: deque[float] = deque(maxlen=limit)
+        self._chat_sent: dict[int | str, float] = {}
+        self._chat_paused: dict[int | str, float] = {}
+        #: Counters for benchmarks and tests.
+        self.flood_waits = 0
+        self.gate_waits = 0
+
+    async def initialize(self) -> None:
+        """Nothing to set up: the state is plain numbers."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release."""
+
+    def now(self) -> float:
+        return self._clock() if self._clock else asyncio.get_running_loop().time()
+
+    def paused_until(self, chat_id: int | str) -> float:
+        """Until when Telegram asked this chat to wait (0 when it did not)."""
+        return self._chat_paused.get(chat_id, 0.0)
+
+    def _spacing(self, chat_id: int | str, pace_chat: bool) -> float | None:
+        """The least gap after the chat's previous message, or None when it need not wait."""
+        if is_group(chat_id):
+            return self.per_group
+        return self.per_chat if pace_chat else None
+
+    def _reserve(self, chat_id: int | str, pace_chat: bool) -> float:
+        """Book the earliest send time for ``chat_id`` that keeps the spacings.
+
+        Bookings are kept sorted and a new one takes the earliest gap of ``interval``
+        after the chat may send, so a chat that must wait does not hold up the others, and
+        each request knows its own turn (the ``before_send`` hook runs just before it).
+        """
+        now = self.now()
+        cut = bisect.bisect_left(self._slots, now - self.interval)
+        if cut:
+            del self._slots[:cut]
+        at = max(now, self._chat_paused.get(chat_id, 0.0))
+        spacing = self._spacing(chat_id, pace_chat)
+        if spacing is not None:
+            at = max(at, self._chat_next.get(chat_id, 0.0))
+        for booked in self._slots:
+            if booked <= at - self.interval:
+                continue
+            if booked >= at + self.interval:
+                break
+            at = booked + self.interval
+        bisect.insort(self._slots, at)
+        gap = self.per_group if is_group(chat_id) else self.per_chat
+        self._chat_next[chat_id] = max(self._chat_next.get(chat_id, 0.0), at + gap)
+        return at
+
+    def _gate_wait(self, chat_id: int | str, now: float, pace_chat: bool) -> float:
+        """Seconds until a send now keeps the limits on the times sends actually went."""
+        wait = self._chat_paused.get(chat_id, 0.0) - now
+        if len(self._sent) == self.limit:
+            wait = max(wait, self._sent[0] + self.window - now)
+        last = self._chat_sent.get(chat_id)
+        spacing = self._spacing(chat_id, pace_chat)
+        if last is not None and spacing is not None:
+            wait = max(wait, last + spacing - now)
+        return wait
+
+    def _record(self, chat_id: int | str, now: float) -> None:
+        self._sent.append(now)
+        self._chat_sent[chat_id] = now
+        if len(self._chat_sent) > _PRUNE_AT:
+            horizon = now - _FORGET_AFTER
+            self._chat_sent = {c: t for c, t in self._chat_sent.items() if t > horizon}
+            self._chat_next = {c: t for c, t in self._chat_next.items() if t > now}
+            self._chat_paused = {c: t for c, t in self._chat_paused.items() if t > now}
+
+    async def _sleep_until(self, at: float) -> None:
+        delay = at - self.now()
+        if delay > 0:
+            await self._sleep(delay)
+
+    async def _turn(
+        self,
+        chat_id: int | str,
+        before_send: Callable[[], Awaitable[bool]] | None,
+        pace_chat: bool,
+    ) -> None:
+        """Wait for this message's turn, run ``before_send`` just before it, record the send.
+
+        Two layers: the booked slot (even spacing, per-chat gaps), then a gate on the times
+        sends actually went, right before the call — a send that started late (a slow
+        hook, a busy event loop) would otherwise squeeze the next window. The gate's check
+        and record happen with no await in between, so concurrent requests on one event
+        loop cannot both take the same vacancy. The hook runs ``hook_lead`` seconds before
+        the slot, so its own latency (a database commit) is absorbed by the wait.
+        """
+        at = self._reserve(chat_id, pace_chat)
+        if before_send is not None:
+            await self._sleep_until(at - self.hook_lead)
+            if not await before_send():
+                raise SendCancelled
+        await self._sleep_until(at)
+        while True:
+            now = self.now()
+            wait = self._gate_wait(chat_id, now, pace_chat)
+            if wait <= 0:
+                self._record(chat_id, now)
+                return
+            self.gate_waits += 1
+            await self._sleep(wait)
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: dict[str, Any] | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        chat_id = data.get("chat_id")
+        paced = chat_id is not None and is_message(endpoint)
+        before_send = (rate_limit_args or {}).get(BEFORE_SEND)
+        pace_chat = bool((rate_limit_args or {}).get(PACE_CHAT))
+        flood_waited = 0.0
+        retries = 0
+        while True:
+            if paced:
+                await self._turn(chat_id, before_send, pace_chat)
+            elif before_send is not None and not await before_send():
+                raise SendCancelled
+            before_send = None
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as error:
+                wait = retry_after_seconds(error)
+                self.flood_waits += 1
+                if chat_id is not None:
+                    until = self.now() + wait
+                    self._chat_paused[chat_id] = max(self._chat_paused.get(chat_id, 0.0), until)
+                retries += 1
+                if retries > self.max_retries or flood_waited + wait > self.max_flood_wait:
+                    log.warning("flood control: giving up after %d waits (%s)", retries, endpoint)
+                    raise
+                flood_waited += wait
+                log.info("flood control: chat %s waits %.0f s (%s)", chat_id, wait, endpoint)
+                if not paced:
+                    await self._sleep(wait)

@@ -1,0 +1,282 @@
+"""Webhook mode: a small ASGI app (Starlette, served by uvicorn) in front of the Application.
+
+Several replicas can run behind one load balancer; each one serves
+
+* ``POST /telegram`` — Telegram's update calls. A call without the configured
+  ``X-Telegram-Bot-Api-Secret-Token`` gets 403 and is not looked at; a body that is not one
+  Telegram update gets 400; an accepted update goes to `bot.ingress.receive` and the call
+  is answered 200 as soon as it has been handed off (handling happens afterwards);
+* ``GET /healthz`` — 200 while the process is alive;
+* ``GET /readyz`` — 200 only when the database answers and is migrated to head; 503
+  otherwise and from the moment the process starts stopping, so the balancer drains it;
+* ``GET /metrics`` — Prometheus text (`core.metrics`).
+
+The Application is initialised and started by hand (it has no Updater in this mode), as
+in python-telegram-bot's custom-webhook example, so the same port can serve these routes.
+
+Stopping (SIGTERM or SIGINT): ``/readyz`` and ``/telegram`` answer 503 (Telegram retries a
+503 later, or the balancer hands it to another replica); calls already being handed off are
+waited for; `Application.stop` lets the update in hand and those already queued finish and
+stops the job queue; ``post_stop`` runs (where the scheduler releases its leadership);
+then the web server closes. The whole sequence is bounded by `STOP_BUDGET_SECONDS`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+import signal
+import socket
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import uvicorn
+from sqlalchemy import Engine
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+from telegram import Update
+from telegram.ext import Application
+
+from bot import ingress
+from core import metrics
+from data.health import schema_problem
+
+log = logging.getLogger(__name__)
+
+App = Application[Any, Any, Any, Any, Any, Any]
+
+WEBHOOK_PATH = "/telegram"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+#: Telegram's updates are a few kilobytes; anything this large is not one of them.
+MAX_BODY_BYTES = 1024 * 1024
+#: How long a readiness probe may wait for the database before answering 503.
+READY_TIMEOUT_SECONDS = 5.0
+#: SIGTERM to exit: systemd's and the container platforms' default kill delays are >= 10 s.
+STOP_BUDGET_SECONDS = 8.0
+#: How long the web server waits for open connections once the Application has stopped.
+HTTP_GRACE_SECONDS = 1
+
+
+class WebhookState:
+    """What the routes need to know about the process: is it stopping, what is in flight."""
+
+    def __init__(self) -> None:
+        self.stopping = False
+        self.in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    @contextlib.contextmanager
+    def handing_off(self) -> Iterator[None]:
+        self.in_flight += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self.in_flight -= 1
+            if self.in_flight == 0:
+                self._idle.set()
+
+    async def wait_idle(self, timeout: float) -> bool:
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+
+def _is_update(payload: object, application: App) -> bool:
+    """Does the body look like one Telegram update PTB can read?"""
+    if not isinstance(payload, dict):
+        return False
+    update_id = payload.get("update_id")
+    if not isinstance(update_id, int) or isinstance(update_id, bool):
+        return False
+    try:
+        Update.de_json(payload, application.bot)
+    except Exception:
+        return False
+    return True
+
+
+def create_app(
+    application: App,
+    *,
+    secret: str,
+    engine: Engine,
+    state: WebhookState | None = None,
+) -> Starlette:
+    """The ASGI app of one replica (routes described in the module docstring)."""
+    state = state or WebhookState()
+    expected = secret.encode("utf-8")
+
+    async def telegram_update(request: Request) -> Response:
+        given = request.headers.get(SECRET_HEADER, "").encode("utf-8")
+        if not hmac.compare_digest(given, expected):
+            log.warning("webhook call refused: wrong or missing secret token")
+            return PlainTextResponse("forbidden", status_code=403)
+        if state.stopping:
+            return PlainTextResponse("stopping", status_code=503)
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            return PlainTextResponse("too large", status_code=413)
+        body = await request.body()
+        if len(body) > MAX_BODY_BYTES:
+            return PlainTextResponse("too large", status_code=413)
+        try:
+            payload = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            payload = None
+        if not _is_update(payload, application):
+            log.warning("webhook call refused: the body is not a Telegram update")
+            return PlainTextResponse("not a Telegram update", status_code=400)
+        with state.handing_off():
+            try:
+                await ingress.receive(application, [payload])
+            except Exception:
+                # Not taken: Telegram keeps the update and calls again later.
+                log.exception("update %s could not be handed off", payload["update_id"])
+                return PlainTextResponse("try again", status_code=503)
+        return Response(status_code=200)
+
+    async def healthz(_request: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    async def readyz(_request: Request) -> Response:
+        if state.stopping:
+            return PlainTextResponse("stopping", status_code=503)
+        try:
+            problem = await asyncio.wait_for(
+                asyncio.to_thread(schema_problem, engine), READY_TIMEOUT_SECONDS
+            )
+        except TimeoutError:
+            problem = "database did not answer in time"
+        if problem is not None:
+            return PlainTextResponse(problem, status_code=503)
+        return PlainTextResponse("ready")
+
+    async def metrics_route(_request: Request) -> Response:
+        body, content_type = metrics.render()
+        return Response(body, media_type=content_type)
+
+    app = Starlette(
+        routes=[
+            Route(WEBHOOK_PATH, telegram_update, methods=["POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+            Route("/metrics", metrics_route, methods=["GET"]),
+        ]
+    )
+    app.state.webhook = state
+    return app
+
+
+class _QuietSignalsServer(uvicorn.Server):
+    """uvicorn without its own signal handling: `serve_webhook` owns SIGTERM/SIGINT.
+
+    uvicorn would otherwise stop the web server first and then re-raise the signal at the
+    end, killing the process before the Application has finished the update in hand.
+    """
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def bind(listen: str, port: int) -> socket.socket:
+    """The listening socket, made before anything else so "address in use" is one line."""
+    family = socket.AF_INET6 if ":" in listen else socket.AF_INET
+    return socket.create_server((listen, port), family=family, backlog=128)
+
+
+async def serve_webhook(
+    application: App,
+    *,
+    engine: Engine,
+    sock: socket.socket,
+    webhook_url: str,
+    secret: str,
+    on_ready: Callable[[], None] | None = None,
+) -> int:
+    """Run one replica until SIGTERM/SIGINT; the exit status (0 after a clean stop)."""
+    state = WebhookState()
+    asgi = create_app(application, secret=secret, engine=engine, state=state)
+    config = uvicorn.Config(
+        asgi,
+        log_config=None,
+        access_log=False,
+        lifespan="off",
+        timeout_graceful_shutdown=HTTP_GRACE_SECONDS,
+        proxy_headers=False,
+    )
+    server = _QuietSignalsServer(config)
+    stop_requested = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop_requested.set)
+
+    await application.initialize()
+    try:
+        if application.post_init:
+            await application.post_init(application)
+        await application.bot.set_webhook(
+            url=webhook_url,
+            secret_token=secret,
+            allowed_updates=Update.ALL_TYPES,
+            drop_pending_updates=False,
+        )
+        await application.start()
+        serving = asyncio.create_task(server.serve(sockets=[sock]), name="uvicorn")
+        log.info("webhook replica serving on %s", _address(sock))
+        if on_ready is not None:
+            on_ready()
+        stopped = asyncio.create_task(stop_requested.wait())
+        await asyncio.wait({serving, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        if serving.done():
+            log.error("the web server stopped by itself")
+            stopped.cancel()
+            await application.stop()
+            return 1
+        return await _stop(application, server, serving, state)
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
+        await application.shutdown()
+        if application.post_shutdown:
+            await application.post_shutdown(application)
+
+
+async def _stop(
+    application: App, server: uvicorn.Server, serving: asyncio.Task[None], state: WebhookState
+) -> int:
+    log.info("stopping: not ready, no new updates, finishing the update in hand")
+    state.stopping = True
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + STOP_BUDGET_SECONDS
+    clean = await state.wait_idle(timeout=max(deadline - loop.time(), 0.1))
+    try:
+        await asyncio.wait_for(application.stop(), max(deadline - loop.time(), 0.1))
+    except TimeoutError:
+        log.error(
+            "an update was still being handled after %.0f s; stopping anyway", STOP_BUDGET_SECONDS
+        )
+        clean = False
+    if application.post_stop:
+        await application.post_stop(application)
+    server.should_exit = True
+    try:
+        await asyncio.wait_for(serving, HTTP_GRACE_SECONDS + 1)
+    except TimeoutError:
+        clean = False
+    log.info("stopped %s", "cleanly" if clean else "with work cut short")
+    return 0 if clean else 1
+
+
+def _address(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"{host}:{port}"

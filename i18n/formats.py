@@ -1,0 +1,240 @@
+"""The one place that reads and writes numbers, NPS scores, dates and times per language.
+
+Everything the bot shows or reads as a number goes through here, so /raportoi and /tila can
+never disagree about "1 200" versus "1,200" again. Numbers come from Babel's CLDR data:
+
+* Finnish and Swedish group thousands with a space. We write exactly what Babel gives,
+  U+00A0 NO-BREAK SPACE ("1\u00a0200"), so a number is never broken across lines in
+  Telegram; CLDR's newer narrow no-break space (U+202F) renders too thin in some
+  Telegram clients. English groups with a comma ("1,200").
+* Decimals use the language's separator: "3,8" in fi/sv, "3.8" in en.
+* Negative NPS uses the language's minus sign from CLDR (U+2212 "−" in fi/sv, "-" in en).
+
+Reading is forgiving where people differ and strict where a guess could be wrong: a count
+may be typed "1200", "1 200" with any kind of space, or in English "1,200"; "12a", "²",
+"١٢" (non-ASCII digits), "12,5", a negative number and anything over the limit are refused.
+An NPS may start with "-", "−" (U+2212) or "–"; a decimal may use "," or ".".
+
+Dates stay in the Finnish official form "30.11.2026" in every language (the deadlines are
+Finnish official dates and "11/30/26" would be ambiguous); weekday names and the word for
+"at" before a time ("klo 9.00", "kl. 9.00") follow the language. Times are "9.00".
+
+A refusal raises `InputError` carrying a message id (English text, translated when shown)
+and its numbers; `InputError.render` formats those numbers for the reader's language. The
+limits themselves live in ``data.limits``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date as _babel_date
+from babel.numbers import format_decimal as _babel_decimal
+from babel.numbers import get_minus_sign_symbol
+
+from data.limits import MAX_COUNT, MAX_RESPONDENTS, NPS_MAX, NPS_MIN
+from i18n import N_, gettext_for, normalize_language
+
+# --- messages ---------------------------------------------------------------------------
+
+MSG_NOT_A_COUNT = N_("Type a whole number from 0 to {maximum}, for example 12 or {example}.")
+MSG_COUNT_NEGATIVE = N_("The number cannot be negative. Type a number from 0 to {maximum}.")
+MSG_COUNT_TOO_LARGE = N_("The number can be at most {maximum}. Type a smaller number.")
+MSG_NOT_RESPONDENTS = N_("Type the number of respondents as a whole number, for example {example}.")
+MSG_RESPONDENTS_TOO_LARGE = N_("The number of respondents can be at most {maximum}.")
+MSG_NOT_AN_NPS = N_(
+    "Type the NPS as a whole number from {low} to {high}, for example 35 or {negative}."
+)
+MSG_NPS_RANGE = N_("The NPS is always between {low} and {high}; {value} is outside that range.")
+MSG_NOT_A_DECIMAL = N_("Type the result as a number, for example {example}.")
+MSG_DECIMAL_RANGE = N_("The result must be between {low} and {high}.")
+#: How every message writes a range of numbers ("−100…100", "0…100 000").
+MSG_RANGE = N_("{low}…{high}")
+
+# --- formatting -------------------------------------------------------------------------
+
+#: "klo 9.00", "kl. 9.00": the word Finnish and Swedish put before a clock time.
+_CLOCK_WORD = {"fi": "klo\u00a0", "sv": "kl.\u00a0", "en": ""}
+
+
+def _lang(language: str | None) -> str:
+    return normalize_language(language)
+
+
+def format_count(value: int, language: str | None) -> str:
+    """1200 → "1 200" (fi/sv, no-break space) or "1,200" (en)."""
+    return format_integer(value, language)
+
+
+def format_integer(value: int, language: str | None) -> str:
+    """A whole number with grouping and the language's own minus sign (−30 in fi/sv)."""
+    text = _babel_decimal(abs(value), format="#,##0", locale=_lang(language))
+    return f"{get_minus_sign_symbol(_lang(language))}{text}" if value < 0 else text
+
+
+def format_nps(value: int, language: str | None) -> str:
+    """An NPS score: "35", "−12" (fi/sv typographic minus), "-12" (en)."""
+    return format_integer(value, language)
+
+
+def nps_range(language: str | None) -> str:
+    """The NPS range as every message writes it: "−100…100"."""
+    return format_range(NPS_MIN, NPS_MAX, language)
+
+
+def format_range(low: int, high: int, language: str | None) -> str:
+    """ "0…100 000", "−100…100": one way to write a range in every message."""
+    template = gettext_for(language)(MSG_RANGE)
+    return template.format(low=format_integer(low, language), high=format_integer(high, language))
+
+
+def format_decimal(value: Decimal | float | int, language: str | None, *, places: int = 1) -> str:
+    """3.8 → "3,8" (fi/sv) or "3.8" (en); at most ``places`` decimals, none if whole."""
+    pattern = "#,##0." + "#" * places if places > 0 else "#,##0"
+    number = Decimal(str(value))
+    text = _babel_decimal(abs(number), format=pattern, locale=_lang(language))
+    return f"{get_minus_sign_symbol(_lang(language))}{text}" if number < 0 else text
+
+
+def format_date(day: dt.date, language: str | None = None) -> str:
+    """30.11.2026 — the Finnish official form, in every language (see the module text)."""
+    del language  # same in every language, on purpose
+    return f"{day.day}.{day.month}.{day.year}"
+
+
+def format_time(moment: dt.time | dt.datetime, language: str | None = None) -> str:
+    """9.00 — hours without a leading zero, a dot before the minutes (Finnish usage)."""
+    del language
+    return f"{moment.hour}.{moment.minute:02d}"
+
+
+def format_clock(moment: dt.time | dt.datetime, language: str | None) -> str:
+    """ "klo 9.00" (fi), "kl. 9.00" (sv), "9.00" (en): a time on its own in a sentence."""
+    return f"{_CLOCK_WORD[_lang(language)]}{format_time(moment)}"
+
+
+def format_datetime(moment: dt.datetime, tz: ZoneInfo, language: str | None = None) -> str:
+    """ "30.11.2026 9.00" in ``tz``."""
+    local = moment.astimezone(tz)
+    return f"{format_date(local.date())} {format_time(local)}"
+
+
+def weekday(day: dt.date, language: str | None, *, short: bool = False) -> str:
+    """ "maanantai" / "måndag" / "Monday", or "ma" / "mån" / "Mon" (stand-alone forms)."""
+    return _babel_date(day, "ccc" if short else "cccc", locale=_lang(language))
+
+
+# --- reading ----------------------------------------------------------------------------
+
+#: Spaces people type inside numbers: space, no-break, narrow no-break, thin.
+_SPACES = "\u0020\u00a0\u202f\u2009"
+_MINUS_SIGNS = "-\u2212\u2013\u2012"
+_PLAIN = re.compile(r"[0-9]+")
+_GROUPED_SPACE = re.compile(rf"[0-9]{{1,3}}(?:[{_SPACES}][0-9]{{3}})+")
+_GROUPED_COMMA = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+")
+_DECIMAL = re.compile(r"[0-9]{1,7}(?:[.,][0-9]+)?")
+
+
+class InputError(ValueError):
+    """Typed input that cannot be used: a translatable message id and its values.
+
+    Numbers among the values are kept as numbers and formatted for the reader's language
+    only when shown (`render`), so one exception serves every language.
+    """
+
+    def __init__(self, message: str, **params: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.params = params
+
+    def render(self, language: str | None) -> str:
+        """The explanation in ``language``, numbers written the way that language does."""
+        values = {
+            key: format_integer(value, language)
+            if isinstance(value, int) and not isinstance(value, bool)
+            else format_decimal(value, language, places=3)
+            if isinstance(value, Decimal | float)
+            else value
+            for key, value in self.params.items()
+        }
+        return gettext_for(language)(self.message).format(**values)
+
+
+def _strip_sign(text: str) -> tuple[int, str]:
+    value = text.strip()
+    if value[:1] in _MINUS_SIGNS:
+        return -1, value[1:].lstrip(_SPACES)
+    if value[:1] == "+":
+        return 1, value[1:].lstrip(_SPACES)
+    return 1, value
+
+
+def _whole_number(text: str, language: str | None) -> int | None:
+    """The digits of "1200", "1 200" (any space), en "1,200"; None if not a whole number."""
+    if _PLAIN.fullmatch(text) or _GROUPED_SPACE.fullmatch(text):
+        return int(re.sub(rf"[{_SPACES}]", "", text))
+    if _lang(language) == "en" and _GROUPED_COMMA.fullmatch(text):
+        return int(text.replace(",", ""))
+    return None
+
+
+def parse_count(text: str, language: str | None, *, maximum: int = MAX_COUNT) -> int:
+    """A count 0…maximum as typed: "1200", "1 200", "1 200"; en also "1,200"."""
+    sign, body = _strip_sign(text)
+    number = _whole_number(body, language)
+    if number is None:
+        raise InputError(MSG_NOT_A_COUNT, maximum=maximum, example=1200)
+    if sign < 0 and number != 0:
+        raise InputError(MSG_COUNT_NEGATIVE, maximum=maximum)
+    if number > maximum:
+        raise InputError(MSG_COUNT_TOO_LARGE, maximum=maximum)
+    return number
+
+
+def parse_respondents(text: str, language: str | None) -> int:
+    """Respondents of a measurement, 0…MAX_RESPONDENTS, written like a count."""
+    sign, body = _strip_sign(text)
+    number = _whole_number(body, language)
+    if number is None or (sign < 0 and number != 0):
+        raise InputError(MSG_NOT_RESPONDENTS, example=250)
+    if number > MAX_RESPONDENTS:
+        raise InputError(MSG_RESPONDENTS_TOO_LARGE, maximum=MAX_RESPONDENTS)
+    return number
+
+
+def parse_nps(text: str, language: str | None) -> int:
+    """An NPS score −100…100: "35", "+35", "-30", "−30" (U+2212), "– 30"."""
+    sign, body = _strip_sign(text)
+    if not _PLAIN.fullmatch(body) or len(body) > 6:
+        raise InputError(MSG_NOT_AN_NPS, low=NPS_MIN, high=NPS_MAX, negative=-12)
+    value = sign * int(body)
+    if not NPS_MIN <= value <= NPS_MAX:
+        raise InputError(MSG_NPS_RANGE, low=NPS_MIN, high=NPS_MAX, value=value)
+    return value
+
+
+def parse_decimal(
+    text: str,
+    language: str | None,
+    *,
+    low: Decimal | int,
+    high: Decimal | int,
+) -> Decimal:
+    """A result such as "3,8" or "3.8" (either separator, any language), within low…high.
+
+    No thousands grouping: results on a scale are small, and "3,800" must not become 3800
+    for one reader and 3.8 for another.
+    """
+    body = text.strip().replace(" ", "")
+    if not _DECIMAL.fullmatch(body):
+        raise InputError(MSG_NOT_A_DECIMAL, example=Decimal("3.8"))
+    try:
+        value = Decimal(body.replace(",", "."))
+    except InvalidOperation:  # pragma: no cover - the pattern admits only digits
+        raise InputError(MSG_NOT_A_DECIMAL, example=Decimal("3.8")) from None
+    if not low <= value <= high:
+        raise InputError(MSG_DECIMAL_RANGE, low=low, high=high)
+    return value

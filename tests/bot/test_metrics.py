@@ -1,0 +1,69 @@
+"""What /metrics counts, driven through the real Application (the registry is per process,
+so each test compares before and after)."""
+
+from __future__ import annotations
+
+from prometheus_client import REGISTRY as DEFAULT_REGISTRY
+
+from core import metrics
+
+from .conftest import BotHarness
+from .test_admin_support import staff
+
+
+def _value(name: str, **labels: str) -> float:
+    return metrics.REGISTRY.get_sample_value(name, labels or None) or 0.0
+
+
+async def test_updates_are_counted_by_kind_with_their_handling_time(bot: BotHarness) -> None:
+    messages = _value("mittaribotti_updates_handled_total", kind="message")
+    presses = _value("mittaribotti_updates_handled_total", kind="callback_query")
+    timed = _value("mittaribotti_update_handling_seconds_count")
+    aino = bot.user(7101)
+    await aino.send("/start")
+    await aino.send("/kieli")
+    await aino.press("Svenska")
+    assert _value("mittaribotti_updates_handled_total", kind="message") == messages + 2
+    assert _value("mittaribotti_updates_handled_total", kind="callback_query") == presses + 1
+    assert _value("mittaribotti_update_handling_seconds_count") == timed + 3
+
+
+async def test_a_failing_handler_is_counted_as_a_handler_error(bot: BotHarness) -> None:
+    errors = _value("mittaribotti_handler_errors_total")
+    aino = bot.user(7102)
+    bot.api.fail_next("sendMessage", "400", chat_id=7102)
+    await aino.send("/start")
+    assert _value("mittaribotti_handler_errors_total") == errors + 1
+    assert len(bot.take_errors()) == 1  # expected here; the fixture checks for others
+
+
+async def test_a_generated_document_is_counted_with_its_duration(bot: BotHarness) -> None:
+    made = _value("mittaribotti_documents_generated_total", kind="dia")
+    timed = _value("mittaribotti_document_generation_seconds_count")
+    sanna = staff(bot, 7103)
+    await sanna.send("/luonnos")
+    await sanna.press("Johtoryhmän dia")
+    assert len(sanna.documents) == 1
+    assert _value("mittaribotti_documents_generated_total", kind="dia") == made + 1
+    assert _value("mittaribotti_document_generation_seconds_count") == timed + 1
+    assert _value("mittaribotti_document_generation_seconds_sum") > 0
+
+
+def test_reminder_outcomes_and_leadership_have_a_function_api() -> None:
+    sent = _value("mittaribotti_reminders_total", outcome="sent")
+    odd = _value("mittaribotti_reminders_total", outcome="other")
+    metrics.reminder_outcome("sent")
+    metrics.reminder_outcome("exploded")  # an unknown outcome never makes a new series
+    assert _value("mittaribotti_reminders_total", outcome="sent") == sent + 1
+    assert _value("mittaribotti_reminders_total", outcome="other") == odd + 1
+    metrics.set_scheduler_leader(True)
+    assert _value("mittaribotti_scheduler_leader") == 1
+    metrics.set_scheduler_leader(False)
+    assert _value("mittaribotti_scheduler_leader") == 0
+
+
+def test_metrics_live_in_their_own_registry_not_the_global_default() -> None:
+    assert DEFAULT_REGISTRY.get_sample_value("mittaribotti_handler_errors_total") is None
+    body, content_type = metrics.render()
+    assert content_type.startswith("text/plain")
+    assert b"# TYPE mittaribotti_updates_handled_total counter" in body

@@ -1,0 +1,198 @@
+"""The bot's rate limiter on virtual time: spacing, per-chat waits, RetryAfter, the hook."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import itertools
+from typing import Any
+
+import pytest
+from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
+
+from bot.delivery import delivery_unknown
+from bot.pacing import PACE_CHAT, PacingLimiter, SendCancelled
+
+
+class VirtualTime:
+    """Monotonic seconds that pass only when the (single) sleeper sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += max(seconds, 0.0)
+        await asyncio.sleep(0)
+
+
+def _max_in_window(times: list[float], window: float = 1.0) -> int:
+    """Most sends in any half-open window (t - window, t], as Telegram counts them."""
+    return max(sum(1 for u in times if t - window < u <= t) for t in times)
+
+
+class Recorder:
+    """A fake Bot API call that records when each chat was sent to."""
+
+    def __init__(self, time: VirtualTime, fail: dict[int, list[BaseException]] | None = None):
+        self.time = time
+        self.sent: list[tuple[float, int]] = []
+        self.fail = fail or {}
+
+    def call(self, chat_id: int) -> Any:
+        async def callback() -> bool:
+            errors = self.fail.get(chat_id)
+            if errors:
+                raise errors.pop(0)
+            self.sent.append((self.time.now, chat_id))
+            return True
+
+        return callback
+
+
+async def _send(
+    limiter: PacingLimiter, recorder: Recorder, chat_id: int, **rate_limit_args: Any
+) -> Any:
+    return await limiter.process_request(
+        recorder.call(chat_id),
+        (),
+        {},
+        "sendMessage",
+        {"chat_id": chat_id, "text": "x"},
+        {PACE_CHAT: True, **rate_limit_args},
+    )
+
+
+async def test_messages_are_evenly_spaced_and_never_more_than_30_in_a_second() -> None:
+    time = VirtualTime()
+    limiter = PacingLimiter(clock=time, sleep=time.sleep)
+    recorder = Recorder(time)
+    for chat in range(200):
+        await _send(limiter, recorder, chat)
+    times = [t for t, _chat in recorder.sent]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert min(gaps) >= limiter.interval - 1e-9
+    assert _max_in_window(times) <= 30
+    assert times[-1] - times[0] < 200 / 29.0
+
+
+async def test_a_chat_waits_its_second_without_holding_up_the_others() -> None:
+    # Real loop time (virtual time cannot interleave concurrent sleepers), short spacings.
+    limiter = PacingLimiter(per_second=1000, limit=1000, per_chat_seconds=0.3)
+    loop = asyncio.get_running_loop()
+    sent: dict[int, list[float]] = {}
+
+    def call(chat_id: int) -> Any:
+        async def callback() -> bool:
+            sent.setdefault(chat_id, []).append(loop.time())
+            return True
+
+        return callback
+
+    async def send(chat_id: int) -> None:
+        await limiter.process_request(
+            call(chat_id), (), {}, "sendMessage", {"chat_id": chat_id}, {PACE_CHAT: True}
+        )
+
+    await send(1)
+    await asyncio.gather(send(1), *(send(chat) for chat in range(2, 12)))
+    first, second = sent[1]
+    assert second - first >= 0.3
+    assert max(t for chat, (t,) in ((c, v) for c, v in sent.items() if c != 1)) < second
+
+
+async def test_retry_after_pauses_only_the_chat_concerned() -> None:
+    # Real loop time, a short flood wait: chat 2 is served while chat 1 waits.
+    limiter = PacingLimiter(per_second=1000, limit=1000, per_chat_seconds=0)
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    sent: dict[int, float] = {}
+    failures = {1: [RetryAfter(dt.timedelta(seconds=0.4))]}
+
+    def call(chat_id: int) -> Any:
+        async def callback() -> bool:
+            if failures.get(chat_id):
+                raise failures[chat_id].pop()
+            sent[chat_id] = loop.time()
+            return True
+
+        return callback
+
+    async def send(chat_id: int) -> None:
+        await limiter.process_request(
+            call(chat_id), (), {}, "sendMessage", {"chat_id": chat_id}, None
+        )
+
+    slow = asyncio.create_task(send(1))
+    await asyncio.sleep(0.05)
+    await send(2)
+    await slow
+    assert sent[2] - start < 0.2 <= 0.4 <= sent[1] - start
+    assert limiter.flood_waits == 1
+
+
+async def test_retry_after_gives_up_after_max_retries() -> None:
+    time = VirtualTime()
+    limiter = PacingLimiter(clock=time, sleep=time.sleep, max_retries=2)
+    recorder = Recorder(time, fail={1: [RetryAfter(1), RetryAfter(1), RetryAfter(1)]})
+    with pytest.raises(RetryAfter):
+        await _send(limiter, recorder, 1)
+    assert recorder.sent == [] and limiter.flood_waits == 3
+
+
+async def test_before_send_runs_just_before_the_call_and_can_cancel_it() -> None:
+    time = VirtualTime()
+    limiter = PacingLimiter(clock=time, sleep=time.sleep)
+    recorder = Recorder(time)
+    await _send(limiter, recorder, 1)
+    seen: list[float] = []
+
+    async def hook() -> bool:
+        seen.append(time.now)
+        return True
+
+    await _send(limiter, recorder, 1, before_send=hook)
+    # Just before the send, after (almost all of) the chat's wait.
+    first, second = (t for t, _chat in recorder.sent)
+    assert second - first >= 1.05 - 1e-9
+    assert seen and 0 <= second - seen[0] <= limiter.hook_lead + 1e-9
+
+    async def refuse() -> bool:
+        return False
+
+    with pytest.raises(SendCancelled):
+        await _send(limiter, recorder, 3, before_send=refuse)
+    assert len(recorder.sent) == 2
+
+
+async def test_button_answers_and_edits_are_not_held_up_by_message_pacing() -> None:
+    time = VirtualTime()
+    limiter = PacingLimiter(clock=time, sleep=time.sleep)
+    recorder = Recorder(time)
+    await _send(limiter, recorder, 1)
+    before = time.now
+    for endpoint in ("answerCallbackQuery", "editMessageText", "sendChatAction"):
+        await limiter.process_request(recorder.call(1), (), {}, endpoint, {"chat_id": 1}, None)
+    assert time.now == before
+
+
+def test_errors_after_which_delivery_is_unknown_are_told_apart() -> None:
+    assert delivery_unknown(TimedOut())
+    assert delivery_unknown(NetworkError("httpx.ReadError: connection reset"))
+    assert not delivery_unknown(TimedOut("Pool timeout: ... Request was *not* sent to Telegram."))
+    assert not delivery_unknown(NetworkError("httpx.ConnectError: refused"))
+    assert not delivery_unknown(NetworkError("Bad Gateway"))
+    assert not delivery_unknown(BadRequest("Chat not found"))
+
+
+async def test_replies_are_not_held_to_one_per_second_but_reminders_wait_after_them() -> None:
+    time = VirtualTime()
+    limiter = PacingLimiter(clock=time, sleep=time.sleep)
+    recorder = Recorder(time)
+    for _ in range(3):  # a reply in three messages
+        await limiter.process_request(recorder.call(1), (), {}, "sendMessage", {"chat_id": 1}, None)
+    assert recorder.sent[-1][0] - recorder.sent[0][0] < 0.1
+    await _send(limiter, recorder, 1)  # a reminder right after: waits its second
+    assert recorder.sent[-1][0] - recorder.sent[-2][0] >= 1.05 - 1e-9

@@ -1,0 +1,81 @@
+"""Numbers, NPS scores and dates are read and written in one module, limits defined once.
+
+``i18n.formats`` parses and formats counts, NPS, decimals, dates and times per language;
+``data.limits`` holds the limits. This test fails when another module defines its own
+parser or formatter, or its own copy of a limit, so the two cannot drift apart again.
+``docgen`` is left out on purpose: the documents have their own Finnish number style.
+
+``KNOWN`` lists the copies that still exist in the guided flows (being rebuilt) and in the
+reminder scheduler; remove an entry when its module moves to ``i18n.formats``.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from data import limits
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("bot", "schedules", "data", "core", "i18n", "sheets")
+FORMATTERS = {
+    "format_count",
+    "parse_count",
+    "parse_nps",
+    "parse_score",
+    "parse_decimal",
+    "parse_respondents",
+    "fi_date",
+    "fi_time",
+    "fi_datetime",
+    "nps_from_counts",
+}
+LIMITS = {
+    name: getattr(limits, name)
+    for name in ("MAX_COUNT", "MAX_TEXT", "MAX_RESPONDENTS", "NPS_MIN", "NPS_MAX")
+}
+KNOWN = {
+    ("schedules/dates.py", "fi_date"),
+    ("schedules/dates.py", "fi_time"),
+    ("schedules/dates.py", "fi_datetime"),
+    ("data/reports.py", "nps_from_counts"),
+    ("data/snapshot.py", "nps_from_counts"),
+}
+HOME = {"i18n/formats.py", "data/limits.py"}
+
+
+def _definitions(path: Path) -> set[str]:
+    """Top-level functions named like a formatter, and constants named like a limit of
+    data.limits with the same value (schedules' MAX_TEXT = 4096 is Telegram's, not ours)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = set()
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name in FORMATTERS:
+            found.add(node.name)
+        targets: list[ast.expr] = []
+        value = None
+        if isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets, value = [node.target], node.value
+        for target in targets:
+            if (
+                isinstance(target, ast.Name)
+                and target.id in LIMITS
+                and isinstance(value, ast.Constant | ast.UnaryOp)
+                and ast.literal_eval(value) == LIMITS[target.id]
+            ):
+                found.add(target.id)
+    return found
+
+
+def test_no_module_keeps_its_own_number_or_date_formatting_or_limits() -> None:
+    copies = set()
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            relative = path.relative_to(ROOT).as_posix()
+            if relative in HOME:
+                continue
+            copies |= {(relative, name) for name in _definitions(path)}
+    new = sorted(copies - KNOWN)
+    assert not new, f"use i18n.formats / data.limits instead: {new}"
