@@ -61,7 +61,9 @@ def test_two_people_redeeming_one_invitation_at_once_register_exactly_one(db: Da
                             Person.telegram_user_id.in_([first, second])
                         )
                     ).all()
-                    invitation = session.scalar(select(Invitation).where(Invitation.token == token))
+                    invitation = session.scalar(
+                        select(Invitation).where(Invitation.token_hash == people.hash_token(token))
+                    )
                     assert invitation is not None
                     assert len(registered) == 1
                     assert invitation.used_by_id is not None
