@@ -12,8 +12,7 @@ After every update: no handler raised, the button press was answered, and everyt
 bot showed fits Telegram's limits (text ≤ 4096 characters, callback data ≤ 64 bytes; the
 local Telegram refuses more, which would also surface as a handler error).
 
-``RELIABILITY_FUZZ_UPDATES`` is the number of updates per state: 400 by default keeps `make
-test` near a minute per database; set 1000 (or more) for a deeper run.
+``RELIABILITY_FUZZ_UPDATES`` is the number of updates per state (1000 by default).
 """
 
 from __future__ import annotations
@@ -33,7 +32,7 @@ from localtg.models import ChatMessage
 
 from ..bot.conftest import BotHarness
 
-UPDATES_PER_STATE = int(os.environ.get("RELIABILITY_FUZZ_UPDATES", "400"))
+UPDATES_PER_STATE = int(os.environ.get("RELIABILITY_FUZZ_UPDATES", "1000"))
 UPDATES_PER_EXAMPLE = 10
 USER_ID = 9_100
 MAX_TEXT = 4096
