@@ -171,12 +171,21 @@ async def run_bot(name: str, url: str, schema: str | None, contacts: int, limite
     )
     handling: list[float] = []
     _timed(app, handling)
+    errors: list[BaseException] = []
+
+    async def collect(update: object, context: Any) -> None:
+        if context.error is not None:
+            errors.append(context.error)
+
+    app.add_error_handler(collect)
     users = [
         api.user(FIRST_USER_ID + i, f"Kontakti{i}", language_code="fi") for i in range(contacts)
     ]
     try:
         async with running(app, api):
             seconds = await _drive(api, users, _report)
+        if errors:
+            raise RuntimeError(f"handlers raised: {errors[:3]!r}")
     finally:
         engine.dispose()
     return Result(name, len(handling), seconds, handling)

@@ -19,6 +19,7 @@ from bot.conversations import FLOWS
 from bot.delivery import TelegramCourier
 from bot.flow import router
 from bot.handlers import admin, common, excel, privacy, reminders, status
+from bot.ordering import ChatOrderedUpdateProcessor
 from bot.pacing import PacingLimiter
 from core import metrics
 from core.services import Services, attach
@@ -62,14 +63,15 @@ def _kind(update: object) -> str:
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log the failure (the token is redacted by bot.logs) and tell the person."""
+    """Log the failure (the token is redacted by bot.logs) and tell the person.
+
+    Nothing is kept in memory: a long-running process would otherwise grow with every
+    failure. Tests observe errors with their own error handler or the log.
+    """
     log.error(
         "handler failed for update %s", getattr(update, "update_id", None), exc_info=context.error
     )
     metrics.handler_error()
-    errors: list[BaseException] = context.bot_data.setdefault("errors", [])
-    if context.error is not None:
-        errors.append(context.error)
     if isinstance(update, Update) and update.effective_chat is not None:
         from bot.access import caller
 
@@ -106,6 +108,9 @@ def build_application(
         # A graceful stop gives the scheduler leadership up at once (another replica
         # takes over at its next try) instead of when the database session ends.
         .post_stop(release_leadership)
+        # Chats are handled concurrently, each chat's updates in order: one person's flood
+        # wait or a noisy group never stalls anyone else.
+        .concurrent_updates(ChatOrderedUpdateProcessor())
     )
     if rate_limiter:
         builder = builder.rate_limiter(PacingLimiter())

@@ -404,3 +404,16 @@ class InboxUpdate(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     handled_at: Mapped[dt.datetime | None]
+
+
+class CommandMenu(Base):
+    """The command menu last set with setMyCommands, per scope ("default", "chat:<id>").
+
+    Only a digest of what was sent is kept: start-up compares it with the menu the person
+    should have now and calls Telegram only for the ones that changed.
+    """
+
+    __tablename__ = "command_menus"
+    scope: Mapped[str] = mapped_column(String(40), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -12,7 +12,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload
 
 from data.audit import record
@@ -246,15 +246,36 @@ def redeem_invitation(
     language: str | None,
     now: dt.datetime | None = None,
 ) -> Redeemed | InvitationProblem:
-    """Use a token once: register the person with its role and division."""
+    """Use a token once: register the person with its role and division.
+
+    The claim is one conditional UPDATE (still unused, not revoked, not expired) whose row
+    count decides who won: ``SELECT … FOR UPDATE`` is ignored by SQLite, and pysqlite begins
+    the transaction only at the first write, so two processes on one file could both read
+    the token as unused. The UPDATE is the first write here, so on SQLite the loser waits for
+    the winner's commit and then matches no row; on PostgreSQL the row lock does the same.
+    """
     now = now or utcnow()
     invitation = session.scalar(
-        select(Invitation).where(Invitation.token_hash == hash_token(token)).with_for_update()
+        select(Invitation).where(Invitation.token_hash == hash_token(token))
     )
     problem = invitation_problem(invitation, now)
     if problem is not None:
         return problem
     assert invitation is not None
+    claimed = session.execute(
+        update(Invitation)
+        .where(
+            Invitation.id == invitation.id,
+            Invitation.used_at.is_(None),
+            Invitation.revoked_at.is_(None),
+            Invitation.expires_at > now,
+        )
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        session.refresh(invitation)
+        return invitation_problem(invitation, now) or InvitationProblem.USED
     person = ensure_person(
         session,
         telegram_user_id,

@@ -119,6 +119,7 @@ class BotMethods:
             "deletemycommands": self._delete_my_commands,
             "getmycommands": self._get_my_commands,
             "getfile": self._get_file,
+            "leavechat": self._leave_chat,
             "close": lambda p: True,
             "logout": lambda p: True,
         }
@@ -194,7 +195,21 @@ class BotMethods:
                 raise ApiError(403, "Forbidden: bot was blocked by the user")
             if not chat.started:
                 raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
+        elif chat.left:
+            raise ApiError(403, f"Forbidden: bot is not a member of the {chat.type} chat")
         return chat
+
+    def _leave_chat(self, p: Params) -> bool:
+        """The bot leaves a group; a private chat cannot be left (Telegram answers 400)."""
+        chat = self.store.chat(p.chat_id())
+        if chat is None:
+            raise bad_request("chat not found")
+        if chat.type == "private":
+            raise bad_request("chat member status can't be changed in private chats")
+        if chat.left:
+            raise ApiError(403, f"Forbidden: bot is not a member of the {chat.type} chat")
+        chat.left = True
+        return True
 
     def _formatted(
         self, p: Params, field: str, limit: int, *, mode_field: str = "parse_mode"

@@ -50,6 +50,8 @@ class ChatInfo:
     #: Private chats only: the user has written to the bot; before that Telegram refuses
     #: to let the bot start the conversation (403).
     started: bool = False
+    #: Groups only: the bot left (leaveChat); sends answer 403 as on Telegram.
+    left: bool = False
 
     def to_api(self) -> JSON:
         data: JSON = {"id": self.id, "type": self.type}

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import enum
 
+from bot.callbacks import ID_PATTERN
+
 MAX_CALLBACK_BYTES = 64
 
 
@@ -73,4 +75,4 @@ def pattern(prefix: str, step: enum.StrEnum, *groups: str) -> str:
     return "^" + ":".join(parts) + "$"
 
 
-ID = r"\d{1,12}"
+ID = ID_PATTERN

@@ -2,9 +2,13 @@
 
 The default scope holds only what everyone may use (start, ohje, kieli). A registered
 person gets a chat-scoped menu from ``bot.commands`` in their language, refreshed when
-they register, change language or get different roles, and at every start-up (so the
-``admins`` of config.yaml and changes to ``bot.commands`` reach everyone). A person without
-access loses their chat menu and falls back to the default one.
+they register, change language or get different roles, and at start-up (so the ``admins``
+of config.yaml and changes to ``bot.commands`` reach everyone). A person without access
+loses their chat menu and falls back to the default one.
+
+Start-up sets the menus in the background once the bot is running, and only those that
+differ from what was last set (``data.menus`` keeps a digest per scope): with hundreds of
+people, four calls each before polling would delay every answer by a minute.
 
 Telegram picks, for a private chat: the chat scope in the user's app language, then the
 chat scope without a language, then the default scope likewise. A person who has chosen
@@ -14,17 +18,27 @@ language under its own code, so the app language decides, as it does for the mes
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import hashlib
+import json
 import logging
 from typing import Any
 
-from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
+from telegram import (
+    BotCommand,
+    BotCommandScope,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+    Update,
+)
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
 from bot.admin.shared import language_of, person_label, role_names, tell
 from bot.commands import commands_for
 from core.services import services
-from data import admin_queries, people
+from data import admin_queries, menus, people
 from data.db import transaction
 from data.models import Person, Role
 from i18n import LANGUAGES, gettext_for
@@ -40,37 +54,95 @@ def menu(roles: set[Role], language: str) -> list[BotCommand]:
     return [BotCommand(command, _(description)) for command, description in commands_for(roles)]
 
 
-async def install_default_menu(application: App) -> None:
-    """The menu of people the bot does not know: start, ohje, kieli."""
-    bot = application.bot
-    default = services(application).settings.default_language
-    scope = BotCommandScopeDefault()
-    await bot.set_my_commands(menu(set(), default), scope=scope)
-    for language in LANGUAGES:
-        await bot.set_my_commands(menu(set(), language), scope=scope, language_code=language)
+#: A menu as sent: (language code or None for "any language", commands); None = removed.
+MenuSpec = list[tuple[str | None, list[BotCommand]]] | None
+#: bot_data key of the start-up task that sets the menus in the background.
+MENU_TASK = "command_menu_task"
+#: How long after the application runs the start-up menus begin.
+STARTUP_GRACE_SECONDS = 0.05
 
 
-async def refresh_menu(application: App, person: Person) -> None:
-    """Set (or, without access, remove) one person's chat menu; failures are logged only,
-    because a menu is a convenience and /ohje always tells the same."""
-    bot = application.bot
-    scope = BotCommandScopeChat(person.telegram_user_id)
+def _digest(spec: MenuSpec) -> str:
+    """A stable fingerprint of what setMyCommands would be given."""
+    plain = (
+        None
+        if spec is None
+        else [(lang, [(c.command, c.description) for c in commands]) for lang, commands in spec]
+    )
+    return hashlib.sha256(json.dumps(plain, ensure_ascii=False).encode()).hexdigest()
+
+
+def _default_spec(application: App) -> MenuSpec:
     default = services(application).settings.default_language
-    try:
-        if not person.active or not person.roles:
-            await bot.delete_my_commands(scope=scope)
-            for language in LANGUAGES:
-                await bot.delete_my_commands(scope=scope, language_code=language)
-            return
-        roles = person.role_set
-        chosen = person.language
-        await bot.set_my_commands(menu(roles, chosen or default), scope=scope)
+    return [(None, menu(set(), default))] + [(lang, menu(set(), lang)) for lang in LANGUAGES]
+
+
+def _person_spec(application: App, person: Person) -> MenuSpec:
+    if not person.active or not person.roles:
+        return None
+    default = services(application).settings.default_language
+    roles, chosen = person.role_set, person.language
+    return [(None, menu(roles, chosen or default))] + [
+        (lang, menu(roles, chosen or lang)) for lang in LANGUAGES
+    ]
+
+
+async def _apply(application: App, spec: MenuSpec, scope: BotCommandScope) -> None:
+    bot = application.bot
+    if spec is None:
+        await bot.delete_my_commands(scope=scope)
         for language in LANGUAGES:
-            await bot.set_my_commands(
-                menu(roles, chosen or language), scope=scope, language_code=language
-            )
+            await bot.delete_my_commands(scope=scope, language_code=language)
+        return
+    for language, commands in spec:
+        await bot.set_my_commands(commands, scope=scope, language_code=language)
+
+
+async def _set_if_changed(
+    application: App,
+    key: str,
+    spec: MenuSpec,
+    scope: BotCommandScope,
+    known: dict[str, str] | None,
+) -> bool:
+    """Call Telegram only when the menu differs from the one last set for ``key``."""
+    digest = _digest(spec)
+    sessions = services(application).sessions
+    if known is None:
+        with transaction(sessions) as session:
+            current = menus.digest_of(session, key)
+    else:
+        current = known.get(key)
+    if current == digest:
+        return False
+    await _apply(application, spec, scope)
+    with transaction(sessions) as session:
+        menus.remember(session, key, digest)
+    return True
+
+
+async def install_default_menu(application: App, known: dict[str, str] | None = None) -> None:
+    """The menu of people the bot does not know: start, ohje, kieli."""
+    spec = _default_spec(application)
+    await _set_if_changed(application, menus.DEFAULT_SCOPE, spec, BotCommandScopeDefault(), known)
+
+
+async def refresh_menu(
+    application: App, person: Person, known: dict[str, str] | None = None
+) -> bool:
+    """Set (or, without access, remove) one person's chat menu if it changed; failures are
+    logged only, because a menu is a convenience and /ohje always tells the same."""
+    try:
+        return await _set_if_changed(
+            application,
+            menus.chat_scope(person.telegram_user_id),
+            _person_spec(application, person),
+            BotCommandScopeChat(person.telegram_user_id),
+            known,
+        )
     except TelegramError as error:
         log.warning("could not set the command menu of person %s: %s", person.id, error)
+        return False
 
 
 async def refresh_menu_of_user(application: App, telegram_user_id: int) -> None:
@@ -115,27 +187,65 @@ async def _tell_inviter(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await tell(context.bot, inviter, text)
 
 
-async def install_all_menus(application: App) -> None:
-    """At start-up: the default menu and every person's own menu."""
+async def install_all_menus(application: App) -> int:
+    """The default menu and every person's own menu, each only if it changed since it was
+    last set; returns how many people's menus were set."""
+    with transaction(services(application).sessions) as session:
+        known = menus.last_set(session)
+        everyone = admin_queries.active_people(session)
     try:
-        await install_default_menu(application)
+        await install_default_menu(application, known)
     except TelegramError as error:
         log.warning("could not set the default command menu: %s", error)
-    with transaction(services(application).sessions) as session:
-        everyone = admin_queries.active_people(session)
+    changed = 0
     for person in everyone:
-        await refresh_menu(application, person)
+        changed += await refresh_menu(application, person, known)
+    log.info("command menus checked=%d set=%d", len(everyone), changed)
+    return changed
+
+
+async def _install_when_running(application: App) -> None:
+    """Wait until the bot polls (or serves its webhook), then set the menus: start-up must
+    not wait for a few calls per person before anyone gets an answer."""
+    while not application.running:
+        await asyncio.sleep(0.05)
+    # A moment for the polling task to send its first getUpdates (or the webhook to serve).
+    await asyncio.sleep(STARTUP_GRACE_SECONDS)
+    try:
+        await install_all_menus(application)
+    except Exception:
+        log.warning("could not install the command menus", exc_info=True)
+
+
+async def menus_installed(application: App) -> None:
+    """Wait for the start-up menu task (tests, and anyone who needs the menus in place)."""
+    task: asyncio.Task[None] | None = application.bot_data.get(MENU_TASK)
+    if task is not None:
+        await asyncio.shield(task)
 
 
 def register(application: App) -> None:
-    """Hooks for common.start and /kieli, and the start-up menus (chained to post_init)."""
+    """Hooks for common.start and /kieli, and the start-up menus (in the background, once
+    the application runs; cancelled when it stops)."""
     application.bot_data["on_registered"] = on_registered
     application.bot_data["on_language_changed"] = on_language_changed
-    previous = application.post_init
+    previous_init, previous_stop = application.post_init, application.post_stop
 
     async def post_init(app: App) -> None:
-        if previous is not None:
-            await previous(app)
-        await install_all_menus(app)
+        if previous_init is not None:
+            await previous_init(app)
+        app.bot_data[MENU_TASK] = asyncio.create_task(
+            _install_when_running(app), name="command menus"
+        )
+
+    async def post_stop(app: App) -> None:
+        task: asyncio.Task[None] | None = app.bot_data.pop(MENU_TASK, None)
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if previous_stop is not None:
+            await previous_stop(app)
 
     application.post_init = post_init
+    application.post_stop = post_stop

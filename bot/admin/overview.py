@@ -367,7 +367,7 @@ async def _refresh_overview(
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("tilanne", overview_command))
-    year = r"\d{4}"
+    year = r"[0-9]{4}"
     handlers = [
         (ask_reopen, pattern(OVERVIEW, OverviewStep.REOPEN, ID, year)),
         (reopen, pattern(OVERVIEW, OverviewStep.REOPEN_CONFIRMED, ID, year, ID)),

@@ -9,9 +9,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from telegram import Bot, CallbackQuery, Update
-from telegram.error import BadRequest, TelegramError
+from telegram.error import TelegramError
 
 from bot.access import Caller
+from bot.callbacks import edit_or_send
 from bot.handlers.common import ROLE_NAMES
 from data import catalog
 from data.models import Division, Person, Role
@@ -64,12 +65,9 @@ async def answer_stale(update: Update, who: Caller) -> None:
 
 
 async def edit(query: CallbackQuery, text: str, **kwargs: Any) -> None:
-    """Replace the message of a pressed button; pressing twice is not an error."""
-    try:
-        await query.edit_message_text(text, **kwargs)
-    except BadRequest as error:
-        if "not modified" not in str(error).lower():
-            raise
+    """Replace the message of a pressed button; pressing twice is not an error, and a
+    message that can no longer be edited gets the text as a new message."""
+    await edit_or_send(query, text, **kwargs)
 
 
 @contextlib.asynccontextmanager

@@ -9,10 +9,13 @@ from __future__ import annotations
 from telegram.ext import Application
 
 from bot.admin import drafts, invitations, menus, nudge, overview, people
+from bot.admin.callbacks import PREFIXES
+from bot.callbacks import install_guard
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
     """Every administration command, its buttons, and the command-menu hooks."""
     menus.register(application)
+    install_guard(application, PREFIXES)
     for feature in (invitations, people, overview, nudge, drafts):
         feature.register(application)

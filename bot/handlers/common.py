@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+from collections import OrderedDict
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ChatType
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
@@ -16,12 +21,15 @@ from telegram.ext import (
 )
 
 from bot.access import Caller, caller
+from bot.callbacks import answer_quietly, edit_or_send
 from bot.commands import commands_for
 from core.services import services
 from data import catalog, people
 from data.db import transaction
 from data.models import Role
 from i18n import LANGUAGES, N_, gettext_for
+
+log = logging.getLogger(__name__)
 
 ROLE_NAMES = {
     Role.CONTACT: N_("division contact"),
@@ -46,19 +54,49 @@ INVITATION_PROBLEMS = {
 }
 
 
+#: Groups and channels the bot has answered and left; bounded, oldest forgotten first.
+LEFT_CHATS_KEY = "left_chats"
+LEFT_CHATS_REMEMBERED = 10_000
+
+
+def _left_chats(context: ContextTypes.DEFAULT_TYPE) -> OrderedDict[int, None]:
+    chats: OrderedDict[int, None] = context.bot_data.setdefault(LEFT_CHATS_KEY, OrderedDict())
+    return chats
+
+
 async def private_chats_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """In a group the bot says once per command that it works privately, then stops."""
+    """In a group, supergroup or channel the bot says once that it works privately and
+    leaves: anyone can add it to a group, and answering every command there would spend the
+    group's flood limit (20 messages a minute) and keep the bot busy for nothing."""
     chat = update.effective_chat
     if chat is None or chat.type == ChatType.PRIVATE:
         return
-    message = update.effective_message
-    if message is not None and message.text and message.text.startswith("/"):
-        who = caller(update, context)
+    if update.callback_query is not None:
+        with contextlib.suppress(TelegramError):
+            await update.callback_query.answer()
+    member = update.my_chat_member
+    gone = member is not None and member.new_chat_member.status in (
+        ChatMemberStatus.LEFT,
+        ChatMemberStatus.BANNED,
+    )
+    left = _left_chats(context)
+    if gone or chat.id in left:
+        raise ApplicationHandlerStop
+    # Marked before any await: the chat's next update (handled after this one) stays silent.
+    left[chat.id] = None
+    while len(left) > LEFT_CHATS_REMEMBERED:
+        left.popitem(last=False)
+    who = caller(update, context)
+    try:
         await chat.send_message(
             who._("I work only in private chats. Open a private chat with me to continue.")
         )
-    elif update.callback_query is not None:
-        await update.callback_query.answer()
+    except TelegramError as error:
+        log.info("could not answer in chat %s before leaving: %s", chat.id, error)
+    try:
+        await chat.leave()
+    except TelegramError as error:
+        log.info("could not leave chat %s: %s", chat.id, error)
     raise ApplicationHandlerStop
 
 
@@ -177,10 +215,8 @@ async def language_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if context.user_data is not None:
         context.user_data["language"] = language
     _ = gettext_for(language)
-    await query.answer()
-    await query.edit_message_text(
-        _("Language: {language}").format(language=LANGUAGE_NAMES[language])
-    )
+    await answer_quietly(query)
+    await edit_or_send(query, _("Language: {language}").format(language=LANGUAGE_NAMES[language]))
     hook = context.application.bot_data.get("on_language_changed")
     if hook is not None:
         await hook(update, context)
@@ -190,7 +226,9 @@ async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     """A button no handler claims: from an ended conversation, or forged."""
     who = caller(update, context)
     assert update.callback_query is not None
-    await update.callback_query.answer(who._("This button is no longer valid."), show_alert=True)
+    await answer_quietly(
+        update.callback_query, who._("This button is no longer valid."), show_alert=True
+    )
 
 
 async def unknown_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

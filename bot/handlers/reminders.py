@@ -22,6 +22,7 @@ from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.access import Caller, caller, refuse, requires
+from bot.callbacks import install_guard, parse_id
 from bot.delivery import SNOOZE_PREFIX
 from core.services import services
 from data import ledger
@@ -32,11 +33,12 @@ from schedules.content import snooze_time_text
 from schedules.dates import local_datetime
 from schedules.overview import schedule_text
 
-_SNOOZE = re.compile(rf"^{re.escape(SNOOZE_PREFIX)}(\d{{1,18}})$")
+_SNOOZE = re.compile(rf"^{re.escape(SNOOZE_PREFIX)}(.*)$")
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("aikataulu", schedule_command))
+    install_guard(application, ["rem"])
     application.add_handler(CallbackQueryHandler(reminder_button, pattern=r"^rem:"))
 
 
@@ -67,7 +69,8 @@ async def reminder_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await refuse(update, who)
         return
     match = _SNOOZE.match(query.data or "")
-    if match is None:
+    ledger_id = parse_id(match.group(1)) if match else None
+    if ledger_id is None:
         await query.answer(who._("This button is no longer valid."))
         return
     svc = services(context)
@@ -76,7 +79,7 @@ async def reminder_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     with transaction(svc.sessions) as session:
         outcome = ledger.snooze(
             session,
-            int(match.group(1)),
+            ledger_id,
             person_id=who.person.id,
             until=until,
             until_day=until.astimezone(svc.settings.tz).date(),

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from telegram.ext import Application
 
+from bot.admin.menus import menus_installed
 from bot.app import build_application
 from core.services import Services
 from data import catalog, people
@@ -50,12 +51,19 @@ class BotHarness:
     stack: AsyncExitStack
     app: Application = None  # type: ignore[assignment]
     with_jobs: bool = False
+    #: Pace sends under Telegram's limits (30/s overall) as in production; tests that play
+    #: thousands of updates switch it off (and restart) to stay fast.
+    rate_limiter: bool = True
+    #: Every error the handlers raised, across restarts (the bot itself keeps none).
+    raised: list[BaseException] = field(default_factory=list)
 
     @property
     def services(self) -> Services:
         return self.app.bot_data["services"]
 
-    async def start(self) -> Application:  # type: ignore[type-arg]
+    async def start(self, *, wait_for_menus: bool = True) -> Application:  # type: ignore[type-arg]
+        """Start the bot; by default also wait for the command menus it sets in the
+        background, so a test can read them right away."""
         services = Services(self.settings, self.db.sessions, self.clock)
         self.app = build_application(
             services,
@@ -63,22 +71,37 @@ class BotHarness:
             request=LocalRequest(self.api),
             get_updates_request=LocalRequest(self.api),
             with_jobs=self.with_jobs,
+            rate_limiter=self.rate_limiter,
         )
+        self.app.add_error_handler(self._collect_error)
         self._inner = AsyncExitStack()
         await self._inner.enter_async_context(running(self.app, self.api))
+        if wait_for_menus:
+            await menus_installed(self.app)
         return self.app
 
     async def stop(self) -> None:
         await self._inner.aclose()
 
-    async def restart(self) -> Application:  # type: ignore[type-arg]
+    async def restart(self, *, wait_for_menus: bool = True) -> Application:  # type: ignore[type-arg]
         """A new Application on the same database and Bot API, like a process restart."""
         self.assert_no_errors()
         await self.stop()
-        return await self.start()
+        return await self.start(wait_for_menus=wait_for_menus)
+
+    async def _collect_error(self, update: object, context: Any) -> None:
+        """A test-only error handler next to the bot's own (which logs and tells the person)."""
+        if context.error is not None:
+            self.raised.append(context.error)
 
     def errors(self) -> list[BaseException]:
-        return list(self.app.bot_data.get("errors", []))
+        return list(self.raised)
+
+    def take_errors(self) -> list[BaseException]:
+        """The errors so far, forgetting them (for tests that provoke one on purpose)."""
+        taken = list(self.raised)
+        self.raised.clear()
+        return taken
 
     def assert_no_errors(self) -> None:
         errors = self.errors()

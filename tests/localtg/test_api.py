@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.error import BadRequest, InvalidToken
+from telegram.error import BadRequest, Forbidden, InvalidToken
 
 from localtg import LocalBotApi, LocalRequest
 
@@ -90,6 +90,20 @@ async def test_delete_message(api: LocalBotApi, bot: Bot) -> None:
     assert user.messages == []
     with pytest.raises(BadRequest, match="Message to delete not found"):
         await bot.delete_message(user.id, sent.message_id)
+
+
+async def test_leave_chat_leaves_a_group_and_later_sends_are_forbidden(
+    api: LocalBotApi, bot: Bot
+) -> None:
+    group = api.group(-100300, "Tiimi")
+    user = api.user(2, "Aino", has_started=True)
+    await bot.send_message(group.id, "hei")
+    assert await bot.leave_chat(group.id)
+    assert group.chat.left
+    with pytest.raises(Forbidden, match="not a member"):
+        await bot.send_message(group.id, "vielä")
+    with pytest.raises(BadRequest):
+        await bot.leave_chat(user.id)
 
 
 async def test_unknown_method_is_404(api: LocalBotApi, bot: Bot) -> None:

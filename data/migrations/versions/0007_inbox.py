@@ -1,7 +1,7 @@
 """durable update inbox
 
 Revision ID: 0007_inbox
-Revises: 0005_sheets
+Revises: 0006_menus
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_inbox"
-down_revision = "0005_sheets"
+down_revision = "0006_menus"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,86 @@
+"""Start-up sets command menus in the background, and only the ones that changed."""
+
+from __future__ import annotations
+
+import time
+
+from bot.admin.menus import menus_installed
+from data import catalog, people
+from data.models import Role
+
+from .conftest import BotHarness
+
+PEOPLE = 300
+FIRST_ID = 800_000
+
+
+def _register_many(bot: BotHarness, count: int) -> None:
+    with bot.db.transaction() as session:
+        divisions = catalog.divisions(session)
+        for n in range(count):
+            people.ensure_person(
+                session,
+                FIRST_ID + n,
+                name=f"Yhteyshenkilö {n}",
+                roles={Role.CONTACT},
+                division_id=divisions[n % len(divisions)].id,
+            )
+
+
+def _menu_calls(bot: BotHarness, since: int) -> list[str]:
+    return [
+        c.method
+        for c in bot.api.calls[since:]
+        if c.method.lower() in ("setmycommands", "deletemycommands")
+    ]
+
+
+async def test_with_300_people_the_bot_answers_right_after_start_up(bot: BotHarness) -> None:
+    _register_many(bot, PEOPLE)
+    waiting = bot.user(FIRST_ID, "Aino")
+    await bot.stop()
+    # Typed while the bot was down: answered as soon as it polls again.
+    mark = len(bot.api.events)
+    started = time.monotonic()
+    _message, update_id = bot.api.push_text(waiting.info, waiting.chat, "/start")
+    since = len(bot.api.calls)
+    await bot.start(wait_for_menus=False)
+    await bot.api.wait_for_event(
+        lambda e: e.message.chat_id == waiting.chat_id, after=mark, timeout=30
+    )
+    answered_after = time.monotonic() - started
+    methods = [c.method.lower() for c in bot.api.calls[since:]]
+    first_poll = methods.index("getupdates")
+    assert "setmycommands" not in methods[:first_poll], "menus were set before polling began"
+    assert "Hei, Yhteyshenkilö 0" in waiting.last.text
+    assert answered_after < 1.0, f"/start answered {answered_after:.2f} s after start-up"
+    await bot.api.settle(update_id)
+    await menus_installed(bot.app)
+    # Everyone got their menu in the background: 4 calls each (the default one was set
+    # at the first start and is unchanged).
+    assert len(_menu_calls(bot, since)) == 4 * PEOPLE
+    assert "raportoi" in [command for command, _ in waiting.command_menu()]
+
+
+async def test_a_restart_with_unchanged_roles_sets_no_menu_and_a_change_sets_one(
+    bot: BotHarness,
+) -> None:
+    _register_many(bot, 20)
+    await bot.restart()
+    since = len(bot.api.calls)
+    await bot.restart()
+    assert _menu_calls(bot, since) == []
+
+    with bot.db.transaction() as session:
+        person = people.person_by_telegram_id(session, FIRST_ID + 3)
+        assert person is not None
+        people.ensure_person(session, FIRST_ID + 3, roles={Role.COORDINATOR})
+    since = len(bot.api.calls)
+    await bot.restart()
+    calls = [c for c in bot.api.calls[since:] if c.method == "setMyCommands"]
+    assert len(calls) == 4
+    assert {c.params.get("scope") for c in calls} == {
+        f'{{"chat_id": {FIRST_ID + 3}, "type": "chat"}}'
+    }
+    commands = [command for command, _ in bot.user(FIRST_ID + 3).command_menu()]
+    assert "tilanne" in commands and "raportoi" in commands
