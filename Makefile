@@ -29,9 +29,11 @@ $(DEV_STAMP): requirements/runtime.txt requirements/dev.txt | $(BIN)/python
 run: $(RUNTIME_STAMP)
 	$(BIN)/python -m bot run
 
-## test: the whole test suite (PostgreSQL too when TEST_DATABASE_URL is set)
+## test: the whole test suite (PostgreSQL too when TEST_DATABASE_URL is set); the kill and
+## fuzz tests of tests/reliability run on their own afterwards, on an otherwise idle machine
 test: $(DEV_STAMP)
-	$(BIN)/python -m pytest -n auto
+	$(BIN)/python -m pytest -n auto --ignore=tests/reliability
+	$(BIN)/python -m pytest tests/reliability
 
 ## lint: ruff lint and format check
 lint: $(DEV_STAMP)
