@@ -88,7 +88,9 @@ def _package(url: str, settings: Settings) -> bytes:
     finally:
         engine.dispose()
     assert snapshot.has_data
-    (package,) = generate(snapshot, "paketti", settings=settings, today=TODAY)
+    # Without the PDFs: they are renderings of the same files, and a LibreOffice run slowed
+    # past its time limit on a busy machine leaves them out, which is not the data differing.
+    (package,) = generate(snapshot, "paketti", settings=settings, today=TODAY, pdf=False)
     return package.content
 
 
