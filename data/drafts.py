@@ -106,20 +106,6 @@ def is_idle(draft: ConversationDraft, now: dt.datetime, idle_minutes: float) -> 
     return now - draft.last_activity_at >= dt.timedelta(minutes=idle_minutes)
 
 
-def idle_drafts(
-    session: Session, flow: str, now: dt.datetime, idle_minutes: float
-) -> list[ConversationDraft]:
-    """Drafts of the flow whose last activity is at least ``idle_minutes`` old."""
-    limit = now - dt.timedelta(minutes=idle_minutes)
-    return list(
-        session.scalars(
-            select(ConversationDraft)
-            .where(ConversationDraft.flow == flow, ConversationDraft.last_activity_at <= limit)
-            .order_by(ConversationDraft.id)
-        )
-    )
-
-
 def claim_idle(session: Session, now: dt.datetime, idle_minutes: float) -> list[ConversationDraft]:
     """Open drafts idle for ``idle_minutes`` or more, each paused here and now.
 

@@ -25,7 +25,18 @@ from typing import Any, TypedDict
 
 from bot.flow import entities, inputs
 from bot.flow.codec import Press
-from bot.flow.engine import Button, Done, Flow, LinkButton, Outcome, Prompt, Retry, Stale, Turn
+from bot.flow.engine import (
+    MSG_KEEP_AS_IS,
+    Button,
+    Done,
+    Flow,
+    LinkButton,
+    Outcome,
+    Prompt,
+    Retry,
+    Stale,
+    Turn,
+)
 from data import catalog, reports
 from data.models import CatalogMethod, ConversationDraft, Level, ServiceEntity
 from i18n import N_, formats
@@ -81,7 +92,6 @@ MSG_LEVEL_ASK = N_(
 MSG_ADD_NOTE = N_("✎ Add a note: {method}")
 MSG_ADD_NOTE_SHORT = N_("✎ Add a note")
 MSG_CHANGE_NOTE = N_("✎ Change the note")
-MSG_KEEP = N_("Keep as it is ({value})")
 MSG_SAME_AS = N_("Same as {year}")
 MSG_SAME_METHODS = N_("Same methods, new counts")
 MSG_RECOUNT = N_("Last year's method {n}/{total}:")
@@ -579,7 +589,7 @@ def _render_count(turn: Turn) -> Prompt:
     if pending.get("count") is not None:
         current = turn.number(int(pending["count"]))
         text += "\n" + turn._(MSG_COUNT_NOW).format(count=current)
-        rows.append([Button(turn._(MSG_KEEP).format(value=current), "k")])
+        rows.append([Button(turn._(MSG_KEEP_AS_IS).format(value=current), "k")])
     if pending.get("from") == "recount":
         queue = turn.data.get("recount") or []
         done = int(turn.data.get("recounted", 0)) + 1
@@ -636,7 +646,7 @@ def _render_note(turn: Turn) -> Prompt:
     rows: list[list[Button | LinkButton]] = []
     if answer.get("note"):
         text += "\n" + turn._(MSG_NOTE_NOW).format(note=answer["note"])
-        rows.append([Button(turn._(MSG_KEEP).format(value=_short(answer["note"], 30)), "k")])
+        rows.append([Button(turn._(MSG_KEEP_AS_IS).format(value=_short(answer["note"], 30)), "k")])
         rows.append([Button(turn._(MSG_NO_NOTE), "d")])
     return Prompt(text, rows)
 

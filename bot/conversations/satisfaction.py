@@ -30,7 +30,18 @@ from typing import Any, TypedDict
 
 from bot.flow import entities, inputs
 from bot.flow.codec import Press
-from bot.flow.engine import Button, Done, Flow, LinkButton, Outcome, Prompt, Retry, Stale, Turn
+from bot.flow.engine import (
+    MSG_KEEP_AS_IS,
+    Button,
+    Done,
+    Flow,
+    LinkButton,
+    Outcome,
+    Prompt,
+    Retry,
+    Stale,
+    Turn,
+)
 from data import answers, catalog, reports
 from data.models import ConversationDraft, MeasurementType, ServiceEntity
 from i18n import N_, formats
@@ -98,7 +109,6 @@ MSG_NEED_TYPE = N_("Choose at least one way of measuring, or “Not measured”.
 MSG_DETAIL_HEADER = N_("{entity} – {type} ({index}/{count})")
 MSG_SCALE_ASK = N_("Which scale is used? The catalog says {scale}: keep it or write another.")
 MSG_SCALE_ASK_FREE = N_("Which scale is used (for example 1–10)? Write it, or Skip.")
-MSG_KEEP = N_("Keep {value}")
 MSG_SKIP = N_("Skip")
 MSG_FREQUENCY_ASK = N_("How often is it measured? Choose, or write it in your own words.")
 MSG_NO_RESULT = N_("No result yet")
@@ -113,7 +123,6 @@ MSG_NPS_PARTS = N_(
     "thousands, separate the three with commas: 1 200, 300, 150."
 )
 MSG_OTHER_NAME_ASK = N_("What is the other way of measuring? Write its name, e.g. “Palautekysely”.")
-MSG_KEEP_NOW = N_("Keep as it is ({value})")
 MSG_SCALE_NOW = N_(
     "Which scale is used? Now {scale} (the catalog says {catalog}): keep it or write another."
 )
@@ -327,7 +336,7 @@ def _header(turn: Turn) -> str:
 
 
 def _keep_row(turn: Turn, value: object) -> list[Button | LinkButton]:
-    return [Button(turn._(MSG_KEEP_NOW).format(value=value), "k")]
+    return [Button(turn._(MSG_KEEP_AS_IS).format(value=value), "k")]
 
 
 def _keep(field: str) -> Any:

@@ -48,6 +48,8 @@ RESUME_TAG = "R"
 MSG_STALE = N_("This button is no longer valid.")
 MSG_STEP = N_("Step {n}/{total}")
 MSG_BACK = N_("‹ Back")
+#: The button on a question about an answer already given: keep it and go on.
+MSG_KEEP_AS_IS = N_("Keep as it is ({value})")
 MSG_USE_BUTTONS = N_("Please choose one of the buttons below.")
 MSG_TEXT_ONLY = N_("I can only read text here. Please type the answer or use the buttons.")
 MSG_IDLE = N_(

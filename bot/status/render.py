@@ -40,10 +40,6 @@ def number(value: int, language: str) -> str:
     return format_decimal(value, locale=language)
 
 
-def step_line(who: Caller, current: int, total: int) -> str:
-    return who._("Step {current}/{total}").format(current=current, total=total)
-
-
 def local_date(moment: dt.datetime, tz: dt.tzinfo) -> str:
     return fi_date(moment.astimezone(tz).date())
 

@@ -49,10 +49,9 @@ def test_idle_means_no_activity_for_the_configured_minutes(db: Database) -> None
         assert not drafts.is_idle(row, NOW + dt.timedelta(minutes=29, seconds=59), 30)
         assert drafts.is_idle(row, NOW + dt.timedelta(minutes=30), 30)
         later = NOW + dt.timedelta(minutes=31)
-        assert [d.person_id for d in drafts.idle_drafts(session, "reporting", later, 30)] == [
-            person_id
-        ]
-        assert drafts.idle_drafts(session, "reporting", NOW, 30) == []
+        assert drafts.claim_idle(session, NOW, 30) == []
+        assert [d.person_id for d in drafts.claim_idle(session, later, 30)] == [person_id]
+        assert drafts.claim_idle(session, later, 30) == []  # claimed (paused) once only
 
 
 def test_last_years_answers_leave_out_retired_catalog_items(db: Database) -> None:
