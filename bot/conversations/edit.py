@@ -28,7 +28,6 @@ from bot.status import render
 from bot.status.show import load_status_in
 from data import overview, reports
 from data.limits import MIN_METHOD_COUNT
-from data.models import ConversationDraft, ReportState
 from data.overview import EntryKind, EntryRow
 from i18n import N_, formats
 
@@ -202,24 +201,6 @@ def _list_or_done(turn: Turn, notice: str | None = None) -> Outcome:
         return EditStep.LIST
     text = turn._(MSG_NO_ENTRIES).format(year=turn.year)
     return Done(f"✓ {turn._(notice)}\n\n{text}" if notice else text)
-
-
-def _guard(turn: Turn) -> Done | None:
-    division = turn.person.division_id
-    assert division is not None
-    status, _name = load_status_in(turn.session, turn.who, turn.services.current_year())
-    if status.state is ReportState.SUBMITTED:
-        return Done(render.locked_text(turn.who, status, turn.services.settings.tz))
-    return None
-
-
-def _verify(turn: Turn) -> None:
-    if turn.data.get("division") != turn.person.division_id:
-        raise reports.AccessDenied("moved to another division")
-
-
-def _describe(turn: Turn, row: ConversationDraft) -> str | None:
-    return None  # nothing unsaved lives here: /muokkaa starts again (not resumable)
 
 
 def _with_entry(handler: Any) -> Any:
@@ -520,9 +501,6 @@ FLOW = Flow(
     prefix="ed",
     command="muokkaa",
     start=_start,
-    describe=_describe,
-    guard=_guard,
-    verify=_verify,
     **entities.DIVISION_ACTION,
 )
 FLOW.step(

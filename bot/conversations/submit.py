@@ -27,7 +27,7 @@ from bot.status.show import load_status_in
 from core.services import Services
 from data import overview, people, reports
 from data.db import transaction
-from data.models import ConversationDraft, Division, Person, ReportState, Role
+from data.models import Division, Person, Role
 from i18n import N_, gettext_for
 
 log = logging.getLogger(__name__)
@@ -73,22 +73,6 @@ class Recipient:
 def _start(turn: Turn) -> Outcome:
     turn.data["division"] = turn.person.division_id
     return SubmitStep.CONFIRM
-
-
-def _guard(turn: Turn) -> Done | None:
-    status, _name = load_status_in(turn.session, turn.who, turn.services.current_year())
-    if status.state is ReportState.SUBMITTED:
-        return Done(render.locked_text(turn.who, status, turn.services.settings.tz))
-    return None
-
-
-def _verify(turn: Turn) -> None:
-    if turn.data.get("division") != turn.person.division_id:
-        raise reports.AccessDenied("moved to another division")
-
-
-def _describe(turn: Turn, row: ConversationDraft) -> str | None:
-    return None  # a confirmation only: /valmis asks again (not resumable)
 
 
 def _render_confirm(turn: Turn) -> Prompt:
@@ -168,9 +152,6 @@ FLOW = Flow(
     prefix="sb",
     command="valmis",
     start=_start,
-    describe=_describe,
-    guard=_guard,
-    verify=_verify,
     **entities.DIVISION_ACTION,
 )
 FLOW.step(

@@ -12,8 +12,10 @@ from typing import Any
 
 from bot.flow.codec import Press
 from bot.flow.engine import Button, Done, LinkButton, Prompt, Stale, Turn
+from bot.status import render
+from bot.status.show import load_status_in
 from data import catalog, progress, reports
-from data.models import ReportState, ServiceEntity
+from data.models import ConversationDraft, ReportState, ServiceEntity
 from data.progress import EntityProgress
 from i18n import N_
 
@@ -31,9 +33,32 @@ MSG_ACTION_IDLE = N_(
 )
 MSG_ACTION_ACCESS_GONE = N_("Your access to this division has changed. /{command} starts again.")
 
+
+def refuse_submitted_report(turn: Turn) -> Done | None:
+    """A division action's guard: a submitted report can be neither edited nor submitted."""
+    status, _name = load_status_in(turn.session, turn.who, turn.services.current_year())
+    if status.state is ReportState.SUBMITTED:
+        return Done(render.locked_text(turn.who, status, turn.services.settings.tz))
+    return None
+
+
+def verify_same_division(turn: Turn) -> None:
+    """Every update: the person is still a contact of the division the action began in."""
+    if turn.data.get("division") != turn.person.division_id:
+        raise reports.AccessDenied("moved to another division")
+
+
+def nothing_to_resume(turn: Turn, row: ConversationDraft) -> str | None:
+    """A division action holds no unsaved answers: its command simply starts it again."""
+    return None
+
+
 #: How the short division actions (/muokkaa, /valmis) run on the engine: they hold no
 #: unsaved answers, so they always start afresh, and their texts are HTML.
 DIVISION_ACTION: dict[str, Any] = {
+    "guard": refuse_submitted_report,
+    "verify": verify_same_division,
+    "describe": nothing_to_resume,
     "gone_message": MSG_ACTION_ACCESS_GONE,
     "idle_message": MSG_ACTION_IDLE,
     "cancel_message": N_("Cancelled. Nothing was changed."),
