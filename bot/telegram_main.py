@@ -1,7 +1,7 @@
 """Running on the real Telegram: long polling by default, a webhook when configured.
 
 Webhook mode (``TELEGRAM_WEBHOOK_URL`` or ``telegram.webhook.url``) is what a deployment of
-several replicas uses; see `bot.webhook`.
+several replicas uses; see `delivery.webhook`.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def run_on_telegram(settings: Settings) -> int:
 
 
 def _run_webhook(settings: Settings) -> int:
-    from bot.webhook import WEBHOOK_PATH, bind, serve_webhook
+    from delivery.webhook import WEBHOOK_PATH, bind, serve_webhook
 
     assert settings.bot_token and settings.webhook_secret
     webhook = settings.telegram.webhook

@@ -126,7 +126,7 @@ def runtime(application: App, *, courier: Courier | None = None) -> ReminderRunt
 
 def setup(application: App, *, courier: Courier) -> ReminderRuntime:
     """Give the application its reminder runtime and the ``courier`` that delivers notices
-    (the bot's `bot.delivery.TelegramCourier`). Enough for nudges; `install` adds the jobs."""
+    (the bot's `delivery.courier.TelegramCourier`). Enough for nudges; `install` adds the jobs."""
     return runtime(application, courier=courier)
 
 

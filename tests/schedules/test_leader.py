@@ -16,11 +16,11 @@ import pytest
 from sqlalchemy import text
 
 import schedules
-from bot.delivery import TelegramCourier
 from core.services import Services, attach
 from data import ledger, people
 from data.leader import LeaderLock
 from data.models import LedgerStatus, Role
+from delivery.courier import TelegramCourier
 from localtg import LocalBotApi, local_application_builder
 from localtg.http import ServerThread
 from schedules import runtime as rt
