@@ -26,7 +26,7 @@ def run_on_telegram(settings: Settings) -> int:
     webhook = settings.telegram.webhook
     if webhook.url:
         return _run_webhook(settings)
-    from bot.server import attach_polling_server, bind, polling_address
+    from core.web import attach_polling_server, bind, polling_address
 
     address = polling_address(settings)
     sock = None
