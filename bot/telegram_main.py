@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from starlette.routing import BaseRoute
 from telegram import Update
 
 from bot.app import build_application
@@ -25,13 +26,23 @@ def run_on_telegram(settings: Settings) -> int:
     webhook = settings.telegram.webhook
     if webhook.url:
         return _run_webhook(settings)
-    _engine, sessions = prepare_database(settings.database.url)
+    from bot.webhook import serve_http_beside_polling
+
+    engine, sessions = prepare_database(settings.database.url)
     bootstrap_admins(settings, sessions)
+    svc = Services(settings, sessions)
     application = build_application(
-        Services(settings, sessions),
+        svc,
         token=settings.bot_token,
         base_url=settings.telegram.base_url,
         base_file_url=settings.telegram.file_url(),
+    )
+    serve_http_beside_polling(
+        application,
+        engine=engine,
+        listen=webhook.listen,
+        port=webhook.port,
+        extra_routes=http_routes(svc, settings.bot_token),
     )
     log.info("starting long polling")
     application.run_polling(allowed_updates=Update.ALL_TYPES)
@@ -52,8 +63,9 @@ def _run_webhook(settings: Settings) -> int:
     with sock:
         engine, sessions = prepare_database(settings.database.url)
         bootstrap_admins(settings, sessions)
+        svc = Services(settings, sessions)
         application = build_application(
-            Services(settings, sessions),
+            svc,
             token=settings.bot_token,
             base_url=settings.telegram.base_url,
             base_file_url=settings.telegram.file_url(),
@@ -67,5 +79,13 @@ def _run_webhook(settings: Settings) -> int:
                 sock=sock,
                 webhook_url=webhook.url.rstrip("/") + WEBHOOK_PATH,
                 secret=settings.webhook_secret,
+                extra_routes=http_routes(svc, settings.bot_token),
             )
         )
+
+
+def http_routes(svc: Services, bot_token: str) -> list[BaseRoute]:
+    """What the bot's HTTP server serves besides Telegram's calls and the health routes."""
+    import miniapp
+
+    return miniapp.routes(svc, bot_token=bot_token)

@@ -30,7 +30,7 @@ import json
 import logging
 import signal
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import uvicorn
@@ -38,7 +38,7 @@ from sqlalchemy import Engine
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from telegram import Update
 from telegram.ext import Application
 
@@ -107,13 +107,18 @@ def _is_update(payload: object, application: App) -> bool:
 def create_app(
     application: App,
     *,
-    secret: str,
+    secret: str | None,
     engine: Engine,
     state: WebhookState | None = None,
+    extra_routes: Sequence[BaseRoute] = (),
 ) -> Starlette:
-    """The ASGI app of one replica (routes described in the module docstring)."""
+    """The ASGI app of one replica (routes described in the module docstring).
+
+    ``secret`` None (polling mode) leaves out ``/telegram``; ``extra_routes`` are mounted
+    beside the others (the Mini App, `miniapp.routes`).
+    """
     state = state or WebhookState()
-    expected = secret.encode("utf-8")
+    expected = (secret or "").encode("utf-8")
 
     async def telegram_update(request: Request) -> Response:
         given = request.headers.get(SECRET_HEADER, "").encode("utf-8")
@@ -164,14 +169,15 @@ def create_app(
         body, content_type = metrics.render()
         return Response(body, media_type=content_type)
 
-    app = Starlette(
-        routes=[
-            Route(WEBHOOK_PATH, telegram_update, methods=["POST"]),
-            Route("/healthz", healthz, methods=["GET"]),
-            Route("/readyz", readyz, methods=["GET"]),
-            Route("/metrics", metrics_route, methods=["GET"]),
-        ]
-    )
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics_route, methods=["GET"]),
+        *extra_routes,
+    ]
+    if secret is not None:
+        routes.insert(0, Route(WEBHOOK_PATH, telegram_update, methods=["POST"]))
+    app = Starlette(routes=routes)
     app.state.webhook = state
     return app
 
@@ -202,10 +208,13 @@ async def serve_webhook(
     webhook_url: str,
     secret: str,
     on_ready: Callable[[], None] | None = None,
+    extra_routes: Sequence[BaseRoute] = (),
 ) -> int:
     """Run one replica until SIGTERM/SIGINT; the exit status (0 after a clean stop)."""
     state = WebhookState()
-    asgi = create_app(application, secret=secret, engine=engine, state=state)
+    asgi = create_app(
+        application, secret=secret, engine=engine, state=state, extra_routes=extra_routes
+    )
     config = uvicorn.Config(
         asgi,
         log_config=None,
@@ -277,6 +286,73 @@ async def _stop(
         clean = False
     log.info("stopped %s", "cleanly" if clean else "with work cut short")
     return 0 if clean else 1
+
+
+def serve_http_beside_polling(
+    application: App,
+    *,
+    engine: Engine,
+    listen: str,
+    port: int,
+    extra_routes: Sequence[BaseRoute] = (),
+) -> None:
+    """Polling mode: the same HTTP server (health, readiness, metrics, Mini App) on
+    ``listen``:``port``, started with the Application and stopped with it.
+
+    Hooks into ``post_init``/``post_stop`` so `Application.run_polling` keeps its own
+    signal handling. A port that cannot be bound is logged and the bot polls on without it:
+    the chat works without the HTTP side.
+    """
+    state = WebhookState()
+    asgi = create_app(
+        application, secret=None, engine=engine, state=state, extra_routes=extra_routes
+    )
+    previous_init, previous_stop = application.post_init, application.post_stop
+    holder: dict[str, Any] = {}
+
+    async def post_init(app: App) -> None:
+        if previous_init is not None:
+            await previous_init(app)
+        try:
+            sock = bind(listen, port)
+        except OSError as error:
+            log.error(
+                "HTTP server (Mini App, health, metrics) not started: cannot listen on %s:%d: %s",
+                listen,
+                port,
+                error.strerror,
+            )
+            return
+        server = _QuietSignalsServer(
+            uvicorn.Config(
+                asgi,
+                log_config=None,
+                access_log=False,
+                lifespan="off",
+                timeout_graceful_shutdown=HTTP_GRACE_SECONDS,
+                proxy_headers=False,
+            )
+        )
+        holder.update(
+            server=server,
+            sock=sock,
+            task=asyncio.create_task(server.serve(sockets=[sock]), name="uvicorn"),
+        )
+        log.info("HTTP server serving on %s", _address(sock))
+
+    async def post_stop(app: App) -> None:
+        state.stopping = True
+        server: uvicorn.Server | None = holder.get("server")
+        if server is not None:
+            server.should_exit = True
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(holder["task"], HTTP_GRACE_SECONDS + 1)
+            holder["sock"].close()
+        if previous_stop is not None:
+            await previous_stop(app)
+
+    application.post_init = post_init
+    application.post_stop = post_stop
 
 
 def _address(sock: socket.socket) -> str:

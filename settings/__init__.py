@@ -247,9 +247,25 @@ class Settings(_Strict):
     conversation: Conversation = Conversation()
     list_text: ListText
     admins: list[int] = Field(default_factory=list)
+    #: The public https address the bot's HTTP server is reached at, for the Mini App
+    #: (``/app/`` is appended). None: no Mini App buttons are offered.
+    miniapp_url: str | None = None
     # Secrets: never from the file.
     bot_token: str | None = Field(default=None, exclude=True, repr=False)
     webhook_secret: str | None = Field(default=None, exclude=True, repr=False)
+
+    @field_validator("miniapp_url")
+    @classmethod
+    def _miniapp_https(cls, value: str | None) -> str | None:
+        # Telegram opens Mini Apps only over https.
+        if value is not None and not value.startswith("https://"):
+            raise ValueError(f"expected a public https:// address, got {value!r}")
+        return value.rstrip("/") if value else value
+
+    @property
+    def miniapp_page(self) -> str | None:
+        """The page's address (``MINIAPP_URL`` + ``/app/``), or None without a Mini App."""
+        return f"{self.miniapp_url}/app/" if self.miniapp_url else None
 
     @field_validator("timezone")
     @classmethod
@@ -316,6 +332,8 @@ def load_settings(path: Path | str | None = None, env: Mapping[str, str] | None 
         telegram = dict(raw.get("telegram") or {})
         telegram["webhook"] = {**(telegram.get("webhook") or {}), **webhook_env}
         raw["telegram"] = telegram
+    if env.get("MINIAPP_URL"):
+        raw["miniapp_url"] = env["MINIAPP_URL"]
     raw["bot_token"] = env.get("TELEGRAM_BOT_TOKEN") or None
     raw["webhook_secret"] = env.get("TELEGRAM_WEBHOOK_SECRET") or None
     try:
