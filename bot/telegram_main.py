@@ -1,19 +1,21 @@
 """Running on the real Telegram: long polling by default, a webhook when configured.
 
 Webhook mode (``TELEGRAM_WEBHOOK_URL`` or ``telegram.webhook.url``) is what a deployment of
-several replicas uses; see `bot.webhook`.
+several replicas uses; see `delivery.webhook`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
-from starlette.routing import BaseRoute
 from telegram import Update
 
+import miniapp
 from bot.app import build_application
 from bot.runtime import bootstrap_admins, prepare_database
+from core import web
 from core.services import Services
 from settings import Settings
 
@@ -23,34 +25,38 @@ log = logging.getLogger(__name__)
 def run_on_telegram(settings: Settings) -> int:
     """Run until stopped; the process exit status."""
     assert settings.bot_token
+    web.mount(miniapp.application_routes)  # /app/ in both modes
     webhook = settings.telegram.webhook
     if webhook.url:
         return _run_webhook(settings)
-    from bot.webhook import serve_http_beside_polling
+    from core.web import attach_polling_server, bind, polling_address
 
-    engine, sessions = prepare_database(settings.database.url)
-    bootstrap_admins(settings, sessions)
-    svc = Services(settings, sessions)
-    application = build_application(
-        svc,
-        token=settings.bot_token,
-        base_url=settings.telegram.base_url,
-        base_file_url=settings.telegram.file_url(),
-    )
-    serve_http_beside_polling(
-        application,
-        engine=engine,
-        listen=webhook.listen,
-        port=webhook.port,
-        extra_routes=http_routes(svc, settings.bot_token),
-    )
-    log.info("starting long polling")
-    application.run_polling(allowed_updates=Update.ALL_TYPES)
+    address = polling_address(settings)
+    sock = None
+    if address is not None:
+        try:
+            sock = bind(*address)
+        except OSError as error:
+            log.error("cannot listen on %s:%d: %s", *address, error.strerror)
+            return 1
+    with sock or contextlib.nullcontext():
+        engine, sessions = prepare_database(settings.database.url)
+        bootstrap_admins(settings, sessions)
+        application = build_application(
+            Services(settings, sessions),
+            token=settings.bot_token,
+            base_url=settings.telegram.base_url,
+            base_file_url=settings.telegram.file_url(),
+        )
+        if sock is not None:
+            attach_polling_server(application, engine=engine, sock=sock)
+        log.info("starting long polling")
+        application.run_polling(allowed_updates=Update.ALL_TYPES)
     return 0
 
 
 def _run_webhook(settings: Settings) -> int:
-    from bot.webhook import WEBHOOK_PATH, bind, serve_webhook
+    from delivery.webhook import WEBHOOK_PATH, bind, serve_webhook
 
     assert settings.bot_token and settings.webhook_secret
     webhook = settings.telegram.webhook
@@ -63,9 +69,8 @@ def _run_webhook(settings: Settings) -> int:
     with sock:
         engine, sessions = prepare_database(settings.database.url)
         bootstrap_admins(settings, sessions)
-        svc = Services(settings, sessions)
         application = build_application(
-            svc,
+            Services(settings, sessions),
             token=settings.bot_token,
             base_url=settings.telegram.base_url,
             base_file_url=settings.telegram.file_url(),
@@ -79,13 +84,5 @@ def _run_webhook(settings: Settings) -> int:
                 sock=sock,
                 webhook_url=webhook.url.rstrip("/") + WEBHOOK_PATH,
                 secret=settings.webhook_secret,
-                extra_routes=http_routes(svc, settings.bot_token),
             )
         )
-
-
-def http_routes(svc: Services, bot_token: str) -> list[BaseRoute]:
-    """What the bot's HTTP server serves besides Telegram's calls and the health routes."""
-    import miniapp
-
-    return miniapp.routes(svc, bot_token=bot_token)
