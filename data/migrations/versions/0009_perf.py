@@ -3,7 +3,7 @@
 Additive only: the previous release runs unchanged on this schema.
 
 Revision ID: 0009_perf
-Revises: 0007_inbox
+Revises: 0010_miniapp
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0009_perf"
-down_revision = "0007_inbox"
+down_revision = "0010_miniapp"
 branch_labels = None
 depends_on = None
 
