@@ -14,9 +14,9 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
-from bot import ingress
-from bot.webhook import SECRET_HEADER, WebhookState, create_app
 from data.db import make_engine
+from delivery import ingress
+from delivery.webhook import SECRET_HEADER, WebhookState, create_app
 
 from .conftest import BotHarness
 

@@ -4,7 +4,7 @@ Several replicas can run behind one load balancer; each one serves
 
 * ``POST /telegram`` — Telegram's update calls. A call without the configured
   ``X-Telegram-Bot-Api-Secret-Token`` gets 403 and is not looked at; a body that is not one
-  Telegram update gets 400; an accepted update goes to `bot.ingress.receive` and the call
+  Telegram update gets 400; an accepted update goes to `delivery.ingress.receive` and the call
   is answered 200 as soon as it has been handed off (handling happens afterwards);
 * ``GET /healthz`` — 200 while the process is alive;
 * ``GET /readyz`` — 200 only when the database answers and is migrated to head; 503
@@ -42,9 +42,9 @@ from starlette.routing import Route
 from telegram import Update
 from telegram.ext import Application
 
-from bot import ingress
 from core import metrics
 from data.health import schema_problem
+from delivery import ingress
 
 log = logging.getLogger(__name__)
 
@@ -230,7 +230,7 @@ async def serve_webhook(
             allowed_updates=Update.ALL_TYPES,
             drop_pending_updates=False,
         )
-        # What an earlier process recorded but did not finish goes first (bot.ingress).
+        # What an earlier process recorded but did not finish goes first (delivery.ingress).
         await ingress.replay(application)
         await application.start()
         serving = asyncio.create_task(server.serve(sockets=[sock]), name="uvicorn")
