@@ -14,7 +14,7 @@ one message per level ("2 12, 4 3": method 2 used 12 times, method 4 three times
 else taps a method and types its count. A note is never a forced step. The review card
 lists the answers in level order with change/remove buttons; Save writes the entity's
 answers in one transaction (``data.reports.save_participation``) together with removing the
-draft. The reminders' "Report now" button (``bot.delivery.REPORT_CALLBACK``) starts here, or
+draft. The reminders' "Report now" button (``delivery.courier.REPORT_CALLBACK``) starts here, or
 in /tyytyvaisyys when only satisfaction is missing.
 """
 
@@ -24,7 +24,6 @@ import enum
 import re
 from typing import Any, TypedDict
 
-from bot.delivery import REPORT_CALLBACK
 from bot.flow import entities, inputs
 from bot.flow.codec import Press
 from bot.flow.engine import (
@@ -41,6 +40,7 @@ from bot.flow.engine import (
 )
 from data import catalog, reports
 from data.models import CatalogMethod, ConversationDraft, Level, ServiceEntity
+from delivery.courier import REPORT_CALLBACK
 from i18n import N_, formats
 
 START_DATA = "report:start"

@@ -169,10 +169,10 @@ FLOW_OF_GAP = {Gap.PARTICIPATION: "reporting", Gap.SATISFACTION: "satisfaction"}
 
 
 def open_what_is_missing(turn: Turn, data: str) -> str | None:
-    """The reminders' "Report now" (``bot.delivery.REPORT_CALLBACK``): the flow of the
+    """The reminders' "Report now" (``delivery.courier.REPORT_CALLBACK``): the flow of the
     division's first gap as the data stands when the button is pressed (satisfaction when
     only satisfaction is missing); None keeps the flow the button belongs to."""
-    from bot.delivery import REPORT_CALLBACK
+    from delivery.courier import REPORT_CALLBACK
 
     division_id = turn.person.division_id
     if data != REPORT_CALLBACK or division_id is None:
