@@ -17,7 +17,7 @@ import logging
 import re
 import sys
 
-from bot.logs import setup_logging
+from core.logs import setup_logging
 from settings import ConfigError, Settings, load_settings
 
 log = logging.getLogger("bot")

@@ -12,8 +12,10 @@ import logging
 
 from telegram import Update
 
+import miniapp
 from bot.app import build_application
 from bot.runtime import bootstrap_admins, prepare_database
+from core import web
 from core.services import Services
 from settings import Settings
 
@@ -23,10 +25,11 @@ log = logging.getLogger(__name__)
 def run_on_telegram(settings: Settings) -> int:
     """Run until stopped; the process exit status."""
     assert settings.bot_token
+    web.mount(miniapp.application_routes)  # /app/ in both modes
     webhook = settings.telegram.webhook
     if webhook.url:
         return _run_webhook(settings)
-    from bot.server import attach_polling_server, bind, polling_address
+    from core.web import attach_polling_server, bind, polling_address
 
     address = polling_address(settings)
     sock = None

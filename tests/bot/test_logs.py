@@ -4,7 +4,7 @@ import io
 import logging
 import re
 
-from bot.logs import RateLimitedWarning, setup_logging
+from core.logs import RateLimitedWarning, setup_logging
 
 TOKEN = "7654321098:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 
