@@ -60,7 +60,12 @@ def make_engine(url: str, *, schema: str | None = None, **kwargs: Any) -> Engine
     connect_args = dict(kwargs.pop("connect_args", {}))
     if schema:
         connect_args["options"] = f"-csearch_path={schema}"
-    kwargs.setdefault("pool_pre_ping", True)
+    # No pre-ping: it was one extra round trip on every checkout (every update). A server
+    # restart is noticed when a statement fails on a dead connection instead (SQLAlchemy
+    # then invalidates the whole pool and the update is retried or reported), and
+    # connections are replaced after half an hour, before any idle timeout between.
+    kwargs.setdefault("pool_pre_ping", False)
+    kwargs.setdefault("pool_recycle", 1800)
     return create_engine(parsed, connect_args=connect_args, **kwargs)
 
 

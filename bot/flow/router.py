@@ -101,13 +101,13 @@ async def route(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     outbox = Outbox()
     handled = True
     with transaction(svc.sessions) as session:
-        who = caller_in(session, update, svc)
+        person, rows = drafts.person_and_drafts(session, update.effective_user.id)
+        who = caller_in(session, update, svc, person=person)
         if who.person is None:
             if found.kind not in ("entry", "button"):
                 return  # the greeting and the catch-alls answer people without access
             outbox.refused = True
         else:
-            rows = drafts.for_update(session, who.person.id)
             if ingress.replayed(context.application, update.update_id) and inbox.is_handled(
                 session, update.update_id
             ):
