@@ -417,3 +417,18 @@ class CommandMenu(Base):
     scope: Mapped[str] = mapped_column(String(40), primary_key=True)
     digest: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class SchemaCompatibility(Base):
+    """Which releases' code can run on a schema revision (expand/contract upgrades).
+
+    Every migration from ``0012_ops`` on adds its row (`data.migrations.compat`): the
+    oldest migration head whose code still runs on the schema this revision leaves. A
+    replica of an older release that finds the database at a revision it does not know
+    looks its row up here: when the row names a revision the replica knows, the new schema
+    only added to what it uses and it starts and serves; otherwise it refuses (exit 2).
+    """
+
+    __tablename__ = "schema_compatibility"
+    revision: Mapped[str] = mapped_column(String(64), primary_key=True)
+    oldest_code_revision: Mapped[str] = mapped_column(String(64))
