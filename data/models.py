@@ -398,7 +398,10 @@ class InboxUpdate(Base):
     """
 
     __tablename__ = "inbox"
-    __table_args__ = (Index("ix_inbox_pending", "handled_at", "chat_id", "update_id"),)
+    __table_args__ = (
+        Index("ix_inbox_pending", "handled_at", "chat_id", "update_id"),
+        Index("ix_inbox_received_at", "received_at"),
+    )
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     chat_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
