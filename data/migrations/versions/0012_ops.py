@@ -1,7 +1,7 @@
 """schema compatibility declarations (expand/contract rolling upgrades)
 
 Revision ID: 0012_ops
-Revises: 0007_inbox
+Revises: 0009_perf
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 from data.migrations.compat import declare
 
 revision = "0012_ops"
-down_revision = "0007_inbox"
+down_revision = "0009_perf"
 branch_labels = None
 depends_on = None
 
@@ -24,7 +24,8 @@ def upgrade() -> None:
         sa.Column("oldest_code_revision", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("revision", name=op.f("pk_schema_compatibility")),
     )
-    # Additive: the previous release's code (head 0007_inbox) runs on this schema.
+    # Additive, like the other migrations of this release (0009_perf, 0010_miniapp): the
+    # previous release's code (head 0007_inbox) runs on this schema.
     declare(revision, "0007_inbox")
 
 
