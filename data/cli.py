@@ -151,7 +151,7 @@ def _person(url: str, args: argparse.Namespace) -> int:
             else:
                 sys.stdout.write(text)
         else:
-            print(f"erased: person #{data['id']} is now {data['name']!r}")
+            print(f"erased: person #{data['id']} is now {data['name']!r}; {data['removed']}")
         return 0
     finally:
         engine.dispose()
