@@ -100,6 +100,8 @@ def division_view(
             else reports.previous_satisfaction(session, year, entity.service_entity_id)
         )
         missing = render._missing_for(who, entity)
+        if missing:  # "• Kirjasto: tasot 2, 3" -> "tasot 2, 3" under the entity's own heading
+            missing = missing.split(": ", 1)[-1]
         entities.append(
             {
                 "id": entity.service_entity_id,
@@ -128,7 +130,7 @@ def division_view(
         "state_label": render.state_label(who, status, svc.settings.tz),
         "locked_text": render.locked_text(who, status, svc.settings.tz) if submitted else None,
         "editable": editable,
-        "deadline": _("Next deadline: {title} {date}").format(
+        "deadline": _("Next deadline: {date} – {title}").format(
             title=deadline[0].title.get(language), date=fi_date(deadline[1])
         )
         if deadline
