@@ -3,7 +3,7 @@
 Additive only: the previous release runs unchanged on this schema (it never reads the table).
 
 Revision ID: 0013_perf_catalog
-Revises: 0009_perf
+Revises: 0012_ops
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013_perf_catalog"
-down_revision = "0009_perf"
+down_revision = "0012_ops"
 branch_labels = None
 depends_on = None
 
