@@ -20,14 +20,13 @@ import math
 from html import escape
 from typing import Any, Final
 
-from bot.conversations.reporting import MSG_ZERO_COUNT
 from bot.flow import entities, inputs
 from bot.flow.codec import Press, parse_id
 from bot.flow.engine import Button, Done, Flow, Outcome, Prompt, Retry, Stale, Turn
 from bot.status import render
 from bot.status.show import load_status_in
-from data import overview, reports
-from data.limits import MIN_METHOD_COUNT
+from data import answers, overview, reports
+from data.limits import COUNT_RANGE, NPS_RANGE, RESPONDENTS_RANGE
 from data.overview import EntryKind, EntryRow
 from i18n import N_, formats
 
@@ -71,13 +70,13 @@ FIELD_BUTTONS: Final[dict[Field, str]] = {
     Field.NPS: N_("Change the NPS"),
 }
 FIELD_PROMPTS: Final[dict[Field, str]] = {
-    Field.COUNT: N_("Type the new count: a whole number from 0 to 100 000, for example 1 200."),
+    Field.COUNT: N_("Type the new count: a whole number {range}, for example 12."),
     Field.NOTE: N_("Type the new note (at most 300 characters)."),
     Field.RESULT: N_(
         'Type the latest result, for example "4,2" or "87 % satisfied" (at most 300 characters).'
     ),
     Field.RESPONDENTS: N_("Type the number of respondents as a whole number."),
-    Field.NPS: N_("Type the NPS: a whole number from -100 to 100."),
+    Field.NPS: N_("Type the NPS: a whole number {range}."),
 }
 DROPS_NPS_COUNTS: Final = frozenset({Field.NPS, Field.RESPONDENTS})
 MSG_NO_ENTRIES = N_(
@@ -128,16 +127,20 @@ def current_value(row: EntryRow, field: Field) -> int | str | None:
     }[field]
 
 
+def _rule_range(turn: Turn, field: Field) -> str:
+    """The range the rule book allows for a field, as every message writes it."""
+    span = {Field.COUNT: COUNT_RANGE, Field.NPS: NPS_RANGE}.get(field, RESPONDENTS_RANGE)
+    return formats.format_range(span, turn.language)
+
+
 def _parse(turn: Turn, field: Field, text: str) -> int | str:
+    """The value typed, read by the rule book (``data.answers``) as the chat and Excel do."""
     if field is Field.COUNT:
-        value = formats.parse_count(text, turn.language)
-        if value < MIN_METHOD_COUNT:
-            raise Retry(MSG_ZERO_COUNT)
-        return value
+        return inputs.read_count(text, turn.language)
     if field is Field.RESPONDENTS:
-        return formats.parse_respondents(text, turn.language)
+        return inputs.read_respondents(text, turn.language)
     if field is Field.NPS:
-        return formats.parse_nps(text, turn.language)
+        return inputs.read_nps(text, turn.language)
     return inputs.clean_text(text)
 
 
@@ -359,7 +362,7 @@ def _render_value(turn: Turn) -> Prompt:
                 "removed, because they would no longer match."
             )
         )
-    lines.append(turn._(FIELD_PROMPTS[field]))
+    lines.append(turn._(FIELD_PROMPTS[field]).format(range=_rule_range(turn, field)))
     buttons = [[Button(turn._(MSG_KEEP), "k")]]
     if field is Field.NOTE and row.note:
         buttons.insert(0, [Button(turn._("Remove the note"), "c")])
@@ -424,6 +427,8 @@ def _save(turn: Turn, press: Press) -> Outcome:
     except reports.AccessDenied:
         turn.alert = turn._(MSG_GONE)
         return _list_or_done(turn)
+    except answers.AnswerProblem as problem:
+        raise inputs.problem_error(problem) from None
     except ValueError:
         raise Retry(N_("The value cannot be saved. Type it again.")) from None
     return _list_or_done(turn, MSG_SAVED)

@@ -23,7 +23,7 @@ from .test_status_support import (
 )
 
 INVALID = "Tämä painike ei ole enää voimassa."
-COUNT_QUESTION = "Kirjoita uusi lukumäärä: kokonaisluku väliltä 0–100 000, esimerkiksi 1 200."
+COUNT_QUESTION = "Kirjoita uusi lukumäärä kokonaislukuna väliltä 1–100\xa0000, esimerkiksi 12."
 
 
 def _entry(bot: BotHarness, entry_id: int) -> ParticipationEntry | None:
@@ -74,12 +74,12 @@ async def test_changing_a_count_asks_again_for_bad_counts_and_saves_a_finnish_nu
     assert aino.last.text.startswith("Vaihe 3/4")
     assert "Lukumäärä nyt: 12" in aino.last.text
     problems = {
-        "abc": f"Kirjoita kokonaisluku väliltä 0…{nbsp('100 000')}, esimerkiksi 12 tai "
-        f"{nbsp('1 200')}.",
-        "-1": f"Luku ei voi olla negatiivinen. Kirjoita luku väliltä 0…{nbsp('100 000')}.",
-        "12,5": f"Kirjoita kokonaisluku väliltä 0…{nbsp('100 000')}, esimerkiksi 12 tai "
-        f"{nbsp('1 200')}.",
-        "100001": f"Luku voi olla enintään {nbsp('100 000')}. Kirjoita pienempi luku.",
+        "abc": f"Kirjoita lukumäärä kokonaislukuna väliltä 1–{nbsp('100 000')}, esimerkiksi 12 "
+        f"tai {nbsp('1 200')}.",
+        "-1": f"Lukumäärän on oltava kokonaisluku väliltä 1–{nbsp('100 000')}.",
+        "12,5": f"Kirjoita lukumäärä kokonaislukuna väliltä 1–{nbsp('100 000')}, esimerkiksi 12 "
+        f"tai {nbsp('1 200')}.",
+        "100001": f"Lukumäärän on oltava kokonaisluku väliltä 1–{nbsp('100 000')}.",
     }
     for typed, problem in problems.items():
         await aino.send(typed)
@@ -276,12 +276,12 @@ async def test_satisfaction_nps_respondents_and_result_can_be_changed(bot: BotHa
     await aino.press("Muuta NPS-lukua")
     assert "suosittelijoiden, neutraalien ja arvostelijoiden määrät poistetaan" in aino.last.text
     for typed, problem in {
-        "-101": "NPS on aina välillä −100…100; −101 on sen ulkopuolella.",
-        "abc": "Kirjoita NPS kokonaislukuna väliltä −100…100, esimerkiksi 35 tai −12.",
+        "-101": "NPS on aina väliltä −100–100; −101 on sen ulkopuolella.",
+        "abc": "Kirjoita NPS kokonaislukuna väliltä −100–100, esimerkiksi 35 tai −12.",
     }.items():
         await aino.send(typed)
         assert aino.last.text.startswith("⚠️ " + problem)
-        assert aino.last.text.endswith("Kirjoita NPS: kokonaisluku väliltä −100…100.")
+        assert aino.last.text.endswith("Kirjoita NPS kokonaislukuna väliltä −100–100.")
     await aino.send("−35")  # the minus sign phones type
     assert "NPS: 30 → −35" in aino.last.text
     await aino.press("Tallenna")
@@ -303,10 +303,12 @@ async def test_satisfaction_nps_respondents_and_result_can_be_changed(bot: BotHa
     assert aino.last.text.startswith("⚠️ Kirjoita lyhyt teksti.")
     await aino.send("  <b>4,2</b> /\x07 5 ")
     assert "Viimeisin tulos: – → <b>4,2</b> / 5" in aino.last.text  # shown literally
-    await aino.press("Tallenna")
+    record = await aino.press("Tallenna")  # the rule book: an NPS takes a score or counts
+    assert record.text == "NPS-mittaukselle annetaan luku tai määrät, ei sanallista tulosta."
+    assert record.show_alert
     entry = _satisfaction(bot, nps_entry.id)
     assert entry is not None
-    assert (entry.respondents, entry.latest_result) == (1234, "<b>4,2</b> / 5")
+    assert (entry.respondents, entry.latest_result) == (1234, None)
     assert _satisfaction(bot, not_measured.id) is not None
 
 
@@ -488,7 +490,7 @@ async def test_edit_in_english_and_swedish(bot: BotHarness) -> None:
     assert ann.last.buttons == [["Change the count"], ["Change the note"], ["Delete"], ["‹ Back"]]
     await ann.press("Change the count")
     await ann.send("lots")
-    assert ann.last.text.startswith("⚠️ Type a whole number from 0 to 100,000")
+    assert ann.last.text.startswith("⚠️ Type the count as a whole number 1–100,000")
     await ann.send("1 500")
     assert "Count: 12 → 1,500" in ann.last.text
     await ann.press("Save")
