@@ -28,6 +28,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from data import catalog
+from data.db import insert_for
 from data.models import (
     AuditEvent,
     LevelNoneAnswer,
@@ -36,6 +37,7 @@ from data.models import (
     ReportStatus,
     Round,
     SatisfactionEntry,
+    utcnow,
 )
 
 
@@ -131,11 +133,16 @@ class DivisionProgress:
 
 
 def get_or_create_round(session: Session, year: int) -> Round:
+    """The year's round, created if needed; safe when several sessions create it at once
+    (an ``INSERT … ON CONFLICT DO NOTHING`` then a read, never a unique violation)."""
     rnd = session.scalar(select(Round).where(Round.year == year))
     if rnd is None:
-        rnd = Round(year=year)
-        session.add(rnd)
-        session.flush()
+        session.execute(
+            insert_for(session, Round)
+            .values(year=year, created_at=utcnow())
+            .on_conflict_do_nothing(index_elements=["year"])
+        )
+        rnd = session.scalars(select(Round).where(Round.year == year)).one()
     return rnd
 
 

@@ -126,7 +126,7 @@ def runtime(application: App, *, courier: Courier | None = None) -> ReminderRunt
 
 def setup(application: App, *, courier: Courier) -> ReminderRuntime:
     """Give the application its reminder runtime and the ``courier`` that delivers notices
-    (the bot's `bot.delivery.TelegramCourier`). Enough for nudges; `install` adds the jobs."""
+    (the bot's `delivery.courier.TelegramCourier`). Enough for nudges; `install` adds the jobs."""
     return runtime(application, courier=courier)
 
 
@@ -149,12 +149,21 @@ def install(application: App, *, courier: Courier | None = None) -> None:
     if rt.leader is None or rt.leader.always_leader:
         _start_leading(application)
     elif not job_queue.get_jobs_by_name(LEADER_JOB):
+        # The first try runs the moment the job queue starts: a one-off job, because an
+        # interval job's first run is computed when the scheduler starts, which is already
+        # past a ``first=0`` start date, so APScheduler would put it one interval later.
+        job_queue.run_once(
+            _leader_job,
+            when=0,
+            name=LEADER_JOB,
+            job_kwargs={"misfire_grace_time": None},
+        )
         job_queue.run_repeating(
             _leader_job,
             interval=LEADER_RETRY_SECONDS,
-            first=0,
+            first=LEADER_RETRY_SECONDS,
             name=LEADER_JOB,
-            job_kwargs={"coalesce": True, "max_instances": 1},
+            job_kwargs={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         )
 
 

@@ -32,11 +32,11 @@ from telegram.ext import ContextTypes
 
 from bot.access import Caller
 from bot.flow import codec
-from bot.flow.delivery import Outbox
 from core.services import Services
 from data import drafts
 from data.models import ConversationDraft, Person, Role
 from data.reports import AccessDenied
+from delivery.replies import Outbox
 from i18n import N_, formats
 from i18n.formats import InputError
 

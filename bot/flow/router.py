@@ -25,16 +25,16 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationHandlerStop, ContextTypes
 
-from bot import ingress
 from bot.access import Caller, caller_in, refuse
 from bot.commands import all_commands
 from bot.flow import codec
-from bot.flow.delivery import Outbox, deliver, send_safely
 from bot.flow.engine import MSG_GONE, MSG_PAUSED, MSG_STALE, Flow, Turn
 from core.services import Services, services
 from data import drafts, inbox
 from data.db import transaction
 from data.models import ConversationDraft, Person
+from delivery import ingress
+from delivery.replies import Outbox, deliver, send_safely
 
 log = logging.getLogger(__name__)
 

@@ -10,11 +10,11 @@ import io
 from telegram.ext import ContextTypes
 
 import schedules
-from bot.delivery import TelegramCourier
-from bot.pacing import PacingLimiter
 from core.services import Services, attach
 from data import ledger, people
 from data.models import LedgerStatus, Person, ReminderLedger, Role
+from delivery.courier import TelegramCourier
+from delivery.pacing import PacingLimiter
 from localtg import BotMessageEvent, LocalBotApi, local_application_builder
 from schedules import runtime as rt
 from schedules.cli import main as cli_main

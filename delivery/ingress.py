@@ -12,7 +12,7 @@ after `receive` returns — and is marked handled once its effects are committed
   ``bot.app``), also when a handler failed: a poison update must not come back forever.
 
 At start-up `replay` puts every update still unhandled back on the queue, oldest first
-(`InboxUpdater.start_polling` and ``bot.webhook`` call it). An update Telegram delivers
+(`InboxUpdater.start_polling` and ``delivery.webhook`` call it). An update Telegram delivers
 again (same update_id) is dropped by `receive`.
 """
 

@@ -1,12 +1,12 @@
 """Reminder delivery: the scheduler's notices as Telegram messages with buttons.
 
 ``schedules`` decides what to send to whom and records it in the ledger; this module is
-the Telegram side of that (the guided flows' replies are ``bot.flow.delivery``):
+the Telegram side of that (the guided flows' replies are ``delivery.replies``):
 
 * the buttons of a notice's actions and their callback data (``report:start``, which the
   reporting conversation handles, and ``rem:snooze:<ledger id>``, handled in
   ``bot.handlers.reminders``);
-* the send itself, through the bot's rate limiter (`bot.pacing.PacingLimiter`), with the
+* the send itself, through the bot's rate limiter (`delivery.pacing.PacingLimiter`), with the
   notice's ``before_send`` hook run right before the HTTP call;
 * what each Telegram error means for the ledger (`schedules.notices.Outcome`).
 """
@@ -20,7 +20,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
-from bot.pacing import BEFORE_SEND, PACE_CHAT, SendCancelled, retry_after_seconds
+from delivery.pacing import BEFORE_SEND, PACE_CHAT, SendCancelled, retry_after_seconds
 from i18n import gettext_for
 from schedules.notices import Action, BeforeSend, Notice, Outcome, Result
 
