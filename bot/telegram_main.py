@@ -12,8 +12,10 @@ import logging
 
 from telegram import Update
 
+import miniapp
 from bot.app import build_application
 from bot.runtime import bootstrap_admins, prepare_database
+from core import web
 from core.services import Services
 from settings import Settings
 
@@ -23,6 +25,7 @@ log = logging.getLogger(__name__)
 def run_on_telegram(settings: Settings) -> int:
     """Run until stopped; the process exit status."""
     assert settings.bot_token
+    web.mount(miniapp.application_routes)  # /app/ in both modes
     webhook = settings.telegram.webhook
     if webhook.url:
         return _run_webhook(settings)

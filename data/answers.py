@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Protocol
 
@@ -127,7 +127,9 @@ class ParticipationAnswer:
     none: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # Field by field: dataclasses.asdict deep-copies recursively, ten times slower,
+        # and a 20 000-answer workbook calls this 40 000 times.
+        return {name: getattr(self, name) for name in _PARTICIPATION_FIELDS}
 
 
 @dataclass(frozen=True)
@@ -149,7 +151,7 @@ class SatisfactionAnswer:
     note: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {name: getattr(self, name) for name in _SATISFACTION_FIELDS}
 
     @property
     def counts(self) -> tuple[int, int, int] | None:
@@ -158,6 +160,9 @@ class SatisfactionAnswer:
             return None
         return self.promoters, self.passives, self.detractors
 
+
+_PARTICIPATION_FIELDS = tuple(ParticipationAnswer.__dataclass_fields__)
+_SATISFACTION_FIELDS = tuple(SatisfactionAnswer.__dataclass_fields__)
 
 #: The answer fields of a SatisfactionAnswer besides its measurement type.
 SATISFACTION_FIELDS = frozenset(

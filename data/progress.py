@@ -13,6 +13,12 @@ One definition of "complete" serves the contact's /tila, the coordinator's /tila
   division is complete (`DivisionProgress.complete`, `is_complete`) unless it is
   INCOMPLETE; only INCOMPLETE divisions are reminded or nudged.
 
+What is *missing* is a separate fact from the state, defined once here (`Gap`,
+`EntityProgress.gaps`, `DivisionProgress.gaps`, `DivisionProgress.first_gap`): a division
+submitted while incomplete is still missing what it misses. /tila, /tilanne, /muistuta, the
+reminders and the reminders' "Report now" (which opens the flow of the first gap) read it
+from here; only *whom to remind* depends on the state.
+
 Before this, /tilanne showed a division submitted with gaps as "submitted" and listed it
 under "still incomplete", and /muistuta offered to nudge contacts who could no longer
 change anything.
@@ -61,6 +67,13 @@ def is_complete(report_state: ReportState, answers_complete: bool) -> bool:
     return division_state(report_state, answers_complete) is not DivisionState.INCOMPLETE
 
 
+class Gap(enum.StrEnum):
+    """What a service entity can be missing; the order is the order they are asked in."""
+
+    PARTICIPATION = "participation"  # a participation level without an answer
+    SATISFACTION = "satisfaction"  # no satisfaction answer (nor "not measured")
+
+
 @dataclass(frozen=True)
 class EntityProgress:
     service_entity_id: int
@@ -82,6 +95,16 @@ class EntityProgress:
     @property
     def complete(self) -> bool:
         return self.participation_complete and self.satisfaction_mapped
+
+    @property
+    def gaps(self) -> tuple[Gap, ...]:
+        """What the entity is missing, whatever the report's state."""
+        gaps: list[Gap] = []
+        if not self.participation_complete:
+            gaps.append(Gap.PARTICIPATION)
+        if not self.satisfaction_mapped:
+            gaps.append(Gap.SATISFACTION)
+        return tuple(gaps)
 
     @property
     def has_answers(self) -> bool:
@@ -116,6 +139,26 @@ class DivisionProgress:
     @property
     def submitted(self) -> bool:
         return self.state is ReportState.SUBMITTED
+
+    @property
+    def missing(self) -> list[EntityProgress]:
+        """The service entities with a gap, whether or not the report is submitted."""
+        return [e for e in self.entities if e.gaps]
+
+    @property
+    def gaps(self) -> frozenset[Gap]:
+        """Every kind of answer still missing somewhere in the division."""
+        return frozenset(g for e in self.entities for g in e.gaps)
+
+    @property
+    def first_gap(self) -> Gap | None:
+        """What to ask first ("Report now"): participation before satisfaction."""
+        return next((g for g in Gap if g in self.gaps), None)
+
+    @property
+    def submitted_with_gaps(self) -> bool:
+        """Submitted although answers are missing: done for reminders, not "complete"."""
+        return self.submitted and not self.answers_complete
 
     @property
     def entities_reported(self) -> int:

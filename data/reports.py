@@ -135,10 +135,18 @@ def participation_answers(
     session: Session, round_id: int, service_entity_id: int
 ) -> list[ParticipationAnswer]:
     """The entity's saved answers, methods first then explicit nones, in level order."""
+    # Columns, not entities: a large division's answers load without building (and
+    # tracking) an ORM object per row.
     answers = [
-        ParticipationAnswer(e.level_id, e.method_id, e.method_text, e.count, e.note)
-        for e in session.scalars(
-            select(ParticipationEntry)
+        ParticipationAnswer(level_id, method_id, method_text, count, note)
+        for level_id, method_id, method_text, count, note in session.execute(
+            select(
+                ParticipationEntry.level_id,
+                ParticipationEntry.method_id,
+                ParticipationEntry.method_text,
+                ParticipationEntry.count,
+                ParticipationEntry.note,
+            )
             .where(
                 ParticipationEntry.round_id == round_id,
                 ParticipationEntry.service_entity_id == service_entity_id,

@@ -43,6 +43,7 @@ from core.services import services
 from data import ledger
 from data.leader import LeaderLock
 from data.models import LedgerStatus, ReminderLedger
+from schedules import housekeeping
 from schedules.audience import Recipient, Snapshot, load_snapshot
 from schedules.content import ReminderFacts, language_of, reminder_text
 from schedules.notices import Action, Courier, Notice
@@ -209,7 +210,7 @@ async def _leader_job(context: JobContext) -> None:
 
 
 def _job_names() -> tuple[str, ...]:
-    return (CATCH_UP_JOB, SWEEP_JOB, RESYNC_JOB)
+    return (CATCH_UP_JOB, SWEEP_JOB, RESYNC_JOB, housekeeping.PRUNE_JOB)
 
 
 def _start_leading(application: App) -> None:
@@ -234,6 +235,7 @@ def _start_leading(application: App) -> None:
         )
     if not job_queue.get_jobs_by_name(RESYNC_JOB):
         job_queue.run_daily(_resync_job, time=dt.time(0, 10, tzinfo=settings.tz), name=RESYNC_JOB)
+    housekeeping.schedule(application)
     log.info("reminders installed (scheduler leader): %d sends scheduled", scheduled)
 
 

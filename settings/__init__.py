@@ -247,6 +247,9 @@ class Settings(_Strict):
     conversation: Conversation = Conversation()
     list_text: ListText
     admins: list[int] = Field(default_factory=list)
+    #: The public https address the bot's HTTP server is reached at, for the Mini App
+    #: (``/app/`` is appended). None: no Mini App buttons are offered.
+    miniapp_url: str | None = None
     # Secrets: never from the file.
     bot_token: str | None = Field(default=None, exclude=True, repr=False)
     webhook_secret: str | None = Field(default=None, exclude=True, repr=False)
@@ -255,6 +258,19 @@ class Settings(_Strict):
     #: TELEGRAM_WEBHOOK_PORT is set).
     metrics_port: Annotated[int, Field(ge=1, le=65535)] | None = None
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @field_validator("miniapp_url")
+    @classmethod
+    def _miniapp_https(cls, value: str | None) -> str | None:
+        # Telegram opens Mini Apps only over https.
+        if value is not None and not value.startswith("https://"):
+            raise ValueError(f"expected a public https:// address, got {value!r}")
+        return value.rstrip("/") if value else value
+
+    @property
+    def miniapp_page(self) -> str | None:
+        """The page's address (``MINIAPP_URL`` + ``/app/``), or None without a Mini App."""
+        return f"{self.miniapp_url}/app/" if self.miniapp_url else None
 
     @field_validator("timezone")
     @classmethod
@@ -281,6 +297,7 @@ ENV_KEYS: dict[tuple[str, ...], str] = {
     ("telegram", "webhook", "port"): "TELEGRAM_WEBHOOK_PORT",
     ("metrics_port",): "METRICS_PORT",
     ("log_level",): "LOG_LEVEL",
+    ("miniapp_url",): "MINIAPP_URL",
 }
 
 

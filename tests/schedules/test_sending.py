@@ -66,7 +66,7 @@ async def test_a_send_reaches_its_audience_in_their_language_with_its_buttons(
     assert "• Kirjasto: ei vielä ilmoituksia" in text
     assert contact_user.last.buttons == [["Raportoi nyt", "Muistuta huomenna"]]
     report, snooze = contact_user.last.inline_keyboard[0]
-    assert report["callback_data"] == "report:start"
+    assert report["callback_data"] == "report:now"
     (row,) = rows(db, person_id=contact)
     assert snooze["callback_data"] == f"rem:snooze:{row.id}"
     assert len(str(snooze["callback_data"]).encode()) <= 64
