@@ -3,7 +3,7 @@
     .venv/bin/python bench/reminders_bench.py [--count 1000] [--database-url URL]
 
 One planned send (listatekstit, 14 days before) goes to ``count`` people through the real
-path — a PTB Application with the bot's rate limiter (``bot.pacing.PacingLimiter``), the
+path — a PTB Application with the bot's rate limiter (``delivery.pacing.PacingLimiter``), the
 bot's courier, the ledger claims and in-flight marks in the database — against a
 `localtg.LocalBotApi` that answers 429 past 30 messages/s overall or 1/s per chat.
 Telegram's limits make 1,000 / 30 s the floor; the target is within 1.1× of it with zero
@@ -28,13 +28,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import insert, select
 
 import schedules
-from bot.delivery import TelegramCourier
-from bot.pacing import PacingLimiter
 from core.services import Services, attach
 from data import ledger
 from data.catalog import load_catalog
 from data.db import make_engine, make_sessionmaker, migrate, transaction
 from data.models import Division, Person, PersonRole, Role
+from delivery.courier import TelegramCourier
+from delivery.pacing import PacingLimiter
 from localtg import LocalBotApi, local_application_builder
 from schedules import runtime as rt
 from schedules.plan import SlotKey

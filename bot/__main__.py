@@ -17,7 +17,7 @@ import logging
 import re
 import sys
 
-from bot.logs import setup_logging
+from core.logs import setup_logging
 from settings import ConfigError, Settings, load_settings
 
 log = logging.getLogger("bot")
@@ -95,8 +95,12 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
-    quiet = args.command in ("invite", "migrate")
-    setup_logging(settings.bot_token, level=logging.WARNING if quiet else logging.INFO)
+    quiet = args.command in ("invite", "migrate") and settings.log_level == "info"
+    setup_logging(
+        settings.bot_token,
+        level=logging.WARNING if quiet else settings.log_level,
+        secrets=[settings.webhook_secret or ""],
+    )
     if args.command == "invite":
         return invite(settings, args.role, args.division, args.days)
     if args.command == "chat":

@@ -14,15 +14,15 @@ from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 from telegram.request import BaseRequest
 
-from bot import ingress
 from bot.conversations import FLOWS
-from bot.delivery import TelegramCourier
 from bot.flow import router
 from bot.handlers import admin, common, excel, privacy, reminders, status
-from bot.ordering import ChatOrderedUpdateProcessor
-from bot.pacing import PacingLimiter
 from core import metrics
 from core.services import Services, attach
+from delivery import ingress
+from delivery.courier import TelegramCourier
+from delivery.ordering import ChatOrderedUpdateProcessor
+from delivery.pacing import PacingLimiter
 from schedules.runtime import install as install_reminders
 from schedules.runtime import release_leadership
 from schedules.runtime import setup as setup_reminders
@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 class MeasuredApplication(Application):  # type: ignore[type-arg]
     """Counts and times every update it handles (``core.metrics``), then marks it handled
-    in the inbox (``bot.ingress``).
+    in the inbox (``delivery.ingress``).
 
     The guided-flow engine marks its updates in its own transaction (then no second write
     is made); every other update is marked here, after the handlers: a crash before it
@@ -63,7 +63,7 @@ def _kind(update: object) -> str:
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log the failure (the token is redacted by bot.logs) and tell the person.
+    """Log the failure (the token is redacted by core.logs) and tell the person.
 
     Nothing is kept in memory: a long-running process would otherwise grow with every
     failure. Tests observe errors with their own error handler or the log.
@@ -99,7 +99,7 @@ def build_application(
     """The bot with every feature registered; ``request`` lets tests use the local Telegram.
 
     ``polling=False`` builds it without an Updater: in webhook mode updates arrive through
-    `bot.webhook` and `bot.ingress`.
+    `delivery.webhook` and `delivery.ingress`.
     """
     builder: Any = (
         ApplicationBuilder()

@@ -98,6 +98,16 @@ SCHEDULER_LEADER = Gauge(
     registry=REGISTRY,
 )
 
+WEBHOOK_REFUSED_REASONS = frozenset({"secret", "not_an_update", "too_large"})
+WEBHOOK_REFUSED = Counter(
+    "mittaribotti_webhook_refused",
+    "Calls to /telegram refused: wrong or missing secret, not an update, too large.",
+    ["reason"],
+    registry=REGISTRY,
+)
+for _reason in WEBHOOK_REFUSED_REASONS:
+    WEBHOOK_REFUSED.labels(reason=_reason)
+
 for _outcome in REMINDER_OUTCOMES:  # so a dashboard sees 0, not a missing series
     REMINDERS.labels(outcome=_outcome)
 
@@ -106,6 +116,11 @@ def update_handled(kind: str, seconds: float) -> None:
     """One update finished (whatever its handlers did)."""
     UPDATES_HANDLED.labels(kind=kind if kind in UPDATE_KINDS else "other").inc()
     UPDATE_SECONDS.observe(seconds)
+
+
+def webhook_refused(reason: str) -> None:
+    """One refused webhook call (the warning about it is rate-limited; this is not)."""
+    WEBHOOK_REFUSED.labels(reason=reason if reason in WEBHOOK_REFUSED_REASONS else "other").inc()
 
 
 def handler_error() -> None:

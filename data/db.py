@@ -16,8 +16,11 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from data import versions as _versions  # noqa: F401  (every session bumps entity versions)
 
 ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -129,6 +132,21 @@ def startup_lock(engine: Engine) -> Iterator[None]:
 
 def has_schema(engine: Engine) -> bool:
     return inspect(engine).has_table("alembic_version")
+
+
+def insert_for(session: Session, model: type[Any]) -> Any:
+    """The dialect's INSERT for ``model``, which has ``on_conflict_do_nothing``.
+
+    Every get-or-create is an ``INSERT … ON CONFLICT DO NOTHING`` followed by a read, so two
+    sessions creating the same row at once both end with the one row instead of one of them
+    failing on the unique constraint (both SQLite and PostgreSQL support it).
+    """
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        return postgresql.insert(model)
+    if name == "sqlite":
+        return sqlite.insert(model)
+    raise NotImplementedError(f"unsupported database {name!r}")
 
 
 @contextlib.contextmanager

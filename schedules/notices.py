@@ -2,7 +2,7 @@
 
 The scheduler decides *when* and *to whom* and *what the reminder says*; it knows nothing
 about Telegram. A `Notice` is one message for one person with the actions it offers
-(report now, remind me tomorrow) as plain values. The bot (``bot.delivery``) turns a notice
+(report now, remind me tomorrow) as plain values. The bot (``delivery.courier``) turns a notice
 into a Telegram message with buttons, sends it under the rate limiter and answers with a
 `Result` the scheduler records in the ledger.
 

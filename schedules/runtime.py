@@ -43,6 +43,7 @@ from core.services import services
 from data import ledger
 from data.leader import LeaderLock
 from data.models import LedgerStatus, ReminderLedger
+from schedules import housekeeping
 from schedules.audience import Recipient, Snapshot, load_snapshot
 from schedules.content import ReminderFacts, language_of, reminder_text
 from schedules.notices import Action, Courier, Notice
@@ -126,7 +127,7 @@ def runtime(application: App, *, courier: Courier | None = None) -> ReminderRunt
 
 def setup(application: App, *, courier: Courier) -> ReminderRuntime:
     """Give the application its reminder runtime and the ``courier`` that delivers notices
-    (the bot's `bot.delivery.TelegramCourier`). Enough for nudges; `install` adds the jobs."""
+    (the bot's `delivery.courier.TelegramCourier`). Enough for nudges; `install` adds the jobs."""
     return runtime(application, courier=courier)
 
 
@@ -149,12 +150,21 @@ def install(application: App, *, courier: Courier | None = None) -> None:
     if rt.leader is None or rt.leader.always_leader:
         _start_leading(application)
     elif not job_queue.get_jobs_by_name(LEADER_JOB):
+        # The first try runs the moment the job queue starts: a one-off job, because an
+        # interval job's first run is computed when the scheduler starts, which is already
+        # past a ``first=0`` start date, so APScheduler would put it one interval later.
+        job_queue.run_once(
+            _leader_job,
+            when=0,
+            name=LEADER_JOB,
+            job_kwargs={"misfire_grace_time": None},
+        )
         job_queue.run_repeating(
             _leader_job,
             interval=LEADER_RETRY_SECONDS,
-            first=0,
+            first=LEADER_RETRY_SECONDS,
             name=LEADER_JOB,
-            job_kwargs={"coalesce": True, "max_instances": 1},
+            job_kwargs={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         )
 
 
@@ -200,7 +210,7 @@ async def _leader_job(context: JobContext) -> None:
 
 
 def _job_names() -> tuple[str, ...]:
-    return (CATCH_UP_JOB, SWEEP_JOB, RESYNC_JOB)
+    return (CATCH_UP_JOB, SWEEP_JOB, RESYNC_JOB, housekeeping.PRUNE_JOB)
 
 
 def _start_leading(application: App) -> None:
@@ -225,6 +235,7 @@ def _start_leading(application: App) -> None:
         )
     if not job_queue.get_jobs_by_name(RESYNC_JOB):
         job_queue.run_daily(_resync_job, time=dt.time(0, 10, tzinfo=settings.tz), name=RESYNC_JOB)
+    housekeeping.schedule(application)
     log.info("reminders installed (scheduler leader): %d sends scheduled", scheduled)
 
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from openpyxl import load_workbook
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import column_index_from_string, get_column_letter
 from sqlalchemy.orm import Session
 
 from data import answers, catalog
@@ -492,24 +493,20 @@ def read_workbook(
         if present != expected:
             raise files.reject(m.FILE_STRUCTURE_CHANGED)
         bounds = layout.bounds()
-        checksum = fingerprint(layout, ((s, _bounded_rows(values[s], *bounds[s])) for s in present))
+        # Each sheet is parsed once: the same rows serve the checksum and the answers.
+        rows = {s: list(_bounded_rows(values[s], *bounds[s])) for s in present}
+        checksum = fingerprint(layout, ((s, iter(rows[s])) for s in present))
         if checksum != str(meta.get("checksum")):
             raise files.reject(m.FILE_STRUCTURE_CHANGED)
-        formulas = _formula_cells(content, layout)
+        formulas = _formula_cells(content, layout, {s: values[s] for s in present})
         parsed = Parsed(division, year)
         reader = _Reader(parsed, ref, language, layout.language)
         entities = {e.code: e for e in ref.entities}
         for code, (sheet, levels) in layout.participation.items():
-            cells = _Cells(
-                sheet, _answer_rows(values[sheet], len(levels)), formulas.get(sheet, set())
-            )
+            cells = _Cells(sheet, rows[sheet][FIRST_ROW - 1 :], formulas.get(sheet, set()))
             parsed.participation[entities[code].id] = reader.participation(cells, levels)
         sheet = layout.satisfaction_sheet
-        cells = _Cells(
-            sheet,
-            _answer_rows(values[sheet], len(layout.satisfaction_rows)),
-            formulas.get(sheet, set()),
-        )
+        cells = _Cells(sheet, rows[sheet][FIRST_ROW - 1 :], formulas.get(sheet, set()))
         for code, given in reader.satisfaction(cells, layout.satisfaction_rows).items():
             parsed.satisfaction[entities[code].id] = given
         parsed.errors.sort(key=lambda e: (expected.index(e.sheet), e.row, e.column))
@@ -518,34 +515,38 @@ def read_workbook(
         values.close()
 
 
-def _answer_rows(ws: Any, count: int) -> list[tuple[Any, ...]]:
-    ws.reset_dimensions()
-    return list(
-        ws.iter_rows(
-            min_row=FIRST_ROW,
-            max_row=FIRST_ROW + count - 1,
-            min_col=1,
-            max_col=13,
-            values_only=True,
-        )
-    )
+#: A cell's opening tag with its reference, and a formula element (any namespace prefix).
+_CELL_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c\s[^>]*?\br=\"([A-Z]{1,3})([0-9]{1,7})\"")
+_FORMULA_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
 
 
-def _formula_cells(content: bytes, layout: Layout) -> dict[str, set[tuple[int, int]]]:
-    """Answer cells that hold a formula (their value is taken, never evaluated)."""
-    workbook = _open(content, data_only=False)
+def _formula_cells(
+    content: bytes, layout: Layout, sheets: dict[str, Any]
+) -> dict[str, set[tuple[int, int]]]:
+    """Answer cells that hold a formula (their value is taken, never evaluated).
+
+    Found in each sheet's XML directly: a formula is an ``<f>`` element inside a ``<c>``.
+    Opening the workbook a second time with openpyxl for this parsed every cell again and
+    cost a third of the whole check of a large workbook.
+    """
     found: dict[str, set[tuple[int, int]]] = {}
-    try:
-        for sheet, cells in layout.answer_cells().items():
-            ws = workbook[sheet]
-            ws.reset_dimensions()
-            for row_index, row in enumerate(_rows(ws), start=1):
-                for column_index, value in enumerate(row, start=1):
-                    is_formula = isinstance(value, str) and value.startswith("=")
-                    if is_formula and (row_index, column_index) in cells:
-                        found.setdefault(sheet, set()).add((row_index, column_index))
-    finally:
-        workbook.close()
+    answer_cells = layout.answer_cells()
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        for sheet, cells in answer_cells.items():
+            path = getattr(sheets.get(sheet), "_worksheet_path", None)
+            if path is None:
+                continue
+            xml = archive.read(path)
+            for formula in _FORMULA_TAG.finditer(xml):
+                start = xml.rfind(b"<", 0, formula.start())
+                while start > 0 and not _CELL_TAG.match(xml, start):
+                    start = xml.rfind(b"<", 0, start)
+                cell = _CELL_TAG.match(xml, max(start, 0))
+                if cell is None:
+                    continue
+                at = (int(cell.group(2)), column_index_from_string(cell.group(1).decode()))
+                if at in cells:
+                    found.setdefault(sheet, set()).add(at)
     return found
 
 

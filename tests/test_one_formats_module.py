@@ -17,7 +17,7 @@ from pathlib import Path
 from data import limits
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("bot", "schedules", "data", "core", "i18n", "sheets")
+PACKAGES = ("bot", "delivery", "schedules", "data", "core", "i18n", "sheets")
 FORMATTERS = {
     "format_count",
     "parse_count",

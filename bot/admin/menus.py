@@ -187,19 +187,60 @@ async def _tell_inviter(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await tell(context.bot, inviter, text)
 
 
+#: People whose menus are checked between two pauses at start-up, and the pause: the
+#: check of 10 000 unchanged menus takes a fraction of a second in all, written back in one
+#: statement per batch, so updates arriving meanwhile are not held up by it.
+MENU_BATCH = 200
+MENU_BATCH_PAUSE_SECONDS = 0.02
+
+
 async def install_all_menus(application: App) -> int:
     """The default menu and every person's own menu, each only if it changed since it was
-    last set; returns how many people's menus were set."""
-    with transaction(services(application).sessions) as session:
-        known = menus.last_set(session)
-        everyone = admin_queries.active_people(session)
+    last set; returns how many people's menus were set.
+
+    Batched and paced: the people are read once (on a worker thread), each distinct menu
+    (roles × language) is built and fingerprinted once, the digests of a batch's changed
+    menus are remembered in one statement, and the loop pauses between batches.
+    """
+    sessions = services(application).sessions
+
+    def load() -> tuple[dict[str, str], list[Person]]:
+        with transaction(sessions) as session:
+            return menus.last_set(session), admin_queries.active_people(session)
+
+    known, everyone = await asyncio.to_thread(load)
     try:
         await install_default_menu(application, known)
     except TelegramError as error:
         log.warning("could not set the default command menu: %s", error)
+    specs: dict[tuple[frozenset[Role], str | None], tuple[MenuSpec, str]] = {}
     changed = 0
-    for person in everyone:
-        changed += await refresh_menu(application, person, known)
+    for start in range(0, len(everyone), MENU_BATCH):
+        remembered: dict[str, str] = {}
+        for person in everyone[start : start + MENU_BATCH]:
+            key = menus.chat_scope(person.telegram_user_id)
+            shape = (frozenset(person.role_set), person.language)
+            if shape not in specs:
+                spec = _person_spec(application, person)
+                specs[shape] = (spec, _digest(spec))
+            spec, digest = specs[shape]
+            if known.get(key) == digest:
+                continue
+            try:
+                await _apply(application, spec, BotCommandScopeChat(person.telegram_user_id))
+            except TelegramError as error:
+                log.warning("could not set the command menu of person %s: %s", person.id, error)
+                continue
+            remembered[key] = digest
+        if remembered:
+            changed += len(remembered)
+
+            def write(batch: dict[str, str] = remembered) -> None:
+                with transaction(sessions) as session:
+                    menus.remember_many(session, batch)
+
+            await asyncio.to_thread(write)
+        await asyncio.sleep(MENU_BATCH_PAUSE_SECONDS)
     log.info("command menus checked=%d set=%d", len(everyone), changed)
     return changed
 

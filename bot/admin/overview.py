@@ -114,10 +114,18 @@ def overview_text(
     # submitted with gaps is "submitted", never also "still incomplete".
     incomplete = [d.code for d in rows if d.division_state is DivisionState.INCOMPLETE]
     unsent = [d.code for d in rows if d.division_state is DivisionState.COMPLETE]
+    # ... but what is missing is missing whatever the state (data.progress.Gap).
+    with_gaps = [d.code for d in rows if d.submitted_with_gaps]
     if incomplete:
         lines.append(who._("Still incomplete: {divisions}").format(divisions=", ".join(incomplete)))
-    else:
+    elif not with_gaps:
         lines.append(who._("Every division is complete."))
+    if with_gaps:
+        lines.append(
+            who._("Submitted with answers missing: {divisions}").format(
+                divisions=", ".join(with_gaps)
+            )
+        )
     if unsent:
         lines.append(
             who._("Complete but not submitted: {divisions}").format(divisions=", ".join(unsent))

@@ -14,7 +14,8 @@ one message per level ("2 12, 4 3": method 2 used 12 times, method 4 three times
 else taps a method and types its count. A note is never a forced step. The review card
 lists the answers in level order with change/remove buttons; Save writes the entity's
 answers in one transaction (``data.reports.save_participation``) together with removing the
-draft. The reminders' "Report now" button (``report:start``) also starts here.
+draft. The reminders' "Report now" button (``delivery.courier.REPORT_CALLBACK``) starts here, or
+in /tyytyvaisyys when only satisfaction is missing.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from bot.flow.engine import (
 )
 from data import catalog, reports
 from data.models import CatalogMethod, ConversationDraft, Level, ServiceEntity
+from delivery.courier import REPORT_CALLBACK
 from i18n import N_, formats
 
 START_DATA = "report:start"
@@ -261,19 +263,31 @@ def _render_entity(turn: Turn) -> Prompt:
     return entities.entity_menu(turn, MSG_CHOOSE_ENTITY, lambda e: e.participation_complete)
 
 
+#: The draft keys that hold one entity's unsaved answers (kept when the person leaves it).
+ENTITY_KEYS = ("answers", "origin", "level_index")
+
+
+def _unsaved(turn: Turn) -> bool:
+    """The open entity's answers differ from what is saved for it."""
+    if not _answers(turn) or turn.data.get("entity") is None:
+        return False
+    saved = _as_dicts(
+        reports.participation_for_year(turn.session, turn.year, int(turn.data["entity"]))
+    )
+    return _sorted(turn, saved) != _answers(turn)
+
+
 def _choose_entity(turn: Turn, press: Press) -> Outcome:
     entity_id = entities.pressed_entity(turn, press)
     same = turn.data.get("entity") == entity_id and _answers(turn)
-    turn.data.update(
-        entity=entity_id,
-        levels=[level.id for level in catalog.levels(turn.session)],
-        li=0,
-        pending=None,
-        edit=None,
-        review_return=False,
-    )
+    turn.data["levels"] = [level.id for level in catalog.levels(turn.session)]
+    restored = not same and entities.switch_entity(turn, entity_id, ENTITY_KEYS, _unsaved)
+    turn.data.update(entity=entity_id, pending=None, edit=None, review_return=False)
+    if restored:
+        return ReportStep.REVIEW
     if same:
         return ReportStep.LEVEL
+    turn.data["level_index"] = 0
     year = int(turn.data["year"])
     saved = reports.participation_for_year(turn.session, year, entity_id)
     turn.data["origin"] = "saved" if saved else "new"
@@ -842,10 +856,15 @@ def _save(turn: Turn, press: Press) -> Outcome:
     if missing:
         parts.append(turn._(MSG_STILL_MISSING).format(levels=", ".join(missing)))
     parts.append(turn._(MSG_SAVED_NEXT))
+    entities.forget_kept(turn, entity.id)
+    kept = entities.kept_entities(turn.data)
+    if kept:  # other entities' unsaved answers stay in the draft
+        turn.data = {"year": year, "seq": turn.data.get("seq", 0), "kept": turn.data["kept"]}
     return Done(
         "\n\n".join(parts),
         rows=[[LinkButton(turn._(MSG_REPORT_ANOTHER), START_DATA)]],
         toast=turn._(MSG_SAVED_TOAST),
+        draft_step=ReportStep.ENTITY if kept else None,
     )
 
 
@@ -860,8 +879,9 @@ FLOW = Flow(
     describe=_describe,
     guard=entities.guard_open_report,
     verify=entities.verify_entity,
-    entry_data=(START_DATA,),
+    entry_data=(START_DATA, REPORT_CALLBACK),
     version=2,
+    redirect=entities.open_what_is_missing,
 )
 FLOW.step(
     ReportStep.ENTITY,

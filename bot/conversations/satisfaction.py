@@ -421,10 +421,26 @@ def _render_entity(turn: Turn) -> Prompt:
     return entities.entity_menu(turn, MSG_CHOOSE_ENTITY, lambda e: e.satisfaction_mapped)
 
 
+#: The draft keys that hold one entity's unsaved answers (kept when the person leaves it).
+ENTITY_KEYS = ("types", "answers", "origin", "type_index")
+
+
+def _unsaved(turn: Turn) -> bool:
+    """The open entity's answers differ from what is saved for it."""
+    if not (_types(turn) or turn.data.get("answers")) or turn.data.get("entity") is None:
+        return False
+    saved = reports.satisfaction_for_year(turn.session, turn.year, int(turn.data["entity"]))
+    return list(_from_saved(saved)) != [_types(turn), turn.data.get("answers")]
+
+
 def _choose_entity(turn: Turn, press: Press) -> Outcome:
     entity_id = entities.pressed_entity(turn, press)
     same = turn.data.get("entity") == entity_id and _types(turn)
-    turn.data.update(entity=entity_id, ti=0, review_return=False)
+    restored = not same and entities.switch_entity(turn, entity_id, ENTITY_KEYS, _unsaved)
+    turn.data.update(entity=entity_id, review_return=False)
+    if restored:
+        return S.REVIEW
+    turn.data["type_index"] = 0
     if same:
         return S.TYPES
     year = int(turn.data["year"])
@@ -857,10 +873,15 @@ def _save(turn: Turn, press: Press) -> Outcome:
         + "\n\n"
         + turn._(MSG_SAVED_NEXT)
     )
+    entities.forget_kept(turn, entity.id)
+    kept = entities.kept_entities(turn.data)
+    if kept:  # other entities' unsaved answers stay in the draft
+        turn.data = {"year": year, "seq": turn.data.get("seq", 0), "kept": turn.data["kept"]}
     return Done(
         text,
         rows=[[LinkButton(turn._(MSG_MAP_ANOTHER), START_DATA)]],
         toast=turn._(MSG_SAVED_TOAST),
+        draft_step=S.ENTITY if kept else None,
     )
 
 

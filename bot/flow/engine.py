@@ -32,11 +32,11 @@ from telegram.ext import ContextTypes
 
 from bot.access import Caller
 from bot.flow import codec
-from bot.flow.delivery import Outbox
 from core.services import Services
 from data import drafts
 from data.models import ConversationDraft, Person, Role
 from data.reports import AccessDenied
+from delivery.replies import Outbox
 from i18n import N_, formats
 from i18n.formats import InputError
 
@@ -118,6 +118,9 @@ class Done:
     toast: str | None = None
     #: Pressed on the question: the answer replaces it, so its buttons cannot be used again.
     replace: bool = False
+    #: The draft stays (paused) at this step with the turn's data, e.g. after saving one
+    #: entity while another's unsaved answers are kept.
+    draft_step: str | None = None
 
 
 class Retry(Exception):
@@ -150,6 +153,8 @@ class Turn:
     alert: str | None = None
     #: Work for after the commit and the reply, e.g. notifying coordinators of a submission.
     after: list[After] = field(default_factory=list)
+    #: Said above the next question, once (e.g. "your unsaved answers … are kept").
+    notices: list[str] = field(default_factory=list)
 
     def get(self, model: type[M], row_id: int) -> M | None:
         """A row by id, loaded at most once per update (catalog rows are read often)."""
@@ -235,6 +240,7 @@ class Flow:
         html: bool = False,
         resumable: bool = True,
         version: int = 1,
+        redirect: Callable[[Turn, str], str | None] | None = None,
     ) -> None:
         """
         Args:
@@ -256,6 +262,8 @@ class Flow:
             resumable: its command continues an open draft; False: it always starts afresh.
             version: of the flow's draft data; raise it when the shape changes, and a draft
                 written by an older version is discarded instead of misread.
+            redirect: asked with an entry button's data before the flow starts; a flow name
+                starts that flow instead (the reminders' "Report now" opens what is missing).
         """
         self.name = name
         self.title = title
@@ -273,6 +281,7 @@ class Flow:
         self.html = html
         self.resumable = resumable
         self.version = version
+        self.redirect = redirect
         self.specs: dict[str, StepSpec] = {}
         self.by_tag: dict[str, StepSpec] = {}
         self.step(
@@ -430,6 +439,7 @@ class Flow:
                 return
             turn.data = copy.deepcopy(row.data)  # nothing the failed answer touched is kept
             turn.step = row.step
+            turn.notices.clear()
             self._ask(turn, row, outbox, warning=message)
             return
         if turn.alert and outbox.toast is None:
@@ -467,7 +477,7 @@ class Flow:
         turn.data["version"] = self.version
         spec = self.specs[turn.step]
         prompt = spec.render(turn)
-        lines = []
+        lines = list(turn.notices)
         if prompt.notice:
             lines.append(prompt.notice)
         if warning:
@@ -492,7 +502,17 @@ class Flow:
     def _finish(
         self, turn: Turn, row: ConversationDraft | None, done: Done, outbox: Outbox
     ) -> None:
-        if not done.keep_draft:
+        if done.draft_step is not None:
+            turn.data["seq"] = int(turn.data.get("seq", 0)) + 1  # its old buttons are stale
+            turn.data["version"] = self.version
+            if row is None:
+                row = drafts.put(
+                    turn.session, turn.person.id, self.name, done.draft_step, turn.data, turn.now
+                )
+            else:
+                drafts.write(row, done.draft_step, turn.data, turn.now)
+            row.paused = True
+        elif not done.keep_draft:
             drafts.discard(turn.session, turn.person.id, self.name)
         elif row is not None:
             row.paused = True

@@ -25,16 +25,16 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationHandlerStop, ContextTypes
 
-from bot import ingress
 from bot.access import Caller, caller_in, refuse
 from bot.commands import all_commands
 from bot.flow import codec
-from bot.flow.delivery import Outbox, deliver, send_safely
 from bot.flow.engine import MSG_GONE, MSG_PAUSED, MSG_STALE, Flow, Turn
 from core.services import Services, services
 from data import drafts, inbox
 from data.db import transaction
 from data.models import ConversationDraft, Person
+from delivery import ingress
+from delivery.replies import Outbox, deliver, send_safely
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ def classify(update: Update) -> Route | None:
         data = query.data or ""
         for flow in flows:
             if data in flow.entry_data:
-                return Route("entry", flow)
+                return Route("entry", flow, data)
         prefix = codec.prefix_of(data)
         for flow in flows:
             if prefix == flow.prefix:
@@ -176,6 +176,9 @@ def _act(
         return True
     flow = found.flow
     assert flow is not None
+    if found.kind == "entry" and found.text and flow.redirect is not None:
+        target = flow.redirect(_turn(who, session, svc, None), found.text)
+        flow = Flow.flows.get(target, flow) if target else flow
     if not flow.allowed(who):
         outbox.refused = True
         return True

@@ -23,11 +23,11 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.access import Caller, caller, refuse, requires
 from bot.callbacks import install_guard, parse_id
-from bot.delivery import SNOOZE_PREFIX
 from core.services import services
 from data import ledger
 from data.db import transaction
 from data.models import Role
+from delivery.courier import SNOOZE_PREFIX
 from schedules.audience import load_snapshot
 from schedules.content import snooze_time_text
 from schedules.dates import local_datetime

@@ -170,6 +170,9 @@ def status_text(
         lines.append(
             who._("The report has been submitted. To change it, ask a coordinator to reopen it.")
         )
+        if missing:  # submitted while incomplete: still missing what it misses
+            lines.append(who._("Submitted with these answers missing:"))
+            lines += missing
     elif missing:
         if deadline is not None:
             lines.append(who._("Still missing before {date}:").format(date=fi_date(deadline[1])))

@@ -1,6 +1,6 @@
 """The durable update inbox through the real Application (issue 13 items 1 and 2).
 
-Updates come in through ``bot.ingress.InboxUpdater`` (the Application's Updater), are
+Updates come in through ``delivery.ingress.InboxUpdater`` (the Application's Updater), are
 recorded before they are acknowledged, marked handled after processing, replayed after a
 restart if they were not, and dropped when Telegram delivers the same update_id again.
 """
@@ -14,9 +14,9 @@ from sqlalchemy import event, select, text
 from telegram import Update
 from telegram.ext import ContextTypes, TypeHandler
 
-from bot import ingress
 from data import inbox
 from data.models import InboxUpdate
+from delivery import ingress
 
 from .conftest import BotHarness
 from .test_reporting_helpers import draft

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
-from bot.delivery import delivery_unknown
-from bot.pacing import PACE_CHAT, PacingLimiter, SendCancelled
+from delivery.courier import delivery_unknown
+from delivery.pacing import PACE_CHAT, PacingLimiter, SendCancelled
 
 
 class VirtualTime:

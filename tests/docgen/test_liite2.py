@@ -79,7 +79,7 @@ def test_numbers_have_number_formats(db: Database, settings: Settings) -> None:
     respondents = [
         r[col["Vastaajia"]] for r in ws.iter_rows() if isinstance(r[col["Vastaajia"]].value, int)
     ]
-    assert respondents and all(c.number_format == "# ##0" for c in respondents)
+    assert respondents and all(c.number_format == "[$-40B]#,##0" for c in respondents)
     results = [r[col["Viimeisin tulos"]] for r in ws.iter_rows(min_row=5)]
     numeric = [c for c in results if isinstance(c.value, float)]
     assert numeric, "1–5 surveys and school grades are numbers"

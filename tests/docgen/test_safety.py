@@ -81,7 +81,7 @@ def _hostile_round(db: Database) -> None:
 
 
 # The formulas the workbooks themselves contain (totals, shares, counts).
-PROGRAM_FORMULAS = ("=COUNTIF", "=SUM(", "=IFERROR(", "=IF(")
+PROGRAM_FORMULAS = ("=COUNTIF", "=SUM(", "=SUMPRODUCT(", "=IFERROR(", "=IF(", "='Kaavio'!")
 
 
 def test_formula_like_text_stays_text_in_excel(db: Database, settings: Settings) -> None:

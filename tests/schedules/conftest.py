@@ -20,12 +20,12 @@ from telegram import Update
 from telegram.ext import Application, ContextTypes
 
 import schedules
-from bot.delivery import TelegramCourier
 from bot.handlers import reminders as reminder_handlers
-from bot.pacing import PacingLimiter
 from core.services import Services, attach
 from data import catalog, people, reports
 from data.models import Level, MeasurementType, Person, Role
+from delivery.courier import TelegramCourier
+from delivery.pacing import PacingLimiter
 from localtg import LocalBotApi, LocalUser, local_application_builder, running
 from schedules import runtime as rt
 from settings import Settings, load_settings

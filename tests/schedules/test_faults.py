@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot import pacing
-from bot.pacing import PacingLimiter
 from data import ledger
 from data.models import LedgerStatus, ReminderLedger, Role
+from delivery import pacing
+from delivery.pacing import PacingLimiter
 from localtg import LocalBotApi
 from schedules import runtime as rt
 from schedules import sender

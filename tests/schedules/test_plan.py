@@ -153,12 +153,13 @@ def test_audiences_coordinators_always_contacts_while_incomplete_staff_before_do
         Audience.COORDINATOR: {(1, 2)},
         Audience.CONTACT: {(4, 5)},  # division 11 is complete: its contact is left out
     }
-    for code in ("listatekstit", "valmis"):
-        assert by_deadline[code] == {
-            Audience.COORDINATOR: {(1, 2)},
-            Audience.CONTACT: {(4, 5)},
-            Audience.STAFF: {(3,)},
-        }
+    assert by_deadline["listatekstit"] == {
+        Audience.COORDINATOR: {(1, 2)},
+        Audience.CONTACT: {(4, 5)},
+        Audience.STAFF: {(3,)},
+    }
+    # "valmis" is the staff's final deadline, not the contacts' (issue 16, item 11).
+    assert by_deadline["valmis"] == {Audience.COORDINATOR: {(1, 2)}, Audience.STAFF: {(3,)}}
 
 
 def test_when_every_division_is_complete_contacts_get_nothing(settings: Settings) -> None:
@@ -186,7 +187,9 @@ def test_one_message_per_person_with_all_their_audiences(settings: Settings) -> 
     both = Audiences(
         coordinators=(1,), staff=(1, 3), contacts={10: (1,)}, incomplete_divisions=frozenset({10})
     )
-    send = [p for p in plan_year(settings, 2026, audiences=both) if p.deadline_code == "valmis"]
+    send = [
+        p for p in plan_year(settings, 2026, audiences=both) if p.deadline_code == "listatekstit"
+    ]
     first = [p for p in send if p.offset_days == 14]
     assert recipients_by_person(first) == {
         1: [Audience.CONTACT, Audience.COORDINATOR, Audience.STAFF],

@@ -10,11 +10,11 @@ import io
 from telegram.ext import ContextTypes
 
 import schedules
-from bot.delivery import TelegramCourier
-from bot.pacing import PacingLimiter
 from core.services import Services, attach
 from data import ledger, people
 from data.models import LedgerStatus, Person, ReminderLedger, Role
+from delivery.courier import TelegramCourier
+from delivery.pacing import PacingLimiter
 from localtg import BotMessageEvent, LocalBotApi, local_application_builder
 from schedules import runtime as rt
 from schedules.cli import main as cli_main
@@ -66,7 +66,7 @@ async def test_a_send_reaches_its_audience_in_their_language_with_its_buttons(
     assert "• Kirjasto: ei vielä ilmoituksia" in text
     assert contact_user.last.buttons == [["Raportoi nyt", "Muistuta huomenna"]]
     report, snooze = contact_user.last.inline_keyboard[0]
-    assert report["callback_data"] == "report:start"
+    assert report["callback_data"] == "report:now"
     (row,) = rows(db, person_id=contact)
     assert snooze["callback_data"] == f"rem:snooze:{row.id}"
     assert len(str(snooze["callback_data"]).encode()) <= 64

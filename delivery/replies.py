@@ -17,7 +17,7 @@ from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
 
-from bot.pacing import retry_after_seconds
+from delivery.pacing import retry_after_seconds
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ Several replicas can run behind one load balancer; each one serves
 
 * ``POST /telegram`` — Telegram's update calls. A call without the configured
   ``X-Telegram-Bot-Api-Secret-Token`` gets 403 and is not looked at; a body that is not one
-  Telegram update gets 400; an accepted update goes to `bot.ingress.receive` and the call
+  Telegram update gets 400; an accepted update goes to `delivery.ingress.receive` and the call
   is answered 200 as soon as it has been handed off (handling happens afterwards);
 * ``GET /healthz`` — 200 while the process is alive;
 * ``GET /readyz`` — 200 only when the database answers and is migrated to head; 503
@@ -42,9 +42,10 @@ from starlette.routing import Route
 from telegram import Update
 from telegram.ext import Application
 
-from bot import ingress
 from core import metrics
-from data.health import schema_problem
+from core.logs import RateLimitedWarning
+from core.web import app_routes, probe_routes
+from delivery import ingress
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +55,8 @@ WEBHOOK_PATH = "/telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 #: Telegram's updates are a few kilobytes; anything this large is not one of them.
 MAX_BODY_BYTES = 1024 * 1024
-#: How long a readiness probe may wait for the database before answering 503.
-READY_TIMEOUT_SECONDS = 5.0
+#: At most one warning line per this many seconds for refused calls (each is counted).
+REFUSED_LOG_INTERVAL_SECONDS = 60.0
 #: SIGTERM to exit: systemd's and the container platforms' default kill delays are >= 10 s.
 STOP_BUDGET_SECONDS = 8.0
 #: How long the web server waits for open connections once the Application has stopped.
@@ -114,26 +115,33 @@ def create_app(
     """The ASGI app of one replica (routes described in the module docstring)."""
     state = state or WebhookState()
     expected = secret.encode("utf-8")
+    forged = RateLimitedWarning(log, interval=REFUSED_LOG_INTERVAL_SECONDS)
+    malformed = RateLimitedWarning(log, interval=REFUSED_LOG_INTERVAL_SECONDS)
 
     async def telegram_update(request: Request) -> Response:
         given = request.headers.get(SECRET_HEADER, "").encode("utf-8")
         if not hmac.compare_digest(given, expected):
-            log.warning("webhook call refused: wrong or missing secret token")
+            # Counted always, logged at most once a minute: a scan cannot flood the log.
+            metrics.webhook_refused("secret")
+            forged.warning("webhook call refused: wrong or missing secret token")
             return PlainTextResponse("forbidden", status_code=403)
         if state.stopping:
             return PlainTextResponse("stopping", status_code=503)
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            metrics.webhook_refused("too_large")
             return PlainTextResponse("too large", status_code=413)
         body = await request.body()
         if len(body) > MAX_BODY_BYTES:
+            metrics.webhook_refused("too_large")
             return PlainTextResponse("too large", status_code=413)
         try:
             payload = json.loads(body)
         except (ValueError, UnicodeDecodeError):
             payload = None
         if not _is_update(payload, application):
-            log.warning("webhook call refused: the body is not a Telegram update")
+            metrics.webhook_refused("not_an_update")
+            malformed.warning("webhook call refused: the body is not a Telegram update")
             return PlainTextResponse("not a Telegram update", status_code=400)
         with state.handing_off():
             try:
@@ -144,32 +152,12 @@ def create_app(
                 return PlainTextResponse("try again", status_code=503)
         return Response(status_code=200)
 
-    async def healthz(_request: Request) -> Response:
-        return PlainTextResponse("ok")
-
-    async def readyz(_request: Request) -> Response:
-        if state.stopping:
-            return PlainTextResponse("stopping", status_code=503)
-        try:
-            problem = await asyncio.wait_for(
-                asyncio.to_thread(schema_problem, engine), READY_TIMEOUT_SECONDS
-            )
-        except TimeoutError:
-            problem = "database did not answer in time"
-        if problem is not None:
-            return PlainTextResponse(problem, status_code=503)
-        return PlainTextResponse("ready")
-
-    async def metrics_route(_request: Request) -> Response:
-        body, content_type = metrics.render()
-        return Response(body, media_type=content_type)
-
     app = Starlette(
         routes=[
             Route(WEBHOOK_PATH, telegram_update, methods=["POST"]),
-            Route("/healthz", healthz, methods=["GET"]),
-            Route("/readyz", readyz, methods=["GET"]),
-            Route("/metrics", metrics_route, methods=["GET"]),
+            # /healthz, /readyz, /metrics and mounted pages (/app/): the same in polling mode.
+            *probe_routes(engine, lambda: state.stopping),
+            *app_routes(application),
         ]
     )
     app.state.webhook = state
@@ -230,7 +218,7 @@ async def serve_webhook(
             allowed_updates=Update.ALL_TYPES,
             drop_pending_updates=False,
         )
-        # What an earlier process recorded but did not finish goes first (bot.ingress).
+        # What an earlier process recorded but did not finish goes first (delivery.ingress).
         await ingress.replay(application)
         await application.start()
         serving = asyncio.create_task(server.serve(sockets=[sock]), name="uvicorn")

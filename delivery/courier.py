@@ -1,12 +1,12 @@
 """Reminder delivery: the scheduler's notices as Telegram messages with buttons.
 
 ``schedules`` decides what to send to whom and records it in the ledger; this module is
-the Telegram side of that (the guided flows' replies are ``bot.flow.delivery``):
+the Telegram side of that (the guided flows' replies are ``delivery.replies``):
 
-* the buttons of a notice's actions and their callback data (``report:start``, which the
-  reporting conversation handles, and ``rem:snooze:<ledger id>``, handled in
+* the buttons of a notice's actions and their callback data (``report:now``, which opens the
+  conversation of what is missing, and ``rem:snooze:<ledger id>``, handled in
   ``bot.handlers.reminders``);
-* the send itself, through the bot's rate limiter (`bot.pacing.PacingLimiter`), with the
+* the send itself, through the bot's rate limiter (`delivery.pacing.PacingLimiter`), with the
   notice's ``before_send`` hook run right before the HTTP call;
 * what each Telegram error means for the ledger (`schedules.notices.Outcome`).
 """
@@ -20,14 +20,16 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
-from bot.pacing import BEFORE_SEND, PACE_CHAT, SendCancelled, retry_after_seconds
+from delivery.pacing import BEFORE_SEND, PACE_CHAT, SendCancelled, retry_after_seconds
 from i18n import gettext_for
 from schedules.notices import Action, BeforeSend, Notice, Outcome, Result
 
 log = logging.getLogger(__name__)
 
-#: Entry point of the reporting conversation (built elsewhere); exact string, do not change.
-REPORT_CALLBACK = "report:start"
+#: "Report now": opens the conversation of what the division is missing (the reporting
+#: flow's redirect, ``bot.flow.entities.open_what_is_missing``). Reminders sent before it
+#: carry ``report:start``, which still opens /raportoi.
+REPORT_CALLBACK = "report:now"
 #: Prefix of the snooze button's data; the ledger row id follows.
 SNOOZE_PREFIX = "rem:snooze:"
 #: Telegram's limit on callback data, in bytes.

@@ -1,0 +1,489 @@
+"""The division's form as the page shows it, and the page's answers read back by the rules.
+
+`division_view` builds the JSON the page draws: the current round's service entities with
+their saved answers and versions, last year's answers where nothing is saved yet (marked:
+the page saves them only once the person confirms), what is missing before the next
+deadline and the report's state — all from the same ``data`` queries and the same wording
+as /tila.
+
+`read_entity` checks one entity's posted answers by the rules the chat and the Excel import
+use (``data.answers``, the number rules of ``sheets.cells`` on ``i18n.formats``, the cell
+messages of ``sheets.messages``) and returns either the answers to store or the problems,
+each naming its row and field so the page puts the message next to the input.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bot.access import Caller
+from bot.status import render
+from bot.status.show import next_deadline
+from core.services import Services
+from data import answers, catalog, overview, progress, reports, versions
+from data.limits import MAX_TEXT, MIN_METHOD_COUNT
+from data.models import Division, Level, MeasurementType, Person, ReportState
+from data.reports import ParticipationAnswer, SatisfactionAnswer
+from i18n import gettext_for
+from miniapp import texts
+from schedules.dates import fi_date
+from sheets import cells as number_rules
+from sheets import messages as m
+
+OTHER_TYPE_CODE = "OTHER"
+
+
+# --- what the page shows ------------------------------------------------------------------
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def _participation_json(answer: ParticipationAnswer) -> dict[str, Any]:
+    return {
+        "level_id": answer.level_id,
+        "method_id": answer.method_id,
+        "method_text": answer.method_text or "",
+        "count": "" if answer.none else str(answer.count),
+        "note": answer.note or "",
+        "none": answer.none,
+    }
+
+
+def _satisfaction_json(answer: SatisfactionAnswer) -> dict[str, Any]:
+    values = {k: _text(v) for k, v in answer.to_dict().items()}
+    values["measurement_type_id"] = answer.measurement_type_id
+    return values
+
+
+def division_view(
+    session: Session, svc: Services, person: Person, division: Division, language: str
+) -> dict[str, Any]:
+    """Everything the page draws for one division (read access checked by the caller)."""
+    year = svc.current_year()
+    who = Caller(person, language)
+    _ = gettext_for(language)
+    status = overview.division_status(session, person, year, division.id)
+    rnd = progress.find_round(session, year)
+    round_id = rnd.id if rnd else None
+    entity_ids = [e.service_entity_id for e in status.progress.entities]
+    numbers = versions.current(session, round_id, entity_ids)
+    submitted = status.state is ReportState.SUBMITTED
+    editable = reports.can_write_division(person, division.id) and not submitted
+    levels = catalog.levels(session)
+    entities = []
+    for entity in status.progress.entities:
+        saved_p = (
+            reports.participation_answers(session, round_id, entity.service_entity_id)
+            if (round_id)
+            else []
+        )
+        saved_s = (
+            reports.satisfaction_answers(session, round_id, entity.service_entity_id)
+            if (round_id)
+            else []
+        )
+        previous_p = (
+            []
+            if saved_p
+            else reports.previous_participation(session, year, entity.service_entity_id)
+        )
+        previous_s = (
+            []
+            if saved_s
+            else reports.previous_satisfaction(session, year, entity.service_entity_id)
+        )
+        missing = render._missing_for(who, entity)
+        if missing:  # "• Kirjasto: tasot 2, 3" -> "tasot 2, 3" under the entity's own heading
+            missing = missing.split(": ", 1)[-1]
+        entities.append(
+            {
+                "id": entity.service_entity_id,
+                "name": entity.name.get(language) or entity.name["fi"],
+                "version": numbers[entity.service_entity_id],
+                "complete": entity.complete,
+                "missing": html.unescape(missing) if missing else None,
+                "participation": [_participation_json(a) for a in saved_p],
+                "satisfaction": [_satisfaction_json(a) for a in saved_s],
+                "previous": {
+                    "participation": [_participation_json(a) for a in previous_p],
+                    "satisfaction": [_satisfaction_json(a) for a in previous_s],
+                }
+                if (previous_p or previous_s) and editable
+                else None,
+            }
+        )
+    deadline = next_deadline(svc.settings, svc.local_now().date())
+    return {
+        "language": language,
+        "texts": texts.page_texts(language),
+        "year": year,
+        "previous_year": year - 1,
+        "division": {"code": division.code, "name": catalog.name_of(division, language)},
+        "state": status.state.value,
+        "state_label": render.state_label(who, status, svc.settings.tz),
+        "locked_text": render.locked_text(who, status, svc.settings.tz) if submitted else None,
+        "editable": editable,
+        "deadline": _("Next deadline: {date} – {title}").format(
+            title=deadline[0].title.get(language), date=fi_date(deadline[1])
+        )
+        if deadline
+        else None,
+        "missing": [html.unescape(line) for line in render.missing_lines(who, status)],
+        "levels": [
+            {
+                "id": level.id,
+                "number": level.number,
+                "name": catalog.name_of(level, language),
+                "methods": [
+                    {"id": method.id, "name": catalog.name_of(method, language)}
+                    for method in catalog.methods_for_level(session, level.id)
+                ],
+            }
+            for level in levels
+        ],
+        "measurement_types": [
+            {
+                "id": mtype.id,
+                "code": mtype.code,
+                "kind": mtype.kind,
+                "scale": mtype.scale,
+                "name": catalog.name_of(mtype, language),
+            }
+            for mtype in catalog.measurement_types(session)
+        ],
+        "frequencies": [
+            {"code": item.code, "name": catalog.name_of_choice(item.name, language)}
+            for item in catalog.frequencies()
+        ]
+        + [{"code": catalog.OTHER_FREQUENCY, "name": _(texts.PAGE["other_frequency"])}],
+        "entities": entities,
+    }
+
+
+# --- reading the page's answers -------------------------------------------------------------
+
+
+@dataclass
+class Problem:
+    entity: int
+    row: str
+    field: str
+    message: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "entity": self.entity,
+            "row": self.row,
+            "field": self.field,
+            "message": self.message,
+        }
+
+
+@dataclass
+class EntityAnswers:
+    entity_id: int
+    version: int
+    participation: list[ParticipationAnswer] = field(default_factory=list)
+    satisfaction: list[SatisfactionAnswer] = field(default_factory=list)
+
+
+class _Reader:
+    """Reads one entity's rows; each problem is worded in the person's language."""
+
+    def __init__(
+        self, session: Session, entity_id: int, language: str, problems: list[Problem]
+    ) -> None:
+        self.session = session
+        self.entity_id = entity_id
+        self.language = language
+        self._ = gettext_for(language)
+        self.problems = problems
+        self.row = ""
+
+    def error(self, field_name: str, message: str, **params: Any) -> None:
+        self.problems.append(
+            Problem(self.entity_id, self.row, field_name, self._(message).format(**params))
+        )
+
+    def problem(self, field_name: str, problem: answers.AnswerProblem, value: object) -> None:
+        message = m.PROBLEM_CELL_MESSAGES.get(problem.code, m.CELL_NOT_TEXT)
+        params = {"value": _text(value), **problem.params}
+        if problem.code == answers.COUNT_RANGE:
+            params["maximum"] = f"{params['maximum']:,}".replace(",", "\u00a0")
+        self.error(field_name, message, **params)
+
+    def text(self, row: dict[str, Any], name: str, limit: int = MAX_TEXT) -> str | None:
+        value = row.get(name)
+        if value is None or value == "":
+            return None
+        if not isinstance(value, str):
+            self.error(name, m.CELL_NOT_TEXT, value=_text(value))
+            return None
+        try:
+            return answers.clean_text(value, limit=limit)
+        except answers.AnswerProblem as problem:
+            if problem.code == answers.EMPTY:
+                return None
+            self.problem(name, problem, value)
+            return None
+
+    def whole(self, row: dict[str, Any], name: str) -> int | None:
+        value = row.get(name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        try:
+            return number_rules.count(value, self.language)
+        except answers.AnswerProblem as problem:
+            self.problem(name, problem, value)
+            return None
+
+    def given(self, row: dict[str, Any], name: str) -> bool:
+        value = row.get(name)
+        return value is not None and not (isinstance(value, str) and not value.strip())
+
+    def ident(self, row: dict[str, Any], name: str) -> int | None:
+        value = row.get(name)
+        if value is None or value == "":
+            return None
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.isdigit():
+            return int(value)
+        self.error(name, texts.NOT_A_CHOICE, value=_text(value))
+        return None
+
+    # --- participation -----------------------------------------------------------------
+
+    def participation(self, rows: list[Any]) -> list[ParticipationAnswer]:
+        read: list[tuple[str, ParticipationAnswer]] = []
+        for row in rows:
+            if not isinstance(row, dict):
+                raise ValueError("a participation row is not an object")
+            self.row = str(row.get("row", ""))[:40]
+            answer = self.participation_row(row)
+            if answer is not None:
+                read.append((self.row, answer))
+        conflicts = answers.participation_conflicts([a.to_dict() for _, a in read])
+        for index, code, params in conflicts.items:
+            self.row = read[index][0]
+            none = self._(m.NO_METHODS)
+            self.error("method", m.PROBLEM_CELL_MESSAGES[code], none=none, **params)
+        return [a for _, a in read]
+
+    def participation_row(self, row: dict[str, Any]) -> ParticipationAnswer | None:
+        before = len(self.problems)
+        level_id = self.ident(row, "level_id")
+        level = self.session.get(Level, level_id) if level_id is not None else None
+        if level is None or level.retired_at is not None:
+            self.error("method", texts.NOT_A_CHOICE, value=_text(row.get("level_id")))
+            return None
+        if row.get("none") is True:
+            if any(self.given(row, name) for name in ("method_id", "method_text", "count")):
+                self.error("none", m.CELL_NO_METHODS_ALONE, none=self._(m.NO_METHODS))
+                return None
+            return ParticipationAnswer(level.id, none=True)
+        method_id = self.ident(row, "method_id")
+        if method_id is not None:
+            method = catalog.by_id(self.session, catalog.CatalogMethod, method_id)
+            if method is None or method.level_id != level.id or method.retired_at is not None:
+                self.error(
+                    "method", m.CELL_UNKNOWN_METHOD, value=_text(method_id), level=level.number
+                )
+        own = self.text(row, "method_text")
+        count = self.whole(row, "count")
+        note = self.text(row, "note")
+        if method_id is not None and own is not None:
+            self.error("method_text", m.CELL_BOTH_METHODS)
+        elif method_id is None and own is None and not self.given(row, "method_text"):
+            self.error("method_text", m.CELL_METHOD_MISSING)
+        if count is None and not self.given(row, "count"):
+            self.error("count", m.CELL_COUNT_MISSING)
+        if count is not None and count < MIN_METHOD_COUNT:
+            self.error("count", m.CELL_ZERO_COUNT, none=self._(m.NO_METHODS))
+        if len(self.problems) > before or count is None:
+            return None
+        return ParticipationAnswer(
+            level_id=level.id,
+            method_id=method_id,
+            method_text=None if method_id is not None else own,
+            count=count,
+            note=note,
+        )
+
+    # --- satisfaction ------------------------------------------------------------------
+
+    def satisfaction(self, rows: list[Any]) -> list[SatisfactionAnswer]:
+        read: list[tuple[str, SatisfactionAnswer]] = []
+        for row in rows:
+            if not isinstance(row, dict):
+                raise ValueError("a satisfaction row is not an object")
+            self.row = str(row.get("row", ""))[:40]
+            answer = self.satisfaction_row(row)
+            if answer is not None:
+                read.append((self.row, answer))
+        not_measured = next(
+            (t.id for t in catalog.measurement_types(self.session) if t.kind == "none"), None
+        )
+        conflicts = answers.satisfaction_conflicts(
+            [a.measurement_type_id for _, a in read], not_measured
+        )
+        for index, code, params in conflicts.items:
+            self.row = read[index][0]
+            self.error("measurement_type_id", m.PROBLEM_CELL_MESSAGES[code], **params)
+        return [a for _, a in read]
+
+    def satisfaction_row(self, row: dict[str, Any]) -> SatisfactionAnswer | None:
+        before = len(self.problems)
+        type_id = self.ident(row, "measurement_type_id")
+        if type_id is None:
+            if not self.problems[before:]:
+                self.error("measurement_type_id", m.CELL_TYPE_MISSING)
+            return None
+        mtype = self.session.get(MeasurementType, type_id)
+        if mtype is None or mtype.retired_at is not None:
+            self.error("measurement_type_id", m.CELL_UNKNOWN_TYPE, value=_text(type_id))
+            return None
+        fields = (
+            "other_name",
+            "scale",
+            "frequency",
+            "frequency_text",
+            "nps",
+            "promoters",
+            "passives",
+            "detractors",
+            "respondents",
+            "latest_result",
+            "period",
+            "note",
+        )
+        if mtype.kind == "none":
+            for name in fields:
+                if self.given(row, name):
+                    self.error(name, m.CELL_NOT_MEASURED_ALONE)
+                    return None
+            return SatisfactionAnswer(mtype.id)
+        other_name = self.text(row, "other_name")
+        if other_name is not None and mtype.code != OTHER_TYPE_CODE:
+            self.error("other_name", m.CELL_OTHER_NAME_ONLY)
+        elif mtype.code == OTHER_TYPE_CODE and not self.given(row, "other_name"):
+            self.error("other_name", m.CELL_OTHER_NAME_MISSING)
+        scale = self.text(row, "scale", answers.MAX_SCALE)
+        frequency = frequency_text = None
+        chosen = self.text(row, "frequency", 40)
+        typed = self.text(row, "frequency_text")
+        if chosen == catalog.OTHER_FREQUENCY or (chosen is None and typed is not None):
+            if typed is not None:
+                frequency = catalog.frequency_code(typed)
+                if frequency is None:
+                    frequency, frequency_text = catalog.OTHER_FREQUENCY, typed
+        elif chosen is not None:
+            frequency = catalog.frequency_code(chosen)
+            if frequency is None:
+                self.error("frequency", texts.NOT_A_CHOICE, value=chosen)
+        respondents = self.whole(row, "respondents")
+        period = self.text(row, "period", answers.MAX_PERIOD)
+        note = self.text(row, "note")
+        nps = promoters = passives = detractors = None
+        latest_result = None
+        if mtype.kind == "nps":
+            if self.given(row, "latest_result"):
+                self.error("latest_result", m.CELL_NOT_FOR_NPS)
+            if self.given(row, "nps"):
+                raw = row.get("nps")
+                try:
+                    nps = number_rules.nps(raw, self.language)
+                except answers.AnswerProblem as problem:
+                    self.problem("nps", problem, raw)
+            promoters = self.whole(row, "promoters")
+            passives = self.whole(row, "passives")
+            detractors = self.whole(row, "detractors")
+            if len(self.problems) == before:
+                try:
+                    nps, respondents = answers.nps_counts(
+                        nps, promoters, passives, detractors, respondents
+                    )
+                except answers.AnswerProblem as problem:
+                    where = {
+                        answers.COUNTS_DISAGREE: "respondents",
+                        answers.NPS_DISAGREES: "nps",
+                        answers.NO_RESPONDENTS: "promoters",
+                    }.get(problem.code)
+                    if where is None:
+                        where = next(
+                            n
+                            for n in ("promoters", "passives", "detractors")
+                            if not self.given(row, n)
+                        )
+                    self.error(where, m.PROBLEM_CELL_MESSAGES[problem.code], **problem.params)
+        else:
+            for name in ("nps", "promoters", "passives", "detractors"):
+                if self.given(row, name):
+                    self.error(name, m.CELL_ONLY_FOR_NPS)
+                    break
+            if self.given(row, "latest_result"):
+                raw = row.get("latest_result")
+                if mtype.kind == "scale":
+                    low, high = answers.scale_range(
+                        scale, mtype.scale, mtype.scale_min, mtype.scale_max
+                    )
+                    try:
+                        latest_result = number_rules.decimal(raw, self.language, low, high)
+                    except answers.AnswerProblem as problem:
+                        self.problem("latest_result", problem, raw)
+                else:
+                    latest_result = self.text(row, "latest_result")
+        if len(self.problems) > before:
+            return None
+        return SatisfactionAnswer(
+            measurement_type_id=mtype.id,
+            scale=scale,
+            frequency=frequency,
+            frequency_text=frequency_text,
+            other_name=other_name,
+            latest_result=latest_result,
+            nps=nps,
+            promoters=promoters,
+            passives=passives,
+            detractors=detractors,
+            respondents=respondents,
+            period=period,
+            note=note,
+        )
+
+
+def read_entity(
+    session: Session, posted: dict[str, Any], language: str, problems: list[Problem]
+) -> EntityAnswers:
+    """One posted entity read by the rules; problems are appended to ``problems``.
+
+    Raises ValueError for a body that is not the page's shape (answered 400).
+    """
+    entity_id = posted.get("id")
+    version = posted.get("version")
+    participation = posted.get("participation", [])
+    satisfaction = posted.get("satisfaction", [])
+    if not isinstance(entity_id, int) or isinstance(entity_id, bool):
+        raise ValueError("entity id")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 0:
+        raise ValueError("version")
+    if not isinstance(participation, list) or not isinstance(satisfaction, list):
+        raise ValueError("rows")
+    reader = _Reader(session, entity_id, language, problems)
+    return EntityAnswers(
+        entity_id,
+        version,
+        reader.participation(participation) if participation is not None else [],
+        reader.satisfaction(satisfaction),
+    )
+
+
+def now_utc() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
