@@ -69,14 +69,16 @@ lock: $(DEV_STAMP)
 		--no-emit-find-links --no-emit-index-url -o requirements/dev.txt requirements/dev.in
 
 ## system-deps: LibreOffice and poppler for the document checks, the PostgreSQL client
-## (pg_dump, psql) for the backup tests and .ci/run (Debian, as root)
+## (pg_dump, psql) for the backup tests and .ci/run, Chromium for the Mini App's browser
+## tests (Debian, as root)
 system-deps:
-	@if command -v soffice >/dev/null && command -v pdftoppm >/dev/null && command -v psql >/dev/null; then \
-		echo "LibreOffice, poppler and the PostgreSQL client are installed"; \
+	@if command -v soffice >/dev/null && command -v pdftoppm >/dev/null && command -v psql >/dev/null \
+		&& command -v chromium >/dev/null; then \
+		echo "LibreOffice, poppler, the PostgreSQL client and Chromium are installed"; \
 	else \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 			--no-install-recommends libreoffice-writer-nogui libreoffice-calc-nogui \
-			libreoffice-impress-nogui poppler-utils fonts-dejavu-core postgresql-client; \
+			libreoffice-impress-nogui poppler-utils fonts-dejavu-core postgresql-client chromium; \
 	fi
 
 clean:

@@ -15,7 +15,6 @@ PAGE = {
     "title": N_("Report form"),
     "year": N_("Round {year}"),
     "state": N_("Report state: {state}"),
-    "deadline": N_("Next deadline: {title} {date}"),
     "missing_title": N_("Still missing"),
     "nothing_missing": N_("Everything has been answered."),
     "level": N_("Level {number}"),

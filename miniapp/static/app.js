@@ -195,7 +195,7 @@
       "data-entity": ent.id, "data-version": ent.version });
     sec.appendChild(el("h2", { id: "h-" + ent.id }, [ent.name,
       el("span", { class: "badge " + (ent.complete ? "done" : "todo"), text: ent.complete ? T.complete : T.incomplete })]));
-    if (ent.missing) sec.appendChild(el("p", { class: "hint", text: ent.missing.replace(/^•\s*/, "") }));
+    if (ent.missing) sec.appendChild(el("p", { class: "hint", text: T.missing_title + ": " + ent.missing }));
     if (prev) {
       sec.appendChild(el("p", { class: "notice", text: fmt(T.previous, { year: D.previous_year }) }));
       sec.appendChild(el("div", { class: "check" }, [
