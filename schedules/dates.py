@@ -12,7 +12,6 @@ from functools import cache
 from zoneinfo import ZoneInfo
 
 import holidays
-from babel.dates import format_date
 
 #: Guard against a configuration in which no working day can be found (never in Finland).
 _MAX_STEPS_BACK = 14
@@ -59,11 +58,6 @@ def fi_date(day: dt.date) -> str:
 def fi_time(moment: dt.datetime | dt.time) -> str:
     """9.00 — hours without a leading zero, a dot before the minutes."""
     return f"{moment.hour}.{moment.minute:02d}"
-
-
-def weekday_short(day: dt.date, language: str) -> str:
-    """Abbreviated weekday in the reader's language (pe / fre / Fri)."""
-    return format_date(day, "EEE", locale=language)
 
 
 def fi_datetime(moment: dt.datetime, tz: ZoneInfo) -> str:
