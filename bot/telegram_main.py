@@ -41,6 +41,7 @@ def run_on_telegram(settings: Settings) -> int:
             return 1
     with sock or contextlib.nullcontext():
         engine, sessions = prepare_database(settings.database.url)
+        web.watch_database(engine)  # build info and inbox backlog on /metrics
         bootstrap_admins(settings, sessions)
         application = build_application(
             Services(settings, sessions),
@@ -68,6 +69,7 @@ def _run_webhook(settings: Settings) -> int:
         return 1
     with sock:
         engine, sessions = prepare_database(settings.database.url)
+        web.watch_database(engine)  # build info and inbox backlog on /metrics
         bootstrap_admins(settings, sessions)
         application = build_application(
             Services(settings, sessions),

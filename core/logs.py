@@ -75,6 +75,17 @@ class RedactingFormatter(logging.Formatter):
         return TOKEN_SHAPE.sub("[token]", text)
 
 
+class _StartupRetryFilter(logging.Filter):
+    """PTB logs a failed start-up call ("Network Retry Loop (Bootstrap …)") with its
+    traceback before raising it; the caller reports it as one line (`bot.startup`)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (
+            record.name.startswith("telegram")
+            and record.getMessage().startswith("Network Retry Loop (Bootstrap")
+        )
+
+
 def setup_logging(
     token: str | None,
     level: int | str = logging.INFO,
@@ -91,6 +102,7 @@ def setup_logging(
         level = LEVELS.get(level.lower(), logging.INFO)
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(RedactingFormatter([token or "", *(secrets or [])]))
+    handler.addFilter(_StartupRetryFilter())
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

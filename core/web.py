@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import logging
 import socket
+import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -58,6 +59,26 @@ def mount(factory: Callable[[App], Sequence[BaseRoute]]) -> None:
 def app_routes(application: App) -> list[BaseRoute]:
     """Every mounted route, for the web server of either mode."""
     return [route for factory in _ROUTE_FACTORIES for route in factory(application)]
+
+
+def watch_database(engine: Engine) -> None:
+    """Let ``/metrics`` read build info (schema revisions) and the inbox backlog from the
+    database at each scrape."""
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy.orm import Session
+
+    from data import inbox
+    from data.health import head_revisions
+
+    def probe() -> metrics.DatabaseFacts:
+        with Session(engine) as session:
+            connection = session.connection()
+            revision = ",".join(sorted(MigrationContext.configure(connection).get_current_heads()))
+            count, oldest = inbox.backlog(session)
+        age = 0.0 if oldest is None else max(0.0, time.time() - oldest.timestamp())
+        return metrics.DatabaseFacts(revision or "none", count, age)
+
+    metrics.watch_database(probe, code_schema=",".join(sorted(head_revisions())))
 
 
 def probe_routes(engine: Engine, stopping: Callable[[], bool]) -> list[BaseRoute]:

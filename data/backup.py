@@ -33,6 +33,7 @@ PG_DUMP_MAGIC = b"PGDMP"
 NOT_CONTENT = frozenset(
     {
         "alembic_version",
+        "schema_compatibility",
         "levels",
         "catalog_methods",
         "divisions",

@@ -149,6 +149,19 @@ def pending(
     return [(update_id, dict(payload)) for update_id, payload in rows]
 
 
+def backlog(session: Session) -> tuple[int, dt.datetime | None]:
+    """How many updates wait unhandled, and when the oldest of them was received (for the
+    metrics; the ``ix_inbox_pending`` index answers both)."""
+    count, oldest = session.execute(
+        select(func.count(), func.min(InboxUpdate.received_at)).where(
+            InboxUpdate.handled_at.is_(None)
+        )
+    ).one()
+    if oldest is not None and oldest.tzinfo is None:  # SQLite's aggregate loses the type
+        oldest = dt.datetime.fromisoformat(str(oldest)).replace(tzinfo=dt.UTC)
+    return int(count or 0), oldest
+
+
 def last_update_id(session: Session) -> int:
     """The highest update_id recorded (0 for an empty inbox)."""
     return int(session.scalar(select(func.max(InboxUpdate.update_id))) or 0)

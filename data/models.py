@@ -447,3 +447,18 @@ class MiniAppSave(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class SchemaCompatibility(Base):
+    """Which releases' code can run on a schema revision (expand/contract upgrades).
+
+    Every migration from ``0012_ops`` on adds its row (`data.migrations.compat`): the
+    oldest migration head whose code still runs on the schema this revision leaves. A
+    replica of an older release that finds the database at a revision it does not know
+    looks its row up here: when the row names a revision the replica knows, the new schema
+    only added to what it uses and it starts and serves; otherwise it refuses (exit 2).
+    """
+
+    __tablename__ = "schema_compatibility"
+    revision: Mapped[str] = mapped_column(String(64), primary_key=True)
+    oldest_code_revision: Mapped[str] = mapped_column(String(64))

@@ -148,6 +148,8 @@ class EntryRow:
     latest_result: str | None = None
     period: str | None = None
     has_nps_counts: bool = False
+    #: Every stored part of a satisfaction entry (P/N/D counts, scale, frequency …).
+    answer: SatisfactionAnswer | None = None
 
     def method_label(self, language: str) -> str:
         """The method's name (catalog, in the language) or the text the contact typed."""
@@ -206,6 +208,13 @@ def _satisfaction_row(
         latest_result=entry.latest_result,
         period=entry.period,
         has_nps_counts=entry.promoters is not None,
+        answer=SatisfactionAnswer(
+            **{
+                k: v
+                for k, v in reports.satisfaction_dict(entry).items()
+                if k != "service_entity_id"
+            }
+        ),
     )
 
 
@@ -296,6 +305,38 @@ def update_satisfaction_entry(
     if figures_changed:
         values.update(promoters=None, passives=None, detractors=None)
     checked = reports.validate_satisfaction(session, SatisfactionAnswer(**values))
+    for key, value in checked.to_dict().items():
+        setattr(entry, key, value)
+    entry.reported_by_id = person.id
+    session.flush()
+    record(
+        session,
+        person.id,
+        "update",
+        "satisfaction_entry",
+        entry.id,
+        old,
+        reports.satisfaction_dict(entry),
+        division_id=entry.division_id,
+        round_id=entry.round_id,
+    )
+    return entry
+
+
+def replace_satisfaction_entry(
+    session: Session, person: Person, entry_id: int, answer: SatisfactionAnswer
+) -> SatisfactionEntry:
+    """Store ``answer`` (every part, as /muokkaa showed and the person confirmed it) in one
+    entry; checked by ``reports.validate_satisfaction`` and audited old → new.
+
+    The measurement type stays the entry's own. Raises AccessDenied, ReportLocked, or
+    ValueError for an answer the rules refuse.
+    """
+    entry = reports.owned_entry(session, person, SatisfactionEntry, entry_id)
+    assert isinstance(entry, SatisfactionEntry)
+    old = reports.satisfaction_dict(entry)
+    fields = {**answer.to_dict(), "measurement_type_id": entry.measurement_type_id}
+    checked = reports.validate_satisfaction(session, SatisfactionAnswer(**fields))
     for key, value in checked.to_dict().items():
         setattr(entry, key, value)
     entry.reported_by_id = person.id

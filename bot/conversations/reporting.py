@@ -63,6 +63,7 @@ class ReportDraft(TypedDict, total=False):
     recount: list[int]  # "same methods, new counts": answers whose counts are asked …
     recounted: int  # … and how many of them so far
     review_return: bool  # a level opened from the summary returns there
+    kept: dict[str, dict[str, Any]]  # entity id → unsaved answers left behind (ENTITY_KEYS)
 
 
 class ReportStep(enum.StrEnum):

@@ -63,6 +63,9 @@ class SatisfactionDraft(TypedDict, total=False):
     answers: dict[str, dict[str, Any]]  # type id → SatisfactionAnswer fields
     origin: str  # "new" | "saved" | "last_year"
     review_return: bool  # details opened from the summary return there
+    reviewed: bool  # the summary was shown: every chosen type's questions were asked
+    only_new: list[int] | None  # types added after the summary: only theirs are asked
+    kept: dict[str, dict[str, Any]]  # entity id → unsaved answers left behind (ENTITY_KEYS)
 
 
 class SatisfactionStep(enum.StrEnum):
@@ -268,12 +271,15 @@ def _steps_for(turn: Turn, type_id: int) -> list[str]:
 
 
 def _positions(turn: Turn) -> list[tuple[int, str]]:
+    """The detail questions still to ask: one type's (opened from the summary), the new
+    types' (types added to answers already given), or every type's."""
     types = _types(turn)
-    indexes = (
-        [int(turn.data.get("type_index", 0))]
-        if turn.data.get("review_return")
-        else range(len(types))
-    )
+    if turn.data.get("review_return"):
+        indexes: list[int] = [int(turn.data.get("type_index", 0))]
+    elif turn.data.get("only_new"):
+        indexes = [i for i, t in enumerate(types) if t in set(turn.data["only_new"])]
+    else:
+        indexes = list(range(len(types)))
     return [(i, step) for i in indexes for step in _steps_for(turn, types[i])]
 
 
@@ -286,6 +292,7 @@ def _forward(turn: Turn) -> Outcome:
         turn.data["type_index"], step = positions[index + 1]
         return step
     turn.data["review_return"] = False
+    turn.data.pop("only_new", None)
     return S.REVIEW
 
 
@@ -538,8 +545,14 @@ def _types_done(turn: Turn, press: Press) -> Outcome:
         raise Retry(MSG_NEED_TYPE)
     turn.data["type_index"] = 0
     turn.data["review_return"] = False
+    # Types added to answers already given: only the new ones are asked (the others keep
+    # their answers and stay changeable with ✎ on the summary).
+    given = set((turn.data.get("answers") or {}).keys()) if turn.data.get("reviewed") else set()
+    new = [t for t in types if str(t) not in given]
+    turn.data["only_new"] = new if given and new else None
     positions = _positions(turn)
     if not positions:
+        turn.data.pop("only_new", None)
         return S.REVIEW
     turn.data["type_index"], step = positions[0]
     return step
@@ -788,6 +801,7 @@ def _typed_respondents(turn: Turn, text: str) -> Outcome:
 
 
 def _render_review(turn: Turn) -> Prompt:
+    turn.data["reviewed"] = True  # every chosen type's questions have been through
     lines = [
         turn._(MSG_REVIEW).format(
             entity=entities.entity_name(turn),

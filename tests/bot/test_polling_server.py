@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 
+from data.health import head_revisions
 from localtg import LocalBotApi
 from localtg.http import ServerThread
 from tests.bot.processes import ROOT, TOKEN, free_port, get
@@ -63,6 +64,10 @@ def test_a_polling_process_serves_probes_and_metrics_on_metrics_port(tmp_path: P
             assert get(f"{base}/healthz").text == "ok"
             scraped = get(f"{base}/metrics").text
             assert "mittaribotti_scheduler_leader 1.0" in scraped
+            (head,) = head_revisions()
+            assert f'code_schema="{head}",database_schema="{head}"' in scraped
+            assert "mittaribotti_inbox_unhandled 0.0" in scraped
+            assert "process_resident_memory_bytes" in scraped and "python_info{" in scraped
             process.send_signal(signal.SIGTERM)
             assert process.wait(timeout=60) == 0
         finally:
