@@ -13,6 +13,7 @@ import asyncio
 import datetime as dt
 import logging
 from collections.abc import Sequence
+from pathlib import PurePath
 from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
@@ -28,7 +29,7 @@ from data import progress
 from data.db import transaction
 from data.models import Role
 from data.progress import DivisionProgress
-from docgen.pdf import pdf_available
+from docgen import pdf
 from docgen.readiness import ConfigWarning, placeholder_warnings
 from i18n import N_
 
@@ -177,10 +178,35 @@ async def make(update: Update, context: ContextTypes.DEFAULT_TYPE, who: Caller) 
             InputFile(document.content, filename=document.filename),
             caption=caption[:1024],
         )
-    if kind == "paketti" and not pdf_available():
-        await chat.send_message(
-            who._("The package has no PDF copies: LibreOffice is not installed on the server.")
-        )
+    for document in documents:
+        note = missing_pdfs_text(who, document)
+        if note:
+            await chat.send_message(note)
+
+
+def missing_pdfs_text(who: Caller, document: GeneratedDocument) -> str:
+    """Which PDF copies the package lacks and why (LibreOffice missing, timed out, failed);
+    empty when it has them all. ``docgen.pdf`` has logged each one."""
+    if not document.missing_pdfs:
+        return ""
+    reasons: dict[str, list[str]] = {}
+    for name, reason in document.missing_pdfs:
+        reasons.setdefault(reason, []).append(PurePath(name).with_suffix(".pdf").name)
+    if set(reasons) == {pdf.NOT_INSTALLED}:
+        return who._("The package has no PDF copies: LibreOffice is not installed on the server.")
+    lines = [who._("Some PDF copies are missing from the package:")]
+    for reason, names in reasons.items():
+        if reason == pdf.TIMEOUT:
+            why = who._("LibreOffice did not finish within {seconds} s").format(
+                seconds=pdf.TIMEOUT_SECONDS
+            )
+        elif reason == pdf.NOT_INSTALLED:
+            why = who._("LibreOffice is not installed on the server")
+        else:
+            why = who._("the LibreOffice conversion failed")
+        lines += [f"• {name}: {why}" for name in names]
+    lines.append(who._("Save these documents as PDF in Office before filing them."))
+    return "\n".join(lines)
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
