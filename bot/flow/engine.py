@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeAlias, TypeVar
 
 from sqlalchemy.orm import Session
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 from telegram.ext import ContextTypes
 
 from bot import ui
@@ -98,7 +98,15 @@ class LinkButton:
     data: str
 
 
-Row: TypeAlias = list[Button | LinkButton]
+@dataclass(frozen=True)
+class WebAppButton:
+    """A button that opens the Mini App (``settings.miniapp_page``) inside Telegram."""
+
+    label: str
+    url: str
+
+
+Row: TypeAlias = list[Button | LinkButton | WebAppButton]
 
 
 @dataclass
@@ -530,6 +538,9 @@ class Flow:
         for row in rows:
             line = []
             for button in row:
+                if isinstance(button, WebAppButton):
+                    line.append(InlineKeyboardButton(button.label, web_app=WebAppInfo(button.url)))
+                    continue
                 if isinstance(button, LinkButton):
                     data = button.data
                 else:
