@@ -206,7 +206,7 @@ def _current(
     flow: Flow, turn: Turn, row: ConversationDraft, outbox: Outbox, *, button: bool
 ) -> bool:
     """False (and the person told) when the draft is from an older version or idle."""
-    if row.step not in flow.specs or row.data.get("version", 1) != flow.version:
+    if row.step not in flow.specs or not flow.readable(row.data):
         drafts.discard(turn.session, turn.person.id, flow.name)
         outbox.say(turn._(MSG_GONE).format(command=flow.command))
         return False
