@@ -39,14 +39,28 @@ from bot import ui
 from bot.access import Caller
 from bot.flow import codec
 from core.services import Services
-from data import drafts
-from data.models import ConversationDraft, Person, Role
+from data import catalog, drafts
+from data.models import (
+    CatalogMethod,
+    ConversationDraft,
+    Division,
+    Level,
+    MeasurementType,
+    Person,
+    Role,
+    ServiceEntity,
+)
 from data.reports import AccessDenied
 from delivery.replies import Outbox
 from i18n import N_, formats
 from i18n.formats import InputError
 
 M = TypeVar("M")
+
+#: Rows served from `data.catalog`'s process-held copy, never read per update.
+CATALOG_MODELS: frozenset[type] = frozenset(
+    {Level, CatalogMethod, Division, ServiceEntity, MeasurementType}
+)
 
 RESUME = "resume"
 RESUME_TAG = "R"
@@ -186,6 +200,8 @@ class Turn:
 
     def get(self, model: type[M], row_id: int) -> M | None:
         """A row by id, loaded at most once per update (catalog rows are read often)."""
+        if model in CATALOG_MODELS:
+            return catalog.get(self.session, model, row_id)  # the process-held copy
         key = (model, int(row_id))
         if key not in self.held:
             self.held[key] = self.session.get(model, int(row_id))
