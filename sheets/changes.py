@@ -80,8 +80,8 @@ class ChangeSet:
                     entity_id=int(e["entity_id"]),
                     participation=e["participation"],
                     satisfaction=e["satisfaction"],
-                    p_counts=tuple(e["p_counts"]),  # type: ignore[arg-type]
-                    s_counts=tuple(e["s_counts"]),  # type: ignore[arg-type]
+                    p_counts=tuple(e["p_counts"]),
+                    s_counts=tuple(e["s_counts"]),
                 )
                 for e in data["entities"]
             ],
