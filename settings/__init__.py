@@ -231,6 +231,22 @@ class ListText(_Strict):
     strategy_period: str = "2025–2029"
     # Muutoksenhaku line (a take-note item cannot be appealed).
     appeal: str = "Muutoksenhakukielto, valmistelu tai täytäntöönpano"
+    # The unit that prepares the documents: the author in every file's properties.
+    unit: str = "Helsingin kaupunki, kaupunginkanslia, strategiayksikkö"
+    # The day (day.month.) the instructions go out to the divisions each year, before
+    # reporting starts; the instructions are dated by it, whatever the state of the data.
+    instructions_date: str = "1.10."
+
+    @field_validator("instructions_date")
+    @classmethod
+    def _valid_instructions_date(cls, value: str) -> str:
+        parse_day_month(value)
+        return value
+
+    def instructions_day(self, year: int) -> dt.date:
+        """The date the year's instructions are released (and dated)."""
+        day, month = parse_day_month(self.instructions_date)
+        return dt.date(year, month, day)
 
     def meeting(self, year: int) -> BoardMeeting:
         """The year's meeting details; an empty one (no meeting set) when not configured."""

@@ -152,11 +152,11 @@ def test_a_bad_count_gets_a_finnish_message_on_its_field_and_saves_nothing(
             "entity": entity["id"],
             "row": "m1",
             "field": "count",
-            "message": "'12a' ei ole kokonaisluku",
+            "message": "”12a” ei ole kokonaisluku väliltä 1–100\xa0000",
         }
     ]
     zero = mini.save(501, _one_count(body, entity, "0")).json()["problems"][0]
-    assert zero["field"] == "count" and "vähintään 1" in zero["message"]
+    assert zero["field"] == "count" and "0 kertaa, jätetään pois" in zero["message"]
     assert _stored(mini) == before
 
 
@@ -283,3 +283,16 @@ def test_the_page_is_served_with_its_files_and_weighs_under_150_kb(mini: MiniApp
         total += len(response.content)
     assert total <= 150 * 1024
     assert TOKEN not in page.text
+
+
+def test_errors_and_texts_come_in_the_persons_language(mini: MiniAppHarness) -> None:
+    mini.person(601, Role.CONTACT, division="KUVA", language="sv")
+    mini.person(602, Role.CONTACT, division="KUVA", language="en")
+    for telegram_id, words, title in (
+        (601, "är inte ett heltal", "Formulär"),
+        (602, "is not a whole number", "Report form"),
+    ):
+        body, entity = _entity_and_level(mini, telegram_id)
+        assert body["texts"]["title"] == title
+        problem = mini.save(telegram_id, _one_count(body, entity, "12a")).json()["problems"][0]
+        assert words in problem["message"]
