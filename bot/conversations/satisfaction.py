@@ -323,13 +323,12 @@ def _type_name(turn: Turn, type_id: int | None = None) -> str:
     person's own instead of the catalog's."""
     mtype = _mtype(turn, type_id)
     answer = _answer(turn, type_id if type_id is not None else None)
-    name = catalog.name_of(mtype, turn.language)
-    if answer.get("other_name"):
-        name = f"{name}: {answer['other_name']}"
-    scale = answer.get("scale")
-    if scale and mtype.scale and scale != mtype.scale:
-        name = name.replace(mtype.scale, scale)
-    return name
+    return answers.measurement_name(
+        catalog.name_of(mtype, turn.language),
+        mtype.scale,
+        answer.get("scale"),
+        answer.get("other_name"),
+    )
 
 
 def _header(turn: Turn) -> str:
