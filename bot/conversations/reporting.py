@@ -83,9 +83,11 @@ MSG_CHOOSE_ENTITY = N_(
     "level answered."
 )
 MSG_PREFILL = N_(
-    "Last year ({year}) you reported for {entity}:\n{answers}\n\nUse these as the starting "
+    "Reported last year ({year}) for {entity}:\n{answers}\n\nUse these as the starting "
     "point? You can change or remove every answer before saving."
 )
+MSG_LAST_YEAR_COUNT = N_("In {year}: {count}.")
+MSG_SAME_AS_VALUE = N_("Same as {year} ({value})")
 MSG_LEVEL = N_("{entity}\nLevel {number}: {name}\n{description}")
 MSG_LEVEL_SO_FAR = N_("Answers at this level:")
 MSG_LEVEL_NONE = N_("Answered: no methods at this level.")
@@ -632,11 +634,18 @@ def _render_count(turn: Turn) -> Prompt:
         example=turn.number(1200),
     )
     rows: list[list[Button | LinkButton]] = []
-    if pending.get("count") is not None:
+    last_year = pending.get("from") == "recount"
+    if pending.get("count") is not None and last_year:  # last year's figure, named so
+        current = turn.number(int(pending["count"]))
+        text += "\n" + turn._(MSG_LAST_YEAR_COUNT).format(year=turn.year - 1, count=current)
+        rows.append(
+            [Button(turn._(MSG_SAME_AS_VALUE).format(year=turn.year - 1, value=current), "k")]
+        )
+    elif pending.get("count") is not None:
         current = turn.number(int(pending["count"]))
         text += "\n" + turn._(MSG_COUNT_NOW).format(count=current)
         rows.append([Button(turn._(MSG_KEEP_AS_IS).format(value=current), "k")])
-    if pending.get("from") == "recount":
+    if last_year:
         queue = turn.data.get("recount") or []
         done = int(turn.data.get("recounted", 0)) + 1
         text = turn._(MSG_RECOUNT).format(n=done, total=len(queue)) + "\n" + text
