@@ -97,6 +97,7 @@ MSG_LEVEL_ASK = N_(
 )
 MSG_ADD_NOTE = N_("✎ Add a note: {method}")
 MSG_ADD_NOTE_SHORT = N_("✎ Add a note")
+MSG_CHANGE_NOTE_OF = N_("✎ Change the note: {method}")
 MSG_CHANGE_NOTE = N_("✎ Change the note")
 MSG_SAME_AS = N_("Same as {year}")
 MSG_SAME_METHODS = N_("Same methods, new counts")
@@ -410,7 +411,10 @@ def _render_level(turn: Turn) -> Prompt:
     if not methods_here:
         rows.append([Button(("✓ " if here else "") + turn._(MSG_NO_METHODS), "z")])
     for index, answer in methods_here:
-        label = turn._(MSG_ADD_NOTE).format(method=_method_name(turn, answer))
+        has_note = bool(answer.get("note"))  # "add" only while there is none (item 15)
+        label = turn._(MSG_CHANGE_NOTE_OF if has_note else MSG_ADD_NOTE).format(
+            method=_method_name(turn, answer)
+        )
         rows.append([Button(_short(label), "a", index)])
     if here:
         last = turn.data.get("level_index", 0) + 1 >= len(turn.data["levels"])

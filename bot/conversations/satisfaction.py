@@ -678,14 +678,14 @@ def _render_nps(turn: Turn) -> Prompt:
     text = f"{_header(turn)}\n{turn._(MSG_NPS_ASK)}"
     rows: list[list[Button | LinkButton]] = []
     current = _nps_text(turn, answer)
-    if current:
+    if current:  # the counts in the text, the score alone on the button (item 15)
         text += "\n" + turn._(MSG_NPS_NOW).format(value=current)
-        rows.append(_keep_row(turn, current))
+        rows.append(_keep_row(turn, _nps_short(turn, answer)))
     elif _last_year(turn).get("nps") is not None:
         previous = _nps_text(turn, _last_year(turn))
         year = int(turn.data["year"]) - 1
         text += "\n" + turn._(MSG_LAST_YEAR_VALUE).format(year=year, value=previous)
-        rows.append(_last_year_row(turn, previous))
+        rows.append(_last_year_row(turn, _nps_short(turn, _last_year(turn))))
     rows.append([Button(turn._(MSG_NO_RESULT), "n")])
     return Prompt(text, rows)
 
@@ -701,6 +701,11 @@ def _nps_text(turn: Turn, answer: dict[str, Any]) -> str:
     if answer.get("nps") is not None:
         return f"NPS {formats.format_nps(int(answer['nps']), turn.language)}"
     return ""
+
+
+def _nps_short(turn: Turn, answer: dict[str, Any]) -> str:
+    """ "NPS 30": the score alone, for a button."""
+    return f"NPS {formats.format_nps(int(answer['nps']), turn.language)}"
 
 
 _NPS_SEPARATORS = re.compile(r"[,;/]")
