@@ -30,7 +30,7 @@ import datetime as dt
 import enum
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from data import catalog
@@ -181,19 +181,36 @@ class DivisionProgress:
 def get_or_create_round(session: Session, year: int) -> Round:
     """The year's round, created if needed; safe when several sessions create it at once
     (an ``INSERT … ON CONFLICT DO NOTHING`` then a read, never a unique violation)."""
-    rnd = session.scalar(select(Round).where(Round.year == year))
+    rnd = find_round(session, year)
     if rnd is None:
+        catalog.forget_no_round(session, year)
         session.execute(
             insert_for(session, Round)
             .values(year=year, created_at=utcnow())
             .on_conflict_do_nothing(index_elements=["year"])
         )
         rnd = session.scalars(select(Round).where(Round.year == year)).one()
+        # Held once the transaction commits (a rolled-back round must not be remembered).
+        event.listen(
+            session, "after_commit", lambda _s, r=rnd: catalog.hold_round(_s, r), once=True
+        )
     return rnd
 
 
 def find_round(session: Session, year: int) -> Round | None:
-    return session.scalar(select(Round).where(Round.year == year))
+    """The year's round, or None. A round once found is held per process (with the
+    catalog): it is never removed, and looking it up was a statement in most updates."""
+    held = catalog.held_round(session, year)
+    if held is catalog.NO_ROUND:
+        return None
+    if held is not None:
+        return held  # type: ignore[no-any-return]
+    rnd = session.scalar(select(Round).where(Round.year == year))
+    if rnd is not None:
+        catalog.hold_round(session, rnd)
+    else:
+        catalog.hold_no_round(session, year)
+    return rnd
 
 
 def report_state(session: Session, round_id: int, division_id: int) -> ReportState:
@@ -203,7 +220,8 @@ def report_state(session: Session, round_id: int, division_id: int) -> ReportSta
 
 def division_progress(session: Session, round_id: int | None, division_id: int) -> DivisionProgress:
     """Progress of one division; ``round_id`` None (no round yet) means nothing reported."""
-    division = session.get_one(catalog.Division, division_id)
+    division = catalog.get(session, catalog.Division, division_id)
+    assert division is not None
     levels = {lvl.id: lvl.number for lvl in catalog.levels(session)}
     counts: dict[int, dict[int, int]] = {}
     methods: dict[int, dict[int, int]] = {}

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import enum
 import re
-from typing import Any, TypedDict
+from typing import Any
 
 from bot.flow import entities, inputs
 from bot.flow.codec import Press
@@ -30,6 +30,7 @@ from bot.flow.engine import (
     MSG_KEEP_AS_IS,
     Button,
     Done,
+    EngineDraft,
     Flow,
     LinkButton,
     Outcome,
@@ -47,13 +48,11 @@ from i18n import N_, formats
 START_DATA = "report:start"
 
 
-class ReportDraft(TypedDict, total=False):
-    """The draft's data (``ConversationDraft.data``) of this flow, version 2."""
+class ReportDraft(EngineDraft, total=False):
+    """The draft's data (``ConversationDraft.data``) of this flow, version 2; validated
+    whenever it is read (``Flow(draft=...)``)."""
 
-    version: int  # 2: keys as below
-    year: int
-    seq: int  # prompt number (bot.flow.codec)
-    entity: int  # service entity id
+    entity: int | None  # service entity id
     levels: list[int]  # level ids in order
     level_index: int  # the level being asked
     answers: list[dict[str, Any]]  # ParticipationAnswer.to_dict(), kept in level order
@@ -927,6 +926,7 @@ FLOW = Flow(
     entry_data=(START_DATA, REPORT_CALLBACK),
     version=2,
     redirect=entities.open_what_is_missing,
+    draft=ReportDraft,
 )
 FLOW.step(
     ReportStep.ENTITY,

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import enum
 import re
-from typing import Any, TypedDict
+from typing import Any
 
 from bot.flow import entities, inputs
 from bot.flow.codec import Press
@@ -34,6 +34,7 @@ from bot.flow.engine import (
     MSG_KEEP_AS_IS,
     Button,
     Done,
+    EngineDraft,
     Flow,
     LinkButton,
     Outcome,
@@ -51,13 +52,11 @@ START_DATA = "satisfaction:start"
 OTHER_TYPE = "OTHER"
 
 
-class SatisfactionDraft(TypedDict, total=False):
-    """The draft's data (``ConversationDraft.data``) of this flow, version 2."""
+class SatisfactionDraft(EngineDraft, total=False):
+    """The draft's data (``ConversationDraft.data``) of this flow, version 2; validated
+    whenever it is read (``Flow(draft=...)``)."""
 
-    version: int  # 2: keys as below
-    year: int
-    seq: int  # prompt number (bot.flow.codec)
-    entity: int  # service entity id
+    entity: int | None  # service entity id
     types: list[int]  # measurement type ids chosen, in catalog order
     type_index: int  # the type whose details are asked
     answers: dict[str, dict[str, Any]]  # type id → SatisfactionAnswer fields
@@ -952,6 +951,7 @@ FLOW = Flow(
     verify=entities.verify_entity,
     entry_data=(START_DATA,),
     version=2,
+    draft=SatisfactionDraft,
 )
 
 
