@@ -16,6 +16,7 @@ import pytest
 
 from data.snapshot import RoundSnapshot
 from docgen import GeneratedDocument, generate, generate_all, pdf
+from docgen import liite1 as liite1_cells
 from docgen.context import Context
 from docgen.listateksti import history_entries
 from docgen.wording import load_wording
@@ -25,6 +26,8 @@ from ..conftest import Database
 from .conftest import TODAY, YEAR, build, read_snapshot_for, seeded
 from .handmade import tiny_snapshot
 from .readback import docx_blocks, docx_text, workbook
+
+NBSP = "\u00a0"
 
 
 def _texts(document: GeneratedDocument) -> list[str]:
@@ -114,6 +117,38 @@ def test_satisfaction_changes_cite_liite_2_and_the_median_says_what_it_compares(
         "NPS-tulosten mediaani on laskettu vuonna 2025 viidestä ja vuonna 2026 kahdesta "
         "tuloksesta, joten mediaanit eivät ole suoraan vertailukelpoisia." in text
     )
+
+
+# --- 4. Every figure a cell of an attachment -----------------------------------------------
+
+
+def test_every_figure_of_table_1_is_a_formula_cell_of_liite_1(
+    db: Database, settings: Settings
+) -> None:
+    snapshot = seeded(db)
+    context = Context(snapshot, settings, TODAY, load_wording(), with_pdf=False)
+    listateksti = build(snapshot, "listateksti", settings)
+    table = docx.Document(io.BytesIO(listateksti.content)).tables[0]
+    liite1 = build(snapshot, "liite1", settings)
+    formulas, cached = workbook(liite1), workbook(liite1, cached=True)
+    divisions = [d.code for d in snapshot.divisions]
+    levels = [lvl.number for lvl in snapshot.levels]
+    sheets = set()
+    for r, division in enumerate([*divisions, None], start=1):
+        for c, level in enumerate([*levels, None], start=1):
+            shown = re.fullmatch(r"(\d+) \((\d+)\)", table.rows[r].cells[c].text.replace(NBSP, ""))
+            assert shown, table.rows[r].cells[c].text
+            for cells, value in (
+                (liite1_cells.method_cells(context), int(shown.group(1))),
+                (liite1_cells.distinct_cells(context), int(shown.group(2))),
+            ):
+                sheet, coordinate = cells[(division, level)].rsplit("!", 1)
+                sheet = sheet.strip("'")
+                sheets.add(sheet)
+                assert str(formulas[sheet][coordinate].value).startswith("="), (sheet, coordinate)
+                assert cached[sheet][coordinate].value == value, (division, level, sheet)
+    (sheet,) = sheets
+    assert f"(liite 1, välilehti {sheet})" in _captions(listateksti)[0]
 
 
 # --- 6. Decision history -------------------------------------------------------------------
