@@ -25,7 +25,7 @@ from settings import BoardMeeting, Settings
 from ..conftest import Database
 from .conftest import TODAY, YEAR, build, read_snapshot_for, seeded
 from .handmade import tiny_snapshot
-from .readback import docx_blocks, docx_text, workbook
+from .readback import docx_blocks, docx_text, text_of, workbook
 
 NBSP = "\u00a0"
 
@@ -197,9 +197,15 @@ def _zero_words(text: str) -> list[str]:
 def test_empty_round_says_no_division_has_reported_not_zero(
     db: Database, settings: Settings
 ) -> None:
-    text = docx_text(build(read_snapshot_for(db), "listateksti", settings).content)
+    snapshot = read_snapshot_for(db)
+    text = docx_text(build(snapshot, "listateksti", settings).content)
     assert "yksikään toimiala ei ole vielä ilmoittanut kaikkia tietojaan" in text
+    assert "Yhdestäkään palvelukokonaisuudesta ei ole vielä ilmoitettu tietoja." in text
     assert not _zero_words(text), _zero_words(text)
+    for kind in ("listateksti", "liite1", "liite2", "paketti"):
+        every = text_of(build(snapshot, kind, settings))
+        assert "LUONNOS – tiedot ovat vielä puutteelliset: yksikään toimiala" in every, kind
+        assert not re.search(r"\b0/\d+ toimialaa", every), kind
 
 
 def test_one_nps_result_is_a_value_not_a_range(settings: Settings) -> None:
@@ -212,6 +218,8 @@ def test_one_nps_result_is_a_value_not_a_range(settings: Settings) -> None:
     assert "(100\u00a0%), mutta ei yhdessäkään palvelukokonaisuudessa kaikilla neljällä" in text
     assert "mediaani" not in text.split("Muutos edellisestä vuodesta")[0].split("Tiivistelmä")[1]
     assert not _zero_words(text), _zero_words(text)  # "ei mitata nollassa …"
+    (slides,) = generate(snapshot, "dia", settings=settings, today=TODAY, pdf=False)
+    assert "NPS-tuloksia 1 (+30)" in text_of(slides)
 
 
 def test_one_complete_division_is_singular(settings: Settings) -> None:
