@@ -7,9 +7,9 @@ deadline and the report's state — all from the same ``data`` queries and the s
 as /tila.
 
 `read_entity` checks one entity's posted answers by the rules the chat and the Excel import
-use (``data.answers``, the number rules of ``sheets.cells`` on ``i18n.formats``, the cell
-messages of ``sheets.messages``) and returns either the answers to store or the problems,
-each naming its row and field so the page puts the message next to the input.
+use (the rule book ``data.answers``, the cell messages of ``sheets.messages``) and returns
+either the answers to store or the problems, each naming its row and field so the page puts
+the message next to the input.
 """
 
 from __future__ import annotations
@@ -26,13 +26,11 @@ from bot.status import render
 from bot.status.show import next_deadline
 from core.services import Services
 from data import answers, catalog, overview, progress, reports, versions
-from data.limits import MAX_TEXT, MIN_METHOD_COUNT
+from data.limits import MAX_TEXT, Range
 from data.models import Division, Level, MeasurementType, Person, ReportState
 from data.reports import ParticipationAnswer, SatisfactionAnswer
-from i18n import gettext_for
+from i18n import formats, gettext_for
 from miniapp import texts
-from schedules.dates import fi_date
-from sheets import cells as number_rules
 from sheets import messages as m
 
 OTHER_TYPE_CODE = "OTHER"
@@ -131,7 +129,7 @@ def division_view(
         "locked_text": render.locked_text(who, status, svc.settings.tz) if submitted else None,
         "editable": editable,
         "deadline": _("Next deadline: {date} – {title}").format(
-            title=deadline[0].title.get(language), date=fi_date(deadline[1])
+            title=deadline[0].title.get(language), date=formats.format_date(deadline[1])
         )
         if deadline
         else None,
@@ -214,10 +212,17 @@ class _Reader:
 
     def problem(self, field_name: str, problem: answers.AnswerProblem, value: object) -> None:
         message = m.PROBLEM_CELL_MESSAGES.get(problem.code, m.CELL_NOT_TEXT)
-        params = {"value": _text(value), **problem.params}
-        if problem.code == answers.COUNT_RANGE:
-            params["maximum"] = f"{params['maximum']:,}".replace(",", "\u00a0")
-        self.error(field_name, message, **params)
+        params = {**problem.params, "value": _text(value)}
+        if problem.code == answers.ZERO_COUNT:
+            params["none"] = self._(m.NO_METHODS)
+        self.error(field_name, message, **self.worded(params))
+
+    def worded(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Placeholders as the person's language writes them: a rule's range "1–100 000"."""
+        return {
+            key: formats.format_range(value, self.language) if isinstance(value, Range) else value
+            for key, value in params.items()
+        }
 
     def text(self, row: dict[str, Any], name: str, limit: int = MAX_TEXT) -> str | None:
         value = row.get(name)
@@ -234,12 +239,13 @@ class _Reader:
             self.problem(name, problem, value)
             return None
 
-    def whole(self, row: dict[str, Any], name: str) -> int | None:
+    def read(self, row: dict[str, Any], name: str, reader: Any) -> Any:
+        """The field read by the rule book (``reader(value, language)``), or None."""
         value = row.get(name)
         if value is None or (isinstance(value, str) and not value.strip()):
             return None
         try:
-            return number_rules.count(value, self.language)
+            return reader(value, self.language)
         except answers.AnswerProblem as problem:
             self.problem(name, problem, value)
             return None
@@ -296,8 +302,8 @@ class _Reader:
                 self.error(
                     "method", m.CELL_UNKNOWN_METHOD, value=_text(method_id), level=level.number
                 )
-        own = self.text(row, "method_text")
-        count = self.whole(row, "count")
+        own = self.read(row, "method_text", lambda value, _lang: answers.method_name(value))
+        count = self.read(row, "count", answers.read_count)
         note = self.text(row, "note")
         if method_id is not None and own is not None:
             self.error("method_text", m.CELL_BOTH_METHODS)
@@ -305,8 +311,6 @@ class _Reader:
             self.error("method_text", m.CELL_METHOD_MISSING)
         if count is None and not self.given(row, "count"):
             self.error("count", m.CELL_COUNT_MISSING)
-        if count is not None and count < MIN_METHOD_COUNT:
-            self.error("count", m.CELL_ZERO_COUNT, none=self._(m.NO_METHODS))
         if len(self.problems) > before or count is None:
             return None
         return ParticipationAnswer(
@@ -370,12 +374,12 @@ class _Reader:
                     self.error(name, m.CELL_NOT_MEASURED_ALONE)
                     return None
             return SatisfactionAnswer(mtype.id)
-        other_name = self.text(row, "other_name")
+        other_name = self.read(row, "other_name", lambda value, _lang: answers.method_name(value))
         if other_name is not None and mtype.code != OTHER_TYPE_CODE:
             self.error("other_name", m.CELL_OTHER_NAME_ONLY)
         elif mtype.code == OTHER_TYPE_CODE and not self.given(row, "other_name"):
             self.error("other_name", m.CELL_OTHER_NAME_MISSING)
-        scale = self.text(row, "scale", answers.MAX_SCALE)
+        scale = self.read(row, "scale", lambda value, _lang: answers.read_scale(value))
         frequency = frequency_text = None
         chosen = self.text(row, "frequency", 40)
         typed = self.text(row, "frequency_text")
@@ -388,7 +392,7 @@ class _Reader:
             frequency = catalog.frequency_code(chosen)
             if frequency is None:
                 self.error("frequency", texts.NOT_A_CHOICE, value=chosen)
-        respondents = self.whole(row, "respondents")
+        respondents = self.read(row, "respondents", answers.read_respondents)
         period = self.text(row, "period", answers.MAX_PERIOD)
         note = self.text(row, "note")
         nps = promoters = passives = detractors = None
@@ -396,15 +400,10 @@ class _Reader:
         if mtype.kind == "nps":
             if self.given(row, "latest_result"):
                 self.error("latest_result", m.CELL_NOT_FOR_NPS)
-            if self.given(row, "nps"):
-                raw = row.get("nps")
-                try:
-                    nps = number_rules.nps(raw, self.language)
-                except answers.AnswerProblem as problem:
-                    self.problem("nps", problem, raw)
-            promoters = self.whole(row, "promoters")
-            passives = self.whole(row, "passives")
-            detractors = self.whole(row, "detractors")
+            nps = self.read(row, "nps", answers.read_nps)
+            promoters = self.read(row, "promoters", answers.read_nps_count)
+            passives = self.read(row, "passives", answers.read_nps_count)
+            detractors = self.read(row, "detractors", answers.read_nps_count)
             if len(self.problems) == before:
                 try:
                     nps, respondents = answers.nps_counts(
@@ -422,24 +421,18 @@ class _Reader:
                             for n in ("promoters", "passives", "detractors")
                             if not self.given(row, n)
                         )
-                    self.error(where, m.PROBLEM_CELL_MESSAGES[problem.code], **problem.params)
+                    message = m.PROBLEM_CELL_MESSAGES[problem.code]
+                    self.error(where, message, **self.worded(problem.params))
         else:
             for name in ("nps", "promoters", "passives", "detractors"):
                 if self.given(row, name):
                     self.error(name, m.CELL_ONLY_FOR_NPS)
                     break
-            if self.given(row, "latest_result"):
-                raw = row.get("latest_result")
-                if mtype.kind == "scale":
-                    low, high = answers.scale_range(
-                        scale, mtype.scale, mtype.scale_min, mtype.scale_max
-                    )
-                    try:
-                        latest_result = number_rules.decimal(raw, self.language, low, high)
-                    except answers.AnswerProblem as problem:
-                        self.problem("latest_result", problem, raw)
-                else:
-                    latest_result = self.text(row, "latest_result")
+            latest_result = self.read(
+                row,
+                "latest_result",
+                lambda value, _lang: answers.read_result(value, mtype, scale),
+            )
         if len(self.problems) > before:
             return None
         return SatisfactionAnswer(

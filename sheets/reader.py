@@ -22,11 +22,10 @@ from openpyxl.utils import column_index_from_string, get_column_letter
 from sqlalchemy.orm import Session
 
 from data import answers, catalog
-from data.limits import MAX_TEXT, MIN_METHOD_COUNT
+from data.answers import ParticipationAnswer, SatisfactionAnswer
+from data.limits import MAX_TEXT, Range
 from data.models import Division
-from data.reports import ParticipationAnswer, SatisfactionAnswer
-from i18n import LANGUAGES, gettext_for
-from sheets import cells as cells_rules
+from i18n import LANGUAGES, formats, gettext_for
 from sheets import files
 from sheets import messages as m
 from sheets.layout import (
@@ -160,10 +159,21 @@ class _Reader:
         self, cells: _Cells, row: int, column: int, problem: answers.AnswerProblem, value: Any
     ) -> None:
         message = m.PROBLEM_CELL_MESSAGES.get(problem.code, m.CELL_NOT_TEXT)
-        params = {"value": _shown(value), **problem.params}
-        if problem.code == answers.COUNT_RANGE:
-            params["maximum"] = f"{params['maximum']:,}".replace(",", "\u00a0")
-        self.error(cells, row, column, message, **params)
+        params = {**problem.params, "value": _shown(value)}
+        if problem.code == answers.ZERO_COUNT:
+            params["none"] = gettext_for(self.language)(m.NO_METHODS)
+        self.error(cells, row, column, message, **self.worded(params))
+
+    def worded(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Placeholders as the person's language writes them: a rule's range "1–100 000"."""
+        return {
+            key: formats.format_range(value, self.language)
+            if isinstance(value, Range)
+            else formats.format_integer(value, self.language)
+            if isinstance(value, int) and not isinstance(value, bool)
+            else value
+            for key, value in params.items()
+        }
 
     def formula_check(self, cells: _Cells, row: int, column: int) -> bool:
         """False (and an error) for a formula whose value was not saved with the file."""
@@ -172,12 +182,13 @@ class _Reader:
             return False
         return True
 
-    def whole(self, cells: _Cells, row: int, column: int) -> int | None:
+    def read(self, cells: _Cells, row: int, column: int, reader: Any) -> Any:
+        """The cell's value read by the rule book (``reader(value, language)``), or None."""
         value = cells.value(row, column)
         if not self.formula_check(cells, row, column) or value is None:
             return None
         try:
-            return cells_rules.count(value, self.cell_language)
+            return reader(value, self.cell_language)
         except answers.AnswerProblem as problem:
             self.problem(cells, row, column, problem, value)
             return None
@@ -235,7 +246,7 @@ class _Reader:
         none = False
         if chosen is not None and self.formula_check(cells, row, P_METHOD):
             key = _key(chosen)
-            if key in self.none_labels:
+            if key in self.none_labels or answers.is_none_word(chosen):
                 none = True
             elif key in self.methods[level_id]:
                 method_id = self.methods[level_id][key]
@@ -255,8 +266,8 @@ class _Reader:
                     self.error(cells, row, column, m.CELL_NO_METHODS_ALONE, none=none_label)
                     return None
             return ParticipationAnswer(level_id, none=True).to_dict()
-        own = self.text(cells, row, P_OWN, MAX_TEXT)
-        count = self.whole(cells, row, P_COUNT)
+        own = self.read(cells, row, P_OWN, lambda value, _lang: answers.method_name(value))
+        count = self.read(cells, row, P_COUNT, answers.read_count)
         note = self.text(cells, row, P_NOTE, MAX_TEXT)
         if chosen is not None and own is not None:
             self.error(cells, row, P_OWN, m.CELL_BOTH_METHODS)
@@ -264,9 +275,6 @@ class _Reader:
             self.error(cells, row, P_METHOD, m.CELL_METHOD_MISSING)
         if count is None and not cells.present(row, P_COUNT):
             self.error(cells, row, P_COUNT, m.CELL_COUNT_MISSING)
-        if count is not None and count < MIN_METHOD_COUNT:  # as in the chat: 0 = not used
-            none_label = gettext_for(self.language)(m.NO_METHODS)
-            self.error(cells, row, P_COUNT, m.CELL_ZERO_COUNT, none=none_label)
         if len(self.parsed.errors) > errors_before or count is None:
             return None
         return ParticipationAnswer(
@@ -324,14 +332,14 @@ class _Reader:
                     self.error(cells, row, column, m.CELL_NOT_MEASURED_ALONE)
                     return None
             return SatisfactionAnswer(mtype.id).to_dict()
-        other_name = self.text(cells, row, S_OTHER, MAX_TEXT)
+        other_name = self.read(cells, row, S_OTHER, lambda value, _lang: answers.method_name(value))
         if other_name is not None and mtype.code != OTHER_TYPE_CODE:
             self.error(cells, row, S_OTHER, m.CELL_OTHER_NAME_ONLY)
         elif mtype.code == OTHER_TYPE_CODE and not cells.present(row, S_OTHER):
             self.error(cells, row, S_OTHER, m.CELL_OTHER_NAME_MISSING)  # the chat asks it too
         # An empty scale is no scale given (the chat's "Skip"); results are then read on the
         # catalog's scale, and the documents show the catalog's.
-        scale = self.text(cells, row, S_SCALE, answers.MAX_SCALE)
+        scale = self.read(cells, row, S_SCALE, lambda value, _lang: answers.read_scale(value))
         # As in the chat: a choice (its name in any language, or its code) is stored as its
         # code, anything else as the person's own words beside the code "other".
         frequency = frequency_text = None
@@ -340,7 +348,7 @@ class _Reader:
             frequency = catalog.frequency_code(typed)
             if frequency is None:
                 frequency, frequency_text = catalog.OTHER_FREQUENCY, typed
-        respondents = self.whole(cells, row, S_RESPONDENTS)
+        respondents = self.read(cells, row, S_RESPONDENTS, answers.read_respondents)
         period = self.text(cells, row, S_PERIOD, answers.MAX_PERIOD)
         nps = promoters = passives = detractors = None
         latest_result = None
@@ -348,15 +356,10 @@ class _Reader:
         if mtype.kind == "nps":
             if cells.value(row, S_RESULT) is not None:
                 self.error(cells, row, S_RESULT, m.CELL_NOT_FOR_NPS)
-            raw_nps = cells.value(row, S_NPS)
-            if raw_nps is not None and self.formula_check(cells, row, S_NPS):
-                try:
-                    nps = cells_rules.nps(raw_nps, self.cell_language)
-                except answers.AnswerProblem as problem:
-                    self.problem(cells, row, S_NPS, problem, raw_nps)
-            promoters = self.whole(cells, row, S_PROMOTERS)
-            passives = self.whole(cells, row, S_PASSIVES)
-            detractors = self.whole(cells, row, S_DETRACTORS)
+            nps = self.read(cells, row, S_NPS, answers.read_nps)
+            promoters = self.read(cells, row, S_PROMOTERS, answers.read_nps_count)
+            passives = self.read(cells, row, S_PASSIVES, answers.read_nps_count)
+            detractors = self.read(cells, row, S_DETRACTORS, answers.read_nps_count)
             if len(self.parsed.errors) == errors_before:
                 try:
                     nps, respondents = answers.nps_counts(
@@ -375,26 +378,18 @@ class _Reader:
                             if cells.value(row, c) is None
                         )
                     message = m.PROBLEM_CELL_MESSAGES[problem.code]
-                    self.error(cells, row, column, message, **problem.params)
+                    self.error(cells, row, column, message, **self.worded(problem.params))
         else:
             for column in nps_columns:
                 if cells.value(row, column) is not None:
                     self.error(cells, row, column, m.CELL_ONLY_FOR_NPS)
                     break
-            raw_result = cells.value(row, S_RESULT)
-            if raw_result is not None and self.formula_check(cells, row, S_RESULT):
-                if mtype.kind == "scale":
-                    low, high = answers.scale_range(
-                        scale, mtype.scale, mtype.scale_min, mtype.scale_max
-                    )
-                    try:
-                        latest_result = cells_rules.decimal(
-                            raw_result, self.cell_language, low, high
-                        )
-                    except answers.AnswerProblem as problem:
-                        self.problem(cells, row, S_RESULT, problem, raw_result)
-                else:
-                    latest_result = self.text(cells, row, S_RESULT, MAX_TEXT)
+            latest_result = self.read(
+                cells,
+                row,
+                S_RESULT,
+                lambda value, _lang: answers.read_result(value, mtype, scale),
+            )
         if len(self.parsed.errors) > errors_before:
             return None
         return SatisfactionAnswer(

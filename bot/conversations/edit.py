@@ -31,7 +31,6 @@ from collections.abc import Callable
 from html import escape
 from typing import Any, Final, TypeVar
 
-from bot.conversations.reporting import MSG_ZERO_COUNT
 from bot.flow import entities, inputs
 from bot.flow.codec import Press, parse_id
 from bot.flow.engine import (
@@ -48,8 +47,8 @@ from bot.flow.engine import (
 )
 from bot.status import render
 from bot.status.show import load_status_in
-from data import catalog, overview, reports
-from data.limits import MIN_METHOD_COUNT
+from data import answers, catalog, overview, reports
+from data.limits import COUNT_RANGE, NPS_RANGE, RESPONDENTS_RANGE
 from data.overview import EntryKind, EntryRow
 from data.reports import SatisfactionAnswer
 from i18n import N_, formats
@@ -97,13 +96,13 @@ FIELD_BUTTONS: Final[dict[Field, str]] = {
     Field.NAME: N_("Change the name of the method"),
 }
 FIELD_PROMPTS: Final[dict[Field, str]] = {
-    Field.COUNT: N_("Type the new count: a whole number from 1 to 100 000, for example 1 200."),
+    Field.COUNT: N_("Type the new count: a whole number {range}, for example 12."),
     Field.NOTE: N_("Type the new note (at most 300 characters)."),
     Field.RESULT: N_(
         'Type the latest result, for example "4,2" or "87 % satisfied" (at most 300 characters).'
     ),
-    Field.RESPONDENTS: N_("Type the number of respondents as a whole number."),
-    Field.NPS: N_("Type the NPS: a whole number from -100 to 100."),
+    Field.RESPONDENTS: N_("Type the number of respondents: a whole number {range}."),
+    Field.NPS: N_("Type the NPS: a whole number {range}."),
     Field.COUNTS: N_(
         "Type the promoters, passives and detractors, for example “50 30 20”: the NPS and the "
         "respondents are computed from them."
@@ -214,7 +213,9 @@ def _nps_counts(turn: Turn, text: str) -> tuple[int, int, int]:
         parts = text.split()
     if len(parts) != 3 or any(p.isdigit() and len(p) > 1 and p.startswith("0") for p in parts):
         raise Retry(MSG_COUNTS_FORMAT)
-    promoters, passives, detractors = (formats.parse_respondents(p, turn.language) for p in parts)
+    promoters, passives, detractors = (
+        inputs.read(answers.read_nps_count, p, turn.language) for p in parts
+    )
     return promoters, passives, detractors
 
 
@@ -229,37 +230,31 @@ def _frequency_change(text: str) -> dict[str, Any]:
 def _changes(turn: Turn, field: Field, text: str) -> dict[str, Any]:
     """The stored parts a typed value sets, including those it recomputes or removes."""
     if field is Field.COUNT:
-        value = formats.parse_count(text, turn.language)
-        if value < MIN_METHOD_COUNT:
-            raise Retry(MSG_ZERO_COUNT)
-        return {"count": value}
+        return {"count": inputs.read_count(text, turn.language)}
     if field is Field.NOTE:
         return {"note": inputs.clean_text(text)}
     if field is Field.RESPONDENTS:
-        return {"respondents": formats.parse_respondents(text, turn.language)}
+        return {"respondents": inputs.read_respondents(text, turn.language)}
     if field is Field.NPS:
-        nps = formats.parse_nps(text, turn.language)
+        nps = inputs.read_nps(text, turn.language)
         return {"nps": nps, "promoters": None, "passives": None, "detractors": None}
     if field is Field.COUNTS:
         promoters, passives, detractors = _nps_counts(turn, text)
-        total = promoters + passives + detractors
-        if total == 0:
-            raise Retry(MSG_COUNTS_FORMAT)
+        nps, total = inputs.read(answers.nps_counts, None, promoters, passives, detractors, None)
         return {
             "promoters": promoters,
             "passives": passives,
             "detractors": detractors,
-            "nps": reports.nps_from_counts(promoters, passives, detractors),
+            "nps": nps,
             "respondents": total,
         }
     if field is Field.FREQUENCY:
         return _frequency_change(text)
-    key = {
-        Field.RESULT: "latest_result",
-        Field.PERIOD: "period",
-        Field.SCALE: "scale",
-        Field.NAME: "other_name",
-    }[field]
+    if field is Field.SCALE:
+        return {"scale": inputs.read(answers.read_scale, text)}
+    if field is Field.NAME:
+        return {"other_name": inputs.method_name(text)}
+    key = {Field.RESULT: "latest_result", Field.PERIOD: "period"}[field]
     return {key: inputs.clean_text(text)}
 
 
@@ -273,6 +268,9 @@ def _checked(turn: Turn, row: EntryRow, changes: dict[str, Any]) -> dict[str, An
     old = row.answer.to_dict()
     try:
         reports.validate_satisfaction(turn.session, SatisfactionAnswer(**{**old, **changes}))
+    except answers.AnswerProblem as problem:  # the rule book's reason, worded for the chat
+        text = inputs.problem_error(problem).render(turn.language)
+        raise Retry(MSG_REFUSED, problem=text) from None
     except ValueError as problem:
         render_problem = getattr(problem, "render", None)
         text = render_problem(turn.language) if callable(render_problem) else str(problem)
@@ -588,7 +586,9 @@ def _render_value(turn: Turn) -> Prompt:
     row = _entry(turn)
     field = _field(turn)
     current = _current(turn, row, field)
-    lines = [_card(turn, row), "", turn._(FIELD_PROMPTS[field])]
+    span = {Field.COUNT: COUNT_RANGE, Field.NPS: NPS_RANGE}.get(field, RESPONDENTS_RANGE)
+    prompt = turn._(FIELD_PROMPTS[field]).format(range=formats.format_range(span, turn.language))
+    lines = [_card(turn, row), "", prompt]
     buttons: list[list[Button]] = []
     if field is Field.FREQUENCY:
         buttons += [

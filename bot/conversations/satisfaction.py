@@ -14,9 +14,10 @@ Steps::
 Measurement types come from the catalog (several allowed, or the explicit "not measured").
 NPS asks no scale, and one message gives either the score ("35") or the counts of
 promoters, passives and detractors ("50 30 20"): the score and the respondents are then
-computed (``data.reports.nps_from_counts``). "Muu tapa" asks what the method is. Every
-question shows the current answer and offers to keep it, so changing one detail from the
-summary never drops another.
+computed (``data.answers.nps_from_counts``). Every value is read and checked by the rule
+book ``data.answers`` (as the Excel import reads its cells). "Muu tapa" asks what the
+method is. Every question shows the current answer and offers to keep it, so changing one
+detail from the summary never drops another.
 Save replaces the entity's answers with ``data.reports.save_satisfaction`` in the same
 transaction that removes the draft.
 """
@@ -25,7 +26,6 @@ from __future__ import annotations
 
 import enum
 import re
-from decimal import Decimal
 from typing import Any, TypedDict
 
 from bot.flow import entities, inputs
@@ -129,7 +129,6 @@ MSG_OTHER_NAME_ASK = N_("What is the other way of measuring? Write its name, e.g
 MSG_SCALE_NOW = N_(
     "Which scale is used? Now {scale} (the catalog says {catalog}): keep it or write another."
 )
-MSG_NO_RESPONDENTS = N_("The three counts add up to 0: at least one answer is needed for an NPS.")
 MSG_RESULT_SCALE_ASK = N_("The latest result as a number on the scale {scale}, e.g. 4,2. Or Skip.")
 MSG_RESULT_FREE_ASK = N_(
     "The latest result in a few words (at most 300 characters), for example “82 % positive”. "
@@ -189,8 +188,8 @@ HELP = {
     S.FREQUENCY: N_("How often results are collected: continuously, monthly, once a year …"),
     S.OTHER_NAME: N_("The name of the way of measuring as it should read in the report."),
     S.NPS: N_(
-        "NPS = % promoters − % detractors, a whole number from −100 to 100. If you only have "
-        "the numbers of answers, give them and the bot computes the score."
+        "NPS = % promoters − % detractors, a whole number. If you only have the numbers of "
+        "answers, give them and the bot computes the score."
     ),
     S.RESULT: N_("The latest result as it was reported, e.g. a mean of 4,2 on a 1–5 scale."),
     S.PERIOD: N_("When the latest result was collected: a year, months or dates."),
@@ -590,7 +589,7 @@ def _skip(field: str) -> Any:
 
 
 def _typed_scale(turn: Turn, text: str) -> Outcome:
-    _answer(turn)["scale"] = inputs.clean_text(text, limit=answers.MAX_SCALE)
+    _answer(turn)["scale"] = inputs.read(answers.read_scale, text)
     return _forward(turn)
 
 
@@ -672,7 +671,7 @@ def _typed_nps(turn: Turn, text: str) -> Outcome:
     answer = _answer(turn)
     if len(parts) <= 1:
         answer.update(
-            nps=formats.parse_nps(text, turn.language),
+            nps=inputs.read_nps(text, turn.language),
             promoters=None,
             passives=None,
             detractors=None,
@@ -680,16 +679,16 @@ def _typed_nps(turn: Turn, text: str) -> Outcome:
         return _forward(turn)
     if len(parts) != 3:
         raise Retry(MSG_NPS_PARTS)
-    counts = [formats.parse_respondents(p, turn.language) for p in parts]
-    if sum(counts) == 0:
-        raise Retry(MSG_NO_RESPONDENTS)
-    promoters, passives, detractors = counts
+    promoters, passives, detractors = (
+        inputs.read(answers.read_nps_count, p, turn.language) for p in parts
+    )
+    nps, respondents = inputs.read(answers.nps_counts, None, promoters, passives, detractors, None)
     answer.update(
         promoters=promoters,
         passives=passives,
         detractors=detractors,
-        nps=reports.nps_from_counts(promoters, passives, detractors),
-        respondents=sum(counts),
+        nps=nps,
+        respondents=respondents,
     )
     return _forward(turn)
 
@@ -712,7 +711,7 @@ def _render_other_name(turn: Turn) -> Prompt:
 
 
 def _typed_other_name(turn: Turn, text: str) -> Outcome:
-    _answer(turn)["other_name"] = inputs.clean_text(text)
+    _answer(turn)["other_name"] = inputs.method_name(text)
     return _forward(turn)
 
 
@@ -738,30 +737,13 @@ def _with_keep(turn: Turn, text: str, field: str) -> Prompt:
     return Prompt(text, rows)
 
 
-def _decimal_text(turn: Turn, text: str) -> str:
-    """A result on the measurement's scale, stored with a decimal comma ("4,2")."""
-    low, high = _scale_range(turn)
-    value = formats.parse_decimal(
-        text, turn.language, low=Decimal(str(low)), high=Decimal(str(high))
-    )
-    return str(value).replace(".", ",")
-
-
-def _scale_range(turn: Turn) -> tuple[float, float]:
-    """The numbers a result may take: the catalog's range, or the one the person wrote."""
-    mtype = _mtype(turn)
-    return answers.scale_range(
-        _answer(turn).get("scale"), mtype.scale, mtype.scale_min, mtype.scale_max
-    )
-
-
 def _typed_result(turn: Turn, text: str) -> Outcome:
-    mtype = _mtype(turn)
+    """The result the measurement type takes (``data.answers.read_result``): a number
+    inside the saved scale ("4,2"), or a few words."""
     answer = _answer(turn)
-    if mtype.kind == "scale":
-        answer["latest_result"] = _decimal_text(turn, text)
-    else:
-        answer["latest_result"] = inputs.clean_text(text)
+    answer["latest_result"] = inputs.read(
+        answers.read_result, text, _mtype(turn), answer.get("scale")
+    )
     return _forward(turn)
 
 
@@ -793,7 +775,7 @@ def _render_respondents(turn: Turn) -> Prompt:
 
 
 def _typed_respondents(turn: Turn, text: str) -> Outcome:
-    _answer(turn)["respondents"] = formats.parse_respondents(text, turn.language)
+    _answer(turn)["respondents"] = inputs.read_respondents(text, turn.language)
     return _forward(turn)
 
 

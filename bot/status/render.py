@@ -20,7 +20,7 @@ from data.models import ReportState
 from data.overview import DivisionStatus, EntryRow
 from data.progress import EntityProgress
 from i18n import N_
-from schedules.dates import fi_date
+from i18n.formats import format_date
 from settings import Deadline
 
 MESSAGE_LIMIT: Final = 4096
@@ -41,7 +41,7 @@ def number(value: int, language: str) -> str:
 
 
 def local_date(moment: dt.datetime, tz: dt.tzinfo) -> str:
-    return fi_date(moment.astimezone(tz).date())
+    return format_date(moment.astimezone(tz).date())
 
 
 def state_label(who: Caller, status: DivisionStatus, tz: dt.tzinfo) -> str:
@@ -132,7 +132,7 @@ def deadline_line(who: Caller, deadline: tuple[Deadline, dt.date] | None) -> str
         return who._("This year's deadlines have passed.")
     item, day = deadline
     return who._("Next deadline: {date} – {title}").format(
-        date=f"<b>{fi_date(day)}</b>", title=escape(item.title.get(who.language))
+        date=f"<b>{format_date(day)}</b>", title=escape(item.title.get(who.language))
     )
 
 
@@ -175,7 +175,9 @@ def status_text(
             lines += missing
     elif missing:
         if deadline is not None:
-            lines.append(who._("Still missing before {date}:").format(date=fi_date(deadline[1])))
+            lines.append(
+                who._("Still missing before {date}:").format(date=format_date(deadline[1]))
+            )
         else:
             lines.append(who._("Still missing:"))
         lines += missing

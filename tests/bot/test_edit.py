@@ -23,7 +23,7 @@ from .test_status_support import (
 )
 
 INVALID = "Tämä painike ei ole enää voimassa."
-COUNT_QUESTION = "Kirjoita uusi lukumäärä: kokonaisluku 1–100 000, esimerkiksi 1 200."
+COUNT_QUESTION = "Kirjoita uusi lukumäärä kokonaislukuna väliltä 1–100\xa0000, esimerkiksi 12."
 
 
 def _entry(bot: BotHarness, entry_id: int) -> ParticipationEntry | None:
@@ -74,12 +74,12 @@ async def test_changing_a_count_asks_again_for_bad_counts_and_saves_a_finnish_nu
     assert aino.last.text.startswith("Vaihe 3/4")
     assert "Lukumäärä: 12" in aino.last.text
     problems = {
-        "abc": f"Kirjoita kokonaisluku väliltä 0…{nbsp('100 000')}, esimerkiksi 12 tai "
+        "abc": f"Kirjoita lukumäärä kokonaislukuna väliltä 1–{nbsp('100 000')}, esimerkiksi 12 tai "
         f"{nbsp('1 200')}.",
-        "-1": f"Luku ei voi olla negatiivinen. Kirjoita luku väliltä 0…{nbsp('100 000')}.",
-        "12,5": f"Kirjoita kokonaisluku väliltä 0…{nbsp('100 000')}, esimerkiksi 12 tai "
-        f"{nbsp('1 200')}.",
-        "100001": f"Luku voi olla enintään {nbsp('100 000')}. Kirjoita pienempi luku.",
+        "-1": f"Lukumäärän on oltava kokonaisluku väliltä 1–{nbsp('100 000')}.",
+        "12,5": f"Kirjoita lukumäärä kokonaislukuna väliltä 1–{nbsp('100 000')}, esimerkiksi "
+        f"12 tai {nbsp('1 200')}.",
+        "100001": f"Lukumäärän on oltava kokonaisluku väliltä 1–{nbsp('100 000')}.",
     }
     for typed, problem in problems.items():
         await aino.send(typed)
@@ -317,7 +317,7 @@ async def test_every_part_of_an_nps_from_counts_is_shown_and_nothing_goes_unseen
     for typed in ("-101", "abc"):
         await aino.send(typed)
         assert aino.last.text.startswith("⚠️ ")
-        assert aino.last.text.endswith("Kirjoita NPS: kokonaisluku väliltä −100…100.")
+        assert aino.last.text.endswith("Kirjoita NPS kokonaislukuna väliltä −100–100.")
     await aino.send("−35")  # the minus sign phones type
     change = aino.last.text.split("Nämä tiedot muuttuvat:")[1]
     assert "NPS: 25 → −35" in change
@@ -579,7 +579,7 @@ async def test_edit_in_english_and_swedish(bot: BotHarness) -> None:
     assert ann.last.buttons == [["Change the count"], ["Change the note"], ["Delete"], ["‹ Back"]]
     await ann.press("Change the count")
     await ann.send("lots")
-    assert ann.last.text.startswith("⚠️ Type a whole number from 0 to 100,000")
+    assert ann.last.text.startswith("⚠️ Type the count as a whole number 1–100,000")
     await ann.send("1 500")
     assert "Count: 12 → 1,500" in ann.last.text
     await ann.press("Save")

@@ -7,7 +7,7 @@ import re
 import statistics
 import zipfile
 
-from data.snapshot import nps_from_counts
+from data.answers import nps_from_counts
 from settings import Settings
 
 from ..conftest import Database

@@ -152,11 +152,11 @@ def test_a_bad_count_gets_a_finnish_message_on_its_field_and_saves_nothing(
             "entity": entity["id"],
             "row": "m1",
             "field": "count",
-            "message": "'12a' ei ole kokonaisluku",
+            "message": "”12a” ei ole kokonaisluku väliltä 1–100\xa0000",
         }
     ]
     zero = mini.save(501, _one_count(body, entity, "0")).json()["problems"][0]
-    assert zero["field"] == "count" and "vähintään 1" in zero["message"]
+    assert zero["field"] == "count" and "0 kertaa, jätetään pois" in zero["message"]
     assert _stored(mini) == before
 
 

@@ -124,7 +124,7 @@ async def test_a_contact_fills_the_whole_division_in_the_browser_and_the_chat_ag
             assert await bad.get_attribute("aria-invalid") == "true"
             message_id = await bad.get_attribute("aria-describedby")
             message = await page.locator(f"#{message_id}").inner_text()
-            assert "'1x' ei ole kokonaisluku" in message
+            assert "”1x” ei ole kokonaisluku väliltä 1–100\xa0000" in message
             focused = await page.evaluate("document.activeElement.id")
             assert focused == await bad.get_attribute("id")
             assert read_snapshot(db.sessions, 2026).participation == ()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from schedules.dates import fi_date, fi_time, is_working_day, local_datetime, previous_working_day
+from i18n.formats import format_date, format_time
+from schedules.dates import is_working_day, local_datetime, previous_working_day
 from schedules.plan import (
     Audience,
     Audiences,
@@ -89,7 +90,7 @@ def test_sends_across_the_dst_change_keep_9_00_local(settings: Settings) -> None
     assert sends[3].astimezone(dt.UTC) - sends[7].astimezone(dt.UTC) == dt.timedelta(
         days=4, hours=1
     )
-    assert fi_time(sends[3]) == "9.00" and fi_date(sends[3].date()) == "27.10.2026"
+    assert format_time(sends[3]) == "9.00" and format_date(sends[3].date()) == "27.10.2026"
 
 
 def test_weekday_public_holidays_move_to_the_previous_working_day(settings: Settings) -> None:
