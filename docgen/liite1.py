@@ -247,58 +247,90 @@ def _matrix(book: Book, title: str) -> None:
         definition_lkm=w.text("definitions.lkm"),
     )
     for division in snap.divisions:
-        heading = _Block(sheet)
-        heading.add(
-            [Styled(f"{division.code} – {ctx.division_name(division.code)}", "division")]
-            + [Styled(None, "division")] * 4,
-            None,
-            merge=True,
-        )
+        heading = [
+            Styled(f"{division.code} – {ctx.division_name(division.code)}", "division"),
+            *[Styled(None, "division")] * 4,
+        ]
         for index, level in enumerate(snap.levels):
             block = _level_block(sheet, level, division.code, entries, chart_sheet, layout)
             if index == 0:  # the division's heading stays with its first level
-                shift = len(heading.rows)
-                block.rows = heading.rows + block.rows
-                block.merges = heading.merges + [
-                    (c1, r1 + shift, c2, r2 + shift) for c1, r1, c2, r2 in block.merges
-                ]
+                block.prepend_heading(heading)
             height = block.height()
-            if used + height > page and height <= page - header_height and used > page / 2:
-                sheet.page_break()  # keep the level on one page rather than split it
+            if used + height > page and (
+                # the whole level fits on the next page, and this one is half full
+                (height <= page - header_height and used > page / 2)
+                # or not even the level's name and description fit here
+                or used + block.keep > page
+            ):
+                sheet.page_break()
                 used = header_height
-            for _values, row_height in block.rows:
-                used += row_height or LINE_HEIGHT
-                if used > page:  # the printer breaks inside a block taller than a page
-                    used = header_height + (row_height or LINE_HEIGHT)
-            block.write()
+            used = block.write(used, page, header_height)
     sheet.blank()
     sheet.note(legend)
 
 
 class _Block:
-    """Rows of one level block (or heading), written together after the page decision."""
+    """Rows of one level block (and its division's heading), written after the page
+    decision. Method lines run beside the level's name and examples (merged down); when a
+    block is taller than a page, each continued part gets the level's name again."""
 
     def __init__(self, sheet: Sheet) -> None:
         self.sheet = sheet
         self.rows: list[tuple[list[object], float | None]] = []
-        # (first column, offset of first row, last column, offset of last row)
-        self.merges: list[tuple[int, int, int, int]] = []
+        self.full_rows: list[int] = []  # offsets of rows merged across all columns
+        self.label_rows: list[int] = []  # offsets of total lines, label merged over A:B
+        self.first_line = 0  # offsets of the first and last method line
+        self.last_line = 0
+        self.keep = 0.0  # height from the top that must not be split (the level's texts)
+        self.continued: Styled | None = None  # the level's name on a continued part
+        self.continued_height = LINE_HEIGHT
+
+    def prepend_heading(self, values: list[object]) -> None:
+        self.rows.insert(0, (values, None))
+        self.full_rows = [0] + [r + 1 for r in self.full_rows]
+        self.label_rows = [r + 1 for r in self.label_rows]
+        self.first_line += 1
+        self.last_line += 1
+        self.keep += LINE_HEIGHT
 
     def add(self, values: list[object], height: float | None, *, merge: bool = False) -> None:
         if merge:
-            offset = len(self.rows)
-            self.merges.append((1, offset, len(values), offset))
+            self.full_rows.append(len(self.rows))
         self.rows.append((values, height))
 
     def height(self) -> float:
         return sum(h or LINE_HEIGHT for _v, h in self.rows)
 
-    def write(self) -> None:
-        first = self.sheet.rows + 1
-        for values, height in self.rows:
-            self.sheet.row(values, height=height, measure=False)
-        for c1, r1, c2, r2 in self.merges:
-            self.sheet.ws.merged_cells.add(cell_range(c1, first + r1, c2, first + r2))
+    def write(self, used: float, page: float, header_height: float) -> float:
+        """Write the rows, breaking pages where a row would not fit; returns the height
+        used on the last page."""
+        sheet = self.sheet
+        first = sheet.rows + 1
+        parts = [self.first_line]  # offsets where a part of the method lines begins
+        for offset, (values, height) in enumerate(self.rows):
+            row_height = height or LINE_HEIGHT
+            if used + row_height > page and used > header_height:
+                sheet.page_break()
+                used = header_height
+                if self.first_line < offset <= self.last_line and self.continued is not None:
+                    parts.append(offset)
+                    values = [self.continued, Styled(None, "body"), *values[2:]]
+                    if row_height < self.continued_height:
+                        row_height = height = self.continued_height
+            sheet.row(values, height=height, measure=False)
+            used += row_height
+        for offset in self.full_rows:
+            sheet.ws.merged_cells.add(cell_range(1, first + offset, 5, first + offset))
+        for offset in self.label_rows:
+            sheet.ws.merged_cells.add(cell_range(1, first + offset, 2, first + offset))
+        ends = [*parts[1:], self.last_line + 1]
+        for start, end in zip(parts, ends, strict=True):
+            if end - 1 > start:
+                for column in (1, 2):
+                    sheet.ws.merged_cells.add(
+                        cell_range(column, first + start, column, first + end - 1)
+                    )
+        return used
 
 
 def _lines_height(lines: int) -> float | None:
@@ -369,9 +401,21 @@ def _level_block(
         values, _height = block.rows[-1]
         heights[-1] += needed_pt - sum(heights)
         block.rows[-1] = (values, heights[-1])
-    if len(block.rows) > 1:
-        last = len(block.rows) - 1
-        block.merges += [(1, 0, 1, last), (2, 0, 2, last)]
+    block.first_line, block.last_line = 0, len(block.rows) - 1
+    # The rows that must stay on one page with the level's name: those covering its texts.
+    covered = 0.0
+    for height in heights:
+        block.keep += height
+        covered += height
+        if covered >= needed_pt:
+            break
+    block.continued = Styled(w.text("liite1.matrix_continued", level=name), "level")
+    block.continued_height = (
+        _lines_height(
+            wrapped_lines(w.text("liite1.matrix_continued", level=name), widths[0], bold=True)
+        )
+        or LINE_HEIGHT
+    )
     cell = part.by_division_level.get((division, number))
     methods = cell.methods if cell else 0
     entities_using = cell.entities if cell else 0
@@ -407,7 +451,7 @@ def _level_block(
         ],
         None,
     )
-    block.merges += [(1, offset, 2, offset), (1, offset + 1, 2, offset + 1)]
+    block.label_rows += [offset, offset + 1]
     return block
 
 
@@ -705,7 +749,7 @@ def _chart(book: Book, title: str) -> None:
     chart.y_axis.delete = False
     chart.legend.position = "b"
     chart.width = 22
-    chart.height = 9
+    chart.height = 7.5
     readable_text(chart)
     data = Reference(
         sheet.ws, min_col=2, max_col=1 + len(divisions), min_row=header_row, max_row=last_row
@@ -722,7 +766,7 @@ def _chart(book: Book, title: str) -> None:
             for c in divisions
         ],
     )
-    sheet.add_chart(chart, new_page=True)
+    sheet.add_chart(chart)
 
 
 def _distinct_table(sheet: Sheet, layout: ChartLayout) -> None:

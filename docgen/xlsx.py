@@ -226,7 +226,8 @@ def fit_words(widths: Sequence[float], headers: Sequence[str], *, bold: bool = T
     for index, header in enumerate(headers):
         if index >= len(result) or not header:
             continue
-        widest = max(text_width(word, bold=bold) for word in header.split())
+        pieces = header.replace("\u00ad", "\u00ad ").split()  # soft hyphens break words
+        widest = max(text_width(word, bold=bold) for word in pieces)
         needed = (widest + 3 + 1) / CAPACITY_PER_WIDTH
         result[index] = max(result[index], round(needed + 0.25, 1))
     return result
@@ -256,7 +257,8 @@ def wrapped_lines(text: str, width: float, *, bold: bool = False, size: float = 
     scale = size / 1000
     space = get(" ", 1000) * scale
     lines = 0
-    for paragraph in text.split("\n"):
+    # A soft hyphen is a place to break (printing a hyphen there): measured as a space.
+    for paragraph in text.replace("\u00ad", "\u00ad ").split("\n"):
         lines += 1
         used = 0.0
         for word in paragraph.split(" "):
@@ -340,9 +342,9 @@ def columns_pt(widths: Sequence[float]) -> float:
     return sum(widths) * POINTS_PER_WIDTH
 
 
-def paper_for(widths: Sequence[float]) -> Paper:
-    """A4 landscape when the columns fit it at :data:`MIN_SCALE` or more, else A3."""
-    return A4 if columns_pt(widths) * MIN_SCALE <= A4.width_pt else A3
+def paper_for(widths: Sequence[float], min_scale: float = MIN_SCALE) -> Paper:
+    """A4 landscape when the columns fit it at ``min_scale`` or more, else A3."""
+    return A4 if columns_pt(widths) * min_scale <= A4.width_pt else A3
 
 
 class Book:
@@ -403,6 +405,7 @@ class Book:
         landscape: bool = True,
         page_columns: Sequence[int] = (),
         print_columns: str | None = None,
+        min_scale: float = MIN_SCALE,
     ) -> Sheet:
         """A print-ready sheet: fit to page width, panes frozen, header rows repeated.
 
@@ -438,7 +441,7 @@ class Book:
             first, _, last = print_columns.partition(":")
             sheet_span = column_index_from_string(last) - column_index_from_string(first) + 1
         else:
-            paper = paper_for(widths)
+            paper = paper_for(widths, min_scale)
             setup.fitToWidth = 1
             setup.fitToHeight = 0  # as many pages down as needed
             ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
@@ -446,6 +449,10 @@ class Book:
         ws.page_margins.left = ws.page_margins.right = 0.4
         ws.page_margins.top = ws.page_margins.bottom = 0.7
         ws.print_options.gridLines = False
+        # Rows without a height of their own are one line of 10 pt text (openpyxl writes
+        # 15 pt, which LibreOffice prints, so the page breaks computed here would drift).
+        ws.sheet_format.defaultRowHeight = LINE_HEIGHT
+        ws.sheet_format.customHeight = True
         if self.ctx.draft:
             ws.oddHeader.center.text = self.ctx.wording.text("common.draft_mark")
             ws.oddHeader.center.color = RED
@@ -513,10 +520,12 @@ class Sheet:
         self.print_rows_only: int | None = None
         self._heights: dict[float, RowDimension] = {}
 
-    def add_chart(self, chart: BarChart, *, new_page: bool = False) -> None:
-        """Place a chart two rows below the last row written (on a page of its own with
-        ``new_page``, so a long table never cuts it in two when printed)."""
-        if new_page:
+    def add_chart(self, chart: BarChart) -> None:
+        """Place a chart two rows below the last row written: on the same page when it
+        fits there whole (no half-empty page), else on a page of its own, so a table
+        never cuts it in two when printed."""
+        chart_pt = float(chart.height) / 2.54 * 72
+        if sum(self.heights) + 2 * LINE_HEIGHT + chart_pt > self.printable_height():
             self.page_break()
         self.ws.add_chart(chart, f"A{self.rows + 3}")
         self.has_chart = True
@@ -617,7 +626,9 @@ class Sheet:
 
     def printable_height(self) -> float:
         """Points of rows that fit one printed page (titles repeat on each)."""
-        usable = self.paper.height_pt - 2 * 24  # the page header and footer lines
+        # The page header and footer print inside the margins (measured in LibreOffice
+        # PDFs: 491 of the 494 pt between the margins of A4 landscape hold rows).
+        usable = self.paper.height_pt - 8
         if not self.fit:
             return usable
         scale = min(1.0, self.paper.width_pt / max(1.0, columns_pt(self._widths())))

@@ -10,16 +10,28 @@ Excel import (audited with the source "miniapp").
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from starlette.routing import BaseRoute
+if TYPE_CHECKING:
+    from starlette.routing import BaseRoute
 
-from core.services import services
-from miniapp.api import routes
+    from core.services import Services
 
 __all__ = ["application_routes", "routes"]
+
+# The API module is imported when the routes are made, not with the package: the chat's
+# buttons import miniapp.texts, and miniapp.api imports the chat's wording in turn.
+
+
+def routes(services: Services, *, bot_token: str) -> list[BaseRoute]:
+    """The Mini App's routes (see `miniapp.api.routes`)."""
+    from miniapp import api
+
+    return api.routes(services, bot_token=bot_token)
 
 
 def application_routes(application: Any) -> list[BaseRoute]:
     """The Mini App of a running bot: its services (database, clock) and its token."""
+    from core.services import services
+
     return routes(services(application), bot_token=application.bot.token)

@@ -189,7 +189,9 @@ class MiniApp:
                 if changed:
                     saved.append(entity.entity_id)
             session.flush()
-            view = form.division_view(session, self.services, person, division, language)
+            view = form.division_view(
+                session, self.services, person, division, language, only=set(saved)
+            )
         view["saved"] = saved
         return view
 

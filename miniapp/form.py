@@ -25,7 +25,7 @@ from bot.access import Caller
 from bot.status import render
 from bot.status.show import next_deadline
 from core.services import Services
-from data import answers, catalog, overview, progress, reports, versions
+from data import answers, catalog, forms, overview, progress, reports, versions
 from data.limits import MAX_TEXT, Range
 from data.models import Division, Level, MeasurementType, Person, ReportState
 from data.reports import ParticipationAnswer, SatisfactionAnswer
@@ -61,64 +61,62 @@ def _satisfaction_json(answer: SatisfactionAnswer) -> dict[str, Any]:
 
 
 def division_view(
-    session: Session, svc: Services, person: Person, division: Division, language: str
+    session: Session,
+    svc: Services,
+    person: Person,
+    division: Division,
+    language: str,
+    *,
+    only: set[int] | None = None,
 ) -> dict[str, Any]:
-    """Everything the page draws for one division (read access checked by the caller)."""
+    """Everything the page draws for one division (read access checked by the caller).
+
+    ``only``: the answers of just these entities (after a save the page redraws those and
+    keeps the others as the person left them); the summary is always the whole division's.
+    """
     year = svc.current_year()
     who = Caller(person, language)
     _ = gettext_for(language)
     status = overview.division_status(session, person, year, division.id)
     rnd = progress.find_round(session, year)
     round_id = rnd.id if rnd else None
-    entity_ids = [e.service_entity_id for e in status.progress.entities]
-    numbers = versions.current(session, round_id, entity_ids)
+    shown = [e for e in status.progress.entities if only is None or e.service_entity_id in only]
+    numbers = versions.current(session, round_id, [e.service_entity_id for e in shown])
     submitted = status.state is ReportState.SUBMITTED
     editable = reports.can_write_division(person, division.id) and not submitted
-    levels = catalog.levels(session)
+    saved_p, saved_s = forms.division_answers(session, round_id, division.id)
+    # After a save (``only``) the saved entities have answers: last year's are not offered.
+    previous_p, previous_s = (
+        forms.previous_answers(session, year, division.id) if only is None else ({}, {})
+    )
     entities = []
-    for entity in status.progress.entities:
-        saved_p = (
-            reports.participation_answers(session, round_id, entity.service_entity_id)
-            if (round_id)
-            else []
-        )
-        saved_s = (
-            reports.satisfaction_answers(session, round_id, entity.service_entity_id)
-            if (round_id)
-            else []
-        )
-        previous_p = (
-            []
-            if saved_p
-            else reports.previous_participation(session, year, entity.service_entity_id)
-        )
-        previous_s = (
-            []
-            if saved_s
-            else reports.previous_satisfaction(session, year, entity.service_entity_id)
-        )
+    for entity in shown:
+        entity_id = entity.service_entity_id
+        this_p, this_s = saved_p.get(entity_id, []), saved_s.get(entity_id, [])
+        prev_p = [] if this_p else previous_p.get(entity_id, [])
+        prev_s = [] if this_s else previous_s.get(entity_id, [])
         missing = render._missing_for(who, entity)
         if missing:  # "• Kirjasto: tasot 2, 3" -> "tasot 2, 3" under the entity's own heading
             missing = missing.split(": ", 1)[-1]
         entities.append(
             {
-                "id": entity.service_entity_id,
+                "id": entity_id,
                 "name": entity.name.get(language) or entity.name["fi"],
-                "version": numbers[entity.service_entity_id],
+                "version": numbers[entity_id],
                 "complete": entity.complete,
                 "missing": html.unescape(missing) if missing else None,
-                "participation": [_participation_json(a) for a in saved_p],
-                "satisfaction": [_satisfaction_json(a) for a in saved_s],
+                "participation": [_participation_json(a) for a in this_p],
+                "satisfaction": [_satisfaction_json(a) for a in this_s],
                 "previous": {
-                    "participation": [_participation_json(a) for a in previous_p],
-                    "satisfaction": [_satisfaction_json(a) for a in previous_s],
+                    "participation": [_participation_json(a) for a in prev_p],
+                    "satisfaction": [_satisfaction_json(a) for a in prev_s],
                 }
-                if (previous_p or previous_s) and editable
+                if (prev_p or prev_s) and editable
                 else None,
             }
         )
     deadline = next_deadline(svc.settings, svc.local_now().date())
-    return {
+    view: dict[str, Any] = {
         "language": language,
         "texts": texts.page_texts(language),
         "year": year,
@@ -134,35 +132,43 @@ def division_view(
         if deadline
         else None,
         "missing": [html.unescape(line) for line in render.missing_lines(who, status)],
-        "levels": [
-            {
-                "id": level.id,
-                "number": level.number,
-                "name": catalog.name_of(level, language),
-                "methods": [
-                    {"id": method.id, "name": catalog.name_of(method, language)}
-                    for method in catalog.methods_for_level(session, level.id)
-                ],
-            }
-            for level in levels
-        ],
-        "measurement_types": [
-            {
-                "id": mtype.id,
-                "code": mtype.code,
-                "kind": mtype.kind,
-                "scale": mtype.scale,
-                "name": catalog.name_of(mtype, language),
-            }
-            for mtype in catalog.measurement_types(session)
-        ],
-        "frequencies": [
-            {"code": item.code, "name": catalog.name_of_choice(item.name, language)}
-            for item in catalog.frequencies()
-        ]
-        + [{"code": catalog.OTHER_FREQUENCY, "name": _(texts.PAGE["other_frequency"])}],
         "entities": entities,
     }
+    if only is not None:  # the page has the catalog and the texts already
+        return view
+    levels = catalog.levels(session)
+    view.update(
+        {
+            "levels": [
+                {
+                    "id": level.id,
+                    "number": level.number,
+                    "name": catalog.name_of(level, language),
+                    "methods": [
+                        {"id": method.id, "name": catalog.name_of(method, language)}
+                        for method in catalog.methods_for_level(session, level.id)
+                    ],
+                }
+                for level in levels
+            ],
+            "measurement_types": [
+                {
+                    "id": mtype.id,
+                    "code": mtype.code,
+                    "kind": mtype.kind,
+                    "scale": mtype.scale,
+                    "name": catalog.name_of(mtype, language),
+                }
+                for mtype in catalog.measurement_types(session)
+            ],
+            "frequencies": [
+                {"code": item.code, "name": catalog.name_of_choice(item.name, language)}
+                for item in catalog.frequencies()
+            ]
+            + [{"code": catalog.OTHER_FREQUENCY, "name": _(texts.PAGE["other_frequency"])}],
+        }
+    )
+    return view
 
 
 # --- reading the page's answers -------------------------------------------------------------

@@ -12,7 +12,6 @@ from functools import cache
 from zoneinfo import ZoneInfo
 
 import holidays
-from babel.dates import format_date
 
 #: Guard against a configuration in which no working day can be found (never in Finland).
 _MAX_STEPS_BACK = 14
@@ -49,8 +48,3 @@ def local_datetime(day: dt.date, time_of_day: dt.time, tz: ZoneInfo) -> dt.datet
     """
     naive = dt.datetime.combine(day, time_of_day)
     return naive.replace(tzinfo=tz).astimezone(dt.UTC).astimezone(tz)
-
-
-def weekday_short(day: dt.date, language: str) -> str:
-    """Abbreviated weekday in the reader's language (pe / fre / Fri)."""
-    return format_date(day, "EEE", locale=language)

@@ -23,6 +23,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 from bot.access import Caller, requires
 from bot.admin.callbacks import DRAFT, DraftStep, button_data, pattern
 from bot.admin.shared import chat_action
+from bot.ui import MSG_STALE
 from core import metrics
 from core.services import Services, services
 from data import progress
@@ -150,7 +151,7 @@ async def make(update: Update, context: ContextTypes.DEFAULT_TYPE, who: Caller) 
     assert query is not None and chat is not None and context.matches
     kind = context.matches[0].group(1)
     if kind not in _kinds():
-        await query.answer(who._("This button is no longer valid."), show_alert=True)
+        await query.answer(who._(MSG_STALE), show_alert=True)
         return
     svc = services(context)
     year, today = svc.current_year(), svc.local_now().date()

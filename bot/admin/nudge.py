@@ -14,6 +14,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 from bot.access import Caller, requires
 from bot.admin.callbacks import ID, NUDGE, NudgeStep, button_data, pattern
 from bot.admin.shared import answer_stale, chat_action, edit
+from bot.ui import MSG_CLOSE
 from core.services import services
 from data import admin_queries, progress
 from data.db import transaction
@@ -101,7 +102,7 @@ async def nudge_command(update: Update, context: ContextTypes.DEFAULT_TYPE, who:
         for d in rows
     ]
     buttons.append(
-        [InlineKeyboardButton(who._("Close"), callback_data=button_data(NUDGE, NudgeStep.CANCEL))]
+        [InlineKeyboardButton(who._(MSG_CLOSE), callback_data=button_data(NUDGE, NudgeStep.CANCEL))]
     )
     await chat.send_message("\n".join(lines), reply_markup=InlineKeyboardMarkup(buttons))
 

@@ -30,6 +30,7 @@ from bot.admin.shared import (
     tell,
 )
 from bot.charts import ChartTexts, DivisionCoverage, coverage_chart
+from bot.ui import MSG_STALE
 from core.services import Services, services
 from data import catalog, people, progress, reports
 from data.db import transaction
@@ -235,7 +236,7 @@ async def _not_reopenable(
     with transaction(svc.sessions) as session:
         division = catalog.by_id(session, Division, division_id)
     if division is None:
-        await query.answer(who._("This button is no longer valid."), show_alert=True)
+        await query.answer(who._(MSG_STALE), show_alert=True)
         return
     await query.answer(
         who._("{division}'s report is not submitted, so there is nothing to reopen.").format(

@@ -13,7 +13,7 @@ and what /ohje says. The engine does the rest, the same way for every step and e
 * A draft idle for ``conversation.idle_timeout_minutes`` (on the application's clock) is
   paused with a message and kept; the flow's command offers to continue it.
 * Buttons carry the draft's prompt number (``bot.flow.codec``): only the newest question's
-  buttons act; any other is answered "This button is no longer valid." and changes nothing.
+  buttons act; any other gets the one stale-button answer (``bot.ui``) and changes nothing.
 * Every question can show "Step n/N" and has one Back button where going back makes sense;
   /peru discards the draft, /ohje explains the current step and asks it again.
 """
@@ -27,9 +27,10 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeAlias, TypeVar
 
 from sqlalchemy.orm import Session
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 from telegram.ext import ContextTypes
 
+from bot import ui
 from bot.access import Caller
 from bot.flow import codec
 from core.services import Services
@@ -45,9 +46,9 @@ M = TypeVar("M")
 RESUME = "resume"
 RESUME_TAG = "R"
 
-MSG_STALE = N_("This button is no longer valid.")
+MSG_STALE = ui.MSG_STALE
 MSG_STEP = N_("Step {n}/{total}")
-MSG_BACK = N_("‹ Back")
+MSG_BACK = ui.MSG_BACK
 #: The button on a question about an answer already given: keep it and go on.
 MSG_KEEP_AS_IS = N_("Keep as it is ({value})")
 MSG_USE_BUTTONS = N_("Please choose one of the buttons below.")
@@ -97,7 +98,15 @@ class LinkButton:
     data: str
 
 
-Row: TypeAlias = list[Button | LinkButton]
+@dataclass(frozen=True)
+class WebAppButton:
+    """A button that opens the Mini App (``settings.miniapp_page``) inside Telegram."""
+
+    label: str
+    url: str
+
+
+Row: TypeAlias = list[Button | LinkButton | WebAppButton]
 
 
 @dataclass
@@ -529,6 +538,9 @@ class Flow:
         for row in rows:
             line = []
             for button in row:
+                if isinstance(button, WebAppButton):
+                    line.append(InlineKeyboardButton(button.label, web_app=WebAppInfo(button.url)))
+                    continue
                 if isinstance(button, LinkButton):
                     data = button.data
                 else:

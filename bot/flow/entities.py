@@ -12,13 +12,14 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.flow.codec import Press
-from bot.flow.engine import Button, Done, LinkButton, Prompt, Stale, Turn
+from bot.flow.engine import Button, Done, Prompt, Row, Stale, Turn, WebAppButton
 from bot.status import render
 from bot.status.show import load_status_in
 from data import catalog, progress, reports
 from data.models import ConversationDraft, ReportState, ServiceEntity
 from data.progress import EntityProgress, Gap
 from i18n import N_
+from miniapp.texts import OPEN_FORM
 
 MSG_NO_DIVISION = N_(
     "Your access has no division, so there is nothing to report. Ask the strategy unit to "
@@ -118,7 +119,7 @@ def entity_menu(turn: Turn, heading: str, done: Callable[[EntityProgress], bool]
     division = turn.get(catalog.Division, division_id)
     assert division is not None
     kept = kept_entities(turn.data)
-    rows: list[list[Button | LinkButton]] = [
+    rows: list[Row] = [
         [
             Button(
                 ("✓ " if done(e) else "")
@@ -130,6 +131,9 @@ def entity_menu(turn: Turn, heading: str, done: Callable[[EntityProgress], bool]
         ]
         for e in state.entities
     ]
+    page = turn.services.settings.miniapp_page
+    if page is not None:  # the whole division on one page instead (the Mini App)
+        rows.append([WebAppButton(turn._(OPEN_FORM), page)])
     text = turn._(heading).format(year=year, division=catalog.name_of(division, turn.language))
     return Prompt(text, rows)
 

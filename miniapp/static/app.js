@@ -346,15 +346,18 @@
     call("POST", "/app/api/save", { division: D.division.code, entities: todo.map(collect) }).then(function (r) {
       buttons.forEach(function (b) { b.disabled = false; });
       if (r.status === 200) {
+        // Only the saved entities come back; the others stay as the person left them.
         var fresh = r.body;
-        var keep = {};
-        D.entities.forEach(function (e) { if (todo.indexOf(e.id) < 0) keep[e.id] = JSON.stringify(collect(e.id)); });
+        var byId = {};
+        fresh.entities.forEach(function (e) { byId[e.id] = e; });
+        fresh.entities = D.entities.map(function (e) { return byId[e.id] || e; });
+        ["levels", "measurement_types", "frequencies"].forEach(function (k) { fresh[k] = fresh[k] || D[k]; });
         var old = {};
         D.entities.forEach(function (e) { old[e.id] = $("e-" + e.id); });
         D = fresh; T = fresh.texts;
         summary();
         D.entities.forEach(function (ent) {
-          if (todo.indexOf(ent.id) >= 0) {
+          if (byId[ent.id]) {
             var sec = entitySection(ent);
             old[ent.id].replaceWith(sec);
             base[ent.id] = JSON.stringify(collect(ent.id));
@@ -401,6 +404,7 @@
       D = r.body; T = D.texts;
       draw();
       document.body.setAttribute("data-ready", "1");
+      if (window.performance && performance.mark) performance.mark("miniapp-ready");
     });
   }
 

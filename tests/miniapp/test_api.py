@@ -283,3 +283,16 @@ def test_the_page_is_served_with_its_files_and_weighs_under_150_kb(mini: MiniApp
         total += len(response.content)
     assert total <= 150 * 1024
     assert TOKEN not in page.text
+
+
+def test_errors_and_texts_come_in_the_persons_language(mini: MiniAppHarness) -> None:
+    mini.person(601, Role.CONTACT, division="KUVA", language="sv")
+    mini.person(602, Role.CONTACT, division="KUVA", language="en")
+    for telegram_id, words, title in (
+        (601, "är inte ett heltal", "Formulär"),
+        (602, "is not a whole number", "Report form"),
+    ):
+        body, entity = _entity_and_level(mini, telegram_id)
+        assert body["texts"]["title"] == title
+        problem = mini.save(telegram_id, _one_count(body, entity, "12a")).json()["problems"][0]
+        assert words in problem["message"]
