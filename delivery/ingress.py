@@ -33,7 +33,7 @@ from telegram.ext import Application, Updater
 
 from core.services import services
 from data import inbox
-from data.db import transaction
+from data.db import off_loop, transaction
 
 log = logging.getLogger(__name__)
 
@@ -91,8 +91,12 @@ async def _receive(
     if not payloads:
         return
     state = _state(application)
-    with transaction(state.sessions) as session:
-        new = set(inbox.record(session, payloads, now=state.clock()))
+
+    def record() -> set[int]:
+        with transaction(state.sessions) as session:
+            return set(inbox.record(session, payloads, now=state.clock()))
+
+    new = await off_loop(record)  # the event loop never waits on the database
     dropped = len(payloads) - len(new)
     if dropped:
         log.info("inbox: %d redelivered update(s) dropped", dropped)
@@ -163,9 +167,13 @@ async def mark_processed(application: AnyApplication, update: object) -> None:
     if not isinstance(update_id, int) or state is None or update_id not in state.pending:
         return
     state.replayed.discard(update_id)
-    try:
+
+    def mark() -> None:
         with transaction(state.sessions) as session:
             inbox.mark_handled(session, update_id, now=state.clock())
+
+    try:
+        await off_loop(mark)
     except Exception:
         # It is handled again after a restart; better than losing it.
         log.exception("inbox: could not mark update %s handled", update_id)
