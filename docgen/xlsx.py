@@ -227,6 +227,8 @@ def fit_words(widths: Sequence[float], headers: Sequence[str], *, bold: bool = T
         if index >= len(result) or not header:
             continue
         pieces = header.replace("\u00ad", "\u00ad ").split()  # soft hyphens break words
+        if not pieces:  # only spaces (a column of empty values)
+            continue
         widest = max(text_width(word, bold=bold) for word in pieces)
         needed = (widest + 3 + 1) / CAPACITY_PER_WIDTH
         result[index] = max(result[index], round(needed + 0.25, 1))

@@ -338,6 +338,8 @@ class _Reader:
             answer = self.satisfaction_row(row)
             if answer is not None:
                 read.append((self.row, answer))
+        if not read:
+            return []
         not_measured = next(
             (t.id for t in catalog.measurement_types(self.session) if t.kind == "none"), None
         )
