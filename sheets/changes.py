@@ -303,13 +303,13 @@ def _details(session: Session, year: int, change: EntityChange, language: str) -
                 shown = "; ".join(f"{k} {v}" for k, v in before.items()) or "✓"
                 lines.append(_(m.SUMMARY_REMOVED).format(where=where, old=shown))
             elif before is not None and after is not None and before != after:
-                for key in [*after, *(k for k in before if k not in after)]:
-                    if before.get(key) != after.get(key):
+                for part in [*after, *(k for k in before if k not in after)]:
+                    if before.get(part) != after.get(part):
                         lines.append(
                             _(m.SUMMARY_CHANGED).format(
-                                where=f"{where}, {key}",
-                                old=before.get(key, "–"),
-                                new=after.get(key, "–"),
+                                where=f"{where}, {part}",
+                                old=before.get(part, "–"),
+                                new=after.get(part, "–"),
                             )
                         )
     return lines
