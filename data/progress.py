@@ -82,6 +82,9 @@ class EntityProgress:
     counts_by_level: dict[int, int]  # level number -> sum of counts (methods answered)
     none_levels: frozenset[int]  # level numbers answered "no methods at this level"
     satisfaction_mapped: bool
+    #: level number -> how many methods were reported. /tila shows this, never the sum of
+    #: counts: one method's count is events, another's participants (the listateksti's rule).
+    methods_by_level: dict[int, int] = field(default_factory=dict)
 
     @property
     def missing_levels(self) -> list[int]:
@@ -221,6 +224,7 @@ def division_progress(session: Session, round_id: int | None, division_id: int) 
     assert division is not None
     levels = {lvl.id: lvl.number for lvl in catalog.levels(session)}
     counts: dict[int, dict[int, int]] = {}
+    methods: dict[int, dict[int, int]] = {}
     nones: dict[int, set[int]] = {}
     mapped: set[int] = set()
     last_change = None
@@ -230,6 +234,7 @@ def division_progress(session: Session, round_id: int | None, division_id: int) 
                 ParticipationEntry.service_entity_id,
                 ParticipationEntry.level_id,
                 func.sum(ParticipationEntry.count),
+                func.count(ParticipationEntry.id),
             )
             .where(
                 ParticipationEntry.round_id == round_id,
@@ -237,9 +242,10 @@ def division_progress(session: Session, round_id: int | None, division_id: int) 
             )
             .group_by(ParticipationEntry.service_entity_id, ParticipationEntry.level_id)
         )
-        for entity_id, level_id, total in rows:
+        for entity_id, level_id, total, how_many in rows:
             if level_id in levels:
                 counts.setdefault(entity_id, {})[levels[level_id]] = int(total or 0)
+                methods.setdefault(entity_id, {})[levels[level_id]] = int(how_many)
         for entity_id, level_id in session.execute(
             select(LevelNoneAnswer.service_entity_id, LevelNoneAnswer.level_id).where(
                 LevelNoneAnswer.round_id == round_id,
@@ -267,6 +273,7 @@ def division_progress(session: Session, round_id: int | None, division_id: int) 
             code=e.code,
             name=e.name,
             counts_by_level=counts.get(e.id, {}),
+            methods_by_level=methods.get(e.id, {}),
             none_levels=frozenset(nones.get(e.id, set())),
             satisfaction_mapped=e.id in mapped,
         )
