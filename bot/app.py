@@ -16,6 +16,7 @@ from telegram.request import BaseRequest
 
 from bot.conversations import FLOWS
 from bot.flow import router
+from bot.flow.engine import Flow
 from bot.handlers import admin, common, excel, privacy, reminders, status
 from core import metrics
 from core.services import Services, attach
@@ -147,7 +148,7 @@ def register_handlers(application: Application, *, with_jobs: bool) -> None:  # 
     common.register_guard(application, group=GUARD)
     application.add_handler(TypeHandler(Update, router.route), group=CONVERSATIONS)
     # The flows declare themselves when imported; the router knows them by name.
-    assert all(flow.name in router.Flow.flows for flow in FLOWS)
+    assert all(flow.name in Flow.flows for flow in FLOWS)
     for feature in (common, privacy, status, admin, reminders, excel):
         feature.register(application)
     common.register_fallbacks(application, group=FEATURES)

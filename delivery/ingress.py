@@ -213,7 +213,7 @@ class InboxUpdater(Updater):
         self._stopping: asyncio.Event | None = None
         self._ack: Callable[[], Any] | None = None
 
-    async def start_polling(  # type: ignore[override]
+    async def start_polling(
         self,
         poll_interval: float = 0.0,
         timeout: int | dt.timedelta = dt.timedelta(seconds=10),

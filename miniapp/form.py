@@ -56,7 +56,7 @@ def _participation_json(answer: ParticipationAnswer) -> dict[str, Any]:
 
 def _satisfaction_json(answer: SatisfactionAnswer) -> dict[str, Any]:
     values = {k: _text(v) for k, v in answer.to_dict().items()}
-    values["measurement_type_id"] = answer.measurement_type_id
+    values["measurement_type_id"] = answer.measurement_type_id  # type: ignore[assignment]
     return values
 
 
