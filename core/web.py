@@ -147,7 +147,7 @@ def polling_address(settings: Settings) -> tuple[str, int] | None:
     webhook = settings.telegram.webhook
     if settings.metrics_port is not None:
         return webhook.listen, settings.metrics_port
-    if "port" in webhook.model_fields_set:
+    if "TELEGRAM_WEBHOOK_PORT" in settings.from_environment:  # not config.yaml's default
         return webhook.listen, webhook.port
     return None
 
