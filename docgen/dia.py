@@ -296,8 +296,8 @@ def _chart(
     for name, values in series:
         data.add_series(clean(name), list(values))
     kind = XL_CHART_TYPE.COLUMN_STACKED if stacked else XL_CHART_TYPE.COLUMN_CLUSTERED
-    frame = slide.shapes.add_chart(kind, Mm(x), Mm(y), Mm(width), Mm(height), data)
-    chart = frame.chart
+    frame = slide.shapes.add_chart(kind, Mm(x), Mm(y), Mm(width), Mm(height), data)  # type: ignore[arg-type]
+    chart = frame.chart  # type: ignore[attr-defined]
     chart.has_title = True
     chart.chart_title.text_frame.text = clean(title)
     title_font = chart.chart_title.text_frame.paragraphs[0].runs[0].font

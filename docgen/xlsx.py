@@ -796,7 +796,7 @@ def _cache_values(values: Mapping[str, float | int | str | None]) -> Callable[[b
                 text = escape(value).encode("utf-8")
                 attrs += b' t="str"'
             else:
-                text = repr(float(value) if isinstance(value, float) else int(value)).encode()
+                text = repr(float(value) if isinstance(value, float) else int(value)).encode()  # type: ignore[arg-type]
             return b'<c r="%s"%s><f>%s</f><v>%s</v></c>' % (
                 match.group(1),
                 attrs,
