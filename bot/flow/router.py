@@ -119,7 +119,9 @@ async def route(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     for attempt in range(2):
         outbox = Outbox()
         try:
-            who, handled = await off_loop(_transact, update, context, svc, found, outbox)
+            who, handled = await off_loop(
+                _transact, update, context, svc, found, outbox, sessions=svc.sessions
+            )
             break
         except DBAPIError as error:
             if not is_lock_wait(error):
@@ -130,7 +132,7 @@ async def route(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             log.warning(
                 "update %s: the person's data stayed locked; asked to retry", update.update_id
             )
-            await off_loop(_mark_unapplied, context, svc, update.update_id)
+            await off_loop(_mark_unapplied, context, svc, update.update_id, sessions=svc.sessions)
             language = normalize_language(
                 update.effective_user.language_code, svc.settings.default_language
             )
