@@ -52,7 +52,7 @@ def test_demo_writes_every_document_and_is_deterministic(tmp_path: Path) -> None
         if name.endswith(".zip") and a != b:  # say which file inside differs
             with zipfile.ZipFile(io.BytesIO(a)) as za, zipfile.ZipFile(io.BytesIO(b)) as zb:
                 differ = [n for n in za.namelist() if za.read(n) != zb.read(n)]
-            raise AssertionError(f"{name}: {differ} differ; LUEMINUT: {first.stderr[-300:]}")
+            raise AssertionError(f"{name}: {differ} differ; stderr: {second.stderr[-300:]}")
         assert a == b, name
     assert "LUONNOS" in first.stderr  # the demo round is still missing SOTE's answers
     # Presenter, contact and case details still at their config.yaml placeholders.
