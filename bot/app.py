@@ -24,6 +24,7 @@ from delivery import ingress
 from delivery.courier import TelegramCourier
 from delivery.ordering import ChatOrderedUpdateProcessor
 from delivery.pacing import PacingLimiter
+from i18n import LANGUAGES, translations
 from schedules.runtime import install as install_reminders
 from schedules.runtime import release_leadership
 from schedules.runtime import setup as setup_reminders
@@ -102,6 +103,8 @@ def build_application(
     ``polling=False`` builds it without an Updater: in webhook mode updates arrive through
     `delivery.webhook` and `delivery.ingress`.
     """
+    for language in LANGUAGES:  # read the translations now, not on the first answers
+        translations(language)
     builder: Any = (
         ApplicationBuilder()
         .application_class(MeasuredApplication)

@@ -119,7 +119,9 @@ async def route(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     for attempt in range(2):
         outbox = Outbox()
         try:
-            who, handled = await off_loop(_transact, update, context, svc, found, outbox)
+            who, handled = await off_loop(
+                _transact, update, context, svc, found, outbox, sessions=svc.sessions
+            )
             break
         except DBAPIError as error:
             if not is_lock_wait(error):
@@ -130,7 +132,7 @@ async def route(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             log.warning(
                 "update %s: the person's data stayed locked; asked to retry", update.update_id
             )
-            await off_loop(_mark_unapplied, context, svc, update.update_id)
+            await off_loop(_mark_unapplied, context, svc, update.update_id, sessions=svc.sessions)
             language = normalize_language(
                 update.effective_user.language_code, svc.settings.default_language
             )
@@ -212,7 +214,8 @@ def _act(
         drafts.pause_others(rows, None)
         return False
     if found.kind == "cancel":
-        target = active or (rows[0] if rows else None)
+        # A paused conversation, never another command's menu record (data.drafts).
+        target = active or next((r for r in rows if r.flow in Flow.flows), None)
         if target is None:
             return False
         cancelled = Flow.flows.get(target.flow)
