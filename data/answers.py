@@ -24,7 +24,7 @@ each returns the value to store or raises `AnswerProblem` (a code below + placeh
 Checking a whole answer (the last word before the database, in ``data.reports``):
   `check_participation`, `check_satisfaction` (computes the NPS from the counts),
   `with_respondents` / `with_nps` (a change of one figure that keeps the others consistent),
-  `nps_from_counts` (the one formula), `result_kind`, `scale_range`,
+  `nps_from_counts` (the one formula), `result_kind`, `scale_range`, `measurement_name`,
   `participation_conflicts`, `satisfaction_conflicts`, `nps_counts`.
 
 Wording: the chat words a code with ``bot.flow.inputs.PROBLEM_MESSAGES``, a workbook with
@@ -426,6 +426,22 @@ def read_result(value: object, mtype: MeasurementRule, scale: str | None) -> str
     return str(result).replace(".", ",")
 
 
+def measurement_name(
+    name: str, catalog_scale: str | None, scale: str | None, other_name: str | None
+) -> str:
+    """The way of measuring as the person described it, the one wording of every surface.
+
+    The catalog's name with the saved scale instead of the catalog's ("Kysely (asteikko
+    1–7)" for a survey saved with 1–7) and "Muu tapa" with its own name ("Muu tapa:
+    Palautekysely"). /tila, the chat's summary and the documents' snapshot all use it.
+    """
+    if scale and catalog_scale and scale != catalog_scale:
+        name = name.replace(catalog_scale, scale)
+    if other_name:
+        name = f"{name}: {other_name}"
+    return name
+
+
 # --- combinations within one service entity --------------------------------------------------
 
 
@@ -594,7 +610,7 @@ def check_satisfaction(answer: SatisfactionAnswer, mtype: MeasurementRule) -> Sa
             raise AnswerProblem(ONLY_FOR_NPS)
         if answer.latest_result not in (None, ""):
             values["latest_result"] = read_result(answer.latest_result, mtype, values.get("scale"))
-    return SatisfactionAnswer(**{k: (None if v == "" else v) for k, v in values.items()})
+    return SatisfactionAnswer(**{k: (None if v == "" else v) for k, v in values.items()})  # type: ignore[arg-type]
 
 
 def with_respondents(answer: SatisfactionAnswer, respondents: int | None) -> SatisfactionAnswer:

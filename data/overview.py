@@ -59,6 +59,14 @@ class MeasurementSummary:
     nps: int | None
     respondents: int | None
     latest_result: str | None
+    catalog_scale: str | None = None
+    scale: str | None = None
+    other_name: str | None = None
+
+    def label(self, language: str) -> str:
+        """ "Kysely (asteikko 1–7)", "Muu tapa: Palautekysely" (``answers.measurement_name``)."""
+        name = self.name.get(language) or self.name["fi"]
+        return answers.measurement_name(name, self.catalog_scale, self.scale, self.other_name)
 
 
 @dataclass(frozen=True)
@@ -109,6 +117,9 @@ def division_status(
                     nps=entry.nps,
                     respondents=entry.respondents,
                     latest_result=entry.latest_result,
+                    catalog_scale=mtype.scale,
+                    scale=entry.scale,
+                    other_name=entry.other_name,
                 )
             )
         status = session.get(ReportStatus, (round_id, division_id))
@@ -259,12 +270,12 @@ def entry_row(
     """
     model = ParticipationEntry if kind == "participation" else SatisfactionEntry
     entry = session.get(model, entry_id)
-    if entry is None or not reports.can_write_division(person, entry.division_id):
+    if entry is None or not reports.can_write_division(person, entry.division_id):  # type: ignore[attr-defined]
         return None
     rnd = progress.find_round(session, year)
-    if rnd is None or entry.round_id != rnd.id:
+    if rnd is None or entry.round_id != rnd.id:  # type: ignore[attr-defined]
         return None
-    return _row_for(session, entry)
+    return _row_for(session, entry)  # type: ignore[arg-type]
 
 
 # --- changing a satisfaction entry -----------------------------------------------------

@@ -345,13 +345,13 @@ class _Catalog:
         for order, division in enumerate(division_rows):
             self.divisions[division.id] = (order, division)
         for entity in catalog.service_entities(session, include_retired=True):
-            item = ServiceEntityItem(
+            item = ServiceEntityItem(  # type: ignore[assignment]
                 code=entity.code,
                 division_code=codes.get(entity.division_id, ""),
                 name=Names.from_json(entity.name),
                 retired=entity.retired_at is not None,
             )
-            self.entities[entity.id] = (entity.sort_order, item)
+            self.entities[entity.id] = (entity.sort_order, item)  # type: ignore[assignment]
         for mtype in catalog.measurement_types(session, include_retired=True):
             self.types[mtype.id] = _type_item(mtype)
         self.type_order = {type_id: order for order, type_id in enumerate(self.types)}
@@ -534,19 +534,14 @@ def _none_answers(
 
 def _as_answered(mtype: MeasurementTypeItem, row: SatisfactionEntry) -> MeasurementTypeItem:
     """The way of measuring as the contact described it: "Muu tapa" with the name they
-    gave, and a scale of their own instead of the catalog's (in the name too)."""
-    name = mtype.name
-    if row.scale and mtype.scale and row.scale != mtype.scale:
-        name = Names(
-            *(part.replace(mtype.scale, row.scale) for part in (name.fi, name.sv, name.en))
+    gave, and a scale of their own instead of the catalog's (in the name too): the rule
+    book's ``measurement_name``, as /tila and the chat write it."""
+    name = Names(
+        *(
+            answers.measurement_name(part, mtype.scale, row.scale, row.other_name) if part else ""
+            for part in (mtype.name.fi, mtype.name.sv, mtype.name.en)
         )
-    if row.other_name:
-        other = row.other_name
-        name = Names(
-            f"{name.fi}: {other}",
-            f"{name.sv}: {other}" if name.sv else "",
-            f"{name.en}: {other}" if name.en else "",
-        )
+    )
     if name == mtype.name:
         return mtype
     return dataclasses.replace(mtype, name=name, scale=row.scale or mtype.scale)

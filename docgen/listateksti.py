@@ -356,13 +356,17 @@ def _results_participation(ctx: Context, doc: DocxDocument) -> None:
             + [f"{part.entities_with_by_division.get(code, 0)}/{total}"]
         )
     total = part.entities_total
+    # The city's counts and, on a row of their own, the shares: "18/18 (100 %)" in one cell
+    # would wrap in a column of a fifth of the page.
     rows.append(
         [_city_total(ctx)]
-        + [
-            f"{part.by_level[n].entities}/{total} ({fi_percent(part.by_level[n].entities, total)})"
-            for n in levels
-        ]
-        + [f"{part.entities_with}/{total} ({fi_percent(part.entities_with, total)})"]
+        + [f"{part.by_level[n].entities}/{total}" for n in levels]
+        + [f"{part.entities_with}/{total}"]
+    )
+    rows.append(
+        [w.text("listateksti.share_row")]
+        + [fi_percent(part.by_level[n].entities, total) for n in levels]
+        + [fi_percent(part.entities_with, total)]
     )
     para(
         doc,
@@ -370,7 +374,7 @@ def _results_participation(ctx: Context, doc: DocxDocument) -> None:
         "Caption",
     )
     any_level = w.text("liite1.coverage_summary_columns.any_level")
-    table(doc, ["", *_level_headers(ctx), any_level], rows, widths, bold_last=True, right=numeric)
+    table(doc, ["", *_level_headers(ctx), any_level], rows, widths, bold_last=2, right=numeric)
     _spacer(doc)
 
     if part.top_methods:
@@ -430,7 +434,7 @@ def _results_satisfaction(ctx: Context, doc: DocxDocument) -> None:
                 division.code,
                 f"{d.measuring}/{d.entities} ({fi_percent(d.measuring, d.entities)})",
                 types,
-                _nps_range(d),
+                nps_range(d),
             ]
         )
     rows.append(
@@ -438,7 +442,7 @@ def _results_satisfaction(ctx: Context, doc: DocxDocument) -> None:
             _city_total(ctx),
             f"{total.measuring}/{total.entities} ({fi_percent(total.measuring, total.entities)})",
             "",
-            _nps_range(total),
+            nps_range(total),
         ]
     )
     para(
@@ -473,7 +477,8 @@ def _results_satisfaction(ctx: Context, doc: DocxDocument) -> None:
     )
 
 
-def _nps_range(d: fig.DivisionSatisfaction) -> str:
+def nps_range(d: fig.DivisionSatisfaction) -> str:
+    """``+27…+42``; one result (or equal ones) is one value, never ``+40…+40``."""
     if not d.nps:
         return "–"
     if d.nps_low == d.nps_high:
@@ -587,6 +592,8 @@ def coverage_sentences(ctx: Context) -> str:
         return w.text("listateksti.coverage_complete")
     complete = [s.division_code for s in ctx.snapshot.progress if s.complete]
     parts = [w.text("listateksti.coverage_date")]
+    if not ctx.snapshot.has_data:
+        return " ".join([*parts, w.text("listateksti.coverage_nothing")])
     if not complete:
         parts.append(w.text("listateksti.coverage_complete_none"))
     else:
@@ -650,5 +657,7 @@ def _extracts_and_history(ctx: Context, doc: DocxDocument) -> None:
     if rows:
         table(doc, header, rows, [100.0, 65.0], size=9.5)
     _heading(ctx, doc, "history")
-    for _year, line, _background in reversed(history_entries(ctx)):  # newest first
-        para(doc, line)
+    entries = [line for _year, line, _background in reversed(history_entries(ctx))]
+    for index, line in enumerate(entries):  # newest first, kept together on one page
+        paragraph = para(doc, line)
+        paragraph.paragraph_format.keep_with_next = index < len(entries) - 1

@@ -26,6 +26,7 @@ itself, with its access check, lock check, rule check and audit row, is ``data.r
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from collections.abc import Callable
 from html import escape
@@ -38,6 +39,7 @@ from bot.flow.engine import (
     MSG_USE_BUTTONS,
     Button,
     Done,
+    EngineDraft,
     Flow,
     Outcome,
     Prompt,
@@ -54,6 +56,17 @@ from data.reports import SatisfactionAnswer
 from i18n import N_, formats
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class EditDraft(EngineDraft, total=False):
+    """The draft's data of /muokkaa; validated whenever it is read."""
+
+    division: int  # the division the edit began in (re-checked on every update)
+    page: int  # the service entity shown (index among those with answers)
+    entry: dict[str, Any]  # {"kind": "p" | "s", "id"}: the entry being changed
+    field: str  # Field: the part being changed
+    changes: dict[str, Any]  # the typed change, waiting for the confirmation
+    notice: str  # said once above the list ("Saved.")
 
 
 class EditStep(enum.StrEnum):
@@ -240,12 +253,12 @@ def _changes(turn: Turn, field: Field, text: str) -> dict[str, Any]:
         return {"nps": nps, "promoters": None, "passives": None, "detractors": None}
     if field is Field.COUNTS:
         promoters, passives, detractors = _nps_counts(turn, text)
-        nps, total = inputs.read(answers.nps_counts, None, promoters, passives, detractors, None)
+        score, total = inputs.read(answers.nps_counts, None, promoters, passives, detractors, None)
         return {
             "promoters": promoters,
             "passives": passives,
             "detractors": detractors,
-            "nps": nps,
+            "nps": score,
             "respondents": total,
         }
     if field is Field.FREQUENCY:
@@ -390,7 +403,7 @@ class EntryGone(Exception):
 
 def _field(turn: Turn) -> Field:
     try:
-        return Field(turn.data.get("field"))
+        return Field(str(turn.data.get("field")))
     except ValueError:
         raise Stale from None
 
@@ -417,7 +430,7 @@ def _with_entry(handler: F) -> F:
 
     def wrapper(turn: Turn, *args: Any) -> Outcome:
         try:
-            return handler(turn, *args)  # type: ignore[no-any-return]
+            return handler(turn, *args)
         except EntryGone:
             turn.alert = turn._(MSG_GONE)
             return _list_or_done(turn)
@@ -428,6 +441,7 @@ def _with_entry(handler: F) -> F:
 def _shows_entry(render_step: Callable[[Turn], Prompt]) -> Callable[[Turn], Prompt]:
     """A question about the chosen entry; asked again after it vanished, it says so."""
 
+    @functools.wraps(render_step)
     def wrapper(turn: Turn) -> Prompt:
         try:
             return render_step(turn)
@@ -527,7 +541,7 @@ def _render_menu(turn: Turn) -> Prompt:
 def _choose_field(turn: Turn, press: Press) -> Outcome:
     row = _entry(turn)
     try:
-        field = Field(press.arg)
+        field = Field(str(press.arg))
     except ValueError:
         raise Stale from None
     if field not in fields_of(row):
@@ -782,6 +796,7 @@ FLOW = Flow(
     prefix="ed",
     command="muokkaa",
     start=_start,
+    draft=EditDraft,
     **entities.DIVISION_ACTION,
 )
 FLOW.step(

@@ -21,7 +21,7 @@ from telegram.ext import ContextTypes
 
 from bot.flow import entities
 from bot.flow.codec import Press
-from bot.flow.engine import Button, Done, Flow, Outcome, Prompt, Stale, Turn
+from bot.flow.engine import Button, Done, EngineDraft, Flow, Outcome, Prompt, Stale, Turn
 from bot.status import render
 from bot.status.show import load_status_in
 from core.services import Services
@@ -31,6 +31,13 @@ from data.models import Division, Person, Role
 from i18n import N_, gettext_for
 
 log = logging.getLogger(__name__)
+
+
+class SubmitDraft(EngineDraft, total=False):
+    """The draft's data of /valmis; validated whenever it is read."""
+
+    division: int | None  # the division the submission began in (re-checked every update)
+
 
 TITLE = N_("Submitting the report")
 MSG_SUBMIT = N_("Submit the report")
@@ -126,7 +133,7 @@ def _submit(turn: Turn) -> Outcome:
     division_names = dict(session.get_one(Division, division_id).name)
     default = turn.services.settings.default_language
     recipients = [
-        Recipient(p.id, p.telegram_user_id, p.language or default)
+        Recipient(p.id, p.telegram_user_id, p.language or default)  # type: ignore[arg-type]
         for p in people.people_with_role(session, Role.COORDINATOR)
         if p.id != person.id
     ]
@@ -152,6 +159,7 @@ FLOW = Flow(
     prefix="sb",
     command="valmis",
     start=_start,
+    draft=SubmitDraft,
     **entities.DIVISION_ACTION,
 )
 FLOW.step(

@@ -16,10 +16,12 @@ of its current buttons continues it. Commands that only show something (/tila, /
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import logging
 from dataclasses import dataclass
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from telegram import Update
 from telegram.error import TelegramError
@@ -31,10 +33,11 @@ from bot.flow import codec
 from bot.flow.engine import MSG_GONE, MSG_PAUSED, MSG_STALE, Flow, Turn
 from core.services import Services, services
 from data import drafts, inbox
-from data.db import transaction
+from data.db import is_lock_wait, off_loop, transaction
 from data.models import ConversationDraft, Person
 from delivery import ingress
 from delivery.replies import Outbox, deliver, send_safely
+from i18n import N_, gettext_for, normalize_language
 
 log = logging.getLogger(__name__)
 
@@ -92,32 +95,51 @@ def classify(update: Update) -> Route | None:
     return Route("typed", text=message.text)
 
 
+#: Said when the person's data stayed locked by another session past the lock timeout.
+MSG_BUSY = N_(
+    "Your previous message is still being handled, so this one was not applied. "
+    "Please try again in a moment."
+)
+#: Back-off before the one retry of an update that gave up waiting for a lock.
+BUSY_RETRY_SECONDS = 0.2
+
+
 async def route(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Hand the update to its flow, or let it pass to the feature handlers."""
+    """Hand the update to its flow, or let it pass to the feature handlers.
+
+    The database work (load, act, write, commit) runs on a worker thread (`off_loop`): the
+    event loop — every other chat, /healthz — never waits on the database. A lock wait is
+    bounded (``lock_timeout``): the update is tried once more, then the person is asked to
+    try again and the update counts as handled (nothing of it was applied).
+    """
     found = classify(update)
     if found is None or update.effective_user is None:
         return
     svc = services(context)
-    outbox = Outbox()
-    handled = True
-    with transaction(svc.sessions) as session:
-        who = caller_in(session, update, svc)
-        if who.person is None:
-            if found.kind not in ("entry", "button"):
-                return  # the greeting and the catch-alls answer people without access
-            outbox.refused = True
-        else:
-            rows = drafts.for_update(session, who.person.id)
-            if ingress.replayed(context.application, update.update_id) and inbox.is_handled(
-                session, update.update_id
-            ):
-                # Replayed at start-up while another replica was applying it (the person's
-                # lock made us wait for that): applied once is enough.
-                ingress.handled_in_transaction(context.application, update.update_id)
-                raise ApplicationHandlerStop
-            handled = _act(found, who, session, svc, rows, outbox)
-            if handled:  # committed with its effects: a replay after a crash skips it
-                inbox.mark_handled(session, update.update_id, now=svc.now())
+    for attempt in range(2):
+        outbox = Outbox()
+        try:
+            who, handled = await off_loop(
+                _transact, update, context, svc, found, outbox, sessions=svc.sessions
+            )
+            break
+        except DBAPIError as error:
+            if not is_lock_wait(error):
+                raise
+            if attempt == 0:
+                await asyncio.sleep(BUSY_RETRY_SECONDS)
+                continue
+            log.warning(
+                "update %s: the person's data stayed locked; asked to retry", update.update_id
+            )
+            await off_loop(_mark_unapplied, context, svc, update.update_id, sessions=svc.sessions)
+            language = normalize_language(
+                update.effective_user.language_code, svc.settings.default_language
+            )
+            await send_safely(
+                update.effective_user.id, update, gettext_for(language)(MSG_BUSY), None
+            )
+            raise ApplicationHandlerStop from None
     if handled and who.person is not None:
         ingress.handled_in_transaction(context.application, update.update_id)
     if not handled:
@@ -131,6 +153,46 @@ async def route(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         for work in outbox.after:
             await work(context)
     raise ApplicationHandlerStop
+
+
+def _transact(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    svc: Services,
+    found: Route,
+    outbox: Outbox,
+) -> tuple[Caller, bool]:
+    """One transaction (on a worker thread): the person and drafts, the flow's step, the
+    inbox mark; (who, whether the conversations handled it)."""
+    assert update.effective_user is not None
+    handled = True
+    with transaction(svc.sessions) as session:
+        person, rows = drafts.person_and_drafts(session, update.effective_user.id)
+        who = caller_in(session, update, svc, person=person)
+        if who.person is None:
+            if found.kind not in ("entry", "button"):
+                # the greeting and the catch-alls answer people without access
+                return who, False
+            outbox.refused = True
+        else:
+            if ingress.replayed(context.application, update.update_id) and inbox.is_handled(
+                session, update.update_id
+            ):
+                # Replayed at start-up while another replica was applying it (the person's
+                # lock made us wait for that): applied once is enough.
+                ingress.handled_in_transaction(context.application, update.update_id)
+                raise ApplicationHandlerStop
+            handled = _act(found, who, session, svc, rows, outbox)
+            if handled:  # committed with its effects: a replay after a crash skips it
+                inbox.mark_handled(session, update.update_id, now=svc.now())
+    return who, handled
+
+
+def _mark_unapplied(context: ContextTypes.DEFAULT_TYPE, svc: Services, update_id: int) -> None:
+    """An update given up on (the person was asked to try again) is not replayed later."""
+    with transaction(svc.sessions) as session:
+        inbox.mark_handled(session, update_id, now=svc.now())
+    ingress.handled_in_transaction(context.application, update_id)
 
 
 def _act(
@@ -152,13 +214,14 @@ def _act(
         drafts.pause_others(rows, None)
         return False
     if found.kind == "cancel":
-        target = active or (rows[0] if rows else None)
+        # A paused conversation, never another command's menu record (data.drafts).
+        target = active or next((r for r in rows if r.flow in Flow.flows), None)
         if target is None:
             return False
-        flow = Flow.flows.get(target.flow)
-        if flow is None:
+        cancelled = Flow.flows.get(target.flow)
+        if cancelled is None:
             return False
-        flow.cancel(_turn(who, session, svc, target), outbox)
+        cancelled.cancel(_turn(who, session, svc, target), outbox)
         return True
     if found.kind in ("typed", "help"):
         if active is None or active.flow not in Flow.flows:
@@ -174,11 +237,11 @@ def _act(
         else:
             flow.typed(turn, active, found.text, outbox)
         return True
+    assert found.flow is not None
     flow = found.flow
-    assert flow is not None
     if found.kind == "entry" and found.text and flow.redirect is not None:
-        target = flow.redirect(_turn(who, session, svc, None), found.text)
-        flow = Flow.flows.get(target, flow) if target else flow
+        redirected = flow.redirect(_turn(who, session, svc, None), found.text)
+        flow = Flow.flows.get(redirected, flow) if redirected else flow
     if not flow.allowed(who):
         outbox.refused = True
         return True
@@ -206,7 +269,7 @@ def _current(
     flow: Flow, turn: Turn, row: ConversationDraft, outbox: Outbox, *, button: bool
 ) -> bool:
     """False (and the person told) when the draft is from an older version or idle."""
-    if row.step not in flow.specs or row.data.get("version", 1) != flow.version:
+    if row.step not in flow.specs or not flow.readable(row.data):
         drafts.discard(turn.session, turn.person.id, flow.name)
         outbox.say(turn._(MSG_GONE).format(command=flow.command))
         return False
@@ -232,6 +295,8 @@ async def end_idle_conversations(context: ContextTypes.DEFAULT_TYPE) -> None:
             flow = Flow.flows.get(row.flow)
             person = session.get(Person, row.person_id)
             if flow is None or person is None or not person.active:
+                continue
+            if person.telegram_user_id is None:  # erased (privacy): nobody to tell
                 continue
             who = Caller(person, person.language or svc.settings.default_language)
             turn = Turn(who, session, svc, row.step, {})
