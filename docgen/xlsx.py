@@ -554,7 +554,7 @@ class Sheet:
         self._heights: dict[float, dict[str, str]] = {}
         self._empty: dict[str, Cell] = {}  # style -> a shared empty cell of that style
         # Appended rows go through a faster copy of openpyxl's own row conversion.
-        ws._values_to_row = MethodType(_values_to_row, ws)  # type: ignore[method-assign]
+        ws._values_to_row = MethodType(_values_to_row, ws)
 
     def add_chart(self, chart: BarChart) -> None:
         """Place a chart two rows below the last row written: on the same page when it
@@ -850,13 +850,13 @@ def _cache_values(values: Mapping[str, float | int | str | None]) -> Callable[[b
     return fix
 
 
-class _StyledCell(Cell):
+class _StyledCell(Cell):  # type: ignore[misc]  # openpyxl has no type hints
     """A cell whose style id was computed once for its style (see :meth:`Book.new_cell`)."""
 
     __slots__ = ("_sid",)
 
     @property
-    def style_id(self) -> int:  # type: ignore[override]
+    def style_id(self) -> int:
         return self._sid
 
 
