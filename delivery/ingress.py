@@ -14,6 +14,18 @@ after `receive` returns — and is marked handled once its effects are committed
 At start-up `replay` puts every update still unhandled back on the queue, oldest first
 (`InboxUpdater.start_polling` and ``delivery.webhook`` call it). An update Telegram delivers
 again (same update_id) is dropped by `receive`.
+
+Each recorded update carries a lease (``claimed_by``, ``lease_until``) that this replica
+renews while it holds the update (`keep_and_take_over`, run by the outbox sender's
+background loop). When a replica dies, its leases run out and any live replica takes its
+unhandled updates over — not only the dead one's own restart. A replayed or taken-over
+update is checked by the guided-flow engine before it is applied (``bot.flow.router``).
+
+An update the bot cannot read (PTB refuses to parse it) is kept raw in the inbox, marked
+handled and skipped with one warning; polling moves on.
+
+Once a stop has run out of its budget (`close`), nothing more is marked handled: an update
+still in hand then is replayed by another replica or at the next start.
 """
 
 from __future__ import annotations
@@ -34,6 +46,8 @@ from telegram.ext import Application, Updater
 from core.services import services
 from data import inbox
 from data.db import transaction
+from data.models import utcnow
+from delivery.outbox import sender as outbox_sender
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +63,8 @@ REPLAY_PAGE = 500
 #: Back-off after a failed getUpdates or a failed inbox write, doubling up to the maximum.
 BACKOFF_FIRST = 0.5
 BACKOFF_MAX = 30.0
+#: Added to the long-poll timeout for getUpdates' read time-out (PTB's default read time-out).
+GET_UPDATES_READ_TIMEOUT = 5.0
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
@@ -64,6 +80,8 @@ class IngressState:
     #: Those of them queued by `replay`: another replica may have applied them meanwhile.
     replayed: set[int] = field(default_factory=set)
     pruned_at: dt.datetime | None = None
+    #: The stop budget ran out: updates still in hand must stay unhandled (replayed later).
+    closed: bool = False
 
     def prune_if_due(self, session: Session) -> None:
         now = self.clock()
@@ -104,9 +122,14 @@ async def _receive(
     if not payloads:
         return
     state = _state(application)
+    claimer, lease_until = _lease(application)
     with transaction(state.sessions) as session:
         state.prune_if_due(session)
-        new = set(inbox.record(session, payloads, now=state.clock()))
+        new = set(
+            inbox.record(
+                session, payloads, now=state.clock(), claimer=claimer, lease_until=lease_until
+            )
+        )
     dropped = len(payloads) - len(new)
     if dropped:
         log.info("inbox: %d redelivered update(s) dropped", dropped)
@@ -150,6 +173,46 @@ async def replay(application: AnyApplication) -> int:
     return queued
 
 
+def _lease(application: AnyApplication) -> tuple[str | None, dt.datetime | None]:
+    """This replica's name and the lease end for updates it records now."""
+    found = outbox_sender(application)
+    if found is None:
+        return None, None
+    return found.name, utcnow() + found.lease
+
+
+async def keep_and_take_over(
+    application: AnyApplication, *, claimer: str, lease: dt.timedelta
+) -> int:
+    """Renew the leases of the updates this replica holds; take over (queue) unhandled
+    updates whose lease ran out — their replica died. How many were taken over."""
+    state = _state(application)
+    now = utcnow()
+    with transaction(state.sessions) as session:
+        inbox.renew_leases(session, claimer=claimer, update_ids=state.pending, until=now + lease)
+        stranded = inbox.claim_stranded(session, claimer=claimer, now=now, lease=lease)
+    taken = 0
+    for update_id, payload in stranded:
+        if update_id in state.pending:
+            continue
+        await _enqueue(application, state, update_id, payload)
+        state.replayed.add(update_id)
+        taken += 1
+    if taken:
+        log.warning("inbox: took over %d update(s) left unhandled by a stopped replica", taken)
+    return taken
+
+
+def close(application: AnyApplication) -> int:
+    """The stop budget ran out: write no more handled marks; how many updates stay
+    unhandled (another replica or the next start handles them)."""
+    state = application.bot_data.get(KEY)
+    if state is None:
+        return 0
+    state.closed = True
+    return len(state.pending)
+
+
 def handled_in_transaction(application: AnyApplication, update_id: int) -> None:
     """The caller committed ``inbox.mark_handled(session, update_id)`` with the update's
     effects: skip the separate mark after processing. Call after the commit."""
@@ -179,6 +242,8 @@ async def mark_processed(application: AnyApplication, update: object) -> None:
     state = application.bot_data.get(KEY)
     if not isinstance(update_id, int) or state is None or update_id not in state.pending:
         return
+    if state.closed:
+        return  # the stop budget ran out while it was in hand: it is replayed elsewhere
     state.replayed.discard(update_id)
     try:
         with transaction(state.sessions) as session:
@@ -293,11 +358,7 @@ class InboxUpdater(Updater):
         assert self._stopping is not None
         delay = BACKOFF_FIRST
         while not self._stopping.is_set():
-            fetch = asyncio.ensure_future(
-                self.bot.get_updates(
-                    offset=self._offset, timeout=timeout, allowed_updates=allowed_updates
-                )
-            )
+            fetch = asyncio.ensure_future(self._fetch(timeout, allowed_updates))
             stop = asyncio.ensure_future(self._stopping.wait())
             await asyncio.wait({fetch, stop}, return_when=asyncio.FIRST_COMPLETED)
             if not fetch.done():
@@ -307,10 +368,12 @@ class InboxUpdater(Updater):
                 return
             stop.cancel()
             try:
-                updates = fetch.result()
-                if updates:
-                    await _receive(self._application, [u.to_dict() for u in updates], updates)
-                    self._offset = updates[-1].update_id + 1
+                raw = fetch.result()
+                if raw:
+                    payloads, updates, last = self._read(raw)
+                    await _receive(self._application, payloads, updates)
+                    if last is not None:
+                        self._offset = last + 1
                 delay = BACKOFF_FIRST
             except InvalidToken:
                 log.critical("getUpdates: the bot token was refused; polling stops")
@@ -337,6 +400,56 @@ class InboxUpdater(Updater):
                 continue
             if poll_interval:
                 await self._pause(poll_interval)
+
+    async def _fetch(
+        self, timeout: int | dt.timedelta, allowed_updates: list[str] | None
+    ) -> list[Any]:
+        """getUpdates, unparsed: one update PTB cannot read must not lose the batch (PTB's
+        ``get_updates`` raises for the whole batch, and polling would stall on it forever)."""
+        seconds = timeout.total_seconds() if isinstance(timeout, dt.timedelta) else timeout
+        data = {"timeout": timeout, "offset": self._offset, "allowed_updates": allowed_updates}
+        result = await self.bot._post(
+            "getUpdates", data, read_timeout=float(seconds or 0) + GET_UPDATES_READ_TIMEOUT
+        )
+        return list(result or [])
+
+    def _read(self, raw: list[Any]) -> tuple[list[dict[str, Any]], list[Update], int | None]:
+        """The batch's readable updates (payloads and PTB objects) and its highest update_id.
+
+        An update PTB cannot parse is kept raw in the inbox, marked handled, with one
+        warning; one whose update_id cannot be stored (missing, beyond 64 bits) is skipped
+        with one warning. Either way the offset moves past it.
+        """
+        payloads: list[dict[str, Any]] = []
+        updates: list[Update] = []
+        unreadable: list[dict[str, Any]] = []
+        last: int | None = None
+        for item in raw:
+            update_id = item.get("update_id") if isinstance(item, dict) else None
+            if not isinstance(update_id, int) or isinstance(update_id, bool):
+                log.warning("inbox: skipped an update without a usable update_id")
+                continue
+            last = update_id if last is None else max(last, update_id)
+            if not inbox.storable_id(update_id):
+                log.warning("inbox: skipped update %s: its id is out of range", update_id)
+                continue
+            try:
+                update = Update.de_json(item, self.bot)
+            except Exception as error:
+                log.warning(
+                    "inbox: update %s cannot be read (%s); kept raw and skipped",
+                    update_id,
+                    type(error).__name__,
+                )
+                unreadable.append(item)
+                continue
+            payloads.append(item)
+            updates.append(update)
+        if unreadable:
+            state = _state(self._application)
+            with transaction(state.sessions) as session:
+                inbox.record(session, unreadable, now=state.clock(), handled=True)
+        return payloads, updates, last
 
     async def _pause(self, seconds: float) -> None:
         """Sleep, but wake at once when polling is stopped."""

@@ -128,6 +128,8 @@ class Webhook(_Strict):
     url: str | None = None
     listen: str = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 8443
+    #: SIGTERM to exit: what is unfinished by then stays for another replica / next start.
+    stop_seconds: Annotated[float, Field(gt=0, le=600)] = 8.0
 
     @field_validator("url")
     @classmethod
@@ -309,6 +311,7 @@ def load_settings(path: Path | str | None = None, env: Mapping[str, str] | None 
             ("url", "TELEGRAM_WEBHOOK_URL"),
             ("listen", "TELEGRAM_WEBHOOK_LISTEN"),
             ("port", "TELEGRAM_WEBHOOK_PORT"),
+            ("stop_seconds", "TELEGRAM_STOP_SECONDS"),
         )
         if env.get(name)
     }
