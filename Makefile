@@ -31,9 +31,12 @@ run: $(RUNTIME_STAMP)
 
 ## test: the whole test suite (PostgreSQL too when TEST_DATABASE_URL is set); the kill and
 ## fuzz tests of tests/reliability run on their own afterwards, on an otherwise idle machine
+## (both parts always run; the target fails if either failed)
 test: $(DEV_STAMP)
-	$(BIN)/python -m pytest -n auto --ignore=tests/reliability
-	$(BIN)/python -m pytest tests/reliability
+	@status=0; \
+	$(BIN)/python -m pytest -n auto --ignore=tests/reliability || status=1; \
+	$(BIN)/python -m pytest tests/reliability || status=1; \
+	exit $$status
 
 ## lint: ruff lint and format check
 lint: $(DEV_STAMP)
@@ -65,14 +68,17 @@ lock: $(DEV_STAMP)
 	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
 		--no-emit-find-links --no-emit-index-url -o requirements/dev.txt requirements/dev.in
 
-## system-deps: LibreOffice and poppler for the document checks (Debian, as root)
+## system-deps: LibreOffice and poppler for the document checks, the PostgreSQL client
+## (pg_dump, psql) for the backup tests and .ci/run, Chromium for the Mini App's browser
+## tests (Debian, as root)
 system-deps:
-	@if command -v soffice >/dev/null && command -v pdftoppm >/dev/null; then \
-		echo "LibreOffice and poppler are installed"; \
+	@if command -v soffice >/dev/null && command -v pdftoppm >/dev/null && command -v psql >/dev/null \
+		&& command -v chromium >/dev/null; then \
+		echo "LibreOffice, poppler, the PostgreSQL client and Chromium are installed"; \
 	else \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 			--no-install-recommends libreoffice-writer-nogui libreoffice-calc-nogui \
-			libreoffice-impress-nogui poppler-utils fonts-dejavu-core; \
+			libreoffice-impress-nogui poppler-utils fonts-dejavu-core postgresql-client chromium; \
 	fi
 
 clean:

@@ -14,10 +14,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import re
 import sys
 
-from bot.logs import setup_logging
+from core.logs import setup_logging
 from settings import ConfigError, Settings, load_settings
 
 log = logging.getLogger("bot")
@@ -89,14 +90,42 @@ def invite(settings: Settings, role_name: str, division_code: str | None, days: 
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run a command; every start-up failure is one redacted log line and an exit status
+    (`bot.startup`: 2 when a restart cannot fix it, 1 when it may)."""
     args = _parser().parse_args(argv)
+    # Redacting from the first line on, before the settings (and the token) are validated.
+    setup_logging(os.environ.get("TELEGRAM_BOT_TOKEN"))
     try:
         settings = load_settings()
     except ConfigError as error:
-        print(f"configuration error: {error}", file=sys.stderr)
+        log.error("configuration error: %s", error)
         return 2
-    quiet = args.command in ("invite", "migrate")
-    setup_logging(settings.bot_token, level=logging.WARNING if quiet else logging.INFO)
+    quiet = args.command in ("invite", "migrate") and settings.log_level == "info"
+    setup_logging(
+        settings.bot_token,
+        level=logging.WARNING if quiet else settings.log_level,
+        secrets=[settings.webhook_secret or "", _database_password(settings)],
+    )
+    try:
+        return _command(args, settings)
+    except Exception as error:
+        from bot.startup import explain
+
+        failure = explain(error)
+        log.error("%s", failure.message)
+        return failure.status
+
+
+def _database_password(settings: Settings) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(settings.database.url).password or ""
+    except Exception:
+        return ""
+
+
+def _command(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "invite":
         return invite(settings, args.role, args.division, args.days)
     if args.command == "chat":
@@ -106,17 +135,16 @@ def main(argv: list[str] | None = None) -> int:
     if settings.bot_token:
         problem = _webhook_problem(settings)
         if problem:
-            print(f"error: {problem}", file=sys.stderr)
+            log.error("configuration error: %s", problem)
             return 2
         from bot.telegram_main import run_on_telegram
 
         return run_on_telegram(settings)
     if sys.stdin.isatty():
         return _local_chat(settings)
-    print(
-        "error: TELEGRAM_BOT_TOKEN is not set; set it to run the bot "
-        "(or use `python -m bot chat` for the local chat)",
-        file=sys.stderr,
+    log.error(
+        "configuration error: TELEGRAM_BOT_TOKEN is not set; set it to run the bot "
+        "(or use `python -m bot chat` for the local chat)"
     )
     return 2
 
@@ -135,14 +163,19 @@ def _webhook_problem(settings: Settings) -> str | None:
 
 def _migrate(settings: Settings) -> int:
     from bot.runtime import prepare_database
-    from data.health import head_revisions, schema_problem
+    from data.health import Standing, schema_state
 
     engine, _sessions = prepare_database(settings.database.url)
-    problem = schema_problem(engine)
-    if problem:
-        print(f"error: {problem}", file=sys.stderr)
-        return 1
-    print(f"database at {','.join(sorted(head_revisions()))} (head); catalog loaded")
+    with engine.connect() as connection:
+        state = schema_state(connection)
+    engine.dispose()
+    if not state.runnable:
+        log.error("database schema: %s", state.describe())
+        return 2 if state.standing is Standing.AHEAD_INCOMPATIBLE else 1
+    if state.standing is Standing.AT_HEAD:
+        print(f"database at {state.revision} (head); catalog loaded")
+    else:
+        print(f"database not migrated: {state.describe()}; catalog loaded")
     return 0
 
 

@@ -82,7 +82,7 @@ def _kind(update: object) -> str:
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log the failure (the token is redacted by bot.logs) and tell the person.
+    """Log the failure (the token is redacted by core.logs) and tell the person.
 
     Nothing is kept in memory: a long-running process would otherwise grow with every
     failure. Tests observe errors with their own error handler or the log.

@@ -18,7 +18,8 @@ from telegram import CallbackQuery, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, ApplicationHandlerStop, CallbackQueryHandler, ContextTypes
 
-from bot.flow.codec import parse_id
+from bot.ui import MSG_STALE
+from core.codec import parse_id
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ async def _refuse_bad_numbers(update: Update, context: ContextTypes.DEFAULT_TYPE
     from bot.access import caller
 
     who = caller(update, context)
-    await answer_quietly(query, who._("This button is no longer valid."), show_alert=True)
+    await answer_quietly(query, who._(MSG_STALE), show_alert=True)
     raise ApplicationHandlerStop
 
 

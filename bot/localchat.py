@@ -8,8 +8,12 @@ real reports.
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import logging
 import os
+from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -38,7 +42,10 @@ ROLE_WORDS = {
 META_HELP = """\
   :rooli ROOLI [TOIMIALA]  act as another role: yhteyshenkilo KYMP|KASKO|SOTE|KUVA,
                            koordinaattori, asiantuntija, or kaikki (all roles, KYMP)
-  :kuka                    who you are now"""
+  :kuka                    who you are now
+  :app                     the Mini App form: a local address to open in a browser"""
+#: Port of the local Mini App server (0: any free port).
+APP_PORT_ENV = "LOCALCHAT_APP_PORT"
 
 
 def _describe(sessions: sessionmaker[Session]) -> str:
@@ -104,18 +111,52 @@ async def run_local_chat(settings: Settings) -> int:
     # This Telegram lives only as long as the terminal; its update ids go on from the ones
     # the bot's inbox has already seen, or the inbox would drop them as redeliveries.
     api.updates.start_after(last_update_id)
+    services = Services(settings, sessions)
     application = build_application(
-        Services(settings, sessions),
+        services,
         token=DEFAULT_TOKEN,
         request=LocalRequest(api),
         get_updates_request=LocalRequest(api),
     )
 
-    def on_meta(command: str, args: list[str]) -> str | None:
+    app_server: dict[str, Any] = {}
+
+    async def open_app() -> str:
+        """Serve the Mini App on this machine (first time only) and give its address with
+        init data signed for the local person, as Telegram would sign it."""
+        from starlette.applications import Starlette
+
+        from core.web import bind, make_server
+        from miniapp import auth, routes
+
+        if "url" not in app_server:
+            sock = bind("127.0.0.1", int(os.environ.get(APP_PORT_ENV) or 0))
+            server = make_server(Starlette(routes=routes(services, bot_token=DEFAULT_TOKEN)))
+            app_server.update(
+                server=server,
+                sock=sock,
+                task=asyncio.create_task(server.serve(sockets=[sock]), name="miniapp"),
+                url=f"http://127.0.0.1:{sock.getsockname()[1]}/app/",
+            )
+        init_data = auth.sign(
+            DEFAULT_TOKEN,
+            LOCAL_USER_ID,
+            dt.datetime.now(dt.UTC),
+            first_name="Paikallinen",
+            language_code=settings.default_language,
+        )
+        return (
+            "Mini App (valid for an hour; :app again for a new one):\n"
+            f"{app_server['url']}#tgWebAppData={quote(init_data)}"
+        )
+
+    def on_meta(command: str, args: list[str]) -> Any:
         if command == "rooli":
             return _set_role(sessions, args)
         if command == "kuka":
             return _describe(sessions)
+        if command == "app":
+            return open_app()
         return f"unknown command :{command} (:help)"
 
     print(
@@ -132,4 +173,8 @@ async def run_local_chat(settings: Settings) -> int:
         meta_help=META_HELP,
         initial_messages=["/start", "/ohje"] if resume else ["/start"],
     )
+    if "server" in app_server:
+        app_server["server"].should_exit = True
+        await app_server["task"]
+        app_server["sock"].close()
     return 0

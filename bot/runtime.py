@@ -9,7 +9,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from data import people
 from data.catalog import load_catalog
-from data.db import make_engine, make_sessionmaker, migrate, startup_lock, transaction
+from data.db import (
+    check_writable,
+    make_engine,
+    make_sessionmaker,
+    migrate,
+    startup_lock,
+    transaction,
+)
 from data.models import Role
 from settings import Settings
 
@@ -20,6 +27,7 @@ def prepare_database(url: str) -> tuple[Engine, sessionmaker[Session]]:
     """Create and migrate the database if needed and load the reference catalog."""
     engine = make_engine(url)
     sessions = make_sessionmaker(engine)
+    check_writable(engine)
     with startup_lock(engine):  # replicas starting together take turns
         migrate(engine)
         with transaction(sessions) as session:

@@ -7,12 +7,15 @@ several replicas uses; see `delivery.webhook`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from telegram import Update
 
+import miniapp
 from bot.app import build_application
 from bot.runtime import bootstrap_admins, prepare_database
+from core import web
 from core.services import Services
 from settings import Settings
 
@@ -22,19 +25,34 @@ log = logging.getLogger(__name__)
 def run_on_telegram(settings: Settings) -> int:
     """Run until stopped; the process exit status."""
     assert settings.bot_token
+    web.mount(miniapp.application_routes)  # /app/ in both modes
     webhook = settings.telegram.webhook
     if webhook.url:
         return _run_webhook(settings)
-    _engine, sessions = prepare_database(settings.database.url)
-    bootstrap_admins(settings, sessions)
-    application = build_application(
-        Services(settings, sessions),
-        token=settings.bot_token,
-        base_url=settings.telegram.base_url,
-        base_file_url=settings.telegram.file_url(),
-    )
-    log.info("starting long polling")
-    application.run_polling(allowed_updates=Update.ALL_TYPES)
+    from core.web import attach_polling_server, bind, polling_address
+
+    address = polling_address(settings)
+    sock = None
+    if address is not None:
+        try:
+            sock = bind(*address)
+        except OSError as error:
+            log.error("cannot listen on %s:%d: %s", *address, error.strerror)
+            return 1
+    with sock or contextlib.nullcontext():
+        engine, sessions = prepare_database(settings.database.url)
+        web.watch_database(engine)  # build info and inbox backlog on /metrics
+        bootstrap_admins(settings, sessions)
+        application = build_application(
+            Services(settings, sessions),
+            token=settings.bot_token,
+            base_url=settings.telegram.base_url,
+            base_file_url=settings.telegram.file_url(),
+        )
+        if sock is not None:
+            attach_polling_server(application, engine=engine, sock=sock)
+        log.info("starting long polling")
+        application.run_polling(allowed_updates=Update.ALL_TYPES)
     return 0
 
 
@@ -51,6 +69,7 @@ def _run_webhook(settings: Settings) -> int:
         return 1
     with sock:
         engine, sessions = prepare_database(settings.database.url)
+        web.watch_database(engine)  # build info and inbox backlog on /metrics
         bootstrap_admins(settings, sessions)
         application = build_application(
             Services(settings, sessions),

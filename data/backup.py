@@ -33,6 +33,7 @@ PG_DUMP_MAGIC = b"PGDMP"
 NOT_CONTENT = frozenset(
     {
         "alembic_version",
+        "schema_compatibility",
         "levels",
         "catalog_methods",
         "divisions",
@@ -118,6 +119,10 @@ def content_rows(engine: Engine) -> dict[str, int]:
     return counts
 
 
+#: File mode of a backup: owner read/write only.
+BACKUP_MODE = 0o600
+
+
 def backup(database_url: str, out: Path) -> Result:
     """Write a backup of the whole database to ``out`` (replaced only once complete)."""
     started = time.monotonic()
@@ -129,13 +134,18 @@ def backup(database_url: str, out: Path) -> Result:
     if not out.parent.is_dir():
         raise BackupError(f"{out.parent}: no such directory")
     partial = out.with_name(f".{out.name}.partial")
+    # A backup holds personal data: readable by its owner only, from its first byte (the
+    # tools create the file under this umask) to the rename.
+    umask = os.umask(0o077)
     try:
         if backend == "sqlite":
             _sqlite_backup(_sqlite_path(url), partial)
         else:
             _pg_backup(url, partial)
+        partial.chmod(BACKUP_MODE)
         partial.replace(out)
     finally:
+        os.umask(umask)
         partial.unlink(missing_ok=True)
     return Result(backend, out, out.stat().st_size, time.monotonic() - started)
 

@@ -81,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             result = backups.restore(url, args.file, force=args.force)
             print(
                 f"restored {result.path} into the {result.backend} database "
-                f"({result.seconds:.1f} s); start the bot to apply newer migrations"
+                f"({result.seconds:.1f} s); {_after_restore(url)}"
             )
             return 0
         return _person(url, args)
@@ -95,6 +95,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         print(f"{PROG} {args.command}: {exc}", file=sys.stderr)
         return EXIT_ERROR
+
+
+def _after_restore(url: str) -> str:
+    """What the restored schema means for this release (`data.health`)."""
+    from data.db import make_engine
+    from data.health import Standing, schema_state
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            state = schema_state(connection)
+    finally:
+        engine.dispose()
+    match state.standing:
+        case Standing.AT_HEAD:
+            return "its schema is this release's"
+        case Standing.BEHIND | Standing.EMPTY:
+            return (
+                f"its schema ({state.revision}) is an older release's: `python -m bot migrate` "
+                "or the next start brings it to this release's"
+            )
+        case Standing.AHEAD_COMPATIBLE:
+            return f"its schema ({state.revision}) is a newer release's, which this one runs on"
+        case Standing.AHEAD_INCOMPATIBLE:
+            return (
+                f"WARNING: its schema ({state.revision}) is a newer release's that this one "
+                "cannot run on: run that release (or newer) against this database"
+            )
 
 
 def _person(url: str, args: argparse.Namespace) -> int:
@@ -123,7 +151,7 @@ def _person(url: str, args: argparse.Namespace) -> int:
             else:
                 sys.stdout.write(text)
         else:
-            print(f"erased: person #{data['id']} is now {data['name']!r}")
+            print(f"erased: person #{data['id']} is now {data['name']!r}; {data['removed']}")
         return 0
     finally:
         engine.dispose()

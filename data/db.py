@@ -16,8 +16,11 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from data import versions as _versions  # noqa: F401  (every session bumps entity versions)
 
 ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -75,6 +78,10 @@ def _alembic_config(engine: Engine) -> Config:
 def migrate(engine: Engine) -> None:
     """Bring the schema up to the newest migration (creates an empty database's tables).
 
+    A database already at a newer release's revision is left alone when that release
+    declared this code compatible, and refused with `data.health.SchemaAheadError`
+    otherwise (see `data.health`).
+
     On SQLite, foreign keys are off while migrating: batch mode rebuilds a table by copy,
     drop and rename, and dropping a table others refer to would fail (or, deferred, fail
     at commit). Every reference is checked once the migrations are done instead.
@@ -86,6 +93,15 @@ def migrate(engine: Engine) -> None:
             connection.commit()
         try:
             with connection.begin():
+                from data.health import SchemaAheadError, Standing, schema_state
+
+                state = schema_state(connection)
+                if state.standing is Standing.AHEAD_INCOMPATIBLE:
+                    raise SchemaAheadError(state)
+                if state.standing is Standing.AHEAD_COMPATIBLE:
+                    # A newer release migrated first (rolling upgrade): nothing to do here.
+                    log.info("%s", state.describe())
+                    return
                 config = _alembic_config(engine)
                 config.attributes["connection"] = connection
                 before = MigrationContext.configure(connection).get_current_heads()
@@ -127,8 +143,35 @@ def startup_lock(engine: Engine) -> Iterator[None]:
             connection.commit()
 
 
+def check_writable(engine: Engine) -> None:
+    """Fail now, not at the first answer, when the database cannot be written (a read-only
+    SQLite file, folder or volume): rewriting the header's user_version in a transaction
+    that is rolled back is a real write attempt that changes nothing."""
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as connection:
+        version = connection.exec_driver_sql("PRAGMA user_version").scalar_one()
+        connection.exec_driver_sql(f"PRAGMA user_version = {int(version)}")
+        connection.rollback()
+
+
 def has_schema(engine: Engine) -> bool:
     return inspect(engine).has_table("alembic_version")
+
+
+def insert_for(session: Session, model: type[Any]) -> Any:
+    """The dialect's INSERT for ``model``, which has ``on_conflict_do_nothing``.
+
+    Every get-or-create is an ``INSERT … ON CONFLICT DO NOTHING`` followed by a read, so two
+    sessions creating the same row at once both end with the one row instead of one of them
+    failing on the unique constraint (both SQLite and PostgreSQL support it).
+    """
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        return postgresql.insert(model)
+    if name == "sqlite":
+        return sqlite.insert(model)
+    raise NotImplementedError(f"unsupported database {name!r}")
 
 
 @contextlib.contextmanager

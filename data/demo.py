@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from data import catalog
+from data.answers import nps_from_counts
 from data.models import (
     CatalogMethod,
     LevelNoneAnswer,
@@ -31,7 +32,6 @@ from data.models import (
     ServiceEntity,
 )
 from data.progress import find_round, get_or_create_round
-from data.snapshot import nps_from_counts
 
 # Division-specific methods of their own: (level number, method text, typical count
 # range, the service entities it belongs to — None: any of the division's). A library

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from data.db import insert_for
 from data.models import ConversationDraft
 
 
@@ -73,11 +74,30 @@ def put(
     data: dict[str, Any],
     now: dt.datetime,
 ) -> ConversationDraft:
-    """Create or overwrite the draft; ``data`` is copied so later changes are not shared."""
+    """Create or overwrite the draft; ``data`` is copied so later changes are not shared.
+
+    A new row is an ``INSERT … ON CONFLICT DO NOTHING`` and a read, so two sessions starting
+    the person's draft at once share one row instead of one failing on (person_id, flow).
+    """
     row = get(session, person_id, flow)
     if row is None:
-        row = ConversationDraft(person_id=person_id, flow=flow)
-        session.add(row)
+        session.execute(
+            insert_for(session, ConversationDraft)
+            .values(
+                person_id=person_id,
+                flow=flow,
+                step=step,
+                data={},
+                last_activity_at=now,
+                paused=False,
+            )
+            .on_conflict_do_nothing(index_elements=["person_id", "flow"])
+        )
+        row = session.scalars(
+            select(ConversationDraft)
+            .where(ConversationDraft.person_id == person_id, ConversationDraft.flow == flow)
+            .execution_options(populate_existing=True)
+        ).one()
     write(row, step, data, now)
     session.flush()
     return row

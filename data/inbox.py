@@ -22,6 +22,11 @@ from sqlalchemy.orm import Session
 
 from data.models import InboxUpdate, utcnow
 
+#: Handled updates are kept this long, so a late redelivery still finds its first copy
+#: (Telegram keeps an unacknowledged update for 24 hours), and pruned well before Telegram
+#: may start numbering updates afresh (after a week without updates).
+KEEP_HANDLED_DAYS = 3
+
 #: Where an update's chat is, for the update types that have one (others fall back to "from").
 _CHAT_PATHS: tuple[tuple[str, ...], ...] = (
     ("message", "chat", "id"),
@@ -168,6 +173,19 @@ def pending(
     return [(update_id, dict(payload)) for update_id, payload in rows]
 
 
+def backlog(session: Session) -> tuple[int, dt.datetime | None]:
+    """How many updates wait unhandled, and when the oldest of them was received (for the
+    metrics; the ``ix_inbox_pending`` index answers both)."""
+    count, oldest = session.execute(
+        select(func.count(), func.min(InboxUpdate.received_at)).where(
+            InboxUpdate.handled_at.is_(None)
+        )
+    ).one()
+    if oldest is not None and oldest.tzinfo is None:  # SQLite's aggregate loses the type
+        oldest = dt.datetime.fromisoformat(str(oldest)).replace(tzinfo=dt.UTC)
+    return int(count or 0), oldest
+
+
 def last_update_id(session: Session) -> int:
     """The highest update_id recorded (0 for an empty inbox)."""
     return int(session.scalar(select(func.max(InboxUpdate.update_id))) or 0)
@@ -181,20 +199,40 @@ def is_handled(session: Session, update_id: int) -> bool | None:
     return None if row is None else row[0] is not None
 
 
-def prune(session: Session, *, older_than_days: int, now: dt.datetime | None = None) -> int:
+def prune(
+    session: Session,
+    *,
+    older_than_days: int,
+    now: dt.datetime | None = None,
+    limit: int | None = None,
+) -> int:
     """Delete handled updates received more than ``older_than_days`` ago; how many.
 
     Unhandled rows are never deleted. Handled rows are kept a while so that a redelivery
     (Telegram keeps unacknowledged updates for 24 hours) still finds its first copy.
+    ``limit`` deletes at most that many rows (the oldest first, found through the index on
+    ``received_at``), so a large backlog goes in short transactions that never hold the
+    write lock for long (`schedules.housekeeping` calls it batch by batch).
     """
     if older_than_days < 1:
         raise ValueError("inbox: keep handled updates at least one day")
     cutoff = (now or utcnow()) - dt.timedelta(days=older_than_days)
-    result = session.execute(
-        delete(InboxUpdate).where(
-            InboxUpdate.handled_at.is_not(None), InboxUpdate.received_at < cutoff
+    old = (InboxUpdate.handled_at.is_not(None), InboxUpdate.received_at < cutoff)
+    if limit is None:
+        result = session.execute(delete(InboxUpdate).where(*old))
+    else:
+        batch = (
+            select(InboxUpdate.update_id)
+            .where(*old)
+            .order_by(InboxUpdate.received_at)
+            .limit(limit)
+            .scalar_subquery()
         )
-    )
+        result = session.execute(
+            delete(InboxUpdate)
+            .where(InboxUpdate.update_id.in_(batch))
+            .execution_options(synchronize_session=False)
+        )
     return int(getattr(result, "rowcount", 0) or 0)
 
 

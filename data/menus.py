@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from data.db import insert_for
 from data.models import CommandMenu, utcnow
 
 DEFAULT_SCOPE = "default"
@@ -28,6 +29,22 @@ def last_set(session: Session) -> dict[str, str]:
 def digest_of(session: Session, scope: str) -> str | None:
     row = session.get(CommandMenu, scope)
     return None if row is None else row.digest
+
+
+def remember_many(session: Session, digests: dict[str, str]) -> None:
+    """`remember` for many scopes in one statement (the start-up menu check, batch by batch)."""
+    if not digests:
+        return
+    now = utcnow()
+    statement = insert_for(session, CommandMenu).values(
+        [{"scope": scope, "digest": digest, "updated_at": now} for scope, digest in digests.items()]
+    )
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["scope"],
+            set_={"digest": statement.excluded.digest, "updated_at": statement.excluded.updated_at},
+        )
+    )
 
 
 def remember(session: Session, scope: str, digest: str) -> None:

@@ -402,7 +402,10 @@ class InboxUpdate(Base):
     """
 
     __tablename__ = "inbox"
-    __table_args__ = (Index("ix_inbox_pending", "handled_at", "chat_id", "update_id"),)
+    __table_args__ = (
+        Index("ix_inbox_pending", "handled_at", "chat_id", "update_id"),
+        Index("ix_inbox_received_at", "received_at"),
+    )
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     chat_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -468,3 +471,45 @@ class CommandMenu(Base):
     scope: Mapped[str] = mapped_column(String(40), primary_key=True)
     digest: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class EntityVersion(Base):
+    """How many times a service entity's answers in a round have changed (see data.versions).
+
+    Every write of an entity's participation or satisfaction answers, from the chat, Excel
+    or the Mini App, raises the number in the same transaction; a save that names the version
+    it was based on is refused when the number has moved on, instead of overwriting.
+    """
+
+    __tablename__ = "entity_versions"
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), primary_key=True)
+    service_entity_id: Mapped[int] = mapped_column(
+        ForeignKey("service_entities.id"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class MiniAppSave(Base):
+    """One save attempt through the Mini App: the per-person rate limit counts these rows,
+    so every replica sees the same count (no state in process memory)."""
+
+    __tablename__ = "miniapp_saves"
+    __table_args__ = (Index("ix_miniapp_saves_person_at", "person_id", "at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class SchemaCompatibility(Base):
+    """Which releases' code can run on a schema revision (expand/contract upgrades).
+
+    Every migration from ``0012_ops`` on adds its row (`data.migrations.compat`): the
+    oldest migration head whose code still runs on the schema this revision leaves. A
+    replica of an older release that finds the database at a revision it does not know
+    looks its row up here: when the row names a revision the replica knows, the new schema
+    only added to what it uses and it starts and serves; otherwise it refuses (exit 2).
+    """
+
+    __tablename__ = "schema_compatibility"
+    revision: Mapped[str] = mapped_column(String(64), primary_key=True)
+    oldest_code_revision: Mapped[str] = mapped_column(String(64))

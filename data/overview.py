@@ -10,6 +10,7 @@ reported, the NPS, when the report was submitted — and the satisfaction-entry 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from typing import Final, Literal
@@ -17,9 +18,8 @@ from typing import Final, Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data import progress, reports
+from data import answers, progress, reports
 from data.audit import record
-from data.limits import MAX_RESPONDENTS
 from data.models import (
     CatalogMethod,
     Level,
@@ -148,6 +148,8 @@ class EntryRow:
     latest_result: str | None = None
     period: str | None = None
     has_nps_counts: bool = False
+    #: Every stored part of a satisfaction entry (P/N/D counts, scale, frequency …).
+    answer: SatisfactionAnswer | None = None
 
     def method_label(self, language: str) -> str:
         """The method's name (catalog, in the language) or the text the contact typed."""
@@ -206,6 +208,13 @@ def _satisfaction_row(
         latest_result=entry.latest_result,
         period=entry.period,
         has_nps_counts=entry.promoters is not None,
+        answer=SatisfactionAnswer(
+            **{
+                k: v
+                for k, v in reports.satisfaction_dict(entry).items()
+                if k != "service_entity_id"
+            }
+        ),
     )
 
 
@@ -272,30 +281,55 @@ def update_satisfaction_entry(
 ) -> SatisfactionEntry:
     """Change the latest result, the number of respondents or the NPS of one entry; audited.
 
-    Setting the NPS or the respondents directly drops stored promoter/passive/detractor
-    counts: they would no longer agree with the new figures, and the audit keeps them.
-    Raises AccessDenied, ReportLocked, or ValueError for values outside the allowed ranges.
+    Every rule of ``data.answers`` holds: a result of the kind the measurement type takes
+    (none for NPS), respondents and NPS in range, and with promoter/passive/detractor counts
+    a score or respondents that disagree with them are refused (``AnswerProblem``), never
+    a reason to drop the counts silently.
+    Raises AccessDenied, ReportLocked, or ValueError (``AnswerProblem``) for a refused value.
     """
     entry = reports.owned_entry(session, person, SatisfactionEntry, entry_id)
     assert isinstance(entry, SatisfactionEntry)
     old = reports.satisfaction_dict(entry)
-    values = {k: v for k, v in old.items() if k != "service_entity_id"}
+    answer = SatisfactionAnswer(**{k: v for k, v in old.items() if k != "service_entity_id"})
     if not isinstance(latest_result, _Unset):
-        values["latest_result"] = (latest_result or "").strip() or None
-    figures_changed = False
+        answer = dataclasses.replace(answer, latest_result=(latest_result or "").strip() or None)
     if not isinstance(respondents, _Unset):
-        if respondents is not None and not 0 <= respondents <= MAX_RESPONDENTS:
-            raise ValueError("respondents out of range")
-        values["respondents"] = respondents
-        figures_changed = True
+        answer = answers.with_respondents(answer, respondents)
     if not isinstance(nps, _Unset):
-        if nps is not None and not -100 <= nps <= 100:
-            raise ValueError("NPS outside −100…100")
-        values["nps"] = nps
-        figures_changed = True
-    if figures_changed:
-        values.update(promoters=None, passives=None, detractors=None)
-    checked = reports.validate_satisfaction(session, SatisfactionAnswer(**values))
+        answer = answers.with_nps(answer, nps)
+    checked = reports.validate_satisfaction(session, answer)
+    for key, value in checked.to_dict().items():
+        setattr(entry, key, value)
+    entry.reported_by_id = person.id
+    session.flush()
+    record(
+        session,
+        person.id,
+        "update",
+        "satisfaction_entry",
+        entry.id,
+        old,
+        reports.satisfaction_dict(entry),
+        division_id=entry.division_id,
+        round_id=entry.round_id,
+    )
+    return entry
+
+
+def replace_satisfaction_entry(
+    session: Session, person: Person, entry_id: int, answer: SatisfactionAnswer
+) -> SatisfactionEntry:
+    """Store ``answer`` (every part, as /muokkaa showed and the person confirmed it) in one
+    entry; checked by ``reports.validate_satisfaction`` and audited old → new.
+
+    The measurement type stays the entry's own. Raises AccessDenied, ReportLocked, or
+    ValueError for an answer the rules refuse.
+    """
+    entry = reports.owned_entry(session, person, SatisfactionEntry, entry_id)
+    assert isinstance(entry, SatisfactionEntry)
+    old = reports.satisfaction_dict(entry)
+    fields = {**answer.to_dict(), "measurement_type_id": entry.measurement_type_id}
+    checked = reports.validate_satisfaction(session, SatisfactionAnswer(**fields))
     for key, value in checked.to_dict().items():
         setattr(entry, key, value)
     entry.reported_by_id = person.id

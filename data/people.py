@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload
 
 from data.audit import record
+from data.db import insert_for
 from data.models import Division, Invitation, Person, PersonRole, Role, utcnow
 
 INVITATION_DAYS = 7
@@ -105,17 +106,38 @@ def ensure_person(
     person = person_by_telegram_id(session, telegram_user_id)
     old = _snapshot(person) if person else None
     if person is None:
-        person = Person(telegram_user_id=telegram_user_id, name=name, language=language)
-        session.add(person)
-        session.flush()
+        # INSERT … ON CONFLICT: two sessions registering one Telegram user at once share
+        # the row (the later one then updates it) instead of one failing.
+        created = session.scalar(
+            insert_for(session, Person)
+            .values(
+                telegram_user_id=telegram_user_id,
+                name=name,
+                language=language,
+                active=True,
+                created_at=utcnow(),
+            )
+            .on_conflict_do_nothing(index_elements=["telegram_user_id"])
+            .returning(Person.id)
+        )
+        person = person_by_telegram_id(session, telegram_user_id)
+        assert person is not None
+        if created is None:
+            old = _snapshot(person)
+    missing = set(roles) - person.role_set
+    if missing:
+        session.execute(
+            insert_for(session, PersonRole)
+            .values([{"person_id": person.id, "role": role} for role in sorted(missing)])
+            .on_conflict_do_nothing(index_elements=["person_id", "role"])
+        )
+        session.expire(person, ["roles"])
     if name and not person.name:
         person.name = name
     if language and not person.language:
         person.language = language
     if division_id is not None:
         person.division_id = division_id
-    for role in set(roles) - person.role_set:
-        person.roles.append(PersonRole(role=role))
     person.active = True
     session.flush()
     new = _snapshot(person)

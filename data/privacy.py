@@ -3,7 +3,9 @@
 The reported answers are the city's record, so erasure does not delete them: the person
 row stays as the pseudonym "Poistettu käyttäjä #<id>" and keeps authoring them, while the
 name, the Telegram id, the language, the roles and unsaved drafts are removed, and the
-name is scrubbed from the audit log's snapshots of the person.
+name is scrubbed from the audit log's snapshots of the person. The raw Telegram updates
+the person sent (the ``inbox``: name, username, id and free text) and the record of their
+command menu (``command_menus``) are deleted outright; `erase` says how many of each.
 """
 
 from __future__ import annotations
@@ -17,15 +19,19 @@ from sqlalchemy.orm import Session
 
 from data import people
 from data.audit import record
+from data.menus import chat_scope
 from data.models import (
     AuditEvent,
     CatalogMethod,
+    CommandMenu,
     ConversationDraft,
     Division,
+    InboxUpdate,
     Invitation,
     Level,
     LevelNoneAnswer,
     MeasurementType,
+    MiniAppSave,
     ParticipationEntry,
     Person,
     ReminderLedger,
@@ -37,6 +43,8 @@ from data.models import (
 )
 
 PSEUDONYM = "Poistettu käyttäjä #{id}"
+#: Where a Telegram update names its sender or chat (the inbox's raw JSON).
+_SENDER_KEYS = ("from", "chat", "user", "sender_chat")
 ROLE_ORDER = list(Role)
 
 
@@ -247,7 +255,69 @@ def export(session: Session, person: Person, *, now: dt.datetime | None = None) 
         }
         for i in invitations
     ]
+    if person.telegram_user_id is not None:
+        result["telegram_updates"] = [
+            {
+                "update_id": row.update_id,
+                "received_at": _time(row.received_at),
+                "handled_at": _time(row.handled_at),
+                "update": row.payload,
+            }
+            for row in inbox_rows(session, person.telegram_user_id)
+        ]
     return result
+
+
+def _mentions(value: Any, telegram_user_id: int) -> bool:
+    """Does a raw update name this Telegram id as a sender, chat or user, anywhere?"""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if (
+                key in _SENDER_KEYS
+                and isinstance(inner, dict)
+                and inner.get("id") == telegram_user_id
+            ):
+                return True
+            if _mentions(inner, telegram_user_id):
+                return True
+    elif isinstance(value, list):
+        return any(_mentions(item, telegram_user_id) for item in value)
+    return False
+
+
+def inbox_rows(session: Session, telegram_user_id: int) -> list[InboxUpdate]:
+    """The raw Telegram updates held in the inbox that come from or name this person: their
+    private chat's (``chat_id``), and any other whose sender, chat or user is them. The
+    inbox keeps a handled update for days (`data.inbox.prune`), so this is a short scan."""
+    own = list(
+        session.scalars(
+            select(InboxUpdate)
+            .where(InboxUpdate.chat_id == telegram_user_id)
+            .order_by(InboxUpdate.update_id)
+        )
+    )
+    others = session.scalars(
+        select(InboxUpdate)
+        .where(or_(InboxUpdate.chat_id.is_(None), InboxUpdate.chat_id != telegram_user_id))
+        .order_by(InboxUpdate.update_id)
+    )
+    return own + [row for row in others if _mentions(row.payload, telegram_user_id)]
+
+
+@dataclass(frozen=True)
+class Erased:
+    """What `erase` did: the pseudonym and how many rows of each kind it deleted."""
+
+    pseudonym: str
+    drafts: int
+    inbox_updates: int
+    command_menus: int
+
+    def removed(self) -> str:
+        return (
+            f"removed {self.inbox_updates} Telegram update(s) from the inbox, "
+            f"{self.command_menus} command menu record(s), {self.drafts} unsaved draft(s)"
+        )
 
 
 def export_person(session: Session, telegram_user_id: int) -> dict[str, Any] | None:
@@ -256,13 +326,27 @@ def export_person(session: Session, telegram_user_id: int) -> dict[str, Any] | N
     return None if person is None else export(session, person)
 
 
-def erase(session: Session, person: Person, *, actor_id: int | None) -> str:
+def erase(session: Session, person: Person, *, actor_id: int | None) -> Erased:
     """Pseudonymise the person; their reported answers stay, attributed to the pseudonym.
+    Their raw Telegram updates (inbox), command menu record and drafts are deleted.
 
-    Returns the pseudonym. Writes one audit row (action "erase") that holds no personal
-    data itself.
+    Returns the pseudonym and what was deleted. Writes one audit row (action "erase") that
+    holds no personal data itself.
     """
     pseudonym = PSEUDONYM.format(id=person.id)
+    telegram_user_id = person.telegram_user_id
+    inbox_updates = command_menus = 0
+    if telegram_user_id is not None:
+        rows = inbox_rows(session, telegram_user_id)
+        ids = [row.update_id for row in rows]
+        for start in range(0, len(ids), 500):
+            session.execute(
+                delete(InboxUpdate).where(InboxUpdate.update_id.in_(ids[start : start + 500]))
+            )
+        inbox_updates = len(ids)
+        command_menus = session.execute(
+            delete(CommandMenu).where(CommandMenu.scope == chat_scope(telegram_user_id))
+        ).rowcount
     old_state = {"roles": sorted(r.value for r in person.role_set), "active": person.active}
     person.name = pseudonym
     person.telegram_user_id = None
@@ -280,7 +364,11 @@ def erase(session: Session, person: Person, *, actor_id: int | None) -> str:
             value = getattr(event, side)
             if isinstance(value, dict) and "name" in value:
                 setattr(event, side, {**value, "name": pseudonym})
-    session.execute(delete(ConversationDraft).where(ConversationDraft.person_id == person.id))
+    drafts = session.execute(
+        delete(ConversationDraft).where(ConversationDraft.person_id == person.id)
+    ).rowcount
+    # The Mini App's rate-limit rows say when the person saved: not needed once erased.
+    session.execute(delete(MiniAppSave).where(MiniAppSave.person_id == person.id))
     session.flush()
     record(
         session,
@@ -292,7 +380,7 @@ def erase(session: Session, person: Person, *, actor_id: int | None) -> str:
         {"name": pseudonym, "roles": [], "active": False},
         division_id=person.division_id,
     )
-    return pseudonym
+    return Erased(pseudonym, drafts or 0, inbox_updates, command_menus or 0)
 
 
 def erase_person(
@@ -302,4 +390,5 @@ def erase_person(
     person = people.person_by_telegram_id(session, telegram_user_id)
     if person is None:
         return None
-    return {"id": person.id, "name": erase(session, person, actor_id=actor_id)}
+    erased = erase(session, person, actor_id=actor_id)
+    return {"id": person.id, "name": erased.pseudonym, "removed": erased.removed()}

@@ -13,6 +13,12 @@ One definition of "complete" serves the contact's /tila, the coordinator's /tila
   division is complete (`DivisionProgress.complete`, `is_complete`) unless it is
   INCOMPLETE; only INCOMPLETE divisions are reminded or nudged.
 
+What is *missing* is a separate fact from the state, defined once here (`Gap`,
+`EntityProgress.gaps`, `DivisionProgress.gaps`, `DivisionProgress.first_gap`): a division
+submitted while incomplete is still missing what it misses. /tila, /tilanne, /muistuta, the
+reminders and the reminders' "Report now" (which opens the flow of the first gap) read it
+from here; only *whom to remind* depends on the state.
+
 Before this, /tilanne showed a division submitted with gaps as "submitted" and listed it
 under "still incomplete", and /muistuta offered to nudge contacts who could no longer
 change anything.
@@ -28,6 +34,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from data import catalog
+from data.db import insert_for
 from data.models import (
     AuditEvent,
     LevelNoneAnswer,
@@ -36,6 +43,7 @@ from data.models import (
     ReportStatus,
     Round,
     SatisfactionEntry,
+    utcnow,
 )
 
 
@@ -59,6 +67,13 @@ def is_complete(report_state: ReportState, answers_complete: bool) -> bool:
     return division_state(report_state, answers_complete) is not DivisionState.INCOMPLETE
 
 
+class Gap(enum.StrEnum):
+    """What a service entity can be missing; the order is the order they are asked in."""
+
+    PARTICIPATION = "participation"  # a participation level without an answer
+    SATISFACTION = "satisfaction"  # no satisfaction answer (nor "not measured")
+
+
 @dataclass(frozen=True)
 class EntityProgress:
     service_entity_id: int
@@ -80,6 +95,16 @@ class EntityProgress:
     @property
     def complete(self) -> bool:
         return self.participation_complete and self.satisfaction_mapped
+
+    @property
+    def gaps(self) -> tuple[Gap, ...]:
+        """What the entity is missing, whatever the report's state."""
+        gaps: list[Gap] = []
+        if not self.participation_complete:
+            gaps.append(Gap.PARTICIPATION)
+        if not self.satisfaction_mapped:
+            gaps.append(Gap.SATISFACTION)
+        return tuple(gaps)
 
     @property
     def has_answers(self) -> bool:
@@ -116,6 +141,26 @@ class DivisionProgress:
         return self.state is ReportState.SUBMITTED
 
     @property
+    def missing(self) -> list[EntityProgress]:
+        """The service entities with a gap, whether or not the report is submitted."""
+        return [e for e in self.entities if e.gaps]
+
+    @property
+    def gaps(self) -> frozenset[Gap]:
+        """Every kind of answer still missing somewhere in the division."""
+        return frozenset(g for e in self.entities for g in e.gaps)
+
+    @property
+    def first_gap(self) -> Gap | None:
+        """What to ask first ("Report now"): participation before satisfaction."""
+        return next((g for g in Gap if g in self.gaps), None)
+
+    @property
+    def submitted_with_gaps(self) -> bool:
+        """Submitted although answers are missing: done for reminders, not "complete"."""
+        return self.submitted and not self.answers_complete
+
+    @property
     def entities_reported(self) -> int:
         """Service entities with a full participation answer."""
         return sum(1 for e in self.entities if e.participation_complete)
@@ -131,11 +176,16 @@ class DivisionProgress:
 
 
 def get_or_create_round(session: Session, year: int) -> Round:
+    """The year's round, created if needed; safe when several sessions create it at once
+    (an ``INSERT … ON CONFLICT DO NOTHING`` then a read, never a unique violation)."""
     rnd = session.scalar(select(Round).where(Round.year == year))
     if rnd is None:
-        rnd = Round(year=year)
-        session.add(rnd)
-        session.flush()
+        session.execute(
+            insert_for(session, Round)
+            .values(year=year, created_at=utcnow())
+            .on_conflict_do_nothing(index_elements=["year"])
+        )
+        rnd = session.scalars(select(Round).where(Round.year == year)).one()
     return rnd
 
 

@@ -8,16 +8,17 @@ half its answers in the database.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from data import answers as rules
+from data.answers import SATISFACTION_FIELDS as SATISFACTION_FIELDS
+from data.answers import ParticipationAnswer as ParticipationAnswer
+from data.answers import SatisfactionAnswer as SatisfactionAnswer
 from data.audit import record
-from data.catalog import OTHER_FREQUENCY, frequencies
-from data.limits import MAX_COUNT as MAX_COUNT  # re-exported for older callers
-from data.limits import MIN_METHOD_COUNT
+from data.db import insert_for
 from data.models import (
     CatalogMethod,
     Level,
@@ -44,56 +45,6 @@ class ReportLocked(RuntimeError):
     """The division's report is submitted: it must be reopened before changes."""
 
 
-@dataclass(frozen=True)
-class ParticipationAnswer:
-    """One answer at a level: a method with its count, or ``none`` = no methods here."""
-
-    level_id: int
-    method_id: int | None = None
-    method_text: str | None = None
-    count: int = 0
-    note: str | None = None
-    none: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class SatisfactionAnswer:
-    measurement_type_id: int
-    scale: str | None = None
-    frequency: str | None = None
-    frequency_text: str | None = None
-    other_name: str | None = None
-    latest_result: str | None = None
-    nps: int | None = None
-    promoters: int | None = None
-    passives: int | None = None
-    detractors: int | None = None
-    respondents: int | None = None
-    period: str | None = None
-    note: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-#: The answer fields of a SatisfactionAnswer besides its measurement type.
-SATISFACTION_FIELDS = frozenset(
-    name for name in SatisfactionAnswer.__dataclass_fields__ if name != "measurement_type_id"
-)
-
-
-def nps_from_counts(promoters: int, passives: int, detractors: int) -> int:
-    """NPS = 100 × (P − D) / (P + N + D), rounded half away from zero to an integer."""
-    total = promoters + passives + detractors
-    if total <= 0:
-        raise ValueError("no respondents")
-    value = 100 * (promoters - detractors) / total
-    return int(value + 0.5) if value >= 0 else -int(-value + 0.5)
-
-
 # --- access ----------------------------------------------------------------------------
 
 
@@ -108,12 +59,52 @@ def can_write_division(person: Person, division_id: int) -> bool:
     return person.active and Role.CONTACT in person.role_set and person.division_id == division_id
 
 
-def _require_write(session: Session, person: Person, round_id: int, division_id: int) -> None:
+def _locked_status(
+    session: Session, round_id: int, division_id: int, person_id: int | None
+) -> ReportStatus:
+    """The division's report row, locked until the transaction ends (created as a draft).
+
+    Every change to a division's answers or report state takes this lock first. Without it
+    two sessions replacing one entity's answers at once (chat and Excel, or two replicas)
+    under READ COMMITTED both read the old rows, the second one's DELETE then matched
+    nothing (the first had deleted them) and both inserts stayed: a union of the two saves.
+    With it the second save waits, then reads and replaces what the first committed; and a
+    save waiting on a submit sees the report submitted. On SQLite writers are serialised by
+    the database anyway (``FOR UPDATE`` is not emitted there).
+    """
+    query = (
+        select(ReportStatus)
+        .where(ReportStatus.round_id == round_id, ReportStatus.division_id == division_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    status = session.scalar(query)
+    if status is None:
+        session.execute(
+            insert_for(session, ReportStatus)
+            .values(
+                round_id=round_id,
+                division_id=division_id,
+                state=ReportState.DRAFT,
+                changed_at=utcnow(),
+                changed_by_id=person_id,
+            )
+            .on_conflict_do_nothing(index_elements=["round_id", "division_id"])
+        )
+        status = session.scalars(query).one()
+    return status
+
+
+def _require_write(
+    session: Session, person: Person, round_id: int, division_id: int
+) -> ReportStatus:
+    """The division's report row, locked, if the person may change it now."""
     if not can_write_division(person, division_id):
         raise AccessDenied(f"person {person.id} may not change division {division_id}")
-    status = session.get(ReportStatus, (round_id, division_id))
-    if status is not None and status.state is ReportState.SUBMITTED:
+    status = _locked_status(session, round_id, division_id, person.id)
+    if status.state is ReportState.SUBMITTED:
         raise ReportLocked(f"division {division_id} report is submitted")
+    return status
 
 
 def entity_for(session: Session, person: Person, service_entity_id: int) -> ServiceEntity:
@@ -144,10 +135,18 @@ def participation_answers(
     session: Session, round_id: int, service_entity_id: int
 ) -> list[ParticipationAnswer]:
     """The entity's saved answers, methods first then explicit nones, in level order."""
+    # Columns, not entities: a large division's answers load without building (and
+    # tracking) an ORM object per row.
     answers = [
-        ParticipationAnswer(e.level_id, e.method_id, e.method_text, e.count, e.note)
-        for e in session.scalars(
-            select(ParticipationEntry)
+        ParticipationAnswer(level_id, method_id, method_text, count, note)
+        for level_id, method_id, method_text, count, note in session.execute(
+            select(
+                ParticipationEntry.level_id,
+                ParticipationEntry.method_id,
+                ParticipationEntry.method_text,
+                ParticipationEntry.count,
+                ParticipationEntry.note,
+            )
             .where(
                 ParticipationEntry.round_id == round_id,
                 ParticipationEntry.service_entity_id == service_entity_id,
@@ -167,20 +166,18 @@ def participation_answers(
     return answers
 
 
-def _validate_participation(session: Session, answer: ParticipationAnswer) -> None:
+def _validate_participation(session: Session, answer: ParticipationAnswer) -> ParticipationAnswer:
+    """The rule book's answer (``data.answers.check_participation``) of a known level and
+    method; raises ``AnswerProblem`` (a ValueError) or ValueError."""
     level = session.get(Level, answer.level_id)
     if level is None:
         raise ValueError(f"unknown level {answer.level_id}")
-    if answer.none:
-        return
-    if not MIN_METHOD_COUNT <= answer.count <= MAX_COUNT:
-        raise ValueError(f"count {answer.count} outside {MIN_METHOD_COUNT}–{MAX_COUNT}")
-    if answer.method_id is None and not (answer.method_text or "").strip():
-        raise ValueError("a method is required")
-    if answer.method_id is not None:
-        method = session.get(CatalogMethod, answer.method_id)
-        if method is None or method.level_id != answer.level_id:
-            raise ValueError(f"method {answer.method_id} is not of level {answer.level_id}")
+    checked = rules.check_participation(answer)
+    if checked.method_id is not None:
+        method = session.get(CatalogMethod, checked.method_id)
+        if method is None or method.level_id != checked.level_id:
+            raise ValueError(f"method {checked.method_id} is not of level {checked.level_id}")
+    return checked
 
 
 def save_participation(
@@ -201,8 +198,7 @@ def save_participation(
     entity = entity_for(session, person, service_entity_id)
     rnd = get_or_create_round(session, year)
     _require_write(session, person, rnd.id, entity.division_id)
-    for answer in answers:
-        _validate_participation(session, answer)
+    answers = [_validate_participation(session, answer) for answer in answers]
     scope_entries = select(ParticipationEntry).where(
         ParticipationEntry.round_id == rnd.id,
         ParticipationEntry.service_entity_id == entity.id,
@@ -257,7 +253,6 @@ def save_participation(
         round_id=rnd.id,
         source=source,
     )
-    _mark_draft_touched(session, rnd.id, entity.division_id, person)
     return rnd
 
 
@@ -287,14 +282,19 @@ def update_participation_entry(
     entry = owned_entry(session, person, ParticipationEntry, entry_id)
     assert isinstance(entry, ParticipationEntry)
     old = _entry_dict(entry)
-    if count is not None:
-        if not MIN_METHOD_COUNT <= count <= MAX_COUNT:
-            raise ValueError(f"count {count} outside {MIN_METHOD_COUNT}–{MAX_COUNT}")
-        entry.count = count
-    if note is not None:
-        entry.note = note or None
-    if method_text is not None and entry.method_id is None:
-        entry.method_text = method_text
+    checked = rules.check_participation(
+        ParticipationAnswer(
+            level_id=entry.level_id,
+            method_id=entry.method_id,
+            method_text=method_text if method_text is not None else entry.method_text,
+            count=count if count is not None else entry.count,
+            note=(note or None) if note is not None else entry.note,
+        )
+    )
+    entry.count = checked.count
+    entry.note = checked.note
+    if entry.method_id is None:
+        entry.method_text = checked.method_text
     entry.reported_by_id = person.id
     session.flush()
     record(
@@ -389,29 +389,12 @@ def satisfaction_dict(entry: SatisfactionEntry) -> dict[str, Any]:
 
 
 def validate_satisfaction(session: Session, answer: SatisfactionAnswer) -> SatisfactionAnswer:
-    """Check ranges and sums; compute NPS from counts. Returns the answer to store."""
+    """The answer to store, checked by the rule book (``data.answers.check_satisfaction``)
+    against its measurement type; raises ``AnswerProblem`` (a ValueError) or ValueError."""
     mtype = session.get(MeasurementType, answer.measurement_type_id)
     if mtype is None:
         raise ValueError(f"unknown measurement type {answer.measurement_type_id}")
-    counts = (answer.promoters, answer.passives, answer.detractors)
-    nps = answer.nps
-    respondents = answer.respondents
-    known = {item.code for item in frequencies()} | {OTHER_FREQUENCY}
-    if answer.frequency is not None and answer.frequency not in known:
-        raise ValueError(f"unknown frequency {answer.frequency!r}")
-    if any(c is not None for c in counts):
-        if any(c is None or c < 0 for c in counts):
-            raise ValueError("promoters, passives and detractors are all needed")
-        total = sum(c for c in counts if c is not None)
-        if respondents is not None and respondents != total:
-            raise ValueError("counts do not add up to respondents")
-        respondents = total
-        nps = nps_from_counts(*counts)  # type: ignore[arg-type]
-    if nps is not None and not -100 <= nps <= 100:
-        raise ValueError("NPS outside −100…100")
-    if respondents is not None and not 0 <= respondents <= 10_000_000:
-        raise ValueError("respondents out of range")
-    return SatisfactionAnswer(**{**answer.to_dict(), "nps": nps, "respondents": respondents})
+    return rules.check_satisfaction(answer, mtype)
 
 
 def satisfaction_answers(
@@ -482,35 +465,17 @@ def save_satisfaction(
         round_id=rnd.id,
         source=source,
     )
-    _mark_draft_touched(session, rnd.id, entity.division_id, person)
     return rnd
 
 
 # --- report state ----------------------------------------------------------------------
 
 
-def _mark_draft_touched(session: Session, round_id: int, division_id: int, person: Person) -> None:
-    status = session.get(ReportStatus, (round_id, division_id))
-    if status is None:
-        session.add(
-            ReportStatus(
-                round_id=round_id,
-                division_id=division_id,
-                state=ReportState.DRAFT,
-                changed_by_id=person.id,
-            )
-        )
-        session.flush()
-
-
 def _set_state(
     session: Session, round_id: int, division_id: int, state: ReportState, person: Person
 ) -> None:
-    status = session.get(ReportStatus, (round_id, division_id))
-    old_state = status.state if status else ReportState.DRAFT
-    if status is None:
-        status = ReportStatus(round_id=round_id, division_id=division_id)
-        session.add(status)
+    status = _locked_status(session, round_id, division_id, person.id)
+    old_state = status.state
     status.state = state
     status.changed_at = utcnow()
     status.changed_by_id = person.id
@@ -542,7 +507,12 @@ def reopen_report(session: Session, person: Person, year: int, division_id: int)
     rnd = find_round(session, year)
     if rnd is None:
         return False
-    status = session.get(ReportStatus, (rnd.id, division_id))
+    status = session.scalar(
+        select(ReportStatus)
+        .where(ReportStatus.round_id == rnd.id, ReportStatus.division_id == division_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     if status is None or status.state is not ReportState.SUBMITTED:
         return False
     _set_state(session, rnd.id, division_id, ReportState.REOPENED, person)

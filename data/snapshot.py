@@ -15,14 +15,13 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
 from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from data import catalog
+from data import answers, catalog
 from data.models import (
     CatalogMethod,
     Division,
@@ -153,21 +152,15 @@ class NoneAnswerItem:
     level_number: int
 
 
-def nps_from_counts(
+def _computed_nps(
     promoters: int | None, passives: int | None, detractors: int | None
 ) -> int | None:
-    """NPS = 100 × (P − D) / (P + N + D), rounded half away from zero; None without data.
-
-    Decimal avoids float ties (12.5 → 13, −12.5 → −13) so every document agrees with a
-    hand calculation.
-    """
-    if promoters is None or detractors is None:
+    """The rule book's NPS of the counts (``data.answers.nps_from_counts``); None without them."""
+    if promoters is None or passives is None or detractors is None:
         return None
-    total = promoters + (passives or 0) + detractors
-    if total <= 0:
+    if promoters + passives + detractors <= 0:
         return None
-    value = Decimal(100 * (promoters - detractors)) / Decimal(total)
-    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return answers.nps_from_counts(promoters, passives, detractors)
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,12 +183,12 @@ class SatisfactionItem:
 
     @property
     def nps_from_counts(self) -> bool:
-        return nps_from_counts(self.promoters, self.passives, self.detractors) is not None
+        return _computed_nps(self.promoters, self.passives, self.detractors) is not None
 
     @property
     def nps_score(self) -> int | None:
         """The NPS: computed from the counts when they are given, else the reported score."""
-        computed = nps_from_counts(self.promoters, self.passives, self.detractors)
+        computed = _computed_nps(self.promoters, self.passives, self.detractors)
         return computed if computed is not None else self.nps
 
     @property
@@ -655,6 +648,5 @@ __all__ = [
     "SatisfactionItem",
     "ServiceEntityItem",
     "build_snapshot",
-    "nps_from_counts",
     "read_snapshot",
 ]

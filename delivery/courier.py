@@ -3,8 +3,8 @@
 ``schedules`` decides what to send to whom and records it in the ledger; this module is
 the Telegram side of that (the guided flows' replies are ``delivery.replies``):
 
-* the buttons of a notice's actions and their callback data (``report:start``, which the
-  reporting conversation handles, and ``rem:snooze:<ledger id>``, handled in
+* the buttons of a notice's actions and their callback data (``report:now``, which opens the
+  conversation of what is missing, and ``rem:snooze:<ledger id>``, handled in
   ``bot.handlers.reminders``);
 * the send itself, through the bot's rate limiter (`delivery.pacing.PacingLimiter`), with the
   notice's ``before_send`` hook run right before the HTTP call;
@@ -20,27 +20,32 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
+from core import codec
 from delivery.pacing import BEFORE_SEND, PACE_CHAT, SendCancelled, retry_after_seconds
 from i18n import gettext_for
 from schedules.notices import Action, BeforeSend, Notice, Outcome, Result
 
 log = logging.getLogger(__name__)
 
-#: Entry point of the reporting conversation (built elsewhere); exact string, do not change.
-REPORT_CALLBACK = "report:start"
-#: Prefix of the snooze button's data; the ledger row id follows.
-SNOOZE_PREFIX = "rem:snooze:"
-#: Telegram's limit on callback data, in bytes.
-MAX_CALLBACK_BYTES = 64
+#: Feature name of the reminders' buttons (`core.codec.button`).
+REMINDER = "rem"
+SNOOZE = "snooze"
+#: "Report now": opens the conversation of what the division is missing (the reporting
+#: flow's redirect, ``bot.flow.entities.open_what_is_missing``). Reminders sent before it
+#: carry ``report:start``, which still opens /raportoi.
+REPORT_CALLBACK = codec.button("report", "now")
 
 #: httpx errors (named in PTB's NetworkError text) raised after the request went out.
 _LOST_ANSWER = ("httpx.ReadError", "httpx.RemoteProtocolError")
 
 
 def snooze_data(ledger_id: int) -> str:
-    data = f"{SNOOZE_PREFIX}{ledger_id}"
-    assert len(data.encode()) <= MAX_CALLBACK_BYTES
-    return data
+    return codec.button(REMINDER, SNOOZE, ledger_id)
+
+
+def is_snooze(data: object) -> bool:
+    pressed = codec.action(str(data or ""))
+    return pressed is not None and (pressed.feature, pressed.step) == (REMINDER, SNOOZE)
 
 
 def reminder_keyboard(notice: Notice) -> InlineKeyboardMarkup | None:

@@ -52,12 +52,9 @@ from delivery.outbox import sender as outbox_sender
 log = logging.getLogger(__name__)
 
 KEY = "ingress"
-#: Handled updates are kept this long, so a late redelivery still finds its first copy
-#: (Telegram keeps an unacknowledged update for 24 hours), and pruned well before Telegram
-#: may start numbering updates afresh (after a week without updates).
-KEEP_HANDLED_DAYS = 3
-#: How often a long-running process prunes (also done at every start-up).
-PRUNE_EVERY = dt.timedelta(hours=12)
+#: Handled updates are kept this long; the scheduler leader prunes them in batches, off the
+#: hot path (`schedules.housekeeping`).
+KEEP_HANDLED_DAYS = inbox.KEEP_HANDLED_DAYS
 #: Unhandled updates put back on the queue per database read at start-up.
 REPLAY_PAGE = 500
 #: Back-off after a failed getUpdates or a failed inbox write, doubling up to the maximum.
@@ -79,18 +76,8 @@ class IngressState:
     pending: set[int] = field(default_factory=set)
     #: Those of them queued by `replay`: another replica may have applied them meanwhile.
     replayed: set[int] = field(default_factory=set)
-    pruned_at: dt.datetime | None = None
     #: The stop budget ran out: updates still in hand must stay unhandled (replayed later).
     closed: bool = False
-
-    def prune_if_due(self, session: Session) -> None:
-        now = self.clock()
-        if self.pruned_at is not None and now - self.pruned_at < PRUNE_EVERY:
-            return
-        pruned = inbox.prune(session, older_than_days=KEEP_HANDLED_DAYS, now=now)
-        self.pruned_at = now
-        if pruned:
-            log.info("inbox: pruned %d handled update(s)", pruned)
 
 
 def _state(application: AnyApplication) -> IngressState:
@@ -124,7 +111,6 @@ async def _receive(
     state = _state(application)
     claimer, lease_until = _lease(application)
     with transaction(state.sessions) as session:
-        state.prune_if_due(session)
         new = set(
             inbox.record(
                 session, payloads, now=state.clock(), claimer=claimer, lease_until=lease_until
@@ -148,13 +134,10 @@ async def _receive(
 async def replay(application: AnyApplication) -> int:
     """Queue every update left unhandled by an earlier process (oldest first); how many.
 
-    Call once at start-up, before polling (or serving the webhook) begins. Also drops
-    handled rows older than `KEEP_HANDLED_DAYS` (as `receive` does every `PRUNE_EVERY`).
+    Call once at start-up, before polling (or serving the webhook) begins. (Old handled
+    rows are pruned by the scheduler leader, `schedules.housekeeping`.)
     """
     state = _state(application)
-    state.pruned_at = None
-    with transaction(state.sessions) as session:
-        state.prune_if_due(session)
     queued = 0
     after: int | None = None
     while True:

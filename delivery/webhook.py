@@ -43,8 +43,9 @@ from telegram import Update
 from telegram.ext import Application
 
 from core import metrics
+from core.logs import RateLimitedWarning
+from core.web import app_routes, probe_routes
 from data import inbox
-from data.health import schema_problem
 from delivery import ingress
 
 log = logging.getLogger(__name__)
@@ -55,8 +56,8 @@ WEBHOOK_PATH = "/telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 #: Telegram's updates are a few kilobytes; anything this large is not one of them.
 MAX_BODY_BYTES = 1024 * 1024
-#: How long a readiness probe may wait for the database before answering 503.
-READY_TIMEOUT_SECONDS = 5.0
+#: At most one warning line per this many seconds for refused calls (each is counted).
+REFUSED_LOG_INTERVAL_SECONDS = 60.0
 #: SIGTERM to exit: systemd's and the container platforms' default kill delays are >= 10 s.
 #: ``telegram.webhook.stop_seconds`` (``TELEGRAM_STOP_SECONDS``) overrides it.
 STOP_BUDGET_SECONDS = 8.0
@@ -138,19 +139,25 @@ def create_app(
     """The ASGI app of one replica (routes described in the module docstring)."""
     state = state or WebhookState()
     expected = secret.encode("utf-8")
+    forged = RateLimitedWarning(log, interval=REFUSED_LOG_INTERVAL_SECONDS)
+    malformed = RateLimitedWarning(log, interval=REFUSED_LOG_INTERVAL_SECONDS)
 
     async def telegram_update(request: Request) -> Response:
         given = request.headers.get(SECRET_HEADER, "").encode("utf-8")
         if not hmac.compare_digest(given, expected):
-            log.warning("webhook call refused: wrong or missing secret token")
+            # Counted always, logged at most once a minute: a scan cannot flood the log.
+            metrics.webhook_refused("secret")
+            forged.warning("webhook call refused: wrong or missing secret token")
             return PlainTextResponse("forbidden", status_code=403)
         if state.stopping:
             return PlainTextResponse("stopping", status_code=503)
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            metrics.webhook_refused("too_large")
             return PlainTextResponse("too large", status_code=413)
         body = await _read_body(request)
         if body is None:
+            metrics.webhook_refused("too_large")
             return PlainTextResponse("too large", status_code=413)
         if body is _GONE:
             return Response(status_code=400)  # nobody is listening for the answer
@@ -159,10 +166,14 @@ def create_app(
         except (ValueError, UnicodeDecodeError):
             payload = None
         if not _is_update(payload, application):
-            log.warning("webhook call refused: the body is not a Telegram update")
+            metrics.webhook_refused("not_an_update")
+            malformed.warning("webhook call refused: the body is not a Telegram update")
             return PlainTextResponse("not a Telegram update", status_code=400)
         if not inbox.storable_id(payload["update_id"]):
-            log.warning("webhook call refused: update_id %s is out of range", payload["update_id"])
+            metrics.webhook_refused("not_an_update")
+            malformed.warning(
+                "webhook call refused: update_id %s is out of range", payload["update_id"]
+            )
             return PlainTextResponse("update_id out of range", status_code=400)
         with state.handing_off():
             try:
@@ -173,32 +184,12 @@ def create_app(
                 return PlainTextResponse("try again", status_code=503)
         return Response(status_code=200)
 
-    async def healthz(_request: Request) -> Response:
-        return PlainTextResponse("ok")
-
-    async def readyz(_request: Request) -> Response:
-        if state.stopping:
-            return PlainTextResponse("stopping", status_code=503)
-        try:
-            problem = await asyncio.wait_for(
-                asyncio.to_thread(schema_problem, engine), READY_TIMEOUT_SECONDS
-            )
-        except TimeoutError:
-            problem = "database did not answer in time"
-        if problem is not None:
-            return PlainTextResponse(problem, status_code=503)
-        return PlainTextResponse("ready")
-
-    async def metrics_route(_request: Request) -> Response:
-        body, content_type = metrics.render()
-        return Response(body, media_type=content_type)
-
     app = Starlette(
         routes=[
             Route(WEBHOOK_PATH, telegram_update, methods=["POST"]),
-            Route("/healthz", healthz, methods=["GET"]),
-            Route("/readyz", readyz, methods=["GET"]),
-            Route("/metrics", metrics_route, methods=["GET"]),
+            # /healthz, /readyz, /metrics and mounted pages (/app/): the same in polling mode.
+            *probe_routes(engine, lambda: state.stopping),
+            *app_routes(application),
         ]
     )
     app.state.webhook = state

@@ -30,13 +30,20 @@ from data.catalog import CatalogError, load_catalog
 from data.db import has_schema, make_engine, make_sessionmaker, migrate, transaction
 from data.demo import seed_demo_round
 from data.snapshot import RoundSnapshot, read_snapshot
-from docgen import KINDS, generate, generate_all
-from docgen.pdf import pdf_available
+from docgen import KINDS, generate, generate_all, pdf
 from docgen.readiness import placeholder_warnings
 from docgen.wording import WordingError
 from settings import ConfigError, Settings, load_settings
 
 PROG = "python -m docgen"
+
+# Why a PDF copy is missing from the package (docgen.pdf's reason codes), in English.
+PDF_REASONS = {
+    pdf.NOT_INSTALLED: "LibreOffice is not installed",
+    pdf.TIMEOUT: "LibreOffice did not finish within {seconds} s",
+    pdf.FAILED: "the LibreOffice conversion failed",
+    pdf.NO_OUTPUT: "LibreOffice wrote no PDF for it",
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -149,8 +156,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: nothing has been reported for {year}", file=sys.stderr)
     elif not snapshot.complete:
         print(f"{PROG}: the data is incomplete; the documents are marked LUONNOS", file=sys.stderr)
-    if (args.only in (None, "paketti")) and not pdf_available():
-        print(
-            f"{PROG}: LibreOffice is not installed: the package has no PDF copies", file=sys.stderr
-        )
+    for doc in documents:
+        for name, reason in doc.missing_pdfs:
+            why = PDF_REASONS[reason].format(seconds=pdf.TIMEOUT_SECONDS)
+            print(f"{PROG}: warning: no PDF of {name}: {why}", file=sys.stderr)
     return 0

@@ -37,6 +37,8 @@ class GeneratedDocument:
     content: bytes
     mime_type: str
     title: str
+    # The package only: PDF copies left out, as (file name, reason code of docgen.pdf).
+    missing_pdfs: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ class Context:
             attachment_refs=self.attachment_refs,
             organisation=self.base_wording.text("common.organisation"),
             strategy_period=self.strategy_period,
+            unit=self.settings.list_text.unit,
         )
 
     @cached_property
@@ -136,6 +139,11 @@ class Context:
         """
         return dt.datetime.combine(self.today, dt.time(0, 0))
 
+    @cached_property
+    def instructions_day(self) -> dt.date:
+        """The day the instructions go out (config.yaml list_text.instructions_date)."""
+        return self.settings.list_text.instructions_day(self.year)
+
     # --- attachments and file names ------------------------------------------------------
 
     @cached_property
@@ -180,6 +188,8 @@ class Context:
         codes = self.base_wording.mapping("files.deadlines")
         if codes.get(kind) == "today":  # a status document: dated the day it is made
             return self.today
+        if codes.get(kind) == "instructions":  # released to the divisions on a set day
+            return self.instructions_day
         day = self.deadline(codes.get(kind, ""))
         if day is None:
             dates = self.settings.calendar.dates_for(self.year)

@@ -27,7 +27,7 @@ from pptx.util import Emu, Mm, Pt
 
 from docgen.context import MIME, Context, GeneratedDocument
 from docgen.fmt import clean, fi_int, fi_signed
-from docgen.packaging import fixed_core_dates, normalize_zip
+from docgen.packaging import core_properties, fixed_core_dates, normalize_zip
 
 FONT = "Arial"
 DARK = RGBColor(0x0F, 0x3D, 0x7A)
@@ -70,15 +70,12 @@ def build(ctx: Context) -> GeneratedDocument:
     prs = Presentation()
     prs.slide_width = Mm(WIDTH_MM)
     prs.slide_height = Mm(HEIGHT_MM)
-    props = prs.core_properties
-    props.title = clean(title)
-    props.author = w.text("common.author")
-    props.last_modified_by = props.author
-    props.language = LANGUAGE
-    props.created = ctx.created
-    props.modified = ctx.created
-    props.last_printed = ctx.created
-    props.revision = 1
+    # python-pptx's template calls the slide size "4:3" whatever its measures: no type
+    # attribute means a custom size, which is what PowerPoint's 16:9 widescreen is.
+    prs.part._element.find(qn("p:sldSz")).attrib.pop("type", None)
+    core_properties(
+        prs.core_properties, title=clean(title), author=w.text("common.author"), created=ctx.created
+    )
     _osallisuus(ctx, prs)
     _asiakaskokemus(ctx, prs)
     buffer = io.BytesIO()

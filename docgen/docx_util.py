@@ -9,6 +9,7 @@ template are used, so a missing style can never raise ``KeyError``.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 import weakref
@@ -27,7 +28,7 @@ from docx.text.paragraph import Paragraph
 
 from docgen.context import Context
 from docgen.fmt import clean
-from docgen.packaging import normalize_zip
+from docgen.packaging import core_properties, normalize_zip
 
 FONT = "Arial"
 DARK = RGBColor(0x0F, 0x3D, 0x7A)
@@ -41,8 +42,11 @@ _PAGE_FIELDS = {"{page}": "PAGE", "{pages}": "NUMPAGES"}
 _THEME_ATTRS = ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme")
 
 
-def new_document(ctx: Context, title: str, *, body_size: float = 10.5) -> DocxDocument:
-    """An empty A4 document with fixed properties, the page header and the LUONNOS mark."""
+def new_document(
+    ctx: Context, title: str, *, body_size: float = 10.5, created: dt.datetime | None = None
+) -> DocxDocument:
+    """An empty A4 document with fixed properties (title, the unit as author, no generator
+    text); ``created`` defaults to the build date."""
     doc = Document()
     for section in doc.sections:
         section.orientation = WD_ORIENT.PORTRAIT
@@ -55,19 +59,12 @@ def new_document(ctx: Context, title: str, *, body_size: float = 10.5) -> DocxDo
         section.header_distance = Mm(9)
         section.footer_distance = Mm(8)
     _styles(doc, body_size)
-    props = doc.core_properties
-    props.title = clean(title)
-    props.author = ctx.wording.text("common.author")
-    props.last_modified_by = props.author
-    props.language = "fi-FI"
-    props.created = ctx.created
-    props.modified = ctx.created
-    props.last_printed = ctx.created
-    props.revision = 1
-    props.subject = ""
-    props.keywords = ""
-    props.comments = ""
-    props.category = ""
+    core_properties(
+        doc.core_properties,
+        title=clean(title),
+        author=ctx.wording.text("common.author"),
+        created=created or ctx.created,
+    )
     return doc
 
 
@@ -131,9 +128,10 @@ def _styles(doc: DocxDocument, body_size: float) -> None:
         styles[name].paragraph_format.space_after = Pt(2)
 
 
-def page_header(ctx: Context, doc: DocxDocument, left: str) -> None:
+def page_header(ctx: Context, doc: DocxDocument, left: str, *, draft: bool | None = None) -> None:
     """Organisation line on the left and the page number "1 (4)" on the right, as the
-    city's agenda pages have it; the LUONNOS mark on a line of its own (drafts)."""
+    city's agenda pages have it; the LUONNOS mark on a line of its own when ``draft``
+    (default: the data is incomplete)."""
     section = doc.sections[0]
     paragraph = section.header.paragraphs[0]
     paragraph.text = ""
@@ -152,7 +150,7 @@ def page_header(ctx: Context, doc: DocxDocument, left: str) -> None:
             _field(paragraph, _PAGE_FIELDS[part])
         elif part:
             paragraph.add_run(part).font.size = Pt(9)
-    if ctx.draft:
+    if ctx.draft if draft is None else draft:
         mark_line = section.header.add_paragraph()
         mark_line.alignment = WD_ALIGN_PARAGRAPH.RIGHT
         mark = mark_line.add_run(ctx.wording.text("common.draft_mark"))

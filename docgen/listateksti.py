@@ -17,6 +17,7 @@ All sentences come from the wording file; this module arranges them and the numb
 from __future__ import annotations
 
 from docx.document import Document as DocxDocument
+from docx.shared import Pt
 
 from docgen import figures as fig
 from docgen.context import MIME, Context, GeneratedDocument
@@ -41,6 +42,27 @@ from docgen.fmt import (
     fi_signed,
     lower_first,
 )
+from docgen.wording import fill
+
+# The first column of the tables by division: wide enough for "Koko kaupunki" and
+# "Yhteensä" in bold 9 pt on one line (with the cell margins LibreOffice and Word add).
+FIRST_COLUMN_MM = 32.0
+
+
+def _spacer(doc: DocxDocument) -> None:
+    """A little space after a table (an empty body-text line would take a whole line)."""
+    paragraph = para(doc, space_after=0)
+    paragraph.paragraph_format.line_spacing = Pt(6)
+
+
+def _city_total(ctx: Context) -> str:
+    """``Koko kaupunki`` with a no-break space: a table's row label never wraps."""
+    return ctx.wording.text("common.city_total").replace(" ", "\u00a0")
+
+
+def _first_column_widths(numeric_columns: int) -> list[float]:
+    """The first column, then the text width shared by ``numeric_columns`` columns."""
+    return [FIRST_COLUMN_MM] + [(165.0 - FIRST_COLUMN_MM) / numeric_columns] * numeric_columns
 
 
 def build(ctx: Context) -> GeneratedDocument:
@@ -90,9 +112,49 @@ def _heading(ctx: Context, doc: DocxDocument, key: str) -> None:
     heading(doc, clean(ctx.wording.text(f"listateksti.headings.{key}")), 2)
 
 
+def proposal_text(ctx: Context) -> str:
+    """Päätösehdotus: the metrics named by their quoted names, so the sentence parses."""
+    w = ctx.wording
+    return w.text(
+        f"listateksti.proposal.{ctx.meeting.decision}",
+        osallisuus=w.text("metrics.osallisuus.name"),
+        asiakaskokemus=w.text("metrics.asiakaskokemus.name"),
+    )
+
+
 def _proposal(ctx: Context, doc: DocxDocument) -> None:
     _heading(ctx, doc, "proposal")
-    para(doc, ctx.wording.text(f"listateksti.proposal.{ctx.meeting.decision}"))
+    para(doc, proposal_text(ctx))
+
+
+def sheet_ref(ctx: Context, attachment: str, sheet: str) -> str:
+    """``liite 1, välilehti Kaavio``: the one way the text points to a workbook sheet, with
+    the sheet's name as the attachment itself names it (wording ``<attachment>.sheets``)."""
+    w = ctx.wording
+    return w.text(
+        "listateksti.sheet_ref",
+        number=ctx.attachment(attachment).number,
+        sheet=w.text(f"{attachment}.sheets.{sheet}"),
+    )
+
+
+def history_entries(ctx: Context) -> list[tuple[int, str, str]]:
+    """(year, Päätöshistoria entry, background sentence) of the decisions made by the
+    round's year, oldest first (wording ``listateksti.history``)."""
+    found = []
+    for item in ctx.base_wording.raw("listateksti.history"):
+        if isinstance(item, str):  # an entry without a year: always shown
+            found.append((0, item, ""))
+            continue
+        year = int(item.get("year", 0))
+        if year <= ctx.year:
+            found.append((year, str(item.get("entry", "")), str(item.get("background", ""))))
+    found.sort(key=lambda entry: entry[0])
+    defaults = ctx.wording.defaults
+    return [
+        (year, fill(" ".join(entry.split()), defaults), fill(" ".join(bg.split()), defaults))
+        for year, entry, bg in found
+    ]
 
 
 def _reasoning(ctx: Context, doc: DocxDocument) -> None:
@@ -100,7 +162,11 @@ def _reasoning(ctx: Context, doc: DocxDocument) -> None:
     _heading(ctx, doc, "reasoning")
     _summary(ctx, doc)
     heading(doc, clean(w.text("listateksti.background_heading")), 3)
-    para(doc, w.text("listateksti.background", divisions=ctx.division_mentions()))
+    history = " ".join(background for _y, _e, background in history_entries(ctx) if background)
+    background = w.text(
+        "listateksti.background", divisions=ctx.division_mentions(), history=history
+    )
+    para(doc, " ".join(background.split()))
     para(doc, w.text("definitions.tapa") + " " + w.text("definitions.lkm"))
     _metric_osallisuus(ctx, doc)
     _metric_asiakaskokemus(ctx, doc)
@@ -115,23 +181,12 @@ def _reasoning(ctx: Context, doc: DocxDocument) -> None:
 def summary_sentences(ctx: Context) -> list[str]:
     """Tiivistelmä: three to five sentences with the headline figures."""
     w = ctx.wording
-    part = ctx.figures.participation
     total = ctx.figures.satisfaction.total
     sentences = []
     if ctx.snapshot.participation or ctx.snapshot.none_answers:
         sentences += [
-            w.text(
-                "listateksti.summary_participation",
-                entries=ctx.num(part.methods),
-                distinct=ctx.num(part.distinct_methods()),
-            ),
-            w.text(
-                "listateksti.summary_coverage",
-                entities_with=ctx.num(part.entities_with, "inessive"),
-                entities_total=ctx.of_total(part.entities_total),
-                share=fi_percent(part.entities_with, part.entities_total),
-                entities_all=ctx.num(part.entities_all_levels, "inessive"),
-            ),
+            participation_sentence(ctx),
+            coverage_sentence(ctx),
         ]
     if ctx.snapshot.satisfaction:
         sentences.append(
@@ -144,8 +199,9 @@ def summary_sentences(ctx: Context) -> list[str]:
         )
         if total.nps:
             sentences.append(
-                w.text(
+                w.counted(
                     "listateksti.summary_nps",
+                    len(total.nps),
                     count=ctx.num(len(total.nps), "elative"),
                     median=fi_median([r.score for r in total.nps]),
                 )
@@ -156,14 +212,46 @@ def summary_sentences(ctx: Context) -> list[str]:
         sentences.append(w.text("listateksti.summary_complete"))
     else:
         progress = ctx.snapshot.progress
-        sentences.append(
-            w.text(
-                "listateksti.summary_incomplete",
-                complete=ctx.num(sum(1 for s in progress if s.complete)),
-                total=ctx.of_total(len(progress)),
+        complete = sum(1 for s in progress if s.complete)
+        if not complete:
+            sentences.append(w.text("listateksti.summary_incomplete_none"))
+        else:
+            sentences.append(
+                w.counted(
+                    "listateksti.summary_incomplete",
+                    complete,
+                    complete=ctx.num(complete),
+                    total=ctx.of_total(len(progress)),
+                )
             )
-        )
     return sentences
+
+
+def coverage_sentence(ctx: Context) -> str:
+    """In how many service entities methods are used, and on all four levels; no "zero"."""
+    w = ctx.wording
+    part = ctx.figures.participation
+    if not part.entities_with:
+        return w.text("listateksti.coverage_none")
+    key = "summary_coverage" if part.entities_all_levels else "summary_coverage_no_all_levels"
+    return w.text(
+        f"listateksti.{key}",
+        entities_with=ctx.num(part.entities_with, "inessive"),
+        entities_total=ctx.of_total(part.entities_total),
+        share=fi_percent(part.entities_with, part.entities_total),
+        entities_all=ctx.num(part.entities_all_levels, "inessive"),
+    )
+
+
+def participation_sentence(ctx: Context) -> str:
+    """How many methods were reported and how many different ones (one: singular)."""
+    part = ctx.figures.participation
+    return ctx.wording.counted(
+        "listateksti.summary_participation",
+        part.methods,
+        entries=ctx.num(part.methods),
+        distinct=ctx.num(part.distinct_methods()),
+    )
 
 
 def _summary(ctx: Context, doc: DocxDocument) -> None:
@@ -185,7 +273,12 @@ def _metric_osallisuus(ctx: Context, doc: DocxDocument) -> None:
     para(doc, w.text("metrics.osallisuus.definition"))
     para(doc, w.text("listateksti.levels_intro"), space_after=2)
     for level in ctx.snapshot.levels:
-        examples = fi_list([lower_first(clean(m.name.fi)) for m in level.examples]) or "–"
+        names = [lower_first(clean(m.name.fi)) for m in level.examples]
+        examples = (
+            w.counted("listateksti.level_examples", len(names), examples=fi_list(names))
+            if names
+            else ""
+        )
         line = w.text(
             "listateksti.level_line",
             number=level.number,
@@ -193,7 +286,7 @@ def _metric_osallisuus(ctx: Context, doc: DocxDocument) -> None:
             description=clean(level.description.fi).rstrip("."),
             examples=examples,
         )
-        hanging(doc, line)
+        hanging(doc, line.strip())
     _metric_facts(ctx, doc, "osallisuus")
 
 
@@ -222,12 +315,8 @@ def _results_participation(ctx: Context, doc: DocxDocument) -> None:
         doc,
         w.text(
             "listateksti.results_participation",
-            entries=ctx.num(part.methods),
-            distinct=ctx.num(part.distinct_methods()),
-            entities_with=ctx.num(part.entities_with, "inessive"),
-            entities_total=ctx.of_total(part.entities_total),
-            entities_all=ctx.num(part.entities_all_levels, "inessive"),
-            share=fi_percent(part.entities_with, part.entities_total),
+            participation=participation_sentence(ctx),
+            coverage=coverage_sentence(ctx),
         ),
     )
     levels = [lvl.number for lvl in ctx.snapshot.levels]
@@ -249,10 +338,14 @@ def _results_participation(ctx: Context, doc: DocxDocument) -> None:
         + [cell(part.by_level[n], None, n) for n in levels]
         + [cell(fig.Cell(part.methods, part.count, 0), None, None)]
     )
-    para(doc, w.text("listateksti.table_methods_caption"), "Caption")
-    widths = [25.0] + [140.0 / (len(levels) + 1)] * (len(levels) + 1)
+    para(
+        doc,
+        w.text("listateksti.table_methods_caption", ref=sheet_ref(ctx, "liite1", "chart")),
+        "Caption",
+    )
+    widths = _first_column_widths(len(levels) + 1)
     table(doc, ["", *_level_headers(ctx), total_word], rows, widths, bold_last=True, right=numeric)
-    para(doc, "", space_after=2)
+    _spacer(doc)
 
     rows = []
     for code in divisions:
@@ -264,17 +357,21 @@ def _results_participation(ctx: Context, doc: DocxDocument) -> None:
         )
     total = part.entities_total
     rows.append(
-        [w.text("common.city_total")]
+        [_city_total(ctx)]
         + [
             f"{part.by_level[n].entities}/{total} ({fi_percent(part.by_level[n].entities, total)})"
             for n in levels
         ]
         + [f"{part.entities_with}/{total} ({fi_percent(part.entities_with, total)})"]
     )
-    para(doc, w.text("listateksti.table_entities_caption"), "Caption")
+    para(
+        doc,
+        w.text("listateksti.table_entities_caption", ref=sheet_ref(ctx, "liite1", "coverage")),
+        "Caption",
+    )
     any_level = w.text("liite1.coverage_summary_columns.any_level")
     table(doc, ["", *_level_headers(ctx), any_level], rows, widths, bold_last=True, right=numeric)
-    para(doc, "", space_after=2)
+    _spacer(doc)
 
     if part.top_methods:
         cols = w.mapping("listateksti.top_columns")
@@ -291,7 +388,7 @@ def _results_participation(ctx: Context, doc: DocxDocument) -> None:
             [22.0, 76.0, 47.0, 20.0],
             right=(2, 3),
         )
-        para(doc, "", space_after=2)
+        _spacer(doc)
 
 
 def _results_satisfaction(ctx: Context, doc: DocxDocument) -> None:
@@ -308,12 +405,20 @@ def _results_satisfaction(ctx: Context, doc: DocxDocument) -> None:
         entities_total=ctx.of_total(total.entities),
         share=fi_percent(total.measuring, total.entities),
     )
-    key = "results_not_measured_unanswered" if total.unanswered else "results_not_measured"
-    text += " " + w.text(
-        f"listateksti.{key}",
-        not_measured=ctx.num(total.not_measured, "inessive"),
-        unanswered=ctx.num(total.unanswered, "elative"),
-    )
+    if not total.measuring:
+        text = w.text("listateksti.results_satisfaction_none")
+    if total.not_measured:
+        key = "results_not_measured_unanswered" if total.unanswered else "results_not_measured"
+        text += " " + w.text(
+            f"listateksti.{key}",
+            not_measured=ctx.num(total.not_measured, "inessive"),
+            unanswered=ctx.num(total.unanswered, "elative"),
+        )
+    elif total.unanswered:
+        sentence = w.text(
+            "listateksti.results_unanswered", unanswered=ctx.num(total.unanswered, "elative")
+        )
+        text += " " + sentence[:1].upper() + sentence[1:]
     para(doc, text)
     cols = w.mapping("listateksti.satisfaction_columns")
     rows = []
@@ -330,33 +435,39 @@ def _results_satisfaction(ctx: Context, doc: DocxDocument) -> None:
         )
     rows.append(
         [
-            w.text("common.city_total"),
+            _city_total(ctx),
             f"{total.measuring}/{total.entities} ({fi_percent(total.measuring, total.entities)})",
             "",
             _nps_range(total),
         ]
     )
-    para(doc, w.text("listateksti.table_satisfaction_caption"), "Caption")
+    para(
+        doc,
+        w.text("listateksti.table_satisfaction_caption", ref=sheet_ref(ctx, "liite2", "summary")),
+        "Caption",
+    )
     table(
         doc,
         [cols["division"], cols["measuring"], cols["types"], cols["nps"]],
         rows,
-        [22.0, 27.0, 88.0, 28.0],
+        [FIRST_COLUMN_MM, 28.0, 165.0 - FIRST_COLUMN_MM - 28.0 - 25.0, 25.0],
         bold_last=True,
         right=(1, 3),
     )
-    para(doc, "", space_after=2)
+    _spacer(doc)
     if not total.nps:
         para(doc, w.text("listateksti.nps_none"))
         return
     para(
         doc,
-        w.text(
+        w.counted(
             "listateksti.nps_results",
+            len(total.nps),
             count=ctx.num(len(total.nps), "elative"),
             low=fi_signed(total.nps_low),
             high=fi_signed(total.nps_high),
             median=fi_median([r.score for r in total.nps]),
+            ref=sheet_ref(ctx, "liite2", "summary"),
         ),
         space_after=2,
     )
@@ -370,15 +481,22 @@ def _nps_range(d: fig.DivisionSatisfaction) -> str:
     return f"{fi_signed(d.nps_low)}…{fi_signed(d.nps_high)}"
 
 
-def comparison(ctx: Context, previous: fig.Figures) -> list[tuple[str, float | None, float | None]]:
-    """(label, last year, this year) of the key figures: the list text's change table and
-    Liite 1's Vertailu sheet show the same rows."""
+Comparison = list[tuple[str, float | None, float | None]]
+
+
+def comparison(ctx: Context, previous: fig.Figures) -> Comparison:
+    """(label, last year, this year) of the key figures of both metrics."""
+    return comparison_participation(ctx, previous) + comparison_satisfaction(ctx, previous)
+
+
+def comparison_participation(ctx: Context, previous: fig.Figures) -> Comparison:
+    """Resident participation, last year and this: the list text's Taulukko 5 and Liite 1's
+    Vertailu sheet show the same rows."""
     w = ctx.wording
     now = ctx.figures
     labels = w.mapping("listateksti.change_rows")
     p_now, p_old = now.participation, previous.participation
-    s_now, s_old = now.satisfaction, previous.satisfaction
-    figures: list[tuple[str, float | None, float | None]] = [
+    figures: Comparison = [
         (labels["methods"], p_old.methods, p_now.methods),
         (labels["distinct"], p_old.distinct_methods(), p_now.distinct_methods()),
         (labels["entities_with"], p_old.entities_with, p_now.entities_with),
@@ -392,31 +510,60 @@ def comparison(ctx: Context, previous: fig.Figures) -> list[tuple[str, float | N
                 p_now.by_level[n].entities,
             )
         )
-    figures += [
+    return figures
+
+
+def comparison_satisfaction(ctx: Context, previous: fig.Figures) -> Comparison:
+    """Customer satisfaction, last year and this: Taulukko 6, from Liite 2's figures."""
+    labels = ctx.wording.mapping("listateksti.change_rows")
+    s_now, s_old = ctx.figures.satisfaction, previous.satisfaction
+    return [
         (labels["measuring"], s_old.total.measuring, s_now.total.measuring),
         (labels["nps_count"], len(s_old.total.nps), len(s_now.total.nps)),
         (labels["nps_median"], s_old.nps_median, s_now.nps_median),
     ]
-    return figures
+
+
+# Where Taulukko 6's figures are: Liite 2's own comparison sheet when it has one
+# (wording liite2.sheets.comparison), else its summary sheet.
+def _satisfaction_ref(ctx: Context) -> str:
+    sheets = ctx.base_wording.raw("liite2.sheets")
+    return sheet_ref(ctx, "liite2", "comparison" if "comparison" in sheets else "summary")
 
 
 def _change(ctx: Context, doc: DocxDocument, previous: fig.Figures) -> None:
     w = ctx.wording
     heading(doc, clean(w.text("listateksti.change_heading")), 3)
     cols = w.mapping("listateksti.change_columns")
-    rows = []
-    for label, old_value, new_value in comparison(ctx, previous):
-        change = None if old_value is None or new_value is None else new_value - old_value
-        rows.append([label, _number(old_value), _number(new_value), _change_text(change)])
-    para(doc, w.text("listateksti.change_intro"), "Caption")
-    table(
-        doc,
-        [cols["figure"], str(ctx.year - 1), str(ctx.year), cols["change"]],
-        rows,
-        [85.0, 25.0, 25.0, 30.0],
-        right=(1, 2, 3),
-    )
-    para(doc, "", space_after=2)
+    header = [cols["figure"], str(ctx.year - 1), str(ctx.year), cols["change"]]
+    for caption, figures in (
+        (
+            w.text("listateksti.change_intro", ref=sheet_ref(ctx, "liite1", "comparison")),
+            comparison_participation(ctx, previous),
+        ),
+        (
+            w.text("listateksti.change_intro_satisfaction", ref=_satisfaction_ref(ctx)),
+            comparison_satisfaction(ctx, previous),
+        ),
+    ):
+        rows = []
+        for label, old_value, new_value in figures:
+            change = None if old_value is None or new_value is None else new_value - old_value
+            rows.append([label, _number(old_value), _number(new_value), _change_text(change)])
+        para(doc, caption, "Caption")
+        table(doc, header, rows, [85.0, 25.0, 25.0, 30.0], right=(1, 2, 3))
+        _spacer(doc)
+    old_count = len(previous.satisfaction.total.nps)
+    new_count = len(ctx.figures.satisfaction.total.nps)
+    if old_count and new_count and old_count != new_count:
+        para(
+            doc,
+            w.text(
+                "listateksti.change_nps_note",
+                old_count=ctx.num(old_count, "elative"),
+                new_count=ctx.num(new_count, "elative"),
+            ),
+        )
 
 
 def _number(value: float | None) -> str:
@@ -474,10 +621,20 @@ def _more_info(ctx: Context, doc: DocxDocument) -> None:
         para(doc, contact.email)
 
 
+def attachment_lines(ctx: Context) -> list[str]:
+    """Liitteet: each attachment by its number and the title it carries itself."""
+    return [
+        ctx.wording.text(
+            "listateksti.attachment_line", number=attachment.number, title=attachment.title
+        )
+        for attachment in ctx.attachments
+    ]
+
+
 def _attachments(ctx: Context, doc: DocxDocument) -> None:
     _heading(ctx, doc, "attachments")
-    for attachment in ctx.attachments:
-        para(doc, f"{attachment.number} {attachment.title}", space_after=0)
+    for line in attachment_lines(ctx):
+        para(doc, line, space_after=0)
 
 
 def _appeal(ctx: Context, doc: DocxDocument) -> None:
@@ -493,5 +650,5 @@ def _extracts_and_history(ctx: Context, doc: DocxDocument) -> None:
     if rows:
         table(doc, header, rows, [100.0, 65.0], size=9.5)
     _heading(ctx, doc, "history")
-    for line in w.texts("listateksti.history"):
+    for _year, line, _background in reversed(history_entries(ctx)):  # newest first
         para(doc, line)

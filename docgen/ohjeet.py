@@ -4,6 +4,10 @@ Page 1 is the participation metric, page 2 customer experience; a page break sep
 them so each can be printed or forwarded alone. Each page says what is measured, how to
 report it with the bot, and the year's deadlines from the calendar. The one-page limit
 comes from the source's schedule slide; the tests check it by converting to PDF.
+
+The instructions do not depend on the data and go out before reporting starts: they are
+never marked LUONNOS for incomplete data, and they are dated (page header, file name,
+properties) by the release day set in config.yaml (``list_text.instructions_date``).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from docx.enum.text import WD_BREAK
 
 from docgen.context import MIME, Context, GeneratedDocument
 from docgen.docx_util import heading, new_document, numbered, page_header, para, save, table
-from docgen.fmt import clean, fi_date
+from docgen.fmt import clean, fi_date, lower_first
 
 BODY_SIZE = 10.0
 
@@ -23,8 +27,10 @@ BODY_SIZE = 10.0
 def build(ctx: Context) -> GeneratedDocument:
     w = ctx.wording
     title = w.text("ohjeet.document_title")
-    doc = new_document(ctx, title, body_size=BODY_SIZE)
-    page_header(ctx, doc, w.text("common.organisation") + " · " + title)
+    released = dt.datetime.combine(ctx.instructions_day, dt.time(0, 0))
+    doc = new_document(ctx, title, body_size=BODY_SIZE, created=released)
+    header = w.text("ohjeet.page_header", title=title, release_date=fi_date(ctx.instructions_day))
+    page_header(ctx, doc, header, draft=False)
     _osallisuus(ctx, doc)
     doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
     _asiakaskokemus(ctx, doc)
@@ -54,11 +60,11 @@ def _osallisuus(ctx: Context, doc: DocxDocument) -> None:
         [
             f"{level.number} {clean(level.name.fi)}",
             clean(level.description.fi),
-            ", ".join(clean(m.name.fi) for m in level.examples) or "–",
+            examples_text([clean(m.name.fi) for m in level.examples]),
         ]
         for level in ctx.snapshot.levels
     ]
-    table(doc, w.texts("ohjeet.osallisuus.levels_columns"), rows, [38.0, 62.0, 65.0], size=8.5)
+    table(doc, w.texts("ohjeet.osallisuus.levels_columns"), rows, [38.0, 62.0, 65.0], size=9)
     _heading(doc, w.text("ohjeet.osallisuus.how_heading"), 3)
     numbered(doc, w.texts("ohjeet.osallisuus.how"))
     _heading(doc, w.text("ohjeet.osallisuus.tips_heading"), 3)
@@ -85,6 +91,14 @@ def _asiakaskokemus(ctx: Context, doc: DocxDocument) -> None:
     _heading(doc, w.text("ohjeet.asiakaskokemus.how_heading"), 3)
     numbered(doc, w.texts("ohjeet.asiakaskokemus.how"))
     _deadlines_and_contact(ctx, doc)
+
+
+def examples_text(names: list[str]) -> str:
+    """``Tiedotustilaisuudet, asiakasneuvontakanavat, kyselyt``: a list that starts a
+    cell, so only its first word keeps its capital (names like OmaStadi keep theirs)."""
+    if not names:
+        return "–"
+    return ", ".join([names[0], *(lower_first(name) for name in names[1:])])
 
 
 def reporting_deadline(ctx: Context) -> dt.date | None:

@@ -8,6 +8,12 @@ differ in a few bytes — enough to defeat comparing drafts. Here:
   workbook is written once, with fixed times, without recompressing it afterwards;
 - :func:`normalize_zip` rewrites the small docx/pptx archives with fixed times;
 - :func:`build_zip` makes the package.
+
+Both also replace ``docProps/app.xml``: the libraries' templates say "Microsoft Macintosh
+Word", "On-screen Show (4:3)" or "Openpyxl 3.1.5" there, which is not true of the file;
+the application is named as :data:`APPLICATION` instead. The title and the author (the
+city unit, config.yaml ``list_text.unit``) are in ``docProps/core.xml``; :func:`core_properties`
+sets them the same way on every format.
 """
 
 from __future__ import annotations
@@ -19,6 +25,50 @@ import shutil
 import zipfile
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
+
+# The application named in every Office file's extended properties.
+APPLICATION = "Mittaribotti"
+APP_PROPERTIES = "docProps/app.xml"
+_APP_XML = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"'
+    ' xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">'
+    f"<Application>{APPLICATION}</Application></Properties>"
+).encode()
+
+
+def app_properties(_data: bytes = b"") -> bytes:
+    """The extended properties of every file: only the application's name (the templates'
+    page, word and slide counts and "4:3" format would be stale or wrong)."""
+    return _APP_XML
+
+
+def core_properties(props: Any, *, title: str, author: str, created: Any) -> None:
+    """Title, author and fixed dates on the core properties of a docx, pptx or xlsx, and no
+    generator text ("generated using python-pptx") in the description or elsewhere.
+
+    ``props`` is python-docx's / python-pptx's ``CoreProperties`` or openpyxl's
+    ``DocumentProperties`` (whose names differ: ``creator``, ``lastModifiedBy``).
+    """
+    props.title = title
+    props.language = "fi-FI"
+    props.created = created
+    props.modified = created
+    if hasattr(props, "creator"):  # openpyxl
+        props.creator = author
+        props.lastModifiedBy = author
+        props.description = None
+        props.subject = None
+        props.keywords = None
+        props.category = None
+        return
+    props.author = author
+    props.last_modified_by = author
+    props.last_printed = created
+    props.revision = 1
+    for name in ("subject", "keywords", "comments", "category"):
+        setattr(props, name, "")
+
 
 # The earliest time a zip entry can carry; the convention of reproducible builds.
 FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -47,7 +97,7 @@ class FixedTimeZipFile(zipfile.ZipFile):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self._rewrite = dict(rewrite or {})
+        self._rewrite = {APP_PROPERTIES: app_properties, **(rewrite or {})}
 
     def writestr(  # type: ignore[override]
         self,
@@ -61,6 +111,9 @@ class FixedTimeZipFile(zipfile.ZipFile):
             if isinstance(zinfo_or_arcname, zipfile.ZipInfo)
             else zinfo_or_arcname
         )
+        fix = self._rewrite.get(name)
+        if fix is not None:
+            data = fix(data.encode("utf-8") if isinstance(data, str) else data)
         super().writestr(_entry(name, FIXED_ZIP_TIME), data, compress_type, compresslevel)
 
     def write(  # type: ignore[override]
@@ -75,7 +128,8 @@ class FixedTimeZipFile(zipfile.ZipFile):
         fix = self._rewrite.get(name)
         if fix is not None:  # small sheets only: read, fix, write
             with open(filename, "rb") as source:
-                self.writestr(name, fix(source.read()))
+                data = fix(source.read())
+            super().writestr(_entry(name, FIXED_ZIP_TIME), data, compress_type, compresslevel)
             return
         info = _entry(name, FIXED_ZIP_TIME)
         info.file_size = os.path.getsize(filename)
@@ -91,7 +145,7 @@ def normalize_zip(
     ``rewrite`` maps entry names to functions that fix their content (e.g. a timestamp
     inside ``docProps/core.xml`` written by a library we do not control).
     """
-    rewrite = rewrite or {}
+    rewrite = {APP_PROPERTIES: app_properties, **(rewrite or {})}
     out = io.BytesIO()
     with (
         zipfile.ZipFile(io.BytesIO(blob)) as source,

@@ -39,6 +39,7 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 from openpyxl.writer.excel import ExcelWriter
 
+from docgen import fontwidths
 from docgen.context import Context
 from docgen.fmt import EXCEL_CELL_LIMIT, clean, slug
 from docgen.packaging import FixedTimeZipFile
@@ -55,15 +56,22 @@ ORANGE = "FBE3C8"
 _thin = Side(style="thin", color="9AA7B8")
 _BORDER = Border(left=_thin, right=_thin, top=_thin, bottom=_thin)
 _FORMULA_LIKE = ("=", "+", "-", "@")
-# Counts with a space as the thousands separator whatever the reader's locale ("3 103",
-# never "3103", which next to "Helsinki-palaute" reads as a year).
-NUMBER = "# ##0"
+# Counts grouped by thousands: a real grouping format in the Finnish locale (its own, so
+# every viewer shows "1 234 567" whatever its language; never "1234567", which next to
+# "Helsinki-palaute" reads as a year).
+NUMBER = "[$-40B]#,##0"
 # Decimals with the Finnish decimal comma in every viewer (the format's own locale).
 DECIMAL = "[$-40B]0.0"
 SIGNED_DECIMAL = "[$-40B]+0.0;−0.0;0"
 # Every cell of every sheet is 10 pt Arial (headers and data alike); only titles are larger.
 # The pages are scaled to fit their width, so 10 pt keeps printed text at 9 pt or more.
 SIZE = 10
+# Points per unit of Excel column width as LibreOffice prints these Arial 10 workbooks
+# (measured: a 20-unit column is 140 pt wide).
+POINTS_PER_WIDTH = 7.0
+# Points of DejaVu-measured text per unit of column width that fit on one line in both
+# LibreOffice (7.0 pt per unit) and Excel (5.25 pt per unit, with Arial's narrower letters).
+CAPACITY_PER_WIDTH = 6.2
 
 # name -> (font kwargs, fill colour, border, alignment kwargs, number format)
 _STYLES: dict[str, tuple[dict[str, Any], str | None, bool, dict[str, Any], str | None]] = {
@@ -113,6 +121,13 @@ _STYLES: dict[str, tuple[dict[str, Any], str | None, bool, dict[str, Any], str |
         None,
     ),
     "level": ({"bold": True}, LIGHT, True, {"wrap_text": True, "vertical": "top"}, None),
+    "division": (
+        {"bold": True, "color": "FFFFFF"},
+        DARK,
+        True,
+        {"horizontal": "left", "vertical": "center"},
+        None,
+    ),
     "body": ({}, None, True, {"wrap_text": True, "vertical": "top"}, None),
     "number": ({}, None, True, {"horizontal": "right", "vertical": "top", "indent": 1}, NUMBER),
     "total_text": ({"bold": True}, TOTAL, True, {"wrap_text": True, "vertical": "top"}, None),
@@ -197,28 +212,71 @@ _BOLD = {name for name, spec in _STYLES.items() if spec[0].get("bold")}
 LINE_HEIGHT = 12.75  # points per line of 10 pt Arial, Excel's own default row height
 
 
-def wrapped_lines(text: str, width: float, *, bold: bool = False) -> int:
-    """How many lines ``text`` takes in a wrapping cell ``width`` characters wide.
+def text_width(text: str, *, bold: bool = False, size: float = SIZE) -> float:
+    """The printed width of ``text`` in points (DejaVu Sans metrics: see docgen.fontwidths)."""
+    table = fontwidths.BOLD if bold else fontwidths.REGULAR
+    get = table.get
+    return sum(get(char, 1000) for char in text) * size / 1000
 
-    Neither Excel nor LibreOffice grows a row to fit wrapped text written by a program
-    (LibreOffice keeps the default height), so the height is estimated here: a greedy
-    word wrap with a slightly pessimistic character width, because the fonts actually used
-    (Arial, or DejaVu Sans where Arial is missing) are wider than Excel's width unit.
+
+def fit_words(widths: Sequence[float], headers: Sequence[str], *, bold: bool = True) -> list[float]:
+    """``widths`` widened where a header's longest word would not fit on one line: a header
+    wraps between words, never inside one ("Palvelukokonaisuuks|ia")."""
+    result = list(widths)
+    for index, header in enumerate(headers):
+        if index >= len(result) or not header:
+            continue
+        pieces = header.replace("\u00ad", "\u00ad ").split()  # soft hyphens break words
+        widest = max(text_width(word, bold=bold) for word in pieces)
+        needed = (widest + 3 + 1) / CAPACITY_PER_WIDTH
+        result[index] = max(result[index], round(needed + 0.25, 1))
+    return result
+
+
+def cell_capacity(width: float) -> float:
+    """Points of text that fit on one line of a wrapping cell ``width`` units wide.
+
+    LibreOffice prints a unit of column width as 7.0 pt and keeps about 5 pt for the cell's
+    inner margins; Excel draws the same column narrower but with the narrower Arial. The
+    capacity is the smaller of the two, measured in DejaVu Sans points (the wider font).
     """
-    capacity = max(1, int(width * (1.1 if bold else 1.22)) - 1)
+    return max(6.0, width * CAPACITY_PER_WIDTH - 3)
+
+
+def wrapped_lines(text: str, width: float, *, bold: bool = False, size: float = SIZE) -> int:
+    """How many lines ``text`` takes in a wrapping cell ``width`` units wide.
+
+    Neither Excel nor LibreOffice grows a row to fit wrapped text written by a program, so
+    the lines are counted here by measuring: a greedy word wrap at spaces with the font's
+    own character widths against the cell's capacity (:func:`cell_capacity`); a word wider
+    than the cell breaks between characters, as both programs do.
+    """
+    capacity = cell_capacity(width)
+    table = fontwidths.BOLD if bold else fontwidths.REGULAR
+    get = table.get
+    scale = size / 1000
+    space = get(" ", 1000) * scale
     lines = 0
-    for paragraph in text.split("\n"):
-        used = 0
+    # A soft hyphen is a place to break (printing a hyphen there): measured as a space.
+    for paragraph in text.replace("\u00ad", "\u00ad ").split("\n"):
         lines += 1
+        used = 0.0
         for word in paragraph.split(" "):
-            size = len(word)
-            if used and used + 1 + size > capacity:
+            size_pt = sum(get(char, 1000) for char in word) * scale
+            if used and used + space + size_pt > capacity:
                 lines += 1
-                used = 0
-            if size > capacity:  # a very long word breaks over several lines
-                lines += (size - 1) // capacity
-                size = size % capacity or capacity
-            used += size + (1 if used else 0)
+                used = 0.0
+            elif used:
+                used += space
+            if size_pt > capacity:  # a very long word breaks between characters
+                for char in word:
+                    step = get(char, 1000) * scale
+                    if used + step > capacity and used:
+                        lines += 1
+                        used = 0.0
+                    used += step
+            else:
+                used += size_pt
     return lines
 
 
@@ -277,9 +335,6 @@ A4 = Paper("9", (297 / 25.4 - 2 * 0.4) * 72, (210 / 25.4 - 2 * 0.7) * 72)
 A3 = Paper("8", (420 / 25.4 - 2 * 0.4) * 72, (297 / 25.4 - 2 * 0.7) * 72)
 # The printed page may shrink to fit its width down to this scale: 10 pt text stays ≥ 9 pt.
 MIN_SCALE = 0.92
-# Points per unit of Excel column width as LibreOffice prints these Arial 10 workbooks
-# (measured about 6.3; a little more to be safe).
-POINTS_PER_WIDTH = 6.4
 
 
 def columns_pt(widths: Sequence[float]) -> float:
@@ -287,9 +342,9 @@ def columns_pt(widths: Sequence[float]) -> float:
     return sum(widths) * POINTS_PER_WIDTH
 
 
-def paper_for(widths: Sequence[float]) -> Paper:
-    """A4 landscape when the columns fit it at :data:`MIN_SCALE` or more, else A3."""
-    return A4 if columns_pt(widths) * MIN_SCALE <= A4.width_pt else A3
+def paper_for(widths: Sequence[float], min_scale: float = MIN_SCALE) -> Paper:
+    """A4 landscape when the columns fit it at ``min_scale`` or more, else A3."""
+    return A4 if columns_pt(widths) * min_scale <= A4.width_pt else A3
 
 
 class Book:
@@ -309,6 +364,8 @@ class Book:
         self._styles: dict[str, StyleArray] = {}
         self._first: WriteOnlyWorksheet | None = None
         self._sheets: list[Sheet] = []
+        # Cell references one sheet hands to another's formulas (e.g. coverage ranges).
+        self.refs: dict[str, Any] = {}
 
     def style(
         self, name: str, *, quote: bool = False, number_format: str | None = None
@@ -348,6 +405,7 @@ class Book:
         landscape: bool = True,
         page_columns: Sequence[int] = (),
         print_columns: str | None = None,
+        min_scale: float = MIN_SCALE,
     ) -> Sheet:
         """A print-ready sheet: fit to page width, panes frozen, header rows repeated.
 
@@ -383,7 +441,7 @@ class Book:
             first, _, last = print_columns.partition(":")
             sheet_span = column_index_from_string(last) - column_index_from_string(first) + 1
         else:
-            paper = paper_for(widths)
+            paper = paper_for(widths, min_scale)
             setup.fitToWidth = 1
             setup.fitToHeight = 0  # as many pages down as needed
             ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
@@ -391,6 +449,10 @@ class Book:
         ws.page_margins.left = ws.page_margins.right = 0.4
         ws.page_margins.top = ws.page_margins.bottom = 0.7
         ws.print_options.gridLines = False
+        # Rows without a height of their own are one line of 10 pt text (openpyxl writes
+        # 15 pt, which LibreOffice prints, so the page breaks computed here would drift).
+        ws.sheet_format.defaultRowHeight = LINE_HEIGHT
+        ws.sheet_format.customHeight = True
         if self.ctx.draft:
             ws.oddHeader.center.text = self.ctx.wording.text("common.draft_mark")
             ws.oddHeader.center.color = RED
@@ -400,7 +462,8 @@ class Book:
         ws.oddHeader.left.size = SIZE
         ws.oddFooter.left.text = "&A"
         ws.oddFooter.left.size = SIZE
-        ws.oddFooter.right.text = f"{self.ctx.wording.text('common.page')} &P / &N"
+        # "1 (4)", as the list text numbers its pages.
+        ws.oddFooter.right.text = self.ctx.wording.text("common.page_number", page="&P", pages="&N")
         ws.oddFooter.right.size = SIZE
         sheet = Sheet(self, ws, len(widths), paper, fit=not page_columns)
         if sheet_span:
@@ -414,7 +477,9 @@ class Book:
             # The print area is the sheet's own columns: a title spilling to the right
             # must not make the printed page smaller. Sheets with a chart keep the default
             # (the used area includes the chart, which may be wider than the columns).
-            if not sheet.has_chart:
+            if sheet.print_rows_only is not None:
+                sheet.ws.print_area = cell_range(1, 1, sheet.columns, sheet.print_rows_only)
+            elif not sheet.has_chart:
                 sheet.ws.print_area = cell_range(1, 1, sheet.columns, max(sheet.rows, 1))
         rewrites = {
             f"xl/worksheets/sheet{index}.xml": _cache_values(sheet.cached)
@@ -451,12 +516,16 @@ class Sheet:
         self.has_chart = False
         self.heights: list[float] = []  # every row's height in points, for page breaks
         self.cached: dict[str, float | int | str | None] = {}  # formula cell -> its value
+        # Print only rows 1..n (a sheet kept in the workbook for filtering, not for paper).
+        self.print_rows_only: int | None = None
         self._heights: dict[float, RowDimension] = {}
 
-    def add_chart(self, chart: BarChart, *, new_page: bool = False) -> None:
-        """Place a chart two rows below the last row written (on a page of its own with
-        ``new_page``, so a long table never cuts it in two when printed)."""
-        if new_page:
+    def add_chart(self, chart: BarChart) -> None:
+        """Place a chart two rows below the last row written: on the same page when it
+        fits there whole (no half-empty page), else on a page of its own, so a table
+        never cuts it in two when printed."""
+        chart_pt = float(chart.height) / 2.54 * 72
+        if sum(self.heights) + 2 * LINE_HEIGHT + chart_pt > self.printable_height():
             self.page_break()
         self.ws.add_chart(chart, f"A{self.rows + 3}")
         self.has_chart = True
@@ -519,8 +588,12 @@ class Sheet:
         style: str | None = None,
         *,
         height: float | None = None,
+        measure: bool = True,
     ) -> int:
-        """Append one row; ``Styled`` items override the row's style. Returns its number."""
+        """Append one row; ``Styled`` items override the row's style. Returns its number.
+
+        Wrapped text gets a row tall enough for it (measured, :func:`wrapped_lines`) unless
+        ``measure`` is False: the caller has measured, e.g. for cells merged down rows."""
         self.rows += 1
         cells = []
         lines = 1
@@ -531,7 +604,12 @@ class Sheet:
             if isinstance(content, Formula):
                 self.cached[f"{get_column_letter(column)}{self.rows}"] = content.cached
             cells.append(self.cell(content, name, number_format))
-            if name in _WRAPPING and isinstance(content, str | CellRichText) and content:
+            if (
+                measure
+                and name in _WRAPPING
+                and isinstance(content, str | CellRichText)
+                and content
+            ):
                 width = self._width(column)
                 lines = max(lines, wrapped_lines(clean(str(content)), width, bold=name in _BOLD))
         if height is None and lines > 1:
@@ -548,7 +626,9 @@ class Sheet:
 
     def printable_height(self) -> float:
         """Points of rows that fit one printed page (titles repeat on each)."""
-        usable = self.paper.height_pt - 2 * 24  # the page header and footer lines
+        # The page header and footer print inside the margins (measured in LibreOffice
+        # PDFs: 491 of the 494 pt between the margins of A4 landscape hold rows).
+        usable = self.paper.height_pt - 8
         if not self.fit:
             return usable
         scale = min(1.0, self.paper.width_pt / max(1.0, columns_pt(self._widths())))

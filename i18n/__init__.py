@@ -63,7 +63,3 @@ def normalize_language(code: str | None, default: str = DEFAULT_LANGUAGE) -> str
 def gettext_for(language: str | None) -> Callable[[str], str]:
     """The ``_`` function for one language."""
     return translations(normalize_language(language)).gettext
-
-
-def ngettext_for(language: str | None) -> Callable[[str, str, int], str]:
-    return translations(normalize_language(language)).ngettext

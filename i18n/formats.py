@@ -10,18 +10,22 @@ never disagree about "1 200" versus "1,200" again. Numbers come from Babel's CLD
 * Decimals use the language's separator: "3,8" in fi/sv, "3.8" in en.
 * Negative NPS uses the language's minus sign from CLDR (U+2212 "−" in fi/sv, "-" in en).
 
-Reading is forgiving where people differ and strict where a guess could be wrong: a count
-may be typed "1200", "1 200" with any kind of space, or in English "1,200"; "12a", "²",
-"١٢" (non-ASCII digits), "12,5", a negative number and anything over the limit are refused.
-An NPS may start with "-", "−" (U+2212) or "–"; a decimal may use "," or ".".
+Reading is forgiving where people differ and strict where a guess could be wrong: a whole
+number may be typed "1200", "1 200" with any kind of space, or in English "1,200"; "12a",
+"²", "١٢" (non-ASCII digits) and "12,5" are not whole numbers. A sign may be "-", "−"
+(U+2212) or "–"; a decimal may use "," or ".". Whether a number is allowed (its range) is
+the rule book's business (``data.answers``), not this module's.
+
+A range is written one way in every message: "1–100 000" (fi/sv), "1–100,000" (en),
+"−100–100" (`format_range`), its ends taken from ``data.limits``.
 
 Dates stay in the Finnish official form "30.11.2026" in every language (the deadlines are
 Finnish official dates and "11/30/26" would be ambiguous); weekday names and the word for
 "at" before a time ("klo 9.00", "kl. 9.00") follow the language. Times are "9.00".
 
-A refusal raises `InputError` carrying a message id (English text, translated when shown)
-and its numbers; `InputError.render` formats those numbers for the reader's language. The
-limits themselves live in ``data.limits``.
+A refusal in the chat raises `InputError` carrying a message id (English text, translated
+when shown) and its numbers; `InputError.render` formats those numbers (and ranges) for the
+reader's language.
 """
 
 from __future__ import annotations
@@ -35,24 +39,12 @@ from babel.dates import format_date as _babel_date
 from babel.numbers import format_decimal as _babel_decimal
 from babel.numbers import get_minus_sign_symbol
 
-from data.limits import MAX_COUNT, MAX_RESPONDENTS, NPS_MAX, NPS_MIN
-from i18n import N_, gettext_for, normalize_language
+from data.limits import NPS_RANGE, Range
+from i18n import gettext_for, normalize_language
 
-# --- messages ---------------------------------------------------------------------------
-
-MSG_NOT_A_COUNT = N_("Type a whole number from 0 to {maximum}, for example 12 or {example}.")
-MSG_COUNT_NEGATIVE = N_("The number cannot be negative. Type a number from 0 to {maximum}.")
-MSG_COUNT_TOO_LARGE = N_("The number can be at most {maximum}. Type a smaller number.")
-MSG_NOT_RESPONDENTS = N_("Type the number of respondents as a whole number, for example {example}.")
-MSG_RESPONDENTS_TOO_LARGE = N_("The number of respondents can be at most {maximum}.")
-MSG_NOT_AN_NPS = N_(
-    "Type the NPS as a whole number from {low} to {high}, for example 35 or {negative}."
-)
-MSG_NPS_RANGE = N_("The NPS is always between {low} and {high}; {value} is outside that range.")
-MSG_NOT_A_DECIMAL = N_("Type the result as a number, for example {example}.")
-MSG_DECIMAL_RANGE = N_("The result must be between {low} and {high}.")
-#: How every message writes a range of numbers ("−100…100", "0…100 000").
-MSG_RANGE = N_("{low}…{high}")
+# The wording of a refused input lives with the rule it breaks (``data.answers`` codes,
+# worded for the chat by ``bot.flow.inputs`` and for a workbook by ``sheets.messages``);
+# this module only reads and writes numbers.
 
 # --- formatting -------------------------------------------------------------------------
 
@@ -81,14 +73,18 @@ def format_nps(value: int, language: str | None) -> str:
 
 
 def nps_range(language: str | None) -> str:
-    """The NPS range as every message writes it: "−100…100"."""
-    return format_range(NPS_MIN, NPS_MAX, language)
+    """The NPS range as every message writes it: "−100–100"."""
+    return format_range(NPS_RANGE, language)
 
 
-def format_range(low: int, high: int, language: str | None) -> str:
-    """ "0…100 000", "−100…100": one way to write a range in every message."""
-    template = gettext_for(language)(MSG_RANGE)
-    return template.format(low=format_integer(low, language), high=format_integer(high, language))
+#: Between the ends of a range: one style in every language ("1–100 000", "1–100,000").
+RANGE_DASH = "\u2013"
+
+
+def format_range(span: Range | tuple[int, int], language: str | None) -> str:
+    """ "1–100 000" (fi/sv), "1–100,000" (en), "−100–100": the one way a range is written."""
+    low, high = span
+    return f"{format_integer(low, language)}{RANGE_DASH}{format_integer(high, language)}"
 
 
 def format_decimal(value: Decimal | float | int, language: str | None, *, places: int = 1) -> str:
@@ -153,7 +149,9 @@ class InputError(ValueError):
     def render(self, language: str | None) -> str:
         """The explanation in ``language``, numbers written the way that language does."""
         values = {
-            key: format_integer(value, language)
+            key: format_range(value, language)
+            if isinstance(value, Range)
+            else format_integer(value, language)
             if isinstance(value, int) and not isinstance(value, bool)
             else format_decimal(value, language, places=3)
             if isinstance(value, Decimal | float)
@@ -181,60 +179,27 @@ def _whole_number(text: str, language: str | None) -> int | None:
     return None
 
 
-def parse_count(text: str, language: str | None, *, maximum: int = MAX_COUNT) -> int:
-    """A count 0…maximum as typed: "1200", "1 200", "1 200"; en also "1,200"."""
+def read_whole(text: str, language: str | None) -> int | None:
+    """A whole number as typed, with its sign, or None if the text is not one.
+
+    "1200", "1 200" (any space between thousands), en also "1,200"; "-3", "−30", "+5".
+    Not: "12a", "12,5", "1.200", "²", "١٢" (digits of another script).
+    """
     sign, body = _strip_sign(text)
     number = _whole_number(body, language)
-    if number is None:
-        raise InputError(MSG_NOT_A_COUNT, maximum=maximum, example=1200)
-    if sign < 0 and number != 0:
-        raise InputError(MSG_COUNT_NEGATIVE, maximum=maximum)
-    if number > maximum:
-        raise InputError(MSG_COUNT_TOO_LARGE, maximum=maximum)
-    return number
+    return None if number is None else sign * number
 
 
-def parse_respondents(text: str, language: str | None) -> int:
-    """Respondents of a measurement, 0…MAX_RESPONDENTS, written like a count."""
-    sign, body = _strip_sign(text)
-    number = _whole_number(body, language)
-    if number is None or (sign < 0 and number != 0):
-        raise InputError(MSG_NOT_RESPONDENTS, example=250)
-    if number > MAX_RESPONDENTS:
-        raise InputError(MSG_RESPONDENTS_TOO_LARGE, maximum=MAX_RESPONDENTS)
-    return number
-
-
-def parse_nps(text: str, language: str | None) -> int:
-    """An NPS score −100…100: "35", "+35", "-30", "−30" (U+2212), "– 30"."""
-    sign, body = _strip_sign(text)
-    if not _PLAIN.fullmatch(body) or len(body) > 6:
-        raise InputError(MSG_NOT_AN_NPS, low=NPS_MIN, high=NPS_MAX, negative=-12)
-    value = sign * int(body)
-    if not NPS_MIN <= value <= NPS_MAX:
-        raise InputError(MSG_NPS_RANGE, low=NPS_MIN, high=NPS_MAX, value=value)
-    return value
-
-
-def parse_decimal(
-    text: str,
-    language: str | None,
-    *,
-    low: Decimal | int,
-    high: Decimal | int,
-) -> Decimal:
-    """A result such as "3,8" or "3.8" (either separator, any language), within low…high.
+def read_decimal(text: str) -> Decimal | None:
+    """A result such as "3,8" or "3.8" (either separator, any language), or None.
 
     No thousands grouping: results on a scale are small, and "3,800" must not become 3800
     for one reader and 3.8 for another.
     """
     body = text.strip().replace(" ", "")
     if not _DECIMAL.fullmatch(body):
-        raise InputError(MSG_NOT_A_DECIMAL, example=Decimal("3.8"))
+        return None
     try:
-        value = Decimal(body.replace(",", "."))
+        return Decimal(body.replace(",", "."))
     except InvalidOperation:  # pragma: no cover - the pattern admits only digits
-        raise InputError(MSG_NOT_A_DECIMAL, example=Decimal("3.8")) from None
-    if not low <= value <= high:
-        raise InputError(MSG_DECIMAL_RANGE, low=low, high=high)
-    return value
+        return None

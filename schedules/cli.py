@@ -23,8 +23,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from data import ledger
 from data.db import has_schema, make_engine, make_sessionmaker, migrate, transaction
 from data.models import LedgerStatus
+from i18n.formats import format_date, format_time
 from schedules.audience import load_audiences
-from schedules.dates import fi_date, fi_time
 from schedules.plan import plan_year
 from settings import ConfigError, Settings, load_settings
 
@@ -74,7 +74,7 @@ def _local(moment: dt.datetime | None, settings: Settings) -> str:
     if moment is None:
         return "-"
     local = moment.astimezone(settings.tz)
-    return f"{fi_date(local.date())} {fi_time(local)}"
+    return f"{format_date(local.date())} {format_time(local)}"
 
 
 def _offset(moment: dt.datetime) -> str:
@@ -107,14 +107,16 @@ def cmd_plan(settings: Settings, engine: Engine, year: int, as_json: bool, out: 
     )
     out.write(header + "\n")
     for item in plan:
-        when = f"{item.at.strftime('%a')} {fi_date(item.at.date())} {fi_time(item.at)}"
+        when = f"{item.at.strftime('%a')} {format_date(item.at.date())} {format_time(item.at)}"
         when = f"{when} ({_offset(item.at)})"
-        deadline = f"{item.deadline_code} {fi_date(item.deadline_date)}"
+        deadline = f"{item.deadline_code} {format_date(item.deadline_date)}"
         notes = []
         if len(item.offsets) > 1:
             notes.append("merged " + "+".join(str(o) for o in item.offsets))
         if item.moved_from:
-            notes.append(f"moved from {item.moved_from.strftime('%a')} {fi_date(item.moved_from)}")
+            notes.append(
+                f"moved from {item.moved_from.strftime('%a')} {format_date(item.moved_from)}"
+            )
         note = f"  {'; '.join(notes)}" if notes else ""
         out.write(
             f"{when:<27} {deadline:<32} {item.offset_days:>6}  {item.audience.value:<12} "
@@ -168,7 +170,7 @@ def cmd_ledger(
         )
     for row, person in rows:
         who = f"{person.name or '-'} ({person.telegram_user_id})"[:24]
-        deadline = f"{row.deadline_code} {fi_date(row.deadline_date)}"[:31]
+        deadline = f"{row.deadline_code} {format_date(row.deadline_date)}"[:31]
         detail = row.error or ""
         if row.status is LedgerStatus.UNCERTAIN:
             detail = f"{UNCERTAIN_LABEL}: {detail}".rstrip(": ")

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
 
-from data.progress import DivisionProgress, EntityProgress
+from data.progress import DivisionProgress, EntityProgress, Gap
 from i18n import N_, gettext_for, normalize_language
 from i18n.formats import format_date, format_time, weekday
 from schedules.audience import Snapshot
@@ -66,18 +66,18 @@ def dated(language: str, day: dt.date) -> str:
 
 
 def _entity_line(entity: EntityProgress, language: str) -> str | None:
-    """One service entity's gaps, or None when it is complete."""
+    """One service entity's gaps (`EntityProgress.gaps`), or None when it has none."""
     _ = gettext_for(language)
-    if entity.complete:
+    if not entity.gaps:
         return None
-    if not entity.satisfaction_mapped and not entity.counts_by_level and not entity.none_levels:
+    if not entity.has_answers:
         parts = [_("nothing reported yet")]
     else:
         parts = []
-        if entity.missing_levels:
+        if Gap.PARTICIPATION in entity.gaps:
             levels = ", ".join(str(n) for n in entity.missing_levels)
             parts.append(_("participation levels {levels}").format(levels=levels))
-        if not entity.satisfaction_mapped:
+        if Gap.SATISFACTION in entity.gaps:
             parts.append(_("how satisfaction is measured"))
     name = entity.name.get(language) or entity.name["fi"]
     return f"• {escape(name)}: {escape('; '.join(parts))}"
@@ -89,11 +89,17 @@ def contact_section(progress: DivisionProgress | None, language: str) -> list[st
     if progress is None:
         return [escape(_("Your division is not set; ask the strategy unit to fix your access."))]
     division = progress.name.get(language) or progress.name["fi"]
-    if progress.complete:
+    if not progress.gaps:
         done = _("{division}: the data is complete. Thank you!").format(division=division)
         return [escape(done)]
-    lines = [escape(_("Still missing – {division}:").format(division=division))]
-    lines += [line for e in progress.entities if (line := _entity_line(e, language))]
+    gaps = [line for e in progress.missing if (line := _entity_line(e, language))]
+    if progress.submitted:
+        heading = _(
+            "{division}: the report was submitted with these answers missing; a coordinator "
+            "must reopen it before they can be added:"
+        ).format(division=division)
+        return [escape(heading), *gaps]
+    lines = [escape(_("Still missing – {division}:").format(division=division)), *gaps]
     lines.append(escape(_("Report with the button below, or with /raportoi and /tyytyvaisyys.")))
     return lines
 
@@ -103,13 +109,15 @@ def coordinator_section(progress: Sequence[DivisionProgress], language: str) -> 
     _ = gettext_for(language)
     lines = [escape(_("Divisions:"))]
     for division in progress:
-        if division.complete:
-            # Submitted with gaps is done for this round too (data.progress), but not "all
-            # service entities complete".
-            status = (
-                _("all service entities complete") if division.answers_complete else _("submitted")
-            )
+        if division.answers_complete:
+            status = _("all service entities complete")
             lines.append(f"✅ {escape(division.code)}: {escape(status)}")
+        elif division.submitted:
+            # Submitted with gaps: nobody is reminded, but the gaps are still there.
+            status = _("submitted with answers missing ({done}/{total} service entities complete)")
+            done = sum(1 for e in division.entities if e.complete)
+            text = status.format(done=done, total=len(division.entities))
+            lines.append(f"• {escape(division.code)}: {escape(text)}")
         else:
             done = sum(1 for e in division.entities if e.complete)
             status = _("{done}/{total} service entities complete").format(

@@ -12,7 +12,6 @@ from functools import cache
 from zoneinfo import ZoneInfo
 
 import holidays
-from babel.dates import format_date
 
 #: Guard against a configuration in which no working day can be found (never in Finland).
 _MAX_STEPS_BACK = 14
@@ -49,24 +48,3 @@ def local_datetime(day: dt.date, time_of_day: dt.time, tz: ZoneInfo) -> dt.datet
     """
     naive = dt.datetime.combine(day, time_of_day)
     return naive.replace(tzinfo=tz).astimezone(dt.UTC).astimezone(tz)
-
-
-def fi_date(day: dt.date) -> str:
-    """20.11.2026 — the format of Finnish official text, used in every language here."""
-    return f"{day.day}.{day.month}.{day.year}"
-
-
-def fi_time(moment: dt.datetime | dt.time) -> str:
-    """9.00 — hours without a leading zero, a dot before the minutes."""
-    return f"{moment.hour}.{moment.minute:02d}"
-
-
-def weekday_short(day: dt.date, language: str) -> str:
-    """Abbreviated weekday in the reader's language (pe / fre / Fri)."""
-    return format_date(day, "EEE", locale=language)
-
-
-def fi_datetime(moment: dt.datetime, tz: ZoneInfo) -> str:
-    """20.11.2026 9.00 in ``tz``."""
-    local = moment.astimezone(tz)
-    return f"{fi_date(local.date())} {fi_time(local)}"

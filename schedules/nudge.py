@@ -18,7 +18,7 @@ from data import audit, ledger
 from data.models import Person, Role
 from schedules.audience import Snapshot, load_snapshot
 from schedules.content import ReminderFacts
-from schedules.plan import Audience, SlotKey
+from schedules.plan import CONTACT_DEADLINES, Audience, SlotKey
 from schedules.runtime import build_delivery, new_claim, runtime
 from schedules.sender import App
 from settings import Deadline, Settings
@@ -36,12 +36,20 @@ class NudgeResult:
     #: Requested divisions that needed no nudge, and those with no contact to nudge.
     complete_divisions: tuple[str, ...] = ()
     divisions_without_contacts: tuple[str, ...] = ()
+    #: Requested divisions whose report was submitted with answers missing: nothing is
+    #: sent (their contacts cannot change a submitted report), but they are not complete.
+    submitted_with_gaps: tuple[str, ...] = ()
 
 
 def nudge_deadline(settings: Settings, today: dt.date) -> tuple[Deadline, dt.date]:
-    """The nearest remindable deadline of this year from today on; after the last one, the
-    last one (the nudge is then about an overdue deadline, with a negative offset)."""
-    dates = [(d, day) for d, day in settings.calendar.dates_for(today.year) if d.remind]
+    """The contacts' nearest remindable deadline of this year from today on
+    (`CONTACT_DEADLINES`: a nudge goes to contacts, so it names their deadline, not the
+    staff's); after the last one, the last one (an overdue deadline, negative offset)."""
+    dates = [
+        (d, day)
+        for d, day in settings.calendar.dates_for(today.year)
+        if d.remind and d.code in CONTACT_DEADLINES
+    ]
     if not dates:
         raise ValueError("no deadline with remind: true in the configuration")
     upcoming = [(d, day) for d, day in dates if day >= today]
@@ -89,14 +97,17 @@ async def send_nudge(
 
     snapshot, targets, recorded = await rt.sender.db(prepare)
     complete: list[str] = []
+    with_gaps: list[str] = []
     without: list[str] = []
     person_ids: list[int] = []
     for division_id in targets:
         progress = snapshot.division(division_id)
         assert progress is not None
         contacts = snapshot.audiences.contacts.get(division_id, ())
-        if progress.complete:
+        if progress.answers_complete:
             complete.append(progress.code)
+        elif progress.submitted_with_gaps:
+            with_gaps.append(progress.code)
         elif not contacts:
             without.append(progress.code)
         else:
@@ -131,4 +142,5 @@ async def send_nudge(
         deadline_date=day,
         complete_divisions=tuple(complete),
         divisions_without_contacts=tuple(without),
+        submitted_with_gaps=tuple(with_gaps),
     )

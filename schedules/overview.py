@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from html import escape
 
 from i18n import gettext_for
+from i18n.formats import format_time
 from schedules.audience import Snapshot
 from schedules.content import AUDIENCE_NAMES, dated, when_phrase
-from schedules.dates import fi_time
 from schedules.plan import PlannedReminder, SlotKey, plan_year
 from settings import Deadline, Settings
 
@@ -112,7 +112,8 @@ def schedule_text(
             f"{_(AUDIENCE_NAMES[item.audience])} {len(item.recipients)}" for item in items
         )
         lines.append(
-            f"• {escape(dated(language, at.date()))} {fi_time(at)} – {escape(title)}: {escape(who)}"
+            f"• {escape(dated(language, at.date()))} {format_time(at)} – "
+            f"{escape(title)}: {escape(who)}"
         )
     lines += _more(language, len(sends) - len(shown))
     if not sends:

@@ -30,6 +30,10 @@ class Audience(enum.StrEnum):
 #: Deadlines at which strategy staff generate documents (list texts, Excel, final package):
 #: staff are reminded only ahead of these, with what can already be generated.
 STAFF_DEADLINES = frozenset({"listatekstit", "valmis"})
+#: Deadlines the divisions' answers are needed for (the management group's status slide and
+#: the list texts with their Excel attachments): contacts are reminded only ahead of these,
+#: so a contact's reminder names their own deadline, never the staff's final one ("valmis").
+CONTACT_DEADLINES = frozenset({"johtoryhma_aineisto", "listatekstit"})
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,8 @@ class Audiences:
             return tuple(sorted(set(self.coordinators)))
         if audience is Audience.STAFF:
             return tuple(sorted(set(self.staff))) if deadline_code in STAFF_DEADLINES else ()
+        if deadline_code not in CONTACT_DEADLINES:
+            return ()
         return tuple(
             sorted(
                 {
@@ -175,16 +181,18 @@ def year_slots(settings: Settings, year: int) -> list[Slot]:
 def plan_year(settings: Settings, year: int, *, audiences: AudienceSource) -> list[PlannedReminder]:
     """The year's reminders, one entry per send and audience, in time order.
 
-    Coordinators are always reminded; contacts only while their division is incomplete;
-    strategy staff only ahead of the document deadlines (`STAFF_DEADLINES`). An audience
-    with no recipients is still listed (with none) for the coordinators and contacts, so
-    the operator sees that the send exists; staff appear only where the rule includes them.
+    Coordinators are always reminded; contacts only while their division is incomplete and
+    only ahead of their own deadlines (`CONTACT_DEADLINES`); strategy staff only ahead of
+    the document deadlines (`STAFF_DEADLINES`). An audience with no recipients is still
+    listed (with none) where the rule includes it, so the operator sees that the send exists.
     """
     plan: list[PlannedReminder] = []
     for slot in year_slots(settings, year):
         snapshot = _resolve(audiences, slot.deadline, slot.deadline_date, slot.offset_days)
         for audience in Audience:
             if audience is Audience.STAFF and slot.deadline.code not in STAFF_DEADLINES:
+                continue
+            if audience is Audience.CONTACT and slot.deadline.code not in CONTACT_DEADLINES:
                 continue
             plan.append(
                 PlannedReminder(

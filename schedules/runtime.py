@@ -39,10 +39,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from core import metrics
 from core.services import services
 from data import ledger
 from data.leader import LeaderLock
 from data.models import LedgerStatus, ReminderLedger
+from schedules import housekeeping
 from schedules.audience import Recipient, Snapshot, load_snapshot
 from schedules.content import ReminderFacts, language_of, reminder_text
 from schedules.notices import Action, Courier, Notice
@@ -149,12 +151,21 @@ def install(application: App, *, courier: Courier | None = None) -> None:
     if rt.leader is None or rt.leader.always_leader:
         _start_leading(application)
     elif not job_queue.get_jobs_by_name(LEADER_JOB):
+        # The first try runs the moment the job queue starts: a one-off job, because an
+        # interval job's first run is computed when the scheduler starts, which is already
+        # past a ``first=0`` start date, so APScheduler would put it one interval later.
+        job_queue.run_once(
+            _leader_job,
+            when=0,
+            name=LEADER_JOB,
+            job_kwargs={"misfire_grace_time": None},
+        )
         job_queue.run_repeating(
             _leader_job,
             interval=LEADER_RETRY_SECONDS,
-            first=0,
+            first=LEADER_RETRY_SECONDS,
             name=LEADER_JOB,
-            job_kwargs={"coalesce": True, "max_instances": 1},
+            job_kwargs={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         )
 
 
@@ -200,7 +211,7 @@ async def _leader_job(context: JobContext) -> None:
 
 
 def _job_names() -> tuple[str, ...]:
-    return (CATCH_UP_JOB, SWEEP_JOB, RESYNC_JOB)
+    return (CATCH_UP_JOB, SWEEP_JOB, RESYNC_JOB, housekeeping.PRUNE_JOB)
 
 
 def _start_leading(application: App) -> None:
@@ -210,6 +221,7 @@ def _start_leading(application: App) -> None:
     settings = services(application).settings
     rt.leading = True
     report_leadership(True)
+    metrics.watch_next_send(lambda: _timestamp(next_send(application)))
     scheduled = schedule_slots(application)
     once = {"misfire_grace_time": None}
     if not job_queue.get_jobs_by_name(CATCH_UP_JOB):
@@ -225,6 +237,7 @@ def _start_leading(application: App) -> None:
         )
     if not job_queue.get_jobs_by_name(RESYNC_JOB):
         job_queue.run_daily(_resync_job, time=dt.time(0, 10, tzinfo=settings.tz), name=RESYNC_JOB)
+    housekeeping.schedule(application)
     log.info("reminders installed (scheduler leader): %d sends scheduled", scheduled)
 
 
@@ -243,16 +256,13 @@ def _stop_leading(application: App) -> None:
 
 def report_leadership(leading: bool) -> None:
     """Publish whether this process is the scheduler leader: the ``scheduler_leader``
-    gauge of ``core.metrics`` when that module exists (the production metrics), a log
-    line always."""
+    gauge of ``core.metrics`` and a log line."""
     log.info("scheduler leader: %s", "yes" if leading else "no")
-    try:
-        from core import metrics  # type: ignore[attr-defined]
-    except ImportError:
-        return
-    gauge = getattr(metrics, "SCHEDULER_LEADER", None)
-    if gauge is not None:
-        gauge.set(1 if leading else 0)
+    metrics.set_scheduler_leader(leading)
+
+
+def _timestamp(moment: dt.datetime | None) -> float | None:
+    return None if moment is None else moment.timestamp()
 
 
 def schedule_slots(application: App) -> int:
@@ -284,16 +294,37 @@ def schedule_slots(application: App) -> int:
 
 async def _slot_job(context: JobContext) -> None:
     assert context.job is not None
-    result = await run_slot(context.application, context.job.data)
+    try:
+        result = await run_slot(context.application, context.job.data)
+    finally:
+        metrics.scheduler_ran()
     log.info("reminder %s: %s", result.key.name, result)
 
 
 async def _catch_up_job(context: JobContext) -> None:
-    await catch_up(context.application)
+    try:
+        await catch_up(context.application)
+    finally:
+        metrics.scheduler_ran()
 
 
 async def _sweep_job(context: JobContext) -> None:
-    await sweep(context.application)
+    try:
+        await sweep(context.application)
+    finally:
+        metrics.scheduler_ran()
+
+
+def next_send(application: App) -> dt.datetime | None:
+    """When this process's next reminder send is due (None when not leading or none)."""
+    if not is_leader(application) or application.job_queue is None:
+        return None
+    times = [
+        job.next_t
+        for job in application.job_queue.jobs()
+        if (job.name or "").startswith("reminder:") and job.next_t is not None
+    ]
+    return min(times) if times else None
 
 
 async def _resync_job(context: JobContext) -> None:
@@ -444,6 +475,7 @@ async def run_slot(
             )
 
         count = await rt.sender.db(record)
+        metrics.reminder_outcome("skipped", count)
         return SlotResult(key, "late", recorded_skipped=count)
     facts = ReminderFacts(
         slot.deadline, slot.deadline_date, now.astimezone(svc.settings.tz).date(), "scheduled"
@@ -493,6 +525,7 @@ async def catch_up(application: App) -> list[SlotResult]:
             log.warning("%d reminders were claimed but not sent before a stop; sending", released)
         if uncertain:
             log.warning("%d reminders were interrupted mid-send; delivery uncertain", uncertain)
+            metrics.reminder_outcome("uncertain", uncertain)
         since = now - CATCH_UP_LOOKBACK
         tz = svc.settings.tz
         years = sorted({since.astimezone(tz).year, now.astimezone(tz).year})
@@ -582,6 +615,7 @@ async def sweep(application: App) -> DeliveryReport:
         if await rt.sender.db(skip):
             log.info("reminder %s skipped: %s", row.id, reason)
             report.add(Outcome.SKIPPED)
+            metrics.reminder_outcome("skipped")
     report.merge(await rt.sender.deliver(deliveries))
     return report
 

@@ -32,6 +32,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
+from core import metrics
 from core.services import services
 from data import ledger, people
 from data.db import transaction
@@ -162,6 +163,12 @@ class Sender:
         return report
 
     async def _deliver_one(self, delivery: Delivery) -> Outcome:
+        outcome = await self._claim_and_send(delivery)
+        if outcome is not Outcome.SKIPPED:  # a skip here: another process has the row
+            metrics.reminder_outcome(outcome.value)
+        return outcome
+
+    async def _claim_and_send(self, delivery: Delivery) -> Outcome:
         claim = await self.db(lambda s: delivery.claim(s, self.now()))
         if claim is None:
             return Outcome.SKIPPED

@@ -233,6 +233,22 @@ class ListText(_Strict):
     strategy_period: str = "2025–2029"
     # Muutoksenhaku line (a take-note item cannot be appealed).
     appeal: str = "Muutoksenhakukielto, valmistelu tai täytäntöönpano"
+    # The unit that prepares the documents: the author in every file's properties.
+    unit: str = "Helsingin kaupunki, kaupunginkanslia, strategiayksikkö"
+    # The day (day.month.) the instructions go out to the divisions each year, before
+    # reporting starts; the instructions are dated by it, whatever the state of the data.
+    instructions_date: str = "1.10."
+
+    @field_validator("instructions_date")
+    @classmethod
+    def _valid_instructions_date(cls, value: str) -> str:
+        parse_day_month(value)
+        return value
+
+    def instructions_day(self, year: int) -> dt.date:
+        """The date the year's instructions are released (and dated)."""
+        day, month = parse_day_month(self.instructions_date)
+        return dt.date(year, month, day)
 
     def meeting(self, year: int) -> BoardMeeting:
         """The year's meeting details; an empty one (no meeting set) when not configured."""
@@ -249,9 +265,30 @@ class Settings(_Strict):
     conversation: Conversation = Conversation()
     list_text: ListText
     admins: list[int] = Field(default_factory=list)
+    #: The public https address the bot's HTTP server is reached at, for the Mini App
+    #: (``/app/`` is appended). None: no Mini App buttons are offered.
+    miniapp_url: str | None = None
     # Secrets: never from the file.
     bot_token: str | None = Field(default=None, exclude=True, repr=False)
     webhook_secret: str | None = Field(default=None, exclude=True, repr=False)
+    # Operations, from the environment only (METRICS_PORT, LOG_LEVEL).
+    #: Port of /healthz, /readyz and /metrics in polling mode (None: no web server unless
+    #: TELEGRAM_WEBHOOK_PORT is set).
+    metrics_port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @field_validator("miniapp_url")
+    @classmethod
+    def _miniapp_https(cls, value: str | None) -> str | None:
+        # Telegram opens Mini Apps only over https.
+        if value is not None and not value.startswith("https://"):
+            raise ValueError(f"expected a public https:// address, got {value!r}")
+        return value.rstrip("/") if value else value
+
+    @property
+    def miniapp_page(self) -> str | None:
+        """The page's address (``MINIAPP_URL`` + ``/app/``), or None without a Mini App."""
+        return f"{self.miniapp_url}/app/" if self.miniapp_url else None
 
     @field_validator("timezone")
     @classmethod
@@ -267,9 +304,28 @@ class Settings(_Strict):
         return ZoneInfo(self.timezone)
 
 
-def _one_line(error: ValidationError, source: str) -> str:
+#: Settings that an environment variable sets, by their key path: an error in one of them is
+#: reported under the variable's name (what the operator has to fix), not the file's key.
+ENV_KEYS: dict[tuple[str, ...], str] = {
+    ("database", "url"): "DATABASE_URL",
+    ("telegram", "base_url"): "TELEGRAM_BASE_URL",
+    ("telegram", "base_file_url"): "TELEGRAM_BASE_FILE_URL",
+    ("telegram", "webhook", "url"): "TELEGRAM_WEBHOOK_URL",
+    ("telegram", "webhook", "listen"): "TELEGRAM_WEBHOOK_LISTEN",
+    ("telegram", "webhook", "port"): "TELEGRAM_WEBHOOK_PORT",
+    ("telegram", "webhook", "stop_seconds"): "TELEGRAM_STOP_SECONDS",
+    ("metrics_port",): "METRICS_PORT",
+    ("log_level",): "LOG_LEVEL",
+    ("miniapp_url",): "MINIAPP_URL",
+}
+
+
+def _one_line(error: ValidationError, source: str, from_env: set[tuple[str, ...]]) -> str:
     first = error.errors()[0]
-    key = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    loc = tuple(str(part) for part in first["loc"])
+    key = ".".join(loc) or "(top level)"
+    if loc in from_env:
+        source, key = "environment", ENV_KEYS[loc]
     message = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
         message = "unknown key"
@@ -296,32 +352,28 @@ def load_settings(path: Path | str | None = None, env: Mapping[str, str] | None 
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: expected a mapping of keys at the top level")
     raw = dict(raw)
-    if env.get("DATABASE_URL"):
-        raw["database"] = {**(raw.get("database") or {}), "url": env["DATABASE_URL"]}
-    if env.get("TELEGRAM_BASE_URL"):
-        raw["telegram"] = {**(raw.get("telegram") or {}), "base_url": env["TELEGRAM_BASE_URL"]}
-    if env.get("TELEGRAM_BASE_FILE_URL"):
-        raw["telegram"] = {
-            **(raw.get("telegram") or {}),
-            "base_file_url": env["TELEGRAM_BASE_FILE_URL"],
-        }
-    webhook_env = {
-        key: env[name]
-        for key, name in (
-            ("url", "TELEGRAM_WEBHOOK_URL"),
-            ("listen", "TELEGRAM_WEBHOOK_LISTEN"),
-            ("port", "TELEGRAM_WEBHOOK_PORT"),
-            ("stop_seconds", "TELEGRAM_STOP_SECONDS"),
-        )
-        if env.get(name)
-    }
-    if webhook_env:
-        telegram = dict(raw.get("telegram") or {})
-        telegram["webhook"] = {**(telegram.get("webhook") or {}), **webhook_env}
-        raw["telegram"] = telegram
+    from_env: set[tuple[str, ...]] = set()
+    for path_keys, name in ENV_KEYS.items():
+        value = env.get(name)
+        if not value:
+            continue
+        value = value.strip().lower() if name == "LOG_LEVEL" else value
+        _set_nested(raw, path_keys, value)
+        from_env.add(path_keys)
     raw["bot_token"] = env.get("TELEGRAM_BOT_TOKEN") or None
     raw["webhook_secret"] = env.get("TELEGRAM_WEBHOOK_SECRET") or None
     try:
         return Settings.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(_one_line(exc, source)) from None
+        raise ConfigError(_one_line(exc, source, from_env)) from None
+
+
+def _set_nested(raw: dict[str, object], keys: tuple[str, ...], value: str) -> None:
+    """``raw[a][b][c] = value``, copying the mappings on the way (the file's stay intact)."""
+    holder = raw
+    for key in keys[:-1]:
+        inner = holder.get(key)
+        inner = dict(inner) if isinstance(inner, dict) else {}
+        holder[key] = inner
+        holder = inner
+    holder[keys[-1]] = value

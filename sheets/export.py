@@ -23,10 +23,19 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy.orm import Session
 
-from data import answers, catalog, reports
-from data.limits import MAX_COUNT, MAX_TEXT, MIN_METHOD_COUNT, NPS_MAX, NPS_MIN
+from data import catalog, reports
+from data.limits import (
+    COUNT_RANGE,
+    MAX_PERIOD,
+    MAX_SCALE,
+    MAX_TEXT,
+    NPS_COUNT_RANGE,
+    NPS_RANGE,
+    RESPONDENTS_RANGE,
+    Range,
+)
 from data.models import Division
-from i18n import gettext_for
+from i18n import formats, gettext_for
 from sheets import messages as m
 from sheets.layout import (
     EXTRA_ENTITY_ROWS,
@@ -137,6 +146,22 @@ def _list_validation(
     ws.add_data_validation(validation)
 
 
+def _rule_texts(language: str) -> dict[str, object]:
+    """The rule book's ranges as the instructions write them ("1–100 000")."""
+    return {
+        "count_range": formats.format_range(COUNT_RANGE, language),
+        "nps_range": formats.format_range(NPS_RANGE, language),
+        "respondents_range": formats.format_range(RESPONDENTS_RANGE, language),
+        "limit": MAX_TEXT,
+    }
+
+
+def _range_validation(ws: Worksheet, span: Range, language: str, cells: list[str]) -> None:
+    """Excel's own check of a whole-number cell: the rule's range, stated by the rule."""
+    message = gettext_for(language)(m.DV_WHOLE).format(range=formats.format_range(span, language))
+    _whole_validation(ws, span.low, span.high, message, cells)
+
+
 def _whole_validation(ws: Worksheet, low: int, high: int, message: str, cells: list[str]) -> None:
     validation = DataValidation(
         type="whole", operator="between", formula1=str(low), formula2=str(high), allow_blank=True
@@ -238,7 +263,10 @@ def build_workbook(session: Session, division: Division, year: int, language: st
             _(m.TITLE_PARTICIPATION).format(
                 entity=catalog.name_of(entity, language), year=year, division=division_name
             ),
-            [line.format(mark=mark) for line in map(_, m.INSTRUCTIONS_PARTICIPATION)],
+            [
+                line.format(mark=mark, **_rule_texts(language))
+                for line in map(_, m.INSTRUCTIONS_PARTICIPATION)
+            ],
             [
                 _(m.H_LEVEL),
                 _(m.H_METHOD),
@@ -280,13 +308,7 @@ def build_workbook(session: Session, division: Division, year: int, language: st
             row += slots
         last = row - 1
         _list_validation(ws, mark_list, _column_ref(P_MARK, FIRST_ROW, last), _)
-        _whole_validation(
-            ws,
-            MIN_METHOD_COUNT,
-            MAX_COUNT,
-            _(m.DV_METHOD_COUNT),
-            [_column_ref(P_COUNT, FIRST_ROW, last)],
-        )
+        _range_validation(ws, COUNT_RANGE, language, [_column_ref(P_COUNT, FIRST_ROW, last)])
         _length_validation(
             ws,
             MAX_TEXT,
@@ -335,7 +357,7 @@ def _satisfaction_sheet(
         _(m.H_OTHER_NAME),
         _(m.H_SCALE),
         _(m.H_FREQUENCY),
-        _(m.H_NPS),
+        _(m.H_NPS).format(range=formats.format_range(NPS_RANGE, language)),
         _(m.H_PROMOTERS),
         _(m.H_PASSIVES),
         _(m.H_DETRACTORS),
@@ -347,7 +369,10 @@ def _satisfaction_sheet(
     _heading(
         ws,
         _(m.TITLE_SATISFACTION).format(year=year, division=catalog.name_of(ref.division, language)),
-        [line.format(mark=mark) for line in map(_, m.INSTRUCTIONS_SATISFACTION)],
+        [
+            line.format(mark=mark, **_rule_texts(language))
+            for line in map(_, m.INSTRUCTIONS_SATISFACTION)
+        ],
         headers,
         S_WIDTHS,
     )
@@ -403,16 +428,15 @@ def _satisfaction_sheet(
         ws, lists.ref(frequency_names), _column_ref(S_FREQUENCY, FIRST_ROW, last), _, strict=False
     )
     _list_validation(ws, lists.ref([mark]), _column_ref(S_MARK, FIRST_ROW, last), _)
-    _whole_validation(ws, NPS_MIN, NPS_MAX, _(m.DV_NPS), [_column_ref(S_NPS, FIRST_ROW, last)])
-    _whole_validation(
+    _range_validation(ws, NPS_RANGE, language, [_column_ref(S_NPS, FIRST_ROW, last)])
+    _range_validation(
         ws,
-        0,
-        MAX_COUNT,
-        _(m.DV_COUNT),
-        [
-            _column_ref(c, FIRST_ROW, last)
-            for c in (S_PROMOTERS, S_PASSIVES, S_DETRACTORS, S_RESPONDENTS)
-        ],
+        NPS_COUNT_RANGE,
+        language,
+        [_column_ref(c, FIRST_ROW, last) for c in (S_PROMOTERS, S_PASSIVES, S_DETRACTORS)],
+    )
+    _range_validation(
+        ws, RESPONDENTS_RANGE, language, [_column_ref(S_RESPONDENTS, FIRST_ROW, last)]
     )
     _length_validation(
         ws,
@@ -422,9 +446,15 @@ def _satisfaction_sheet(
     )
     _length_validation(
         ws,
-        answers.MAX_SCALE,
-        _(m.DV_TEXT).format(limit=answers.MAX_SCALE),
-        [_column_ref(c, FIRST_ROW, last) for c in (S_SCALE, S_PERIOD)],
+        MAX_SCALE,
+        _(m.DV_TEXT).format(limit=MAX_SCALE),
+        [_column_ref(S_SCALE, FIRST_ROW, last)],
+    )
+    _length_validation(
+        ws,
+        MAX_PERIOD,
+        _(m.DV_TEXT).format(limit=MAX_PERIOD),
+        [_column_ref(S_PERIOD, FIRST_ROW, last)],
     )
     _lock(ws, S_ANSWER_COLUMNS, last - FIRST_ROW + 1)
     layout.satisfaction_sheet = name

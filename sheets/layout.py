@@ -96,11 +96,23 @@ class Layout:
     #: entity code of each answer row of the satisfaction sheet, from FIRST_ROW on
     satisfaction_rows: list[str] = field(default_factory=list)
 
+    #: The layout text as read from a workbook's ``_meta`` (None for one being built): the
+    #: checksum covers the text the file holds, whichever of the two forms below it has.
+    source_json: str | None = None
+
     def to_json(self) -> str:
+        """The layout as one ``_meta`` cell: each sheet's level codes run-length encoded
+        (``[["L1", 250], ["L2", 4], …]``), so 20 000 answer rows fit in a cell easily (an
+        Excel cell holds at most 32 767 characters; one code per row overflowed it at about
+        8 000 answers and the bot then refused its own export)."""
+        if self.source_json is not None:
+            return self.source_json
         return json.dumps(
             {
-                "participation": [[k, s, rows] for k, (s, rows) in self.participation.items()],
-                "satisfaction": [self.satisfaction_sheet, self.satisfaction_rows],
+                "participation": [
+                    [k, s, _runs(rows)] for k, (s, rows) in self.participation.items()
+                ],
+                "satisfaction": [self.satisfaction_sheet, _runs(self.satisfaction_rows)],
             },
             ensure_ascii=False,
             sort_keys=True,
@@ -109,8 +121,10 @@ class Layout:
 
     @classmethod
     def from_meta(cls, meta: dict[str, Any]) -> Layout:
-        """Raises KeyError/ValueError/TypeError on a malformed meta sheet."""
-        shape = json.loads(str(meta["layout"]))
+        """Raises KeyError/ValueError/TypeError on a malformed meta sheet. Reads both the
+        run-length form and the older one code per row."""
+        source = str(meta["layout"])
+        shape = json.loads(source)
         sheet, rows = shape["satisfaction"]
         layout = cls(
             version=int(meta["template_version"]),
@@ -118,10 +132,11 @@ class Layout:
             year=int(meta["year"]),
             language=str(meta["language"]),
             satisfaction_sheet=str(sheet),
-            satisfaction_rows=[str(r) for r in rows],
+            satisfaction_rows=_expand(rows),
+            source_json=source,
         )
         for code, name, levels in shape["participation"]:
-            layout.participation[str(code)] = (str(name), [str(level) for level in levels])
+            layout.participation[str(code)] = (str(name), _expand(levels))
         return layout
 
     def answer_cells(self) -> dict[str, set[tuple[int, int]]]:
@@ -152,6 +167,39 @@ class Layout:
             ("layout", self.to_json()),
             ("checksum", checksum),
         ]
+
+
+#: The most answer rows a workbook's layout may claim (20 000 answers and room to spare): a
+#: forged layout cannot make the reader walk millions of rows.
+MAX_LAYOUT_ROWS = 100_000
+
+
+def _runs(codes: list[str]) -> list[list[Any]]:
+    """``["L1", "L1", "L2"]`` → ``[["L1", 2], ["L2", 1]]``."""
+    runs: list[list[Any]] = []
+    for code in codes:
+        if runs and runs[-1][0] == code:
+            runs[-1][1] += 1
+        else:
+            runs.append([code, 1])
+    return runs
+
+
+def _expand(items: list[Any]) -> list[str]:
+    """The inverse of `_runs`; a plain code (the older form) counts once."""
+    codes: list[str] = []
+    for item in items:
+        if isinstance(item, list):
+            code, count = item
+            count = int(count)
+            if not 0 < count <= MAX_LAYOUT_ROWS:
+                raise ValueError("layout row count out of range")
+            codes.extend([str(code)] * count)
+        else:
+            codes.append(str(item))
+        if len(codes) > MAX_LAYOUT_ROWS:
+            raise ValueError("layout too long")
+    return codes
 
 
 def sheet_names(names: Iterable[str], taken: Iterable[str]) -> list[str]:

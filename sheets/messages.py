@@ -18,8 +18,8 @@ TITLE_SATISFACTION = N_("Customer satisfaction measurement {year} ({division})")
 INSTRUCTIONS_PARTICIPATION = (
     N_(
         "Fill in the white cells only: for each level, pick a method from the list or write "
-        "your own in “Other method”, then the count (a whole number 1–100 000) and an "
-        "optional note (at most 300 characters)."
+        "your own in “Other method”, then the count (a whole number {count_range}; a method used "
+        "0 times is left out) and an optional note (at most {limit} characters)."
     ),
     N_(
         "If nothing is done at a level, choose “No methods at this level” in the method column. "
@@ -36,8 +36,9 @@ INSTRUCTIONS_SATISFACTION = (
         "scale, how often it is measured, and the latest result."
     ),
     N_(
-        "For NPS give the score (−100…100) or the counts of promoters, passives and detractors; "
-        "the respondents must equal their sum. For other types write the latest result."
+        "For NPS give the score ({nps_range}) or the counts of promoters, passives and "
+        "detractors; the respondents ({respondents_range}) must equal their sum. For a survey "
+        "write the latest result as a number on its scale, for other types in a few words."
     ),
     N_(
         "Rows marked “{mark}” are last year's answers: check them and clear the mark, or they "
@@ -58,7 +59,7 @@ H_TYPE = N_("Measurement type")
 H_OTHER_NAME = N_("Name of the other way")
 H_SCALE = N_("Scale")
 H_FREQUENCY = N_("Frequency")
-H_NPS = N_("NPS (−100…100)")
+H_NPS = N_("NPS ({range})")
 H_PROMOTERS = N_("Promoters (9–10)")
 H_PASSIVES = N_("Passives (7–8)")
 H_DETRACTORS = N_("Detractors (0–6)")
@@ -66,9 +67,7 @@ H_RESPONDENTS = N_("Respondents")
 H_RESULT = N_("Latest result")
 H_PERIOD = N_("Period")
 
-DV_COUNT = N_("A whole number from 0 to 100 000.")
-DV_METHOD_COUNT = N_("A whole number from 1 to 100 000.")
-DV_NPS = N_("A whole number from −100 to 100.")
+DV_WHOLE = N_("A whole number {range}.")
 DV_TEXT = N_("At most {limit} characters.")
 DV_LIST = N_("Choose from the list.")
 
@@ -123,11 +122,11 @@ CELL_ERRORS_HEADER = N_(
 )
 CELL_ERRORS_MORE = N_("… and {count} more")
 CELL_ERRORS_ONE_MORE = N_("… and one more")
-CELL_NOT_WHOLE = N_("“{value}” is not a whole number")
-CELL_COUNT_RANGE = N_("“{value}” is not between 0 and {maximum}")
-CELL_NOT_SCORE = N_("“{value}” is not an NPS score (a whole number −100…100)")
-CELL_SCORE_RANGE = N_("NPS {value} is outside −100…100")
-CELL_NOT_DECIMAL = N_("“{value}” is not a number such as 4,2")
+CELL_NOT_IN_RANGE = N_("“{value}” is not a whole number {range}")
+CELL_NOT_SCORE = N_("“{value}” is not an NPS score (a whole number {range})")
+CELL_SCORE_RANGE = N_("NPS {value} is outside {range}")
+CELL_NOT_DECIMAL = N_("“{value}” is not a number on the scale {low}–{high}, such as 4,2")
+CELL_NO_LETTER = N_("“{value}” is not a name: a name needs at least one letter")
 CELL_DECIMAL_RANGE = N_("“{value}” is not on the scale {low}–{high}")
 CELL_TOO_LONG = N_("the text is {length} characters long; at most {limit} fit")
 CELL_NOT_TEXT = N_("“{value}” is not text")
@@ -137,7 +136,7 @@ CELL_BOTH_METHODS = N_("choose a method from the list or write your own, not bot
 CELL_METHOD_MISSING = N_("the method is missing (choose from the list or write your own)")
 CELL_COUNT_MISSING = N_("the count is missing")
 CELL_ZERO_COUNT = N_(
-    "the count must be at least 1: leave out a method that was not used, or choose “{none}”"
+    "a method used 0 times is left out (the count is a whole number {range}), or choose “{none}”"
 )
 CELL_NO_METHODS_ALONE = N_("“{none}” takes no method, count or note")
 CELL_DUPLICATE_METHOD = N_("the same method is already given at this level")
@@ -159,8 +158,18 @@ CELL_NPS_DISAGREES = N_("the counts give NPS {nps}, not {value}")
 CELL_FORMULA_NO_VALUE = N_("a formula without a value: type the value itself")
 
 PROBLEM_CELL_MESSAGES = {
-    answers.NOT_WHOLE: CELL_NOT_WHOLE,
-    answers.COUNT_RANGE: CELL_COUNT_RANGE,
+    answers.NOT_WHOLE: CELL_NOT_IN_RANGE,
+    answers.COUNT_RANGE_CODE: CELL_NOT_IN_RANGE,
+    answers.ZERO_COUNT: CELL_ZERO_COUNT,
+    answers.RESPONDENTS_RANGE_CODE: CELL_NOT_IN_RANGE,
+    answers.NPS_COUNT_RANGE_CODE: CELL_NOT_IN_RANGE,
+    answers.NO_LETTER: CELL_NO_LETTER,
+    answers.EMPTY: CELL_METHOD_MISSING,
+    answers.RESULT_FOR_NPS: CELL_NOT_FOR_NPS,
+    answers.ONLY_FOR_NPS: CELL_ONLY_FOR_NPS,
+    answers.NOT_MEASURED_ALONE: CELL_NOT_MEASURED_ALONE,
+    answers.OTHER_NAME_MISSING: CELL_OTHER_NAME_MISSING,
+    answers.OTHER_NAME_ONLY: CELL_OTHER_NAME_ONLY,
     answers.NOT_SCORE: CELL_NOT_SCORE,
     answers.SCORE_RANGE: CELL_SCORE_RANGE,
     answers.NOT_DECIMAL: CELL_NOT_DECIMAL,

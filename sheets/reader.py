@@ -11,21 +11,21 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from openpyxl import load_workbook
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import column_index_from_string, get_column_letter
 from sqlalchemy.orm import Session
 
 from data import answers, catalog
-from data.limits import MAX_TEXT, MIN_METHOD_COUNT
+from data.answers import ParticipationAnswer, SatisfactionAnswer
+from data.limits import MAX_TEXT, Range
 from data.models import Division
-from data.reports import ParticipationAnswer, SatisfactionAnswer
-from i18n import LANGUAGES, gettext_for
-from sheets import cells as cells_rules
+from i18n import LANGUAGES, formats, gettext_for
 from sheets import files
 from sheets import messages as m
 from sheets.layout import (
@@ -159,10 +159,21 @@ class _Reader:
         self, cells: _Cells, row: int, column: int, problem: answers.AnswerProblem, value: Any
     ) -> None:
         message = m.PROBLEM_CELL_MESSAGES.get(problem.code, m.CELL_NOT_TEXT)
-        params = {"value": _shown(value), **problem.params}
-        if problem.code == answers.COUNT_RANGE:
-            params["maximum"] = f"{params['maximum']:,}".replace(",", "\u00a0")
-        self.error(cells, row, column, message, **params)
+        params = {**problem.params, "value": _shown(value)}
+        if problem.code == answers.ZERO_COUNT:
+            params["none"] = gettext_for(self.language)(m.NO_METHODS)
+        self.error(cells, row, column, message, **self.worded(params))
+
+    def worded(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Placeholders as the person's language writes them: a rule's range "1–100 000"."""
+        return {
+            key: formats.format_range(value, self.language)
+            if isinstance(value, Range)
+            else formats.format_integer(value, self.language)
+            if isinstance(value, int) and not isinstance(value, bool)
+            else value
+            for key, value in params.items()
+        }
 
     def formula_check(self, cells: _Cells, row: int, column: int) -> bool:
         """False (and an error) for a formula whose value was not saved with the file."""
@@ -171,12 +182,13 @@ class _Reader:
             return False
         return True
 
-    def whole(self, cells: _Cells, row: int, column: int) -> int | None:
+    def read(self, cells: _Cells, row: int, column: int, reader: Any) -> Any:
+        """The cell's value read by the rule book (``reader(value, language)``), or None."""
         value = cells.value(row, column)
         if not self.formula_check(cells, row, column) or value is None:
             return None
         try:
-            return cells_rules.count(value, self.cell_language)
+            return reader(value, self.cell_language)
         except answers.AnswerProblem as problem:
             self.problem(cells, row, column, problem, value)
             return None
@@ -234,7 +246,7 @@ class _Reader:
         none = False
         if chosen is not None and self.formula_check(cells, row, P_METHOD):
             key = _key(chosen)
-            if key in self.none_labels:
+            if key in self.none_labels or answers.is_none_word(chosen):
                 none = True
             elif key in self.methods[level_id]:
                 method_id = self.methods[level_id][key]
@@ -254,8 +266,8 @@ class _Reader:
                     self.error(cells, row, column, m.CELL_NO_METHODS_ALONE, none=none_label)
                     return None
             return ParticipationAnswer(level_id, none=True).to_dict()
-        own = self.text(cells, row, P_OWN, MAX_TEXT)
-        count = self.whole(cells, row, P_COUNT)
+        own = self.read(cells, row, P_OWN, lambda value, _lang: answers.method_name(value))
+        count = self.read(cells, row, P_COUNT, answers.read_count)
         note = self.text(cells, row, P_NOTE, MAX_TEXT)
         if chosen is not None and own is not None:
             self.error(cells, row, P_OWN, m.CELL_BOTH_METHODS)
@@ -263,9 +275,6 @@ class _Reader:
             self.error(cells, row, P_METHOD, m.CELL_METHOD_MISSING)
         if count is None and not cells.present(row, P_COUNT):
             self.error(cells, row, P_COUNT, m.CELL_COUNT_MISSING)
-        if count is not None and count < MIN_METHOD_COUNT:  # as in the chat: 0 = not used
-            none_label = gettext_for(self.language)(m.NO_METHODS)
-            self.error(cells, row, P_COUNT, m.CELL_ZERO_COUNT, none=none_label)
         if len(self.parsed.errors) > errors_before or count is None:
             return None
         return ParticipationAnswer(
@@ -323,14 +332,14 @@ class _Reader:
                     self.error(cells, row, column, m.CELL_NOT_MEASURED_ALONE)
                     return None
             return SatisfactionAnswer(mtype.id).to_dict()
-        other_name = self.text(cells, row, S_OTHER, MAX_TEXT)
+        other_name = self.read(cells, row, S_OTHER, lambda value, _lang: answers.method_name(value))
         if other_name is not None and mtype.code != OTHER_TYPE_CODE:
             self.error(cells, row, S_OTHER, m.CELL_OTHER_NAME_ONLY)
         elif mtype.code == OTHER_TYPE_CODE and not cells.present(row, S_OTHER):
             self.error(cells, row, S_OTHER, m.CELL_OTHER_NAME_MISSING)  # the chat asks it too
         # An empty scale is no scale given (the chat's "Skip"); results are then read on the
         # catalog's scale, and the documents show the catalog's.
-        scale = self.text(cells, row, S_SCALE, answers.MAX_SCALE)
+        scale = self.read(cells, row, S_SCALE, lambda value, _lang: answers.read_scale(value))
         # As in the chat: a choice (its name in any language, or its code) is stored as its
         # code, anything else as the person's own words beside the code "other".
         frequency = frequency_text = None
@@ -339,7 +348,7 @@ class _Reader:
             frequency = catalog.frequency_code(typed)
             if frequency is None:
                 frequency, frequency_text = catalog.OTHER_FREQUENCY, typed
-        respondents = self.whole(cells, row, S_RESPONDENTS)
+        respondents = self.read(cells, row, S_RESPONDENTS, answers.read_respondents)
         period = self.text(cells, row, S_PERIOD, answers.MAX_PERIOD)
         nps = promoters = passives = detractors = None
         latest_result = None
@@ -347,15 +356,10 @@ class _Reader:
         if mtype.kind == "nps":
             if cells.value(row, S_RESULT) is not None:
                 self.error(cells, row, S_RESULT, m.CELL_NOT_FOR_NPS)
-            raw_nps = cells.value(row, S_NPS)
-            if raw_nps is not None and self.formula_check(cells, row, S_NPS):
-                try:
-                    nps = cells_rules.nps(raw_nps, self.cell_language)
-                except answers.AnswerProblem as problem:
-                    self.problem(cells, row, S_NPS, problem, raw_nps)
-            promoters = self.whole(cells, row, S_PROMOTERS)
-            passives = self.whole(cells, row, S_PASSIVES)
-            detractors = self.whole(cells, row, S_DETRACTORS)
+            nps = self.read(cells, row, S_NPS, answers.read_nps)
+            promoters = self.read(cells, row, S_PROMOTERS, answers.read_nps_count)
+            passives = self.read(cells, row, S_PASSIVES, answers.read_nps_count)
+            detractors = self.read(cells, row, S_DETRACTORS, answers.read_nps_count)
             if len(self.parsed.errors) == errors_before:
                 try:
                     nps, respondents = answers.nps_counts(
@@ -374,26 +378,18 @@ class _Reader:
                             if cells.value(row, c) is None
                         )
                     message = m.PROBLEM_CELL_MESSAGES[problem.code]
-                    self.error(cells, row, column, message, **problem.params)
+                    self.error(cells, row, column, message, **self.worded(problem.params))
         else:
             for column in nps_columns:
                 if cells.value(row, column) is not None:
                     self.error(cells, row, column, m.CELL_ONLY_FOR_NPS)
                     break
-            raw_result = cells.value(row, S_RESULT)
-            if raw_result is not None and self.formula_check(cells, row, S_RESULT):
-                if mtype.kind == "scale":
-                    low, high = answers.scale_range(
-                        scale, mtype.scale, mtype.scale_min, mtype.scale_max
-                    )
-                    try:
-                        latest_result = cells_rules.decimal(
-                            raw_result, self.cell_language, low, high
-                        )
-                    except answers.AnswerProblem as problem:
-                        self.problem(cells, row, S_RESULT, problem, raw_result)
-                else:
-                    latest_result = self.text(cells, row, S_RESULT, MAX_TEXT)
+            latest_result = self.read(
+                cells,
+                row,
+                S_RESULT,
+                lambda value, _lang: answers.read_result(value, mtype, scale),
+            )
         if len(self.parsed.errors) > errors_before:
             return None
         return SatisfactionAnswer(
@@ -492,24 +488,20 @@ def read_workbook(
         if present != expected:
             raise files.reject(m.FILE_STRUCTURE_CHANGED)
         bounds = layout.bounds()
-        checksum = fingerprint(layout, ((s, _bounded_rows(values[s], *bounds[s])) for s in present))
+        # Each sheet is parsed once: the same rows serve the checksum and the answers.
+        rows = {s: list(_bounded_rows(values[s], *bounds[s])) for s in present}
+        checksum = fingerprint(layout, ((s, iter(rows[s])) for s in present))
         if checksum != str(meta.get("checksum")):
             raise files.reject(m.FILE_STRUCTURE_CHANGED)
-        formulas = _formula_cells(content, layout)
+        formulas = _formula_cells(content, layout, {s: values[s] for s in present})
         parsed = Parsed(division, year)
         reader = _Reader(parsed, ref, language, layout.language)
         entities = {e.code: e for e in ref.entities}
         for code, (sheet, levels) in layout.participation.items():
-            cells = _Cells(
-                sheet, _answer_rows(values[sheet], len(levels)), formulas.get(sheet, set())
-            )
+            cells = _Cells(sheet, rows[sheet][FIRST_ROW - 1 :], formulas.get(sheet, set()))
             parsed.participation[entities[code].id] = reader.participation(cells, levels)
         sheet = layout.satisfaction_sheet
-        cells = _Cells(
-            sheet,
-            _answer_rows(values[sheet], len(layout.satisfaction_rows)),
-            formulas.get(sheet, set()),
-        )
+        cells = _Cells(sheet, rows[sheet][FIRST_ROW - 1 :], formulas.get(sheet, set()))
         for code, given in reader.satisfaction(cells, layout.satisfaction_rows).items():
             parsed.satisfaction[entities[code].id] = given
         parsed.errors.sort(key=lambda e: (expected.index(e.sheet), e.row, e.column))
@@ -518,34 +510,38 @@ def read_workbook(
         values.close()
 
 
-def _answer_rows(ws: Any, count: int) -> list[tuple[Any, ...]]:
-    ws.reset_dimensions()
-    return list(
-        ws.iter_rows(
-            min_row=FIRST_ROW,
-            max_row=FIRST_ROW + count - 1,
-            min_col=1,
-            max_col=13,
-            values_only=True,
-        )
-    )
+#: A cell's opening tag with its reference, and a formula element (any namespace prefix).
+_CELL_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c\s[^>]*?\br=\"([A-Z]{1,3})([0-9]{1,7})\"")
+_FORMULA_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
 
 
-def _formula_cells(content: bytes, layout: Layout) -> dict[str, set[tuple[int, int]]]:
-    """Answer cells that hold a formula (their value is taken, never evaluated)."""
-    workbook = _open(content, data_only=False)
+def _formula_cells(
+    content: bytes, layout: Layout, sheets: dict[str, Any]
+) -> dict[str, set[tuple[int, int]]]:
+    """Answer cells that hold a formula (their value is taken, never evaluated).
+
+    Found in each sheet's XML directly: a formula is an ``<f>`` element inside a ``<c>``.
+    Opening the workbook a second time with openpyxl for this parsed every cell again and
+    cost a third of the whole check of a large workbook.
+    """
     found: dict[str, set[tuple[int, int]]] = {}
-    try:
-        for sheet, cells in layout.answer_cells().items():
-            ws = workbook[sheet]
-            ws.reset_dimensions()
-            for row_index, row in enumerate(_rows(ws), start=1):
-                for column_index, value in enumerate(row, start=1):
-                    is_formula = isinstance(value, str) and value.startswith("=")
-                    if is_formula and (row_index, column_index) in cells:
-                        found.setdefault(sheet, set()).add((row_index, column_index))
-    finally:
-        workbook.close()
+    answer_cells = layout.answer_cells()
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        for sheet, cells in answer_cells.items():
+            path = getattr(sheets.get(sheet), "_worksheet_path", None)
+            if path is None:
+                continue
+            xml = archive.read(path)
+            for formula in _FORMULA_TAG.finditer(xml):
+                start = xml.rfind(b"<", 0, formula.start())
+                while start > 0 and not _CELL_TAG.match(xml, start):
+                    start = xml.rfind(b"<", 0, start)
+                cell = _CELL_TAG.match(xml, max(start, 0))
+                if cell is None:
+                    continue
+                at = (int(cell.group(2)), column_index_from_string(cell.group(1).decode()))
+                if at in cells:
+                    found.setdefault(sheet, set()).add(at)
     return found
 
 

@@ -90,3 +90,19 @@ def db(request: pytest.FixtureRequest, _engines: dict[str, tuple[str, Engine]]) 
     with transaction(sessions) as session:
         load_catalog(session)
     return Database(request.param, url, engine, sessions)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "needs_tools(*names): needs these programs (soffice, pdftoppm …); skipped where they "
+        "are missing, failed in CI (CI=true) — see tests/tools.py",
+    )
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    marker = item.get_closest_marker("needs_tools")
+    if marker is not None:
+        from tests.tools import require
+
+        require(*marker.args)

@@ -10,7 +10,7 @@ from i18n import LANGUAGES, read_catalog
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2), "_n": (1, 2)}
-PACKAGES = ("bot", "delivery", "schedules", "sheets", "i18n")
+PACKAGES = ("bot", "delivery", "schedules", "sheets", "i18n", "miniapp")
 
 
 def _used_messages() -> dict[str, str]:

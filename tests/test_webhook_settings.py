@@ -37,16 +37,29 @@ def test_without_webhook_variables_it_is_long_polling_on_the_default_socket() ->
         (
             "TELEGRAM_WEBHOOK_PORT",
             "eighty",
-            "telegram.webhook.port: Input should be a valid integer",
+            "environment: TELEGRAM_WEBHOOK_PORT: Input should be a valid integer",
         ),
-        ("TELEGRAM_WEBHOOK_PORT", "70000", "telegram.webhook.port: Input should be less than"),
-        ("TELEGRAM_WEBHOOK_URL", "http://bot.example.test", "expected a public https:// address"),
+        ("TELEGRAM_WEBHOOK_PORT", "70000", "environment: TELEGRAM_WEBHOOK_PORT: Input should be"),
+        (
+            "TELEGRAM_WEBHOOK_URL",
+            "http://bot.example.test",
+            "environment: TELEGRAM_WEBHOOK_URL: expected a public https:// address",
+        ),
+        ("DATABASE_URL", "mysql://x/y", "environment: DATABASE_URL: only sqlite"),
+        ("METRICS_PORT", "0", "environment: METRICS_PORT: Input should be greater than"),
+        ("LOG_LEVEL", "chatty", "environment: LOG_LEVEL: Input should be 'debug'"),
     ],
 )
-def test_a_wrong_webhook_variable_is_one_line_naming_the_key(
+def test_a_wrong_variable_is_one_line_naming_the_variable_not_a_file_key(
     variable: str, value: str, message: str
 ) -> None:
     with pytest.raises(ConfigError) as error:
         load_settings(DEFAULT_CONFIG, env={variable: value})
     assert message in str(error.value)
     assert "\n" not in str(error.value)
+
+
+def test_log_level_and_metrics_port_come_from_the_environment() -> None:
+    settings = load_settings(DEFAULT_CONFIG, env={"LOG_LEVEL": "DEBUG", "METRICS_PORT": "9100"})
+    assert (settings.log_level, settings.metrics_port) == ("debug", 9100)
+    assert load_settings(DEFAULT_CONFIG, env={}).metrics_port is None

@@ -1,7 +1,8 @@
-"""Callback data of the administration buttons: ``<command>:<step>[:<argument>...]``.
+"""Callback data of the administration buttons: feature buttons of the one codec
+(``core.codec``): ``<command>:<step>[:<argument>...]``.
 
 Telegram limits callback data to 64 *bytes*; arguments are ids and codes only, so a button
-never carries a name, and :func:`button_data` refuses anything longer.
+never carries a name, and the codec refuses anything longer or not ASCII.
 """
 
 from __future__ import annotations
@@ -9,8 +10,7 @@ from __future__ import annotations
 import enum
 
 from bot.callbacks import ID_PATTERN
-
-MAX_CALLBACK_BYTES = 64
+from core import codec
 
 
 class InviteStep(enum.StrEnum):
@@ -58,21 +58,14 @@ PREFIXES = (INVITE, PEOPLE, OVERVIEW, NUDGE, DRAFT)
 
 
 def button_data(prefix: str, step: enum.StrEnum, *args: object) -> str:
-    """``prefix:step:arg…``, checked against Telegram's 64-byte limit."""
-    data = ":".join([prefix, str(step), *(str(a) for a in args)])
-    if len(data.encode("utf-8")) > MAX_CALLBACK_BYTES:
-        raise ValueError(f"callback data too long: {data!r}")
-    return data
+    """``prefix:step:arg…`` (`core.codec.button`: short ASCII, at most 64 bytes)."""
+    return codec.button(prefix, str(step), *args)
 
 
 def pattern(prefix: str, step: enum.StrEnum, *groups: str) -> str:
-    """The regular expression a CallbackQueryHandler matches for one step.
-
-    ``groups`` are regexes of the arguments; anything else (a forged or mangled button)
-    falls through to the stale-button answer.
-    """
-    parts = [prefix, str(step), *(f"({g})" for g in groups)]
-    return "^" + ":".join(parts) + "$"
+    """The regular expression a CallbackQueryHandler matches for one step
+    (`core.codec.pattern`); anything else falls through to the stale-button answer."""
+    return codec.pattern(prefix, str(step), *groups)
 
 
 ID = ID_PATTERN

@@ -13,6 +13,7 @@ import asyncio
 import datetime as dt
 import logging
 from collections.abc import Sequence
+from pathlib import PurePath
 from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
@@ -22,13 +23,14 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 from bot.access import Caller, requires
 from bot.admin.callbacks import DRAFT, DraftStep, button_data, pattern
 from bot.admin.shared import chat_action
+from bot.ui import MSG_STALE
 from core import metrics
 from core.services import Services, services
 from data import progress
 from data.db import transaction
 from data.models import Role
 from data.progress import DivisionProgress
-from docgen.pdf import pdf_available
+from docgen import pdf
 from docgen.readiness import ConfigWarning, placeholder_warnings
 from i18n import N_
 
@@ -149,7 +151,7 @@ async def make(update: Update, context: ContextTypes.DEFAULT_TYPE, who: Caller) 
     assert query is not None and chat is not None and context.matches
     kind = context.matches[0].group(1)
     if kind not in _kinds():
-        await query.answer(who._("This button is no longer valid."), show_alert=True)
+        await query.answer(who._(MSG_STALE), show_alert=True)
         return
     svc = services(context)
     year, today = svc.current_year(), svc.local_now().date()
@@ -177,10 +179,35 @@ async def make(update: Update, context: ContextTypes.DEFAULT_TYPE, who: Caller) 
             InputFile(document.content, filename=document.filename),
             caption=caption[:1024],
         )
-    if kind == "paketti" and not pdf_available():
-        await chat.send_message(
-            who._("The package has no PDF copies: LibreOffice is not installed on the server.")
-        )
+    for document in documents:
+        note = missing_pdfs_text(who, document)
+        if note:
+            await chat.send_message(note)
+
+
+def missing_pdfs_text(who: Caller, document: GeneratedDocument) -> str:
+    """Which PDF copies the package lacks and why (LibreOffice missing, timed out, failed);
+    empty when it has them all. ``docgen.pdf`` has logged each one."""
+    if not document.missing_pdfs:
+        return ""
+    reasons: dict[str, list[str]] = {}
+    for name, reason in document.missing_pdfs:
+        reasons.setdefault(reason, []).append(PurePath(name).with_suffix(".pdf").name)
+    if set(reasons) == {pdf.NOT_INSTALLED}:
+        return who._("The package has no PDF copies: LibreOffice is not installed on the server.")
+    lines = [who._("Some PDF copies are missing from the package:")]
+    for reason, names in reasons.items():
+        if reason == pdf.TIMEOUT:
+            why = who._("LibreOffice did not finish within {seconds} s").format(
+                seconds=pdf.TIMEOUT_SECONDS
+            )
+        elif reason == pdf.NOT_INSTALLED:
+            why = who._("LibreOffice is not installed on the server")
+        else:
+            why = who._("the LibreOffice conversion failed")
+        lines += [f"• {name}: {why}" for name in names]
+    lines.append(who._("Save these documents as PDF in Office before filing them."))
+    return "\n".join(lines)
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

@@ -24,6 +24,7 @@ from bot.admin.shared import (
     person_label,
     role_names,
 )
+from bot.ui import MSG_CLOSE
 from core.services import services
 from data import admin_queries, catalog, people
 from data.db import transaction
@@ -58,7 +59,11 @@ def _menu(who: Caller, open_count: int) -> tuple[str, InlineKeyboardMarkup]:
         ]
     )
     rows.append(
-        [InlineKeyboardButton(who._("Close"), callback_data=button_data(INVITE, InviteStep.CANCEL))]
+        [
+            InlineKeyboardButton(
+                who._(MSG_CLOSE), callback_data=button_data(INVITE, InviteStep.CANCEL)
+            )
+        ]
     )
     return text, InlineKeyboardMarkup(rows)
 
@@ -95,7 +100,11 @@ async def role_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE, who: C
         for d in divisions
     ]
     rows.append(
-        [InlineKeyboardButton(who._("Close"), callback_data=button_data(INVITE, InviteStep.CANCEL))]
+        [
+            InlineKeyboardButton(
+                who._(MSG_CLOSE), callback_data=button_data(INVITE, InviteStep.CANCEL)
+            )
+        ]
     )
     await query.answer()
     await edit(
@@ -203,7 +212,11 @@ async def _show_open(update: Update, context: ContextTypes.DEFAULT_TYPE, who: Ca
         for n, v in enumerate(views, 1)
     ]
     rows.append(
-        [InlineKeyboardButton(who._("Close"), callback_data=button_data(INVITE, InviteStep.CANCEL))]
+        [
+            InlineKeyboardButton(
+                who._(MSG_CLOSE), callback_data=button_data(INVITE, InviteStep.CANCEL)
+            )
+        ]
     )
     await edit(query, text, reply_markup=InlineKeyboardMarkup(rows))
 

@@ -30,7 +30,11 @@ from telegram import (
     BotCommandScope,
     BotCommandScopeChat,
     BotCommandScopeDefault,
+    MenuButton,
+    MenuButtonDefault,
+    MenuButtonWebApp,
     Update,
+    WebAppInfo,
 )
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
@@ -42,6 +46,7 @@ from data import admin_queries, menus, people
 from data.db import transaction
 from data.models import Person, Role
 from i18n import LANGUAGES, gettext_for
+from miniapp.texts import MENU_BUTTON
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +63,8 @@ def menu(roles: set[Role], language: str) -> list[BotCommand]:
 MenuSpec = list[tuple[str | None, list[BotCommand]]] | None
 #: bot_data key of the start-up task that sets the menus in the background.
 MENU_TASK = "command_menu_task"
+#: ``data.menus`` key of a chat's menu button (the Mini App's "Lomake").
+BUTTON_SCOPE = "button:{chat_id}"
 #: How long after the application runs the start-up menus begin.
 STARTUP_GRACE_SECONDS = 0.05
 
@@ -133,7 +140,7 @@ async def refresh_menu(
     """Set (or, without access, remove) one person's chat menu if it changed; failures are
     logged only, because a menu is a convenience and /ohje always tells the same."""
     try:
-        return await _set_if_changed(
+        changed = await _set_if_changed(
             application,
             menus.chat_scope(person.telegram_user_id),
             _person_spec(application, person),
@@ -143,6 +150,49 @@ async def refresh_menu(
     except TelegramError as error:
         log.warning("could not set the command menu of person %s: %s", person.id, error)
         return False
+    try:
+        await refresh_menu_button(application, person, known)
+    except TelegramError as error:
+        log.warning("could not set the menu button of person %s: %s", person.id, error)
+    return changed
+
+
+def menu_button(application: App, person: Person) -> MenuButton | None:
+    """The chat's menu button: "Lomake" opening the Mini App for an active division contact
+    when ``MINIAPP_URL`` is set; None (Telegram's default button) otherwise."""
+    settings = services(application).settings
+    page = settings.miniapp_page
+    if page is None or not person.active or Role.CONTACT not in person.role_set:
+        return None
+    if person.division_id is None:
+        return None
+    _ = gettext_for(person.language or settings.default_language)
+    return MenuButtonWebApp(_(MENU_BUTTON), WebAppInfo(page))
+
+
+async def refresh_menu_button(
+    application: App, person: Person, known: dict[str, str] | None = None
+) -> bool:
+    """setChatMenuButton for the person's chat when their button changed (digest kept in
+    ``data.menus`` like the command menus); a chat that never had ours is left alone."""
+    button = menu_button(application, person)
+    key = BUTTON_SCOPE.format(chat_id=person.telegram_user_id)
+    plain = button.to_dict() if button is not None else None
+    digest = hashlib.sha256(json.dumps(plain, sort_keys=True).encode()).hexdigest()
+    sessions = services(application).sessions
+    if known is None:
+        with transaction(sessions) as session:
+            current = menus.digest_of(session, key)
+    else:
+        current = known.get(key)
+    if current == digest or (current is None and button is None):
+        return False
+    await application.bot.set_chat_menu_button(
+        chat_id=person.telegram_user_id, menu_button=button or MenuButtonDefault()
+    )
+    with transaction(sessions) as session:
+        menus.remember(session, key, digest)
+    return True
 
 
 async def refresh_menu_of_user(application: App, telegram_user_id: int) -> None:
@@ -187,19 +237,64 @@ async def _tell_inviter(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await tell(context.bot, inviter, text)
 
 
+#: People whose menus are checked between two pauses at start-up, and the pause: the
+#: check of 10 000 unchanged menus takes a fraction of a second in all, written back in one
+#: statement per batch, so updates arriving meanwhile are not held up by it.
+MENU_BATCH = 200
+MENU_BATCH_PAUSE_SECONDS = 0.02
+
+
 async def install_all_menus(application: App) -> int:
     """The default menu and every person's own menu, each only if it changed since it was
-    last set; returns how many people's menus were set."""
-    with transaction(services(application).sessions) as session:
-        known = menus.last_set(session)
-        everyone = admin_queries.active_people(session)
+    last set; returns how many people's menus were set.
+
+    Batched and paced: the people are read once (on a worker thread), each distinct menu
+    (roles × language) is built and fingerprinted once, the digests of a batch's changed
+    menus are remembered in one statement, and the loop pauses between batches.
+    """
+    sessions = services(application).sessions
+
+    def load() -> tuple[dict[str, str], list[Person]]:
+        with transaction(sessions) as session:
+            return menus.last_set(session), admin_queries.active_people(session)
+
+    known, everyone = await asyncio.to_thread(load)
     try:
         await install_default_menu(application, known)
     except TelegramError as error:
         log.warning("could not set the default command menu: %s", error)
+    specs: dict[tuple[frozenset[Role], str | None], tuple[MenuSpec, str]] = {}
     changed = 0
-    for person in everyone:
-        changed += await refresh_menu(application, person, known)
+    for start in range(0, len(everyone), MENU_BATCH):
+        remembered: dict[str, str] = {}
+        for person in everyone[start : start + MENU_BATCH]:
+            try:  # the Mini App's "Lomake" button, only when it changed
+                await refresh_menu_button(application, person, known)
+            except TelegramError as error:
+                log.warning("could not set the menu button of person %s: %s", person.id, error)
+            key = menus.chat_scope(person.telegram_user_id)
+            shape = (frozenset(person.role_set), person.language)
+            if shape not in specs:
+                spec = _person_spec(application, person)
+                specs[shape] = (spec, _digest(spec))
+            spec, digest = specs[shape]
+            if known.get(key) == digest:
+                continue
+            try:
+                await _apply(application, spec, BotCommandScopeChat(person.telegram_user_id))
+            except TelegramError as error:
+                log.warning("could not set the command menu of person %s: %s", person.id, error)
+                continue
+            remembered[key] = digest
+        if remembered:
+            changed += len(remembered)
+
+            def write(batch: dict[str, str] = remembered) -> None:
+                with transaction(sessions) as session:
+                    menus.remember_many(session, batch)
+
+            await asyncio.to_thread(write)
+        await asyncio.sleep(MENU_BATCH_PAUSE_SECONDS)
     log.info("command menus checked=%d set=%d", len(everyone), changed)
     return changed
 

@@ -14,6 +14,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 from bot.access import Caller, requires
 from bot.admin.callbacks import ID, NUDGE, NudgeStep, button_data, pattern
 from bot.admin.shared import answer_stale, chat_action, edit
+from bot.ui import MSG_CLOSE
 from core.services import services
 from data import admin_queries, progress
 from data.db import transaction
@@ -23,15 +24,27 @@ from data.progress import DivisionProgress
 
 def _incomplete(
     context: ContextTypes.DEFAULT_TYPE,
-) -> tuple[list[DivisionProgress], dict[int, int]]:
+) -> tuple[list[DivisionProgress], dict[int, int], list[DivisionProgress]]:
+    """The divisions to remind, their contact counts, and those submitted with gaps (not
+    reminded: their contacts cannot change a submitted report, but they are not complete)."""
     svc = services(context)
     with transaction(svc.sessions) as session:
-        rows = [d for d in progress.round_progress(session, svc.current_year()) if not d.complete]
+        everyone = progress.round_progress(session, svc.current_year())
         contacts = admin_queries.active_contact_counts(session)
-    return rows, contacts
+    rows = [d for d in everyone if not d.complete]
+    return rows, contacts, [d for d in everyone if d.submitted_with_gaps]
 
 
-def _line(who: Caller, division: DivisionProgress, contacts: int) -> str:
+def _gaps_line(who: Caller, divisions: list[DivisionProgress]) -> str | None:
+    if not divisions:
+        return None
+    return who._(
+        "Submitted with answers missing (reopen the report in /tilanne so its contacts can "
+        "add them): {divisions}"
+    ).format(divisions="; ".join(_line(who, d, None) for d in divisions))
+
+
+def _line(who: Caller, division: DivisionProgress, contacts: int | None) -> str:
     total = len(division.entities)
     text = who._(
         "{division}: reported {done}/{total}, satisfaction mapped {mapped}/{total}"
@@ -41,6 +54,8 @@ def _line(who: Caller, division: DivisionProgress, contacts: int) -> str:
         mapped=division.satisfaction_mapped,
         total=total,
     )
+    if contacts is None:
+        return text
     if contacts:
         return text + " – " + who._("contacts: {count}").format(count=contacts)
     return text + " – " + who._("no contact registered yet")
@@ -51,12 +66,18 @@ async def nudge_command(update: Update, context: ContextTypes.DEFAULT_TYPE, who:
     """/muistuta: who is incomplete, and buttons to remind all of them or one."""
     chat = update.effective_chat
     assert chat is not None
-    rows, contacts = _incomplete(context)
+    rows, contacts, with_gaps = _incomplete(context)
+    gaps = _gaps_line(who, with_gaps)
     if not rows:
-        await chat.send_message(who._("Every division is complete; nobody needs a reminder."))
+        text = who._("Every division is complete; nobody needs a reminder.")
+        if gaps:
+            text = who._("Nobody needs a reminder.") + "\n" + gaps
+        await chat.send_message(text)
         return
     lines = [who._("Divisions that are not complete:")]
     lines += [_line(who, d, contacts.get(d.division_id, 0)) for d in rows]
+    if gaps:
+        lines.append(gaps)
     lines += [
         "",
         who._(
@@ -81,7 +102,7 @@ async def nudge_command(update: Update, context: ContextTypes.DEFAULT_TYPE, who:
         for d in rows
     ]
     buttons.append(
-        [InlineKeyboardButton(who._("Close"), callback_data=button_data(NUDGE, NudgeStep.CANCEL))]
+        [InlineKeyboardButton(who._(MSG_CLOSE), callback_data=button_data(NUDGE, NudgeStep.CANCEL))]
     )
     await chat.send_message("\n".join(lines), reply_markup=InlineKeyboardMarkup(buttons))
 
@@ -93,7 +114,7 @@ async def send(update: Update, context: ContextTypes.DEFAULT_TYPE, who: Caller) 
 
     query = update.callback_query
     assert query is not None and who.person is not None and update.effective_chat is not None
-    rows, _contacts = _incomplete(context)
+    rows, _contacts, _with_gaps = _incomplete(context)
     division_ids: list[int] | None = None
     target = who._("all incomplete divisions")
     groups = context.matches[0].groups() if context.matches else ()
@@ -121,11 +142,18 @@ async def send(update: Update, context: ContextTypes.DEFAULT_TYPE, who: Caller) 
             "skipped {skipped}."
         ).format(target=target, sent=result.sent, failed=result.failed, skipped=result.skipped)
     ]
-    complete = getattr(result, "complete_divisions", ())
-    without = getattr(result, "divisions_without_contacts", ())
+    complete = result.complete_divisions
+    without = result.divisions_without_contacts
     if complete:
         lines.append(
             who._("Nothing missing any more: {divisions}.").format(divisions=", ".join(complete))
+        )
+    if result.submitted_with_gaps:
+        lines.append(
+            who._(
+                "Submitted with answers missing, so not reminded (reopen the report in "
+                "/tilanne first): {divisions}."
+            ).format(divisions=", ".join(result.submitted_with_gaps))
         )
     if without:
         lines.append(

@@ -30,6 +30,7 @@ from bot.admin.shared import (
     tell,
 )
 from bot.charts import ChartTexts, DivisionCoverage, coverage_chart
+from bot.ui import MSG_STALE
 from core.services import Services, services
 from data import catalog, people, progress, reports
 from data.db import transaction
@@ -114,10 +115,18 @@ def overview_text(
     # submitted with gaps is "submitted", never also "still incomplete".
     incomplete = [d.code for d in rows if d.division_state is DivisionState.INCOMPLETE]
     unsent = [d.code for d in rows if d.division_state is DivisionState.COMPLETE]
+    # ... but what is missing is missing whatever the state (data.progress.Gap).
+    with_gaps = [d.code for d in rows if d.submitted_with_gaps]
     if incomplete:
         lines.append(who._("Still incomplete: {divisions}").format(divisions=", ".join(incomplete)))
-    else:
+    elif not with_gaps:
         lines.append(who._("Every division is complete."))
+    if with_gaps:
+        lines.append(
+            who._("Submitted with answers missing: {divisions}").format(
+                divisions=", ".join(with_gaps)
+            )
+        )
     if unsent:
         lines.append(
             who._("Complete but not submitted: {divisions}").format(divisions=", ".join(unsent))
@@ -227,7 +236,7 @@ async def _not_reopenable(
     with transaction(svc.sessions) as session:
         division = catalog.by_id(session, Division, division_id)
     if division is None:
-        await query.answer(who._("This button is no longer valid."), show_alert=True)
+        await query.answer(who._(MSG_STALE), show_alert=True)
         return
     await query.answer(
         who._("{division}'s report is not submitted, so there is nothing to reopen.").format(

@@ -13,15 +13,15 @@ from telegram.error import TelegramError
 
 from bot.access import Caller
 from bot.callbacks import edit_or_send
-from bot.handlers.common import ROLE_NAMES
+from bot.ui import MSG_BACK, MSG_STALE, ROLE_NAMES
 from data import catalog
 from data.models import Division, Person, Role
-from i18n import N_, gettext_for
+from i18n import gettext_for
 
 log = logging.getLogger(__name__)
 
-#: The one Back label of every administration menu (the guided flows use the same text).
-BACK = N_("‹ Back")
+#: The one Back label (``bot.ui``), here under the name the menus import.
+BACK = MSG_BACK
 
 #: Telegram shows a chat action for about 5 seconds; renew it before it fades.
 CHAT_ACTION_INTERVAL = 4.0
@@ -61,7 +61,7 @@ async def tell(bot: Bot, person: Person, text: str) -> bool:
 async def answer_stale(update: Update, who: Caller) -> None:
     """A button that refers to something that no longer exists or no longer applies."""
     assert update.callback_query is not None
-    await update.callback_query.answer(who._("This button is no longer valid."), show_alert=True)
+    await update.callback_query.answer(who._(MSG_STALE), show_alert=True)
 
 
 async def edit(query: CallbackQuery, text: str, **kwargs: Any) -> None:

@@ -1,37 +1,59 @@
-"""/muokkaa: list the division's saved answers, change or delete one, always confirmed.
+"""/muokkaa: the division's saved answers, one service entity per page; change any stored
+part of one, or delete it, always confirmed.
 
 Steps (draft data in brackets)::
 
-    LIST [page] ──► MENU [entry] ──► VALUE [field] ──► CONFIRM [value] ──► saved, back to LIST
-                         └──────────► DELETE ──────────────────────────► deleted, back to LIST
+    LIST [page = entity] ──► MENU [entry] ──► VALUE [field] ──► CONFIRM [changes] ──► saved
+                                 │  └─ a count typed on a method's card ──►│
+                                 └──────────► DELETE ─────────────────────────────► deleted
+
+Every page is one service entity, named on the page and on the buttons that lead to the
+neighbouring entities; every entry's button names it (level and method with its count, or
+the measurement type), never a position that shifts after a delete. The card shows every
+stored part of the entry — for an NPS also the promoter, passive and detractor counts — and
+every part can be changed: count and note; latest result, respondents, NPS, the P/N/D counts,
+frequency, period, scale and the name of "Muu tapa". The confirmation lists each part that
+changes, old → new, including the parts a change recomputes (NPS and respondents from
+counts) or removes (the counts, when an NPS is typed over them): nothing goes unseen.
 
 Each entry is named by kind and id and looked up again on every update through
 ``data.overview.entry_row``, which answers None for an entry that was deleted, belongs to
-another division or to another round: forged and stale choices change nothing. The value
-question shows the current value and offers to keep it; the typed value waits in the draft
-until "Save". The write itself, with its access check, lock check and audit row, is
-``data.reports`` / ``data.overview``.
+another division or to another round: forged and stale choices change nothing. The write
+itself, with its access check, lock check, rule check and audit row, is ``data.reports`` /
+``data.overview``.
 """
 
 from __future__ import annotations
 
 import enum
-import math
+import re
+from collections.abc import Callable
 from html import escape
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
-from bot.conversations.reporting import MSG_ZERO_COUNT
 from bot.flow import entities, inputs
 from bot.flow.codec import Press, parse_id
-from bot.flow.engine import Button, Done, Flow, Outcome, Prompt, Retry, Stale, Turn
+from bot.flow.engine import (
+    MSG_KEEP_AS_IS,
+    MSG_USE_BUTTONS,
+    Button,
+    Done,
+    Flow,
+    Outcome,
+    Prompt,
+    Retry,
+    Stale,
+    Turn,
+)
 from bot.status import render
 from bot.status.show import load_status_in
-from data import overview, reports
-from data.limits import MIN_METHOD_COUNT
+from data import answers, catalog, overview, reports
+from data.limits import COUNT_RANGE, NPS_RANGE, RESPONDENTS_RANGE
 from data.overview import EntryKind, EntryRow
+from data.reports import SatisfactionAnswer
 from i18n import N_, formats
 
-PAGE_SIZE: Final = 8
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class EditStep(enum.StrEnum):
@@ -50,58 +72,102 @@ class Field(enum.StrEnum):
     RESULT = "res"
     RESPONDENTS = "resp"
     NPS = "nps"
+    COUNTS = "pnd"
+    FREQUENCY = "freq"
+    PERIOD = "per"
+    SCALE = "scale"
+    NAME = "name"
 
 
 KIND_CODE: Final[dict[EntryKind, str]] = {"participation": "p", "satisfaction": "s"}
 CODE_KIND: Final[dict[str, EntryKind]] = {v: k for k, v in KIND_CODE.items()}
 
 TITLE = N_("Editing saved answers")
-FIELD_NAMES: Final[dict[Field, str]] = {
-    Field.COUNT: N_("Count"),
-    Field.NOTE: N_("Note"),
-    Field.RESULT: N_("Latest result"),
-    Field.RESPONDENTS: N_("Respondents"),
-    Field.NPS: N_("NPS"),
-}
 FIELD_BUTTONS: Final[dict[Field, str]] = {
     Field.COUNT: N_("Change the count"),
     Field.NOTE: N_("Change the note"),
     Field.RESULT: N_("Change the latest result"),
     Field.RESPONDENTS: N_("Change the respondents"),
     Field.NPS: N_("Change the NPS"),
+    Field.COUNTS: N_("Change the promoter, passive and detractor counts"),
+    Field.FREQUENCY: N_("Change the frequency"),
+    Field.PERIOD: N_("Change the period"),
+    Field.SCALE: N_("Change the scale"),
+    Field.NAME: N_("Change the name of the method"),
 }
 FIELD_PROMPTS: Final[dict[Field, str]] = {
-    Field.COUNT: N_("Type the new count: a whole number from 0 to 100 000, for example 1 200."),
+    Field.COUNT: N_("Type the new count: a whole number {range}, for example 12."),
     Field.NOTE: N_("Type the new note (at most 300 characters)."),
     Field.RESULT: N_(
         'Type the latest result, for example "4,2" or "87 % satisfied" (at most 300 characters).'
     ),
-    Field.RESPONDENTS: N_("Type the number of respondents as a whole number."),
-    Field.NPS: N_("Type the NPS: a whole number from -100 to 100."),
+    Field.RESPONDENTS: N_("Type the number of respondents: a whole number {range}."),
+    Field.NPS: N_("Type the NPS: a whole number {range}."),
+    Field.COUNTS: N_(
+        "Type the promoters, passives and detractors, for example “50 30 20”: the NPS and the "
+        "respondents are computed from them."
+    ),
+    Field.FREQUENCY: N_("Choose how often results are collected, or type it in your own words."),
+    Field.PERIOD: N_("Type the period of the latest result, for example “2025” or “1–6/2026”."),
+    Field.SCALE: N_("Type the scale, for example “1–7”."),
+    Field.NAME: N_("Type the name of the method as it should read in the report."),
 }
-DROPS_NPS_COUNTS: Final = frozenset({Field.NPS, Field.RESPONDENTS})
+#: Every stored part of a satisfaction answer, in the order the card shows them.
+PARTS: Final[tuple[tuple[str, str], ...]] = (
+    ("other_name", N_("Method")),
+    ("scale", N_("Scale")),
+    ("frequency", N_("Frequency")),
+    ("nps", N_("NPS")),
+    ("promoters", N_("Promoters")),
+    ("passives", N_("Passives")),
+    ("detractors", N_("Detractors")),
+    ("respondents", N_("Respondents")),
+    ("latest_result", N_("Latest result")),
+    ("period", N_("Period")),
+    ("note", N_("Note")),
+)
+NUMBER_PARTS: Final = frozenset({"promoters", "passives", "detractors", "respondents"})
 MSG_NO_ENTRIES = N_(
     "There are no saved answers for {year}. Report with /raportoi and /tyytyvaisyys."
 )
+MSG_LIST = N_("Saved answers, {year}: {entity}")
+MSG_LIST_ASK = N_("Choose the answer to change or delete.")
+MSG_PAGE = N_("Service entity {page}/{pages}")
+MSG_LEVEL_ENTRY = N_("Level {level} · {method}: {count}")
+MSG_SATISFACTION_ENTRY = N_("Satisfaction · {type}")
+MSG_PARTICIPATION_CARD = N_("Level {level}: {name}")
+MSG_MENU = N_("Choose what to change, or delete the answer.")
+MSG_MENU_COUNT = N_("Type a new count, or choose what to change, or delete the answer.")
+MSG_REMOVED = N_("removed")
+MSG_CHANGES = N_("These parts change:")
+MSG_NO_CHANGE = N_("That is what is saved already: nothing changes.")
+MSG_COUNTS_FORMAT = N_(
+    "Type three whole numbers: promoters, passives and detractors, for example “50 30 20”."
+)
+MSG_REFUSED = N_("This cannot be saved: {problem}")
 MSG_GONE = N_("This answer no longer exists.")
 MSG_DONE = N_("Editing finished. /tila shows the status.")
 MSG_SAVED = N_("Saved.")
 MSG_DELETED = N_("Deleted.")
-MSG_KEEP = N_("Keep as it is")
+MSG_NOTHING_STORED = N_('Nothing is stored before you press "Save".')
 
 HELP = {
     EditStep.LIST: N_(
-        "Choose the answer to change or delete. The list shows every saved answer of your "
-        "division for this year."
+        "Each page is one service entity of your division with its saved answers for this "
+        "year. Choose the answer to change or delete; the buttons at the bottom go to the "
+        "other service entities."
     ),
-    EditStep.MENU: N_("Choose what to change in this answer, or delete it."),
+    EditStep.MENU: N_(
+        "The card shows every stored part of the answer. Choose what to change, or delete "
+        "it. On a method's card you can also type the new count straight away."
+    ),
     EditStep.VALUE: N_(
         "Type the new value. “Keep as it is” leaves the answer unchanged; nothing is stored "
         "before you confirm."
     ),
     EditStep.CONFIRM: N_(
-        'Check the change. "Save" stores it at once; "‹ Back" lets you type another value. '
-        'Nothing is stored before you press "Save".'
+        "Check every part that changes, old → new. Save stores them at once; ‹ Back lets you "
+        "type another value. Nothing is stored before you press Save."
     ),
     EditStep.DELETE: N_('"Yes, delete" deletes this answer for good; "‹ Back" keeps it.'),
 }
@@ -111,44 +177,179 @@ def fields_of(row: EntryRow) -> list[Field]:
     """What the contact may change in this entry (nothing but delete for "not measured")."""
     if row.kind == "participation":
         return [Field.COUNT, Field.NOTE]
-    if row.measurement_kind == "nps":
-        return [Field.NPS, Field.RESPONDENTS, Field.RESULT]
+    answer = row.answer
+    named = answer is not None and answer.other_name is not None
     if row.measurement_kind == "none":
         return []
-    return [Field.RESULT, Field.RESPONDENTS]
+    if row.measurement_kind == "nps":
+        by_counts = row.has_nps_counts
+        return [
+            Field.COUNTS,
+            Field.NPS,
+            *([] if by_counts else [Field.RESPONDENTS]),
+            Field.FREQUENCY,
+            Field.PERIOD,
+        ]
+    scaled = row.measurement_kind == "scale" or named
+    return [
+        *([Field.NAME] if named else []),
+        Field.RESULT,
+        Field.RESPONDENTS,
+        *([Field.SCALE] if scaled else []),
+        Field.FREQUENCY,
+        Field.PERIOD,
+    ]
 
 
-def current_value(row: EntryRow, field: Field) -> int | str | None:
-    return {
-        Field.COUNT: row.count,
-        Field.NOTE: row.note,
-        Field.RESULT: row.latest_result,
-        Field.RESPONDENTS: row.respondents,
-        Field.NPS: row.nps,
-    }[field]
+# --- reading what was typed --------------------------------------------------------------
 
 
-def _parse(turn: Turn, field: Field, text: str) -> int | str:
+_COUNT_SEPARATORS = re.compile(r"[,;/]+")
+
+
+def _nps_counts(turn: Turn, text: str) -> tuple[int, int, int]:
+    parts = [p for p in _COUNT_SEPARATORS.split(text) if p.strip()]
+    if len(parts) != 3:
+        parts = text.split()
+    if len(parts) != 3 or any(p.isdigit() and len(p) > 1 and p.startswith("0") for p in parts):
+        raise Retry(MSG_COUNTS_FORMAT)
+    promoters, passives, detractors = (
+        inputs.read(answers.read_nps_count, p, turn.language) for p in parts
+    )
+    return promoters, passives, detractors
+
+
+def _frequency_change(text: str) -> dict[str, Any]:
+    typed = inputs.clean_text(text)
+    code = catalog.frequency_code(typed)
+    if code is not None:
+        return {"frequency": code, "frequency_text": None}
+    return {"frequency": catalog.OTHER_FREQUENCY, "frequency_text": typed}
+
+
+def _changes(turn: Turn, field: Field, text: str) -> dict[str, Any]:
+    """The stored parts a typed value sets, including those it recomputes or removes."""
     if field is Field.COUNT:
-        value = formats.parse_count(text, turn.language)
-        if value < MIN_METHOD_COUNT:
-            raise Retry(MSG_ZERO_COUNT)
-        return value
+        return {"count": inputs.read_count(text, turn.language)}
+    if field is Field.NOTE:
+        return {"note": inputs.clean_text(text)}
     if field is Field.RESPONDENTS:
-        return formats.parse_respondents(text, turn.language)
+        return {"respondents": inputs.read_respondents(text, turn.language)}
     if field is Field.NPS:
-        return formats.parse_nps(text, turn.language)
-    return inputs.clean_text(text)
+        nps = inputs.read_nps(text, turn.language)
+        return {"nps": nps, "promoters": None, "passives": None, "detractors": None}
+    if field is Field.COUNTS:
+        promoters, passives, detractors = _nps_counts(turn, text)
+        nps, total = inputs.read(answers.nps_counts, None, promoters, passives, detractors, None)
+        return {
+            "promoters": promoters,
+            "passives": passives,
+            "detractors": detractors,
+            "nps": nps,
+            "respondents": total,
+        }
+    if field is Field.FREQUENCY:
+        return _frequency_change(text)
+    if field is Field.SCALE:
+        return {"scale": inputs.read(answers.read_scale, text)}
+    if field is Field.NAME:
+        return {"other_name": inputs.method_name(text)}
+    key = {Field.RESULT: "latest_result", Field.PERIOD: "period"}[field]
+    return {key: inputs.clean_text(text)}
 
 
-def _format(turn: Turn, field: Field, value: int | str | None) -> str:
+def _checked(turn: Turn, row: EntryRow, changes: dict[str, Any]) -> dict[str, Any]:
+    """The changes if the rules accept the whole answer they make; else the same question
+    again with the reason. Only the parts that really change are kept."""
+    if row.kind == "participation":
+        current = {"count": row.count, "note": row.note}
+        return {k: v for k, v in changes.items() if current.get(k) != v}
+    assert row.answer is not None
+    old = row.answer.to_dict()
+    try:
+        reports.validate_satisfaction(turn.session, SatisfactionAnswer(**{**old, **changes}))
+    except answers.AnswerProblem as problem:  # the rule book's reason, worded for the chat
+        text = inputs.problem_error(problem).render(turn.language)
+        raise Retry(MSG_REFUSED, problem=text) from None
+    except ValueError as problem:
+        render_problem = getattr(problem, "render", None)
+        text = render_problem(turn.language) if callable(render_problem) else str(problem)
+        raise Retry(MSG_REFUSED, problem=text) from None
+    return {k: v for k, v in changes.items() if old.get(k) != v}
+
+
+# --- showing an entry --------------------------------------------------------------------
+
+
+def _part_text(turn: Turn, key: str, answer: dict[str, Any]) -> str:
+    value = answer.get(key)
+    if key == "frequency":
+        value = catalog.frequency_name(value, answer.get("frequency_text"), turn.language) or None
     if value is None or value == "":
         return render.NONE_MARK
-    if isinstance(value, str):
-        return escape(value)
-    if field is Field.NPS:
-        return formats.format_nps(value, turn.language)
-    return turn.number(value)
+    if key == "nps":
+        return formats.format_nps(int(value), turn.language)
+    if key in NUMBER_PARTS:
+        return turn.number(int(value))
+    return escape(str(value))
+
+
+def _shown_parts(row: EntryRow) -> list[tuple[str, str]]:
+    """The parts of a satisfaction entry worth a line: those stored, and those it can have."""
+    answer = row.answer.to_dict() if row.answer else {}
+    kind = row.measurement_kind
+    shown = []
+    for key, label in PARTS:
+        if answer.get(key) not in (None, "") or (
+            key in ("frequency", "respondents", "period")
+            or (key == "nps" and kind == "nps")
+            or (key == "latest_result" and kind != "nps")
+        ):
+            shown.append((key, label))
+    return shown
+
+
+def _card(turn: Turn, row: EntryRow) -> str:
+    """Every stored part of the entry, one per line (HTML)."""
+    entity = escape(row.entity_label(turn.language))
+    if row.kind == "participation":
+        return "\n".join(
+            [
+                f"<b>{entity}</b> · "
+                + turn._(MSG_PARTICIPATION_CARD).format(
+                    level=row.level_number, name=escape(row.level_label(turn.language))
+                ),
+                turn._("Method: {method}").format(method=escape(row.method_label(turn.language))),
+                turn._("Count: {count}").format(count=turn.number(row.count or 0)),
+                turn._("Note: {note}").format(
+                    note=escape(row.note) if row.note else render.NONE_MARK
+                ),
+            ]
+        )
+    lines = [
+        f"<b>{entity}</b> · " + turn._("customer satisfaction"),
+        turn._("Measured with: {type}").format(type=escape(row.measurement_label(turn.language))),
+    ]
+    if row.measurement_kind == "none":
+        return "\n".join(lines)
+    answer = row.answer.to_dict() if row.answer else {}
+    for key, label in _shown_parts(row):
+        lines.append(f"{turn._(label)}: {_part_text(turn, key, answer)}")
+    return "\n".join(lines)
+
+
+def _entry_label(turn: Turn, row: EntryRow) -> str:
+    """An entry's button: what it is, in full words (no position, no entity, no cut)."""
+    if row.kind == "participation":
+        return turn._(MSG_LEVEL_ENTRY).format(
+            level=row.level_number,
+            method=row.method_label(turn.language),
+            count=turn.number(row.count or 0),
+        )
+    name = row.measurement_label(turn.language)
+    if row.answer is not None and row.answer.other_name:
+        name = f"{name}: {row.answer.other_name}"
+    return turn._(MSG_SATISFACTION_ENTRY).format(type=name)
 
 
 # --- the draft -------------------------------------------------------------------------
@@ -160,6 +361,14 @@ def _division(turn: Turn) -> int:
 
 def _entries(turn: Turn) -> list[EntryRow]:
     return overview.entry_rows(turn.session, turn.person, turn.year, _division(turn))
+
+
+def _pages(rows: list[EntryRow]) -> list[list[EntryRow]]:
+    """One page per service entity with saved answers, in catalog order."""
+    pages: dict[int, list[EntryRow]] = {}
+    for row in rows:
+        pages.setdefault(row.service_entity_id, []).append(row)
+    return list(pages.values())
 
 
 def _entry(turn: Turn) -> EntryRow:
@@ -203,7 +412,7 @@ def _list_or_done(turn: Turn, notice: str | None = None) -> Outcome:
     return Done(f"✓ {turn._(notice)}\n\n{text}" if notice else text)
 
 
-def _with_entry(handler: Any) -> Any:
+def _with_entry(handler: F) -> F:
     """Steps that act on the chosen entry: a vanished entry sends the person to the list."""
 
     def wrapper(turn: Turn, *args: Any) -> Outcome:
@@ -213,22 +422,22 @@ def _with_entry(handler: Any) -> Any:
             turn.alert = turn._(MSG_GONE)
             return _list_or_done(turn)
 
-    return wrapper
+    return wrapper  # type: ignore[return-value]
 
 
-def _shows_entry(render_step: Any) -> Any:
+def _shows_entry(render_step: Callable[[Turn], Prompt]) -> Callable[[Turn], Prompt]:
     """A question about the chosen entry; asked again after it vanished, it says so."""
 
     def wrapper(turn: Turn) -> Prompt:
         try:
-            return render_step(turn)  # type: ignore[no-any-return]
+            return render_step(turn)
         except EntryGone:
             return Prompt(f"{turn._(MSG_GONE)} /{FLOW.command}")
 
     return wrapper
 
 
-def _counter(n: int, total: int = 4) -> Any:
+def _counter(n: int, total: int = 4) -> Callable[[Turn], tuple[int, int]]:
     return lambda turn: (n, total)
 
 
@@ -236,33 +445,37 @@ def _counter(n: int, total: int = 4) -> Any:
 
 
 def _render_list(turn: Turn) -> Prompt:
-    rows = _entries(turn)
+    pages = _pages(_entries(turn))
     notice = turn.data.pop("notice", None)
-    turn.data.pop("entry", None)
-    turn.data.pop("field", None)
-    turn.data.pop("value", None)
+    for key in ("entry", "field", "changes"):
+        turn.data.pop(key, None)
     done = f"✓ {turn._(notice)}" if notice else None
-    if not rows:  # only when asked again (/ohje) after the last entry went elsewhere
+    if not pages:  # only when asked again (/ohje) after the last entry went elsewhere
         return Prompt(turn._(MSG_NO_ENTRIES).format(year=turn.year), notice=done)
-    pages = math.ceil(len(rows) / PAGE_SIZE)
-    page = min(max(int(turn.data.get("page", 0)), 0), pages - 1)
+    page = min(max(int(turn.data.get("page", 0)), 0), len(pages) - 1)
     turn.data["page"] = page
-    first = page * PAGE_SIZE
-    chunk = rows[first : first + PAGE_SIZE]
+    chunk = pages[page]
+    entity = chunk[0].entity_label(turn.language)
+    lines = [f"<b>{escape(turn._(MSG_LIST).format(year=turn.year, entity=entity))}</b>"]
+    if len(pages) > 1:
+        lines.append(turn._(MSG_PAGE).format(page=page + 1, pages=len(pages)))
+    lines += ["", turn._(MSG_LIST_ASK)]
     buttons: list[list[Button]] = [
-        [Button(render.entry_button(turn.who, row, first + i + 1), "p", _code(row))]
-        for i, row in enumerate(chunk)
+        [Button(_entry_label(turn, row), "p", _code(row))] for row in chunk
     ]
     navigation = []
     if page > 0:
-        navigation.append(Button(turn._("‹ Previous"), "g", page - 1))
-    if page < pages - 1:
-        navigation.append(Button(turn._("Next ›"), "g", page + 1))
+        navigation.append(
+            Button(f"‹ {pages[page - 1][0].entity_label(turn.language)}", "g", page - 1)
+        )
+    if page < len(pages) - 1:
+        navigation.append(
+            Button(f"{pages[page + 1][0].entity_label(turn.language)} ›", "g", page + 1)
+        )
     if navigation:
         buttons.append(navigation)
     buttons.append([Button(turn._("Stop editing"), "x")])
-    text = render.list_text(turn.who, chunk, turn.year, page, pages, first + 1)
-    return Prompt(text, buttons, notice=done)  # type: ignore[arg-type]
+    return Prompt("\n".join(lines), list(buttons), notice=done)
 
 
 def _code(row: EntryRow) -> str:
@@ -301,19 +514,13 @@ def _stop(turn: Turn, press: Press) -> Outcome:
 def _render_menu(turn: Turn) -> Prompt:
     row = _entry(turn)
     turn.data.pop("field", None)
-    turn.data.pop("value", None)
+    turn.data.pop("changes", None)
     buttons: list[list[Button]] = [
         [Button(turn._(FIELD_BUTTONS[field]), "f", field.value)] for field in fields_of(row)
     ]
     buttons.append([Button(turn._("Delete"), "d")])
-    text = "\n".join(
-        [
-            turn._("Choose what to change, or delete the answer."),
-            "",
-            render.entry_card(turn.who, row),
-        ]
-    )
-    return Prompt(text, buttons)  # type: ignore[arg-type]
+    ask = MSG_MENU_COUNT if row.kind == "participation" else MSG_MENU
+    return Prompt("\n".join([turn._(ask), "", _card(turn, row)]), list(buttons))
 
 
 @_with_entry
@@ -330,6 +537,16 @@ def _choose_field(turn: Turn, press: Press) -> Outcome:
 
 
 @_with_entry
+def _typed_on_menu(turn: Turn, text: str) -> Outcome:
+    """A count typed on a method's card: the same as "Change the count" and typing it."""
+    row = _entry(turn)
+    if row.kind != "participation":
+        raise Retry(MSG_USE_BUTTONS)
+    turn.data["field"] = Field.COUNT.value
+    return _propose(turn, row, _changes(turn, Field.COUNT, text))
+
+
+@_with_entry
 def _ask_delete(turn: Turn, press: Press) -> Outcome:
     _entry(turn)
     return EditStep.DELETE
@@ -342,44 +559,80 @@ def _to_list(turn: Turn) -> Outcome:
 # --- VALUE -----------------------------------------------------------------------------
 
 
+def _current(turn: Turn, row: EntryRow, field: Field) -> str:
+    if row.kind == "participation":
+        if field is Field.COUNT:
+            return turn.number(row.count or 0)
+        return escape(row.note) if row.note else render.NONE_MARK
+    answer = row.answer.to_dict() if row.answer else {}
+    if field is Field.COUNTS:
+        return " / ".join(
+            _part_text(turn, key, answer) for key in ("promoters", "passives", "detractors")
+        )
+    key = {
+        Field.RESULT: "latest_result",
+        Field.RESPONDENTS: "respondents",
+        Field.NPS: "nps",
+        Field.FREQUENCY: "frequency",
+        Field.PERIOD: "period",
+        Field.SCALE: "scale",
+        Field.NAME: "other_name",
+    }[field]
+    return _part_text(turn, key, answer)
+
+
 @_shows_entry
 def _render_value(turn: Turn) -> Prompt:
     row = _entry(turn)
     field = _field(turn)
-    current = _format(turn, field, current_value(row, field))
-    lines = [
-        render.entry_summary(turn.who, row),
-        turn._("{field} now: {value}").format(field=turn._(FIELD_NAMES[field]), value=current),
-        "",
-    ]
-    if field in DROPS_NPS_COUNTS and row.has_nps_counts:
-        lines.append(
-            turn._(
-                "The promoter, passive and detractor counts saved with this answer will be "
-                "removed, because they would no longer match."
-            )
-        )
-    lines.append(turn._(FIELD_PROMPTS[field]))
-    buttons = [[Button(turn._(MSG_KEEP), "k")]]
+    current = _current(turn, row, field)
+    span = {Field.COUNT: COUNT_RANGE, Field.NPS: NPS_RANGE}.get(field, RESPONDENTS_RANGE)
+    prompt = turn._(FIELD_PROMPTS[field]).format(range=formats.format_range(span, turn.language))
+    lines = [_card(turn, row), "", prompt]
+    buttons: list[list[Button]] = []
+    if field is Field.FREQUENCY:
+        buttons += [
+            [Button(catalog.name_of_choice(item.name, turn.language), "q", item.code)]
+            for item in catalog.frequencies()
+        ]
     if field is Field.NOTE and row.note:
-        buttons.insert(0, [Button(turn._("Remove the note"), "c")])
-    return Prompt("\n".join(lines), buttons)  # type: ignore[arg-type]
+        buttons.append([Button(turn._("Remove the note"), "c")])
+    buttons.append([Button(turn._(MSG_KEEP_AS_IS).format(value=current), "k")])
+    return Prompt("\n".join(lines), list(buttons))
+
+
+def _propose(turn: Turn, row: EntryRow, changes: dict[str, Any]) -> Outcome:
+    """The changes wait in the draft for the confirmation; none at all changes nothing."""
+    changes = _checked(turn, row, changes)
+    if not changes:
+        turn.alert = turn._(MSG_NO_CHANGE)
+        return EditStep.MENU
+    turn.data["changes"] = changes
+    return EditStep.CONFIRM
 
 
 @_with_entry
 def _typed_value(turn: Turn, text: str) -> Outcome:
-    _entry(turn)
-    turn.data["value"] = _parse(turn, _field(turn), text)
-    return EditStep.CONFIRM
+    row = _entry(turn)
+    return _propose(turn, row, _changes(turn, _field(turn), text))
+
+
+@_with_entry
+def _preset_frequency(turn: Turn, press: Press) -> Outcome:
+    row = _entry(turn)
+    if _field(turn) is not Field.FREQUENCY or press.arg not in {
+        item.code for item in catalog.frequencies()
+    }:
+        raise Stale
+    return _propose(turn, row, {"frequency": press.arg, "frequency_text": None})
 
 
 @_with_entry
 def _clear_note(turn: Turn, press: Press) -> Outcome:
-    _entry(turn)
+    row = _entry(turn)
     if _field(turn) is not Field.NOTE:
         raise Stale
-    turn.data["value"] = None
-    return EditStep.CONFIRM
+    return _propose(turn, row, {"note": None})
 
 
 def _keep(turn: Turn, press: Press) -> Outcome:
@@ -393,32 +646,66 @@ def _to_menu(turn: Turn) -> Outcome:
 # --- CONFIRM ---------------------------------------------------------------------------
 
 
+def _change_lines(turn: Turn, row: EntryRow, changes: dict[str, Any]) -> list[str]:
+    """Each part that changes, old → new; a part that goes is shown going."""
+    if row.kind == "participation":
+        old = {"count": row.count, "note": row.note}
+        labels = {"count": N_("Count"), "note": N_("Note")}
+        lines = []
+        for key, label in labels.items():
+            if key in changes:
+                before = _participation_value(turn, key, old[key])
+                after = _participation_value(turn, key, changes[key])
+                lines.append(f"{turn._(label)}: {before} → <b>{after}</b>")
+        return lines
+    assert row.answer is not None
+    old_answer = row.answer.to_dict()
+    new_answer = {**old_answer, **changes}
+    lines = []
+    for key, label in PARTS:
+        if key not in changes and not (key == "frequency" and "frequency_text" in changes):
+            continue
+        before = _part_text(turn, key, old_answer)
+        after = _part_text(turn, key, new_answer)
+        if before == after:
+            continue
+        if after == render.NONE_MARK:
+            after = f"{render.NONE_MARK} ({turn._(MSG_REMOVED)})"
+        lines.append(f"{turn._(label)}: {before} → <b>{after}</b>")
+    return lines
+
+
+def _participation_value(turn: Turn, key: str, value: object) -> str:
+    if value is None or value == "":
+        return render.NONE_MARK
+    if key == "count":
+        return turn.number(int(str(value)))
+    return escape(str(value))
+
+
 @_shows_entry
 def _render_confirm(turn: Turn) -> Prompt:
     row = _entry(turn)
-    field = _field(turn)
-    value = turn.data.get("value")
-    text = "\n".join(
-        [
-            render.entry_summary(turn.who, row),
-            f"{turn._(FIELD_NAMES[field])}: {_format(turn, field, current_value(row, field))}"
-            f" → <b>{_format(turn, field, value)}</b>",
-            "",
-            turn._('Nothing is stored before you press "Save".'),
-        ]
-    )
-    return Prompt(text, [[Button(turn._("Save"), "s")]])
+    changes = turn.data.get("changes") or {}
+    lines = [
+        _card(turn, row),
+        "",
+        turn._(MSG_CHANGES),
+        *_change_lines(turn, row, changes),
+        "",
+        turn._(MSG_NOTHING_STORED),
+    ]
+    return Prompt("\n".join(lines), [[Button(turn._("Save"), "s")]])
 
 
 @_with_entry
 def _save(turn: Turn, press: Press) -> Outcome:
-    if "value" not in turn.data:
+    changes = turn.data.get("changes")
+    if not changes:
         raise Stale
     row = _entry(turn)
-    field = _field(turn)
-    value = turn.data["value"]
     try:
-        _write(turn, row, field, value)
+        _write(turn, row, changes)
     except reports.ReportLocked:
         return _locked(turn)
     except reports.AccessDenied:
@@ -429,27 +716,21 @@ def _save(turn: Turn, press: Press) -> Outcome:
     return _list_or_done(turn, MSG_SAVED)
 
 
-def _write(turn: Turn, row: EntryRow, field: Field, value: object) -> None:
+def _write(turn: Turn, row: EntryRow, changes: dict[str, Any]) -> None:
     """The confirmed change, in this update's transaction with its audit row."""
     session, person = turn.session, turn.person
     if row.kind == "participation":
-        if field is Field.COUNT:
-            assert isinstance(value, int)
-            reports.update_participation_entry(session, person, row.id, count=value)
-        else:
-            reports.update_participation_entry(
-                session, person, row.id, note=str(value) if value else ""
-            )
-    elif field is Field.RESULT:
-        overview.update_satisfaction_entry(
-            session, person, row.id, latest_result=str(value) if value else None
+        reports.update_participation_entry(
+            session,
+            person,
+            row.id,
+            count=changes.get("count"),
+            note=(changes["note"] or "") if "note" in changes else None,
         )
-    elif field is Field.RESPONDENTS:
-        assert isinstance(value, int)
-        overview.update_satisfaction_entry(session, person, row.id, respondents=value)
-    else:
-        assert isinstance(value, int)
-        overview.update_satisfaction_entry(session, person, row.id, nps=value)
+        return
+    assert row.answer is not None
+    answer = SatisfactionAnswer(**{**row.answer.to_dict(), **changes})
+    overview.replace_satisfaction_entry(session, person, row.id, answer)
 
 
 def _locked(turn: Turn) -> Done:
@@ -458,7 +739,7 @@ def _locked(turn: Turn) -> Done:
 
 
 def _to_value(turn: Turn) -> Outcome:
-    turn.data.pop("value", None)
+    turn.data.pop("changes", None)
     return EditStep.VALUE
 
 
@@ -468,7 +749,7 @@ def _to_value(turn: Turn) -> Outcome:
 @_shows_entry
 def _render_delete(turn: Turn) -> Prompt:
     row = _entry(turn)
-    lines = [turn._("Delete this answer?"), "", render.entry_card(turn.who, row)]
+    lines = [turn._("Delete this answer?"), "", _card(turn, row)]
     if row.kind == "participation":
         lines += [
             "",
@@ -517,6 +798,7 @@ FLOW.step(
     render=_render_menu,
     help=HELP[EditStep.MENU],
     counter=_counter(2),
+    on_text=_typed_on_menu,
     on_button={"f": _choose_field, "d": _ask_delete},
     back=_to_list,
 )
@@ -527,7 +809,7 @@ FLOW.step(
     help=HELP[EditStep.VALUE],
     counter=_counter(3),
     on_text=_typed_value,
-    on_button={"k": _keep, "c": _clear_note},
+    on_button={"k": _keep, "c": _clear_note, "q": _preset_frequency},
     back=_to_menu,
 )
 FLOW.step(

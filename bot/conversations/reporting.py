@@ -14,7 +14,8 @@ one message per level ("2 12, 4 3": method 2 used 12 times, method 4 three times
 else taps a method and types its count. A note is never a forced step. The review card
 lists the answers in level order with change/remove buttons; Save writes the entity's
 answers in one transaction (``data.reports.save_participation``) together with removing the
-draft. The reminders' "Report now" button (``report:start``) also starts here.
+draft. The reminders' "Report now" button (``delivery.courier.REPORT_CALLBACK``) starts here, or
+in /tyytyvaisyys when only satisfaction is missing.
 """
 
 from __future__ import annotations
@@ -37,8 +38,10 @@ from bot.flow.engine import (
     Stale,
     Turn,
 )
-from data import catalog, reports
+from data import answers, catalog, reports
+from data.limits import COUNT_RANGE
 from data.models import CatalogMethod, ConversationDraft, Level, ServiceEntity
+from delivery.courier import REPORT_CALLBACK
 from i18n import N_, formats
 
 START_DATA = "report:start"
@@ -61,6 +64,7 @@ class ReportDraft(TypedDict, total=False):
     recount: list[int]  # "same methods, new counts": answers whose counts are asked …
     recounted: int  # … and how many of them so far
     review_return: bool  # a level opened from the summary returns there
+    kept: dict[str, dict[str, Any]]  # entity id → unsaved answers left behind (ENTITY_KEYS)
 
 
 class ReportStep(enum.StrEnum):
@@ -102,9 +106,8 @@ MSG_TYPED_FORMAT = N_(
 MSG_NO_SUCH_METHOD = N_(
     "There is no method {number} at this level: the numbers go from 1 to {count}."
 )
-MSG_ZERO_COUNT = N_(
-    "The count must be at least 1. A method that was not used is left out: go back, or "
-    "answer “No methods at this level” if none was used."
+MSG_NONE_BESIDE_METHODS = N_(
+    "Methods are already given at this level. Remove them on the summary first if none was used."
 )
 MSG_QTY = N_("Qty")
 MSG_OTHER_METHOD = N_("Other method – write it")
@@ -117,7 +120,10 @@ MSG_METHOD_ASK = N_(
     "characters)."
 )
 MSG_COUNT_ASK = N_(
-    "{method}\nLkm: how many in {year}? Write a whole number, for example 12 or 1 200."
+    "{method}\nLkm: how many in {year}? Write a whole number {range}, for example 12 or {example}."
+)
+MSG_NEED_COMMAS = N_(
+    "Separate the methods with commas: “{example}” (method number, a space, its count)."
 )
 MSG_COUNT_NOW = N_("Now: {count}.")
 MSG_NOTE_ASK = N_("{method}: {count}.\nWrite the note (at most 300 characters).")
@@ -167,7 +173,8 @@ HELP = {
     ),
     ReportStep.COUNT: N_(
         "Lkm is the number of times the method was used in the year (events, panels, channels "
-        "…) as a whole number 0–100 000. Spaces between thousands are fine: 1 200."
+        "…) as a whole number; a method used 0 times is left out. Spaces between thousands "
+        "are fine."
     ),
     ReportStep.NOTE: N_(
         "A note is optional: for example what the count includes. At most 300 characters. "
@@ -261,19 +268,31 @@ def _render_entity(turn: Turn) -> Prompt:
     return entities.entity_menu(turn, MSG_CHOOSE_ENTITY, lambda e: e.participation_complete)
 
 
+#: The draft keys that hold one entity's unsaved answers (kept when the person leaves it).
+ENTITY_KEYS = ("answers", "origin", "level_index")
+
+
+def _unsaved(turn: Turn) -> bool:
+    """The open entity's answers differ from what is saved for it."""
+    if not _answers(turn) or turn.data.get("entity") is None:
+        return False
+    saved = _as_dicts(
+        reports.participation_for_year(turn.session, turn.year, int(turn.data["entity"]))
+    )
+    return _sorted(turn, saved) != _answers(turn)
+
+
 def _choose_entity(turn: Turn, press: Press) -> Outcome:
     entity_id = entities.pressed_entity(turn, press)
     same = turn.data.get("entity") == entity_id and _answers(turn)
-    turn.data.update(
-        entity=entity_id,
-        levels=[level.id for level in catalog.levels(turn.session)],
-        li=0,
-        pending=None,
-        edit=None,
-        review_return=False,
-    )
+    turn.data["levels"] = [level.id for level in catalog.levels(turn.session)]
+    restored = not same and entities.switch_entity(turn, entity_id, ENTITY_KEYS, _unsaved)
+    turn.data.update(entity=entity_id, pending=None, edit=None, review_return=False)
+    if restored:
+        return ReportStep.REVIEW
     if same:
         return ReportStep.LEVEL
+    turn.data["level_index"] = 0
     year = int(turn.data["year"])
     saved = reports.participation_for_year(turn.session, year, entity_id)
     turn.data["origin"] = "saved" if saved else "new"
@@ -472,14 +491,21 @@ def _level_back(turn: Turn) -> Outcome:
 
 _ITEM_SEPARATORS = re.compile(r"[,;\n]+")
 _NUMBER_AND_COUNT = re.compile(r"(\d{1,2})[.)]?\s+(\S.*)")
-_NAME_AND_COUNT = re.compile(r"(.*?\D)\s+(\d[\d\s\u00a0\u202f]*)")
+_NAME_AND_COUNT = re.compile(
+    r"(.*?\D)\s+(\d[\d\s\u00a0\u202f]*(?:\s*(?:kpl|krt|kertaa|st|ggr|pcs|times)\.?)?)",
+    re.IGNORECASE,
+)
+_SEVERAL_NUMBERS = re.compile(r"\d+(?:\s+\d+)+")
 
 
 def _typed_level(turn: Turn, text: str) -> Outcome:
     """Typed on a level: "2 12, 4 3" or "Kyselyt 12" records and moves on; a name alone
-    is a new method whose count is asked next."""
+    is a new method whose count is asked next; "ei", "ei tapoja" or "-" (the rule book's
+    words for it) answers "no methods at this level"."""
     level = _level(turn)
     methods = _catalog_methods(turn, level)
+    if answers.is_none_word(text):
+        return _typed_none(turn, level)
     items = [item.strip() for item in _ITEM_SEPARATORS.split(text) if item.strip()]
     if not items:
         raise Retry(MSG_TYPED_FORMAT, example=_example(turn, len(methods)))
@@ -506,8 +532,15 @@ def _typed_level(turn: Turn, text: str) -> Outcome:
             return ReportStep.COUNT
         else:
             raise Retry(MSG_TYPED_FORMAT, example=_example(turn, len(methods)))
+        if (
+            _SEVERAL_NUMBERS.fullmatch(count_text)
+            and formats.read_whole(count_text, turn.language) is None
+        ):  # "1 3 2 4": two methods without the comma between them
+            raise Retry(MSG_NEED_COMMAS, example=_example(turn, len(methods)))
         answer.update(level_id=level.id, count=_count(turn, count_text))
         parsed.append(answer)
+    if answers.participation_conflicts(parsed).items:  # "1 5, 1 6": which one is meant?
+        raise inputs.problem_error(answers.AnswerProblem(answers.DUPLICATE_METHOD))
     for answer in parsed:
         full = reports.ParticipationAnswer(
             level_id=level.id,
@@ -522,13 +555,22 @@ def _typed_level(turn: Turn, text: str) -> Outcome:
     return _next_level(turn)
 
 
+def _typed_none(turn: Turn, level: Level) -> Outcome:
+    """ "ei" typed on a level: no methods here, unless methods are already given."""
+    if any(not a.get("none") for _i, a in _at_level(turn, level.id)):
+        raise Retry(MSG_NONE_BESIDE_METHODS)
+    _put(turn, reports.ParticipationAnswer(level.id, none=True).to_dict())
+    return _next_level(turn)
+
+
 def _method_by_name(turn: Turn, methods: list[CatalogMethod], name: str) -> dict[str, Any]:
-    """A catalog method when the name is one (in any language), else a typed method."""
+    """A catalog method when the name is one (in any language), else a method of the
+    person's own: a name with at least one letter (the rule book's ``method_name``)."""
     cleaned = inputs.clean_text(name)
     for method in methods:
         if cleaned.casefold() in {n.casefold() for n in method.name.values()}:
             return {"method_id": method.id}
-    return {"method_text": cleaned}
+    return {"method_text": inputs.method_name(cleaned)}
 
 
 def _same_method(a: dict[str, Any], b: dict[str, Any]) -> bool:
@@ -540,11 +582,8 @@ def _same_method(a: dict[str, Any], b: dict[str, Any]) -> bool:
 
 
 def _count(turn: Turn, text: str) -> int:
-    """A method's count: 1…100 000 (a method used 0 times was not used at this level)."""
-    value = formats.parse_count(text, turn.language)
-    if value == 0:
-        raise Retry(MSG_ZERO_COUNT)
-    return value
+    """A method's count, read by the rule book (``data.answers.read_count``)."""
+    return inputs.read_count(text, turn.language)
 
 
 # --- METHOD, COUNT, NOTE ---------------------------------------------------------------
@@ -560,6 +599,8 @@ def _render_method(turn: Turn) -> Prompt:
 
 def _typed_method(turn: Turn, text: str) -> Outcome:
     level = _level(turn)
+    if answers.is_none_word(text):
+        return _typed_none(turn, level)
     pending = {**_method_by_name(turn, _catalog_methods(turn, level), text), "level_id": level.id}
     for index, answer in enumerate(_answers(turn)):
         if _same_method(answer, pending):
@@ -584,7 +625,12 @@ def _pending(turn: Turn) -> dict[str, Any]:
 
 def _render_count(turn: Turn) -> Prompt:
     pending = _pending(turn)
-    text = turn._(MSG_COUNT_ASK).format(method=_method_name(turn, pending), year=turn.year)
+    text = turn._(MSG_COUNT_ASK).format(
+        method=_method_name(turn, pending),
+        year=turn.year,
+        range=formats.format_range(COUNT_RANGE, turn.language),
+        example=turn.number(1200),
+    )
     rows: list[list[Button | LinkButton]] = []
     if pending.get("count") is not None:
         current = turn.number(int(pending["count"]))
@@ -842,10 +888,15 @@ def _save(turn: Turn, press: Press) -> Outcome:
     if missing:
         parts.append(turn._(MSG_STILL_MISSING).format(levels=", ".join(missing)))
     parts.append(turn._(MSG_SAVED_NEXT))
+    entities.forget_kept(turn, entity.id)
+    kept = entities.kept_entities(turn.data)
+    if kept:  # other entities' unsaved answers stay in the draft
+        turn.data = {"year": year, "seq": turn.data.get("seq", 0), "kept": turn.data["kept"]}
     return Done(
         "\n\n".join(parts),
         rows=[[LinkButton(turn._(MSG_REPORT_ANOTHER), START_DATA)]],
         toast=turn._(MSG_SAVED_TOAST),
+        draft_step=ReportStep.ENTITY if kept else None,
     )
 
 
@@ -860,8 +911,9 @@ FLOW = Flow(
     describe=_describe,
     guard=entities.guard_open_report,
     verify=entities.verify_entity,
-    entry_data=(START_DATA,),
+    entry_data=(START_DATA, REPORT_CALLBACK),
     version=2,
+    redirect=entities.open_what_is_missing,
 )
 FLOW.step(
     ReportStep.ENTITY,

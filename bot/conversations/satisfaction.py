@@ -14,9 +14,10 @@ Steps::
 Measurement types come from the catalog (several allowed, or the explicit "not measured").
 NPS asks no scale, and one message gives either the score ("35") or the counts of
 promoters, passives and detractors ("50 30 20"): the score and the respondents are then
-computed (``data.reports.nps_from_counts``). "Muu tapa" asks what the method is. Every
-question shows the current answer and offers to keep it, so changing one detail from the
-summary never drops another.
+computed (``data.answers.nps_from_counts``). Every value is read and checked by the rule
+book ``data.answers`` (as the Excel import reads its cells). "Muu tapa" asks what the
+method is. Every question shows the current answer and offers to keep it, so changing one
+detail from the summary never drops another.
 Save replaces the entity's answers with ``data.reports.save_satisfaction`` in the same
 transaction that removes the draft.
 """
@@ -25,7 +26,6 @@ from __future__ import annotations
 
 import enum
 import re
-from decimal import Decimal
 from typing import Any, TypedDict
 
 from bot.flow import entities, inputs
@@ -63,6 +63,9 @@ class SatisfactionDraft(TypedDict, total=False):
     answers: dict[str, dict[str, Any]]  # type id → SatisfactionAnswer fields
     origin: str  # "new" | "saved" | "last_year"
     review_return: bool  # details opened from the summary return there
+    reviewed: bool  # the summary was shown: every chosen type's questions were asked
+    only_new: list[int] | None  # types added after the summary: only theirs are asked
+    kept: dict[str, dict[str, Any]]  # entity id → unsaved answers left behind (ENTITY_KEYS)
 
 
 class SatisfactionStep(enum.StrEnum):
@@ -126,7 +129,6 @@ MSG_OTHER_NAME_ASK = N_("What is the other way of measuring? Write its name, e.g
 MSG_SCALE_NOW = N_(
     "Which scale is used? Now {scale} (the catalog says {catalog}): keep it or write another."
 )
-MSG_NO_RESPONDENTS = N_("The three counts add up to 0: at least one answer is needed for an NPS.")
 MSG_RESULT_SCALE_ASK = N_("The latest result as a number on the scale {scale}, e.g. 4,2. Or Skip.")
 MSG_RESULT_FREE_ASK = N_(
     "The latest result in a few words (at most 300 characters), for example “82 % positive”. "
@@ -186,8 +188,8 @@ HELP = {
     S.FREQUENCY: N_("How often results are collected: continuously, monthly, once a year …"),
     S.OTHER_NAME: N_("The name of the way of measuring as it should read in the report."),
     S.NPS: N_(
-        "NPS = % promoters − % detractors, a whole number from −100 to 100. If you only have "
-        "the numbers of answers, give them and the bot computes the score."
+        "NPS = % promoters − % detractors, a whole number. If you only have the numbers of "
+        "answers, give them and the bot computes the score."
     ),
     S.RESULT: N_("The latest result as it was reported, e.g. a mean of 4,2 on a 1–5 scale."),
     S.PERIOD: N_("When the latest result was collected: a year, months or dates."),
@@ -268,12 +270,15 @@ def _steps_for(turn: Turn, type_id: int) -> list[str]:
 
 
 def _positions(turn: Turn) -> list[tuple[int, str]]:
+    """The detail questions still to ask: one type's (opened from the summary), the new
+    types' (types added to answers already given), or every type's."""
     types = _types(turn)
-    indexes = (
-        [int(turn.data.get("type_index", 0))]
-        if turn.data.get("review_return")
-        else range(len(types))
-    )
+    if turn.data.get("review_return"):
+        indexes: list[int] = [int(turn.data.get("type_index", 0))]
+    elif turn.data.get("only_new"):
+        indexes = [i for i, t in enumerate(types) if t in set(turn.data["only_new"])]
+    else:
+        indexes = list(range(len(types)))
     return [(i, step) for i in indexes for step in _steps_for(turn, types[i])]
 
 
@@ -286,6 +291,7 @@ def _forward(turn: Turn) -> Outcome:
         turn.data["type_index"], step = positions[index + 1]
         return step
     turn.data["review_return"] = False
+    turn.data.pop("only_new", None)
     return S.REVIEW
 
 
@@ -421,10 +427,26 @@ def _render_entity(turn: Turn) -> Prompt:
     return entities.entity_menu(turn, MSG_CHOOSE_ENTITY, lambda e: e.satisfaction_mapped)
 
 
+#: The draft keys that hold one entity's unsaved answers (kept when the person leaves it).
+ENTITY_KEYS = ("types", "answers", "origin", "type_index")
+
+
+def _unsaved(turn: Turn) -> bool:
+    """The open entity's answers differ from what is saved for it."""
+    if not (_types(turn) or turn.data.get("answers")) or turn.data.get("entity") is None:
+        return False
+    saved = reports.satisfaction_for_year(turn.session, turn.year, int(turn.data["entity"]))
+    return list(_from_saved(saved)) != [_types(turn), turn.data.get("answers")]
+
+
 def _choose_entity(turn: Turn, press: Press) -> Outcome:
     entity_id = entities.pressed_entity(turn, press)
     same = turn.data.get("entity") == entity_id and _types(turn)
-    turn.data.update(entity=entity_id, ti=0, review_return=False)
+    restored = not same and entities.switch_entity(turn, entity_id, ENTITY_KEYS, _unsaved)
+    turn.data.update(entity=entity_id, review_return=False)
+    if restored:
+        return S.REVIEW
+    turn.data["type_index"] = 0
     if same:
         return S.TYPES
     year = int(turn.data["year"])
@@ -522,8 +544,14 @@ def _types_done(turn: Turn, press: Press) -> Outcome:
         raise Retry(MSG_NEED_TYPE)
     turn.data["type_index"] = 0
     turn.data["review_return"] = False
+    # Types added to answers already given: only the new ones are asked (the others keep
+    # their answers and stay changeable with ✎ on the summary).
+    given = set((turn.data.get("answers") or {}).keys()) if turn.data.get("reviewed") else set()
+    new = [t for t in types if str(t) not in given]
+    turn.data["only_new"] = new if given and new else None
     positions = _positions(turn)
     if not positions:
+        turn.data.pop("only_new", None)
         return S.REVIEW
     turn.data["type_index"], step = positions[0]
     return step
@@ -561,7 +589,7 @@ def _skip(field: str) -> Any:
 
 
 def _typed_scale(turn: Turn, text: str) -> Outcome:
-    _answer(turn)["scale"] = inputs.clean_text(text, limit=answers.MAX_SCALE)
+    _answer(turn)["scale"] = inputs.read(answers.read_scale, text)
     return _forward(turn)
 
 
@@ -643,7 +671,7 @@ def _typed_nps(turn: Turn, text: str) -> Outcome:
     answer = _answer(turn)
     if len(parts) <= 1:
         answer.update(
-            nps=formats.parse_nps(text, turn.language),
+            nps=inputs.read_nps(text, turn.language),
             promoters=None,
             passives=None,
             detractors=None,
@@ -651,16 +679,16 @@ def _typed_nps(turn: Turn, text: str) -> Outcome:
         return _forward(turn)
     if len(parts) != 3:
         raise Retry(MSG_NPS_PARTS)
-    counts = [formats.parse_respondents(p, turn.language) for p in parts]
-    if sum(counts) == 0:
-        raise Retry(MSG_NO_RESPONDENTS)
-    promoters, passives, detractors = counts
+    promoters, passives, detractors = (
+        inputs.read(answers.read_nps_count, p, turn.language) for p in parts
+    )
+    nps, respondents = inputs.read(answers.nps_counts, None, promoters, passives, detractors, None)
     answer.update(
         promoters=promoters,
         passives=passives,
         detractors=detractors,
-        nps=reports.nps_from_counts(promoters, passives, detractors),
-        respondents=sum(counts),
+        nps=nps,
+        respondents=respondents,
     )
     return _forward(turn)
 
@@ -683,7 +711,7 @@ def _render_other_name(turn: Turn) -> Prompt:
 
 
 def _typed_other_name(turn: Turn, text: str) -> Outcome:
-    _answer(turn)["other_name"] = inputs.clean_text(text)
+    _answer(turn)["other_name"] = inputs.method_name(text)
     return _forward(turn)
 
 
@@ -709,30 +737,13 @@ def _with_keep(turn: Turn, text: str, field: str) -> Prompt:
     return Prompt(text, rows)
 
 
-def _decimal_text(turn: Turn, text: str) -> str:
-    """A result on the measurement's scale, stored with a decimal comma ("4,2")."""
-    low, high = _scale_range(turn)
-    value = formats.parse_decimal(
-        text, turn.language, low=Decimal(str(low)), high=Decimal(str(high))
-    )
-    return str(value).replace(".", ",")
-
-
-def _scale_range(turn: Turn) -> tuple[float, float]:
-    """The numbers a result may take: the catalog's range, or the one the person wrote."""
-    mtype = _mtype(turn)
-    return answers.scale_range(
-        _answer(turn).get("scale"), mtype.scale, mtype.scale_min, mtype.scale_max
-    )
-
-
 def _typed_result(turn: Turn, text: str) -> Outcome:
-    mtype = _mtype(turn)
+    """The result the measurement type takes (``data.answers.read_result``): a number
+    inside the saved scale ("4,2"), or a few words."""
     answer = _answer(turn)
-    if mtype.kind == "scale":
-        answer["latest_result"] = _decimal_text(turn, text)
-    else:
-        answer["latest_result"] = inputs.clean_text(text)
+    answer["latest_result"] = inputs.read(
+        answers.read_result, text, _mtype(turn), answer.get("scale")
+    )
     return _forward(turn)
 
 
@@ -764,7 +775,7 @@ def _render_respondents(turn: Turn) -> Prompt:
 
 
 def _typed_respondents(turn: Turn, text: str) -> Outcome:
-    _answer(turn)["respondents"] = formats.parse_respondents(text, turn.language)
+    _answer(turn)["respondents"] = inputs.read_respondents(text, turn.language)
     return _forward(turn)
 
 
@@ -772,6 +783,7 @@ def _typed_respondents(turn: Turn, text: str) -> Outcome:
 
 
 def _render_review(turn: Turn) -> Prompt:
+    turn.data["reviewed"] = True  # every chosen type's questions have been through
     lines = [
         turn._(MSG_REVIEW).format(
             entity=entities.entity_name(turn),
@@ -857,10 +869,15 @@ def _save(turn: Turn, press: Press) -> Outcome:
         + "\n\n"
         + turn._(MSG_SAVED_NEXT)
     )
+    entities.forget_kept(turn, entity.id)
+    kept = entities.kept_entities(turn.data)
+    if kept:  # other entities' unsaved answers stay in the draft
+        turn.data = {"year": year, "seq": turn.data.get("seq", 0), "kept": turn.data["kept"]}
     return Done(
         text,
         rows=[[LinkButton(turn._(MSG_MAP_ANOTHER), START_DATA)]],
         toast=turn._(MSG_SAVED_TOAST),
+        draft_step=S.ENTITY if kept else None,
     )
 
 

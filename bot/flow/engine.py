@@ -13,7 +13,7 @@ and what /ohje says. The engine does the rest, the same way for every step and e
 * A draft idle for ``conversation.idle_timeout_minutes`` (on the application's clock) is
   paused with a message and kept; the flow's command offers to continue it.
 * Buttons carry the draft's prompt number (``bot.flow.codec``): only the newest question's
-  buttons act; any other is answered "This button is no longer valid." and changes nothing.
+  buttons act; any other gets the one stale-button answer (``bot.ui``) and changes nothing.
 * Every question can show "Step n/N" and has one Back button where going back makes sense;
   /peru discards the draft, /ohje explains the current step and asks it again.
 """
@@ -27,9 +27,10 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeAlias, TypeVar
 
 from sqlalchemy.orm import Session
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 from telegram.ext import ContextTypes
 
+from bot import ui
 from bot.access import Caller
 from bot.flow import codec
 from core.services import Services
@@ -45,9 +46,9 @@ M = TypeVar("M")
 RESUME = "resume"
 RESUME_TAG = "R"
 
-MSG_STALE = N_("This button is no longer valid.")
+MSG_STALE = ui.MSG_STALE
 MSG_STEP = N_("Step {n}/{total}")
-MSG_BACK = N_("‹ Back")
+MSG_BACK = ui.MSG_BACK
 #: The button on a question about an answer already given: keep it and go on.
 MSG_KEEP_AS_IS = N_("Keep as it is ({value})")
 MSG_USE_BUTTONS = N_("Please choose one of the buttons below.")
@@ -97,7 +98,15 @@ class LinkButton:
     data: str
 
 
-Row: TypeAlias = list[Button | LinkButton]
+@dataclass(frozen=True)
+class WebAppButton:
+    """A button that opens the Mini App (``settings.miniapp_page``) inside Telegram."""
+
+    label: str
+    url: str
+
+
+Row: TypeAlias = list[Button | LinkButton | WebAppButton]
 
 
 @dataclass
@@ -118,6 +127,9 @@ class Done:
     toast: str | None = None
     #: Pressed on the question: the answer replaces it, so its buttons cannot be used again.
     replace: bool = False
+    #: The draft stays (paused) at this step with the turn's data, e.g. after saving one
+    #: entity while another's unsaved answers are kept.
+    draft_step: str | None = None
 
 
 class Retry(Exception):
@@ -150,6 +162,8 @@ class Turn:
     alert: str | None = None
     #: Work for after the commit and the reply, e.g. notifying coordinators of a submission.
     after: list[After] = field(default_factory=list)
+    #: Said above the next question, once (e.g. "your unsaved answers … are kept").
+    notices: list[str] = field(default_factory=list)
 
     def get(self, model: type[M], row_id: int) -> M | None:
         """A row by id, loaded at most once per update (catalog rows are read often)."""
@@ -235,6 +249,7 @@ class Flow:
         html: bool = False,
         resumable: bool = True,
         version: int = 1,
+        redirect: Callable[[Turn, str], str | None] | None = None,
     ) -> None:
         """
         Args:
@@ -256,6 +271,8 @@ class Flow:
             resumable: its command continues an open draft; False: it always starts afresh.
             version: of the flow's draft data; raise it when the shape changes, and a draft
                 written by an older version is discarded instead of misread.
+            redirect: asked with an entry button's data before the flow starts; a flow name
+                starts that flow instead (the reminders' "Report now" opens what is missing).
         """
         self.name = name
         self.title = title
@@ -273,6 +290,7 @@ class Flow:
         self.html = html
         self.resumable = resumable
         self.version = version
+        self.redirect = redirect
         self.specs: dict[str, StepSpec] = {}
         self.by_tag: dict[str, StepSpec] = {}
         self.step(
@@ -430,6 +448,7 @@ class Flow:
                 return
             turn.data = copy.deepcopy(row.data)  # nothing the failed answer touched is kept
             turn.step = row.step
+            turn.notices.clear()
             self._ask(turn, row, outbox, warning=message)
             return
         if turn.alert and outbox.toast is None:
@@ -467,7 +486,7 @@ class Flow:
         turn.data["version"] = self.version
         spec = self.specs[turn.step]
         prompt = spec.render(turn)
-        lines = []
+        lines = list(turn.notices)
         if prompt.notice:
             lines.append(prompt.notice)
         if warning:
@@ -492,7 +511,17 @@ class Flow:
     def _finish(
         self, turn: Turn, row: ConversationDraft | None, done: Done, outbox: Outbox
     ) -> None:
-        if not done.keep_draft:
+        if done.draft_step is not None:
+            turn.data["seq"] = int(turn.data.get("seq", 0)) + 1  # its old buttons are stale
+            turn.data["version"] = self.version
+            if row is None:
+                row = drafts.put(
+                    turn.session, turn.person.id, self.name, done.draft_step, turn.data, turn.now
+                )
+            else:
+                drafts.write(row, done.draft_step, turn.data, turn.now)
+            row.paused = True
+        elif not done.keep_draft:
             drafts.discard(turn.session, turn.person.id, self.name)
         elif row is not None:
             row.paused = True
@@ -509,6 +538,9 @@ class Flow:
         for row in rows:
             line = []
             for button in row:
+                if isinstance(button, WebAppButton):
+                    line.append(InlineKeyboardButton(button.label, web_app=WebAppInfo(button.url)))
+                    continue
                 if isinstance(button, LinkButton):
                     data = button.data
                 else:

@@ -7,17 +7,19 @@ still theirs and still active, and may offer last year's answers as a starting p
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from typing import Any
 
 from bot.flow.codec import Press
-from bot.flow.engine import Button, Done, LinkButton, Prompt, Stale, Turn
+from bot.flow.engine import Button, Done, Prompt, Row, Stale, Turn, WebAppButton
 from bot.status import render
 from bot.status.show import load_status_in
 from data import catalog, progress, reports
 from data.models import ConversationDraft, ReportState, ServiceEntity
-from data.progress import EntityProgress
+from data.progress import EntityProgress, Gap
 from i18n import N_
+from miniapp.texts import OPEN_FORM
 
 MSG_NO_DIVISION = N_(
     "Your access has no division, so there is nothing to report. Ask the strategy unit to "
@@ -66,6 +68,14 @@ DIVISION_ACTION: dict[str, Any] = {
     "resumable": False,
 }
 MSG_START_EMPTY = N_("Start empty")
+MSG_UNSAVED_MARK = N_("unsaved answers")
+MSG_KEPT_LEFT = N_(
+    "Your unsaved answers for {entity} are kept as its draft: open it again to continue them."
+)
+MSG_KEPT_RESTORED = N_(
+    "These are your unsaved answers for {entity}, kept when you left it. They are saved only "
+    "when you press Save."
+)
 
 
 def guard_open_report(turn: Turn) -> Done | None:
@@ -108,16 +118,22 @@ def entity_menu(turn: Turn, heading: str, done: Callable[[EntityProgress], bool]
     state = progress.division_progress(turn.session, rnd.id if rnd else None, division_id)
     division = turn.get(catalog.Division, division_id)
     assert division is not None
-    rows: list[list[Button | LinkButton]] = [
+    kept = kept_entities(turn.data)
+    rows: list[Row] = [
         [
             Button(
-                ("✓ " if done(e) else "") + (e.name.get(turn.language) or e.name["fi"]),
+                ("✓ " if done(e) else "")
+                + (e.name.get(turn.language) or e.name["fi"])
+                + (f" ({turn._(MSG_UNSAVED_MARK)})" if e.service_entity_id in kept else ""),
                 "s",
                 e.service_entity_id,
             )
         ]
         for e in state.entities
     ]
+    page = turn.services.settings.miniapp_page
+    if page is not None:  # the whole division on one page instead (the Mini App)
+        rows.append([WebAppButton(turn._(OPEN_FORM), page)])
     text = turn._(heading).format(year=year, division=catalog.name_of(division, turn.language))
     return Prompt(text, rows)
 
@@ -150,3 +166,62 @@ def last_year_prompt(turn: Turn, message: str, lines: list[str]) -> Prompt:
 def entity_name(turn: Turn) -> str:
     """The chosen entity's name in the person's language."""
     return catalog.name_of(chosen_entity(turn), turn.language)
+
+
+#: The flow that asks each kind of missing answer (`data.progress.Gap`).
+FLOW_OF_GAP = {Gap.PARTICIPATION: "reporting", Gap.SATISFACTION: "satisfaction"}
+
+
+def open_what_is_missing(turn: Turn, data: str) -> str | None:
+    """The reminders' "Report now" (``delivery.courier.REPORT_CALLBACK``): the flow of the
+    division's first gap as the data stands when the button is pressed (satisfaction when
+    only satisfaction is missing); None keeps the flow the button belongs to."""
+    from delivery.courier import REPORT_CALLBACK
+
+    division_id = turn.person.division_id
+    if data != REPORT_CALLBACK or division_id is None:
+        return None
+    rnd = progress.find_round(turn.session, turn.services.current_year())
+    gap = progress.division_progress(turn.session, rnd.id if rnd else None, division_id).first_gap
+    return FLOW_OF_GAP[gap] if gap is not None else None
+
+
+# --- nothing vanishes: each entity's unsaved answers are kept when the person leaves it ----
+
+
+def kept_entities(data: dict[str, Any]) -> set[int]:
+    """Entities whose unsaved answers are kept in the draft (not the one open now)."""
+    return {int(key) for key in data.get("kept") or {}}
+
+
+def switch_entity(
+    turn: Turn, entity_id: int, keys: tuple[str, ...], unsaved: Callable[[Turn], bool]
+) -> bool:
+    """Open ``entity_id``: the entity left keeps its unsaved answers (``keys`` of the draft)
+    as its own draft, and the one opened gets back what was kept for it. Either is said
+    above the next question. True when kept answers were restored (the flow goes on from
+    them instead of the saved answers)."""
+    kept: dict[str, dict[str, Any]] = dict(turn.data.get("kept") or {})
+    current = turn.data.get("entity")
+    if current is not None and int(current) != entity_id and unsaved(turn):
+        kept[str(int(current))] = {key: copy.deepcopy(turn.data.get(key)) for key in keys}
+        left = turn.get(ServiceEntity, int(current))
+        if left is not None:
+            name = catalog.name_of(left, turn.language)
+            turn.notices.append(turn._(MSG_KEPT_LEFT).format(entity=name))
+    restored = kept.pop(str(entity_id), None)
+    turn.data["kept"] = kept
+    if restored is None:
+        return False
+    turn.data.update(restored)
+    opened = turn.get(ServiceEntity, entity_id)
+    name = catalog.name_of(opened, turn.language) if opened else "?"
+    turn.notices.append(turn._(MSG_KEPT_RESTORED).format(entity=name))
+    return True
+
+
+def forget_kept(turn: Turn, entity_id: int) -> None:
+    """The entity's answers were saved: nothing of it is kept any more."""
+    kept = dict(turn.data.get("kept") or {})
+    kept.pop(str(entity_id), None)
+    turn.data["kept"] = kept

@@ -84,7 +84,7 @@ def classify(update: Update) -> Route | None:
         data = query.data or ""
         for flow in flows:
             if data in flow.entry_data:
-                return Route("entry", flow)
+                return Route("entry", flow, data)
         prefix = codec.prefix_of(data)
         for flow in flows:
             if prefix == flow.prefix:
@@ -290,6 +290,9 @@ def _act(
         return True
     flow = found.flow
     assert flow is not None
+    if found.kind == "entry" and found.text and flow.redirect is not None:
+        target = flow.redirect(_turn(who, session, svc, None), found.text)
+        flow = Flow.flows.get(target, flow) if target else flow
     if not flow.allowed(who):
         outbox.refused = True
         return True

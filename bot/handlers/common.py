@@ -20,9 +20,11 @@ from telegram.ext import (
     filters,
 )
 
+from bot import ui
 from bot.access import Caller, caller
 from bot.callbacks import answer_quietly, edit_or_send
 from bot.commands import commands_for
+from core import codec
 from core.services import services
 from data import catalog, people
 from data.db import transaction
@@ -31,12 +33,9 @@ from i18n import LANGUAGES, N_, gettext_for
 
 log = logging.getLogger(__name__)
 
-ROLE_NAMES = {
-    Role.CONTACT: N_("division contact"),
-    Role.COORDINATOR: N_("coordinator"),
-    Role.STAFF: N_("strategy staff"),
-}
 LANGUAGE_NAMES = {"fi": "Suomi", "sv": "Svenska", "en": "English"}
+#: The feature name of /kieli's buttons (``lang:<language>``, `core.codec.button`).
+LANGUAGE = "lang"
 
 INVITATION_PROBLEMS = {
     people.InvitationProblem.UNKNOWN: N_(
@@ -102,7 +101,7 @@ async def private_chats_only(update: Update, context: ContextTypes.DEFAULT_TYPE)
 
 def _role_line(who: Caller, division_name: str | None) -> str:
     assert who.person is not None
-    roles = ", ".join(who._(ROLE_NAMES[r]) for r in sorted(who.roles, key=list(Role).index))
+    roles = ", ".join(who._(ui.ROLE_NAMES[r]) for r in sorted(who.roles, key=list(Role).index))
     # Two messages rather than ngettext: fi, sv and en all have one form for 1 and one for
     # the rest, and "Din roll:" before three roles reads wrong.
     several = len(who.roles) > 1
@@ -194,7 +193,7 @@ async def language_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     assert update.effective_chat is not None
     keyboard = InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(LANGUAGE_NAMES[lang], callback_data=f"lang:{lang}")]
+            [InlineKeyboardButton(LANGUAGE_NAMES[lang], callback_data=codec.button(LANGUAGE, lang))]
             for lang in LANGUAGES
         ]
     )
@@ -204,9 +203,10 @@ async def language_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 async def language_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None and update.effective_user is not None
-    language = query.data.removeprefix("lang:")
+    pressed = codec.action(query.data)
+    language = pressed.step if pressed is not None and pressed.feature == LANGUAGE else ""
     if language not in LANGUAGES:
-        await query.answer(gettext_for(None)("This button is no longer valid."), show_alert=True)
+        await ui.answer_stale(query, gettext_for(None))
         return
     with transaction(services(context).sessions) as session:
         person = people.active_person(session, update.effective_user.id)
@@ -226,9 +226,7 @@ async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     """A button no handler claims: from an ended conversation, or forged."""
     who = caller(update, context)
     assert update.callback_query is not None
-    await answer_quietly(
-        update.callback_query, who._("This button is no longer valid."), show_alert=True
-    )
+    await ui.answer_stale(update.callback_query, who._)
 
 
 async def unknown_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -261,7 +259,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     """The entry commands: /start, /kieli and the language buttons."""
     application.add_handler(CommandHandler("start", start))
     application.add_handler(CommandHandler("kieli", language_command))
-    application.add_handler(CallbackQueryHandler(language_chosen, pattern=r"^lang:"))
+    application.add_handler(CallbackQueryHandler(language_chosen, pattern=rf"^{LANGUAGE}:"))
 
 
 def register_fallbacks(application: Application, *, group: int) -> None:  # type: ignore[type-arg]

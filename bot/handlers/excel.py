@@ -29,8 +29,10 @@ from telegram.ext import (
 )
 
 import sheets
+from bot import ui
 from bot.access import Caller, caller, refuse
 from bot.flow.entities import MSG_LOCKED
+from core import codec
 from core.services import Services, services
 from data import drafts, people, reports
 from data.db import transaction
@@ -42,7 +44,8 @@ log = logging.getLogger(__name__)
 
 FLOW = "excel"
 STEP = "confirm"
-GET_DATA = "xl:get"  # the /tila and reminder button that sends the workbook
+EXCEL = "xl"
+GET_DATA = codec.button(EXCEL, "get")  # the /tila and reminder button that sends the workbook
 
 MSG_WORKBOOK_CAPTION = N_(
     "Your division's workbook for {year}. Fill in the white cells and send the file back "
@@ -68,7 +71,7 @@ MSG_STORED_CHANGED = N_(
 MSG_DENIED = N_("You do not have permission for this.")
 MSG_SAVE = N_("Save")
 MSG_CANCEL = N_("Cancel")
-MSG_STALE = N_("This button is no longer valid.")
+MSG_STALE = ui.MSG_STALE
 MAX_ERRORS_SHOWN = 20
 
 
@@ -192,8 +195,12 @@ def _check_and_offer(
     markup = InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(who._(MSG_SAVE), callback_data=f"xl:s:{nonce}"),
-                InlineKeyboardButton(who._(MSG_CANCEL), callback_data=f"xl:c:{nonce}"),
+                InlineKeyboardButton(
+                    who._(MSG_SAVE), callback_data=codec.button(EXCEL, "s", nonce)
+                ),
+                InlineKeyboardButton(
+                    who._(MSG_CANCEL), callback_data=codec.button(EXCEL, "c", nonce)
+                ),
             ]
         ]
     )
@@ -208,7 +215,9 @@ async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if who.person is None:
         await refuse(update, who)
         return
-    _prefix, action, nonce = query.data.split(":", 2)
+    pressed = codec.action(query.data)
+    assert pressed is not None and len(pressed.args) == 1  # the handler's pattern
+    action, nonce = pressed.step, pressed.args[0]
     svc = services(context)
     idle = svc.settings.conversation.idle_timeout_minutes
     outcome: str
@@ -281,4 +290,6 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     )
     application.add_handler(CommandHandler("excel", send_workbook))
     application.add_handler(CallbackQueryHandler(send_workbook, pattern=rf"^{GET_DATA}$"))
-    application.add_handler(CallbackQueryHandler(confirm, pattern=r"^xl:[sc]:[0-9a-f]{12}$"))
+    application.add_handler(
+        CallbackQueryHandler(confirm, pattern=rf"^{EXCEL}:[sc]:[0-9a-f]{{12}}$")
+    )

@@ -5,7 +5,7 @@
   is already snoozed, a snooze that would land after the deadline is refused (the button
   is not even offered then, but an older message may still carry it), and a stale or
   forged id gets "this button is no longer valid".
-* "Report now" carries ``report:start``, which the reporting conversation handles.
+* "Report now" carries ``report:now``, which opens the conversation of what is missing.
 * /aikataulu: the coming deadlines and the next reminder sends (coordinators and staff),
   and the reminders whose delivery is uncertain ("toimitus epävarma").
 """
@@ -14,32 +14,31 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import re
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
+from bot import ui
 from bot.access import Caller, caller, refuse, requires
-from bot.callbacks import install_guard, parse_id
+from bot.callbacks import install_guard
+from core import codec
 from core.services import services
 from data import ledger
 from data.db import transaction
 from data.models import Role
-from delivery.courier import SNOOZE_PREFIX
+from delivery.courier import REMINDER, SNOOZE, is_snooze
 from schedules.audience import load_snapshot
 from schedules.content import snooze_time_text
 from schedules.dates import local_datetime
 from schedules.overview import schedule_text
 
-_SNOOZE = re.compile(rf"^{re.escape(SNOOZE_PREFIX)}(.*)$")
-
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("aikataulu", schedule_command))
-    install_guard(application, ["rem"])
-    application.add_handler(CallbackQueryHandler(reminder_button, pattern=r"^rem:"))
+    install_guard(application, [REMINDER])
+    application.add_handler(CallbackQueryHandler(reminder_button, pattern=rf"^{REMINDER}:"))
 
 
 def snooze_until(now: dt.datetime, context: ContextTypes.DEFAULT_TYPE) -> dt.datetime:
@@ -53,10 +52,7 @@ def _without_snooze(markup: InlineKeyboardMarkup | None) -> InlineKeyboardMarkup
     """The message's keyboard minus the snooze button (the one snooze is used)."""
     if markup is None:
         return None
-    rows = [
-        [b for b in row if not str(b.callback_data or "").startswith(SNOOZE_PREFIX)]
-        for row in markup.inline_keyboard
-    ]
+    rows = [[b for b in row if not is_snooze(b.callback_data)] for row in markup.inline_keyboard]
     rows = [row for row in rows if row]
     return InlineKeyboardMarkup(rows) if rows else None
 
@@ -68,10 +64,10 @@ async def reminder_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if who.person is None:
         await refuse(update, who)
         return
-    match = _SNOOZE.match(query.data or "")
-    ledger_id = parse_id(match.group(1)) if match else None
-    if ledger_id is None:
-        await query.answer(who._("This button is no longer valid."))
+    pressed = codec.action(query.data)
+    ledger_id = pressed.id_arg() if pressed is not None and pressed.step == SNOOZE else None
+    if ledger_id is None or len(pressed.args if pressed else ()) != 1:
+        await ui.answer_stale(query, who._, show_alert=False)
         return
     svc = services(context)
     now = svc.now()
@@ -100,7 +96,7 @@ async def reminder_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
             show_alert=True,
         )
     else:
-        await query.answer(who._("This button is no longer valid."))
+        await ui.answer_stale(query, who._, show_alert=False)
 
 
 @requires(Role.COORDINATOR, Role.STAFF)

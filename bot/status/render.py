@@ -17,14 +17,13 @@ from babel.numbers import format_decimal
 
 from bot.access import Caller
 from data.models import ReportState
-from data.overview import DivisionStatus, EntryRow
+from data.overview import DivisionStatus
 from data.progress import EntityProgress
 from i18n import N_
-from schedules.dates import fi_date
+from i18n.formats import format_date
 from settings import Deadline
 
 MESSAGE_LIMIT: Final = 4096
-BUTTON_LABEL_LIMIT: Final = 48
 
 STATE_NAMES: Final[dict[ReportState, str]] = {
     ReportState.DRAFT: N_("draft"),
@@ -41,7 +40,7 @@ def number(value: int, language: str) -> str:
 
 
 def local_date(moment: dt.datetime, tz: dt.tzinfo) -> str:
-    return fi_date(moment.astimezone(tz).date())
+    return format_date(moment.astimezone(tz).date())
 
 
 def state_label(who: Caller, status: DivisionStatus, tz: dt.tzinfo) -> str:
@@ -132,7 +131,7 @@ def deadline_line(who: Caller, deadline: tuple[Deadline, dt.date] | None) -> str
         return who._("This year's deadlines have passed.")
     item, day = deadline
     return who._("Next deadline: {date} – {title}").format(
-        date=f"<b>{fi_date(day)}</b>", title=escape(item.title.get(who.language))
+        date=f"<b>{format_date(day)}</b>", title=escape(item.title.get(who.language))
     )
 
 
@@ -170,9 +169,14 @@ def status_text(
         lines.append(
             who._("The report has been submitted. To change it, ask a coordinator to reopen it.")
         )
+        if missing:  # submitted while incomplete: still missing what it misses
+            lines.append(who._("Submitted with these answers missing:"))
+            lines += missing
     elif missing:
         if deadline is not None:
-            lines.append(who._("Still missing before {date}:").format(date=fi_date(deadline[1])))
+            lines.append(
+                who._("Still missing before {date}:").format(date=format_date(deadline[1]))
+            )
         else:
             lines.append(who._("Still missing:"))
         lines += missing
@@ -244,102 +248,3 @@ def locked_text(who: Caller, status: DivisionStatus, tz: dt.tzinfo) -> str:
         "The report was submitted on {date}, so its answers cannot be changed now. Ask a "
         "coordinator to reopen it if something must change."
     ).format(date=when)
-
-
-# --- /muokkaa --------------------------------------------------------------------------
-
-
-def _level(who: Caller, row: EntryRow) -> str:
-    return who._("L{number}").format(number=row.level_number)
-
-
-def entry_summary(who: Caller, row: EntryRow) -> str:
-    """One line (HTML) describing an entry: where it is and what it says."""
-    entity = escape(row.entity_label(who.language))
-    if row.kind == "participation":
-        text = (
-            f"{entity} · {_level(who, row)} · {escape(row.method_label(who.language))}: "
-            f"{number(row.count or 0, who.language)}"
-        )
-        if row.note:
-            text += f" ({escape(row.note)})"
-        return text
-    text = f"{entity} · {escape(row.measurement_label(who.language))}"
-    details = _satisfaction_details(who, row)
-    return f"{text}: {', '.join(details)}" if details else text
-
-
-def _satisfaction_details(who: Caller, row: EntryRow) -> list[str]:
-    details = []
-    if row.nps is not None:
-        details.append(who._("NPS {nps}").format(nps=row.nps))
-    if row.respondents is not None:
-        details.append(
-            who._("{count} respondents").format(count=number(row.respondents, who.language))
-        )
-    if row.latest_result:
-        details.append(escape(row.latest_result))
-    return details
-
-
-def entry_button(who: Caller, row: EntryRow, position: int) -> str:
-    """A short plain-text button label that leads with what tells entries apart.
-
-    The method (or measurement) and its count come first: an entity's name is long and the
-    same on many buttons, so it goes last and is the part cut when the label is too long.
-    """
-    entity = row.entity_label(who.language)
-    if row.kind == "participation":
-        label = (
-            f"{position}. {row.method_label(who.language)} "
-            f"{number(row.count or 0, who.language)} · {_level(who, row)} {entity}"
-        )
-    else:
-        label = f"{position}. {row.measurement_label(who.language)} · {entity}"
-    if len(label) > BUTTON_LABEL_LIMIT:
-        label = label[: BUTTON_LABEL_LIMIT - 1].rstrip() + "…"
-    return label
-
-
-def list_text(
-    who: Caller, rows: list[EntryRow], year: int, page: int, pages: int, first: int
-) -> str:
-    title = who._("Saved answers, {year}").format(year=year)
-    lines = [f"<b>{title}</b> – " + who._("choose the answer to change or delete.")]
-    if pages > 1:
-        lines.append(who._("Page {page}/{pages}").format(page=page + 1, pages=pages))
-    lines.append("")
-    lines += [f"{first + i}. {entry_summary(who, row)}" for i, row in enumerate(rows)]
-    return "\n".join(lines)
-
-
-def entry_card(who: Caller, row: EntryRow) -> str:
-    """Every stored field of the entry, one per line (HTML)."""
-    entity = escape(row.entity_label(who.language))
-    empty = NONE_MARK
-    if row.kind == "participation":
-        return "\n".join(
-            [
-                f"<b>{entity}</b> · "
-                + who._("level {level}").format(level=row.level_number)
-                + (f" – {escape(row.level_label(who.language))}" if row.level_name else ""),
-                who._("Method: {method}").format(method=escape(row.method_label(who.language))),
-                who._("Count: {count}").format(count=number(row.count or 0, who.language)),
-                who._("Note: {note}").format(note=escape(row.note) if row.note else empty),
-            ]
-        )
-    lines = [
-        f"<b>{entity}</b> · " + who._("customer satisfaction"),
-        who._("Measured with: {type}").format(type=escape(row.measurement_label(who.language))),
-    ]
-    if row.measurement_kind == "nps":
-        lines.append(who._("NPS: {nps}").format(nps=empty if row.nps is None else row.nps))
-    if row.measurement_kind != "none":
-        respondents = empty if row.respondents is None else number(row.respondents, who.language)
-        lines.append(who._("Respondents: {count}").format(count=respondents))
-        lines.append(
-            who._("Latest result: {result}").format(
-                result=escape(row.latest_result) if row.latest_result else empty
-            )
-        )
-    return "\n".join(lines)

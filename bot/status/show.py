@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy.orm import Session
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update, WebAppInfo
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
@@ -17,6 +17,7 @@ from data import catalog, overview
 from data.db import transaction
 from data.models import Division
 from i18n import N_
+from miniapp.texts import OPEN_FORM
 from settings import Deadline, Settings
 
 EXCEL_BUTTON = N_("Excel workbook")
@@ -58,9 +59,11 @@ async def show_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     text = render.status_text(who, status, division_name, deadline, svc.settings.tz)
     parts = render.split_message(text)
     # The Excel way next to the chat (bot.handlers.excel answers the button).
-    excel = InlineKeyboardMarkup(
-        [[InlineKeyboardButton(who._(EXCEL_BUTTON), callback_data=EXCEL_BUTTON_DATA)]]
-    )
+    buttons = [[InlineKeyboardButton(who._(EXCEL_BUTTON), callback_data=EXCEL_BUTTON_DATA)]]
+    page = svc.settings.miniapp_page
+    if page is not None:  # the Mini App: the whole division on one page
+        buttons.insert(0, [InlineKeyboardButton(who._(OPEN_FORM), web_app=WebAppInfo(page))])
+    excel = InlineKeyboardMarkup(buttons)
     for index, part in enumerate(parts):
         markup = excel if index == len(parts) - 1 else None
         await update.effective_chat.send_message(

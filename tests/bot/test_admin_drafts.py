@@ -6,8 +6,11 @@ import io
 import re
 import shutil
 import zipfile
+from pathlib import Path
 
 import pytest
+
+from tests.tools import in_ci
 
 from .conftest import BotHarness
 from .test_admin_support import coordinator, report_division, staff
@@ -24,7 +27,7 @@ FILENAMES = {
     "listateksti": r"Listateksti_.+_2026-11-30\.docx",
     "liite1": r"Liite_1_.+_2026-11-30\.xlsx",
     "liite2": r"Liite_2_.+_2026-11-30\.xlsx",
-    "ohjeet": r"Ohjeet_.+_2026-11-20\.docx",
+    "ohjeet": r"Ohjeet_.+_2026-10-01\.docx",
     "dia": r"Johtoryhman_.+_\d{4}-\d{2}-\d{2}\.pptx",  # dated as its "tilanne"
     "paketti": r"Strategiamittarit_2026_2026-11-30\.zip",
 }
@@ -80,7 +83,8 @@ async def test_staff_receive_each_document_while_the_chat_shows_it_is_coming(
             names = package.namelist()
         for part in ("listateksti", "liite1", "liite2", "ohjeet", "dia"):
             assert any(re.search(FILENAMES[part], name) for name in names), (part, names)
-        if shutil.which("soffice"):  # a PDF of every document, for the case-management system
+        # A PDF of every document, for the case-management system.
+        if shutil.which("soffice") or in_ci():
             assert len([n for n in names if n.endswith(".pdf")]) == 5, names
 
 
@@ -99,7 +103,35 @@ async def test_without_libreoffice_the_chat_says_the_package_has_no_pdfs(
     with zipfile.ZipFile(io.BytesIO(sanna.documents[0].content)) as package:
         readme = package.read("LUEMINUT.txt").decode("utf-8")
         assert not [n for n in package.namelist() if n.endswith(".pdf")]
-    assert "PDF-versiot puuttuvat" in readme
+    assert "PDF-versio puuttuu, koska palvelimelle ei ole asennettu LibreOfficea: " in readme
+
+
+async def test_a_libreoffice_time_out_is_named_in_the_chat(
+    bot: BotHarness, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import docgen.pdf
+    from tests.docgen.test_board_text import hanging_soffice
+
+    fake = hanging_soffice(tmp_path)  # converts the list text, then hangs
+    monkeypatch.setattr(docgen.pdf, "soffice", lambda: fake)
+    monkeypatch.setattr(docgen.pdf, "TIMEOUT_SECONDS", 3)
+    sanna = staff(bot, 6014)
+    await sanna.send("/luonnos")
+    bot.api.settle_timeout = 60
+    await sanna.press("Koko paketti")
+    lines = sanna.last.text.splitlines()
+    assert lines[0] == "Paketista puuttuu PDF-versioita:"
+    assert lines[-1] == "Tallenna nämä asiakirjat PDF-muotoon Officessa ennen arkistointia."
+    missing = lines[1:-1]
+    assert len(missing) == 4, missing
+    assert all(
+        re.fullmatch(r"• \S+\.pdf: LibreOffice ei saanut muunnosta valmiiksi 3 sekunnissa", line)
+        for line in missing
+    ), missing
+    assert not any(line.startswith("• Listateksti_") for line in missing)
+    with zipfile.ZipFile(io.BytesIO(sanna.documents[0].content)) as package:
+        readme = package.read("LUEMINUT.txt").decode("utf-8")
+    assert "LibreOffice ei saanut muunnosta valmiiksi 3 sekunnissa" in readme
 
 
 async def test_a_document_from_incomplete_data_is_marked_luonnos_inside(bot: BotHarness) -> None:

@@ -211,7 +211,7 @@ async def test_one_back_label_in_every_guided_flow(bot: BotHarness) -> None:
     assert labels == {"‹ Takaisin"}
 
 
-async def test_muokkaa_buttons_lead_with_the_method(bot: BotHarness) -> None:
+async def test_muokkaa_buttons_name_the_method_in_full(bot: BotHarness) -> None:
     user = bot.contact(9610, "SOTE")
     await user.send("/raportoi")
     await user.press("Sairaala-, kuntoutus- ja hoivapalvelut")
@@ -220,8 +220,8 @@ async def test_muokkaa_buttons_lead_with_the_method(bot: BotHarness) -> None:
         await user.press("Ei tapoja tällä tasolla")
     await user.press("💾 Tallenna")
     await user.send("/muokkaa")
-    [label] = [label for row in user.last.buttons for label in row if label.startswith("1.")]
-    assert label.startswith("1. Omaishoitajien vertaisryhmätapaamiset 14")
+    [label] = [label for row in user.last.buttons for label in row if label.startswith("Taso")]
+    assert label == "Taso 1 · Omaishoitajien vertaisryhmätapaamiset: 14"
 
 
 async def test_no_draft_is_left_open_when_a_flow_ends(bot: BotHarness) -> None:

@@ -23,7 +23,7 @@ from .test_status_support import (
 )
 
 INVALID = "Tämä painike ei ole enää voimassa."
-COUNT_QUESTION = "Kirjoita uusi lukumäärä: kokonaisluku väliltä 0–100 000, esimerkiksi 1 200."
+COUNT_QUESTION = "Kirjoita uusi lukumäärä kokonaislukuna väliltä 1–100\xa0000, esimerkiksi 12."
 
 
 def _entry(bot: BotHarness, entry_id: int) -> ParticipationEntry | None:
@@ -56,14 +56,14 @@ async def test_changing_a_count_asks_again_for_bad_counts_and_saves_a_finnish_nu
     aino = bot.contact(2001, "KUVA")
     first, _second = _library_with_two_methods(bot)
     await aino.send("/muokkaa")
-    assert aino.last.text.startswith("Vaihe 1/4\n\nTallennetut vastaukset 2026 – valitse")
-    assert "1. Kirjasto · T1 · Tiedotustilaisuudet: 12" in aino.last.text
-    assert "2. Kirjasto · T2 · Kirjastoraati: 3 (kk)" in aino.last.text
-    await aino.press("1. Tiedotustilaisuudet 12 · T1 Kirjasto")
+    assert aino.last.text.startswith("Vaihe 1/4\n\nTallennetut vastaukset 2026: Kirjasto")
+    assert aino.last.buttons[:2] == [
+        ["Taso 1 · Tiedotustilaisuudet: 12"],
+        ["Taso 2 · Kirjastoraati: 3"],
+    ]
+    await aino.press("Taso 1 · Tiedotustilaisuudet: 12")
     assert aino.last.text.startswith("Vaihe 2/4")
-    assert (
-        "Kirjasto · taso 1 – Viestintä ja kuuleminen\nTapa: Tiedotustilaisuudet" in aino.last.text
-    )
+    assert "Kirjasto · Taso 1: Viestintä ja kuuleminen\nTapa: Tiedotustilaisuudet" in aino.last.text
     assert aino.last.buttons == [
         ["Muuta lukumäärää"],
         ["Muuta huomautusta"],
@@ -72,20 +72,20 @@ async def test_changing_a_count_asks_again_for_bad_counts_and_saves_a_finnish_nu
     ]
     await aino.press("Muuta lukumäärää")
     assert aino.last.text.startswith("Vaihe 3/4")
-    assert "Lukumäärä nyt: 12" in aino.last.text
+    assert "Lukumäärä: 12" in aino.last.text
     problems = {
-        "abc": f"Kirjoita kokonaisluku väliltä 0…{nbsp('100 000')}, esimerkiksi 12 tai "
+        "abc": f"Kirjoita lukumäärä kokonaislukuna väliltä 1–{nbsp('100 000')}, esimerkiksi 12 tai "
         f"{nbsp('1 200')}.",
-        "-1": f"Luku ei voi olla negatiivinen. Kirjoita luku väliltä 0…{nbsp('100 000')}.",
-        "12,5": f"Kirjoita kokonaisluku väliltä 0…{nbsp('100 000')}, esimerkiksi 12 tai "
-        f"{nbsp('1 200')}.",
-        "100001": f"Luku voi olla enintään {nbsp('100 000')}. Kirjoita pienempi luku.",
+        "-1": f"Lukumäärän on oltava kokonaisluku väliltä 1–{nbsp('100 000')}.",
+        "12,5": f"Kirjoita lukumäärä kokonaislukuna väliltä 1–{nbsp('100 000')}, esimerkiksi "
+        f"12 tai {nbsp('1 200')}.",
+        "100001": f"Lukumäärän on oltava kokonaisluku väliltä 1–{nbsp('100 000')}.",
     }
     for typed, problem in problems.items():
         await aino.send(typed)
         assert aino.last.text.startswith("⚠️ " + problem + "\n\nVaihe 3/4")
         assert aino.last.text.endswith(COUNT_QUESTION)
-        assert aino.last.buttons == [["Pidä ennallaan"], ["‹ Takaisin"]]
+        assert aino.last.buttons == [["Pidä ennallaan (12)"], ["‹ Takaisin"]]
     events = audit_count(bot)
     await aino.send("1 200")
     assert aino.last.text.startswith("Vaihe 4/4\n\n")
@@ -93,7 +93,7 @@ async def test_changing_a_count_asks_again_for_bad_counts_and_saves_a_finnish_nu
     assert _entry(bot, first).count == 12  # type: ignore[union-attr]  # not before Save
     await aino.press("Tallenna")
     assert aino.last.text.startswith("✓ Tallennettu.\n\nVaihe 1/4\n\nTallennetut vastaukset")
-    assert f"1. Kirjasto · T1 · Tiedotustilaisuudet: {nbsp('1 200')}" in aino.last.text
+    assert [f"Taso 1 · Tiedotustilaisuudet: {nbsp('1 200')}"] in aino.last.buttons
     assert _entry(bot, first).count == 1200  # type: ignore[union-attr]
     [event] = audit_rows(bot)[events:]
     assert (event.action, event.entity, event.entity_id) == (
@@ -111,7 +111,7 @@ async def test_deleting_asks_for_confirmation_back_keeps_and_yes_deletes(bot: Bo
     aino = bot.contact(2001, "KUVA")
     first, second = _library_with_two_methods(bot)
     await aino.send("/muokkaa")
-    await aino.press("2. Kirjastoraati 3 · T2 Kirjasto")
+    await aino.press("Taso 2 · Kirjastoraati: 3")
     await aino.press("Poista")
     assert aino.last.text.startswith("Vaihe 3/4\n\nPoistetaanko tämä vastaus?")
     assert "Tapa: Kirjastoraati\nLukumäärä: 3\nHuomautus: kk" in aino.last.text
@@ -122,7 +122,7 @@ async def test_deleting_asks_for_confirmation_back_keeps_and_yes_deletes(bot: Bo
     await aino.press("Poista")
     await aino.press("Kyllä, poista")
     assert aino.last.text.startswith("✓ Poistettu.\n\nVaihe 1/4\n\nTallennetut vastaukset")
-    assert "Kirjastoraati" not in aino.last.text
+    assert "Kirjastoraati" not in str(aino.last.buttons)
     assert _entry(bot, second) is None and _entry(bot, first) is not None
     [event] = audit_rows(bot)[events:]
     assert (event.action, event.entity, event.entity_id) == (
@@ -131,7 +131,7 @@ async def test_deleting_asks_for_confirmation_back_keeps_and_yes_deletes(bot: Bo
         str(second),
     )
     assert event.old["method_text"] == "Kirjastoraati" and event.new is None  # type: ignore[index]
-    await aino.press("1. Tiedotustilaisuudet 12 · T1 Kirjasto")
+    await aino.press("Taso 1 · Tiedotustilaisuudet: 12")
     await aino.press("Poista")
     await aino.press("Kyllä, poista")
     assert aino.last.text == (
@@ -146,11 +146,11 @@ async def test_cancelling_a_change_or_going_back_stores_nothing(bot: BotHarness)
     first, _second = _library_with_two_methods(bot)
     events = audit_count(bot)
     await aino.send("/muokkaa")
-    await aino.press("1. Tiedotustilaisuudet 12 · T1 Kirjasto")
+    await aino.press("Taso 1 · Tiedotustilaisuudet: 12")
     await aino.press("Muuta lukumäärää")
     await aino.send("99")
     await aino.press("‹ Takaisin")  # from the confirmation back to the question
-    assert aino.last.text.startswith("Vaihe 3/4") and "Lukumäärä nyt: 12" in aino.last.text
+    assert aino.last.text.startswith("Vaihe 3/4") and "Lukumäärä: 12" in aino.last.text
     await aino.send("98")
     confirmation = aino.last
     await aino.send("/peru")
@@ -181,7 +181,7 @@ async def test_forged_buttons_with_another_divisions_entry_change_nothing(
         record = await aino.press_data(forged)
         assert record.text == INVALID and record.show_alert
     assert "41" not in " ".join(aino.texts())
-    await aino.press("1. Tiedotustilaisuudet 12 · T1 Kirjasto")
+    await aino.press("Taso 1 · Tiedotustilaisuudet: 12")
     for forged in (
         f"st:em:del:p:{theirs.id}",
         f"st:em:f:count:p:{theirs.id}",
@@ -211,9 +211,9 @@ async def test_an_entry_deleted_elsewhere_is_no_longer_offered(bot: BotHarness) 
         other = people.person_by_telegram_id(session, 2003)
         assert other is not None
         reports.delete_entry(session, other, "participation", second)
-    record = await aino.press("2. Kirjastoraati 3 · T2 Kirjasto")
+    record = await aino.press("Taso 2 · Kirjastoraati: 3")
     assert record.text == "Tätä vastausta ei enää ole."
-    await aino.press("1. Tiedotustilaisuudet 12 · T1 Kirjasto")
+    await aino.press("Taso 1 · Tiedotustilaisuudet: 12")
     await aino.press("Muuta lukumäärää")
     await aino.send("20")
     with bot.db.transaction() as session:
@@ -231,7 +231,7 @@ async def test_a_report_submitted_meanwhile_refuses_the_change(bot: BotHarness) 
     bot.contact(2003, "KUVA")
     first, _second = _library_with_two_methods(bot)
     await aino.send("/muokkaa")
-    await aino.press("1. Tiedotustilaisuudet 12 · T1 Kirjasto")
+    await aino.press("Taso 1 · Tiedotustilaisuudet: 12")
     await aino.press("Muuta lukumäärää")
     await aino.send("20")
     with bot.db.transaction() as session:
@@ -247,81 +247,160 @@ async def test_a_report_submitted_meanwhile_refuses_the_change(bot: BotHarness) 
     assert audit_count(bot) == events
 
 
-async def test_satisfaction_nps_respondents_and_result_can_be_changed(bot: BotHarness) -> None:
+async def test_every_part_of_an_nps_from_counts_is_shown_and_nothing_goes_unseen(
+    bot: BotHarness,
+) -> None:
+    """Issue 16, item 7: /muokkaa showed neither the P/N/D counts nor that changing the
+    respondents dropped them; now the card shows them, the respondents follow the counts,
+    and typing an NPS over them lists the counts that go before anything is saved."""
     aino = bot.contact(2001, "KUVA")
     i = ids(bot)
     save_satisfaction(
         bot,
         2001,
         "KUVA_KIRJASTO",
-        [SatisfactionAnswer(i.measurement["NPS"], promoters=50, passives=30, detractors=20)],
+        [
+            SatisfactionAnswer(
+                i.measurement["NPS"],
+                promoters=50,
+                passives=30,
+                detractors=20,
+                frequency="yearly",
+                period="2025",
+            )
+        ],
     )
     save_satisfaction(
         bot, 2001, "KUVA_LIIKUNTA", [SatisfactionAnswer(i.measurement["NOT_MEASURED"])]
     )
     nps_entry, not_measured = satisfaction_entries(bot)
     await aino.send("/muokkaa")
-    assert "1. Kirjasto · Suositteluindeksi (NPS, 0–10): NPS 30, 100 vastaajaa" in aino.last.text
-    await aino.press("2. Ei mitata · Liikunta")
+    assert aino.last.buttons[-2:] == [["Liikunta ›"], ["Lopeta muokkaus"]]
+    await aino.press("Liikunta ›")
+    await aino.press("Tyytyväisyys · Ei mitata")
     assert aino.last.buttons == [["Poista"], ["‹ Takaisin"]]
     await aino.press("‹ Takaisin")
-    await aino.press("1. Suositteluindeksi (NPS, 0–10) · Kirjasto")
+    await aino.press("‹ Kirjasto")
+    await aino.press("Tyytyväisyys · Suositteluindeksi (NPS, 0–10)")
+    card = aino.last.text
+    for part in (
+        "Tiheys: Kerran vuodessa",
+        "NPS: 30",
+        "Suosittelijat: 50",
+        "Neutraalit: 30",
+        "Arvostelijat: 20",
+        "Vastaajia: 100",
+        "Ajanjakso: 2025",
+    ):
+        assert part in card, part
     assert aino.last.buttons == [
+        ["Muuta suosittelijoiden, neutraalien ja arvostelijoiden määriä"],
         ["Muuta NPS-lukua"],
-        ["Muuta vastaajamäärää"],
-        ["Muuta viimeisintä tulosta"],
+        ["Muuta mittaustiheyttä"],
+        ["Muuta ajanjaksoa"],
         ["Poista"],
         ["‹ Takaisin"],
-    ]
+    ]  # no separate respondents: with counts they are the counts' sum
+    await aino.press("Muuta suosittelijoiden, neutraalien ja arvostelijoiden määriä")
+    await aino.send("45 35 20")
+    change = aino.last.text
+    assert "NPS: 30 → 25" in change
+    assert "Suosittelijat: 50 → 45" in change and "Neutraalit: 30 → 35" in change
+    assert "Arvostelijat" not in change.split("Nämä tiedot muuttuvat:")[1]  # unchanged
+    await aino.press("Tallenna")
+    entry = _satisfaction(bot, nps_entry.id)
+    assert entry is not None
+    assert (entry.nps, entry.promoters, entry.passives, entry.respondents) == (25, 45, 35, 100)
+
+    await aino.press("Tyytyväisyys · Suositteluindeksi (NPS, 0–10)")
     await aino.press("Muuta NPS-lukua")
-    assert "suosittelijoiden, neutraalien ja arvostelijoiden määrät poistetaan" in aino.last.text
-    for typed, problem in {
-        "-101": "NPS on aina välillä −100…100; −101 on sen ulkopuolella.",
-        "abc": "Kirjoita NPS kokonaislukuna väliltä −100…100, esimerkiksi 35 tai −12.",
-    }.items():
+    for typed in ("-101", "abc"):
         await aino.send(typed)
-        assert aino.last.text.startswith("⚠️ " + problem)
-        assert aino.last.text.endswith("Kirjoita NPS: kokonaisluku väliltä −100…100.")
+        assert aino.last.text.startswith("⚠️ ")
+        assert aino.last.text.endswith("Kirjoita NPS kokonaislukuna väliltä −100–100.")
     await aino.send("−35")  # the minus sign phones type
-    assert "NPS: 30 → −35" in aino.last.text
+    change = aino.last.text.split("Nämä tiedot muuttuvat:")[1]
+    assert "NPS: 25 → −35" in change
+    for part in ("Suosittelijat: 45", "Neutraalit: 35", "Arvostelijat: 20"):
+        assert f"{part} → – (poistuu)" in change, part  # what goes is shown going
+    assert "Vastaajia" not in change  # the respondents stay
     await aino.press("Tallenna")
     entry = _satisfaction(bot, nps_entry.id)
     assert entry is not None
     assert (entry.nps, entry.promoters, entry.respondents) == (-35, None, 100)
     update = audit_rows(bot, "update")[-1]
-    assert update.entity == "satisfaction_entry" and update.old["promoters"] == 50  # type: ignore[index]
+    assert update.entity == "satisfaction_entry" and update.old["promoters"] == 45  # type: ignore[index]
 
-    await aino.press("1. Suositteluindeksi (NPS, 0–10) · Kirjasto")
-    await aino.press("Muuta vastaajamäärää")
+    await aino.press("Tyytyväisyys · Suositteluindeksi (NPS, 0–10)")
+    await aino.press("Muuta vastaajamäärää")  # without counts the respondents are their own
     await aino.send("1 234")
     await aino.press("Tallenna")
-    await aino.press("1. Suositteluindeksi (NPS, 0–10) · Kirjasto")
-    await aino.press("Muuta viimeisintä tulosta")
-    await aino.send("x" * 301)
-    assert aino.last.text.startswith("⚠️ Teksti on 301 merkkiä pitkä; enintään 300 mahtuu.")
-    await aino.send("\x07\x08")  # only control characters
-    assert aino.last.text.startswith("⚠️ Kirjoita lyhyt teksti.")
-    await aino.send("  <b>4,2</b> /\x07 5 ")
-    assert "Viimeisin tulos: – → <b>4,2</b> / 5" in aino.last.text  # shown literally
+    await aino.press("Tyytyväisyys · Suositteluindeksi (NPS, 0–10)")
+    await aino.press("Muuta mittaustiheyttä")
+    await aino.press("Kuukausittain")
+    assert "Tiheys: Kerran vuodessa → Kuukausittain" in aino.last.text
+    await aino.press("Tallenna")
+    await aino.press("Tyytyväisyys · Suositteluindeksi (NPS, 0–10)")
+    await aino.press("Muuta ajanjaksoa")
+    await aino.send("1–6/2026")
     await aino.press("Tallenna")
     entry = _satisfaction(bot, nps_entry.id)
     assert entry is not None
-    assert (entry.respondents, entry.latest_result) == (1234, "<b>4,2</b> / 5")
+    assert (entry.respondents, entry.frequency, entry.period) == (1234, "monthly", "1–6/2026")
     assert _satisfaction(bot, not_measured.id) is not None
+
+
+async def test_a_surveys_result_scale_and_other_name_can_be_changed(bot: BotHarness) -> None:
+    aino = bot.contact(2001, "KUVA")
+    i = ids(bot)
+    save_satisfaction(
+        bot,
+        2001,
+        "KUVA_KIRJASTO",
+        [
+            SatisfactionAnswer(
+                i.measurement["OTHER"], other_name="Palautelomake", scale="1–7", respondents=40
+            )
+        ],
+    )
+    [entry] = satisfaction_entries(bot)
+    await aino.send("/muokkaa")
+    await aino.press("Tyytyväisyys · Muu tapa: Palautelomake")
+    assert "Tapa: Palautelomake" in aino.last.text and "Asteikko: 1–7" in aino.last.text
+    await aino.press("Muuta asteikkoa")
+    await aino.send("1–5")
+    await aino.press("Tallenna")
+    await aino.press("Tyytyväisyys · Muu tapa: Palautelomake")
+    await aino.press("Muuta mittaustavan nimeä")
+    await aino.send("Asiakaspalautelomake")
+    await aino.press("Tallenna")
+    await aino.press("Tyytyväisyys · Muu tapa: Asiakaspalautelomake")
+    await aino.press("Muuta viimeisintä tulosta")
+    await aino.send("x" * 301)
+    assert aino.last.text.startswith("⚠️ Teksti on 301 merkkiä pitkä; enintään 300 mahtuu.")
+    await aino.send("  4,2 /\x07 5 ")
+    assert "Viimeisin tulos: – → 4,2 / 5" in aino.last.text
+    await aino.press("Tallenna")
+    saved = _satisfaction(bot, entry.id)
+    assert saved is not None
+    assert (saved.scale, saved.other_name, saved.latest_result) == (
+        "1–5",
+        "Asiakaspalautelomake",
+        "4,2 / 5",
+    )
 
 
 async def test_a_note_can_be_changed_and_removed(bot: BotHarness) -> None:
     aino = bot.contact(2001, "KUVA")
     _first, second = _library_with_two_methods(bot)
     await aino.send("/muokkaa")
-    await aino.press("2. Kirjastoraati 3 · T2 Kirjasto")
+    await aino.press("Taso 2 · Kirjastoraati: 3")
     await aino.press("Muuta huomautusta")
-    assert aino.last.buttons == [["Poista huomautus"], ["Pidä ennallaan"], ["‹ Takaisin"]]
+    assert aino.last.buttons == [["Poista huomautus"], ["Pidä ennallaan (kk)"], ["‹ Takaisin"]]
     await aino.send("joka kuukausi & <i>kesällä</i>")
     await aino.press("Tallenna")
-    assert "Kirjastoraati: 3 (joka kuukausi & <i>kesällä</i>)" in aino.last.text
     assert _entry(bot, second).note == "joka kuukausi & <i>kesällä</i>"  # type: ignore[union-attr]
-    await aino.press("2. Kirjastoraati 3 · T2 Kirjasto")
+    await aino.press("Taso 2 · Kirjastoraati: 3")
     await aino.press("Muuta huomautusta")
     await aino.press("Poista huomautus")
     assert "Huomautus: joka kuukausi & <i>kesällä</i> → –" in aino.last.text
@@ -329,7 +408,10 @@ async def test_a_note_can_be_changed_and_removed(bot: BotHarness) -> None:
     assert _entry(bot, second).note is None  # type: ignore[union-attr]
 
 
-async def test_many_entries_are_paged_with_short_button_data(bot: BotHarness) -> None:
+async def test_one_service_entity_per_page_named_on_its_buttons(bot: BotHarness) -> None:
+    """Issue 16, item 12: one entity a page (not 8 entries of several), buttons that name
+    the entry and the neighbouring entities in full, and ids in the button data so a delete
+    never makes a button open another entry."""
     aino = bot.contact(2001, "KUVA")
     i = ids(bot)
     for code in (
@@ -341,21 +423,30 @@ async def test_many_entries_are_paged_with_short_button_data(bot: BotHarness) ->
     ):
         save_participation(bot, 2001, code, full_participation(i, {1: 1, 2: 2, 3: 3, 4: 4}))
     await aino.send("/muokkaa")
-    assert "Sivu 1/3" in aino.last.text
-    assert len(aino.last.buttons) == 8 + 2
-    assert aino.last.buttons[-2:] == [["Seuraava ›"], ["Lopeta muokkaus"]]
-    await aino.press("Seuraava ›")
-    assert "Sivu 2/3" in aino.last.text and "\n9. Liikunta · T1" in aino.last.text
-    await aino.press("Seuraava ›")
-    assert "Sivu 3/3" in aino.last.text
-    assert aino.last.buttons[-2:] == [["‹ Edellinen"], ["Lopeta muokkaus"]]
+    assert "Tallennetut vastaukset 2026: Kulttuuri\nPalvelukokonaisuus 1/5" in aino.last.text
+    assert aino.last.buttons[-2:] == [["Kirjasto ›"], ["Lopeta muokkaus"]]
+    labels = [label for row in aino.last.buttons[:-2] for label in row]
+    assert labels[-1] == "Taso 4 · Osallistuvan budjetoinnin ehdotusten määrä: 4"  # not cut
+    assert not any("…" in label for label in labels)
+    await aino.press("Kirjasto ›")
+    assert "Kirjasto\nPalvelukokonaisuus 2/5" in aino.last.text
+    assert aino.last.buttons[-2:] == [["‹ Kulttuuri", "Liikunta ›"], ["Lopeta muokkaus"]]
+    for _ in range(3):
+        await aino.press(aino.last.buttons[-2][-1])
+    assert "Hallinto\nPalvelukokonaisuus 5/5" in aino.last.text
     for row in aino.last.inline_keyboard:
         for button in row:
             assert len(str(button["callback_data"]).encode()) <= 64
-    await aino.press("20. Osallistuvan budjetoinnin", exact=False)
-    assert "Hallinto · taso 4" in aino.last.text
+    list_message = aino.last
+    await aino.press("Taso 1 · Tiedotustilaisuudet: 1")
+    await aino.press("Poista")
+    await aino.press("Kyllä, poista")
+    record = await aino.press("Taso 2 · Keskustelutilaisuudet: 2", message=list_message)
+    assert record.text == INVALID  # an old list's button never opens another entry
+    await aino.press("Taso 4 · Osallistuvan budjetoinnin ehdotusten määrä: 4")
+    assert "Hallinto · Taso 4" in aino.last.text
     await aino.press("‹ Takaisin")
-    assert "Sivu 3/3" in aino.last.text  # back to the same page
+    assert "Palvelukokonaisuus 5/5" in aino.last.text  # back to the same page
     await aino.press("Lopeta muokkaus")
     assert aino.last.text == "Muokkaus päättyi. /tila näyttää tilanteen."
 
@@ -364,7 +455,7 @@ async def test_a_restart_in_the_middle_continues_at_the_same_step(bot: BotHarnes
     aino = bot.contact(2001, "KUVA")
     first, _second = _library_with_two_methods(bot)
     await aino.send("/muokkaa")
-    await aino.press("1. Tiedotustilaisuudet 12 · T1 Kirjasto")
+    await aino.press("Taso 1 · Tiedotustilaisuudet: 12")
     await aino.press("Muuta lukumäärää")
     await bot.restart()
     await aino.send("7")
@@ -378,7 +469,7 @@ async def test_idle_for_30_minutes_ends_the_edit_without_changes(bot: BotHarness
     aino = bot.contact(2001, "KUVA")
     first, _second = _library_with_two_methods(bot)
     await aino.send("/muokkaa")
-    await aino.press("1. Tiedotustilaisuudet 12 · T1 Kirjasto")
+    await aino.press("Taso 1 · Tiedotustilaisuudet: 12")
     await aino.press("Muuta lukumäärää")
     bot.clock.advance(minutes=29)
     await aino.send("abc")  # activity keeps it alive
@@ -397,7 +488,7 @@ async def test_another_command_pauses_the_edit_and_tila_does_not(bot: BotHarness
     aino = bot.contact(2001, "KUVA")
     first, _second = _library_with_two_methods(bot)
     await aino.send("/muokkaa")
-    await aino.press("1. Tiedotustilaisuudet 12 · T1 Kirjasto")
+    await aino.press("Taso 1 · Tiedotustilaisuudet: 12")
     await aino.press("Muuta lukumäärää")
     await aino.send("/tila")  # only shows something: the edit stays open
     assert "tilanne 2026" in aino.last.text
@@ -410,7 +501,7 @@ async def test_another_command_pauses_the_edit_and_tila_does_not(bot: BotHarness
     assert _entry(bot, first).count == 12  # type: ignore[union-attr]
     await aino.press("Tallenna", message=confirmation)  # its own button continues it
     assert _entry(bot, first).count == 8  # type: ignore[union-attr]
-    await aino.press("1. Tiedotustilaisuudet 8 · T1 Kirjasto")
+    await aino.press("Taso 1 · Tiedotustilaisuudet: 8")
     await aino.press("Muuta lukumäärää")
     await aino.send("/olematon")  # an unknown command changes nothing
     await aino.send("10")
@@ -422,20 +513,20 @@ async def test_help_and_typed_text_where_a_button_is_expected(bot: BotHarness) -
     _library_with_two_methods(bot)
     await aino.send("/muokkaa")
     await aino.send("/ohje")
-    assert "Valitse muutettava tai poistettava vastaus." in aino.texts()[-2]
+    assert "Jokainen sivu on yksi toimialasi palvelukokonaisuus" in aino.texts()[-2]
     assert "Tallennetut vastaukset 2026" in aino.last.text  # and the question again
     await aino.send("ensimmäinen")
     assert aino.last.text.startswith("⚠️ Valitse jokin alla olevista painikkeista.")
     assert "Tallennetut vastaukset 2026" in aino.last.text
-    await aino.press("1. Tiedotustilaisuudet 12 · T1 Kirjasto")
+    await aino.press("Taso 1 · Tiedotustilaisuudet: 12")
     await aino.send("/ohje")
-    assert "Valitse, mitä vastauksessa muutetaan, tai poista se." in aino.texts()[-2]
+    assert "Kortti näyttää vastauksen kaikki tallennetut tiedot." in aino.texts()[-2]
     await aino.press("Muuta lukumäärää")
     await aino.send("/ohje")
     assert "Kirjoita uusi arvo." in aino.texts()[-2]
     await aino.send("5")
     await aino.send("/ohje")
-    assert "Tarkista muutos." in aino.texts()[-2]
+    assert "Tarkista jokainen muuttuva tieto, vanha → uusi." in aino.texts()[-2]
     await aino.send("tallenna")
     assert aino.last.text.startswith("⚠️ Valitse jokin alla olevista painikkeista.")
     assert aino.last.buttons == [["Tallenna"], ["‹ Takaisin"]]
@@ -469,26 +560,26 @@ async def test_a_failed_reply_after_saving_keeps_the_change(bot: BotHarness) -> 
     aino = bot.contact(2001, "KUVA")
     first, _second = _library_with_two_methods(bot)
     await aino.send("/muokkaa")
-    await aino.press("1. Tiedotustilaisuudet 12 · T1 Kirjasto")
+    await aino.press("Taso 1 · Tiedotustilaisuudet: 12")
     await aino.press("Muuta lukumäärää")
     await aino.send("15")
     bot.api.fail_next("editMessageText", "network", chat_id=2001)
     await aino.press("Tallenna")
     assert _entry(bot, first).count == 15  # type: ignore[union-attr]
     await aino.send("/muokkaa")
-    assert "1. Kirjasto · T1 · Tiedotustilaisuudet: 15" in aino.last.text
+    assert ["Taso 1 · Tiedotustilaisuudet: 15"] in aino.last.buttons
 
 
 async def test_edit_in_english_and_swedish(bot: BotHarness) -> None:
     ann = bot.contact(2001, "KUVA", "Ann", language="en")
     _library_with_two_methods(bot)
     await ann.send("/muokkaa")
-    assert ann.last.text.startswith("Step 1/4\n\nSaved answers, 2026 – choose")
-    await ann.press("1. Information events 12 · L1 Library")
+    assert ann.last.text.startswith("Step 1/4\n\nSaved answers, 2026: Library")
+    await ann.press("Level 1 · Information events: 12")
     assert ann.last.buttons == [["Change the count"], ["Change the note"], ["Delete"], ["‹ Back"]]
     await ann.press("Change the count")
     await ann.send("lots")
-    assert ann.last.text.startswith("⚠️ Type a whole number from 0 to 100,000")
+    assert ann.last.text.startswith("⚠️ Type the count as a whole number 1–100,000")
     await ann.send("1 500")
     assert "Count: 12 → 1,500" in ann.last.text
     await ann.press("Save")
@@ -496,7 +587,7 @@ async def test_edit_in_english_and_swedish(bot: BotHarness) -> None:
     sven = bot.contact(2002, "KUVA", "Sven", language="sv")
     await sven.send("/muokkaa")
     assert sven.last.text.startswith("Steg 1/4\n\nSparade svar 2026")
-    await sven.press("2. Kirjastoraati 3 · N2 Bibliotek")
+    await sven.press("Nivå 2 · Kirjastoraati: 3")
     await sven.press("Radera")
     assert sven.last.buttons == [["Ja, radera"], ["‹ Tillbaka"]]
     await sven.press("Ja, radera")
@@ -509,7 +600,7 @@ async def test_editing_and_the_reporting_conversation_take_turns(bot: BotHarness
     aino = bot.contact(2001, "KUVA")
     first, _second = _library_with_two_methods(bot)
     await aino.send("/muokkaa")
-    await aino.press("1. Tiedotustilaisuudet 12 · T1 Kirjasto")
+    await aino.press("Taso 1 · Tiedotustilaisuudet: 12")
     await aino.press("Muuta lukumäärää")
     await aino.send("30")
     confirmation = aino.last
@@ -520,7 +611,7 @@ async def test_editing_and_the_reporting_conversation_take_turns(bot: BotHarness
     record = await aino.press("Tallenna", message=confirmation)  # an older question
     assert record.text == INVALID
     assert _entry(bot, first).count == 12  # type: ignore[union-attr]
-    await aino.press("1. Tiedotustilaisuudet 12 · T1 Kirjasto")
+    await aino.press("Taso 1 · Tiedotustilaisuudet: 12")
     await aino.press("Muuta lukumäärää")
     await aino.send("31")
     await aino.press("Tallenna")

@@ -195,9 +195,10 @@ async def test_cell_errors_are_listed_and_nothing_is_saved(bot: BotHarness) -> N
     text = user.last.text
     lines = text.splitlines()
     assert lines[0].startswith("Virheitä tiedostossa: 32. Mitään ei tallennettu;")
-    assert lines[17] == "Kirjasto!D7: 'kaksi' ei ole kokonaisluku"  # after Kulttuuri's 16
-    assert lines[1] == "Kulttuuri!D7: 'kaksi' ei ole kokonaisluku"
-    assert lines[2] == "Kulttuuri!D8: '-1' ei ole välillä 0–100\u00a0000"
+    whole = "ei ole kokonaisluku väliltä 1–100\xa0000"
+    assert lines[17] == f"Kirjasto!D7: ”kaksi” {whole}"  # after Kulttuuri's 16
+    assert lines[1] == f"Kulttuuri!D7: ”kaksi” {whole}"
+    assert lines[2] == f"Kulttuuri!D8: ”-1” {whole}"
     assert lines[-1] == "… ja 12 muuta" and len(lines) == 22
     assert not user.last.buttons
     assert saved_state(bot.db)["KUVA_KIRJASTO"] == ([], [])
@@ -208,7 +209,7 @@ async def test_errors_and_summary_follow_the_persons_language(bot: BotHarness) -
     content = await _workbook(bot, swede)
     assert "Din sektors arbetsbok för 2026" in swede.last.text
     await swede.send_document(fill(content, {"Bibliotek": {"B7": "Enkäter", "D7": "två"}}), XLSX)
-    assert "Bibliotek!D7: 'två' är inte ett heltal" in swede.last.text
+    assert "Bibliotek!D7: ”två” är inte ett heltal 1–100\xa0000" in swede.last.text
     await swede.send_document(fill(content, {"Bibliotek": {"B7": "Enkäter", "D7": 2}}), XLSX)
     assert "• Bibliotek: delaktighet: nya 1, ändrade 0, borttagna 0" in swede.last.text
     assert swede.last.buttons == [["Spara", "Avbryt"]]

@@ -3,10 +3,13 @@ so each test compares before and after)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from prometheus_client import REGISTRY as DEFAULT_REGISTRY
 
 from core import metrics
 
+from ..conftest import Database
 from .conftest import BotHarness
 from .test_admin_support import staff
 
@@ -67,3 +70,29 @@ def test_metrics_live_in_their_own_registry_not_the_global_default() -> None:
     body, content_type = metrics.render()
     assert content_type.startswith("text/plain")
     assert b"# TYPE mittaribotti_updates_handled_total counter" in body
+
+
+def test_the_inbox_backlog_and_build_info_are_read_from_the_database_at_scrape(
+    db: Database,
+) -> None:
+    from core import web
+    from data import inbox
+    from data.health import head_revisions
+
+    now = dt.datetime.now(dt.UTC)
+    with db.transaction() as session:
+        inbox.record(session, [{"update_id": 1}], now=now - dt.timedelta(minutes=10))
+        inbox.record(session, [{"update_id": 2}, {"update_id": 3}], now=now)
+        inbox.mark_handled(session, 3, now=now)
+    web.watch_database(db.engine)
+    try:
+        assert _value("mittaribotti_inbox_unhandled") == 2
+        assert 600 <= (_value("mittaribotti_inbox_oldest_unhandled_seconds") or 0) < 900
+        (head,) = head_revisions()
+        build = metrics.REGISTRY.get_sample_value(
+            "mittaribotti_build_info",
+            {"release": metrics.release(), "code_schema": head, "database_schema": head},
+        )
+        assert build == 1
+    finally:
+        metrics._DATABASE.probe = None

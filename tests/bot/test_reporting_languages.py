@@ -17,7 +17,7 @@ async def test_a_swedish_speaking_contact_reports_in_swedish(bot: BotHarness) ->
     assert "Nivå 1: Kommunikation och hörande" in user.last.text
     await user.press("Enkäter")
     await user.send("tolv")
-    assert "Skriv ett heltal från 0 till 100" in user.last.text
+    assert "Skriv antalet som ett heltal 1–100\xa0000" in user.last.text
     await user.send("12")
     await user.press("Nästa nivå ›")
     for _ in range(3):

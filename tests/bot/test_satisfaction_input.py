@@ -25,8 +25,8 @@ async def test_nps_outside_minus_100_to_100_is_refused(bot: BotHarness) -> None:
     for text, expected in {
         "150": "150 on sen ulkopuolella",
         "-101": "−101 on sen ulkopuolella",
-        "30,5": "kokonaislukuna väliltä −100…100",
-        "paljon": "kokonaislukuna väliltä −100…100",
+        "30,5": "kokonaislukuna väliltä −100–100",
+        "paljon": "kokonaislukuna väliltä −100–100",
     }.items():
         await user.send(text)
         assert expected in user.last.text, text

@@ -10,7 +10,7 @@ from bot.status.render import split_message
 from data import catalog, people, reports
 from data.models import ReportStatus, Role, Round
 from data.reports import SatisfactionAnswer
-from schedules.dates import fi_date
+from i18n.formats import format_date
 
 from .conftest import BotHarness
 from .test_status_support import (
@@ -32,7 +32,7 @@ def _submitted_on(bot: BotHarness, division: str) -> str:
         assert div is not None
         status = session.scalar(select(ReportStatus).where(ReportStatus.division_id == div.id))
         assert status is not None
-        return fi_date(status.changed_at.astimezone(bot.settings.tz).date())
+        return format_date(status.changed_at.astimezone(bot.settings.tz).date())
 
 
 async def test_empty_division_shows_every_entity_unanswered_and_the_next_deadline(

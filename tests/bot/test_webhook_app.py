@@ -107,3 +107,41 @@ async def test_a_body_larger_than_any_update_is_refused_with_413(
             headers={SECRET_HEADER: SECRET, "Content-Type": "application/json"},
         )
     assert answer.status_code == 413
+
+
+async def test_forged_calls_are_counted_and_logged_at_most_once_a_minute(
+    bot: BotHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    from core import metrics
+
+    before = metrics.WEBHOOK_REFUSED.labels(reason="secret")._value.get()
+    async with _client(bot, WebhookState()) as client:
+        for n in range(20):
+            update = _start_update(bot, 8104, 9100 + n)
+            answer = await client.post("/telegram", json=update, headers={SECRET_HEADER: "x"})
+            assert answer.status_code == 403
+    assert metrics.WEBHOOK_REFUSED.labels(reason="secret")._value.get() - before == 20
+    refused = [r for r in caplog.records if "wrong or missing secret" in r.getMessage()]
+    assert len(refused) == 1
+    assert 'mittaribotti_webhook_refused_total{reason="secret"}' in metrics.render()[0].decode()
+
+
+async def test_mounted_routes_are_served_in_webhook_mode_too(bot: BotHarness) -> None:
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    from core import web
+
+    async def page(_request: object) -> PlainTextResponse:
+        return PlainTextResponse("mini app")
+
+    def factory(_application: object) -> list[Route]:
+        return [Route("/app/", page)]
+
+    web.mount(factory)
+    try:
+        async with _client(bot, WebhookState()) as client:
+            assert (await client.get("/app/")).text == "mini app"
+            assert (await client.get("/metrics")).status_code == 200
+    finally:
+        web._ROUTE_FACTORIES.remove(factory)

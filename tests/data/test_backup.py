@@ -7,7 +7,9 @@ database of their own (created here, dropped afterwards), since pg_dump works pe
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sqlite3
+import stat
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -195,3 +197,16 @@ def test_restore_refuses_a_file_that_is_not_a_backup_of_that_database(tmp_path: 
     dump.write_bytes(b"PGDMP\x01\x0e\x00rest")
     with pytest.raises(backups.BackupError, match="postgresql backup but the target"):
         backups.restore(target, dump)
+
+
+def test_a_backup_file_is_readable_by_its_owner_only(databases: Databases, tmp_path: Path) -> None:
+    """A backup holds personal data: mode 0600 whatever the umask of the shell."""
+    source = databases.new()
+    _seeded(source)
+    old = os.umask(0o022)
+    try:
+        backups.backup(source, tmp_path / "b.backup")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "b.backup").stat().st_mode) == 0o600
+    assert os.umask(old) == old  # the process's own umask is given back

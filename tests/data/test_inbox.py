@@ -174,3 +174,26 @@ def test_mark_handled_is_a_claim_only_one_of_two_concurrent_transactions_wins(
         assert other.is_alive()  # waits for the first transaction's row lock
     other.join(15)
     assert results == [False]
+
+
+def test_prune_with_a_limit_deletes_the_oldest_handled_rows_batch_by_batch(
+    db: Database,
+) -> None:
+    with db.transaction() as session:
+        for day in range(5):
+            received = NOW - dt.timedelta(days=10 - day)
+            ids = [100 * day + i for i in range(1, 4)]
+            inbox.record(session, [_message(i) for i in ids], now=received)
+            for update_id in ids[:2]:  # the third of each day stays unhandled
+                inbox.mark_handled(session, update_id, now=received)
+    deleted = []
+    while True:
+        with db.transaction() as session:
+            batch = inbox.prune(session, older_than_days=3, now=NOW, limit=4)
+        deleted.append(batch)
+        if batch < 4:
+            break
+    assert deleted == [4, 4, 2]
+    with db.session() as session:
+        left = session.scalars(select(InboxUpdate.update_id).order_by("update_id")).all()
+        assert left == [3, 103, 203, 303, 403]

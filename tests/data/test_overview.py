@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from data import audit, catalog, overview, people, progress, reports
+from data import answers, audit, catalog, overview, people, progress, reports
 from data.models import Person, ReportState, Role, SatisfactionEntry, ServiceEntity
 from data.reports import AccessDenied, ParticipationAnswer, ReportLocked, SatisfactionAnswer
 
@@ -193,8 +193,11 @@ def test_changing_nps_drops_the_counts_and_is_audited(db: Database) -> None:
         assert event.old["promoters"] == 50 and event.new["nps"] == -35  # type: ignore[index]
         kuva = people.person_by_telegram_id(s, 100)
         assert kuva is not None and event.person_id == kuva.id
-        overview.update_satisfaction_entry(s, kuva, entry_id, latest_result="  4,2 ", respondents=7)
-        assert (entry.latest_result, entry.respondents, entry.nps) == ("4,2", 7, -35)
+        overview.update_satisfaction_entry(s, kuva, entry_id, respondents=7)
+        assert (entry.latest_result, entry.respondents, entry.nps) == (None, 7, -35)
+        with pytest.raises(answers.AnswerProblem) as refused:  # an NPS takes no text result
+            overview.update_satisfaction_entry(s, kuva, entry_id, latest_result="  4,2 ")
+        assert refused.value.code == answers.RESULT_FOR_NPS
         overview.update_satisfaction_entry(s, kuva, entry_id, latest_result=None)
         assert entry.latest_result is None
 

@@ -8,11 +8,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from data import catalog, people, privacy, reports
+from data import catalog, inbox, menus, people, privacy, reports
 from data.cli import main
 from data.models import (
     AuditEvent,
+    CommandMenu,
     ConversationDraft,
+    InboxUpdate,
     Invitation,
     ParticipationEntry,
     Person,
@@ -89,7 +91,8 @@ def test_erase_keeps_the_answers_under_a_pseudonym_and_forgets_the_person(
     aino_id = _aino_reports(db)
     with db.transaction() as session:
         result = privacy.erase_person(session, AINO, actor_id=None)
-    assert result == {"id": aino_id, "name": f"Poistettu käyttäjä #{aino_id}"}
+    assert result is not None
+    assert (result["id"], result["name"]) == (aino_id, f"Poistettu käyttäjä #{aino_id}")
     with db.session() as session:
         aino = session.get(Person, aino_id)
         assert aino is not None
@@ -129,3 +132,59 @@ def test_cli_exports_and_erases_by_telegram_id(
     assert main(["person", "erase", "--telegram-id", str(AINO)]) == 1
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and f"no person with Telegram id {AINO}" in error
+
+
+def _updates_about_aino(db: Database) -> None:
+    """Aino's private chat (her phone number typed in it), a group where she spoke, and
+    somebody else's chat, as the inbox holds them; and her command menu record."""
+    sender = {"id": AINO, "is_bot": False, "first_name": "Aino", "username": "ainov"}
+    other = {"id": 5555, "is_bot": False, "first_name": "Eero"}
+
+    def message(update_id: int, chat: dict[str, object], who: dict[str, object]) -> dict:
+        text_ = "puh 040 123 4567" if who is sender else "hei"
+        return {
+            "update_id": update_id,
+            "message": {"message_id": 1, "date": 0, "chat": chat, "from": who, "text": text_},
+        }
+
+    with db.transaction() as session:
+        inbox.record(
+            session,
+            [
+                message(701, {"id": AINO, "type": "private"}, sender),
+                message(702, {"id": -100, "type": "group", "title": "Ryhmä"}, sender),
+                message(703, {"id": 5555, "type": "private"}, other),
+            ],
+        )
+        menus.remember(session, menus.chat_scope(AINO), "digest")
+        menus.remember(session, menus.chat_scope(5555), "digest")
+
+
+def test_the_export_includes_the_raw_updates_the_inbox_holds_about_the_person(
+    db: Database,
+) -> None:
+    _aino_reports(db)
+    _updates_about_aino(db)
+    with db.transaction() as session:
+        exported = privacy.export_person(session, AINO)
+    assert exported is not None
+    held = exported["telegram_updates"]
+    assert [u["update_id"] for u in held] == [701, 702]
+    assert held[0]["update"]["message"]["text"] == "puh 040 123 4567"
+
+
+def test_erase_purges_the_person_s_inbox_rows_and_menu_record_and_says_so(
+    db: Database, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _aino_reports(db)
+    _updates_about_aino(db)
+    monkeypatch.setenv("DATABASE_URL", db.url)
+    assert main(["person", "erase", "--telegram-id", str(AINO)]) == 0
+    out = capsys.readouterr().out
+    assert "removed 2 Telegram update(s) from the inbox, 1 command menu record(s)" in out
+    with db.session() as session:
+        left = session.scalars(select(InboxUpdate.update_id)).all()
+        assert left == [703]
+        assert "040 123" not in repr(session.scalars(select(InboxUpdate.payload)).all())
+        scopes = session.scalars(select(CommandMenu.scope)).all()
+        assert scopes == [menus.chat_scope(5555)]

@@ -6,13 +6,13 @@ import pytest
 from sqlalchemy import select
 
 from data import audit, catalog, people, progress, reports
+from data.answers import nps_from_counts
 from data.models import Level, Person, ReportState, Role, ServiceEntity
 from data.reports import (
     AccessDenied,
     ParticipationAnswer,
     ReportLocked,
     SatisfactionAnswer,
-    nps_from_counts,
 )
 
 from ..conftest import Database
@@ -125,9 +125,9 @@ def test_satisfaction_counts_give_nps_and_must_add_up(db: Database) -> None:
         (saved,) = reports.satisfaction_answers(s, rnd.id, entity.id)
         assert saved.nps == 45 and saved.respondents == 100
         bad = SatisfactionAnswer(nps_type.id, promoters=1, passives=1, detractors=1, respondents=5)
-        with pytest.raises(ValueError, match="add up"):
+        with pytest.raises(ValueError, match="counts_disagree"):
             reports.save_satisfaction(s, contact, 2026, entity.id, [bad])
-        with pytest.raises(ValueError, match="NPS"):
+        with pytest.raises(ValueError, match="score_range"):
             reports.validate_satisfaction(s, SatisfactionAnswer(nps_type.id, nps=101))
 
 

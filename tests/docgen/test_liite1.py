@@ -24,6 +24,10 @@ from ..conftest import Database
 from .conftest import YEAR, build, seeded
 from .readback import workbook
 
+# A real grouping format (never a literal space: "# ##0" printed "1234 567" or "###"),
+# in the Finnish locale so every viewer shows "1 234 567".
+NUMBER = "[$-40B]#,##0"
+
 DIVISIONS = ["KYMP", "KASKO", "SOTE", "KUVA"]
 
 
@@ -51,27 +55,30 @@ def _this_round():  # type: ignore[no-untyped-def]
 
 
 def _matrix(ws) -> tuple[dict, dict]:  # type: ignore[no-untyped-def]
-    """Parse the matrix sheet: lines and total rows per (division, level)."""
+    """Parse the matrix sheet: lines and total rows per (division, level).
+
+    Each division is a section of its own: a heading line "KYMP – …", then its levels."""
     rows = list(ws.iter_rows(values_only=True))
-    header = next(i for i, row in enumerate(rows) if row[2] in DIVISIONS)
-    columns = {rows[header][c]: c for c in range(len(rows[header])) if rows[header][c]}
-    assert list(columns) == DIVISIONS
-    assert rows[header + 1][2:5] == ("Lkm", "Tapa", "Palvelukokonaisuus")
+    header = next(i for i, row in enumerate(rows) if row[0] == "Osallisuuden taso")
+    assert rows[header][2:5] == ("Lkm", "Tapa", "Palvelukokonaisuus")
     lines: dict[tuple[str, int, str], tuple[int, set[str]]] = {}
-    totals: dict[tuple[str, int], tuple[object, object, str]] = {}
+    totals: dict[tuple[str, int], dict[str, object]] = {}
     level = 0
-    for row in rows[header + 2 :]:
+    code = ""
+    for row in rows[header + 1 :]:
         first = str(row[0] or "")
+        if first.split(" – ")[0] in DIVISIONS:
+            code = first.split(" – ")[0]
+            continue
         if re.match(r"^\d ", first):
             level = int(first[0])
         if first.startswith("Osallisuuden tapa tarkoittaa"):
             break  # the legend under the table
-        for code, c in columns.items():
-            count, method, entities = row[c], row[c + 1], row[c + 2]
-            if first == "Yhteensä":
-                totals[(code, level)] = (count, method, entities)
-            elif count is not None:
-                lines[(code, level, method)] = (count, set(entities.split("; ")))
+        count, method, entities = row[2], row[3], row[4]
+        if first in ("Tapoja yhteensä", "Eri tapoja"):
+            totals.setdefault((code, level), {})[first] = (count, method, entities)
+        elif count is not None:
+            lines[(code, level, method)] = (count, set(entities.split("; ")))
     return lines, totals
 
 
@@ -81,35 +88,36 @@ def test_matrix_equals_the_database(db: Database, settings: Settings) -> None:
     lines, totals = _matrix(workbook(doc, cached=True)["Matriisi"])
     assert lines == _database_lines(db)
     _lines, formulas = _matrix(workbook(doc)["Matriisi"])
-    for (code, level), (count, methods, entities) in totals.items():
+    for (code, level), found in totals.items():
+        count, methods, entities = found["Tapoja yhteensä"]
         items = [
             p for p in snapshot.participation if (p.division_code, p.level_number) == (code, level)
         ]
         # Lkm of different methods is not added up: the total line counts methods.
         assert count is None
         assert methods == len(items)  # the cached value of the live count
-        assert formulas[(code, level)][1].startswith("=COUNTIFS('Kaikki tavat'!$A$5:$A$")
+        live = formulas[(code, level)]["Tapoja yhteensä"][1]
+        assert live.startswith("=COUNTIFS('Kaikki tavat'!$A$6:$A$")
         assert re.fullmatch(r"\d/\d palvelukokonaisuudesta", entities)
     assert len(totals) == 4 * 4
 
 
-def test_matrix_total_says_what_is_counted(db: Database, settings: Settings) -> None:
-    """ "5 (4 eri tapaa)": the live count shown with the distinct methods, never "5 tapaa"
-    over four rows."""
+def test_matrix_distinct_count_is_a_cell_of_its_own(db: Database, settings: Settings) -> None:
+    """The distinct methods are a formula cell with a cached value, never a number hidden
+    in a number format ("0 (7 eri tapaa)")."""
     snapshot = seeded(db)
-    ws = workbook(build(snapshot, "liite1", settings))["Matriisi"]
-    formats = {}
-    for row in ws.iter_rows():
-        if row[0].value == "Yhteensä":
-            formats[row[3].coordinate] = (row[3].value, row[3].number_format)
-    assert formats
+    doc = build(snapshot, "liite1", settings)
+    _lines, cached = _matrix(workbook(doc, cached=True)["Matriisi"])
+    _lines, live = _matrix(workbook(doc)["Matriisi"])
     part = [(p.division_code, p.level_number, p.method_label()) for p in snapshot.participation]
-    kymp_level_1 = len({label.casefold() for d, lvl, label in part if (d, lvl) == ("KYMP", 1)})
-    value, number_format = next(iter(formats.values()))
-    assert value.startswith("=COUNTIFS(")
-    assert number_format == f'0" ({kymp_level_1} eri tapaa)"' or number_format == (
-        '0" (1 eri tapa)"'
-    )
+    for (code, level), found in cached.items():
+        expected = len({label.casefold() for d, lvl, label in part if (d, lvl) == (code, level)})
+        assert found["Eri tapoja"][1] == expected
+        assert str(live[(code, level)]["Eri tapoja"][1]).startswith("='Kaavio'!")
+    for ws in workbook(doc).worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                assert '"' not in (cell.number_format or ""), (ws.title, cell.coordinate)
 
 
 def test_matrix_rows_are_the_levels_with_description_and_examples(
@@ -119,7 +127,7 @@ def test_matrix_rows_are_the_levels_with_description_and_examples(
     level_cells = [
         str(r[0]) for r in ws.iter_rows(values_only=True) if r[0] and str(r[0])[0].isdigit()
     ]
-    assert [c.split("\n")[0] for c in level_cells] == [
+    assert [c.split("\n")[0] for c in level_cells] == 4 * [  # each division's section
         "1 Viestintä ja kuuleminen",
         "2 Vuorovaikutus",
         "3 Yhdessä kehittäminen ja tekeminen",
@@ -151,9 +159,16 @@ def test_every_entry_is_a_row_of_a_filterable_table(db: Database, settings: Sett
 
 def test_coverage_sheet_marks_methods_none_and_missing(db: Database, settings: Settings) -> None:
     snapshot = seeded(db)
-    ws = workbook(build(snapshot, "liite1", settings))["Kattavuus"]
+    doc = build(snapshot, "liite1", settings)
+    ws = workbook(doc, cached=True)["Kattavuus"]
     rows = list(ws.iter_rows(values_only=True))
     header = next(i for i, r in enumerate(rows) if r[0] == "Toimiala")
+    # Every count is a live COUNTIFS over Kaikki tavat (division, entity, level); "–"
+    # (no answer) stays text.
+    live = workbook(doc)["Kattavuus"]
+    for row in live.iter_rows(min_row=header + 2, max_row=header + 19, min_col=3, max_col=6):
+        for cell in row:
+            assert cell.value == "–" or str(cell.value).startswith("=COUNTIFS("), cell
     with db.session() as s:
         divisions = {d.id: d.code for d in s.scalars(select(Division))}
         # Entity names repeat across divisions ("Hallinto"): key by division and name.
@@ -201,42 +216,40 @@ def test_native_chart_of_methods_per_level_and_division(db: Database, settings: 
     assert "<numCache>" in xml and "<strCache>" in xml  # drawn without recalculation
     ws = workbook(doc, cached=True)["Kaavio"]
     table = [r for r in ws.iter_rows(values_only=True) if r[0] and str(r[0])[:1].isdigit()]
-    assert len(table) == 4 and all(isinstance(v, int) for r in table for v in r[1:6])
+    # The methods, then the distinct methods, per level and division.
+    assert len(table) == 8 and all(isinstance(v, int) for r in table for v in r[1:6])
     live = workbook(doc)["Kaavio"]
     formulas = [r for r in live.iter_rows(values_only=True) if r[0] and str(r[0])[:1].isdigit()]
-    assert all(str(v).startswith("=COUNTIFS(") for r in formulas for v in r[1:5])
-    assert all(str(r[5]).startswith("=SUM(") for r in formulas)
+    assert all(str(v).startswith("=COUNTIFS('Kaikki tavat'") for r in formulas[:4] for v in r[1:5])
+    assert all(str(r[5]).startswith("=SUM(") for r in formulas[:4])
+    assert all(str(v).startswith("=COUNTIFS('Eri tavat'") for r in formulas[4:] for v in r[1:6])
 
 
 def test_print_ready(db: Database, settings: Settings) -> None:
     wb = workbook(build(seeded(db), "liite1", settings))
-    assert wb.sheetnames == ["Matriisi", "Kattavuus", "Kaavio", "Kaikki tavat", "Vertailu"]
+    assert wb.sheetnames == [
+        "Matriisi",
+        "Kattavuus",
+        "Kaavio",
+        "Vertailu",
+        "Kaikki tavat",
+        "Eri tavat",
+    ]
     for ws in wb.worksheets:
-        assert ws.page_setup.paperSize in ("9", 9, "8", 8)  # A4 or A3
+        assert ws.page_setup.paperSize in ("9", 9)  # A4
         assert ws.page_setup.orientation == "landscape"
-    # The matrix: one division per printed A4 page at 100 %, the level columns repeated.
-    matrix = wb["Matriisi"]
-    assert matrix.page_setup.paperSize in ("9", 9)
-    assert int(matrix.page_setup.scale) == 100
-    assert [b.id for b in matrix.col_breaks.brk] == [5, 8, 11]
-    assert matrix.print_title_cols == "$A:$B"
-    assert matrix.print_title_rows == "$4:$5"
-    assert matrix.freeze_panes == "C6"
-    # Each level on one page: a page break only ever falls right before a level.
-    starts = {
-        cell.row - 1
-        for row in matrix.iter_rows(min_col=1, max_col=1)
-        for cell in row
-        if re.match(r"^\d ", str(cell.value or ""))
-    }
-    assert {b.id for b in matrix.row_breaks.brk} <= starts
-    for name in ("Kattavuus", "Kaavio", "Kaikki tavat", "Vertailu"):
-        ws = wb[name]
         assert ws.sheet_properties.pageSetUpPr.fitToPage
         assert ws.page_setup.fitToWidth == 1
         assert ws.page_setup.fitToHeight == 0
-    assert wb["Kaikki tavat"].freeze_panes == "C5"
-    assert wb["Kaikki tavat"].print_title_rows == "$4:$4"
+        assert ws.oddFooter.right.text == "&P (&N)"  # "1 (4)", as the list text
+    matrix = wb["Matriisi"]
+    assert matrix.print_title_rows == "$4:$4"
+    assert matrix.freeze_panes == "A5"
+    # The listings grow with the data: they stay in the workbook, only their titles print.
+    entries = wb["Kaikki tavat"]
+    assert entries.freeze_panes == "C6"
+    assert entries.print_area == "'Kaikki tavat'!$A$1:$H$4"
+    assert wb["Eri tavat"].print_area == "'Eri tavat'!$A$1:$G$4"
 
 
 def test_one_font_no_shrinking_and_counts_with_thousands_separators(
@@ -257,15 +270,15 @@ def test_one_font_no_shrinking_and_counts_with_thousands_separators(
                 if (
                     isinstance(cell.value, int)
                     and ws.title == "Matriisi"
-                    and cell.column_letter in "CFIL"  # the Lkm columns
+                    and cell.column_letter == "C"  # the Lkm column
                 ):
-                    assert cell.number_format == "# ##0", (ws.title, cell.coordinate)
+                    assert cell.number_format == NUMBER, (ws.title, cell.coordinate)
     entries = wb["Kaikki tavat"]
-    header = [c.value for c in next(entries.iter_rows(min_row=4, max_row=4))]
+    header = [c.value for c in next(entries.iter_rows(min_row=5, max_row=5))]
     lkm = header.index("Lkm") + 1
-    counts = [r[0] for r in entries.iter_rows(min_row=5, min_col=lkm, max_col=lkm)]
-    assert counts and all(c.number_format == "# ##0" for c in counts if c.value is not None)
-    sources = {r[0].value for r in entries.iter_rows(min_row=5, min_col=6, max_col=6)}
+    counts = [r[0] for r in entries.iter_rows(min_row=6, min_col=lkm, max_col=lkm)]
+    assert counts and all(c.number_format == NUMBER for c in counts if c.value is not None)
+    sources = {r[0].value for r in entries.iter_rows(min_row=6, min_col=6, max_col=6)}
     assert sources == {"luettelosta", "itse kirjoitettu"}
 
 
@@ -295,15 +308,25 @@ def test_one_vocabulary_with_liite2(db: Database, settings: Settings) -> None:
     assert "Ei vastausta" in {r[2] for r in mapping.iter_rows(values_only=True)}
 
 
-def test_comparison_sheet_holds_the_list_texts_change_figures(
+def test_comparison_sheet_holds_liite_1s_figures_as_formulas(
     db: Database, settings: Settings
 ) -> None:
-    wb = workbook(build(seeded(db), "liite1", settings), cached=True)
-    rows = [r for r in wb["Vertailu"].iter_rows(values_only=True) if r[0]]
+    doc = build(seeded(db), "liite1", settings)
+    cached, live = workbook(doc, cached=True)["Vertailu"], workbook(doc)["Vertailu"]
+    rows = [r for r in cached.iter_rows(values_only=True) if r[0]]
+    header = next(r for r in rows if r[0] == "Tunnusluku")
+    assert header[1:3] == (YEAR - 1, YEAR)  # years as numbers, not text
     by_label = {r[0]: r for r in rows}
-    assert "Osallisuuden tapoja" in by_label and "NPS, mediaani" in by_label
+    assert "Osallisuuden tapoja" in by_label
+    # Only Liite 1's figures: satisfaction and NPS are Liite 2's.
+    assert not any("NPS" in str(r[0]) or "Tyytyväisyyttä" in str(r[0]) for r in rows)
     methods = by_label["Osallisuuden tapoja"]
     assert methods[3] == methods[2] - methods[1]
+    assert all(isinstance(v, int) for r in rows[rows.index(header) + 1 :] for v in r[1:4])
+    live_rows = list(live.iter_rows(values_only=True))
+    start = next(i for i, r in enumerate(live_rows) if r[0] == "Tunnusluku") + 1
+    this_year = [r[2] for r in live_rows[start:] if r[0]]
+    assert all(str(v).startswith("=") for v in this_year), this_year
 
 
 def test_title_has_year_and_draft_mark_follows_completeness(

@@ -7,7 +7,7 @@ import re
 import statistics
 import zipfile
 
-from data.snapshot import nps_from_counts
+from data.answers import nps_from_counts
 from settings import Settings
 
 from ..conftest import Database
@@ -20,8 +20,8 @@ def test_mapping_has_every_service_entity_and_answer(db: Database, settings: Set
     wb = workbook(build(snapshot, "liite2", settings))
     assert wb.sheetnames == ["Yhteenveto", "Kartoitus"]
     ws = wb["Kartoitus"]
-    table = next(iter(ws.tables.values()))
-    header_row = int(re.sub(r"\D", "", table.ref.split(":")[0]))
+    # Filter buttons on the header row (the header words break with "-", so no table).
+    header_row = int(re.sub(r"\D", "", ws.auto_filter.ref.split(":")[0]))
     rows = list(ws.iter_rows(min_row=header_row + 1, values_only=True))
     expected_entities = {
         (d.code, e.name.fi) for d in snapshot.divisions for e in d.service_entities
@@ -33,11 +33,22 @@ def test_mapping_has_every_service_entity_and_answer(db: Database, settings: Set
     assert [(r[0], r[1]) for r in unanswered] == [("SOTE", "Hallinto")]
 
 
+def _columns(header: tuple) -> dict[str, int]:  # type: ignore[type-arg]
+    """Header names as read ("Suosit-\ntelijat" → "Suosittelijat") → index."""
+    return {str(name).replace("-\n", ""): i for i, name in enumerate(header) if name}
+
+
 def test_nps_is_computed_from_the_counts(db: Database, settings: Settings) -> None:
     snapshot = seeded(db)
-    ws = workbook(build(snapshot, "liite2", settings))["Kartoitus"]
+    doc = build(snapshot, "liite2", settings)
+    ws = workbook(doc, cached=True)["Kartoitus"]
     header = next(r for r in ws.iter_rows(values_only=True) if r[0] == "Toimiala")
-    col = {name: i for i, name in enumerate(header)}
+    col = _columns(header)
+    live = workbook(doc)["Kartoitus"]
+    formulas = [
+        r[col["NPS"]] for r in live.iter_rows(values_only=True) if isinstance(r[col["NPS"]], str)
+    ]
+    assert any(f.startswith("=ROUND(100*(J") for f in formulas if f != "NPS")
     nps_rows = [
         r for r in ws.iter_rows(values_only=True) if isinstance(r[col["Suosittelijat"]], int)
     ]
@@ -75,11 +86,11 @@ def test_numbers_have_number_formats(db: Database, settings: Settings) -> None:
     snapshot = seeded(db)
     ws = workbook(build(snapshot, "liite2", settings))["Kartoitus"]
     header = next(r for r in ws.iter_rows(values_only=True) if r[0] == "Toimiala")
-    col = {name: i for i, name in enumerate(header)}
+    col = _columns(header)
     respondents = [
         r[col["Vastaajia"]] for r in ws.iter_rows() if isinstance(r[col["Vastaajia"]].value, int)
     ]
-    assert respondents and all(c.number_format == "# ##0" for c in respondents)
+    assert respondents and all(c.number_format == "[$-40B]#,##0" for c in respondents)
     results = [r[col["Viimeisin tulos"]] for r in ws.iter_rows(min_row=5)]
     numeric = [c for c in results if isinstance(c.value, float)]
     assert numeric, "1–5 surveys and school grades are numbers"

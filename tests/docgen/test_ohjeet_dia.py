@@ -46,7 +46,7 @@ def test_instructions_state_the_divisions_deadline_contact_and_lkm(
     assert "Toimialan tiedot on ilmoitettava botilla viimeistään 6.11.2026." in text
     assert "erilliset ohjeet" not in text and "max 1 sivu" not in text
     contact = settings.list_text.contact
-    assert f"{contact.name}, {contact.title}, puhelin {contact.phone}, {contact.email}" in text
+    assert f"{contact.name}, {contact.title}, puhelin: {contact.phone}, {contact.email}" in text
     wording = load_wording()
     assert wording.text("definitions.lkm") in text
     assert "luokitellaan neljään tasoon" in text

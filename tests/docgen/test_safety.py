@@ -81,7 +81,16 @@ def _hostile_round(db: Database) -> None:
 
 
 # The formulas the workbooks themselves contain (totals, shares, counts).
-PROGRAM_FORMULAS = ("=COUNTIF", "=SUM(", "=IFERROR(", "=IF(")
+PROGRAM_FORMULAS = (
+    "=COUNTIF",
+    "=SUM(",
+    "=SUMPRODUCT(",
+    "=IFERROR(",
+    "=IF(",
+    "='Kaavio'!",
+    "=ROUND(100*(J",  # NPS from the counts
+    "=J",  # respondents: the sum of the counts
+)
 
 
 def test_formula_like_text_stays_text_in_excel(db: Database, settings: Settings) -> None:

@@ -7,6 +7,7 @@ import dataclasses
 import pytest
 from sqlalchemy import func, select
 
+from data.answers import AnswerProblem, nps_from_counts
 from data.models import (
     LevelNoneAnswer,
     ParticipationEntry,
@@ -15,7 +16,7 @@ from data.models import (
     ServiceEntity,
     utcnow,
 )
-from data.snapshot import build_snapshot, nps_from_counts, read_snapshot
+from data.snapshot import build_snapshot, read_snapshot
 
 from ..conftest import Database
 from .conftest import YEAR, seeded
@@ -118,11 +119,13 @@ def test_snapshot_order_is_the_same_on_every_read(db: Database) -> None:
         (1, 6, 1, 0),
         (1, 7, 0, 13),  # 12.5 rounds half away from zero
         (0, 7, 1, -13),  # −12.5 likewise
-        (0, 0, 0, None),
-        (None, 3, 4, None),
     ],
 )
-def test_nps_from_counts(
-    promoters: int | None, passives: int | None, detractors: int | None, expected: int | None
-) -> None:
+def test_nps_from_counts(promoters: int, passives: int, detractors: int, expected: int) -> None:
+    """One formula (the rule book's), used by the chat, Excel and every document."""
     assert nps_from_counts(promoters, passives, detractors) == expected
+
+
+def test_nps_from_no_answers_is_refused() -> None:
+    with pytest.raises(AnswerProblem):
+        nps_from_counts(0, 0, 0)

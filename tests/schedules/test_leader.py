@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import os
 import signal
@@ -241,3 +242,29 @@ async def test_a_graceful_stop_hands_the_leadership_over_at_the_next_try(
     finally:
         for application in apps:
             await rt.release_leadership(application)
+
+
+async def test_the_leader_is_tried_at_once_and_the_gauge_follows_within_a_second(
+    db: Database, settings: Settings, api: LocalBotApi
+) -> None:
+    """A cold start leads (and says so on /metrics) at once, not one retry interval later."""
+    postgres_only(db)
+    from core import metrics
+
+    application = local_application_builder(api).build()
+    attach(application, Services(settings, db.sessions, Clock(local(YEAR, 11, 6, 8, 0))))
+    schedules.install(application, courier=TelegramCourier(application))
+    metrics.set_scheduler_leader(False)
+    await application.initialize()
+    await application.start()
+    try:
+        started = time.monotonic()
+        while time.monotonic() - started < 1.0 and not rt.is_leader(application):
+            await asyncio.sleep(0.02)
+        assert rt.is_leader(application), "not the leader within a second of the start"
+        assert metrics.SCHEDULER_LEADER._value.get() == 1
+    finally:
+        await rt.release_leadership(application)
+        await application.stop()
+        await application.shutdown()
+    assert metrics.SCHEDULER_LEADER._value.get() == 0

@@ -86,11 +86,12 @@ async def test_after_the_last_deadline_a_nudge_is_about_the_overdue_one(
     _contact, user = folks.add(Role.CONTACT, division="SOTE")
     async with running_bot(db, settings, Clock(local(YEAR, 12, 2, 10)), api, time) as bot:
         result = await send_nudge(bot.application, actor_person_id=coordinator, division_ids=None)
-    assert (result.sent, result.deadline_code) == (1, "valmis")
-    assert "Määräaika: ma 30.11.2026 (2 päivää sitten)" in user.last.text
+    # The contacts' last deadline (20.11.), not the staff's "valmis" (issue 16, item 11).
+    assert (result.sent, result.deadline_code) == (1, "listatekstit")
+    assert "Määräaika: pe 20.11.2026 (12 päivää sitten)" in user.last.text
     with db.session() as s:
         (row,) = ledger.rows_for(s)
-        assert row.offset_days == -2
+        assert row.offset_days == -12
 
 
 async def test_only_coordinators_and_staff_can_nudge(

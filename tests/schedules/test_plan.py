@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from schedules.dates import fi_date, fi_time, is_working_day, local_datetime, previous_working_day
+from i18n.formats import format_date, format_time
+from schedules.dates import is_working_day, local_datetime, previous_working_day
 from schedules.plan import (
     Audience,
     Audiences,
@@ -89,7 +90,7 @@ def test_sends_across_the_dst_change_keep_9_00_local(settings: Settings) -> None
     assert sends[3].astimezone(dt.UTC) - sends[7].astimezone(dt.UTC) == dt.timedelta(
         days=4, hours=1
     )
-    assert fi_time(sends[3]) == "9.00" and fi_date(sends[3].date()) == "27.10.2026"
+    assert format_time(sends[3]) == "9.00" and format_date(sends[3].date()) == "27.10.2026"
 
 
 def test_weekday_public_holidays_move_to_the_previous_working_day(settings: Settings) -> None:
@@ -153,12 +154,13 @@ def test_audiences_coordinators_always_contacts_while_incomplete_staff_before_do
         Audience.COORDINATOR: {(1, 2)},
         Audience.CONTACT: {(4, 5)},  # division 11 is complete: its contact is left out
     }
-    for code in ("listatekstit", "valmis"):
-        assert by_deadline[code] == {
-            Audience.COORDINATOR: {(1, 2)},
-            Audience.CONTACT: {(4, 5)},
-            Audience.STAFF: {(3,)},
-        }
+    assert by_deadline["listatekstit"] == {
+        Audience.COORDINATOR: {(1, 2)},
+        Audience.CONTACT: {(4, 5)},
+        Audience.STAFF: {(3,)},
+    }
+    # "valmis" is the staff's final deadline, not the contacts' (issue 16, item 11).
+    assert by_deadline["valmis"] == {Audience.COORDINATOR: {(1, 2)}, Audience.STAFF: {(3,)}}
 
 
 def test_when_every_division_is_complete_contacts_get_nothing(settings: Settings) -> None:
@@ -186,7 +188,9 @@ def test_one_message_per_person_with_all_their_audiences(settings: Settings) -> 
     both = Audiences(
         coordinators=(1,), staff=(1, 3), contacts={10: (1,)}, incomplete_divisions=frozenset({10})
     )
-    send = [p for p in plan_year(settings, 2026, audiences=both) if p.deadline_code == "valmis"]
+    send = [
+        p for p in plan_year(settings, 2026, audiences=both) if p.deadline_code == "listatekstit"
+    ]
     first = [p for p in send if p.offset_days == 14]
     assert recipients_by_person(first) == {
         1: [Audience.CONTACT, Audience.COORDINATOR, Audience.STAFF],

@@ -66,7 +66,7 @@ async def test_a_send_reaches_its_audience_in_their_language_with_its_buttons(
     assert "• Kirjasto: ei vielä ilmoituksia" in text
     assert contact_user.last.buttons == [["Raportoi nyt", "Muistuta huomenna"]]
     report, snooze = contact_user.last.inline_keyboard[0]
-    assert report["callback_data"] == "report:start"
+    assert report["callback_data"] == "report:now"
     (row,) = rows(db, person_id=contact)
     assert snooze["callback_data"] == f"rem:snooze:{row.id}"
     assert len(str(snooze["callback_data"]).encode()) <= 64
@@ -332,3 +332,38 @@ async def test_inactive_people_are_not_reminded(
         result = await rt.run_slot(bot.application, LISTATEKSTIT_14)
     assert result.sent == 0 and gone_user.messages == []
     assert not person(db, gone).active
+
+
+def _reminders(outcome: str) -> float:
+    from core import metrics
+
+    return (
+        metrics.REGISTRY.get_sample_value("mittaribotti_reminders_total", {"outcome": outcome})
+        or 0.0
+    )
+
+
+async def test_real_sends_count_their_outcomes_on_the_reminders_metric(
+    db: Database, settings: Settings, api: LocalBotApi, time: VirtualTime, folks: People
+) -> None:
+    """The alert on reminders_total{outcome="failed"} can fire: production code counts."""
+    from core import metrics
+
+    for _ in range(4):
+        folks.add(Role.COORDINATOR)
+    before = {o: _reminders(o) for o in ("sent", "skipped")}
+    ran_before = metrics.SCHEDULER_LAST_RUN._value.get()
+    async with running_bot(db, settings, Clock(local(YEAR, 11, 6)), api, time) as bot:
+        result = await rt.run_slot(bot.application, LISTATEKSTIT_14)
+        assert bot.errors == []
+        assert metrics.REGISTRY.get_sample_value(
+            "mittaribotti_scheduler_next_send_timestamp_seconds"
+        )
+    assert _reminders("sent") - before["sent"] == result.sent == 4
+    # A send more than 12 h late is recorded skipped, and counted.
+    async with running_bot(
+        db, settings, Clock(local(YEAR, 11, 13, 21, 1)), api, time, catch_up=True
+    ) as bot:
+        assert bot.errors == []
+    assert _reminders("skipped") > before["skipped"]
+    assert metrics.SCHEDULER_LAST_RUN._value.get() > ran_before

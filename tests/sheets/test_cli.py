@@ -42,7 +42,8 @@ def test_import_prints_every_cell_error_and_exits_1(
     out = capsys.readouterr().out
     assert code == 1
     assert out.startswith("Virheitä tiedostossa: 32.")
-    assert "Kirjasto!D22: 'x' ei ole kokonaisluku" in out and "muuta" not in out
+    assert "Kirjasto!D22: ”x” ei ole kokonaisluku väliltä 1–100\xa0000" in out
+    assert "muuta" not in out
 
 
 def test_import_refuses_a_bad_file_with_the_chats_message(

@@ -370,10 +370,10 @@ def test_cell_errors_are_listed_by_cell_in_finnish(db: Database) -> None:
         },
     )
     errors = _errors(db, filled)
-    assert "Kirjasto!D7: 'kaksi' ei ole kokonaisluku" in errors
+    assert "Kirjasto!D7: ”kaksi” ei ole kokonaisluku väliltä 1–100\u00a0000" in errors
     assert "Kirjasto!B8: 'Asiakasraadit' ei ole tason 1 tapa" in errors
     assert "Kirjasto!C9: teksti on 301 merkkiä pitkä; enintään 300 mahtuu" in errors
-    assert "Kirjasto!D10: '100001' ei ole välillä 0–100\u00a0000" in errors
+    assert "Kirjasto!D10: ”100001” ei ole kokonaisluku väliltä 1–100\u00a0000" in errors
     assert (
         "Kirjasto!D11: ”Ei tapoja tällä tasolla” ei saa tapaa, lukumäärää eikä huomautusta"
         in errors
@@ -382,17 +382,17 @@ def test_cell_errors_are_listed_by_cell_in_finnish(db: Database) -> None:
     assert "Kirjasto!B13: tapa puuttuu (valitse luettelosta tai kirjoita oma)" in errors
     assert "Kirjasto!D13: lukumäärä (Lkm) puuttuu" in errors
     assert "Kirjasto!D15: lukumäärä (Lkm) puuttuu" in errors
-    assert "Kirjasto!D16: '2,5' ei ole kokonaisluku" in errors
+    assert "Kirjasto!D16: ”2,5” ei ole kokonaisluku väliltä 1–100\u00a0000" in errors
     assert (
-        "Kirjasto!D17: lukumäärän on oltava vähintään 1: jätä pois tapa, jota ei käytetty, tai "
-        "valitse ”Ei tapoja tällä tasolla”" in errors
+        "Kirjasto!D17: tapa, jota käytettiin 0 kertaa, jätetään pois (lukumäärä on kokonaisluku "
+        "väliltä 1–100\u00a0000), tai valitse ”Ei tapoja tällä tasolla”" in errors
     )
     assert (
         "Tyytyväisyys!J7: suosittelijat + neutraalit + arvostelijat = 100, mutta vastaajia on 99"
         in errors
     )
     assert "Tyytyväisyys!C8: muun mittaustavan nimi puuttuu" in errors
-    assert "Tyytyväisyys!F10: NPS 150 ei ole välillä −100…100" in errors
+    assert "Tyytyväisyys!F10: NPS 150 ei ole väliltä −100–100" in errors
     assert "Tyytyväisyys!B13: 'Hymiöt' ei ole luettelon mittaustapa" in errors
     assert "Tyytyväisyys!K14: '6' ei ole asteikolla 1–5" in errors
     assert "Tyytyväisyys!B15: tämä mittaustapa on jo annettu palvelukokonaisuudelle" not in errors
@@ -401,9 +401,9 @@ def test_cell_errors_are_listed_by_cell_in_finnish(db: Database) -> None:
 
 def test_cell_errors_are_in_the_senders_language(db: Database) -> None:
     filled = fill(export(db, language="sv"), {"Bibliotek": {"B7": "Enkäter", "D7": "två"}})
-    assert _errors(db, filled, "sv") == ["Bibliotek!D7: 'två' är inte ett heltal"]
+    assert _errors(db, filled, "sv") == ["Bibliotek!D7: ”två” är inte ett heltal 1–100\u00a0000"]
     filled = fill(export(db, language="en"), {"Library": {"B7": "Surveys", "D7": "two"}})
-    assert _errors(db, filled, "en") == ["Library!D7: “two” is not a whole number"]
+    assert _errors(db, filled, "en") == ["Library!D7: “two” is not a whole number 1–100,000"]
 
 
 def test_at_most_20_errors_are_shown_and_the_rest_counted(db: Database) -> None:

@@ -6,7 +6,6 @@ stands in for it here (skipped when LibreOffice is not installed: ``make system-
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import uuid
 from pathlib import Path
@@ -19,7 +18,8 @@ from data import catalog
 from ..conftest import Database
 from .workbooks import YEAR, edit, export
 
-pytestmark = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice missing")
+# Skipped without LibreOffice, failed in CI (tests/tools.py).
+pytestmark = pytest.mark.needs_tools("soffice")
 
 
 def _resave(content: bytes, tmp_path: Path) -> bytes:

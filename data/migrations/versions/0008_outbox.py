@@ -1,7 +1,7 @@
 """transactional outbox, inbox leases, replica heartbeats, stale-replay guard
 
 Revision ID: 0008_outbox
-Revises: 0007_inbox
+Revises: 0012_ops
 
 Additive only: the previous release ignores the new tables and nullable columns.
 """
@@ -11,8 +11,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from data.migrations.compat import declare
+
 revision = "0008_outbox"
-down_revision = "0007_inbox"
+down_revision = "0012_ops"
 branch_labels = None
 depends_on = None
 
@@ -58,6 +60,8 @@ def upgrade() -> None:
         batch.add_column(sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True))
     with op.batch_alter_table("conversation_drafts") as batch:
         batch.add_column(sa.Column("last_update_id", sa.BigInteger(), nullable=True))
+    # Additive like the rest of this release: the previous release (0007_inbox) runs on it.
+    declare(revision, "0007_inbox")
 
 
 def downgrade() -> None:

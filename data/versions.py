@@ -1,0 +1,131 @@
+"""Versions of a service entity's answers: no silent overwrite between chat, Excel and Mini App.
+
+Every flush that adds, changes or deletes an entity's participation entries, "no methods"
+answers or satisfaction entries — or records the audit row of such a save — raises that
+entity's number in ``entity_versions`` in the same transaction. The listener sits on every
+SQLAlchemy session, so whichever code path writes the answers (``data.reports`` for the
+chat, the Excel import and the Mini App, ``data.overview`` for /muokkaa) the version moves;
+nothing has to remember to call it.
+
+A writer that shows answers and saves them later (the Mini App) remembers the version it
+showed and calls `check` before saving: on PostgreSQL it takes the row lock, so of two
+saves based on the same version exactly one goes through.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import event, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, UOWTransaction
+
+from data.models import (
+    AuditEvent,
+    EntityVersion,
+    LevelNoneAnswer,
+    ParticipationEntry,
+    SatisfactionEntry,
+)
+
+_ANSWER_ROWS = (ParticipationEntry, LevelNoneAnswer, SatisfactionEntry)
+_AUDITED = ("participation", "satisfaction")
+
+
+class VersionConflict(RuntimeError):
+    """The entity was changed after the version the save was based on."""
+
+    def __init__(self, service_entity_ids: list[int]) -> None:
+        super().__init__(f"changed elsewhere: {service_entity_ids}")
+        self.service_entity_ids = service_entity_ids
+
+
+def _touched(session: Session) -> set[tuple[int, int]]:
+    pairs: set[tuple[int, int]] = set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, _ANSWER_ROWS):
+            if obj.round_id is not None and obj.service_entity_id is not None:
+                pairs.add((obj.round_id, obj.service_entity_id))
+        elif (
+            isinstance(obj, AuditEvent)
+            and obj in session.new
+            and obj.entity in _AUDITED
+            and obj.round_id is not None
+            and obj.entity_id is not None
+            and obj.entity_id.isdigit()
+        ):
+            pairs.add((obj.round_id, int(obj.entity_id)))
+    return pairs
+
+
+def bump(session: Session, pairs: Iterable[tuple[int, int]]) -> None:
+    """Raise the version of each (round id, service entity id) by one (created at 1)."""
+    connection = session.connection()
+    dialect = connection.dialect.name
+    insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = EntityVersion.__table__
+    for round_id, entity_id in sorted(pairs):
+        statement = insert(table).values(round_id=round_id, service_entity_id=entity_id, version=1)
+        statement = statement.on_conflict_do_update(
+            index_elements=["round_id", "service_entity_id"],
+            set_={"version": table.c.version + 1},
+        )
+        connection.execute(statement)
+
+
+@event.listens_for(Session, "before_flush")
+def _bump_on_flush(session: Session, _flush: UOWTransaction, _instances: object) -> None:
+    pairs = _touched(session)
+    if pairs:
+        bump(session, pairs)
+
+
+def current(session: Session, round_id: int | None, entity_ids: Iterable[int]) -> dict[int, int]:
+    """The version of each entity (0 when never written in the round)."""
+    ids = list(entity_ids)
+    result = dict.fromkeys(ids, 0)
+    if round_id is None or not ids:
+        return result
+    rows = session.execute(
+        select(EntityVersion.service_entity_id, EntityVersion.version).where(
+            EntityVersion.round_id == round_id, EntityVersion.service_entity_id.in_(ids)
+        )
+    )
+    for entity_id, version in rows:
+        result[entity_id] = version
+    return result
+
+
+def check(session: Session, round_id: int, based_on: dict[int, int]) -> None:
+    """Lock the entities' versions and raise VersionConflict unless each equals its base.
+
+    The rows are taken ``FOR UPDATE`` (PostgreSQL; SQLite serialises writers anyway), so a
+    concurrent save of the same entity waits here and then sees the new version.
+    """
+    if not based_on:
+        return
+    # A row for each entity first (version 0 when new): two first-ever saves then queue on
+    # the same row instead of both seeing "no row" and both passing.
+    connection = session.connection()
+    insert: Any = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    for entity_id in sorted(based_on):
+        connection.execute(
+            insert(EntityVersion.__table__)
+            .values(round_id=round_id, service_entity_id=entity_id, version=0)
+            .on_conflict_do_nothing(index_elements=["round_id", "service_entity_id"])
+        )
+    rows = session.execute(
+        select(EntityVersion.service_entity_id, EntityVersion.version)
+        .where(
+            EntityVersion.round_id == round_id,
+            EntityVersion.service_entity_id.in_(list(based_on)),
+        )
+        .with_for_update()
+    )
+    stored = dict.fromkeys(based_on, 0)
+    for entity_id, version in rows:
+        stored[entity_id] = version
+    stale = sorted(e for e, v in based_on.items() if stored[e] != v)
+    if stale:
+        raise VersionConflict(stale)
