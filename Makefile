@@ -11,7 +11,7 @@ PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check --req
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP     := $(VENV)/.dev-installed
 
-.PHONY: run test lint format bench demo lock system-deps clean
+.PHONY: run test lint format bench demo lock system-deps image image-test clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -80,6 +80,31 @@ system-deps:
 			--no-install-recommends libreoffice-writer-nogui libreoffice-calc-nogui \
 			libreoffice-impress-nogui poppler-utils fonts-dejavu-core postgresql-client chromium; \
 	fi
+
+## image: the container image (Containerfile) with podman, tagged $(IMAGE). No registry here:
+## IMAGE_BASE=localhost/mittaribotti-base:bookworm after `make image-base` (debootstrap)
+IMAGE      ?= localhost/mittaribotti:test
+IMAGE_BASE ?= docker.io/library/python:3.11-slim-bookworm
+RELEASE    ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+image:
+	podman build --isolation=chroot --network=host \
+		--volume /etc/ssl/certs:/etc/ssl/host-certs:ro \
+		--build-arg PIP_CERT=/etc/ssl/host-certs/ca-certificates.crt \
+		--build-arg BASE=$(IMAGE_BASE) --build-arg RELEASE=$(RELEASE) -t $(IMAGE) -f Containerfile .
+
+## image-base: a Debian 12 base with python3 made locally (debootstrap), for machines without
+## a registry (Debian, as root: apt-get install podman debootstrap)
+image-base:
+	rm -rf var/image-rootfs && mkdir -p var
+	debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates \
+		bookworm var/image-rootfs http://deb.debian.org/debian
+	rm -rf var/image-rootfs/var/cache/apt/archives/*.deb var/image-rootfs/var/lib/apt/lists/*
+	tar -C var/image-rootfs -c . | podman import --change 'CMD ["/bin/bash"]' - localhost/mittaribotti-base:bookworm
+	rm -rf var/image-rootfs
+
+## image-test: run the image (as an arbitrary uid) against TEST_DATABASE_URL's PostgreSQL
+image-test: $(DEV_STAMP)
+	MITTARIBOTTI_IMAGE_TEST=1 MITTARIBOTTI_IMAGE=$(IMAGE) $(BIN)/python -m pytest -s tests/test_container_image.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

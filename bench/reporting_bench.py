@@ -11,19 +11,25 @@ the same way (same request class, same rate-limiter setting):
   the least any bot that keeps nothing only in memory must do.
 
 Printed per database: updates/s, p50/p95 of the time one update spends in
-``Application.process_update``, our throughput as a ratio of the floor's (and of the echo's).
+``Application.process_update``, our throughput as a ratio of the floor's (and of the echo's),
+the CPU time per update of each app (the stable figure on a shared machine: wall-clock
+ratios swing 3×, CPU does not), one line ``statements/update N`` (SQL statements counted
+with a cursor listener, per step of the conversation; the save apart) and one line
+``cpu floor/bot R`` (the floor's CPU per update divided by the bot's).
 
     .venv/bin/python bench/reporting_bench.py [--contacts 200] [--rate-limiter]
         [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test] [--no-postgres]
 
-PostgreSQL gets its own schema, dropped at the end. Targets (conversation issue): throughput
-≥ 0.6 × the floor; p95 ≤ 8 ms on SQLite and ≤ 12 ms on PostgreSQL.
+PostgreSQL gets its own schema, dropped at the end. Targets (conversation issue, issue 19):
+throughput ≥ 0.6 × the floor; p95 ≤ 8 ms on SQLite and ≤ 12 ms on PostgreSQL; statements per
+update ≤ 4 (the save ≤ 8); cpu floor/bot ≥ 0.5. A missed target prints a MISSED line.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextvars
 import logging
 import sys
 import tempfile
@@ -37,7 +43,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import event, text  # noqa: E402
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update  # noqa: E402
 from telegram.ext import (  # noqa: E402
     AIORateLimiter,
@@ -64,6 +70,75 @@ FLOOR_RATIO_TARGET = 0.6
 UPDATES_PER_CONTACT = len(REPORT_SEQUENCE)
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 FIRST_USER_ID = 900_000
+STATEMENTS_TARGET = 4
+SAVE_STATEMENTS_TARGET = 8
+CPU_RATIO_TARGET = 0.5
+#: What each update of `_report` is, in order (one contact's updates are handled in order).
+STEP_NAMES = (
+    "/raportoi",
+    "entity press",
+    "method press",
+    "count",
+    "note press",
+    "note text",
+    "other press",
+    "typed name",
+    "typed level",
+    "next level",
+    "no methods",
+    "no methods",
+    "no methods",
+    "save",
+)
+
+#: The step of the update being handled (set around process_update; threads inherit it).
+_STEP: contextvars.ContextVar[str | None] = contextvars.ContextVar("bench_step", default=None)
+
+
+class StatementCounter:
+    """SQL statements per conversation step, with a cursor listener on the engine."""
+
+    def __init__(self) -> None:
+        self.by_step: dict[str, int] = {}
+        self.updates_by_step: dict[str, int] = {}
+        self.outside = 0
+        self.seen: dict[int, int] = {}
+
+    def attach(self, engine: Any) -> None:
+        event.listen(engine, "before_cursor_execute", self._count)
+
+    def _count(self, *_args: Any) -> None:
+        step = _STEP.get()
+        if step is None:
+            self.outside += 1
+        else:
+            self.by_step[step] = self.by_step.get(step, 0) + 1
+
+    def step_of(self, update: Any) -> str:
+        user = getattr(getattr(update, "effective_user", None), "id", 0)
+        index = self.seen.get(user, 0)
+        self.seen[user] = index + 1
+        step = STEP_NAMES[index] if index < len(STEP_NAMES) else "other"
+        self.updates_by_step[step] = self.updates_by_step.get(step, 0) + 1
+        return step
+
+    def per_update(self, step: str) -> float:
+        return self.by_step.get(step, 0) / max(self.updates_by_step.get(step, 0), 1)
+
+    def line(self) -> str:
+        names = list(dict.fromkeys(STEP_NAMES))
+        parts = ", ".join(f"{name} {self.per_update(name):.1f}" for name in names)
+        updates = sum(self.updates_by_step.values())
+        return f"  per step: {parts}; outside updates {self.outside / max(updates, 1):.2f}/update"
+
+    def worst_step(self) -> tuple[str, float]:
+        steps = [name for name in dict.fromkeys(STEP_NAMES) if name != "save"]
+        worst = max(steps, key=self.per_update)
+        return worst, self.per_update(worst)
+
+    def overall(self) -> float:
+        updates = sum(self.updates_by_step.values())
+        return (sum(self.by_step.values()) + self.outside) / max(updates, 1)
 
 
 @dataclass
@@ -72,6 +147,13 @@ class Result:
     updates: int
     seconds: float
     handling: list[float]
+    cpu: float = 0.0
+    statements: StatementCounter | None = None
+
+    @property
+    def cpu_ms(self) -> float:
+        """Process CPU time per update (the local Telegram's share included, alike for all)."""
+        return self.cpu * 1000 / self.updates
 
     @property
     def rate(self) -> float:
@@ -85,30 +167,39 @@ class Result:
         return (
             f"{self.name:<22} {self.updates:>6} updates in {self.seconds:6.2f} s = "
             f"{self.rate:7.1f} updates/s   handling p50 {self.percentile(0.5):6.2f} ms  "
-            f"p95 {self.percentile(0.95):6.2f} ms  max {max(self.handling) * 1000:7.2f} ms"
+            f"p95 {self.percentile(0.95):6.2f} ms  max {max(self.handling) * 1000:7.2f} ms  "
+            f"CPU {self.cpu_ms:5.2f} ms/update"
         )
 
 
-def _timed(application: Application, sink: list[float]) -> None:  # type: ignore[type-arg]
+def _timed(
+    application: Application,  # type: ignore[type-arg]
+    sink: list[float],
+    counter: StatementCounter | None = None,
+) -> None:
     """Measure each update's time in process_update (handlers + persistence flush)."""
     inner = application.process_update
 
     async def process_update(update: object) -> None:
+        token = _STEP.set(counter.step_of(update)) if counter is not None else None
         started = time.perf_counter()
         try:
             await inner(update)
         finally:
             sink.append(time.perf_counter() - started)
+            if token is not None:
+                _STEP.reset(token)
 
     application.process_update = process_update  # type: ignore[method-assign]
 
 
 async def _drive(
     api: LocalBotApi, users: list[LocalUser], script: Callable[[LocalUser, int], Awaitable[None]]
-) -> float:
-    started = time.perf_counter()
+) -> tuple[float, float]:
+    """(wall seconds, process CPU seconds) of every user running ``script`` at once."""
+    started, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(script(user, index) for index, user in enumerate(users)))
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu
 
 
 # --- our bot -------------------------------------------------------------------------------
@@ -170,7 +261,9 @@ async def run_bot(name: str, url: str, schema: str | None, contacts: int, limite
         with_jobs=False,
     )
     handling: list[float] = []
-    _timed(app, handling)
+    counter = StatementCounter()
+    counter.attach(engine)
+    _timed(app, handling, counter)
     errors: list[BaseException] = []
 
     async def collect(update: object, context: Any) -> None:
@@ -183,12 +276,12 @@ async def run_bot(name: str, url: str, schema: str | None, contacts: int, limite
     ]
     try:
         async with running(app, api):
-            seconds = await _drive(api, users, _report)
+            seconds, cpu = await _drive(api, users, _report)
         if errors:
             raise RuntimeError(f"handlers raised: {errors[:3]!r}")
     finally:
         engine.dispose()
-    return Result(name, len(handling), seconds, handling)
+    return Result(name, len(handling), seconds, handling, cpu, counter)
 
 
 # --- the echo ceiling ------------------------------------------------------------------------
@@ -276,8 +369,8 @@ async def run_echo(
         api.user(FIRST_USER_ID + i, f"Kontakti{i}", language_code="fi") for i in range(contacts)
     ]
     async with running(app, api):
-        seconds = await _drive(api, users, _echo_script)
-    return Result(name, len(handling), seconds, handling)
+        seconds, cpu = await _drive(api, users, _echo_script)
+    return Result(name, len(handling), seconds, handling, cpu)
 
 
 # --- main ------------------------------------------------------------------------------------
@@ -319,6 +412,12 @@ async def main() -> int:
         ratio = result.rate / floor.rate
         p95 = result.percentile(0.95)
         target = P95_TARGET_MS[database]
+        cpu_ratio = floor.cpu_ms / result.cpu_ms
+        print(
+            f"{database}: CPU ms/update echo {echo.cpu_ms:.2f}, floor {floor.cpu_ms:.2f}, "
+            f"bot {result.cpu_ms:.2f}"
+        )
+        print(f"{database}: cpu floor/bot {cpu_ratio:.2f} (target ≥ {CPU_RATIO_TARGET})")
         print(
             f"{result.name:<22} bot/floor {ratio:5.2f} (target ≥ {FLOOR_RATIO_TARGET}), "
             f"bot/echo {result.rate / echo.rate:5.2f}, p95 {p95:.1f} ms (target ≤ {target:g} ms)"
@@ -327,6 +426,30 @@ async def main() -> int:
             missed.append(f"reporting: {database} throughput {ratio:.2f} × floor < 0.6")
         if p95 > target:
             missed.append(f"reporting: {database} p95 {p95:.1f} ms > {target:g} ms")
+        if cpu_ratio < CPU_RATIO_TARGET:
+            missed.append(
+                f"reporting: {database} cpu floor/bot {cpu_ratio:.2f} < {CPU_RATIO_TARGET}"
+            )
+        counter = result.statements
+        if counter is not None:
+            worst, worst_count = counter.worst_step()
+            save = counter.per_update("save")
+            print(
+                f"{database}: statements/update {worst_count:.1f} (worst step: {worst}; "
+                f"target ≤ {STATEMENTS_TARGET}), save {save:.1f} (target ≤ "
+                f"{SAVE_STATEMENTS_TARGET}), all {counter.overall():.2f}"
+            )
+            print(counter.line())
+            if worst_count > STATEMENTS_TARGET:
+                missed.append(
+                    f"reporting: {database} statements/update {worst_count:.1f} ({worst}) "
+                    f"> {STATEMENTS_TARGET}"
+                )
+            if save > SAVE_STATEMENTS_TARGET:
+                missed.append(
+                    f"reporting: {database} statements for the save {save:.1f} "
+                    f"> {SAVE_STATEMENTS_TARGET}"
+                )
     for line in missed:
         print(f"MISSED {line}")
     if missed:

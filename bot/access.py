@@ -50,14 +50,24 @@ def caller(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Caller:
         return caller_in(session, update, svc)
 
 
-def caller_in(session: Session, update: Update, svc: Services) -> Caller:
+_UNSET: Any = object()
+
+
+def caller_in(
+    session: Session, update: Update, svc: Services, *, person: Person | None = _UNSET
+) -> Caller:
     """`caller` inside a transaction the update already has open (one per update).
 
     A registered person's language is the one stored with them; anyone else is answered in
     the language of their Telegram app (nothing about them is kept between updates).
+    ``person`` is the person already loaded for the update (the conversations load it with
+    their drafts in one statement), or None if there is none; without it, it is read here.
     """
     user = update.effective_user
-    person = people.active_person(session, user.id) if user is not None else None
+    if person is _UNSET:
+        person = people.active_person(session, user.id) if user is not None else None
+    elif person is not None and not (person.active and person.roles):
+        person = None
     chosen = person.language if person and person.language else None
     if chosen is None and user is not None and user.language_code:
         chosen = normalize_language(user.language_code, svc.settings.default_language)

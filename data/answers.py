@@ -24,7 +24,7 @@ each returns the value to store or raises `AnswerProblem` (a code below + placeh
 Checking a whole answer (the last word before the database, in ``data.reports``):
   `check_participation`, `check_satisfaction` (computes the NPS from the counts),
   `with_respondents` / `with_nps` (a change of one figure that keeps the others consistent),
-  `nps_from_counts` (the one formula), `result_kind`, `scale_range`,
+  `nps_from_counts` (the one formula), `result_kind`, `scale_range`, `measurement_name`,
   `participation_conflicts`, `satisfaction_conflicts`, `nps_counts`.
 
 Wording: the chat words a code with ``bot.flow.inputs.PROBLEM_MESSAGES``, a workbook with
@@ -424,6 +424,22 @@ def read_result(value: object, mtype: MeasurementRule, scale: str | None) -> str
     if not Decimal(str(low)) <= result <= Decimal(str(high)):
         raise AnswerProblem(DECIMAL_RANGE, low=_plain(low), high=_plain(high))
     return str(result).replace(".", ",")
+
+
+def measurement_name(
+    name: str, catalog_scale: str | None, scale: str | None, other_name: str | None
+) -> str:
+    """The way of measuring as the person described it, the one wording of every surface.
+
+    The catalog's name with the saved scale instead of the catalog's ("Kysely (asteikko
+    1–7)" for a survey saved with 1–7) and "Muu tapa" with its own name ("Muu tapa:
+    Palautekysely"). /tila, the chat's summary and the documents' snapshot all use it.
+    """
+    if scale and catalog_scale and scale != catalog_scale:
+        name = name.replace(catalog_scale, scale)
+    if other_name:
+        name = f"{name}: {other_name}"
+    return name
 
 
 # --- combinations within one service entity --------------------------------------------------

@@ -39,6 +39,7 @@ NOT_CONTENT = frozenset(
         "divisions",
         "service_entities",
         "measurement_types",
+        "catalog_state",
     }
 )
 

@@ -3,22 +3,37 @@
 Loading is an idempotent upsert by ``code``. An item missing from the file is retired
 (``retired_at`` set) rather than deleted, so the answers that refer to it stay intact, and
 an item that comes back to the file is un-retired.
+
+Reading is served from a copy held per process (`_Held`): the catalog changes only when
+catalog.yaml is loaded (at start-up), yet re-reading it was 41 % of the statements of every
+update. A load that changes anything raises the version in ``catalog_state``; each process
+compares its copy's version with that row at most every `CHECK_SECONDS` (one cheap
+statement, amortised over all updates) and reloads when it differs, so a replica notices
+another's start-up load. A load in this process drops the copy at once (and again when its
+transaction ends). The held rows are detached ORM objects: read them, never change them or
+attach them to a session (refer to them by id).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+import time
+import weakref
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, event, select
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
+from data.db import insert_for
 from data.models import (
     Base,
     CatalogMethod,
+    CatalogState,
     Division,
     Level,
     MeasurementType,
@@ -169,49 +184,214 @@ def load_catalog(session: Session, path: Path = CATALOG_FILE) -> LoadResult:
     for model in (CatalogMethod, Level, ServiceEntity, Division, MeasurementType):
         up.retire_unseen(model)
     session.flush()
-    return LoadResult(up.added, up.updated, up.retired, up.unchanged)
+    result = LoadResult(up.added, up.updated, up.retired, up.unchanged)
+    _bump_version(session, changed=bool(result.added or result.updated or result.retired))
+    invalidate()
+    event.listen(session, "after_commit", _invalidate_on_end, once=True)
+    event.listen(session, "after_rollback", _invalidate_on_end, once=True)
+    return result
+
+
+def _invalidate_on_end(_session: Session) -> None:
+    invalidate()
+
+
+def _bump_version(session: Session, *, changed: bool) -> None:
+    """Raise the catalog version when the load changed anything (created at 1)."""
+    table = CatalogState.__table__
+    statement = insert_for(session, CatalogState).values(id=1, version=1, loaded_at=utcnow())
+    if changed:
+        statement = statement.on_conflict_do_update(
+            index_elements=["id"],
+            set_={"version": table.c.version + 1, "loaded_at": utcnow()},
+        )
+    else:
+        statement = statement.on_conflict_do_nothing(index_elements=["id"])
+    session.execute(statement)
+
+
+# --- the copy held per process -----------------------------------------------------------
+
+#: How often a process compares its copy's version with the database's.
+CHECK_SECONDS = 30.0
+
+
+@dataclass
+class _Held:
+    """Every catalog row (retired ones too), detached, in display order, and by id."""
+
+    version: int | None
+    checked_at: float
+    rows: dict[type[Base], list[Any]] = field(default_factory=dict)
+    by_id: dict[type[Base], dict[int, Any]] = field(default_factory=dict)
+    by_code: dict[str, Division] = field(default_factory=dict)
+    methods_by_level: dict[int, list[CatalogMethod]] = field(default_factory=dict)
+    entities_by_division: dict[int, list[ServiceEntity]] = field(default_factory=dict)
+    #: Rounds found so far, by year (a round is created once and never removed).
+    rounds: dict[int, Any] = field(default_factory=dict)
+    #: Years looked up without a round, and when (trusted for `CHECK_SECONDS`).
+    no_round: dict[int, float] = field(default_factory=dict)
+
+
+_MODELS: tuple[type[Base], ...] = (Level, CatalogMethod, Division, ServiceEntity, MeasurementType)
+_held: weakref.WeakKeyDictionary[Engine, _Held] = weakref.WeakKeyDictionary()
+_lock = threading.Lock()
+
+
+def invalidate() -> None:
+    """Drop every process-held copy (after a load, or a test that edits catalog rows)."""
+    with _lock:
+        _held.clear()
+
+
+def _stored_version(session: Session) -> int | None:
+    return session.scalar(select(CatalogState.version).where(CatalogState.id == 1))
+
+
+def _engine_of(session: Session) -> Engine:
+    bind = session.get_bind()
+    return bind if isinstance(bind, Engine) else bind.engine
+
+
+def _load_held(connection: Any, version: int | None) -> _Held:
+    """Read every catalog row on the caller's connection (so a load not yet committed in
+    this transaction is seen) as plain rows, made into detached objects."""
+    held = _Held(version, time.monotonic())
+    for model in _MODELS:
+        table = model.__table__  # type: ignore[attr-defined]
+        rows = []
+        for values in connection.execute(
+            table.select().order_by(table.c.sort_order, table.c.id)
+        ).mappings():
+            row = model(**values)
+            make_transient_to_detached(row)
+            rows.append(row)
+        held.rows[model] = rows
+        held.by_id[model] = {row.id: row for row in rows}
+    levels = held.by_id[Level]
+    divisions = held.by_id[Division]
+    for level in held.rows[Level]:
+        held.methods_by_level[level.id] = []
+    for method in held.rows[CatalogMethod]:
+        held.methods_by_level.setdefault(method.level_id, []).append(method)
+        set_committed_value(method, "level", levels.get(method.level_id))
+    for level in held.rows[Level]:
+        set_committed_value(level, "methods", list(held.methods_by_level[level.id]))
+    for division in held.rows[Division]:
+        held.entities_by_division[division.id] = []
+        held.by_code[division.code] = division
+    for entity in held.rows[ServiceEntity]:
+        held.entities_by_division.setdefault(entity.division_id, []).append(entity)
+        set_committed_value(entity, "division", divisions.get(entity.division_id))
+    for division in held.rows[Division]:
+        set_committed_value(
+            division, "service_entities", list(held.entities_by_division[division.id])
+        )
+    return held
+
+
+def _current(session: Session) -> _Held:
+    engine = _engine_of(session)
+    held = _held.get(engine)
+    now = time.monotonic()
+    if held is not None and now - held.checked_at < CHECK_SECONDS:
+        return held
+    version = _stored_version(session)
+    if held is not None and held.version == version:
+        held.checked_at = now
+        return held
+    fresh = _load_held(session.connection(), version)
+    with _lock:
+        _held[engine] = fresh
+    return fresh
+
+
+#: What `held_round` answers for a year known to have no round (recently).
+NO_ROUND: Any = object()
+
+
+def held_round(session: Session, year: int) -> Any:
+    """The year's round if this process has seen it (a detached copy); `NO_ROUND` if it
+    looked within `CHECK_SECONDS` and there was none; else None (look it up)."""
+    held = _current(session)
+    found = held.rounds.get(year)
+    if found is not None:
+        return found
+    seen = held.no_round.get(year)
+    if seen is not None and time.monotonic() - seen < CHECK_SECONDS:
+        return NO_ROUND
+    return None
+
+
+def hold_no_round(session: Session, year: int) -> None:
+    """Remember that the year has no round (for `CHECK_SECONDS`: another process may create
+    it; this one's own `get_or_create_round` replaces it at once)."""
+    held = _held.get(_engine_of(session))
+    if held is not None:
+        held.no_round[year] = time.monotonic()
+
+
+def forget_no_round(session: Session, year: int) -> None:
+    held = _held.get(_engine_of(session))
+    if held is not None:
+        held.no_round.pop(year, None)
+
+
+def hold_round(session: Session, rnd: Any) -> None:
+    """Remember a round that exists (committed or about to be, in this transaction)."""
+    held = _held.get(_engine_of(session))
+    if held is None:
+        return  # nothing held yet: the next update reads the round once
+    copy = type(rnd)(id=rnd.id, year=rnd.year, created_at=rnd.created_at)
+    make_transient_to_detached(copy)
+    held.rounds[rnd.year] = copy
+    held.no_round.pop(rnd.year, None)
+
+
+def get(session: Session, model: type[M], row_id: int) -> M | None:
+    """A catalog row by id (retired ones too), from the process-held copy."""
+    return _current(session).by_id[model].get(int(row_id))  # type: ignore[no-any-return]
 
 
 # --- reading ---------------------------------------------------------------------------
 
 
-def _active(model: type[M], include_retired: bool) -> Any:
-    query = select(model).order_by(model.sort_order, model.id)  # type: ignore[attr-defined]
-    if not include_retired:
-        query = query.where(model.retired_at.is_(None))  # type: ignore[attr-defined]
-    return query
+def _listed(rows: list[Any], include_retired: bool) -> list[Any]:
+    return list(rows) if include_retired else [row for row in rows if row.retired_at is None]
 
 
 def levels(session: Session, *, include_retired: bool = False) -> list[Level]:
-    return list(session.scalars(_active(Level, include_retired)))
+    return _listed(_current(session).rows[Level], include_retired)
 
 
 def methods_for_level(
     session: Session, level_id: int, *, include_retired: bool = False
 ) -> list[CatalogMethod]:
-    query = _active(CatalogMethod, include_retired).where(CatalogMethod.level_id == level_id)
-    return list(session.scalars(query))
+    return _listed(_current(session).methods_by_level.get(level_id, []), include_retired)
 
 
 def divisions(session: Session, *, include_retired: bool = False) -> list[Division]:
-    return list(session.scalars(_active(Division, include_retired)))
+    return _listed(_current(session).rows[Division], include_retired)
 
 
 def service_entities(
     session: Session, division_id: int | None = None, *, include_retired: bool = False
 ) -> list[ServiceEntity]:
-    query = _active(ServiceEntity, include_retired)
-    if division_id is not None:
-        query = query.where(ServiceEntity.division_id == division_id)
-    return list(session.scalars(query))
+    held = _current(session)
+    rows = (
+        held.rows[ServiceEntity]
+        if division_id is None
+        else held.entities_by_division.get(division_id, [])
+    )
+    return _listed(rows, include_retired)
 
 
 def measurement_types(session: Session, *, include_retired: bool = False) -> list[MeasurementType]:
-    return list(session.scalars(_active(MeasurementType, include_retired)))
+    return _listed(_current(session).rows[MeasurementType], include_retired)
 
 
 def division_by_code(session: Session, code: str) -> Division | None:
-    return session.scalar(select(Division).where(Division.code == code.upper()))
+    return _current(session).by_code.get(code.upper())
 
 
 @dataclass(frozen=True)
@@ -251,7 +431,7 @@ def frequency_name(code: str | None, text: str | None, lang: str) -> str:
 
 
 def by_id(session: Session, model: type[M], row_id: int) -> M | None:
-    return session.get(model, row_id)
+    return get(session, model, row_id)
 
 
 def name_of(

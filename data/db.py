@@ -6,11 +6,16 @@ scheduler and a command-line tool can share the file; PostgreSQL is the deployme
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import contextvars
+import functools
 import logging
-from collections.abc import Iterator
+import weakref
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -18,6 +23,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from data import versions as _versions  # noqa: F401  (every session bumps entity versions)
@@ -26,6 +32,16 @@ ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: How long a statement of the bot waits for a row lock (PostgreSQL ``lock_timeout``) before
+#: it fails and the person is asked to try again: one slow or hung transaction holding a
+#: person's row must not hold that person's update (and a worker thread) for longer.
+LOCK_TIMEOUT_MS = 3000
+#: Worker threads that run the database work of updates off the event loop: bounded, and
+#: fewer than the connection pool (5 + overflow), so a wait is for a thread, not a connection.
+DB_THREADS = 4
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -41,8 +57,10 @@ def make_engine(url: str, *, schema: str | None = None, **kwargs: Any) -> Engine
     """Create an engine; relative SQLite paths are taken from the project root.
 
     ``schema`` (PostgreSQL only) puts every table in that schema via ``search_path``: the
-    test suite gives each run its own schema.
+    test suite gives each run its own schema. ``lock_timeout_ms`` (PostgreSQL; default
+    `LOCK_TIMEOUT_MS`, 0 = wait forever) bounds every lock wait of the engine's sessions.
     """
+    lock_timeout_ms = kwargs.pop("lock_timeout_ms", LOCK_TIMEOUT_MS)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
@@ -60,8 +78,52 @@ def make_engine(url: str, *, schema: str | None = None, **kwargs: Any) -> Engine
     connect_args = dict(kwargs.pop("connect_args", {}))
     if schema:
         connect_args["options"] = f"-csearch_path={schema}"
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(parsed, connect_args=connect_args, **kwargs)
+    # No pre-ping: it was one extra round trip on every checkout (every update). A server
+    # restart is noticed when a statement fails on a dead connection instead (SQLAlchemy
+    # then invalidates the whole pool and the update is retried or reported), and
+    # connections are replaced after half an hour, before any idle timeout between.
+    kwargs.setdefault("pool_pre_ping", False)
+    kwargs.setdefault("pool_recycle", 1800)
+    engine = create_engine(parsed, connect_args=connect_args, **kwargs)
+    if lock_timeout_ms:
+        _LOCK_TIMEOUTS[engine] = int(lock_timeout_ms)
+        event.listen(engine, "connect", functools.partial(_pg_lock_timeout, int(lock_timeout_ms)))
+    return engine
+
+
+#: The lock timeout each PostgreSQL engine's connections start with.
+_LOCK_TIMEOUTS: weakref.WeakKeyDictionary[Engine, int] = weakref.WeakKeyDictionary()
+
+
+def _pg_lock_timeout(milliseconds: int, dbapi_connection: Any, _record: Any) -> None:
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute(f"SET lock_timeout = {int(milliseconds)}")
+    dbapi_connection.commit()
+
+
+def is_lock_wait(error: BaseException) -> bool:
+    """The statement gave up waiting for a lock: PostgreSQL's ``lock_timeout`` (SQLSTATE
+    55P03) or SQLite's busy timeout ("database is locked")."""
+    if not isinstance(error, DBAPIError):
+        return False
+    original = error.orig
+    if getattr(original, "sqlstate", None) == "55P03":
+        return True
+    return "database is locked" in str(original).lower()
+
+
+_executor: ThreadPoolExecutor | None = None
+
+
+async def off_loop(function: Callable[..., T], *args: Any) -> T:
+    """Run blocking database work on one of `DB_THREADS` worker threads, so the event loop
+    (every other chat, /healthz) never waits on the database. Context variables go along."""
+    global _executor
+    if _executor is None:
+        _executor = ThreadPoolExecutor(DB_THREADS, thread_name_prefix="db")
+    context = contextvars.copy_context()
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_executor, functools.partial(context.run, function, *args))
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
@@ -93,6 +155,8 @@ def migrate(engine: Engine) -> None:
             connection.commit()
         try:
             with connection.begin():
+                if not sqlite:  # a migration may wait for running transactions to end
+                    connection.exec_driver_sql("SET LOCAL lock_timeout = 0")
                 from data.health import SchemaAheadError, Standing, schema_state
 
                 state = schema_state(connection)
@@ -134,12 +198,16 @@ def startup_lock(engine: Engine) -> Iterator[None]:
         yield
         return
     with engine.connect() as connection:
+        # Waiting here for another replica's migration is expected: no lock_timeout.
+        connection.execute(text("SET lock_timeout = 0"))
         connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": STARTUP_LOCK_KEY})
         connection.commit()
         try:
             yield
         finally:
             connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": STARTUP_LOCK_KEY})
+            timeout = _LOCK_TIMEOUTS.get(engine, 0)
+            connection.execute(text(f"SET lock_timeout = {timeout}"))
             connection.commit()
 
 

@@ -14,10 +14,10 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from data.db import insert_for
-from data.models import ConversationDraft
+from data.models import ConversationDraft, Person
 
 
 def get(session: Session, person_id: int, flow: str) -> ConversationDraft | None:
@@ -56,6 +56,35 @@ def for_update(session: Session, person_id: int) -> list[ConversationDraft]:
     )
 
 
+def person_and_drafts(
+    session: Session, telegram_user_id: int
+) -> tuple[Person | None, list[ConversationDraft]]:
+    """The person behind a Telegram user (with roles) and all their drafts, in one statement,
+    the person's row locked until the transaction ends (None and [] for an unknown user).
+
+    This is the first statement of every update to a guided conversation. Locking the
+    person row ``FOR UPDATE`` serialises one person's updates across processes on
+    PostgreSQL (SQLite serialises every writer anyway), so two replicas never act on the
+    same drafts at once; it also exists before the person's first draft does. The active
+    draft is the one not paused; the newest come first.
+    """
+    result = session.execute(
+        select(Person, ConversationDraft)
+        .outerjoin(ConversationDraft, ConversationDraft.person_id == Person.id)
+        .options(joinedload(Person.roles))
+        .where(Person.telegram_user_id == telegram_user_id)
+        .order_by(ConversationDraft.last_activity_at.desc(), ConversationDraft.id.desc())
+        .with_for_update(of=Person.__table__)
+    ).unique()
+    person: Person | None = None
+    rows: list[ConversationDraft] = []
+    for found, draft in result:
+        person = found
+        if draft is not None:
+            rows.append(draft)
+    return person, rows
+
+
 def pause_others(rows: list[ConversationDraft], flow: str | None) -> None:
     """Only ``flow`` (None: no flow) takes typed text now; the person's other drafts pause.
 
@@ -76,30 +105,24 @@ def put(
 ) -> ConversationDraft:
     """Create or overwrite the draft; ``data`` is copied so later changes are not shared.
 
-    A new row is an ``INSERT … ON CONFLICT DO NOTHING`` and a read, so two sessions starting
-    the person's draft at once share one row instead of one failing on (person_id, flow).
+    One ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` statement: two sessions starting the
+    person's draft at once share one row instead of one failing on (person_id, flow).
     """
-    row = get(session, person_id, flow)
-    if row is None:
-        session.execute(
-            insert_for(session, ConversationDraft)
-            .values(
-                person_id=person_id,
-                flow=flow,
-                step=step,
-                data={},
-                last_activity_at=now,
-                paused=False,
-            )
-            .on_conflict_do_nothing(index_elements=["person_id", "flow"])
-        )
-        row = session.scalars(
-            select(ConversationDraft)
-            .where(ConversationDraft.person_id == person_id, ConversationDraft.flow == flow)
-            .execution_options(populate_existing=True)
-        ).one()
-    write(row, step, data, now)
-    session.flush()
+    values = {
+        "step": step,
+        "data": copy.deepcopy(data),
+        "last_activity_at": now,
+        "paused": False,
+    }
+    statement = insert_for(session, ConversationDraft).values(
+        person_id=person_id, flow=flow, **values
+    )
+    row = session.scalars(
+        statement.on_conflict_do_update(
+            index_elements=["person_id", "flow"], set_=values
+        ).returning(ConversationDraft),
+        execution_options={"populate_existing": True},
+    ).one()
     return row
 
 

@@ -163,6 +163,16 @@ class ServiceEntity(Base):
     division: Mapped[Division] = relationship(back_populates="service_entities")
 
 
+class CatalogState(Base):
+    """One row: the catalog's version, raised by every load of catalog.yaml that changed
+    something, so that each process notices and reloads its held copy (data.catalog)."""
+
+    __tablename__ = "catalog_state"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    loaded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
 class MeasurementType(Base):
     """How satisfaction is measured: NPS, a survey scale, smiley terminals, not measured…"""
 

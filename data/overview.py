@@ -59,6 +59,14 @@ class MeasurementSummary:
     nps: int | None
     respondents: int | None
     latest_result: str | None
+    catalog_scale: str | None = None
+    scale: str | None = None
+    other_name: str | None = None
+
+    def label(self, language: str) -> str:
+        """ "Kysely (asteikko 1–7)", "Muu tapa: Palautekysely" (``answers.measurement_name``)."""
+        name = self.name.get(language) or self.name["fi"]
+        return answers.measurement_name(name, self.catalog_scale, self.scale, self.other_name)
 
 
 @dataclass(frozen=True)
@@ -109,6 +117,9 @@ def division_status(
                     nps=entry.nps,
                     respondents=entry.respondents,
                     latest_result=entry.latest_result,
+                    catalog_scale=mtype.scale,
+                    scale=entry.scale,
+                    other_name=entry.other_name,
                 )
             )
         status = session.get(ReportStatus, (round_id, division_id))

@@ -30,7 +30,7 @@ import datetime as dt
 import enum
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from data import catalog
@@ -82,6 +82,9 @@ class EntityProgress:
     counts_by_level: dict[int, int]  # level number -> sum of counts (methods answered)
     none_levels: frozenset[int]  # level numbers answered "no methods at this level"
     satisfaction_mapped: bool
+    #: level number -> how many methods were reported. /tila shows this, never the sum of
+    #: counts: one method's count is events, another's participants (the listateksti's rule).
+    methods_by_level: dict[int, int] = field(default_factory=dict)
 
     @property
     def missing_levels(self) -> list[int]:
@@ -178,19 +181,36 @@ class DivisionProgress:
 def get_or_create_round(session: Session, year: int) -> Round:
     """The year's round, created if needed; safe when several sessions create it at once
     (an ``INSERT … ON CONFLICT DO NOTHING`` then a read, never a unique violation)."""
-    rnd = session.scalar(select(Round).where(Round.year == year))
+    rnd = find_round(session, year)
     if rnd is None:
+        catalog.forget_no_round(session, year)
         session.execute(
             insert_for(session, Round)
             .values(year=year, created_at=utcnow())
             .on_conflict_do_nothing(index_elements=["year"])
         )
         rnd = session.scalars(select(Round).where(Round.year == year)).one()
+        # Held once the transaction commits (a rolled-back round must not be remembered).
+        event.listen(
+            session, "after_commit", lambda _s, r=rnd: catalog.hold_round(_s, r), once=True
+        )
     return rnd
 
 
 def find_round(session: Session, year: int) -> Round | None:
-    return session.scalar(select(Round).where(Round.year == year))
+    """The year's round, or None. A round once found is held per process (with the
+    catalog): it is never removed, and looking it up was a statement in most updates."""
+    held = catalog.held_round(session, year)
+    if held is catalog.NO_ROUND:
+        return None
+    if held is not None:
+        return held  # type: ignore[no-any-return]
+    rnd = session.scalar(select(Round).where(Round.year == year))
+    if rnd is not None:
+        catalog.hold_round(session, rnd)
+    else:
+        catalog.hold_no_round(session, year)
+    return rnd
 
 
 def report_state(session: Session, round_id: int, division_id: int) -> ReportState:
@@ -200,9 +220,11 @@ def report_state(session: Session, round_id: int, division_id: int) -> ReportSta
 
 def division_progress(session: Session, round_id: int | None, division_id: int) -> DivisionProgress:
     """Progress of one division; ``round_id`` None (no round yet) means nothing reported."""
-    division = session.get_one(catalog.Division, division_id)
+    division = catalog.get(session, catalog.Division, division_id)
+    assert division is not None
     levels = {lvl.id: lvl.number for lvl in catalog.levels(session)}
     counts: dict[int, dict[int, int]] = {}
+    methods: dict[int, dict[int, int]] = {}
     nones: dict[int, set[int]] = {}
     mapped: set[int] = set()
     last_change = None
@@ -212,6 +234,7 @@ def division_progress(session: Session, round_id: int | None, division_id: int) 
                 ParticipationEntry.service_entity_id,
                 ParticipationEntry.level_id,
                 func.sum(ParticipationEntry.count),
+                func.count(ParticipationEntry.id),
             )
             .where(
                 ParticipationEntry.round_id == round_id,
@@ -219,9 +242,10 @@ def division_progress(session: Session, round_id: int | None, division_id: int) 
             )
             .group_by(ParticipationEntry.service_entity_id, ParticipationEntry.level_id)
         )
-        for entity_id, level_id, total in rows:
+        for entity_id, level_id, total, how_many in rows:
             if level_id in levels:
                 counts.setdefault(entity_id, {})[levels[level_id]] = int(total or 0)
+                methods.setdefault(entity_id, {})[levels[level_id]] = int(how_many)
         for entity_id, level_id in session.execute(
             select(LevelNoneAnswer.service_entity_id, LevelNoneAnswer.level_id).where(
                 LevelNoneAnswer.round_id == round_id,
@@ -249,6 +273,7 @@ def division_progress(session: Session, round_id: int | None, division_id: int) 
             code=e.code,
             name=e.name,
             counts_by_level=counts.get(e.id, {}),
+            methods_by_level=methods.get(e.id, {}),
             none_levels=frozenset(nones.get(e.id, set())),
             satisfaction_mapped=e.id in mapped,
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data import answers as rules
@@ -18,6 +18,7 @@ from data.answers import SATISFACTION_FIELDS as SATISFACTION_FIELDS
 from data.answers import ParticipationAnswer as ParticipationAnswer
 from data.answers import SatisfactionAnswer as SatisfactionAnswer
 from data.audit import record
+from data.catalog import get as catalog_get
 from data.db import insert_for
 from data.models import (
     CatalogMethod,
@@ -97,19 +98,35 @@ def _locked_status(
 
 def _require_write(
     session: Session, person: Person, round_id: int, division_id: int
-) -> ReportStatus:
-    """The division's report row, locked, if the person may change it now."""
+) -> ReportState:
+    """Lock the division's report row (see `_locked_status`) if the person may change it
+    now; its state."""
     if not can_write_division(person, division_id):
         raise AccessDenied(f"person {person.id} may not change division {division_id}")
-    status = _locked_status(session, round_id, division_id, person.id)
-    if status.state is ReportState.SUBMITTED:
+    # The lock of `_locked_status` in one statement: an upsert that leaves an existing row
+    # as it is, but locks it (PostgreSQL) and returns its state.
+    table = ReportStatus.__table__
+    statement = insert_for(session, ReportStatus).values(
+        round_id=round_id,
+        division_id=division_id,
+        state=ReportState.DRAFT,
+        changed_at=utcnow(),
+        changed_by_id=person.id,
+    )
+    state = session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["round_id", "division_id"],
+            set_={"changed_by_id": table.c.changed_by_id},
+        ).returning(table.c.state)
+    ).scalar_one()
+    if state is ReportState.SUBMITTED:
         raise ReportLocked(f"division {division_id} report is submitted")
-    return status
+    return state
 
 
 def entity_for(session: Session, person: Person, service_entity_id: int) -> ServiceEntity:
     """The active service entity, if the person may write it; AccessDenied otherwise."""
-    entity = session.get(ServiceEntity, service_entity_id)
+    entity = catalog_get(session, ServiceEntity, service_entity_id)
     if entity is None or entity.retired_at is not None:
         raise AccessDenied(f"service entity {service_entity_id} is not available")
     if not can_write_division(person, entity.division_id):
@@ -118,6 +135,10 @@ def entity_for(session: Session, person: Person, service_entity_id: int) -> Serv
 
 
 # --- participation ---------------------------------------------------------------------
+
+
+#: A participation entry's fields as compared and written to the audit log.
+_ENTRY_FIELDS = ("service_entity_id", "level_id", "method_id", "method_text", "count", "note")
 
 
 def _entry_dict(entry: ParticipationEntry) -> dict[str, Any]:
@@ -169,12 +190,12 @@ def participation_answers(
 def _validate_participation(session: Session, answer: ParticipationAnswer) -> ParticipationAnswer:
     """The rule book's answer (``data.answers.check_participation``) of a known level and
     method; raises ``AnswerProblem`` (a ValueError) or ValueError."""
-    level = session.get(Level, answer.level_id)
+    level = catalog_get(session, Level, answer.level_id)
     if level is None:
         raise ValueError(f"unknown level {answer.level_id}")
     checked = rules.check_participation(answer)
     if checked.method_id is not None:
-        method = session.get(CatalogMethod, checked.method_id)
+        method = catalog_get(session, CatalogMethod, checked.method_id)
         if method is None or method.level_id != checked.level_id:
             raise ValueError(f"method {checked.method_id} is not of level {checked.level_id}")
     return checked
@@ -199,47 +220,65 @@ def save_participation(
     rnd = get_or_create_round(session, year)
     _require_write(session, person, rnd.id, entity.division_id)
     answers = [_validate_participation(session, answer) for answer in answers]
-    scope_entries = select(ParticipationEntry).where(
-        ParticipationEntry.round_id == rnd.id,
-        ParticipationEntry.service_entity_id == entity.id,
+    # Core statements, a fixed number whatever the count of answers: the old rows go with
+    # DELETE … RETURNING (they are the audit's "old"), the new ones in one INSERT each.
+    entries = ParticipationEntry.__table__
+    nones = LevelNoneAnswer.__table__
+    scope_entries = entries.delete().where(
+        entries.c.round_id == rnd.id, entries.c.service_entity_id == entity.id
     )
-    scope_nones = delete(LevelNoneAnswer).where(
-        LevelNoneAnswer.round_id == rnd.id, LevelNoneAnswer.service_entity_id == entity.id
+    scope_nones = nones.delete().where(
+        nones.c.round_id == rnd.id, nones.c.service_entity_id == entity.id
     )
     if level_ids is not None:
-        scope_entries = scope_entries.where(ParticipationEntry.level_id.in_(level_ids))
-        scope_nones = scope_nones.where(LevelNoneAnswer.level_id.in_(level_ids))
-    old = [_entry_dict(e) for e in session.scalars(scope_entries)]
-    for entry in session.scalars(scope_entries):
-        session.delete(entry)
+        scope_entries = scope_entries.where(entries.c.level_id.in_(level_ids))
+        scope_nones = scope_nones.where(nones.c.level_id.in_(level_ids))
+    gone = session.execute(
+        scope_entries.returning(entries.c.id, *(entries.c[name] for name in _ENTRY_FIELDS))
+    ).all()
+    old = [dict(zip(_ENTRY_FIELDS, row[1:], strict=True)) for row in sorted(gone)]
     session.execute(scope_nones)
-    new = []
+    new: list[dict[str, Any]] = []
+    new_entries: list[dict[str, Any]] = []
+    new_nones: list[dict[str, Any]] = []
+    now = utcnow()
     for answer in answers:
         if answer.none:
-            session.add(
-                LevelNoneAnswer(
-                    round_id=rnd.id,
-                    division_id=entity.division_id,
-                    service_entity_id=entity.id,
-                    level_id=answer.level_id,
-                    reported_by_id=person.id,
-                )
+            new_nones.append(
+                {
+                    "round_id": rnd.id,
+                    "division_id": entity.division_id,
+                    "service_entity_id": entity.id,
+                    "level_id": answer.level_id,
+                    "reported_by_id": person.id,
+                    "created_at": now,
+                }
             )
             new.append({"level_id": answer.level_id, "none": True})
             continue
-        entry = ParticipationEntry(
-            round_id=rnd.id,
-            division_id=entity.division_id,
-            service_entity_id=entity.id,
-            level_id=answer.level_id,
-            method_id=answer.method_id,
-            method_text=(answer.method_text or None) if answer.method_id is None else None,
-            count=answer.count,
-            note=answer.note or None,
-            reported_by_id=person.id,
+        values = {
+            "service_entity_id": entity.id,
+            "level_id": answer.level_id,
+            "method_id": answer.method_id,
+            "method_text": (answer.method_text or None) if answer.method_id is None else None,
+            "count": answer.count,
+            "note": answer.note or None,
+        }
+        new_entries.append(
+            {
+                **values,
+                "round_id": rnd.id,
+                "division_id": entity.division_id,
+                "reported_by_id": person.id,
+                "created_at": now,
+                "updated_at": now,
+            }
         )
-        session.add(entry)
-        new.append(_entry_dict(entry))
+        new.append(values)
+    if new_entries:
+        session.execute(entries.insert(), new_entries)
+    if new_nones:
+        session.execute(nones.insert(), new_nones)
     session.flush()
     record(
         session,
@@ -391,7 +430,7 @@ def satisfaction_dict(entry: SatisfactionEntry) -> dict[str, Any]:
 def validate_satisfaction(session: Session, answer: SatisfactionAnswer) -> SatisfactionAnswer:
     """The answer to store, checked by the rule book (``data.answers.check_satisfaction``)
     against its measurement type; raises ``AnswerProblem`` (a ValueError) or ValueError."""
-    mtype = session.get(MeasurementType, answer.measurement_type_id)
+    mtype = catalog_get(session, MeasurementType, answer.measurement_type_id)
     if mtype is None:
         raise ValueError(f"unknown measurement type {answer.measurement_type_id}")
     return rules.check_satisfaction(answer, mtype)
@@ -548,11 +587,11 @@ def previous_participation(
     """
     usable = []
     for answer in participation_for_year(session, year - 1, service_entity_id):
-        level = session.get(Level, answer.level_id)
+        level = catalog_get(session, Level, answer.level_id)
         if level is None or level.retired_at is not None:
             continue
         if answer.method_id is not None:
-            method = session.get(CatalogMethod, answer.method_id)
+            method = catalog_get(session, CatalogMethod, answer.method_id)
             if method is None or method.retired_at is not None:
                 continue
         usable.append(answer)
@@ -565,7 +604,7 @@ def previous_satisfaction(
     """Last year's satisfaction answers of the entity whose measurement type is still active."""
     usable = []
     for answer in satisfaction_for_year(session, year - 1, service_entity_id):
-        mtype = session.get(MeasurementType, answer.measurement_type_id)
+        mtype = catalog_get(session, MeasurementType, answer.measurement_type_id)
         if mtype is not None and mtype.retired_at is None:
             usable.append(answer)
     return usable

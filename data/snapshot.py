@@ -534,19 +534,14 @@ def _none_answers(
 
 def _as_answered(mtype: MeasurementTypeItem, row: SatisfactionEntry) -> MeasurementTypeItem:
     """The way of measuring as the contact described it: "Muu tapa" with the name they
-    gave, and a scale of their own instead of the catalog's (in the name too)."""
-    name = mtype.name
-    if row.scale and mtype.scale and row.scale != mtype.scale:
-        name = Names(
-            *(part.replace(mtype.scale, row.scale) for part in (name.fi, name.sv, name.en))
+    gave, and a scale of their own instead of the catalog's (in the name too): the rule
+    book's ``measurement_name``, as /tila and the chat write it."""
+    name = Names(
+        *(
+            answers.measurement_name(part, mtype.scale, row.scale, row.other_name) if part else ""
+            for part in (mtype.name.fi, mtype.name.sv, mtype.name.en)
         )
-    if row.other_name:
-        other = row.other_name
-        name = Names(
-            f"{name.fi}: {other}",
-            f"{name.sv}: {other}" if name.sv else "",
-            f"{name.en}: {other}" if name.en else "",
-        )
+    )
     if name == mtype.name:
         return mtype
     return dataclasses.replace(mtype, name=name, scale=row.scale or mtype.scale)

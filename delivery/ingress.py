@@ -45,7 +45,7 @@ from telegram.ext import Application, Updater
 
 from core.services import services
 from data import inbox
-from data.db import transaction
+from data.db import off_loop, transaction
 from data.models import utcnow
 from delivery.outbox import sender as outbox_sender
 
@@ -110,12 +110,16 @@ async def _receive(
         return
     state = _state(application)
     claimer, lease_until = _lease(application)
-    with transaction(state.sessions) as session:
-        new = set(
-            inbox.record(
-                session, payloads, now=state.clock(), claimer=claimer, lease_until=lease_until
+
+    def record() -> set[int]:
+        with transaction(state.sessions) as session:
+            return set(
+                inbox.record(
+                    session, payloads, now=state.clock(), claimer=claimer, lease_until=lease_until
+                )
             )
-        )
+
+    new = await off_loop(record)  # the event loop never waits on the database
     dropped = len(payloads) - len(new)
     if dropped:
         log.info("inbox: %d redelivered update(s) dropped", dropped)
@@ -171,9 +175,14 @@ async def keep_and_take_over(
     updates whose lease ran out — their replica died. How many were taken over."""
     state = _state(application)
     now = utcnow()
-    with transaction(state.sessions) as session:
-        inbox.renew_leases(session, claimer=claimer, update_ids=state.pending, until=now + lease)
-        stranded = inbox.claim_stranded(session, claimer=claimer, now=now, lease=lease)
+    held = list(state.pending)
+
+    def claim() -> list[tuple[int, dict[str, Any]]]:
+        with transaction(state.sessions) as session:
+            inbox.renew_leases(session, claimer=claimer, update_ids=held, until=now + lease)
+            return inbox.claim_stranded(session, claimer=claimer, now=now, lease=lease)
+
+    stranded = await off_loop(claim)
     taken = 0
     for update_id, payload in stranded:
         if update_id in state.pending:
@@ -228,9 +237,13 @@ async def mark_processed(application: AnyApplication, update: object) -> None:
     if state.closed:
         return  # the stop budget ran out while it was in hand: it is replayed elsewhere
     state.replayed.discard(update_id)
-    try:
+
+    def mark() -> None:
         with transaction(state.sessions) as session:
             inbox.mark_handled(session, update_id, now=state.clock())
+
+    try:
+        await off_loop(mark)
     except Exception:
         # It is handled again after a restart; better than losing it.
         log.exception("inbox: could not mark update %s handled", update_id)

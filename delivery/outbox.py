@@ -45,7 +45,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from data import outbox
-from data.db import transaction
+from data.db import off_loop, transaction
 from data.models import utcnow
 from delivery.courier import delivery_unknown
 from delivery.pacing import (
@@ -188,8 +188,7 @@ class Sender:
         finally:
             done, self._done = self._done, []
             if done:
-                with transaction(self.sessions) as session:
-                    outbox.mark_sent(session, done, now=utcnow())
+                await off_loop(self._mark_sent, done)
 
     async def _deliver_one(self, request: outbox.Request) -> None:
         bot = self.application.bot
@@ -212,11 +211,13 @@ class Sender:
                 return
             except RetryAfter as error:  # the limiter gave up waiting
                 wait = retry_after_seconds(error)
-                self._finish(outbox.retry_later, request, at=utcnow() + dt.timedelta(seconds=wait))
+                await self._finish(
+                    outbox.retry_later, request, at=utcnow() + dt.timedelta(seconds=wait)
+                )
                 return
             except Forbidden as error:
                 log.info("outbox: chat %s refused row %s: %s", request.chat_id, request.id, error)
-                self._finish(outbox.mark_failed, request, error=str(error))
+                await self._finish(outbox.mark_failed, request, error=str(error))
                 return
             except BadRequest as error:
                 await self._refused(request, error)
@@ -227,25 +228,25 @@ class Sender:
                         "outbox: row %s may have arrived (%s); not sent again", request.id, error
                     )
                     self.uncertain += 1
-                    self._finish(outbox.mark_uncertain, request, error=str(error))
+                    await self._finish(outbox.mark_uncertain, request, error=str(error))
                     return
                 if not isinstance(error, NetworkError):
                     log.warning("outbox: Telegram refused row %s: %s", request.id, error)
-                    self._finish(outbox.mark_failed, request, error=str(error))
+                    await self._finish(outbox.mark_failed, request, error=str(error))
                     return
                 self.retried += 1
                 tries = request.attempts + attempt + 1
                 if tries >= MAX_ATTEMPTS:
                     log.warning("outbox: row %s given up after %s", request.id, error)
-                    self._finish(outbox.mark_failed, request, error=str(error))
+                    await self._finish(outbox.mark_failed, request, error=str(error))
                     return
                 if pause is None:
                     log.info("outbox: row %s not delivered (%s); later", request.id, error)
                     later = utcnow() + dt.timedelta(seconds=10)
-                    self._finish(outbox.retry_later, request, at=later, error=str(error))
+                    await self._finish(outbox.retry_later, request, at=later, error=str(error))
                     return
                 if marked:  # known not delivered: pending again, still ours
-                    self._reclaim(request)
+                    await self._reclaim(request)
                 await asyncio.sleep(pause)
                 continue
             self.sent += 1
@@ -262,7 +263,7 @@ class Sender:
             self._done.append(request.id)
         else:
             log.warning("outbox: Telegram refused row %s: %s", request.id, error)
-            self._finish(outbox.mark_failed, request, error=str(error))
+            await self._finish(outbox.mark_failed, request, error=str(error))
 
     async def _call(self, bot: Any, request: outbox.Request, before_send: Any) -> None:
         params = dict(request.params)
@@ -289,29 +290,44 @@ class Sender:
         """The question could not be edited (too old, deleted): send it anew instead."""
         log.info("outbox: could not edit the question, sending it anew: %s", error)
         params = {k: v for k, v in request.params.items() if k != "message_id"}
-        with transaction(self.sessions) as session:
-            outbox.mark_sent(session, [request.id], now=utcnow())
-            [fresh] = self.write(
-                session, [(request.chat_id, "sendMessage", params)], update_id=request.update_id
-            )
-        await self._deliver_one(fresh)
+
+        def replace() -> outbox.Request:
+            with transaction(self.sessions) as session:
+                outbox.mark_sent(session, [request.id], now=utcnow())
+                [fresh] = self.write(
+                    session, [(request.chat_id, "sendMessage", params)], update_id=request.update_id
+                )
+            return fresh
+
+        await self._deliver_one(await off_loop(replace))
 
     async def _start_sending(self, request: outbox.Request) -> bool:
         """Commit *sending* (with the *sent* marks so far); when the chat is paused by a
         429 any replica saw, wait for the pause to end."""
         while True:
             now = utcnow()
-            with transaction(self.sessions) as session:
-                done, self._done = self._done, []
-                outbox.mark_sent(session, done, now=now)
-                if outbox.start_sending(
-                    session, request.id, claimer=self.name, now=now, lease=SENDING_LEASE
-                ):
-                    return True
-                until = outbox.paused_until(session, request.chat_id, now=now)
+            done, self._done = self._done, []
+            started, until = await off_loop(self._try_start, request, done, now)
+            if started:
+                return True
             if until is None:
                 return False  # taken over by another replica, or already sent
             await asyncio.sleep(min((until - now).total_seconds(), 60.0))
+
+    def _try_start(
+        self, request: outbox.Request, done: list[int], now: dt.datetime
+    ) -> tuple[bool, dt.datetime | None]:
+        with transaction(self.sessions) as session:
+            outbox.mark_sent(session, done, now=now)
+            if outbox.start_sending(
+                session, request.id, claimer=self.name, now=now, lease=SENDING_LEASE
+            ):
+                return True, None
+            return False, outbox.paused_until(session, request.chat_id, now=now)
+
+    def _mark_sent(self, done: list[int]) -> None:
+        with transaction(self.sessions) as session:
+            outbox.mark_sent(session, done, now=utcnow())
 
     def _on_flood(self, chat_id: int | str, seconds: float) -> None:
         """A 429 for ``chat_id``: every replica waits (the limiter retries the request)."""
@@ -323,14 +339,16 @@ class Sender:
         except Exception:
             log.exception("outbox: could not record the flood wait of chat %s", chat_id)
 
-    def _reclaim(self, request: outbox.Request) -> None:
+    async def _reclaim(self, request: outbox.Request) -> None:
         """Known not delivered after *sending* was marked: pending again, still ours."""
-        with transaction(self.sessions) as session:
-            outbox.retry_later(session, request.id, at=utcnow() + self.lease, claimer=self.name)
+        await self._finish(outbox.retry_later, request, at=utcnow() + self.lease, claimer=self.name)
 
-    def _finish(self, action: Any, request: outbox.Request, **kwargs: Any) -> None:
-        with transaction(self.sessions) as session:
-            action(session, request.id, **kwargs)
+    async def _finish(self, action: Any, request: outbox.Request, **kwargs: Any) -> None:
+        def run() -> None:
+            with transaction(self.sessions) as session:
+                action(session, request.id, **kwargs)
+
+        await off_loop(run)
 
     # --- the background loop ---------------------------------------------------------
 
@@ -356,18 +374,7 @@ class Sender:
         from delivery import ingress
 
         now = utcnow()
-        with transaction(self.sessions) as session:
-            outbox.heartbeat(session, self.name, now=now)
-            self.replicas = outbox.live_replicas(session, now=now, within=REPLICA_GONE)
-            settled = outbox.settle_interrupted(session, now=now, alive_since=now - REPLICA_GONE)
-            for row_id in settled:
-                log.warning(
-                    "outbox: row %s was in flight when its replica stopped: uncertain", row_id
-                )
-            due = outbox.claim_due(session, claimer=self.name, now=now, lease=self.lease)
-            if self._pruned_at is None or now - self._pruned_at > PRUNE_EVERY:
-                outbox.prune(session, older_than=now - KEEP_FINISHED)
-                self._pruned_at = now
+        due = await off_loop(self._round, now)
         limiter = getattr(self.application.bot, "rate_limiter", None)
         if isinstance(limiter, PacingLimiter):
             limiter.set_share(self.replicas)
@@ -379,6 +386,20 @@ class Sender:
             log.info("outbox: delivering %d request(s) left by earlier senders", len(due))
             await asyncio.gather(*(self.deliver(rows) for rows in by_chat.values()))
 
+    def _round(self, now: dt.datetime) -> list[outbox.Request]:
+        """The background round's database work (on a worker thread)."""
+        with transaction(self.sessions) as session:
+            outbox.heartbeat(session, self.name, now=now)
+            self.replicas = outbox.live_replicas(session, now=now, within=REPLICA_GONE)
+            settled = outbox.settle_interrupted(session, now=now, alive_since=now - REPLICA_GONE)
+            for row_id in settled:
+                log.warning("outbox: row %s was in flight when its sender stopped", row_id)
+            due = outbox.claim_due(session, claimer=self.name, now=now, lease=self.lease)
+            if self._pruned_at is None or now - self._pruned_at > PRUNE_EVERY:
+                outbox.prune(session, older_than=now - KEEP_FINISHED)
+                self._pruned_at = now
+        return due
+
     async def stop(self) -> None:
         """Stop the loop and free this replica's pending rows for the others at once."""
         if self._stopping is not None:
@@ -388,10 +409,15 @@ class Sender:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
             self._task = None
-        try:
+
+        def release() -> int:
             with transaction(self.sessions) as session:
                 released = outbox.release(session, claimer=self.name, now=utcnow())
                 outbox.forget_replica(session, self.name)
+            return released
+
+        try:
+            released = await off_loop(release)
             if released:
                 log.info("outbox: %d unsent request(s) left for the other replicas", released)
         except Exception:

@@ -338,7 +338,7 @@ class ServerThread:
         """Run ``coro`` (e.g. ``user.send("/start")``) on the server loop; await the result."""
         return asyncio.wrap_future(self._submit(coro))
 
-    def run_sync(self, coro: Coroutine[Any, Any, _T], timeout: float | None = 30.0) -> _T:
+    def run_sync(self, coro: Coroutine[Any, Any, _T], timeout: float | None = 180.0) -> _T:
         """Like `run`, blocking the calling thread."""
         return self._submit(coro).result(timeout)
 

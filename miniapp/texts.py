@@ -8,7 +8,7 @@ report's the chat's (``bot.flow.entities.MSG_LOCKED``, ``bot.status.render.locke
 
 from __future__ import annotations
 
-from i18n import N_, gettext_for
+from i18n import N_, formats, gettext_for
 
 #: Texts the page shows, by key; sent in the person's language with the division.
 PAGE = {
@@ -33,7 +33,7 @@ PAGE = {
     "scale": N_("Scale"),
     "frequency": N_("Frequency"),
     "frequency_text": N_("Frequency in your own words"),
-    "nps": N_("NPS (−100…100)"),
+    "nps": N_("NPS ({range})"),  # the rule book's range, "−100–100"
     "promoters": N_("Promoters (9–10)"),
     "passives": N_("Passives (7–8)"),
     "detractors": N_("Detractors (0–6)"),
@@ -84,4 +84,6 @@ OPEN_FORM = N_("Open the form")
 
 def page_texts(language: str) -> dict[str, str]:
     _ = gettext_for(language)
-    return {key: _(message) for key, message in PAGE.items()}
+    texts = {key: _(message) for key, message in PAGE.items()}
+    texts["nps"] = texts["nps"].format(range=formats.nps_range(language))
+    return texts

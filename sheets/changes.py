@@ -21,8 +21,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from data import answers, catalog, reports
-from data.models import Division, Person, ServiceEntity
-from i18n import gettext_for
+from data.limits import NPS_RANGE
+from data.models import CatalogMethod, Division, Level, MeasurementType, Person, ServiceEntity
+from i18n import formats, gettext_for
 from sheets import messages as m
 from sheets.reader import Parsed
 
@@ -194,6 +195,10 @@ def summary(session: Session, changes: ChangeSet, language: str) -> str:
                     _(m.SUMMARY_SATISFACTION).format(added=added, changed=changed, removed=removed)
                 )
             lines.append(f"• {names.get(change.entity_id, '?')}: {'; '.join(parts)}")
+            lines += _details(session, changes.year, change, language)
+        if len(lines) > SUMMARY_LINES:  # one Telegram message: the rest are counted above
+            more = len(lines) - SUMMARY_LINES
+            lines = [*lines[:SUMMARY_LINES], _(m.SUMMARY_MORE).format(count=more)]
     if changes.unchecked:
         mark = _(m.MARK).format(year=changes.year - 1)
         lines.append("")
@@ -202,6 +207,112 @@ def summary(session: Session, changes: ChangeSet, language: str) -> str:
         lines.append("")
         lines.append(_(m.SUMMARY_ASK))
     return "\n".join(lines)
+
+
+#: The change summary's longest list of changes (it must fit one Telegram message).
+SUMMARY_LINES = 60
+
+
+def _p_where(session: Session, language: str, answer: dict[str, Any]) -> str:
+    level = session.get(Level, int(answer["level_id"]))
+    where = gettext_for(language)(m.SUMMARY_LEVEL).format(number=level.number if level else "?")
+    if answer.get("none"):
+        return where
+    method = session.get(CatalogMethod, answer["method_id"]) if answer.get("method_id") else None
+    name = catalog.name_of(method, language) if method else str(answer.get("method_text") or "")
+    return f"{where} {name}"
+
+
+def _p_text(language: str, answer: dict[str, Any]) -> str:
+    if answer.get("none"):
+        return gettext_for(language)(m.NO_METHODS)
+    text = formats.format_count(int(answer["count"]), language)
+    return f"{text} ({answer['note']})" if answer.get("note") else text
+
+
+def _s_parts(language: str, answer: dict[str, Any]) -> dict[str, str]:
+    """The satisfaction answer's parts as the workbook's columns name them."""
+    _ = gettext_for(language)
+    frequency = catalog.frequency_name(
+        answer.get("frequency"), answer.get("frequency_text"), language
+    )
+    values = {
+        _(m.H_OTHER_NAME): answer.get("other_name"),
+        _(m.H_SCALE): answer.get("scale"),
+        _(m.H_FREQUENCY): frequency or None,
+        _(m.H_NPS).format(range=formats.format_range(NPS_RANGE, language)): (
+            formats.format_nps(int(answer["nps"]), language)
+            if answer.get("nps") is not None
+            else None
+        ),
+        _(m.H_PROMOTERS): answer.get("promoters"),
+        _(m.H_PASSIVES): answer.get("passives"),
+        _(m.H_DETRACTORS): answer.get("detractors"),
+        _(m.H_RESPONDENTS): answer.get("respondents"),
+        _(m.H_RESULT): answer.get("latest_result"),
+        _(m.H_PERIOD): answer.get("period"),
+    }
+    return {
+        key: formats.format_count(value, language) if isinstance(value, int) else str(value)
+        for key, value in values.items()
+        if value not in (None, "")
+    }
+
+
+def _details(session: Session, year: int, change: EntityChange, language: str) -> list[str]:
+    """Each change of one entity, old → new, so it can be checked before saving (item 14)."""
+    _ = gettext_for(language)
+    lines: list[str] = []
+    if change.participation is not None:
+        stored = reports.participation_for_year(session, year, change.entity_id)
+        old = {_p_key(a): a for a in (s.to_dict() for s in stored)}
+        new = {_p_key(a): a for a in change.participation}
+        for key, answer in new.items():
+            where = _p_where(session, language, answer)
+            if key not in old:
+                lines.append(_(m.SUMMARY_ADDED).format(where=where, new=_p_text(language, answer)))
+            elif _p_value(old[key]) != _p_value(answer):
+                lines.append(
+                    _(m.SUMMARY_CHANGED).format(
+                        where=where,
+                        old=_p_text(language, old[key]),
+                        new=_p_text(language, answer),
+                    )
+                )
+        for key, answer in old.items():
+            if key not in new:
+                where = _p_where(session, language, answer)
+                lines.append(
+                    _(m.SUMMARY_REMOVED).format(where=where, old=_p_text(language, answer))
+                )
+    if change.satisfaction is not None:
+        old_s = {
+            a.measurement_type_id: a.to_dict()
+            for a in reports.satisfaction_for_year(session, year, change.entity_id)
+        }
+        new_s = {int(a["measurement_type_id"]): a for a in change.satisfaction}
+        for type_id in [*new_s, *(t for t in old_s if t not in new_s)]:
+            mtype = session.get(MeasurementType, type_id)
+            where = catalog.name_of(mtype, language) if mtype else "?"
+            before = _s_parts(language, old_s[type_id]) if type_id in old_s else None
+            after = _s_parts(language, new_s[type_id]) if type_id in new_s else None
+            if before is None and after is not None:
+                shown = "; ".join(f"{k} {v}" for k, v in after.items()) or "✓"
+                lines.append(_(m.SUMMARY_ADDED).format(where=where, new=shown))
+            elif after is None and before is not None:
+                shown = "; ".join(f"{k} {v}" for k, v in before.items()) or "✓"
+                lines.append(_(m.SUMMARY_REMOVED).format(where=where, old=shown))
+            elif before is not None and after is not None and before != after:
+                for key in [*after, *(k for k in before if k not in after)]:
+                    if before.get(key) != after.get(key):
+                        lines.append(
+                            _(m.SUMMARY_CHANGED).format(
+                                where=f"{where}, {key}",
+                                old=before.get(key, "–"),
+                                new=after.get(key, "–"),
+                            )
+                        )
+    return lines
 
 
 def error_list(parsed: Parsed, language: str, *, limit: int = 20) -> str:

@@ -194,6 +194,11 @@ SUMMARY_UNCHECKED = N_(
     "Rows still marked “{mark}”: {count}. They are not saved; clear the mark to save them."
 )
 SUMMARY_ASK = N_("Save these changes?")
+SUMMARY_LEVEL = N_("Level {number}")
+SUMMARY_CHANGED = N_("   {where}: {old} → {new}")
+SUMMARY_ADDED = N_("   + {where}: {new}")
+SUMMARY_REMOVED = N_("   − {where}: {old}")
+SUMMARY_MORE = N_("… and {count} more changes")
 SUMMARY_NO_CHANGES = N_(
     "The file is valid and matches what is already saved ({division}, {year}): nothing to save."
 )

@@ -26,6 +26,7 @@ itself, with its access check, lock check, rule check and audit row, is ``data.r
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from collections.abc import Callable
 from html import escape
@@ -38,6 +39,7 @@ from bot.flow.engine import (
     MSG_USE_BUTTONS,
     Button,
     Done,
+    EngineDraft,
     Flow,
     Outcome,
     Prompt,
@@ -54,6 +56,17 @@ from data.reports import SatisfactionAnswer
 from i18n import N_, formats
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class EditDraft(EngineDraft, total=False):
+    """The draft's data of /muokkaa; validated whenever it is read."""
+
+    division: int  # the division the edit began in (re-checked on every update)
+    page: int  # the service entity shown (index among those with answers)
+    entry: dict[str, Any]  # {"kind": "p" | "s", "id"}: the entry being changed
+    field: str  # Field: the part being changed
+    changes: dict[str, Any]  # the typed change, waiting for the confirmation
+    notice: str  # said once above the list ("Saved.")
 
 
 class EditStep(enum.StrEnum):
@@ -428,6 +441,7 @@ def _with_entry(handler: F) -> F:
 def _shows_entry(render_step: Callable[[Turn], Prompt]) -> Callable[[Turn], Prompt]:
     """A question about the chosen entry; asked again after it vanished, it says so."""
 
+    @functools.wraps(render_step)
     def wrapper(turn: Turn) -> Prompt:
         try:
             return render_step(turn)
@@ -782,6 +796,7 @@ FLOW = Flow(
     prefix="ed",
     command="muokkaa",
     start=_start,
+    draft=EditDraft,
     **entities.DIVISION_ACTION,
 )
 FLOW.step(

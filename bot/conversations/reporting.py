@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import enum
 import re
-from typing import Any, TypedDict
+from typing import Any
 
 from bot.flow import entities, inputs
 from bot.flow.codec import Press
@@ -30,6 +30,7 @@ from bot.flow.engine import (
     MSG_KEEP_AS_IS,
     Button,
     Done,
+    EngineDraft,
     Flow,
     LinkButton,
     Outcome,
@@ -47,13 +48,11 @@ from i18n import N_, formats
 START_DATA = "report:start"
 
 
-class ReportDraft(TypedDict, total=False):
-    """The draft's data (``ConversationDraft.data``) of this flow, version 2."""
+class ReportDraft(EngineDraft, total=False):
+    """The draft's data (``ConversationDraft.data``) of this flow, version 2; validated
+    whenever it is read (``Flow(draft=...)``)."""
 
-    version: int  # 2: keys as below
-    year: int
-    seq: int  # prompt number (bot.flow.codec)
-    entity: int  # service entity id
+    entity: int | None  # service entity id
     levels: list[int]  # level ids in order
     level_index: int  # the level being asked
     answers: list[dict[str, Any]]  # ParticipationAnswer.to_dict(), kept in level order
@@ -83,9 +82,11 @@ MSG_CHOOSE_ENTITY = N_(
     "level answered."
 )
 MSG_PREFILL = N_(
-    "Last year ({year}) you reported for {entity}:\n{answers}\n\nUse these as the starting "
+    "Reported last year ({year}) for {entity}:\n{answers}\n\nUse these as the starting "
     "point? You can change or remove every answer before saving."
 )
+MSG_LAST_YEAR_COUNT = N_("In {year}: {count}.")
+MSG_SAME_AS_VALUE = N_("Same as {year} ({value})")
 MSG_LEVEL = N_("{entity}\nLevel {number}: {name}\n{description}")
 MSG_LEVEL_SO_FAR = N_("Answers at this level:")
 MSG_LEVEL_NONE = N_("Answered: no methods at this level.")
@@ -95,6 +96,7 @@ MSG_LEVEL_ASK = N_(
 )
 MSG_ADD_NOTE = N_("✎ Add a note: {method}")
 MSG_ADD_NOTE_SHORT = N_("✎ Add a note")
+MSG_CHANGE_NOTE_OF = N_("✎ Change the note: {method}")
 MSG_CHANGE_NOTE = N_("✎ Change the note")
 MSG_SAME_AS = N_("Same as {year}")
 MSG_SAME_METHODS = N_("Same methods, new counts")
@@ -408,7 +410,10 @@ def _render_level(turn: Turn) -> Prompt:
     if not methods_here:
         rows.append([Button(("✓ " if here else "") + turn._(MSG_NO_METHODS), "z")])
     for index, answer in methods_here:
-        label = turn._(MSG_ADD_NOTE).format(method=_method_name(turn, answer))
+        has_note = bool(answer.get("note"))  # "add" only while there is none (item 15)
+        label = turn._(MSG_CHANGE_NOTE_OF if has_note else MSG_ADD_NOTE).format(
+            method=_method_name(turn, answer)
+        )
         rows.append([Button(_short(label), "a", index)])
     if here:
         last = turn.data.get("level_index", 0) + 1 >= len(turn.data["levels"])
@@ -632,11 +637,18 @@ def _render_count(turn: Turn) -> Prompt:
         example=turn.number(1200),
     )
     rows: list[list[Button | LinkButton]] = []
-    if pending.get("count") is not None:
+    last_year = pending.get("from") == "recount"
+    if pending.get("count") is not None and last_year:  # last year's figure, named so
+        current = turn.number(int(pending["count"]))
+        text += "\n" + turn._(MSG_LAST_YEAR_COUNT).format(year=turn.year - 1, count=current)
+        rows.append(
+            [Button(turn._(MSG_SAME_AS_VALUE).format(year=turn.year - 1, value=current), "k")]
+        )
+    elif pending.get("count") is not None:
         current = turn.number(int(pending["count"]))
         text += "\n" + turn._(MSG_COUNT_NOW).format(count=current)
         rows.append([Button(turn._(MSG_KEEP_AS_IS).format(value=current), "k")])
-    if pending.get("from") == "recount":
+    if last_year:
         queue = turn.data.get("recount") or []
         done = int(turn.data.get("recounted", 0)) + 1
         text = turn._(MSG_RECOUNT).format(n=done, total=len(queue)) + "\n" + text
@@ -914,6 +926,7 @@ FLOW = Flow(
     entry_data=(START_DATA, REPORT_CALLBACK),
     version=2,
     redirect=entities.open_what_is_missing,
+    draft=ReportDraft,
 )
 FLOW.step(
     ReportStep.ENTITY,

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import enum
 import re
-from typing import Any, TypedDict
+from typing import Any
 
 from bot.flow import entities, inputs
 from bot.flow.codec import Press
@@ -34,6 +34,7 @@ from bot.flow.engine import (
     MSG_KEEP_AS_IS,
     Button,
     Done,
+    EngineDraft,
     Flow,
     LinkButton,
     Outcome,
@@ -51,13 +52,11 @@ START_DATA = "satisfaction:start"
 OTHER_TYPE = "OTHER"
 
 
-class SatisfactionDraft(TypedDict, total=False):
-    """The draft's data (``ConversationDraft.data``) of this flow, version 2."""
+class SatisfactionDraft(EngineDraft, total=False):
+    """The draft's data (``ConversationDraft.data``) of this flow, version 2; validated
+    whenever it is read (``Flow(draft=...)``)."""
 
-    version: int  # 2: keys as below
-    year: int
-    seq: int  # prompt number (bot.flow.codec)
-    entity: int  # service entity id
+    entity: int | None  # service entity id
     types: list[int]  # measurement type ids chosen, in catalog order
     type_index: int  # the type whose details are asked
     answers: dict[str, dict[str, Any]]  # type id → SatisfactionAnswer fields
@@ -100,8 +99,21 @@ MSG_CHOOSE_ENTITY = N_(
     "satisfaction is measured has been reported."
 )
 MSG_PREFILL = N_(
-    "Last year ({year}) you reported for {entity}:\n{answers}\n\nUse these as the starting "
-    "point? You can change every answer before saving."
+    "Reported last year ({year}) for {entity}:\n{answers}\n\nUse these as the starting "
+    "point? The ways of measuring are copied; each result and period is asked again, with "
+    "last year's offered."
+)
+MSG_LAST_YEAR_VALUE = N_("In {year}: {value}")
+MSG_SAME_AS_VALUE = N_("Same as {year} ({value})")
+#: The parts of an answer that are one year's result: never saved as this year's unasked.
+RESULT_FIELDS = (
+    "latest_result",
+    "nps",
+    "promoters",
+    "passives",
+    "detractors",
+    "respondents",
+    "period",
 )
 MSG_TYPES = N_(
     "{entity}\nHow is customer satisfaction measured? Choose every way in use, then Continue. "
@@ -141,7 +153,6 @@ MSG_PERIOD_ASK = N_(
 MSG_NPS_COMPUTED = N_("NPS computed from the counts: {nps}.")
 MSG_RESPONDENTS_ASK = N_("How many respondents did the latest result have?")
 MSG_REVIEW = N_("Summary: {entity} ({year})")
-MSG_REVIEW_LAST_YEAR = N_("The results are last year's: update them before saving.")
 MSG_REVIEW_EMPTY = N_("No way of measuring chosen yet.")
 MSG_REVIEW_ASK = N_(
     "✎ changes the details of a way of measuring, 🗑 removes it. Save stores everything."
@@ -323,13 +334,12 @@ def _type_name(turn: Turn, type_id: int | None = None) -> str:
     person's own instead of the catalog's."""
     mtype = _mtype(turn, type_id)
     answer = _answer(turn, type_id if type_id is not None else None)
-    name = catalog.name_of(mtype, turn.language)
-    if answer.get("other_name"):
-        name = f"{name}: {answer['other_name']}"
-    scale = answer.get("scale")
-    if scale and mtype.scale and scale != mtype.scale:
-        name = name.replace(mtype.scale, scale)
-    return name
+    return answers.measurement_name(
+        catalog.name_of(mtype, turn.language),
+        mtype.scale,
+        answer.get("scale"),
+        answer.get("other_name"),
+    )
 
 
 def _header(turn: Turn) -> str:
@@ -479,11 +489,44 @@ def _render_prefill(turn: Turn) -> Prompt:
 
 
 def _use_last_year(turn: Turn, press: Press) -> Outcome:
+    """Last year's ways of measuring as the start; their results and periods are asked
+    again, last year's offered beside each (``last_year``), so none is saved unconfirmed."""
     year = int(turn.data["year"])
     previous = reports.previous_satisfaction(turn.session, year, int(turn.data["entity"]))
     turn.data["types"], turn.data["answers"] = _from_saved(previous)
+    for answer in turn.data["answers"].values():
+        answer["last_year"] = {k: answer.get(k) for k in RESULT_FIELDS if answer.get(k) is not None}
+        answer.update({k: None for k in RESULT_FIELDS})
     turn.data["origin"] = "last_year"
-    return S.REVIEW
+    turn.data["type_index"] = 0
+    turn.data["review_return"] = False
+    positions = _positions(turn)
+    if not positions:
+        return S.REVIEW
+    turn.data["type_index"], step = positions[0]
+    return step
+
+
+def _last_year(turn: Turn) -> dict[str, Any]:
+    return _answer(turn).get("last_year") or {}
+
+
+def _last_year_row(turn: Turn, shown: str) -> list[Button | LinkButton]:
+    year = int(turn.data["year"]) - 1
+    return [Button(turn._(MSG_SAME_AS_VALUE).format(year=year, value=shown), "y")]
+
+
+def _use_previous(*fields: str) -> Any:
+    """ "Same as last year": last year's value of these parts, confirmed by the press."""
+
+    def use(turn: Turn, press: Press) -> Outcome:
+        last = _last_year(turn)
+        if not any(last.get(f) is not None for f in fields):
+            raise Stale
+        _answer(turn).update({f: last.get(f) for f in fields})
+        return _forward(turn)
+
+    return use
 
 
 def _start_empty(turn: Turn, press: Press) -> Outcome:
@@ -634,9 +677,14 @@ def _render_nps(turn: Turn) -> Prompt:
     text = f"{_header(turn)}\n{turn._(MSG_NPS_ASK)}"
     rows: list[list[Button | LinkButton]] = []
     current = _nps_text(turn, answer)
-    if current:
+    if current:  # the counts in the text, the score alone on the button (item 15)
         text += "\n" + turn._(MSG_NPS_NOW).format(value=current)
-        rows.append(_keep_row(turn, current))
+        rows.append(_keep_row(turn, _nps_short(turn, answer)))
+    elif _last_year(turn).get("nps") is not None:
+        previous = _nps_text(turn, _last_year(turn))
+        year = int(turn.data["year"]) - 1
+        text += "\n" + turn._(MSG_LAST_YEAR_VALUE).format(year=year, value=previous)
+        rows.append(_last_year_row(turn, _nps_short(turn, _last_year(turn))))
     rows.append([Button(turn._(MSG_NO_RESULT), "n")])
     return Prompt(text, rows)
 
@@ -652,6 +700,11 @@ def _nps_text(turn: Turn, answer: dict[str, Any]) -> str:
     if answer.get("nps") is not None:
         return f"NPS {formats.format_nps(int(answer['nps']), turn.language)}"
     return ""
+
+
+def _nps_short(turn: Turn, answer: dict[str, Any]) -> str:
+    """ "NPS 30": the score alone, for a button."""
+    return f"NPS {formats.format_nps(int(answer['nps']), turn.language)}"
 
 
 _NPS_SEPARATORS = re.compile(r"[,;/]")
@@ -728,11 +781,17 @@ def _render_result(turn: Turn) -> Prompt:
 def _with_keep(turn: Turn, text: str, field: str) -> Prompt:
     """A detail question showing the current answer, with Keep (if any) and Skip."""
     current = _answer(turn).get(field)
+    previous = _last_year(turn).get(field)
     rows: list[list[Button | LinkButton]] = []
     if current not in (None, ""):
         shown = turn.number(int(current)) if isinstance(current, int) else str(current)
         text += "\n" + turn._(MSG_NPS_NOW).format(value=shown)
         rows.append(_keep_row(turn, shown))
+    elif previous not in (None, ""):
+        shown = turn.number(int(previous)) if isinstance(previous, int) else str(previous)
+        year = int(turn.data["year"]) - 1
+        text += "\n" + turn._(MSG_LAST_YEAR_VALUE).format(year=year, value=shown)
+        rows.append(_last_year_row(turn, shown))
     rows.append([Button(turn._(MSG_SKIP), "s")])
     return Prompt(text, rows)
 
@@ -793,8 +852,6 @@ def _render_review(turn: Turn) -> Prompt:
     ]
     summary = _summary_lines(turn)
     lines += summary or [turn._(MSG_REVIEW_EMPTY)]
-    if turn.data.get("origin") == "last_year":
-        lines += ["", turn._(MSG_REVIEW_LAST_YEAR)]
     lines += ["", turn._(MSG_REVIEW_ASK)]
     rows: list[list[Button | LinkButton]] = []
     for index, type_id in enumerate(_types(turn)):
@@ -894,6 +951,7 @@ FLOW = Flow(
     verify=entities.verify_entity,
     entry_data=(START_DATA,),
     version=2,
+    draft=SatisfactionDraft,
 )
 
 
@@ -949,7 +1007,11 @@ _detail(
     "N",
     _render_nps,
     on_text=_typed_nps,
-    on_button={"k": _keep_nps, "n": _no_nps},
+    on_button={
+        "k": _keep_nps,
+        "n": _no_nps,
+        "y": _use_previous("nps", "promoters", "passives", "detractors", "respondents"),
+    },
 )
 _detail(
     S.OTHER_NAME,
@@ -963,21 +1025,29 @@ _detail(
     "X",
     _render_result,
     on_text=_typed_result,
-    on_button={"s": _skip("latest_result"), "k": _keep("latest_result")},
+    on_button={
+        "s": _skip("latest_result"),
+        "k": _keep("latest_result"),
+        "y": _use_previous("latest_result"),
+    },
 )
 _detail(
     S.PERIOD,
     "Q",
     _render_period,
     on_text=_typed_period,
-    on_button={"s": _skip("period"), "k": _keep("period")},
+    on_button={"s": _skip("period"), "k": _keep("period"), "y": _use_previous("period")},
 )
 _detail(
     S.RESPONDENTS,
     "H",
     _render_respondents,
     on_text=_typed_respondents,
-    on_button={"s": _skip("respondents"), "k": _keep("respondents")},
+    on_button={
+        "s": _skip("respondents"),
+        "k": _keep("respondents"),
+        "y": _use_previous("respondents"),
+    },
 )
 FLOW.step(
     S.REVIEW,

@@ -21,7 +21,7 @@ from telegram.ext import ContextTypes
 
 from bot.flow import entities
 from bot.flow.codec import Press
-from bot.flow.engine import Button, Done, Flow, Outcome, Prompt, Stale, Turn
+from bot.flow.engine import Button, Done, EngineDraft, Flow, Outcome, Prompt, Stale, Turn
 from bot.status import render
 from bot.status.show import load_status_in
 from core.services import Services
@@ -31,6 +31,13 @@ from data.models import Division, Person, Role
 from i18n import N_, gettext_for
 
 log = logging.getLogger(__name__)
+
+
+class SubmitDraft(EngineDraft, total=False):
+    """The draft's data of /valmis; validated whenever it is read."""
+
+    division: int | None  # the division the submission began in (re-checked every update)
+
 
 TITLE = N_("Submitting the report")
 MSG_SUBMIT = N_("Submit the report")
@@ -152,6 +159,7 @@ FLOW = Flow(
     prefix="sb",
     command="valmis",
     start=_start,
+    draft=SubmitDraft,
     **entities.DIVISION_ACTION,
 )
 FLOW.step(

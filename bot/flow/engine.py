@@ -20,28 +20,47 @@ and what /ohje says. The engine does the rest, the same way for every step and e
 
 from __future__ import annotations
 
+import ast
 import copy
 import datetime as dt
+import inspect
+import textwrap
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeAlias, TypeVar
 
+from pydantic import ConfigDict, TypeAdapter, ValidationError, with_config
 from sqlalchemy.orm import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 from telegram.ext import ContextTypes
+from typing_extensions import TypedDict
 
 from bot import ui
 from bot.access import Caller
 from bot.flow import codec
 from core.services import Services
-from data import drafts
-from data.models import ConversationDraft, Person, Role
+from data import catalog, drafts
+from data.models import (
+    CatalogMethod,
+    ConversationDraft,
+    Division,
+    Level,
+    MeasurementType,
+    Person,
+    Role,
+    ServiceEntity,
+)
 from data.reports import AccessDenied
 from delivery.replies import Outbox
 from i18n import N_, formats
 from i18n.formats import InputError
 
 M = TypeVar("M")
+
+#: Rows served from `data.catalog`'s process-held copy, never read per update.
+CATALOG_MODELS: frozenset[type] = frozenset(
+    {Level, CatalogMethod, Division, ServiceEntity, MeasurementType}
+)
 
 RESUME = "resume"
 RESUME_TAG = "R"
@@ -79,6 +98,20 @@ MSG_ENTITY_GONE = N_(
     "This service entity is no longer available to you, so the unsaved answers about it were "
     "discarded. /{command} starts again."
 )
+
+
+@with_config(ConfigDict(extra="forbid"))
+class EngineDraft(TypedDict, total=False):
+    """The draft keys the engine itself keeps; each flow's draft model extends it, and a
+    draft is validated against its flow's model whenever it is read (a key the flow does
+    not declare, or a value of the wrong type, makes it a draft the flow cannot continue)."""
+
+    version: int  # of the flow's draft shape (Flow.version)
+    year: int  # the round
+    seq: int  # prompt number (core.codec)
+    resume: str  # the step the "continue?" question returns to
+    summary: str  # what that question says is unsaved
+    resume_at: str  # when it was last answered
 
 
 @dataclass
@@ -167,6 +200,8 @@ class Turn:
 
     def get(self, model: type[M], row_id: int) -> M | None:
         """A row by id, loaded at most once per update (catalog rows are read often)."""
+        if model in CATALOG_MODELS:
+            return catalog.get(self.session, model, row_id)  # the process-held copy
         key = (model, int(row_id))
         if key not in self.held:
             self.held[key] = self.session.get(model, int(row_id))
@@ -250,6 +285,7 @@ class Flow:
         resumable: bool = True,
         version: int = 1,
         redirect: Callable[[Turn, str], str | None] | None = None,
+        draft: type[EngineDraft] = EngineDraft,
     ) -> None:
         """
         Args:
@@ -273,6 +309,8 @@ class Flow:
                 written by an older version is discarded instead of misread.
             redirect: asked with an entry button's data before the flow starts; a flow name
                 starts that flow instead (the reminders' "Report now" opens what is missing).
+            draft: the typed model of the flow's draft data (extends `EngineDraft`),
+                validated whenever a draft is read.
         """
         self.name = name
         self.title = title
@@ -291,6 +329,7 @@ class Flow:
         self.resumable = resumable
         self.version = version
         self.redirect = redirect
+        self.draft_model: TypeAdapter[EngineDraft] = TypeAdapter(draft)
         self.specs: dict[str, StepSpec] = {}
         self.by_tag: dict[str, StepSpec] = {}
         self.step(
@@ -322,11 +361,25 @@ class Flow:
         """
         if tag in self.by_tag or not codec.is_token(tag):
             raise ValueError(f"step tag {tag!r} is used twice or invalid")
+        handled = set(on_button or {}) | ({codec.BACK} if back is not None else set())
+        unhandled = literal_actions(render) - handled
+        if unhandled:  # a button without a handler is a start-up error, not a "stale" press
+            raise ValueError(f"step {step!r} shows buttons without a handler: {unhandled}")
         spec = StepSpec(
             step, tag, render, help, counter, on_text, dict(on_button or {}), back, inplace
         )
         self.specs[step] = spec
         self.by_tag[tag] = spec
+
+    def readable(self, data: dict[str, Any]) -> bool:
+        """The draft data is of this flow's version and model (see `EngineDraft`)."""
+        if data.get("version", 1) != self.version:
+            return False
+        try:
+            self.draft_model.validate_python(data)
+        except ValidationError:
+            return False
+        return True
 
     # --- what the router calls, inside the update's one transaction ------------------
 
@@ -335,9 +388,7 @@ class Flow:
         outbox.html = self.html
         year = turn.services.current_year()
         if row is not None and (
-            row.data.get("year") != year
-            or not self.resumable
-            or row.data.get("version", 1) != self.version
+            row.data.get("year") != year or not self.resumable or not self.readable(row.data)
         ):
             drafts.discard(turn.session, turn.person.id, self.name)
             row = None
@@ -545,6 +596,10 @@ class Flow:
                     data = button.data
                 else:
                     assert spec is not None
+                    if button.action not in spec.on_button and not (
+                        button.action == codec.BACK and spec.back is not None
+                    ):
+                        raise RuntimeError(f"{spec.step}: no handler for button {button.action!r}")
                     press = codec.Press(self.prefix, int(turn.data["seq"]), spec.tag, button.action)
                     data = codec.encode(press, button.arg)
                 line.append(InlineKeyboardButton(button.label, callback_data=data))
@@ -580,6 +635,28 @@ class Flow:
         minutes = turn.services.settings.conversation.idle_timeout_minutes
         text = str(int(minutes)) if float(minutes).is_integer() else str(minutes)
         return turn._(self.idle_text).format(minutes=text, command=self.command)
+
+
+def literal_actions(render: Callable[..., Any]) -> set[str]:
+    """The actions of the buttons a render function writes as ``Button(label, "x", …)``
+    (its own source; helpers it calls are checked when their buttons are drawn)."""
+    function = inspect.unwrap(render)
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+    except (OSError, TypeError, SyntaxError):
+        return set()
+    found = set()
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "Button"
+            and len(node.args) >= 2
+            and isinstance(node.args[1], ast.Constant)
+            and isinstance(node.args[1].value, str)
+        ):
+            found.add(node.args[1].value)
+    return found
 
 
 def local_time(services_: Services, moment: dt.datetime) -> str:

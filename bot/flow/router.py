@@ -16,12 +16,14 @@ of its current buttons continues it. Commands that only show something (/tila, /
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import datetime as dt
 import logging
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from telegram import Update
 from telegram.error import TelegramError
@@ -33,14 +35,14 @@ from bot.flow import codec
 from bot.flow.engine import MSG_GONE, MSG_PAUSED, MSG_STALE, Flow, Turn
 from core.services import Services, services
 from data import drafts, inbox
-from data.db import transaction
+from data.db import is_lock_wait, off_loop, transaction
 from data.models import ConversationDraft, Person
 from data.outbox import Request
 from delivery import ingress
 from delivery import outbox as delivery_outbox
 from delivery.outbox import sender as outbox_sender
 from delivery.replies import Outbox, deliver, send_safely
-from i18n import N_
+from i18n import N_, gettext_for, normalize_language
 
 log = logging.getLogger(__name__)
 
@@ -110,24 +112,90 @@ def classify(update: Update) -> Route | None:
     return Route("typed", text=message.text)
 
 
+#: Said when the person's data stayed locked by another session past the lock timeout.
+MSG_BUSY = N_(
+    "Your previous message is still being handled, so this one was not applied. "
+    "Please try again in a moment."
+)
+#: Back-off before the one retry of an update that gave up waiting for a lock.
+BUSY_RETRY_SECONDS = 0.2
+
+
 async def route(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Hand the update to its flow, or let it pass to the feature handlers."""
+    """Hand the update to its flow, or let it pass to the feature handlers.
+
+    The database work (load, act, write, commit) runs on a worker thread (`off_loop`): the
+    event loop — every other chat, /healthz — never waits on the database. A lock wait is
+    bounded (``lock_timeout``): the update is tried once more, then the person is asked to
+    try again and the update counts as handled (nothing of it was applied).
+    """
     found = classify(update)
     if found is None or update.effective_user is None:
         return
     svc = services(context)
-    outbox = Outbox()
+    for attempt in range(2):
+        outbox = Outbox()
+        try:
+            who, handled, written = await off_loop(_transact, update, context, svc, found, outbox)
+            break
+        except DBAPIError as error:
+            if not is_lock_wait(error):
+                raise
+            if attempt == 0:
+                await asyncio.sleep(BUSY_RETRY_SECONDS)
+                continue
+            log.warning(
+                "update %s: the person's data stayed locked; asked to retry", update.update_id
+            )
+            await off_loop(_mark_unapplied, context, svc, update.update_id)
+            language = normalize_language(
+                update.effective_user.language_code, svc.settings.default_language
+            )
+            await send_safely(
+                update.effective_user.id, update, gettext_for(language)(MSG_BUSY), None
+            )
+            raise ApplicationHandlerStop from None
+    if handled and who.person is not None:
+        ingress.handled_in_transaction(context.application, update.update_id)
+    if not handled:
+        for text, _markup in outbox.messages:  # e.g. "the report was paused"
+            await send_safely(update.effective_user.id, update, text, None)
+        return
+    if outbox.refused:
+        await refuse(update, who)
+    else:
+        if outbox_sender(context.application) is not None:
+            await outbox_sender(context.application).deliver(written)  # type: ignore[union-attr]
+        else:
+            await deliver(update, outbox)
+        for work in outbox.after:
+            await work(context)
+    raise ApplicationHandlerStop
+
+
+def _transact(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    svc: Services,
+    found: Route,
+    outbox: Outbox,
+) -> tuple[Caller, bool, list[Request]]:
+    """One transaction (on a worker thread): the person and drafts, the flow's step, the
+    inbox mark and the replies (``delivery.outbox``); (who, whether the conversations
+    handled it, the reply rows to deliver after the commit)."""
+    assert update.effective_user is not None
     handled = True
     sender = outbox_sender(context.application)
     written: list[Request] = []
     with transaction(svc.sessions) as session:
-        who = caller_in(session, update, svc)
+        person, rows = drafts.person_and_drafts(session, update.effective_user.id)
+        who = caller_in(session, update, svc, person=person)
         if who.person is None:
             if found.kind not in ("entry", "button"):
-                return  # the greeting and the catch-alls answer people without access
+                # the greeting and the catch-alls answer people without access
+                return who, False, written
             outbox.refused = True
         else:
-            rows = drafts.for_update(session, who.person.id)
             if ingress.replayed(context.application, update.update_id) and inbox.is_handled(
                 session, update.update_id
             ):
@@ -146,22 +214,7 @@ async def route(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                     written = sender.write(
                         session, replies(update, outbox), update_id=update.update_id
                     )
-    if handled and who.person is not None:
-        ingress.handled_in_transaction(context.application, update.update_id)
-    if not handled:
-        for text, _markup in outbox.messages:  # e.g. "the report was paused"
-            await send_safely(update.effective_user.id, update, text, None)
-        return
-    if outbox.refused:
-        await refuse(update, who)
-    else:
-        if sender is not None:
-            await sender.deliver(written)
-        else:
-            await deliver(update, outbox)
-        for work in outbox.after:
-            await work(context)
-    raise ApplicationHandlerStop
+    return who, handled, written
 
 
 def replies(update: Update, outbox: Outbox) -> list[Any]:
@@ -247,6 +300,13 @@ def _stamp(session: Session, rows: list[ConversationDraft], update_id: int) -> N
             row.last_update_id = update_id
 
 
+def _mark_unapplied(context: ContextTypes.DEFAULT_TYPE, svc: Services, update_id: int) -> None:
+    """An update given up on (the person was asked to try again) is not replayed later."""
+    with transaction(svc.sessions) as session:
+        inbox.mark_handled(session, update_id, now=svc.now())
+    ingress.handled_in_transaction(context.application, update_id)
+
+
 def _act(
     found: Route,
     who: Caller,
@@ -320,7 +380,7 @@ def _current(
     flow: Flow, turn: Turn, row: ConversationDraft, outbox: Outbox, *, button: bool
 ) -> bool:
     """False (and the person told) when the draft is from an older version or idle."""
-    if row.step not in flow.specs or row.data.get("version", 1) != flow.version:
+    if row.step not in flow.specs or not flow.readable(row.data):
         drafts.discard(turn.session, turn.person.id, flow.name)
         outbox.say(turn._(MSG_GONE).format(command=flow.command))
         return False

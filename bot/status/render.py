@@ -20,7 +20,7 @@ from data.models import ReportState
 from data.overview import DivisionStatus
 from data.progress import EntityProgress
 from i18n import N_
-from i18n.formats import format_date
+from i18n.formats import format_date, format_nps
 from settings import Deadline
 
 MESSAGE_LIMIT: Final = 4096
@@ -54,8 +54,8 @@ def state_label(who: Caller, status: DivisionStatus, tz: dt.tzinfo) -> str:
 
 
 def _level_cell(who: Caller, entity: EntityProgress, level: int) -> str:
-    if level in entity.counts_by_level:
-        value = number(entity.counts_by_level[level], who.language)
+    if level in entity.methods_by_level:  # how many methods, never their counts added up
+        value = number(entity.methods_by_level[level], who.language)
     elif level in entity.none_levels:
         value = NONE_MARK
     else:
@@ -73,10 +73,14 @@ def _satisfaction_text(who: Caller, status: DivisionStatus, entity: EntityProgre
     for answer in answers:
         if answer.kind == "none":
             continue
-        text = escape(answer.name.get(who.language) or answer.name["fi"])
+        text = escape(answer.label(who.language))
         details = []
         if answer.nps is not None:
-            details.append(who._("NPS {nps}").format(nps=answer.nps))
+            details.append(who._("NPS {nps}").format(nps=format_nps(answer.nps, who.language)))
+        elif answer.latest_result:
+            result = answer.latest_result  # an overview: a long text result is shortened
+            result = result if len(result) <= 40 else result[:39].rstrip() + "…"
+            details.append(who._("result {result}").format(result=escape(result)))
         if answer.respondents is not None:
             details.append(
                 who._("{count} respondents").format(count=number(answer.respondents, who.language))
@@ -157,8 +161,8 @@ def status_text(
     lines.append(
         "<i>"
         + who._(
-            "L1–L4 = participation levels; numbers are the total count (Lkm) of methods; "
-            "– = no methods at this level; ? = not answered yet."
+            "L1–L4 = participation levels; numbers are how many methods were reported (their "
+            "counts are not added up); – = no methods at this level; ? = not answered yet."
         )
         + "</i>"
     )

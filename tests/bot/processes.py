@@ -52,14 +52,14 @@ class BotProcess:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
-    def wait_until_ready(self, timeout: float = 25.0) -> None:
+    def wait_until_ready(self, timeout: float = 180.0) -> None:
         """Until ``/readyz`` answers 200 (the process has set its webhook and serves)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise AssertionError(f"bot exited with {self.process.returncode}:\n{self.log()}")
             try:
-                if get(f"{self.base}/readyz", timeout=2).status_code == 200:
+                if get(f"{self.base}/readyz", timeout=10).status_code == 200:
                     return
             except httpx.TransportError:
                 pass
@@ -74,10 +74,10 @@ class BotProcess:
         if self.process.poll() is None:
             self.process.terminate()
             try:
-                self.process.wait(timeout=15)
+                self.process.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 self.process.kill()
-                self.process.wait(timeout=5)
+                self.process.wait(timeout=60)
 
 
 def start_bot(

@@ -142,7 +142,8 @@ async def test_same_methods_new_counts_asks_only_the_counts(bot: BotHarness) -> 
     await person.press("Nuoriso")
     await person.press("Samat tavat, uudet määrät")
     assert "Viime vuoden tapa 1/2" in person.text and "Kyselyt" in person.text
-    assert "Pidä ennallaan (40)" in str(person.user.last.buttons)
+    assert "Sama kuin 2025 (40)" in str(person.user.last.buttons)  # last year's, named so
+    assert "Vuonna 2025: 40." in person.text and "Nyt:" not in person.text
     await person.send("44")
     assert "Viime vuoden tapa 2/2" in person.text and "Lukupiiri" in person.text
     await person.send("7")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from data import people
+from data import catalog, people
 from data.models import Role, ServiceEntity, utcnow
 
 from .conftest import BotHarness
@@ -126,6 +126,7 @@ async def test_a_retired_service_entity_cannot_be_chosen_or_saved(bot: BotHarnes
             entity = session.get(ServiceEntity, entity_id(bot, code))
             assert entity is not None
             entity.retired_at = utcnow()
+    catalog.invalidate()  # the catalog is edited behind the process-held copy
     record = await user.press("Kyselyt")
     assert record.text == STALE
     assert "ei ole enää käytettävissäsi" in user.last.text

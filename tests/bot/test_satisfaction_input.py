@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from data import catalog
 from data.models import MeasurementType, utcnow
 
 from .conftest import BotHarness
@@ -102,6 +103,7 @@ async def test_stale_and_forged_buttons_change_nothing(bot: BotHarness) -> None:
         smiley = session.get(MeasurementType, type_id(bot, "SMILEY"))
         assert smiley is not None
         smiley.retired_at = utcnow()
+    catalog.invalidate()  # the catalog is edited behind the process-held copy
     record = await user.press("☐ Hymiöpäätteet (HappyOrNot)")
     assert record.text == STALE
     assert draft(bot, 7004, "satisfaction").data.get("types") == []  # type: ignore[union-attr]

@@ -18,7 +18,6 @@ from .test_status_support import (
     division_progress,
     full_participation,
     ids,
-    nbsp,
     save_participation,
     save_satisfaction,
 )
@@ -81,17 +80,16 @@ async def test_partly_reported_counts_equal_the_database_and_none_differs_from_n
     for entity in progress.entities:
         cells = []
         for level in (1, 2, 3, 4):
-            if level in entity.counts_by_level:
-                cells.append(
-                    f"T{level} {nbsp(f'{entity.counts_by_level[level]:,}'.replace(',', ' '))}"
-                )
+            if level in entity.methods_by_level:  # how many methods, never a sum of counts
+                cells.append(f"T{level} {entity.methods_by_level[level]}")
             elif level in entity.none_levels:
                 cells.append(f"T{level} –")
             else:
                 cells.append(f"T{level} ?")
         assert " · ".join(cells) in text, entity.code
-    assert f"Kirjasto ✓\nT1 {nbsp('1 200')} · T2 3 · T3 – · T4 –" in text
-    assert "Liikunta\nT1 7 · T2 – · T3 ? · T4 ?\nTyytyväisyys: ei mitata" in text
+    assert "Kirjasto ✓\nT1 1 · T2 1 · T3 – · T4 –" in text  # not "T1 1 200" (item 8)
+    assert "1\xa0200" not in text.split("Kirjasto")[1].split("\n")[1]
+    assert "Liikunta\nT1 1 · T2 – · T3 ? · T4 ?\nTyytyväisyys: ei mitata" in text
     assert "Nuoriso\nT1 1 · T2 ? · T3 ? · T4 ?" in text  # "?" is no answer yet
     assert "Tyytyväisyys: Suositteluindeksi (NPS, 0–10): NPS 30, 100 vastaajaa" in text
     assert "1/5 palvelukokonaisuutta valmiina." in text
@@ -169,13 +167,13 @@ async def test_status_renders_in_swedish_and_english(bot: BotHarness) -> None:
     assert text.startswith("Kultur- och fritidssektorn: läget 2026")
     assert "Rapport: utkast" in text
     assert "Nästa tidsfrist: 20.11.2026 – Föredragningstexter och Excel" in text
-    assert f"Bibliotek\nN1 {nbsp('1 200')} · N2 – · N3 ? · N4 ?\nNöjdhet: inget svar" in text
+    assert "Bibliotek\nN1 1 · N2 – · N3 ? · N4 ?\nNöjdhet: inget svar" in text
     assert "0/5 servicehelheter klara." in text
     await ann.send("/tila")
     text = ann.last.text
     assert text.startswith("Status of Culture and Leisure, 2026")
     assert "Report: draft" in text
-    assert "Library\nL1 1,200 · L2 – · L3 ? · L4 ?\nSatisfaction: no answer" in text
+    assert "Library\nL1 1 · L2 – · L3 ? · L4 ?\nSatisfaction: no answer" in text
     assert "Still missing before 20.11.2026:\n• Culture: all levels, satisfaction" in text
 
 

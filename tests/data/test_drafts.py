@@ -70,6 +70,7 @@ def test_last_years_answers_leave_out_retired_catalog_items(db: Database) -> Non
         reports.save_participation(session, contact, 2025, entity.id, answers)
         session.get_one(CatalogMethod, retired.id).retired_at = NOW
         entity_id = entity.id
+    catalog.invalidate()  # the catalog is edited behind the process-held copy
     with db.transaction() as session:
         previous = reports.previous_participation(session, 2026, entity_id)
         assert [(a.method_id, a.method_text, a.count) for a in previous] == [

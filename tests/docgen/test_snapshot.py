@@ -7,6 +7,7 @@ import dataclasses
 import pytest
 from sqlalchemy import func, select
 
+from data import catalog
 from data.answers import AnswerProblem, nps_from_counts
 from data.models import (
     LevelNoneAnswer,
@@ -94,6 +95,7 @@ def test_answers_about_a_retired_entity_stay_visible(db: Database) -> None:
         entity = s.scalar(select(ServiceEntity).where(ServiceEntity.code == "KUVA_NUORISO"))
         assert entity is not None
         entity.retired_at = utcnow()
+    catalog.invalidate()  # the catalog is edited behind the process-held copy
     with db.session() as s:
         snapshot = build_snapshot(s, YEAR)
     kuva = snapshot.division("KUVA")

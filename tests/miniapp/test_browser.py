@@ -111,7 +111,7 @@ async def test_a_contact_fills_the_whole_division_in_the_browser_and_the_chat_ag
                 where = f"{entity}, asiakastyytyväisyyden mittaaminen 1, "
                 if e_index == 0:
                     await act.choose(where + "Mittaustapa", "Suositteluindeksi (NPS, 0–10)")
-                    await act.type(where + "NPS (−100…100)", "35")
+                    await act.type(where + "NPS (−100–100)", "35")
                 else:
                     await act.choose(where + "Mittaustapa", "Ei mitata")
             await act.press("Tallenna kaikki muutokset")
