@@ -1,7 +1,7 @@
 """transactional outbox, inbox leases, replica heartbeats, stale-replay guard
 
 Revision ID: 0008_outbox
-Revises: 0012_ops
+Revises: 0013_perf_catalog
 
 Additive only: the previous release ignores the new tables and nullable columns.
 """
@@ -14,7 +14,7 @@ from alembic import op
 from data.migrations.compat import declare
 
 revision = "0008_outbox"
-down_revision = "0012_ops"
+down_revision = "0013_perf_catalog"
 branch_labels = None
 depends_on = None
 
