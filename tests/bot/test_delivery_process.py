@@ -129,7 +129,7 @@ def test_answers_applied_before_a_kill_get_their_reply_exactly_once_after_the_re
     with ServerThread(api) as server, (tmp_path / "bot.log").open("w") as log:
         first = _start_polling(server, db, log)
         try:
-            server.run_sync(_to_level_one(users), timeout=120)
+            server.run_sync(_to_level_one(users), timeout=300)
             api.fail_next("sendMessage", "502", count=100_000)
             ids: list[int] = []
 
@@ -201,7 +201,7 @@ def test_a_kill_during_the_sends_doubles_nothing_and_loses_only_uncertain_replie
         first = _start_polling(server, db, log)
         killed: list[int] = []
         try:
-            server.run_sync(_to_level_one(users), timeout=120)
+            server.run_sync(_to_level_one(users), timeout=300)
             arrived: list[int] = []
 
             def kill_at_tenth(event: Any) -> None:
