@@ -38,10 +38,11 @@ test: $(DEV_STAMP)
 	$(BIN)/python -m pytest tests/reliability || status=1; \
 	exit $$status
 
-## lint: ruff lint and format check
+## lint: ruff lint and format check, and mypy (strict for data/ and bot/flow/; pyproject.toml)
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(DEV_STAMP)
 	$(BIN)/ruff check --fix .

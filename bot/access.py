@@ -7,7 +7,7 @@ looks the person up again, so removing access or a role takes effect on the next
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -22,7 +22,7 @@ from data.models import Person, Role
 from i18n import gettext_for, normalize_language
 
 R = TypeVar("R")
-Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[R]]
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, R]]
 
 
 @dataclass(frozen=True)

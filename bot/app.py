@@ -16,6 +16,7 @@ from telegram.request import BaseRequest
 
 from bot.conversations import FLOWS
 from bot.flow import router
+from bot.flow.engine import Flow
 from bot.handlers import admin, common, excel, privacy, reminders, status
 from core import metrics
 from core.services import Services, attach
@@ -25,6 +26,7 @@ from delivery.courier import TelegramCourier
 from delivery.ordering import ChatOrderedUpdateProcessor
 from delivery.outbox import sender as outbox_sender
 from delivery.pacing import PacingLimiter
+from i18n import LANGUAGES, translations
 from schedules.runtime import install as install_reminders
 from schedules.runtime import release_leadership
 from schedules.runtime import setup as setup_reminders
@@ -120,6 +122,8 @@ def build_application(
     ``polling=False`` builds it without an Updater: in webhook mode updates arrive through
     `delivery.webhook` and `delivery.ingress`.
     """
+    for language in LANGUAGES:  # read the translations now, not on the first answers
+        translations(language)
     builder: Any = (
         ApplicationBuilder()
         .application_class(MeasuredApplication)
@@ -167,7 +171,7 @@ def register_handlers(application: Application, *, with_jobs: bool) -> None:  # 
     common.register_guard(application, group=GUARD)
     application.add_handler(TypeHandler(Update, router.route), group=CONVERSATIONS)
     # The flows declare themselves when imported; the router knows them by name.
-    assert all(flow.name in router.Flow.flows for flow in FLOWS)
+    assert all(flow.name in Flow.flows for flow in FLOWS)
     for feature in (common, privacy, status, admin, reminders, excel):
         feature.register(application)
     common.register_fallbacks(application, group=FEATURES)

@@ -68,7 +68,7 @@ def _set_role(sessions: sessionmaker[Session], args: list[str]) -> str:
             roles, division_code = set(Role), (args[1] if len(args) > 1 else "KYMP")
         elif word in ROLE_WORDS:
             roles = {ROLE_WORDS[word]}
-            division_code = args[1] if len(args) > 1 else None
+            division_code = args[1] if len(args) > 1 else None  # type: ignore[assignment]
         else:
             return f"unknown role {args[0]!r}"
         division = catalog.division_by_code(session, division_code) if division_code else None

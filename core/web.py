@@ -101,7 +101,8 @@ def probe_routes(engine: Engine, stopping: Callable[[], bool]) -> list[BaseRoute
         return PlainTextResponse("ready")
 
     async def metrics_route(_request: Request) -> Response:
-        body, content_type = metrics.render()
+        # A scrape reads the database (inbox backlog, schema): off the event loop.
+        body, content_type = await asyncio.to_thread(metrics.render)
         return Response(body, media_type=content_type)
 
     return [
@@ -147,7 +148,7 @@ def polling_address(settings: Settings) -> tuple[str, int] | None:
     webhook = settings.telegram.webhook
     if settings.metrics_port is not None:
         return webhook.listen, settings.metrics_port
-    if "port" in webhook.model_fields_set:
+    if "TELEGRAM_WEBHOOK_PORT" in settings.from_environment:  # not config.yaml's default
         return webhook.listen, webhook.port
     return None
 

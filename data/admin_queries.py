@@ -81,7 +81,7 @@ def active_contact_counts(session: Session) -> dict[int, int]:
             Person.division_id.is_not(None),
         )
     )
-    return dict(Counter(division_id for (division_id,) in rows))
+    return dict(Counter(division_id for (division_id,) in rows))  # type: ignore[misc]
 
 
 def set_role(

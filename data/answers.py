@@ -610,7 +610,7 @@ def check_satisfaction(answer: SatisfactionAnswer, mtype: MeasurementRule) -> Sa
             raise AnswerProblem(ONLY_FOR_NPS)
         if answer.latest_result not in (None, ""):
             values["latest_result"] = read_result(answer.latest_result, mtype, values.get("scale"))
-    return SatisfactionAnswer(**{k: (None if v == "" else v) for k, v in values.items()})
+    return SatisfactionAnswer(**{k: (None if v == "" else v) for k, v in values.items()})  # type: ignore[arg-type]
 
 
 def with_respondents(answer: SatisfactionAnswer, respondents: int | None) -> SatisfactionAnswer:

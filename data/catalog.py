@@ -32,14 +32,14 @@ from sqlalchemy.orm.attributes import set_committed_value
 from data.db import insert_for
 from data.models import (
     Base,
-    CatalogMethod,
     CatalogState,
-    Division,
-    Level,
-    MeasurementType,
-    ServiceEntity,
     utcnow,
 )
+from data.models import CatalogMethod as CatalogMethod  # the catalog's rows, re-exported
+from data.models import Division as Division
+from data.models import Level as Level
+from data.models import MeasurementType as MeasurementType
+from data.models import ServiceEntity as ServiceEntity
 
 CATALOG_FILE = Path(__file__).resolve().parent / "catalog.yaml"
 LANGS = ("fi", "sv", "en")
@@ -95,7 +95,7 @@ class _Upserter:
 
     def upsert(self, model: type[M], code: str, values: dict[str, Any]) -> M:
         self.seen.setdefault(model, set()).add(code)
-        row = self.session.scalar(select(model).where(model.code == code))  # type: ignore[attr-defined]
+        row = self.session.scalar(select(model).where(model.code == code))  # type: ignore[arg-type, attr-defined]
         values = {**values, "retired_at": None}
         if row is None:
             row = model(code=code, **values)
@@ -112,7 +112,7 @@ class _Upserter:
             self.updated += 1
         else:
             self.unchanged += 1
-        return row
+        return row  # type: ignore[no-any-return]
 
     def retire_unseen(self, model: type[Base]) -> None:
         seen = self.seen.get(model, set())
@@ -258,7 +258,7 @@ def _load_held(connection: Any, version: int | None) -> _Held:
     this transaction is seen) as plain rows, made into detached objects."""
     held = _Held(version, time.monotonic())
     for model in _MODELS:
-        table = model.__table__  # type: ignore[attr-defined]
+        table = model.__table__
         rows = []
         for values in connection.execute(
             table.select().order_by(table.c.sort_order, table.c.id)
@@ -267,7 +267,7 @@ def _load_held(connection: Any, version: int | None) -> _Held:
             make_transient_to_detached(row)
             rows.append(row)
         held.rows[model] = rows
-        held.by_id[model] = {row.id: row for row in rows}
+        held.by_id[model] = {row.id: row for row in rows}  # type: ignore[attr-defined]
     levels = held.by_id[Level]
     divisions = held.by_id[Division]
     for level in held.rows[Level]:
@@ -350,7 +350,7 @@ def hold_round(session: Session, rnd: Any) -> None:
 
 def get(session: Session, model: type[M], row_id: int) -> M | None:
     """A catalog row by id (retired ones too), from the process-held copy."""
-    return _current(session).by_id[model].get(int(row_id))  # type: ignore[no-any-return]
+    return _current(session).by_id[model].get(int(row_id))
 
 
 # --- reading ---------------------------------------------------------------------------

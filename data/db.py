@@ -112,18 +112,34 @@ def is_lock_wait(error: BaseException) -> bool:
     return "database is locked" in str(original).lower()
 
 
-_executor: ThreadPoolExecutor | None = None
+_executors: dict[str, ThreadPoolExecutor] = {}
 
 
-async def off_loop(function: Callable[..., T], *args: Any) -> T:
-    """Run blocking database work on one of `DB_THREADS` worker threads, so the event loop
-    (every other chat, /healthz) never waits on the database. Context variables go along."""
-    global _executor
-    if _executor is None:
-        _executor = ThreadPoolExecutor(DB_THREADS, thread_name_prefix="db")
+def _executor_for(sessions: sessionmaker[Session] | None) -> ThreadPoolExecutor:
+    """SQLite gets one worker thread (its writers are serialised by the database anyway, and
+    several threads would only sleep in its busy handler); PostgreSQL `DB_THREADS`."""
+    bind = sessions.kw.get("bind") if sessions is not None else None
+    serial = bind is not None and bind.dialect.name == "sqlite"
+    key = "sqlite" if serial else "pool"
+    executor = _executors.get(key)
+    if executor is None:
+        executor = _executors[key] = ThreadPoolExecutor(
+            1 if serial else DB_THREADS, thread_name_prefix=f"db-{key}"
+        )
+    return executor
+
+
+async def off_loop(
+    function: Callable[..., T], *args: Any, sessions: sessionmaker[Session] | None = None
+) -> T:
+    """Run blocking database work on a worker thread (see `_executor_for`: ``sessions`` says
+    which database), so the event loop — every other chat, /healthz — never waits on the
+    database. Context variables go along."""
     context = contextvars.copy_context()
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_executor, functools.partial(context.run, function, *args))
+    return await loop.run_in_executor(
+        _executor_for(sessions), functools.partial(context.run, function, *args)
+    )
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -123,7 +123,7 @@ def put(
         ).returning(ConversationDraft),
         execution_options={"populate_existing": True},
     ).one()
-    return row
+    return row  # type: ignore[no-any-return]
 
 
 def write(row: ConversationDraft, step: str, data: dict[str, Any], now: dt.datetime) -> None:

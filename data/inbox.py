@@ -152,7 +152,7 @@ def mark_handled(session: Session, update_id: int, *, now: dt.datetime | None = 
     # path (session synchronisation, entity lookup) costs twice as much for nothing.
     table = InboxUpdate.__table__
     result = session.connection().execute(
-        table.update()
+        table.update()  # type: ignore[attr-defined]
         .where(table.c.update_id == update_id, table.c.handled_at.is_(None))
         .values(handled_at=now or utcnow())
     )

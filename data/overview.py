@@ -270,12 +270,12 @@ def entry_row(
     """
     model = ParticipationEntry if kind == "participation" else SatisfactionEntry
     entry = session.get(model, entry_id)
-    if entry is None or not reports.can_write_division(person, entry.division_id):
+    if entry is None or not reports.can_write_division(person, entry.division_id):  # type: ignore[attr-defined]
         return None
     rnd = progress.find_round(session, year)
-    if rnd is None or entry.round_id != rnd.id:
+    if rnd is None or entry.round_id != rnd.id:  # type: ignore[attr-defined]
         return None
-    return _row_for(session, entry)
+    return _row_for(session, entry)  # type: ignore[arg-type]
 
 
 # --- changing a satisfaction entry -----------------------------------------------------

@@ -231,7 +231,7 @@ def create_invitation(
         created_at=now,
         expires_at=now + dt.timedelta(days=days),
     )
-    invitation.token = token
+    invitation.token = token  # type: ignore[misc]
     session.add(invitation)
     session.flush()
     record(

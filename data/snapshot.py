@@ -345,13 +345,13 @@ class _Catalog:
         for order, division in enumerate(division_rows):
             self.divisions[division.id] = (order, division)
         for entity in catalog.service_entities(session, include_retired=True):
-            item = ServiceEntityItem(
+            item = ServiceEntityItem(  # type: ignore[assignment]
                 code=entity.code,
                 division_code=codes.get(entity.division_id, ""),
                 name=Names.from_json(entity.name),
                 retired=entity.retired_at is not None,
             )
-            self.entities[entity.id] = (entity.sort_order, item)
+            self.entities[entity.id] = (entity.sort_order, item)  # type: ignore[assignment]
         for mtype in catalog.measurement_types(session, include_retired=True):
             self.types[mtype.id] = _type_item(mtype)
         self.type_order = {type_id: order for order, type_id in enumerate(self.types)}

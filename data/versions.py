@@ -74,11 +74,26 @@ def bump(session: Session, pairs: Iterable[tuple[int, int]]) -> None:
         connection.execute(statement)
 
 
+#: ``session.info`` key: the entities already raised in the open transaction. One raise per
+#: transaction is enough (a save is one transaction), and a save's several flushes then
+#: cost one statement per entity instead of one per flush.
+_RAISED = "entity_versions_raised"
+
+
 @event.listens_for(Session, "before_flush")
 def _bump_on_flush(session: Session, _flush: UOWTransaction, _instances: object) -> None:
-    pairs = _touched(session)
+    raised: set[tuple[int, int]] = session.info.setdefault(_RAISED, set())
+    pairs = _touched(session) - raised
     if pairs:
         bump(session, pairs)
+        raised.update(pairs)
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_raised(session: Session, *_args: object) -> None:
+    session.info.pop(_RAISED, None)
 
 
 def current(session: Session, round_id: int | None, entity_ids: Iterable[int]) -> dict[int, int]:

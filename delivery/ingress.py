@@ -60,8 +60,6 @@ REPLAY_PAGE = 500
 #: Back-off after a failed getUpdates or a failed inbox write, doubling up to the maximum.
 BACKOFF_FIRST = 0.5
 BACKOFF_MAX = 30.0
-#: Added to the long-poll timeout for getUpdates' read time-out (PTB's default read time-out).
-GET_UPDATES_READ_TIMEOUT = 5.0
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
@@ -119,7 +117,8 @@ async def _receive(
                 )
             )
 
-    new = await off_loop(record)  # the event loop never waits on the database
+    # The event loop never waits on the database.
+    new = await off_loop(record, sessions=state.sessions)
     dropped = len(payloads) - len(new)
     if dropped:
         log.info("inbox: %d redelivered update(s) dropped", dropped)
@@ -182,7 +181,7 @@ async def keep_and_take_over(
             inbox.renew_leases(session, claimer=claimer, update_ids=held, until=now + lease)
             return inbox.claim_stranded(session, claimer=claimer, now=now, lease=lease)
 
-    stranded = await off_loop(claim)
+    stranded = await off_loop(claim, sessions=state.sessions)
     taken = 0
     for update_id, payload in stranded:
         if update_id in state.pending:
@@ -243,7 +242,7 @@ async def mark_processed(application: AnyApplication, update: object) -> None:
             inbox.mark_handled(session, update_id, now=state.clock())
 
     try:
-        await off_loop(mark)
+        await off_loop(mark, sessions=state.sessions)
     except Exception:
         # It is handled again after a restart; better than losing it.
         log.exception("inbox: could not mark update %s handled", update_id)
@@ -283,7 +282,7 @@ class InboxUpdater(Updater):
         self._stopping: asyncio.Event | None = None
         self._ack: Callable[[], Any] | None = None
 
-    async def start_polling(  # type: ignore[override]
+    async def start_polling(
         self,
         poll_interval: float = 0.0,
         timeout: int | dt.timedelta = dt.timedelta(seconds=10),
@@ -400,13 +399,18 @@ class InboxUpdater(Updater):
     async def _fetch(
         self, timeout: int | dt.timedelta, allowed_updates: list[str] | None
     ) -> list[Any]:
-        """getUpdates, unparsed: one update PTB cannot read must not lose the batch (PTB's
-        ``get_updates`` raises for the whole batch, and polling would stall on it forever)."""
+        """getUpdates as Telegram sent it, unparsed: the inbox keeps the raw JSON (turning
+        parsed updates back into dicts cost more CPU than anything else per update), and one
+        update PTB cannot read must not lose the batch (``Bot.get_updates`` raises for the
+        whole batch, and polling would stall on it forever). Mirrors ``Bot.get_updates``
+        (PTB 22): the read timeout is the request's own plus the long-poll time."""
         seconds = timeout.total_seconds() if isinstance(timeout, dt.timedelta) else timeout
-        data = {"timeout": timeout, "offset": self._offset, "allowed_updates": allowed_updates}
-        result = await self.bot._post(
-            "getUpdates", data, read_timeout=float(seconds or 0) + GET_UPDATES_READ_TIMEOUT
-        )
+        data: dict[str, Any] = {"timeout": seconds, "offset": self._offset}
+        if allowed_updates is not None:
+            data["allowed_updates"] = allowed_updates
+        requests = getattr(self.bot, "_request", None)
+        base = getattr(requests[0], "read_timeout", None) if requests else None
+        result = await self.bot._post("getUpdates", data, read_timeout=(base or 0) + (seconds or 0))
         return list(result or [])
 
     def _read(self, raw: list[Any]) -> tuple[list[dict[str, Any]], list[Update], int | None]:

@@ -188,7 +188,7 @@ class Sender:
         finally:
             done, self._done = self._done, []
             if done:
-                await off_loop(self._mark_sent, done)
+                await off_loop(self._mark_sent, done, sessions=self.sessions)
 
     async def _deliver_one(self, request: outbox.Request) -> None:
         bot = self.application.bot
@@ -299,7 +299,7 @@ class Sender:
                 )
             return fresh
 
-        await self._deliver_one(await off_loop(replace))
+        await self._deliver_one(await off_loop(replace, sessions=self.sessions))
 
     async def _start_sending(self, request: outbox.Request) -> bool:
         """Commit *sending* (with the *sent* marks so far); when the chat is paused by a
@@ -307,7 +307,9 @@ class Sender:
         while True:
             now = utcnow()
             done, self._done = self._done, []
-            started, until = await off_loop(self._try_start, request, done, now)
+            started, until = await off_loop(
+                self._try_start, request, done, now, sessions=self.sessions
+            )
             if started:
                 return True
             if until is None:
@@ -348,7 +350,7 @@ class Sender:
             with transaction(self.sessions) as session:
                 action(session, request.id, **kwargs)
 
-        await off_loop(run)
+        await off_loop(run, sessions=self.sessions)
 
     # --- the background loop ---------------------------------------------------------
 
@@ -374,7 +376,7 @@ class Sender:
         from delivery import ingress
 
         now = utcnow()
-        due = await off_loop(self._round, now)
+        due = await off_loop(self._round, now, sessions=self.sessions)
         limiter = getattr(self.application.bot, "rate_limiter", None)
         if isinstance(limiter, PacingLimiter):
             limiter.set_share(self.replicas)
@@ -417,7 +419,7 @@ class Sender:
             return released
 
         try:
-            released = await off_loop(release)
+            released = await off_loop(release, sessions=self.sessions)
             if released:
                 log.info("outbox: %d unsent request(s) left for the other replicas", released)
         except Exception:

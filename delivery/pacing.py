@@ -290,7 +290,7 @@ class PacingLimiter(BaseRateLimiter[dict[str, Any]]):
         retries = 0
         while True:
             if paced:
-                await self._turn(chat_id, before_send, pace_chat, at_gate)
+                await self._turn(chat_id, before_send, pace_chat, at_gate)  # type: ignore[arg-type]
             elif before_send is not None and not await before_send():
                 raise SendCancelled
             before_send = None

@@ -272,9 +272,10 @@ class Context:
 
     def draft_note(self) -> str:
         progress = self.snapshot.progress
+        complete = sum(1 for s in progress if s.complete)
         return self.wording.text(
-            "common.draft_note",
-            complete=sum(1 for s in progress if s.complete),
+            "common.draft_note" if complete else "common.draft_note_none",
+            complete=complete,
             total=len(progress),
             missing=self.missing_summary() or "–",
         )

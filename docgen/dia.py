@@ -25,8 +25,9 @@ from pptx.slide import Slide
 from pptx.text.text import _Paragraph
 from pptx.util import Emu, Mm, Pt
 
+from docgen import listateksti
 from docgen.context import MIME, Context, GeneratedDocument
-from docgen.fmt import clean, fi_int, fi_signed
+from docgen.fmt import clean, fi_int
 from docgen.packaging import core_properties, fixed_core_dates, normalize_zip
 
 FONT = "Arial"
@@ -295,8 +296,8 @@ def _chart(
     for name, values in series:
         data.add_series(clean(name), list(values))
     kind = XL_CHART_TYPE.COLUMN_STACKED if stacked else XL_CHART_TYPE.COLUMN_CLUSTERED
-    frame = slide.shapes.add_chart(kind, Mm(x), Mm(y), Mm(width), Mm(height), data)
-    chart = frame.chart
+    frame = slide.shapes.add_chart(kind, Mm(x), Mm(y), Mm(width), Mm(height), data)  # type: ignore[arg-type]
+    chart = frame.chart  # type: ignore[attr-defined]
     chart.has_title = True
     chart.chart_title.text_frame.text = clean(title)
     title_font = chart.chart_title.text_frame.paragraphs[0].runs[0].font
@@ -369,7 +370,7 @@ def _asiakaskokemus(ctx: Context, prs: PptxPresentation) -> None:
     total = sat.total
     slide = _frame(ctx, prs, "asiakaskokemus")
     if ctx.snapshot.satisfaction:
-        nps_range = f"{fi_signed(total.nps_low)}…{fi_signed(total.nps_high)}" if total.nps else "–"
+        nps_range = listateksti.nps_range(total)
         status = w.text(
             "dia.asiakaskokemus.status",
             measuring=total.measuring,

@@ -254,7 +254,7 @@ def _matrix(book: Book, title: str) -> None:
         for index, level in enumerate(snap.levels):
             block = _level_block(sheet, level, division.code, entries, chart_sheet, layout)
             if index == 0:  # the division's heading stays with its first level
-                block.prepend_heading(heading)
+                block.prepend_heading(heading)  # type: ignore[arg-type]
             height = block.height()
             if used + height > page and (
                 # the whole level fits on the next page, and this one is half full
@@ -1007,9 +1007,9 @@ def _comparison(book: Book) -> None:
             Styled(cols["change"], "header"),
         ]
     )
-    for label, before, formula, value in rows:
+    for label, before, formula, value in rows:  # type: ignore[assignment]
         row = sheet.rows + 1
-        change = None if before is None else value - before
+        change = None if before is None else value - before  # type: ignore[operator]
         sheet.row(
             [
                 Styled(label, "body"),

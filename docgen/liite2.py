@@ -186,7 +186,7 @@ def _summary(book: Book, title: str) -> None:
     chart.height = 8
     readable_text(chart)
     # Series: measuring (col C), not measured (E), no answer (F); categories: col A.
-    for column in (3, 5, 6):
+    for column in (3, 5, 6):  # type: ignore[assignment]
         data = Reference(sheet.ws, min_col=column, min_row=header_row, max_row=last_data)
         chart.add_data(data, titles_from_data=True)
     chart.set_categories(Reference(sheet.ws, min_col=1, min_row=first_data, max_row=last_data))

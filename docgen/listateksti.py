@@ -430,7 +430,7 @@ def _results_satisfaction(ctx: Context, doc: DocxDocument) -> None:
                 division.code,
                 f"{d.measuring}/{d.entities} ({fi_percent(d.measuring, d.entities)})",
                 types,
-                _nps_range(d),
+                nps_range(d),
             ]
         )
     rows.append(
@@ -438,7 +438,7 @@ def _results_satisfaction(ctx: Context, doc: DocxDocument) -> None:
             _city_total(ctx),
             f"{total.measuring}/{total.entities} ({fi_percent(total.measuring, total.entities)})",
             "",
-            _nps_range(total),
+            nps_range(total),
         ]
     )
     para(
@@ -473,7 +473,8 @@ def _results_satisfaction(ctx: Context, doc: DocxDocument) -> None:
     )
 
 
-def _nps_range(d: fig.DivisionSatisfaction) -> str:
+def nps_range(d: fig.DivisionSatisfaction) -> str:
+    """``+27…+42``; one result (or equal ones) is one value, never ``+40…+40``."""
     if not d.nps:
         return "–"
     if d.nps_low == d.nps_high:
@@ -587,6 +588,8 @@ def coverage_sentences(ctx: Context) -> str:
         return w.text("listateksti.coverage_complete")
     complete = [s.division_code for s in ctx.snapshot.progress if s.complete]
     parts = [w.text("listateksti.coverage_date")]
+    if not ctx.snapshot.has_data:
+        return " ".join([*parts, w.text("listateksti.coverage_nothing")])
     if not complete:
         parts.append(w.text("listateksti.coverage_complete_none"))
     else:

@@ -99,7 +99,7 @@ class FixedTimeZipFile(zipfile.ZipFile):
         super().__init__(*args, **kwargs)
         self._rewrite = {APP_PROPERTIES: app_properties, **(rewrite or {})}
 
-    def writestr(  # type: ignore[override]
+    def writestr(
         self,
         zinfo_or_arcname: str | zipfile.ZipInfo,
         data: Any,

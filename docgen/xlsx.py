@@ -227,6 +227,8 @@ def fit_words(widths: Sequence[float], headers: Sequence[str], *, bold: bool = T
         if index >= len(result) or not header:
             continue
         pieces = header.replace("\u00ad", "\u00ad ").split()  # soft hyphens break words
+        if not pieces:  # only spaces (a column of empty values)
+            continue
         widest = max(text_width(word, bold=bold) for word in pieces)
         needed = (widest + 3 + 1) / CAPACITY_PER_WIDTH
         result[index] = max(result[index], round(needed + 0.25, 1))
@@ -794,7 +796,7 @@ def _cache_values(values: Mapping[str, float | int | str | None]) -> Callable[[b
                 text = escape(value).encode("utf-8")
                 attrs += b' t="str"'
             else:
-                text = repr(float(value) if isinstance(value, float) else int(value)).encode()
+                text = repr(float(value) if isinstance(value, float) else int(value)).encode()  # type: ignore[arg-type]
             return b'<c r="%s"%s><f>%s</f><v>%s</v></c>' % (
                 match.group(1),
                 attrs,

@@ -279,7 +279,7 @@ class LocalBotApi(BotMethods):
         languages = [language_code, ""] if language_code else [""]
         for scope in scopes:
             for language in languages:
-                found = self.commands_for(scope, language)
+                found = self.commands_for(scope, language)  # type: ignore[arg-type]
                 if found:
                     return found
         return []

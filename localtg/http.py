@@ -278,7 +278,7 @@ def _parse_multipart(body: bytes, boundary: bytes) -> tuple[dict[str, str], dict
             name, _, value = line.partition(":")
             headers[name.strip().lower()] = value.strip()
         disposition = _header_params(headers.get("content-disposition", ""))
-        name = disposition.get("name")
+        name = disposition.get("name")  # type: ignore[assignment]
         if name is None:
             raise _HttpError(400)
         if "filename" in disposition:

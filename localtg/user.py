@@ -146,7 +146,7 @@ class LocalUser(ChatView):
             username.lower() != (self.api.bot.username or "").lower()
         ):
             raise AssertionError(f"localtg: {url!r} is not a link to @{self.api.bot.username}")
-        payload = (query.get("start") or [None])[0]
+        payload = (query.get("start") or [None])[0]  # type: ignore[list-item]
         return await self.start(payload, timeout=timeout)
 
     async def send_document(

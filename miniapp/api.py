@@ -22,6 +22,7 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -126,74 +127,111 @@ class MiniApp:
             raise Refusal(400, "bad request") from None
         sessions = self.services.sessions
         now = self.services.now()
-        with transaction(sessions) as session:
-            person, language = self._person(session, user)
-            _ = gettext_for(language)
-            if not ratelimit.take_save_slot(
-                session, person.id, now, limit=SAVES_PER_WINDOW, window=SAVE_WINDOW
-            ):
-                raise Refusal(429, _(texts.TOO_MANY_SAVES))
-        with transaction(sessions) as session:
-            person, language = self._person(session, user)
-            _ = gettext_for(language)
-            division = self._division(session, person, language, payload.get("division"))
-            if not reports.can_write_division(person, division.id):
-                raise Refusal(403, _(texts.NOT_YOURS))
-            year = self.services.current_year()
-            rnd = progress.find_round(session, year)
-            if rnd is not None and progress.report_state(session, rnd.id, division.id) is (
-                ReportState.SUBMITTED
-            ):
-                raise Refusal(423, _(MSG_LOCKED).format(year=year))
-            own = {e.id for e in catalog.service_entities(session, division.id)}
-            problems: list[form.Problem] = []
-            read = []
-            try:
-                for posted in payload["entities"]:
-                    if not isinstance(posted, dict):
-                        raise ValueError("entity")
-                    entity = form.read_entity(session, posted, language, problems)
-                    if entity.entity_id not in own:
-                        raise Refusal(403, _(texts.NOT_YOURS))
-                    read.append(entity)
-            except ValueError:
-                raise Refusal(400, _(texts.BAD_REQUEST)) from None
-            if len({e.entity_id for e in read}) != len(read):
-                raise Refusal(400, _(texts.BAD_REQUEST))
-            if problems:
-                raise Refusal(
-                    422, _(texts.PAGE["errors"]), problems=[p.to_json() for p in problems]
-                )
-            rnd = progress.get_or_create_round(session, year)
-            try:
-                versions.check(session, rnd.id, {e.entity_id: e.version for e in read})
-            except versions.VersionConflict as conflict:
-                raise Refusal(
-                    409, _(texts.CHANGED_ELSEWHERE), entities=conflict.service_entity_ids
-                ) from None
-            saved = []
-            for entity in read:
-                changed = False
-                stored_p = reports.participation_answers(session, rnd.id, entity.entity_id)
-                if _key(stored_p) != _key(entity.participation):
-                    reports.save_participation(
-                        session, person, year, entity.entity_id, entity.participation, source=SOURCE
+        counted: list[int] = []  # the person whose save was counted toward the limit
+        try:
+            with transaction(sessions) as session:
+                view, saved = self._save(session, user, payload, now, counted)
+        except Refusal:
+            # A refused save rolled its count back with everything else: count it again on
+            # its own, so refused attempts are limited too (the 429 itself is not counted).
+            if counted:
+                with transaction(sessions) as session:
+                    ratelimit.take_save_slot(
+                        session, counted[0], now, limit=SAVES_PER_WINDOW, window=SAVE_WINDOW
                     )
-                    changed = True
-                stored_s = reports.satisfaction_answers(session, rnd.id, entity.entity_id)
-                if _key(stored_s) != _key(entity.satisfaction):
-                    reports.save_satisfaction(
-                        session, person, year, entity.entity_id, entity.satisfaction, source=SOURCE
-                    )
-                    changed = True
-                if changed:
-                    saved.append(entity.entity_id)
-            session.flush()
-            view = form.division_view(
-                session, self.services, person, division, language, only=set(saved)
-            )
+            raise
         view["saved"] = saved
         return view
+
+    def _save(
+        self,
+        session: Session,
+        user: auth.WebAppUser,
+        payload: dict[str, Any],
+        now: dt.datetime,
+        counted: list[int],
+    ) -> tuple[dict[str, Any], list[int]]:
+        """One save in the caller's transaction: the count toward the limit, the checks,
+        the version check and the data save functions; a Refusal rolls all of it back."""
+        person, language = self._person(session, user)
+        _ = gettext_for(language)
+        if not ratelimit.take_save_slot(
+            session, person.id, now, limit=SAVES_PER_WINDOW, window=SAVE_WINDOW
+        ):
+            raise Refusal(429, _(texts.TOO_MANY_SAVES))
+        counted.append(person.id)
+        division = self._division(session, person, language, payload.get("division"))
+        if not reports.can_write_division(person, division.id):
+            raise Refusal(403, _(texts.NOT_YOURS))
+        year = self.services.current_year()
+        rnd = progress.find_round(session, year)
+        if rnd is not None and progress.report_state(session, rnd.id, division.id) is (
+            ReportState.SUBMITTED
+        ):
+            raise Refusal(423, _(MSG_LOCKED).format(year=year))
+        own = {e.id for e in catalog.service_entities(session, division.id)}
+        problems: list[form.Problem] = []
+        read = []
+        try:
+            for posted in payload["entities"]:
+                if not isinstance(posted, dict):
+                    raise ValueError("entity")
+                entity = form.read_entity(session, posted, language, problems)
+                if entity.entity_id not in own:
+                    raise Refusal(403, _(texts.NOT_YOURS))
+                read.append(entity)
+        except ValueError:
+            raise Refusal(400, _(texts.BAD_REQUEST)) from None
+        if len({e.entity_id for e in read}) != len(read):
+            raise Refusal(400, _(texts.BAD_REQUEST))
+        if problems:
+            raise Refusal(422, _(texts.PAGE["errors"]), problems=[p.to_json() for p in problems])
+        rnd = rnd or progress.get_or_create_round(session, year)
+        try:
+            versions.check(session, rnd.id, {e.entity_id: e.version for e in read})
+        except versions.VersionConflict as conflict:
+            raise Refusal(
+                409, _(texts.CHANGED_ELSEWHERE), entities=conflict.service_entity_ids
+            ) from None
+        try:
+            saved = self._write(session, person, year, rnd.id, read)
+        except reports.ReportLocked:  # submitted between the check above and the write
+            raise Refusal(423, _(MSG_LOCKED).format(year=year)) from None
+        except reports.AccessDenied:
+            raise Refusal(403, _(texts.NOT_YOURS)) from None
+        session.flush()
+        view = form.division_view(
+            session, self.services, person, division, language, only=set(saved)
+        )
+        return view, saved
+
+    def _write(
+        self,
+        session: Session,
+        person: Person,
+        year: int,
+        round_id: int,
+        read: list[form.EntityAnswers],
+    ) -> list[int]:
+        """Each entity's changed part through the data save functions; the ids saved."""
+        saved = []
+        for entity in read:
+            changed = False
+            stored_p = reports.participation_answers(session, round_id, entity.entity_id)
+            if _key(stored_p) != _key(entity.participation):
+                reports.save_participation(
+                    session, person, year, entity.entity_id, entity.participation, source=SOURCE
+                )
+                changed = True
+            stored_s = reports.satisfaction_answers(session, round_id, entity.entity_id)
+            if _key(stored_s) != _key(entity.satisfaction):
+                reports.save_satisfaction(
+                    session, person, year, entity.entity_id, entity.satisfaction, source=SOURCE
+                )
+                changed = True
+            if changed:
+                saved.append(entity.entity_id)
+        return saved
 
 
 def _key(items: list[Any]) -> list[str]:
@@ -231,11 +269,15 @@ def routes(services: Services, *, bot_token: str) -> list[BaseRoute]:
             body += chunk
             if len(body) > MAX_BODY_BYTES:
                 break
+        started = time.perf_counter()
         try:
             answer = await asyncio.to_thread(app.save, request, bytes(body))
         except Refusal as refusal:
             return _json(refusal.body, refusal.status)
-        return _json(answer)
+        response = _json(answer)
+        # How long the save took inside the server (the benchmark reads it).
+        response.headers["Server-Timing"] = f"save;dur={(time.perf_counter() - started) * 1000:.1f}"
+        return response
 
     async def page(_request: Request) -> Response:
         return FileResponse(STATIC / "index.html", headers=NO_STORE)

@@ -56,7 +56,7 @@ def _participation_json(answer: ParticipationAnswer) -> dict[str, Any]:
 
 def _satisfaction_json(answer: SatisfactionAnswer) -> dict[str, Any]:
     values = {k: _text(v) for k, v in answer.to_dict().items()}
-    values["measurement_type_id"] = answer.measurement_type_id
+    values["measurement_type_id"] = answer.measurement_type_id  # type: ignore[assignment]
     return values
 
 
@@ -338,6 +338,8 @@ class _Reader:
             answer = self.satisfaction_row(row)
             if answer is not None:
                 read.append((self.row, answer))
+        if not read:
+            return []
         not_measured = next(
             (t.id for t in catalog.measurement_types(self.session) if t.kind == "none"), None
         )

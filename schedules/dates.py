@@ -20,7 +20,7 @@ _MAX_STEPS_BACK = 14
 @cache
 def _finnish_holidays(year: int) -> holidays.HolidayBase:
     """Finland's public holidays for a year (cached: the package builds them on demand)."""
-    return holidays.Finland(years=year)
+    return holidays.Finland(years=year)  # type: ignore[attr-defined]
 
 
 def is_working_day(day: dt.date) -> bool:

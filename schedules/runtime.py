@@ -571,7 +571,7 @@ async def sweep(application: App) -> DeliveryReport:
     for row in rows:
         year = row.deadline_date.year
         if year not in snapshots:
-            snapshots[year] = await rt.sender.db(lambda s, y=year: load_snapshot(s, y))
+            snapshots[year] = await rt.sender.db(lambda s, y=year: load_snapshot(s, y))  # type: ignore[misc]
         snapshot = snapshots[year]
         deadline = next(
             (

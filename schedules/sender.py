@@ -190,9 +190,9 @@ class Sender:
 
         try:
             result = await self.courier.deliver(notice, before_send=before_send)
-        except Exception as error:  # a bug in the courier must not leave the row open
+        except Exception as failure:  # a bug in the courier must not leave the row open
             log.exception("reminder %s: the courier failed", claim.ledger_id)
-            detail = f"{type(error).__name__}: {error}"
+            detail = f"{type(failure).__name__}: {failure}"
             if in_flight:  # the call may have gone out
                 result = Result(Delivered.UNCERTAIN, detail)
             else:

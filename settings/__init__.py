@@ -276,6 +276,8 @@ class Settings(_Strict):
     #: TELEGRAM_WEBHOOK_PORT is set).
     metrics_port: Annotated[int, Field(ge=1, le=65535)] | None = None
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    #: The environment variables that set a value above (``TELEGRAM_WEBHOOK_PORT``, …).
+    from_environment: frozenset[str] = Field(default=frozenset(), exclude=True, repr=False)
 
     @field_validator("miniapp_url")
     @classmethod
@@ -360,6 +362,7 @@ def load_settings(path: Path | str | None = None, env: Mapping[str, str] | None 
         value = value.strip().lower() if name == "LOG_LEVEL" else value
         _set_nested(raw, path_keys, value)
         from_env.add(path_keys)
+    raw["from_environment"] = frozenset(ENV_KEYS[keys] for keys in from_env)
     raw["bot_token"] = env.get("TELEGRAM_BOT_TOKEN") or None
     raw["webhook_secret"] = env.get("TELEGRAM_WEBHOOK_SECRET") or None
     try:

@@ -81,8 +81,8 @@ class ChangeSet:
                     entity_id=int(e["entity_id"]),
                     participation=e["participation"],
                     satisfaction=e["satisfaction"],
-                    p_counts=tuple(e["p_counts"]),  # type: ignore[arg-type]
-                    s_counts=tuple(e["s_counts"]),  # type: ignore[arg-type]
+                    p_counts=tuple(e["p_counts"]),
+                    s_counts=tuple(e["s_counts"]),
                 )
                 for e in data["entities"]
             ],
@@ -303,13 +303,13 @@ def _details(session: Session, year: int, change: EntityChange, language: str) -
                 shown = "; ".join(f"{k} {v}" for k, v in before.items()) or "✓"
                 lines.append(_(m.SUMMARY_REMOVED).format(where=where, old=shown))
             elif before is not None and after is not None and before != after:
-                for key in [*after, *(k for k in before if k not in after)]:
-                    if before.get(key) != after.get(key):
+                for part in [*after, *(k for k in before if k not in after)]:
+                    if before.get(part) != after.get(part):
                         lines.append(
                             _(m.SUMMARY_CHANGED).format(
-                                where=f"{where}, {key}",
-                                old=before.get(key, "–"),
-                                new=after.get(key, "–"),
+                                where=f"{where}, {part}",
+                                old=before.get(part, "–"),
+                                new=after.get(part, "–"),
                             )
                         )
     return lines

@@ -74,7 +74,7 @@ class Reference:
             levels=levels,
             methods={lvl.id: catalog.methods_for_level(session, lvl.id) for lvl in levels},
             types=catalog.measurement_types(session),
-            frequencies=catalog.frequencies(),
+            frequencies=catalog.frequencies(),  # type: ignore[arg-type]
         )
 
     @property

@@ -366,7 +366,7 @@ class _Reader:
                         nps, promoters, passives, detractors, respondents
                     )
                 except answers.AnswerProblem as problem:
-                    column = {
+                    column = {  # type: ignore[assignment]
                         answers.COUNTS_DISAGREE: S_RESPONDENTS,
                         answers.NPS_DISAGREES: S_NPS,
                         answers.NO_RESPONDENTS: S_PROMOTERS,

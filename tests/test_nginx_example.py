@@ -43,10 +43,14 @@ def test_the_nginx_example_passes_nginx_t_where_nginx_is_installed(tmp_path: Pat
         .replace("/etc/ssl/mittaribotti/fullchain.pem", str(cert))
         .replace("/etc/ssl/mittaribotti/privkey.pem", str(key))
     )
+    temp_paths = "\n".join(
+        f"{kind}_temp_path {tmp_path}/{kind};"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
     conf = tmp_path / "nginx.conf"
     conf.write_text(
         f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\n"
-        f"events {{}}\nhttp {{\naccess_log off;\n{server}\n}}\n"
+        f"events {{}}\nhttp {{\naccess_log off;\n{temp_paths}\n{server}\n}}\n"
     )
     result = subprocess.run(
         [nginx, "-t", "-c", str(conf), "-p", str(tmp_path)],

@@ -63,3 +63,15 @@ def test_log_level_and_metrics_port_come_from_the_environment() -> None:
     settings = load_settings(DEFAULT_CONFIG, env={"LOG_LEVEL": "DEBUG", "METRICS_PORT": "9100"})
     assert (settings.log_level, settings.metrics_port) == ("debug", 9100)
     assert load_settings(DEFAULT_CONFIG, env={}).metrics_port is None
+
+
+def test_a_polling_process_serves_probes_only_where_the_environment_says() -> None:
+    from core.web import polling_address
+
+    assert polling_address(load_settings(DEFAULT_CONFIG, env={})) is None  # the file's 8443 is not
+    assert polling_address(load_settings(DEFAULT_CONFIG, env={"METRICS_PORT": "9100"})) == (
+        "127.0.0.1",
+        9100,
+    )
+    settings = load_settings(DEFAULT_CONFIG, env={"TELEGRAM_WEBHOOK_PORT": "8081"})
+    assert polling_address(settings) == ("127.0.0.1", 8081)

@@ -253,12 +253,12 @@ def _changes(turn: Turn, field: Field, text: str) -> dict[str, Any]:
         return {"nps": nps, "promoters": None, "passives": None, "detractors": None}
     if field is Field.COUNTS:
         promoters, passives, detractors = _nps_counts(turn, text)
-        nps, total = inputs.read(answers.nps_counts, None, promoters, passives, detractors, None)
+        score, total = inputs.read(answers.nps_counts, None, promoters, passives, detractors, None)
         return {
             "promoters": promoters,
             "passives": passives,
             "detractors": detractors,
-            "nps": nps,
+            "nps": score,
             "respondents": total,
         }
     if field is Field.FREQUENCY:
@@ -403,7 +403,7 @@ class EntryGone(Exception):
 
 def _field(turn: Turn) -> Field:
     try:
-        return Field(turn.data.get("field"))
+        return Field(str(turn.data.get("field")))
     except ValueError:
         raise Stale from None
 
@@ -430,7 +430,7 @@ def _with_entry(handler: F) -> F:
 
     def wrapper(turn: Turn, *args: Any) -> Outcome:
         try:
-            return handler(turn, *args)  # type: ignore[no-any-return]
+            return handler(turn, *args)
         except EntryGone:
             turn.alert = turn._(MSG_GONE)
             return _list_or_done(turn)
@@ -541,7 +541,7 @@ def _render_menu(turn: Turn) -> Prompt:
 def _choose_field(turn: Turn, press: Press) -> Outcome:
     row = _entry(turn)
     try:
-        field = Field(press.arg)
+        field = Field(str(press.arg))
     except ValueError:
         raise Stale from None
     if field not in fields_of(row):

@@ -36,6 +36,7 @@ from bot.flow.engine import (
     Outcome,
     Prompt,
     Retry,
+    Row,
     Stale,
     Turn,
 )
@@ -194,7 +195,8 @@ HELP = {
 
 
 def _answers(turn: Turn) -> list[dict[str, Any]]:
-    return turn.data.setdefault("answers", [])
+    answers: list[dict[str, Any]] = turn.data.setdefault("answers", [])
+    return answers
 
 
 def _level(turn: Turn, index: int | None = None) -> Level:
@@ -522,7 +524,7 @@ def _typed_level(turn: Turn, text: str) -> Outcome:
             number = int(numbered.group(1))
             if not 1 <= number <= len(methods):
                 raise Retry(MSG_NO_SUCH_METHOD, number=number, count=len(methods))
-            answer = {"method_id": methods[number - 1].id}
+            answer: dict[str, Any] = {"method_id": methods[number - 1].id}
             count_text = numbered.group(2)
         elif named and not named.group(1).strip().isdigit():
             answer = _method_by_name(turn, methods, named.group(1))
@@ -553,10 +555,10 @@ def _typed_level(turn: Turn, text: str) -> Outcome:
             method_text=answer.get("method_text"),
             count=int(answer["count"]),
         ).to_dict()
-        index = next((i for i, a in enumerate(_answers(turn)) if _same_method(a, full)), None)
-        if index is not None:
-            full["note"] = _answers(turn)[index].get("note")
-        _put(turn, full, index)
+        found_at = next((i for i, a in enumerate(_answers(turn)) if _same_method(a, full)), None)
+        if found_at is not None:
+            full["note"] = _answers(turn)[found_at].get("note")
+        _put(turn, full, found_at)
     return _next_level(turn)
 
 
@@ -622,7 +624,7 @@ def _back_to_level(turn: Turn) -> Outcome:
 
 
 def _pending(turn: Turn) -> dict[str, Any]:
-    pending = turn.data.get("pending")
+    pending: dict[str, Any] | None = turn.data.get("pending")
     if not pending:
         raise Stale
     return pending
@@ -840,7 +842,7 @@ def _render_review(turn: Turn) -> Prompt:
         level = turn.get(Level, level_id)
         number = level.number if level else index + 1
         level_row.append(Button(turn._(MSG_LEVEL_BUTTON).format(number=number), "l", index))
-    rows = [*edit_rows, level_row, [Button(turn._(MSG_SAVE), "s")]]
+    rows: list[Row] = [*edit_rows, level_row, [Button(turn._(MSG_SAVE), "s")]]
     return Prompt("\n".join(lines), rows)
 
 

@@ -220,7 +220,8 @@ HELP = {
 
 
 def _types(turn: Turn) -> list[int]:
-    return turn.data.setdefault("types", [])
+    types: list[int] = turn.data.setdefault("types", [])
+    return types
 
 
 def _answer(turn: Turn, type_id: int | None = None) -> dict[str, Any]:
@@ -615,7 +616,7 @@ def _render_scale(turn: Turn) -> Prompt:
     else:
         ask = turn._(MSG_SCALE_ASK_FREE)
         rows = [[Button(turn._(MSG_SKIP), "s")]]
-    return Prompt(f"{_header(turn)}\n{ask}", rows)  # type: ignore[arg-type]
+    return Prompt(f"{_header(turn)}\n{ask}", rows)
 
 
 def _keep_scale(turn: Turn, press: Press) -> Outcome:
@@ -826,7 +827,7 @@ def _counts_total(turn: Turn, type_id: int | None = None) -> int | None:
     counts = [answer.get(k) for k in ("promoters", "passives", "detractors")]
     if any(c is None for c in counts):
         return None
-    return sum(int(c) for c in counts)  # type: ignore[arg-type]
+    return sum(int(str(c)) for c in counts)
 
 
 def _render_respondents(turn: Turn) -> Prompt:

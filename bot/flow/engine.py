@@ -25,9 +25,9 @@ import copy
 import datetime as dt
 import inspect
 import textwrap
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, TypeAlias, TypeVar
+from typing import Any, ClassVar, TypeAlias, TypeVar, cast
 
 from pydantic import ConfigDict, TypeAdapter, ValidationError, with_config
 from sqlalchemy.orm import Session
@@ -139,13 +139,13 @@ class WebAppButton:
     url: str
 
 
-Row: TypeAlias = list[Button | LinkButton | WebAppButton]
+Row: TypeAlias = Sequence[Button | LinkButton | WebAppButton]
 
 
 @dataclass
 class Prompt:
     text: str
-    rows: list[Row] = field(default_factory=list)
+    rows: Sequence[Row] = field(default_factory=list)
     #: What just happened ("✓ Saved."), shown first, above the step counter.
     notice: str | None = None
 
@@ -155,7 +155,7 @@ class Done:
     """The conversation ends with this message (the draft is discarded unless kept)."""
 
     text: str
-    rows: list[Row] = field(default_factory=list)
+    rows: Sequence[Row] = field(default_factory=list)
     keep_draft: bool = False
     toast: str | None = None
     #: Pressed on the question: the answer replaces it, so its buttons cannot be used again.
@@ -201,11 +201,12 @@ class Turn:
     def get(self, model: type[M], row_id: int) -> M | None:
         """A row by id, loaded at most once per update (catalog rows are read often)."""
         if model in CATALOG_MODELS:
-            return catalog.get(self.session, model, row_id)  # the process-held copy
+            held: M | None = catalog.get(self.session, cast(Any, model), row_id)  # process-held
+            return held
         key = (model, int(row_id))
         if key not in self.held:
             self.held[key] = self.session.get(model, int(row_id))
-        return self.held[key]  # type: ignore[no-any-return]
+        return self.held[key]
 
     @property
     def person(self) -> Person:
@@ -584,7 +585,9 @@ class Flow:
         else:
             outbox.say(done.text, markup)
 
-    def _markup(self, turn: Turn, spec: StepSpec | None, rows: list[Row]) -> InlineKeyboardMarkup:
+    def _markup(
+        self, turn: Turn, spec: StepSpec | None, rows: Sequence[Row]
+    ) -> InlineKeyboardMarkup:
         keyboard = []
         for row in rows:
             line = []

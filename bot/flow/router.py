@@ -136,7 +136,9 @@ async def route(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     for attempt in range(2):
         outbox = Outbox()
         try:
-            who, handled, written = await off_loop(_transact, update, context, svc, found, outbox)
+            who, handled, written = await off_loop(
+                _transact, update, context, svc, found, outbox, sessions=svc.sessions
+            )
             break
         except DBAPIError as error:
             if not is_lock_wait(error):
@@ -147,7 +149,7 @@ async def route(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             log.warning(
                 "update %s: the person's data stayed locked; asked to retry", update.update_id
             )
-            await off_loop(_mark_unapplied, context, svc, update.update_id)
+            await off_loop(_mark_unapplied, context, svc, update.update_id, sessions=svc.sessions)
             language = normalize_language(
                 update.effective_user.language_code, svc.settings.default_language
             )
@@ -329,10 +331,10 @@ def _act(
         target = active or (rows[0] if rows else None)
         if target is None:
             return False
-        flow = Flow.flows.get(target.flow)
-        if flow is None:
+        cancelled = Flow.flows.get(target.flow)
+        if cancelled is None:
             return False
-        flow.cancel(_turn(who, session, svc, target), outbox)
+        cancelled.cancel(_turn(who, session, svc, target), outbox)
         return True
     if found.kind in ("typed", "help"):
         if active is None or active.flow not in Flow.flows:
@@ -348,11 +350,11 @@ def _act(
         else:
             flow.typed(turn, active, found.text, outbox)
         return True
+    assert found.flow is not None
     flow = found.flow
-    assert flow is not None
     if found.kind == "entry" and found.text and flow.redirect is not None:
-        target = flow.redirect(_turn(who, session, svc, None), found.text)
-        flow = Flow.flows.get(target, flow) if target else flow
+        redirected = flow.redirect(_turn(who, session, svc, None), found.text)
+        flow = Flow.flows.get(redirected, flow) if redirected else flow
     if not flow.allowed(who):
         outbox.refused = True
         return True
@@ -406,6 +408,8 @@ async def end_idle_conversations(context: ContextTypes.DEFAULT_TYPE) -> None:
             flow = Flow.flows.get(row.flow)
             person = session.get(Person, row.person_id)
             if flow is None or person is None or not person.active:
+                continue
+            if person.telegram_user_id is None:  # erased (privacy): nobody to tell
                 continue
             who = Caller(person, person.language or svc.settings.default_language)
             turn = Turn(who, session, svc, row.step, {})

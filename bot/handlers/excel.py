@@ -138,7 +138,7 @@ async def receive_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         await chat.send_message(rejection.text(who._))
         raise ApplicationHandlerStop from None
     with transaction(svc.sessions) as session:
-        division = session.get_one(Division, who.person.division_id)  # type: ignore[union-attr]
+        division = session.get_one(Division, who.person.division_id)
         locked = sheets.is_submitted(session, division, year)
     if locked:
         await chat.send_message(who._(MSG_LOCKED).format(year=year))
@@ -267,7 +267,7 @@ def _save(svc: Services, who: Caller, change_set: sheets.ChangeSet) -> tuple[str
     sessions = svc.sessions
     try:
         with transaction(sessions) as session:
-            person = people.active_person(session, who.person.telegram_user_id)
+            person = people.active_person(session, who.person.telegram_user_id)  # type: ignore[arg-type]
             if person is None or person.division_id != change_set.division_id:
                 raise reports.AccessDenied("not the division's contact any more")
             saved = changes.apply(session, person, change_set)

@@ -82,12 +82,12 @@ async def reminder_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
             now=now,
         )
     if outcome is ledger.SnoozeOutcome.SNOOZED:
-        await query.answer(snooze_time_text(who.language, until.astimezone(svc.settings.tz)))
+        await query.answer(snooze_time_text(who.language, until.astimezone(svc.settings.tz)))  # type: ignore[arg-type]
         message = query.message
         if message is not None and getattr(message, "reply_markup", None) is not None:
             # Too old to edit, or already changed: the snooze stands either way.
             with contextlib.suppress(BadRequest):
-                await query.edit_message_reply_markup(_without_snooze(message.reply_markup))
+                await query.edit_message_reply_markup(_without_snooze(message.reply_markup))  # type: ignore[attr-defined]
     elif outcome is ledger.SnoozeOutcome.ALREADY:
         await query.answer(who._("This reminder is already snoozed."))
     elif outcome is ledger.SnoozeOutcome.TOO_LATE:

@@ -51,14 +51,26 @@ def one_error_line(result: subprocess.CompletedProcess[str], *secrets: str) -> s
     return lines[0]
 
 
-def test_a_refused_token_is_one_line_without_the_token_and_exit_2(tmp_path: Path) -> None:
+WEBHOOK_MODE = {
+    "TELEGRAM_WEBHOOK_URL": "https://mittaribotti.example.test/bot",
+    "TELEGRAM_WEBHOOK_SECRET": "s3cret",
+    "TELEGRAM_WEBHOOK_LISTEN": "127.0.0.1",
+}
+
+
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
+def test_a_refused_token_is_one_line_without_the_token_and_exit_2(
+    tmp_path: Path, mode: str
+) -> None:
     api = LocalBotApi(token=TOKEN)
+    webhook = {**WEBHOOK_MODE, "TELEGRAM_WEBHOOK_PORT": str(free_port())}
     with ServerThread(api) as server:
         result = run_bot(
             {
                 "TELEGRAM_BOT_TOKEN": WRONG_TOKEN,
                 "TELEGRAM_BASE_URL": server.base_url,
                 "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.sqlite3'}",
+                **(webhook if mode == "webhook" else {}),
             }
         )
     line = one_error_line(result, WRONG_TOKEN, "WRONG-AAHdq")
@@ -66,12 +78,15 @@ def test_a_refused_token_is_one_line_without_the_token_and_exit_2(tmp_path: Path
     assert "TELEGRAM_BOT_TOKEN" in line and "refused" in line
 
 
-def test_telegram_unreachable_at_start_is_one_line_and_exit_1(tmp_path: Path) -> None:
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
+def test_telegram_unreachable_at_start_is_one_line_and_exit_1(tmp_path: Path, mode: str) -> None:
+    webhook = {**WEBHOOK_MODE, "TELEGRAM_WEBHOOK_PORT": str(free_port())}
     result = run_bot(
         {
             "TELEGRAM_BOT_TOKEN": TOKEN,
             "TELEGRAM_BASE_URL": f"http://127.0.0.1:{free_port()}/bot",
             "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.sqlite3'}",
+            **(webhook if mode == "webhook" else {}),
         }
     )
     line = one_error_line(result, TOKEN)

@@ -16,6 +16,7 @@ import pytest
 
 from data.snapshot import RoundSnapshot
 from docgen import GeneratedDocument, generate, generate_all, pdf
+from docgen import liite1 as liite1_cells
 from docgen.context import Context
 from docgen.listateksti import history_entries
 from docgen.wording import load_wording
@@ -24,7 +25,9 @@ from settings import BoardMeeting, Settings
 from ..conftest import Database
 from .conftest import TODAY, YEAR, build, read_snapshot_for, seeded
 from .handmade import tiny_snapshot
-from .readback import docx_blocks, docx_text, workbook
+from .readback import docx_blocks, docx_text, text_of, workbook
+
+NBSP = "\u00a0"
 
 
 def _texts(document: GeneratedDocument) -> list[str]:
@@ -116,6 +119,38 @@ def test_satisfaction_changes_cite_liite_2_and_the_median_says_what_it_compares(
     )
 
 
+# --- 4. Every figure a cell of an attachment -----------------------------------------------
+
+
+def test_every_figure_of_table_1_is_a_formula_cell_of_liite_1(
+    db: Database, settings: Settings
+) -> None:
+    snapshot = seeded(db)
+    context = Context(snapshot, settings, TODAY, load_wording(), with_pdf=False)
+    listateksti = build(snapshot, "listateksti", settings)
+    table = docx.Document(io.BytesIO(listateksti.content)).tables[0]
+    liite1 = build(snapshot, "liite1", settings)
+    formulas, cached = workbook(liite1), workbook(liite1, cached=True)
+    divisions = [d.code for d in snapshot.divisions]
+    levels = [lvl.number for lvl in snapshot.levels]
+    sheets = set()
+    for r, division in enumerate([*divisions, None], start=1):
+        for c, level in enumerate([*levels, None], start=1):
+            shown = re.fullmatch(r"(\d+) \((\d+)\)", table.rows[r].cells[c].text.replace(NBSP, ""))
+            assert shown, table.rows[r].cells[c].text
+            for cells, value in (
+                (liite1_cells.method_cells(context), int(shown.group(1))),
+                (liite1_cells.distinct_cells(context), int(shown.group(2))),
+            ):
+                sheet, coordinate = cells[(division, level)].rsplit("!", 1)
+                sheet = sheet.strip("'")
+                sheets.add(sheet)
+                assert str(formulas[sheet][coordinate].value).startswith("="), (sheet, coordinate)
+                assert cached[sheet][coordinate].value == value, (division, level, sheet)
+    (sheet,) = sheets
+    assert f"(liite 1, välilehti {sheet})" in _captions(listateksti)[0]
+
+
 # --- 6. Decision history -------------------------------------------------------------------
 
 
@@ -162,9 +197,15 @@ def _zero_words(text: str) -> list[str]:
 def test_empty_round_says_no_division_has_reported_not_zero(
     db: Database, settings: Settings
 ) -> None:
-    text = docx_text(build(read_snapshot_for(db), "listateksti", settings).content)
+    snapshot = read_snapshot_for(db)
+    text = docx_text(build(snapshot, "listateksti", settings).content)
     assert "yksikään toimiala ei ole vielä ilmoittanut kaikkia tietojaan" in text
+    assert "Yhdestäkään palvelukokonaisuudesta ei ole vielä ilmoitettu tietoja." in text
     assert not _zero_words(text), _zero_words(text)
+    for kind in ("listateksti", "liite1", "liite2", "paketti"):
+        every = text_of(build(snapshot, kind, settings))
+        assert "LUONNOS – tiedot ovat vielä puutteelliset: yksikään toimiala" in every, kind
+        assert not re.search(r"\b0/\d+ toimialaa", every), kind
 
 
 def test_one_nps_result_is_a_value_not_a_range(settings: Settings) -> None:
@@ -177,6 +218,8 @@ def test_one_nps_result_is_a_value_not_a_range(settings: Settings) -> None:
     assert "(100\u00a0%), mutta ei yhdessäkään palvelukokonaisuudessa kaikilla neljällä" in text
     assert "mediaani" not in text.split("Muutos edellisestä vuodesta")[0].split("Tiivistelmä")[1]
     assert not _zero_words(text), _zero_words(text)  # "ei mitata nollassa …"
+    (slides,) = generate(snapshot, "dia", settings=settings, today=TODAY, pdf=False)
+    assert "NPS-tuloksia 1 (+30)" in text_of(slides)
 
 
 def test_one_complete_division_is_singular(settings: Settings) -> None:

@@ -296,3 +296,12 @@ def test_errors_and_texts_come_in_the_persons_language(mini: MiniAppHarness) -> 
         assert body["texts"]["title"] == title
         problem = mini.save(telegram_id, _one_count(body, entity, "12a")).json()["problems"][0]
         assert words in problem["message"]
+
+
+def test_refused_saves_count_toward_the_limit_too(mini: MiniAppHarness) -> None:
+    mini.contact(501)
+    body, entity = _entity_and_level(mini, 501)
+    for _ in range(10):
+        assert mini.save(501, _one_count(body, entity, "12a")).status_code == 422
+    assert mini.save(501, _one_count(body, entity, "12")).status_code == 429
+    assert _stored(mini)[0] == 0

@@ -1,0 +1,64 @@
+"""Every way an entity's answers change moves its version: chat save, /muokkaa, delete."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from data import catalog, people, reports, versions
+from data.models import ParticipationEntry, Role, SatisfactionEntry
+from data.progress import find_round
+
+from ..conftest import Database
+
+
+def _version(db: Database, entity_id: int) -> int:
+    with db.transaction() as session:
+        rnd = find_round(session, 2026)
+        return versions.current(session, rnd.id if rnd else None, [entity_id])[entity_id]
+
+
+def test_each_change_of_an_entity_raises_its_version_once_per_transaction(db: Database) -> None:
+    with db.transaction() as session:
+        kuva = catalog.division_by_code(session, "KUVA")
+        assert kuva is not None
+        person = people.ensure_person(session, 77, roles={Role.CONTACT}, division_id=kuva.id)
+        entity, other = catalog.service_entities(session, kuva.id)[:2]
+        level = catalog.levels(session)[0]
+        method = catalog.methods_for_level(session, level.id)[0]
+        nps = next(t for t in catalog.measurement_types(session) if t.kind == "nps")
+        ids = (person.id, entity.id, other.id, level.id, method.id, nps.id)
+    person_id, entity_id, other_id, level_id, method_id, nps_id = ids
+    assert _version(db, entity_id) == 0
+    with db.transaction() as session:
+        me = people.person_by_telegram_id(session, 77)
+        assert me is not None
+        reports.save_participation(
+            session,
+            me,
+            2026,
+            entity_id,
+            [reports.ParticipationAnswer(level_id, method_id, count=3)],
+        )
+    assert _version(db, entity_id) == 1  # several flushes, one raise
+    with db.transaction() as session:
+        me = people.person_by_telegram_id(session, 77)
+        assert me is not None
+        entry_id = session.scalar(select(ParticipationEntry.id))
+        reports.update_participation_entry(session, me, entry_id, count=4)
+    assert _version(db, entity_id) == 2
+    with db.transaction() as session:
+        me = people.person_by_telegram_id(session, 77)
+        assert me is not None
+        reports.save_satisfaction(
+            session, me, 2026, entity_id, [reports.SatisfactionAnswer(nps_id, nps=10)]
+        )
+    assert _version(db, entity_id) == 3
+    with db.transaction() as session:
+        me = people.person_by_telegram_id(session, 77)
+        assert me is not None
+        reports.delete_entry(
+            session, me, "satisfaction", session.scalar(select(SatisfactionEntry.id))
+        )
+    assert _version(db, entity_id) == 4
+    assert _version(db, other_id) == 0  # the other entity is untouched
+    assert person_id
