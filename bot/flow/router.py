@@ -328,7 +328,8 @@ def _act(
         drafts.pause_others(rows, None)
         return False
     if found.kind == "cancel":
-        target = active or (rows[0] if rows else None)
+        # A paused conversation, never another command's menu record (data.drafts).
+        target = active or next((r for r in rows if r.flow in Flow.flows), None)
         if target is None:
             return False
         cancelled = Flow.flows.get(target.flow)
