@@ -356,13 +356,17 @@ def _results_participation(ctx: Context, doc: DocxDocument) -> None:
             + [f"{part.entities_with_by_division.get(code, 0)}/{total}"]
         )
     total = part.entities_total
+    # The city's counts and, on a row of their own, the shares: "18/18 (100 %)" in one cell
+    # would wrap in a column of a fifth of the page.
     rows.append(
         [_city_total(ctx)]
-        + [
-            f"{part.by_level[n].entities}/{total} ({fi_percent(part.by_level[n].entities, total)})"
-            for n in levels
-        ]
-        + [f"{part.entities_with}/{total} ({fi_percent(part.entities_with, total)})"]
+        + [f"{part.by_level[n].entities}/{total}" for n in levels]
+        + [f"{part.entities_with}/{total}"]
+    )
+    rows.append(
+        [w.text("listateksti.share_row")]
+        + [fi_percent(part.by_level[n].entities, total) for n in levels]
+        + [fi_percent(part.entities_with, total)]
     )
     para(
         doc,
@@ -370,7 +374,7 @@ def _results_participation(ctx: Context, doc: DocxDocument) -> None:
         "Caption",
     )
     any_level = w.text("liite1.coverage_summary_columns.any_level")
-    table(doc, ["", *_level_headers(ctx), any_level], rows, widths, bold_last=True, right=numeric)
+    table(doc, ["", *_level_headers(ctx), any_level], rows, widths, bold_last=2, right=numeric)
     _spacer(doc)
 
     if part.top_methods:
@@ -653,5 +657,7 @@ def _extracts_and_history(ctx: Context, doc: DocxDocument) -> None:
     if rows:
         table(doc, header, rows, [100.0, 65.0], size=9.5)
     _heading(ctx, doc, "history")
-    for _year, line, _background in reversed(history_entries(ctx)):  # newest first
-        para(doc, line)
+    entries = [line for _year, line, _background in reversed(history_entries(ctx))]
+    for index, line in enumerate(entries):  # newest first, kept together on one page
+        paragraph = para(doc, line)
+        paragraph.paragraph_format.keep_with_next = index < len(entries) - 1
