@@ -18,6 +18,7 @@ from data.db import transaction
 from data.models import Division
 from i18n import N_
 from miniapp.texts import OPEN_FORM
+from schedules.plan import CONTACT_DEADLINES
 from settings import Deadline, Settings
 
 EXCEL_BUTTON = N_("Excel workbook")
@@ -25,9 +26,11 @@ EXCEL_BUTTON_DATA = "xl:get"
 
 
 def next_deadline(settings: Settings, today: dt.date) -> tuple[Deadline, dt.date] | None:
-    """The first of this year's deadlines on or after ``today`` (None when all are past)."""
+    """The division's next deadline on or after ``today``: of the deadlines its answers are
+    due for (``schedules.plan.CONTACT_DEADLINES``, as its reminders say), never the staff's
+    own; None when they are all past."""
     for deadline, day in settings.calendar.dates_for(today.year):
-        if day >= today:
+        if day >= today and deadline.code in CONTACT_DEADLINES:
             return deadline, day
     return None
 
