@@ -54,6 +54,14 @@ BEFORE_SEND = "before_send"
 #: keep one chat ≥ ``per_chat_seconds`` apart.
 PACE_CHAT = "pace_chat"
 
+#: Key of ``rate_limit_args``: True to run the ``before_send`` hook only once the request
+#: has passed the gate, right before the HTTP call (the outbox marks a row "sending" there:
+#: a row marked early and left waiting for its turn would be uncertain after a kill).
+HOOK_AT_GATE = "hook_at_gate"
+#: Key of ``rate_limit_args``: ``callback(chat_id, seconds)`` told of each 429, so the
+#: pause can be shared with the other replicas (``delivery.outbox``).
+ON_FLOOD = "on_flood"
+
 #: Telegram's documented limit: about 30 messages per second overall.
 TELEGRAM_PER_SECOND = 30
 #: The gate's window for those 30: a little over a second, for the latency between our
@@ -129,6 +137,10 @@ class PacingLimiter(BaseRateLimiter[dict[str, Any]]):
         self.interval = 1.0 / per_second
         self.limit = limit
         self.window = window
+        #: The whole bot's budget; `set_share` divides it between live replicas.
+        self._full_per_second = per_second
+        self._full_limit = limit
+        self.share = 1
         self.per_chat = per_chat_seconds
         self.per_group = group_seconds
         self.max_retries = max_retries
@@ -153,6 +165,17 @@ class PacingLimiter(BaseRateLimiter[dict[str, Any]]):
 
     def now(self) -> float:
         return self._clock() if self._clock else asyncio.get_running_loop().time()
+
+    def set_share(self, replicas: int) -> None:
+        """Take ``1 / replicas`` of the bot's budget: all replicas send on one token, and
+        Telegram's 30 messages/s are for the bot, not for each process."""
+        replicas = max(1, int(replicas))
+        if replicas == self.share:
+            return
+        self.share = replicas
+        self.interval = replicas / self._full_per_second
+        self.limit = max(1, self._full_limit // replicas)
+        self._sent = deque(self._sent, maxlen=self.limit)
 
     def paused_until(self, chat_id: int | str) -> float:
         """Until when Telegram asked this chat to wait (0 when it did not)."""
@@ -220,6 +243,7 @@ class PacingLimiter(BaseRateLimiter[dict[str, Any]]):
         chat_id: int | str,
         before_send: Callable[[], Awaitable[bool]] | None,
         pace_chat: bool,
+        at_gate: bool = False,
     ) -> None:
         """Wait for this message's turn, run ``before_send`` just before it, record the send.
 
@@ -231,7 +255,7 @@ class PacingLimiter(BaseRateLimiter[dict[str, Any]]):
         the slot, so its own latency (a database commit) is absorbed by the wait.
         """
         at = self._reserve(chat_id, pace_chat)
-        if before_send is not None:
+        if before_send is not None and not at_gate:
             await self._sleep_until(at - self.hook_lead)
             if not await before_send():
                 raise SendCancelled
@@ -241,9 +265,11 @@ class PacingLimiter(BaseRateLimiter[dict[str, Any]]):
             wait = self._gate_wait(chat_id, now, pace_chat)
             if wait <= 0:
                 self._record(chat_id, now)
-                return
+                break
             self.gate_waits += 1
             await self._sleep(wait)
+        if before_send is not None and at_gate and not await before_send():
+            raise SendCancelled
 
     async def process_request(
         self,
@@ -258,11 +284,13 @@ class PacingLimiter(BaseRateLimiter[dict[str, Any]]):
         paced = chat_id is not None and is_message(endpoint)
         before_send = (rate_limit_args or {}).get(BEFORE_SEND)
         pace_chat = bool((rate_limit_args or {}).get(PACE_CHAT))
+        on_flood = (rate_limit_args or {}).get(ON_FLOOD)
+        at_gate = bool((rate_limit_args or {}).get(HOOK_AT_GATE))
         flood_waited = 0.0
         retries = 0
         while True:
             if paced:
-                await self._turn(chat_id, before_send, pace_chat)  # type: ignore[arg-type]
+                await self._turn(chat_id, before_send, pace_chat, at_gate)  # type: ignore[arg-type]
             elif before_send is not None and not await before_send():
                 raise SendCancelled
             before_send = None
@@ -274,6 +302,8 @@ class PacingLimiter(BaseRateLimiter[dict[str, Any]]):
                 if chat_id is not None:
                     until = self.now() + wait
                     self._chat_paused[chat_id] = max(self._chat_paused.get(chat_id, 0.0), until)
+                    if on_flood is not None:
+                        on_flood(chat_id, wait)
                 retries += 1
                 if retries > self.max_retries or flood_waited + wait > self.max_flood_wait:
                     log.warning("flood control: giving up after %d waits (%s)", retries, endpoint)

@@ -92,11 +92,16 @@ async def send_workbook(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         return
     if update.callback_query is not None:
         await update.callback_query.answer()
-    assert who.person is not None and update.effective_chat is not None
+    assert who.person is not None and update.effective_user is not None
+    # A press on an inline message (sent via inline mode) has no chat: the person's own.
+    chat_id = (
+        update.effective_chat.id if update.effective_chat is not None else update.effective_user.id
+    )
     svc = services(context)
     year = svc.current_year()
     name, content = await asyncio.to_thread(_export, svc, who, year)
-    await update.effective_chat.send_document(
+    await context.bot.send_document(
+        chat_id=chat_id,
         document=content,
         filename=name,
         caption=who._(MSG_WORKBOOK_CAPTION).format(year=year),
