@@ -65,6 +65,7 @@ class ReportDraft(EngineDraft, total=False):
     recounted: int  # … and how many of them so far
     review_return: bool  # a level opened from the summary returns there
     kept: dict[str, dict[str, Any]]  # entity id → unsaved answers left behind (ENTITY_KEYS)
+    based_on: int | None  # the entity's answers' version when opened (entities.record_base)
 
 
 class ReportStep(enum.StrEnum):
@@ -273,7 +274,7 @@ def _render_entity(turn: Turn) -> Prompt:
 
 
 #: The draft keys that hold one entity's unsaved answers (kept when the person leaves it).
-ENTITY_KEYS = ("answers", "origin", "level_index")
+ENTITY_KEYS = ("answers", "origin", "level_index", entities.BASE_KEY)
 
 
 def _unsaved(turn: Turn) -> bool:
@@ -298,6 +299,7 @@ def _choose_entity(turn: Turn, press: Press) -> Outcome:
         return ReportStep.LEVEL
     turn.data["level_index"] = 0
     year = int(turn.data["year"])
+    entities.record_base(turn, entity_id)
     saved = reports.participation_for_year(turn.session, year, entity_id)
     turn.data["origin"] = "saved" if saved else "new"
     turn.data["answers"] = _as_dicts(saved)
@@ -889,9 +891,13 @@ def _save(turn: Turn, press: Press) -> Outcome:
     year = turn.year
     entity = entities.chosen_entity(turn)
     try:
-        reports.save_participation(turn.session, turn.person, year, entity.id, answers)
+        reports.save_participation(
+            turn.session, turn.person, year, entity.id, answers, based_on=entities.base(turn)
+        )
     except reports.ReportLocked:
         return Done(turn._(entities.MSG_LOCKED).format(year=year), keep_draft=True)
+    except reports.ChangedElsewhere:
+        return _reopen_changed(turn)
     except ValueError as problem:
         raise Retry(MSG_INVALID_ANSWER, problem=str(problem)) from None
     answered = {a.level_id for a in answers}
@@ -912,6 +918,25 @@ def _save(turn: Turn, press: Press) -> Outcome:
         toast=turn._(MSG_SAVED_TOAST),
         draft_step=ReportStep.ENTITY if kept else None,
     )
+
+
+def _reopen_changed(turn: Turn) -> Outcome:
+    """Saved elsewhere since the entity was opened: nothing was saved; the summary shows the
+    answers saved now, and the notice lists the person's unsaved ones."""
+    mine = []
+    for answer in _answers(turn):
+        level = turn.get(Level, answer["level_id"])
+        mine.append(f"• {level.number if level else '?'}: {_answer_line(turn, answer)}")
+    entities.changed_elsewhere(turn, mine)
+    saved = reports.participation_for_year(turn.session, turn.year, int(turn.data["entity"]))
+    turn.data.update(
+        answers=_sorted(turn, _as_dicts(saved)),
+        origin="saved" if saved else "new",
+        pending=None,
+        edit=None,
+        review_return=False,
+    )
+    return ReportStep.REVIEW
 
 
 # --- the flow --------------------------------------------------------------------------

@@ -65,8 +65,9 @@ MSG_EXPIRED = N_(
     "again."
 )
 MSG_STORED_CHANGED = N_(
-    "The saved answers changed after the file was checked (for example in the chat), so "
-    "nothing was saved. Send the file again to see the changes against the current answers."
+    "Nothing was saved: answers in the file were changed elsewhere (in the chat or the "
+    "form) after the file was checked. Send the file again: it is then compared with the "
+    "current answers."
 )
 MSG_DENIED = N_("You do not have permission for this.")
 MSG_SAVE = N_("Save")
