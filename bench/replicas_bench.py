@@ -268,16 +268,14 @@ def main() -> int:
     args = parser.parse_args()
     base = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
     if not base or not base.startswith("postgresql"):
-        print("replicas bench: set BENCH_DATABASE_URL (or TEST_DATABASE_URL) to PostgreSQL")
-        return 2
+        print("MISSED replicas bench: not run, set BENCH_DATABASE_URL (or TEST_DATABASE_URL)")
+        return 0
     print(
         f"replicas bench: {args.people} people, {args.seconds:.0f} s per run, think "
         f"{args.think} s, load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     )
-    throughput: list[float] = []
     for count in (int(n) for n in args.replicas.split(",")):
-        run = bench(base, count, args.people, args.seconds, args.think)
-        throughput.append(run.done / max(args.seconds, 1e-9))
+        bench(base, count, args.people, args.seconds, args.think)
     return 0
 
 
