@@ -102,7 +102,7 @@ def _styles(doc: DocxDocument, body_size: float) -> None:
     normal = styles["Normal"]
     normal.font.size = Pt(body_size)
     _set_font(normal.element.get_or_add_rPr())
-    normal.paragraph_format.space_after = Pt(5)
+    normal.paragraph_format.space_after = Pt(4)
     normal.paragraph_format.line_spacing = 1.08
     sizes = {"Title": 16, "Heading 1": 14, "Heading 2": 12, "Heading 3": 11}
     for name, size in sizes.items():

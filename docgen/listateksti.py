@@ -286,7 +286,9 @@ def _metric_osallisuus(ctx: Context, doc: DocxDocument) -> None:
             description=clean(level.description.fi).rstrip("."),
             examples=examples,
         )
-        hanging(doc, line.strip())
+        last = hanging(doc, line.strip())
+    if ctx.snapshot.levels:  # the list ends with a paragraph's space, not tight on the facts
+        last.paragraph_format.space_after = Pt(4)
     _metric_facts(ctx, doc, "osallisuus")
 
 
@@ -529,11 +531,12 @@ def comparison_satisfaction(ctx: Context, previous: fig.Figures) -> Comparison:
     ]
 
 
-# Where Taulukko 6's figures are: Liite 2's own comparison sheet when it has one
-# (wording liite2.sheets.comparison), else its summary sheet.
 def _satisfaction_ref(ctx: Context) -> str:
-    sheets = ctx.base_wording.raw("liite2.sheets")
-    return sheet_ref(ctx, "liite2", "comparison" if "comparison" in sheets else "summary")
+    """Where Taulukko 6's figures are: Liite 2's own comparison sheet when it has one
+    (wording liite2.sheets.comparison); else its summary sheet, which holds this year's."""
+    if "comparison" in ctx.base_wording.raw("liite2.sheets"):
+        return sheet_ref(ctx, "liite2", "comparison")
+    return ctx.wording.text("listateksti.current_year_ref", ref=sheet_ref(ctx, "liite2", "summary"))
 
 
 def _change(ctx: Context, doc: DocxDocument, previous: fig.Figures) -> None:

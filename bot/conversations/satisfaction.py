@@ -645,7 +645,7 @@ def _render_frequency(turn: Turn) -> Prompt:
     text = f"{_header(turn)}\n{turn._(MSG_FREQUENCY_ASK)}"
     if _answer(turn).get("frequency"):
         current = _frequency_label(turn, _answer(turn))
-        text += f"\n{turn._(MSG_FIELD_FREQUENCY)}: {current}"
+        text += "\n" + turn._(MSG_NPS_NOW).format(value=current)  # "Nyt:" as on every step
         rows.append(_keep_row(turn, current))
     return Prompt(text, rows)
 

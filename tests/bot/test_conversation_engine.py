@@ -127,7 +127,7 @@ async def test_muu_tapa_is_named_and_the_documents_say_the_name(bot: BotHarness)
     [saved] = satisfaction(bot, "KUVA_NUORISO")
     assert (saved.other_name, saved.scale, saved.frequency) == (
         "Nuorisotalojen palautetaulu",
-        "1-3",
+        "1–3",  # the rule book writes a typed "1-3" with the en dash, as the catalog does
         "continuous",
     )
     with bot.db.session() as session:
