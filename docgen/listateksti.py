@@ -286,7 +286,9 @@ def _metric_osallisuus(ctx: Context, doc: DocxDocument) -> None:
             description=clean(level.description.fi).rstrip("."),
             examples=examples,
         )
-        hanging(doc, line.strip())
+        last = hanging(doc, line.strip())
+    if ctx.snapshot.levels:  # the list ends with a paragraph's space, not tight on the facts
+        last.paragraph_format.space_after = Pt(4)
     _metric_facts(ctx, doc, "osallisuus")
 
 

@@ -62,3 +62,49 @@ def test_each_change_of_an_entity_raises_its_version_once_per_transaction(db: Da
     assert _version(db, entity_id) == 4
     assert _version(db, other_id) == 0  # the other entity is untouched
     assert person_id
+
+
+def test_of_two_concurrent_saves_based_on_one_version_exactly_one_goes_through(
+    db: Database,
+) -> None:
+    import threading
+
+    with db.transaction() as session:
+        kuva = catalog.division_by_code(session, "KUVA")
+        assert kuva is not None
+        people.ensure_person(session, 78, roles={Role.CONTACT}, division_id=kuva.id)
+        entity_id = catalog.service_entities(session, kuva.id)[0].id
+        level = catalog.levels(session)[0]
+        level_id, method_id = level.id, catalog.methods_for_level(session, level.id)[0].id
+        round_id = reports.get_or_create_round(session, 2026).id
+    outcomes: list[str] = []
+    first_checked = threading.Event()
+
+    def save(count: int, first: bool) -> None:
+        try:
+            with db.transaction() as session:
+                versions.check(session, round_id, {entity_id: 0})
+                if first:
+                    first_checked.set()
+                me = people.person_by_telegram_id(session, 78)
+                assert me is not None
+                reports.save_participation(
+                    session,
+                    me,
+                    2026,
+                    entity_id,
+                    [reports.ParticipationAnswer(level_id, method_id, count=count)],
+                )
+            outcomes.append(f"saved {count}")
+        except versions.VersionConflict:
+            outcomes.append("conflict")
+
+    one = threading.Thread(target=save, args=(5, True))
+    one.start()
+    first_checked.wait(timeout=30)
+    two = threading.Thread(target=save, args=(6, False))
+    two.start()
+    one.join(timeout=60)
+    two.join(timeout=60)
+    assert sorted(outcomes) == ["conflict", "saved 5"]
+    assert _version(db, entity_id) == 1
