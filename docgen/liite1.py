@@ -43,8 +43,8 @@ from docgen.xlsx import (
 )
 
 # Column widths of the matrix: level (name and description), examples, Lkm, Tapa,
-# Palvelukokonaisuus. 112 units print as 784 pt: A4 landscape at 100 %.
-MATRIX_WIDTHS = (22.0, 20.0, 11.0, 30.0, 29.0)
+# Palvelukokonaisuus. 123 units print as 781 pt: A4 landscape at 100 %.
+MATRIX_WIDTHS = (22.0, 20.0, 11.0, 34.0, 36.0)
 ENTRIES_HEADER_ROW = 5
 DISTINCT_HEADER_ROW = 5
 
