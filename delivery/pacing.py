@@ -54,9 +54,10 @@ BEFORE_SEND = "before_send"
 #: keep one chat ≥ ``per_chat_seconds`` apart.
 PACE_CHAT = "pace_chat"
 
-#: Key of ``rate_limit_args``: True to run the ``before_send`` hook only once the request
-#: has passed the gate, right before the HTTP call (the outbox marks a row "sending" there:
-#: a row marked early and left waiting for its turn would be uncertain after a kill).
+#: Key of ``rate_limit_args``: True to run the ``before_send`` hook at the request's slot
+#: rather than ahead of it (the outbox marks a row "sending" there: a row marked early and
+#: left waiting for its turn would be uncertain after a kill); the gate, which times the
+#: actual calls, comes after the hook.
 HOOK_AT_GATE = "hook_at_gate"
 #: Key of ``rate_limit_args``: ``callback(chat_id, seconds)`` told of each 429, so the
 #: pause can be shared with the other replicas (``delivery.outbox``).
@@ -64,8 +65,11 @@ ON_FLOOD = "on_flood"
 
 #: Telegram's documented limit: about 30 messages per second overall.
 TELEGRAM_PER_SECOND = 30
-#: The gate's window for those 30: a little over a second, for the latency between our
-#: clock and Telegram's.
+#: The gate's window for those 30: a little over a second. The gate counts a send from the
+#: moment it leaves until one window after Telegram answered it — Telegram counted it at
+#: some moment in between — so jitter on the way (a busy machine, the network) cannot
+#: squeeze more than 30 into one of Telegram's seconds (bench/replicas_bench.py met 429s
+#: when sends were counted from the moment they left only).
 GATE_WINDOW_SECONDS = 1.02
 #: Overall sends per second the spacing aims at: 30 per gate window, so the gate only has
 #: to absorb jitter.
@@ -82,6 +86,8 @@ DEFAULT_MAX_FLOOD_WAIT = 120.0
 DEFAULT_HOOK_LEAD = 0.1
 #: Forget the spacing of chats idle for longer than this (bounded memory).
 _FORGET_AFTER = 120.0
+#: How often a send waiting only for calls in flight looks again.
+_IN_FLIGHT_POLL = 0.005
 _PRUNE_AT = 10_000
 
 #: Endpoints that do not post a message although their name starts with "send".
@@ -150,7 +156,9 @@ class PacingLimiter(BaseRateLimiter[dict[str, Any]]):
         self._sleep = sleep
         self._slots: list[float] = []
         self._chat_next: dict[int | str, float] = {}
+        #: When the last ``limit`` paced calls were answered, oldest first.
         self._sent: deque[float] = deque(maxlen=limit)
+        self._in_flight = 0
         self._chat_sent: dict[int | str, float] = {}
         self._chat_paused: dict[int | str, float] = {}
         #: Counters for benchmarks and tests.
@@ -214,10 +222,16 @@ class PacingLimiter(BaseRateLimiter[dict[str, Any]]):
         return at
 
     def _gate_wait(self, chat_id: int | str, now: float, pace_chat: bool) -> float:
-        """Seconds until a send now keeps the limits on the times sends actually went."""
+        """Seconds until a send now keeps the limits: the sends in flight and those answered
+        within the last window may all fall into Telegram's second with this one."""
         wait = self._chat_paused.get(chat_id, 0.0) - now
-        if len(self._sent) == self.limit:
-            wait = max(wait, self._sent[0] + self.window - now)
+        within = [t for t in self._sent if t > now - self.window]
+        excess = self._in_flight + len(within) - self.limit + 1
+        if excess > 0:
+            if excess <= len(within):
+                wait = max(wait, within[excess - 1] + self.window - now)
+            else:  # only an answer to a call in flight can make room
+                wait = max(wait, _IN_FLIGHT_POLL)
         last = self._chat_sent.get(chat_id)
         spacing = self._spacing(chat_id, pace_chat)
         if last is not None and spacing is not None:
@@ -225,13 +239,18 @@ class PacingLimiter(BaseRateLimiter[dict[str, Any]]):
         return wait
 
     def _record(self, chat_id: int | str, now: float) -> None:
-        self._sent.append(now)
+        self._in_flight += 1
         self._chat_sent[chat_id] = now
         if len(self._chat_sent) > _PRUNE_AT:
             horizon = now - _FORGET_AFTER
             self._chat_sent = {c: t for c, t in self._chat_sent.items() if t > horizon}
             self._chat_next = {c: t for c, t in self._chat_next.items() if t > now}
             self._chat_paused = {c: t for c, t in self._chat_paused.items() if t > now}
+
+    def _answered(self) -> None:
+        """A paced call came back (answered or failed): it counts one more window."""
+        self._in_flight -= 1
+        self._sent.append(self.now())
 
     async def _sleep_until(self, at: float) -> None:
         delay = at - self.now()
@@ -255,8 +274,10 @@ class PacingLimiter(BaseRateLimiter[dict[str, Any]]):
         the slot, so its own latency (a database commit) is absorbed by the wait.
         """
         at = self._reserve(chat_id, pace_chat)
-        if before_send is not None and not at_gate:
-            await self._sleep_until(at - self.hook_lead)
+        if before_send is not None:
+            # ``at_gate``: at the slot itself, so that a row marked "sending" is not left
+            # waiting long for its turn; the gate below then times the actual call.
+            await self._sleep_until(at if at_gate else at - self.hook_lead)
             if not await before_send():
                 raise SendCancelled
         await self._sleep_until(at)
@@ -265,11 +286,9 @@ class PacingLimiter(BaseRateLimiter[dict[str, Any]]):
             wait = self._gate_wait(chat_id, now, pace_chat)
             if wait <= 0:
                 self._record(chat_id, now)
-                break
+                return
             self.gate_waits += 1
             await self._sleep(wait)
-        if before_send is not None and at_gate and not await before_send():
-            raise SendCancelled
 
     async def process_request(
         self,
@@ -295,7 +314,11 @@ class PacingLimiter(BaseRateLimiter[dict[str, Any]]):
                 raise SendCancelled
             before_send = None
             try:
-                return await callback(*args, **kwargs)
+                try:
+                    return await callback(*args, **kwargs)
+                finally:
+                    if paced:
+                        self._answered()
             except RetryAfter as error:
                 wait = retry_after_seconds(error)
                 self.flood_waits += 1

@@ -141,6 +141,7 @@ MSG_REVIEW_ASK = N_(
 MSG_NOT_ANSWERED = N_("not answered yet")
 MSG_NONE_ANSWER = N_("no methods at this level")
 MSG_LEVEL_BUTTON = N_("Level {number}")
+MSG_LEVEL_SHORT = N_("L{number}")
 MSG_SAVE = N_("💾 Save")
 MSG_NOTHING_TO_SAVE = N_("There is nothing to save yet: answer at least one level.")
 MSG_SAVED = N_("Saved: {entity}, {year}. The answers are now in the database.")
@@ -815,7 +816,7 @@ def _render_review(turn: Turn) -> Prompt:
     ]
     answers = _answers(turn)
     edit_rows: list[list[Button | LinkButton]] = []
-    row: list[Button | LinkButton] = []
+    shown = 0
     for level_id in turn.data["levels"]:
         level = turn.get(Level, level_id)
         assert level is not None
@@ -825,15 +826,15 @@ def _render_review(turn: Turn) -> Prompt:
         if not here:
             lines.append(f"   – {turn._(MSG_NOT_ANSWERED)}")
         for index, answer in here:
-            lines.append(f"   {index + 1}) {_answer_line(turn, answer)}")
-            if not answer.get("none"):
-                row.append(Button(f"✎ {index + 1}", "e", index))
-            row.append(Button(f"🗑 {index + 1}", "d", index))
-            if len(row) >= 4:
-                edit_rows.append(row)
-                row = []
-    if row:
-        edit_rows.append(row)
+            if answer.get("none"):  # no number, no 🗑: a level button changes it (item 15)
+                lines.append(f"   – {_answer_line(turn, answer)}")
+                continue
+            shown += 1
+            lines.append(f"   {shown}) {_answer_line(turn, answer)}")
+            # The buttons name what they change ("✎ T1 Kyselyt"), not a number (item 15).
+            name = turn._(MSG_LEVEL_SHORT).format(number=level.number)
+            name += " " + _short(_method_name(turn, answer), 28)
+            edit_rows.append([Button(f"✎ {name}", "e", index), Button(f"🗑 {name}", "d", index)])
     if turn.data.get("origin") == "last_year":
         lines.append("")
         lines.append(turn._(MSG_REVIEW_LAST_YEAR))
@@ -864,6 +865,8 @@ def _review_edit(turn: Turn, press: Press) -> Outcome:
 
 def _review_remove(turn: Turn, press: Press) -> Outcome:
     index = _answer_index(turn, press)
+    if _answers(turn)[index].get("none"):
+        raise Stale  # "no methods" is changed by its level's button
     del _answers(turn)[index]
     return ReportStep.REVIEW
 

@@ -705,6 +705,10 @@ def _nps_text(turn: Turn, answer: dict[str, Any]) -> str:
     return ""
 
 
+def _short(label: str, limit: int) -> str:
+    return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
+
+
 def _nps_short(turn: Turn, answer: dict[str, Any]) -> str:
     """ "NPS 30": the score alone, for a button."""
     return f"NPS {formats.format_nps(int(answer['nps']), turn.language)}"
@@ -859,9 +863,10 @@ def _render_review(turn: Turn) -> Prompt:
     rows: list[list[Button | LinkButton]] = []
     for index, type_id in enumerate(_types(turn)):
         row: list[Button | LinkButton] = []
+        name = _short(_type_name(turn, type_id), 32)  # the buttons name it (item 15)
         if _mtype(turn, type_id).kind != "none":
-            row.append(Button(f"✎ {index + 1}", "e", index))
-        row.append(Button(f"🗑 {index + 1}", "d", index))
+            row.append(Button(f"✎ {name}", "e", index))
+        row.append(Button(f"🗑 {name}", "d", index))
         rows.append(row)
     rows.append([Button(turn._(MSG_CHANGE_TYPES), "t")])
     rows.append([Button(turn._(MSG_SAVE), "s")])
