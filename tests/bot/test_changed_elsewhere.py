@@ -70,7 +70,8 @@ async def test_a_chat_report_over_a_mini_app_save_is_refused_and_reopens_the_sav
         ("Lukupiiri", 99)
     ]
 
-    await user.press("✎ 1")  # the reopened answers are the new base: changing and saving works
+    # The reopened answers are the new base: changing and saving them works.
+    await user.press("✎ T1 Lukupiiri")
     await user.send("100")
     await user.press("💾 Tallenna")
     assert "Tallennettu: Kirjasto, 2026" in user.last.text
