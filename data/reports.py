@@ -8,9 +8,9 @@ half its answers in the database.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from data import answers as rules
@@ -261,12 +261,12 @@ def save_participation(
     answers = [_validate_participation(session, answer) for answer in answers]
     # Core statements, a fixed number whatever the count of answers: the old rows go with
     # DELETE … RETURNING (they are the audit's "old"), the new ones in one INSERT each.
-    entries = ParticipationEntry.__table__
-    nones = LevelNoneAnswer.__table__
-    scope_entries = entries.delete().where(  # type: ignore[attr-defined]
+    entries = cast(Table, ParticipationEntry.__table__)
+    nones = cast(Table, LevelNoneAnswer.__table__)
+    scope_entries = entries.delete().where(
         entries.c.round_id == rnd.id, entries.c.service_entity_id == entity.id
     )
-    scope_nones = nones.delete().where(  # type: ignore[attr-defined]
+    scope_nones = nones.delete().where(
         nones.c.round_id == rnd.id, nones.c.service_entity_id == entity.id
     )
     if level_ids is not None:
@@ -315,9 +315,9 @@ def save_participation(
         )
         new.append(values)
     if new_entries:
-        session.execute(entries.insert(), new_entries)  # type: ignore[attr-defined]
+        session.execute(entries.insert(), new_entries)
     if new_nones:
-        session.execute(nones.insert(), new_nones)  # type: ignore[attr-defined]
+        session.execute(nones.insert(), new_nones)
     session.flush()
     record(
         session,

@@ -32,6 +32,7 @@ import sheets
 from bot import ui
 from bot.access import Caller, caller, refuse
 from bot.flow.entities import MSG_LOCKED
+from bot.status.show import EXCEL, EXCEL_BUTTON_DATA
 from core import codec
 from core.services import Services, services
 from data import drafts, people, reports
@@ -44,8 +45,7 @@ log = logging.getLogger(__name__)
 
 FLOW = "excel"
 STEP = "confirm"
-EXCEL = "xl"
-GET_DATA = codec.button(EXCEL, "get")  # the /tila and reminder button that sends the workbook
+GET_DATA = EXCEL_BUTTON_DATA  # the /tila button that sends the workbook
 
 MSG_WORKBOOK_CAPTION = N_(
     "Your division's workbook for {year}. Fill in the white cells and send the file back "
