@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 TODAY = dt.date(2026, 11, 20)
-REPEATS = 3
+REPEATS = 7  # small sizes: the minimum of more runs is steadier on a shared machine
 OWN_METHODS = [
     "Asukasraati",
     "Kokemusasiantuntijaryhmä",

@@ -244,7 +244,11 @@ def run(name: str, url: str, schema: str | None, browser: bool) -> list[str]:
                 )
                 if weight > WEIGHT_TARGET:
                     missed.append(f"page weight {weight / 1024:.1f} kB > 150 kB")
-                ready = measure_page(server.url)
+                if not Path(CHROMIUM).exists():
+                    missed.append(f"page ready not measured: {CHROMIUM} missing (make system-deps)")
+                    ready = [0.0]
+                else:
+                    ready = measure_page(server.url)
                 median = statistics.median(ready)
                 print(
                     f"  page ready (DOMContentLoaded → first input usable), {LOADS} loads: "

@@ -21,8 +21,10 @@ from bot.handlers import admin, common, excel, privacy, reminders, status
 from core import metrics
 from core.services import Services, attach
 from delivery import ingress
+from delivery import outbox as delivery_outbox
 from delivery.courier import TelegramCourier
 from delivery.ordering import ChatOrderedUpdateProcessor
+from delivery.outbox import sender as outbox_sender
 from delivery.pacing import PacingLimiter
 from i18n import LANGUAGES, translations
 from schedules.runtime import install as install_reminders
@@ -53,6 +55,23 @@ class MeasuredApplication(Application):  # type: ignore[type-arg]
         finally:
             metrics.update_handled(_kind(update), time.perf_counter() - started)
         await ingress.mark_processed(self, update)
+
+    async def start(self) -> None:
+        """Start, then the outbox sender's background loop (``delivery.outbox``)."""
+        await super().start()
+        found = outbox_sender(self)
+        if found is not None:
+            found.start()
+
+    async def stop(self) -> None:
+        """Let the updates in hand finish; then stop the outbox loop and leave this
+        replica's unsent replies to the others (also when the stop is cut short)."""
+        try:
+            await super().stop()
+        finally:
+            found = outbox_sender(self)
+            if found is not None:
+                await found.stop()
 
 
 def _kind(update: object) -> str:
@@ -130,6 +149,7 @@ def build_application(
         builder = builder.updater(None)
     application = builder.build()
     attach(application, services)
+    delivery_outbox.install(application, services.sessions)
     setup_reminders(application, courier=TelegramCourier(application))
     if application.updater is not None:
         ingress.install(application)  # polling records each batch before acknowledging it

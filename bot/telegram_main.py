@@ -86,5 +86,6 @@ def _run_webhook(settings: Settings) -> int:
                 sock=sock,
                 webhook_url=webhook.url.rstrip("/") + WEBHOOK_PATH,
                 secret=settings.webhook_secret,
+                stop_seconds=webhook.stop_seconds,
             )
         )

@@ -101,7 +101,8 @@ def probe_routes(engine: Engine, stopping: Callable[[], bool]) -> list[BaseRoute
         return PlainTextResponse("ready")
 
     async def metrics_route(_request: Request) -> Response:
-        body, content_type = metrics.render()
+        # A scrape reads the database (inbox backlog, schema): off the event loop.
+        body, content_type = await asyncio.to_thread(metrics.render)
         return Response(body, media_type=content_type)
 
     return [

@@ -175,3 +175,26 @@ def claim_idle(session: Session, now: dt.datetime, idle_minutes: float) -> list[
                 session.refresh(row)
                 claimed.append(row)
     return claimed
+
+
+# --- the newest menu of each administration command ------------------------------------
+
+#: Draft name of a command's newest menu: ``menu:<feature>`` (paused: never an open
+#: conversation; it holds only the menu message's id).
+MENU_PREFIX = "menu:"
+
+
+def record_menu(
+    session: Session, person_id: int, feature: str, message_id: int, now: dt.datetime
+) -> None:
+    """The command just sent its menu as message ``message_id``: older menus are stale."""
+    row = put(session, person_id, MENU_PREFIX + feature, "menu", {"message_id": message_id}, now)
+    row.paused = True
+
+
+def menu_is_stale(session: Session, person_id: int, feature: str, message_id: int) -> bool:
+    """A button on a message older than the command's newest menu (follow-up messages of
+    that menu, sent after it, are current)."""
+    row = get(session, person_id, MENU_PREFIX + feature)
+    newest = row.data.get("message_id") if row is not None else None
+    return isinstance(newest, int) and message_id < newest

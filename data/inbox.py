@@ -13,10 +13,10 @@ PostgreSQL), so the cost of durability is one statement and one commit per getUp
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Table, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -70,6 +70,19 @@ def chat_id_of(payload: Mapping[str, Any]) -> int | None:
     return None
 
 
+#: Telegram's update_id fits a signed 64-bit column; anything beyond cannot be stored.
+_ID_MIN, _ID_MAX = -(2**63), 2**63 - 1
+
+
+def storable_id(update_id: object) -> bool:
+    """An integer update_id that the inbox can store (a signed 64-bit integer)."""
+    return (
+        isinstance(update_id, int)
+        and not isinstance(update_id, bool)
+        and _ID_MIN <= update_id <= _ID_MAX
+    )
+
+
 def _insert(session: Session) -> Any:
     """The dialect's INSERT construct, which has ``on_conflict_do_nothing``."""
     name = session.get_bind().dialect.name
@@ -81,26 +94,37 @@ def _insert(session: Session) -> Any:
 
 
 def record(
-    session: Session, payloads: Sequence[Mapping[str, Any]], *, now: dt.datetime | None = None
+    session: Session,
+    payloads: Sequence[Mapping[str, Any]],
+    *,
+    now: dt.datetime | None = None,
+    claimer: str | None = None,
+    lease_until: dt.datetime | None = None,
+    handled: bool = False,
 ) -> list[int]:
     """Insert the updates not seen before; the update_ids that were new, in the given order.
 
     One statement for the whole batch. An update_id already in the inbox (handled or not) is
-    left alone: Telegram redelivered it, and it must not be applied twice.
+    left alone: Telegram redelivered it, and it must not be applied twice. ``claimer`` and
+    ``lease_until`` say which replica handles them (see `claim_stranded`); ``handled``
+    records them as already handled (updates the bot cannot read, kept raw for inspection).
     """
     received = now or utcnow()
     rows: dict[int, dict[str, Any]] = {}
     for payload in payloads:
         update_id = payload.get("update_id")
-        if not isinstance(update_id, int) or isinstance(update_id, bool):
-            raise ValueError(f"inbox: update without an integer update_id: {update_id!r}")
+        if not storable_id(update_id):
+            raise ValueError(f"inbox: update without a storable update_id: {update_id!r}")
         rows.setdefault(
-            update_id,
+            cast(int, update_id),
             {
                 "update_id": update_id,
                 "chat_id": chat_id_of(payload),
                 "payload": dict(payload),
                 "received_at": received,
+                "claimed_by": claimer,
+                "lease_until": lease_until,
+                "handled_at": received if handled else None,
             },
         )
     if not rows:
@@ -126,9 +150,9 @@ def mark_handled(session: Session, update_id: int, *, now: dt.datetime | None = 
     """
     # A Core statement on the session's connection: this runs once per update, and the ORM
     # path (session synchronisation, entity lookup) costs twice as much for nothing.
-    table = InboxUpdate.__table__
+    table = cast(Table, InboxUpdate.__table__)
     result = session.connection().execute(
-        table.update()  # type: ignore[attr-defined]
+        table.update()
         .where(table.c.update_id == update_id, table.c.handled_at.is_(None))
         .values(handled_at=now or utcnow())
     )
@@ -210,3 +234,41 @@ def prune(
             .execution_options(synchronize_session=False)
         )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def renew_leases(
+    session: Session, *, claimer: str, update_ids: Iterable[int], until: dt.datetime
+) -> None:
+    """Keep the updates this replica holds from being taken over while it works on them."""
+    ids = list(update_ids)
+    if not ids:
+        return
+    table = cast(Table, InboxUpdate.__table__)
+    session.connection().execute(
+        table.update()
+        .where(table.c.update_id.in_(ids), table.c.handled_at.is_(None))
+        .values(claimed_by=claimer, lease_until=until)
+    )
+
+
+def claim_stranded(
+    session: Session, *, claimer: str, now: dt.datetime, lease: dt.timedelta, limit: int = 200
+) -> list[tuple[int, dict[str, Any]]]:
+    """Unhandled updates whose lease ran out (their replica died): claimed for ``claimer``,
+    oldest first, as ``(update_id, payload)``. Rows without a lease (recorded by an older
+    release) count as expired."""
+    query = (
+        select(InboxUpdate.update_id, InboxUpdate.payload)
+        .where(
+            InboxUpdate.handled_at.is_(None),
+            (InboxUpdate.lease_until.is_(None)) | (InboxUpdate.lease_until <= now),
+        )
+        .order_by(InboxUpdate.update_id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    rows = [(int(update_id), dict(payload)) for update_id, payload in session.execute(query)]
+    if rows:
+        renew_leases(session, claimer=claimer, update_ids=[r[0] for r in rows], until=now + lease)
+    return rows

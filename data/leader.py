@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import threading
 
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.exc import SQLAlchemyError
@@ -47,13 +48,16 @@ class LeaderLock:
         self._lock_engine: Engine | None = None
         self._connection: Connection | None = None
         self.key: int | None = None
+        # The periodic try and the leader's one-second check run in worker threads: one
+        # at a time on the lock's connection.
+        self._mutex = threading.RLock()
 
     @property
     def held(self) -> bool:
         """True while this process is the leader (as of the last `acquire` or `check`)."""
         return self.always_leader or self._connection is not None
 
-    def acquire(self) -> bool:
+    def _acquire_unlocked(self) -> bool:
         """Take the leadership if it is free; True if this process holds it now.
 
         Also verifies a lock already held: a lost connection (database restart, network)
@@ -62,7 +66,7 @@ class LeaderLock:
         if self.always_leader:
             return True
         if self._connection is not None:
-            return self.check()
+            return self._check_unlocked()
         connection = None
         try:
             if self._lock_engine is None:
@@ -89,7 +93,7 @@ class LeaderLock:
         log.info("scheduler leader: this process holds the lock (key %s)", self.key)
         return True
 
-    def check(self) -> bool:
+    def _check_unlocked(self) -> bool:
         """True if the lock's session is still alive (and so the lock still ours)."""
         if self.always_leader:
             return True
@@ -111,7 +115,7 @@ class LeaderLock:
             return False
         return True
 
-    def release(self) -> None:
+    def _release_unlocked(self) -> None:
         """Give the leadership up now (graceful stop): another replica can take it at its
         next try instead of waiting for this session to end."""
         if self._connection is None:
@@ -124,6 +128,25 @@ class LeaderLock:
         finally:
             _close_quietly(self._connection)
             self._connection = None
+
+    def acquire(self) -> bool:
+        """Take the leadership if it is free; True if this process holds it now.
+
+        Also verifies a lock already held: a lost connection (database restart, network)
+        means the lock is gone, and this returns False so the caller stops leading.
+        """
+        with self._mutex:
+            return self._acquire_unlocked()
+
+    def check(self) -> bool:
+        """True if the lock's session is still alive (and so the lock still ours)."""
+        with self._mutex:
+            return self._check_unlocked()
+
+    def release(self) -> None:
+        """Give the leadership up now (graceful stop)."""
+        with self._mutex:
+            self._release_unlocked()
 
     def dispose(self) -> None:
         self.release()

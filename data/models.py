@@ -397,6 +397,10 @@ class ConversationDraft(Base):
     #: Another command was given meanwhile: typed text no longer goes to this flow until
     #: the person continues it (its command or one of its current buttons).
     paused: Mapped[bool] = mapped_column(default=False)
+    #: Telegram's update_id of the last update applied to the draft: an older update
+    #: replayed later (after a crash, from another replica) is refused, not applied to a
+    #: step it was never meant for (``bot.flow.router``).
+    last_update_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class InboxUpdate(Base):
@@ -417,6 +421,53 @@ class InboxUpdate(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     handled_at: Mapped[dt.datetime | None]
+    #: The replica handling the update and until when; a live replica renews its leases,
+    #: so an expired one means the replica died and any other replica takes the update over.
+    claimed_by: Mapped[str | None] = mapped_column(String(80))
+    lease_until: Mapped[dt.datetime | None]
+
+
+class OutboxMessage(Base):
+    """A request to Telegram an update (or a reminder) produced, written in the same
+    transaction as its cause and delivered after the commit (see ``data.outbox``).
+
+    ``status``: pending → sending (committed right before the HTTP call) → sent | failed;
+    a row left "sending" by a dead replica becomes "uncertain" and is never sent again.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "lease_until"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    method: Mapped[str] = mapped_column(String(40))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: The update that produced it (None for reminders and nudges).
+    update_id: Mapped[int | None] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    claimed_by: Mapped[str | None] = mapped_column(String(80))
+    lease_until: Mapped[dt.datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[dt.datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class ChatPause(Base):
+    """Telegram asked (429) that nothing be sent to this chat before ``until``: every
+    replica's sender honours it (``data.outbox``)."""
+
+    __tablename__ = "chat_pauses"
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    until: Mapped[dt.datetime]
+
+
+class Replica(Base):
+    """A live process that sends to Telegram: each shares the bot's send budget with the
+    others (``data.outbox.live_replicas``)."""
+
+    __tablename__ = "replicas"
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    seen_at: Mapped[dt.datetime]
 
 
 class CommandMenu(Base):

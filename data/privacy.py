@@ -32,6 +32,7 @@ from data.models import (
     LevelNoneAnswer,
     MeasurementType,
     MiniAppSave,
+    OutboxMessage,
     ParticipationEntry,
     Person,
     ReminderLedger,
@@ -265,6 +266,20 @@ def export(session: Session, person: Person, *, now: dt.datetime | None = None) 
             }
             for row in inbox_rows(session, person.telegram_user_id)
         ]
+        result["messages_to_them"] = [
+            {
+                "method": row.method,
+                "status": row.status,
+                "created_at": _time(row.created_at),
+                "sent_at": _time(row.sent_at),
+                "request": row.params,
+            }
+            for row in session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.chat_id == person.telegram_user_id)
+                .order_by(OutboxMessage.id)
+            )
+        ]
     return result
 
 
@@ -312,11 +327,13 @@ class Erased:
     drafts: int
     inbox_updates: int
     command_menus: int
+    outbox_messages: int = 0
 
     def removed(self) -> str:
         return (
             f"removed {self.inbox_updates} Telegram update(s) from the inbox, "
-            f"{self.command_menus} command menu record(s), {self.drafts} unsaved draft(s)"
+            f"{self.command_menus} command menu record(s), {self.drafts} unsaved draft(s), "
+            f"{self.outbox_messages} message(s) to them from the outbox"
         )
 
 
@@ -335,7 +352,7 @@ def erase(session: Session, person: Person, *, actor_id: int | None) -> Erased:
     """
     pseudonym = PSEUDONYM.format(id=person.id)
     telegram_user_id = person.telegram_user_id
-    inbox_updates = command_menus = 0
+    inbox_updates = command_menus = outbox_messages = 0
     if telegram_user_id is not None:
         rows = inbox_rows(session, telegram_user_id)
         ids = [row.update_id for row in rows]
@@ -346,6 +363,10 @@ def erase(session: Session, person: Person, *, actor_id: int | None) -> Erased:
         inbox_updates = len(ids)
         command_menus = session.execute(  # type: ignore[attr-defined]
             delete(CommandMenu).where(CommandMenu.scope == chat_scope(telegram_user_id))
+        ).rowcount
+        # Replies to them (texts), sent or still waiting: an erased person gets nothing more.
+        outbox_messages = session.execute(  # type: ignore[attr-defined]
+            delete(OutboxMessage).where(OutboxMessage.chat_id == telegram_user_id)
         ).rowcount
     old_state = {"roles": sorted(r.value for r in person.role_set), "active": person.active}
     person.name = pseudonym
@@ -380,7 +401,7 @@ def erase(session: Session, person: Person, *, actor_id: int | None) -> Erased:
         {"name": pseudonym, "roles": [], "active": False},
         division_id=person.division_id,
     )
-    return Erased(pseudonym, drafts or 0, inbox_updates, command_menus or 0)
+    return Erased(pseudonym, drafts or 0, inbox_updates, command_menus or 0, outbox_messages or 0)
 
 
 def erase_person(

@@ -22,9 +22,6 @@ def take_save_slot(
     person at once count one after the other. False (nothing recorded) when over the limit.
     """
     session.execute(select(Person.id).where(Person.id == person_id).with_for_update())
-    session.execute(
-        delete(MiniAppSave).where(MiniAppSave.person_id == person_id, MiniAppSave.at < now - KEEP)
-    )
     recent = session.scalar(
         select(func.count())
         .select_from(MiniAppSave)
@@ -32,6 +29,12 @@ def take_save_slot(
     )
     if (recent or 0) >= limit:
         return False
+    if not recent:  # the first save of a burst clears the person's old rows
+        session.execute(
+            delete(MiniAppSave).where(
+                MiniAppSave.person_id == person_id, MiniAppSave.at < now - KEEP
+            )
+        )
     session.add(MiniAppSave(person_id=person_id, at=now))
     session.flush()
     return True

@@ -8,8 +8,8 @@ chat, the Excel import and the Mini App, ``data.overview`` for /muokkaa) the ver
 nothing has to remember to call it.
 
 A writer that shows answers and saves them later (the Mini App) remembers the version it
-showed and calls `check` before saving: on PostgreSQL it takes the row lock, so of two
-saves based on the same version exactly one goes through.
+showed and calls `check` before saving: it takes the row lock, so of two saves based on
+the same version exactly one goes through.
 """
 
 from __future__ import annotations
@@ -115,32 +115,30 @@ def current(session: Session, round_id: int | None, entity_ids: Iterable[int]) -
 def check(session: Session, round_id: int, based_on: dict[int, int]) -> None:
     """Lock the entities' versions and raise VersionConflict unless each equals its base.
 
-    The rows are taken ``FOR UPDATE`` (PostgreSQL; SQLite serialises writers anyway), so a
-    concurrent save of the same entity waits here and then sees the new version.
+    The upsert below locks each row until the transaction ends (PostgreSQL; SQLite
+    serialises writers anyway), so a concurrent save of the same entity waits here and then
+    sees the new version.
     """
     if not based_on:
         return
-    # A row for each entity first (version 0 when new): two first-ever saves then queue on
-    # the same row instead of both seeing "no row" and both passing.
+    # One statement per entity: the row is made (version 0) when new, else "updated" to its
+    # own value, which takes the row lock (PostgreSQL) and returns the newest committed
+    # version; two saves of one entity queue here instead of both passing.
     connection = session.connection()
     insert: Any = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    table = EntityVersion.__table__
+    stored: dict[int, int] = {}
     for entity_id in sorted(based_on):
-        connection.execute(
-            insert(EntityVersion.__table__)
+        statement = (
+            insert(table)
             .values(round_id=round_id, service_entity_id=entity_id, version=0)
-            .on_conflict_do_nothing(index_elements=["round_id", "service_entity_id"])
+            .on_conflict_do_update(
+                index_elements=["round_id", "service_entity_id"],
+                set_={"version": table.c.version},
+            )
+            .returning(table.c.version)
         )
-    rows = session.execute(
-        select(EntityVersion.service_entity_id, EntityVersion.version)
-        .where(
-            EntityVersion.round_id == round_id,
-            EntityVersion.service_entity_id.in_(list(based_on)),
-        )
-        .with_for_update()
-    )
-    stored = dict.fromkeys(based_on, 0)
-    for entity_id, version in rows:
-        stored[entity_id] = version
+        stored[entity_id] = connection.execute(statement).scalar_one()
     stale = sorted(e for e, v in based_on.items() if stored[e] != v)
     if stale:
         raise VersionConflict(stale)

@@ -14,6 +14,18 @@ after `receive` returns — and is marked handled once its effects are committed
 At start-up `replay` puts every update still unhandled back on the queue, oldest first
 (`InboxUpdater.start_polling` and ``delivery.webhook`` call it). An update Telegram delivers
 again (same update_id) is dropped by `receive`.
+
+Each recorded update carries a lease (``claimed_by``, ``lease_until``) that this replica
+renews while it holds the update (`keep_and_take_over`, run by the outbox sender's
+background loop). When a replica dies, its leases run out and any live replica takes its
+unhandled updates over — not only the dead one's own restart. A replayed or taken-over
+update is checked by the guided-flow engine before it is applied (``bot.flow.router``).
+
+An update the bot cannot read (PTB refuses to parse it) is kept raw in the inbox, marked
+handled and skipped with one warning; polling moves on.
+
+Once a stop has run out of its budget (`close`), nothing more is marked handled: an update
+still in hand then is replayed by another replica or at the next start.
 """
 
 from __future__ import annotations
@@ -34,6 +46,8 @@ from telegram.ext import Application, Updater
 from core.services import services
 from data import inbox
 from data.db import off_loop, transaction
+from data.models import utcnow
+from delivery.outbox import sender as outbox_sender
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +74,8 @@ class IngressState:
     pending: set[int] = field(default_factory=set)
     #: Those of them queued by `replay`: another replica may have applied them meanwhile.
     replayed: set[int] = field(default_factory=set)
+    #: The stop budget ran out: updates still in hand must stay unhandled (replayed later).
+    closed: bool = False
 
 
 def _state(application: AnyApplication) -> IngressState:
@@ -91,10 +107,15 @@ async def _receive(
     if not payloads:
         return
     state = _state(application)
+    claimer, lease_until = _lease(application)
 
     def record() -> set[int]:
         with transaction(state.sessions) as session:
-            return set(inbox.record(session, payloads, now=state.clock()))
+            return set(
+                inbox.record(
+                    session, payloads, now=state.clock(), claimer=claimer, lease_until=lease_until
+                )
+            )
 
     # The event loop never waits on the database.
     new = await off_loop(record, sessions=state.sessions)
@@ -138,6 +159,51 @@ async def replay(application: AnyApplication) -> int:
     return queued
 
 
+def _lease(application: AnyApplication) -> tuple[str | None, dt.datetime | None]:
+    """This replica's name and the lease end for updates it records now."""
+    found = outbox_sender(application)
+    if found is None:
+        return None, None
+    return found.name, utcnow() + found.lease
+
+
+async def keep_and_take_over(
+    application: AnyApplication, *, claimer: str, lease: dt.timedelta
+) -> int:
+    """Renew the leases of the updates this replica holds; take over (queue) unhandled
+    updates whose lease ran out — their replica died. How many were taken over."""
+    state = _state(application)
+    now = utcnow()
+    held = list(state.pending)
+
+    def claim() -> list[tuple[int, dict[str, Any]]]:
+        with transaction(state.sessions) as session:
+            inbox.renew_leases(session, claimer=claimer, update_ids=held, until=now + lease)
+            return inbox.claim_stranded(session, claimer=claimer, now=now, lease=lease)
+
+    stranded = await off_loop(claim, sessions=state.sessions)
+    taken = 0
+    for update_id, payload in stranded:
+        if update_id in state.pending:
+            continue
+        await _enqueue(application, state, update_id, payload)
+        state.replayed.add(update_id)
+        taken += 1
+    if taken:
+        log.warning("inbox: took over %d update(s) left unhandled by a stopped replica", taken)
+    return taken
+
+
+def close(application: AnyApplication) -> int:
+    """The stop budget ran out: write no more handled marks; how many updates stay
+    unhandled (another replica or the next start handles them)."""
+    state = application.bot_data.get(KEY)
+    if state is None:
+        return 0
+    state.closed = True
+    return len(state.pending)
+
+
 def handled_in_transaction(application: AnyApplication, update_id: int) -> None:
     """The caller committed ``inbox.mark_handled(session, update_id)`` with the update's
     effects: skip the separate mark after processing. Call after the commit."""
@@ -167,6 +233,8 @@ async def mark_processed(application: AnyApplication, update: object) -> None:
     state = application.bot_data.get(KEY)
     if not isinstance(update_id, int) or state is None or update_id not in state.pending:
         return
+    if state.closed:
+        return  # the stop budget ran out while it was in hand: it is replayed elsewhere
     state.replayed.discard(update_id)
 
     def mark() -> None:
@@ -275,26 +343,6 @@ class InboxUpdater(Updater):
                 log.info("inbox: final acknowledgement failed (%s); harmless", error)
         self._ack = None
 
-    async def _get_updates(
-        self, timeout: int | dt.timedelta, allowed_updates: list[str] | None
-    ) -> tuple[list[dict[str, Any]], list[Update]]:
-        """getUpdates as Telegram sent it (the payloads the inbox keeps) and parsed.
-
-        ``Bot.get_updates`` returns only the parsed updates, and turning each back into a
-        dict (``to_dict``) for the inbox cost more CPU than anything else the bot did per
-        update; the raw JSON is at hand here. Mirrors ``Bot.get_updates`` (PTB 22): the read
-        timeout is the request's own plus the long-poll time.
-        """
-        seconds = timeout.total_seconds() if isinstance(timeout, dt.timedelta) else timeout
-        data: dict[str, Any] = {"timeout": seconds, "offset": self._offset}
-        if allowed_updates is not None:
-            data["allowed_updates"] = allowed_updates
-        requests = getattr(self.bot, "_request", None)
-        base = getattr(requests[0], "read_timeout", None) if requests else None
-        raw = await self.bot._post("getUpdates", data, read_timeout=(base or 0) + (seconds or 0))
-        payloads = [dict(item) for item in raw or ()]
-        return payloads, list(Update.de_list(payloads, self.bot))
-
     async def _poll(
         self,
         poll_interval: float,
@@ -305,7 +353,7 @@ class InboxUpdater(Updater):
         assert self._stopping is not None
         delay = BACKOFF_FIRST
         while not self._stopping.is_set():
-            fetch = asyncio.ensure_future(self._get_updates(timeout, allowed_updates))
+            fetch = asyncio.ensure_future(self._fetch(timeout, allowed_updates))
             stop = asyncio.ensure_future(self._stopping.wait())
             await asyncio.wait({fetch, stop}, return_when=asyncio.FIRST_COMPLETED)
             if not fetch.done():
@@ -315,10 +363,12 @@ class InboxUpdater(Updater):
                 return
             stop.cancel()
             try:
-                payloads, updates = fetch.result()
-                if updates:
+                raw = fetch.result()
+                if raw:
+                    payloads, updates, last = self._read(raw)
                     await _receive(self._application, payloads, updates)
-                    self._offset = updates[-1].update_id + 1
+                    if last is not None:
+                        self._offset = last + 1
                 delay = BACKOFF_FIRST
             except InvalidToken:
                 log.critical("getUpdates: the bot token was refused; polling stops")
@@ -345,6 +395,61 @@ class InboxUpdater(Updater):
                 continue
             if poll_interval:
                 await self._pause(poll_interval)
+
+    async def _fetch(
+        self, timeout: int | dt.timedelta, allowed_updates: list[str] | None
+    ) -> list[Any]:
+        """getUpdates as Telegram sent it, unparsed: the inbox keeps the raw JSON (turning
+        parsed updates back into dicts cost more CPU than anything else per update), and one
+        update PTB cannot read must not lose the batch (``Bot.get_updates`` raises for the
+        whole batch, and polling would stall on it forever). Mirrors ``Bot.get_updates``
+        (PTB 22): the read timeout is the request's own plus the long-poll time."""
+        seconds = timeout.total_seconds() if isinstance(timeout, dt.timedelta) else timeout
+        data: dict[str, Any] = {"timeout": seconds, "offset": self._offset}
+        if allowed_updates is not None:
+            data["allowed_updates"] = allowed_updates
+        requests = getattr(self.bot, "_request", None)
+        base = getattr(requests[0], "read_timeout", None) if requests else None
+        result = await self.bot._post("getUpdates", data, read_timeout=(base or 0) + (seconds or 0))
+        return list(result or [])
+
+    def _read(self, raw: list[Any]) -> tuple[list[dict[str, Any]], list[Update], int | None]:
+        """The batch's readable updates (payloads and PTB objects) and its highest update_id.
+
+        An update PTB cannot parse is kept raw in the inbox, marked handled, with one
+        warning; one whose update_id cannot be stored (missing, beyond 64 bits) is skipped
+        with one warning. Either way the offset moves past it.
+        """
+        payloads: list[dict[str, Any]] = []
+        updates: list[Update] = []
+        unreadable: list[dict[str, Any]] = []
+        last: int | None = None
+        for item in raw:
+            update_id = item.get("update_id") if isinstance(item, dict) else None
+            if not isinstance(update_id, int) or isinstance(update_id, bool):
+                log.warning("inbox: skipped an update without a usable update_id")
+                continue
+            last = update_id if last is None else max(last, update_id)
+            if not inbox.storable_id(update_id):
+                log.warning("inbox: skipped update %s: its id is out of range", update_id)
+                continue
+            try:
+                update = Update.de_json(item, self.bot)
+            except Exception as error:
+                log.warning(
+                    "inbox: update %s cannot be read (%s); kept raw and skipped",
+                    update_id,
+                    type(error).__name__,
+                )
+                unreadable.append(item)
+                continue
+            payloads.append(item)
+            updates.append(update)
+        if unreadable:
+            state = _state(self._application)
+            with transaction(state.sessions) as session:
+                inbox.record(session, unreadable, now=state.clock(), handled=True)
+        return payloads, updates, last
 
     async def _pause(self, seconds: float) -> None:
         """Sleep, but wake at once when polling is stopped."""

@@ -54,10 +54,22 @@ BEFORE_SEND = "before_send"
 #: keep one chat ≥ ``per_chat_seconds`` apart.
 PACE_CHAT = "pace_chat"
 
+#: Key of ``rate_limit_args``: True to run the ``before_send`` hook at the request's slot
+#: rather than ahead of it (the outbox marks a row "sending" there: a row marked early and
+#: left waiting for its turn would be uncertain after a kill); the gate, which times the
+#: actual calls, comes after the hook.
+HOOK_AT_GATE = "hook_at_gate"
+#: Key of ``rate_limit_args``: ``callback(chat_id, seconds)`` told of each 429, so the
+#: pause can be shared with the other replicas (``delivery.outbox``).
+ON_FLOOD = "on_flood"
+
 #: Telegram's documented limit: about 30 messages per second overall.
 TELEGRAM_PER_SECOND = 30
-#: The gate's window for those 30: a little over a second, for the latency between our
-#: clock and Telegram's.
+#: The gate's window for those 30: a little over a second. The gate counts a send from the
+#: moment it leaves until one window after Telegram answered it — Telegram counted it at
+#: some moment in between — so jitter on the way (a busy machine, the network) cannot
+#: squeeze more than 30 into one of Telegram's seconds (bench/replicas_bench.py met 429s
+#: when sends were counted from the moment they left only).
 GATE_WINDOW_SECONDS = 1.02
 #: Overall sends per second the spacing aims at: 30 per gate window, so the gate only has
 #: to absorb jitter.
@@ -74,6 +86,8 @@ DEFAULT_MAX_FLOOD_WAIT = 120.0
 DEFAULT_HOOK_LEAD = 0.1
 #: Forget the spacing of chats idle for longer than this (bounded memory).
 _FORGET_AFTER = 120.0
+#: How often a send waiting only for calls in flight looks again.
+_IN_FLIGHT_POLL = 0.005
 _PRUNE_AT = 10_000
 
 #: Endpoints that do not post a message although their name starts with "send".
@@ -129,6 +143,10 @@ class PacingLimiter(BaseRateLimiter[dict[str, Any]]):
         self.interval = 1.0 / per_second
         self.limit = limit
         self.window = window
+        #: The whole bot's budget; `set_share` divides it between live replicas.
+        self._full_per_second = per_second
+        self._full_limit = limit
+        self.share = 1
         self.per_chat = per_chat_seconds
         self.per_group = group_seconds
         self.max_retries = max_retries
@@ -138,7 +156,9 @@ class PacingLimiter(BaseRateLimiter[dict[str, Any]]):
         self._sleep = sleep
         self._slots: list[float] = []
         self._chat_next: dict[int | str, float] = {}
+        #: When the last ``limit`` paced calls were answered, oldest first.
         self._sent: deque[float] = deque(maxlen=limit)
+        self._in_flight = 0
         self._chat_sent: dict[int | str, float] = {}
         self._chat_paused: dict[int | str, float] = {}
         #: Counters for benchmarks and tests.
@@ -153,6 +173,17 @@ class PacingLimiter(BaseRateLimiter[dict[str, Any]]):
 
     def now(self) -> float:
         return self._clock() if self._clock else asyncio.get_running_loop().time()
+
+    def set_share(self, replicas: int) -> None:
+        """Take ``1 / replicas`` of the bot's budget: all replicas send on one token, and
+        Telegram's 30 messages/s are for the bot, not for each process."""
+        replicas = max(1, int(replicas))
+        if replicas == self.share:
+            return
+        self.share = replicas
+        self.interval = replicas / self._full_per_second
+        self.limit = max(1, self._full_limit // replicas)
+        self._sent = deque(self._sent, maxlen=self.limit)
 
     def paused_until(self, chat_id: int | str) -> float:
         """Until when Telegram asked this chat to wait (0 when it did not)."""
@@ -191,10 +222,16 @@ class PacingLimiter(BaseRateLimiter[dict[str, Any]]):
         return at
 
     def _gate_wait(self, chat_id: int | str, now: float, pace_chat: bool) -> float:
-        """Seconds until a send now keeps the limits on the times sends actually went."""
+        """Seconds until a send now keeps the limits: the sends in flight and those answered
+        within the last window may all fall into Telegram's second with this one."""
         wait = self._chat_paused.get(chat_id, 0.0) - now
-        if len(self._sent) == self.limit:
-            wait = max(wait, self._sent[0] + self.window - now)
+        within = [t for t in self._sent if t > now - self.window]
+        excess = self._in_flight + len(within) - self.limit + 1
+        if excess > 0:
+            if excess <= len(within):
+                wait = max(wait, within[excess - 1] + self.window - now)
+            else:  # only an answer to a call in flight can make room
+                wait = max(wait, _IN_FLIGHT_POLL)
         last = self._chat_sent.get(chat_id)
         spacing = self._spacing(chat_id, pace_chat)
         if last is not None and spacing is not None:
@@ -202,13 +239,18 @@ class PacingLimiter(BaseRateLimiter[dict[str, Any]]):
         return wait
 
     def _record(self, chat_id: int | str, now: float) -> None:
-        self._sent.append(now)
+        self._in_flight += 1
         self._chat_sent[chat_id] = now
         if len(self._chat_sent) > _PRUNE_AT:
             horizon = now - _FORGET_AFTER
             self._chat_sent = {c: t for c, t in self._chat_sent.items() if t > horizon}
             self._chat_next = {c: t for c, t in self._chat_next.items() if t > now}
             self._chat_paused = {c: t for c, t in self._chat_paused.items() if t > now}
+
+    def _answered(self) -> None:
+        """A paced call came back (answered or failed): it counts one more window."""
+        self._in_flight -= 1
+        self._sent.append(self.now())
 
     async def _sleep_until(self, at: float) -> None:
         delay = at - self.now()
@@ -220,6 +262,7 @@ class PacingLimiter(BaseRateLimiter[dict[str, Any]]):
         chat_id: int | str,
         before_send: Callable[[], Awaitable[bool]] | None,
         pace_chat: bool,
+        at_gate: bool = False,
     ) -> None:
         """Wait for this message's turn, run ``before_send`` just before it, record the send.
 
@@ -232,7 +275,9 @@ class PacingLimiter(BaseRateLimiter[dict[str, Any]]):
         """
         at = self._reserve(chat_id, pace_chat)
         if before_send is not None:
-            await self._sleep_until(at - self.hook_lead)
+            # ``at_gate``: at the slot itself, so that a row marked "sending" is not left
+            # waiting long for its turn; the gate below then times the actual call.
+            await self._sleep_until(at if at_gate else at - self.hook_lead)
             if not await before_send():
                 raise SendCancelled
         await self._sleep_until(at)
@@ -258,22 +303,30 @@ class PacingLimiter(BaseRateLimiter[dict[str, Any]]):
         paced = chat_id is not None and is_message(endpoint)
         before_send = (rate_limit_args or {}).get(BEFORE_SEND)
         pace_chat = bool((rate_limit_args or {}).get(PACE_CHAT))
+        on_flood = (rate_limit_args or {}).get(ON_FLOOD)
+        at_gate = bool((rate_limit_args or {}).get(HOOK_AT_GATE))
         flood_waited = 0.0
         retries = 0
         while True:
             if paced:
-                await self._turn(chat_id, before_send, pace_chat)  # type: ignore[arg-type]
+                await self._turn(chat_id, before_send, pace_chat, at_gate)  # type: ignore[arg-type]
             elif before_send is not None and not await before_send():
                 raise SendCancelled
             before_send = None
             try:
-                return await callback(*args, **kwargs)
+                try:
+                    return await callback(*args, **kwargs)
+                finally:
+                    if paced:
+                        self._answered()
             except RetryAfter as error:
                 wait = retry_after_seconds(error)
                 self.flood_waits += 1
                 if chat_id is not None:
                     until = self.now() + wait
                     self._chat_paused[chat_id] = max(self._chat_paused.get(chat_id, 0.0), until)
+                    if on_flood is not None:
+                        on_flood(chat_id, wait)
                 retries += 1
                 if retries > self.max_retries or flood_waited + wait > self.max_flood_wait:
                     log.warning("flood control: giving up after %d waits (%s)", retries, endpoint)

@@ -36,7 +36,7 @@ from typing import Any
 import uvicorn
 from sqlalchemy import Engine
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from telegram import Update
@@ -45,6 +45,7 @@ from telegram.ext import Application
 from core import metrics
 from core.logs import RateLimitedWarning
 from core.web import app_routes, probe_routes
+from data import inbox
 from delivery import ingress
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ MAX_BODY_BYTES = 1024 * 1024
 #: At most one warning line per this many seconds for refused calls (each is counted).
 REFUSED_LOG_INTERVAL_SECONDS = 60.0
 #: SIGTERM to exit: systemd's and the container platforms' default kill delays are >= 10 s.
+#: ``telegram.webhook.stop_seconds`` (``TELEGRAM_STOP_SECONDS``) overrides it.
 STOP_BUDGET_SECONDS = 8.0
 #: How long the web server waits for open connections once the Application has stopped.
 HTTP_GRACE_SECONDS = 1
@@ -89,6 +91,28 @@ class WebhookState:
         except TimeoutError:
             return False
         return True
+
+
+#: `_read_body`'s answer when the client went away before the body was complete.
+_GONE = b"\x00gone"
+
+
+async def _read_body(request: Request) -> bytes | None:
+    """The body, read in chunks and abandoned past `MAX_BODY_BYTES` (None) — a chunked
+    body has no Content-Length to check first. `_GONE` when the client disconnected
+    mid-body: not an error of ours, logged at debug level."""
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                return None
+            chunks.append(chunk)
+    except ClientDisconnect:
+        log.debug("webhook call abandoned by the client mid-body")
+        return _GONE
+    return b"".join(chunks)
 
 
 def _is_update(payload: object, application: App) -> bool:
@@ -131,10 +155,12 @@ def create_app(
         if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
             metrics.webhook_refused("too_large")
             return PlainTextResponse("too large", status_code=413)
-        body = await request.body()
-        if len(body) > MAX_BODY_BYTES:
+        body = await _read_body(request)
+        if body is None:
             metrics.webhook_refused("too_large")
             return PlainTextResponse("too large", status_code=413)
+        if body is _GONE:
+            return Response(status_code=400)  # nobody is listening for the answer
         try:
             payload = json.loads(body)
         except (ValueError, UnicodeDecodeError):
@@ -143,6 +169,12 @@ def create_app(
             metrics.webhook_refused("not_an_update")
             malformed.warning("webhook call refused: the body is not a Telegram update")
             return PlainTextResponse("not a Telegram update", status_code=400)
+        if not inbox.storable_id(payload["update_id"]):
+            metrics.webhook_refused("not_an_update")
+            malformed.warning(
+                "webhook call refused: update_id %s is out of range", payload["update_id"]
+            )
+            return PlainTextResponse("update_id out of range", status_code=400)
         with state.handing_off():
             try:
                 await ingress.receive(application, [payload])
@@ -190,6 +222,7 @@ async def serve_webhook(
     webhook_url: str,
     secret: str,
     on_ready: Callable[[], None] | None = None,
+    stop_seconds: float = STOP_BUDGET_SECONDS,
 ) -> int:
     """Run one replica until SIGTERM/SIGINT; the exit status (0 after a clean stop)."""
     state = WebhookState()
@@ -232,7 +265,7 @@ async def serve_webhook(
             stopped.cancel()
             await application.stop()
             return 1
-        return await _stop(application, server, serving, state)
+        return await _stop(application, server, serving, state, stop_seconds)
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
@@ -242,18 +275,27 @@ async def serve_webhook(
 
 
 async def _stop(
-    application: App, server: uvicorn.Server, serving: asyncio.Task[None], state: WebhookState
+    application: App,
+    server: uvicorn.Server,
+    serving: asyncio.Task[None],
+    state: WebhookState,
+    budget: float = STOP_BUDGET_SECONDS,
 ) -> int:
     log.info("stopping: not ready, no new updates, finishing the update in hand")
     state.stopping = True
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + STOP_BUDGET_SECONDS
+    deadline = loop.time() + budget
     clean = await state.wait_idle(timeout=max(deadline - loop.time(), 0.1))
     try:
         await asyncio.wait_for(application.stop(), max(deadline - loop.time(), 0.1))
     except TimeoutError:
-        log.error(
-            "an update was still being handled after %.0f s; stopping anyway", STOP_BUDGET_SECONDS
+        # What is still in hand is not marked handled: another replica (after its lease)
+        # or the next start handles it; replies not yet sent wait in the outbox.
+        left = ingress.close(application)
+        log.warning(
+            "stop budget of %.0f s used up; %d update(s) left unhandled for another replica",
+            budget,
+            left,
         )
         clean = False
     if application.post_stop:

@@ -102,7 +102,7 @@ def _styles(doc: DocxDocument, body_size: float) -> None:
     normal = styles["Normal"]
     normal.font.size = Pt(body_size)
     _set_font(normal.element.get_or_add_rPr())
-    normal.paragraph_format.space_after = Pt(5)
+    normal.paragraph_format.space_after = Pt(4)
     normal.paragraph_format.line_spacing = 1.08
     sizes = {"Title": 16, "Heading 1": 14, "Heading 2": 12, "Heading 3": 11}
     for name, size in sizes.items():
@@ -112,7 +112,7 @@ def _styles(doc: DocxDocument, body_size: float) -> None:
         style.font.bold = True
         style.font.italic = False
         style.font.color.rgb = DARK
-        style.paragraph_format.space_before = Pt(10 if name != "Title" else 0)
+        style.paragraph_format.space_before = Pt(8 if name != "Title" else 0)
         style.paragraph_format.space_after = Pt(4)
         style.paragraph_format.keep_with_next = True
     for name in ("List Number", "List Bullet", "Caption", "Header", "Footer", "Table Grid"):
@@ -283,11 +283,12 @@ def table(
     widths_mm: Sequence[float],
     *,
     size: float = 9,
-    bold_last: bool = False,
+    bold_last: bool | int = False,
     right: Sequence[int] = (),
 ) -> Table:
     """A bordered table with a dark header row; every cell's text is cleaned. Columns
-    listed in ``right`` (0-based) hold numbers and are right-aligned.
+    listed in ``right`` (0-based) hold numbers and are right-aligned; ``bold_last``: the last
+    row (or that many last rows) in bold, the totals.
 
     Widths are set on every cell because Word ignores column widths alone, and the table
     is not autofitted, so it never runs past the A4 margins.
@@ -317,7 +318,7 @@ def table(
                 run.bold = True
                 run.font.color.rgb = RGBColor(0xFF, 0xFF, 0xFF)
                 _shade(cell._tc, HEADER_FILL)
-            elif bold_last and r_index == len(rows):
+            elif bold_last and r_index > len(rows) - int(bold_last):
                 run.bold = True
     return result
 

@@ -135,7 +135,18 @@ class _LineSum:
 
 
 def compute(snapshot: RoundSnapshot) -> Figures:
-    return Figures(_participation(snapshot), _satisfaction(snapshot))
+    """The figures of ``snapshot``; the last result is kept for the same snapshot object,
+    since every document of a package (each with its own context) asks for them."""
+    global _last
+    last = _last
+    if last is not None and last[0] is snapshot:
+        return last[1]
+    figures = Figures(_participation(snapshot), _satisfaction(snapshot))
+    _last = (snapshot, figures)
+    return figures
+
+
+_last: tuple[RoundSnapshot, Figures] | None = None
 
 
 def _participation(snap: RoundSnapshot) -> ParticipationFigures:

@@ -43,8 +43,8 @@ from docgen.xlsx import (
 )
 
 # Column widths of the matrix: level (name and description), examples, Lkm, Tapa,
-# Palvelukokonaisuus. 112 units print as 784 pt: A4 landscape at 100 %.
-MATRIX_WIDTHS = (22.0, 20.0, 11.0, 30.0, 29.0)
+# Palvelukokonaisuus. 123 units print as 781 pt: A4 landscape at 100 %.
+MATRIX_WIDTHS = (22.0, 20.0, 11.0, 34.0, 36.0)
 ENTRIES_HEADER_ROW = 5
 DISTINCT_HEADER_ROW = 5
 
@@ -167,6 +167,14 @@ class DistinctNames:
     overall: dict[str, tuple[str, dict[str, int]]]
 
 
+def book_names(book: Book) -> DistinctNames:
+    """The distinct names of the book's round, computed once per workbook."""
+    found = book.refs.get("distinct_names")
+    if found is None:
+        found = book.refs["distinct_names"] = distinct_names(book.ctx)
+    return found
+
+
 def distinct_names(ctx: Context) -> DistinctNames:
     by_level: dict[tuple[int, str], tuple[str, dict[str, int]]] = {}
     overall: dict[str, tuple[str, dict[str, int]]] = {}
@@ -246,13 +254,17 @@ def _matrix(book: Book, title: str) -> None:
         definition_tapa=w.text("definitions.tapa"),
         definition_lkm=w.text("definitions.lkm"),
     )
+    labels = (
+        w.text("liite1.matrix_total_methods_label"),
+        w.text("liite1.matrix_total_distinct_label"),
+    )
     for division in snap.divisions:
         heading = [
             Styled(f"{division.code} – {ctx.division_name(division.code)}", "division"),
             *[Styled(None, "division")] * 4,
         ]
         for index, level in enumerate(snap.levels):
-            block = _level_block(sheet, level, division.code, entries, chart_sheet, layout)
+            block = _level_block(sheet, level, division.code, entries, chart_sheet, layout, labels)
             if index == 0:  # the division's heading stays with its first level
                 block.prepend_heading(heading)  # type: ignore[arg-type]
             height = block.height()
@@ -277,8 +289,6 @@ class _Block:
     def __init__(self, sheet: Sheet) -> None:
         self.sheet = sheet
         self.rows: list[tuple[list[object], float | None]] = []
-        self.full_rows: list[int] = []  # offsets of rows merged across all columns
-        self.label_rows: list[int] = []  # offsets of total lines, label merged over A:B
         self.first_line = 0  # offsets of the first and last method line
         self.last_line = 0
         self.keep = 0.0  # height from the top that must not be split (the level's texts)
@@ -287,15 +297,11 @@ class _Block:
 
     def prepend_heading(self, values: list[object]) -> None:
         self.rows.insert(0, (values, None))
-        self.full_rows = [0] + [r + 1 for r in self.full_rows]
-        self.label_rows = [r + 1 for r in self.label_rows]
         self.first_line += 1
         self.last_line += 1
         self.keep += LINE_HEIGHT
 
-    def add(self, values: list[object], height: float | None, *, merge: bool = False) -> None:
-        if merge:
-            self.full_rows.append(len(self.rows))
+    def add(self, values: list[object], height: float | None) -> None:
         self.rows.append((values, height))
 
     def height(self) -> float:
@@ -309,7 +315,14 @@ class _Block:
         parts = [self.first_line]  # offsets where a part of the method lines begins
         for offset, (values, height) in enumerate(self.rows):
             row_height = height or LINE_HEIGHT
-            if used + row_height > page and used > header_height:
+            # The last method line goes with the total lines: they never start a page alone.
+            tail = sum(h or LINE_HEIGHT for _v, h in self.rows[offset:])
+            widow = (
+                offset == self.last_line > self.first_line
+                and used + tail > page
+                and tail <= page - header_height
+            )
+            if (widow or used + row_height > page) and used > header_height:
                 sheet.page_break()
                 used = header_height
                 if self.first_line < offset <= self.last_line and self.continued is not None:
@@ -319,17 +332,11 @@ class _Block:
                         row_height = height = self.continued_height
             sheet.row(values, height=height, measure=False)
             used += row_height
-        for offset in self.full_rows:
-            sheet.ws.merged_cells.add(cell_range(1, first + offset, 5, first + offset))
-        for offset in self.label_rows:
-            sheet.ws.merged_cells.add(cell_range(1, first + offset, 2, first + offset))
         ends = [*parts[1:], self.last_line + 1]
         for start, end in zip(parts, ends, strict=True):
             if end - 1 > start:
                 for column in (1, 2):
-                    sheet.ws.merged_cells.add(
-                        cell_range(column, first + start, column, first + end - 1)
-                    )
+                    sheet.merge(column, first + start, column, first + end - 1)
         return used
 
 
@@ -344,6 +351,7 @@ def _level_block(
     entries: Entries,
     chart_sheet: str,
     layout: ChartLayout,
+    labels: tuple[str, str],
 ) -> _Block:
     """One level of one division: a line per method (the level's name and examples merged
     down beside them) and two total lines: the methods and the distinct methods."""
@@ -409,12 +417,10 @@ def _level_block(
         covered += height
         if covered >= needed_pt:
             break
-    block.continued = Styled(w.text("liite1.matrix_continued", level=name), "level")
+    continued = w.text("liite1.matrix_continued", level=name)
+    block.continued = Styled(continued, "level")
     block.continued_height = (
-        _lines_height(
-            wrapped_lines(w.text("liite1.matrix_continued", level=name), widths[0], bold=True)
-        )
-        or LINE_HEIGHT
+        _lines_height(wrapped_lines(continued, widths[0], bold=True)) or LINE_HEIGHT
     )
     cell = part.by_division_level.get((division, number))
     methods = cell.methods if cell else 0
@@ -424,10 +430,9 @@ def _level_block(
         entities=entities_using,
         total=part.entities_by_division.get(division, 0),
     )
-    offset = len(block.rows)
     block.add(
         [
-            Styled(w.text("liite1.matrix_total_methods_label"), "total_text"),
+            Styled(labels[0], "total_text"),
             Styled(None, "total_text"),
             Styled(None, "total_number"),
             Styled(Formula(entries.count(division, number), methods), "total_number_left"),
@@ -437,7 +442,7 @@ def _level_block(
     )
     block.add(
         [
-            Styled(w.text("liite1.matrix_total_distinct_label"), "total_text"),
+            Styled(labels[1], "total_text"),
             Styled(None, "total_text"),
             Styled(None, "total_number"),
             Styled(
@@ -451,7 +456,6 @@ def _level_block(
         ],
         None,
     )
-    block.label_rows += [offset, offset + 1]
     return block
 
 
@@ -511,6 +515,8 @@ def _coverage(book: Book, title: str) -> None:
     statuses = {e.entity_code: e for status in snap.progress for e in status.entities}
     mapped = set(ctx.figures.satisfaction.rows_by_entity)
     entries = Entries(ctx)
+    answered, unanswered = w.text("liite1.coverage_yes"), w.text("liite1.coverage_no")
+    done = w.text("liite1.coverage_done")
     first_row = header_row + 1
     last_row = header_row + max(1, sum(len(d.service_entities) for d in snap.divisions))
     first_level, last_level = 3, 2 + len(levels)
@@ -551,14 +557,10 @@ def _coverage(book: Book, title: str) -> None:
             values += [
                 Styled(Formula(f'=COUNTIF({level_cells},">0")', used), "number"),
                 Styled(
-                    w.text(
-                        "liite1.coverage_yes" if entity.code in mapped else "liite1.coverage_no"
-                    ),
+                    answered if entity.code in mapped else unanswered,
                     "body" if entity.code in mapped else "missing_text",
                 ),
-                Styled(
-                    missing, "body" if missing == w.text("liite1.coverage_done") else "missing_text"
-                ),
+                Styled(missing, "body" if missing == done else "missing_text"),
             ]
             sheet.row(values)
     if not snap.divisions:
@@ -775,7 +777,7 @@ def _distinct_table(sheet: Sheet, layout: ChartLayout) -> None:
     ctx = sheet.book.ctx
     w = ctx.wording
     part = ctx.figures.participation
-    names = distinct_names(ctx)
+    names = book_names(sheet.book)
     ref = _DistinctRefs(ctx, len(names.by_level), len(names.overall))
     sheet.blank()
     sheet.row([Styled(w.text("liite1.chart_distinct_title"), "heading")])
@@ -845,7 +847,7 @@ def _distinct(book: Book) -> None:
     Kept in the workbook for checking; only its title prints (it grows with the data)."""
     ctx = book.ctx
     w = ctx.wording
-    names = distinct_names(ctx)
+    names = book_names(book)
     divisions = [d.code for d in ctx.snapshot.divisions]
     cols = w.mapping("liite1.distinct_columns")
     headers = [cols["level"], cols["method"], *divisions, w.text("common.total")]
@@ -917,6 +919,7 @@ def _entries(book: Book, title: str) -> None:
         cols["count"],
         cols["note"],
     ]
+    # Only the title and note print, A4 landscape at ≥ 92 % like every sheet.
     widths = [8.0, 20.0, 5.0, 22.0, 26.0, 11.0, 7.0, 22.0]
     header_row = ENTRIES_HEADER_ROW
     sheet = book.sheet(w.text("liite1.sheets.entries"), widths, freeze=f"C{header_row + 1}")
@@ -953,7 +956,7 @@ def _entries(book: Book, title: str) -> None:
                 item.note or None,
             )
 
-    sheet.plain_rows(rows(), wrap_columns=(1, 3, 4, 7), number_columns=(2, 6))
+    sheet.plain_rows(rows(), wrap_columns=(1, 3, 4, 7), number_columns=(6,))
     add_table(sheet, w.text("liite1.entries_table"), header, header_row)
 
 

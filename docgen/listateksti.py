@@ -286,7 +286,9 @@ def _metric_osallisuus(ctx: Context, doc: DocxDocument) -> None:
             description=clean(level.description.fi).rstrip("."),
             examples=examples,
         )
-        hanging(doc, line.strip())
+        last = hanging(doc, line.strip())
+    if ctx.snapshot.levels:  # the list ends with a paragraph's space, not tight on the facts
+        last.paragraph_format.space_after = Pt(4)
     _metric_facts(ctx, doc, "osallisuus")
 
 
@@ -356,13 +358,17 @@ def _results_participation(ctx: Context, doc: DocxDocument) -> None:
             + [f"{part.entities_with_by_division.get(code, 0)}/{total}"]
         )
     total = part.entities_total
+    # The city's counts and, on a row of their own, the shares: "18/18 (100 %)" in one cell
+    # would wrap in a column of a fifth of the page.
     rows.append(
         [_city_total(ctx)]
-        + [
-            f"{part.by_level[n].entities}/{total} ({fi_percent(part.by_level[n].entities, total)})"
-            for n in levels
-        ]
-        + [f"{part.entities_with}/{total} ({fi_percent(part.entities_with, total)})"]
+        + [f"{part.by_level[n].entities}/{total}" for n in levels]
+        + [f"{part.entities_with}/{total}"]
+    )
+    rows.append(
+        [w.text("listateksti.share_row")]
+        + [fi_percent(part.by_level[n].entities, total) for n in levels]
+        + [fi_percent(part.entities_with, total)]
     )
     para(
         doc,
@@ -370,7 +376,7 @@ def _results_participation(ctx: Context, doc: DocxDocument) -> None:
         "Caption",
     )
     any_level = w.text("liite1.coverage_summary_columns.any_level")
-    table(doc, ["", *_level_headers(ctx), any_level], rows, widths, bold_last=True, right=numeric)
+    table(doc, ["", *_level_headers(ctx), any_level], rows, widths, bold_last=2, right=numeric)
     _spacer(doc)
 
     if part.top_methods:
@@ -525,11 +531,12 @@ def comparison_satisfaction(ctx: Context, previous: fig.Figures) -> Comparison:
     ]
 
 
-# Where Taulukko 6's figures are: Liite 2's own comparison sheet when it has one
-# (wording liite2.sheets.comparison), else its summary sheet.
 def _satisfaction_ref(ctx: Context) -> str:
-    sheets = ctx.base_wording.raw("liite2.sheets")
-    return sheet_ref(ctx, "liite2", "comparison" if "comparison" in sheets else "summary")
+    """Where Taulukko 6's figures are: Liite 2's own comparison sheet when it has one
+    (wording liite2.sheets.comparison); else its summary sheet, which holds this year's."""
+    if "comparison" in ctx.base_wording.raw("liite2.sheets"):
+        return sheet_ref(ctx, "liite2", "comparison")
+    return ctx.wording.text("listateksti.current_year_ref", ref=sheet_ref(ctx, "liite2", "summary"))
 
 
 def _change(ctx: Context, doc: DocxDocument, previous: fig.Figures) -> None:
@@ -653,5 +660,7 @@ def _extracts_and_history(ctx: Context, doc: DocxDocument) -> None:
     if rows:
         table(doc, header, rows, [100.0, 65.0], size=9.5)
     _heading(ctx, doc, "history")
-    for _year, line, _background in reversed(history_entries(ctx)):  # newest first
-        para(doc, line)
+    entries = [line for _year, line, _background in reversed(history_entries(ctx))]
+    for index, line in enumerate(entries):  # newest first, kept together on one page
+        paragraph = para(doc, line)
+        paragraph.paragraph_format.keep_with_next = index < len(entries) - 1

@@ -19,11 +19,13 @@ import re
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache, lru_cache
+from types import MethodType
 from typing import Any
 from xml.sax.saxutils import escape
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ERROR_CODES, Cell
+from openpyxl.cell.cell import ERROR_CODES, Cell, WriteOnlyCell
 from openpyxl.cell.rich_text import CellRichText, TextBlock
 from openpyxl.cell.text import InlineFont
 from openpyxl.chart import BarChart
@@ -32,6 +34,7 @@ from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.utils.indexed_list import IndexedList
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.worksheet.dimensions import RowDimension
 from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.pagebreak import Break
@@ -67,11 +70,12 @@ SIGNED_DECIMAL = "[$-40B]+0.0;−0.0;0"
 # The pages are scaled to fit their width, so 10 pt keeps printed text at 9 pt or more.
 SIZE = 10
 # Points per unit of Excel column width as LibreOffice prints these Arial 10 workbooks
-# (measured: a 20-unit column is 140 pt wide).
-POINTS_PER_WIDTH = 7.0
+# (measured in the PDFs: a 22-unit column is 139.7 pt wide — the digit width of the font).
+POINTS_PER_WIDTH = 6.35
 # Points of DejaVu-measured text per unit of column width that fit on one line in both
-# LibreOffice (7.0 pt per unit) and Excel (5.25 pt per unit, with Arial's narrower letters).
-CAPACITY_PER_WIDTH = 6.2
+# LibreOffice (6.35 pt per unit) and Excel (5.25 pt per unit, with Arial's narrower
+# letters: about 6.0 pt of DejaVu-measured text).
+CAPACITY_PER_WIDTH = 6.0
 
 # name -> (font kwargs, fill colour, border, alignment kwargs, number format)
 _STYLES: dict[str, tuple[dict[str, Any], str | None, bool, dict[str, Any], str | None]] = {
@@ -121,10 +125,10 @@ _STYLES: dict[str, tuple[dict[str, Any], str | None, bool, dict[str, Any], str |
         None,
     ),
     "level": ({"bold": True}, LIGHT, True, {"wrap_text": True, "vertical": "top"}, None),
-    "division": (
+    "division": (  # no borders: the heading runs on over the empty cells of its row
         {"bold": True, "color": "FFFFFF"},
         DARK,
-        True,
+        False,
         {"horizontal": "left", "vertical": "center"},
         None,
     ),
@@ -212,6 +216,22 @@ _BOLD = {name for name, spec in _STYLES.items() if spec[0].get("bold")}
 LINE_HEIGHT = 12.75  # points per line of 10 pt Arial, Excel's own default row height
 
 
+@cache
+def _style_parts(
+    name: str,
+) -> tuple[Font, PatternFill | None, bool, Alignment | None, str | None]:
+    """A named style's openpyxl objects, built once per process (building them costs
+    more than writing a small workbook; each workbook only registers them)."""
+    font, fill, border, align, number_format = _STYLES[name]
+    return (
+        Font(name=FONT, **{"size": SIZE, **font}),
+        PatternFill("solid", start_color=fill, end_color=fill) if fill else None,
+        border,
+        Alignment(**align) if align else None,
+        number_format,
+    )
+
+
 def text_width(text: str, *, bold: bool = False, size: float = SIZE) -> float:
     """The printed width of ``text`` in points (DejaVu Sans metrics: see docgen.fontwidths)."""
     table = fontwidths.BOLD if bold else fontwidths.REGULAR
@@ -238,13 +258,14 @@ def fit_words(widths: Sequence[float], headers: Sequence[str], *, bold: bool = T
 def cell_capacity(width: float) -> float:
     """Points of text that fit on one line of a wrapping cell ``width`` units wide.
 
-    LibreOffice prints a unit of column width as 7.0 pt and keeps about 5 pt for the cell's
-    inner margins; Excel draws the same column narrower but with the narrower Arial. The
-    capacity is the smaller of the two, measured in DejaVu Sans points (the wider font).
+    LibreOffice prints a unit of column width as 6.35 pt and keeps a few points for the
+    cell's inner margins; Excel draws the same column narrower but with the narrower Arial.
+    The capacity is the smaller of the two, measured in DejaVu Sans points (the wider font).
     """
     return max(6.0, width * CAPACITY_PER_WIDTH - 3)
 
 
+@lru_cache(maxsize=16384)  # entity lists and method names repeat on many rows
 def wrapped_lines(text: str, width: float, *, bold: bool = False, size: float = SIZE) -> int:
     """How many lines ``text`` takes in a wrapping cell ``width`` units wide.
 
@@ -363,7 +384,11 @@ class Book:
         props.language = "fi-FI"
         props.created = ctx.created
         props.modified = ctx.created
+        # Whether the data are incomplete (LUONNOS), asked by every sheet: once per book.
+        self.draft = ctx.draft
+        self.draft_note = ctx.draft_note() if self.draft else ""
         self._styles: dict[str, StyleArray] = {}
+        self._style_ids: dict[int, int] = {}  # id(style array) -> its index in the workbook
         self._first: WriteOnlyWorksheet | None = None
         self._sheets: list[Sheet] = []
         # Cell references one sheet hands to another's formulas (e.g. coverage ranges).
@@ -380,22 +405,29 @@ class Book:
         found = self._styles.get(key)
         if found is None:
             assert self._first is not None, "create a sheet before styling"
-            font, fill, border, align, own_format = _STYLES[name]
+            font, fill, border, align, own_format = _style_parts(name)
             number_format = number_format or own_format
             proto = Cell(self._first, row=1, column=1)
-            proto.font = Font(name=FONT, **{"size": SIZE, **font})
+            proto.font = font
             if fill:
-                proto.fill = PatternFill("solid", start_color=fill, end_color=fill)
+                proto.fill = fill
             if border:
                 proto.border = _BORDER
             if align:
-                proto.alignment = Alignment(**align)
+                proto.alignment = align
             if number_format:
                 proto.number_format = number_format
             if quote:
                 proto.quotePrefix = True
             found = self._styles[key] = StyleArray(proto._style)
+            self._style_ids[id(found)] = self.wb._cell_styles.add(found)
         return found
+
+    def new_cell(self, ws: WriteOnlyWorksheet, style: StyleArray) -> Cell:
+        """A styled cell whose style id is known (openpyxl looks it up for every cell)."""
+        cell = _StyledCell(ws, row=1, column=1, style_array=style)
+        cell._sid = self._style_ids[id(style)]
+        return cell
 
     def sheet(
         self,
@@ -455,7 +487,7 @@ class Book:
         # 15 pt, which LibreOffice prints, so the page breaks computed here would drift).
         ws.sheet_format.defaultRowHeight = LINE_HEIGHT
         ws.sheet_format.customHeight = True
-        if self.ctx.draft:
+        if self.draft:
             ws.oddHeader.center.text = self.ctx.wording.text("common.draft_mark")
             ws.oddHeader.center.color = RED
             ws.oddHeader.center.size = 14
@@ -520,7 +552,10 @@ class Sheet:
         self.cached: dict[str, float | int | str | None] = {}  # formula cell -> its value
         # Print only rows 1..n (a sheet kept in the workbook for filtering, not for paper).
         self.print_rows_only: int | None = None
-        self._heights: dict[float, RowDimension] = {}
+        self._heights: dict[float, dict[str, str]] = {}
+        self._empty: dict[str, Cell] = {}  # style -> a shared empty cell of that style
+        # Appended rows go through a faster copy of openpyxl's own row conversion.
+        ws._values_to_row = MethodType(_values_to_row, ws)
 
     def add_chart(self, chart: BarChart) -> None:
         """Place a chart two rows below the last row written: on the same page when it
@@ -533,26 +568,31 @@ class Sheet:
         self.has_chart = True
 
     def _set_height(self, row: int, height: float) -> None:
-        """Give ``row`` a fixed height, sharing one dimension object per distinct height.
+        """Give ``row`` a fixed height, sharing one attribute mapping per distinct height.
 
-        Building a RowDimension costs ~40 µs (descriptor validation); rows with long text
-        all need one of a handful of heights, and the writer reads only the height fields
-        (never the index) from the object, so one object per height serves them all.
+        The write-only writer only reads a row's dimension as the attributes of its
+        ``<row>`` element (``attrs.update(dims.get(row))``); a RowDimension costs ~40 µs to
+        build and ~15 µs to iterate for every row, so each distinct height gets one plain
+        mapping of the same attributes, shared by every row of that height.
         """
-        dimension = self._heights.get(height)
-        if dimension is None:
+        attributes = self._heights.get(height)
+        if attributes is None:
             dimension = RowDimension(self.ws, index=row, ht=height, customHeight=True)
-            self._heights[height] = dimension
-        self.ws.row_dimensions[row] = dimension
+            attributes = self._heights[height] = dict(dimension)
+        self.ws.row_dimensions[row] = attributes
+
+    def merge(self, first_col: int, first_row: int, last_col: int, last_row: int) -> None:
+        """Merge a range of cells (never overlapping another: openpyxl's own check of that
+        compares the range with every range merged before, quadratic on big sheets)."""
+        self.ws.merged_cells.ranges.add(
+            CellRange(min_col=first_col, min_row=first_row, max_col=last_col, max_row=last_row)
+        )
 
     def cell(self, value: Any, style: str | None, number_format: str | None = None) -> Any:
         """A cell for ``value``: plain values stay plain (fast); text is made safe."""
         if isinstance(value, Formula):
-            cell = Cell(
-                self.ws,
-                row=1,
-                column=1,
-                style_array=self.book.style(style or "text", number_format=number_format),
+            cell = self.book.new_cell(
+                self.ws, self.book.style(style or "text", number_format=number_format)
             )
             cell.value = value.text
             cell.data_type = "f"
@@ -563,24 +603,21 @@ class Sheet:
                 value = value[: EXCEL_CELL_LIMIT - 1] + "…"
             risky = value.startswith(_FORMULA_LIKE) or value in ERROR_CODES
             if risky or style:
-                cell = Cell(
-                    self.ws,
-                    row=1,
-                    column=1,
-                    style_array=self.book.style(style or "text", quote=risky),
-                )
+                cell = self.book.new_cell(self.ws, self.book.style(style or "text", quote=risky))
                 cell.value = value
                 cell.data_type = "s"  # never a formula or an error value
                 return cell
             return value
         if style is None:
             return value
-        cell = Cell(
-            self.ws,
-            row=1,
-            column=1,
-            style_array=self.book.style(style, number_format=number_format),
-        )
+        if value is None and number_format is None:
+            # An empty cell drawn for its borders and fill: openpyxl writes each appended
+            # row at once, so one such cell per style serves every row.
+            empty = self._empty.get(style)
+            if empty is None:
+                empty = self._empty[style] = self.book.new_cell(self.ws, self.book.style(style))
+            return empty
+        cell = self.book.new_cell(self.ws, self.book.style(style, number_format=number_format))
         cell.value = value
         return cell
 
@@ -667,6 +704,8 @@ class Sheet:
         number = self.rows
         numeric = set(number_columns)
         number_style = self.book.style("plain_number")
+        new_cell = self.book.new_cell
+        number_cells: dict[int, Cell] = {}
         for values in rows:
             number += 1
             out = list(values)
@@ -674,7 +713,11 @@ class Sheet:
             for index, value in enumerate(out):
                 if value.__class__ is not str:
                     if index in numeric and value is not None:
-                        styled = Cell(self.ws, row=1, column=1, style_array=number_style)
+                        # openpyxl writes each appended row at once, so one styled cell
+                        # per column serves every row (only its value changes).
+                        styled = number_cells.get(index)
+                        if styled is None:
+                            styled = number_cells[index] = new_cell(self.ws, number_style)
                         styled.value = value
                         out[index] = styled
                     continue
@@ -705,15 +748,14 @@ class Sheet:
 
     def title_block(self, title: str, subtitle: str) -> None:
         """Title, subtitle and — when the data are incomplete — the LUONNOS line."""
-        ctx = self.book.ctx
         if self.text_span < self.columns:  # printed in pages of columns: wrap, never clip
             self.note(title, "title_wrap")
             self.note(subtitle, "subtitle_wrap")
         else:
             self.row([Styled(title, "title")], height=22)
             self.row([Styled(subtitle, "subtitle")])
-        if ctx.draft:
-            self.note(ctx.draft_note(), "draft")
+        if self.book.draft:
+            self.note(self.book.draft_note, "draft")
         else:
             self.blank()
 
@@ -735,7 +777,7 @@ class Sheet:
         span = self.text_span
         number = self.row([Styled(text, style)], height=self.note_height(text, style))
         if span > 1:
-            self.ws.merged_cells.add(cell_range(1, number, span, number))
+            self.merge(1, number, span, number)
         return number
 
 
@@ -807,3 +849,35 @@ def _cache_values(values: Mapping[str, float | int | str | None]) -> Callable[[b
         return _FORMULA_CELL.sub(one, data)
 
     return fix
+
+
+class _StyledCell(Cell):  # type: ignore[misc]  # openpyxl has no type hints
+    """A cell whose style id was computed once for its style (see :meth:`Book.new_cell`)."""
+
+    __slots__ = ("_sid",)
+
+    @property
+    def style_id(self) -> int:
+        return self._sid
+
+
+def _values_to_row(self: WriteOnlyWorksheet, values: Iterable[Any], row_idx: int) -> Any:
+    """openpyxl's ``WriteOnlyWorksheet._values_to_row`` without its slow path for cells.
+
+    openpyxl first assigns every value to a reused plain cell and, for a ready-made
+    styled cell, catches the ValueError that raises (formatting the cell's repr for the
+    message): about 10 µs per styled cell. Here a ready-made cell is recognised first.
+    """
+    cell = WriteOnlyCell(self)
+    for col_idx, value in enumerate(values, 1):
+        if value is None:
+            continue
+        if isinstance(value, Cell):
+            value.column = col_idx
+            value.row = row_idx
+            yield value
+            continue
+        cell.value = value
+        cell.column = col_idx
+        cell.row = row_idx
+        yield cell

@@ -90,6 +90,7 @@ class LocalBotApi(BotMethods):
         self.settle_timeout = settle_timeout
         self.calls: list[ApiCall] = []
         self.faults = FaultPlan()
+        self._delays: list[list[Any]] = []
         self.flood = FloodControl(limits or FloodLimits(), clock) if enforce_limits else None
         #: Number of calls answered 429 by enforced flood limits (not by fail_next).
         self.rate_limit_errors = 0
@@ -119,6 +120,9 @@ class LocalBotApi(BotMethods):
             handler = self.handlers.get(method.lower())
             if handler is None:
                 raise ApiError(404, f"Not Found: method {method!r} is not emulated by localtg")
+            delay = self._take_delay(method, params.get("chat_id"))
+            if delay:
+                await asyncio.sleep(delay)  # then answered (and delivered) as usual
             fault = self.faults.take(method, params.get("chat_id"))
             if fault is not None:
                 record.injected = True
@@ -176,6 +180,25 @@ class LocalBotApi(BotMethods):
             retry_after=retry_after,
             description=description,
         )
+
+    def slow_next(
+        self, method: str, seconds: float, *, count: int = 1, chat_id: int | None = None
+    ) -> None:
+        """Hold the next ``count`` calls of ``method`` (to ``chat_id``, if given) for
+        ``seconds`` before answering them normally: a slow Telegram. The call counts as
+        received at once — a client that gives up meanwhile does not undo it."""
+        self._delays.append(
+            [method.lower(), None if chat_id is None else str(chat_id), seconds, count]
+        )
+
+    def _take_delay(self, method: str, chat_id: object) -> float:
+        for rule in self._delays:
+            if rule[0] == method.lower() and rule[1] in (None, str(chat_id)):
+                rule[3] -= 1
+                if rule[3] <= 0:
+                    self._delays.remove(rule)
+                return float(rule[2])
+        return 0.0
 
     def calls_to(self, method: str) -> list[ApiCall]:
         return [c for c in self.calls if c.method.lower() == method.lower()]

@@ -81,6 +81,11 @@ class MiniApp:
         except auth.BadInitData as error:
             raise Refusal(401, "unauthorized", reason=str(error)) from None
 
+    def _words(self, user: auth.WebAppUser) -> Callable[[str], str]:
+        """Texts in the language of the person's Telegram app (before the person is read)."""
+        default = self.services.settings.default_language
+        return gettext_for(normalize_language(user.language_code, default))
+
     def _person(self, session: Session, user: auth.WebAppUser) -> tuple[Person, str]:
         person = people.active_person(session, user.telegram_user_id)
         language = normalize_language(
@@ -118,13 +123,13 @@ class MiniApp:
     def save(self, request: Request, body: bytes) -> dict[str, Any]:
         user = self._user(request)
         if len(body) > MAX_BODY_BYTES:
-            raise Refusal(413, "too large")
+            raise Refusal(413, self._words(user)(texts.TOO_LARGE))
         try:
             payload = json.loads(body)
             if not isinstance(payload, dict) or not isinstance(payload.get("entities"), list):
                 raise ValueError("no entities")
         except (ValueError, UnicodeDecodeError):
-            raise Refusal(400, "bad request") from None
+            raise Refusal(400, self._words(user)(texts.BAD_REQUEST)) from None
         sessions = self.services.sessions
         now = self.services.now()
         counted: list[int] = []  # the person whose save was counted toward the limit
@@ -260,10 +265,10 @@ def routes(services: Services, *, bot_token: str) -> list[BaseRoute]:
         if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
             # Refused before reading; the signature is checked first all the same.
             try:
-                app._user(request)
+                user = app._user(request)
             except Refusal as refusal:
                 return _json(refusal.body, refusal.status)
-            return _json({"error": "too large"}, 413)
+            return _json({"error": app._words(user)(texts.TOO_LARGE)}, 413)
         body = bytearray()
         async for chunk in request.stream():
             body += chunk

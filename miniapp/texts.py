@@ -29,7 +29,7 @@ PAGE = {
     "measurement": N_("Measurement {number}"),
     "type": N_("Measurement type"),
     "choose": N_("— choose —"),
-    "other_name": N_("Name of the other way"),
+    "other_name": N_("Name of the other method"),
     "scale": N_("Scale"),
     "frequency": N_("Frequency"),
     "frequency_text": N_("Frequency in your own words"),

@@ -70,6 +70,10 @@ CATCH_UP_JOB = "reminders:catch-up"
 SWEEP_JOB = "reminders:sweep"
 RESYNC_JOB = "reminders:resync"
 LEADER_JOB = "scheduler:leader"
+VERIFY_JOB = "scheduler:verify"
+#: How often the leader checks that its lock's database session is alive, so that a lost
+#: lock stops its reminder jobs (and turns the leader gauge to 0) within about a second.
+VERIFY_SECONDS = 1.0
 #: Seconds between a non-leader's tries of the leader lock (a dead leader is replaced
 #: within this, well inside the required 60 s).
 LEADER_RETRY_SECONDS = 15.0
@@ -211,7 +215,20 @@ async def _leader_job(context: JobContext) -> None:
 
 
 def _job_names() -> tuple[str, ...]:
-    return (CATCH_UP_JOB, SWEEP_JOB, RESYNC_JOB, housekeeping.PRUNE_JOB)
+    return (CATCH_UP_JOB, SWEEP_JOB, RESYNC_JOB, VERIFY_JOB, housekeeping.PRUNE_JOB)
+
+
+async def _verify_job(context: JobContext) -> None:
+    """The leader's one-second check of its lock (one tiny query on the lock's own
+    connection); a lost lock stops the reminder jobs at once."""
+    application = context.application
+    rt = runtime(application)
+    if not rt.leading or rt.leader is None:
+        return
+    held = await asyncio.to_thread(rt.leader.check)
+    if not held and rt.leading:
+        log.warning("scheduler leader: the lock's session is gone; reminder jobs stopped")
+        _stop_leading(application)
 
 
 def _start_leading(application: App) -> None:
@@ -238,6 +255,15 @@ def _start_leading(application: App) -> None:
     if not job_queue.get_jobs_by_name(RESYNC_JOB):
         job_queue.run_daily(_resync_job, time=dt.time(0, 10, tzinfo=settings.tz), name=RESYNC_JOB)
     housekeeping.schedule(application)
+    on_postgresql = rt.leader is not None and not rt.leader.always_leader
+    if on_postgresql and not job_queue.get_jobs_by_name(VERIFY_JOB):
+        job_queue.run_repeating(
+            _verify_job,
+            interval=VERIFY_SECONDS,
+            first=VERIFY_SECONDS,
+            name=VERIFY_JOB,
+            job_kwargs={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+        )
     log.info("reminders installed (scheduler leader): %d sends scheduled", scheduled)
 
 

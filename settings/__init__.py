@@ -128,6 +128,8 @@ class Webhook(_Strict):
     url: str | None = None
     listen: str = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 8443
+    #: SIGTERM to exit: what is unfinished by then stays for another replica / next start.
+    stop_seconds: Annotated[float, Field(gt=0, le=600)] = 8.0
 
     @field_validator("url")
     @classmethod
@@ -313,6 +315,7 @@ ENV_KEYS: dict[tuple[str, ...], str] = {
     ("telegram", "webhook", "url"): "TELEGRAM_WEBHOOK_URL",
     ("telegram", "webhook", "listen"): "TELEGRAM_WEBHOOK_LISTEN",
     ("telegram", "webhook", "port"): "TELEGRAM_WEBHOOK_PORT",
+    ("telegram", "webhook", "stop_seconds"): "TELEGRAM_STOP_SECONDS",
     ("metrics_port",): "METRICS_PORT",
     ("log_level",): "LOG_LEVEL",
     ("miniapp_url",): "MINIAPP_URL",

@@ -22,7 +22,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.access import Caller, requires
 from bot.admin.callbacks import DRAFT, DraftStep, button_data, pattern
-from bot.admin.shared import chat_action
+from bot.admin.shared import chat_action, send_menu
 from bot.ui import MSG_STALE
 from core import metrics
 from core.services import Services, services
@@ -127,8 +127,13 @@ async def drafts_command(update: Update, context: ContextTypes.DEFAULT_TYPE, who
     svc = services(context)
     year = svc.current_year()
     warnings = placeholder_warnings(svc.settings, year)
-    await update.effective_chat.send_message(
-        readiness_text(who, _readiness(svc, year), year, warnings), reply_markup=_menu(who)
+    await send_menu(
+        context,
+        update.effective_chat,
+        who,
+        DRAFT,
+        readiness_text(who, _readiness(svc, year), year, warnings),
+        reply_markup=_menu(who),
     )
 
 

@@ -23,6 +23,7 @@ from bot.admin.shared import (
     edit,
     person_label,
     role_names,
+    send_menu,
 )
 from bot.ui import MSG_CLOSE
 from core.services import services
@@ -76,7 +77,7 @@ async def invite_command(update: Update, context: ContextTypes.DEFAULT_TYPE, who
         open_count = len(people.open_invitations(session, svc.now()))
     text, keyboard = _menu(who, open_count)
     assert update.effective_chat is not None
-    await update.effective_chat.send_message(text, reply_markup=keyboard)
+    await send_menu(context, update.effective_chat, who, INVITE, text, reply_markup=keyboard)
 
 
 @requires(Role.STAFF)

@@ -13,7 +13,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.access import Caller, requires
 from bot.admin.callbacks import ID, NUDGE, NudgeStep, button_data, pattern
-from bot.admin.shared import answer_stale, chat_action, edit
+from bot.admin.shared import answer_stale, chat_action, edit, send_menu
 from bot.ui import MSG_CLOSE
 from core.services import services
 from data import admin_queries, progress
@@ -104,7 +104,8 @@ async def nudge_command(update: Update, context: ContextTypes.DEFAULT_TYPE, who:
     buttons.append(
         [InlineKeyboardButton(who._(MSG_CLOSE), callback_data=button_data(NUDGE, NudgeStep.CANCEL))]
     )
-    await chat.send_message("\n".join(lines), reply_markup=InlineKeyboardMarkup(buttons))
+    markup = InlineKeyboardMarkup(buttons)
+    await send_menu(context, chat, who, NUDGE, "\n".join(lines), reply_markup=markup)
 
 
 @requires(Role.COORDINATOR)

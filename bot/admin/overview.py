@@ -27,6 +27,7 @@ from bot.admin.shared import (
     edit,
     language_of,
     person_label,
+    send_menu,
     tell,
 )
 from bot.charts import ChartTexts, DivisionCoverage, coverage_chart
@@ -211,7 +212,11 @@ async def overview_command(update: Update, context: ContextTypes.DEFAULT_TYPE, w
         InputFile(png, filename=f"tilanne-{today.isoformat()}.png"),
         caption=who._("Situation {date}").format(date=format_date(today, who.language)),
     )
-    await chat.send_message(
+    await send_menu(
+        context,
+        chat,
+        who,
+        OVERVIEW,
         overview_text(who, rows, svc.settings, today, year),
         parse_mode=ParseMode.HTML,
         reply_markup=_keyboard(who, rows, year),

@@ -23,6 +23,7 @@ from bot.admin.shared import (
     language_of,
     person_label,
     role_names,
+    send_menu,
     tell,
 )
 from core.services import services
@@ -82,7 +83,7 @@ async def people_command(update: Update, context: ContextTypes.DEFAULT_TYPE, who
     """/henkilot: the first page of people."""
     text, keyboard = _list_page(who, _everyone(context), 0)
     assert update.effective_chat is not None
-    await update.effective_chat.send_message(text, reply_markup=keyboard)
+    await send_menu(context, update.effective_chat, who, PEOPLE, text, reply_markup=keyboard)
 
 
 @requires(Role.STAFF)

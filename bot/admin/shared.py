@@ -5,16 +5,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+import re
+from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
-from telegram import Bot, CallbackQuery, Update
+from telegram import Bot, CallbackQuery, Chat, Message, Update
 from telegram.error import TelegramError
+from telegram.ext import Application, ApplicationHandlerStop, CallbackQueryHandler, ContextTypes
 
 from bot.access import Caller
 from bot.callbacks import edit_or_send
 from bot.ui import MSG_BACK, MSG_STALE, ROLE_NAMES
-from data import catalog
+from core import codec
+from core.services import services
+from data import catalog, drafts
+from data.db import transaction
 from data.models import Division, Person, Role
 from i18n import gettext_for
 
@@ -22,6 +27,9 @@ log = logging.getLogger(__name__)
 
 #: The one Back label (``bot.ui``), here under the name the menus import.
 BACK = MSG_BACK
+
+#: After the bad-number guard (bot.callbacks.GUARD_GROUP), before the feature handlers.
+MENU_GUARD_GROUP = -8
 
 #: Telegram shows a chat action for about 5 seconds; renew it before it fades.
 CHAT_ACTION_INTERVAL = 4.0
@@ -91,3 +99,51 @@ async def chat_action(bot: Bot, chat_id: int, action: str) -> AsyncIterator[None
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+async def send_menu(
+    context: ContextTypes.DEFAULT_TYPE,
+    chat: Chat,
+    who: Caller,
+    feature: str,
+    text: str,
+    **kwargs: Any,
+) -> Message:
+    """Send a command's menu and remember it as the newest: buttons of the person's older
+    menus of the command are then refused as stale (``menu_guard``), as a guided flow
+    refuses buttons of its older questions."""
+    message = await chat.send_message(text, **kwargs)
+    if who.person is not None:
+        svc = services(context)
+        with transaction(svc.sessions) as session:
+            drafts.record_menu(session, who.person.id, feature, message.message_id, svc.now())
+    return message
+
+
+async def menu_guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Refuse a button of an administration menu older than the command's newest menu."""
+    from bot.access import caller
+
+    query = update.callback_query
+    if query is None or query.message is None:
+        return
+    pressed = codec.action(query.data)
+    who = caller(update, context)
+    if pressed is None or who.person is None:
+        return
+    svc = services(context)
+    with transaction(svc.sessions) as session:
+        stale = drafts.menu_is_stale(
+            session, who.person.id, pressed.feature, query.message.message_id
+        )
+    if stale:
+        await query.answer(who._(MSG_STALE), show_alert=True)
+        raise ApplicationHandlerStop
+
+
+def install_menu_guard(application: Application, prefixes: Iterable[str]) -> None:  # type: ignore[type-arg]
+    """The stale-menu check runs before every administration button's handler."""
+    alternatives = "|".join(re.escape(p) for p in prefixes)
+    application.add_handler(
+        CallbackQueryHandler(menu_guard, pattern=rf"^(?:{alternatives}):"), group=MENU_GUARD_GROUP
+    )

@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import datetime as dt
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -35,11 +37,26 @@ from core.services import Services, services
 from data import drafts, inbox
 from data.db import is_lock_wait, off_loop, transaction
 from data.models import ConversationDraft, Person
+from data.outbox import Request
 from delivery import ingress
+from delivery import outbox as delivery_outbox
+from delivery.outbox import sender as outbox_sender
 from delivery.replies import Outbox, deliver, send_safely
 from i18n import N_, gettext_for, normalize_language
 
 log = logging.getLogger(__name__)
+
+#: A typed answer or a button press that arrived before the conversation moved on, and is
+#: handled only afterwards (replayed after a crash, or by another replica).
+MSG_NOT_APPLIED = N_(
+    "Your earlier message was not applied: it reached the bot only after your conversation "
+    "had already moved on, so it would have answered a different question. Please answer "
+    "the question below again."
+)
+MSG_NOT_APPLIED_BUTTON = N_(
+    "This press was not applied: it reached the bot only after your conversation had "
+    "already moved on."
+)
 
 #: Commands that leave an open conversation open (they only show something).
 KEEPS_FLOW = frozenset({"tila", "kieli", "start", "omat_tiedot", "excel"})
@@ -119,7 +136,7 @@ async def route(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     for attempt in range(2):
         outbox = Outbox()
         try:
-            who, handled = await off_loop(
+            who, handled, written = await off_loop(
                 _transact, update, context, svc, found, outbox, sessions=svc.sessions
             )
             break
@@ -149,7 +166,10 @@ async def route(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if outbox.refused:
         await refuse(update, who)
     else:
-        await deliver(update, outbox)
+        if outbox_sender(context.application) is not None:
+            await outbox_sender(context.application).deliver(written)  # type: ignore[union-attr]
+        else:
+            await deliver(update, outbox)
         for work in outbox.after:
             await work(context)
     raise ApplicationHandlerStop
@@ -161,18 +181,21 @@ def _transact(
     svc: Services,
     found: Route,
     outbox: Outbox,
-) -> tuple[Caller, bool]:
+) -> tuple[Caller, bool, list[Request]]:
     """One transaction (on a worker thread): the person and drafts, the flow's step, the
-    inbox mark; (who, whether the conversations handled it)."""
+    inbox mark and the replies (``delivery.outbox``); (who, whether the conversations
+    handled it, the reply rows to deliver after the commit)."""
     assert update.effective_user is not None
     handled = True
+    sender = outbox_sender(context.application)
+    written: list[Request] = []
     with transaction(svc.sessions) as session:
         person, rows = drafts.person_and_drafts(session, update.effective_user.id)
         who = caller_in(session, update, svc, person=person)
         if who.person is None:
             if found.kind not in ("entry", "button"):
                 # the greeting and the catch-alls answer people without access
-                return who, False
+                return who, False, written
             outbox.refused = True
         else:
             if ingress.replayed(context.application, update.update_id) and inbox.is_handled(
@@ -182,10 +205,101 @@ def _transact(
                 # lock made us wait for that): applied once is enough.
                 ingress.handled_in_transaction(context.application, update.update_id)
                 raise ApplicationHandlerStop
-            handled = _act(found, who, session, svc, rows, outbox)
+            if _overtaken(found, rows, update.update_id, svc):
+                _refuse_stale(found, who, rows, session, svc, outbox)
+            else:
+                handled = _act(found, who, session, svc, rows, outbox)
             if handled:  # committed with its effects: a replay after a crash skips it
                 inbox.mark_handled(session, update.update_id, now=svc.now())
-    return who, handled
+                _stamp(session, rows, update.update_id)
+                if sender is not None:  # the replies, in the same transaction
+                    written = sender.write(
+                        session, replies(update, outbox), update_id=update.update_id
+                    )
+    return who, handled, written
+
+
+def replies(update: Update, outbox: Outbox) -> list[Any]:
+    """The outbox requests of a turn's replies: the button press answered, the question
+    edited in place (or sent anew), then the messages; none when the person is refused."""
+    chat = update.effective_chat
+    query = update.callback_query
+    if outbox.refused:
+        return []
+    requests: list[Any] = []
+    user_chat = chat.id if chat is not None else update.effective_user.id  # type: ignore[union-attr]
+    if query is not None:
+        requests.append(
+            delivery_outbox.answer(user_chat, query.id, outbox.toast, alert=outbox.alert)
+        )
+    if chat is None:
+        return requests
+    messages = list(outbox.messages)
+    if outbox.edit is not None:
+        text, markup = outbox.edit
+        question = query.message if query is not None else None
+        if question is not None and question.message_id:
+            requests.append(
+                delivery_outbox.edit(chat.id, question.message_id, text, markup, html=outbox.html)
+            )
+        else:
+            messages.append(outbox.edit)
+    for text, markup in messages:
+        requests.append(delivery_outbox.message(chat.id, text, markup, html=outbox.html))
+    return requests
+
+
+#: Telegram may number updates afresh after a week without any: an older draft's update
+#: id says nothing about a new update's then.
+_IDS_COMPARABLE = dt.timedelta(days=6)
+
+
+def _overtaken(found: Route, rows: list[ConversationDraft], update_id: int, svc: Services) -> bool:
+    """A typed answer or a button press older than the update that last changed a draft:
+    it was replayed (after a crash, by another replica) or overtaken on the way, and the
+    conversation has moved on since it was written."""
+    if found.kind not in ("typed", "button"):
+        return False
+    horizon = svc.now() - _IDS_COMPARABLE
+    return any(
+        row.last_update_id is not None
+        and row.last_update_id > update_id
+        and row.last_activity_at >= horizon
+        for row in rows
+    )
+
+
+def _refuse_stale(
+    found: Route,
+    who: Caller,
+    rows: list[ConversationDraft],
+    session: Session,
+    svc: Services,
+    outbox: Outbox,
+) -> None:
+    """Tell the person plainly that the message was not applied and why; repeat the
+    question they are at."""
+    if found.kind == "button":
+        outbox.toast, outbox.alert = who._(MSG_NOT_APPLIED_BUTTON), True
+        return
+    outbox.say(who._(MSG_NOT_APPLIED))
+    active = next((row for row in rows if not row.paused), None)
+    flow = Flow.flows.get(active.flow) if active is not None else None
+    if active is not None and flow is not None and flow.allowed(who):
+        turn = _turn(who, session, svc, active)
+        if _current(flow, turn, active, outbox, button=False):
+            flow.help(turn, active, outbox)
+
+
+def _stamp(session: Session, rows: list[ConversationDraft], update_id: int) -> None:
+    """Record the update on every draft it changed or created (see `_overtaken`)."""
+    changed = [row for row in rows if row in session and row not in session.deleted]
+    changed += [obj for obj in session.new if isinstance(obj, ConversationDraft)]
+    for row in changed:
+        older = row.last_update_id is None or row.last_update_id < update_id
+        # A paused draft the update did not touch keeps its stamp (no extra write).
+        if older and (not row.paused or row in session.new or session.is_modified(row)):
+            row.last_update_id = update_id
 
 
 def _mark_unapplied(context: ContextTypes.DEFAULT_TYPE, svc: Services, update_id: int) -> None:
@@ -214,7 +328,8 @@ def _act(
         drafts.pause_others(rows, None)
         return False
     if found.kind == "cancel":
-        target = active or (rows[0] if rows else None)
+        # A paused conversation, never another command's menu record (data.drafts).
+        target = active or next((r for r in rows if r.flow in Flow.flows), None)
         if target is None:
             return False
         cancelled = Flow.flows.get(target.flow)

@@ -10,6 +10,7 @@ from telegram.ext import Application
 
 from bot.admin import drafts, invitations, menus, nudge, overview, people
 from bot.admin.callbacks import PREFIXES
+from bot.admin.shared import install_menu_guard
 from bot.callbacks import install_guard
 
 
@@ -17,5 +18,6 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     """Every administration command, its buttons, and the command-menu hooks."""
     menus.register(application)
     install_guard(application, PREFIXES)
+    install_menu_guard(application, PREFIXES)
     for feature in (invitations, people, overview, nudge, drafts):
         feature.register(application)

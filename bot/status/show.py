@@ -12,22 +12,28 @@ from telegram.ext import ContextTypes
 from bot.access import Caller, caller, refuse
 from bot.flow.engine import is_contact
 from bot.status import render
+from core import codec
 from core.services import Services, services
 from data import catalog, overview
 from data.db import transaction
 from data.models import Division
 from i18n import N_
 from miniapp.texts import OPEN_FORM
+from schedules.plan import CONTACT_DEADLINES
 from settings import Deadline, Settings
 
 EXCEL_BUTTON = N_("Excel workbook")
-EXCEL_BUTTON_DATA = "xl:get"
+#: The Excel feature's buttons (``bot.handlers.excel``) and the one that sends the workbook.
+EXCEL = "xl"
+EXCEL_BUTTON_DATA = codec.button(EXCEL, "get")
 
 
 def next_deadline(settings: Settings, today: dt.date) -> tuple[Deadline, dt.date] | None:
-    """The first of this year's deadlines on or after ``today`` (None when all are past)."""
+    """The division's next deadline on or after ``today``: of the deadlines its answers are
+    due for (``schedules.plan.CONTACT_DEADLINES``, as its reminders say), never the staff's
+    own; None when they are all past."""
     for deadline, day in settings.calendar.dates_for(today.year):
-        if day >= today:
+        if day >= today and deadline.code in CONTACT_DEADLINES:
             return deadline, day
     return None
 

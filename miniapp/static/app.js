@@ -377,7 +377,7 @@
         if (first) first.focus();
         return;
       }
-      tell(r.body.error || T.failed, true);
+      tell(r.status === 401 ? T.no_access : (r.body.error || T.failed), true);
       if (r.status === 409 || r.status === 423) offerReload();
     }).catch(function () {
       buttons.forEach(function (b) { b.disabled = false; });

@@ -95,3 +95,27 @@ async def test_every_menu_button_decodes_with_the_one_codec(bot: BotHarness) -> 
     assert len(shown) > 15
     assert all(_decodes(d) and len(d.encode()) <= codec.MAX_BYTES for d in shown), shown
     assert "lang:sv" in shown
+
+
+async def test_an_older_admin_menu_is_refused_like_an_older_question(bot: BotHarness) -> None:
+    """A coordinator's first /muistuta menu, after a second one was sent, changes nothing;
+    the newest menu and the messages that follow it still work."""
+    bot.contact(4811, "SOTE")
+    kaisa = coordinator(bot, 4810)
+    await kaisa.send("/muistuta")
+    first = kaisa.last
+    await kaisa.send("/muistuta")
+    second = kaisa.last
+    record = await kaisa.press("SOTE", message=first)
+    assert record.text == "Tämä painike ei ole enää voimassa." and record.show_alert
+    assert first.text == second.text  # nothing was sent from the old menu
+    await kaisa.press("SOTE", message=second)
+    assert kaisa.last.text.startswith("Muistutukset (SOTE): ")
+    sanna = staff(bot, 4812)
+    await sanna.send("/kutsu")
+    old = sanna.last
+    await sanna.send("/kutsu")
+    record = await sanna.press("Koordinaattori", message=old)
+    assert record.text == "Tämä painike ei ole enää voimassa."
+    await sanna.press("Koordinaattori")
+    assert "Kutsu luotu" in sanna.last.text

@@ -125,10 +125,11 @@ async def test_the_next_deadline_follows_the_clock_and_the_calendar(bot: BotHarn
     bot.clock.current = dt.datetime(2026, 10, 1, 9, 0, tzinfo=dt.UTC)
     await aino.send("/tila")
     assert "Seuraava määräaika: 10.10.2026 – Johtoryhmän aineisto" in aino.last.text
-    bot.clock.current = dt.datetime(2026, 11, 30, 21, 59, tzinfo=dt.UTC)  # 23.59 in Helsinki
+    bot.clock.current = dt.datetime(2026, 11, 20, 21, 59, tzinfo=dt.UTC)  # 23.59 in Helsinki
     await aino.send("/tila")
-    assert "Seuraava määräaika: 30.11.2026" in aino.last.text
-    bot.clock.current = dt.datetime(2026, 11, 30, 22, 1, tzinfo=dt.UTC)  # 1.12. in Helsinki
+    assert "Seuraava määräaika: 20.11.2026" in aino.last.text
+    # The division's deadlines only: 30.11. ("valmis") is the strategy unit's own (issue 16).
+    bot.clock.current = dt.datetime(2026, 11, 20, 22, 1, tzinfo=dt.UTC)  # 21.11. in Helsinki
     await aino.send("/tila")
     assert "Tämän vuoden määräajat ovat menneet." in aino.last.text
     assert "Puuttuu vielä:\n• Maankäyttö ja kaupunkirakenne" in aino.last.text

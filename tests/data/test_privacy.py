@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-from data import catalog, inbox, menus, people, privacy, reports
+from data import catalog, inbox, menus, outbox, people, privacy, reports
 from data.cli import main
 from data.models import (
     AuditEvent,
@@ -16,6 +17,7 @@ from data.models import (
     ConversationDraft,
     InboxUpdate,
     Invitation,
+    OutboxMessage,
     ParticipationEntry,
     Person,
     Role,
@@ -158,6 +160,17 @@ def _updates_about_aino(db: Database) -> None:
         )
         menus.remember(session, menus.chat_scope(AINO), "digest")
         menus.remember(session, menus.chat_scope(5555), "digest")
+        outbox.add(
+            session,
+            [
+                (AINO, "sendMessage", {"chat_id": AINO, "text": "Hei Aino!"}),
+                (5555, "sendMessage", {"chat_id": 5555, "text": "Hei Eero!"}),
+            ],
+            update_id=701,
+            claimer="test",
+            now=dt.datetime.now(dt.UTC),
+            lease=dt.timedelta(minutes=1),
+        )
 
 
 def test_the_export_includes_the_raw_updates_the_inbox_holds_about_the_person(
@@ -171,6 +184,7 @@ def test_the_export_includes_the_raw_updates_the_inbox_holds_about_the_person(
     held = exported["telegram_updates"]
     assert [u["update_id"] for u in held] == [701, 702]
     assert held[0]["update"]["message"]["text"] == "puh 040 123 4567"
+    assert [m["request"]["text"] for m in exported["messages_to_them"]] == ["Hei Aino!"]
 
 
 def test_erase_purges_the_person_s_inbox_rows_and_menu_record_and_says_so(
@@ -182,9 +196,11 @@ def test_erase_purges_the_person_s_inbox_rows_and_menu_record_and_says_so(
     assert main(["person", "erase", "--telegram-id", str(AINO)]) == 0
     out = capsys.readouterr().out
     assert "removed 2 Telegram update(s) from the inbox, 1 command menu record(s)" in out
+    assert "1 message(s) to them from the outbox" in out
     with db.session() as session:
         left = session.scalars(select(InboxUpdate.update_id)).all()
         assert left == [703]
         assert "040 123" not in repr(session.scalars(select(InboxUpdate.payload)).all())
         scopes = session.scalars(select(CommandMenu.scope)).all()
         assert scopes == [menus.chat_scope(5555)]
+        assert session.scalars(select(OutboxMessage.chat_id)).all() == [5555]

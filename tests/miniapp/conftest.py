@@ -108,7 +108,7 @@ class Replica:
 
     def __enter__(self) -> Replica:
         self.thread.start()
-        for _ in range(200):
+        for _ in range(3000):  # up to a minute on a busy machine; usually a few ms
             if self.server.started:
                 return self
             time.sleep(0.02)

@@ -118,7 +118,9 @@ def test_a_body_over_256_kb_is_413_and_saves_nothing(mini: MiniAppHarness) -> No
     big = _one_count(body, entity, "5")
     big["entities"][0]["participation"][0]["note"] = "x" * (257 * 1024)
     before = _stored(mini)
-    assert mini.save(501, big).status_code == 413
+    response = mini.save(501, big)
+    assert response.status_code == 413
+    assert response.json()["error"] == "Lomake on liian suuri tallennettavaksi."
     assert _stored(mini) == before
 
 

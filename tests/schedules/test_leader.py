@@ -268,3 +268,47 @@ async def test_the_leader_is_tried_at_once_and_the_gauge_follows_within_a_second
         await application.stop()
         await application.shutdown()
     assert metrics.SCHEDULER_LEADER._value.get() == 0
+
+
+async def test_a_lost_lock_stops_the_leader_and_its_gauge_within_about_a_second(
+    db: Database, settings: Settings, api: LocalBotApi
+) -> None:
+    """The lock's session dies (a database restart, a network cut, pg_terminate_backend):
+    the leader notices at its one-second check, not at the next 15-s retry."""
+    postgres_only(db)
+    from core import metrics
+
+    application = local_application_builder(api).build()
+    attach(application, Services(settings, db.sessions, Clock(local(YEAR, 11, 6, 8, 0))))
+    schedules.install(application, courier=TelegramCourier(application))
+    await application.initialize()
+    await application.start()
+    try:
+        started = time.monotonic()
+        while not rt.is_leader(application) and time.monotonic() - started < 60:
+            await asyncio.sleep(0.02)
+        assert metrics.SCHEDULER_LEADER._value.get() == 1
+        key = rt.runtime(application).leader.key  # type: ignore[union-attr]
+        with db.engine.connect() as admin:
+            admin.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_locks "
+                    "WHERE locktype = 'advisory' AND objid = :low AND pid <> pg_backend_pid()"
+                ),
+                {"low": (key or 0) & 0xFFFFFFFF},
+            )
+            admin.commit()
+        lost = time.monotonic()
+        while metrics.SCHEDULER_LEADER._value.get() == 1 and time.monotonic() - lost < 60:
+            await asyncio.sleep(0.02)
+        followed = time.monotonic() - lost
+        assert metrics.SCHEDULER_LEADER._value.get() == 0
+        assert not application.job_queue.get_jobs_by_name(rt.SWEEP_JOB)  # type: ignore[union-attr]
+        # About a second when idle; the bound leaves room for a loaded machine while staying
+        # well below the 15-s retry that used to be the only check.
+        assert followed < 5 * rt.VERIFY_SECONDS, followed
+        print(f"leader gauge followed the lost lock after {followed:.2f} s")
+    finally:
+        await rt.release_leadership(application)
+        await application.stop()
+        await application.shutdown()

@@ -1,0 +1,322 @@
+"""Every query on the outbox: the requests to Telegram an update produced, kept until sent.
+
+A guided conversation writes its replies here in the same transaction as the draft, the
+answers and the inbox mark, so a commit means "applied *and* will be answered". The sender
+(``delivery.outbox``) delivers the rows after the commit. A row moves
+
+    pending ──► sending ──► sent | failed
+       ▲           │
+       │           └──► (its replica died during the call) uncertain — never sent again
+       └── retry later (5xx, refused connection: known not delivered)
+
+exactly like the reminder ledger (``data.ledger``): *pending* rows are claimed with a lease
+(``claimed_by``, ``lease_until``) by the replica that wrote them; when the lease runs out
+(the replica died or stopped) any live replica claims them (``FOR UPDATE SKIP LOCKED`` on
+PostgreSQL). *sending* is committed right before the HTTP call, conditional on the claim,
+so of two replicas holding the same row only one can ever start the call; a row left
+*sending* past its lease becomes *uncertain* — unless its request is idempotent (answering
+a button press, editing a message), which is simply retried.
+
+``chat_pauses`` holds Telegram's 429 answers per chat, so every replica waits; ``replicas``
+holds heartbeats, from which each replica takes its share of the bot's send budget.
+
+Callers pass ``now`` (real UTC time: leases are about live processes, not the bot's clock).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sqlalchemy import Table, delete, exists, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from data.models import ChatPause, OutboxMessage, Replica
+
+PENDING = "pending"
+SENDING = "sending"
+SENT = "sent"
+FAILED = "failed"
+UNCERTAIN = "uncertain"
+
+#: Requests that do no harm when made twice: a crash in the middle retries them.
+IDEMPOTENT = frozenset({"answerCallbackQuery", "editMessageText", "editMessageReplyMarkup"})
+_ERROR_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class Request:
+    """One row to deliver."""
+
+    id: int
+    chat_id: int
+    method: str
+    params: dict[str, Any]
+    update_id: int | None
+    attempts: int
+
+    @property
+    def idempotent(self) -> bool:
+        return self.method in IDEMPOTENT
+
+
+def _dialect_insert(session: Session, model: Any) -> Any:
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        return postgresql.insert(model)
+    if name == "sqlite":
+        return sqlite.insert(model)
+    raise NotImplementedError(f"outbox: unsupported database {name!r}")
+
+
+def add(
+    session: Session,
+    requests: Sequence[tuple[int, str, dict[str, Any]]],
+    *,
+    update_id: int | None,
+    claimer: str,
+    now: dt.datetime,
+    lease: dt.timedelta,
+) -> list[int]:
+    """Write ``(chat_id, method, params)`` rows, claimed by ``claimer``; their ids in order.
+
+    One statement for all of them, in the caller's transaction.
+    """
+    if not requests:
+        return []
+    table = cast(Table, OutboxMessage.__table__)
+    rows = [
+        {
+            "chat_id": chat_id,
+            "method": method,
+            "params": params,
+            "update_id": update_id,
+            "status": PENDING,
+            "created_at": now,
+            "claimed_by": claimer,
+            "lease_until": now + lease,
+            "attempts": 0,
+        }
+        for chat_id, method, params in requests
+    ]
+    ids = session.connection().execute(table.insert().returning(table.c.id), rows)
+    return sorted(int(row[0]) for row in ids)
+
+
+def start_sending(
+    session: Session,
+    request_id: int,
+    *,
+    claimer: str,
+    now: dt.datetime,
+    lease: dt.timedelta,
+) -> bool:
+    """Mark the row *sending* right before its HTTP call; False when it may not go now
+    (another replica took it over, it was already sent, or its chat is paused by a 429).
+
+    Conditional on the claim and on no pause, in one statement (commit before the call).
+    """
+    table = cast(Table, OutboxMessage.__table__)
+    paused = exists().where(ChatPause.chat_id == table.c.chat_id, ChatPause.until > now)
+    result = session.connection().execute(
+        table.update()
+        .where(
+            table.c.id == request_id,
+            table.c.status == PENDING,
+            table.c.claimed_by == claimer,
+            ~paused,
+        )
+        .values(status=SENDING, attempts=table.c.attempts + 1, lease_until=now + lease)
+    )
+    return bool(result.rowcount)
+
+
+def mark_sent(session: Session, request_ids: Iterable[int], *, now: dt.datetime) -> None:
+    ids = list(request_ids)
+    if not ids:
+        return
+    table = cast(Table, OutboxMessage.__table__)
+    session.connection().execute(
+        table.update()
+        .where(table.c.id.in_(ids), table.c.status.in_((PENDING, SENDING)))
+        .values(status=SENT, sent_at=now, lease_until=None)
+    )
+
+
+def _finish(session: Session, request_id: int, status: str, error: str | None) -> None:
+    table = cast(Table, OutboxMessage.__table__)
+    session.connection().execute(
+        table.update()
+        .where(table.c.id == request_id)
+        .values(status=status, error=None if error is None else error[:_ERROR_LIMIT])
+    )
+
+
+def mark_failed(session: Session, request_id: int, *, error: str) -> None:
+    """Telegram refused it for good (blocked, bad request): not retried."""
+    _finish(session, request_id, FAILED, error)
+
+
+def mark_uncertain(session: Session, request_id: int, *, error: str) -> None:
+    """The call went out and its answer was lost: Telegram may have it; never sent again."""
+    _finish(session, request_id, UNCERTAIN, error)
+
+
+def retry_later(
+    session: Session,
+    request_id: int,
+    *,
+    at: dt.datetime,
+    error: str | None = None,
+    claimer: str | None = None,
+) -> None:
+    """Known not delivered (5xx, refused connection, 429): pending again; for whichever
+    replica claims it from ``at``, or kept by ``claimer`` (retrying it now) until then."""
+    table = cast(Table, OutboxMessage.__table__)
+    session.connection().execute(
+        table.update()
+        .where(table.c.id == request_id)
+        .values(
+            status=PENDING,
+            claimed_by=claimer,
+            lease_until=at,
+            error=None if error is None else error[:_ERROR_LIMIT],
+        )
+    )
+
+
+def claim_due(
+    session: Session, *, claimer: str, now: dt.datetime, lease: dt.timedelta, limit: int = 200
+) -> list[Request]:
+    """Claim pending rows whose lease ran out (their replica died, stopped or scheduled a
+    retry), oldest first. On PostgreSQL rows another replica is claiming are skipped."""
+    query = (
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.status == PENDING,
+            (OutboxMessage.lease_until.is_(None)) | (OutboxMessage.lease_until <= now),
+        )
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    rows = list(session.scalars(query))
+    if not rows:
+        return []
+    ids = [row.id for row in rows]
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids), OutboxMessage.status == PENDING)
+        .values(claimed_by=claimer, lease_until=now + lease),
+        execution_options={"synchronize_session": False},
+    )
+    return [
+        Request(row.id, row.chat_id, row.method, dict(row.params), row.update_id, row.attempts)
+        for row in rows
+    ]
+
+
+def settle_interrupted(
+    session: Session, *, now: dt.datetime, alive_since: dt.datetime | None = None
+) -> list[int]:
+    """Rows left *sending* by a replica that died in the call — past their lease, or
+    (with ``alive_since``) claimed by a replica without a heartbeat since then: idempotent
+    ones pending again, the others *uncertain*; the ids made uncertain."""
+    table = cast(Table, OutboxMessage.__table__)
+    gone = table.c.lease_until <= now
+    if alive_since is not None:
+        alive = select(Replica.name).where(Replica.seen_at > alive_since)
+        gone = gone | table.c.claimed_by.not_in(alive)
+    stale = (table.c.status == SENDING) & gone
+    session.connection().execute(
+        table.update()
+        .where(stale, table.c.method.in_(IDEMPOTENT))
+        .values(status=PENDING, claimed_by=None, lease_until=now)
+    )
+    result = session.connection().execute(
+        table.update()
+        .where(stale)
+        .values(status=UNCERTAIN, error="the sending replica stopped during the call")
+        .returning(table.c.id)
+    )
+    return [int(row[0]) for row in result]
+
+
+def release(session: Session, *, claimer: str, now: dt.datetime) -> int:
+    """A stopping replica's pending rows: free for any replica at once; how many."""
+    table = cast(Table, OutboxMessage.__table__)
+    result = session.connection().execute(
+        table.update()
+        .where(table.c.status == PENDING, table.c.claimed_by == claimer)
+        .values(claimed_by=None, lease_until=now)
+    )
+    return int(result.rowcount or 0)
+
+
+def pause_chat(session: Session, chat_id: int, *, until: dt.datetime) -> None:
+    """Telegram's 429 for a chat: every replica waits until ``until``."""
+    statement = _dialect_insert(session, ChatPause).values(chat_id=chat_id, until=until)
+    statement = statement.on_conflict_do_update(
+        index_elements=["chat_id"], set_={"until": statement.excluded.until}
+    )
+    session.execute(statement)
+
+
+def paused_until(session: Session, chat_id: int, *, now: dt.datetime) -> dt.datetime | None:
+    until = session.scalar(select(ChatPause.until).where(ChatPause.chat_id == chat_id))
+    return until if until is not None and until > now else None
+
+
+def heartbeat(session: Session, name: str, *, now: dt.datetime) -> None:
+    statement = _dialect_insert(session, Replica).values(name=name, seen_at=now)
+    statement = statement.on_conflict_do_update(
+        index_elements=["name"], set_={"seen_at": statement.excluded.seen_at}
+    )
+    session.execute(statement)
+
+
+def live_replicas(session: Session, *, now: dt.datetime, within: dt.timedelta) -> int:
+    """Replicas seen within ``within`` (at least 1: the caller itself)."""
+    count = session.scalar(
+        select(func.count()).select_from(Replica).where(Replica.seen_at > now - within)
+    )
+    return max(1, int(count or 0))
+
+
+def forget_replica(session: Session, name: str) -> None:
+    session.execute(delete(Replica).where(Replica.name == name))
+
+
+def prune(session: Session, *, older_than: dt.datetime, limit: int = 5000) -> int:
+    """Delete finished rows (sent, failed, uncertain) created before ``older_than``, at
+    most ``limit`` per call; expired chat pauses and replicas gone for good too."""
+    table = cast(Table, OutboxMessage.__table__)
+    ids = select(table.c.id).where(
+        table.c.status.in_((SENT, FAILED, UNCERTAIN)), table.c.created_at < older_than
+    )
+    result = session.execute(delete(OutboxMessage).where(table.c.id.in_(ids.limit(limit))))
+    session.execute(delete(ChatPause).where(ChatPause.until < older_than))
+    session.execute(delete(Replica).where(Replica.seen_at < older_than))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def counts(session: Session) -> dict[str, int]:
+    """Rows per status (metrics, tests)."""
+    rows = session.execute(
+        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+    )
+    return {status: int(n) for status, n in rows}
+
+
+def for_update_id(session: Session, update_id: int) -> list[OutboxMessage]:
+    return list(
+        session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.update_id == update_id)
+            .order_by(OutboxMessage.id)
+        )
+    )

@@ -1,0 +1,436 @@
+"""The outbox sender: delivers what ``data.outbox`` holds, once, from any replica.
+
+A guided conversation writes its replies to the outbox inside its transaction
+(`write_replies`) and, after the commit, hands the new rows to `Sender.deliver`, which sends
+them in order through the bot's rate limiter (``delivery.pacing``):
+
+* a message is marked *sending* (committed) right before its HTTP call — the limiter's
+  ``before_send`` hook, so the mark lands after the wait for its turn — and *sent* after;
+  a request that does no harm twice (answering a button press, editing the question) is not
+  marked first;
+* a known non-delivery (5xx, a refused connection, a pool time-out) is retried here a few
+  times with back-off, then left *pending* for the background loop; a lost answer (read
+  time-out, connection dropped after the request went out) makes the row *uncertain*: the
+  message may have arrived and is never sent again, and nobody is told "something went
+  wrong" about it; Telegram refusing it (blocked, bad request) makes it *failed*;
+* a 429 pauses the chat for every replica (``chat_pauses``).
+
+The background loop (`Sender.run`, one per process, started with the Application) every
+`SWEEP_SECONDS`: writes this replica's heartbeat and takes its share of the bot's send
+budget from the number of live replicas; settles rows left *sending* by a dead replica;
+claims pending rows whose lease ran out (written by a replica that died or stopped, or due
+for a retry) and delivers them; renews the inbox leases of the updates this replica holds
+and takes over unhandled updates whose replica died (``delivery.ingress.take_over``).
+
+Leases use real time (they are about live processes), not the bot's clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import os
+import socket
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+from telegram import InlineKeyboardMarkup
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from data import outbox
+from data.db import off_loop, transaction
+from data.models import utcnow
+from delivery.courier import delivery_unknown
+from delivery.pacing import (
+    BEFORE_SEND,
+    HOOK_AT_GATE,
+    ON_FLOOD,
+    PacingLimiter,
+    SendCancelled,
+    retry_after_seconds,
+)
+
+log = logging.getLogger(__name__)
+
+KEY = "outbox-sender"
+#: How long a replica's claim on a row (or an inbox update) holds without renewal.
+DEFAULT_LEASE_SECONDS = 15.0
+#: A row marked *sending* is left alone this long before it is called uncertain: longer
+#: than any HTTP call with its time-outs.
+SENDING_LEASE = dt.timedelta(seconds=120)
+#: How often the background loop looks for work, renews leases and beats its heart.
+SWEEP_SECONDS = 1.0
+#: A replica not seen for this long no longer counts for the send budget.
+REPLICA_GONE = dt.timedelta(seconds=10)
+#: Immediate retries of a known non-delivery, with these pauses; then the loop's turn.
+RETRY_PAUSES = (0.5, 1.5, 3.0)
+#: Attempts in all before a row that keeps failing (5xx) is given up.
+MAX_ATTEMPTS = 12
+#: Finished rows are kept this long (inspection), then pruned by the loop.
+KEEP_FINISHED = dt.timedelta(days=3)
+PRUNE_EVERY = dt.timedelta(minutes=10)
+
+_METHODS_WITH_PARSE_MODE = {"sendMessage", "editMessageText"}
+
+
+def replica_name() -> str:
+    """Unique per process: host, pid and a random part (pids repeat across restarts)."""
+    return f"{socket.gethostname()[:40]}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+def lease_seconds() -> float:
+    """``DELIVERY_LEASE_SECONDS`` (tests shorten it), else `DEFAULT_LEASE_SECONDS`."""
+    raw = os.environ.get("DELIVERY_LEASE_SECONDS", "")
+    try:
+        value = float(raw)
+    except ValueError:
+        return DEFAULT_LEASE_SECONDS
+    return value if value > 0 else DEFAULT_LEASE_SECONDS
+
+
+def message(chat_id: int, text: str, markup: InlineKeyboardMarkup | None, *, html: bool) -> Any:
+    """An outbox request for sendMessage."""
+    params: dict[str, Any] = {"chat_id": chat_id, "text": text}
+    if html:
+        params["parse_mode"] = ParseMode.HTML
+    if markup is not None:
+        params["reply_markup"] = markup.to_dict()
+    return (chat_id, "sendMessage", params)
+
+
+def edit(
+    chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup | None, *, html: bool
+) -> Any:
+    """An outbox request for editMessageText (falls back to a new message if it fails)."""
+    params: dict[str, Any] = {"chat_id": chat_id, "message_id": message_id, "text": text}
+    if html:
+        params["parse_mode"] = ParseMode.HTML
+    if markup is not None:
+        params["reply_markup"] = markup.to_dict()
+    return (chat_id, "editMessageText", params)
+
+
+def answer(chat_id: int, query_id: str, text: str | None, *, alert: bool) -> Any:
+    """An outbox request for answerCallbackQuery."""
+    params: dict[str, Any] = {"callback_query_id": query_id}
+    if text:
+        params["text"] = text
+    if alert:
+        params["show_alert"] = True
+    return (chat_id, "answerCallbackQuery", params)
+
+
+@dataclass
+class Sender:
+    """One per process (see the module docstring)."""
+
+    application: Any
+    sessions: sessionmaker[Session]
+    name: str = field(default_factory=replica_name)
+    lease: dt.timedelta = field(default_factory=lambda: dt.timedelta(seconds=lease_seconds()))
+    replicas: int = 1
+    _task: asyncio.Task[None] | None = None
+    _stopping: asyncio.Event | None = None
+    _busy_chats: set[int] = field(default_factory=set)
+    _pruned_at: dt.datetime | None = None
+    _done: list[int] = field(default_factory=list)
+    #: Counters (tests, benches).
+    sent: int = 0
+    uncertain: int = 0
+    retried: int = 0
+
+    # --- writing (inside the caller's transaction) ------------------------------------
+
+    def write(
+        self, session: Session, requests: Sequence[Any], *, update_id: int | None
+    ) -> list[outbox.Request]:
+        """Add ``requests`` (from `message`, `edit`, `answer`) claimed by this replica."""
+        now = utcnow()
+        ids = outbox.add(
+            session,
+            list(requests),
+            update_id=update_id,
+            claimer=self.name,
+            now=now,
+            lease=self.lease,
+        )
+        return [
+            outbox.Request(row_id, chat_id, method, params, update_id, 0)
+            for row_id, (chat_id, method, params) in zip(ids, requests, strict=True)
+        ]
+
+    # --- delivering ---------------------------------------------------------------------
+
+    async def deliver(self, requests: Sequence[outbox.Request]) -> None:
+        """Send the rows in order (after their transaction committed); never raises for a
+        Telegram failure: the row's status records it.
+
+        The *sent* marks are written together at the end (or with the next *sending*
+        mark): a crash before that leaves a sent idempotent request to be made again
+        (harmless) and a sent message *sending*, i.e. uncertain — never sent twice. The
+        list of sent ids is shared by concurrent deliveries: any of them may write it.
+        """
+        try:
+            for request in requests:
+                try:
+                    await self._deliver_one(request)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("outbox: delivering row %s failed", request.id)
+        finally:
+            done, self._done = self._done, []
+            if done:
+                await off_loop(self._mark_sent, done, sessions=self.sessions)
+
+    async def _deliver_one(self, request: outbox.Request) -> None:
+        bot = self.application.bot
+        limited = isinstance(getattr(bot, "rate_limiter", None), PacingLimiter)
+        for attempt, pause in enumerate((*RETRY_PAUSES, None)):
+            marked = False
+
+            async def before_send() -> bool:
+                nonlocal marked
+                if request.idempotent:
+                    return True
+                marked = await self._start_sending(request)
+                return marked
+
+            try:
+                if not limited and not await before_send():
+                    return
+                await self._call(bot, request, before_send if limited else None)
+            except SendCancelled:
+                return
+            except RetryAfter as error:  # the limiter gave up waiting
+                wait = retry_after_seconds(error)
+                await self._finish(
+                    outbox.retry_later, request, at=utcnow() + dt.timedelta(seconds=wait)
+                )
+                return
+            except Forbidden as error:
+                log.info("outbox: chat %s refused row %s: %s", request.chat_id, request.id, error)
+                await self._finish(outbox.mark_failed, request, error=str(error))
+                return
+            except BadRequest as error:
+                await self._refused(request, error)
+                return
+            except TelegramError as error:
+                if not request.idempotent and delivery_unknown(error):
+                    log.warning(
+                        "outbox: row %s may have arrived (%s); not sent again", request.id, error
+                    )
+                    self.uncertain += 1
+                    await self._finish(outbox.mark_uncertain, request, error=str(error))
+                    return
+                if not isinstance(error, NetworkError):
+                    log.warning("outbox: Telegram refused row %s: %s", request.id, error)
+                    await self._finish(outbox.mark_failed, request, error=str(error))
+                    return
+                self.retried += 1
+                tries = request.attempts + attempt + 1
+                if tries >= MAX_ATTEMPTS:
+                    log.warning("outbox: row %s given up after %s", request.id, error)
+                    await self._finish(outbox.mark_failed, request, error=str(error))
+                    return
+                if pause is None:
+                    log.info("outbox: row %s not delivered (%s); later", request.id, error)
+                    later = utcnow() + dt.timedelta(seconds=10)
+                    await self._finish(outbox.retry_later, request, at=later, error=str(error))
+                    return
+                if marked:  # known not delivered: pending again, still ours
+                    await self._reclaim(request)
+                await asyncio.sleep(pause)
+                continue
+            self.sent += 1
+            self._done.append(request.id)
+            return
+
+    async def _refused(self, request: outbox.Request, error: BadRequest) -> None:
+        text = str(error).lower()
+        if request.method == "editMessageText" and "not modified" in text:
+            self._done.append(request.id)
+        elif request.method == "editMessageText":
+            await self._edit_failed(request, error)
+        elif request.method == "answerCallbackQuery":  # too old: nothing to show any more
+            self._done.append(request.id)
+        else:
+            log.warning("outbox: Telegram refused row %s: %s", request.id, error)
+            await self._finish(outbox.mark_failed, request, error=str(error))
+
+    async def _call(self, bot: Any, request: outbox.Request, before_send: Any) -> None:
+        params = dict(request.params)
+        extra: dict[str, Any] = {}
+        if before_send is not None:
+            extra["rate_limit_args"] = {
+                BEFORE_SEND: before_send,
+                HOOK_AT_GATE: True,
+                ON_FLOOD: self._on_flood,
+            }
+        markup = params.pop("reply_markup", None)
+        if markup is not None:
+            params["reply_markup"] = InlineKeyboardMarkup.de_json(markup, bot)
+        if request.method == "sendMessage":
+            await bot.send_message(**params, **extra)
+        elif request.method == "editMessageText":
+            await bot.edit_message_text(**params, **extra)
+        elif request.method == "answerCallbackQuery":
+            await bot.answer_callback_query(**params, **extra)
+        else:
+            raise ValueError(f"outbox: unknown method {request.method!r}")
+
+    async def _edit_failed(self, request: outbox.Request, error: TelegramError) -> None:
+        """The question could not be edited (too old, deleted): send it anew instead."""
+        log.info("outbox: could not edit the question, sending it anew: %s", error)
+        params = {k: v for k, v in request.params.items() if k != "message_id"}
+
+        def replace() -> outbox.Request:
+            with transaction(self.sessions) as session:
+                outbox.mark_sent(session, [request.id], now=utcnow())
+                [fresh] = self.write(
+                    session, [(request.chat_id, "sendMessage", params)], update_id=request.update_id
+                )
+            return fresh
+
+        await self._deliver_one(await off_loop(replace, sessions=self.sessions))
+
+    async def _start_sending(self, request: outbox.Request) -> bool:
+        """Commit *sending* (with the *sent* marks so far); when the chat is paused by a
+        429 any replica saw, wait for the pause to end."""
+        while True:
+            now = utcnow()
+            done, self._done = self._done, []
+            started, until = await off_loop(
+                self._try_start, request, done, now, sessions=self.sessions
+            )
+            if started:
+                return True
+            if until is None:
+                return False  # taken over by another replica, or already sent
+            await asyncio.sleep(min((until - now).total_seconds(), 60.0))
+
+    def _try_start(
+        self, request: outbox.Request, done: list[int], now: dt.datetime
+    ) -> tuple[bool, dt.datetime | None]:
+        with transaction(self.sessions) as session:
+            outbox.mark_sent(session, done, now=now)
+            if outbox.start_sending(
+                session, request.id, claimer=self.name, now=now, lease=SENDING_LEASE
+            ):
+                return True, None
+            return False, outbox.paused_until(session, request.chat_id, now=now)
+
+    def _mark_sent(self, done: list[int]) -> None:
+        with transaction(self.sessions) as session:
+            outbox.mark_sent(session, done, now=utcnow())
+
+    def _on_flood(self, chat_id: int | str, seconds: float) -> None:
+        """A 429 for ``chat_id``: every replica waits (the limiter retries the request)."""
+        if not isinstance(chat_id, int):
+            return
+        try:
+            with transaction(self.sessions) as session:
+                outbox.pause_chat(session, chat_id, until=utcnow() + dt.timedelta(seconds=seconds))
+        except Exception:
+            log.exception("outbox: could not record the flood wait of chat %s", chat_id)
+
+    async def _reclaim(self, request: outbox.Request) -> None:
+        """Known not delivered after *sending* was marked: pending again, still ours."""
+        await self._finish(outbox.retry_later, request, at=utcnow() + self.lease, claimer=self.name)
+
+    async def _finish(self, action: Any, request: outbox.Request, **kwargs: Any) -> None:
+        def run() -> None:
+            with transaction(self.sessions) as session:
+                action(session, request.id, **kwargs)
+
+        await off_loop(run, sessions=self.sessions)
+
+    # --- the background loop ---------------------------------------------------------
+
+    def start(self) -> None:
+        if self._task is None:
+            self._stopping = asyncio.Event()
+            self._task = asyncio.create_task(self.run(), name="outbox-sender")
+
+    async def run(self) -> None:
+        assert self._stopping is not None
+        while not self._stopping.is_set():
+            try:
+                await self.sweep()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox: the background round failed; trying again")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), SWEEP_SECONDS)
+
+    async def sweep(self) -> None:
+        """One round of the background loop (see the module docstring)."""
+        from delivery import ingress
+
+        now = utcnow()
+        due = await off_loop(self._round, now, sessions=self.sessions)
+        limiter = getattr(self.application.bot, "rate_limiter", None)
+        if isinstance(limiter, PacingLimiter):
+            limiter.set_share(self.replicas)
+        await ingress.keep_and_take_over(self.application, claimer=self.name, lease=self.lease)
+        if due:
+            by_chat: dict[int, list[outbox.Request]] = defaultdict(list)
+            for request in due:
+                by_chat[request.chat_id].append(request)
+            log.info("outbox: delivering %d request(s) left by earlier senders", len(due))
+            await asyncio.gather(*(self.deliver(rows) for rows in by_chat.values()))
+
+    def _round(self, now: dt.datetime) -> list[outbox.Request]:
+        """The background round's database work (on a worker thread)."""
+        with transaction(self.sessions) as session:
+            outbox.heartbeat(session, self.name, now=now)
+            self.replicas = outbox.live_replicas(session, now=now, within=REPLICA_GONE)
+            settled = outbox.settle_interrupted(session, now=now, alive_since=now - REPLICA_GONE)
+            for row_id in settled:
+                log.warning("outbox: row %s was in flight when its sender stopped", row_id)
+            due = outbox.claim_due(session, claimer=self.name, now=now, lease=self.lease)
+            if self._pruned_at is None or now - self._pruned_at > PRUNE_EVERY:
+                outbox.prune(session, older_than=now - KEEP_FINISHED)
+                self._pruned_at = now
+        return due
+
+    async def stop(self) -> None:
+        """Stop the loop and free this replica's pending rows for the others at once."""
+        if self._stopping is not None:
+            self._stopping.set()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+            self._task = None
+
+        def release() -> int:
+            with transaction(self.sessions) as session:
+                released = outbox.release(session, claimer=self.name, now=utcnow())
+                outbox.forget_replica(session, self.name)
+            return released
+
+        try:
+            released = await off_loop(release, sessions=self.sessions)
+            if released:
+                log.info("outbox: %d unsent request(s) left for the other replicas", released)
+        except Exception:
+            log.exception("outbox: could not release this replica's rows")
+
+
+def sender(application: Any) -> Sender | None:
+    return application.bot_data.get(KEY)
+
+
+def install(application: Any, sessions: sessionmaker[Session]) -> Sender:
+    found = Sender(application, sessions)
+    application.bot_data[KEY] = found
+    return found

@@ -1,0 +1,170 @@
+"""The delivery core in this process: poison updates, webhook hardening, the outbox's rows.
+
+The process-level behaviour (kills, stops, takeovers between replicas) is in
+test_delivery_process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from data import outbox
+from data.models import InboxUpdate, OutboxMessage
+from delivery.webhook import MAX_BODY_BYTES, SECRET_HEADER, WebhookState, create_app
+from localtg.models import CallbackQueryRecord
+
+from .conftest import BotHarness
+
+SECRET = "in-process-secret"
+
+
+def _client(bot: BotHarness) -> httpx.AsyncClient:
+    app = create_app(bot.app, secret=SECRET, engine=bot.db.engine, state=WebhookState())
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://replica")
+
+
+def _errors(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_an_update_the_bot_cannot_read_is_kept_raw_skipped_once_and_polling_goes_on(
+    bot: BotHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    poison = bot.api.updates.push(
+        "business_message",
+        {"message_id": 1, "chat": {"id": 5, "type": "private"}, "text": "no date"},
+    )
+    user = bot.user(8301)
+    for _ in range(3):
+        await user.send("/ohje")
+    assert len(user.messages) == 3  # polling went on past it
+    with bot.db.session() as session:
+        row = session.get(InboxUpdate, poison)
+        assert row is not None and row.handled_at is not None
+        assert row.payload["business_message"]["text"] == "no date"
+    warnings = [r.getMessage() for r in caplog.records if "cannot be read" in r.getMessage()]
+    assert len(warnings) == 1
+    assert _errors(caplog) == []
+
+
+async def test_an_update_id_beyond_64_bits_is_refused_400_once_with_a_warning(
+    bot: BotHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    update = {
+        "update_id": 2**64 + 5,
+        "message": {
+            "message_id": 1,
+            "date": 1_790_000_000,
+            "chat": {"id": 8302, "type": "private", "first_name": "A"},
+            "from": {"id": 8302, "is_bot": False, "first_name": "A"},
+            "text": "/ohje",
+        },
+    }
+    async with _client(bot) as client:
+        answer = await client.post("/telegram", json=update, headers={SECRET_HEADER: SECRET})
+    assert answer.status_code == 400
+    assert len([r for r in caplog.records if "out of range" in r.getMessage()]) == 1
+    assert _errors(caplog) == []
+
+
+async def test_a_chunked_body_is_cut_off_at_the_limit_not_read_whole(bot: BotHarness) -> None:
+    sent = 0
+
+    async def body() -> AsyncIterator[bytes]:
+        nonlocal sent
+        chunk = b"x" * 65_536
+        for _ in range(300):  # 19.7 MB if read whole
+            sent += len(chunk)
+            yield chunk
+
+    async with _client(bot) as client:
+        answer = await client.post("/telegram", content=body(), headers={SECRET_HEADER: SECRET})
+    assert answer.status_code == 413
+    assert sent <= MAX_BODY_BYTES + 2 * 65_536
+
+
+async def test_a_client_gone_mid_body_is_not_an_error(
+    bot: BotHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="delivery.webhook")
+    app = create_app(bot.app, secret=SECRET, engine=bot.db.engine, state=WebhookState())
+    messages = [
+        {"type": "http.request", "body": b'{"update_id": 1', "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/telegram",
+        "raw_path": b"/telegram",
+        "query_string": b"",
+        "headers": [(SECRET_HEADER.lower().encode(), SECRET.encode())],
+        "server": ("replica", 80),
+        "client": ("127.0.0.1", 1),
+    }
+    await app(scope, receive, send)
+    assert _errors(caplog) == []
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+async def test_the_workbook_button_on_an_inline_message_sends_it_to_the_persons_chat(
+    bot: BotHarness,
+) -> None:
+    user = bot.contact(8303, "KUVA")
+    user.chat.started = True
+    # Telegram knows the press (an inline message has no chat, so none is given here).
+    bot.api.callback_queries["inline-1"] = CallbackQueryRecord("inline-1", 8303, 0, 0, "xl:get")
+    update = {
+        "update_id": 777_001,
+        "callback_query": {
+            "id": "inline-1",
+            "from": {"id": 8303, "is_bot": False, "first_name": "Aino", "language_code": "fi"},
+            "inline_message_id": "AAAA-inline",
+            "chat_instance": "x",
+            "data": "xl:get",
+        },
+    }
+    async with _client(bot) as client:
+        answer = await client.post("/telegram", json=update, headers={SECRET_HEADER: SECRET})
+    assert answer.status_code == 200
+    await bot.app.update_queue.join()
+    for _ in range(100):
+        if user.documents:
+            break
+        await asyncio.sleep(0.05)
+    assert user.documents  # no AssertionError for the missing message; the file came
+
+
+async def test_a_guided_flow_writes_its_replies_to_the_outbox_and_marks_them_sent(
+    bot: BotHarness,
+) -> None:
+    user = bot.contact(8304, "KUVA")
+    await user.send("/raportoi")
+    await user.press("Kirjasto")
+    with bot.db.session() as session:
+        rows = list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+        assert {row.status for row in rows} == {outbox.SENT}
+        methods = [row.method for row in rows]
+    # /raportoi: the question; the press: its answer, the question edited, the next one.
+    assert methods[0] == "sendMessage"
+    assert "answerCallbackQuery" in methods
