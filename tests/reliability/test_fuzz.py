@@ -8,9 +8,15 @@ person who is a division contact, coordinator and staff member at once, starting
 sequence from one state: the /raportoi service-entity menu, a level step, /tyytyvaisyys,
 /muokkaa, and the administration menus.
 
+Besides the person's own private chat, the updates include what else reaches a bot: the
+same text in a group, a channel post, an edit of an earlier message, a press on an inline
+message (a callback query without a ``message``, e.g. an ``xl:get`` press), and update types
+the bot does not know.
+
 After every update: no handler raised, the button press was answered, and everything the
 bot showed fits Telegram's limits (text ≤ 4096 characters, callback data ≤ 64 bytes; the
-local Telegram refuses more, which would also surface as a handler error).
+local Telegram refuses more, which would also surface as a handler error). Over the whole
+run, no log line at error level or above.
 
 ``RELIABILITY_FUZZ_UPDATES`` is the number of updates per state (1000 by default).
 """
@@ -18,6 +24,7 @@ local Telegram refuses more, which would also surface as a handler error).
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import random
 from dataclasses import dataclass
@@ -28,7 +35,7 @@ from hypothesis import strategies as st
 
 from data.models import Role
 from localtg import LocalUser
-from localtg.models import ChatMessage
+from localtg.models import CallbackQueryRecord, ChatMessage
 
 from ..bot.conftest import BotHarness
 
@@ -71,7 +78,9 @@ FORGED_NUMBERS = ["²", "٣", "１", "99999999999", "2147483648", "-1", "0", "00
 
 @dataclass(frozen=True)
 class Action:
-    kind: str  # text | press | forge | document | photo
+    kind: (
+        str  # text | press | forge | document | photo | group | channel | edited | inline | unknown
+    )
     text: str = ""
     index: int = 0
 
@@ -100,7 +109,20 @@ _actions = st.one_of(
         index=st.integers(0, 50),
     ),
     st.builds(Action, kind=st.sampled_from(["document", "photo"]), text=st.text(max_size=20)),
+    st.builds(Action, kind=st.sampled_from(["group", "channel", "edited"]), text=_texts),
+    st.builds(Action, kind=st.just("inline"), index=st.integers(0, 50)),
+    st.builds(
+        Action,
+        kind=st.just("unknown"),
+        text=st.sampled_from(
+            ["business_message", "purchased_paid_media", "future_update_kind", "poll_answer"]
+        ),
+    ),
 )
+
+#: A group and a channel the bot is in (their ids are negative in Telegram).
+GROUP_ID = -100_200_300
+CHANNEL_ID = -100_999_888
 
 
 def _buttons(message: ChatMessage) -> list[str]:
@@ -159,6 +181,68 @@ async def _media(bot: BotHarness, user: LocalUser, kind: str, caption: str) -> N
     await bot.api.settle(update_id)
 
 
+async def _elsewhere(bot: BotHarness, user: LocalUser, action: Action) -> None:
+    """An update from outside the person's private chat, or of an unusual kind."""
+    api = bot.api
+    sender = user.info.to_api()
+    date = api.store.timestamp()
+    text = action.text[:MAX_TEXT] or "x"
+    if action.kind == "group":
+        group = api.group(GROUP_ID, "Fuzz-ryhmä")
+        update_id = api.updates.push(
+            "message",
+            {
+                "message_id": 1,
+                "date": date,
+                "chat": group.chat.to_api(),
+                "from": sender,
+                "text": text,
+            },
+        )
+    elif action.kind == "channel":
+        channel = {"id": CHANNEL_ID, "type": "channel", "title": "Kanava"}
+        update_id = api.updates.push(
+            "channel_post", {"message_id": 1, "date": date, "chat": channel, "text": text}
+        )
+    elif action.kind == "edited":
+        earlier = user.messages[0] if user.messages else None
+        update_id = api.updates.push(
+            "edited_message",
+            {
+                "message_id": earlier.message_id if earlier else 1,
+                "date": date,
+                "edit_date": date,
+                "chat": user.chat.to_api(),
+                "from": sender,
+                "text": text,
+            },
+        )
+    elif action.kind == "inline":
+        _message, data = _on_screen(user)
+        chosen = data[action.index % len(data)] if data else "xl:get"
+        record = CallbackQueryRecord(
+            id=f"inline{len(api.callback_queries)}",
+            user_id=user.id,
+            chat_id=0,
+            message_id=0,
+            data=chosen,
+        )
+        api.callback_queries[record.id] = record
+        update_id = api.updates.push(
+            "callback_query",
+            {
+                "id": record.id,
+                "from": sender,
+                "inline_message_id": "fuzz-inline",
+                "chat_instance": "fuzz",
+                "data": chosen,
+            },
+        )
+    else:
+        update_id = api.updates.push(action.text, {"id": 1, "from": sender, "date": date})
+    await api.settle(update_id)
+
+
 async def _reach(bot: BotHarness, user: LocalUser, state: str) -> None:
     for step in STATES[state]:
         if step.startswith("press:"):
@@ -175,6 +259,9 @@ async def _play(bot: BotHarness, user: LocalUser, action: Action, rng: random.Ra
         return
     if action.kind in ("document", "photo"):
         await _media(bot, user, action.kind, action.text)
+        return
+    if action.kind in ("group", "channel", "edited", "inline", "unknown"):
+        await _elsewhere(bot, user, action)
         return
     message, data = _on_screen(user)
     if not data:
@@ -196,8 +283,9 @@ def _check_limits(user: LocalUser) -> None:
 
 @pytest.mark.parametrize("state", list(STATES))
 async def test_random_updates_in_each_state_are_answered_without_errors(
-    bot: BotHarness, state: str
+    bot: BotHarness, state: str, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.WARNING)
     bot.register(USER_ID, Role.CONTACT, Role.COORDINATOR, Role.STAFF, division="KUVA")
     bot.rate_limiter = False  # one person's thousand updates need no pacing
     await bot.restart()
@@ -237,3 +325,5 @@ async def test_random_updates_in_each_state_are_answered_without_errors(
 
     await asyncio.to_thread(run)
     assert counted["updates"] >= UPDATES_PER_STATE
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not errors, [f"{r.name}: {r.getMessage()[:300]}" for r in errors[:5]]
