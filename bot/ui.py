@@ -8,6 +8,7 @@ of button data is `core.codec.MAX_BYTES`, checked by the codec that builds every
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Final
 
 from telegram import CallbackQuery
@@ -29,7 +30,9 @@ ROLE_NAMES: Final[dict[Role, str]] = {
 }
 
 
-async def answer_stale(query: CallbackQuery, translate: Any, **kwargs: Any) -> None:
+async def answer_stale(
+    query: CallbackQuery, translate: Callable[[str], str], **kwargs: Any
+) -> None:
     """Answer a stale or forged button with the one message (``translate`` is ``who._`` or
     a gettext function); nothing else happens."""
     from bot.callbacks import answer_quietly

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Table, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -116,7 +116,7 @@ def record(
         if not storable_id(update_id):
             raise ValueError(f"inbox: update without a storable update_id: {update_id!r}")
         rows.setdefault(
-            update_id,
+            cast(int, update_id),
             {
                 "update_id": update_id,
                 "chat_id": chat_id_of(payload),
@@ -150,9 +150,9 @@ def mark_handled(session: Session, update_id: int, *, now: dt.datetime | None = 
     """
     # A Core statement on the session's connection: this runs once per update, and the ORM
     # path (session synchronisation, entity lookup) costs twice as much for nothing.
-    table = InboxUpdate.__table__
+    table = cast(Table, InboxUpdate.__table__)
     result = session.connection().execute(
-        table.update()  # type: ignore[attr-defined]
+        table.update()
         .where(table.c.update_id == update_id, table.c.handled_at.is_(None))
         .values(handled_at=now or utcnow())
     )
@@ -243,7 +243,7 @@ def renew_leases(
     ids = list(update_ids)
     if not ids:
         return
-    table = InboxUpdate.__table__
+    table = cast(Table, InboxUpdate.__table__)
     session.connection().execute(
         table.update()
         .where(table.c.update_id.in_(ids), table.c.handled_at.is_(None))

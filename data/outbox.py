@@ -28,9 +28,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy import Table, delete, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -87,7 +87,7 @@ def add(
     """
     if not requests:
         return []
-    table = OutboxMessage.__table__
+    table = cast(Table, OutboxMessage.__table__)
     rows = [
         {
             "chat_id": chat_id,
@@ -119,7 +119,7 @@ def start_sending(
 
     Conditional on the claim and on no pause, in one statement (commit before the call).
     """
-    table = OutboxMessage.__table__
+    table = cast(Table, OutboxMessage.__table__)
     paused = exists().where(ChatPause.chat_id == table.c.chat_id, ChatPause.until > now)
     result = session.connection().execute(
         table.update()
@@ -138,7 +138,7 @@ def mark_sent(session: Session, request_ids: Iterable[int], *, now: dt.datetime)
     ids = list(request_ids)
     if not ids:
         return
-    table = OutboxMessage.__table__
+    table = cast(Table, OutboxMessage.__table__)
     session.connection().execute(
         table.update()
         .where(table.c.id.in_(ids), table.c.status.in_((PENDING, SENDING)))
@@ -147,7 +147,7 @@ def mark_sent(session: Session, request_ids: Iterable[int], *, now: dt.datetime)
 
 
 def _finish(session: Session, request_id: int, status: str, error: str | None) -> None:
-    table = OutboxMessage.__table__
+    table = cast(Table, OutboxMessage.__table__)
     session.connection().execute(
         table.update()
         .where(table.c.id == request_id)
@@ -175,7 +175,7 @@ def retry_later(
 ) -> None:
     """Known not delivered (5xx, refused connection, 429): pending again; for whichever
     replica claims it from ``at``, or kept by ``claimer`` (retrying it now) until then."""
-    table = OutboxMessage.__table__
+    table = cast(Table, OutboxMessage.__table__)
     session.connection().execute(
         table.update()
         .where(table.c.id == request_id)
@@ -226,7 +226,7 @@ def settle_interrupted(
     """Rows left *sending* by a replica that died in the call — past their lease, or
     (with ``alive_since``) claimed by a replica without a heartbeat since then: idempotent
     ones pending again, the others *uncertain*; the ids made uncertain."""
-    table = OutboxMessage.__table__
+    table = cast(Table, OutboxMessage.__table__)
     gone = table.c.lease_until <= now
     if alive_since is not None:
         alive = select(Replica.name).where(Replica.seen_at > alive_since)
@@ -248,7 +248,7 @@ def settle_interrupted(
 
 def release(session: Session, *, claimer: str, now: dt.datetime) -> int:
     """A stopping replica's pending rows: free for any replica at once; how many."""
-    table = OutboxMessage.__table__
+    table = cast(Table, OutboxMessage.__table__)
     result = session.connection().execute(
         table.update()
         .where(table.c.status == PENDING, table.c.claimed_by == claimer)
@@ -294,7 +294,7 @@ def forget_replica(session: Session, name: str) -> None:
 def prune(session: Session, *, older_than: dt.datetime, limit: int = 5000) -> int:
     """Delete finished rows (sent, failed, uncertain) created before ``older_than``, at
     most ``limit`` per call; expired chat pauses and replicas gone for good too."""
-    table = OutboxMessage.__table__
+    table = cast(Table, OutboxMessage.__table__)
     ids = select(table.c.id).where(
         table.c.status.in_((SENT, FAILED, UNCERTAIN)), table.c.created_at < older_than
     )

@@ -8,12 +8,13 @@ half its answers in the database.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from data import answers as rules
+from data import versions
 from data.answers import SATISFACTION_FIELDS as SATISFACTION_FIELDS
 from data.answers import ParticipationAnswer as ParticipationAnswer
 from data.answers import SatisfactionAnswer as SatisfactionAnswer
@@ -44,6 +45,39 @@ class AccessDenied(PermissionError):
 
 class ReportLocked(RuntimeError):
     """The division's report is submitted: it must be reopened before changes."""
+
+
+#: A save based on an older version of the entity's answers than the stored one: the
+#: answers were changed elsewhere (chat, Excel, Mini App) after the saver read them.
+#: ``service_entity_ids`` names the entities; nothing of the save was written.
+ChangedElsewhere = versions.VersionConflict
+
+
+def entity_versions(session: Session, year: int, service_entity_ids: list[int]) -> dict[int, int]:
+    """The current version of each entity's answers in the year's round (0 = never written).
+
+    A writer that shows answers and saves them later records these when it opens the
+    entities and passes them back as ``based_on`` (or to `check_versions`) when saving.
+    """
+    rnd = find_round(session, year)
+    return versions.current(session, rnd.id if rnd else None, service_entity_ids)
+
+
+def entity_version(session: Session, year: int, service_entity_id: int) -> int:
+    """`entity_versions` of one entity."""
+    return entity_versions(session, year, [service_entity_id])[service_entity_id]
+
+
+def check_versions(session: Session, year: int, based_on: dict[int, int]) -> None:
+    """Lock the entities' versions for the rest of the transaction and raise
+    `ChangedElsewhere` unless each is still the one the save is based on.
+
+    Called before any answer is written (the save functions below do it for their
+    ``based_on``), so a refused save writes nothing; the lock is taken before the report
+    row's, in the same order as the Mini App's saves.
+    """
+    if based_on:
+        versions.check(session, get_or_create_round(session, year).id, based_on)
 
 
 # --- access ----------------------------------------------------------------------------
@@ -210,24 +244,29 @@ def save_participation(
     *,
     level_ids: list[int] | None = None,
     source: str = "chat",
+    based_on: int | None = None,
 ) -> Round:
     """Replace the entity's answers (all levels, or only ``level_ids``) in one go; audited.
 
     ``source`` ("chat" or "excel") is written to the audit row: the stored answers are the
-    same whichever way they came.
+    same whichever way they came. ``based_on`` is the entity's version (`entity_version`)
+    the answers were edited from: when the stored one is newer, `ChangedElsewhere` is
+    raised before anything is written.
     """
     entity = entity_for(session, person, service_entity_id)
+    if based_on is not None:
+        check_versions(session, year, {entity.id: based_on})
     rnd = get_or_create_round(session, year)
     _require_write(session, person, rnd.id, entity.division_id)
     answers = [_validate_participation(session, answer) for answer in answers]
     # Core statements, a fixed number whatever the count of answers: the old rows go with
     # DELETE … RETURNING (they are the audit's "old"), the new ones in one INSERT each.
-    entries = ParticipationEntry.__table__
-    nones = LevelNoneAnswer.__table__
-    scope_entries = entries.delete().where(  # type: ignore[attr-defined]
+    entries = cast(Table, ParticipationEntry.__table__)
+    nones = cast(Table, LevelNoneAnswer.__table__)
+    scope_entries = entries.delete().where(
         entries.c.round_id == rnd.id, entries.c.service_entity_id == entity.id
     )
-    scope_nones = nones.delete().where(  # type: ignore[attr-defined]
+    scope_nones = nones.delete().where(
         nones.c.round_id == rnd.id, nones.c.service_entity_id == entity.id
     )
     if level_ids is not None:
@@ -276,9 +315,9 @@ def save_participation(
         )
         new.append(values)
     if new_entries:
-        session.execute(entries.insert(), new_entries)  # type: ignore[attr-defined]
+        session.execute(entries.insert(), new_entries)
     if new_nones:
-        session.execute(nones.insert(), new_nones)  # type: ignore[attr-defined]
+        session.execute(nones.insert(), new_nones)
     session.flush()
     record(
         session,
@@ -463,9 +502,16 @@ def save_satisfaction(
     answers: list[SatisfactionAnswer],
     *,
     source: str = "chat",
+    based_on: int | None = None,
 ) -> Round:
-    """Replace the entity's satisfaction answers in one go; audited with ``source``."""
+    """Replace the entity's satisfaction answers in one go; audited with ``source``.
+
+    ``based_on`` as in `save_participation`: a newer stored version raises
+    `ChangedElsewhere` before anything is written.
+    """
     entity = entity_for(session, person, service_entity_id)
+    if based_on is not None:
+        check_versions(session, year, {entity.id: based_on})
     rnd = get_or_create_round(session, year)
     _require_write(session, person, rnd.id, entity.division_id)
     checked = [validate_satisfaction(session, a) for a in answers]

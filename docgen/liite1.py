@@ -43,8 +43,8 @@ from docgen.xlsx import (
 )
 
 # Column widths of the matrix: level (name and description), examples, Lkm, Tapa,
-# Palvelukokonaisuus. 112 units print as 784 pt: A4 landscape at 100 %.
-MATRIX_WIDTHS = (22.0, 20.0, 11.0, 30.0, 29.0)
+# Palvelukokonaisuus. 123 units print as 781 pt: A4 landscape at 100 %.
+MATRIX_WIDTHS = (22.0, 20.0, 11.0, 34.0, 36.0)
 ENTRIES_HEADER_ROW = 5
 DISTINCT_HEADER_ROW = 5
 
@@ -315,7 +315,14 @@ class _Block:
         parts = [self.first_line]  # offsets where a part of the method lines begins
         for offset, (values, height) in enumerate(self.rows):
             row_height = height or LINE_HEIGHT
-            if used + row_height > page and used > header_height:
+            # The last method line goes with the total lines: they never start a page alone.
+            tail = sum(h or LINE_HEIGHT for _v, h in self.rows[offset:])
+            widow = (
+                offset == self.last_line > self.first_line
+                and used + tail > page
+                and tail <= page - header_height
+            )
+            if (widow or used + row_height > page) and used > header_height:
                 sheet.page_break()
                 used = header_height
                 if self.first_line < offset <= self.last_line and self.continued is not None:

@@ -70,11 +70,12 @@ SIGNED_DECIMAL = "[$-40B]+0.0;−0.0;0"
 # The pages are scaled to fit their width, so 10 pt keeps printed text at 9 pt or more.
 SIZE = 10
 # Points per unit of Excel column width as LibreOffice prints these Arial 10 workbooks
-# (measured: a 20-unit column is 140 pt wide).
-POINTS_PER_WIDTH = 7.0
+# (measured in the PDFs: a 22-unit column is 139.7 pt wide — the digit width of the font).
+POINTS_PER_WIDTH = 6.35
 # Points of DejaVu-measured text per unit of column width that fit on one line in both
-# LibreOffice (7.0 pt per unit) and Excel (5.25 pt per unit, with Arial's narrower letters).
-CAPACITY_PER_WIDTH = 6.2
+# LibreOffice (6.35 pt per unit) and Excel (5.25 pt per unit, with Arial's narrower
+# letters: about 6.0 pt of DejaVu-measured text).
+CAPACITY_PER_WIDTH = 6.0
 
 # name -> (font kwargs, fill colour, border, alignment kwargs, number format)
 _STYLES: dict[str, tuple[dict[str, Any], str | None, bool, dict[str, Any], str | None]] = {
@@ -257,9 +258,9 @@ def fit_words(widths: Sequence[float], headers: Sequence[str], *, bold: bool = T
 def cell_capacity(width: float) -> float:
     """Points of text that fit on one line of a wrapping cell ``width`` units wide.
 
-    LibreOffice prints a unit of column width as 7.0 pt and keeps about 5 pt for the cell's
-    inner margins; Excel draws the same column narrower but with the narrower Arial. The
-    capacity is the smaller of the two, measured in DejaVu Sans points (the wider font).
+    LibreOffice prints a unit of column width as 6.35 pt and keeps a few points for the
+    cell's inner margins; Excel draws the same column narrower but with the narrower Arial.
+    The capacity is the smaller of the two, measured in DejaVu Sans points (the wider font).
     """
     return max(6.0, width * CAPACITY_PER_WIDTH - 3)
 

@@ -7,8 +7,11 @@ goes through ``data.reports.save_participation`` / ``save_satisfaction`` — the
 save functions — entity by entity in the caller's one transaction, with the source "excel".
 
 The change set is plain JSON so it can wait in the person's draft row between the check and
-the "Save" press, in any process. It carries a digest of the stored answers it was computed
-against: if they changed in between (an answer saved in the chat), saving is refused.
+the "Save" press, in any process. It carries the version (``data.reports.entity_versions``)
+of each entity it changes, read before the stored answers it was computed against: if any of
+them moved in between (a save in the chat or the Mini App), saving is refused before anything
+is written. A change set from a release without versions is checked by its digest of the
+division's stored answers instead (still written, for that release).
 """
 
 from __future__ import annotations
@@ -46,6 +49,9 @@ class ChangeSet:
     basis: str  # digest of the stored answers the changes were computed against
     unchecked: int = 0
     entities: list[EntityChange] = field(default_factory=list)
+    #: entity id → version of its answers when checked (changed entities only); None in a
+    #: change set made by a release that recorded no versions.
+    versions: dict[int, int] | None = None
 
     @property
     def empty(self) -> bool:
@@ -57,6 +63,9 @@ class ChangeSet:
             "year": self.year,
             "basis": self.basis,
             "unchecked": self.unchecked,
+            "versions": None
+            if self.versions is None
+            else {str(k): v for k, v in self.versions.items()},
             "entities": [
                 {
                     "entity_id": e.entity_id,
@@ -76,6 +85,9 @@ class ChangeSet:
             year=int(data["year"]),
             basis=str(data["basis"]),
             unchecked=int(data.get("unchecked", 0)),
+            versions=None
+            if data.get("versions") is None
+            else {int(k): int(v) for k, v in data["versions"].items()},
             entities=[
                 EntityChange(
                     entity_id=int(e["entity_id"]),
@@ -145,6 +157,9 @@ def stored_digest(session: Session, division: Division, year: int) -> str:
 def compute(session: Session, parsed: Parsed) -> ChangeSet:
     """The changes a valid file makes to the stored answers (``parsed`` has no errors)."""
     entities = catalog.service_entities(session, parsed.division.id)
+    # Versions first: a save committed between the two reads then refuses this change set
+    # at "Save" instead of being overwritten by it.
+    based_on = reports.entity_versions(session, parsed.year, [e.id for e in entities])
     stored = _stored(session, parsed.year, entities)
     changes = ChangeSet(parsed.division.id, parsed.year, _digest(stored), parsed.unchecked)
     for entity in entities:
@@ -163,6 +178,7 @@ def compute(session: Session, parsed: Parsed) -> ChangeSet:
             change.satisfaction, change.s_counts = new_s, s_counts
         if change.participation is not None or change.satisfaction is not None:
             changes.entities.append(change)
+    changes.versions = {e.entity_id: based_on[e.entity_id] for e in changes.entities}
     return changes
 
 
@@ -332,7 +348,8 @@ def error_list(parsed: Parsed, language: str, *, limit: int = 20) -> str:
 
 
 class StoredChanged(RuntimeError):
-    """The stored answers changed after the file was checked: check the file again."""
+    """An entity the file changes was changed elsewhere after the file was checked: check
+    the file again."""
 
 
 def apply(session: Session, person: Person, changes: ChangeSet) -> int:
@@ -343,8 +360,15 @@ def apply(session: Session, person: Person, changes: ChangeSet) -> int:
     """
     division = catalog.by_id(session, Division, changes.division_id)
     assert division is not None
-    if stored_digest(session, division, changes.year) != changes.basis:
-        raise StoredChanged
+    if changes.versions is None:  # checked by a release that recorded no versions
+        if stored_digest(session, division, changes.year) != changes.basis:
+            raise StoredChanged
+    else:
+        # Every changed entity's version locked and compared before the first write.
+        try:
+            reports.check_versions(session, changes.year, changes.versions)
+        except reports.ChangedElsewhere as conflict:
+            raise StoredChanged from conflict
     for change in changes.entities:
         if change.participation is not None:
             reports.save_participation(

@@ -202,17 +202,28 @@ def _expand(items: list[Any]) -> list[str]:
     return codes
 
 
+def _fit(name: str, limit: int) -> str:
+    """The name if it fits, else cut at a word with "…" ("Administration and support…"),
+    never in the middle of a word ("… serv")."""
+    if len(name) <= limit:
+        return name
+    cut = name[: limit - 1]
+    if " " in cut[limit // 2 :]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,–-") + "…"
+
+
 def sheet_names(names: Iterable[str], taken: Iterable[str]) -> list[str]:
     """Excel-safe, unique sheet names (≤ 31 characters, no []:*?/\\)."""
     used = {t.casefold() for t in taken}
     result = []
     for name in names:
         base = re.sub(r"[\[\]:*?/\\']", "", name).strip() or "Sheet"
-        candidate = base[:MAX_SHEET_NAME]
+        candidate = _fit(base, MAX_SHEET_NAME)
         number = 2
         while candidate.casefold() in used:
             suffix = f" ({number})"
-            candidate = base[: MAX_SHEET_NAME - len(suffix)] + suffix
+            candidate = _fit(base, MAX_SHEET_NAME - len(suffix)) + suffix
             number += 1
         used.add(candidate.casefold())
         result.append(candidate)

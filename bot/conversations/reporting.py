@@ -65,6 +65,7 @@ class ReportDraft(EngineDraft, total=False):
     recounted: int  # … and how many of them so far
     review_return: bool  # a level opened from the summary returns there
     kept: dict[str, dict[str, Any]]  # entity id → unsaved answers left behind (ENTITY_KEYS)
+    based_on: int | None  # the entity's answers' version when opened (entities.record_base)
 
 
 class ReportStep(enum.StrEnum):
@@ -140,6 +141,7 @@ MSG_REVIEW_ASK = N_(
 MSG_NOT_ANSWERED = N_("not answered yet")
 MSG_NONE_ANSWER = N_("no methods at this level")
 MSG_LEVEL_BUTTON = N_("Level {number}")
+MSG_LEVEL_SHORT = N_("L{number}")
 MSG_SAVE = N_("💾 Save")
 MSG_NOTHING_TO_SAVE = N_("There is nothing to save yet: answer at least one level.")
 MSG_SAVED = N_("Saved: {entity}, {year}. The answers are now in the database.")
@@ -273,7 +275,7 @@ def _render_entity(turn: Turn) -> Prompt:
 
 
 #: The draft keys that hold one entity's unsaved answers (kept when the person leaves it).
-ENTITY_KEYS = ("answers", "origin", "level_index")
+ENTITY_KEYS = ("answers", "origin", "level_index", entities.BASE_KEY)
 
 
 def _unsaved(turn: Turn) -> bool:
@@ -298,6 +300,7 @@ def _choose_entity(turn: Turn, press: Press) -> Outcome:
         return ReportStep.LEVEL
     turn.data["level_index"] = 0
     year = int(turn.data["year"])
+    entities.record_base(turn, entity_id)
     saved = reports.participation_for_year(turn.session, year, entity_id)
     turn.data["origin"] = "saved" if saved else "new"
     turn.data["answers"] = _as_dicts(saved)
@@ -813,7 +816,7 @@ def _render_review(turn: Turn) -> Prompt:
     ]
     answers = _answers(turn)
     edit_rows: list[list[Button | LinkButton]] = []
-    row: list[Button | LinkButton] = []
+    shown = 0
     for level_id in turn.data["levels"]:
         level = turn.get(Level, level_id)
         assert level is not None
@@ -823,15 +826,15 @@ def _render_review(turn: Turn) -> Prompt:
         if not here:
             lines.append(f"   – {turn._(MSG_NOT_ANSWERED)}")
         for index, answer in here:
-            lines.append(f"   {index + 1}) {_answer_line(turn, answer)}")
-            if not answer.get("none"):
-                row.append(Button(f"✎ {index + 1}", "e", index))
-            row.append(Button(f"🗑 {index + 1}", "d", index))
-            if len(row) >= 4:
-                edit_rows.append(row)
-                row = []
-    if row:
-        edit_rows.append(row)
+            if answer.get("none"):  # no number, no 🗑: a level button changes it (item 15)
+                lines.append(f"   – {_answer_line(turn, answer)}")
+                continue
+            shown += 1
+            lines.append(f"   {shown}) {_answer_line(turn, answer)}")
+            # The buttons name what they change ("✎ T1 Kyselyt"), not a number (item 15).
+            name = turn._(MSG_LEVEL_SHORT).format(number=level.number)
+            name += " " + _short(_method_name(turn, answer), 28)
+            edit_rows.append([Button(f"✎ {name}", "e", index), Button(f"🗑 {name}", "d", index)])
     if turn.data.get("origin") == "last_year":
         lines.append("")
         lines.append(turn._(MSG_REVIEW_LAST_YEAR))
@@ -862,6 +865,8 @@ def _review_edit(turn: Turn, press: Press) -> Outcome:
 
 def _review_remove(turn: Turn, press: Press) -> Outcome:
     index = _answer_index(turn, press)
+    if _answers(turn)[index].get("none"):
+        raise Stale  # "no methods" is changed by its level's button
     del _answers(turn)[index]
     return ReportStep.REVIEW
 
@@ -889,9 +894,13 @@ def _save(turn: Turn, press: Press) -> Outcome:
     year = turn.year
     entity = entities.chosen_entity(turn)
     try:
-        reports.save_participation(turn.session, turn.person, year, entity.id, answers)
+        reports.save_participation(
+            turn.session, turn.person, year, entity.id, answers, based_on=entities.base(turn)
+        )
     except reports.ReportLocked:
         return Done(turn._(entities.MSG_LOCKED).format(year=year), keep_draft=True)
+    except reports.ChangedElsewhere:
+        return _reopen_changed(turn)
     except ValueError as problem:
         raise Retry(MSG_INVALID_ANSWER, problem=str(problem)) from None
     answered = {a.level_id for a in answers}
@@ -912,6 +921,25 @@ def _save(turn: Turn, press: Press) -> Outcome:
         toast=turn._(MSG_SAVED_TOAST),
         draft_step=ReportStep.ENTITY if kept else None,
     )
+
+
+def _reopen_changed(turn: Turn) -> Outcome:
+    """Saved elsewhere since the entity was opened: nothing was saved; the summary shows the
+    answers saved now, and the notice lists the person's unsaved ones."""
+    mine = []
+    for answer in _answers(turn):
+        level = turn.get(Level, answer["level_id"])
+        mine.append(f"• {level.number if level else '?'}: {_answer_line(turn, answer)}")
+    entities.changed_elsewhere(turn, mine)
+    saved = reports.participation_for_year(turn.session, turn.year, int(turn.data["entity"]))
+    turn.data.update(
+        answers=_sorted(turn, _as_dicts(saved)),
+        origin="saved" if saved else "new",
+        pending=None,
+        edit=None,
+        review_return=False,
+    )
+    return ReportStep.REVIEW
 
 
 # --- the flow --------------------------------------------------------------------------

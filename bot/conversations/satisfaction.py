@@ -65,6 +65,7 @@ class SatisfactionDraft(EngineDraft, total=False):
     reviewed: bool  # the summary was shown: every chosen type's questions were asked
     only_new: list[int] | None  # types added after the summary: only theirs are asked
     kept: dict[str, dict[str, Any]]  # entity id → unsaved answers left behind (ENTITY_KEYS)
+    based_on: int | None  # the entity's answers' version when opened (entities.record_base)
 
 
 class SatisfactionStep(enum.StrEnum):
@@ -439,7 +440,7 @@ def _render_entity(turn: Turn) -> Prompt:
 
 
 #: The draft keys that hold one entity's unsaved answers (kept when the person leaves it).
-ENTITY_KEYS = ("types", "answers", "origin", "type_index")
+ENTITY_KEYS = ("types", "answers", "origin", "type_index", entities.BASE_KEY)
 
 
 def _unsaved(turn: Turn) -> bool:
@@ -461,6 +462,7 @@ def _choose_entity(turn: Turn, press: Press) -> Outcome:
     if same:
         return S.TYPES
     year = int(turn.data["year"])
+    entities.record_base(turn, entity_id)
     saved = reports.satisfaction_for_year(turn.session, year, entity_id)
     turn.data["types"], turn.data["answers"] = _from_saved(saved)
     turn.data["origin"] = "saved" if saved else "new"
@@ -703,6 +705,10 @@ def _nps_text(turn: Turn, answer: dict[str, Any]) -> str:
     return ""
 
 
+def _short(label: str, limit: int) -> str:
+    return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
+
+
 def _nps_short(turn: Turn, answer: dict[str, Any]) -> str:
     """ "NPS 30": the score alone, for a button."""
     return f"NPS {formats.format_nps(int(answer['nps']), turn.language)}"
@@ -857,9 +863,10 @@ def _render_review(turn: Turn) -> Prompt:
     rows: list[list[Button | LinkButton]] = []
     for index, type_id in enumerate(_types(turn)):
         row: list[Button | LinkButton] = []
+        name = _short(_type_name(turn, type_id), 32)  # the buttons name it (item 15)
         if _mtype(turn, type_id).kind != "none":
-            row.append(Button(f"✎ {index + 1}", "e", index))
-        row.append(Button(f"🗑 {index + 1}", "d", index))
+            row.append(Button(f"✎ {name}", "e", index))
+        row.append(Button(f"🗑 {name}", "d", index))
         rows.append(row)
     rows.append([Button(turn._(MSG_CHANGE_TYPES), "t")])
     rows.append([Button(turn._(MSG_SAVE), "s")])
@@ -917,9 +924,13 @@ def _save(turn: Turn, press: Press) -> Outcome:
     year = int(turn.data["year"])
     entity = entities.chosen_entity(turn)
     try:
-        reports.save_satisfaction(turn.session, turn.person, year, entity.id, answers)
+        reports.save_satisfaction(
+            turn.session, turn.person, year, entity.id, answers, based_on=entities.base(turn)
+        )
     except reports.ReportLocked:
         return Done(turn._(entities.MSG_LOCKED).format(year=year), keep_draft=True)
+    except reports.ChangedElsewhere:
+        return _reopen_changed(turn)
     except ValueError as problem:
         raise Retry(MSG_INVALID_ANSWER, problem=str(problem)) from None
     text = (
@@ -937,6 +948,18 @@ def _save(turn: Turn, press: Press) -> Outcome:
         toast=turn._(MSG_SAVED_TOAST),
         draft_step=S.ENTITY if kept else None,
     )
+
+
+def _reopen_changed(turn: Turn) -> Outcome:
+    """Saved elsewhere since the entity was opened: nothing was saved; the summary shows the
+    answers saved now, and the notice lists the person's unsaved ones."""
+    entities.changed_elsewhere(turn, _summary_lines(turn))
+    saved = reports.satisfaction_for_year(turn.session, turn.year, int(turn.data["entity"]))
+    turn.data["types"], turn.data["answers"] = _from_saved(saved)
+    turn.data.update(
+        origin="saved" if saved else "new", type_index=0, review_return=False, only_new=None
+    )
+    return S.REVIEW if saved else S.TYPES
 
 
 # --- the flow --------------------------------------------------------------------------

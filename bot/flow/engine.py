@@ -83,8 +83,8 @@ MSG_CANCELLED = N_(
 )
 MSG_PAUSED = N_("{flow} paused. Your answers so far are kept: /{command} continues.")
 MSG_RESUME = N_(
-    "You have unsaved answers from {when}: {summary}\n\nContinue where you left off, or start "
-    "over (the unsaved answers are then discarded)?"
+    "You have unsaved answers (last changed {when}): {summary}\n\nContinue where you left "
+    "off, or start over (the unsaved answers are then discarded)?"
 )
 MSG_CONTINUE = N_("Continue")
 MSG_START_OVER = N_("Start over")
@@ -663,6 +663,5 @@ def literal_actions(render: Callable[..., Any]) -> set[str]:
 
 
 def local_time(services_: Services, moment: dt.datetime) -> str:
-    """Finnish-style day, month and time: "2.11. 10.05"."""
-    local = moment.astimezone(services_.settings.tz)
-    return f"{local.day}.{local.month}. {local.hour}.{local.minute:02d}"
+    """ "2.11.2026 10.05" in the local time zone, as ``i18n.formats`` writes every date."""
+    return formats.format_datetime(moment, services_.settings.tz)

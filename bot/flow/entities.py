@@ -72,6 +72,16 @@ MSG_UNSAVED_MARK = N_("unsaved answers")
 MSG_KEPT_LEFT = N_(
     "Your unsaved answers for {entity} are kept as its draft: open it again to continue them."
 )
+MSG_CHANGED_ELSEWHERE = N_(
+    "Nothing was saved: {entity} was changed elsewhere (for example in the form or in "
+    "Excel) after you opened it here. Below are its answers as they are saved now.\n\n"
+    "Your unsaved answers were:\n{mine}\n\nMake your changes again here if they are still "
+    "needed, then Save."
+)
+MSG_NOTHING_YET = N_("(none)")
+#: The draft key of the version of the entity's answers when the flow opened it
+#: (``data.reports.entity_version``); the save passes it on as ``based_on``.
+BASE_KEY = "based_on"
 MSG_KEPT_RESTORED = N_(
     "These are your unsaved answers for {entity}, kept when you left it. They are saved only "
     "when you press Save."
@@ -214,6 +224,8 @@ def switch_entity(
     if restored is None:
         return False
     turn.data.update(restored)
+    if BASE_KEY in keys:  # kept by a release that recorded no version: saved unchecked
+        turn.data[BASE_KEY] = restored.get(BASE_KEY)
     opened = turn.get(ServiceEntity, entity_id)
     name = catalog.name_of(opened, turn.language) if opened else "?"
     turn.notices.append(turn._(MSG_KEPT_RESTORED).format(entity=name))
@@ -225,3 +237,33 @@ def forget_kept(turn: Turn, entity_id: int) -> None:
     kept = dict(turn.data.get("kept") or {})
     kept.pop(str(entity_id), None)
     turn.data["kept"] = kept
+
+
+# --- no silent overwrite: the version the entity had when it was opened ----------------------
+
+
+def record_base(turn: Turn, entity_id: int) -> None:
+    """Remember the version of the entity's answers as the flow opens them (read before
+    the answers, so a save committed in between is refused, never overwritten)."""
+    turn.data[BASE_KEY] = reports.entity_version(turn.session, turn.year, entity_id)
+
+
+def base(turn: Turn) -> int | None:
+    """The version the open entity's answers were based on (None: a draft from before
+    versions were recorded, saved without the check)."""
+    value = turn.data.get(BASE_KEY)
+    return None if value is None else int(value)
+
+
+def changed_elsewhere(turn: Turn, mine: list[str]) -> None:
+    """A save refused with ``reports.ChangedElsewhere``: nothing was written. The flow
+    reopens the entity with the answers saved now (new base version) and says so above
+    the next question, listing the person's unsaved answers (``mine``) so that none of
+    them vanishes unseen."""
+    entity_id = int(turn.data["entity"])
+    record_base(turn, entity_id)
+    turn.notices.append(
+        turn._(MSG_CHANGED_ELSEWHERE).format(
+            entity=entity_name(turn), mine="\n".join(mine) or turn._(MSG_NOTHING_YET)
+        )
+    )

@@ -32,6 +32,7 @@ import sheets
 from bot import ui
 from bot.access import Caller, caller, refuse
 from bot.flow.entities import MSG_LOCKED
+from bot.status.show import EXCEL, EXCEL_BUTTON_DATA
 from core import codec
 from core.services import Services, services
 from data import drafts, people, reports
@@ -44,8 +45,7 @@ log = logging.getLogger(__name__)
 
 FLOW = "excel"
 STEP = "confirm"
-EXCEL = "xl"
-GET_DATA = codec.button(EXCEL, "get")  # the /tila and reminder button that sends the workbook
+GET_DATA = EXCEL_BUTTON_DATA  # the /tila button that sends the workbook
 
 MSG_WORKBOOK_CAPTION = N_(
     "Your division's workbook for {year}. Fill in the white cells and send the file back "
@@ -65,8 +65,9 @@ MSG_EXPIRED = N_(
     "again."
 )
 MSG_STORED_CHANGED = N_(
-    "The saved answers changed after the file was checked (for example in the chat), so "
-    "nothing was saved. Send the file again to see the changes against the current answers."
+    "Nothing was saved: answers in the file were changed elsewhere (in the chat or the "
+    "form) after the file was checked. Send the file again: it is then compared with the "
+    "current answers."
 )
 MSG_DENIED = N_("You do not have permission for this.")
 MSG_SAVE = N_("Save")

@@ -12,6 +12,7 @@ from telegram.ext import ContextTypes
 from bot.access import Caller, caller, refuse
 from bot.flow.engine import is_contact
 from bot.status import render
+from core import codec
 from core.services import Services, services
 from data import catalog, overview
 from data.db import transaction
@@ -22,7 +23,9 @@ from schedules.plan import CONTACT_DEADLINES
 from settings import Deadline, Settings
 
 EXCEL_BUTTON = N_("Excel workbook")
-EXCEL_BUTTON_DATA = "xl:get"
+#: The Excel feature's buttons (``bot.handlers.excel``) and the one that sends the workbook.
+EXCEL = "xl"
+EXCEL_BUTTON_DATA = codec.button(EXCEL, "get")
 
 
 def next_deadline(settings: Settings, today: dt.date) -> tuple[Deadline, dt.date] | None:

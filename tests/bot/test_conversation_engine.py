@@ -95,7 +95,7 @@ async def test_changing_one_detail_from_the_summary_keeps_every_other_answer(
     await user.send("4,1")
     await user.send("2025")
     await user.send("250")
-    await user.press("✎ 1")
+    await user.press("✎ Kysely (asteikko 1–5)")
     for label in (
         "Pidä ennallaan (1–5)",
         "Pidä ennallaan (Kerran vuodessa)",
@@ -180,7 +180,7 @@ async def test_the_summary_stays_numbered_in_reading_order_after_delete_and_add(
     await user.send("1 3")
     await user.send("1 4")
     await user.send("1 5")
-    await user.press("🗑 1")
+    await user.press("🗑 T1 Tiedotustilaisuudet")
     await user.press("Taso 1")
     await user.send("3 6")
     review = user.last.text
@@ -189,7 +189,8 @@ async def test_the_summary_stays_numbered_in_reading_order_after_delete_and_add(
     assert "1) Asiakasneuvontakanavat – Lkm 2" in review
     assert "2) Palautekanavat – Lkm 6" in review
     labels = [label for row in user.last.buttons for label in row if label.startswith("✎")]
-    assert labels == ["✎ 1", "✎ 2", "✎ 3", "✎ 4", "✎ 5"]
+    assert labels[:2] == ["✎ T1 Asiakasneuvontakanavat", "✎ T1 Palautekanavat"]  # names
+    assert len(labels) == 5
 
 
 async def test_one_back_label_in_every_guided_flow(bot: BotHarness) -> None:

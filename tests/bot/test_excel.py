@@ -161,7 +161,7 @@ async def test_answers_saved_in_the_chat_meanwhile_stop_the_save(bot: BotHarness
     await user.send_document(filled, XLSX)
     _store_kirjasto(bot, 8008, count=99)
     await user.press("Tallenna")
-    assert "Tallennetut vastaukset muuttuivat tiedoston tarkistuksen jälkeen" in user.last.text
+    assert "muutettu muualla (keskustelussa tai lomakkeella) tarkistuksen jälkeen" in user.last.text
     assert [a["count"] for a in saved_state(bot.db)["KUVA_KIRJASTO"][0]] == [99]
 
 

@@ -98,9 +98,8 @@ async def test_an_idle_conversation_ends_with_a_message_and_the_draft_is_offered
     assert "Lkm: kuinka monta" not in user.last.text
 
     await user.send("/raportoi")
-    assert "Sinulla on tallentamattomia vastauksia ajalta 2.11. 10.29: Kirjasto, taso 1" in (
-        user.last.text
-    )
+    resume = "Sinulla on tallentamattomia vastauksia (viimeksi muutettu 2.11.2026 10.29)"
+    assert f"{resume}: Kirjasto, taso 1" in user.last.text
     await user.press("Jatka")
     assert "Kirjoita osallisuuden tavan nimi" in user.last.text
     await user.send("Lukupiiri")

@@ -108,3 +108,54 @@ def test_of_two_concurrent_saves_based_on_one_version_exactly_one_goes_through(
     two.join(timeout=60)
     assert sorted(outcomes) == ["conflict", "saved 5"]
     assert _version(db, entity_id) == 1
+
+
+def test_a_save_based_on_an_older_version_is_refused_before_anything_is_written(
+    db: Database,
+) -> None:
+    with db.transaction() as session:
+        kuva = catalog.division_by_code(session, "KUVA")
+        assert kuva is not None
+        people.ensure_person(session, 78, roles={Role.CONTACT}, division_id=kuva.id)
+        entity_id = catalog.service_entities(session, kuva.id)[0].id
+        level_id = catalog.levels(session)[0].id
+        nps_id = next(t for t in catalog.measurement_types(session) if t.kind == "nps").id
+    with db.transaction() as session:
+        opened = reports.entity_version(session, 2026, entity_id)  # the chat opens the entity
+    assert opened == 0
+    with db.transaction() as session:  # saved elsewhere meanwhile
+        me = people.person_by_telegram_id(session, 78)
+        assert me is not None
+        answer = reports.ParticipationAnswer(level_id, method_text="Lukupiiri", count=9)
+        reports.save_participation(session, me, 2026, entity_id, [answer], source="miniapp")
+    for save in ("participation", "satisfaction"):
+        with db.transaction() as session:
+            me = people.person_by_telegram_id(session, 78)
+            assert me is not None
+            try:
+                if save == "participation":
+                    mine = reports.ParticipationAnswer(level_id, method_text="Kysely", count=1)
+                    reports.save_participation(
+                        session, me, 2026, entity_id, [mine], based_on=opened
+                    )
+                else:
+                    mine_s = reports.SatisfactionAnswer(measurement_type_id=nps_id, nps=5)
+                    reports.save_satisfaction(
+                        session, me, 2026, entity_id, [mine_s], based_on=opened
+                    )
+            except reports.ChangedElsewhere as refused:
+                assert refused.service_entity_ids == [entity_id]
+            else:
+                raise AssertionError(f"the {save} save over a newer version went through")
+    with db.transaction() as session:
+        stored = reports.participation_for_year(session, 2026, entity_id)
+        assert [(a.method_text, a.count) for a in stored] == [("Lukupiiri", 9)]
+        assert reports.satisfaction_for_year(session, 2026, entity_id) == []
+        current = reports.entity_version(session, 2026, entity_id)
+        me = people.person_by_telegram_id(session, 78)
+        assert me is not None
+        answer = reports.ParticipationAnswer(level_id, method_text="Kysely", count=2)
+        reports.save_participation(session, me, 2026, entity_id, [answer], based_on=current)
+    with db.transaction() as session:
+        stored = reports.participation_for_year(session, 2026, entity_id)
+        assert [(a.method_text, a.count) for a in stored] == [("Kysely", 2)]

@@ -204,8 +204,8 @@ def test_matrix_prints_each_division_as_its_own_section_in_order(
     )
     headings = re.findall(r"^\s*(KYMP|KASKO|SOTE|KUVA) – ", text, re.M)
     assert headings == ["KYMP", "KASKO", "SOTE", "KUVA"]
-    assert len(re.findall(r"^\s*Tapoja yhteensä\s", text, re.M)) == 16
-    assert len(re.findall(r"^\s*Eri tapoja\s", text, re.M)) == 16
+    assert len(re.findall(r"^\s*Tapoja yhteensä\s+\d", text, re.M)) == 16
+    assert len(re.findall(r"^\s*Eri tapoja\s+\d", text, re.M)) == 16
 
 
 def overlapping_text(result: Converted) -> list[tuple[int, str, str]]:

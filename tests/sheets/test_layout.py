@@ -63,3 +63,14 @@ def test_a_forged_row_count_is_refused(count: int) -> None:
     forged = json.dumps({"participation": [["A", "A", [["L1", count]]]], "satisfaction": ["S", []]})
     with pytest.raises(ValueError):
         Layout.from_meta(_meta(forged))
+
+
+def test_a_long_sheet_name_is_cut_at_a_word_with_an_ellipsis() -> None:
+    """Issue 16 item 15: "Administration and support serv" was cut in the middle of a word."""
+    from sheets.layout import MAX_SHEET_NAME, sheet_names
+
+    long_name = "Administration and support services"
+    first, second = sheet_names([long_name, long_name + " 2"], [])
+    assert first == "Administration and support…"
+    assert second == "Administration and… (2)"
+    assert all(len(name) <= MAX_SHEET_NAME for name in (first, second))
