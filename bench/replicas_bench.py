@@ -27,6 +27,7 @@ import asyncio
 import itertools
 import os
 import statistics
+import subprocess
 import sys
 import time
 import uuid
@@ -50,7 +51,14 @@ from localtg import LocalBotApi, LocalUser  # noqa: E402
 from localtg.http import ServerThread  # noqa: E402
 from localtg.limits import FloodLimits  # noqa: E402
 from localtg.webhook import SECRET_HEADER  # noqa: E402
-from tests.bot.processes import SECRET, TOKEN, BotProcess, start_bot  # noqa: E402
+from tests.bot.processes import (  # noqa: E402
+    PUBLIC_URL,
+    SECRET,
+    TOKEN,
+    BotProcess,
+    free_port,
+    start_bot,
+)
 
 FIRST_ID = 90_000
 ENTITY = "Kirjasto"
@@ -77,7 +85,22 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
-def _register(url: str, count: int) -> None:
+def _register(url: str, count: int, code: Path) -> None:
+    if code != ROOT:  # another release's tree: its own migrations and catalog
+        script = (
+            "import sys; from bot.runtime import prepare_database; from data.db import "
+            "transaction; from data import catalog, people; from data.models import Role\n"
+            "engine, sessions = prepare_database(sys.argv[1])\n"
+            "with transaction(sessions) as session:\n"
+            "    kuva = catalog.division_by_code(session, 'KUVA')\n"
+            "    for n in range(int(sys.argv[2])):\n"
+            "        people.ensure_person(session, int(sys.argv[3]) + n, name=f'H {n}', "
+            "roles={Role.CONTACT}, division_id=kuva.id)\n"
+        )
+        subprocess.run(
+            [sys.executable, "-c", script, url, str(count), str(FIRST_ID)], cwd=code, check=True
+        )
+        return
     engine, sessions = prepare_database(url)
     with transaction(sessions) as session:
         kuva = catalog.division_by_code(session, "KUVA")
@@ -128,13 +151,16 @@ async def _person(
             update_id = api.push_callback(user.info, message, str(button["callback_data"]))[1]
         index, url = next(urls)
         started = time.monotonic()
-        try:
-            answer = await client.post(
-                url, json=_take(api, update_id), headers={SECRET_HEADER: SECRET}
-            )
-            ok = answer.status_code == 200
-        except httpx.HTTPError:
-            ok = False
+        payload = _take(api, update_id)
+        for _attempt in range(3):  # Telegram delivers again what was not answered 200
+            try:
+                answer = await client.post(url, json=payload, headers={SECRET_HEADER: SECRET})
+                status = str(answer.status_code)
+            except httpx.HTTPError as error:  # e.g. a kept-alive connection the server closed
+                status = type(error).__name__
+            if status == "200":
+                break
+        ok = status == "200"
         run.posted[index] = run.posted.get(index, 0) + 1
         try:
             if not ok:
@@ -143,7 +169,7 @@ async def _person(
         except TimeoutError:
             run.lost += 1
             last = user.messages[-1].text[:60] if user.messages else ""
-            run.why.append(f"{value!r} -> {'no 200' if not ok else 'no answer'}; last {last!r}")
+            run.why.append(f"{value!r} -> {status if not ok else 'no answer'}; last {last!r}")
             continue
         run.latencies.append(time.monotonic() - started)
         run.done += 1
@@ -178,7 +204,37 @@ def _doubled(api: LocalBotApi, users: list[LocalUser]) -> int:
     return doubled
 
 
-def bench(base_url: str, replicas: int, count: int, seconds: float, think: float) -> Run:
+def _start(base_url: str, url: str, log: Path, code: Path) -> BotProcess:
+    """One replica of the code in ``code`` (this tree, or an older release's for a before
+    figure)."""
+    if code == ROOT:
+        return start_bot(base_url, url, log)
+    port = free_port()
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_BASE_URL": base_url,
+        "DATABASE_URL": url,
+        "TELEGRAM_WEBHOOK_URL": PUBLIC_URL,
+        "TELEGRAM_WEBHOOK_LISTEN": "127.0.0.1",
+        "TELEGRAM_WEBHOOK_PORT": str(port),
+        "TELEGRAM_WEBHOOK_SECRET": SECRET,
+    }
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run"],
+            cwd=code,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    return BotProcess(process, port, log)
+
+
+def bench(
+    base_url: str, replicas: int, count: int, seconds: float, think: float, code: Path = ROOT
+) -> Run:
     schema = f"bench_{uuid.uuid4().hex[:10]}"
     admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
@@ -189,7 +245,7 @@ def bench(base_url: str, replicas: int, count: int, seconds: float, think: float
     log_dir.mkdir(parents=True, exist_ok=True)
     processes: list[BotProcess] = []
     try:
-        _register(url, count)
+        _register(url, count, code)
         api = LocalBotApi(
             token=TOKEN,
             enforce_limits=True,
@@ -200,7 +256,7 @@ def bench(base_url: str, replicas: int, count: int, seconds: float, think: float
         which = _count_limits(api)
         with ServerThread(api) as server:
             processes = [
-                start_bot(server.base_url, url, log_dir / f"{n}.log") for n in range(replicas)
+                _start(server.base_url, url, log_dir / f"{n}.log", code) for n in range(replicas)
             ]
             for process in processes:
                 process.wait_until_ready(timeout=120)
@@ -265,6 +321,13 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--think", type=float, default=1.1)
     parser.add_argument("--replicas", default="1,2,4")
+    parser.add_argument(
+        "--code",
+        type=Path,
+        default=ROOT,
+        help="run the replicas from another checkout (e.g. the release before, for a before "
+        "figure)",
+    )
     args = parser.parse_args()
     base = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
     if not base or not base.startswith("postgresql"):
@@ -272,10 +335,11 @@ def main() -> int:
         return 0
     print(
         f"replicas bench: {args.people} people, {args.seconds:.0f} s per run, think "
-        f"{args.think} s, load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+        f"{args.think} s, load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores, "
+        f"code {args.code}"
     )
     for count in (int(n) for n in args.replicas.split(",")):
-        bench(base, count, args.people, args.seconds, args.think)
+        bench(base, count, args.people, args.seconds, args.think, args.code.resolve())
     return 0
 
 

@@ -399,11 +399,15 @@ async def end_idle_conversations(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Tell each person whose open conversation went idle that it ended (the draft is kept).
 
     A JobQueue job on the application's clock; it reads only the drafts, so a restart or
-    another process loses nothing, and each idle draft is claimed by one process only.
+    another process loses nothing, and each idle draft is claimed by one process only. The
+    messages go to the outbox with the claim (``delivery.outbox``): a kill after the commit
+    does not lose them.
     """
     svc = services(context)
     idle = svc.settings.conversation.idle_timeout_minutes
     notices: list[tuple[int, str]] = []
+    sender = outbox_sender(context.application)
+    written: list[Request] = []
     with transaction(svc.sessions) as session:
         for row in drafts.claim_idle(session, svc.now(), idle):
             flow = Flow.flows.get(row.flow)
@@ -415,6 +419,15 @@ async def end_idle_conversations(context: ContextTypes.DEFAULT_TYPE) -> None:
             who = Caller(person, person.language or svc.settings.default_language)
             turn = Turn(who, session, svc, row.step, {})
             notices.append((person.telegram_user_id, flow.idle_message(turn)))
+        if sender is not None:
+            requests = [
+                delivery_outbox.message(chat_id, text, None, html=False)
+                for chat_id, text in notices
+            ]
+            written = sender.write(session, requests, update_id=None)
+    if sender is not None:
+        await sender.deliver(written)
+        return
     for chat_id, text in notices:
         try:
             await context.bot.send_message(chat_id, text)
