@@ -4,7 +4,10 @@ Sheets:
 1. *Yhteenveto*: per division — service entities, how many measure satisfaction and their
    share, how many answered "not measured" or not at all, NPS results and range, the
    measurement types in use — a city total, and a native stacked bar chart of the same.
-2. *Kartoitus*: the mapping itself, one row per service entity and measurement type
+2. *Vertailu* (when the round has a previous one): the key figures of last year and this —
+   exactly the rows of the list text's Taulukko 6 — this year's as formulas over the
+   summary.
+3. *Kartoitus*: the mapping itself, one row per service entity and measurement type
    (scale, frequency, latest result and period, respondents, NPS computed from the counts
    where they are given), as a filterable Excel table; an entity without an answer gets a
    "Ei vastausta" row so gaps are visible, not silently missing.
@@ -113,6 +116,8 @@ def build(ctx: Context) -> GeneratedDocument:
     title = w.text("liite2.title", number=attachment.number)
     book = Book(ctx, title)
     _summary(book, title)
+    if ctx.previous_figures is not None:
+        _comparison(book)
     _mapping(book)
     return GeneratedDocument(
         filename=ctx.filename("liite2", "xlsx"),
@@ -167,7 +172,7 @@ def _summary(book: Book, title: str) -> None:
                 Formula(f"=SUM({column}{first_data}:{column}{last_data})", cell.value),
                 cell.style,
             )
-    sheet.row(totals)
+    book.refs["summary_total_row"] = sheet.row(totals)
     if not ctx.snapshot.satisfaction:
         sheet.blank()
         sheet.row([Styled(w.text("common.no_data"), "missing_text")])
@@ -202,6 +207,67 @@ def _summary(book: Book, title: str) -> None:
         ],
     )
     sheet.add_chart(chart)
+
+
+def _comparison(book: Book) -> None:
+    """Taulukko 6's figures of both years: last year's from the previous round's snapshot,
+    this year's as formulas over the summary's city total line."""
+    from docgen.listateksti import comparison_satisfaction
+
+    ctx = book.ctx
+    w = ctx.wording
+    previous = ctx.previous_figures
+    assert previous is not None
+    cols = w.mapping("listateksti.change_columns")
+    summary = quote_sheetname(w.text("liite2.sheets.summary"))
+    total = book.refs["summary_total_row"]
+    # The rows of Taulukko 6 in its order: measuring (C), NPS results (G), NPS median (J).
+    columns = ["C", "G", "J"]
+    figures = comparison_satisfaction(ctx, previous)
+    assert len(figures) == len(columns)
+    sheet = book.sheet(w.text("liite2.sheets.comparison"), [52.0, 12.0, 12.0, 12.0])
+    sheet.title_block(w.text("liite2.comparison_title"), w.text("liite2.subtitle"))
+    sheet.note(w.text("liite2.comparison_note"))
+    sheet.row(
+        [
+            Styled(cols["figure"], "header"),
+            Styled(ctx.year - 1, "header", number_format="0"),
+            Styled(ctx.year, "header", number_format="0"),
+            Styled(cols["change"], "header"),
+        ]
+    )
+    for (label, before, value), column in zip(figures, columns, strict=True):
+        row = sheet.rows + 1
+        old, new = _whole(before), _whole(value)
+        change = None if old is None or new is None else _whole(new - old)
+        sheet.row(
+            [
+                Styled(label, "body"),
+                Styled(old, _style(old, "number", "decimal")),
+                Styled(
+                    Formula(f"={summary}!{column}{total}", _or_none(new)),
+                    _style(new, "number", "decimal"),
+                ),
+                Styled(
+                    Formula(
+                        f'=IF(AND(ISNUMBER(B{row}),ISNUMBER(C{row})),C{row}-B{row},"")',
+                        "" if change is None else change,
+                    ),
+                    _style(change, "signed", "signed_decimal"),
+                ),
+            ]
+        )
+
+
+def _whole(value: float | None) -> float | None:
+    """A whole number as an int (12, not 12.0), so a cell shows and stores it as one."""
+    if value is None:
+        return None
+    return int(value) if float(value).is_integer() else value
+
+
+def _style(value: float | None, whole: str, fraction: str) -> str:
+    return fraction if isinstance(value, float) else whole
 
 
 # Columns of the summary in Excel width units: A4 landscape at 100 % (781 pt).

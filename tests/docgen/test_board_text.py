@@ -151,6 +151,53 @@ def test_every_figure_of_table_1_is_a_formula_cell_of_liite_1(
     assert f"(liite 1, välilehti {sheet})" in _captions(listateksti)[0]
 
 
+def _table_after(document: GeneratedDocument, caption_start: str) -> docx.table.Table:
+    """The table that follows the caption starting with ``caption_start``."""
+    doc = docx.Document(io.BytesIO(document.content))
+    found = False
+    for block in doc.element.body.iterchildren():
+        if block.tag.endswith("}p") and "".join(block.itertext()).startswith(caption_start):
+            found = True
+        elif found and block.tag.endswith("}tbl"):
+            return next(t for t in doc.tables if t._tbl is block)
+    raise AssertionError(caption_start)
+
+
+def _shown_number(text: str) -> float | None:
+    text = text.replace(NBSP, "").replace("\u2212", "-").replace(",", ".").strip()
+    return None if text in ("–", "") else float(text)
+
+
+def test_every_figure_of_table_6_is_a_cell_of_liite_2s_comparison_sheet(
+    db: Database, settings: Settings
+) -> None:
+    snapshot = seeded(db)
+    listateksti = build(snapshot, "listateksti", settings)
+    table = _table_after(listateksti, "Taulukko 6.")
+    liite2 = build(snapshot, "liite2", settings)
+    formulas = workbook(liite2)["Vertailu"]
+    cached = workbook(liite2, cached=True)["Vertailu"]
+    rows = [r for r in cached.iter_rows(values_only=True) if r and r[0]]
+    header = next(i for i, r in enumerate(rows) if r[1] == YEAR - 1)
+    assert rows[header][1:3] == (YEAR - 1, YEAR)  # years as numbers
+    shown = [[c.text for c in row.cells] for row in table.rows[1:]]
+    assert [r[0] for r in rows[header + 1 :]] == [r[0] for r in shown]  # exactly its rows
+    for line in shown:
+        (row,) = [r for r in cached.iter_rows() if r[0].value == line[0]]
+        for column, text in ((1, line[1]), (2, line[2]), (3, line[3])):
+            value = _shown_number(text)
+            cell = row[column].value
+            if value is None:
+                assert cell in (None, "", "–"), (line, column, cell)
+                continue
+            assert cell == value, (line, column, cell)
+            if value.is_integer() and column < 3:
+                assert isinstance(cell, int), (line, column, cell)  # integers as integers
+        coordinate = row[2].coordinate
+        assert str(formulas[coordinate].value).startswith("='Yhteenveto'!"), coordinate
+    assert "(liite 2, välilehti Vertailu)" in _captions(listateksti)[5]
+
+
 # --- 6. Decision history -------------------------------------------------------------------
 
 

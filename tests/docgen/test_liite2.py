@@ -18,7 +18,7 @@ from .readback import workbook
 def test_mapping_has_every_service_entity_and_answer(db: Database, settings: Settings) -> None:
     snapshot = seeded(db)
     wb = workbook(build(snapshot, "liite2", settings))
-    assert wb.sheetnames == ["Yhteenveto", "Kartoitus"]
+    assert wb.sheetnames == ["Yhteenveto", "Vertailu", "Kartoitus"]
     ws = wb["Kartoitus"]
     # Filter buttons on the header row (the header words break with "-", so no table).
     header_row = int(re.sub(r"\D", "", ws.auto_filter.ref.split(":")[0]))
