@@ -199,6 +199,8 @@ def build(ctx: Context) -> GeneratedDocument:
     _chart(book, title)
     if ctx.previous_figures is not None:
         _comparison(book)
+    if ctx.figures.participation.top_methods:
+        _top(book)
     _entries(book, title)
     _distinct(book)
     return GeneratedDocument(
@@ -1021,6 +1023,44 @@ def _comparison(book: Book) -> None:
                 Styled(Formula(f'=IF(OR(B{row}="",C{row}=""),"",C{row}-B{row})', change), "signed"),
             ]
         )
+
+
+# --- 6. the most common methods ----------------------------------------------------------
+
+
+def _top(book: Book) -> None:
+    """The list text's Taulukko 3: each division's most common methods, with the service
+    entities using each and its Lkm, counted live from the entries on *Kaikki tavat*."""
+    ctx = book.ctx
+    w = ctx.wording
+    part = ctx.figures.participation
+    cols = w.mapping("listateksti.top_columns")
+    headers = [cols["division"], cols["method"], cols["entities"], cols["count"]]
+    sheet = book.sheet(w.text("liite1.sheets.top"), fit_words([10.0, 60.0, 14.0, 10.0], headers))
+    sheet.title_block(w.text("liite1.top_title"), _subtitle(ctx))
+    sheet.note(w.text("liite1.top_note", entries=w.text("liite1.sheets.entries")))
+    sheet.row([Styled(h, "header") for h in headers])
+    entries = Entries(ctx)
+    division, entity, method, count = (entries.column(c) for c in "ABEG")
+    for code in [d.code for d in ctx.snapshot.divisions]:
+        for name, using, total in part.top_methods.get(code, ()):
+            row = sheet.rows + 1
+            criterion = _escape_criterion(clean(name))
+            # Each entry of the method counts 1 / (its entity's entries of the method):
+            # together, the division's distinct service entities that use it.
+            distinct = (
+                f"=SUMPRODUCT(({division}=$A{row})*({method}=$B{row})"
+                f"/COUNTIFS({division},{division},{entity},{entity},{method},{method}))"
+            )
+            lkm = f'=SUMIFS({count},{division},"{code}",{method},"{criterion}")'
+            sheet.row(
+                [
+                    Styled(code, "body"),
+                    Styled(clean(name), "body"),
+                    Styled(Formula(distinct, using), "number"),
+                    Styled(Formula(lkm, total), "number"),
+                ]
+            )
 
 
 def cache_chart(

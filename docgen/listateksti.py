@@ -386,7 +386,11 @@ def _results_participation(ctx: Context, doc: DocxDocument) -> None:
             for code in divisions
             for name, entities, count in part.top_methods.get(code, ())
         ]
-        para(doc, w.text("listateksti.table_top_caption"), "Caption")
+        para(
+            doc,
+            w.text("listateksti.table_top_caption", ref=sheet_ref(ctx, "liite1", "top")),
+            "Caption",
+        )
         table(
             doc,
             [cols["division"], cols["method"], cols["entities"], cols["count"]],

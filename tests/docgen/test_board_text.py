@@ -198,6 +198,31 @@ def test_every_figure_of_table_6_is_a_cell_of_liite_2s_comparison_sheet(
     assert "(liite 2, välilehti Vertailu)" in _captions(listateksti)[5]
 
 
+def test_every_figure_of_table_3_is_a_formula_cell_of_liite_1(
+    db: Database, settings: Settings
+) -> None:
+    snapshot = seeded(db)
+    listateksti = build(snapshot, "listateksti", settings)
+    table = _table_after(listateksti, "Taulukko 3.")
+    liite1 = build(snapshot, "liite1", settings)
+    formulas = workbook(liite1)["Yleisimmät tavat"]
+    cached = workbook(liite1, cached=True)["Yleisimmät tavat"]
+    shown = [[c.text.replace(NBSP, "") for c in row.cells] for row in table.rows[1:]]
+    assert shown
+    lines = {
+        (r[0].value, r[1].value): r
+        for r in cached.iter_rows()
+        if isinstance(r[2].value, int) and isinstance(r[3].value, int)
+    }
+    assert len(lines) == len(shown)  # exactly the table's rows
+    for division, method, entities, count in shown:
+        row = lines[(division, method)]
+        assert (row[2].value, row[3].value) == (int(entities), int(count)), (division, method)
+        assert str(formulas[row[2].coordinate].value).startswith("=SUMPRODUCT(")
+        assert str(formulas[row[3].coordinate].value).startswith("=SUMIFS(")
+    assert "(Lkm; liite 1, välilehti Yleisimmät tavat)" in _captions(listateksti)[2]
+
+
 # --- 6. Decision history -------------------------------------------------------------------
 
 

@@ -232,6 +232,7 @@ def test_print_ready(db: Database, settings: Settings) -> None:
         "Kattavuus",
         "Kaavio",
         "Vertailu",
+        "Yleisimmät tavat",
         "Kaikki tavat",
         "Eri tavat",
     ]

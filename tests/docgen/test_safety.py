@@ -88,6 +88,8 @@ PROGRAM_FORMULAS = (
     "=IFERROR(",
     "=IF(",
     "='Kaavio'!",
+    "='Yhteenveto'!",  # Liite 2's Vertailu
+    "=SUMIFS('Kaikki tavat'!",  # Yleisimmät tavat: a method's Lkm
     "=ROUND(100*(J",  # NPS from the counts
     "=J",  # respondents: the sum of the counts
 )
