@@ -48,6 +48,7 @@ class ChartTexts:
     participation: str  # legend: "participation complete"
     satisfaction: str  # legend: "satisfaction mapped"
     submitted: str  # marker after a submitted division: "submitted"
+    percents: Sequence[str] = ("0 %", "25 %", "50 %", "75 %", "100 %")  # the x axis's ticks
 
 
 def _share(part: int, whole: int) -> float:
@@ -118,7 +119,7 @@ def coverage_chart(rows: Sequence[DivisionCoverage], texts: ChartTexts) -> bytes
                 fontsize=11,
             )
     bars.set_xlim(0, 118)
-    bars.set_xticks([0, 25, 50, 75, 100], ["0 %", "25 %", "50 %", "75 %", "100 %"])
+    bars.set_xticks([0, 25, 50, 75, 100], list(texts.percents))
     bars.set_yticks(list(positions), labels, fontsize=12, fontweight="bold")
     bars.set_ylim(max(len(rows), 1) - 0.5, -0.5)
     bars.grid(axis="x", color="#dddddd")

@@ -19,9 +19,10 @@ the rule book's business (``data.answers``), not this module's.
 A range is written one way in every message: "1–100 000" (fi/sv), "1–100,000" (en),
 "−100–100" (`format_range`), its ends taken from ``data.limits``.
 
-Dates stay in the Finnish official form "30.11.2026" in every language (the deadlines are
-Finnish official dates and "11/30/26" would be ambiguous); weekday names and the word for
-"at" before a time ("klo 9.00", "kl. 9.00") follow the language. Times are "9.00".
+Dates are the Finnish official form "30.11.2026" in Finnish and Swedish and the unambiguous
+"30 Nov 2026" in English ("11/30/26" would be misread by half the readers); weekday names
+and the word for "at" before a time ("klo 9.00", "kl. 9.00") follow the language. Times are
+"9.00" in Finnish and Swedish, "9:00" in English. A share is "40 %" (fi/sv), "40%" (en).
 
 A refusal in the chat raises `InputError` carrying a message id (English text, translated
 when shown) and its numbers; `InputError.render` formats those numbers (and ranges) for the
@@ -37,6 +38,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date as _babel_date
 from babel.numbers import format_decimal as _babel_decimal
+from babel.numbers import format_percent as _babel_percent
 from babel.numbers import get_minus_sign_symbol
 
 from data.limits import NPS_RANGE, Range
@@ -96,26 +98,33 @@ def format_decimal(value: Decimal | float | int, language: str | None, *, places
 
 
 def format_date(day: dt.date, language: str | None = None) -> str:
-    """30.11.2026 — the Finnish official form, in every language (see the module text)."""
-    del language  # same in every language, on purpose
+    """30.11.2026 (fi/sv, the Finnish official form; also the default) or "30 Nov 2026" (en)."""
+    if _lang(language) == "en":
+        return _babel_date(day, "d MMM y", locale="en")
     return f"{day.day}.{day.month}.{day.year}"
 
 
 def format_time(moment: dt.time | dt.datetime, language: str | None = None) -> str:
-    """9.00 — hours without a leading zero, a dot before the minutes (Finnish usage)."""
-    del language
-    return f"{moment.hour}.{moment.minute:02d}"
+    """9.00 (fi/sv: no leading zero, a dot before the minutes) or 9:00 (en)."""
+    separator = ":" if _lang(language) == "en" else "."
+    return f"{moment.hour}{separator}{moment.minute:02d}"
 
 
 def format_clock(moment: dt.time | dt.datetime, language: str | None) -> str:
-    """ "klo 9.00" (fi), "kl. 9.00" (sv), "9.00" (en): a time on its own in a sentence."""
-    return f"{_CLOCK_WORD[_lang(language)]}{format_time(moment)}"
+    """ "klo 9.00" (fi), "kl. 9.00" (sv), "9:00" (en): a time on its own in a sentence."""
+    return f"{_CLOCK_WORD[_lang(language)]}{format_time(moment, language)}"
 
 
 def format_datetime(moment: dt.datetime, tz: ZoneInfo, language: str | None = None) -> str:
-    """ "30.11.2026 9.00" in ``tz``."""
+    """ "30.11.2026 9.00" (fi/sv) or "30 Nov 2026 9:00" (en), in ``tz``."""
     local = moment.astimezone(tz)
-    return f"{format_date(local.date())} {format_time(local)}"
+    return f"{format_date(local.date(), language)} {format_time(local, language)}"
+
+
+def format_percent(share: float, language: str | None) -> str:
+    """A share 0–1 as "40 %" (fi/sv, no-break space) or "40%" (en), rounded to whole percents."""
+    pattern = "#,##0%" if _lang(language) == "en" else "#,##0\u00a0%"
+    return _babel_percent(share, format=pattern, locale=_lang(language))
 
 
 def weekday(day: dt.date, language: str | None, *, short: bool = False) -> str:

@@ -38,7 +38,7 @@ from data.db import transaction
 from data.models import Division, ReportState, Role
 from data.progress import DivisionProgress, DivisionState
 from i18n import N_, gettext_for
-from i18n.formats import format_date, format_datetime
+from i18n.formats import format_date, format_datetime, format_percent
 from settings import Deadline, Settings
 
 log = logging.getLogger(__name__)
@@ -164,6 +164,7 @@ def chart_texts(who: Caller, levels: list[str], today: dt.date) -> ChartTexts:
         participation=who._("participation complete"),
         satisfaction=who._("satisfaction mapped"),
         submitted=who._(STATE_NAMES[ReportState.SUBMITTED]),
+        percents=[format_percent(share / 100, who.language) for share in (0, 25, 50, 75, 100)],
     )
 
 

@@ -49,6 +49,6 @@ async def test_english_overview_is_called_status(bot: BotHarness) -> None:
     bot.register(6021, Role.COORDINATOR, name="Ann", language="en")
     ann = bot.user(6021, "Ann", language="en")
     await ann.send("/tilanne")
-    assert ann.messages[-2].text == "Status 2.11.2026"
+    assert ann.messages[-2].text == "Status 2 Nov 2026"
     assert ann.last.text.startswith("Status 2026")
     assert "Situation" not in " ".join(ann.texts())

@@ -44,9 +44,11 @@ def test_decimals_use_the_language_separator(language: str, expected: str) -> No
     assert formats.format_decimal(4, language) == "4"
 
 
-def test_dates_are_finnish_official_form_in_every_language_with_local_weekday_names() -> None:
+def test_dates_are_finnish_official_form_in_fi_sv_and_unambiguous_in_english() -> None:
     day = dt.date(2026, 11, 30)
-    assert {formats.format_date(day, lang) for lang in ("fi", "sv", "en")} == {"30.11.2026"}
+    assert {formats.format_date(day, lang) for lang in ("fi", "sv")} == {"30.11.2026"}
+    assert formats.format_date(day, "en") == "30 Nov 2026"
+    assert formats.format_date(day) == "30.11.2026"
     assert formats.format_date(dt.date(2026, 1, 5), "fi") == "5.1.2026"
     assert formats.weekday(day, "fi") == "maanantai"
     assert formats.weekday(day, "sv") == "måndag"
@@ -54,13 +56,20 @@ def test_dates_are_finnish_official_form_in_every_language_with_local_weekday_na
     assert formats.weekday(day, "fi", short=True) == "ma"
 
 
-def test_times_have_no_leading_zero_and_finnish_says_klo() -> None:
+def test_times_have_no_leading_zero_finnish_says_klo_and_english_a_colon() -> None:
     assert formats.format_time(dt.time(9, 0)) == "9.00"
     assert formats.format_clock(dt.time(9, 5), "fi") == f"klo{NBSP}9.05"
     assert formats.format_clock(dt.time(9, 5), "sv") == f"kl.{NBSP}9.05"
-    assert formats.format_clock(dt.time(9, 5), "en") == "9.05"
+    assert formats.format_clock(dt.time(9, 5), "en") == "9:05"
     moment = dt.datetime(2026, 11, 30, 7, 0, tzinfo=dt.UTC)
     assert formats.format_datetime(moment, ZoneInfo("Europe/Helsinki")) == "30.11.2026 9.00"
+    assert formats.format_datetime(moment, ZoneInfo("Europe/Helsinki"), "en") == "30 Nov 2026 9:00"
+
+
+def test_a_share_is_written_with_a_space_in_finnish_and_swedish_and_without_in_english() -> None:
+    assert formats.format_percent(0.4, "fi") == f"40{NBSP}%"
+    assert formats.format_percent(0.4, "sv") == f"40{NBSP}%"
+    assert formats.format_percent(0, "en") == "0%"
 
 
 @pytest.mark.parametrize("typed", ["1200", "1 200", f"1{NBSP}200", "1\u202f200", " 1200 ", "+1200"])

@@ -13,6 +13,7 @@ database of the ``db`` fixture; every example replaces the answers it writes.
 
 from __future__ import annotations
 
+import html
 import io
 import os
 from typing import Any
@@ -296,7 +297,7 @@ def test_any_answer_excel_accepts_is_shown_alike_by_tila_and_the_documents(
         status = overview.division_status(session, person, YEAR, division.id)
         snapshot = build_snapshot(session, YEAR, with_previous=False)
         entity = next(e for e in status.progress.entities if e.code == "KUVA_KIRJASTO")
-        shown = render.entity_block(Caller(person, "fi"), status, entity)
+        shown = html.unescape(render.entity_block(Caller(person, "fi"), status, entity))
     items = [s for s in snapshot.satisfaction if s.entity_code == "KUVA_KIRJASTO"]
     assert len(items) == 3
     for item in items:  # the documents' values, each as /tila writes it
