@@ -43,7 +43,8 @@ def test_instructions_state_the_divisions_deadline_contact_and_lkm(
     db: Database, settings: Settings
 ) -> None:
     text = "\n".join(t for _s, t in docx_blocks(build(seeded(db), "ohjeet", settings).content))
-    assert "Toimialan tiedot on ilmoitettava botilla viimeistään 6.11.2026." in text
+    # The contacts' own deadline, as their reminders and /tila name it (20.11.).
+    assert "Toimialan tiedot on ilmoitettava botilla viimeistään 20.11.2026." in text
     assert "erilliset ohjeet" not in text and "max 1 sivu" not in text
     contact = settings.list_text.contact
     assert f"{contact.name}, {contact.title}, puhelin: {contact.phone}, {contact.email}" in text
