@@ -179,6 +179,9 @@ def _kill_between_calls(process: subprocess.Popen[bytes], db: Database) -> None:
     never sent again: see the next test): frozen with SIGSTOP, checked, killed."""
     for _ in range(3000):
         os.kill(process.pid, signal.SIGSTOP)
+        # A COMMIT the process sent just before it froze may still be on its way to
+        # PostgreSQL: give the server a moment to apply it before reading the outbox.
+        time.sleep(0.2)
         if _outbox(db).get("sending", 0) == 0:
             break
         os.kill(process.pid, signal.SIGCONT)
