@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -308,23 +308,7 @@ def update_satisfaction_entry(
         answer = answers.with_respondents(answer, respondents)
     if not isinstance(nps, _Unset):
         answer = answers.with_nps(answer, nps)
-    checked = reports.validate_satisfaction(session, answer)
-    for key, value in checked.to_dict().items():
-        setattr(entry, key, value)
-    entry.reported_by_id = person.id
-    session.flush()
-    record(
-        session,
-        person.id,
-        "update",
-        "satisfaction_entry",
-        entry.id,
-        old,
-        reports.satisfaction_dict(entry),
-        division_id=entry.division_id,
-        round_id=entry.round_id,
-    )
-    return entry
+    return _store_satisfaction(session, person, entry, old, answer)
 
 
 def replace_satisfaction_entry(
@@ -340,7 +324,19 @@ def replace_satisfaction_entry(
     assert isinstance(entry, SatisfactionEntry)
     old = reports.satisfaction_dict(entry)
     fields = {**answer.to_dict(), "measurement_type_id": entry.measurement_type_id}
-    checked = reports.validate_satisfaction(session, SatisfactionAnswer(**fields))
+    return _store_satisfaction(session, person, entry, old, SatisfactionAnswer(**fields))
+
+
+def _store_satisfaction(
+    session: Session,
+    person: Person,
+    entry: SatisfactionEntry,
+    old: dict[str, Any],
+    answer: SatisfactionAnswer,
+) -> SatisfactionEntry:
+    """The one way /muokkaa writes a satisfaction entry: checked by the rule book, then
+    audited old → new."""
+    checked = reports.validate_satisfaction(session, answer)
     for key, value in checked.to_dict().items():
         setattr(entry, key, value)
     entry.reported_by_id = person.id
