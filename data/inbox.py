@@ -8,6 +8,11 @@ primary key is Telegram's ``update_id``, which makes a redelivered update a no-o
 
 A batch is recorded with one ``INSERT … ON CONFLICT DO NOTHING RETURNING`` (both SQLite and
 PostgreSQL), so the cost of durability is one statement and one commit per getUpdates batch.
+
+Writing an update's replies to the outbox (``data.outbox.add`` with its ``update_id``) marks
+the update handled too: a trigger on ``outbox`` (`OUTBOX_TRIGGER`, migration
+``0014_outbox_marks_inbox``) sets ``handled_at`` in the same transaction, so the guided
+conversations need no separate mark. Whatever writes no reply rows calls `mark_handled`.
 """
 
 from __future__ import annotations
@@ -69,6 +74,9 @@ def chat_id_of(payload: Mapping[str, Any]) -> int | None:
                 return sender
     return None
 
+
+#: The trigger that marks an update handled when its replies are written to the outbox.
+OUTBOX_TRIGGER = "outbox_marks_inbox"
 
 #: Telegram's update_id fits a signed 64-bit column; anything beyond cannot be stored.
 _ID_MIN, _ID_MAX = -(2**63), 2**63 - 1

@@ -30,11 +30,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, exists, func, select, update
+from sqlalchemy import Table, and_, case, delete, exists, func, literal, null, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from data.models import ChatPause, OutboxMessage, Replica
+from data.models import ChatPause, OutboxMessage, Replica, UtcDateTime
 
 PENDING = "pending"
 SENDING = "sending"
@@ -83,7 +83,8 @@ def add(
 ) -> list[int]:
     """Write ``(chat_id, method, params)`` rows, claimed by ``claimer``; their ids in order.
 
-    One statement for all of them, in the caller's transaction.
+    One statement for all of them, in the caller's transaction. With an ``update_id`` the
+    rows also mark that update handled in the inbox (``data.inbox.OUTBOX_TRIGGER``).
     """
     if not requests:
         return []
@@ -144,6 +145,67 @@ def mark_sent(session: Session, request_ids: Iterable[int], *, now: dt.datetime)
         .where(table.c.id.in_(ids), table.c.status.in_((PENDING, SENDING)))
         .values(status=SENT, sent_at=now, lease_until=None)
     )
+
+
+def mark(
+    session: Session,
+    *,
+    sent: Sequence[int],
+    start: Sequence[int],
+    claimer: str,
+    now: dt.datetime,
+    lease: dt.timedelta,
+) -> set[int]:
+    """`mark_sent` for ``sent`` and `start_sending` for ``start``, in one statement; the
+    ids of ``start`` that may go now (marked *sending*).
+
+    The sender gathers the marks of every delivery in hand and writes them together
+    (``delivery.outbox``), so concurrent replies share one statement and one commit.
+    """
+    table = cast(Table, OutboxMessage.__table__)
+    if not start:
+        mark_sent(session, sent, now=now)
+        return set()
+    paused = exists().where(ChatPause.chat_id == table.c.chat_id, ChatPause.until > now)
+    may_start = and_(
+        table.c.id.in_(list(start)),
+        table.c.status == PENDING,
+        table.c.claimed_by == claimer,
+        ~paused,
+    )
+    until = now + lease
+    if sent:
+        is_sent = table.c.id.in_(list(sent))
+        stamp = UtcDateTime()
+        where = or_(and_(is_sent, table.c.status.in_((PENDING, SENDING))), may_start)
+        values: dict[str, Any] = {
+            "status": case((is_sent, SENT), else_=SENDING),
+            "sent_at": case((is_sent, literal(now, stamp)), else_=table.c.sent_at),
+            "attempts": case((is_sent, table.c.attempts), else_=table.c.attempts + 1),
+            "lease_until": case((is_sent, null()), else_=literal(until, stamp)),
+        }
+    else:
+        where = may_start
+        values = {"status": SENDING, "attempts": table.c.attempts + 1, "lease_until": until}
+    result = session.connection().execute(
+        table.update().where(where).values(**values).returning(table.c.id)
+    )
+    return {int(row[0]) for row in result} & set(start)
+
+
+def pauses(
+    session: Session, chat_ids: Iterable[int], *, now: dt.datetime
+) -> dict[int, dt.datetime]:
+    """The chats of ``chat_ids`` paused by a 429, with the pause's end."""
+    ids = list(chat_ids)
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(ChatPause.chat_id, ChatPause.until).where(
+            ChatPause.chat_id.in_(ids), ChatPause.until > now
+        )
+    )
+    return {int(chat_id): until for chat_id, until in rows}
 
 
 def _finish(session: Session, request_id: int, status: str, error: str | None) -> None:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import datetime as dt
 import logging
 import os
@@ -141,6 +142,13 @@ class Sender:
     _busy_chats: set[int] = field(default_factory=set)
     _pruned_at: dt.datetime | None = None
     _done: list[int] = field(default_factory=list)
+    #: *sending* marks asked for and not yet written, each with who waits for it.
+    _starts: list[tuple[outbox.Request, asyncio.Future[tuple[bool, dt.datetime | None]]]] = field(
+        default_factory=list
+    )
+    #: Deliveries waiting until the *sent* marks so far are written.
+    _sent_waiters: list[asyncio.Future[None]] = field(default_factory=list)
+    _marker: asyncio.Task[None] | None = None
     #: Counters (tests, benches).
     sent: int = 0
     uncertain: int = 0
@@ -172,10 +180,10 @@ class Sender:
         """Send the rows in order (after their transaction committed); never raises for a
         Telegram failure: the row's status records it.
 
-        The *sent* marks are written together at the end (or with the next *sending*
-        mark): a crash before that leaves a sent idempotent request to be made again
-        (harmless) and a sent message *sending*, i.e. uncertain — never sent twice. The
-        list of sent ids is shared by concurrent deliveries: any of them may write it.
+        The *sent* marks are written at the end (or with the next *sending* mark): a crash
+        before that leaves a sent idempotent request to be made again (harmless) and a sent
+        message *sending*, i.e. uncertain — never sent twice. The marks of concurrent
+        deliveries are written together (`_write_marks_soon`).
         """
         try:
             for request in requests:
@@ -186,9 +194,11 @@ class Sender:
                 except Exception:
                     log.exception("outbox: delivering row %s failed", request.id)
         finally:
-            done, self._done = self._done, []
-            if done:
-                await off_loop(self._mark_sent, done, sessions=self.sessions)
+            if self._done:
+                waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+                self._sent_waiters.append(waiter)
+                self._write_marks_soon()
+                await waiter
 
     async def _deliver_one(self, request: outbox.Request) -> None:
         bot = self.application.bot
@@ -304,32 +314,73 @@ class Sender:
     async def _start_sending(self, request: outbox.Request) -> bool:
         """Commit *sending* (with the *sent* marks so far); when the chat is paused by a
         429 any replica saw, wait for the pause to end."""
+        loop = asyncio.get_running_loop()
         while True:
-            now = utcnow()
-            done, self._done = self._done, []
-            started, until = await off_loop(
-                self._try_start, request, done, now, sessions=self.sessions
-            )
+            answer: asyncio.Future[tuple[bool, dt.datetime | None]] = loop.create_future()
+            self._starts.append((request, answer))
+            self._write_marks_soon()
+            started, until = await answer
             if started:
                 return True
             if until is None:
                 return False  # taken over by another replica, or already sent
-            await asyncio.sleep(min((until - now).total_seconds(), 60.0))
+            await asyncio.sleep(min((until - utcnow()).total_seconds(), 60.0))
+
+    def _write_marks_soon(self) -> None:
+        """Write the marks asked for, together: one statement and one commit for every
+        *sending* and *sent* mark of the deliveries in hand (group commit). It starts at
+        once when nothing is being written; marks asked for meanwhile wait for that write
+        and go together in the next. The writer belongs to no single update (an empty
+        context), as the marks it writes are shared by many."""
+        if self._marker is None or self._marker.done():
+            self._marker = asyncio.get_running_loop().create_task(
+                self._write_marks(), name="outbox-marks", context=contextvars.Context()
+            )
+
+    async def _write_marks(self) -> None:
+        while self._starts or self._done or self._sent_waiters:
+            starts, self._starts = self._starts, []
+            done, self._done = self._done, []
+            waiters, self._sent_waiters = self._sent_waiters, []
+            try:
+                if starts or done:
+                    requests = [request for request, _ in starts]
+                    started, paused = await off_loop(
+                        self._try_start, requests, done, utcnow(), sessions=self.sessions
+                    )
+                else:
+                    started, paused = set(), {}
+            except Exception as error:
+                self._done[:0] = done  # tried again with the next write
+                for future in [answer for _, answer in starts] + waiters:
+                    if not future.done():
+                        future.set_exception(error)
+                if not (self._starts or self._sent_waiters):
+                    return  # the sent marks wait for the next delivery's write
+                continue
+            for request, answer in starts:
+                if not answer.done():
+                    answer.set_result((request.id in started, paused.get(request.chat_id)))
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
 
     def _try_start(
-        self, request: outbox.Request, done: list[int], now: dt.datetime
-    ) -> tuple[bool, dt.datetime | None]:
+        self, requests: list[outbox.Request], done: list[int], now: dt.datetime
+    ) -> tuple[set[int], dict[int, dt.datetime]]:
+        """The marks' one transaction: the ids that may go now, and the pauses of the
+        chats of those that may not."""
         with transaction(self.sessions) as session:
-            outbox.mark_sent(session, done, now=now)
-            if outbox.start_sending(
-                session, request.id, claimer=self.name, now=now, lease=SENDING_LEASE
-            ):
-                return True, None
-            return False, outbox.paused_until(session, request.chat_id, now=now)
-
-    def _mark_sent(self, done: list[int]) -> None:
-        with transaction(self.sessions) as session:
-            outbox.mark_sent(session, done, now=utcnow())
+            started = outbox.mark(
+                session,
+                sent=done,
+                start=[request.id for request in requests],
+                claimer=self.name,
+                now=now,
+                lease=SENDING_LEASE,
+            )
+            waiting = {request.chat_id for request in requests if request.id not in started}
+            return started, outbox.pauses(session, waiting, now=now)
 
     def _on_flood(self, chat_id: int | str, seconds: float) -> None:
         """A 429 for ``chat_id``: every replica waits (the limiter retries the request)."""
@@ -411,6 +462,9 @@ class Sender:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
             self._task = None
+        if self._marker is not None:  # the marks asked for so far are written first
+            with contextlib.suppress(Exception):
+                await self._marker
 
         def release() -> int:
             with transaction(self.sessions) as session:

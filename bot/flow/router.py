@@ -210,12 +210,13 @@ def _transact(
             else:
                 handled = _act(found, who, session, svc, rows, outbox)
             if handled:  # committed with its effects: a replay after a crash skips it
-                inbox.mark_handled(session, update.update_id, now=svc.now())
                 _stamp(session, rows, update.update_id)
                 if sender is not None:  # the replies, in the same transaction
                     written = sender.write(
                         session, replies(update, outbox), update_id=update.update_id
                     )
+                if not written:  # reply rows mark the inbox themselves (data.inbox)
+                    inbox.mark_handled(session, update.update_id, now=svc.now())
     return who, handled, written
 
 

@@ -8,13 +8,14 @@ restart if they were not, and dropped when Telegram delivers the same update_id 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from typing import Any
 
 from sqlalchemy import event, select, text
 from telegram import Update
 from telegram.ext import ContextTypes, TypeHandler
 
-from data import inbox
+from data import inbox, outbox
 from data.models import InboxUpdate
 from delivery import ingress
 from delivery.outbox import sender as outbox_sender
@@ -229,14 +230,39 @@ async def test_a_guided_flow_step_marks_its_update_handled_in_the_same_commit_as
         event.remove(bot.db.engine, "before_cursor_execute", statement)
         event.remove(bot.db.engine, "commit", commit)
     assert "Taso 1" in user.last.text
-    # recorded (one commit), then the step: draft, handled mark and the replies in one
-    # commit; then only the outbox's own marks: the new message "sending" (with the button's
+    # recorded (one commit), then the step: the draft and the replies in one commit — the
+    # reply rows mark the update handled (the outbox's trigger, no statement of its own);
+    # then only the outbox's own marks: the new message "sending" (with the button's
     # answer and the edit "sent"), then "sent".
     assert events[:2] == ["inbox INSERT", "commit"]
-    assert sorted(events[2:5]) == ["draft UPDATE", "inbox UPDATE", "outbox INSERT"]
-    assert events[5] == "commit"
-    assert set(events[6:]) == {"outbox UPDATE", "commit"}, events
-    assert events[6:].count("commit") <= 2, events
+    assert sorted(events[2:4]) == ["draft UPDATE", "outbox INSERT"]
+    assert events[4] == "commit"
+    assert set(events[5:]) == {"outbox UPDATE", "commit"}, events
+    assert events[5:].count("commit") <= 2, events
+    with bot.db.session() as session:
+        assert inbox.is_handled(session, bot.api.updates.last_id)
+
+
+async def test_reply_rows_of_an_update_mark_it_handled_in_their_transaction_only(
+    bot: BotHarness,
+) -> None:
+    """The inbox mark rides on the outbox insert (a trigger): committed together, rolled
+    back together, and an update without reply rows is left alone."""
+    now = dt.datetime.now(dt.UTC)
+    lease = dt.timedelta(seconds=5)
+    request = [(1, "sendMessage", {"chat_id": 1, "text": "x"})]
+    with bot.db.transaction() as session:
+        inbox.record(session, [{"update_id": 990_001}, {"update_id": 990_002}], now=now)
+    with bot.db.session() as session, session.begin():
+        outbox.add(session, request, update_id=990_001, claimer="t", now=now, lease=lease)
+        session.rollback()
+    with bot.db.transaction() as session:
+        assert inbox.is_handled(session, 990_001) is False
+        outbox.add(session, request, update_id=990_001, claimer="t", now=now, lease=lease)
+        outbox.add(session, request, update_id=None, claimer="t", now=now, lease=lease)
+    with bot.db.session() as session:
+        assert inbox.is_handled(session, 990_001) is True
+        assert inbox.is_handled(session, 990_002) is False
 
 
 async def test_a_replayed_step_another_replica_applied_meanwhile_is_not_applied_again(
