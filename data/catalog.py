@@ -306,6 +306,17 @@ def _current(session: Session) -> _Held:
     return fresh
 
 
+def keep_fresh(session: Session) -> None:
+    """Load or check this process's copy ahead of the updates: a background loop calls
+    this every second or so (``delivery.outbox``), and checks when half of `CHECK_SECONDS`
+    has passed, so no update pays the check (or the first load) itself."""
+    held = _held.get(_engine_of(session))
+    if held is None or time.monotonic() - held.checked_at >= CHECK_SECONDS / 2:
+        if held is not None:
+            held.checked_at = 0.0  # due now
+        _current(session)
+
+
 #: What `held_round` answers for a year known to have no round (recently).
 NO_ROUND: Any = object()
 

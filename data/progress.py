@@ -29,8 +29,19 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import event, func, select
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    event,
+    func,
+    literal,
+    null,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from data import catalog
@@ -180,16 +191,17 @@ class DivisionProgress:
 
 def get_or_create_round(session: Session, year: int) -> Round:
     """The year's round, created if needed; safe when several sessions create it at once
-    (an ``INSERT … ON CONFLICT DO NOTHING`` then a read, never a unique violation)."""
+    (one ``INSERT … ON CONFLICT DO UPDATE … RETURNING``: the new row or the one another
+    session made, never a unique violation)."""
     rnd = find_round(session, year)
     if rnd is None:
         catalog.forget_no_round(session, year)
-        session.execute(
-            insert_for(session, Round)
-            .values(year=year, created_at=utcnow())
-            .on_conflict_do_nothing(index_elements=["year"])
-        )
-        rnd = session.scalars(select(Round).where(Round.year == year)).one()
+        statement = insert_for(session, Round).values(year=year, created_at=utcnow())
+        rnd = session.scalars(
+            statement.on_conflict_do_update(
+                index_elements=["year"], set_={"year": statement.excluded.year}
+            ).returning(Round)
+        ).one()
         # Held once the transaction commits (a rolled-back round must not be remembered).
         event.listen(
             session, "after_commit", lambda _s, r=rnd: catalog.hold_round(_s, r), once=True
@@ -219,7 +231,11 @@ def report_state(session: Session, round_id: int, division_id: int) -> ReportSta
 
 
 def division_progress(session: Session, round_id: int | None, division_id: int) -> DivisionProgress:
-    """Progress of one division; ``round_id`` None (no round yet) means nothing reported."""
+    """Progress of one division; ``round_id`` None (no round yet) means nothing reported.
+
+    One statement (a ``UNION ALL`` of the five reads it needs, tagged by ``kind``): the
+    entity list of /raportoi and /tyytyvaisyys shows it on every start.
+    """
     division = catalog.get(session, catalog.Division, division_id)
     assert division is not None
     levels = {lvl.id: lvl.number for lvl in catalog.levels(session)}
@@ -228,45 +244,22 @@ def division_progress(session: Session, round_id: int | None, division_id: int) 
     nones: dict[int, set[int]] = {}
     mapped: set[int] = set()
     last_change = None
+    state = ReportState.DRAFT
     if round_id is not None:
-        rows = session.execute(
-            select(
-                ParticipationEntry.service_entity_id,
-                ParticipationEntry.level_id,
-                func.sum(ParticipationEntry.count),
-                func.count(ParticipationEntry.id),
-            )
-            .where(
-                ParticipationEntry.round_id == round_id,
-                ParticipationEntry.division_id == division_id,
-            )
-            .group_by(ParticipationEntry.service_entity_id, ParticipationEntry.level_id)
-        )
-        for entity_id, level_id, total, how_many in rows:
-            if level_id in levels:
+        for kind, entity_id, level_id, total, how_many, at, stored_state in session.execute(
+            _progress_query(round_id, division_id)
+        ):
+            if kind == _SUMS and level_id in levels:
                 counts.setdefault(entity_id, {})[levels[level_id]] = int(total or 0)
                 methods.setdefault(entity_id, {})[levels[level_id]] = int(how_many)
-        for entity_id, level_id in session.execute(
-            select(LevelNoneAnswer.service_entity_id, LevelNoneAnswer.level_id).where(
-                LevelNoneAnswer.round_id == round_id,
-                LevelNoneAnswer.division_id == division_id,
-            )
-        ):
-            if level_id in levels:
+            elif kind == _NONES and level_id in levels:
                 nones.setdefault(entity_id, set()).add(levels[level_id])
-        mapped = set(
-            session.scalars(
-                select(SatisfactionEntry.service_entity_id).where(
-                    SatisfactionEntry.round_id == round_id,
-                    SatisfactionEntry.division_id == division_id,
-                )
-            )
-        )
-        last_change = session.scalar(
-            select(func.max(AuditEvent.at)).where(
-                AuditEvent.round_id == round_id, AuditEvent.division_id == division_id
-            )
-        )
+            elif kind == _MAPPED:
+                mapped.add(entity_id)
+            elif kind == _LAST_CHANGE:
+                last_change = at
+            elif kind == _STATE and stored_state is not None:
+                state = stored_state
     entities = [
         EntityProgress(
             service_entity_id=e.id,
@@ -279,10 +272,70 @@ def division_progress(session: Session, round_id: int | None, division_id: int) 
         )
         for e in catalog.service_entities(session, division_id)
     ]
-    state = report_state(session, round_id, division_id) if round_id else ReportState.DRAFT
     if last_change is not None and last_change.tzinfo is None:
         last_change = last_change.replace(tzinfo=dt.UTC)
     return DivisionProgress(division.id, division.code, division.name, state, entities, last_change)
+
+
+_SUMS, _NONES, _MAPPED, _LAST_CHANGE, _STATE = range(5)
+
+
+def _progress_query(round_id: int, division_id: int) -> Any:
+    """`division_progress`'s reads as one ``UNION ALL``: (kind, entity, level, sum of counts,
+    number of methods, last change, report state); the first branch types the columns."""
+    number = Integer()
+    entries = ParticipationEntry
+    return union_all(
+        select(
+            literal(_SUMS, number),
+            entries.service_entity_id,
+            entries.level_id,
+            type_coerce(func.sum(entries.count), BigInteger()),
+            type_coerce(func.count(entries.id), number),
+            type_coerce(null(), AuditEvent.__table__.c.at.type),
+            type_coerce(null(), ReportStatus.__table__.c.state.type),
+        )
+        .where(entries.round_id == round_id, entries.division_id == division_id)
+        .group_by(entries.service_entity_id, entries.level_id),
+        select(
+            literal(_NONES, number),
+            LevelNoneAnswer.service_entity_id,
+            LevelNoneAnswer.level_id,
+            null(),
+            null(),
+            null(),
+            null(),
+        ).where(LevelNoneAnswer.round_id == round_id, LevelNoneAnswer.division_id == division_id),
+        select(
+            literal(_MAPPED, number),
+            SatisfactionEntry.service_entity_id,
+            null(),
+            null(),
+            null(),
+            null(),
+            null(),
+        )
+        .where(SatisfactionEntry.round_id == round_id, SatisfactionEntry.division_id == division_id)
+        .distinct(),
+        select(
+            literal(_LAST_CHANGE, number),
+            null(),
+            null(),
+            null(),
+            null(),
+            func.max(AuditEvent.at),
+            null(),
+        ).where(AuditEvent.round_id == round_id, AuditEvent.division_id == division_id),
+        select(
+            literal(_STATE, number),
+            null(),
+            null(),
+            null(),
+            null(),
+            null(),
+            ReportStatus.state,
+        ).where(ReportStatus.round_id == round_id, ReportStatus.division_id == division_id),
+    )
 
 
 def round_progress(session: Session, year: int) -> list[DivisionProgress]:

@@ -10,7 +10,18 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import (
+    Integer,
+    String,
+    Table,
+    Text,
+    literal,
+    null,
+    select,
+    text,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from data import answers as rules
@@ -23,6 +34,7 @@ from data.catalog import get as catalog_get
 from data.db import insert_for
 from data.models import (
     CatalogMethod,
+    EntityVersion,
     Level,
     LevelNoneAnswer,
     MeasurementType,
@@ -245,20 +257,29 @@ def save_participation(
     level_ids: list[int] | None = None,
     source: str = "chat",
     based_on: int | None = None,
+    nothing_saved: bool = False,
 ) -> Round:
     """Replace the entity's answers (all levels, or only ``level_ids``) in one go; audited.
 
     ``source`` ("chat" or "excel") is written to the audit row: the stored answers are the
     same whichever way they came. ``based_on`` is the entity's version (`entity_version`)
     the answers were edited from: when the stored one is newer, `ChangedElsewhere` is
-    raised before anything is written.
+    raised before anything is written. ``nothing_saved`` (with ``based_on``): the entity
+    had no saved answers at that version — read in the same statement as the version
+    (`entity_state`) — so, the version being unchanged, there is nothing to replace.
     """
     entity = entity_for(session, person, service_entity_id)
-    if based_on is not None:
-        check_versions(session, year, {entity.id: based_on})
-    rnd = get_or_create_round(session, year)
-    _require_write(session, person, rnd.id, entity.division_id)
     answers = [_validate_participation(session, answer) for answer in answers]
+    if based_on is not None:
+        # One statement locks the version, checks it and raises it for this save.
+        versions.claim(session, get_or_create_round(session, year).id, entity.id, based_on)
+    rnd = get_or_create_round(session, year)
+    try:
+        _require_write(session, person, rnd.id, entity.division_id)
+    except ReportLocked:
+        if based_on is not None:
+            versions.unclaim(session, rnd.id, entity.id)
+        raise
     # Core statements, a fixed number whatever the count of answers: the old rows go with
     # DELETE … RETURNING (they are the audit's "old"), the new ones in one INSERT each.
     entries = cast(Table, ParticipationEntry.__table__)
@@ -272,11 +293,13 @@ def save_participation(
     if level_ids is not None:
         scope_entries = scope_entries.where(entries.c.level_id.in_(level_ids))
         scope_nones = scope_nones.where(nones.c.level_id.in_(level_ids))
-    gone = session.execute(
-        scope_entries.returning(entries.c.id, *(entries.c[name] for name in _ENTRY_FIELDS))
-    ).all()
-    old = [dict(zip(_ENTRY_FIELDS, row[1:], strict=True)) for row in sorted(gone)]
-    session.execute(scope_nones)
+    old: list[dict[str, Any]] = []
+    if not (nothing_saved and based_on is not None):
+        gone = session.execute(
+            scope_entries.returning(entries.c.id, *(entries.c[name] for name in _ENTRY_FIELDS))
+        ).all()
+        old = [dict(zip(_ENTRY_FIELDS, row[1:], strict=True)) for row in sorted(gone)]
+        session.execute(scope_nones)
     new: list[dict[str, Any]] = []
     new_entries: list[dict[str, Any]] = []
     new_nones: list[dict[str, Any]] = []
@@ -605,6 +628,73 @@ def reopen_report(session: Session, person: Person, year: int, division_id: int)
 
 
 # --- a year's answers of one entity (the starting point of a guided conversation) ---------
+
+
+def entity_state(
+    session: Session, year: int, service_entity_id: int
+) -> tuple[int, list[ParticipationAnswer]]:
+    """The entity's version (`entity_version`) and its saved participation answers
+    (`participation_for_year`), read in one statement — so from one snapshot: the answers
+    are exactly those of that version, which lets a save based on it with nothing saved
+    skip the replacing (``save_participation(nothing_saved=True)``)."""
+    rnd = find_round(session, year)
+    if rnd is None:
+        return 0, []
+    version_table = EntityVersion.__table__
+    number = Integer()
+    parts = [
+        select(
+            literal(0, number).label("kind"),
+            version_table.c.version.label("version"),
+            type_coerce(null(), number).label("level_id"),
+            type_coerce(null(), number).label("method_id"),
+            type_coerce(null(), String()).label("method_text"),
+            type_coerce(null(), number).label("count"),
+            type_coerce(null(), Text()).label("note"),
+            literal(0, number).label("id"),
+        ).where(
+            version_table.c.round_id == rnd.id,
+            version_table.c.service_entity_id == service_entity_id,
+        ),
+        select(
+            literal(1, number),
+            null(),
+            ParticipationEntry.level_id,
+            ParticipationEntry.method_id,
+            ParticipationEntry.method_text,
+            ParticipationEntry.count,
+            ParticipationEntry.note,
+            ParticipationEntry.id,
+        ).where(
+            ParticipationEntry.round_id == rnd.id,
+            ParticipationEntry.service_entity_id == service_entity_id,
+        ),
+        select(
+            literal(2, number),
+            null(),
+            LevelNoneAnswer.level_id,
+            null(),
+            null(),
+            null(),
+            null(),
+            LevelNoneAnswer.id,
+        ).where(
+            LevelNoneAnswer.round_id == rnd.id,
+            LevelNoneAnswer.service_entity_id == service_entity_id,
+        ),
+    ]
+    query = union_all(*parts).order_by(text("kind"), text("level_id"), text("id"))
+    version = 0
+    answers: list[ParticipationAnswer] = []
+    nones: list[ParticipationAnswer] = []
+    for kind, stored, level_id, method_id, method_text, count, note, _id in session.execute(query):
+        if kind == 0:
+            version = int(stored)
+        elif kind == 1:
+            answers.append(ParticipationAnswer(level_id, method_id, method_text, count, note))
+        else:
+            nones.append(ParticipationAnswer(level_id, none=True))
+    return version, answers + nones
 
 
 def participation_for_year(

@@ -15,9 +15,9 @@ the same version exactly one goes through.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import event, select
+from sqlalchemy import Table, event, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, UOWTransaction
 
@@ -142,3 +142,42 @@ def check(session: Session, round_id: int, based_on: dict[int, int]) -> None:
     stale = sorted(e for e, v in based_on.items() if stored[e] != v)
     if stale:
         raise VersionConflict(stale)
+
+
+def claim(session: Session, round_id: int, entity_id: int, based_on: int) -> None:
+    """`check` and the save's raise in one statement: lock the entity's version and raise
+    it by one if it is still ``based_on``, else raise VersionConflict (nothing changed).
+
+    For a save that writes the entity whatever it holds (``data.reports``); the raise the
+    flush would add is then skipped. The upsert's ``WHERE`` leaves a newer version as it
+    is — and returns no row — but the row stays locked (PostgreSQL), as in `check`. A
+    caller that gives up after this (the report turned out submitted) calls `unclaim`.
+    """
+    connection = session.connection()
+    insert: Any = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    table = EntityVersion.__table__
+    statement = (
+        insert(table)
+        .values(round_id=round_id, service_entity_id=entity_id, version=1 if based_on == 0 else 0)
+        .on_conflict_do_update(
+            index_elements=["round_id", "service_entity_id"],
+            set_={"version": table.c.version + 1},
+            where=table.c.version == based_on,
+        )
+        .returning(table.c.version)
+    )
+    stored = connection.execute(statement).scalar_one_or_none()
+    if stored != based_on + 1:
+        raise VersionConflict([entity_id])
+    session.info.setdefault(_RAISED, set()).add((round_id, entity_id))
+
+
+def unclaim(session: Session, round_id: int, entity_id: int) -> None:
+    """Undo `claim`'s raise: the save it was for writes nothing after all."""
+    table = cast(Table, EntityVersion.__table__)
+    session.connection().execute(
+        table.update()
+        .where(table.c.round_id == round_id, table.c.service_entity_id == entity_id)
+        .values(version=table.c.version - 1)
+    )
+    session.info.get(_RAISED, set()).discard((round_id, entity_id))

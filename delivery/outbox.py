@@ -45,7 +45,7 @@ from telegram import InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from data import outbox
+from data import catalog, outbox
 from data.db import off_loop, transaction
 from data.models import utcnow
 from delivery.courier import delivery_unknown
@@ -442,6 +442,7 @@ class Sender:
     def _round(self, now: dt.datetime) -> list[outbox.Request]:
         """The background round's database work (on a worker thread)."""
         with transaction(self.sessions) as session:
+            catalog.keep_fresh(session)  # the updates then never check it themselves
             outbox.heartbeat(session, self.name, now=now)
             self.replicas = outbox.live_replicas(session, now=now, within=REPLICA_GONE)
             settled = outbox.settle_interrupted(session, now=now, alive_since=now - REPLICA_GONE)

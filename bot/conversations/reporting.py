@@ -68,6 +68,11 @@ class ReportDraft(EngineDraft, total=False):
     based_on: int | None  # the entity's answers' version when opened (entities.record_base)
 
 
+#: The origins of an entity's answers that mean nothing was saved for it at the version
+#: recorded with them (``based_on``): a new entity, or last year's answers as a start.
+NOTHING_SAVED_ORIGINS = frozenset({"new", "last_year", "recount"})
+
+
 class ReportStep(enum.StrEnum):
     ENTITY = "entity"
     PREFILL = "prefill"
@@ -300,8 +305,8 @@ def _choose_entity(turn: Turn, press: Press) -> Outcome:
         return ReportStep.LEVEL
     turn.data["level_index"] = 0
     year = int(turn.data["year"])
-    entities.record_base(turn, entity_id)
-    saved = reports.participation_for_year(turn.session, year, entity_id)
+    version, saved = reports.entity_state(turn.session, year, entity_id)
+    entities.record_base(turn, entity_id, version)
     turn.data["origin"] = "saved" if saved else "new"
     turn.data["answers"] = _as_dicts(saved)
     if saved:
@@ -895,7 +900,14 @@ def _save(turn: Turn, press: Press) -> Outcome:
     entity = entities.chosen_entity(turn)
     try:
         reports.save_participation(
-            turn.session, turn.person, year, entity.id, answers, based_on=entities.base(turn)
+            turn.session,
+            turn.person,
+            year,
+            entity.id,
+            answers,
+            based_on=entities.base(turn),
+            # Read with the version when the entity was opened: nothing saved at it.
+            nothing_saved=turn.data.get("origin") in NOTHING_SAVED_ORIGINS,
         )
     except reports.ReportLocked:
         return Done(turn._(entities.MSG_LOCKED).format(year=year), keep_draft=True)

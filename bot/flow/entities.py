@@ -94,12 +94,25 @@ def guard_open_report(turn: Turn) -> Done | None:
     if division_id is None:
         return Done(turn._(MSG_NO_DIVISION))
     year = turn.services.current_year()
-    rnd = progress.find_round(turn.session, year)
-    if rnd is not None and progress.report_state(turn.session, rnd.id, division_id) is (
-        ReportState.SUBMITTED
-    ):
+    if division_progress(turn, year).submitted:
         return Done(turn._(MSG_LOCKED).format(year=year))
     return None
+
+
+def division_progress(turn: Turn, year: int, *, keep: bool = True) -> progress.DivisionProgress:
+    """The person's division's progress in the year's round. The start's guard keeps it
+    for the entity list shown right after (one statement for both); the list takes it
+    (``keep=False``), so a list shown later in the update reads afresh."""
+    division_id = turn.person.division_id
+    assert division_id is not None
+    key = (progress.DivisionProgress, year)
+    held = turn.held.pop(key, None)
+    if held is None:
+        rnd = progress.find_round(turn.session, year)
+        held = progress.division_progress(turn.session, rnd.id if rnd else None, division_id)
+    if keep:
+        turn.held[key] = held
+    return held
 
 
 def verify_entity(turn: Turn) -> None:
@@ -124,8 +137,7 @@ def entity_menu(turn: Turn, heading: str, done: Callable[[EntityProgress], bool]
     division_id = turn.person.division_id
     assert division_id is not None
     year = int(turn.data["year"])
-    rnd = progress.find_round(turn.session, year)
-    state = progress.division_progress(turn.session, rnd.id if rnd else None, division_id)
+    state = division_progress(turn, year, keep=False)
     division = turn.get(catalog.Division, division_id)
     assert division is not None
     kept = kept_entities(turn.data)
@@ -242,10 +254,13 @@ def forget_kept(turn: Turn, entity_id: int) -> None:
 # --- no silent overwrite: the version the entity had when it was opened ----------------------
 
 
-def record_base(turn: Turn, entity_id: int) -> None:
+def record_base(turn: Turn, entity_id: int, version: int | None = None) -> None:
     """Remember the version of the entity's answers as the flow opens them (read before
-    the answers, so a save committed in between is refused, never overwritten)."""
-    turn.data[BASE_KEY] = reports.entity_version(turn.session, turn.year, entity_id)
+    the answers, or with them: ``version`` from ``reports.entity_state``), so a save
+    committed in between is refused, never overwritten."""
+    if version is None:
+        version = reports.entity_version(turn.session, turn.year, entity_id)
+    turn.data[BASE_KEY] = version
 
 
 def base(turn: Turn) -> int | None:
