@@ -34,12 +34,12 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Integer,
+    cast,
     event,
     func,
     literal,
     null,
     select,
-    type_coerce,
     union_all,
 )
 from sqlalchemy.orm import Session
@@ -282,18 +282,23 @@ _SUMS, _NONES, _MAPPED, _LAST_CHANGE, _STATE = range(5)
 
 def _progress_query(round_id: int, division_id: int) -> Any:
     """`division_progress`'s reads as one ``UNION ALL``: (kind, entity, level, sum of counts,
-    number of methods, last change, report state); the first branch types the columns."""
-    number = Integer()
+    number of methods, last change, report state). Every empty column is a typed NULL
+    (PostgreSQL matches a UNION's column types branch by branch)."""
+    number, big = Integer(), BigInteger()
+    at_type, state_type = AuditEvent.__table__.c.at.type, ReportStatus.__table__.c.state.type
+
+    def empty(*types: Any) -> list[Any]:
+        return [cast(null(), kind) for kind in types]
+
     entries = ParticipationEntry
     return union_all(
         select(
             literal(_SUMS, number),
             entries.service_entity_id,
             entries.level_id,
-            type_coerce(func.sum(entries.count), BigInteger()),
-            type_coerce(func.count(entries.id), number),
-            type_coerce(null(), AuditEvent.__table__.c.at.type),
-            type_coerce(null(), ReportStatus.__table__.c.state.type),
+            cast(func.sum(entries.count), big),
+            cast(func.count(entries.id), number),
+            *empty(at_type, state_type),
         )
         .where(entries.round_id == round_id, entries.division_id == division_id)
         .group_by(entries.service_entity_id, entries.level_id),
@@ -301,38 +306,24 @@ def _progress_query(round_id: int, division_id: int) -> Any:
             literal(_NONES, number),
             LevelNoneAnswer.service_entity_id,
             LevelNoneAnswer.level_id,
-            null(),
-            null(),
-            null(),
-            null(),
+            *empty(big, number, at_type, state_type),
         ).where(LevelNoneAnswer.round_id == round_id, LevelNoneAnswer.division_id == division_id),
         select(
             literal(_MAPPED, number),
             SatisfactionEntry.service_entity_id,
-            null(),
-            null(),
-            null(),
-            null(),
-            null(),
+            *empty(number, big, number, at_type, state_type),
         )
         .where(SatisfactionEntry.round_id == round_id, SatisfactionEntry.division_id == division_id)
         .distinct(),
         select(
             literal(_LAST_CHANGE, number),
-            null(),
-            null(),
-            null(),
-            null(),
+            *empty(number, number, big, number),
             func.max(AuditEvent.at),
-            null(),
+            *empty(state_type),
         ).where(AuditEvent.round_id == round_id, AuditEvent.division_id == division_id),
         select(
             literal(_STATE, number),
-            null(),
-            null(),
-            null(),
-            null(),
-            null(),
+            *empty(number, number, big, number, at_type),
             ReportStatus.state,
         ).where(ReportStatus.round_id == round_id, ReportStatus.division_id == division_id),
     )

@@ -19,9 +19,9 @@ from sqlalchemy import (
     null,
     select,
     text,
-    type_coerce,
     union_all,
 )
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 
 from data import answers as rules
@@ -646,11 +646,11 @@ def entity_state(
         select(
             literal(0, number).label("kind"),
             version_table.c.version.label("version"),
-            type_coerce(null(), number).label("level_id"),
-            type_coerce(null(), number).label("method_id"),
-            type_coerce(null(), String()).label("method_text"),
-            type_coerce(null(), number).label("count"),
-            type_coerce(null(), Text()).label("note"),
+            sql_cast(null(), number).label("level_id"),
+            sql_cast(null(), number).label("method_id"),
+            sql_cast(null(), String()).label("method_text"),
+            sql_cast(null(), number).label("count"),
+            sql_cast(null(), Text()).label("note"),
             literal(0, number).label("id"),
         ).where(
             version_table.c.round_id == rnd.id,
@@ -658,7 +658,7 @@ def entity_state(
         ),
         select(
             literal(1, number),
-            null(),
+            sql_cast(null(), number),
             ParticipationEntry.level_id,
             ParticipationEntry.method_id,
             ParticipationEntry.method_text,
@@ -671,12 +671,12 @@ def entity_state(
         ),
         select(
             literal(2, number),
-            null(),
+            sql_cast(null(), number),
             LevelNoneAnswer.level_id,
-            null(),
-            null(),
-            null(),
-            null(),
+            sql_cast(null(), number),
+            sql_cast(null(), String()),
+            sql_cast(null(), number),
+            sql_cast(null(), Text()),
             LevelNoneAnswer.id,
         ).where(
             LevelNoneAnswer.round_id == rnd.id,

@@ -159,3 +159,99 @@ def test_a_save_based_on_an_older_version_is_refused_before_anything_is_written(
     with db.transaction() as session:
         stored = reports.participation_for_year(session, 2026, entity_id)
         assert [(a.method_text, a.count) for a in stored] == [("Kysely", 2)]
+
+
+def _contact_and_entity(db: Database, user: int) -> tuple[int, int, int, int]:
+    with db.transaction() as session:
+        kuva = catalog.division_by_code(session, "KUVA")
+        assert kuva is not None
+        people.ensure_person(session, user, roles={Role.CONTACT}, division_id=kuva.id)
+        entity = catalog.service_entities(session, kuva.id)[0]
+        level = catalog.levels(session)[0]
+        method = catalog.methods_for_level(session, level.id)[0]
+        return kuva.id, entity.id, level.id, method.id
+
+
+def _save(
+    db: Database,
+    user: int,
+    entity_id: int,
+    answers: list[reports.ParticipationAnswer],
+    **kw: object,
+) -> None:
+    with db.transaction() as session:
+        me = people.person_by_telegram_id(session, user)
+        assert me is not None
+        reports.save_participation(session, me, 2026, entity_id, answers, **kw)  # type: ignore[arg-type]
+
+
+def test_a_save_based_on_a_newer_version_raises_nothing_and_leaves_the_version(
+    db: Database,
+) -> None:
+    """The check and the raise are one statement: a refused save, whose transaction goes
+    on (the chat keeps the draft and commits), must not have moved the version."""
+    _division, entity_id, level_id, method_id = _contact_and_entity(db, 78)
+    answer = [reports.ParticipationAnswer(level_id, method_id, count=3)]
+    _save(db, 78, entity_id, answer, based_on=0)
+    assert _version(db, entity_id) == 1
+    with db.transaction() as session:  # committed although the save was refused
+        me = people.person_by_telegram_id(session, 78)
+        assert me is not None
+        try:
+            reports.save_participation(session, me, 2026, entity_id, answer, based_on=0)
+        except reports.ChangedElsewhere as conflict:
+            assert conflict.service_entity_ids == [entity_id]
+        else:
+            raise AssertionError("a save based on version 0 went through over version 1")
+    assert _version(db, entity_id) == 1
+    _save(
+        db, 78, entity_id, [reports.ParticipationAnswer(level_id, method_id, count=5)], based_on=1
+    )
+    assert _version(db, entity_id) == 2
+    with db.transaction() as session:
+        assert reports.entity_state(session, 2026, entity_id) == (
+            2,
+            [reports.ParticipationAnswer(level_id, method_id, count=5)],
+        )
+
+
+def test_a_save_refused_for_a_submitted_report_leaves_the_version(db: Database) -> None:
+    division_id, entity_id, level_id, method_id = _contact_and_entity(db, 79)
+    answer = [reports.ParticipationAnswer(level_id, method_id, count=3)]
+    _save(db, 79, entity_id, answer, based_on=0)
+    with db.transaction() as session:
+        me = people.person_by_telegram_id(session, 79)
+        assert me is not None
+        reports.submit_report(session, me, 2026, division_id)
+    with db.transaction() as session:
+        me = people.person_by_telegram_id(session, 79)
+        assert me is not None
+        try:
+            reports.save_participation(session, me, 2026, entity_id, answer, based_on=1)
+        except reports.ReportLocked:
+            pass
+        else:
+            raise AssertionError("a submitted report was changed")
+    assert _version(db, entity_id) == 1
+
+
+def test_the_entity_state_is_the_version_with_exactly_its_answers(db: Database) -> None:
+    _division, entity_id, level_id, method_id = _contact_and_entity(db, 80)
+    with db.transaction() as session:
+        assert reports.entity_state(session, 2026, entity_id) == (0, [])
+    levels = [level.id for level in catalog.levels(db.session())]
+    answers = [
+        reports.ParticipationAnswer(level_id, method_id, count=3, note="n"),
+        reports.ParticipationAnswer(level_id, None, "Oma tapa", 7),
+        reports.ParticipationAnswer(levels[1], none=True),
+    ]
+    _save(db, 80, entity_id, answers, based_on=0, nothing_saved=True)
+    with db.transaction() as session:
+        version, stored = reports.entity_state(session, 2026, entity_id)
+        assert version == reports.entity_version(session, 2026, entity_id) == 1
+        assert stored == reports.participation_for_year(session, 2026, entity_id)
+        assert sorted(map(repr, stored)) == sorted(map(repr, answers))
+    # Saved over (not "nothing saved"): the answers are replaced, never added to.
+    _save(db, 80, entity_id, answers[:1], based_on=1)
+    with db.transaction() as session:
+        assert reports.entity_state(session, 2026, entity_id) == (2, answers[:1])
