@@ -11,7 +11,7 @@ PostgreSQL), so the cost of durability is one statement and one commit per getUp
 
 Writing an update's replies to the outbox (``data.outbox.add`` with its ``update_id``) marks
 the update handled too: a trigger on ``outbox`` (`OUTBOX_TRIGGER`, migration
-``0014_outbox_marks_inbox``) sets ``handled_at`` in the same transaction, so the guided
+``0015_outbox_marks_inbox``) sets ``handled_at`` in the same transaction, so the guided
 conversations need no separate mark. Whatever writes no reply rows calls `mark_handled`.
 """
 

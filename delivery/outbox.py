@@ -13,7 +13,10 @@ them in order through the bot's rate limiter (``delivery.pacing``):
   time-out, connection dropped after the request went out) makes the row *uncertain*: the
   message may have arrived and is never sent again, and nobody is told "something went
   wrong" about it; Telegram refusing it (blocked, bad request) makes it *failed*;
-* a 429 pauses the chat for every replica (``chat_pauses``).
+* a 429 pauses the chat for every replica (``chat_pauses.until``), and every message moves
+  the chat's deployment-wide clock (``chat_pauses.next_send``), which paced messages
+  (reminders, nudges; anything to a group) wait for — both in the statement that marks the
+  row *sending* (``delivery.pacing`` explains the design).
 
 The background loop (`Sender.run`, one per process, started with the Application) every
 `SWEEP_SECONDS`: writes this replica's heartbeat and takes its share of the bot's send
@@ -53,12 +56,21 @@ from delivery.pacing import (
     BEFORE_SEND,
     HOOK_AT_GATE,
     ON_FLOOD,
+    PACE_CHAT,
+    SHARED_GROUP_SECONDS,
+    SHARED_PER_CHAT_SECONDS,
+    Later,
     PacingLimiter,
     SendCancelled,
+    is_group,
     retry_after_seconds,
 )
 
 log = logging.getLogger(__name__)
+
+#: A *sending* mark's outcome: (may go now, else when to try again — None: never, as it is
+#: no longer this replica's —, the time the mark was written).
+Verdict = tuple[bool, dt.datetime | None, dt.datetime]
 
 KEY = "outbox-sender"
 #: How long a replica's claim on a row (or an inbox update) holds without renewal.
@@ -74,6 +86,8 @@ REPLICA_GONE = dt.timedelta(seconds=10)
 RETRY_PAUSES = (0.5, 1.5, 3.0)
 #: Attempts in all before a row that keeps failing (5xx) is given up.
 MAX_ATTEMPTS = 12
+#: The least wait before asking again for a chat's turn that was refused.
+MIN_TURN_WAIT = 0.02
 #: Finished rows are kept this long (inspection), then pruned by the loop.
 KEEP_FINISHED = dt.timedelta(days=3)
 PRUNE_EVERY = dt.timedelta(minutes=10)
@@ -142,10 +156,8 @@ class Sender:
     _busy_chats: set[int] = field(default_factory=set)
     _pruned_at: dt.datetime | None = None
     _done: list[int] = field(default_factory=list)
-    #: *sending* marks asked for and not yet written, each with who waits for it.
-    _starts: list[tuple[outbox.Request, asyncio.Future[tuple[bool, dt.datetime | None]]]] = field(
-        default_factory=list
-    )
+    #: *sending* marks asked for and not yet written, each with who waits for its verdict.
+    _starts: list[tuple[outbox.Request, asyncio.Future[Verdict]]] = field(default_factory=list)
     #: Deliveries waiting until the *sent* marks so far are written.
     _sent_waiters: list[asyncio.Future[None]] = field(default_factory=list)
     _marker: asyncio.Task[None] | None = None
@@ -157,9 +169,16 @@ class Sender:
     # --- writing (inside the caller's transaction) ------------------------------------
 
     def write(
-        self, session: Session, requests: Sequence[Any], *, update_id: int | None
+        self,
+        session: Session,
+        requests: Sequence[Any],
+        *,
+        update_id: int | None,
+        paced: bool = False,
     ) -> list[outbox.Request]:
-        """Add ``requests`` (from `message`, `edit`, `answer`) claimed by this replica."""
+        """Add ``requests`` (from `message`, `edit`, `answer`) claimed by this replica.
+        ``paced`` for messages on the bot's own initiative (reminders, nudges): they keep
+        a chat's messages from all replicas `SHARED_PER_CHAT_SECONDS` apart."""
         now = utcnow()
         ids = outbox.add(
             session,
@@ -168,9 +187,10 @@ class Sender:
             claimer=self.name,
             now=now,
             lease=self.lease,
+            paced=paced,
         )
         return [
-            outbox.Request(row_id, chat_id, method, params, update_id, 0)
+            outbox.Request(row_id, chat_id, method, params, update_id, 0, paced)
             for row_id, (chat_id, method, params) in zip(ids, requests, strict=True)
         ]
 
@@ -206,15 +226,16 @@ class Sender:
         for attempt, pause in enumerate((*RETRY_PAUSES, None)):
             marked = False
 
-            async def before_send() -> bool:
+            async def before_send() -> bool | Later:
                 nonlocal marked
                 if request.idempotent:
                     return True
-                marked = await self._start_sending(request)
-                return marked
+                verdict = await self._start_sending(request, wait=not limited)
+                marked = verdict is True
+                return verdict
 
             try:
-                if not limited and not await before_send():
+                if not limited and await before_send() is not True:
                     return
                 await self._call(bot, request, before_send if limited else None)
             except SendCancelled:
@@ -283,6 +304,7 @@ class Sender:
                 BEFORE_SEND: before_send,
                 HOOK_AT_GATE: True,
                 ON_FLOOD: self._on_flood,
+                PACE_CHAT: request.paced,
             }
         markup = params.pop("reply_markup", None)
         if markup is not None:
@@ -311,27 +333,34 @@ class Sender:
 
         await self._deliver_one(await off_loop(replace, sessions=self.sessions))
 
-    async def _start_sending(self, request: outbox.Request) -> bool:
-        """Commit *sending* (with the *sent* marks so far); when the chat is paused by a
-        429 any replica saw, wait for the pause to end."""
+    async def _start_sending(self, request: outbox.Request, *, wait: bool) -> bool | Later:
+        """Commit *sending* (with the *sent* marks so far) and take the chat's turn on the
+        deployment-wide clock (``data.outbox.start_sending``). When a 429 any replica saw
+        pauses the chat, or (a paced message) another replica's message to it went less
+        than `SHARED_PER_CHAT_SECONDS` ago: `Later` for the limiter, which gives its gate
+        back meanwhile — or, without one (``wait``), wait here. The mark is written with
+        those of the other deliveries in hand (`_write_marks_soon`)."""
         loop = asyncio.get_running_loop()
         while True:
-            answer: asyncio.Future[tuple[bool, dt.datetime | None]] = loop.create_future()
-            self._starts.append((request, answer))
+            verdict: asyncio.Future[Verdict] = loop.create_future()
+            self._starts.append((request, verdict))
             self._write_marks_soon()
-            started, until = await answer
+            started, until, now = await verdict
             if started:
                 return True
             if until is None:
                 return False  # taken over by another replica, or already sent
-            await asyncio.sleep(min((until - utcnow()).total_seconds(), 60.0))
+            seconds = max((until - now).total_seconds(), MIN_TURN_WAIT)
+            if not wait:
+                return Later(min(seconds, 60.0))
+            await asyncio.sleep(min(seconds, 60.0))
 
     def _write_marks_soon(self) -> None:
-        """Write the marks asked for, together: one statement and one commit for every
-        *sending* and *sent* mark of the deliveries in hand (group commit). It starts at
-        once when nothing is being written; marks asked for meanwhile wait for that write
-        and go together in the next. The writer belongs to no single update (an empty
-        context), as the marks it writes are shared by many."""
+        """Write the marks asked for together: every *sending* and *sent* mark of the
+        deliveries in hand in one transaction and one commit, on one worker-thread hop
+        (group commit). It starts at once when nothing is being written; marks asked for
+        meanwhile wait for that write and go together in the next. The writer belongs to no
+        single update (an empty context): the marks it writes are shared by many."""
         if self._marker is None or self._marker.done():
             self._marker = asyncio.get_running_loop().create_task(
                 self._write_marks(), name="outbox-marks", context=contextvars.Context()
@@ -343,44 +372,55 @@ class Sender:
             done, self._done = self._done, []
             waiters, self._sent_waiters = self._sent_waiters, []
             try:
+                verdicts: dict[int, Verdict] = {}
                 if starts or done:
                     requests = [request for request, _ in starts]
-                    started, paused = await off_loop(
-                        self._try_start, requests, done, utcnow(), sessions=self.sessions
+                    verdicts = await off_loop(
+                        self._try_start, requests, done, sessions=self.sessions
                     )
-                else:
-                    started, paused = set(), {}
             except Exception as error:
                 self._done[:0] = done  # tried again with the next write
-                for future in [answer for _, answer in starts] + waiters:
+                for future in [verdict for _, verdict in starts] + waiters:
                     if not future.done():
                         future.set_exception(error)
                 if not (self._starts or self._sent_waiters):
                     return  # the sent marks wait for the next delivery's write
                 continue
-            for request, answer in starts:
-                if not answer.done():
-                    answer.set_result((request.id in started, paused.get(request.chat_id)))
+            for request, verdict in starts:
+                if not verdict.done():
+                    verdict.set_result(verdicts[request.id])
             for waiter in waiters:
                 if not waiter.done():
                     waiter.set_result(None)
 
-    def _try_start(
-        self, requests: list[outbox.Request], done: list[int], now: dt.datetime
-    ) -> tuple[set[int], dict[int, dt.datetime]]:
-        """The marks' one transaction: the ids that may go now, and the pauses of the
-        chats of those that may not."""
+    def _try_start(self, requests: list[outbox.Request], done: list[int]) -> dict[int, Verdict]:
+        """The marks' one transaction: the *sent* marks, then each request's *sending* mark
+        and turn (chats in one order, so two replicas' writes never lock chats crosswise)."""
+        verdicts: dict[int, Verdict] = {}
         with transaction(self.sessions) as session:
-            started = outbox.mark(
-                session,
-                sent=done,
-                start=[request.id for request in requests],
-                claimer=self.name,
-                now=now,
-                lease=SENDING_LEASE,
-            )
-            waiting = {request.chat_id for request in requests if request.id not in started}
-            return started, outbox.pauses(session, waiting, now=now)
+            now = utcnow()  # here, so the chat's clock is set as close to the call as can be
+            outbox.mark_sent(session, done, now=now)
+            for request in sorted(requests, key=lambda r: (r.chat_id, r.id)):
+                waits = request.paced or is_group(request.chat_id)
+                group = is_group(request.chat_id)
+                spacing = SHARED_GROUP_SECONDS if group else SHARED_PER_CHAT_SECONDS
+                if outbox.start_sending(
+                    session,
+                    request.id,
+                    claimer=self.name,
+                    now=now,
+                    lease=SENDING_LEASE,
+                    chat_id=request.chat_id,
+                    spacing=dt.timedelta(seconds=spacing),
+                    wait_spacing=waits,
+                ):
+                    verdicts[request.id] = (True, None, now)
+                    continue
+                until = outbox.blocked_until(
+                    session, request.id, claimer=self.name, now=now, wait_spacing=waits
+                )
+                verdicts[request.id] = (False, until, now)
+        return verdicts
 
     def _on_flood(self, chat_id: int | str, seconds: float) -> None:
         """A 429 for ``chat_id``: every replica waits (the limiter retries the request)."""

@@ -10,8 +10,8 @@ Code that writes no reply rows still marks the inbox itself (``data.inbox.mark_h
 Additive only: the previous release marks the inbox itself too; the trigger then finds the
 row marked and changes nothing.
 
-Revision ID: 0014_outbox_marks_inbox
-Revises: 0008_outbox
+Revision ID: 0015_outbox_marks_inbox
+Revises: 0014_chat_spacing
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from alembic import op
 
 from data.migrations.compat import declare
 
-revision = "0014_outbox_marks_inbox"
-down_revision = "0008_outbox"
+revision = "0015_outbox_marks_inbox"
+down_revision = "0014_chat_spacing"
 branch_labels = None
 depends_on = None
 
