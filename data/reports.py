@@ -270,10 +270,10 @@ def save_participation(
     """
     entity = entity_for(session, person, service_entity_id)
     answers = [_validate_participation(session, answer) for answer in answers]
+    rnd = get_or_create_round(session, year)
     if based_on is not None:
         # One statement locks the version, checks it and raises it for this save.
-        versions.claim(session, get_or_create_round(session, year).id, entity.id, based_on)
-    rnd = get_or_create_round(session, year)
+        versions.claim(session, rnd.id, entity.id, based_on)
     try:
         _require_write(session, person, rnd.id, entity.division_id)
     except ReportLocked:
