@@ -71,8 +71,9 @@ async def test_a_flood_wait_on_one_persons_reply_does_not_delay_another_persons_
 
         seconds = await _reply_seconds(bot, quick, "/start")
         print(f"\n/start behind a 20 s flood wait: {seconds:.3f} s")
-
-        assert seconds < PROMPT_SECONDS, f"/start took {seconds:.2f} s behind a flood wait"
+        # An order of events, not a time: the flood wait is held until released below, so
+        # a /start queued behind it would never have been answered here.
+        assert not released.is_set() and not skipped[0], "the flood wait was over first"
         assert "kutsulinkki" in quick.last.text
         assert slow.messages == []
     finally:
