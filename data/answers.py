@@ -44,7 +44,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeGuard
 
 from data.catalog import OTHER_FREQUENCY, frequencies, frequency_code
 from data.limits import (
@@ -198,7 +198,7 @@ OTHER_TYPE = "OTHER"
 # --- text ------------------------------------------------------------------------------------
 
 
-def _is_number(value: object) -> bool:
+def _is_number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
@@ -209,7 +209,7 @@ def clean_text(value: object, *, limit: int = MAX_TEXT) -> str:
     empty one. A number from a spreadsheet cell becomes its text (``12`` → ``"12"``).
     """
     if _is_number(value):
-        number = float(value)  # type: ignore[arg-type]
+        number = float(value)
         value = str(int(number)) if number.is_integer() else str(value).replace(".", ",")
     text = str(value)
     chars = []
@@ -295,7 +295,7 @@ _UNIT_WORDS = re.compile(
 def _whole(value: object, language: str | None, *, units: bool = False) -> int | None:
     """A whole number from a cell (12, 12.0) or a text ("1 200", en "1,200"), else None."""
     if _is_number(value):
-        number = float(value)  # type: ignore[arg-type]
+        number = float(value)
         return int(number) if number.is_integer() else None
     if not isinstance(value, str):
         return None
@@ -346,7 +346,7 @@ _PLAIN_SCORE = re.compile(r"[+\-\u2212\u2013\u2012]?\s*[0-9]{1,6}")
 def read_nps(value: object, language: str | None) -> int:
     """An NPS score, −100–100: "35", "+35", "-30", "−30" (U+2212), "– 30", a cell's −30."""
     if _is_number(value):
-        number = float(value)  # type: ignore[arg-type]
+        number = float(value)
         if not number.is_integer():
             raise AnswerProblem(NOT_SCORE, range=NPS_RANGE)
         score = int(number)
@@ -424,7 +424,7 @@ def read_result(value: object, mtype: MeasurementRule, scale: str | None) -> str
         return clean_text(value)
     low, high = scale_range(scale, mtype.scale, mtype.scale_min, mtype.scale_max)
     if _is_number(value):
-        number = float(value)  # type: ignore[arg-type]
+        number = float(value)
         text = str(int(number)) if number.is_integer() else repr(number)
     elif isinstance(value, str):
         text = value
