@@ -35,14 +35,7 @@ WAITS = {"wait_for", "_wait"}
 CLOCKS = {"monotonic", "perf_counter", "time"}
 #: Durations still asserted against a number, each with why it is not yet an order of events.
 #: Remove an entry when its test is turned into one; never add one for a new test.
-KNOWN_BUDGETS = {
-    # 40 group commands and a private /start under Telegram's real limits: what could delay
-    # the /start is the group's updates being handled first, which no event marks yet.
-    ("test_concurrency.py", "test_forty_commands_in_a_group_do_not_delay_a_private_start"),
-    # Another person's /start beside a real 1-s flood wait in Aino's chat: the wait is the
-    # limiter's own; holding it on an event as the 20-s test does is still to be done.
-    ("test_concurrency.py", "test_one_persons_messages_are_answered_in_the_order"),
-}
+KNOWN_BUDGETS: set[tuple[str, str]] = set()
 
 
 def test_the_local_telegram_waits_for_the_bot_with_a_generous_ceiling() -> None:
