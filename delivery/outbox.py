@@ -44,7 +44,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
-from telegram import InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
@@ -65,6 +64,7 @@ from delivery.pacing import (
     is_group,
     retry_after_seconds,
 )
+from delivery.replies import Markup
 
 log = logging.getLogger(__name__)
 
@@ -91,8 +91,11 @@ MIN_TURN_WAIT = 0.02
 #: Finished rows are kept this long (inspection), then pruned by the loop.
 KEEP_FINISHED = dt.timedelta(days=3)
 PRUNE_EVERY = dt.timedelta(minutes=10)
+#: The *sent* marks of the deliveries in this window are written in one transaction.
+FLUSH_SECONDS = 0.05
 
-_METHODS_WITH_PARSE_MODE = {"sendMessage", "editMessageText"}
+#: The Bot API methods an outbox row may hold.
+_METHODS = frozenset({"sendMessage", "editMessageText", "answerCallbackQuery"})
 
 
 def replica_name() -> str:
@@ -110,7 +113,7 @@ def lease_seconds() -> float:
     return value if value > 0 else DEFAULT_LEASE_SECONDS
 
 
-def message(chat_id: int, text: str, markup: InlineKeyboardMarkup | None, *, html: bool) -> Any:
+def message(chat_id: int, text: str, markup: Markup | None, *, html: bool) -> Any:
     """An outbox request for sendMessage."""
     params: dict[str, Any] = {"chat_id": chat_id, "text": text}
     if html:
@@ -120,9 +123,7 @@ def message(chat_id: int, text: str, markup: InlineKeyboardMarkup | None, *, htm
     return (chat_id, "sendMessage", params)
 
 
-def edit(
-    chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup | None, *, html: bool
-) -> Any:
+def edit(chat_id: int, message_id: int, text: str, markup: Markup | None, *, html: bool) -> Any:
     """An outbox request for editMessageText (falls back to a new message if it fails)."""
     params: dict[str, Any] = {"chat_id": chat_id, "message_id": message_id, "text": text}
     if html:
@@ -156,11 +157,10 @@ class Sender:
     _busy_chats: set[int] = field(default_factory=set)
     _pruned_at: dt.datetime | None = None
     _done: list[int] = field(default_factory=list)
+    _flush_task: asyncio.Task[None] | None = None
     #: *sending* marks asked for and not yet written, each with who waits for its verdict.
     _starts: list[tuple[outbox.Request, asyncio.Future[Verdict]]] = field(default_factory=list)
-    #: Deliveries waiting until the *sent* marks so far are written.
-    _sent_waiters: list[asyncio.Future[None]] = field(default_factory=list)
-    _marker: asyncio.Task[None] | None = None
+    _starter: asyncio.Task[None] | None = None
     #: Counters (tests, benches).
     sent: int = 0
     uncertain: int = 0
@@ -200,10 +200,12 @@ class Sender:
         """Send the rows in order (after their transaction committed); never raises for a
         Telegram failure: the row's status records it.
 
-        The *sent* marks are written at the end (or with the next *sending* mark): a crash
-        before that leaves a sent idempotent request to be made again (harmless) and a sent
-        message *sending*, i.e. uncertain — never sent twice. The marks of concurrent
-        deliveries are written together (`_write_marks_soon`).
+        The *sent* marks are not written here: they are collected (shared by concurrent
+        deliveries) and written together with the next *sending* mark, by the next flush
+        (`FLUSH_SECONDS` later, one transaction for every delivery in between), or by the
+        background round, whichever comes first. A crash before that leaves a sent
+        idempotent request to be made again (harmless) and a sent message *sending*, i.e.
+        uncertain — never sent twice.
         """
         try:
             for request in requests:
@@ -215,10 +217,33 @@ class Sender:
                     log.exception("outbox: delivering row %s failed", request.id)
         finally:
             if self._done:
-                waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-                self._sent_waiters.append(waiter)
-                self._write_marks_soon()
-                await waiter
+                self._schedule_flush()
+
+    def _schedule_flush(self) -> None:
+        if self._flush_task is None or self._flush_task.done():
+            self._flush_task = asyncio.create_task(self._flush_later(), name="outbox-sent-marks")
+
+    async def _flush_later(self) -> None:
+        await asyncio.sleep(FLUSH_SECONDS)
+        await self._write_marks()
+
+    async def flush(self) -> None:
+        """Write the *sent* marks collected so far, now (and wait for a flush under way)."""
+        task = self._flush_task
+        if task is not None and not task.done():
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self._write_marks()
+
+    async def _write_marks(self) -> None:
+        done, self._done = self._done, []
+        if done:
+            try:
+                await off_loop(self._mark_sent, done, sessions=self.sessions)
+            except Exception:
+                # Left *sending* (uncertain after a restart: never sent twice) or pending
+                # (an idempotent request, made again): safe either way.
+                log.exception("outbox: could not mark %d row(s) sent", len(done))
 
     async def _deliver_one(self, request: outbox.Request) -> None:
         bot = self.application.bot
@@ -297,26 +322,23 @@ class Sender:
             await self._finish(outbox.mark_failed, request, error=str(error))
 
     async def _call(self, bot: Any, request: outbox.Request, before_send: Any) -> None:
-        params = dict(request.params)
-        extra: dict[str, Any] = {}
-        if before_send is not None:
-            extra["rate_limit_args"] = {
-                BEFORE_SEND: before_send,
-                HOOK_AT_GATE: True,
-                ON_FLOOD: self._on_flood,
-                PACE_CHAT: request.paced,
-            }
-        markup = params.pop("reply_markup", None)
-        if markup is not None:
-            params["reply_markup"] = InlineKeyboardMarkup.de_json(markup, bot)
-        if request.method == "sendMessage":
-            await bot.send_message(**params, **extra)
-        elif request.method == "editMessageText":
-            await bot.edit_message_text(**params, **extra)
-        elif request.method == "answerCallbackQuery":
-            await bot.answer_callback_query(**params, **extra)
-        else:
+        """The request exactly as stored (its markup already Telegram's JSON), through the
+        bot's rate limiter; Telegram's answer (the sent message) is not parsed into PTB
+        objects: nothing here reads it."""
+        if request.method not in _METHODS:
             raise ValueError(f"outbox: unknown method {request.method!r}")
+        params = dict(request.params)
+        if before_send is not None:
+            params = bot._merge_api_rl_kwargs(
+                params,
+                {
+                    BEFORE_SEND: before_send,
+                    HOOK_AT_GATE: True,
+                    ON_FLOOD: self._on_flood,
+                    PACE_CHAT: request.paced,
+                },
+            )
+        await bot._post(request.method, api_kwargs=params)
 
     async def _edit_failed(self, request: outbox.Request, error: TelegramError) -> None:
         """The question could not be edited (too old, deleted): send it anew instead."""
@@ -339,12 +361,12 @@ class Sender:
         pauses the chat, or (a paced message) another replica's message to it went less
         than `SHARED_PER_CHAT_SECONDS` ago: `Later` for the limiter, which gives its gate
         back meanwhile — or, without one (``wait``), wait here. The mark is written with
-        those of the other deliveries in hand (`_write_marks_soon`)."""
+        those of the other deliveries in hand (`_write_starts_soon`)."""
         loop = asyncio.get_running_loop()
         while True:
             verdict: asyncio.Future[Verdict] = loop.create_future()
             self._starts.append((request, verdict))
-            self._write_marks_soon()
+            self._write_starts_soon()
             started, until, now = await verdict
             if started:
                 return True
@@ -355,43 +377,33 @@ class Sender:
                 return Later(min(seconds, 60.0))
             await asyncio.sleep(min(seconds, 60.0))
 
-    def _write_marks_soon(self) -> None:
-        """Write the marks asked for together: every *sending* and *sent* mark of the
-        deliveries in hand in one transaction and one commit, on one worker-thread hop
-        (group commit). It starts at once when nothing is being written; marks asked for
-        meanwhile wait for that write and go together in the next. The writer belongs to no
-        single update (an empty context): the marks it writes are shared by many."""
-        if self._marker is None or self._marker.done():
-            self._marker = asyncio.get_running_loop().create_task(
-                self._write_marks(), name="outbox-marks", context=contextvars.Context()
+    def _write_starts_soon(self) -> None:
+        """Write the *sending* marks asked for together: every one of the deliveries in hand
+        (and the *sent* marks collected so far) in one transaction and one commit, on one
+        worker-thread hop (group commit). It starts at once when nothing is being written;
+        marks asked for meanwhile wait for that write and go together in the next. The
+        writer belongs to no single update (an empty context): its marks serve many."""
+        if self._starter is None or self._starter.done():
+            self._starter = asyncio.get_running_loop().create_task(
+                self._write_starts(), name="outbox-sending-marks", context=contextvars.Context()
             )
 
-    async def _write_marks(self) -> None:
-        while self._starts or self._done or self._sent_waiters:
+    async def _write_starts(self) -> None:
+        while self._starts:
             starts, self._starts = self._starts, []
             done, self._done = self._done, []
-            waiters, self._sent_waiters = self._sent_waiters, []
             try:
-                verdicts: dict[int, Verdict] = {}
-                if starts or done:
-                    requests = [request for request, _ in starts]
-                    verdicts = await off_loop(
-                        self._try_start, requests, done, sessions=self.sessions
-                    )
+                requests = [request for request, _ in starts]
+                verdicts = await off_loop(self._try_start, requests, done, sessions=self.sessions)
             except Exception as error:
-                self._done[:0] = done  # tried again with the next write
-                for future in [verdict for _, verdict in starts] + waiters:
-                    if not future.done():
-                        future.set_exception(error)
-                if not (self._starts or self._sent_waiters):
-                    return  # the sent marks wait for the next delivery's write
+                self._done[:0] = done  # written with the next flush
+                for _, verdict in starts:
+                    if not verdict.done():
+                        verdict.set_exception(error)
                 continue
             for request, verdict in starts:
                 if not verdict.done():
                     verdict.set_result(verdicts[request.id])
-            for waiter in waiters:
-                if not waiter.done():
-                    waiter.set_result(None)
 
     def _try_start(self, requests: list[outbox.Request], done: list[int]) -> dict[int, Verdict]:
         """The marks' one transaction: the *sent* marks, then each request's *sending* mark
@@ -401,8 +413,8 @@ class Sender:
             now = utcnow()  # here, so the chat's clock is set as close to the call as can be
             outbox.mark_sent(session, done, now=now)
             for request in sorted(requests, key=lambda r: (r.chat_id, r.id)):
-                waits = request.paced or is_group(request.chat_id)
                 group = is_group(request.chat_id)
+                waits = request.paced or group
                 spacing = SHARED_GROUP_SECONDS if group else SHARED_PER_CHAT_SECONDS
                 if outbox.start_sending(
                     session,
@@ -421,6 +433,10 @@ class Sender:
                 )
                 verdicts[request.id] = (False, until, now)
         return verdicts
+
+    def _mark_sent(self, done: list[int]) -> None:
+        with transaction(self.sessions) as session:
+            outbox.mark_sent(session, done, now=utcnow())
 
     def _on_flood(self, chat_id: int | str, seconds: float) -> None:
         """A 429 for ``chat_id``: every replica waits (the limiter retries the request)."""
@@ -467,7 +483,12 @@ class Sender:
         from delivery import ingress
 
         now = utcnow()
-        due = await off_loop(self._round, now, sessions=self.sessions)
+        done, self._done = self._done, []
+        try:
+            due = await off_loop(self._round, now, done, sessions=self.sessions)
+        except BaseException:
+            self._done[:0] = done  # written by the next flush instead
+            raise
         limiter = getattr(self.application.bot, "rate_limiter", None)
         if isinstance(limiter, PacingLimiter):
             limiter.set_share(self.replicas)
@@ -479,10 +500,12 @@ class Sender:
             log.info("outbox: delivering %d request(s) left by earlier senders", len(due))
             await asyncio.gather(*(self.deliver(rows) for rows in by_chat.values()))
 
-    def _round(self, now: dt.datetime) -> list[outbox.Request]:
-        """The background round's database work (on a worker thread)."""
+    def _round(self, now: dt.datetime, done: list[int]) -> list[outbox.Request]:
+        """The background round's database work (on a worker thread); the *sent* marks
+        collected since the last flush first, so no sent row's lease runs out unmarked."""
         with transaction(self.sessions) as session:
             catalog.keep_fresh(session)  # the updates then never check it themselves
+            outbox.mark_sent(session, done, now=now)
             outbox.heartbeat(session, self.name, now=now)
             self.replicas = outbox.live_replicas(session, now=now, within=REPLICA_GONE)
             settled = outbox.settle_interrupted(session, now=now, alive_since=now - REPLICA_GONE)
@@ -503,9 +526,15 @@ class Sender:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
             self._task = None
-        if self._marker is not None:  # the marks asked for so far are written first
-            with contextlib.suppress(Exception):
-                await self._marker
+        if self._starter is not None:  # the sending marks asked for are written first
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._starter
+        if self._flush_task is not None:
+            self._flush_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._flush_task
+            self._flush_task = None
+        await self._write_marks()
 
         def release() -> int:
             with transaction(self.sessions) as session:
