@@ -221,7 +221,10 @@ class Sender:
 
     def _schedule_flush(self) -> None:
         if self._flush_task is None or self._flush_task.done():
-            self._flush_task = asyncio.create_task(self._flush_later(), name="outbox-sent-marks")
+            # Of no single update (an empty context): one flush serves every delivery.
+            self._flush_task = asyncio.create_task(
+                self._flush_later(), name="outbox-sent-marks", context=contextvars.Context()
+            )
 
     async def _flush_later(self) -> None:
         await asyncio.sleep(FLUSH_SECONDS)
