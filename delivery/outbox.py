@@ -98,6 +98,11 @@ FLUSH_SECONDS = 0.05
 _METHODS = frozenset({"sendMessage", "editMessageText", "answerCallbackQuery"})
 
 
+def _waits(request: outbox.Request) -> bool:
+    """The request waits for its chat's clock (paced: reminders, nudges; or to a group)."""
+    return request.paced or is_group(request.chat_id)
+
+
 def replica_name() -> str:
     """Unique per process: host, pid and a random part (pids repeat across restarts)."""
     return f"{socket.gethostname()[:40]}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
@@ -395,9 +400,22 @@ class Sender:
         while self._starts:
             starts, self._starts = self._starts, []
             done, self._done = self._done, []
+            requests = [request for request, _ in starts]
+            # A message held by the chat's clock (paced, or to a group) takes its turn alone,
+            # right before its call, so the clock it sets is when it goes; replies (never
+            # held, they only move the clock) go together.
+            together = [request for request in requests if not _waits(request)]
             try:
-                requests = [request for request, _ in starts]
-                verdicts = await off_loop(self._try_start, requests, done, sessions=self.sessions)
+                verdicts: dict[int, Verdict] = {}
+                if together or done:
+                    verdicts = await off_loop(
+                        self._try_start, together, done, sessions=self.sessions
+                    )
+                for request in requests:
+                    if _waits(request):
+                        verdicts.update(
+                            await off_loop(self._try_start, [request], [], sessions=self.sessions)
+                        )
             except Exception as error:
                 self._done[:0] = done  # written with the next flush
                 for _, verdict in starts:
@@ -409,15 +427,15 @@ class Sender:
                     verdict.set_result(verdicts[request.id])
 
     def _try_start(self, requests: list[outbox.Request], done: list[int]) -> dict[int, Verdict]:
-        """The marks' one transaction: the *sent* marks, then each request's *sending* mark
-        and turn (chats in one order, so two replicas' writes never lock chats crosswise)."""
+        """One transaction: the *sent* marks, then each request's *sending* mark and turn
+        (chats in one order, so two replicas' writes never lock chats crosswise)."""
         verdicts: dict[int, Verdict] = {}
         with transaction(self.sessions) as session:
-            now = utcnow()  # here, so the chat's clock is set as close to the call as can be
-            outbox.mark_sent(session, done, now=now)
+            outbox.mark_sent(session, done, now=utcnow())
             for request in sorted(requests, key=lambda r: (r.chat_id, r.id)):
+                now = utcnow()  # here, so the chat's clock is set as close to the call as can be
+                waits = _waits(request)
                 group = is_group(request.chat_id)
-                waits = request.paced or group
                 spacing = SHARED_GROUP_SECONDS if group else SHARED_PER_CHAT_SECONDS
                 if outbox.start_sending(
                     session,
