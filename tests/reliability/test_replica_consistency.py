@@ -7,9 +7,12 @@ whose machinery this is; the full run there is 4 replicas × 100 contacts × 20 
 its verdict). Every entity as stored must equal its last confirmed save row for row.
 
 The size is set by the suite's time budget (this directory runs on its own after the main
-suite): 2 replicas × 36 contacts (two to an entity) × 10 s, about a minute with the replicas' start-up. Nothing
-is timed: the contacts wait for each answer (30 s at most) and the verdict is about what
-the database holds.
+suite): 2 replicas × 36 contacts (two to an entity) × 10 s, about a minute with the
+replicas' start-up. Nothing is timed: the contacts wait for each answer (30 s at most) and
+the verdict is about what the database holds. On a loaded machine each contact gets
+through about one save, so each entity has one confirmed save and its other contacts'
+saves refused as changed elsewhere: what is proven is that the refused ones left nothing
+behind (no union); the bench's longer run adds saves in sequence.
 """
 
 from __future__ import annotations
