@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import CursorResult, Engine, Result, create_engine, event, inspect, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -115,16 +115,24 @@ def is_lock_wait(error: BaseException) -> bool:
 _executors: dict[str, ThreadPoolExecutor] = {}
 
 
+def _serial(sessions: sessionmaker[Session] | None) -> bool:
+    bind = sessions.kw.get("bind") if sessions is not None else None
+    return bind is not None and bind.dialect.name == "sqlite"
+
+
+def db_threads(sessions: sessionmaker[Session] | None) -> int:
+    """Worker threads of `off_loop` for this database (see `_executor_for`)."""
+    return 1 if _serial(sessions) else DB_THREADS
+
+
 def _executor_for(sessions: sessionmaker[Session] | None) -> ThreadPoolExecutor:
     """SQLite gets one worker thread (its writers are serialised by the database anyway, and
     several threads would only sleep in its busy handler); PostgreSQL `DB_THREADS`."""
-    bind = sessions.kw.get("bind") if sessions is not None else None
-    serial = bind is not None and bind.dialect.name == "sqlite"
-    key = "sqlite" if serial else "pool"
+    key = "sqlite" if _serial(sessions) else "pool"
     executor = _executors.get(key)
     if executor is None:
         executor = _executors[key] = ThreadPoolExecutor(
-            1 if serial else DB_THREADS, thread_name_prefix=f"db-{key}"
+            db_threads(sessions), thread_name_prefix=f"db-{key}"
         )
     return executor
 
@@ -241,6 +249,16 @@ def check_writable(engine: Engine) -> None:
 
 def has_schema(engine: Engine) -> bool:
     return inspect(engine).has_table("alembic_version")
+
+
+def affected(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE run by ``Session.execute`` matched.
+
+    ``Session.execute`` is typed to return a plain ``Result``; for these statements it is
+    the driver's ``CursorResult``, which has the count (checked here, not assumed)."""
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"{type(result).__name__} carries no row count")
+    return result.rowcount
 
 
 def insert_for(session: Session, model: type[Any]) -> Any:

@@ -212,6 +212,14 @@ class Person(Base):
     def role_set(self) -> set[Role]:
         return {r.role for r in self.roles}
 
+    @property
+    def chat_id(self) -> int:
+        """The person's private chat with the bot (their Telegram user id). An erased person
+        has none; nothing is sent to them (they hold no role), so asking is a bug."""
+        if self.telegram_user_id is None:
+            raise ValueError(f"person {self.id} is erased: no chat")
+        return self.telegram_user_id
+
 
 class PersonRole(Base):
     __tablename__ = "person_roles"

@@ -362,16 +362,9 @@ def _entry_label(turn: Turn, row: EntryRow, page: list[EntryRow]) -> str:
             method=ui.short_label(row.method_label(turn.language), ui.NAME_IN_ROW, names),
             count=turn.number(row.count or 0),
         )
-    names = [_measurement_name(turn, r) for r in page if r.kind != "participation"]
-    name = ui.short_label(_measurement_name(turn, row), ui.NAME_IN_ROW, names)
+    names = [r.measurement_label(turn.language) for r in page if r.kind != "participation"]
+    name = ui.short_label(row.measurement_label(turn.language), ui.NAME_IN_ROW, names)
     return turn._(MSG_SATISFACTION_ENTRY).format(type=name)
-
-
-def _measurement_name(turn: Turn, row: EntryRow) -> str:
-    name = row.measurement_label(turn.language)
-    if row.answer is not None and row.answer.other_name:
-        name = f"{name}: {row.answer.other_name}"
-    return name
 
 
 # --- the draft -------------------------------------------------------------------------

@@ -24,6 +24,7 @@ import ast
 import copy
 import datetime as dt
 import inspect
+import logging
 import textwrap
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -31,7 +32,6 @@ from typing import Any, ClassVar, TypeAlias, TypeVar, cast
 
 from pydantic import ConfigDict, TypeAdapter, ValidationError, with_config
 from sqlalchemy.orm import Session
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 from telegram.ext import ContextTypes
 from typing_extensions import TypedDict
 
@@ -51,9 +51,11 @@ from data.models import (
     ServiceEntity,
 )
 from data.reports import AccessDenied
-from delivery.replies import Outbox
+from delivery.replies import Keyboard, Outbox
 from i18n import N_, formats
 from i18n.formats import InputError
+
+log = logging.getLogger(__name__)
 
 M = TypeVar("M")
 
@@ -331,6 +333,7 @@ class Flow:
         self.version = version
         self.redirect = redirect
         self.draft_model: TypeAdapter[EngineDraft] = TypeAdapter(draft)
+        self.draft_keys = frozenset(draft.__annotations__)  # a TypedDict's, inherited ones too
         self.specs: dict[str, StepSpec] = {}
         self.by_tag: dict[str, StepSpec] = {}
         self.step(
@@ -373,13 +376,29 @@ class Flow:
         self.by_tag[tag] = spec
 
     def readable(self, data: dict[str, Any]) -> bool:
-        """The draft data is of this flow's version and model (see `EngineDraft`)."""
+        """The draft data is of this flow's version and model (see `EngineDraft`).
+
+        During a rolling upgrade an older replica may read a draft a newer one wrote. A
+        key added by the newer release (an optional part, the version unchanged) is left
+        alone here — logged, kept in the data so the newer replica finds it again, never
+        read — so the person's answers go on; a changed shape (a renamed key, a key read
+        differently) raises the flow's version, and a draft of another version is not
+        continued. A known key of the wrong type is never read either."""
         if data.get("version", 1) != self.version:
             return False
+        unknown = sorted(set(data) - self.draft_keys)
         try:
-            self.draft_model.validate_python(data)
+            self.draft_model.validate_python(
+                {key: value for key, value in data.items() if key in self.draft_keys}
+            )
         except ValidationError:
             return False
+        if unknown:
+            log.warning(
+                "draft of flow %s has keys this release does not know, left alone: %s",
+                self.name,
+                ", ".join(unknown),
+            )
         return True
 
     # --- what the router calls, inside the update's one transaction ------------------
@@ -585,15 +604,14 @@ class Flow:
         else:
             outbox.say(done.text, markup)
 
-    def _markup(
-        self, turn: Turn, spec: StepSpec | None, rows: Sequence[Row]
-    ) -> InlineKeyboardMarkup:
+    def _markup(self, turn: Turn, spec: StepSpec | None, rows: Sequence[Row]) -> Keyboard:
+        """The step's buttons as Telegram's JSON (``delivery.replies.Keyboard``)."""
         keyboard = []
         for row in rows:
-            line = []
+            line: list[dict[str, Any]] = []
             for button in row:
                 if isinstance(button, WebAppButton):
-                    line.append(InlineKeyboardButton(button.label, web_app=WebAppInfo(button.url)))
+                    line.append({"text": button.label, "web_app": {"url": button.url}})
                     continue
                 if isinstance(button, LinkButton):
                     data = button.data
@@ -605,10 +623,10 @@ class Flow:
                         raise RuntimeError(f"{spec.step}: no handler for button {button.action!r}")
                     press = codec.Press(self.prefix, int(turn.data["seq"]), spec.tag, button.action)
                     data = codec.encode(press, button.arg)
-                line.append(InlineKeyboardButton(button.label, callback_data=data))
+                line.append({"text": button.label, "callback_data": data})
             if line:
                 keyboard.append(line)
-        return InlineKeyboardMarkup(keyboard)
+        return Keyboard(keyboard)
 
     # --- the resume step -----------------------------------------------------------------
 
