@@ -20,6 +20,7 @@ from bot.flow.engine import Flow
 from bot.handlers import admin, common, excel, privacy, reminders, status
 from core import metrics
 from core.services import Services, attach
+from data.db import db_threads
 from delivery import ingress
 from delivery import outbox as delivery_outbox
 from delivery.courier import TelegramCourier
@@ -138,7 +139,8 @@ def build_application(
         .post_stop(release_leadership)
         # Chats are handled concurrently, each chat's updates in order: one person's flood
         # wait or a noisy group never stalls anyone else.
-        .concurrent_updates(ChatOrderedUpdateProcessor())
+        # Database steps are admitted as many at a time as the database has worker threads.
+        .concurrent_updates(ChatOrderedUpdateProcessor(db_steps=db_threads(services.sessions)))
     )
     if rate_limiter:
         builder = builder.rate_limiter(PacingLimiter())

@@ -32,7 +32,6 @@ from typing import Any, ClassVar, TypeAlias, TypeVar, cast
 
 from pydantic import ConfigDict, TypeAdapter, ValidationError, with_config
 from sqlalchemy.orm import Session
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 from telegram.ext import ContextTypes
 from typing_extensions import TypedDict
 
@@ -52,7 +51,7 @@ from data.models import (
     ServiceEntity,
 )
 from data.reports import AccessDenied
-from delivery.replies import Outbox
+from delivery.replies import Keyboard, Outbox
 from i18n import N_, formats
 from i18n.formats import InputError
 
@@ -605,15 +604,14 @@ class Flow:
         else:
             outbox.say(done.text, markup)
 
-    def _markup(
-        self, turn: Turn, spec: StepSpec | None, rows: Sequence[Row]
-    ) -> InlineKeyboardMarkup:
+    def _markup(self, turn: Turn, spec: StepSpec | None, rows: Sequence[Row]) -> Keyboard:
+        """The step's buttons as Telegram's JSON (``delivery.replies.Keyboard``)."""
         keyboard = []
         for row in rows:
-            line = []
+            line: list[dict[str, Any]] = []
             for button in row:
                 if isinstance(button, WebAppButton):
-                    line.append(InlineKeyboardButton(button.label, web_app=WebAppInfo(button.url)))
+                    line.append({"text": button.label, "web_app": {"url": button.url}})
                     continue
                 if isinstance(button, LinkButton):
                     data = button.data
@@ -625,10 +623,10 @@ class Flow:
                         raise RuntimeError(f"{spec.step}: no handler for button {button.action!r}")
                     press = codec.Press(self.prefix, int(turn.data["seq"]), spec.tag, button.action)
                     data = codec.encode(press, button.arg)
-                line.append(InlineKeyboardButton(button.label, callback_data=data))
+                line.append({"text": button.label, "callback_data": data})
             if line:
                 keyboard.append(line)
-        return InlineKeyboardMarkup(keyboard)
+        return Keyboard(keyboard)
 
     # --- the resume step -----------------------------------------------------------------
 

@@ -40,6 +40,7 @@ from data.models import ConversationDraft, Person
 from data.outbox import Request
 from delivery import ingress
 from delivery import outbox as delivery_outbox
+from delivery.ordering import step_done
 from delivery.outbox import sender as outbox_sender
 from delivery.replies import Outbox, deliver, send_safely
 from i18n import N_, gettext_for, normalize_language
@@ -153,6 +154,7 @@ async def route(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 "update %s: the person's data stayed locked; asked to retry", update.update_id
             )
             await off_loop(_mark_unapplied, context, svc, update.update_id, sessions=svc.sessions)
+            step_done()
             language = normalize_language(
                 update.effective_user.language_code, svc.settings.default_language
             )
@@ -160,6 +162,7 @@ async def route(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 update.effective_user.id, update, gettext_for(language)(MSG_BUSY), None
             )
             raise ApplicationHandlerStop from None
+    step_done()  # the next update's database work may start while this one replies
     if handled and who.person is not None:
         ingress.handled_in_transaction(context.application, update.update_id)
     if not handled:
