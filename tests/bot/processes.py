@@ -28,6 +28,9 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 TOKEN = "7654321098:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawE"
 SECRET = "s3cret-webhook_token"
 PUBLIC_URL = "https://mittaribotti.example.test/bot"
+#: How long a wait on a process (or on the bot behind it) may take before the test fails: a
+#: ceiling for a loaded machine, never a budget — every wait returns when its event happens.
+CEILING = 300.0
 
 
 def free_port() -> int:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from localtg import LocalBotApi
 from localtg.http import ServerThread
+from tests.bot.processes import CEILING
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 TOKEN = "7654321098:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawE"
@@ -43,14 +44,14 @@ def test_bot_process_answers_start_over_http_long_polling(tmp_path: Path) -> Non
                 reply = server.run_sync(user.wait_for_message(contains="kutsulinkki"), timeout=60)
                 assert "Hei!" in reply.text
                 # A second round trip: the process keeps polling.
-                server.run_sync(user.send("/kieli"), timeout=30)
+                server.run_sync(user.send("/kieli"), timeout=CEILING)
                 choice = server.run_sync(
-                    user.wait_for_message(contains="Valitse kieli"), timeout=30
+                    user.wait_for_message(contains="Valitse kieli"), timeout=CEILING
                 )
                 assert choice.buttons == [["Suomi"], ["Svenska"], ["English"]]
             finally:
                 process.terminate()
-                process.wait(timeout=30)
+                process.wait(timeout=CEILING)
     output = log_path.read_text()
     assert TOKEN not in output
     assert "AAHdqTcvCH1" not in output
