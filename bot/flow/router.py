@@ -17,7 +17,6 @@ of its current buttons continues it. Commands that only show something (/tila, /
 from __future__ import annotations
 
 import asyncio
-import copy
 import datetime as dt
 import logging
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 from bot.access import Caller, caller_in, refuse
 from bot.commands import all_commands
 from bot.flow import codec
-from bot.flow.engine import MSG_GONE, MSG_PAUSED, MSG_STALE, Flow, Turn
+from bot.flow.engine import MSG_GONE, MSG_PAUSED, MSG_STALE, Flow, Turn, copy_data
 from core.services import Services, services
 from data import drafts, inbox
 from data.db import is_lock_wait, off_loop, transaction
@@ -382,7 +381,7 @@ def _act(
 
 
 def _turn(who: Caller, session: Session, svc: Services, row: ConversationDraft | None) -> Turn:
-    return Turn(who, session, svc, row.step if row else "", copy.deepcopy(row.data) if row else {})
+    return Turn(who, session, svc, row.step if row else "", copy_data(row.data) if row else {})
 
 
 def _current(
