@@ -217,7 +217,7 @@ def _timed(
     application.process_update = process_update  # type: ignore[method-assign]
 
 
-def _arrival_timed(application: Application, sink: list[float]) -> None:  # type: ignore[type-arg]
+def _arrival_timed(application: BotApplication, sink: list[float]) -> None:
     """Measure each update from the moment PTB hands it to the update processor (before
     the wait for its chat's turn and a database slot) until it is done."""
     processor = application.update_processor
