@@ -8,11 +8,11 @@ Erasure is an operator's job (``python -m data person erase``): the reply says w
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 from telegram import InputFile, Update
-from telegram.ext import Application, CommandHandler, ContextTypes
+from telegram.ext import CommandHandler, ContextTypes
 
 from bot.access import caller, in_session
 from bot.admin.shared import division_label, role_names
@@ -20,6 +20,9 @@ from bot.handlers.common import LANGUAGE_NAMES
 from core.services import services
 from data import people, privacy
 from i18n.formats import format_count, format_date
+
+if TYPE_CHECKING:
+    from bot.app import BotApplication
 
 
 async def my_data(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -86,5 +89,5 @@ async def my_data(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: BotApplication) -> None:
     application.add_handler(CommandHandler("omat_tiedot", my_data))
