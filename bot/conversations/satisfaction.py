@@ -145,7 +145,7 @@ MSG_SCALE_NOW = N_(
 )
 MSG_RESULT_SCALE_ASK = N_("The latest result as a number on the scale {scale}, e.g. 4,2. Or Skip.")
 MSG_RESULT_FREE_ASK = N_(
-    "The latest result in a few words (at most 300 characters), for example “82 % positive”. "
+    "The latest result in a few words (at most {limit} characters), for example “82 % positive”. "
     "Or Skip."
 )
 MSG_PERIOD_ASK = N_(
@@ -779,7 +779,7 @@ def _render_result(turn: Turn) -> Prompt:
         scale = _answer(turn).get("scale") or mtype.scale
         ask = turn._(MSG_RESULT_SCALE_ASK).format(scale=scale)
     else:
-        ask = turn._(MSG_RESULT_FREE_ASK)
+        ask = turn._(MSG_RESULT_FREE_ASK).format(limit=turn.number(answers.MAX_TEXT))
     return _with_keep(turn, f"{_header(turn)}\n{ask}", "latest_result")
 
 
