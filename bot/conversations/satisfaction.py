@@ -149,7 +149,7 @@ MSG_RESULT_FREE_ASK = N_(
     "Or Skip."
 )
 MSG_PERIOD_ASK = N_(
-    "Which period is the latest result from? For example 2025 or 1–6/2026 (at most 100 "
+    "Which period is the latest result from? For example 2025 or 1–6/2026 (at most {limit} "
     "characters). Or Skip."
 )
 MSG_NPS_COMPUTED = N_("NPS computed from the counts: {nps}.")
@@ -817,7 +817,8 @@ def _render_period(turn: Turn) -> Prompt:
     if answer.get("promoters") is not None and answer.get("nps") is not None:
         nps = formats.format_nps(int(answer["nps"]), turn.language)
         prefix = turn._(MSG_NPS_COMPUTED).format(nps=nps) + "\n\n"
-    return _with_keep(turn, f"{prefix}{_header(turn)}\n{turn._(MSG_PERIOD_ASK)}", "period")
+    period_ask = turn._(MSG_PERIOD_ASK).format(limit=turn.number(answers.MAX_PERIOD))
+    return _with_keep(turn, f"{prefix}{_header(turn)}\n{period_ask}", "period")
 
 
 def _typed_period(turn: Turn, text: str) -> Outcome:
