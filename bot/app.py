@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import Any, TypeAlias
 
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
@@ -20,7 +20,7 @@ from bot.flow.engine import Flow
 from bot.handlers import admin, common, excel, privacy, reminders, status
 from core import metrics
 from core.services import Services, attach
-from data.db import db_threads
+from data.db import db_threads, is_lock_wait
 from delivery import ingress
 from delivery import outbox as delivery_outbox
 from delivery.courier import TelegramCourier
@@ -34,8 +34,13 @@ from schedules.runtime import setup as setup_reminders
 
 log = logging.getLogger(__name__)
 
+#: The bot's PTB application as every ``register`` and guard takes it. PTB's six type
+#: parameters (bot, context, user/chat/bot data, job queue) are its defaults here; no code
+#: depends on them, so they are left open once, here, instead of at every use.
+BotApplication: TypeAlias = Application[Any, Any, Any, Any, Any, Any]
 
-class MeasuredApplication(Application):  # type: ignore[type-arg]
+
+class MeasuredApplication(BotApplication):
     """Counts and times every update it handles (``core.metrics``), then marks it handled
     in the inbox (``delivery.ingress``).
 
@@ -90,17 +95,27 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     Nothing is kept in memory: a long-running process would otherwise grow with every
     failure. Tests observe errors with their own error handler or the log.
     """
-    log.error(
-        "handler failed for update %s", getattr(update, "update_id", None), exc_info=context.error
-    )
-    metrics.handler_error()
-    if isinstance(update, Update) and update.effective_chat is not None:
-        from bot.access import caller
+    from bot.access import caller
 
+    busy = context.error is not None and is_lock_wait(context.error)
+    if busy:  # a row held by another session past lock_timeout (bot.access.in_worker)
+        log.warning(
+            "update %s: data stayed locked; asked to retry", getattr(update, "update_id", None)
+        )
+    else:
+        log.error(
+            "handler failed for update %s",
+            getattr(update, "update_id", None),
+            exc_info=context.error,
+        )
+        metrics.handler_error()
+    if isinstance(update, Update) and update.effective_chat is not None:
         try:
-            who = caller(update, context)
+            who = await caller(update, context)
             await update.effective_chat.send_message(
-                who._("Something went wrong. What you had saved is safe; please try again.")
+                who._(router.MSG_BUSY)
+                if busy
+                else who._("Something went wrong. What you had saved is safe; please try again.")
             )
         except Exception:
             log.warning("could not tell the person about the failure")
@@ -117,7 +132,7 @@ def build_application(
     rate_limiter: bool = True,
     with_jobs: bool = True,
     polling: bool = True,
-) -> Application:  # type: ignore[type-arg]
+) -> BotApplication:
     """The bot with every feature registered; ``request`` lets tests use the local Telegram.
 
     ``polling=False`` builds it without an Updater: in webhook mode updates arrive through
@@ -168,7 +183,7 @@ FEATURES = 0  # commands, admin and reminder buttons; then, added last in the sa
 # that they answer only what no feature took: unknown text and commands, stale buttons
 
 
-def register_handlers(application: Application, *, with_jobs: bool) -> None:  # type: ignore[type-arg]
+def register_handlers(application: BotApplication, *, with_jobs: bool) -> None:
     """Every handler, phase by phase (see the phase constants above)."""
     common.register_guard(application, group=GUARD)
     application.add_handler(TypeHandler(Update, router.route), group=CONVERSATIONS)

@@ -7,11 +7,11 @@ import contextlib
 import logging
 import re
 from collections.abc import AsyncIterator, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram import Bot, CallbackQuery, Chat, Message, Update
 from telegram.error import TelegramError
-from telegram.ext import Application, ApplicationHandlerStop, CallbackQueryHandler, ContextTypes
+from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler, ContextTypes
 
 from bot.access import Caller
 from bot.callbacks import edit_or_send
@@ -19,9 +19,11 @@ from bot.ui import MSG_BACK, MSG_STALE, ROLE_NAMES
 from core import codec
 from core.services import services
 from data import catalog, drafts
-from data.db import transaction
 from data.models import Division, Person, Role
 from i18n import gettext_for
+
+if TYPE_CHECKING:
+    from bot.app import BotApplication
 
 log = logging.getLogger(__name__)
 
@@ -114,34 +116,38 @@ async def send_menu(
     refuses buttons of its older questions."""
     message = await chat.send_message(text, **kwargs)
     if who.person is not None:
+        from bot.access import in_session
+
         svc = services(context)
-        with transaction(svc.sessions) as session:
-            drafts.record_menu(session, who.person.id, feature, message.message_id, svc.now())
+        person_id = who.person.id
+        await in_session(
+            context,
+            lambda s: drafts.record_menu(s, person_id, feature, message.message_id, svc.now()),
+        )
     return message
 
 
 async def menu_guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Refuse a button of an administration menu older than the command's newest menu."""
-    from bot.access import caller
+    from bot.access import caller, in_session
 
     query = update.callback_query
     if query is None or query.message is None:
         return
     pressed = codec.action(query.data)
-    who = caller(update, context)
+    who = await caller(update, context)
     if pressed is None or who.person is None:
         return
-    svc = services(context)
-    with transaction(svc.sessions) as session:
-        stale = drafts.menu_is_stale(
-            session, who.person.id, pressed.feature, query.message.message_id
-        )
+    person_id, message_id = who.person.id, query.message.message_id
+    stale = await in_session(
+        context, lambda s: drafts.menu_is_stale(s, person_id, pressed.feature, message_id)
+    )
     if stale:
         await query.answer(who._(MSG_STALE), show_alert=True)
         raise ApplicationHandlerStop
 
 
-def install_menu_guard(application: Application, prefixes: Iterable[str]) -> None:  # type: ignore[type-arg]
+def install_menu_guard(application: BotApplication, prefixes: Iterable[str]) -> None:
     """The stale-menu check runs before every administration button's handler."""
     alternatives = "|".join(re.escape(p) for p in prefixes)
     application.add_handler(

@@ -17,22 +17,21 @@ of its current buttons continues it. Commands that only show something (/tila, /
 from __future__ import annotations
 
 import asyncio
-import copy
 import datetime as dt
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import Application, ApplicationHandlerStop, ContextTypes
+from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.access import Caller, caller_in, refuse
 from bot.commands import all_commands
 from bot.flow import codec
-from bot.flow.engine import MSG_GONE, MSG_PAUSED, MSG_STALE, Flow, Turn
+from bot.flow.engine import MSG_GONE, MSG_PAUSED, MSG_STALE, Flow, Turn, copy_data
 from core.services import Services, services
 from data import drafts, inbox
 from data.db import is_lock_wait, off_loop, transaction
@@ -44,6 +43,9 @@ from delivery.ordering import step_done
 from delivery.outbox import sender as outbox_sender
 from delivery.replies import Outbox, deliver, send_safely
 from i18n import N_, gettext_for, normalize_language
+
+if TYPE_CHECKING:
+    from bot.app import BotApplication
 
 log = logging.getLogger(__name__)
 
@@ -380,7 +382,7 @@ def _act(
 
 
 def _turn(who: Caller, session: Session, svc: Services, row: ConversationDraft | None) -> Turn:
-    return Turn(who, session, svc, row.step if row else "", copy.deepcopy(row.data) if row else {})
+    return Turn(who, session, svc, row.step if row else "", copy_data(row.data) if row else {})
 
 
 def _current(
@@ -439,7 +441,7 @@ async def end_idle_conversations(context: ContextTypes.DEFAULT_TYPE) -> None:
             log.warning("could not send the idle message: %s", error)
 
 
-def install_idle_check(application: Application) -> None:  # type: ignore[type-arg]
+def install_idle_check(application: BotApplication) -> None:
     """Check for idle conversations a few times per timeout (at most once a minute)."""
     if application.job_queue is None:
         return
