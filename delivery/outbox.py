@@ -166,6 +166,9 @@ class Sender:
     #: *sending* marks asked for and not yet written, each with who waits for its verdict.
     _starts: list[tuple[outbox.Request, asyncio.Future[Verdict]]] = field(default_factory=list)
     _starter: asyncio.Task[None] | None = None
+    #: Rows known not delivered after their *sending* mark, to be pending again (written
+    #: with the marks, so a failing Telegram does not hold many rows *sending* in a queue).
+    _reclaims: list[tuple[outbox.Request, asyncio.Future[None]]] = field(default_factory=list)
     #: Counters (tests, benches).
     sent: int = 0
     uncertain: int = 0
@@ -397,8 +400,9 @@ class Sender:
             )
 
     async def _write_starts(self) -> None:
-        while self._starts:
+        while self._starts or self._reclaims:
             starts, self._starts = self._starts, []
+            reclaims, self._reclaims = self._reclaims, []
             done, self._done = self._done, []
             requests = [request for request, _ in starts]
             # A message held by the chat's clock (paced, or to a group) takes its turn alone,
@@ -407,31 +411,45 @@ class Sender:
             together = [request for request in requests if not _waits(request)]
             try:
                 verdicts: dict[int, Verdict] = {}
-                if together or done:
+                if together or done or reclaims:
                     verdicts = await off_loop(
-                        self._try_start, together, done, sessions=self.sessions
+                        self._try_start,
+                        together,
+                        done,
+                        [request.id for request, _ in reclaims],
+                        sessions=self.sessions,
                     )
                 for request in requests:
                     if _waits(request):
                         verdicts.update(
-                            await off_loop(self._try_start, [request], [], sessions=self.sessions)
+                            await off_loop(
+                                self._try_start, [request], [], [], sessions=self.sessions
+                            )
                         )
             except Exception as error:
                 self._done[:0] = done  # written with the next flush
-                for _, verdict in starts:
-                    if not verdict.done():
-                        verdict.set_exception(error)
+                for future in [f for _, f in starts] + [f for _, f in reclaims]:
+                    if not future.done():
+                        future.set_exception(error)
                 continue
             for request, verdict in starts:
                 if not verdict.done():
                     verdict.set_result(verdicts[request.id])
+            for _, reclaimed in reclaims:
+                if not reclaimed.done():
+                    reclaimed.set_result(None)
 
-    def _try_start(self, requests: list[outbox.Request], done: list[int]) -> dict[int, Verdict]:
-        """One transaction: the *sent* marks, then each request's *sending* mark and turn
-        (chats in one order, so two replicas' writes never lock chats crosswise)."""
+    def _try_start(
+        self, requests: list[outbox.Request], done: list[int], reclaims: list[int]
+    ) -> dict[int, Verdict]:
+        """One transaction: the *sent* marks, the rows known not delivered pending again
+        (still ours), then each request's *sending* mark and turn (chats in one order, so
+        two replicas' writes never lock chats crosswise)."""
         verdicts: dict[int, Verdict] = {}
         with transaction(self.sessions) as session:
             outbox.mark_sent(session, done, now=utcnow())
+            for row_id in reclaims:
+                outbox.retry_later(session, row_id, at=utcnow() + self.lease, claimer=self.name)
             for request in sorted(requests, key=lambda r: (r.chat_id, r.id)):
                 now = utcnow()  # here, so the chat's clock is set as close to the call as can be
                 waits = _waits(request)
@@ -470,8 +488,12 @@ class Sender:
             log.exception("outbox: could not record the flood wait of chat %s", chat_id)
 
     async def _reclaim(self, request: outbox.Request) -> None:
-        """Known not delivered after *sending* was marked: pending again, still ours."""
-        await self._finish(outbox.retry_later, request, at=utcnow() + self.lease, claimer=self.name)
+        """Known not delivered after *sending* was marked: pending again, still ours
+        (written with the marks in hand, `_write_starts_soon`)."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._reclaims.append((request, done))
+        self._write_starts_soon()
+        await done
 
     async def _finish(self, action: Any, request: outbox.Request, **kwargs: Any) -> None:
         def run() -> None:
