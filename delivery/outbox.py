@@ -68,10 +68,6 @@ from delivery.replies import Markup
 
 log = logging.getLogger(__name__)
 
-#: A *sending* mark's outcome: (may go now, else when to try again — None: never, as it is
-#: no longer this replica's —, the time the mark was written).
-Verdict = tuple[bool, dt.datetime | None, dt.datetime]
-
 KEY = "outbox-sender"
 #: How long a replica's claim on a row (or an inbox update) holds without renewal.
 DEFAULT_LEASE_SECONDS = 15.0
@@ -96,11 +92,6 @@ FLUSH_SECONDS = 0.05
 
 #: The Bot API methods an outbox row may hold.
 _METHODS = frozenset({"sendMessage", "editMessageText", "answerCallbackQuery"})
-
-
-def _waits(request: outbox.Request) -> bool:
-    """The request waits for its chat's clock (paced: reminders, nudges; or to a group)."""
-    return request.paced or is_group(request.chat_id)
 
 
 def replica_name() -> str:
@@ -163,12 +154,6 @@ class Sender:
     _pruned_at: dt.datetime | None = None
     _done: list[int] = field(default_factory=list)
     _flush_task: asyncio.Task[None] | None = None
-    #: *sending* marks asked for and not yet written, each with who waits for its verdict.
-    _starts: list[tuple[outbox.Request, asyncio.Future[Verdict]]] = field(default_factory=list)
-    _starter: asyncio.Task[None] | None = None
-    #: Rows known not delivered after their *sending* mark, to be pending again (written
-    #: with the marks, so a failing Telegram does not hold many rows *sending* in a queue).
-    _reclaims: list[tuple[outbox.Request, asyncio.Future[None]]] = field(default_factory=list)
     #: Counters (tests, benches).
     sent: int = 0
     uncertain: int = 0
@@ -371,14 +356,12 @@ class Sender:
         deployment-wide clock (``data.outbox.start_sending``). When a 429 any replica saw
         pauses the chat, or (a paced message) another replica's message to it went less
         than `SHARED_PER_CHAT_SECONDS` ago: `Later` for the limiter, which gives its gate
-        back meanwhile — or, without one (``wait``), wait here. The mark is written with
-        those of the other deliveries in hand (`_write_starts_soon`)."""
-        loop = asyncio.get_running_loop()
+        back meanwhile — or, without one (``wait``), wait here."""
         while True:
-            verdict: asyncio.Future[Verdict] = loop.create_future()
-            self._starts.append((request, verdict))
-            self._write_starts_soon()
-            started, until, now = await verdict
+            done, self._done = self._done, []
+            started, until, now = await off_loop(
+                self._try_start, request, done, sessions=self.sessions
+            )
             if started:
                 return True
             if until is None:
@@ -388,90 +371,29 @@ class Sender:
                 return Later(min(seconds, 60.0))
             await asyncio.sleep(min(seconds, 60.0))
 
-    def _write_starts_soon(self) -> None:
-        """Write the *sending* marks asked for together: every one of the deliveries in hand
-        (and the *sent* marks collected so far) in one transaction and one commit, on one
-        worker-thread hop (group commit). It starts at once when nothing is being written;
-        marks asked for meanwhile wait for that write and go together in the next. The
-        writer belongs to no single update (an empty context): its marks serve many."""
-        if self._starter is None or self._starter.done():
-            self._starter = asyncio.get_running_loop().create_task(
-                self._write_starts(), name="outbox-sending-marks", context=contextvars.Context()
-            )
-
-    async def _write_starts(self) -> None:
-        while self._starts or self._reclaims:
-            starts, self._starts = self._starts, []
-            reclaims, self._reclaims = self._reclaims, []
-            done, self._done = self._done, []
-            requests = [request for request, _ in starts]
-            # A message held by the chat's clock (paced, or to a group) takes its turn alone,
-            # right before its call, so the clock it sets is when it goes; replies (never
-            # held, they only move the clock) go together.
-            together = [request for request in requests if not _waits(request)]
-            try:
-                verdicts: dict[int, Verdict] = {}
-                if together or done or reclaims:
-                    verdicts = await off_loop(
-                        self._try_start,
-                        together,
-                        done,
-                        [request.id for request, _ in reclaims],
-                        sessions=self.sessions,
-                    )
-                for request in requests:
-                    if _waits(request):
-                        verdicts.update(
-                            await off_loop(
-                                self._try_start, [request], [], [], sessions=self.sessions
-                            )
-                        )
-            except Exception as error:
-                self._done[:0] = done  # written with the next flush
-                for future in [f for _, f in starts] + [f for _, f in reclaims]:
-                    if not future.done():
-                        future.set_exception(error)
-                continue
-            for request, verdict in starts:
-                if not verdict.done():
-                    verdict.set_result(verdicts[request.id])
-            for _, reclaimed in reclaims:
-                if not reclaimed.done():
-                    reclaimed.set_result(None)
-
     def _try_start(
-        self, requests: list[outbox.Request], done: list[int], reclaims: list[int]
-    ) -> dict[int, Verdict]:
-        """One transaction: the *sent* marks, the rows known not delivered pending again
-        (still ours), then each request's *sending* mark and turn (chats in one order, so
-        two replicas' writes never lock chats crosswise)."""
-        verdicts: dict[int, Verdict] = {}
+        self, request: outbox.Request, done: list[int]
+    ) -> tuple[bool, dt.datetime | None, dt.datetime]:
+        waits = request.paced or is_group(request.chat_id)
+        spacing = SHARED_GROUP_SECONDS if is_group(request.chat_id) else SHARED_PER_CHAT_SECONDS
         with transaction(self.sessions) as session:
-            outbox.mark_sent(session, done, now=utcnow())
-            for row_id in reclaims:
-                outbox.retry_later(session, row_id, at=utcnow() + self.lease, claimer=self.name)
-            for request in sorted(requests, key=lambda r: (r.chat_id, r.id)):
-                now = utcnow()  # here, so the chat's clock is set as close to the call as can be
-                waits = _waits(request)
-                group = is_group(request.chat_id)
-                spacing = SHARED_GROUP_SECONDS if group else SHARED_PER_CHAT_SECONDS
-                if outbox.start_sending(
-                    session,
-                    request.id,
-                    claimer=self.name,
-                    now=now,
-                    lease=SENDING_LEASE,
-                    chat_id=request.chat_id,
-                    spacing=dt.timedelta(seconds=spacing),
-                    wait_spacing=waits,
-                ):
-                    verdicts[request.id] = (True, None, now)
-                    continue
-                until = outbox.blocked_until(
-                    session, request.id, claimer=self.name, now=now, wait_spacing=waits
-                )
-                verdicts[request.id] = (False, until, now)
-        return verdicts
+            now = utcnow()  # here, so the chat's clock is set as close to the call as can be
+            outbox.mark_sent(session, done, now=now)
+            if outbox.start_sending(
+                session,
+                request.id,
+                claimer=self.name,
+                now=now,
+                lease=SENDING_LEASE,
+                chat_id=request.chat_id,
+                spacing=dt.timedelta(seconds=spacing),
+                wait_spacing=waits,
+            ):
+                return True, None, now
+            until = outbox.blocked_until(
+                session, request.id, claimer=self.name, now=now, wait_spacing=waits
+            )
+            return False, until, now
 
     def _mark_sent(self, done: list[int]) -> None:
         with transaction(self.sessions) as session:
@@ -488,12 +410,8 @@ class Sender:
             log.exception("outbox: could not record the flood wait of chat %s", chat_id)
 
     async def _reclaim(self, request: outbox.Request) -> None:
-        """Known not delivered after *sending* was marked: pending again, still ours
-        (written with the marks in hand, `_write_starts_soon`)."""
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._reclaims.append((request, done))
-        self._write_starts_soon()
-        await done
+        """Known not delivered after *sending* was marked: pending again, still ours."""
+        await self._finish(outbox.retry_later, request, at=utcnow() + self.lease, claimer=self.name)
 
     async def _finish(self, action: Any, request: outbox.Request, **kwargs: Any) -> None:
         def run() -> None:
@@ -569,9 +487,6 @@ class Sender:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
             self._task = None
-        if self._starter is not None:  # the sending marks asked for are written first
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._starter
         if self._flush_task is not None:
             self._flush_task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
