@@ -9,6 +9,7 @@ import re
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
+from sqlalchemy.orm import Session
 from telegram import Bot, CallbackQuery, Chat, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationHandlerStop, CallbackQueryHandler, ContextTypes
@@ -20,7 +21,9 @@ from core import codec
 from core.services import services
 from data import catalog, drafts
 from data.db import transaction
-from data.models import Division, Person, Role
+from data.models import Division, Person, Role, utcnow
+from delivery import capture
+from delivery import outbox as delivery_outbox
 from i18n import gettext_for
 
 log = logging.getLogger(__name__)
@@ -114,10 +117,25 @@ async def send_menu(
     refuses buttons of its older questions."""
     message = await chat.send_message(text, **kwargs)
     if who.person is not None:
-        svc = services(context)
-        with transaction(svc.sessions) as session:
-            drafts.record_menu(session, who.person.id, feature, message.message_id, svc.now())
+        payload = {"person_id": who.person.id, "feature": feature}
+        if not capture.after_sent(MENU_SENT, payload):  # not through the outbox: known now
+            svc = services(context)
+            with transaction(svc.sessions) as session:
+                _record_menu(session, payload, message.message_id)
     return message
+
+
+#: The outbox's after-send work that remembers a menu's real message id.
+MENU_SENT = "admin-menu"
+
+
+def _record_menu(session: Session, payload: dict[str, Any], message_id: int) -> None:
+    drafts.record_menu(
+        session, int(payload["person_id"]), str(payload["feature"]), message_id, utcnow()
+    )
+
+
+delivery_outbox.AFTER_SENT[MENU_SENT] = _record_menu
 
 
 async def menu_guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -965,6 +965,7 @@ FLOW.step(
     help=HELP[ReportStep.ENTITY],
     counter=_counter,
     on_button={"s": _choose_entity},
+    moves_in_place=True,
 )
 FLOW.step(
     ReportStep.PREFILL,
@@ -974,6 +975,7 @@ FLOW.step(
     counter=_counter,
     on_button={"y": _use_last_year, "m": _same_methods, "n": _start_empty},
     back=_back_to_entity,
+    moves_in_place=True,
 )
 FLOW.step(
     ReportStep.LEVEL,
@@ -990,6 +992,7 @@ FLOW.step(
         "f": _forward,
     },
     back=_level_back,
+    moves_in_place=True,
 )
 FLOW.step(
     ReportStep.METHOD,
@@ -999,6 +1002,7 @@ FLOW.step(
     counter=_counter,
     on_text=_typed_method,
     back=_back_to_level,
+    moves_in_place=True,
 )
 FLOW.step(
     ReportStep.COUNT,
@@ -1009,6 +1013,7 @@ FLOW.step(
     on_text=_typed_count,
     on_button={"k": _keep_count, "a": _note_from_count},
     back=_count_back,
+    moves_in_place=True,
 )
 FLOW.step(
     ReportStep.NOTE,
@@ -1019,6 +1024,7 @@ FLOW.step(
     on_text=_typed_note,
     on_button={"k": _keep_note, "d": _remove_note},
     back=_note_back,
+    moves_in_place=True,
 )
 FLOW.step(
     ReportStep.REVIEW,
@@ -1028,4 +1034,5 @@ FLOW.step(
     counter=_counter,
     on_button={"e": _review_edit, "d": _review_remove, "l": _review_level, "s": _save},
     back=_review_back,
+    moves_in_place=True,
 )

@@ -127,7 +127,7 @@ async def test_an_update_whose_handling_fails_is_marked_handled_and_not_retried(
     bot: BotHarness,
 ) -> None:
     user = bot.user(4104)
-    bot.api.fail_next("sendMessage", "400", chat_id=4104)
+    bot.fail_handling(4104)
     await user.send("/start")
     assert bot.take_errors()  # the handler failed (and the person was told)
     assert all(row.handled_at is not None for row in _rows(bot))
