@@ -52,11 +52,9 @@ from localtg.http import ServerThread  # noqa: E402
 from localtg.limits import FloodLimits  # noqa: E402
 from localtg.webhook import SECRET_HEADER  # noqa: E402
 from tests.bot.processes import (  # noqa: E402
-    PUBLIC_URL,
     SECRET,
     TOKEN,
     BotProcess,
-    free_port,
     start_bot,
 )
 
@@ -207,29 +205,7 @@ def _doubled(api: LocalBotApi, users: list[LocalUser]) -> int:
 def _start(base_url: str, url: str, log: Path, code: Path) -> BotProcess:
     """One replica of the code in ``code`` (this tree, or an older release's for a before
     figure)."""
-    if code == ROOT:
-        return start_bot(base_url, url, log)
-    port = free_port()
-    env = {
-        **os.environ,
-        "TELEGRAM_BOT_TOKEN": TOKEN,
-        "TELEGRAM_BASE_URL": base_url,
-        "DATABASE_URL": url,
-        "TELEGRAM_WEBHOOK_URL": PUBLIC_URL,
-        "TELEGRAM_WEBHOOK_LISTEN": "127.0.0.1",
-        "TELEGRAM_WEBHOOK_PORT": str(port),
-        "TELEGRAM_WEBHOOK_SECRET": SECRET,
-    }
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "run"],
-            cwd=code,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-    return BotProcess(process, port, log)
+    return start_bot(base_url, url, log, cwd=code)
 
 
 def bench(

@@ -21,6 +21,11 @@ each returns the value to store or raises `AnswerProblem` (a code below + placeh
   `method_name`, `read_scale`, `clean_text`; `is_none_word` tells "ei", "ei tapoja", "-"
   (and the Swedish and English words) meaning "no methods at this level".
 
+Reading one form row (the Mini App's posted fields, a workbook's cells): the surface hands
+a `RowFields` accessor (fields by `SatisfactionAnswer`'s names; it reads in its own language
+and words and places each problem) to `read_satisfaction_row`, which reads every field and
+reports every problem at its field, then returns the answer or None.
+
 Checking a whole answer (the last word before the database, in ``data.reports``):
   `check_participation`, `check_satisfaction` (computes the NPS from the counts),
   `with_respondents` / `with_nps` (a change of one figure that keeps the others consistent),
@@ -36,11 +41,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeGuard
 
-from data.catalog import OTHER_FREQUENCY, frequencies
+from data.catalog import OTHER_FREQUENCY, frequencies, frequency_code
 from data.limits import (
     COUNT_RANGE,
     MAX_PERIOD,
@@ -62,6 +68,7 @@ __all__ = [
     "RESPONDENTS_RANGE",
     "AnswerProblem",
     "ParticipationAnswer",
+    "RowFields",
     "SatisfactionAnswer",
     "check_participation",
     "check_satisfaction",
@@ -77,6 +84,7 @@ __all__ = [
     "read_nps_count",
     "read_respondents",
     "read_result",
+    "read_satisfaction_row",
     "read_scale",
     "result_kind",
     "satisfaction_conflicts",
@@ -190,7 +198,7 @@ OTHER_TYPE = "OTHER"
 # --- text ------------------------------------------------------------------------------------
 
 
-def _is_number(value: object) -> bool:
+def _is_number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
@@ -201,7 +209,7 @@ def clean_text(value: object, *, limit: int = MAX_TEXT) -> str:
     empty one. A number from a spreadsheet cell becomes its text (``12`` → ``"12"``).
     """
     if _is_number(value):
-        number = float(value)  # type: ignore[arg-type]
+        number = float(value)
         value = str(int(number)) if number.is_integer() else str(value).replace(".", ",")
     text = str(value)
     chars = []
@@ -287,7 +295,7 @@ _UNIT_WORDS = re.compile(
 def _whole(value: object, language: str | None, *, units: bool = False) -> int | None:
     """A whole number from a cell (12, 12.0) or a text ("1 200", en "1,200"), else None."""
     if _is_number(value):
-        number = float(value)  # type: ignore[arg-type]
+        number = float(value)
         return int(number) if number.is_integer() else None
     if not isinstance(value, str):
         return None
@@ -338,7 +346,7 @@ _PLAIN_SCORE = re.compile(r"[+\-\u2212\u2013\u2012]?\s*[0-9]{1,6}")
 def read_nps(value: object, language: str | None) -> int:
     """An NPS score, −100–100: "35", "+35", "-30", "−30" (U+2212), "– 30", a cell's −30."""
     if _is_number(value):
-        number = float(value)  # type: ignore[arg-type]
+        number = float(value)
         if not number.is_integer():
             raise AnswerProblem(NOT_SCORE, range=NPS_RANGE)
         score = int(number)
@@ -416,7 +424,7 @@ def read_result(value: object, mtype: MeasurementRule, scale: str | None) -> str
         return clean_text(value)
     low, high = scale_range(scale, mtype.scale, mtype.scale_min, mtype.scale_max)
     if _is_number(value):
-        number = float(value)  # type: ignore[arg-type]
+        number = float(value)
         text = str(int(number)) if number.is_integer() else repr(number)
     elif isinstance(value, str):
         text = value
@@ -615,6 +623,145 @@ def check_satisfaction(answer: SatisfactionAnswer, mtype: MeasurementRule) -> Sa
         if answer.latest_result not in (None, ""):
             values["latest_result"] = read_result(answer.latest_result, mtype, values.get("scale"))
     return SatisfactionAnswer(**{k: (None if v == "" else v) for k, v in values.items()})  # type: ignore[arg-type]
+
+
+class RowFields(Protocol):
+    """One answer row as a surface holds it — the Mini App's posted fields, a workbook's
+    cells — addressed by `SatisfactionAnswer`'s field names. The surface reads a value in
+    its own language and words (and places) each problem; a field it lacks is never given.
+    """
+
+    @property
+    def problems(self) -> int:
+        """How many problems have been reported so far (the row is read whole, then judged)."""
+        ...
+
+    def given(self, name: str) -> bool:
+        """Something is in the field (an empty text is nothing)."""
+        ...
+
+    def read(self, name: str, rule: Callable[[Any, str], Any]) -> Any:
+        """The field read by ``rule(value, language)``, or None (empty, or a problem reported)."""
+        ...
+
+    def text(self, name: str, limit: int) -> str | None:
+        """The field as a `clean_text` of at most ``limit`` characters, or None."""
+        ...
+
+    def problem(self, name: str, problem: AnswerProblem) -> None:
+        """Report a problem of the whole row at the field it points to."""
+        ...
+
+
+class MeasurementTypeRow(MeasurementRule, Protocol):
+    id: int
+
+
+#: The fields a "not measured" row leaves empty, in the order a form shows them.
+_DETAIL_FIELDS = (
+    "other_name",
+    "scale",
+    "frequency",
+    "frequency_text",
+    "nps",
+    "promoters",
+    "passives",
+    "detractors",
+    "respondents",
+    "latest_result",
+    "period",
+    "note",
+)
+_COUNT_FIELDS = ("promoters", "passives", "detractors")
+#: Where a disagreement of the NPS figures is shown.
+_NPS_PROBLEM_FIELD = {
+    COUNTS_DISAGREE: "respondents",
+    NPS_DISAGREES: "nps",
+    NO_RESPONDENTS: "promoters",
+}
+
+
+def read_satisfaction_row(row: RowFields, mtype: MeasurementTypeRow) -> SatisfactionAnswer | None:
+    """One satisfaction row of a form (the Mini App's, a workbook's) read by the rules.
+
+    Every field is read and every problem reported, each at its field, before the row is
+    judged: the person sees all that is wrong at once. None when anything was.
+    """
+    before = row.problems
+    if result_kind(mtype) == RESULT_NONE:
+        for name in _DETAIL_FIELDS:
+            if row.given(name):
+                row.problem(name, AnswerProblem(NOT_MEASURED_ALONE))
+                return None
+        return SatisfactionAnswer(mtype.id)
+    other_name = row.read("other_name", lambda value, _lang: method_name(value))
+    if other_name is not None and mtype.code != OTHER_TYPE:
+        row.problem("other_name", AnswerProblem(OTHER_NAME_ONLY))
+    elif mtype.code == OTHER_TYPE and not row.given("other_name"):
+        row.problem("other_name", AnswerProblem(OTHER_NAME_MISSING))
+    # An empty scale is no scale given (the chat's "Skip"): results are read on the catalog's.
+    scale = row.read("scale", lambda value, _lang: read_scale(value))
+    # As in the chat: a choice (its name in any language, or its code) is stored as its
+    # code, anything else as the person's own words beside the code "other".
+    frequency = frequency_text = None
+    chosen = row.text("frequency", 40)
+    typed = row.text("frequency_text", MAX_TEXT)
+    if chosen == OTHER_FREQUENCY or (chosen is None and typed is not None):
+        if typed is not None:
+            frequency = frequency_code(typed)
+            if frequency is None:
+                frequency, frequency_text = OTHER_FREQUENCY, typed
+    elif chosen is not None:
+        frequency = frequency_code(chosen)
+        if frequency is None:
+            row.problem("frequency", AnswerProblem(UNKNOWN_FREQUENCY, value=chosen))
+    respondents = row.read("respondents", read_respondents)
+    period = row.text("period", MAX_PERIOD)
+    note = row.text("note", MAX_TEXT)
+    nps = promoters = passives = detractors = None
+    latest_result = None
+    if result_kind(mtype) == RESULT_SCORE:
+        if row.given("latest_result"):
+            row.problem("latest_result", AnswerProblem(RESULT_FOR_NPS))
+        nps = row.read("nps", read_nps)
+        promoters = row.read("promoters", read_nps_count)
+        passives = row.read("passives", read_nps_count)
+        detractors = row.read("detractors", read_nps_count)
+        if row.problems == before:
+            try:
+                nps, respondents = nps_counts(nps, promoters, passives, detractors, respondents)
+            except AnswerProblem as problem:
+                where = _NPS_PROBLEM_FIELD.get(problem.code) or next(
+                    name
+                    for name in _COUNT_FIELDS
+                    if not row.given(name)  # the first empty
+                )
+                row.problem(where, problem)
+    else:
+        for name in ("nps", *_COUNT_FIELDS):
+            if row.given(name):
+                row.problem(name, AnswerProblem(ONLY_FOR_NPS))
+                break
+        latest_result = row.read(
+            "latest_result", lambda value, _lang: read_result(value, mtype, scale)
+        )
+    if row.problems > before:
+        return None
+    return SatisfactionAnswer(
+        measurement_type_id=mtype.id,
+        scale=scale,
+        frequency=frequency,
+        frequency_text=frequency_text,
+        other_name=other_name,
+        latest_result=latest_result,
+        nps=nps,
+        promoters=promoters,
+        passives=passives,
+        detractors=detractors,
+        respondents=respondents,
+        period=period,
+        note=note,
+    )
 
 
 def with_respondents(answer: SatisfactionAnswer, respondents: int | None) -> SatisfactionAnswer:

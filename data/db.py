@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import CursorResult, Engine, Result, create_engine, event, inspect, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -241,6 +241,16 @@ def check_writable(engine: Engine) -> None:
 
 def has_schema(engine: Engine) -> bool:
     return inspect(engine).has_table("alembic_version")
+
+
+def affected(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE run by ``Session.execute`` matched.
+
+    ``Session.execute`` is typed to return a plain ``Result``; for these statements it is
+    the driver's ``CursorResult``, which has the count (checked here, not assumed)."""
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"{type(result).__name__} carries no row count")
+    return result.rowcount
 
 
 def insert_for(session: Session, model: type[Any]) -> Any:

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, joinedload
 
-from data.db import insert_for
+from data.db import affected, insert_for
 from data.models import ConversationDraft, Person
 
 
@@ -141,7 +141,7 @@ def discard(session: Session, person_id: int, flow: str) -> bool:
             ConversationDraft.person_id == person_id, ConversationDraft.flow == flow
         )
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(affected(result))
 
 
 def is_idle(draft: ConversationDraft, now: dt.datetime, idle_minutes: float) -> bool:
@@ -169,7 +169,7 @@ def claim_idle(session: Session, now: dt.datetime, idle_minutes: float) -> list[
             .values(paused=True)
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount:  # type: ignore[attr-defined]
+        if affected(result):
             row = session.get(ConversationDraft, draft_id)
             if row is not None:
                 session.refresh(row)

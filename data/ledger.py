@@ -42,6 +42,7 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from data.db import affected
 from data.models import LedgerStatus, Person, ReminderLedger
 
 #: Kinds of ledger rows: planned reminders, the coordinator's nudges, snoozed re-sends.
@@ -207,7 +208,7 @@ def claim_due(
             updated_at=now,
         )
     )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    return affected(result) == 1
 
 
 def mark_in_flight(
@@ -223,7 +224,7 @@ def mark_in_flight(
             ReminderLedger.attempts == attempts,
         ).values(status=LedgerStatus.IN_FLIGHT, updated_at=now)
     )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    return affected(result) == 1
 
 
 def mark_queued(
@@ -269,7 +270,7 @@ def mark_sent(session: Session, ledger_id: int, *, now: dt.datetime) -> bool:
             status=LedgerStatus.SENT, sent_at=now, error=None, next_attempt_at=None, updated_at=now
         )
     )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    return affected(result) == 1
 
 
 def mark_uncertain(session: Session, ledger_id: int, *, now: dt.datetime, error: str) -> bool:
@@ -282,7 +283,7 @@ def mark_uncertain(session: Session, ledger_id: int, *, now: dt.datetime, error:
             updated_at=now,
         )
     )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    return affected(result) == 1
 
 
 def mark_failed(
@@ -302,7 +303,7 @@ def mark_failed(
             updated_at=now,
         )
     )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    return affected(result) == 1
 
 
 def mark_skipped(session: Session, ledger_id: int, *, now: dt.datetime, reason: str) -> bool:
@@ -312,7 +313,7 @@ def mark_skipped(session: Session, ledger_id: int, *, now: dt.datetime, reason: 
             status=LedgerStatus.SKIPPED, error=_clip(reason), next_attempt_at=None, updated_at=now
         )
     )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    return affected(result) == 1
 
 
 def release_stale_claims(
@@ -342,7 +343,7 @@ def release_stale_claims(
         )
         .execution_options(synchronize_session=False)
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return affected(result)
 
 
 def settle_interrupted_sends(
@@ -369,7 +370,7 @@ def settle_interrupted_sends(
         )
         .execution_options(synchronize_session=False)
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return affected(result)
 
 
 def uncertain_rows(session: Session, *, year: int) -> list[tuple[ReminderLedger, Person]]:
@@ -436,7 +437,7 @@ def snooze(
             updated_at=now,
         )
     )
-    if result.rowcount == 1:  # type: ignore[attr-defined]
+    if affected(result) == 1:
         return SnoozeOutcome.SNOOZED
     row = session.get(ReminderLedger, ledger_id)
     if row is None or row.person_id != person_id:

@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -211,6 +212,14 @@ class Person(Base):
     @property
     def role_set(self) -> set[Role]:
         return {r.role for r in self.roles}
+
+    @property
+    def chat_id(self) -> int:
+        """The person's private chat with the bot (their Telegram user id). An erased person
+        has none; nothing is sent to them (they hold no role), so asking is a bug."""
+        if self.telegram_user_id is None:
+            raise ValueError(f"person {self.id} is erased: no chat")
+        return self.telegram_user_id
 
 
 class PersonRole(Base):
@@ -451,15 +460,23 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     sent_at: Mapped[dt.datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
+    #: Sent on the bot's own initiative (a reminder, a nudge): kept a second after the
+    #: chat's previous message from any replica. Replies to a person are not held.
+    paced: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class ChatPause(Base):
-    """Telegram asked (429) that nothing be sent to this chat before ``until``: every
-    replica's sender honours it (``data.outbox``)."""
+    """One chat's send clock, shared by every replica (``data.outbox``).
+
+    ``until``: Telegram asked (429) that nothing be sent to this chat before it.
+    ``next_send``: the earliest moment a paced message (a reminder, a nudge; anything to a
+    group) may go, set by every message sent to the chat from any replica.
+    """
 
     __tablename__ = "chat_pauses"
     chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     until: Mapped[dt.datetime]
+    next_send: Mapped[dt.datetime | None]
 
 
 class Replica(Base):

@@ -57,6 +57,8 @@ class Request:
     params: dict[str, Any]
     update_id: int | None
     attempts: int
+    #: Sent on the bot's own initiative: waits for the chat's shared clock (`start_sending`).
+    paced: bool = False
 
     @property
     def idempotent(self) -> bool:
@@ -80,8 +82,11 @@ def add(
     claimer: str,
     now: dt.datetime,
     lease: dt.timedelta,
+    paced: bool = False,
 ) -> list[int]:
     """Write ``(chat_id, method, params)`` rows, claimed by ``claimer``; their ids in order.
+    ``paced``: messages the bot sends on its own initiative (reminders, nudges), which keep
+    the chat's spacing from every replica's messages (`start_sending`).
 
     One statement for all of them, in the caller's transaction.
     """
@@ -99,6 +104,7 @@ def add(
             "claimed_by": claimer,
             "lease_until": now + lease,
             "attempts": 0,
+            "paced": paced,
         }
         for chat_id, method, params in requests
     ]
@@ -113,25 +119,93 @@ def start_sending(
     claimer: str,
     now: dt.datetime,
     lease: dt.timedelta,
+    chat_id: int,
+    spacing: dt.timedelta,
+    wait_spacing: bool,
 ) -> bool:
-    """Mark the row *sending* right before its HTTP call; False when it may not go now
-    (another replica took it over, it was already sent, or its chat is paused by a 429).
+    """Mark the row *sending* right before its HTTP call and take the chat's turn; False
+    when it may not go now (another replica took it over, it was already sent, its chat is
+    paused by a 429, or — ``wait_spacing`` — a message to the chat from any replica went
+    less than ``spacing`` ago). `blocked_until` says which.
 
-    Conditional on the claim and on no pause, in one statement (commit before the call).
+    Every message sent moves the chat's clock (``chat_pauses.next_send``) to ``now +
+    spacing``; one that waits for it (``wait_spacing``: reminders, nudges, groups) takes the
+    turn only if the clock has passed. On PostgreSQL the turn and the mark are one statement
+    (the chat's row is upserted in a CTE under its row lock, so two replicas never take the
+    same turn) and no more statements than before. SQLite serves one process (README), whose
+    own limiter spaces its chats; there a paced row takes the turn with a second statement
+    in the same transaction (SQLite has one writer at a time) and a reply moves nothing.
     """
     table = cast(Table, OutboxMessage.__table__)
-    paused = exists().where(ChatPause.chat_id == table.c.chat_id, ChatPause.until > now)
-    result = session.connection().execute(
-        table.update()
-        .where(
-            table.c.id == request_id,
-            table.c.status == PENDING,
-            table.c.claimed_by == claimer,
-            ~paused,
+    pauses = cast(Table, ChatPause.__table__)
+    mine = (table.c.id == request_id, table.c.status == PENDING, table.c.claimed_by == claimer)
+    values = {"status": SENDING, "attempts": table.c.attempts + 1, "lease_until": now + lease}
+    following = now + spacing
+    if session.get_bind().dialect.name == "postgresql":
+        upsert = postgresql.insert(pauses).values(chat_id=chat_id, until=now, next_send=following)
+        if wait_spacing:
+            free = pauses.c.next_send.is_(None) | (pauses.c.next_send <= now)
+            upsert = upsert.on_conflict_do_update(
+                index_elements=["chat_id"],
+                set_={"next_send": following},
+                where=(pauses.c.until <= now) & free,
+            )
+        else:
+            upsert = upsert.on_conflict_do_update(
+                index_elements=["chat_id"],
+                set_={"next_send": func.greatest(pauses.c.next_send, following)},
+                where=pauses.c.until <= now,
+            )
+        turn = upsert.returning(pauses.c.chat_id).cte("turn")
+        statement = (
+            table.update()
+            .add_cte(turn)
+            .where(*mine, exists(select(turn.c.chat_id)))
+            .values(**values)
         )
-        .values(status=SENDING, attempts=table.c.attempts + 1, lease_until=now + lease)
-    )
-    return bool(result.rowcount)
+        return bool(session.connection().execute(statement).rowcount)
+    blocked = pauses.c.until > now
+    if wait_spacing:
+        blocked = blocked | (pauses.c.next_send > now)
+    held = exists().where(pauses.c.chat_id == table.c.chat_id, blocked)
+    result = session.connection().execute(table.update().where(*mine, ~held).values(**values))
+    if not result.rowcount:
+        return False
+    if wait_spacing:
+        clock = sqlite.insert(pauses).values(chat_id=chat_id, until=now, next_send=following)
+        session.connection().execute(
+            clock.on_conflict_do_update(index_elements=["chat_id"], set_={"next_send": following})
+        )
+    return True
+
+
+def blocked_until(
+    session: Session,
+    request_id: int,
+    *,
+    claimer: str,
+    now: dt.datetime,
+    wait_spacing: bool,
+) -> dt.datetime | None:
+    """After `start_sending` said no: None when the row is no longer this replica's to
+    send, else when to try again (the chat's 429 pause or, for a paced row, its clock;
+    ``now`` when neither holds it any more)."""
+    row = session.execute(
+        select(OutboxMessage.status, OutboxMessage.claimed_by, OutboxMessage.chat_id).where(
+            OutboxMessage.id == request_id
+        )
+    ).first()
+    if row is None or row.status != PENDING or row.claimed_by != claimer:
+        return None
+    clock = session.execute(
+        select(ChatPause.until, ChatPause.next_send).where(ChatPause.chat_id == row.chat_id)
+    ).first()
+    times = [now]
+    if clock is not None:
+        times.append(clock.until)
+        if wait_spacing and clock.next_send is not None:
+            times.append(clock.next_send)
+    return max(times)
 
 
 def mark_sent(session: Session, request_ids: Iterable[int], *, now: dt.datetime) -> None:
@@ -215,7 +289,15 @@ def claim_due(
         execution_options={"synchronize_session": False},
     )
     return [
-        Request(row.id, row.chat_id, row.method, dict(row.params), row.update_id, row.attempts)
+        Request(
+            row.id,
+            row.chat_id,
+            row.method,
+            dict(row.params),
+            row.update_id,
+            row.attempts,
+            row.paced,
+        )
         for row in rows
     ]
 
@@ -266,11 +348,6 @@ def pause_chat(session: Session, chat_id: int, *, until: dt.datetime) -> None:
     session.execute(statement)
 
 
-def paused_until(session: Session, chat_id: int, *, now: dt.datetime) -> dt.datetime | None:
-    until = session.scalar(select(ChatPause.until).where(ChatPause.chat_id == chat_id))
-    return until if until is not None and until > now else None
-
-
 def heartbeat(session: Session, name: str, *, now: dt.datetime) -> None:
     statement = _dialect_insert(session, Replica).values(name=name, seen_at=now)
     statement = statement.on_conflict_do_update(
@@ -299,7 +376,12 @@ def prune(session: Session, *, older_than: dt.datetime, limit: int = 5000) -> in
         table.c.status.in_((SENT, FAILED, UNCERTAIN)), table.c.created_at < older_than
     )
     result = session.execute(delete(OutboxMessage).where(table.c.id.in_(ids.limit(limit))))
-    session.execute(delete(ChatPause).where(ChatPause.until < older_than))
+    session.execute(
+        delete(ChatPause).where(
+            ChatPause.until < older_than,
+            ChatPause.next_send.is_(None) | (ChatPause.next_send < older_than),
+        )
+    )
     session.execute(delete(Replica).where(Replica.seen_at < older_than))
     return int(getattr(result, "rowcount", 0) or 0)
 

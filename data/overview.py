@@ -268,14 +268,17 @@ def entry_row(
     None covers every reason a button can go stale or be forged (deleted, another
     division's, last year's), so the caller answers all of them the same way.
     """
-    model = ParticipationEntry if kind == "participation" else SatisfactionEntry
-    entry = session.get(model, entry_id)
-    if entry is None or not reports.can_write_division(person, entry.division_id):  # type: ignore[attr-defined]
+    entry: ParticipationEntry | SatisfactionEntry | None = (
+        session.get(ParticipationEntry, entry_id)
+        if kind == "participation"
+        else session.get(SatisfactionEntry, entry_id)
+    )
+    if entry is None or not reports.can_write_division(person, entry.division_id):
         return None
     rnd = progress.find_round(session, year)
-    if rnd is None or entry.round_id != rnd.id:  # type: ignore[attr-defined]
+    if rnd is None or entry.round_id != rnd.id:
         return None
-    return _row_for(session, entry)  # type: ignore[arg-type]
+    return _row_for(session, entry)
 
 
 # --- changing a satisfaction entry -----------------------------------------------------

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload
 
 from data.audit import record
-from data.db import insert_for
+from data.db import affected, insert_for
 from data.models import Division, Invitation, Person, PersonRole, Role, utcnow
 
 INVITATION_DAYS = 7
@@ -295,7 +295,7 @@ def redeem_invitation(
         .values(used_at=now)
         .execution_options(synchronize_session=False)
     )
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+    if affected(claimed) != 1:
         session.refresh(invitation)
         return invitation_problem(invitation, now) or InvitationProblem.USED
     person = ensure_person(

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from data import people
 from data.audit import record
+from data.db import affected
 from data.menus import chat_scope
 from data.models import (
     AuditEvent,
@@ -361,13 +362,15 @@ def erase(session: Session, person: Person, *, actor_id: int | None) -> Erased:
                 delete(InboxUpdate).where(InboxUpdate.update_id.in_(ids[start : start + 500]))
             )
         inbox_updates = len(ids)
-        command_menus = session.execute(  # type: ignore[attr-defined]
-            delete(CommandMenu).where(CommandMenu.scope == chat_scope(telegram_user_id))
-        ).rowcount
+        command_menus = affected(
+            session.execute(
+                delete(CommandMenu).where(CommandMenu.scope == chat_scope(telegram_user_id))
+            )
+        )
         # Replies to them (texts), sent or still waiting: an erased person gets nothing more.
-        outbox_messages = session.execute(  # type: ignore[attr-defined]
-            delete(OutboxMessage).where(OutboxMessage.chat_id == telegram_user_id)
-        ).rowcount
+        outbox_messages = affected(
+            session.execute(delete(OutboxMessage).where(OutboxMessage.chat_id == telegram_user_id))
+        )
     old_state = {"roles": sorted(r.value for r in person.role_set), "active": person.active}
     person.name = pseudonym
     person.telegram_user_id = None
@@ -385,9 +388,9 @@ def erase(session: Session, person: Person, *, actor_id: int | None) -> Erased:
             value = getattr(event, side)
             if isinstance(value, dict) and "name" in value:
                 setattr(event, side, {**value, "name": pseudonym})
-    drafts = session.execute(  # type: ignore[attr-defined]
-        delete(ConversationDraft).where(ConversationDraft.person_id == person.id)
-    ).rowcount
+    drafts = affected(
+        session.execute(delete(ConversationDraft).where(ConversationDraft.person_id == person.id))
+    )
     # The Mini App's rate-limit rows say when the person saved: not needed once erased.
     session.execute(delete(MiniAppSave).where(MiniAppSave.person_id == person.id))
     session.flush()

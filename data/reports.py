@@ -341,11 +341,15 @@ def owned_entry(
     entry_id: int,
 ) -> ParticipationEntry | SatisfactionEntry:
     """The entry, if the person may change it now: AccessDenied or ReportLocked otherwise."""
-    entry = session.get(model, entry_id)
-    if entry is None or not can_write_division(person, entry.division_id):  # type: ignore[attr-defined]
+    entry: ParticipationEntry | SatisfactionEntry | None = (
+        session.get(ParticipationEntry, entry_id)
+        if issubclass(model, ParticipationEntry)
+        else session.get(SatisfactionEntry, entry_id)
+    )
+    if entry is None or not can_write_division(person, entry.division_id):
         raise AccessDenied(f"{model.__tablename__} {entry_id} is not the person's")
-    _require_write(session, person, entry.round_id, entry.division_id)  # type: ignore[attr-defined]
-    return entry  # type: ignore[return-value]
+    _require_write(session, person, entry.round_id, entry.division_id)
+    return entry
 
 
 def update_participation_entry(

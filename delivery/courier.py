@@ -175,7 +175,7 @@ class TelegramCourier:
             with transaction(sender.sessions) as session:
                 if not hand_over(session):
                     return None
-                return sender.write(session, [request], update_id=None)
+                return sender.write(session, [request], update_id=None, paced=True)
 
         rows = await off_loop(queue, sessions=sender.sessions)
         if rows is None:

@@ -13,7 +13,10 @@ them in order through the bot's rate limiter (``delivery.pacing``):
   time-out, connection dropped after the request went out) makes the row *uncertain*: the
   message may have arrived and is never sent again, and nobody is told "something went
   wrong" about it; Telegram refusing it (blocked, bad request) makes it *failed*;
-* a 429 pauses the chat for every replica (``chat_pauses``).
+* a 429 pauses the chat for every replica (``chat_pauses.until``), and every message moves
+  the chat's deployment-wide clock (``chat_pauses.next_send``), which paced messages
+  (reminders, nudges; anything to a group) wait for — both in the statement that marks the
+  row *sending* (``delivery.pacing`` explains the design).
 
 The background loop (`Sender.run`, one per process, started with the Application) every
 `SWEEP_SECONDS`: writes this replica's heartbeat and takes its share of the bot's send
@@ -57,8 +60,12 @@ from delivery.pacing import (
     HOOK_AT_GATE,
     ON_FLOOD,
     PACE_CHAT,
+    SHARED_GROUP_SECONDS,
+    SHARED_PER_CHAT_SECONDS,
+    Later,
     PacingLimiter,
     SendCancelled,
+    is_group,
     retry_after_seconds,
 )
 
@@ -78,6 +85,8 @@ REPLICA_GONE = dt.timedelta(seconds=10)
 RETRY_PAUSES = (0.5, 1.5, 3.0)
 #: Attempts in all before a row that keeps failing (5xx) is given up.
 MAX_ATTEMPTS = 12
+#: The least wait before asking again for a chat's turn that was refused.
+MIN_TURN_WAIT = 0.02
 #: Finished rows are kept this long (inspection), then pruned by the loop.
 KEEP_FINISHED = dt.timedelta(days=3)
 PRUNE_EVERY = dt.timedelta(minutes=10)
@@ -192,9 +201,16 @@ class Sender:
     # --- writing (inside the caller's transaction) ------------------------------------
 
     def write(
-        self, session: Session, requests: Sequence[Any], *, update_id: int | None
+        self,
+        session: Session,
+        requests: Sequence[Any],
+        *,
+        update_id: int | None,
+        paced: bool = False,
     ) -> list[outbox.Request]:
-        """Add ``requests`` (from `message`, `edit`, `answer`) claimed by this replica."""
+        """Add ``requests`` (from `message`, `edit`, `answer`) claimed by this replica.
+        ``paced`` for messages on the bot's own initiative (reminders, nudges): they keep
+        a chat's messages from all replicas `SHARED_PER_CHAT_SECONDS` apart."""
         now = utcnow()
         ids = outbox.add(
             session,
@@ -203,9 +219,10 @@ class Sender:
             claimer=self.name,
             now=now,
             lease=self.lease,
+            paced=paced,
         )
         return [
-            outbox.Request(row_id, chat_id, method, params, update_id, 0)
+            outbox.Request(row_id, chat_id, method, params, update_id, 0, paced)
             for row_id, (chat_id, method, params) in zip(ids, requests, strict=True)
         ]
 
@@ -240,15 +257,16 @@ class Sender:
         for attempt, pause in enumerate((*RETRY_PAUSES, None)):
             marked = False
 
-            async def before_send() -> bool:
+            async def before_send() -> bool | Later:
                 nonlocal marked
                 if request.idempotent:
                     return True
-                marked = await self._start_sending(request)
-                return marked
+                verdict = await self._start_sending(request, wait=not limited)
+                marked = verdict is True
+                return verdict
 
             try:
-                if not limited and not await before_send():
+                if not limited and await before_send() is not True:
                     return
                 result = await self._call(bot, request, before_send if limited else None)
             except SendCancelled:
@@ -360,8 +378,7 @@ class Sender:
                 BEFORE_SEND: before_send,
                 HOOK_AT_GATE: True,
                 ON_FLOOD: self._on_flood,
-                # the bot's own initiative (a reminder): one chat ≥ a second apart
-                PACE_CHAT: _owner(request) is not None,
+                PACE_CHAT: request.paced,
             }
         markup = params.pop("reply_markup", None)
         if markup is not None:
@@ -407,32 +424,50 @@ class Sender:
 
         await self._deliver_one(await off_loop(replace, sessions=self.sessions))
 
-    async def _start_sending(self, request: outbox.Request) -> bool:
-        """Commit *sending* (with the *sent* marks so far); when the chat is paused by a
-        429 any replica saw, wait for the pause to end."""
+    async def _start_sending(self, request: outbox.Request, *, wait: bool) -> bool | Later:
+        """Commit *sending* (with the *sent* marks so far) and take the chat's turn on the
+        deployment-wide clock (``data.outbox.start_sending``). When a 429 any replica saw
+        pauses the chat, or (a paced message) another replica's message to it went less
+        than `SHARED_PER_CHAT_SECONDS` ago: `Later` for the limiter, which gives its gate
+        back meanwhile — or, without one (``wait``), wait here."""
         while True:
-            now = utcnow()
             done, self._done = self._done, []
-            started, until = await off_loop(
-                self._try_start, request, done, now, sessions=self.sessions
+            started, until, now = await off_loop(
+                self._try_start, request, done, sessions=self.sessions
             )
             if started:
                 return True
             if until is None:
                 return False  # taken over by another replica, or already sent
-            await asyncio.sleep(min((until - now).total_seconds(), 60.0))
+            seconds = max((until - now).total_seconds(), MIN_TURN_WAIT)
+            if not wait:
+                return Later(min(seconds, 60.0))
+            await asyncio.sleep(min(seconds, 60.0))
 
     def _try_start(
-        self, request: outbox.Request, done: list[int], now: dt.datetime
-    ) -> tuple[bool, dt.datetime | None]:
+        self, request: outbox.Request, done: list[int]
+    ) -> tuple[bool, dt.datetime | None, dt.datetime]:
+        waits = request.paced or is_group(request.chat_id)
+        spacing = SHARED_GROUP_SECONDS if is_group(request.chat_id) else SHARED_PER_CHAT_SECONDS
         with transaction(self.sessions) as session:
+            now = utcnow()  # here, so the chat's clock is set as close to the call as can be
             outbox.mark_sent(session, done, now=now)
             if outbox.start_sending(
-                session, request.id, claimer=self.name, now=now, lease=SENDING_LEASE
+                session,
+                request.id,
+                claimer=self.name,
+                now=now,
+                lease=SENDING_LEASE,
+                chat_id=request.chat_id,
+                spacing=dt.timedelta(seconds=spacing),
+                wait_spacing=waits,
             ):
                 self._record(session, request.params, Settled(outbox.SENDING))
-                return True, None
-            return False, outbox.paused_until(session, request.chat_id, now=now)
+                return True, None, now
+            until = outbox.blocked_until(
+                session, request.id, claimer=self.name, now=now, wait_spacing=waits
+            )
+            return False, until, now
 
     def _mark_sent(self, done: list[int]) -> None:
         with transaction(self.sessions) as session:

@@ -28,6 +28,29 @@ question into the next one: a message in its place); answers to button presses, 
 edits and the rest go straight through, so a person
 pressing a button never waits behind a broadcast.
 
+**Across replicas.** All replicas send on one token, so the limits are the deployment's:
+
+* the overall 30/s is divided by the live replicas (``set_share``, from the heartbeats in
+  ``data.outbox``), so no database round trip is needed per send;
+* the per-chat and per-group spacing is one clock per chat in the database
+  (``chat_pauses.next_send``), checked and moved in the statement that marks an outbox row
+  *sending* right before its call (``data.outbox.start_sending``: an upsert under the
+  chat's row lock in a CTE of that UPDATE on PostgreSQL) — no statement of its own, and
+  two replicas can never take the same turn. The mark is made after this limiter's gate
+  (``HOOK_AT_GATE``), just before the call, so the clock is set when the message leaves,
+  not when it was queued; the shared gap (`SHARED_PER_CHAT_SECONDS`, 1.25 s; groups
+  `SHARED_GROUP_SECONDS`) adds a quarter second for the way from the mark to Telegram. A
+  turn taken elsewhere answers `Later`: the gate's place is given back and the request
+  waits without holding up other chats;
+* a 429 pauses the chat on every replica (``chat_pauses.until``, written on ``ON_FLOOD``).
+
+Chat affinity (only the replica owning a chat sends to it) was the alternative: no row at
+all, but a reply written by one replica would have to be handed to another, ownership moves
+whenever a replica comes or goes (two owners for a moment), and a dead owner's chats wait
+for the lease. The clock row costs nothing extra where the sending mark is made anyway.
+Reminders still sent straight by ``delivery.courier`` (not through the outbox) keep this
+process's spacing only; through the outbox (``Sender.write(..., paced=True)``) they share.
+
 ``rate_limit_args`` may also carry ``{BEFORE_SEND: coroutine function}``: it is awaited just
 before the HTTP call (after the waiting) and the request is abandoned with `SendCancelled`
 when it returns False. The reminder courier uses it to mark the ledger row "in flight"
@@ -56,10 +79,11 @@ BEFORE_SEND = "before_send"
 #: keep one chat ≥ ``per_chat_seconds`` apart.
 PACE_CHAT = "pace_chat"
 
-#: Key of ``rate_limit_args``: True to run the ``before_send`` hook at the request's slot
-#: rather than ahead of it (the outbox marks a row "sending" there: a row marked early and
-#: left waiting for its turn would be uncertain after a kill); the gate, which times the
-#: actual calls, comes after the hook.
+#: Key of ``rate_limit_args``: True to run the ``before_send`` hook after the gate, right
+#: before the call (the outbox marks a row "sending" there and takes the chat's turn on the
+#: deployment-wide clock: a mark made early would let the call reach Telegram late, closer
+#: than a second to another replica's message). The hook may answer `Later`: the gate's
+#: place is given back and the request waits, then goes through the gate again.
 HOOK_AT_GATE = "hook_at_gate"
 #: Key of ``rate_limit_args``: ``callback(chat_id, seconds)`` told of each 429, so the
 #: pause can be shared with the other replicas (``delivery.outbox``).
@@ -96,8 +120,26 @@ _PRUNE_AT = 10_000
 _NOT_MESSAGES = frozenset({"sendChatAction", "sendInvoice"})
 
 
+#: Seconds between two paced messages to one private chat, and to one group, on the
+#: deployment-wide clock (``data.outbox.start_sending``): a quarter second more than a
+#: replica's own spacing, for the way from the mark in the database to Telegram (a commit,
+#: the event loop, the HTTP call), which can differ between two replicas.
+SHARED_PER_CHAT_SECONDS = 1.25
+SHARED_GROUP_SECONDS = 3.25
+
+
 class SendCancelled(Exception):
     """The ``before_send`` hook said no: the request was not made."""
+
+
+class Later:
+    """A ``before_send`` hook's answer (with ``HOOK_AT_GATE``): not now, ask again after
+    ``seconds`` — the chat's turn on the shared clock is another replica's."""
+
+    __slots__ = ("seconds",)
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = max(0.0, seconds)
 
 
 def retry_after_seconds(error: RetryAfter) -> float:
@@ -268,7 +310,7 @@ class PacingLimiter(BaseRateLimiter[dict[str, Any]]):
     async def _turn(
         self,
         chat_id: int | str,
-        before_send: Callable[[], Awaitable[bool]] | None,
+        before_send: Callable[[], Awaitable[bool | Later]] | None,
         pace_chat: bool,
         at_gate: bool = False,
     ) -> None:
@@ -282,21 +324,35 @@ class PacingLimiter(BaseRateLimiter[dict[str, Any]]):
         the slot, so its own latency (a database commit) is absorbed by the wait.
         """
         at = self._reserve(chat_id, pace_chat)
-        if before_send is not None:
-            # ``at_gate``: at the slot itself, so that a row marked "sending" is not left
-            # waiting long for its turn; the gate below then times the actual call.
-            await self._sleep_until(at if at_gate else at - self.hook_lead)
-            if not await before_send():
+        if before_send is not None and not at_gate:
+            await self._sleep_until(at - self.hook_lead)
+            if await before_send() is not True:
                 raise SendCancelled
         await self._sleep_until(at)
         while True:
             now = self.now()
             wait = self._gate_wait(chat_id, now, pace_chat)
-            if wait <= 0:
-                self._record(chat_id, now)
+            if wait > 0:
+                self.gate_waits += 1
+                await self._sleep(wait)
+                continue
+            self._record(chat_id, now)
+            if before_send is None or not at_gate:
                 return
+            # The gate's place is held (in flight) while the hook commits its mark, so no
+            # other request takes it; given back if the hook says no or not yet.
+            try:
+                verdict = await before_send()
+            except BaseException:
+                self._in_flight -= 1
+                raise
+            if verdict is True:
+                return
+            self._in_flight -= 1
+            if not isinstance(verdict, Later):
+                raise SendCancelled
             self.gate_waits += 1
-            await self._sleep(wait)
+            await self._sleep(verdict.seconds)
 
     async def process_request(
         self,
@@ -318,7 +374,7 @@ class PacingLimiter(BaseRateLimiter[dict[str, Any]]):
         while True:
             if paced:
                 await self._turn(chat_id, before_send, pace_chat, at_gate)  # type: ignore[arg-type]
-            elif before_send is not None and not await before_send():
+            elif before_send is not None and await before_send() is not True:
                 raise SendCancelled
             before_send = None
             try:

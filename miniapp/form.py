@@ -33,9 +33,6 @@ from i18n import formats, gettext_for
 from miniapp import texts
 from sheets import messages as m
 
-OTHER_TYPE_CODE = "OTHER"
-
-
 # --- what the page shows ------------------------------------------------------------------
 
 
@@ -362,102 +359,36 @@ class _Reader:
         if mtype is None or mtype.retired_at is not None:
             self.error("measurement_type_id", m.CELL_UNKNOWN_TYPE, value=_text(type_id))
             return None
-        fields = (
-            "other_name",
-            "scale",
-            "frequency",
-            "frequency_text",
-            "nps",
-            "promoters",
-            "passives",
-            "detractors",
-            "respondents",
-            "latest_result",
-            "period",
-            "note",
-        )
-        if mtype.kind == "none":
-            for name in fields:
-                if self.given(row, name):
-                    self.error(name, m.CELL_NOT_MEASURED_ALONE)
-                    return None
-            return SatisfactionAnswer(mtype.id)
-        other_name = self.read(row, "other_name", lambda value, _lang: answers.method_name(value))
-        if other_name is not None and mtype.code != OTHER_TYPE_CODE:
-            self.error("other_name", m.CELL_OTHER_NAME_ONLY)
-        elif mtype.code == OTHER_TYPE_CODE and not self.given(row, "other_name"):
-            self.error("other_name", m.CELL_OTHER_NAME_MISSING)
-        scale = self.read(row, "scale", lambda value, _lang: answers.read_scale(value))
-        frequency = frequency_text = None
-        chosen = self.text(row, "frequency", 40)
-        typed = self.text(row, "frequency_text")
-        if chosen == catalog.OTHER_FREQUENCY or (chosen is None and typed is not None):
-            if typed is not None:
-                frequency = catalog.frequency_code(typed)
-                if frequency is None:
-                    frequency, frequency_text = catalog.OTHER_FREQUENCY, typed
-        elif chosen is not None:
-            frequency = catalog.frequency_code(chosen)
-            if frequency is None:
-                self.error("frequency", texts.NOT_A_CHOICE, value=chosen)
-        respondents = self.read(row, "respondents", answers.read_respondents)
-        period = self.text(row, "period", answers.MAX_PERIOD)
-        note = self.text(row, "note")
-        nps = promoters = passives = detractors = None
-        latest_result = None
-        if mtype.kind == "nps":
-            if self.given(row, "latest_result"):
-                self.error("latest_result", m.CELL_NOT_FOR_NPS)
-            nps = self.read(row, "nps", answers.read_nps)
-            promoters = self.read(row, "promoters", answers.read_nps_count)
-            passives = self.read(row, "passives", answers.read_nps_count)
-            detractors = self.read(row, "detractors", answers.read_nps_count)
-            if len(self.problems) == before:
-                try:
-                    nps, respondents = answers.nps_counts(
-                        nps, promoters, passives, detractors, respondents
-                    )
-                except answers.AnswerProblem as problem:
-                    where = {
-                        answers.COUNTS_DISAGREE: "respondents",
-                        answers.NPS_DISAGREES: "nps",
-                        answers.NO_RESPONDENTS: "promoters",
-                    }.get(problem.code)
-                    if where is None:
-                        where = next(
-                            n
-                            for n in ("promoters", "passives", "detractors")
-                            if not self.given(row, n)
-                        )
-                    message = m.PROBLEM_CELL_MESSAGES[problem.code]
-                    self.error(where, message, **self.worded(problem.params))
-        else:
-            for name in ("nps", "promoters", "passives", "detractors"):
-                if self.given(row, name):
-                    self.error(name, m.CELL_ONLY_FOR_NPS)
-                    break
-            latest_result = self.read(
-                row,
-                "latest_result",
-                lambda value, _lang: answers.read_result(value, mtype, scale),
-            )
-        if len(self.problems) > before:
-            return None
-        return SatisfactionAnswer(
-            measurement_type_id=mtype.id,
-            scale=scale,
-            frequency=frequency,
-            frequency_text=frequency_text,
-            other_name=other_name,
-            latest_result=latest_result,
-            nps=nps,
-            promoters=promoters,
-            passives=passives,
-            detractors=detractors,
-            respondents=respondents,
-            period=period,
-            note=note,
-        )
+        return answers.read_satisfaction_row(_Fields(self, row), mtype)
+
+
+class _Fields:
+    """One posted satisfaction row as the rule book's `answers.RowFields`."""
+
+    def __init__(self, reader: _Reader, row: dict[str, Any]) -> None:
+        self.reader = reader
+        self.row = row
+
+    @property
+    def problems(self) -> int:
+        return len(self.reader.problems)
+
+    def given(self, name: str) -> bool:
+        return self.reader.given(self.row, name)
+
+    def read(self, name: str, rule: Any) -> Any:
+        return self.reader.read(self.row, name, rule)
+
+    def text(self, name: str, limit: int) -> str | None:
+        return self.reader.text(self.row, name, limit)
+
+    def problem(self, name: str, problem: answers.AnswerProblem) -> None:
+        message = _ROW_MESSAGES.get(problem.code) or m.PROBLEM_CELL_MESSAGES[problem.code]
+        self.reader.error(name, message, **self.reader.worded(problem.params))
+
+
+#: A frequency is a choice on the page: one not offered is "not a choice".
+_ROW_MESSAGES = {answers.UNKNOWN_FREQUENCY: texts.NOT_A_CHOICE}
 
 
 def read_entity(

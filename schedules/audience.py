@@ -50,7 +50,7 @@ class Snapshot:
 def _recipient(person: Person) -> Recipient:
     return Recipient(
         person_id=person.id,
-        chat_id=person.telegram_user_id,  # type: ignore[arg-type]
+        chat_id=person.chat_id,
         language=person.language,
         division_id=person.division_id,
         roles=frozenset(person.role_set),

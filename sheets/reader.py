@@ -15,14 +15,14 @@ import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from openpyxl import load_workbook
 from openpyxl.utils import column_index_from_string, get_column_letter
 from sqlalchemy.orm import Session
 
-from data import answers, catalog
-from data.answers import ParticipationAnswer, SatisfactionAnswer
+from data import answers
+from data.answers import ParticipationAnswer
 from data.limits import MAX_TEXT, Range
 from data.models import Division
 from i18n import LANGUAGES, formats, gettext_for
@@ -53,8 +53,6 @@ from sheets.layout import (
     Reference,
     fingerprint,
 )
-
-OTHER_TYPE_CODE = "OTHER"
 
 
 @dataclass(frozen=True)
@@ -315,7 +313,6 @@ class _Reader:
         return result
 
     def satisfaction_row(self, cells: _Cells, row: int) -> dict[str, Any] | None:
-        errors_before = len(self.parsed.errors)
         chosen = cells.value(row, S_TYPE)
         if chosen is None:
             self.error(cells, row, S_TYPE, m.CELL_TYPE_MISSING)
@@ -326,86 +323,53 @@ class _Reader:
         if mtype is None:
             self.error(cells, row, S_TYPE, m.CELL_UNKNOWN_TYPE, value=_shown(chosen))
             return None
-        if mtype.kind == "none":
-            for column in range(S_OTHER, S_MARK):
-                if cells.value(row, column) is not None:
-                    self.error(cells, row, column, m.CELL_NOT_MEASURED_ALONE)
-                    return None
-            return SatisfactionAnswer(mtype.id).to_dict()
-        other_name = self.read(cells, row, S_OTHER, lambda value, _lang: answers.method_name(value))
-        if other_name is not None and mtype.code != OTHER_TYPE_CODE:
-            self.error(cells, row, S_OTHER, m.CELL_OTHER_NAME_ONLY)
-        elif mtype.code == OTHER_TYPE_CODE and not cells.present(row, S_OTHER):
-            self.error(cells, row, S_OTHER, m.CELL_OTHER_NAME_MISSING)  # the chat asks it too
-        # An empty scale is no scale given (the chat's "Skip"); results are then read on the
-        # catalog's scale, and the documents show the catalog's.
-        scale = self.read(cells, row, S_SCALE, lambda value, _lang: answers.read_scale(value))
-        # As in the chat: a choice (its name in any language, or its code) is stored as its
-        # code, anything else as the person's own words beside the code "other".
-        frequency = frequency_text = None
-        typed = self.text(cells, row, S_FREQUENCY, MAX_TEXT)
-        if typed is not None:
-            frequency = catalog.frequency_code(typed)
-            if frequency is None:
-                frequency, frequency_text = catalog.OTHER_FREQUENCY, typed
-        respondents = self.read(cells, row, S_RESPONDENTS, answers.read_respondents)
-        period = self.text(cells, row, S_PERIOD, answers.MAX_PERIOD)
-        nps = promoters = passives = detractors = None
-        latest_result = None
-        nps_columns = (S_NPS, S_PROMOTERS, S_PASSIVES, S_DETRACTORS)
-        if mtype.kind == "nps":
-            if cells.value(row, S_RESULT) is not None:
-                self.error(cells, row, S_RESULT, m.CELL_NOT_FOR_NPS)
-            nps = self.read(cells, row, S_NPS, answers.read_nps)
-            promoters = self.read(cells, row, S_PROMOTERS, answers.read_nps_count)
-            passives = self.read(cells, row, S_PASSIVES, answers.read_nps_count)
-            detractors = self.read(cells, row, S_DETRACTORS, answers.read_nps_count)
-            if len(self.parsed.errors) == errors_before:
-                try:
-                    nps, respondents = answers.nps_counts(
-                        nps, promoters, passives, detractors, respondents
-                    )
-                except answers.AnswerProblem as problem:
-                    column = {  # type: ignore[assignment]
-                        answers.COUNTS_DISAGREE: S_RESPONDENTS,
-                        answers.NPS_DISAGREES: S_NPS,
-                        answers.NO_RESPONDENTS: S_PROMOTERS,
-                    }.get(problem.code)
-                    if column is None:  # incomplete: point at the first empty count
-                        column = next(
-                            c
-                            for c in (S_PROMOTERS, S_PASSIVES, S_DETRACTORS)
-                            if cells.value(row, c) is None
-                        )
-                    message = m.PROBLEM_CELL_MESSAGES[problem.code]
-                    self.error(cells, row, column, message, **self.worded(problem.params))
-        else:
-            for column in nps_columns:
-                if cells.value(row, column) is not None:
-                    self.error(cells, row, column, m.CELL_ONLY_FOR_NPS)
-                    break
-            latest_result = self.read(
-                cells,
-                row,
-                S_RESULT,
-                lambda value, _lang: answers.read_result(value, mtype, scale),
-            )
-        if len(self.parsed.errors) > errors_before:
-            return None
-        return SatisfactionAnswer(
-            measurement_type_id=mtype.id,
-            scale=scale,
-            frequency=frequency,
-            frequency_text=frequency_text,
-            latest_result=latest_result,
-            nps=nps,
-            promoters=promoters,
-            passives=passives,
-            detractors=detractors,
-            respondents=respondents,
-            period=period,
-            other_name=other_name,
-        ).to_dict()
+        answer = answers.read_satisfaction_row(_RowCells(self, cells, row), mtype)
+        return None if answer is None else answer.to_dict()
+
+
+class _RowCells:
+    """One row of the satisfaction sheet as the rule book's `answers.RowFields`: the
+    answer's field names are its columns (the sheet has no note and one frequency column,
+    typed, where the Mini App has a choice and a text)."""
+
+    COLUMNS: ClassVar[dict[str, int]] = {
+        "other_name": S_OTHER,
+        "scale": S_SCALE,
+        "frequency_text": S_FREQUENCY,
+        "nps": S_NPS,
+        "promoters": S_PROMOTERS,
+        "passives": S_PASSIVES,
+        "detractors": S_DETRACTORS,
+        "respondents": S_RESPONDENTS,
+        "latest_result": S_RESULT,
+        "period": S_PERIOD,
+    }
+
+    def __init__(self, reader: _Reader, cells: _Cells, row: int) -> None:
+        self.reader = reader
+        self.cells = cells
+        self.row = row
+
+    @property
+    def problems(self) -> int:
+        return len(self.reader.parsed.errors)
+
+    def given(self, name: str) -> bool:
+        column = self.COLUMNS.get(name)
+        return column is not None and self.cells.present(self.row, column)
+
+    def read(self, name: str, rule: Any) -> Any:
+        column = self.COLUMNS.get(name)
+        return None if column is None else self.reader.read(self.cells, self.row, column, rule)
+
+    def text(self, name: str, limit: int) -> str | None:
+        column = self.COLUMNS.get(name)
+        return None if column is None else self.reader.text(self.cells, self.row, column, limit)
+
+    def problem(self, name: str, problem: answers.AnswerProblem) -> None:
+        message = m.PROBLEM_CELL_MESSAGES[problem.code]
+        params = self.reader.worded(problem.params)
+        self.reader.error(self.cells, self.row, self.COLUMNS[name], message, **params)
 
 
 def _rows(ws: Any) -> Iterator[tuple[Any, ...]]:

@@ -1,17 +1,22 @@
-"""One word for one thing in the Swedish and English translations.
+"""One word for one thing in every language.
 
-The Finnish abbreviation "Lkm" (lukumäärä) must not reach Swedish or English screens
-("Antal" / "Count"); Swedish says "servicehelhet" for palvelukokonaisuus and "metod" for
+The count of a method is "Lkm" in Finnish — the column of the city board's table, which the
+documents keep — "Antal" in Swedish and "Count" in English, in the chat, /muokkaa, /tila and
+the Excel workbook alike. The Finnish abbreviation "Lkm" (lukumäärä) must not reach Swedish
+or English screens; Swedish says "servicehelhet" for palvelukokonaisuus and "metod" for
 tapa; English says "agenda item text" for listateksti and "Status" for tilanne.
 """
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
 from i18n import read_catalog
+
+ROOT = Path(__file__).resolve().parent.parent
 
 PLACEHOLDER = re.compile(r"\{[a-z_0-9]*\}")
 
@@ -76,3 +81,63 @@ def test_english_deadline_titles_say_agenda_item_text() -> None:
 
     titles = [d.title.get("en") for d in load_settings(env={}).calendar.deadlines]
     assert not [t for t in titles if re.search(r"\blist texts?\b", t, re.I)], titles
+
+
+def _finnish_count_words(text: str) -> list[str]:
+    """Forms of "lukumäärä" a Finnish text uses as the name of a count, beside "Lkm"."""
+    # "Lkm (lukumäärä)" spells the abbreviation out once, where it is defined.
+    return re.findall(r"\w*lukumäär\w*", text.replace("Lkm (lukumäärä)", ""), re.I)
+
+
+def test_finnish_calls_the_count_of_a_method_lkm_everywhere() -> None:
+    # The Mini App's "count" is read aloud by a screen reader only (visually hidden label
+    # after the method's name), where the spoken word serves better than "L-K-M".
+    spoken_only = {"count"}
+    wrong = [
+        (msgid, text)
+        for msgid, text in _pairs("fi")
+        if msgid not in spoken_only and _finnish_count_words(text)
+    ]
+    assert not wrong, wrong
+
+
+def test_the_count_column_is_lkm_antal_count_in_the_workbook_and_lkm_in_the_documents() -> None:
+    import yaml
+
+    from i18n import gettext_for
+    from sheets.messages import H_COUNT
+
+    heads = {language: gettext_for(language)(H_COUNT) for language in ("fi", "sv", "en")}
+    assert heads == {"fi": "Lkm", "sv": "Antal", "en": "Count"}
+    wording = yaml.safe_load((ROOT / "docgen" / "templates" / "fi.yaml").read_text("utf-8"))
+    headers = [value for key, value in _walk(wording) if key == "count"]
+    assert headers and set(headers) == {"Lkm"}, headers
+
+
+@pytest.mark.parametrize(
+    ("language", "word", "others"),
+    [
+        ("sv", "antal", r"\bmängd|\bstycken\b|\bLkm\b"),
+        ("en", "count", r"\bquantity\b|\bQty\b|\bamount\b|\bLkm\b"),
+    ],
+)
+def test_swedish_and_english_name_the_count_of_a_method_one_way(
+    language: str, word: str, others: str
+) -> None:
+    wrong = [
+        (msgid, text)
+        for msgid, text in _pairs(language)
+        if re.search(r"\bcounts?\b", PLACEHOLDER.sub("", msgid))
+        and re.search(r"\bmethod|\bLkm\b|Qty|^Count", msgid)
+        and word not in text.lower()
+    ]
+    other_words = [text for _id, text in _pairs(language) if re.search(others, text, re.I)]
+    assert not wrong and not other_words, (wrong, other_words)
+
+
+def _walk(node: object, key: str = "") -> list[tuple[str, object]]:
+    if isinstance(node, dict):
+        return [pair for k, v in node.items() for pair in _walk(v, str(k))]
+    if isinstance(node, list):
+        return [pair for item in node for pair in _walk(item, key)]
+    return [(key, node)]

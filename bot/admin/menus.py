@@ -142,9 +142,9 @@ async def refresh_menu(
     try:
         changed = await _set_if_changed(
             application,
-            menus.chat_scope(person.telegram_user_id),  # type: ignore[arg-type]
+            menus.chat_scope(person.chat_id),
             _person_spec(application, person),
-            BotCommandScopeChat(person.telegram_user_id),  # type: ignore[arg-type]
+            BotCommandScopeChat(person.chat_id),
             known,
         )
     except TelegramError as error:
@@ -272,7 +272,7 @@ async def install_all_menus(application: App) -> int:
                 await refresh_menu_button(application, person, known)
             except TelegramError as error:
                 log.warning("could not set the menu button of person %s: %s", person.id, error)
-            key = menus.chat_scope(person.telegram_user_id)  # type: ignore[arg-type]
+            key = menus.chat_scope(person.chat_id)
             shape = (frozenset(person.role_set), person.language)
             if shape not in specs:
                 spec = _person_spec(application, person)
@@ -281,7 +281,7 @@ async def install_all_menus(application: App) -> int:
             if known.get(key) == digest:
                 continue
             try:
-                await _apply(application, spec, BotCommandScopeChat(person.telegram_user_id))  # type: ignore[arg-type]
+                await _apply(application, spec, BotCommandScopeChat(person.chat_id))
             except TelegramError as error:
                 log.warning("could not set the command menu of person %s: %s", person.id, error)
                 continue

@@ -26,6 +26,7 @@ from bot.admin.shared import (
     send_menu,
     tell,
 )
+from bot.ui import short_label
 from core.services import services
 from data import admin_queries, catalog
 from data.admin_queries import RoleChange
@@ -50,7 +51,7 @@ def _list_page(who: Caller, everyone: list[Person], page: int) -> tuple[str, Inl
     rows = [
         [
             InlineKeyboardButton(
-                f"{n}. {person_label(p)}",
+                f"{n}. {short_label(person_label(p))}",
                 callback_data=button_data(PEOPLE, PeopleStep.SHOW, p.id),
             )
         ]

@@ -62,7 +62,7 @@ async def tell(bot: Bot, person: Person, text: str) -> bool:
     """Send a notice to a person; a person who blocked the bot or never opened it is
     skipped (logged), never a reason to fail the action that caused the notice."""
     try:
-        await bot.send_message(person.telegram_user_id, text)  # type: ignore[arg-type]
+        await bot.send_message(person.chat_id, text)
     except TelegramError as error:
         log.warning("could not notify person %s: %s", person.id, error)
         return False

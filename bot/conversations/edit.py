@@ -29,9 +29,10 @@ import enum
 import functools
 import re
 from collections.abc import Callable
-from html import escape
+from html import escape, unescape
 from typing import Any, Final, TypeVar
 
+from bot import ui
 from bot.flow import entities, inputs
 from bot.flow.codec import Press, parse_id
 from bot.flow.engine import (
@@ -351,18 +352,26 @@ def _card(turn: Turn, row: EntryRow) -> str:
     return "\n".join(lines)
 
 
-def _entry_label(turn: Turn, row: EntryRow) -> str:
-    """An entry's button: what it is, in full words (no position, no entity, no cut)."""
+def _entry_label(turn: Turn, row: EntryRow, page: list[EntryRow]) -> str:
+    """An entry's button: what it is, in words (no position, no entity); a name longer
+    than a row is cut at a word, keeping what tells it from the page's other entries."""
     if row.kind == "participation":
+        names = [r.method_label(turn.language) for r in page if r.kind == "participation"]
         return turn._(MSG_LEVEL_ENTRY).format(
             level=row.level_number,
-            method=row.method_label(turn.language),
+            method=ui.short_label(row.method_label(turn.language), ui.NAME_IN_ROW, names),
             count=turn.number(row.count or 0),
         )
+    names = [_measurement_name(turn, r) for r in page if r.kind != "participation"]
+    name = ui.short_label(_measurement_name(turn, row), ui.NAME_IN_ROW, names)
+    return turn._(MSG_SATISFACTION_ENTRY).format(type=name)
+
+
+def _measurement_name(turn: Turn, row: EntryRow) -> str:
     name = row.measurement_label(turn.language)
     if row.answer is not None and row.answer.other_name:
         name = f"{name}: {row.answer.other_name}"
-    return turn._(MSG_SATISFACTION_ENTRY).format(type=name)
+    return name
 
 
 # --- the draft -------------------------------------------------------------------------
@@ -475,17 +484,16 @@ def _render_list(turn: Turn) -> Prompt:
         lines.append(turn._(MSG_PAGE).format(page=page + 1, pages=len(pages)))
     lines += ["", turn._(MSG_LIST_ASK)]
     buttons: list[list[Button]] = [
-        [Button(_entry_label(turn, row), "p", _code(row))] for row in chunk
+        [Button(_entry_label(turn, row, chunk), "p", _code(row))] for row in chunk
     ]
+    names = [rows[0].entity_label(turn.language) for rows in pages]
     navigation = []
     if page > 0:
-        navigation.append(
-            Button(f"‹ {pages[page - 1][0].entity_label(turn.language)}", "g", page - 1)
-        )
+        name = ui.short_label(names[page - 1], ui.NAME_IN_PAIR, names)
+        navigation.append(Button(f"‹ {name}", "g", page - 1))
     if page < len(pages) - 1:
-        navigation.append(
-            Button(f"{pages[page + 1][0].entity_label(turn.language)} ›", "g", page + 1)
-        )
+        name = ui.short_label(names[page + 1], ui.NAME_IN_PAIR, names)
+        navigation.append(Button(f"{name} ›", "g", page + 1))
     if navigation:
         buttons.append(navigation)
     buttons.append([Button(turn._("Stop editing"), "x")])
@@ -611,7 +619,8 @@ def _render_value(turn: Turn) -> Prompt:
         ]
     if field is Field.NOTE and row.note:
         buttons.append([Button(turn._("Remove the note"), "c")])
-    buttons.append([Button(turn._(MSG_KEEP_AS_IS).format(value=current), "k")])
+    shown = ui.short_label(unescape(current))  # the card's text is HTML, a button's plain
+    buttons.append([Button(turn._(MSG_KEEP_AS_IS).format(value=shown), "k")])
     return Prompt("\n".join(lines), list(buttons))
 
 

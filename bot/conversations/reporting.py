@@ -24,6 +24,7 @@ import enum
 import re
 from typing import Any
 
+from bot import ui
 from bot.flow import entities, inputs
 from bot.flow.codec import Press
 from bot.flow.engine import (
@@ -414,12 +415,13 @@ def _render_level(turn: Turn) -> Prompt:
     rows.append([Button(turn._(MSG_OTHER_METHOD), "o")])
     if not methods_here:
         rows.append([Button(("✓ " if here else "") + turn._(MSG_NO_METHODS), "z")])
-    for index, answer in methods_here:
+    names = [_method_name(turn, answer) for _i, answer in methods_here]
+    for (index, answer), name in zip(methods_here, names, strict=True):
         has_note = bool(answer.get("note"))  # "add" only while there is none (item 15)
         label = turn._(MSG_CHANGE_NOTE_OF if has_note else MSG_ADD_NOTE).format(
-            method=_method_name(turn, answer)
+            method=ui.short_label(name, ui.NAME_IN_PAIR, names)
         )
-        rows.append([Button(_short(label), "a", index)])
+        rows.append([Button(label, "a", index)])
     if here:
         last = turn.data.get("level_index", 0) + 1 >= len(turn.data["levels"])
         label = MSG_TO_REVIEW if turn.data.get("review_return") or last else MSG_NEXT
@@ -434,10 +436,6 @@ def _example(turn: Turn, methods: int) -> str:
     if methods >= 2:
         return "1 12, 2 3"
     return "1 12"
-
-
-def _short(label: str, limit: int = 48) -> str:
-    return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
 
 
 def _next_level(turn: Turn) -> Outcome:
@@ -709,7 +707,8 @@ def _render_note(turn: Turn) -> Prompt:
     rows: list[list[Button | LinkButton]] = []
     if answer.get("note"):
         text += "\n" + turn._(MSG_NOTE_NOW).format(note=answer["note"])
-        rows.append([Button(turn._(MSG_KEEP_AS_IS).format(value=_short(answer["note"], 30)), "k")])
+        shown = ui.short_label(answer["note"], ui.NAME_IN_PAIR)
+        rows.append([Button(turn._(MSG_KEEP_AS_IS).format(value=shown), "k")])
         rows.append([Button(turn._(MSG_NO_NOTE), "d")])
     return Prompt(text, rows)
 
@@ -833,7 +832,8 @@ def _render_review(turn: Turn) -> Prompt:
             lines.append(f"   {shown}) {_answer_line(turn, answer)}")
             # The buttons name what they change ("✎ T1 Kyselyt"), not a number (item 15).
             name = turn._(MSG_LEVEL_SHORT).format(number=level.number)
-            name += " " + _short(_method_name(turn, answer), 28)
+            level_names = [_method_name(turn, a) for _i, a in here]
+            name += " " + ui.short_label(_method_name(turn, answer), ui.NAME_IN_PAIR, level_names)
             edit_rows.append([Button(f"✎ {name}", "e", index), Button(f"🗑 {name}", "d", index)])
     if turn.data.get("origin") == "last_year":
         lines.append("")

@@ -28,6 +28,7 @@ import enum
 import re
 from typing import Any
 
+from bot import ui
 from bot.flow import entities, inputs
 from bot.flow.codec import Press
 from bot.flow.engine import (
@@ -354,7 +355,7 @@ def _header(turn: Turn) -> str:
 
 
 def _keep_row(turn: Turn, value: object) -> list[Button | LinkButton]:
-    return [Button(turn._(MSG_KEEP_AS_IS).format(value=value), "k")]
+    return [Button(turn._(MSG_KEEP_AS_IS).format(value=ui.short_label(str(value))), "k")]
 
 
 def _keep(field: str) -> Any:
@@ -516,7 +517,8 @@ def _last_year(turn: Turn) -> dict[str, Any]:
 
 def _last_year_row(turn: Turn, shown: str) -> list[Button | LinkButton]:
     year = int(turn.data["year"]) - 1
-    return [Button(turn._(MSG_SAME_AS_VALUE).format(year=year, value=shown), "y")]
+    label = turn._(MSG_SAME_AS_VALUE).format(year=year, value=ui.short_label(shown))
+    return [Button(label, "y")]
 
 
 def _use_previous(*fields: str) -> Any:
@@ -705,10 +707,6 @@ def _nps_text(turn: Turn, answer: dict[str, Any]) -> str:
     return ""
 
 
-def _short(label: str, limit: int) -> str:
-    return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
-
-
 def _nps_short(turn: Turn, answer: dict[str, Any]) -> str:
     """ "NPS 30": the score alone, for a button."""
     return f"NPS {formats.format_nps(int(answer['nps']), turn.language)}"
@@ -861,9 +859,10 @@ def _render_review(turn: Turn) -> Prompt:
     lines += summary or [turn._(MSG_REVIEW_EMPTY)]
     lines += ["", turn._(MSG_REVIEW_ASK)]
     rows: list[list[Button | LinkButton]] = []
+    names = [_type_name(turn, type_id) for type_id in _types(turn)]
     for index, type_id in enumerate(_types(turn)):
         row: list[Button | LinkButton] = []
-        name = _short(_type_name(turn, type_id), 32)  # the buttons name it (item 15)
+        name = ui.short_label(names[index], ui.NAME_IN_PAIR, names)  # named (item 15)
         if _mtype(turn, type_id).kind != "none":
             row.append(Button(f"✎ {name}", "e", index))
         row.append(Button(f"🗑 {name}", "d", index))

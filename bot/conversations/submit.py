@@ -133,7 +133,7 @@ def _submit(turn: Turn) -> Outcome:
     division_names = dict(session.get_one(Division, division_id).name)
     default = turn.services.settings.default_language
     recipients = [
-        Recipient(p.id, p.telegram_user_id, p.language or default)  # type: ignore[arg-type]
+        Recipient(p.id, p.chat_id, p.language or default)
         for p in people.people_with_role(session, Role.COORDINATOR)
         if p.id != person.id
     ]

@@ -24,6 +24,7 @@ import ast
 import copy
 import datetime as dt
 import inspect
+import logging
 import textwrap
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -54,6 +55,8 @@ from data.reports import AccessDenied
 from delivery.replies import Outbox
 from i18n import N_, formats
 from i18n.formats import InputError
+
+log = logging.getLogger(__name__)
 
 M = TypeVar("M")
 
@@ -332,6 +335,7 @@ class Flow:
         self.version = version
         self.redirect = redirect
         self.draft_model: TypeAdapter[EngineDraft] = TypeAdapter(draft)
+        self.draft_keys = frozenset(draft.__annotations__)  # a TypedDict's, inherited ones too
         self.specs: dict[str, StepSpec] = {}
         self.by_tag: dict[str, StepSpec] = {}
         self.step(
@@ -389,13 +393,29 @@ class Flow:
         self.by_tag[tag] = spec
 
     def readable(self, data: dict[str, Any]) -> bool:
-        """The draft data is of this flow's version and model (see `EngineDraft`)."""
+        """The draft data is of this flow's version and model (see `EngineDraft`).
+
+        During a rolling upgrade an older replica may read a draft a newer one wrote. A
+        key added by the newer release (an optional part, the version unchanged) is left
+        alone here — logged, kept in the data so the newer replica finds it again, never
+        read — so the person's answers go on; a changed shape (a renamed key, a key read
+        differently) raises the flow's version, and a draft of another version is not
+        continued. A known key of the wrong type is never read either."""
         if data.get("version", 1) != self.version:
             return False
+        unknown = sorted(set(data) - self.draft_keys)
         try:
-            self.draft_model.validate_python(data)
+            self.draft_model.validate_python(
+                {key: value for key, value in data.items() if key in self.draft_keys}
+            )
         except ValidationError:
             return False
+        if unknown:
+            log.warning(
+                "draft of flow %s has keys this release does not know, left alone: %s",
+                self.name,
+                ", ".join(unknown),
+            )
         return True
 
     # --- what the router calls, inside the update's one transaction ------------------

@@ -11,6 +11,7 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
+from bot import ui
 from bot.flow.codec import Press
 from bot.flow.engine import Button, Done, Prompt, Row, Stale, Turn, WebAppButton
 from bot.status import render
@@ -133,7 +134,7 @@ def entity_menu(turn: Turn, heading: str, done: Callable[[EntityProgress], bool]
         [
             Button(
                 ("✓ " if done(e) else "")
-                + (e.name.get(turn.language) or e.name["fi"])
+                + ui.short_label(e.name.get(turn.language) or e.name["fi"])
                 + (f" ({turn._(MSG_UNSAVED_MARK)})" if e.service_entity_id in kept else ""),
                 "s",
                 e.service_entity_id,

@@ -268,7 +268,7 @@ def _save(svc: Services, who: Caller, change_set: sheets.ChangeSet) -> tuple[str
     sessions = svc.sessions
     try:
         with transaction(sessions) as session:
-            person = people.active_person(session, who.person.telegram_user_id)  # type: ignore[arg-type]
+            person = people.active_person(session, who.person.chat_id)
             if person is None or person.division_id != change_set.division_id:
                 raise reports.AccessDenied("not the division's contact any more")
             saved = changes.apply(session, person, change_set)

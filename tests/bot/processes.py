@@ -1,8 +1,12 @@
-"""Real `python -m bot run` processes in webhook mode, for the process-level tests.
+"""Real `python -m bot run` processes, for the process-level tests and ``bench/``.
 
-Each replica listens on its own 127.0.0.1 port, talks to a localtg HTTP Bot API server and
-logs to a file; tests post updates to it with `localtg.webhook.WebhookDelivery` and probe
-its routes with `get`. Nothing here reaches beyond 127.0.0.1.
+The one harness that starts them: a webhook replica (`start_bot`) listens on its own
+127.0.0.1 port, talks to a localtg HTTP Bot API server and logs to a file; tests post
+updates to it with `localtg.webhook.WebhookDelivery` and probe its routes with `get`. A
+polling one (`start_polling`) long-polls that server. `wait_for` waits on an event (with a
+ceiling for a loaded machine, never a budget), `stop` ends a process whatever its state.
+Nothing here reaches beyond 127.0.0.1, and nothing imports pytest: the replicas benchmark
+(``bench/replicas_bench.py``) starts its replicas with the same code.
 """
 
 from __future__ import annotations
@@ -13,8 +17,10 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -28,6 +34,26 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    """Until ``condition()`` holds; ``timeout`` is a ceiling for a loaded machine."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def stop(process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    """Whatever state it is in: SIGTERM, then SIGKILL if it does not go."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=timeout)
 
 
 def get(url: str, timeout: float = 5.0) -> httpx.Response:
@@ -71,13 +97,27 @@ class BotProcess:
 
     def stop(self) -> None:
         """Whatever state it is in: SIGTERM, then SIGKILL if it does not go."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=60)
+        stop(self.process)
+
+
+def _run(env: dict[str, str], log: IO[str], cwd: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=cwd,
+        env={**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN, **env},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def start_polling(
+    base_url: str, database_url: str, log: IO[str], *, extra_env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """Start one polling process (it migrates the database and long-polls ``base_url``);
+    several may share one ``log``, e.g. a process and the one started after its kill."""
+    env = {"TELEGRAM_BASE_URL": base_url, "DATABASE_URL": database_url, **(extra_env or {})}
+    return _run(env, log, ROOT)
 
 
 def start_bot(
@@ -87,12 +127,12 @@ def start_bot(
     *,
     port: int | None = None,
     extra_env: dict[str, str] | None = None,
+    cwd: Path = ROOT,
 ) -> BotProcess:
-    """Start one webhook replica (it migrates the database and sets the webhook)."""
+    """Start one webhook replica (it migrates the database and sets the webhook) of the
+    code in ``cwd``: this tree, or another release's (a rolling upgrade, a before figure)."""
     port = port or free_port()
     env = {
-        **os.environ,
-        "TELEGRAM_BOT_TOKEN": TOKEN,
         "TELEGRAM_BASE_URL": base_url,
         "DATABASE_URL": database_url,
         "TELEGRAM_WEBHOOK_URL": PUBLIC_URL,
@@ -102,12 +142,5 @@ def start_bot(
         **(extra_env or {}),
     }
     with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "run"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
+        process = _run(env, log, cwd)
     return BotProcess(process, port, log_path)

@@ -15,11 +15,10 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pytest
 
@@ -30,39 +29,12 @@ from localtg.http import ServerThread
 from localtg.webhook import WebhookDelivery
 
 from ..conftest import Database
-from .processes import TOKEN, BotProcess, start_bot
+from .processes import TOKEN, BotProcess, start_bot, start_polling, stop, wait_for
 
-ROOT = Path(__file__).resolve().parent.parent.parent
 PEOPLE = 40
 LEASE = "2"
 FAST = {"DELIVERY_LEASE_SECONDS": LEASE}
 NOT_APPLIED = "ei käsitelty"
-
-
-def _start_polling(server: ServerThread, db: Database, log: IO[str]) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "TELEGRAM_BOT_TOKEN": TOKEN,
-        "TELEGRAM_BASE_URL": server.base_url,
-        "DATABASE_URL": db.url,
-        **FAST,
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "bot", "run"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-    )
-
-
-def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def _contacts(db: Database, first_id: int, count: int) -> None:
@@ -106,16 +78,6 @@ def _outbox(db: Database) -> dict[str, int]:
         return outbox.counts(session)
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 def test_answers_applied_before_a_kill_get_their_reply_exactly_once_after_the_restart(
     db: Database, tmp_path: Path
 ) -> None:
@@ -127,7 +89,7 @@ def test_answers_applied_before_a_kill_get_their_reply_exactly_once_after_the_re
     api = LocalBotApi(token=TOKEN, settle_timeout=60)
     users = [api.user(70_000 + n, f"Henkilö{n}", language_code="fi") for n in range(PEOPLE)]
     with ServerThread(api) as server, (tmp_path / "bot.log").open("w") as log:
-        first = _start_polling(server, db, log)
+        first = start_polling(server.base_url, db.url, log, extra_env=FAST)
         try:
             server.run_sync(_to_level_one(users), timeout=300)
             api.fail_next("sendMessage", "502", count=100_000)
@@ -139,7 +101,7 @@ def test_answers_applied_before_a_kill_get_their_reply_exactly_once_after_the_re
                     ids.append(api.push_text(user.info, user.chat, "2 12")[1])
 
             server.run_sync(everyone_answers())
-            _wait(lambda: _all_handled(db, ids), 60, "every answer to be applied")
+            wait_for(lambda: _all_handled(db, ids), 60, "every answer to be applied")
             _kill_between_calls(first, db)
         finally:
             if first.poll() is None:
@@ -147,10 +109,10 @@ def test_answers_applied_before_a_kill_get_their_reply_exactly_once_after_the_re
                 first.wait()
         before = sum(_replies(u, "Vaihe 3/6") for u in users)
         api.faults.rules.clear()
-        second = _start_polling(server, db, log)
+        second = start_polling(server.base_url, db.url, log, extra_env=FAST)
         try:
             try:
-                _wait(
+                wait_for(
                     lambda: all(_replies(u, "Vaihe 3/6") >= 1 for u in users),
                     60,
                     "every person to get the reply",
@@ -158,9 +120,9 @@ def test_answers_applied_before_a_kill_get_their_reply_exactly_once_after_the_re
             except AssertionError:
                 missing = [u.id for u in users if _replies(u, "Vaihe 3/6") == 0]
                 raise AssertionError(f"no reply for {missing}; outbox {_outbox(db)}") from None
-            _wait(lambda: _outbox(db).get("pending", 0) == 0, 30, "the outbox to empty")
+            wait_for(lambda: _outbox(db).get("pending", 0) == 0, 30, "the outbox to empty")
         finally:
-            _stop(second)
+            stop(second)
     assert before == 0
     counts = [_replies(u, "Vaihe 3/6") for u in users]
     assert counts == [1] * PEOPLE, counts
@@ -201,7 +163,7 @@ def test_a_kill_during_the_sends_doubles_nothing_and_loses_only_uncertain_replie
     api = LocalBotApi(token=TOKEN, settle_timeout=60)
     users = [api.user(71_000 + n, f"Henkilö{n}", language_code="fi") for n in range(PEOPLE)]
     with ServerThread(api) as server, (tmp_path / "bot.log").open("w") as log:
-        first = _start_polling(server, db, log)
+        first = start_polling(server.base_url, db.url, log, extra_env=FAST)
         killed: list[int] = []
         try:
             server.run_sync(_to_level_one(users), timeout=300)
@@ -227,9 +189,9 @@ def test_a_kill_during_the_sends_doubles_nothing_and_loses_only_uncertain_replie
                 first.kill()
                 first.wait()
         assert killed
-        second = _start_polling(server, db, log)
+        second = start_polling(server.base_url, db.url, log, extra_env=FAST)
         try:
-            _wait(
+            wait_for(
                 lambda: (
                     _outbox(db).get("pending", 0) == 0
                     and _outbox(db).get("sending", 0) == 0
@@ -239,7 +201,7 @@ def test_a_kill_during_the_sends_doubles_nothing_and_loses_only_uncertain_replie
                 "the outbox to settle",
             )
         finally:
-            _stop(second)
+            stop(second)
     counts = [_replies(u, "Vaihe 3/6") for u in users]
     uncertain = _outbox(db).get("uncertain", 0)
     assert max(counts) == 1, counts  # nobody got the reply twice
@@ -326,7 +288,7 @@ def _stranded_on_a(
     previous update, whose reply Telegram holds for 12 s."""
     api.slow_next("sendMessage", 12, chat_id=CONTACT)
     _say(server, api, user, a.webhook, "/ohje", None)
-    _wait(lambda: _slow_started(api), 10, "the slow send")
+    wait_for(lambda: _slow_started(api), 10, "the slow send")
     _say(server, api, user, a.webhook, value, None)
     time.sleep(0.3)
     a.process.kill()
@@ -385,7 +347,7 @@ def test_a_stop_with_a_12_second_send_in_hand_leaves_the_next_update_to_another_
         _say(server, api, user, b.webhook, "Kirjasto", "Taso 1:", press=True)
         api.slow_next("sendMessage", 12, chat_id=CONTACT)
         _say(server, api, user, a.webhook, "2 5", None)  # its reply takes 12 s
-        _wait(lambda: len(api.calls_to("sendMessage")) >= 1 and _slow_started(api), 10, "send")
+        wait_for(lambda: len(api.calls_to("sendMessage")) >= 1 and _slow_started(api), 10, "send")
         _say(server, api, user, a.webhook, "/ohje", None)  # queued behind it, same chat
         time.sleep(0.5)
         stopped = time.monotonic()
@@ -396,7 +358,7 @@ def test_a_stop_with_a_12_second_send_in_hand_leaves_the_next_update_to_another_
         slow_still_open = _slow_started(api)
         assert "left unhandled for another replica" in a.log()
         # B takes /ohje over; the slow reply arrives too (Telegram had it): each once.
-        _wait(lambda: _replies(user, "Vaihe 3/6") >= 2, 40, "both replies")
+        wait_for(lambda: _replies(user, "Vaihe 3/6") >= 2, 40, "both replies")
         time.sleep(1.0)
         assert _replies(user, "Vaihe 3/6") == 2  # the reply to "2 5" and /ohje's question
         assert "Jokin meni vikaan" not in " ".join(user.texts())

@@ -23,7 +23,7 @@ from .test_status_support import (
 )
 
 INVALID = "Tämä painike ei ole enää voimassa."
-COUNT_QUESTION = "Kirjoita uusi lukumäärä kokonaislukuna väliltä 1–100\xa0000, esimerkiksi 12."
+COUNT_QUESTION = "Kirjoita uusi Lkm kokonaislukuna väliltä 1–100\xa0000, esimerkiksi 12."
 
 
 def _entry(bot: BotHarness, entry_id: int) -> ParticipationEntry | None:
@@ -65,21 +65,21 @@ async def test_changing_a_count_asks_again_for_bad_counts_and_saves_a_finnish_nu
     assert aino.last.text.startswith("Vaihe 2/4")
     assert "Kirjasto · Taso 1: Viestintä ja kuuleminen\nTapa: Tiedotustilaisuudet" in aino.last.text
     assert aino.last.buttons == [
-        ["Muuta lukumäärää"],
+        ["Muuta Lkm:ää"],
         ["Muuta huomautusta"],
         ["Poista"],
         ["‹ Takaisin"],
     ]
-    await aino.press("Muuta lukumäärää")
+    await aino.press("Muuta Lkm:ää")
     assert aino.last.text.startswith("Vaihe 3/4")
-    assert "Lukumäärä: 12" in aino.last.text
+    assert "Lkm: 12" in aino.last.text
     problems = {
-        "abc": f"Kirjoita lukumäärä kokonaislukuna väliltä 1–{nbsp('100 000')}, esimerkiksi 12 tai "
+        "abc": f"Kirjoita Lkm kokonaislukuna väliltä 1–{nbsp('100 000')}, esimerkiksi 12 tai "
         f"{nbsp('1 200')}.",
-        "-1": f"Lukumäärän on oltava kokonaisluku väliltä 1–{nbsp('100 000')}.",
-        "12,5": f"Kirjoita lukumäärä kokonaislukuna väliltä 1–{nbsp('100 000')}, esimerkiksi "
+        "-1": f"Lkm:n on oltava kokonaisluku väliltä 1–{nbsp('100 000')}.",
+        "12,5": f"Kirjoita Lkm kokonaislukuna väliltä 1–{nbsp('100 000')}, esimerkiksi "
         f"12 tai {nbsp('1 200')}.",
-        "100001": f"Lukumäärän on oltava kokonaisluku väliltä 1–{nbsp('100 000')}.",
+        "100001": f"Lkm:n on oltava kokonaisluku väliltä 1–{nbsp('100 000')}.",
     }
     for typed, problem in problems.items():
         await aino.send(typed)
@@ -89,7 +89,7 @@ async def test_changing_a_count_asks_again_for_bad_counts_and_saves_a_finnish_nu
     events = audit_count(bot)
     await aino.send("1 200")
     assert aino.last.text.startswith("Vaihe 4/4\n\n")
-    assert f"Lukumäärä: 12 → {nbsp('1 200')}" in aino.last.text
+    assert f"Lkm: 12 → {nbsp('1 200')}" in aino.last.text
     assert _entry(bot, first).count == 12  # type: ignore[union-attr]  # not before Save
     await aino.press("Tallenna")
     assert aino.last.text.startswith("✓ Tallennettu.\n\nVaihe 1/4\n\nTallennetut vastaukset")
@@ -114,7 +114,7 @@ async def test_deleting_asks_for_confirmation_back_keeps_and_yes_deletes(bot: Bo
     await aino.press("Taso 2 · Kirjastoraati: 3")
     await aino.press("Poista")
     assert aino.last.text.startswith("Vaihe 3/4\n\nPoistetaanko tämä vastaus?")
-    assert "Tapa: Kirjastoraati\nLukumäärä: 3\nHuomautus: kk" in aino.last.text
+    assert "Tapa: Kirjastoraati\nLkm: 3\nHuomautus: kk" in aino.last.text
     await aino.press("‹ Takaisin")
     assert aino.last.text.startswith("Vaihe 2/4")
     assert _entry(bot, second) is not None
@@ -147,10 +147,10 @@ async def test_cancelling_a_change_or_going_back_stores_nothing(bot: BotHarness)
     events = audit_count(bot)
     await aino.send("/muokkaa")
     await aino.press("Taso 1 · Tiedotustilaisuudet: 12")
-    await aino.press("Muuta lukumäärää")
+    await aino.press("Muuta Lkm:ää")
     await aino.send("99")
     await aino.press("‹ Takaisin")  # from the confirmation back to the question
-    assert aino.last.text.startswith("Vaihe 3/4") and "Lukumäärä: 12" in aino.last.text
+    assert aino.last.text.startswith("Vaihe 3/4") and "Lkm: 12" in aino.last.text
     await aino.send("98")
     confirmation = aino.last
     await aino.send("/peru")
@@ -191,7 +191,7 @@ async def test_forged_buttons_with_another_divisions_entry_change_nothing(
     ):
         record = await aino.press_data(forged)
         assert record.text == INVALID, forged
-    await aino.press("Muuta lukumäärää")
+    await aino.press("Muuta Lkm:ää")
     await aino.send("5")
     record = await aino.press_data(f"st:cc:save:p:{theirs.id}")
     assert record.text == INVALID
@@ -214,7 +214,7 @@ async def test_an_entry_deleted_elsewhere_is_no_longer_offered(bot: BotHarness) 
     record = await aino.press("Taso 2 · Kirjastoraati: 3")
     assert record.text == "Tätä vastausta ei enää ole."
     await aino.press("Taso 1 · Tiedotustilaisuudet: 12")
-    await aino.press("Muuta lukumäärää")
+    await aino.press("Muuta Lkm:ää")
     await aino.send("20")
     with bot.db.transaction() as session:
         other = people.person_by_telegram_id(session, 2003)
@@ -232,7 +232,7 @@ async def test_a_report_submitted_meanwhile_refuses_the_change(bot: BotHarness) 
     first, _second = _library_with_two_methods(bot)
     await aino.send("/muokkaa")
     await aino.press("Taso 1 · Tiedotustilaisuudet: 12")
-    await aino.press("Muuta lukumäärää")
+    await aino.press("Muuta Lkm:ää")
     await aino.send("20")
     with bot.db.transaction() as session:
         other = people.person_by_telegram_id(session, 2003)
@@ -456,10 +456,10 @@ async def test_a_restart_in_the_middle_continues_at_the_same_step(bot: BotHarnes
     first, _second = _library_with_two_methods(bot)
     await aino.send("/muokkaa")
     await aino.press("Taso 1 · Tiedotustilaisuudet: 12")
-    await aino.press("Muuta lukumäärää")
+    await aino.press("Muuta Lkm:ää")
     await bot.restart()
     await aino.send("7")
-    assert "Lukumäärä: 12 → 7" in aino.last.text
+    assert "Lkm: 12 → 7" in aino.last.text
     await bot.restart()
     await aino.press("Tallenna")
     assert _entry(bot, first).count == 7  # type: ignore[union-attr]
@@ -470,12 +470,12 @@ async def test_idle_for_30_minutes_ends_the_edit_without_changes(bot: BotHarness
     first, _second = _library_with_two_methods(bot)
     await aino.send("/muokkaa")
     await aino.press("Taso 1 · Tiedotustilaisuudet: 12")
-    await aino.press("Muuta lukumäärää")
+    await aino.press("Muuta Lkm:ää")
     bot.clock.advance(minutes=29)
     await aino.send("abc")  # activity keeps it alive
     bot.clock.advance(minutes=29)
     await aino.send("7")
-    assert "Lukumäärä: 12 → 7" in aino.last.text
+    assert "Lkm: 12 → 7" in aino.last.text
     bot.clock.advance(minutes=31)
     await aino.press("Tallenna")
     assert aino.last.text == (
@@ -489,11 +489,11 @@ async def test_another_command_pauses_the_edit_and_tila_does_not(bot: BotHarness
     first, _second = _library_with_two_methods(bot)
     await aino.send("/muokkaa")
     await aino.press("Taso 1 · Tiedotustilaisuudet: 12")
-    await aino.press("Muuta lukumäärää")
+    await aino.press("Muuta Lkm:ää")
     await aino.send("/tila")  # only shows something: the edit stays open
     assert "tilanne 2026" in aino.last.text
     await aino.send("8")
-    assert "Lukumäärä: 12 → 8" in aino.last.text
+    assert "Lkm: 12 → 8" in aino.last.text
     confirmation = aino.last
     await aino.send("/aikataulu")  # another command pauses the edit ...
     await aino.send("9")  # ... so a number typed now is not taken as its answer
@@ -502,10 +502,10 @@ async def test_another_command_pauses_the_edit_and_tila_does_not(bot: BotHarness
     await aino.press("Tallenna", message=confirmation)  # its own button continues it
     assert _entry(bot, first).count == 8  # type: ignore[union-attr]
     await aino.press("Taso 1 · Tiedotustilaisuudet: 8")
-    await aino.press("Muuta lukumäärää")
+    await aino.press("Muuta Lkm:ää")
     await aino.send("/olematon")  # an unknown command changes nothing
     await aino.send("10")
-    assert "Lukumäärä: 8 → 10" in aino.last.text
+    assert "Lkm: 8 → 10" in aino.last.text
 
 
 async def test_help_and_typed_text_where_a_button_is_expected(bot: BotHarness) -> None:
@@ -521,7 +521,7 @@ async def test_help_and_typed_text_where_a_button_is_expected(bot: BotHarness) -
     await aino.press("Taso 1 · Tiedotustilaisuudet: 12")
     await aino.send("/ohje")
     assert "Kortti näyttää vastauksen kaikki tallennetut tiedot." in aino.texts()[-2]
-    await aino.press("Muuta lukumäärää")
+    await aino.press("Muuta Lkm:ää")
     await aino.send("/ohje")
     assert "Kirjoita uusi arvo." in aino.texts()[-2]
     await aino.send("5")
@@ -561,7 +561,7 @@ async def test_a_failed_reply_after_saving_keeps_the_change(bot: BotHarness) -> 
     first, _second = _library_with_two_methods(bot)
     await aino.send("/muokkaa")
     await aino.press("Taso 1 · Tiedotustilaisuudet: 12")
-    await aino.press("Muuta lukumäärää")
+    await aino.press("Muuta Lkm:ää")
     await aino.send("15")
     bot.api.fail_next("editMessageText", "network", chat_id=2001)
     await aino.press("Tallenna")
@@ -601,7 +601,7 @@ async def test_editing_and_the_reporting_conversation_take_turns(bot: BotHarness
     first, _second = _library_with_two_methods(bot)
     await aino.send("/muokkaa")
     await aino.press("Taso 1 · Tiedotustilaisuudet: 12")
-    await aino.press("Muuta lukumäärää")
+    await aino.press("Muuta Lkm:ää")
     await aino.send("30")
     confirmation = aino.last
     await aino.send("/raportoi")  # reporting starts: typed text goes there now
@@ -612,7 +612,7 @@ async def test_editing_and_the_reporting_conversation_take_turns(bot: BotHarness
     assert record.text == INVALID
     assert _entry(bot, first).count == 12  # type: ignore[union-attr]
     await aino.press("Taso 1 · Tiedotustilaisuudet: 12")
-    await aino.press("Muuta lukumäärää")
+    await aino.press("Muuta Lkm:ää")
     await aino.send("31")
     await aino.press("Tallenna")
     assert _entry(bot, first).count == 31  # type: ignore[union-attr]

@@ -14,12 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import subprocess
-import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import IO
 
 from data import catalog, drafts, inbox, people
 from data.models import Role
@@ -27,38 +22,12 @@ from localtg import LocalBotApi, LocalUser
 from localtg.http import ServerThread
 
 from ..conftest import Database
+from .processes import TOKEN, start_polling, wait_for
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-TOKEN = "7654321098:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawE"
 PEOPLE = 40
 #: How long to wait for an event before failing: a ceiling for a loaded machine, not a budget
 #: (each wait returns the moment its condition holds).
 CEILING = 300
-
-
-def _start_bot(server: ServerThread, db: Database, log: IO[str]) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "TELEGRAM_BOT_TOKEN": TOKEN,
-        "TELEGRAM_BASE_URL": server.base_url,
-        "DATABASE_URL": db.url,
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "bot", "run"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-    )
-
-
-def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def _answered(users: list[LocalUser]) -> int:
@@ -73,9 +42,9 @@ def test_updates_acknowledged_right_before_a_kill_are_all_answered_after_restart
     killed: list[int] = []
     log_path = tmp_path / "bot.log"
     with ServerThread(api) as server, log_path.open("w") as log:
-        first = _start_bot(server, db, log)
+        first = start_polling(server.base_url, db.url, log)
         try:
-            _wait(lambda: len(api.calls_to("getUpdates")) >= 1, CEILING, "the bot to poll")
+            wait_for(lambda: len(api.calls_to("getUpdates")) >= 1, CEILING, "the bot to poll")
 
             async def everyone_writes_at_once() -> None:
                 # No await between the pushes: one getUpdates answer carries all 40.
@@ -100,9 +69,9 @@ def test_updates_acknowledged_right_before_a_kill_are_all_answered_after_restart
         assert first.returncode == -signal.SIGKILL
         answered_before_restart = _answered(users)
 
-        second = _start_bot(server, db, log)
+        second = start_polling(server.base_url, db.url, log)
         try:
-            _wait(lambda: _answered(users) == PEOPLE, CEILING, "every person to get an answer")
+            wait_for(lambda: _answered(users) == PEOPLE, CEILING, "every person to get an answer")
         except AssertionError:
             raise AssertionError(
                 f"{PEOPLE - _answered(users)} of {PEOPLE} people never got an answer "
@@ -132,7 +101,7 @@ def test_a_typed_answer_sent_again_after_a_kill_is_applied_once(
     api = LocalBotApi(token=TOKEN)
     user = api.user(61_000, "Aino")
     with ServerThread(api) as server, (tmp_path / "bot.log").open("w") as log:
-        first = _start_bot(server, db, log)
+        first = start_polling(server.base_url, db.url, log)
         try:
             server.run_sync(user.send("/raportoi"), timeout=CEILING)
             server.run_sync(user.wait_for_message(contains="Vaihe 1/6"), timeout=CEILING)
@@ -143,16 +112,16 @@ def test_a_typed_answer_sent_again_after_a_kill_is_applied_once(
             answer = api.updates.last_id
             server.run_sync(user.wait_for_message(contains="Vaihe 3/6"), timeout=CEILING)
             # Killed once "2 5" is handled (a kill before that replays it from the inbox).
-            _wait(lambda: _handled(db, answer), CEILING, "the answer to be marked handled")
+            wait_for(lambda: _handled(db, answer), CEILING, "the answer to be marked handled")
         finally:
             first.kill()
             first.wait(timeout=CEILING)
         # The acknowledgement of "2 5" was lost with the process: Telegram sends it again.
         again = server.run_sync(_redeliver(api), timeout=CEILING)
         assert again == [answer]
-        second = _start_bot(server, db, log)
+        second = start_polling(server.base_url, db.url, log)
         try:
-            _wait(lambda: api.updates.is_done(answer), CEILING, "the redelivered update")
+            wait_for(lambda: api.updates.is_done(answer), CEILING, "the redelivered update")
             server.run_sync(user.send("/ohje"), timeout=CEILING)  # handled after it, in order
             with contextlib.suppress(TimeoutError):  # asserted below, with a clearer message
                 server.run_sync(user.wait_for_message(contains="Vaihe 3/6"), timeout=CEILING)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from bot.admin.menus import menus_installed
 from data import catalog, people
 from data.models import Role
@@ -27,10 +25,10 @@ def _register_many(bot: BotHarness, count: int) -> None:
             )
 
 
-def _menu_calls(bot: BotHarness, since: int) -> list[str]:
+def _menu_calls(bot: BotHarness, since: int, until: int | None = None) -> list[str]:
     return [
         c.method
-        for c in bot.api.calls[since:]
+        for c in bot.api.calls[since:until]
         if c.method.lower() in ("setmycommands", "deletemycommands")
     ]
 
@@ -41,24 +39,30 @@ async def test_with_300_people_the_bot_answers_right_after_start_up(bot: BotHarn
     await bot.stop()
     # Typed while the bot was down: answered as soon as it polls again.
     mark = len(bot.api.events)
-    started = time.monotonic()
     _message, update_id = bot.api.push_text(waiting.info, waiting.chat, "/start")
     since = len(bot.api.calls)
     await bot.start(wait_for_menus=False)
-    await bot.api.wait_for_event(
-        lambda e: e.message.chat_id == waiting.chat_id, after=mark, timeout=30
+    await bot.api.wait_for_event(lambda e: e.message.chat_id == waiting.chat_id, after=mark)
+    answered = next(  # the index of the answer's call among all calls, in the order made
+        since + n
+        for n, c in enumerate(bot.api.calls[since:])
+        if c.method == "sendMessage" and str(c.params.get("chat_id")) == str(waiting.chat_id)
     )
-    answered_after = time.monotonic() - started
     methods = [c.method.lower() for c in bot.api.calls[since:]]
     first_poll = methods.index("getupdates")
     assert "setmycommands" not in methods[:first_poll], "menus were set before polling began"
     assert "Hei, Yhteyshenkilö 0" in waiting.last.text
-    assert answered_after < 1.0, f"/start answered {answered_after:.2f} s after start-up"
     await bot.api.settle(update_id)
     await menus_installed(bot.app)
     # Everyone got their menu in the background: 4 calls each (the default one was set
-    # at the first start and is unchanged).
-    assert len(_menu_calls(bot, since)) == 4 * PEOPLE
+    # at the first start and is unchanged) ...
+    menu_calls = len(_menu_calls(bot, since))
+    assert menu_calls == 4 * PEOPLE
+    # ... and the answer did not wait for them: it came while they were still being set
+    # (an order of events, not a time: it holds however loaded the machine is).
+    before_answer = len(_menu_calls(bot, since, answered))
+    assert before_answer < menu_calls, "/start was answered only after every menu was set"
+    print(f"/start answered after {before_answer} of {menu_calls} menu calls")
     assert "raportoi" in [command for command, _ in waiting.command_menu()]
 
 

@@ -69,7 +69,7 @@ async def test_ohje_explains_the_current_step_and_asks_it_again(bot: BotHarness)
     await user.send("/ohje")
     help_text, question = user.texts()[-2:]
     assert help_text.startswith("Ohje tähän vaiheeseen:")
-    assert "Lkm on se, kuinka monta kertaa" in help_text and "/peru" in help_text
+    assert "Lkm (lukumäärä) on se, kuinka monta kertaa" in help_text and "/peru" in help_text
     assert "Lkm: kuinka monta vuonna 2026?" in question
     await user.send("4")
     assert "Lkm 4" in user.last.text

@@ -181,7 +181,7 @@ async def test_last_years_answers_are_offered_and_copied_for_checking(bot: BotHa
     assert "Kyselyt – Lkm 40" in user.last.text and "Lukupiiri – Lkm 6" in user.last.text
     await user.press("Sama kuin 2025")
     assert "Yhteenveto: Nuoriso (2026)" in user.last.text
-    assert "Lukumäärät ovat viime vuodelta" in user.last.text
+    assert "Lkm:t ovat viime vuodelta" in user.last.text
     await user.press("✎ T1 Kyselyt")
     await user.send("45")
     await user.press("💾 Tallenna")

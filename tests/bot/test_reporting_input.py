@@ -23,15 +23,15 @@ async def _at_count_question(bot: BotHarness, user_id: int, division: str = "KUV
 async def test_counts_must_be_whole_numbers_from_0_to_100_000(bot: BotHarness) -> None:
     user = await _at_count_question(bot, 4001)
     bad = {
-        "kaksitoista": "Kirjoita lukumäärä kokonaislukuna väliltä 1–100\xa0000",
-        "12,5": "Kirjoita lukumäärä kokonaislukuna väliltä 1–100\xa0000",
-        "1.200": "Kirjoita lukumäärä kokonaislukuna väliltä 1–100\xa0000",
-        "12 00": "Kirjoita lukumäärä kokonaislukuna väliltä 1–100\xa0000",
-        "-3": "Lukumäärän on oltava kokonaisluku väliltä 1–100\xa0000",
-        "100 001": "Lukumäärän on oltava kokonaisluku väliltä 1–100\xa0000",
-        "1e3": "Kirjoita lukumäärä kokonaislukuna väliltä 1–100\xa0000",
+        "kaksitoista": "Kirjoita Lkm kokonaislukuna väliltä 1–100\xa0000",
+        "12,5": "Kirjoita Lkm kokonaislukuna väliltä 1–100\xa0000",
+        "1.200": "Kirjoita Lkm kokonaislukuna väliltä 1–100\xa0000",
+        "12 00": "Kirjoita Lkm kokonaislukuna väliltä 1–100\xa0000",
+        "-3": "Lkm:n on oltava kokonaisluku väliltä 1–100\xa0000",
+        "100 001": "Lkm:n on oltava kokonaisluku väliltä 1–100\xa0000",
+        "1e3": "Kirjoita Lkm kokonaislukuna väliltä 1–100\xa0000",
         # digits of another script are not read as a count
-        "١٢": "Kirjoita lukumäärä kokonaislukuna väliltä 1–100\xa0000",
+        "١٢": "Kirjoita Lkm kokonaislukuna väliltä 1–100\xa0000",
     }
     for text, expected in bad.items():
         await user.send(text)

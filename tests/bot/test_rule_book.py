@@ -275,7 +275,7 @@ async def test_items_8_and_9_tila_shows_methods_and_each_measurement_as_saved(
     assert "Kysely (asteikko 1–7): tulos 6,5, 250 vastaajaa" in block
     assert "Kysely (asteikko 1–5)" not in block
     assert "Muu tapa: Palautekysely: tulos hyvä" in block
-    assert "niiden lukumääriä ei lasketa yhteen" in text
+    assert "niiden Lkm:iä ei lasketa yhteen" in text
 
 
 # --- item 14: the Excel change summary shows each change -----------------------------------

@@ -374,17 +374,14 @@ def test_cell_errors_are_listed_by_cell_in_finnish(db: Database) -> None:
     assert "Kirjasto!B8: 'Asiakasraadit' ei ole tason 1 tapa" in errors
     assert "Kirjasto!C9: teksti on 301 merkkiä pitkä; enintään 300 mahtuu" in errors
     assert "Kirjasto!D10: ”100001” ei ole kokonaisluku väliltä 1–100\u00a0000" in errors
-    assert (
-        "Kirjasto!D11: ”Ei tapoja tällä tasolla” ei saa tapaa, lukumäärää eikä huomautusta"
-        in errors
-    )
+    assert "Kirjasto!D11: ”Ei tapoja tällä tasolla” ei saa tapaa, Lkm:ää eikä huomautusta" in errors
     assert "Kirjasto!C12: valitse tapa luettelosta tai kirjoita oma, ei molempia" in errors
     assert "Kirjasto!B13: tapa puuttuu (valitse luettelosta tai kirjoita oma)" in errors
-    assert "Kirjasto!D13: lukumäärä (Lkm) puuttuu" in errors
-    assert "Kirjasto!D15: lukumäärä (Lkm) puuttuu" in errors
+    assert "Kirjasto!D13: Lkm puuttuu" in errors
+    assert "Kirjasto!D15: Lkm puuttuu" in errors
     assert "Kirjasto!D16: ”2,5” ei ole kokonaisluku väliltä 1–100\u00a0000" in errors
     assert (
-        "Kirjasto!D17: tapa, jota käytettiin 0 kertaa, jätetään pois (lukumäärä on kokonaisluku "
+        "Kirjasto!D17: tapa, jota käytettiin 0 kertaa, jätetään pois (Lkm on kokonaisluku "
         "väliltä 1–100\u00a0000), tai valitse ”Ei tapoja tällä tasolla”" in errors
     )
     assert (
