@@ -15,16 +15,8 @@ from localtg import LocalBotApi
 from localtg.http import ServerThread
 
 from ..conftest import Database
-from .processes import TOKEN
-from .test_delivery_process import (
-    _all_handled,
-    _contacts,
-    _kill_between_calls,
-    _outbox,
-    _start_polling,
-    _stop,
-    _wait,
-)
+from .processes import TOKEN, start_polling, stop, wait_for
+from .test_delivery_process import FAST, _all_handled, _contacts, _kill_between_calls, _outbox
 
 PEOPLE = 12
 FIRST = 73_000
@@ -38,7 +30,7 @@ def test_a_kill_after_a_commands_acknowledgement_still_delivers_its_reply_and_do
     api = LocalBotApi(token=TOKEN, settle_timeout=60)
     users = [api.user(FIRST + n, f"Henkilö{n}", language_code="fi") for n in range(PEOPLE)]
     with ServerThread(api) as server, (tmp_path / "bot.log").open("w") as log:
-        first = _start_polling(server, db, log)
+        first = start_polling(server.base_url, db.url, log, extra_env=FAST)
         try:
             server.run_sync(users[0].send("/ohje"), timeout=120)  # the bot is up
             server.run_sync(users[0].wait_for_message(contains="/raportoi", timeout=120))
@@ -53,7 +45,7 @@ def test_a_kill_after_a_commands_acknowledgement_still_delivers_its_reply_and_do
                     ids.append(api.push_text(user.info, user.chat, "/excel")[1])
 
             server.run_sync(everyone_asks())
-            _wait(lambda: _all_handled(db, ids), 90, "every command to be handled")
+            wait_for(lambda: _all_handled(db, ids), 90, "every command to be handled")
             _kill_between_calls(first, db)
         finally:
             if first.poll() is None:
@@ -61,18 +53,18 @@ def test_a_kill_after_a_commands_acknowledgement_still_delivers_its_reply_and_do
                 first.wait()
         before = [(sum(LANGUAGE_QUESTION in t for t in u.texts()), len(u.documents)) for u in users]
         api.faults.rules.clear()
-        second = _start_polling(server, db, log)
+        second = start_polling(server.base_url, db.url, log, extra_env=FAST)
         try:
-            _wait(
+            wait_for(
                 lambda: all(
                     any(LANGUAGE_QUESTION in t for t in u.texts()) and u.documents for u in users
                 ),
                 90,
                 "every person to get the reply and the workbook",
             )
-            _wait(lambda: _outbox(db).get("pending", 0) == 0, 30, "the outbox to empty")
+            wait_for(lambda: _outbox(db).get("pending", 0) == 0, 30, "the outbox to empty")
         finally:
-            _stop(second)
+            stop(second)
     assert before == [(0, 0)] * PEOPLE, before
     after = [(sum(LANGUAGE_QUESTION in t for t in u.texts()), len(u.documents)) for u in users]
     assert after == [(1, 1)] * PEOPLE, after
