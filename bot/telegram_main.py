@@ -10,10 +10,11 @@ import asyncio
 import contextlib
 import logging
 
+from sqlalchemy import Engine
 from telegram import Update
 
 import miniapp
-from bot.app import build_application
+from bot.app import BotApplication, build_application
 from bot.runtime import bootstrap_admins, prepare_database
 from core import web
 from core.services import Services
@@ -40,15 +41,7 @@ def run_on_telegram(settings: Settings) -> int:
             log.error("cannot listen on %s:%d: %s", *address, error.strerror)
             return 1
     with sock or contextlib.nullcontext():
-        engine, sessions = prepare_database(settings.database.url)
-        web.watch_database(engine)  # build info and inbox backlog on /metrics
-        bootstrap_admins(settings, sessions)
-        application = build_application(
-            Services(settings, sessions),
-            token=settings.bot_token,
-            base_url=settings.telegram.base_url,
-            base_file_url=settings.telegram.file_url(),
-        )
+        engine, application = _prepare(settings, polling=True)
         if sock is not None:
             attach_polling_server(application, engine=engine, sock=sock)
         log.info("starting long polling")
@@ -56,8 +49,26 @@ def run_on_telegram(settings: Settings) -> int:
     return 0
 
 
+def _prepare(settings: Settings, *, polling: bool) -> tuple[Engine, BotApplication]:
+    """The database migrated and watched, the bootstrap admins given their roles, and the
+    Application built: the same start in both modes."""
+    assert settings.bot_token
+    engine, sessions = prepare_database(settings.database.url)
+    web.watch_database(engine)  # build info and inbox backlog on /metrics
+    bootstrap_admins(settings, sessions)
+    application = build_application(
+        Services(settings, sessions),
+        token=settings.bot_token,
+        base_url=settings.telegram.base_url,
+        base_file_url=settings.telegram.file_url(),
+        polling=polling,
+    )
+    return engine, application
+
+
 def _run_webhook(settings: Settings) -> int:
-    from delivery.webhook import WEBHOOK_PATH, bind, serve_webhook
+    from core.web import bind
+    from delivery.webhook import WEBHOOK_PATH, serve_webhook
 
     assert settings.bot_token and settings.webhook_secret
     webhook = settings.telegram.webhook
@@ -68,16 +79,7 @@ def _run_webhook(settings: Settings) -> int:
         log.error("cannot listen on %s:%d: %s", webhook.listen, webhook.port, error.strerror)
         return 1
     with sock:
-        engine, sessions = prepare_database(settings.database.url)
-        web.watch_database(engine)  # build info and inbox backlog on /metrics
-        bootstrap_admins(settings, sessions)
-        application = build_application(
-            Services(settings, sessions),
-            token=settings.bot_token,
-            base_url=settings.telegram.base_url,
-            base_file_url=settings.telegram.file_url(),
-            polling=False,
-        )
+        engine, application = _prepare(settings, polling=False)
         log.info("starting webhook listen=%s port=%d", webhook.listen, webhook.port)
         return asyncio.run(
             serve_webhook(

@@ -115,16 +115,24 @@ def is_lock_wait(error: BaseException) -> bool:
 _executors: dict[str, ThreadPoolExecutor] = {}
 
 
+def _serial(sessions: sessionmaker[Session] | None) -> bool:
+    bind = sessions.kw.get("bind") if sessions is not None else None
+    return bind is not None and bind.dialect.name == "sqlite"
+
+
+def db_threads(sessions: sessionmaker[Session] | None) -> int:
+    """Worker threads of `off_loop` for this database (see `_executor_for`)."""
+    return 1 if _serial(sessions) else DB_THREADS
+
+
 def _executor_for(sessions: sessionmaker[Session] | None) -> ThreadPoolExecutor:
     """SQLite gets one worker thread (its writers are serialised by the database anyway, and
     several threads would only sleep in its busy handler); PostgreSQL `DB_THREADS`."""
-    bind = sessions.kw.get("bind") if sessions is not None else None
-    serial = bind is not None and bind.dialect.name == "sqlite"
-    key = "sqlite" if serial else "pool"
+    key = "sqlite" if _serial(sessions) else "pool"
     executor = _executors.get(key)
     if executor is None:
         executor = _executors[key] = ThreadPoolExecutor(
-            1 if serial else DB_THREADS, thread_name_prefix=f"db-{key}"
+            db_threads(sessions), thread_name_prefix=f"db-{key}"
         )
     return executor
 

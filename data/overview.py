@@ -153,6 +153,7 @@ class EntryRow:
     note: str | None = None
     # satisfaction
     measurement_name: dict[str, str] | None = None
+    catalog_scale: str | None = None  # the measurement type's, replaced by a saved scale
     measurement_kind: str | None = None
     nps: int | None = None
     respondents: int | None = None
@@ -169,9 +170,16 @@ class EntryRow:
         return self.method_text or ""
 
     def measurement_label(self, language: str) -> str:
+        """The way of measuring as the contact described it (`answers.measurement_name`):
+        "Kysely (asteikko 1–7)" for a survey saved with 1–7, "Muu tapa: <its name>"."""
         if not self.measurement_name:
             return ""
-        return self.measurement_name.get(language) or self.measurement_name["fi"]
+        name = self.measurement_name.get(language) or self.measurement_name["fi"]
+        if self.answer is None:
+            return name
+        return answers.measurement_name(
+            name, self.catalog_scale, self.answer.scale, self.answer.other_name
+        )
 
     def level_label(self, language: str) -> str:
         if not self.level_name:
@@ -213,6 +221,7 @@ def _satisfaction_row(
         entity_name=dict(entity.name),
         entity_order=entity.sort_order,
         measurement_name=dict(mtype.name),
+        catalog_scale=mtype.scale,
         measurement_kind=mtype.kind,
         nps=entry.nps,
         respondents=entry.respondents,

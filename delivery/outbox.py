@@ -35,7 +35,6 @@ import contextlib
 import datetime as dt
 import logging
 import os
-import re
 import socket
 import uuid
 from collections import defaultdict
@@ -44,7 +43,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
-from telegram import InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
@@ -68,6 +66,7 @@ from delivery.pacing import (
     is_group,
     retry_after_seconds,
 )
+from delivery.replies import Markup
 
 log = logging.getLogger(__name__)
 
@@ -90,8 +89,9 @@ MIN_TURN_WAIT = 0.02
 #: Finished rows are kept this long (inspection), then pruned by the loop.
 KEEP_FINISHED = dt.timedelta(days=3)
 PRUNE_EVERY = dt.timedelta(minutes=10)
+#: The *sent* marks of the deliveries in this window are written in one transaction.
+FLUSH_SECONDS = 0.05
 
-_METHODS_WITH_PARSE_MODE = {"sendMessage", "editMessageText"}
 _EDITS = frozenset({"editMessageText", "editMessageReplyMarkup"})
 
 #: Outcomes told to a row's owner (`Settled.status`) besides the outbox's own statuses.
@@ -147,7 +147,7 @@ def lease_seconds() -> float:
     return value if value > 0 else DEFAULT_LEASE_SECONDS
 
 
-def message(chat_id: int, text: str, markup: InlineKeyboardMarkup | None, *, html: bool) -> Any:
+def message(chat_id: int, text: str, markup: Markup | None, *, html: bool) -> Any:
     """An outbox request for sendMessage."""
     params: dict[str, Any] = {"chat_id": chat_id, "text": text}
     if html:
@@ -157,9 +157,7 @@ def message(chat_id: int, text: str, markup: InlineKeyboardMarkup | None, *, htm
     return (chat_id, "sendMessage", params)
 
 
-def edit(
-    chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup | None, *, html: bool
-) -> Any:
+def edit(chat_id: int, message_id: int, text: str, markup: Markup | None, *, html: bool) -> Any:
     """An outbox request for editMessageText (falls back to a new message if it fails)."""
     params: dict[str, Any] = {"chat_id": chat_id, "message_id": message_id, "text": text}
     if html:
@@ -193,6 +191,7 @@ class Sender:
     _busy_chats: set[int] = field(default_factory=set)
     _pruned_at: dt.datetime | None = None
     _done: list[int] = field(default_factory=list)
+    _flush_task: asyncio.Task[None] | None = None
     #: Counters (tests, benches).
     sent: int = 0
     uncertain: int = 0
@@ -232,10 +231,12 @@ class Sender:
         """Send the rows in order (after their transaction committed); never raises for a
         Telegram failure: the row's status records it.
 
-        The *sent* marks are written together at the end (or with the next *sending*
-        mark): a crash before that leaves a sent idempotent request to be made again
-        (harmless) and a sent message *sending*, i.e. uncertain — never sent twice. The
-        list of sent ids is shared by concurrent deliveries: any of them may write it.
+        The *sent* marks are not written here: they are collected (shared by concurrent
+        deliveries) and written together with the next *sending* mark, by the next flush
+        (`FLUSH_SECONDS` later, one transaction for every delivery in between), or by the
+        background round, whichever comes first. A crash before that leaves a sent
+        idempotent request to be made again (harmless) and a sent message *sending*, i.e.
+        uncertain — never sent twice.
         """
         try:
             for request in requests:
@@ -247,9 +248,34 @@ class Sender:
                 except Exception:
                     log.exception("outbox: delivering row %s failed", request.id)
         finally:
-            done, self._done = self._done, []
-            if done:
+            if self._done:
+                self._schedule_flush()
+
+    def _schedule_flush(self) -> None:
+        if self._flush_task is None or self._flush_task.done():
+            self._flush_task = asyncio.create_task(self._flush_later(), name="outbox-sent-marks")
+
+    async def _flush_later(self) -> None:
+        await asyncio.sleep(FLUSH_SECONDS)
+        await self._write_marks()
+
+    async def flush(self) -> None:
+        """Write the *sent* marks collected so far, now (and wait for a flush under way)."""
+        task = self._flush_task
+        if task is not None and not task.done():
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self._write_marks()
+
+    async def _write_marks(self) -> None:
+        done, self._done = self._done, []
+        if done:
+            try:
                 await off_loop(self._mark_sent, done, sessions=self.sessions)
+            except Exception:
+                # Left *sending* (uncertain after a restart: never sent twice) or pending
+                # (an idempotent request, made again): safe either way.
+                log.exception("outbox: could not mark %d row(s) sent", len(done))
 
     async def _deliver_one(self, request: outbox.Request) -> None:
         bot = self.application.bot
@@ -369,29 +395,28 @@ class Sender:
             )
 
     async def _call(self, bot: Any, request: outbox.Request, before_send: Any) -> Any:
-        """Make the request with the bot's own method (``sendDocument`` → ``send_document``),
-        its stored parameters restored (`delivery.capture.restore`)."""
-        params = capture.restore(request.params)
-        extra: dict[str, Any] = {}
-        if before_send is not None:
-            extra["rate_limit_args"] = {
-                BEFORE_SEND: before_send,
-                HOOK_AT_GATE: True,
-                ON_FLOOD: self._on_flood,
-                PACE_CHAT: request.paced,
-            }
-        markup = params.pop("reply_markup", None)
-        if markup is not None:
-            params["reply_markup"] = InlineKeyboardMarkup.de_json(markup, bot)
+        """The request as stored (its markup already Telegram's JSON; a stored file back as
+        an `InputFile`, `delivery.capture.restore`), through the bot's rate limiter;
+        Telegram's answer (the sent message, as JSON) is not parsed into PTB objects."""
         if request.method not in capture.CAPTURED:
             raise ValueError(f"outbox: unknown method {request.method!r}")
-        name = re.sub(r"(?<!^)([A-Z])", r"_\1", request.method).lower()
-        return await getattr(bot, name)(**params, **extra)
+        params = capture.restore(request.params)
+        if before_send is not None:
+            params = bot._merge_api_rl_kwargs(
+                params,
+                {
+                    BEFORE_SEND: before_send,
+                    HOOK_AT_GATE: True,
+                    ON_FLOOD: self._on_flood,
+                    PACE_CHAT: request.paced,
+                },
+            )
+        return await bot._post(request.method, api_kwargs=params)
 
     async def _after_sent(self, request: outbox.Request, result: Any) -> None:
         """The work a handler asked for once its reply is sent (`AFTER_SENT`)."""
         wanted = request.params.get(capture.AFTER_SENT_KEY)
-        message_id = getattr(result, "message_id", None)
+        message_id = result.get("message_id") if isinstance(result, dict) else None
         if not wanted or not isinstance(message_id, int):
             return
         name, payload = wanted
@@ -542,7 +567,12 @@ class Sender:
         from delivery import ingress
 
         now = utcnow()
-        due = await off_loop(self._round, now, sessions=self.sessions)
+        done, self._done = self._done, []
+        try:
+            due = await off_loop(self._round, now, done, sessions=self.sessions)
+        except BaseException:
+            self._done[:0] = done  # written by the next flush instead
+            raise
         limiter = getattr(self.application.bot, "rate_limiter", None)
         if isinstance(limiter, PacingLimiter):
             limiter.set_share(self.replicas)
@@ -554,9 +584,11 @@ class Sender:
             log.info("outbox: delivering %d request(s) left by earlier senders", len(due))
             await asyncio.gather(*(self.deliver(rows) for rows in by_chat.values()))
 
-    def _round(self, now: dt.datetime) -> list[outbox.Request]:
-        """The background round's database work (on a worker thread)."""
+    def _round(self, now: dt.datetime, done: list[int]) -> list[outbox.Request]:
+        """The background round's database work (on a worker thread); the *sent* marks
+        collected since the last flush first, so no sent row's lease runs out unmarked."""
         with transaction(self.sessions) as session:
+            outbox.mark_sent(session, done, now=now)
             outbox.heartbeat(session, self.name, now=now)
             self.replicas = outbox.live_replicas(session, now=now, within=REPLICA_GONE)
             settled = outbox.settle_interrupted(session, now=now, alive_since=now - REPLICA_GONE)
@@ -581,6 +613,12 @@ class Sender:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
             self._task = None
+        if self._flush_task is not None:
+            self._flush_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._flush_task
+            self._flush_task = None
+        await self._write_marks()
 
         def release() -> int:
             with transaction(self.sessions) as session:

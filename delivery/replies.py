@@ -24,15 +24,48 @@ log = logging.getLogger(__name__)
 MAX_RETRY_WAIT_SECONDS = 5.0
 
 
+class Keyboard:
+    """An inline keyboard as Telegram's JSON, built directly: what the outbox stores and
+    sends. A guided step's keyboard was a PTB ``InlineKeyboardMarkup`` of PTB buttons,
+    turned into this JSON for the outbox right away — building and converting those
+    objects cost more CPU than the rest of the step's rendering together."""
+
+    __slots__ = ("rows",)
+
+    def __init__(self, rows: list[list[dict[str, Any]]]) -> None:
+        self.rows = rows
+
+    def to_dict(self) -> dict[str, Any]:
+        """Telegram's ``reply_markup`` (a fresh outer dict; the buttons are not copied)."""
+        return {"inline_keyboard": [list(row) for row in self.rows]}
+
+    def to_markup(self) -> InlineKeyboardMarkup:
+        """The PTB object, for a send that does not go through the outbox."""
+        return InlineKeyboardMarkup.de_json(self.to_dict(), None)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Keyboard) and other.rows == self.rows
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+#: What a reply's keyboard may be.
+Markup = InlineKeyboardMarkup | Keyboard
+
+
+def ptb_markup(markup: Markup | None) -> InlineKeyboardMarkup | None:
+    return markup.to_markup() if isinstance(markup, Keyboard) else markup
+
+
 @dataclass
 class Outbox:
     """What to tell the person once the transaction has committed."""
 
     toast: str | None = None
     alert: bool = False
-    messages: list[tuple[str, InlineKeyboardMarkup | None]] = field(default_factory=list)
+    messages: list[tuple[str, Markup | None]] = field(default_factory=list)
     #: Replace the pressed button's message with this text and keyboard (toggles).
-    edit: tuple[str, InlineKeyboardMarkup | None] | None = None
+    edit: tuple[str, Markup | None] | None = None
     #: The person may not use this: answer with the one refusal (``bot.access.refuse``).
     refused: bool = False
     #: The texts are HTML (the flow's renderers escape what people typed).
@@ -40,7 +73,7 @@ class Outbox:
     #: Work done after the reply (``bot.flow.engine.Turn.after``).
     after: list[Any] = field(default_factory=list)
 
-    def say(self, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    def say(self, text: str, markup: Markup | None = None) -> None:
         self.messages.append((text, markup))
 
 
@@ -64,12 +97,10 @@ async def deliver(update: Update, outbox: Outbox) -> None:
         await send_safely(chat.id, update, text, markup, html=outbox.html)
 
 
-async def _edit(
-    query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None, *, html: bool
-) -> bool:
+async def _edit(query: CallbackQuery, text: str, markup: Markup | None, *, html: bool) -> bool:
     try:
         await query.edit_message_text(
-            text, reply_markup=markup, parse_mode=ParseMode.HTML if html else None
+            text, reply_markup=ptb_markup(markup), parse_mode=ParseMode.HTML if html else None
         )
         return True
     except TelegramError as error:
@@ -81,7 +112,7 @@ async def send_safely(
     chat_id: int,
     update: Update,
     text: str,
-    markup: InlineKeyboardMarkup | None,
+    markup: Markup | None,
     *,
     html: bool = False,
 ) -> bool:
@@ -90,7 +121,10 @@ async def send_safely(
     for attempt in (1, 2):
         try:
             await bot.send_message(
-                chat_id, text, reply_markup=markup, parse_mode=ParseMode.HTML if html else None
+                chat_id,
+                text,
+                reply_markup=ptb_markup(markup),
+                parse_mode=ParseMode.HTML if html else None,
             )
             return True
         except RetryAfter as error:

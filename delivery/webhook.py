@@ -42,9 +42,9 @@ from starlette.routing import Route
 from telegram import Update
 from telegram.ext import Application
 
-from core import metrics
+from core import metrics, web
 from core.logs import RateLimitedWarning
-from core.web import app_routes, probe_routes
+from core.web import app_routes, make_server, probe_routes
 from data import inbox
 from delivery import ingress
 
@@ -62,7 +62,7 @@ REFUSED_LOG_INTERVAL_SECONDS = 60.0
 #: ``telegram.webhook.stop_seconds`` (``TELEGRAM_STOP_SECONDS``) overrides it.
 STOP_BUDGET_SECONDS = 8.0
 #: How long the web server waits for open connections once the Application has stopped.
-HTTP_GRACE_SECONDS = 1
+HTTP_GRACE_SECONDS = web.HTTP_GRACE_SECONDS
 
 
 class WebhookState:
@@ -196,24 +196,6 @@ def create_app(
     return app
 
 
-class _QuietSignalsServer(uvicorn.Server):
-    """uvicorn without its own signal handling: `serve_webhook` owns SIGTERM/SIGINT.
-
-    uvicorn would otherwise stop the web server first and then re-raise the signal at the
-    end, killing the process before the Application has finished the update in hand.
-    """
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
-def bind(listen: str, port: int) -> socket.socket:
-    """The listening socket, made before anything else so "address in use" is one line."""
-    family = socket.AF_INET6 if ":" in listen else socket.AF_INET
-    return socket.create_server((listen, port), family=family, backlog=128)
-
-
 async def serve_webhook(
     application: App,
     *,
@@ -227,15 +209,7 @@ async def serve_webhook(
     """Run one replica until SIGTERM/SIGINT; the exit status (0 after a clean stop)."""
     state = WebhookState()
     asgi = create_app(application, secret=secret, engine=engine, state=state)
-    config = uvicorn.Config(
-        asgi,
-        log_config=None,
-        access_log=False,
-        lifespan="off",
-        timeout_graceful_shutdown=HTTP_GRACE_SECONDS,
-        proxy_headers=False,
-    )
-    server = _QuietSignalsServer(config)
+    server = make_server(asgi)  # the polling mode's server too: one way to serve
     stop_requested = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

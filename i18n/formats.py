@@ -32,6 +32,7 @@ reader's language.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
@@ -63,8 +64,12 @@ def format_count(value: int, language: str | None) -> str:
     return format_integer(value, language)
 
 
+@functools.lru_cache(maxsize=4096)
 def format_integer(value: int, language: str | None) -> str:
-    """A whole number with grouping and the language's own minus sign (−30 in fi/sv)."""
+    """A whole number with grouping and the language's own minus sign (−30 in fi/sv).
+
+    Cached: Babel formats a number in tens of microseconds, and a step's message writes the
+    same few (counts, the ends of a range) again and again."""
     text = _babel_decimal(abs(value), format="#,##0", locale=_lang(language))
     return f"{get_minus_sign_symbol(_lang(language))}{text}" if value < 0 else text
 

@@ -13,6 +13,7 @@ import inspect
 import json
 import mimetypes
 import re
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -120,8 +121,10 @@ class LocalBotApi(BotMethods):
             handler = self.handlers.get(method.lower())
             if handler is None:
                 raise ApiError(404, f"Not Found: method {method!r} is not emulated by localtg")
-            delay = self._take_delay(method, params.get("chat_id"))
-            if delay:
+            delay, until = self._take_delay(method, params.get("chat_id"))
+            if until is not None:  # held until the test lets it go (``delay``: a ceiling)
+                await asyncio.to_thread(until.wait, delay)
+            elif delay:
                 await asyncio.sleep(delay)  # then answered (and delivered) as usual
             fault = self.faults.take(method, params.get("chat_id"))
             if fault is not None:
@@ -182,23 +185,31 @@ class LocalBotApi(BotMethods):
         )
 
     def slow_next(
-        self, method: str, seconds: float, *, count: int = 1, chat_id: int | None = None
+        self,
+        method: str,
+        seconds: float,
+        *,
+        count: int = 1,
+        chat_id: int | None = None,
+        until: threading.Event | None = None,
     ) -> None:
         """Hold the next ``count`` calls of ``method`` (to ``chat_id``, if given) for
         ``seconds`` before answering them normally: a slow Telegram. The call counts as
-        received at once — a client that gives up meanwhile does not undo it."""
+        received at once — a client that gives up meanwhile does not undo it. With
+        ``until``, a call is held until the event is set (``seconds`` is then a ceiling),
+        so a test decides when it ends instead of racing a time."""
         self._delays.append(
-            [method.lower(), None if chat_id is None else str(chat_id), seconds, count]
+            [method.lower(), None if chat_id is None else str(chat_id), seconds, count, until]
         )
 
-    def _take_delay(self, method: str, chat_id: object) -> float:
+    def _take_delay(self, method: str, chat_id: object) -> tuple[float, threading.Event | None]:
         for rule in self._delays:
             if rule[0] == method.lower() and rule[1] in (None, str(chat_id)):
                 rule[3] -= 1
                 if rule[3] <= 0:
                     self._delays.remove(rule)
-                return float(rule[2])
-        return 0.0
+                return float(rule[2]), rule[4]
+        return 0.0, None
 
     def calls_to(self, method: str) -> list[ApiCall]:
         return [c for c in self.calls if c.method.lower() == method.lower()]

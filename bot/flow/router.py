@@ -17,22 +17,21 @@ of its current buttons continues it. Commands that only show something (/tila, /
 from __future__ import annotations
 
 import asyncio
-import copy
 import datetime as dt
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import Application, ApplicationHandlerStop, ContextTypes
+from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.access import Caller, caller_in, refuse
 from bot.commands import all_commands
 from bot.flow import codec
-from bot.flow.engine import MSG_GONE, MSG_PAUSED, MSG_STALE, Flow, Turn
+from bot.flow.engine import MSG_GONE, MSG_PAUSED, MSG_STALE, Flow, Turn, copy_data
 from core.services import Services, services
 from data import drafts, inbox
 from data.db import is_lock_wait, off_loop, transaction
@@ -40,9 +39,13 @@ from data.models import ConversationDraft, Person
 from data.outbox import Request
 from delivery import ingress
 from delivery import outbox as delivery_outbox
+from delivery.ordering import step_done
 from delivery.outbox import sender as outbox_sender
 from delivery.replies import Outbox, deliver, send_safely
 from i18n import N_, gettext_for, normalize_language
+
+if TYPE_CHECKING:
+    from bot.app import BotApplication
 
 log = logging.getLogger(__name__)
 
@@ -150,6 +153,7 @@ async def route(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 "update %s: the person's data stayed locked; asked to retry", update.update_id
             )
             await off_loop(_mark_unapplied, context, svc, update.update_id, sessions=svc.sessions)
+            step_done()
             language = normalize_language(
                 update.effective_user.language_code, svc.settings.default_language
             )
@@ -157,6 +161,7 @@ async def route(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 update.effective_user.id, update, gettext_for(language)(MSG_BUSY), None
             )
             raise ApplicationHandlerStop from None
+    step_done()  # the next update's database work may start while this one replies
     if handled and who.person is not None:
         ingress.handled_in_transaction(context.application, update.update_id)
     if not handled:
@@ -376,7 +381,7 @@ def _act(
 
 
 def _turn(who: Caller, session: Session, svc: Services, row: ConversationDraft | None) -> Turn:
-    return Turn(who, session, svc, row.step if row else "", copy.deepcopy(row.data) if row else {})
+    return Turn(who, session, svc, row.step if row else "", copy_data(row.data) if row else {})
 
 
 def _current(
@@ -435,7 +440,7 @@ async def end_idle_conversations(context: ContextTypes.DEFAULT_TYPE) -> None:
             log.warning("could not send the idle message: %s", error)
 
 
-def install_idle_check(application: Application) -> None:  # type: ignore[type-arg]
+def install_idle_check(application: BotApplication) -> None:
     """Check for idle conversations a few times per timeout (at most once a minute)."""
     if application.job_queue is None:
         return

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from data import outbox
 from data.models import InboxUpdate, OutboxMessage
+from delivery.outbox import sender as outbox_sender
 from delivery.webhook import MAX_BODY_BYTES, SECRET_HEADER, WebhookState, create_app
 from localtg.models import CallbackQueryRecord
 
@@ -161,6 +162,9 @@ async def test_a_guided_flow_writes_its_replies_to_the_outbox_and_marks_them_sen
     user = bot.contact(8304, "KUVA")
     await user.send("/raportoi")
     await user.press("Kirjasto")
+    sender = outbox_sender(bot.app)
+    assert sender is not None
+    await sender.flush()  # the sent marks are written a moment later, together
     with bot.db.session() as session:
         rows = list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
         assert {row.status for row in rows} == {outbox.SENT}

@@ -616,3 +616,20 @@ async def test_editing_and_the_reporting_conversation_take_turns(bot: BotHarness
     await aino.send("31")
     await aino.press("Tallenna")
     assert _entry(bot, first).count == 31  # type: ignore[union-attr]
+
+
+async def test_muokkaa_names_a_survey_by_the_scale_it_was_saved_with(bot: BotHarness) -> None:
+    """As /tila and the documents do (item 9): "Kysely (asteikko 1–7)", never the catalog's
+    1–5 beside a saved 1–7."""
+    from .test_reporting_helpers import YEAR, entity_id, type_id
+
+    aino = bot.contact(2091, "KUVA")
+    with bot.db.transaction() as session:
+        contact = people.person_by_telegram_id(session, 2091)
+        assert contact is not None
+        survey = reports.SatisfactionAnswer(type_id(bot, "SURVEY_1_5"), scale="1–7")
+        reports.save_satisfaction(session, contact, YEAR, entity_id(bot, "KUVA_KIRJASTO"), [survey])
+    await aino.send("/muokkaa")
+    assert ["Tyytyväisyys · Kysely (asteikko 1–7)"] in aino.last.buttons
+    await aino.press("Tyytyväisyys · Kysely (asteikko 1–7)")
+    assert "Mittaustapa: Kysely (asteikko 1–7)" in aino.last.text

@@ -30,12 +30,12 @@ from localtg import LocalUser
 
 from .conftest import BotHarness
 
-#: The property asserted: answered within this, while the row is held.
-PROMPT_S = 0.5
-#: How long the other session holds the row at most (released earlier once checked).
-HOLD_S = 10.0
-#: Generous ceilings for waits that are not the asserted property.
-CEILING_S = 30.0
+#: Generous ceilings for waits (a loaded machine), never the asserted property: that is an
+#: order of events — answered while the row is still held, which the test lets go only
+#: after the answers (a loop that waited on the row would answer only after that).
+CEILING_S = 120.0
+#: How long the other session holds the row at most (released by the test once checked).
+HOLD_S = CEILING_S
 
 
 class RowHolder:
@@ -70,6 +70,10 @@ class RowHolder:
         self.thread.start()
         assert self.locked.wait(CEILING_S)
         return self
+
+    def held(self) -> bool:
+        """The row is still held: not yet let go by the test, nor by the ceiling."""
+        return self.thread.is_alive() and not self.release.is_set()
 
     def __exit__(self, *_exc: object) -> None:
         self.release.set()
@@ -112,10 +116,10 @@ async def test_a_held_draft_row_delays_neither_other_people_nor_healthz(bot: Bot
             bot.api.push_text(held.info, held.chat, "/ohje")  # waits on the held row
             await asyncio.sleep(0.1)  # it is now waiting (on PostgreSQL: on a worker thread)
             health = await _healthz(client)
-            assert health < PROMPT_S, f"/healthz took {health:.2f} s while a row was held"
+            assert holder.held(), f"/healthz waited for the row ({health:.2f} s)"
             if bot.db.backend == "postgresql":
                 waits = await asyncio.gather(*(_answered(bot, u, "/raportoi") for u in others))
-                assert max(waits) < PROMPT_S, f"others waited {max(waits):.2f} s"
+                assert holder.held(), f"the others waited for the row ({max(waits):.2f} s)"
                 busy = await bot.api.wait_for_event(
                     lambda e: e.message.chat_id == held.chat_id, after=mark, timeout=CEILING_S
                 )
@@ -124,7 +128,7 @@ async def test_a_held_draft_row_delays_neither_other_people_nor_healthz(bot: Bot
                 pending = [asyncio.ensure_future(_answered(bot, u, "/raportoi")) for u in others]
                 await asyncio.sleep(0.3)
                 health = await _healthz(client)
-                assert health < PROMPT_S, f"/healthz took {health:.2f} s while writers waited"
+                assert holder.held(), f"/healthz answered only after the writers ({health:.2f} s)"
                 holder.release.set()
                 await asyncio.gather(*pending)
     # Once the row is free, the person continues normally.

@@ -15,7 +15,7 @@ import httpx
 from data.health import head_revisions
 from localtg import LocalBotApi
 from localtg.http import ServerThread
-from tests.bot.processes import ROOT, TOKEN, free_port, get
+from tests.bot.processes import CEILING, ROOT, TOKEN, free_port, get
 
 #: A ceiling for a loaded machine, not a budget: the loop below returns as soon as it is ready.
 READY_CEILING = 180.0
@@ -27,7 +27,7 @@ def wait_for(url: str, process: subprocess.Popen[bytes], log: Path) -> httpx.Res
         if process.poll() is not None:
             raise AssertionError(f"exited with {process.returncode}:\n{log.read_text()}")
         try:
-            response = get(url, timeout=5)
+            response = get(url, timeout=CEILING)
             if response.status_code == 200:
                 return response
         except httpx.TransportError:

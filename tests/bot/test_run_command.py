@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from .processes import ROOT
+from .processes import CEILING, ROOT
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
@@ -35,7 +35,7 @@ def test_run_without_token_under_a_supervisor_exits_2_naming_the_variable(
             stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,
-            timeout=60,
+            timeout=CEILING,
         )
         assert result.returncode == 2
         assert result.stdout == ""
@@ -57,7 +57,7 @@ def test_run_without_token_at_a_terminal_opens_the_local_chat(tmp_path: Path) ->
     os.close(terminal)
     seen = b""
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + CEILING
         while b"Local chat without Telegram" not in seen and time.monotonic() < deadline:
             ready, _, _ = select.select([controller], [], [], 1)
             if ready:
@@ -67,7 +67,7 @@ def test_run_without_token_at_a_terminal_opens_the_local_chat(tmp_path: Path) ->
                     break
         assert b"Local chat without Telegram" in seen, seen.decode(errors="replace")
         os.write(controller, b":quit\n")
-        assert process.wait(timeout=30) == 0
+        assert process.wait(timeout=CEILING) == 0
     finally:
         if process.poll() is None:
             process.kill()

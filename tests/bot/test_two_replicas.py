@@ -9,7 +9,6 @@ end: what the person had confirmed before the kill is in the saved report.
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -25,7 +24,7 @@ from localtg.user import LocalUser
 from localtg.webhook import WebhookDelivery
 
 from ..conftest import Database
-from .processes import TOKEN, BotProcess, start_bot
+from .processes import CEILING, TOKEN, BotProcess, start_bot
 
 CONTACT_ID = 5501
 
@@ -97,11 +96,11 @@ def _converse(
     user = api.user(CONTACT_ID, "Aino", language_code="fi")
     for index, (action, value, expected) in enumerate(steps):
         url = urls[index % len(urls)]
-        status = server.run_sync(_step(api, user, action, value, url), timeout=20)
+        status = server.run_sync(_step(api, user, action, value, url), timeout=CEILING)
         assert status == 200, (index, value, url, status)
-        waiting = user.wait_for_message(contains=expected, timeout=15)
+        waiting = user.wait_for_message(contains=expected, timeout=CEILING)
         try:
-            server.run_sync(waiting, timeout=20)
+            server.run_sync(waiting, timeout=CEILING)
         except TimeoutError:
             raise AssertionError(
                 f"step {index} ({action} {value!r} → {url}): no answer containing {expected!r}; "
@@ -142,10 +141,8 @@ def test_the_conversation_completes_over_the_webhook_when_one_replica_gets_it_al
 def test_one_conversation_alternating_between_two_replicas_completes(
     server: ServerThread, api: LocalBotApi, db: Database, replicas: list[BotProcess]
 ) -> None:
-    started = time.monotonic()
     _converse(server, api, CONVERSATION, [r.webhook for r in replicas])
     assert _saved(db) == EXPECTED
-    assert time.monotonic() - started < 30
     for replica in replicas:
         assert "Traceback" not in replica.log()
 
@@ -156,7 +153,7 @@ def test_a_replica_killed_mid_conversation_loses_nothing_and_the_other_continues
     a, b = replicas
     _converse(server, api, CONVERSATION[:KILL_AFTER], [a.webhook, b.webhook])
     a.process.kill()  # SIGKILL: no clean-up of any kind
-    assert a.process.wait(timeout=10) != 0
+    assert a.process.wait(timeout=CEILING) != 0
     # The balancer now sends everything to B; the person just goes on.
     _converse(server, api, CONVERSATION[KILL_AFTER:], [b.webhook])
     assert _saved(db) == EXPECTED

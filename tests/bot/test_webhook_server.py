@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -24,13 +25,18 @@ from localtg.params import Upload
 from localtg.webhook import SECRET_HEADER, WebhookDelivery
 
 from ..conftest import Database
-from .processes import PUBLIC_URL, SECRET, TOKEN, BotProcess, get, start_bot
+from .processes import CEILING, PUBLIC_URL, SECRET, TOKEN, BotProcess, get, start_bot, wait_for
 
 
 class SlowSendApi(LocalBotApi):
-    """Holds every sendMessage for ``hold`` seconds: an update that takes a while."""
+    """With ``hold`` set, every sendMessage waits until the test sets ``release``: an
+    update in hand for as long as the test needs, however slow the machine."""
 
-    hold = 0.0
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.hold = False
+        self.holding = threading.Event()  # a sendMessage is being held
+        self.release = threading.Event()
 
     async def call(
         self,
@@ -41,7 +47,8 @@ class SlowSendApi(LocalBotApi):
         token: str | None = None,
     ) -> ApiReply:
         if method.lower() == "sendmessage" and self.hold:
-            await asyncio.sleep(self.hold)
+            self.holding.set()
+            await asyncio.to_thread(self.release.wait, CEILING)
         return await super().call(method, params, files, token=token)
 
 
@@ -79,7 +86,7 @@ def _post(url: str, body: bytes, secret: str | None = SECRET) -> int:
     headers = {"Content-Type": "application/json"}
     if secret is not None:
         headers[SECRET_HEADER] = secret
-    with httpx.Client(timeout=5, trust_env=False) as client:
+    with httpx.Client(timeout=CEILING, trust_env=False) as client:
         return client.post(url, content=body, headers=headers).status_code
 
 
@@ -90,7 +97,9 @@ def test_replica_sets_its_webhook_and_answers_an_update_posted_with_the_secret(
     assert api.webhook_secret == SECRET
     assert server.run_sync(_say(api, 4242, "/start", replica.webhook)) == [200]
     user = api.user(4242, "Aino")
-    reply = server.run_sync(user.wait_for_message(contains="kutsulinkki", timeout=20), timeout=25)
+    reply = server.run_sync(
+        user.wait_for_message(contains="kutsulinkki", timeout=CEILING), timeout=CEILING
+    )
     assert "Hei!" in reply.text
     assert get(f"{replica.base}/healthz").status_code == 200
     metrics = get(f"{replica.base}/metrics")
@@ -125,7 +134,7 @@ def test_wrong_or_missing_secret_gets_403_and_is_not_handled(
     # The same body with the right secret is handled: the 403s were about the secret only.
     user = api.user(4243, "Eve", has_started=True)
     assert _post(replica.webhook, body) == 200
-    server.run_sync(user.wait_for_message(contains="kutsulinkki", timeout=20), timeout=25)
+    server.run_sync(user.wait_for_message(contains="kutsulinkki", timeout=CEILING), timeout=CEILING)
 
 
 MALFORMED_BODIES = [
@@ -148,8 +157,8 @@ def test_malformed_bodies_get_400_and_the_replica_keeps_serving(
     assert statuses == [400] * len(MALFORMED_BODIES)
     assert get(f"{replica.base}/healthz").status_code == 200
     assert server.run_sync(_say(api, 4244, "/start", replica.webhook)) == [200]
-    reply = api.user(4244).wait_for_message(contains="kutsulinkki", timeout=20)
-    server.run_sync(reply, timeout=25)
+    reply = api.user(4244).wait_for_message(contains="kutsulinkki", timeout=CEILING)
+    server.run_sync(reply, timeout=CEILING)
     assert "Traceback" not in replica.log()
 
 
@@ -186,28 +195,44 @@ def test_readyz_is_503_while_the_schema_is_behind_the_code(
 
 
 def test_sigterm_finishes_the_update_in_hand_refuses_new_ones_and_exits_0(
-    api: SlowSendApi, server: ServerThread, replica: BotProcess
+    api: SlowSendApi, server: ServerThread, db: Database, tmp_path: Path
 ) -> None:
-    api.hold = 2.5  # the reply to /start takes 2.5 s to be sent
-    started = time.monotonic()
-    assert server.run_sync(_say(api, 4245, "/start", replica.webhook)) == [200]
-    assert time.monotonic() - started < 1.5, "the webhook answers before handling finishes"
-    time.sleep(0.5)  # the update is now in hand (its sendMessage is being held)
-    replica.process.send_signal(signal.SIGTERM)
-    stop_sent = time.monotonic()
-    time.sleep(0.3)
-    ready = get(f"{replica.base}/readyz")
-    assert ready.status_code == 503 and ready.text == "stopping"
-    # A new update is not taken: Telegram keeps it (the balancer gives it to another replica).
-    assert server.run_sync(_say(api, 4246, "/start", replica.webhook)) in ([503], [0])
-    assert len(api.updates.pending) == 1
-    assert replica.process.wait(timeout=10) == 0
-    assert time.monotonic() - stop_sent < 10
+    """Each step waits for its event: the reply is held until the test has seen the stop
+    refuse new work, and the stop budget (here 120 s) is far beyond what that takes."""
+    replica = start_bot(
+        server.base_url, db.url, tmp_path / "bot.log", extra_env={"TELEGRAM_STOP_SECONDS": "120"}
+    )
+    try:
+        replica.wait_until_ready()
+        api.hold = True  # the reply to /start is held until released below
+        # The webhook answers while the reply is still held: before handling finishes.
+        assert server.run_sync(_say(api, 4245, "/start", replica.webhook)) == [200]
+        assert api.holding.wait(CEILING), "the update never reached its reply"
+        replica.process.send_signal(signal.SIGTERM)
+        wait_for(lambda: _ready_text(replica) == "stopping", CEILING, "/readyz to say stopping")
+        # A new update is not taken: Telegram keeps it (the balancer gives it to another
+        # replica).
+        assert server.run_sync(_say(api, 4246, "/start", replica.webhook)) in ([503], [0])
+        assert len(api.updates.pending) == 1
+        assert replica.process.poll() is None, "the update in hand was not waited for"
+        api.release.set()
+        assert replica.process.wait(timeout=CEILING) == 0
+    finally:
+        api.release.set()
+        replica.stop()
     # The update in hand was finished: its reply went out.
     assert any("kutsulinkki" in m.text for m in api.user(4245).messages)
     assert not api.user(4246).messages
     log = replica.log()
     assert "stopped cleanly" in log and "Traceback" not in log
+    assert TOKEN not in log
+
+
+def _ready_text(replica: BotProcess) -> str:
+    try:
+        return get(f"{replica.base}/readyz").text
+    except httpx.TransportError:
+        return ""
 
 
 def test_sigterm_when_idle_exits_0_without_waiting_out_the_stop_budget(
@@ -239,7 +264,7 @@ def test_webhook_mode_without_a_secret_refuses_to_start_with_one_line(
         extra_env={"TELEGRAM_WEBHOOK_SECRET": ""},
     )
     try:
-        assert bot.process.wait(timeout=20) == 2
+        assert bot.process.wait(timeout=CEILING) == 2
     finally:
         bot.stop()
     lines = bot.log().strip().splitlines()
@@ -255,7 +280,7 @@ def test_port_in_use_is_one_error_line_and_exit_1(
 ) -> None:
     second = start_bot(server.base_url, db.url, tmp_path / "second.log", port=replica.port)
     try:
-        assert second.process.wait(timeout=20) == 1
+        assert second.process.wait(timeout=CEILING) == 1
     finally:
         second.stop()
     assert f"cannot listen on 127.0.0.1:{replica.port}" in second.log()

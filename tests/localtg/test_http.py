@@ -16,6 +16,7 @@ from telegram.ext import ApplicationBuilder
 
 from localtg import LocalBotApi, running
 from localtg.http import ServerThread, serve_http
+from tests.bot.processes import CEILING
 from tests.localtg.conftest import Harness
 from tests.localtg.echo_bot import REPORT, build_echo_app
 
@@ -118,6 +119,6 @@ def test_bot_subprocess_against_server_thread() -> None:
             assert server.run_sync(user.wait_for_message()).text == "kaiku"
         finally:
             bot.terminate()
-            output = bot.communicate(timeout=15)[0].decode()
+            output = bot.communicate(timeout=CEILING)[0].decode()
         assert bot.returncode == 0, output
         assert TOKEN not in output

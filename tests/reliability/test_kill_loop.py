@@ -30,6 +30,7 @@ from data import catalog, people, reports
 from data.models import Role
 from localtg import LocalBotApi, LocalUser
 from localtg.http import ServerThread
+from tests.bot.processes import CEILING
 
 from ..conftest import Database
 
@@ -175,13 +176,13 @@ def test_kill_9_loses_and_doubles_nothing_confirmed_and_conversations_continue(
             while kills < KILLS and not driving.done():
                 time.sleep(rng.uniform(0.8, 2.5))
                 process.send_signal(signal.SIGKILL)
-                process.wait(timeout=30)
+                process.wait(timeout=CEILING)
                 kills += 1
                 process = _start(db, server, log_path)
             driving.result(timeout=600)
         finally:
             process.terminate()
-            process.wait(timeout=30)
+            process.wait(timeout=CEILING)
             print(log_path.read_text()[-3000:])
 
     confirmed = {code: count for c in contacts for code, count in c.confirmed.items()}
@@ -224,25 +225,25 @@ def test_a_kill_right_after_fetching_loses_no_typed_update(db: Database, tmp_pat
         process = _start(db, server, log_path)
         try:
             canary = api.user(62_999, "Kanarialintu", language_code="fi")
-            server.run_sync(canary.send("/ohje", timeout=30), timeout=40)
-            server.run_sync(canary.wait_for_message(timeout=30), timeout=40)
+            server.run_sync(canary.send("/ohje", timeout=CEILING), timeout=CEILING)
+            server.run_sync(canary.wait_for_message(timeout=CEILING), timeout=CEILING)
             people_ = [api.user(62_000 + n, f"Henkilö{n}", language_code="fi") for n in range(40)]
             last = 0
             for person in people_:
                 last = api.push_text(person.info, person.chat, "/ohje")[1]
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + CEILING
             while api.updates.confirmed <= last and time.monotonic() < deadline:
                 time.sleep(0.001)
             process.send_signal(signal.SIGKILL)
-            process.wait(timeout=30)
+            process.wait(timeout=CEILING)
             answered_before = sum(1 for p in people_ if p.messages)
             process = _start(db, server, log_path)
-            deadline = time.monotonic() + 20
+            deadline = time.monotonic() + CEILING
             while time.monotonic() < deadline and not all(p.messages for p in people_):
                 time.sleep(0.1)
         finally:
             process.terminate()
-            process.wait(timeout=30)
+            process.wait(timeout=CEILING)
     lost = [p.id for p in people_ if not p.messages]
     print(
         f"\nkill after acknowledgement ({db.backend}): answered before the kill="

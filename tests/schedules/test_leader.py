@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -75,7 +76,14 @@ def test_only_one_lock_holder_and_the_lock_is_free_when_its_session_ends(db: Dat
         second.dispose()
 
 
-def _wait(predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
+#: How long a wait on the replicas may take before the test fails: a ceiling for a loaded
+#: machine, not a budget (each wait returns the moment its event happens).
+CEILING = 300
+#: The statuses a ledger row ends in; the others still have something to do.
+SETTLED = {LedgerStatus.SENT, LedgerStatus.UNCERTAIN, LedgerStatus.SKIPPED, LedgerStatus.FAILED}
+
+
+def _wait(predicate: Callable[[], bool], what: str, timeout: float = CEILING) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
@@ -88,9 +96,15 @@ def test_a_killed_leader_is_replaced_and_each_reminder_goes_out_once(
     db: Database, tmp_path: Path
 ) -> None:
     """Two replicas; the leader is SIGKILLed while sending a 150-person reminder; a snooze
-    falls due while there is no leader. The other replica takes over within the retry
-    interval and catches up: nobody gets anything twice, nothing inside the catch-up
-    window is lost; a message whose call was cut by the kill is "uncertain", not resent."""
+    falls due while there is no leader. The other replica takes over at its next try of the
+    lock and catches up: nobody gets anything twice, nothing inside the catch-up window is
+    lost; a message whose call was cut by the kill is "uncertain", not resent.
+
+    Every step waits for its event, so a loaded machine changes only how long it takes: the
+    test holds the leader lock until both replicas are up (a slow start cannot let the
+    first one send everything alone), the one that then leads is the one killed, and the
+    snooze is written once it is dead.
+    """
     postgres_only(db)
     count = 150
     api = LocalBotApi(token=TOKEN)
@@ -104,35 +118,22 @@ def test_a_killed_leader_is_replaced_and_each_reminder_goes_out_once(
             person.created_at = created
             ids.append(person.id)
         snoozer = ids.pop()
-        # A reminder delivered yesterday and snoozed to 9.00.05 today (A's first sweep would
-        # be at 9.00.10; A is killed before).
-        key = ledger.LedgerKey("listatekstit", dt.date(YEAR, 11, 20), 15, snoozer)
-        row_id = ledger.claim_new(
-            s,
-            key,
-            audience="coordinator",
-            kind=ledger.KIND_SCHEDULED,
-            due_at=local(YEAR, 11, 5),
-            now=local(YEAR, 11, 5),
-            claimer="yesterday",
-        )
-        assert row_id is not None
-        ledger.mark_sent(s, row_id, now=local(YEAR, 11, 5))
-        until = local(YEAR, 11, 6, 9, 0) + dt.timedelta(seconds=5)
-        ledger.snooze(
-            s,
-            row_id,
-            person_id=snoozer,
-            until=until,
-            until_day=until.date(),
-            now=local(YEAR, 11, 5),
-        )
     for n in range(count + 1):
         api.user(7000 + n, f"P{n}", has_started=True)
 
-    # The 14-day reminder of 20.11. is due at 9.00, 20 s after the start (both replicas
-    # are up by then).
+    # The 14-day reminder of 20.11. is due at 9.00, 20 s after the start: sent by the first
+    # leader's job, or by its catch-up when the replicas took longer than that to come up.
     fake_now = local(YEAR, 11, 6, 8, 59) + dt.timedelta(seconds=40)
+    real_start = time.time()
+
+    def now() -> dt.datetime:  # the replicas' clock (leader_process.py)
+        return fake_now + dt.timedelta(seconds=time.time() - real_start)
+
+    def leads(log: Path) -> bool:
+        return "scheduler leader: yes" in log.read_text()
+
+    held = LeaderLock(db.engine)  # nobody leads until both replicas are up
+    assert held.acquire()
     with ServerThread(api) as server:
         env = {
             **os.environ,
@@ -140,7 +141,7 @@ def test_a_killed_leader_is_replaced_and_each_reminder_goes_out_once(
             "TELEGRAM_BASE_URL": server.base_url,
             "TOKEN": TOKEN,
             "FAKE_NOW": fake_now.isoformat(),
-            "REAL_START": str(time.time()),
+            "REAL_START": str(real_start),
             "LEADER_RETRY": "2",
         }
         env.pop("TELEGRAM_BOT_TOKEN", None)
@@ -158,37 +159,63 @@ def test_a_killed_leader_is_replaced_and_each_reminder_goes_out_once(
                         stdin=subprocess.DEVNULL,
                     )
                 )
-                if log == logs[0]:  # the first one leads
-                    _wait(lambda: "scheduler leader: yes" in logs[0].read_text(), 30, "A leads")
-            leader = processes[0]
-            _wait(lambda: "replica started" in logs[1].read_text(), 30, "B to start")
-            assert "scheduler leader: yes" not in logs[1].read_text()
+            for log in logs:
+                _wait(lambda log=log: "replica started" in log.read_text(), f"{log.stem} to start")
+            assert not any(leads(log) for log in logs), "a replica led beside the test's lock"
+            held.dispose()  # the lock is free: the first replica to try it leads
+            _wait(lambda: any(leads(log) for log in logs), "a replica to lead")
+            first = 0 if leads(logs[0]) else 1
+            leader, other = processes[first], logs[1 - first]
 
             def delivered() -> int:
                 return sum(1 for c in api.calls_to("sendMessage") if c.status == 200)
 
-            _wait(lambda: delivered() >= 40, 60, "the leader to be sending")
+            _wait(lambda: delivered() >= 40, "the leader to be sending")
             leader.send_signal(signal.SIGKILL)
-            leader.wait(timeout=10)
+            leader.wait(timeout=CEILING)
             killed_at = time.monotonic()
             at_kill = delivered()
             assert at_kill < count, "the kill came too late to interrupt the send"
-            _wait(lambda: "scheduler leader: yes" in logs[1].read_text(), 60, "B to take over")
+            # A reminder delivered yesterday, snoozed until now: it falls due with no leader
+            # (one is dead; the other leads at its next try), however long the above took.
+            with db.transaction() as s:
+                key = ledger.LedgerKey("listatekstit", dt.date(YEAR, 11, 20), 15, snoozer)
+                row_id = ledger.claim_new(
+                    s,
+                    key,
+                    audience="coordinator",
+                    kind=ledger.KIND_SCHEDULED,
+                    due_at=local(YEAR, 11, 5),
+                    now=local(YEAR, 11, 5),
+                    claimer="yesterday",
+                )
+                assert row_id is not None
+                ledger.mark_sent(s, row_id, now=local(YEAR, 11, 5))
+                until = now()
+                ledger.snooze(
+                    s,
+                    row_id,
+                    person_id=snoozer,
+                    until=until,
+                    until_day=until.date(),
+                    now=local(YEAR, 11, 5),
+                )
+            _wait(lambda: leads(other), "the other replica to take over")
             took_over = time.monotonic() - killed_at
-            _wait(
-                lambda: (
-                    delivered() >= count - 16 + 1 and "reminders:catch-up" in logs[1].read_text()
-                ),
-                60,
-                "B to catch up",
-            )
-            time.sleep(2)  # let anything still queued arrive (nothing may, twice)
+
+            def settled() -> bool:  # every row has its final status: nothing more is sent
+                with db.session() as s:
+                    rows = ledger.rows_for(s, deadline_code="listatekstit")
+                return len(rows) == count + 2 and all(r.status in SETTLED for r in rows)
+
+            _wait(lambda: "reminders:catch-up" in other.read_text(), "the other to catch up")
+            _wait(settled, "every reminder to be sent or marked uncertain")
         finally:
+            held.dispose()
             for process in processes:
                 if process.poll() is None:
                     process.terminate()
-                    process.wait(timeout=20)
-    assert took_over < 60
+                    process.wait(timeout=CEILING)
     per_chat = Counter(
         c.params.get("chat_id") for c in api.calls_to("sendMessage") if c.status == 200
     )
@@ -244,13 +271,15 @@ async def test_a_graceful_stop_hands_the_leadership_over_at_the_next_try(
             await rt.release_leadership(application)
 
 
-async def test_the_leader_is_tried_at_once_and_the_gauge_follows_within_a_second(
-    db: Database, settings: Settings, api: LocalBotApi
+async def test_the_leader_is_tried_at_once_and_the_gauge_follows(
+    db: Database, settings: Settings, api: LocalBotApi, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A cold start leads (and says so on /metrics) at once, not one retry interval later."""
+    """A cold start leads (and says so on /metrics) at once, not one retry interval later:
+    with the retry an hour away, the first try is the only one that can make it lead."""
     postgres_only(db)
     from core import metrics
 
+    monkeypatch.setattr(rt, "LEADER_RETRY_SECONDS", 3600.0)
     application = local_application_builder(api).build()
     attach(application, Services(settings, db.sessions, Clock(local(YEAR, 11, 6, 8, 0))))
     schedules.install(application, courier=TelegramCourier(application))
@@ -259,9 +288,9 @@ async def test_the_leader_is_tried_at_once_and_the_gauge_follows_within_a_second
     await application.start()
     try:
         started = time.monotonic()
-        while time.monotonic() - started < 1.0 and not rt.is_leader(application):
+        while time.monotonic() - started < 60 and not rt.is_leader(application):
             await asyncio.sleep(0.02)
-        assert rt.is_leader(application), "not the leader within a second of the start"
+        assert rt.is_leader(application), "not the leader at the first try"
         assert metrics.SCHEDULER_LEADER._value.get() == 1
     finally:
         await rt.release_leadership(application)
@@ -270,14 +299,16 @@ async def test_the_leader_is_tried_at_once_and_the_gauge_follows_within_a_second
     assert metrics.SCHEDULER_LEADER._value.get() == 0
 
 
-async def test_a_lost_lock_stops_the_leader_and_its_gauge_within_about_a_second(
-    db: Database, settings: Settings, api: LocalBotApi
+async def test_a_lost_lock_stops_the_leader_and_its_gauge_at_its_one_second_check(
+    db: Database, settings: Settings, api: LocalBotApi, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The lock's session dies (a database restart, a network cut, pg_terminate_backend):
-    the leader notices at its one-second check, not at the next 15-s retry."""
+    the leader notices at its one-second check, not at the next retry — here an hour away,
+    so only the check can notice."""
     postgres_only(db)
     from core import metrics
 
+    monkeypatch.setattr(rt, "LEADER_RETRY_SECONDS", 3600.0)
     application = local_application_builder(api).build()
     attach(application, Services(settings, db.sessions, Clock(local(YEAR, 11, 6, 8, 0))))
     schedules.install(application, courier=TelegramCourier(application))
@@ -304,9 +335,6 @@ async def test_a_lost_lock_stops_the_leader_and_its_gauge_within_about_a_second(
         followed = time.monotonic() - lost
         assert metrics.SCHEDULER_LEADER._value.get() == 0
         assert not application.job_queue.get_jobs_by_name(rt.SWEEP_JOB)  # type: ignore[union-attr]
-        # About a second when idle; the bound leaves room for a loaded machine while staying
-        # well below the 15-s retry that used to be the only check.
-        assert followed < 5 * rt.VERIFY_SECONDS, followed
         print(f"leader gauge followed the lost lock after {followed:.2f} s")
     finally:
         await rt.release_leadership(application)
