@@ -15,7 +15,7 @@ from localtg import LocalBotApi
 from localtg.http import ServerThread
 
 from ..conftest import Database
-from .processes import TOKEN, start_polling, stop, wait_for
+from .processes import CEILING, TOKEN, start_polling, stop, wait_for
 from .test_delivery_process import FAST, _all_handled, _contacts, _kill_between_calls, _outbox
 
 PEOPLE = 12
@@ -32,8 +32,8 @@ def test_a_kill_after_a_commands_acknowledgement_still_delivers_its_reply_and_do
     with ServerThread(api) as server, (tmp_path / "bot.log").open("w") as log:
         first = start_polling(server.base_url, db.url, log, extra_env=FAST)
         try:
-            server.run_sync(users[0].send("/ohje"), timeout=120)  # the bot is up
-            server.run_sync(users[0].wait_for_message(contains="/raportoi", timeout=120))
+            server.run_sync(users[0].send("/ohje"), timeout=CEILING)  # the bot is up
+            server.run_sync(users[0].wait_for_message(contains="/raportoi", timeout=CEILING))
             for method in ("sendMessage", "sendDocument"):
                 api.fail_next(method, "502", count=100_000)
             ids: list[int] = []
@@ -45,7 +45,7 @@ def test_a_kill_after_a_commands_acknowledgement_still_delivers_its_reply_and_do
                     ids.append(api.push_text(user.info, user.chat, "/excel")[1])
 
             server.run_sync(everyone_asks())
-            wait_for(lambda: _all_handled(db, ids), 90, "every command to be handled")
+            wait_for(lambda: _all_handled(db, ids), CEILING, "every command to be handled")
             _kill_between_calls(first, db)
         finally:
             if first.poll() is None:
@@ -59,10 +59,10 @@ def test_a_kill_after_a_commands_acknowledgement_still_delivers_its_reply_and_do
                 lambda: all(
                     any(LANGUAGE_QUESTION in t for t in u.texts()) and u.documents for u in users
                 ),
-                90,
+                CEILING,
                 "every person to get the reply and the workbook",
             )
-            wait_for(lambda: _outbox(db).get("pending", 0) == 0, 30, "the outbox to empty")
+            wait_for(lambda: _outbox(db).get("pending", 0) == 0, CEILING, "the outbox to empty")
         finally:
             stop(second)
     assert before == [(0, 0)] * PEOPLE, before

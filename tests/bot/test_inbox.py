@@ -232,12 +232,13 @@ async def test_a_guided_flow_step_marks_its_update_handled_in_the_same_commit_as
         event.remove(bot.db.engine, "commit", commit)
     assert "Taso 1" in user.last.text
     # recorded (one commit), then the step: draft, handled mark and the replies in one
-    # commit; then only the outbox's own marks: the new message "sending" (with the button's
-    # answer and the edit "sent"), then "sent".
+    # commit; then only the outbox's own marks: the button's answer and the question edited
+    # in place into level 1 (neither marked "sending": both do no harm twice) "sent", in a
+    # batch that may come a moment later.
     assert events[:2] == ["inbox INSERT", "commit"]
     assert sorted(events[2:5]) == ["draft UPDATE", "inbox UPDATE", "outbox INSERT"]
     assert events[5] == "commit"
-    assert set(events[6:]) == {"outbox UPDATE", "commit"}, events
+    assert set(events[6:]) <= {"outbox UPDATE", "commit"}, events
     assert events[6:].count("commit") <= 2, events
 
 

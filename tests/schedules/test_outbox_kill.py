@@ -31,7 +31,7 @@ from localtg.http import ServerThread
 
 from ..conftest import Database
 from .conftest import YEAR, local
-from .test_leader import RUNNER, TOKEN, _wait
+from .test_leader import CEILING, RUNNER, TOKEN, _wait
 
 ROOT = Path(__file__).resolve().parents[2]
 COUNT = 200
@@ -69,7 +69,7 @@ def _kill_between_calls(
         if _in_call(db) <= arrived:
             at_kill = _ledger(db)
             process.kill()
-            process.wait(timeout=30)
+            process.wait(timeout=CEILING)
             return at_kill
         os.kill(process.pid, signal.SIGCONT)
         time.sleep(0.01)
@@ -118,7 +118,7 @@ def test_a_kill_during_a_reminder_run_delivers_every_due_reminder_exactly_once_a
 
         first = start()
         try:
-            _wait(lambda: delivered() >= 20, 120, "the reminder run to be under way")
+            _wait(lambda: delivered() >= 20, "the reminder run to be under way")
             at_kill = _kill_between_calls(first, db, api)
         finally:
             if first.poll() is None:
@@ -135,14 +135,13 @@ def test_a_kill_during_a_reminder_run_delivers_every_due_reminder_exactly_once_a
                     and sum(_ledger(db).values()) == COUNT
                     and _outbox(db).get("pending", 0) == 0
                 ),
-                120,
                 f"every reminder after the restart (ledger {_ledger(db)}, outbox {_outbox(db)})",
             )
             time.sleep(2)  # anything still on its way would arrive (nothing may, twice)
         finally:
             if second.poll() is None:
                 second.terminate()
-                second.wait(timeout=30)
+                second.wait(timeout=CEILING)
     per_chat = Counter(
         c.params.get("chat_id") for c in api.calls_to("sendMessage") if c.status == 200
     )
