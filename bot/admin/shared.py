@@ -18,9 +18,7 @@ from bot.access import Caller
 from bot.callbacks import edit_or_send
 from bot.ui import MSG_BACK, MSG_STALE, ROLE_NAMES
 from core import codec
-from core.services import services
 from data import catalog, drafts
-from data.db import transaction
 from data.models import Division, Person, Role, utcnow
 from delivery import capture
 from delivery import outbox as delivery_outbox
@@ -122,9 +120,9 @@ async def send_menu(
     if who.person is not None:
         payload = {"person_id": who.person.id, "feature": feature}
         if not capture.after_sent(MENU_SENT, payload):  # not through the outbox: known now
-            svc = services(context)
-            with transaction(svc.sessions) as session:
-                _record_menu(session, payload, message.message_id)
+            from bot.access import in_session
+
+            await in_session(context, lambda s: _record_menu(s, payload, message.message_id))
     return message
 
 
@@ -143,20 +141,19 @@ delivery_outbox.AFTER_SENT[MENU_SENT] = _record_menu
 
 async def menu_guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Refuse a button of an administration menu older than the command's newest menu."""
-    from bot.access import caller
+    from bot.access import caller, in_session
 
     query = update.callback_query
     if query is None or query.message is None:
         return
     pressed = codec.action(query.data)
-    who = caller(update, context)
+    who = await caller(update, context)
     if pressed is None or who.person is None:
         return
-    svc = services(context)
-    with transaction(svc.sessions) as session:
-        stale = drafts.menu_is_stale(
-            session, who.person.id, pressed.feature, query.message.message_id
-        )
+    person_id, message_id = who.person.id, query.message.message_id
+    stale = await in_session(
+        context, lambda s: drafts.menu_is_stale(s, person_id, pressed.feature, message_id)
+    )
     if stale:
         await query.answer(who._(MSG_STALE), show_alert=True)
         raise ApplicationHandlerStop
