@@ -207,7 +207,12 @@ def find_round(session: Session, year: int) -> Round | None:
         return held  # type: ignore[no-any-return]
     rnd = session.scalar(select(Round).where(Round.year == year))
     if rnd is not None:
-        catalog.hold_round(session, rnd)
+        # Held once the transaction commits: the row may be this transaction's own,
+        # not yet committed (a save makes the round and looks it up again), and a
+        # rolled-back round must not be remembered.
+        event.listen(
+            session, "after_commit", lambda _s, r=rnd: catalog.hold_round(_s, r), once=True
+        )
     else:
         catalog.hold_no_round(session, year)
     return rnd
