@@ -51,7 +51,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -60,7 +60,6 @@ from sqlalchemy import event, text  # noqa: E402
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update  # noqa: E402
 from telegram.ext import (  # noqa: E402
     AIORateLimiter,
-    Application,
     ApplicationBuilder,
     CallbackQueryHandler,
     ContextTypes,
@@ -76,6 +75,9 @@ from data.db import make_engine, make_sessionmaker, migrate, transaction  # noqa
 from data.models import Role  # noqa: E402
 from localtg import DEFAULT_TOKEN, LocalBotApi, LocalRequest, LocalUser, running  # noqa: E402
 from settings import load_settings  # noqa: E402
+
+if TYPE_CHECKING:
+    from bot.app import BotApplication
 
 REPORT_SEQUENCE = "tpptptpttppppp"  # t = typed message, p = button press, as in _report
 P95_TARGET_MS = {"SQLite": 8.0, "PostgreSQL": 12.0}
@@ -195,7 +197,7 @@ class Result:
 
 
 def _timed(
-    application: Application,  # type: ignore[type-arg]
+    application: BotApplication,
     sink: list[float],
     counter: StatementCounter | None = None,
 ) -> None:
@@ -215,7 +217,7 @@ def _timed(
     application.process_update = process_update  # type: ignore[method-assign]
 
 
-def _arrival_timed(application: Application, sink: list[float]) -> None:  # type: ignore[type-arg]
+def _arrival_timed(application: BotApplication, sink: list[float]) -> None:
     """Measure each update from the moment PTB hands it to the update processor (before
     the wait for its chat's turn and a database slot) until it is done."""
     processor = application.update_processor

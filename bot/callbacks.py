@@ -12,14 +12,17 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram import CallbackQuery, Update
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import Application, ApplicationHandlerStop, CallbackQueryHandler, ContextTypes
+from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler, ContextTypes
 
 from bot.ui import MSG_STALE
 from core.codec import parse_id
+
+if TYPE_CHECKING:
+    from bot.app import BotApplication
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +41,7 @@ def has_bad_number(data: str) -> bool:
     return any(_looks_numeric(part) and parse_id(part) is None for part in data.split(":"))
 
 
-def install_guard(application: Application, prefixes: Iterable[str]) -> None:  # type: ignore[type-arg]
+def install_guard(application: BotApplication, prefixes: Iterable[str]) -> None:
     """Answer buttons of ``prefixes`` that carry a non-ASCII or out-of-range number as stale,
     before any handler turns the number into a query."""
     alternatives = "|".join(re.escape(p) for p in prefixes)

@@ -12,10 +12,9 @@ import logging
 
 from sqlalchemy import Engine
 from telegram import Update
-from telegram.ext import Application
 
 import miniapp
-from bot.app import build_application
+from bot.app import BotApplication, build_application
 from bot.runtime import bootstrap_admins, prepare_database
 from core import web
 from core.services import Services
@@ -50,7 +49,7 @@ def run_on_telegram(settings: Settings) -> int:
     return 0
 
 
-def _prepare(settings: Settings, *, polling: bool) -> tuple[Engine, Application]:  # type: ignore[type-arg]
+def _prepare(settings: Settings, *, polling: bool) -> tuple[Engine, BotApplication]:
     """The database migrated and watched, the bootstrap admins given their roles, and the
     Application built: the same start in both modes."""
     assert settings.bot_token

@@ -4,6 +4,7 @@ dropped at the end, so parallel or aborted runs never see each other's rows."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -43,6 +44,24 @@ def _pg_url_with_schema(schema: str) -> str:
     assert PG_URL
     separator = "&" if "?" in PG_URL else "?"
     return f"{PG_URL}{separator}options={quote(f'-csearch_path={schema}')}"
+
+
+@contextlib.contextmanager
+def scratch_schema(prefix: str = "t") -> Iterator[str]:
+    """An empty PostgreSQL schema of its own (TEST_DATABASE_URL), for a test that starts
+    from nothing or shares one database between processes; yields the URL that uses it and
+    drops it afterwards."""
+    assert PG_URL
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(PG_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield _pg_url_with_schema(schema)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")

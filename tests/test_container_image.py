@@ -23,14 +23,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import text
 
-from data.db import make_engine
 from localtg import LocalBotApi
 from localtg.http import ServerThread
 from tests.bot.processes import PUBLIC_URL, SECRET, TOKEN, free_port, get
 
-from .conftest import PG_URL, _pg_url_with_schema
+from .conftest import PG_URL, scratch_schema
 
 IMAGE = os.environ.get("MITTARIBOTTI_IMAGE", "localhost/mittaribotti:test")
 CEILING = 300.0
@@ -52,16 +50,8 @@ def podman_env(tmp_path: Path) -> dict[str, str]:
 def database() -> Iterator[str]:
     if not PG_URL:
         pytest.skip("needs TEST_DATABASE_URL (PostgreSQL)")
-    schema = f"t_image_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(PG_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield _pg_url_with_schema(schema)
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with scratch_schema("t_image") as url:
+        yield url
 
 
 def podman(*args: str, env: dict[str, str], check: bool = True) -> str:

@@ -28,7 +28,10 @@ PROCESS_TESTS = sorted(
     for path in ROOT.rglob("*.py")
     if path.name != Path(__file__).name and _STARTS_PROCESSES.search(path.read_text())
 )
-SMALL_TIMEOUT = re.compile(r"\btimeout\s*=\s*(\d+(?:\.\d+)?)\b")
+#: ``timeout=10``, or a hand-made ``deadline = time.monotonic() + 10``.
+SMALL_TIMEOUT = re.compile(
+    r"\btimeout\s*=\s*(\d+(?:\.\d+)?)\b|(?:monotonic|time)\(\)\s*\+\s*(\d+(?:\.\d+)?)\b"
+)
 #: Waits whose second argument is the ceiling.
 WAITS = {"wait_for", "_wait"}
 #: Clocks whose differences are durations.
@@ -54,12 +57,11 @@ def test_the_process_tests_are_found() -> None:
 
 def test_process_tests_have_no_tight_timeouts() -> None:
     tight = [
-        f"{path.relative_to(ROOT)}:{text[: match.start()].count(chr(10)) + 1}: "
-        f"timeout={match.group(1)}"
+        f"{path.relative_to(ROOT)}:{text[: match.start()].count(chr(10)) + 1}: {match.group(0)}"
         for path in PROCESS_TESTS
         for text in [path.read_text()]
         for match in SMALL_TIMEOUT.finditer(text)
-        if float(match.group(1)) < MINIMUM_CEILING
+        if float(match.group(1) or match.group(2)) < MINIMUM_CEILING
         and "readyz" not in text.splitlines()[text[: match.start()].count("\n")]
     ]
     assert tight == []

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.constants import ChatAction
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.access import Caller, requires
 from bot.admin.callbacks import DRAFT, DraftStep, button_data, pattern
@@ -33,6 +33,9 @@ from data.progress import DivisionProgress
 from docgen import pdf
 from docgen.readiness import ConfigWarning, placeholder_warnings
 from i18n import N_
+
+if TYPE_CHECKING:
+    from bot.app import BotApplication
 
 if TYPE_CHECKING:
     from docgen.context import GeneratedDocument
@@ -215,7 +218,7 @@ def missing_pdfs_text(who: Caller, document: GeneratedDocument) -> str:
     return "\n".join(lines)
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: BotApplication) -> None:
     application.add_handler(CommandHandler("luonnos", drafts_command))
     application.add_handler(
         CallbackQueryHandler(make, pattern=pattern(DRAFT, DraftStep.KIND, r"[a-z0-9_]{1,20}"))

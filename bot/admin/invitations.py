@@ -8,11 +8,12 @@ the person; common.start redeems it.
 from __future__ import annotations
 
 import html
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 from telegram.helpers import create_deep_linked_url
 
 from bot.access import Caller, requires
@@ -32,6 +33,9 @@ from data.db import transaction
 from data.models import Division, Invitation, Role
 from i18n import N_
 from i18n.formats import format_datetime
+
+if TYPE_CHECKING:
+    from bot.app import BotApplication
 
 ROLE_BUTTONS = {
     Role.CONTACT: N_("Division contact"),
@@ -268,7 +272,7 @@ async def close(update: Update, context: ContextTypes.DEFAULT_TYPE, who: Caller)
     await edit(query, who._("Closed."))
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: BotApplication) -> None:
     application.add_handler(CommandHandler("kutsu", invite_command))
     roles = "|".join(r.value for r in Role)
     application.add_handler(

@@ -7,9 +7,11 @@ as failed, and the coordinator gets the counts back.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatAction
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.access import Caller, requires
 from bot.admin.callbacks import ID, NUDGE, NudgeStep, button_data, pattern
@@ -20,6 +22,9 @@ from data import admin_queries, progress
 from data.db import transaction
 from data.models import Role
 from data.progress import DivisionProgress
+
+if TYPE_CHECKING:
+    from bot.app import BotApplication
 
 
 def _incomplete(
@@ -173,7 +178,7 @@ async def close(update: Update, context: ContextTypes.DEFAULT_TYPE, who: Caller)
     await edit(query, who._("Closed."))
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: BotApplication) -> None:
     application.add_handler(CommandHandler("muistuta", nudge_command))
     application.add_handler(CallbackQueryHandler(send, pattern=pattern(NUDGE, NudgeStep.ALL)))
     application.add_handler(

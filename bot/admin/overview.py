@@ -12,12 +12,13 @@ import asyncio
 import datetime as dt
 import html
 import logging
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.access import Caller, requires
 from bot.admin.callbacks import ID, OVERVIEW, OverviewStep, button_data, pattern
@@ -40,6 +41,9 @@ from data.progress import DivisionProgress, DivisionState
 from i18n import N_, gettext_for
 from i18n.formats import format_date, format_datetime, format_percent
 from settings import Deadline, Settings
+
+if TYPE_CHECKING:
+    from bot.app import BotApplication
 
 log = logging.getLogger(__name__)
 
@@ -380,7 +384,7 @@ async def _refresh_overview(
         log.info("overview %s not refreshed: %s", overview_id, error)
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: BotApplication) -> None:
     application.add_handler(CommandHandler("tilanne", overview_command))
     year = r"[0-9]{4}"
     handlers = [

@@ -8,8 +8,10 @@ the bot never ends up without anyone who can invite.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.access import Caller, requires
 from bot.admin import menus
@@ -33,6 +35,9 @@ from data.admin_queries import RoleChange
 from data.db import transaction
 from data.models import Division, Person, Role
 from i18n import gettext_for
+
+if TYPE_CHECKING:
+    from bot.app import BotApplication
 
 PAGE_SIZE = 20
 
@@ -388,7 +393,7 @@ async def remove(update: Update, context: ContextTypes.DEFAULT_TYPE, who: Caller
     )
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: BotApplication) -> None:
     application.add_handler(CommandHandler("henkilot", people_command))
     roles = "|".join(r.value for r in Role)
     handlers = [

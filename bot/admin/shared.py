@@ -7,11 +7,11 @@ import contextlib
 import logging
 import re
 from collections.abc import AsyncIterator, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram import Bot, CallbackQuery, Chat, Message, Update
 from telegram.error import TelegramError
-from telegram.ext import Application, ApplicationHandlerStop, CallbackQueryHandler, ContextTypes
+from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler, ContextTypes
 
 from bot.access import Caller
 from bot.callbacks import edit_or_send
@@ -22,6 +22,9 @@ from data import catalog, drafts
 from data.db import transaction
 from data.models import Division, Person, Role
 from i18n import gettext_for
+
+if TYPE_CHECKING:
+    from bot.app import BotApplication
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +144,7 @@ async def menu_guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         raise ApplicationHandlerStop
 
 
-def install_menu_guard(application: Application, prefixes: Iterable[str]) -> None:  # type: ignore[type-arg]
+def install_menu_guard(application: BotApplication, prefixes: Iterable[str]) -> None:
     """The stale-menu check runs before every administration button's handler."""
     alternatives = "|".join(re.escape(p) for p in prefixes)
     application.add_handler(

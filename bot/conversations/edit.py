@@ -111,9 +111,10 @@ FIELD_BUTTONS: Final[dict[Field, str]] = {
 }
 FIELD_PROMPTS: Final[dict[Field, str]] = {
     Field.COUNT: N_("Type the new count: a whole number {range}, for example 12."),
-    Field.NOTE: N_("Type the new note (at most 300 characters)."),
+    Field.NOTE: N_("Type the new note (at most {limit} characters)."),
     Field.RESULT: N_(
-        'Type the latest result, for example "4,2" or "87 % satisfied" (at most 300 characters).'
+        'Type the latest result, for example "4,2" or "87 % satisfied" (at most {limit} '
+        "characters)."
     ),
     Field.RESPONDENTS: N_("Type the number of respondents: a whole number {range}."),
     Field.NPS: N_("Type the NPS: a whole number {range}."),
@@ -602,7 +603,9 @@ def _render_value(turn: Turn) -> Prompt:
     field = _field(turn)
     current = _current(turn, row, field)
     span = {Field.COUNT: COUNT_RANGE, Field.NPS: NPS_RANGE}.get(field, RESPONDENTS_RANGE)
-    prompt = turn._(FIELD_PROMPTS[field]).format(range=formats.format_range(span, turn.language))
+    prompt = turn._(FIELD_PROMPTS[field]).format(
+        range=formats.format_range(span, turn.language), limit=turn.number(answers.MAX_TEXT)
+    )
     lines = [_card(turn, row), "", prompt]
     buttons: list[list[Button]] = []
     if field is Field.FREQUENCY:

@@ -121,7 +121,7 @@ MSG_NEXT = N_("Next level ›")
 MSG_TO_REVIEW = N_("To the summary ›")
 MSG_NEED_ANSWER = N_("Choose at least one method, or “No methods at this level”, before going on.")
 MSG_METHOD_ASK = N_(
-    "{entity} – level {number}\nWrite the name of the participation method (at most 300 "
+    "{entity} – level {number}\nWrite the name of the participation method (at most {limit} "
     "characters)."
 )
 MSG_COUNT_ASK = N_(
@@ -131,7 +131,7 @@ MSG_NEED_COMMAS = N_(
     "Separate the methods with commas: “{example}” (method number, a space, its count)."
 )
 MSG_COUNT_NOW = N_("Now: {count}.")
-MSG_NOTE_ASK = N_("{method}: {count}.\nWrite the note (at most 300 characters).")
+MSG_NOTE_ASK = N_("{method}: {count}.\nWrite the note (at most {limit} characters).")
 MSG_NOTE_NOW = N_("Current note: {note}")
 MSG_NO_NOTE = N_("No note")
 MSG_REVIEW = N_("Summary: {entity} ({year})")
@@ -175,7 +175,7 @@ HELP = {
     ),
     ReportStep.METHOD: N_(
         "Write the method's name as you would in the report, for example “Asukasraati”. At "
-        "most 300 characters."
+        "most {limit} characters."
     ),
     ReportStep.COUNT: N_(
         "Lkm is the number of times the method was used in the year (events, panels, channels "
@@ -183,7 +183,7 @@ HELP = {
         "are fine."
     ),
     ReportStep.NOTE: N_(
-        "A note is optional: for example what the count includes. At most 300 characters. "
+        "A note is optional: for example what the count includes. At most {limit} characters. "
         "Press Skip if there is nothing to add."
     ),
     ReportStep.REVIEW: N_(
@@ -601,6 +601,7 @@ def _render_method(turn: Turn) -> Prompt:
     text = turn._(MSG_METHOD_ASK).format(
         entity=entities.entity_name(turn),
         number=_level(turn).number,
+        limit=turn.number(answers.MAX_TEXT),
     )
     return Prompt(text)
 
@@ -702,7 +703,9 @@ def _note_target(turn: Turn) -> tuple[int, dict[str, Any]]:
 def _render_note(turn: Turn) -> Prompt:
     _index, answer = _note_target(turn)
     text = turn._(MSG_NOTE_ASK).format(
-        method=_method_name(turn, answer), count=turn.number(int(answer["count"]))
+        method=_method_name(turn, answer),
+        count=turn.number(int(answer["count"])),
+        limit=turn.number(answers.MAX_TEXT),
     )
     rows: list[list[Button | LinkButton]] = []
     if answer.get("note"):

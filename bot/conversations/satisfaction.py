@@ -145,11 +145,11 @@ MSG_SCALE_NOW = N_(
 )
 MSG_RESULT_SCALE_ASK = N_("The latest result as a number on the scale {scale}, e.g. 4,2. Or Skip.")
 MSG_RESULT_FREE_ASK = N_(
-    "The latest result in a few words (at most 300 characters), for example “82 % positive”. "
+    "The latest result in a few words (at most {limit} characters), for example “82 % positive”. "
     "Or Skip."
 )
 MSG_PERIOD_ASK = N_(
-    "Which period is the latest result from? For example 2025 or 1–6/2026 (at most 100 "
+    "Which period is the latest result from? For example 2025 or 1–6/2026 (at most {limit} "
     "characters). Or Skip."
 )
 MSG_NPS_COMPUTED = N_("NPS computed from the counts: {nps}.")
@@ -779,7 +779,7 @@ def _render_result(turn: Turn) -> Prompt:
         scale = _answer(turn).get("scale") or mtype.scale
         ask = turn._(MSG_RESULT_SCALE_ASK).format(scale=scale)
     else:
-        ask = turn._(MSG_RESULT_FREE_ASK)
+        ask = turn._(MSG_RESULT_FREE_ASK).format(limit=turn.number(answers.MAX_TEXT))
     return _with_keep(turn, f"{_header(turn)}\n{ask}", "latest_result")
 
 
@@ -817,7 +817,8 @@ def _render_period(turn: Turn) -> Prompt:
     if answer.get("promoters") is not None and answer.get("nps") is not None:
         nps = formats.format_nps(int(answer["nps"]), turn.language)
         prefix = turn._(MSG_NPS_COMPUTED).format(nps=nps) + "\n\n"
-    return _with_keep(turn, f"{prefix}{_header(turn)}\n{turn._(MSG_PERIOD_ASK)}", "period")
+    period_ask = turn._(MSG_PERIOD_ASK).format(limit=turn.number(answers.MAX_PERIOD))
+    return _with_keep(turn, f"{prefix}{_header(turn)}\n{period_ask}", "period")
 
 
 def _typed_period(turn: Turn, text: str) -> Outcome:

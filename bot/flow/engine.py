@@ -40,6 +40,7 @@ from bot.access import Caller
 from bot.flow import codec
 from core.services import Services
 from data import catalog, drafts
+from data.limits import MAX_TEXT
 from data.models import (
     CatalogMethod,
     ConversationDraft,
@@ -492,7 +493,8 @@ class Flow:
     def help(self, turn: Turn, row: ConversationDraft, out: Outbox) -> None:
         def explain(t: Turn) -> Outcome:
             spec = self.specs[t.step]
-            out.say(f"{t._(MSG_HELP_HEADER)}\n{t._(spec.help)}\n\n{t._(MSG_HELP_FOOTER)}")
+            helped = t._(spec.help).format(limit=t.number(MAX_TEXT))  # the text limit, if named
+            out.say(f"{t._(MSG_HELP_HEADER)}\n{helped}\n\n{t._(MSG_HELP_FOOTER)}")
             return t.step
 
         self._guarded(turn, row, out, explain, is_button=False)

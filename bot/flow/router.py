@@ -20,13 +20,13 @@ import asyncio
 import datetime as dt
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import Application, ApplicationHandlerStop, ContextTypes
+from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.access import Caller, caller_in, refuse
 from bot.commands import all_commands
@@ -43,6 +43,9 @@ from delivery.ordering import step_done
 from delivery.outbox import sender as outbox_sender
 from delivery.replies import Outbox, deliver, send_safely
 from i18n import N_, gettext_for, normalize_language
+
+if TYPE_CHECKING:
+    from bot.app import BotApplication
 
 log = logging.getLogger(__name__)
 
@@ -437,7 +440,7 @@ async def end_idle_conversations(context: ContextTypes.DEFAULT_TYPE) -> None:
             log.warning("could not send the idle message: %s", error)
 
 
-def install_idle_check(application: Application) -> None:  # type: ignore[type-arg]
+def install_idle_check(application: BotApplication) -> None:
     """Check for idle conversations a few times per timeout (at most once a minute)."""
     if application.job_queue is None:
         return

@@ -5,12 +5,12 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections import OrderedDict
+from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 from telegram.ext import (
-    Application,
     ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
@@ -30,6 +30,9 @@ from data import catalog, people
 from data.db import transaction
 from data.models import Role
 from i18n import LANGUAGES, N_, gettext_for
+
+if TYPE_CHECKING:
+    from bot.app import BotApplication
 
 log = logging.getLogger(__name__)
 
@@ -250,19 +253,19 @@ async def nothing_to_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     await update.effective_chat.send_message(who._("There is nothing to cancel."))
 
 
-def register_guard(application: Application, *, group: int) -> None:  # type: ignore[type-arg]
+def register_guard(application: BotApplication, *, group: int) -> None:
     """Groups and channels are answered by the guard and go no further."""
     application.add_handler(TypeHandler(Update, private_chats_only), group=group)
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: BotApplication) -> None:
     """The entry commands: /start, /kieli and the language buttons."""
     application.add_handler(CommandHandler("start", start))
     application.add_handler(CommandHandler("kieli", language_command))
     application.add_handler(CallbackQueryHandler(language_chosen, pattern=rf"^{LANGUAGE}:"))
 
 
-def register_fallbacks(application: Application, *, group: int) -> None:  # type: ignore[type-arg]
+def register_fallbacks(application: BotApplication, *, group: int) -> None:
     """Catch-alls, after the features: a conversation's own /ohje and /peru come first."""
     for handler in (
         CommandHandler("ohje", help_command),

@@ -15,11 +15,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import (
-    Application,
     ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
@@ -59,6 +59,9 @@ MSG_NOT_A_CONTACT = N_(
 MSG_SAVED = N_(
     "Saved ✓ service entities: {count}, year {year}. /tila shows your division's status."
 )
+
+if TYPE_CHECKING:
+    from bot.app import BotApplication
 MSG_CANCELLED = N_("Cancelled: nothing from the file was saved.")
 MSG_EXPIRED = N_(
     "This check has expired or was replaced by a newer file; nothing was saved. Send the file "
@@ -285,7 +288,7 @@ def _save(svc: Services, who: Caller, change_set: sheets.ChangeSet) -> tuple[str
     return outcome, 0
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: BotApplication) -> None:
     application.add_handler(
         MessageHandler(filters.Document.ALL & filters.ChatType.PRIVATE, receive_document)
     )

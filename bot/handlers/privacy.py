@@ -8,9 +8,10 @@ Erasure is an operator's job (``python -m data person erase``): the reply says w
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from telegram import InputFile, Update
-from telegram.ext import Application, CommandHandler, ContextTypes
+from telegram.ext import CommandHandler, ContextTypes
 
 from bot.access import caller
 from bot.admin.shared import division_label, role_names
@@ -19,6 +20,9 @@ from core.services import services
 from data import people, privacy
 from data.db import transaction
 from i18n.formats import format_count, format_date
+
+if TYPE_CHECKING:
+    from bot.app import BotApplication
 
 
 async def my_data(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -81,5 +85,5 @@ async def my_data(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: BotApplication) -> None:
     application.add_handler(CommandHandler("omat_tiedot", my_data))

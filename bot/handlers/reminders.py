@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot import ui
 from bot.access import Caller, caller, refuse, requires
@@ -34,8 +35,11 @@ from schedules.content import snooze_time_text
 from schedules.dates import local_datetime
 from schedules.overview import schedule_text
 
+if TYPE_CHECKING:
+    from bot.app import BotApplication
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+
+def register(application: BotApplication) -> None:
     application.add_handler(CommandHandler("aikataulu", schedule_command))
     install_guard(application, [REMINDER])
     application.add_handler(CallbackQueryHandler(reminder_button, pattern=rf"^{REMINDER}:"))

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from telegram.ext import Application, CommandHandler
+from typing import TYPE_CHECKING
+
+from telegram.ext import CommandHandler
 
 from bot.status import show
 
+if TYPE_CHECKING:
+    from bot.app import BotApplication
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+
+def register(application: BotApplication) -> None:
     application.add_handler(CommandHandler("tila", show.show_status))

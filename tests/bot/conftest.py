@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from telegram.ext import Application
@@ -25,6 +25,9 @@ from localtg import DEFAULT_TOKEN, LocalBotApi, LocalRequest, LocalUser, running
 from settings import Settings, load_settings
 
 from ..conftest import Database
+
+if TYPE_CHECKING:
+    from bot.app import BotApplication
 
 
 @dataclass
@@ -61,7 +64,7 @@ class BotHarness:
     def services(self) -> Services:
         return self.app.bot_data["services"]
 
-    async def start(self, *, wait_for_menus: bool = True) -> Application:  # type: ignore[type-arg]
+    async def start(self, *, wait_for_menus: bool = True) -> BotApplication:
         """Start the bot; by default also wait for the command menus it sets in the
         background, so a test can read them right away."""
         services = Services(self.settings, self.db.sessions, self.clock)
@@ -83,7 +86,7 @@ class BotHarness:
     async def stop(self) -> None:
         await self._inner.aclose()
 
-    async def restart(self, *, wait_for_menus: bool = True) -> Application:  # type: ignore[type-arg]
+    async def restart(self, *, wait_for_menus: bool = True) -> BotApplication:
         """A new Application on the same database and Bot API, like a process restart."""
         self.assert_no_errors()
         await self.stop()

@@ -103,11 +103,13 @@ class BotProcess:
         stop(self.process)
 
 
-def _run(env: dict[str, str], log: IO[str], cwd: Path) -> subprocess.Popen[bytes]:
+def _run(env: dict[str, str | None], log: IO[str], cwd: Path) -> subprocess.Popen[bytes]:
+    """``python -m bot run`` with this environment on top of ours (None: unset)."""
+    merged = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN, **env}
     return subprocess.Popen(
         [sys.executable, "-m", "bot", "run"],
         cwd=cwd,
-        env={**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN, **env},
+        env={name: value for name, value in merged.items() if value is not None},
         stdout=log,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
@@ -115,11 +117,20 @@ def _run(env: dict[str, str], log: IO[str], cwd: Path) -> subprocess.Popen[bytes
 
 
 def start_polling(
-    base_url: str, database_url: str, log: IO[str], *, extra_env: dict[str, str] | None = None
+    base_url: str,
+    database_url: str,
+    log: IO[str],
+    *,
+    extra_env: dict[str, str | None] | None = None,
 ) -> subprocess.Popen[bytes]:
     """Start one polling process (it migrates the database and long-polls ``base_url``);
-    several may share one ``log``, e.g. a process and the one started after its kill."""
-    env = {"TELEGRAM_BASE_URL": base_url, "DATABASE_URL": database_url, **(extra_env or {})}
+    several may share one ``log``, e.g. a process and the one started after its kill.
+    ``extra_env``: more variables, None to unset one."""
+    env: dict[str, str | None] = {
+        "TELEGRAM_BASE_URL": base_url,
+        "DATABASE_URL": database_url,
+        **(extra_env or {}),
+    }
     return _run(env, log, ROOT)
 
 
@@ -135,7 +146,7 @@ def start_bot(
     """Start one webhook replica (it migrates the database and sets the webhook) of the
     code in ``cwd``: this tree, or another release's (a rolling upgrade, a before figure)."""
     port = port or free_port()
-    env = {
+    env: dict[str, str | None] = {
         "TELEGRAM_BASE_URL": base_url,
         "DATABASE_URL": database_url,
         "TELEGRAM_WEBHOOK_URL": PUBLIC_URL,

@@ -7,9 +7,6 @@ self-hosted Bot API server.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from data import catalog, people
@@ -18,9 +15,8 @@ from data.db import make_engine, make_sessionmaker, migrate, transaction
 from data.models import Role
 from localtg import LocalBotApi
 from localtg.http import ServerThread
+from tests.bot.processes import TOKEN, start_polling, stop
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-TOKEN = "7654321098:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawE"
 #: How long to wait for an event before failing: a ceiling for a loaded machine, not a budget
 #: (each wait returns the moment its event happens).
 CEILING = 180
@@ -45,23 +41,11 @@ def test_the_bot_process_fetches_a_sent_workbook_from_the_file_url(tmp_path: Pat
     _contact(url, 4343)
     api = LocalBotApi(token=TOKEN)
     with ServerThread(api) as server:
-        env = {
-            **os.environ,
-            "TELEGRAM_BOT_TOKEN": TOKEN,
-            "TELEGRAM_BASE_URL": server.base_url,
-            "DATABASE_URL": url,
-        }
-        env.pop("TELEGRAM_BASE_FILE_URL", None)
         log_path = tmp_path / "bot.log"
         with log_path.open("w") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "bot", "run"],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-            )
+            # Files are fetched from TELEGRAM_BASE_URL's file address, not one set apart.
+            no_file_url: dict[str, str | None] = {"TELEGRAM_BASE_FILE_URL": None}
+            process = start_polling(server.base_url, url, log, extra_env=no_file_url)
             try:
                 user = api.user(4343, "Aino", language_code="fi")
                 server.run_sync(user.send("/excel"), timeout=CEILING)
@@ -76,7 +60,6 @@ def test_the_bot_process_fetches_a_sent_workbook_from_the_file_url(tmp_path: Pat
                 )
                 assert "vastaa jo tallennettuja tietoja" in reply.text
             finally:
-                process.terminate()
-                process.wait(timeout=CEILING)
+                stop(process)
     assert [c.ok for c in api.calls_to("getFile")] == [True]
     assert TOKEN not in log_path.read_text()

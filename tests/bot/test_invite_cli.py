@@ -7,17 +7,16 @@ import os
 import re
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect, select, text
+from sqlalchemy import inspect, select
 
 from data import people
 from data.db import make_engine, make_sessionmaker
 from data.models import Invitation, Person, Role
 
-from ..conftest import PG_URL, _pg_url_with_schema
+from ..conftest import PG_URL, scratch_schema
 from .conftest import BotHarness
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,21 +76,12 @@ def test_bootstrap_creates_and_migrates_a_missing_sqlite_database(tmp_path: Path
 
 @pytest.mark.skipif(not PG_URL, reason="TEST_DATABASE_URL is not set")
 def test_bootstrap_migrates_an_empty_postgresql_database() -> None:
-    schema = f"cli_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(PG_URL or "")
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        url = _pg_url_with_schema(schema)
+    with scratch_schema("cli") as url:
         result = run_cli(url, "--role", "koordinaattori")
         assert result.returncode == 0, result.stderr
         assert LINK.match(result.stdout.strip())
         [invitation] = _invitations(url)
         assert invitation.role is Role.COORDINATOR
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.mark.parametrize(

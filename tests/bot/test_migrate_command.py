@@ -5,10 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from sqlalchemy import text
@@ -16,7 +14,7 @@ from sqlalchemy import text
 from data.db import make_engine
 from data.health import head_revisions, schema_problem
 
-from ..conftest import PG_URL
+from ..conftest import PG_URL, scratch_schema
 from .processes import ROOT
 
 
@@ -47,17 +45,8 @@ def test_migrate_brings_an_empty_sqlite_database_to_head_and_says_so(tmp_path: P
 def empty_pg_schema() -> Iterator[str]:
     if not PG_URL:
         pytest.skip("TEST_DATABASE_URL is not set")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(PG_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in PG_URL else "?"
-    try:
-        yield f"{PG_URL}{separator}options={quote(f'-csearch_path={schema}')}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with scratch_schema() as url:
+        yield url
 
 
 def test_three_processes_migrating_an_empty_postgresql_database_at_once_all_succeed(

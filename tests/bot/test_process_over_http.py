@@ -6,38 +6,19 @@ is honoured; and that the token appears in no log line.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from localtg import LocalBotApi
 from localtg.http import ServerThread
-from tests.bot.processes import CEILING
-
-ROOT = Path(__file__).resolve().parent.parent.parent
-TOKEN = "7654321098:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawE"
+from tests.bot.processes import CEILING, TOKEN, start_polling, stop
 
 
 def test_bot_process_answers_start_over_http_long_polling(tmp_path: Path) -> None:
     api = LocalBotApi(token=TOKEN)
     with ServerThread(api) as server:
-        env = {
-            **os.environ,
-            "TELEGRAM_BOT_TOKEN": TOKEN,
-            "TELEGRAM_BASE_URL": server.base_url,
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.sqlite3'}",
-        }
         log_path = tmp_path / "bot.log"
         with log_path.open("w") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "bot", "run"],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-            )
+            process = start_polling(server.base_url, f"sqlite:///{tmp_path / 'bot.sqlite3'}", log)
             try:
                 user = api.user(4242, "Aino", language_code="fi")
                 server.run_sync(user.start(), timeout=60)
@@ -50,8 +31,7 @@ def test_bot_process_answers_start_over_http_long_polling(tmp_path: Path) -> Non
                 )
                 assert choice.buttons == [["Suomi"], ["Svenska"], ["English"]]
             finally:
-                process.terminate()
-                process.wait(timeout=CEILING)
+                stop(process)
     output = log_path.read_text()
     assert TOKEN not in output
     assert "AAHdqTcvCH1" not in output

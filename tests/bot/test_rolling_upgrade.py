@@ -7,19 +7,18 @@ The figures (messages answered / lost) are printed for the issue note (pytest -s
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from data.db import make_engine
 from localtg import LocalBotApi
 from localtg.http import ServerThread
 from tests.data.test_expand_contract import HEAD, next_release
 
-from ..conftest import BACKENDS, PG_URL, _pg_url_with_schema
+from ..conftest import BACKENDS, PG_URL, scratch_schema
 from .processes import TOKEN, start_bot
 from .test_webhook_server import _say
 
@@ -32,19 +31,12 @@ def shared(request: pytest.FixtureRequest) -> Iterator[tuple[str, Engine]]:
     """Several replicas share one database: PostgreSQL (SQLite runs one process)."""
     if request.param == "none" or not PG_URL:
         pytest.skip("replicas share a PostgreSQL database (TEST_DATABASE_URL)")
-    schema = f"t_roll_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(PG_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = _pg_url_with_schema(schema)
-    engine = make_engine(url)
-    try:
-        yield url, engine
-    finally:
-        engine.dispose()
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with scratch_schema("t_roll") as url:
+        engine = make_engine(url)
+        try:
+            yield url, engine
+        finally:
+            engine.dispose()
 
 
 def test_a_rolling_upgrade_with_an_old_replica_restarted_mid_way_answers_everyone(

@@ -10,7 +10,6 @@ in ``data/migrations/compat.py`` leaves behind.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from data.health import SchemaAheadError, Standing, head_revisions, schema_probl
 from localtg.http import ServerThread
 from tests.bot.processes import TOKEN, start_bot
 
-from ..conftest import BACKENDS, PG_URL, _pg_url_with_schema
+from ..conftest import BACKENDS, scratch_schema
 
 NEXT = "9999_next"
 (HEAD,) = head_revisions()
@@ -38,20 +37,12 @@ def fresh(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str,
         yield url, engine
         engine.dispose()
         return
-    assert PG_URL
-    schema = f"t_next_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(PG_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = _pg_url_with_schema(schema)
-    engine = make_engine(url)
-    try:
-        yield url, engine
-    finally:
-        engine.dispose()
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with scratch_schema("t_next") as url:
+        engine = make_engine(url)
+        try:
+            yield url, engine
+        finally:
+            engine.dispose()
 
 
 def next_release(engine: Engine, *, declares: str | None) -> None:

@@ -24,6 +24,7 @@ PACKAGES = ("bot", "schedules", "sheets", "i18n", "miniapp")
 WRITTEN_LIMIT = re.compile(
     r"100[\s\u00a0\u202f,]000|10[\s\u00a0\u202f,]000[\s\u00a0\u202f,]000|[−-]100\b|\d…\d"
     r"|from 0 to|väliltä 0|från 0"
+    r"|(?i:at most|enintään|högst) [13]00\b"  # MAX_TEXT, MAX_PERIOD: as {limit}
 )
 
 

@@ -12,12 +12,12 @@ import datetime as dt
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import select
 from telegram import Update
-from telegram.ext import Application, ContextTypes
+from telegram.ext import ContextTypes
 
 import schedules
 from bot.handlers import reminders as reminder_handlers
@@ -31,6 +31,9 @@ from schedules import runtime as rt
 from settings import Settings, load_settings
 
 from ..conftest import Database
+
+if TYPE_CHECKING:
+    from bot.app import BotApplication
 
 HELSINKI = load_settings(env={}).tz
 YEAR = 2026
@@ -149,7 +152,7 @@ def complete_division(db: Database, code: str, year: int = YEAR) -> None:
 
 @dataclass
 class Bot:
-    application: Application  # type: ignore[type-arg]
+    application: BotApplication
     api: LocalBotApi
     clock: Clock
     time: VirtualTime
