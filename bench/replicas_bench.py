@@ -18,6 +18,18 @@ row in one chat), CPU ms per update of each replica (from /proc), and MISSED lin
 each run gets its own schema, dropped afterwards.
 
     .venv/bin/python bench/replicas_bench.py --people 100 --seconds 20
+
+``--saves`` runs the consistency check of issue 19 instead (default 4 replicas × 100
+contacts × 20 s): the contacts are spread over every service entity of the catalog (5 or 6
+on each), and each one over and over opens its entity in /raportoi, changes it (types the
+four levels, or on a saved entity changes the first level's count — each count unique to
+that attempt) and presses *Tallenna*. Two contacts saving one entity at once is the point:
+the later save over an older version is refused ("muutettu muualla"), the other confirmed.
+At the end every entity as stored must equal, row for row, the summary of its last
+confirmed save (the confirmed saves of one entity are ordered by when *Tallenna* was
+pressed: a save is confirmed only when based on the version before it, so it was opened
+after the one before committed); never a union of two saves, never an older one. Prints
+``consistency: …`` and a MISSED line for any entity that differs.
 """
 
 from __future__ import annotations
@@ -26,6 +38,7 @@ import argparse
 import asyncio
 import itertools
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -44,7 +57,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.runtime import prepare_database  # noqa: E402
-from data import catalog, people  # noqa: E402
+from data import catalog, people, reports  # noqa: E402
 from data.db import transaction  # noqa: E402
 from data.models import Role  # noqa: E402
 from localtg import LocalBotApi, LocalUser  # noqa: E402
@@ -63,6 +76,20 @@ ENTITY = "Kirjasto"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
+#: A saved participation answer as the summary shows it and the database holds it.
+Row = tuple[int, str, int]
+
+
+@dataclass
+class Save:
+    """One press of *Tallenna*: the summary it saved and what the bot answered."""
+
+    entity: int
+    rows: Counter[Row]
+    pressed: float
+    outcome: str  # "confirmed", "refused" or "unknown" (no answer)
+
+
 @dataclass
 class Run:
     replicas: int
@@ -71,6 +98,10 @@ class Run:
     lost: int = 0
     posted: dict[int, int] = field(default_factory=dict)
     why: list[str] = field(default_factory=list)
+    saves: list[Save] = field(default_factory=list)
+    #: Entities whose stored answers are not their last confirmed save, with why.
+    mismatches: list[str] = field(default_factory=list)
+    year_seen: set[int] = field(default_factory=set)
 
 
 def _schema_url(base: str, schema: str) -> str:
@@ -81,6 +112,105 @@ def _schema_url(base: str, schema: str) -> str:
 def _cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def _register_spread(url: str, count: int) -> list[tuple[int, str]]:
+    """``count`` contacts spread over every service entity (round robin): each contact's
+    (entity id, Finnish name)."""
+    engine, sessions = prepare_database(url)
+    with transaction(sessions) as session:
+        entities = [
+            (division, entity)
+            for division in catalog.divisions(session)
+            for entity in catalog.service_entities(session, division.id)
+        ]
+        chosen = []
+        for n in range(count):
+            division, entity = entities[n % len(entities)]
+            people.ensure_person(
+                session, FIRST_ID + n, name=f"H {n}", roles={Role.CONTACT}, division_id=division.id
+            )
+            chosen.append((entity.id, entity.name["fi"]))
+    engine.dispose()
+    return chosen
+
+
+def _stored(url: str, entity_ids: set[int], year: int) -> dict[int, Counter[Row]]:
+    """Each entity's participation answers as the database holds them."""
+    engine, sessions = prepare_database(url)
+    found: dict[int, Counter[Row]] = {}
+    with transaction(sessions) as session:
+        for entity_id in entity_ids:
+            rows: Counter[Row] = Counter()
+            for answer in reports.participation_for_year(session, year, entity_id):
+                level = catalog.by_id(session, catalog.Level, answer.level_id)
+                assert level is not None
+                name = answer.method_text or ""
+                if answer.method_id is not None:
+                    method = catalog.by_id(session, catalog.CatalogMethod, answer.method_id)
+                    assert method is not None
+                    name = method.name["fi"]
+                rows[(level.number, name, int(answer.count or 0))] += 1
+            found[entity_id] = rows
+    engine.dispose()
+    return found
+
+
+_LEVEL = re.compile(r"^(\d)\. ")
+_ANSWER = re.compile(r"^\s+\d+\) (.+?) – Lkm ([\d\s]+?)(?: \(.*\))?$")
+
+
+def _summary_rows(text: str) -> tuple[int, Counter[Row]]:
+    """The year and the answers of a summary ("Yhteenveto: Kirjasto (2026)" …)."""
+    year = int(re.search(r"Yhteenveto: .* \((\d{4})\)", text).group(1))  # type: ignore[union-attr]
+    rows: Counter[Row] = Counter()
+    level = 0
+    for line in text.splitlines():
+        if found := _LEVEL.match(line):
+            level = int(found.group(1))
+        elif found := _ANSWER.match(line):
+            rows[(level, found.group(1), int(re.sub(r"\s", "", found.group(2))))] += 1
+    return year, rows
+
+
+def check_consistency(run: Run, url: str) -> int:
+    """Compare every saved entity with its last confirmed save (see the module docstring);
+    the year of the round."""
+    by_entity: dict[int, list[Save]] = {}
+    for save in run.saves:
+        by_entity.setdefault(save.entity, []).append(save)
+    confirmed_any = {
+        e for e, saves in by_entity.items() if any(s.outcome == "confirmed" for s in saves)
+    }
+    year = max(run.year_seen) if run.year_seen else 0
+    stored = _stored(url, confirmed_any, year)
+    for entity, saves in sorted(by_entity.items()):
+        confirmed = sorted((s for s in saves if s.outcome == "confirmed"), key=lambda s: s.pressed)
+        if not confirmed:
+            continue
+        last = confirmed[-1]
+        held = stored[entity]
+        if held == last.rows:
+            continue
+        # A save whose answer was lost, pressed after the last confirmed one, may be the
+        # one that committed last: not a defect of the bot.
+        if any(
+            s.outcome == "unknown" and s.pressed > last.pressed and s.rows == held for s in saves
+        ):
+            continue
+        if any(s.rows == held for s in confirmed):
+            why = "an older confirmed save"
+        elif any(count > 1 for count in held.values()) or sum(held.values()) > sum(
+            last.rows.values()
+        ):
+            why = "a union of saves"
+        else:
+            why = "no save's answers"
+        run.mismatches.append(
+            f"entity {entity}: stored {sorted(held.elements())} is {why}; last confirmed "
+            f"{sorted(last.rows.elements())}"
+        )
+    return year
 
 
 def _register(url: str, count: int, code: Path) -> None:
@@ -118,6 +248,57 @@ def _take(api: LocalBotApi, update_id: int) -> dict[str, Any]:
     raise KeyError(update_id)
 
 
+async def _step(
+    api: LocalBotApi,
+    user: LocalUser,
+    action: str,
+    value: str,
+    expect: str,
+    urls: itertools.cycle[tuple[int, str]],
+    client: httpx.AsyncClient,
+    run: Run,
+    timeout: float,
+) -> bool:
+    """Post one update (to the next replica) and wait for the answer containing ``expect``;
+    False when there is none (counted lost) or the button is not there."""
+    user.mark = len(api.events)
+    if action == "send":
+        update_id = api.push_text(user.info, user.chat, value)[1]
+    else:
+        try:
+            message = user.message_with_button(value)
+        except AssertionError:
+            return False
+        button = message.find_button(value)
+        assert button is not None
+        update_id = api.push_callback(user.info, message, str(button["callback_data"]))[1]
+    index, url = next(urls)
+    started = time.monotonic()
+    payload = _take(api, update_id)
+    for _attempt in range(3):  # Telegram delivers again what was not answered 200
+        try:
+            answer = await client.post(url, json=payload, headers={SECRET_HEADER: SECRET})
+            status = str(answer.status_code)
+        except httpx.HTTPError as error:  # e.g. a kept-alive connection the server closed
+            status = type(error).__name__
+        if status == "200":
+            break
+    ok = status == "200"
+    run.posted[index] = run.posted.get(index, 0) + 1
+    try:
+        if not ok:
+            raise TimeoutError
+        await user.wait_for_message(contains=expect or None, timeout=timeout)
+    except TimeoutError:
+        run.lost += 1
+        last = user.messages[-1].text[:60] if user.messages else ""
+        run.why.append(f"{value!r} -> {status if not ok else 'no answer'}; last {last!r}")
+        return False
+    run.latencies.append(time.monotonic() - started)
+    run.done += 1
+    return True
+
+
 async def _person(
     api: LocalBotApi,
     user: LocalUser,
@@ -136,42 +317,72 @@ async def _person(
     for action, value, expect in itertools.cycle(steps):
         if time.monotonic() >= until:
             return
-        user.mark = len(api.events)
-        if action == "send":
-            update_id = api.push_text(user.info, user.chat, value)[1]
-        else:
-            try:
-                message = user.message_with_button(value)
-            except AssertionError:
-                continue
-            button = message.find_button(value)
-            assert button is not None
-            update_id = api.push_callback(user.info, message, str(button["callback_data"]))[1]
-        index, url = next(urls)
-        started = time.monotonic()
-        payload = _take(api, update_id)
-        for _attempt in range(3):  # Telegram delivers again what was not answered 200
-            try:
-                answer = await client.post(url, json=payload, headers={SECRET_HEADER: SECRET})
-                status = str(answer.status_code)
-            except httpx.HTTPError as error:  # e.g. a kept-alive connection the server closed
-                status = type(error).__name__
-            if status == "200":
-                break
-        ok = status == "200"
-        run.posted[index] = run.posted.get(index, 0) + 1
-        try:
-            if not ok:
-                raise TimeoutError
-            await user.wait_for_message(contains=expect or None, timeout=timeout)
-        except TimeoutError:
-            run.lost += 1
-            last = user.messages[-1].text[:60] if user.messages else ""
-            run.why.append(f"{value!r} -> {status if not ok else 'no answer'}; last {last!r}")
-            continue
-        run.latencies.append(time.monotonic() - started)
-        run.done += 1
+        if await _step(api, user, action, value, expect, urls, client, run, timeout):
+            await asyncio.sleep(think)
+
+
+def _buttons(user: LocalUser) -> list[str]:
+    return [label for row in user.messages[-1].buttons for label in row] if user.messages else []
+
+
+async def _saver(
+    api: LocalBotApi,
+    user: LocalUser,
+    entity: tuple[int, str],
+    number: int,
+    urls: itertools.cycle[tuple[int, str]],
+    client: httpx.AsyncClient,
+    run: Run,
+    until: float,
+    think: float,
+    timeout: float,
+) -> None:
+    """One contact changing and saving its entity over and over (``--saves``)."""
+    entity_id, name = entity
+
+    async def step(action: str, value: str, expect: str) -> bool:
+        ok = await _step(api, user, action, value, expect, urls, client, run, timeout)
         await asyncio.sleep(think)
+        return ok
+
+    for attempt in itertools.count(1):
+        if time.monotonic() >= until:
+            return
+        count = number * 100 + attempt  # unique to this attempt
+        if not await step("send", "/raportoi", "Vaihe 1/6"):
+            await step("send", "/peru", "")
+            continue
+        label = name if name in _buttons(user) else f"✓ {name}"
+        if not await step("press", label, "Vaihe"):
+            await step("send", "/peru", "")
+            continue
+        ok = True
+        if "Yhteenveto" in user.messages[-1].text:  # saved already: change level 1's count
+            ok = await step("press", "✎ T1 Tiedotustilaisuudet", "Lkm") and await step(
+                "send", str(count), "Yhteenveto"
+            )
+        else:
+            for expect in ("Vaihe 3/6", "Vaihe 4/6", "Vaihe 5/6", "Yhteenveto"):
+                ok = ok and await step("send", f"1 {count}", expect)
+        if not ok:
+            await step("send", "/peru", "")
+            continue
+        year, rows = _summary_rows(user.messages[-1].text)
+        run.year_seen.add(year)
+        pressed = time.monotonic()
+        answered = await _step(
+            api, user, "press", "💾 Tallenna", "allennettu", urls, client, run, timeout
+        )
+        text = user.messages[-1].text if user.messages else ""
+        if not answered:
+            outcome = "unknown"
+        elif text.startswith("Tallennettu"):
+            outcome = "confirmed"
+        else:
+            outcome = "refused"
+        run.saves.append(Save(entity_id, rows, pressed, outcome))
+        await asyncio.sleep(think)
+        await step("send", "/peru", "")
 
 
 def _count_limits(api: LocalBotApi) -> Counter[str]:
@@ -209,7 +420,14 @@ def _start(base_url: str, url: str, log: Path, code: Path) -> BotProcess:
 
 
 def bench(
-    base_url: str, replicas: int, count: int, seconds: float, think: float, code: Path = ROOT
+    base_url: str,
+    replicas: int,
+    count: int,
+    seconds: float,
+    think: float,
+    code: Path = ROOT,
+    *,
+    saves: bool = False,
 ) -> Run:
     schema = f"bench_{uuid.uuid4().hex[:10]}"
     admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
@@ -221,7 +439,11 @@ def bench(
     log_dir.mkdir(parents=True, exist_ok=True)
     processes: list[BotProcess] = []
     try:
-        _register(url, count, code)
+        chosen: list[tuple[int, str]] = []
+        if saves:
+            chosen = _register_spread(url, count)
+        else:
+            _register(url, count, code)
         api = LocalBotApi(
             token=TOKEN,
             enforce_limits=True,
@@ -246,18 +468,30 @@ def bench(
                 limits = httpx.Limits(max_connections=200)
                 async with httpx.AsyncClient(timeout=30, trust_env=False, limits=limits) as client:
                     started = time.monotonic()
-                    await asyncio.gather(
-                        *(
-                            _person(api, user, urls, client, run, until, think, 30.0)
-                            for user in users
+                    if saves:
+                        await asyncio.gather(
+                            *(
+                                _saver(
+                                    api, user, chosen[n], n, urls, client, run, until, think, 30.0
+                                )
+                                for n, user in enumerate(users)
+                            )
                         )
-                    )
+                    else:
+                        await asyncio.gather(
+                            *(
+                                _person(api, user, urls, client, run, until, think, 30.0)
+                                for user in users
+                            )
+                        )
                     return time.monotonic() - started
 
             elapsed = server.run_sync(everyone(), timeout=seconds + 120)
             after = [_cpu_seconds(p.process.pid) for p in processes]
             rate_limited = api.rate_limit_errors
             doubled = _doubled(api, users)
+            if saves:
+                check_consistency(run, url)
         cpu = [
             1000 * (b - a) / max(run.posted.get(i, 0), 1)
             for i, (a, b) in enumerate(zip(before, after, strict=True))
@@ -282,6 +516,18 @@ def bench(
         for what, value in (("429", rate_limited), ("lost", run.lost), ("doubled", doubled)):
             if value:
                 print(f"MISSED replicas {replicas}: {what} {value} (target 0)")
+        if saves:
+            outcomes = Counter(save.outcome for save in run.saves)
+            print(
+                f"consistency, replicas {replicas}: {len({s.entity for s in run.saves})} "
+                f"entities, {outcomes['confirmed']} saves confirmed, {outcomes['refused']} "
+                f"refused as changed elsewhere, {outcomes['unknown']} unanswered; entities not "
+                f"equal to their last confirmed save: {len(run.mismatches)}"
+            )
+            for line in run.mismatches[:5]:
+                print(f"  {line}")
+            if run.mismatches:
+                print(f"MISSED consistency, replicas {replicas}: {len(run.mismatches)} entities")
         return run
     finally:
         for process in processes:
@@ -296,7 +542,12 @@ def main() -> int:
     parser.add_argument("--people", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--think", type=float, default=1.1)
-    parser.add_argument("--replicas", default="1,2,4")
+    parser.add_argument("--replicas", default=None, help="default 1,2,4 (--saves: 4)")
+    parser.add_argument(
+        "--saves",
+        action="store_true",
+        help="the consistency run: contacts save their entities concurrently (module docstring)",
+    )
     parser.add_argument(
         "--code",
         type=Path,
@@ -314,8 +565,17 @@ def main() -> int:
         f"{args.think} s, load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores, "
         f"code {args.code}"
     )
-    for count in (int(n) for n in args.replicas.split(",")):
-        bench(base, count, args.people, args.seconds, args.think, args.code.resolve())
+    replicas = args.replicas or ("4" if args.saves else "1,2,4")
+    for count in (int(n) for n in replicas.split(",")):
+        bench(
+            base,
+            count,
+            args.people,
+            args.seconds,
+            args.think,
+            args.code.resolve(),
+            saves=args.saves,
+        )
     return 0
 
 

@@ -6,22 +6,25 @@ looks the person up again, so removing access or a role takes effect on the next
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from telegram import Update
 from telegram.ext import ContextTypes
 
 from core.services import Services, services
 from data import people
-from data.db import transaction
+from data.db import is_lock_wait, off_loop, transaction
 from data.models import Person, Role
 from i18n import gettext_for, normalize_language
 
 R = TypeVar("R")
+T = TypeVar("T")
 Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, R]]
 
 
@@ -43,9 +46,46 @@ class Caller:
         return gettext_for(self.language)(message)
 
 
-def caller(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Caller:
-    """Look the person up (fresh from the database) and pick their language."""
-    svc = services(context)
+#: Back-off before the one retry of database work that gave up waiting for a lock.
+LOCK_RETRY_SECONDS = 0.2
+
+
+async def in_worker(context: Any, function: Callable[..., T], *args: Any) -> T:
+    """A handler's database work, off the event loop: on the worker threads the
+    conversations use (``data.db.off_loop``), so a slow query or a held row never stalls
+    other chats or /healthz. A lock wait is bounded (``lock_timeout``); the work is tried
+    once more, then the lock error goes to the bot's error handler, which asks the person
+    to try again (``bot.app.on_error``). ``function`` opens its own transaction."""
+    sessions = services(context).sessions
+    for attempt in range(2):
+        try:
+            return await off_loop(function, *args, sessions=sessions)
+        except DBAPIError as error:
+            if attempt or not is_lock_wait(error):
+                raise
+            await asyncio.sleep(LOCK_RETRY_SECONDS)
+    raise AssertionError("unreachable")
+
+
+async def in_session(context: Any, work: Callable[[Session], T]) -> T:
+    """`in_worker` for work that is one transaction: ``work(session)``, committed.
+    ``context``: a handler's context or the Application."""
+    sessions = services(context).sessions
+
+    def run() -> T:
+        with transaction(sessions) as session:
+            return work(session)
+
+    return await in_worker(context, run)
+
+
+async def caller(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Caller:
+    """Look the person up (fresh from the database, off the event loop) and pick their
+    language."""
+    return await in_worker(context, _caller, update, services(context))
+
+
+def _caller(update: Update, svc: Services) -> Caller:
     with transaction(svc.sessions) as session:
         return caller_in(session, update, svc)
 
@@ -107,7 +147,7 @@ def requires(*roles: Role) -> Callable[[Callable[..., Awaitable[R]]], Handler[R 
     def decorate(handler: Callable[..., Awaitable[R]]) -> Handler[R | None]:
         @functools.wraps(handler)
         async def wrapper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> R | None:
-            who = caller(update, context)
+            who = await caller(update, context)
             if who.person is None or (roles and not who.has(*roles)):
                 await refuse(update, who)
                 return None

@@ -20,7 +20,7 @@ from bot.flow.engine import Flow
 from bot.handlers import admin, common, excel, privacy, reminders, status
 from core import metrics
 from core.services import Services, attach
-from data.db import db_threads
+from data.db import db_threads, is_lock_wait
 from delivery import ingress
 from delivery import outbox as delivery_outbox
 from delivery.courier import TelegramCourier
@@ -95,17 +95,27 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     Nothing is kept in memory: a long-running process would otherwise grow with every
     failure. Tests observe errors with their own error handler or the log.
     """
-    log.error(
-        "handler failed for update %s", getattr(update, "update_id", None), exc_info=context.error
-    )
-    metrics.handler_error()
-    if isinstance(update, Update) and update.effective_chat is not None:
-        from bot.access import caller
+    from bot.access import caller
 
+    busy = context.error is not None and is_lock_wait(context.error)
+    if busy:  # a row held by another session past lock_timeout (bot.access.in_worker)
+        log.warning(
+            "update %s: data stayed locked; asked to retry", getattr(update, "update_id", None)
+        )
+    else:
+        log.error(
+            "handler failed for update %s",
+            getattr(update, "update_id", None),
+            exc_info=context.error,
+        )
+        metrics.handler_error()
+    if isinstance(update, Update) and update.effective_chat is not None:
         try:
-            who = caller(update, context)
+            who = await caller(update, context)
             await update.effective_chat.send_message(
-                who._("Something went wrong. What you had saved is safe; please try again.")
+                who._(router.MSG_BUSY)
+                if busy
+                else who._("Something went wrong. What you had saved is safe; please try again.")
             )
         except Exception:
             log.warning("could not tell the person about the failure")

@@ -58,7 +58,7 @@ async def _refuse_bad_numbers(update: Update, context: ContextTypes.DEFAULT_TYPE
         return
     from bot.access import caller
 
-    who = caller(update, context)
+    who = await caller(update, context)
     await answer_quietly(query, who._(MSG_STALE), show_alert=True)
     raise ApplicationHandlerStop
 

@@ -207,9 +207,9 @@ def find_round(session: Session, year: int) -> Round | None:
         return held  # type: ignore[no-any-return]
     rnd = session.scalar(select(Round).where(Round.year == year))
     if rnd is not None:
-        # Held once the transaction commits: the row may be this transaction's own,
-        # not yet committed (a save makes the round and looks it up again), and a
-        # rolled-back round must not be remembered.
+        # Held once the transaction commits: the row may be this transaction's own insert
+        # (`get_or_create_round`), and a round remembered from a transaction rolled back
+        # (a lock wait, then a retry) would be a round that does not exist.
         event.listen(
             session, "after_commit", lambda _s, r=rnd: catalog.hold_round(_s, r), once=True
         )

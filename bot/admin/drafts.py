@@ -9,7 +9,6 @@ document…", so the bot keeps answering everyone else.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 from collections.abc import Sequence
@@ -20,7 +19,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Upda
 from telegram.constants import ChatAction
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot.access import Caller, requires
+from bot.access import Caller, in_worker, requires
 from bot.admin.callbacks import DRAFT, DraftStep, button_data, pattern
 from bot.admin.shared import chat_action, send_menu
 from bot.ui import MSG_STALE
@@ -135,7 +134,7 @@ async def drafts_command(update: Update, context: ContextTypes.DEFAULT_TYPE, who
         update.effective_chat,
         who,
         DRAFT,
-        readiness_text(who, _readiness(svc, year), year, warnings),
+        readiness_text(who, await in_worker(context, _readiness, svc, year), year, warnings),
         reply_markup=_menu(who),
     )
 
@@ -164,10 +163,10 @@ async def make(update: Update, context: ContextTypes.DEFAULT_TYPE, who: Caller) 
     svc = services(context)
     year, today = svc.current_year(), svc.local_now().date()
     await query.answer(who._("Making the document…"))
-    incomplete = [d.code for d in _readiness(svc, year) if not d.complete]
+    incomplete = [d.code for d in await in_worker(context, _readiness, svc, year) if not d.complete]
     try:
         async with chat_action(context.bot, chat.id, ChatAction.UPLOAD_DOCUMENT):
-            documents = await asyncio.to_thread(_generate, svc, year, kind, today)
+            documents = await in_worker(context, _generate, svc, year, kind, today)
     except Exception:
         log.exception("document %s for %s could not be made", kind, year)
         await chat.send_message(

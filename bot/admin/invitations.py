@@ -7,16 +7,18 @@ the person; common.start redeems it.
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.orm import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 from telegram.helpers import create_deep_linked_url
 
-from bot.access import Caller, requires
+from bot.access import Caller, in_session, requires
 from bot.admin.callbacks import ID, INVITE, InviteStep, button_data, pattern
 from bot.admin.shared import (
     answer_stale,
@@ -29,7 +31,6 @@ from bot.admin.shared import (
 from bot.ui import MSG_CLOSE
 from core.services import services
 from data import admin_queries, catalog, people
-from data.db import transaction
 from data.models import Division, Invitation, Role
 from i18n import N_
 from i18n.formats import format_datetime
@@ -77,8 +78,7 @@ def _menu(who: Caller, open_count: int) -> tuple[str, InlineKeyboardMarkup]:
 async def invite_command(update: Update, context: ContextTypes.DEFAULT_TYPE, who: Caller) -> None:
     """/kutsu: the role menu."""
     svc = services(context)
-    with transaction(svc.sessions) as session:
-        open_count = len(people.open_invitations(session, svc.now()))
+    open_count = await in_session(context, lambda s: len(people.open_invitations(s, svc.now())))
     text, keyboard = _menu(who, open_count)
     assert update.effective_chat is not None
     await send_menu(context, update.effective_chat, who, INVITE, text, reply_markup=keyboard)
@@ -93,8 +93,7 @@ async def role_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE, who: C
     if role is not Role.CONTACT:
         await _create(update, context, who, role, None)
         return
-    with transaction(services(context).sessions) as session:
-        divisions = catalog.divisions(session)
+    divisions = await in_session(context, catalog.divisions)
     rows = [
         [
             InlineKeyboardButton(
@@ -123,8 +122,7 @@ async def role_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE, who: C
 async def division_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE, who: Caller) -> None:
     assert context.matches
     division_id = int(context.matches[0].group(1))
-    with transaction(services(context).sessions) as session:
-        division = catalog.by_id(session, Division, division_id)
+    division = await in_session(context, lambda s: catalog.by_id(s, Division, division_id))
     if division is None or division.retired_at is not None:
         await answer_stale(update, who)
         return
@@ -143,11 +141,14 @@ async def _create(
     query = update.callback_query
     assert query is not None
     svc = services(context)
-    with transaction(svc.sessions) as session:
+
+    def create(session: Session) -> tuple[int, str | None, dt.datetime]:
         invitation = people.create_invitation(
             session, role, division=division, created_by=who.person, now=svc.now()
         )
-        invitation_id, token, expires_at = invitation.id, invitation.token, invitation.expires_at
+        return invitation.id, invitation.token, invitation.expires_at
+
+    invitation_id, token, expires_at = await in_session(context, create)
     link = create_deep_linked_url(context.bot.username, token)
     who_text = role_names({role}, who)
     if division is not None:
@@ -196,8 +197,7 @@ async def _show_open(update: Update, context: ContextTypes.DEFAULT_TYPE, who: Ca
     query = update.callback_query
     assert query is not None
     svc = services(context)
-    with transaction(svc.sessions) as session:
-        views = admin_queries.open_invitations(session, svc.now())
+    views = await in_session(context, lambda s: admin_queries.open_invitations(s, svc.now()))
     if not views:
         text = who._("There are no open invitations.")
     else:
@@ -240,11 +240,16 @@ async def revoke(update: Update, context: ContextTypes.DEFAULT_TYPE, who: Caller
     assert query is not None and context.matches and who.person is not None
     invitation_id, source = int(context.matches[0].group(1)), context.matches[0].group(2)
     svc = services(context)
-    with transaction(svc.sessions) as session:
+    actor_id = who.person.id
+
+    def revoke_it(session: Session) -> people.InvitationProblem | None:
         invitation = admin_queries.invitation_by_id(session, invitation_id)
         problem = people.invitation_problem(invitation, svc.now())
         if problem is None:
-            people.revoke_invitation(session, invitation_id, actor_id=who.person.id)
+            people.revoke_invitation(session, invitation_id, actor_id=actor_id)
+        return problem
+
+    problem = await in_session(context, revoke_it)
     if problem is people.InvitationProblem.UNKNOWN:
         await answer_stale(update, who)
         return

@@ -25,6 +25,7 @@ import json
 import logging
 from typing import Any
 
+from sqlalchemy.orm import Session
 from telegram import (
     BotCommand,
     BotCommandScope,
@@ -39,11 +40,12 @@ from telegram import (
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
+from bot.access import in_session
 from bot.admin.shared import language_of, person_label, role_names, tell
 from bot.commands import commands_for
 from core.services import services
 from data import admin_queries, menus, people
-from data.db import transaction
+from data.db import off_loop, transaction
 from data.models import Person, Role
 from i18n import LANGUAGES, gettext_for
 from miniapp.texts import MENU_BUTTON
@@ -114,17 +116,14 @@ async def _set_if_changed(
 ) -> bool:
     """Call Telegram only when the menu differs from the one last set for ``key``."""
     digest = _digest(spec)
-    sessions = services(application).sessions
     if known is None:
-        with transaction(sessions) as session:
-            current = menus.digest_of(session, key)
+        current = await in_session(application, lambda s: menus.digest_of(s, key))
     else:
         current = known.get(key)
     if current == digest:
         return False
     await _apply(application, spec, scope)
-    with transaction(sessions) as session:
-        menus.remember(session, key, digest)
+    await in_session(application, lambda s: menus.remember(s, key, digest))
     return True
 
 
@@ -179,10 +178,8 @@ async def refresh_menu_button(
     key = BUTTON_SCOPE.format(chat_id=person.telegram_user_id)
     plain = button.to_dict() if button is not None else None
     digest = hashlib.sha256(json.dumps(plain, sort_keys=True).encode()).hexdigest()
-    sessions = services(application).sessions
     if known is None:
-        with transaction(sessions) as session:
-            current = menus.digest_of(session, key)
+        current = await in_session(application, lambda s: menus.digest_of(s, key))
     else:
         current = known.get(key)
     if current == digest or (current is None and button is None):
@@ -190,14 +187,14 @@ async def refresh_menu_button(
     await application.bot.set_chat_menu_button(
         chat_id=person.telegram_user_id, menu_button=button or MenuButtonDefault()
     )
-    with transaction(sessions) as session:
-        menus.remember(session, key, digest)
+    await in_session(application, lambda s: menus.remember(s, key, digest))
     return True
 
 
 async def refresh_menu_of_user(application: App, telegram_user_id: int) -> None:
-    with transaction(services(application).sessions) as session:
-        person = people.person_by_telegram_id(session, telegram_user_id)
+    person = await in_session(
+        application, lambda s: people.person_by_telegram_id(s, telegram_user_id)
+    )
     if person is not None:
         await refresh_menu(application, person)
 
@@ -221,20 +218,25 @@ async def _tell_inviter(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if not token:
         return
     svc = services(context)
-    with transaction(svc.sessions) as session:
+    user_id = update.effective_user.id
+
+    def read(session: Session) -> tuple[Person, str] | None:
         invitation = admin_queries.invitation_by_token(session, token)
         if invitation is None or invitation.created_by_id is None:
-            return
+            return None
         inviter = admin_queries.person_by_id(session, invitation.created_by_id)
-        newcomer = people.active_person(session, update.effective_user.id)
+        newcomer = people.active_person(session, user_id)
         if inviter is None or newcomer is None or not inviter.active or not inviter.roles:
-            return
+            return None
         language = language_of(inviter, svc.settings.default_language)
         _ = gettext_for(language)
-        text = _("{name} accepted your invitation ({roles}).").format(
+        return inviter, _("{name} accepted your invitation ({roles}).").format(
             name=person_label(newcomer), roles=role_names({invitation.role}, language)
         )
-    await tell(context.bot, inviter, text)
+
+    found = await in_session(context, read)
+    if found is not None:
+        await tell(context.bot, *found)
 
 
 #: People whose menus are checked between two pauses at start-up, and the pause: the
@@ -258,7 +260,7 @@ async def install_all_menus(application: App) -> int:
         with transaction(sessions) as session:
             return menus.last_set(session), admin_queries.active_people(session)
 
-    known, everyone = await asyncio.to_thread(load)
+    known, everyone = await off_loop(load, sessions=sessions)
     try:
         await install_default_menu(application, known)
     except TelegramError as error:
@@ -293,7 +295,7 @@ async def install_all_menus(application: App) -> int:
                 with transaction(sessions) as session:
                     menus.remember_many(session, batch)
 
-            await asyncio.to_thread(write)
+            await off_loop(write, sessions=sessions)
         await asyncio.sleep(MENU_BATCH_PAUSE_SECONDS)
     log.info("command menus checked=%d set=%d", len(everyone), changed)
     return changed

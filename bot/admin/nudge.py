@@ -13,7 +13,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatAction
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot.access import Caller, requires
+from bot.access import Caller, in_worker, requires
 from bot.admin.callbacks import ID, NUDGE, NudgeStep, button_data, pattern
 from bot.admin.shared import answer_stale, chat_action, edit, send_menu
 from bot.ui import MSG_CLOSE
@@ -71,7 +71,7 @@ async def nudge_command(update: Update, context: ContextTypes.DEFAULT_TYPE, who:
     """/muistuta: who is incomplete, and buttons to remind all of them or one."""
     chat = update.effective_chat
     assert chat is not None
-    rows, contacts, with_gaps = _incomplete(context)
+    rows, contacts, with_gaps = await in_worker(context, _incomplete, context)
     gaps = _gaps_line(who, with_gaps)
     if not rows:
         text = who._("Every division is complete; nobody needs a reminder.")
@@ -120,7 +120,7 @@ async def send(update: Update, context: ContextTypes.DEFAULT_TYPE, who: Caller) 
 
     query = update.callback_query
     assert query is not None and who.person is not None and update.effective_chat is not None
-    rows, _contacts, _with_gaps = _incomplete(context)
+    rows, _contacts, _with_gaps = await in_worker(context, _incomplete, context)
     division_ids: list[int] | None = None
     target = who._("all incomplete divisions")
     groups = context.matches[0].groups() if context.matches else ()

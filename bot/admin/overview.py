@@ -20,7 +20,7 @@ from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot.access import Caller, requires
+from bot.access import Caller, in_worker, requires
 from bot.admin.callbacks import ID, OVERVIEW, OverviewStep, button_data, pattern
 from bot.admin.shared import (
     chat_action,
@@ -35,8 +35,8 @@ from bot.charts import ChartTexts, DivisionCoverage, coverage_chart
 from bot.ui import MSG_STALE
 from core.services import Services, services
 from data import catalog, people, progress, reports
-from data.db import transaction
-from data.models import Division, ReportState, Role
+from data.db import off_loop, transaction
+from data.models import Division, Person, ReportState, Role
 from data.progress import DivisionProgress, DivisionState
 from i18n import N_, gettext_for
 from i18n.formats import format_date, format_datetime, format_percent
@@ -205,7 +205,7 @@ async def overview_command(update: Update, context: ContextTypes.DEFAULT_TYPE, w
     assert chat is not None
     svc = services(context)
     year, today = svc.current_year(), svc.local_now().date()
-    rows, levels = _progress(svc, year)
+    rows, levels = await in_worker(context, _progress, svc, year)
     level_names = [f"{number} {name.get(who.language) or name['fi']}" for number, name in levels]
     async with chat_action(context.bot, chat.id, ChatAction.UPLOAD_PHOTO):
         png = await asyncio.to_thread(
@@ -243,8 +243,12 @@ async def _not_reopenable(
     query: CallbackQuery, who: Caller, svc: Services, division_id: int
 ) -> None:
     """The alert for a reopen button whose report is no longer submitted (or is gone)."""
-    with transaction(svc.sessions) as session:
-        division = catalog.by_id(session, Division, division_id)
+
+    def read() -> Division | None:
+        with transaction(svc.sessions) as session:
+            return catalog.by_id(session, Division, division_id)
+
+    division = await off_loop(read, sessions=svc.sessions)
     if division is None:
         await query.answer(who._(MSG_STALE), show_alert=True)
         return
@@ -264,7 +268,7 @@ async def ask_reopen(update: Update, context: ContextTypes.DEFAULT_TYPE, who: Ca
     assert query is not None and context.matches and query.message is not None
     division_id, year = int(context.matches[0].group(1)), int(context.matches[0].group(2))
     svc = services(context)
-    division = _submitted_division(svc, division_id, year)
+    division = await in_worker(context, _submitted_division, svc, division_id, year)
     if division is None:
         await _not_reopenable(query, who, svc, division_id)
         return
@@ -312,15 +316,21 @@ async def reopen(update: Update, context: ContextTypes.DEFAULT_TYPE, who: Caller
     groups = context.matches[0].groups()
     division_id, year, overview_id = int(groups[0]), int(groups[1]), int(groups[2])
     svc = services(context)
-    with transaction(svc.sessions) as session:
-        division = catalog.by_id(session, Division, division_id)
-        reopened = division is not None and reports.reopen_report(
-            session, who.person, year, division_id
-        )
-        contacts = people.people_with_role(session, Role.CONTACT, division_id=division_id)
-        coordinators = [
-            p for p in people.people_with_role(session, Role.COORDINATOR) if p.id != who.person.id
-        ]
+    me = who.person
+
+    def write() -> tuple[Division | None, bool, list[Person], list[Person]]:
+        with transaction(svc.sessions) as session:
+            division = catalog.by_id(session, Division, division_id)
+            reopened = division is not None and reports.reopen_report(
+                session, me, year, division_id
+            )
+            contacts = people.people_with_role(session, Role.CONTACT, division_id=division_id)
+            coordinators = [
+                p for p in people.people_with_role(session, Role.COORDINATOR) if p.id != me.id
+            ]
+        return division, reopened, contacts, coordinators
+
+    division, reopened, contacts, coordinators = await in_worker(context, write)
     if division is None or not reopened:
         await _not_reopenable(query, who, svc, division_id)
         return
@@ -371,7 +381,7 @@ async def _refresh_overview(
     button); an overview too old to edit or deleted is left as it is."""
     if query.message is None:
         return
-    rows, _levels = _progress(svc, year)
+    rows, _levels = await in_worker(context, _progress, svc, year)
     try:
         await context.bot.edit_message_text(
             overview_text(who, rows, svc.settings, svc.local_now().date(), year),

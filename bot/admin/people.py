@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from sqlalchemy.orm import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot.access import Caller, requires
+from bot.access import Caller, in_session, in_worker, requires
 from bot.admin import menus
 from bot.admin.callbacks import ID, PEOPLE, PeopleStep, button_data, pattern
 from bot.admin.invitations import ROLE_BUTTONS
@@ -87,7 +88,7 @@ def _everyone(context: ContextTypes.DEFAULT_TYPE) -> list[Person]:
 @requires(Role.STAFF)
 async def people_command(update: Update, context: ContextTypes.DEFAULT_TYPE, who: Caller) -> None:
     """/henkilot: the first page of people."""
-    text, keyboard = _list_page(who, _everyone(context), 0)
+    text, keyboard = _list_page(who, await in_worker(context, _everyone, context), 0)
     assert update.effective_chat is not None
     await send_menu(context, update.effective_chat, who, PEOPLE, text, reply_markup=keyboard)
 
@@ -96,7 +97,9 @@ async def people_command(update: Update, context: ContextTypes.DEFAULT_TYPE, who
 async def page(update: Update, context: ContextTypes.DEFAULT_TYPE, who: Caller) -> None:
     query = update.callback_query
     assert query is not None and context.matches
-    text, keyboard = _list_page(who, _everyone(context), int(context.matches[0].group(1)))
+    text, keyboard = _list_page(
+        who, await in_worker(context, _everyone, context), int(context.matches[0].group(1))
+    )
     await query.answer()
     await edit(query, text, reply_markup=keyboard)
 
@@ -167,7 +170,7 @@ async def _show(
     """Render one person in place; False (nothing shown) if they no longer have access."""
     query = update.callback_query
     assert query is not None
-    person, division = _load(context, person_id)
+    person, division = await in_worker(context, _load, context, person_id)
     if person is None:
         return False
     text, keyboard = _detail(who, person, division)
@@ -187,11 +190,14 @@ async def show(update: Update, context: ContextTypes.DEFAULT_TYPE, who: Caller) 
 async def _after_change(context: ContextTypes.DEFAULT_TYPE, person_id: int) -> None:
     """The changed person's new menu and a notice in their language."""
     svc = services(context)
-    with transaction(svc.sessions) as session:
+
+    def read(session: Session) -> tuple[Person | None, Division | None]:
         person = admin_queries.person_by_id(session, person_id)
-        if person is None:
-            return
-        division = person.division
+        return person, person.division if person is not None else None
+
+    person, division = await in_session(context, read)
+    if person is None:
+        return
     await menus.refresh_menu(context.application, person)
     language = language_of(person, svc.settings.default_language)
     _ = gettext_for(language)
@@ -222,12 +228,15 @@ async def set_role(update: Update, context: ContextTypes.DEFAULT_TYPE, who: Call
             show_alert=True,
         )
         return
-    with transaction(services(context).sessions) as session:
+    actor_id = who.person.id
+
+    def write(session: Session) -> RoleChange | None:
         person = admin_queries.person_by_id(session, person_id)
         if person is None or not person.active or not person.roles:
-            result = None
-        else:
-            result = admin_queries.set_role(session, person, role, enabled, actor_id=who.person.id)
+            return None
+        return admin_queries.set_role(session, person, role, enabled, actor_id=actor_id)
+
+    result = await in_session(context, write)
     if result is None:
         await answer_stale(update, who)
         return
@@ -253,11 +262,10 @@ async def _show_divisions(
     """The division picker in place; False if the person no longer has access."""
     query = update.callback_query
     assert query is not None
-    person, _division = _load(context, person_id)
+    person, _division = await in_worker(context, _load, context, person_id)
     if person is None:
         return False
-    with transaction(services(context).sessions) as session:
-        divisions = catalog.divisions(session)
+    divisions = await in_session(context, catalog.divisions)
     rows = [
         [
             InlineKeyboardButton(
@@ -300,7 +308,9 @@ async def set_division(update: Update, context: ContextTypes.DEFAULT_TYPE, who: 
     query = update.callback_query
     assert query is not None and context.matches and who.person is not None
     person_id, division_id = int(context.matches[0].group(1)), int(context.matches[0].group(2))
-    with transaction(services(context).sessions) as session:
+    actor_id = who.person.id
+
+    def write(session: Session) -> RoleChange | None:
         person = admin_queries.person_by_id(session, person_id)
         division = catalog.by_id(session, Division, division_id)
         if (
@@ -310,9 +320,10 @@ async def set_division(update: Update, context: ContextTypes.DEFAULT_TYPE, who: 
             or division is None
             or division.retired_at is not None
         ):
-            result = None
-        else:
-            result = admin_queries.make_contact(session, person, division, actor_id=who.person.id)
+            return None
+        return admin_queries.make_contact(session, person, division, actor_id=actor_id)
+
+    result = await in_session(context, write)
     if result is None:
         await answer_stale(update, who)
         return
@@ -333,7 +344,7 @@ async def ask_remove(update: Update, context: ContextTypes.DEFAULT_TYPE, who: Ca
             show_alert=True,
         )
         return
-    person, _division = _load(context, person_id)
+    person, _division = await in_worker(context, _load, context, person_id)
     if person is None:
         await answer_stale(update, who)
         return
@@ -371,21 +382,25 @@ async def remove(update: Update, context: ContextTypes.DEFAULT_TYPE, who: Caller
     if _is_self(who, person_id):
         await answer_stale(update, who)
         return
-    with transaction(services(context).sessions) as session:
+    actor_id = who.person.id
+
+    def write(session: Session) -> tuple[bool, str]:
         person = admin_queries.person_by_id(session, person_id)
         removed = (
             person is not None
             and person.active
             and bool(person.roles)
-            and admin_queries.remove_access(session, person, actor_id=who.person.id)
+            and admin_queries.remove_access(session, person, actor_id=actor_id)
         )
-        name = person_label(person) if person is not None else ""
+        return removed, person_label(person) if person is not None else ""
+
+    removed, name = await in_session(context, write)
     if not removed:
         await answer_stale(update, who)
         return
     await query.answer(who._("Access removed."))
     await _after_change(context, person_id)
-    text, keyboard = _list_page(who, _everyone(context), 0)
+    text, keyboard = _list_page(who, await in_worker(context, _everyone, context), 0)
     await edit(
         query,
         who._("{name} no longer has access.").format(name=name) + "\n\n" + text,

@@ -19,7 +19,6 @@ from bot.ui import MSG_BACK, MSG_STALE, ROLE_NAMES
 from core import codec
 from core.services import services
 from data import catalog, drafts
-from data.db import transaction
 from data.models import Division, Person, Role
 from i18n import gettext_for
 
@@ -117,28 +116,32 @@ async def send_menu(
     refuses buttons of its older questions."""
     message = await chat.send_message(text, **kwargs)
     if who.person is not None:
+        from bot.access import in_session
+
         svc = services(context)
-        with transaction(svc.sessions) as session:
-            drafts.record_menu(session, who.person.id, feature, message.message_id, svc.now())
+        person_id = who.person.id
+        await in_session(
+            context,
+            lambda s: drafts.record_menu(s, person_id, feature, message.message_id, svc.now()),
+        )
     return message
 
 
 async def menu_guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Refuse a button of an administration menu older than the command's newest menu."""
-    from bot.access import caller
+    from bot.access import caller, in_session
 
     query = update.callback_query
     if query is None or query.message is None:
         return
     pressed = codec.action(query.data)
-    who = caller(update, context)
+    who = await caller(update, context)
     if pressed is None or who.person is None:
         return
-    svc = services(context)
-    with transaction(svc.sessions) as session:
-        stale = drafts.menu_is_stale(
-            session, who.person.id, pressed.feature, query.message.message_id
-        )
+    person_id, message_id = who.person.id, query.message.message_id
+    stale = await in_session(
+        context, lambda s: drafts.menu_is_stale(s, person_id, pressed.feature, message_id)
+    )
     if stale:
         await query.answer(who._(MSG_STALE), show_alert=True)
         raise ApplicationHandlerStop

@@ -21,7 +21,7 @@ from telegram.ext import (
 )
 
 from bot import ui
-from bot.access import Caller, caller
+from bot.access import Caller, caller, in_worker
 from bot.callbacks import answer_quietly, edit_or_send
 from bot.commands import commands_for
 from core import codec
@@ -88,7 +88,7 @@ async def private_chats_only(update: Update, context: ContextTypes.DEFAULT_TYPE)
     left[chat.id] = None
     while len(left) > LEFT_CHATS_REMEMBERED:
         left.popitem(last=False)
-    who = caller(update, context)
+    who = await caller(update, context)
     try:
         await chat.send_message(
             who._("I work only in private chats. Open a private chat with me to continue.")
@@ -130,12 +130,17 @@ def help_text(who: Caller, division_name: str | None) -> str:
     return "\n".join(lines)
 
 
-def _division_name(context: ContextTypes.DEFAULT_TYPE, who: Caller) -> str | None:
+async def _division_name(context: ContextTypes.DEFAULT_TYPE, who: Caller) -> str | None:
     if who.person is None or who.person.division_id is None:
         return None
-    with transaction(services(context).sessions) as session:
-        division = catalog.by_id(session, catalog.Division, who.person.division_id)
-        return catalog.name_of(division, who.language) if division else None
+    division_id = who.person.division_id
+
+    def read() -> str | None:
+        with transaction(services(context).sessions) as session:
+            division = catalog.by_id(session, catalog.Division, division_id)
+            return catalog.name_of(division, who.language) if division else None
+
+    return await in_worker(context, read)
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -145,21 +150,20 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     token = context.args[0] if context.args else None
     if token:
-        with transaction(svc.sessions) as session:
-            result = people.redeem_invitation(
-                session,
-                token,
-                user.id,
-                name=user.full_name,
-                language=None,
-                now=svc.now(),
-            )
+
+        def redeem() -> people.Redeemed | people.InvitationProblem:
+            with transaction(svc.sessions) as session:
+                return people.redeem_invitation(
+                    session, token, user.id, name=user.full_name, language=None, now=svc.now()
+                )
+
+        result = await in_worker(context, redeem)
         if isinstance(result, people.InvitationProblem):
-            who = caller(update, context)
+            who = await caller(update, context)
             await update.effective_chat.send_message(who._(INVITATION_PROBLEMS[result]))
             return
         await context.application.bot_data.get("on_registered", _noop)(update, context)
-    who = caller(update, context)
+    who = await caller(update, context)
     if who.person is None:
         await update.effective_chat.send_message(
             who._(
@@ -176,7 +180,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             name=who.person.name or user.first_name
         )
     await update.effective_chat.send_message(
-        greeting + "\n\n" + help_text(who, _division_name(context, who))
+        greeting + "\n\n" + help_text(who, await _division_name(context, who))
     )
 
 
@@ -186,13 +190,13 @@ async def _noop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/ohje outside a conversation: the person's commands (a conversation answers itself)."""
-    who = caller(update, context)
+    who = await caller(update, context)
     assert update.effective_chat is not None
-    await update.effective_chat.send_message(help_text(who, _division_name(context, who)))
+    await update.effective_chat.send_message(help_text(who, await _division_name(context, who)))
 
 
 async def language_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    who = caller(update, context)
+    who = await caller(update, context)
     assert update.effective_chat is not None
     keyboard = InlineKeyboardMarkup(
         [
@@ -211,10 +215,15 @@ async def language_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if language not in LANGUAGES:
         await ui.answer_stale(query, gettext_for(None))
         return
-    with transaction(services(context).sessions) as session:
-        person = people.active_person(session, update.effective_user.id)
-        if person is not None:
-            people.set_language(session, person, language)
+    user_id = update.effective_user.id
+
+    def store() -> None:
+        with transaction(services(context).sessions) as session:
+            person = people.active_person(session, user_id)
+            if person is not None:
+                people.set_language(session, person, language)
+
+    await in_worker(context, store)
     if context.user_data is not None:
         context.user_data["language"] = language
     _ = gettext_for(language)
@@ -227,13 +236,13 @@ async def language_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A button no handler claims: from an ended conversation, or forged."""
-    who = caller(update, context)
+    who = await caller(update, context)
     assert update.callback_query is not None
     await ui.answer_stale(update.callback_query, who._)
 
 
 async def unknown_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    who = caller(update, context)
+    who = await caller(update, context)
     assert update.effective_chat is not None
     if who.person is None:
         await start(update, context)
@@ -245,7 +254,7 @@ async def unknown_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 async def nothing_to_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/peru when no conversation is open: say so rather than "I did not understand"."""
-    who = caller(update, context)
+    who = await caller(update, context)
     assert update.effective_chat is not None
     if who.person is None:
         await start(update, context)

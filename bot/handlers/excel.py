@@ -12,7 +12,6 @@ The buttons carry a nonce of that one check: a press on an older summary changes
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import secrets
 from typing import TYPE_CHECKING
@@ -30,7 +29,7 @@ from telegram.ext import (
 
 import sheets
 from bot import ui
-from bot.access import Caller, caller, refuse
+from bot.access import Caller, caller, in_worker, refuse
 from bot.flow.entities import MSG_LOCKED
 from bot.status.show import EXCEL, EXCEL_BUTTON_DATA
 from core import codec
@@ -90,7 +89,7 @@ def _is_contact(who: Caller) -> bool:
 
 async def send_workbook(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/excel or the ``xl:get`` button: send the division's workbook for the current round."""
-    who = caller(update, context)
+    who = await caller(update, context)
     if not _is_contact(who):
         await refuse(update, who)
         return
@@ -103,7 +102,7 @@ async def send_workbook(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     )
     svc = services(context)
     year = svc.current_year()
-    name, content = await asyncio.to_thread(_export, svc, who, year)
+    name, content = await in_worker(context, _export, svc, who, year)
     await context.bot.send_document(
         chat_id=chat_id,
         document=content,
@@ -125,7 +124,7 @@ async def receive_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     chat = update.effective_chat
     if message is None or message.document is None or chat is None:
         return
-    who = caller(update, context)
+    who = await caller(update, context)
     if who.person is None:
         await refuse(update, who)
         raise ApplicationHandlerStop
@@ -141,10 +140,7 @@ async def receive_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     except sheets.Rejection as rejection:
         await chat.send_message(rejection.text(who._))
         raise ApplicationHandlerStop from None
-    with transaction(svc.sessions) as session:
-        division = session.get_one(Division, who.person.division_id)
-        locked = sheets.is_submitted(session, division, year)
-    if locked:
+    if await in_worker(context, _is_submitted, svc, who, year):
         await chat.send_message(who._(MSG_LOCKED).format(year=year))
         raise ApplicationHandlerStop
     try:
@@ -155,11 +151,18 @@ async def receive_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         await chat.send_message(who._(MSG_DOWNLOAD_FAILED))
         raise ApplicationHandlerStop from None
     # Reading a workbook takes up to a few seconds of CPU: keep the event loop answering.
-    text, markup = await asyncio.to_thread(
-        _check_and_offer, svc, who, content, document.file_name, year
+    text, markup = await in_worker(
+        context, _check_and_offer, svc, who, content, document.file_name, year
     )
     await chat.send_message(text, reply_markup=markup)
     raise ApplicationHandlerStop
+
+
+def _is_submitted(svc: Services, who: Caller, year: int) -> bool:
+    assert who.person is not None
+    with transaction(svc.sessions) as session:
+        division = session.get_one(Division, who.person.division_id)
+        return sheets.is_submitted(session, division, year)
 
 
 def _check_and_offer(
@@ -215,7 +218,7 @@ async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """ "Save" or "Cancel" under a change summary (``xl:s:<nonce>`` / ``xl:c:<nonce>``)."""
     query = update.callback_query
     assert query is not None and query.data is not None
-    who = caller(update, context)
+    who = await caller(update, context)
     if who.person is None:
         await refuse(update, who)
         return
@@ -223,28 +226,15 @@ async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert pressed is not None and len(pressed.args) == 1  # the handler's pattern
     action, nonce = pressed.step, pressed.args[0]
     svc = services(context)
-    idle = svc.settings.conversation.idle_timeout_minutes
-    outcome: str
-    with transaction(svc.sessions) as session:
-        row = drafts.get(session, who.person.id, FLOW)
-        if row is None or row.data.get("nonce") != nonce:
-            outcome = "stale"
-        elif drafts.is_idle(row, svc.now(), idle):
-            drafts.discard(session, who.person.id, FLOW)
-            outcome = "expired"
-        elif action == "c":
-            drafts.discard(session, who.person.id, FLOW)
-            outcome = "cancelled"
-        else:
-            change_set = sheets.ChangeSet.from_json(row.data["changes"])
-            outcome = "save"
+    outcome, change_set = await in_worker(context, _pressed, svc, who, action, nonce)
     if outcome == "stale":
         await query.answer(who._(MSG_STALE), show_alert=True)
         return
     await query.answer()
     saved = 0
     if outcome == "save":
-        outcome, saved = _save(svc, who, change_set)
+        assert change_set is not None
+        outcome, saved = await in_worker(context, _save, svc, who, change_set)
     texts = {
         "expired": MSG_EXPIRED,
         "cancelled": MSG_CANCELLED,
@@ -255,6 +245,7 @@ async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     }
     year = services(context).current_year() if outcome == "expired" else None
     if outcome not in ("expired", "cancelled"):
+        assert change_set is not None
         year = change_set.year
     text = who._(texts[outcome]).format(count=saved, year=year)
     try:
@@ -263,6 +254,25 @@ async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.info("could not remove the buttons of a change summary")
     assert update.effective_chat is not None
     await update.effective_chat.send_message(text)
+
+
+def _pressed(
+    svc: Services, who: Caller, action: str, nonce: str
+) -> tuple[str, sheets.ChangeSet | None]:
+    """What a press of Save or Cancel under a change summary finds in the draft row."""
+    assert who.person is not None
+    idle = svc.settings.conversation.idle_timeout_minutes
+    with transaction(svc.sessions) as session:
+        row = drafts.get(session, who.person.id, FLOW)
+        if row is None or row.data.get("nonce") != nonce:
+            return "stale", None
+        if drafts.is_idle(row, svc.now(), idle):
+            drafts.discard(session, who.person.id, FLOW)
+            return "expired", None
+        if action == "c":
+            drafts.discard(session, who.person.id, FLOW)
+            return "cancelled", None
+        return "save", sheets.ChangeSet.from_json(row.data["changes"])
 
 
 def _save(svc: Services, who: Caller, change_set: sheets.ChangeSet) -> tuple[str, int]:

@@ -8,17 +8,17 @@ Erasure is an operator's job (``python -m data person erase``): the reply says w
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from sqlalchemy.orm import Session
 from telegram import InputFile, Update
 from telegram.ext import CommandHandler, ContextTypes
 
-from bot.access import caller
+from bot.access import caller, in_session
 from bot.admin.shared import division_label, role_names
 from bot.handlers.common import LANGUAGE_NAMES
 from core.services import services
 from data import people, privacy
-from data.db import transaction
 from i18n.formats import format_count, format_date
 
 if TYPE_CHECKING:
@@ -27,18 +27,22 @@ if TYPE_CHECKING:
 
 async def my_data(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The summary as a message, everything as ``omat_tiedot.json``."""
-    who = caller(update, context)
+    who = await caller(update, context)
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
     svc = services(context)
-    with transaction(svc.sessions) as session:
+
+    def read(session: Session) -> tuple[Any, Any, Any, str, bool]:
         person = people.person_by_telegram_id(session, user.id)
-        if person is not None:
-            facts = privacy.summary(session, person)
-            exported = privacy.export(session, person, now=svc.now())
-            division = facts.division
-            division_text = division_label(division, who.language) if division else "–"
-            active = person.active and bool(person.roles)
+        if person is None:
+            return None, None, None, "", False
+        facts = privacy.summary(session, person)
+        exported = privacy.export(session, person, now=svc.now())
+        division = facts.division
+        division_text = division_label(division, who.language) if division else "–"
+        return person, facts, exported, division_text, person.active and bool(person.roles)
+
+    person, facts, exported, division_text, active = await in_session(context, read)
     if person is None:
         await chat.send_message(
             who._("Nothing is stored about you: you have not joined with an invitation link.")

@@ -14,20 +14,20 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from sqlalchemy.orm import Session
 from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot import ui
-from bot.access import Caller, caller, refuse, requires
+from bot.access import Caller, caller, in_session, refuse, requires
 from bot.callbacks import install_guard
 from core import codec
 from core.services import services
 from data import ledger
-from data.db import transaction
 from data.models import Role
 from delivery.courier import REMINDER, SNOOZE, is_snooze
 from schedules.audience import load_snapshot
@@ -64,7 +64,7 @@ def _without_snooze(markup: InlineKeyboardMarkup | None) -> InlineKeyboardMarkup
 async def reminder_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     assert query is not None
-    who: Caller = caller(update, context)
+    who: Caller = await caller(update, context)
     if who.person is None:
         await refuse(update, who)
         return
@@ -76,15 +76,18 @@ async def reminder_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     svc = services(context)
     now = svc.now()
     until = snooze_until(now, context)
-    with transaction(svc.sessions) as session:
-        outcome = ledger.snooze(
-            session,
+    person_id = who.person.id
+    outcome = await in_session(
+        context,
+        lambda s: ledger.snooze(
+            s,
             ledger_id,
-            person_id=who.person.id,
+            person_id=person_id,
             until=until,
             until_day=until.astimezone(svc.settings.tz).date(),
             now=now,
-        )
+        ),
+    )
     if outcome is ledger.SnoozeOutcome.SNOOZED:
         await query.answer(snooze_time_text(who.language, until.astimezone(svc.settings.tz)))  # type: ignore[arg-type]
         message = query.message
@@ -108,12 +111,16 @@ async def schedule_command(update: Update, context: ContextTypes.DEFAULT_TYPE, w
     svc = services(context)
     now = svc.now()
     year = now.astimezone(svc.settings.tz).year
-    with transaction(svc.sessions) as session:
+
+    def read(session: Session) -> tuple[dict[int, Any], list[tuple[str, dt.date]]]:
         snapshots = {y: load_snapshot(session, y) for y in (year, year + 1)}
         uncertain = [
             (person.name or str(person.telegram_user_id), row.deadline_date)
             for row, person in ledger.uncertain_rows(session, year=year)
         ]
+        return snapshots, uncertain
+
+    snapshots, uncertain = await in_session(context, read)
     text = schedule_text(svc.settings, snapshots, now, who.language, uncertain)
     assert update.effective_chat is not None
     await update.effective_chat.send_message(text, parse_mode=ParseMode.HTML)

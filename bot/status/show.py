@@ -9,7 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update, WebAppI
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot.access import Caller, caller, refuse
+from bot.access import Caller, caller, in_worker, refuse
 from bot.flow.engine import is_contact
 from bot.status import render
 from core import codec
@@ -54,13 +54,13 @@ def load_status_in(session: Session, who: Caller, year: int) -> tuple[overview.D
 
 async def show_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/tila: entities × levels with counts, satisfaction, what is missing, report state."""
-    who = caller(update, context)
+    who = await caller(update, context)
     if not is_contact(who):
         await refuse(update, who)
         return
     assert update.effective_chat is not None
     svc = services(context)
-    status, division_name = load_status(svc, who, svc.current_year())
+    status, division_name = await in_worker(context, load_status, svc, who, svc.current_year())
     deadline = next_deadline(svc.settings, svc.local_now().date())
     text = render.status_text(who, status, division_name, deadline, svc.settings.tz)
     parts = render.split_message(text)

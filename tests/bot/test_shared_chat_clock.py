@@ -115,6 +115,8 @@ async def test_two_replicas_send_paced_messages_to_one_chat_a_second_apart_witho
 
     assert api.rate_limit_errors == 0
     assert (a.sent, b.sent) == (6, 6)  # both replicas did send to every chat
+    await a.flush()  # the sent marks are written a moment later, together
+    await b.flush()
     with db.session() as session:
         statuses = set(session.scalars(select(OutboxMessage.status)))
     assert statuses == {outbox.SENT}
