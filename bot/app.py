@@ -21,7 +21,7 @@ from bot.handlers import admin, common, excel, privacy, reminders, status
 from core import metrics
 from core.services import Services, attach
 from data.db import db_threads, is_lock_wait
-from delivery import ingress
+from delivery import capture, ingress
 from delivery import outbox as delivery_outbox
 from delivery.courier import TelegramCourier
 from delivery.ordering import ChatOrderedUpdateProcessor
@@ -47,20 +47,26 @@ class MeasuredApplication(BotApplication):
     The guided-flow engine marks its updates in its own transaction (then no second write
     is made); every other update is marked here, after the handlers: a crash before it
     handles the update again after a restart. The mark is written also when processing
-    failed, so a poison update is not retried forever.
+    failed, so a poison update is not retried forever. The replies the handlers made are
+    captured (``delivery.capture``) and written to the outbox with that mark, then sent.
     """
 
     async def process_update(self, update: object) -> None:
         started = time.perf_counter()
+        captured: list[Any] = []
         try:
-            await super().process_update(update)
+            with capture.capturing(update) as replies:
+                try:
+                    await super().process_update(update)
+                finally:
+                    captured = replies.requests if replies is not None else []
         except Exception:
             log.exception(
                 "update %s failed outside its handlers", getattr(update, "update_id", None)
             )
         finally:
             metrics.update_handled(_kind(update), time.perf_counter() - started)
-        await ingress.mark_processed(self, update)
+        await ingress.mark_processed(self, update, captured)
 
     async def start(self) -> None:
         """Start, then the outbox sender's background loop (``delivery.outbox``)."""
@@ -167,6 +173,7 @@ def build_application(
     application = builder.build()
     attach(application, services)
     delivery_outbox.install(application, services.sessions)
+    capture.install(application.bot)
     setup_reminders(application, courier=TelegramCourier(application))
     if application.updater is not None:
         ingress.install(application)  # polling records each batch before acknowledging it

@@ -4,13 +4,17 @@ The ledger is what makes a reminder go out **exactly once** per (deadline, offse
 where that can be known, and **at most once** where it cannot, whatever restarts, kills or
 duplicate processes happen. A row moves
 
-    claimed ──► in_flight ──► sent | failed (retry later / given up) | uncertain
+    claimed ──► queued ──► in_flight ──► sent | failed (retry later / given up) | uncertain
        │
        └──► (its process died before the Telegram call) due again ──► claimed …
 
 * *claimed*: a process has taken the row, committed, and has not yet handed the message to
   Telegram. Nothing can have reached the person, so a claim left by a dead process is
   simply made due again (`release_stale_claims`) and sent by whoever claims it next.
+* *queued*: handed to the outbox (``data.outbox``) in the same transaction as its outbox
+  row. The outbox delivers it, from any replica and after a kill too, and records each
+  step here (`start_queued` with the row's *sending*, then the outcome); a queued row is
+  never released or re-sent by the ledger itself.
 * *in flight*: committed right before the HTTP call (`mark_in_flight`, conditional on the
   claim's owner and attempt number, so of two processes holding the same row only one can
   ever start the call). From here the outcome is unknown until Telegram answers; a row
@@ -223,8 +227,37 @@ def mark_in_flight(
     return affected(result) == 1
 
 
-#: Rows a process is working on: an outcome may be recorded for them.
-_OPEN = (LedgerStatus.CLAIMED, LedgerStatus.IN_FLIGHT)
+def mark_queued(
+    session: Session, ledger_id: int, *, claimer: str, attempts: int, now: dt.datetime
+) -> bool:
+    """The notice is handed to the outbox, in this transaction (the caller writes its outbox
+    row here): True if this claim (owner and attempt) still holds the row. From now on the
+    outbox delivers it — any replica, after a kill too — and records its outcome here
+    (`start_queued`, `mark_sent`, `mark_uncertain`, `mark_failed`); a *queued* row is never
+    released as a stale claim."""
+    result = session.execute(
+        _update(
+            ledger_id,
+            ReminderLedger.status == LedgerStatus.CLAIMED,
+            ReminderLedger.claimed_by == claimer,
+            ReminderLedger.attempts == attempts,
+        ).values(status=LedgerStatus.QUEUED, updated_at=now)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def start_queued(session: Session, ledger_id: int, *, now: dt.datetime) -> bool:
+    """The outbox marked the queued notice *sending* (same transaction): in flight."""
+    result = session.execute(
+        _update(ledger_id, ReminderLedger.status == LedgerStatus.QUEUED).values(
+            status=LedgerStatus.IN_FLIGHT, updated_at=now
+        )
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+#: Rows a process (or the outbox) is working on: an outcome may be recorded for them.
+_OPEN = (LedgerStatus.CLAIMED, LedgerStatus.QUEUED, LedgerStatus.IN_FLIGHT)
 #: Rows whose message reached the person (or may have: a pressed button proves it did).
 _DELIVERED = (LedgerStatus.SENT, LedgerStatus.UNCERTAIN)
 

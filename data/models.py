@@ -90,6 +90,7 @@ class ReportState(enum.StrEnum):
 
 class LedgerStatus(enum.StrEnum):
     CLAIMED = "claimed"  # a process has taken it; not yet handed to Telegram (safe to resend)
+    QUEUED = "queued"  # handed to the outbox with its row (one transaction): the outbox sends it
     IN_FLIGHT = "in_flight"  # the Telegram call has started: delivery unknown until it answers
     UNCERTAIN = "uncertain"  # the call may or may not have arrived; never resent ("epävarma")
     SENT = "sent"

@@ -403,3 +403,14 @@ def for_update_id(session: Session, update_id: int) -> list[OutboxMessage]:
             .order_by(OutboxMessage.id)
         )
     )
+
+
+def params_of(session: Session, request_ids: Iterable[int]) -> list[dict[str, Any]]:
+    """The stored parameters of these rows (their owners are told what became of them)."""
+    ids = list(request_ids)
+    if not ids:
+        return []
+    return [
+        dict(params)
+        for params in session.scalars(select(OutboxMessage.params).where(OutboxMessage.id.in_(ids)))
+    ]

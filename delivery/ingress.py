@@ -224,30 +224,49 @@ def replayed(application: AnyApplication, update_id: int) -> bool:
     return state is not None and update_id in state.replayed
 
 
-async def mark_processed(application: AnyApplication, update: object) -> None:
-    """Mark a recorded update handled after ``process_update`` (unless already marked).
+async def mark_processed(
+    application: AnyApplication, update: object, replies: Sequence[Any] = ()
+) -> None:
+    """Mark a recorded update handled after ``process_update`` (unless already marked),
+    and write the ``replies`` its handlers made (``delivery.capture``) to the outbox in the
+    same transaction; then deliver them.
 
-    Updates that never went through `receive`/`replay` cost no write.
+    Updates that never went through `receive`/`replay` and made no reply cost no write.
     """
     update_id = getattr(update, "update_id", None)
     state = application.bot_data.get(KEY)
-    if not isinstance(update_id, int) or state is None or update_id not in state.pending:
-        return
-    if state.closed:
+    sender = outbox_sender(application)
+    recorded = isinstance(update_id, int) and state is not None and update_id in state.pending
+    if recorded and state.closed:
         return  # the stop budget ran out while it was in hand: it is replayed elsewhere
-    state.replayed.discard(update_id)
+    replies = list(replies) if sender is not None else []
+    if not recorded and not replies:
+        return
+    if recorded:
+        state.replayed.discard(update_id)
+    sessions = state.sessions if state is not None else sender.sessions  # type: ignore[union-attr]
+    now = state.clock() if state is not None else utcnow()
 
-    def mark() -> None:
-        with transaction(state.sessions) as session:
-            inbox.mark_handled(session, update_id, now=state.clock())
+    def mark() -> list[Any]:
+        with transaction(sessions) as session:
+            if recorded:
+                inbox.mark_handled(session, update_id, now=now)  # type: ignore[arg-type]
+            if not replies:
+                return []
+            return sender.write(  # type: ignore[union-attr]
+                session, replies, update_id=update_id if isinstance(update_id, int) else None
+            )
 
     try:
-        await off_loop(mark, sessions=state.sessions)
+        written = await off_loop(mark, sessions=sessions)
     except Exception:
         # It is handled again after a restart; better than losing it.
         log.exception("inbox: could not mark update %s handled", update_id)
         return
-    state.pending.discard(update_id)
+    if recorded:
+        state.pending.discard(update_id)
+    if written:
+        await sender.deliver(written)  # type: ignore[union-attr]
 
 
 async def _enqueue(

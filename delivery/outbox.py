@@ -39,7 +39,7 @@ import os
 import socket
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,10 +47,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
+from core.services import services
 from data import catalog, outbox
 from data.db import off_loop, transaction
 from data.models import utcnow
-from delivery.courier import delivery_unknown
+from delivery import capture
+from delivery.courier import OWNER as REMINDER_OWNER
+from delivery.courier import delivery_unknown, record_outcome
 from delivery.pacing import (
     BEFORE_SEND,
     HOOK_AT_GATE,
@@ -90,8 +93,44 @@ PRUNE_EVERY = dt.timedelta(minutes=10)
 #: The *sent* marks of the deliveries in this window are written in one transaction.
 FLUSH_SECONDS = 0.05
 
-#: The Bot API methods an outbox row may hold.
-_METHODS = frozenset({"sendMessage", "editMessageText", "answerCallbackQuery"})
+_EDITS = frozenset({"editMessageText", "editMessageReplyMarkup"})
+
+#: Outcomes told to a row's owner (`Settled.status`) besides the outbox's own statuses.
+BLOCKED = "blocked"  # the person blocked the bot (Forbidden)
+RETRY = "retry"  # known not delivered: the owner retries on its own schedule
+#: Key of a row's owner in its ``params``: ``[name, payload]``; `RECORDERS[name]` is told
+#: each step (sending, then the outcome) in the same transaction as the row's status.
+OWNER_KEY = "__owner__"
+
+
+@dataclass(frozen=True)
+class Settled:
+    """A step of an owned row: ``sending``, ``sent``, ``uncertain``, ``failed``, ``blocked``
+    or ``retry`` (with the least wait in seconds)."""
+
+    status: str
+    error: str | None = None
+    retry_after: float = 0.0
+
+
+#: name → function(session, payload, settled, now by the bot's clock), registered by the
+#: owner (the reminder ledger: ``delivery.courier``).
+RECORDERS: dict[str, Callable[[Session, dict[str, Any], Settled, dt.datetime], None]] = {
+    REMINDER_OWNER: record_outcome,
+}
+
+
+def _owner(request: outbox.Request) -> Any:
+    return request.params.get(OWNER_KEY)
+
+
+def _mark_sent_one(session: Session, request_id: int) -> None:
+    outbox.mark_sent(session, [request_id], now=utcnow())
+
+
+#: Work run once a request is sent, with the real message id (``delivery.capture.after_sent``):
+#: name → function(session, payload, message_id), registered by the feature that asks for it.
+AFTER_SENT: dict[str, Callable[[Session, dict[str, Any], int], None]] = {}
 
 
 def replica_name() -> str:
@@ -203,7 +242,8 @@ class Sender:
         try:
             for request in requests:
                 try:
-                    await self._deliver_one(request)
+                    with capture.direct():
+                        await self._deliver_one(request)
                 except asyncio.CancelledError:
                     raise
                 except Exception:
@@ -258,18 +298,26 @@ class Sender:
             try:
                 if not limited and await before_send() is not True:
                     return
-                await self._call(bot, request, before_send if limited else None)
+                result = await self._call(bot, request, before_send if limited else None)
             except SendCancelled:
                 return
             except RetryAfter as error:  # the limiter gave up waiting
                 wait = retry_after_seconds(error)
+                if _owner(request) is not None:
+                    await self._hand_back(request, str(error), wait)
+                    return
                 await self._finish(
                     outbox.retry_later, request, at=utcnow() + dt.timedelta(seconds=wait)
                 )
                 return
             except Forbidden as error:
                 log.info("outbox: chat %s refused row %s: %s", request.chat_id, request.id, error)
-                await self._finish(outbox.mark_failed, request, error=str(error))
+                await self._finish(
+                    outbox.mark_failed,
+                    request,
+                    error=str(error),
+                    settled=Settled(BLOCKED, str(error)),
+                )
                 return
             except BadRequest as error:
                 await self._refused(request, error)
@@ -280,13 +328,26 @@ class Sender:
                         "outbox: row %s may have arrived (%s); not sent again", request.id, error
                     )
                     self.uncertain += 1
-                    await self._finish(outbox.mark_uncertain, request, error=str(error))
+                    await self._finish(
+                        outbox.mark_uncertain,
+                        request,
+                        error=str(error),
+                        settled=Settled(outbox.UNCERTAIN, str(error)),
+                    )
                     return
                 if not isinstance(error, NetworkError):
                     log.warning("outbox: Telegram refused row %s: %s", request.id, error)
-                    await self._finish(outbox.mark_failed, request, error=str(error))
+                    await self._finish(
+                        outbox.mark_failed,
+                        request,
+                        error=str(error),
+                        settled=Settled(outbox.FAILED, str(error)),
+                    )
                     return
                 self.retried += 1
+                if _owner(request) is not None:  # its owner retries, on its own schedule
+                    await self._hand_back(request, str(error), 0.0)
+                    return
                 tries = request.attempts + attempt + 1
                 if tries >= MAX_ATTEMPTS:
                     log.warning("outbox: row %s given up after %s", request.id, error)
@@ -302,12 +363,27 @@ class Sender:
                 await asyncio.sleep(pause)
                 continue
             self.sent += 1
-            self._done.append(request.id)
+            if _owner(request) is not None:  # its owner learns it at once
+                await self._finish(_mark_sent_one, request, settled=Settled(outbox.SENT))
+            else:
+                self._done.append(request.id)
+            await self._after_sent(request, result)
             return
+
+    async def _hand_back(self, request: outbox.Request, error: str, wait: float) -> None:
+        """Known not delivered, for a row whose owner retries (the reminder ledger's
+        back-off): the row is done here, its owner schedules the next attempt."""
+        log.info("outbox: row %s not delivered (%s); its owner retries", request.id, error)
+        await self._finish(
+            outbox.mark_failed,
+            request,
+            error=f"handed back for a later retry: {error}",
+            settled=Settled(RETRY, error, wait),
+        )
 
     async def _refused(self, request: outbox.Request, error: BadRequest) -> None:
         text = str(error).lower()
-        if request.method == "editMessageText" and "not modified" in text:
+        if request.method in _EDITS and "not modified" in text:
             self._done.append(request.id)
         elif request.method == "editMessageText":
             await self._edit_failed(request, error)
@@ -315,15 +391,20 @@ class Sender:
             self._done.append(request.id)
         else:
             log.warning("outbox: Telegram refused row %s: %s", request.id, error)
-            await self._finish(outbox.mark_failed, request, error=str(error))
+            await self._finish(
+                outbox.mark_failed,
+                request,
+                error=str(error),
+                settled=Settled(outbox.FAILED, str(error)),
+            )
 
-    async def _call(self, bot: Any, request: outbox.Request, before_send: Any) -> None:
-        """The request exactly as stored (its markup already Telegram's JSON), through the
-        bot's rate limiter; Telegram's answer (the sent message) is not parsed into PTB
-        objects: nothing here reads it."""
-        if request.method not in _METHODS:
+    async def _call(self, bot: Any, request: outbox.Request, before_send: Any) -> Any:
+        """The request as stored (its markup already Telegram's JSON; a stored file back as
+        an `InputFile`, `delivery.capture.restore`), through the bot's rate limiter;
+        Telegram's answer (the sent message, as JSON) is not parsed into PTB objects."""
+        if request.method not in capture.CAPTURED:
             raise ValueError(f"outbox: unknown method {request.method!r}")
-        params = dict(request.params)
+        params = capture.restore(request.params)
         if before_send is not None:
             params = bot._merge_api_rl_kwargs(
                 params,
@@ -334,7 +415,28 @@ class Sender:
                     PACE_CHAT: request.paced,
                 },
             )
-        await bot._post(request.method, api_kwargs=params)
+        return await bot._post(request.method, api_kwargs=params)
+
+    async def _after_sent(self, request: outbox.Request, result: Any) -> None:
+        """The work a handler asked for once its reply is sent (`AFTER_SENT`)."""
+        wanted = request.params.get(capture.AFTER_SENT_KEY)
+        message_id = result.get("message_id") if isinstance(result, dict) else None
+        if not wanted or not isinstance(message_id, int):
+            return
+        name, payload = wanted
+        work = AFTER_SENT.get(name)
+        if work is None:
+            log.warning("outbox: no after-send work %r (row %s)", name, request.id)
+            return
+
+        def run() -> None:
+            with transaction(self.sessions) as session:
+                work(session, payload, message_id)
+
+        try:
+            await off_loop(run, sessions=self.sessions)
+        except Exception:
+            log.exception("outbox: after-send work %r of row %s failed", name, request.id)
 
     async def _edit_failed(self, request: outbox.Request, error: TelegramError) -> None:
         """The question could not be edited (too old, deleted): send it anew instead."""
@@ -389,6 +491,7 @@ class Sender:
                 spacing=dt.timedelta(seconds=spacing),
                 wait_spacing=waits,
             ):
+                self._record(session, request.params, Settled(outbox.SENDING))
                 return True, None, now
             until = outbox.blocked_until(
                 session, request.id, claimer=self.name, now=now, wait_spacing=waits
@@ -413,12 +516,36 @@ class Sender:
         """Known not delivered after *sending* was marked: pending again, still ours."""
         await self._finish(outbox.retry_later, request, at=utcnow() + self.lease, claimer=self.name)
 
-    async def _finish(self, action: Any, request: outbox.Request, **kwargs: Any) -> None:
+    async def _finish(
+        self,
+        action: Any,
+        request: outbox.Request,
+        *,
+        settled: Settled | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """``action`` on the row and, for a row with an owner, the outcome in the owner's
+        record, in one transaction."""
+
         def run() -> None:
             with transaction(self.sessions) as session:
                 action(session, request.id, **kwargs)
+                if settled is not None:
+                    self._record(session, request.params, settled)
 
         await off_loop(run, sessions=self.sessions)
+
+    def _record(self, session: Session, params: dict[str, Any], settled: Settled) -> None:
+        """Tell a row's owner (``params[OWNER_KEY]``, `RECORDERS`) what became of it."""
+        owner = params.get(OWNER_KEY)
+        if not owner:
+            return
+        name, payload = owner
+        recorder = RECORDERS.get(name)
+        if recorder is None:
+            log.warning("outbox: no recorder %r for a row's outcome %s", name, settled.status)
+            return
+        recorder(session, payload, settled, services(self.application).now())
 
     # --- the background loop ---------------------------------------------------------
 
@@ -472,6 +599,10 @@ class Sender:
             settled = outbox.settle_interrupted(session, now=now, alive_since=now - REPLICA_GONE)
             for row_id in settled:
                 log.warning("outbox: row %s was in flight when its sender stopped", row_id)
+            if settled:
+                gone = Settled(outbox.UNCERTAIN, "the sending replica stopped during the call")
+                for params in outbox.params_of(session, settled):
+                    self._record(session, params, gone)
             due = outbox.claim_due(session, claimer=self.name, now=now, lease=self.lease)
             if self._pruned_at is None or now - self._pruned_at > PRUNE_EVERY:
                 outbox.prune(session, older_than=now - KEEP_FINISHED)

@@ -23,7 +23,9 @@ slow. Telegram "may allow short bursts" per chat; the overall gate and ``RetryAf
 apply to replies.
 
 Only requests that post a new message are paced (``send*`` except chat actions, copies and
-forwards); answers to button presses, edits and the rest go straight through, so a person
+forwards) and ``editMessageText`` (the guided flows answer a button press by editing the
+question into the next one: a message in its place); answers to button presses, keyboard
+edits and the rest go straight through, so a person
 pressing a button never waits behind a broadcast.
 
 **Across replicas.** All replicas send on one token, so the limits are the deployment's:
@@ -149,11 +151,17 @@ def retry_after_seconds(error: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
 
 
+#: Requests that rewrite a message: a reply to a button press that edits the question in
+#: place (``bot.flow.engine``) counts against the flood limits as the message it replaces.
+_EDITS = frozenset({"editMessageText"})
+
+
 def is_message(endpoint: str) -> bool:
-    """True for requests that post a new message (they count against the flood limits)."""
+    """True for requests that post a new message, or edit one in its place (they count
+    against the flood limits)."""
     if endpoint in _NOT_MESSAGES:
         return False
-    return endpoint.startswith("send") or endpoint in {"copyMessage", "forwardMessage"}
+    return endpoint.startswith("send") or endpoint in {"copyMessage", "forwardMessage", *_EDITS}
 
 
 def is_group(chat_id: int | str) -> bool:

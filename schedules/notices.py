@@ -6,7 +6,13 @@ about Telegram. A `Notice` is one message for one person with the actions it off
 into a Telegram message with buttons, sends it under the rate limiter and answers with a
 `Result` the scheduler records in the ledger.
 
-The one coupling point that matters for exactly-once delivery is ``before_send``: the
+The bot's courier delivers through the outbox (``delivery.outbox``): it writes the notice's
+outbox row in the same transaction as ``hand_over`` moves the ledger row to *queued*, so a
+kill after that commit leaves the notice to the outbox of any replica, never to a second
+claim; the outbox records the outcome in the ledger (``Result.recorded``).
+
+Without an outbox (a courier of the tests), the one coupling point that matters for
+exactly-once delivery is ``before_send``: the
 courier must await it right before the Telegram call starts (after any waiting for the
 rate limits) and must not call Telegram when it returns False. That is where the ledger row
 moves from *claimed* (safe to send again after a crash) to *in flight* (unknown after a
@@ -19,7 +25,7 @@ import datetime as dt
 import enum
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class Action(enum.StrEnum):
@@ -66,13 +72,22 @@ class Result:
     error: str | None = None
     #: For RETRY: the least time to wait (Telegram's retry_after), in seconds.
     retry_after: float = 0.0
+    #: The outcome is in the ledger already (the outbox recorded it, ``delivery.courier``):
+    #: count it, write nothing.
+    recorded: bool = False
 
 
 #: Awaited by the courier right before the Telegram call; False: do not call.
 BeforeSend = Callable[[], Awaitable[bool]]
+#: Run by a courier that delivers through the outbox inside the transaction that writes the
+#: notice's outbox row (a SQLAlchemy session): moves the ledger row from *claimed* to
+#: *queued*; False (the claim was lost): nothing may be written or sent.
+HandOver = Callable[[Any], bool]
 
 
 class Courier(Protocol):
     """Delivers notices (implemented by the bot; tests may give their own)."""
 
-    async def deliver(self, notice: Notice, *, before_send: BeforeSend) -> Result: ...
+    async def deliver(
+        self, notice: Notice, *, before_send: BeforeSend, hand_over: HandOver | None = None
+    ) -> Result: ...

@@ -1,7 +1,10 @@
 """Ledger-guarded delivery: every reminder and nudge goes out through `Sender`.
 
 Order of one delivery: claim the ledger row (committed), hand the notice to the courier
-(the bot), which waits for its turn under the rate limits and calls ``before_send`` right
+(the bot). The bot's courier writes it to the outbox in the same transaction as the ledger
+row becomes *queued* (``hand_over``); the outbox sends it and records the outcome in the
+ledger, with the same meaning as below (``delivery.courier.record_outcome``). A courier
+without an outbox waits for its turn under the rate limits and calls ``before_send`` right
 before the Telegram call — that moves the row from *claimed* to *in flight* — then record
 the outcome. Pacing (about 30 messages/s overall, one per second per chat, ``RetryAfter``)
 is the bot's rate limiter's job; this module only decides what each outcome means for the
@@ -68,6 +71,17 @@ class Outcome(enum.StrEnum):
     FAILED = "failed"  # given up (bad request, too many attempts)
     BLOCKED = "blocked"  # Forbidden: the person was deactivated
     UNCERTAIN = "uncertain"  # may have arrived; recorded, never re-sent
+
+
+#: What an outcome the outbox recorded in the ledger counts as here.
+_RECORDED = {
+    Delivered.SENT: Outcome.SENT,
+    Delivered.NOT_SENT: Outcome.SKIPPED,
+    Delivered.RETRY: Outcome.RETRYING,
+    Delivered.REJECTED: Outcome.FAILED,
+    Delivered.BLOCKED: Outcome.BLOCKED,
+    Delivered.UNCERTAIN: Outcome.UNCERTAIN,
+}
 
 
 @dataclass(frozen=True)
@@ -188,8 +202,19 @@ class Sender:
             )
             return in_flight
 
+        def hand_over(session: Session) -> bool:
+            return ledger.mark_queued(
+                session,
+                claim.ledger_id,
+                claimer=self.claimer,
+                attempts=claim.attempts,
+                now=self.now(),
+            )
+
         try:
-            result = await self.courier.deliver(notice, before_send=before_send)
+            result = await self.courier.deliver(
+                notice, before_send=before_send, hand_over=hand_over
+            )
         except Exception as failure:  # a bug in the courier must not leave the row open
             log.exception("reminder %s: the courier failed", claim.ledger_id)
             detail = f"{type(failure).__name__}: {failure}"
@@ -198,6 +223,8 @@ class Sender:
             else:
                 return await self._retry_later(claim, detail)
         error = result.error or result.outcome.value
+        if result.recorded:
+            return _RECORDED.get(result.outcome, Outcome.RETRYING)
         match result.outcome:
             case Delivered.SENT:
                 await self.db(lambda s: ledger.mark_sent(s, claim.ledger_id, now=self.now()))

@@ -9,6 +9,7 @@ import re
 from collections.abc import AsyncIterator, Iterable
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy.orm import Session
 from telegram import Bot, CallbackQuery, Chat, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler, ContextTypes
@@ -17,9 +18,10 @@ from bot.access import Caller
 from bot.callbacks import edit_or_send
 from bot.ui import MSG_BACK, MSG_STALE, ROLE_NAMES
 from core import codec
-from core.services import services
 from data import catalog, drafts
-from data.models import Division, Person, Role
+from data.models import Division, Person, Role, utcnow
+from delivery import capture
+from delivery import outbox as delivery_outbox
 from i18n import gettext_for
 
 if TYPE_CHECKING:
@@ -116,15 +118,25 @@ async def send_menu(
     refuses buttons of its older questions."""
     message = await chat.send_message(text, **kwargs)
     if who.person is not None:
-        from bot.access import in_session
+        payload = {"person_id": who.person.id, "feature": feature}
+        if not capture.after_sent(MENU_SENT, payload):  # not through the outbox: known now
+            from bot.access import in_session
 
-        svc = services(context)
-        person_id = who.person.id
-        await in_session(
-            context,
-            lambda s: drafts.record_menu(s, person_id, feature, message.message_id, svc.now()),
-        )
+            await in_session(context, lambda s: _record_menu(s, payload, message.message_id))
     return message
+
+
+#: The outbox's after-send work that remembers a menu's real message id.
+MENU_SENT = "admin-menu"
+
+
+def _record_menu(session: Session, payload: dict[str, Any], message_id: int) -> None:
+    drafts.record_menu(
+        session, int(payload["person_id"]), str(payload["feature"]), message_id, utcnow()
+    )
+
+
+delivery_outbox.AFTER_SENT[MENU_SENT] = _record_menu
 
 
 async def menu_guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

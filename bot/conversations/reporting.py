@@ -980,6 +980,7 @@ FLOW.step(
     help=HELP[ReportStep.ENTITY],
     counter=_counter,
     on_button={"s": _choose_entity},
+    moves_in_place=True,
 )
 FLOW.step(
     ReportStep.PREFILL,
@@ -989,6 +990,7 @@ FLOW.step(
     counter=_counter,
     on_button={"y": _use_last_year, "m": _same_methods, "n": _start_empty},
     back=_back_to_entity,
+    moves_in_place=True,
 )
 FLOW.step(
     ReportStep.LEVEL,
@@ -1005,6 +1007,7 @@ FLOW.step(
         "f": _forward,
     },
     back=_level_back,
+    moves_in_place=True,
 )
 FLOW.step(
     ReportStep.METHOD,
@@ -1014,6 +1017,7 @@ FLOW.step(
     counter=_counter,
     on_text=_typed_method,
     back=_back_to_level,
+    moves_in_place=True,
 )
 FLOW.step(
     ReportStep.COUNT,
@@ -1024,6 +1028,7 @@ FLOW.step(
     on_text=_typed_count,
     on_button={"k": _keep_count, "a": _note_from_count},
     back=_count_back,
+    moves_in_place=True,
 )
 FLOW.step(
     ReportStep.NOTE,
@@ -1034,6 +1039,7 @@ FLOW.step(
     on_text=_typed_note,
     on_button={"k": _keep_note, "d": _remove_note},
     back=_note_back,
+    moves_in_place=True,
 )
 FLOW.step(
     ReportStep.REVIEW,
@@ -1043,4 +1049,5 @@ FLOW.step(
     counter=_counter,
     on_button={"e": _review_edit, "d": _review_remove, "l": _review_level, "s": _save},
     back=_review_back,
+    moves_in_place=True,
 )

@@ -269,6 +269,7 @@ class StepSpec:
     on_button: dict[str, ButtonHandler] = field(default_factory=dict)
     back: Callable[[Turn], Outcome] | None = None
     inplace: bool = False
+    moves_in_place: bool = False
 
 
 def is_contact(who: Caller) -> bool:
@@ -375,11 +376,17 @@ class Flow:
         on_button: dict[str, ButtonHandler] | None = None,
         back: Callable[[Turn], Outcome] | None = None,
         inplace: bool = False,
+        moves_in_place: bool = False,
     ) -> None:
         """Declare a step: how to ask, what typed text and each button action do.
 
         ``inplace``: a button that leaves the person on this step (a toggle) updates the
-        question's message instead of sending a new one.
+        question's message instead of sending a new one. ``moves_in_place``: any button of
+        this step's question (Back too) turns that message into the next question — one
+        message instead of two — where the question's own text is not needed any more (its
+        answer shows on the next question or the review); the end of the conversation
+        (`Done`) still says its words anew, unless it replaces. A typed answer always gets a
+        new message (the question is above the person's own words then).
         """
         if tag in self.by_tag or not codec.is_token(tag):
             raise ValueError(f"step tag {tag!r} is used twice or invalid")
@@ -388,7 +395,16 @@ class Flow:
         if unhandled:  # a button without a handler is a start-up error, not a "stale" press
             raise ValueError(f"step {step!r} shows buttons without a handler: {unhandled}")
         spec = StepSpec(
-            step, tag, render, help, counter, on_text, dict(on_button or {}), back, inplace
+            step,
+            tag,
+            render,
+            help,
+            counter,
+            on_text,
+            dict(on_button or {}),
+            back,
+            inplace,
+            moves_in_place,
         )
         self.specs[step] = spec
         self.by_tag[tag] = spec
@@ -544,8 +560,10 @@ class Flow:
         if turn.alert and outbox.toast is None:
             outbox.toast, outbox.alert = turn.alert, True
         outbox.after += turn.after
-        stayed = is_button and outcome == row.step and self.specs[row.step].inplace
-        self._apply(turn, row, outcome, outbox, inplace=stayed)
+        spec = self.specs[row.step]
+        stayed = outcome == row.step and spec.inplace
+        moved = spec.moves_in_place and not isinstance(outcome, Done)
+        self._apply(turn, row, outcome, outbox, inplace=is_button and (stayed or moved))
 
     def _apply(
         self,

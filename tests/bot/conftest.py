@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from telegram.ext import Application
+from telegram import Update
+from telegram.ext import Application, TypeHandler
 
 from bot.admin.menus import menus_installed
 from bot.app import build_application
@@ -105,6 +106,19 @@ class BotHarness:
         taken = list(self.raised)
         self.raised.clear()
         return taken
+
+    def fail_handling(self, user_id: int, times: int = 1) -> None:
+        """The next ``times`` updates from ``user_id`` make a handler fail (a bug), before
+        the bot's own handlers. A failed reply no longer does: the outbox retries it."""
+        left = [times]
+
+        async def failing(update: Update, context: Any) -> None:
+            user = update.effective_user
+            if user is not None and user.id == user_id and left[0] > 0:
+                left[0] -= 1
+                raise RuntimeError("a handler failed (provoked by the test)")
+
+        self.app.add_handler(TypeHandler(Update, failing), group=-100)
 
     def assert_no_errors(self) -> None:
         errors = self.errors()

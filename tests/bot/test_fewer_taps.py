@@ -172,3 +172,29 @@ async def test_nps_from_counts_takes_at_most_8_inputs(bot: BotHarness) -> None:
     [saved] = satisfaction(bot, "KUVA_KIRJASTO")
     assert saved.measurement_type_id == type_id(bot, "NPS")
     assert (saved.nps, saved.respondents, saved.period) == (30, 100, "2025")
+
+
+async def test_buttons_edit_the_question_in_place_so_one_entity_takes_at_most_6_messages(
+    bot: BotHarness,
+) -> None:
+    """A press answers by turning the pressed question into the next one (an edit, through
+    the outbox and the send budget), so the chat holds one message per typed answer plus
+    the first question and the saved summary: 6 bot messages and 9 edits for the 15 inputs
+    above (before: 15 messages, every press and every typed count got a new one)."""
+    person = Counted(bot.contact(9510, "KUVA"))
+    await person.send("/raportoi")
+    await person.press("Kirjasto")
+    for level in (1, 2, 3):
+        await person.press(FIRST_METHODS[level][0])
+        await person.send(str(level * 10))
+        await person.press("Seuraava taso ›")
+    await person.press("Osallistuvan budjetoinnin ehdotusten määrä")
+    await person.send("40")
+    await person.press("Yhteenvetoon ›")
+    await person.press("💾 Tallenna")
+    assert "Tallennettu: Kirjasto, 2026" in person.text
+    sent = len(bot.api.calls_to("sendMessage"))
+    edits = len(bot.api.calls_to("editMessageText"))
+    print(f"one entity by buttons: {person.inputs} inputs, {sent} messages, {edits} edits")
+    assert len(person.user.messages) == sent
+    assert sent <= 6, sent

@@ -128,7 +128,7 @@ async def test_an_update_whose_handling_fails_is_marked_handled_and_not_retried(
     bot: BotHarness,
 ) -> None:
     user = bot.user(4104)
-    bot.api.fail_next("sendMessage", "400", chat_id=4104)
+    bot.fail_handling(4104)
     await user.send("/start")
     assert bot.take_errors()  # the handler failed (and the person was told)
     assert all(row.handled_at is not None for row in _rows(bot))
@@ -234,12 +234,13 @@ async def test_a_guided_flow_step_marks_its_update_handled_in_the_same_commit_as
     assert "Taso 1" in user.last.text
     # recorded (one commit), then the step: the draft and the replies in one commit — the
     # reply rows mark the update handled (the outbox's trigger, no statement of its own);
-    # then only the outbox's own marks: the new message "sending" (with the button's
-    # answer and the edit "sent"), then "sent".
+    # then only the outbox's own marks: the button's answer and the question edited in
+    # place into level 1 (neither marked "sending": both do no harm twice) "sent", in a
+    # batch that may come a moment later.
     assert events[:2] == ["inbox INSERT", "commit"]
     assert sorted(events[2:4]) == ["draft UPDATE", "outbox INSERT"]
     assert events[4] == "commit"
-    assert set(events[5:]) == {"outbox UPDATE", "commit"}, events
+    assert set(events[5:]) <= {"outbox UPDATE", "commit"}, events
     assert events[5:].count("commit") <= 2, events
     with bot.db.session() as session:
         assert inbox.is_handled(session, bot.api.updates.last_id)

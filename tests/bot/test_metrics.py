@@ -34,7 +34,7 @@ async def test_updates_are_counted_by_kind_with_their_handling_time(bot: BotHarn
 async def test_a_failing_handler_is_counted_as_a_handler_error(bot: BotHarness) -> None:
     errors = _value("mittaribotti_handler_errors_total")
     aino = bot.user(7102)
-    bot.api.fail_next("sendMessage", "400", chat_id=7102)
+    bot.fail_handling(7102)
     await aino.send("/start")
     assert _value("mittaribotti_handler_errors_total") == errors + 1
     assert len(bot.take_errors()) == 1  # expected here; the fixture checks for others

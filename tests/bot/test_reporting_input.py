@@ -75,10 +75,12 @@ async def test_typing_where_a_button_is_expected_repeats_the_question(bot: BotHa
 
 async def test_an_older_button_is_no_longer_valid_and_changes_nothing(bot: BotHarness) -> None:
     user = await _at_count_question(bot, 4004)
-    level_message = user.message_with_button("Palautekanavat")
+    # The level's question became the count question (edited in place): its Back button
+    # is the older one once the count is typed.
+    count_question = user.message_with_button("‹ Takaisin")
     await user.send("8")
     before = draft(bot, 4004, "reporting")
-    record = await user.press("Palautekanavat", message=level_message)
+    record = await user.press("‹ Takaisin", message=count_question)
     assert record.text == STALE and record.show_alert
     after = draft(bot, 4004, "reporting")
     assert after is not None and before is not None

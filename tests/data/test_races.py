@@ -238,3 +238,20 @@ def test_a_save_waiting_on_a_submit_is_refused_not_written_into_the_submitted_re
     assert outcome == "locked"
     with db.session() as s:
         assert _stored(s, entity_id) == ([], 0)
+
+
+def test_a_round_made_in_a_transaction_that_rolls_back_is_not_remembered(db: Database) -> None:
+    """A save makes the year's first round and looks it up again in the same transaction,
+    then fails (a lock wait, a version conflict) and rolls back. The round it saw was its
+    own uncommitted row: remembered per process, every later save of the year would use a
+    round that does not exist (seen in the reporting bench on PostgreSQL: a foreign-key
+    violation on entity_versions for every save after the first failed one)."""
+    with pytest.raises(RuntimeError), db.transaction() as s:
+        made = progress.get_or_create_round(s, 2033)
+        assert progress.find_round(s, 2033) is not None  # the second look-up of a save
+        assert made.year == 2033
+        raise RuntimeError("the save failed")
+    with db.transaction() as s:
+        rnd = progress.get_or_create_round(s, 2033)
+        stored = s.scalar(select(Round.id).where(Round.year == 2033))
+        assert stored == rnd.id

@@ -24,6 +24,7 @@ from bot.handlers import reminders as reminder_handlers
 from core.services import Services, attach
 from data import catalog, people, reports
 from data.models import Level, MeasurementType, Person, Role
+from delivery import outbox as delivery_outbox
 from delivery.courier import TelegramCourier
 from delivery.pacing import PacingLimiter
 from localtg import LocalBotApi, LocalUser, local_application_builder, running
@@ -180,6 +181,7 @@ async def running_bot(
     catch_up: bool = False,
     max_in_flight: int = 1,
     limiter: PacingLimiter | None = None,
+    outbox: bool = True,
 ) -> AsyncIterator[Bot]:
     """A real Application polling the local Telegram, reminders registered and installed.
 
@@ -187,8 +189,9 @@ async def running_bot(
     without it the job is removed before it runs so the test decides what runs when. The
     bot is the scheduler leader (on PostgreSQL it takes the lock at start and gives it up
     at the end, as a graceful stop does).
-    One send at a time by default: virtual time is exact only for one sleeper at a time
-    (concurrent sends at real speed are the benchmark's part).
+    Reminders go through the outbox as in the bot (``outbox=False``: straight, the
+    courier's fallback). One send at a time by default: virtual time is exact only for one
+    sleeper at a time (concurrent sends at real speed are the benchmark's part).
     """
     limiter = limiter or PacingLimiter(clock=time, sleep=time.sleep)
     application = local_application_builder(api).rate_limiter(limiter).build()
@@ -200,6 +203,8 @@ async def running_bot(
         errors.append(context.error or RuntimeError("unknown error"))
 
     application.add_error_handler(on_error)
+    if outbox:  # as the bot: reminders go through the outbox (delivery.courier)
+        delivery_outbox.install(application, db.sessions)
     schedules.install(application, courier=TelegramCourier(application))
     rt.runtime(application).sender.max_in_flight = max_in_flight
     job_queue = application.job_queue

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import io
+from typing import Any
 
 from telegram.ext import ContextTypes
 
@@ -193,11 +194,11 @@ class CrashBeforeTheCall:
     def __init__(self, inner: Courier, n: int) -> None:
         self.inner, self.n, self.handed = inner, n, 0
 
-    async def deliver(self, notice: Notice, *, before_send: BeforeSend) -> Result:
+    async def deliver(self, notice: Notice, *, before_send: BeforeSend, **more: Any) -> Result:
         self.handed += 1
         if self.handed == self.n:
             raise Crash
-        return await self.inner.deliver(notice, before_send=before_send)
+        return await self.inner.deliver(notice, before_send=before_send, **more)
 
 
 async def test_a_kill_between_claim_and_call_is_sent_after_the_restart(
