@@ -9,8 +9,10 @@ parallel) never share a profile — LibreOffice refuses to run twice on one prof
 
 LibreOffice stamps each PDF with the time and a random document id (and font subsets with
 the time unless ``SOURCE_DATE_EPOCH`` is set); they are replaced by fixed values of the
-same length (so the cross-reference offsets stay valid), which keeps the package
-byte-identical for identical data like every other file.
+same length (so the cross-reference offsets stay valid). That makes most runs
+byte-identical for identical data, but not all: in about one LibreOffice process in six
+(seen here) the font subsets are embedded in another order, which changes the bytes of
+every PDF of that run but not a word of their pages.
 """
 
 from __future__ import annotations

@@ -56,11 +56,10 @@ def test_demo_writes_every_document_and_is_deterministic(tmp_path: Path) -> None
     assert "Liite_1_Asukasosallisuus_toimialoilla_2026-11-30.xlsx" in names
     for name in names:  # other hash seeds, other processes: the same bytes
         a, b = (tmp_path / "a" / name).read_bytes(), (tmp_path / "b" / name).read_bytes()
-        if name.endswith(".zip") and a != b:  # say which file inside differs
-            with zipfile.ZipFile(io.BytesIO(a)) as za, zipfile.ZipFile(io.BytesIO(b)) as zb:
-                differ = [n for n in za.namelist() if za.read(n) != zb.read(n)]
-            raise AssertionError(f"{name}: {differ} differ; stderr: {second.stderr[-300:]}")
-        assert a == b, name
+        if name.endswith(".zip"):  # the same entries; every one but the PDFs byte-identical
+            _same_package(name, a, b, tmp_path)
+        else:
+            assert a == b, name
     assert "LUONNOS" in first.stderr  # the demo round is still missing SOTE's answers
     # Presenter, contact and case details still at their config.yaml placeholders.
     assert (
@@ -68,12 +67,41 @@ def test_demo_writes_every_document_and_is_deterministic(tmp_path: Path) -> None
         "placeholder ('Etunimi Sukunimi')"
     ) in first.stderr.splitlines()
     assert f"config.yaml: list_text.meetings.{YEAR}.date is not set" in first.stderr
-    # The package holds PDFs when LibreOffice is there (CI installs it), byte-identical too.
+    # The package holds PDFs when LibreOffice is there (CI installs it), reading the same.
     package = next(p for p in (tmp_path / "a").iterdir() if p.suffix == ".zip")
     with zipfile.ZipFile(package) as archive:
         pdfs = [n for n in archive.namelist() if n.endswith(".pdf")]
     assert len(pdfs) == (5 if shutil.which("soffice") or in_ci() else 0)
     assert len(first.stdout.splitlines()) == len(KINDS)
+
+
+def _same_package(name: str, a: bytes, b: bytes, tmp_path: Path) -> None:
+    """Two packages of the same data hold the same entries, byte-identical except the PDFs,
+    whose pages must read the same: LibreOffice embeds the font subsets in another order
+    in about one process in six (seen here: all five PDFs of a run differ then, each in
+    its font objects), which no normalisation of ours can undo."""
+    with zipfile.ZipFile(io.BytesIO(a)) as za, zipfile.ZipFile(io.BytesIO(b)) as zb:
+        assert za.namelist() == zb.namelist(), name
+        for entry in za.namelist():
+            first, second = za.read(entry), zb.read(entry)
+            if entry.endswith(".pdf") and first != second:
+                assert _pdf_text(first, tmp_path / "1.pdf") == _pdf_text(
+                    second, tmp_path / "2.pdf"
+                ), f"{name}: {entry} reads differently"
+            else:
+                assert first == second, f"{name}: {entry} differs"
+
+
+def _pdf_text(data: bytes, path: Path) -> str:
+    """The PDF's pages as pdftotext lays them out (page breaks included)."""
+    path.write_bytes(data)
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=CEILING,
+    ).stdout
 
 
 @pytest.mark.parametrize(
