@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import logging
 import time
-
-import httpx
 from typing import Any, TypeAlias
 
+import httpx
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 from telegram.request import BaseRequest, HTTPXRequest
