@@ -498,6 +498,51 @@ def _print_ceiling(
     )
 
 
+_SENDS = ("mittaribotti_telegram_send_seconds_sum", "mittaribotti_telegram_send_seconds_count")
+_GATE = "mittaribotti_pacing_gate_waits_total"
+
+
+def _scrape(processes: list[BotProcess]) -> list[dict[str, float]]:
+    """Each replica's paced-send time (sum, count) and gate waits from ``/metrics`` (empty
+    for a release without them)."""
+    found = []
+    for process in processes:
+        values: dict[str, float] = {}
+        try:
+            body = httpx.get(f"{process.base}/metrics", timeout=30, trust_env=False).text
+        except httpx.HTTPError:
+            body = ""
+        for line in body.splitlines():
+            name, _, value = line.partition(" ")
+            if name in (*_SENDS, _GATE):
+                values[name] = float(value)
+        found.append(values)
+    return found
+
+
+def _print_sends(before: list[dict[str, float]], after: list[dict[str, float]]) -> None:
+    """How long Telegram (the fake) took to answer the replicas' paced sends, and what that
+    leaves of the budget: the gate counts a send from its call until a window after its
+    answer (``delivery.pacing``), so the deployment sends at most
+    ``replicas × (30 // replicas) / (window + answer time)`` per second."""
+    from delivery.pacing import GATE_WINDOW_SECONDS, TELEGRAM_PER_SECOND
+
+    pairs = list(zip(after, before, strict=True))
+    total = sum(a.get(_SENDS[0], 0) - b.get(_SENDS[0], 0) for a, b in pairs)
+    count = sum(a.get(_SENDS[1], 0) - b.get(_SENDS[1], 0) for a, b in pairs)
+    waits = sum(a.get(_GATE, 0) - b.get(_GATE, 0) for a, b in pairs)
+    if not count:
+        return
+    answer = total / count
+    replicas = len(after)
+    gate = replicas * (TELEGRAM_PER_SECOND // replicas) / (GATE_WINDOW_SECONDS + answer)
+    print(
+        f"  paced sends: {count:.0f}, Bot API answer {1000 * answer:.0f} ms on average (the "
+        f"fake Bot API shares the bench's event loop), gate waits {waits:.0f}: the gate "
+        f"allows {gate:.1f} messages/s at that answer time"
+    )
+
+
 def _start(base_url: str, url: str, log: Path, code: Path) -> BotProcess:
     """One replica of the code in ``code`` (this tree, or an older release's for a before
     figure)."""
@@ -546,6 +591,7 @@ def bench(
             for process in processes:
                 _wait_started(process)
             time.sleep(3.0)  # the heartbeats: every replica knows how many share the budget
+            scraped = _scrape(processes)
             before = [_cpu_seconds(p.process.pid) for p in processes]
             bench_before = time.process_time()
             api.rate_limit_errors = 0
@@ -579,6 +625,7 @@ def bench(
             elapsed = server.run_sync(everyone(), timeout=seconds + 120)
             after = [_cpu_seconds(p.process.pid) for p in processes]
             bench_cpu = time.process_time() - bench_before
+            sends = (scraped, _scrape(processes))
             calls = Counter(call.method for call in api.calls[calls_before:])
             rate_limited = api.rate_limit_errors
             doubled = _doubled(api, users)
@@ -602,6 +649,7 @@ def bench(
             + " ".join(f"{c:.1f}" for c in cpu)
         )
         _print_ceiling(run, elapsed, calls, count, think, replicas)
+        _print_sends(*sends)
         print(
             f"  bench process (contacts and fake Bot API, one event loop) CPU ms/update "
             f"{1000 * bench_cpu / max(updates, 1):.1f}; Bot API calls {dict(calls)}"
