@@ -192,8 +192,8 @@ def start_sending_replies(
     lease: dt.timedelta,
     spacing: dt.timedelta,
 ) -> set[int]:
-    """`start_sending` for many replies at once: ``rows`` are ``(row id, chat id)`` of
-    *different* chats, none of which waits for its chat's clock (not paced, not a group);
+    """`start_sending` for many replies at once: ``rows`` are ``(row id, chat id)``, none
+    of which waits for its chat's clock (not paced, not a group);
     the ids marked *sending* (the others: paused by a 429, taken over or already sent —
     `blocked_until` says which).
 
@@ -205,8 +205,6 @@ def start_sending_replies(
     """
     if not rows:
         return set()
-    if len({chat_id for _, chat_id in rows}) != len(rows):
-        raise ValueError("start_sending_replies: one row per chat")
     table = cast(Table, OutboxMessage.__table__)
     pauses = cast(Table, ChatPause.__table__)
     ids = [row_id for row_id, _ in rows]

@@ -253,9 +253,11 @@ async def mark_processed(
                 inbox.mark_handled(session, update_id, now=now)  # type: ignore[arg-type]
             if not replies:
                 return []
-            return sender.write(  # type: ignore[union-attr]
+            written = sender.write(  # type: ignore[union-attr]
                 session, replies, update_id=update_id if isinstance(update_id, int) else None
             )
+        sender.start_in_hop(written)  # type: ignore[union-attr]  # their sending marks
+        return written
 
     try:
         written = await off_loop(mark, sessions=sessions)

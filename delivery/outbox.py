@@ -41,9 +41,10 @@ import datetime as dt
 import logging
 import os
 import socket
+import threading
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,6 +101,10 @@ FLUSH_SECONDS = 0.05
 #: with the *sent* mark still to come): the most a kill can leave *uncertain*. Marks are
 #: written for many deliveries at once (`Sender._write_starts`) only below it.
 MAX_IN_FLIGHT = 16
+#: Replies are marked *sending* in their update's own worker-thread hop (`start_in_hop`)
+#: only while fewer rows than this are in flight: in a burst they wait for their turn at the
+#: rate limiter unmarked (pending: delivered after a kill) and are marked at the gate.
+HOP_MARKS_BELOW = 4
 #: At a stop, how long the marks asked for may still be written.
 STOP_WRITER_SECONDS = 2.0
 
@@ -217,8 +222,14 @@ class Sender:
     _writer: asyncio.Task[None] | None = None
     #: Rows marked *sending* whose outcome is not written yet (at most `MAX_IN_FLIGHT`).
     _flying: set[int] = field(default_factory=set)
+    #: Rows marked *sending* in the hop of the update that wrote them (`start_in_hop`),
+    #: whose first call needs no mark of its own.
+    _premarked: set[int] = field(default_factory=set)
     #: Set when a row leaves `_flying` (or a mark is asked for): the writer may go on.
     _room: asyncio.Event = field(default_factory=asyncio.Event)
+    #: Guards `_done`, `_flying` and `_premarked`: `start_in_hop` runs on a worker thread.
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _loop: asyncio.AbstractEventLoop | None = None
     #: Counters (tests, benches).
     sent: int = 0
     uncertain: int = 0
@@ -265,6 +276,7 @@ class Sender:
         idempotent request to be made again (harmless) and a sent message *sending*, i.e.
         uncertain — never sent twice.
         """
+        self._loop = asyncio.get_running_loop()
         try:
             for request in requests:
                 try:
@@ -275,7 +287,7 @@ class Sender:
                 except Exception:
                     log.exception("outbox: delivering row %s failed", request.id)
         finally:
-            if self._done:
+            if self._done:  # (read without the lock: a flush too many is harmless)
                 self._schedule_flush()
 
     def _schedule_flush(self) -> None:
@@ -298,7 +310,7 @@ class Sender:
         await self._write_marks()
 
     async def _write_marks(self) -> None:
-        done, self._done = self._done, []
+        done = self._take_done()
         if done:
             try:
                 await off_loop(self._mark_sent, done, sessions=self.sessions)
@@ -306,21 +318,114 @@ class Sender:
                 # Left *sending* (uncertain after a restart: never sent twice) or pending
                 # (an idempotent request, made again): safe either way.
                 log.exception("outbox: could not mark %d row(s) sent", len(done))
+                self._give_back_done(done)
                 return
             self._settled(done)
 
-    def _settled(self, row_ids: Sequence[int]) -> None:
-        """These rows' outcomes are written: they no longer count against the cap."""
-        before = len(self._flying)
-        self._flying.difference_update(row_ids)
-        if len(self._flying) < before:
+    def _take_done(self) -> list[int]:
+        """The *sent* marks collected so far, to be written by the caller."""
+        with self._lock:
+            done, self._done = self._done, []
+        return done
+
+    def _give_back_done(self, done: list[int]) -> None:
+        """Their write failed: written with the next marks instead."""
+        with self._lock:
+            self._done[:0] = done
+
+    def _settled(self, row_ids: Iterable[int]) -> None:
+        """These rows' outcomes are written: they no longer count against the cap (any
+        thread; a writer waiting at the cap is woken)."""
+        with self._lock:
+            before = len(self._flying)
+            self._flying.difference_update(row_ids)
+            self._premarked.difference_update(row_ids)
+            freed = len(self._flying) < before
+        if freed:
+            self._wake()
+
+    def _wake(self) -> None:
+        loop = self._loop
+        if loop is None:
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
             self._room.set()
+        elif not loop.is_closed():
+            loop.call_soon_threadsafe(self._room.set)
 
     def _sent_ok(self, row_id: int) -> None:
         """Sent: its *sent* mark goes with the next marks written (or the next flush)."""
-        self._done.append(row_id)
-        if row_id in self._flying and self._starts:
+        with self._lock:
+            self._done.append(row_id)
+            waiting = row_id in self._flying and bool(self._starts)
+        if waiting:
             self._room.set()  # a writer waiting at the cap can write it now
+
+    def _reserve(
+        self, wanted: Sequence[int], done: Sequence[int], cap: int = MAX_IN_FLIGHT
+    ) -> list[int]:
+        """Under the lock: as many of ``wanted`` as ``cap`` leaves room for (``done`` is
+        written in the same transaction), counted in flight from now on."""
+        with self._lock:
+            room = cap - len(self._flying.difference(done))
+            taken = list(wanted[: max(room, 0)])
+            self._flying.update(taken)
+        return taken
+
+    def start_in_hop(self, requests: Sequence[outbox.Request]) -> None:
+        """Mark an update's replies *sending* on the worker thread that just committed
+        them, in a transaction of their own (with the *sent* marks collected so far), so
+        their calls need no further trip to the database: a kill before this commit
+        leaves them pending (delivered by any replica), after it at most `MAX_IN_FLIGHT`
+        rows of this sender are uncertain — as with a mark made on the event loop.
+
+        Only replies that wait for nothing (not paced, not to a group, no owner), and only
+        while fewer than `HOP_MARKS_BELOW` rows are in flight — a reply marked here may
+        still wait for its turn at the rate limiter, and in a burst that wait is spent
+        unmarked; the others are marked right before their call as usual. Never raises: a
+        reply not marked here is marked there."""
+        wanted = [
+            r.id for r in requests if not r.idempotent and not _waits(r) and _owner(r) is None
+        ]
+        if not wanted:
+            return
+        chats = {r.id: r.chat_id for r in requests}
+        done = self._take_done()
+        taken = self._reserve(wanted, done, HOP_MARKS_BELOW)
+        if not taken and not done:
+            return
+        try:
+            with transaction(self.sessions) as session:
+                now = utcnow()
+                outbox.mark_sent(session, done, now=now)
+                started = outbox.start_sending_replies(
+                    session,
+                    [(row_id, chats[row_id]) for row_id in taken],
+                    claimer=self.name,
+                    now=now,
+                    lease=SENDING_LEASE,
+                    spacing=dt.timedelta(seconds=SHARED_PER_CHAT_SECONDS),
+                )
+        except Exception:
+            log.exception("outbox: could not mark %d reply row(s) sending", len(taken))
+            self._give_back_done(done)
+            self._settled(taken)
+            return
+        with self._lock:
+            self._premarked.update(started)
+        self._settled([*done, *(row_id for row_id in taken if row_id not in started)])
+
+    def _claim_premark(self, row_id: int) -> bool:
+        """True once for a row marked *sending* by `start_in_hop`."""
+        with self._lock:
+            if row_id in self._premarked:
+                self._premarked.discard(row_id)
+                return True
+        return False
 
     async def _deliver_one(self, request: outbox.Request) -> None:
         bot = self.application.bot
@@ -331,6 +436,9 @@ class Sender:
             async def before_send() -> bool | Later:
                 nonlocal marked
                 if request.idempotent:
+                    return True
+                if self._claim_premark(request.id):
+                    marked = True
                     return True
                 verdict = await self._start_sending(request, wait=not limited)
                 marked = verdict is True
@@ -550,33 +658,34 @@ class Sender:
         kill can leave uncertain. Marks asked for while it writes go in the next round;
         at the cap it waits for an outcome to be written."""
         while self._starts:
-            done, self._done = self._done, []
-            room = MAX_IN_FLIGHT - len(self._flying.difference(done))
-            batch = self._take_batch(room) if room > 0 else []
+            self._room.clear()
+            done = self._take_done()
+            with self._lock:
+                room = MAX_IN_FLIGHT - len(self._flying.difference(done))
+                batch = self._take_batch(room) if room > 0 else []
+                self._flying.update(request.id for request, _ in batch)
             if not batch and not done:
-                if not self._starts:
-                    break
-                self._room.clear()
-                await self._room.wait()
+                if self._starts:
+                    await self._room.wait()
                 continue
             try:
                 verdicts = await off_loop(
                     self._try_start, [request for request, _ in batch], done, sessions=self.sessions
                 )
             except Exception as error:
-                self._done[:0] = done  # written with the next marks
+                self._give_back_done(done)  # written with the next marks
+                self._settled(request.id for request, _ in batch)
                 for _, verdict in batch:
                     if not verdict.done():
                         verdict.set_exception(error)
                 continue
-            self._flying.difference_update(done)
+            idle = [request.id for request, _ in batch if not verdicts[request.id][0]]
             for request, verdict in batch:
-                if verdicts[request.id][0]:
-                    self._flying.add(request.id)
                 if not verdict.done():
                     verdict.set_result(verdicts[request.id])
                 elif verdicts[request.id][0]:  # cancelled meanwhile: left for the lease
-                    self._flying.discard(request.id)
+                    idle.append(request.id)
+            self._settled([*done, *idle])
 
     def _try_start(self, requests: list[outbox.Request], done: list[int]) -> dict[int, Verdict]:
         """One transaction: the *sent* marks, then the replies' *sending* marks in one
@@ -695,11 +804,12 @@ class Sender:
         from delivery import ingress
 
         now = utcnow()
-        done, self._done = self._done, []
+        self._loop = asyncio.get_running_loop()
+        done = self._take_done()
         try:
             due, settled = await off_loop(self._round, now, done, sessions=self.sessions)
         except BaseException:
-            self._done[:0] = done  # written by the next flush instead
+            self._give_back_done(done)  # written by the next flush instead
             raise
         self._settled([*done, *settled])
         limiter = getattr(self.application.bot, "rate_limiter", None)

@@ -223,6 +223,8 @@ def _transact(
                     )
                 if not written:  # reply rows mark the inbox themselves (data.inbox)
                     inbox.mark_handled(session, update.update_id, now=svc.now())
+    if written and sender is not None:  # their sending marks, in this hop (delivery.outbox)
+        sender.start_in_hop(written)
     return who, handled, written
 
 
