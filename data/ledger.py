@@ -211,20 +211,34 @@ def claim_due(
     return affected(result) == 1
 
 
-def mark_in_flight(
-    session: Session, ledger_id: int, *, claimer: str, attempts: int, now: dt.datetime
+def _advance_claim(
+    session: Session,
+    ledger_id: int,
+    claimer: str,
+    attempts: int,
+    status: LedgerStatus,
+    now: dt.datetime,
 ) -> bool:
-    """The Telegram call is about to start: True if this claim (owner and attempt) still
-    holds the row. False means another process took it over; the caller must not send."""
+    """Move a claimed row on to `status` only while this claim (owner and attempt) still
+    holds it: the one conditional UPDATE behind `mark_in_flight` and `mark_queued`, so of
+    two processes holding the same row only one can ever go on."""
     result = session.execute(
         _update(
             ledger_id,
             ReminderLedger.status == LedgerStatus.CLAIMED,
             ReminderLedger.claimed_by == claimer,
             ReminderLedger.attempts == attempts,
-        ).values(status=LedgerStatus.IN_FLIGHT, updated_at=now)
+        ).values(status=status, updated_at=now)
     )
     return affected(result) == 1
+
+
+def mark_in_flight(
+    session: Session, ledger_id: int, *, claimer: str, attempts: int, now: dt.datetime
+) -> bool:
+    """The Telegram call is about to start: True if this claim (owner and attempt) still
+    holds the row. False means another process took it over; the caller must not send."""
+    return _advance_claim(session, ledger_id, claimer, attempts, LedgerStatus.IN_FLIGHT, now)
 
 
 def mark_queued(
@@ -235,15 +249,7 @@ def mark_queued(
     outbox delivers it — any replica, after a kill too — and records its outcome here
     (`start_queued`, `mark_sent`, `mark_uncertain`, `mark_failed`); a *queued* row is never
     released as a stale claim."""
-    result = session.execute(
-        _update(
-            ledger_id,
-            ReminderLedger.status == LedgerStatus.CLAIMED,
-            ReminderLedger.claimed_by == claimer,
-            ReminderLedger.attempts == attempts,
-        ).values(status=LedgerStatus.QUEUED, updated_at=now)
-    )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    return _advance_claim(session, ledger_id, claimer, attempts, LedgerStatus.QUEUED, now)
 
 
 def start_queued(session: Session, ledger_id: int, *, now: dt.datetime) -> bool:
@@ -253,7 +259,7 @@ def start_queued(session: Session, ledger_id: int, *, now: dt.datetime) -> bool:
             status=LedgerStatus.IN_FLIGHT, updated_at=now
         )
     )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    return affected(result) == 1
 
 
 #: Rows a process (or the outbox) is working on: an outcome may be recorded for them.
