@@ -86,6 +86,8 @@ async def run(url: str, schema: str | None, args: argparse.Namespace) -> list[st
                 ):
                     gc.collect()
                     samples.append((done, rss_mb()))
+                    # As it goes, so that a run cut short still shows its figures.
+                    print(f"  after {done} updates: RSS {samples[-1][1]:.1f} MB", flush=True)
                     if args.trace and snapshot is None:
                         tracemalloc.start(12)
                         snapshot = tracemalloc.take_snapshot()

@@ -431,12 +431,22 @@ async def _save_by_excel(
     if document is None or changed is None:
         return None
     content, rows = changed
-    # On a loaded machine the bot may time out fetching the file from the fake Bot API: it
-    # says so ("Tiedostoa ei saatu haettua"), nothing is saved, the contact goes on.
+    # Besides the change summary: the file refused because the entity was saved elsewhere
+    # after the workbook was made ("Tiedostosta ei voi tallentaa"), or, on a loaded machine,
+    # the bot timing out fetching the file from the fake Bot API ("Tiedostoa ei saatu").
+    pressed = time.monotonic()
     summary = await driver.step(
-        user, "document", content, ("Tiedosto on kunnossa", "Tiedostoa ei"), document.filename
+        user,
+        "document",
+        content,
+        ("Tiedosto on kunnossa", "Tiedostosta ei", "Tiedostoa ei"),
+        document.filename,
     )
     await asyncio.sleep(driver.think)
+    if summary is not None and summary.text.startswith("Tiedostosta ei"):
+        return Save(
+            entity_id, rows, pressed, "refused", number, driver.replica_of[user.id], "excel"
+        )
     if summary is None or summary.find_button("Tallenna") is None:
         return None
     pressed = time.monotonic()
