@@ -5,17 +5,15 @@ A real process (``tests.bot.processes.start_clocked``: the Application of ``pyth
 run`` on the test's clock) sends the 14-day reminder to 200 coordinators; it is killed -9
 while the run is going on, at a moment every message in a Telegram call has reached Telegram
 (those become *uncertain*, never sent again; a call cut before it reached Telegram is the
-failover test's part). After the
-restart every one of them has the reminder exactly once, and the ledger says *sent* or, for
-those calls, *uncertain*: the rows handed to the outbox before the kill are delivered from
-the outbox, the ones claimed but not handed over are sent again, and the rest go out with
-the start-up catch-up.
+failover test's part). After the restart every one of them has the reminder exactly once,
+and the ledger says *sent* or, for those calls, *uncertain*: the rows handed to the outbox
+before the kill are delivered from the outbox, the ones claimed but not handed over are sent
+again, and the rest go out with the start-up catch-up.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import subprocess
 import time
 from collections import Counter
