@@ -13,10 +13,11 @@ with its guarantees: a kill after that commit delivers them from any replica, ex
 
 Only requests that answer the person in their own chat are captured (`CAPTURED`);
 everything else goes straight to Telegram: chat actions, files being downloaded, command
-menus, and messages to other people (a coordinator told of a submitted report, reminders
-and nudges: their senders record what became of them — a blocked person is deactivated,
-a nudge counted — and reminders have the outbox through the ledger, ``delivery.courier``).
-The outbox sender's own calls are never captured (`direct`).
+menus. Messages to other people are not made through the bot at all: their handlers write
+them to the outbox in the transaction of the change that causes them (``delivery.notices``;
+a coordinator told of a submitted report), and reminders and nudges have the outbox through
+the ledger (``delivery.courier``). The outbox sender's own calls are never captured
+(`direct`).
 
 A document or a picture is stored **as its bytes** in the outbox row (base64 in ``params``,
 under the parameter's name): the file the person asked for at that moment, sent as it was
@@ -77,6 +78,11 @@ class Capture:
 
     chat_id: int
     requests: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
+    #: Outbox rows of messages to other people, already written in the transaction of the
+    #: change that caused them (``delivery.notices``): delivered after the inbox mark.
+    notices: list[Any] = field(default_factory=list)
+    #: The outbox sender of the application processing the update (writes those rows).
+    sender: Any = None
 
 
 def current() -> Capture | None:
@@ -84,7 +90,7 @@ def current() -> Capture | None:
 
 
 @contextlib.contextmanager
-def capturing(update: object) -> Iterator[Capture | None]:
+def capturing(update: object, *, sender: Any = None) -> Iterator[Capture | None]:
     """Capture the replies made while processing ``update`` (None for an update without a
     person to answer, and in a group or channel: there the bot says once that it works
     privately and leaves at once, which must come after its words)."""
@@ -99,7 +105,7 @@ def capturing(update: object) -> Iterator[Capture | None]:
     if chat_id is None:
         yield None
         return
-    capture = Capture(chat_id)
+    capture = Capture(chat_id, sender=sender)
     token = _CURRENT.set(capture)
     try:
         yield capture

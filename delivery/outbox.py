@@ -51,7 +51,7 @@ from core.services import services
 from data import catalog, outbox
 from data.db import off_loop, transaction
 from data.models import utcnow
-from delivery import capture
+from delivery import capture, notices
 from delivery.courier import OWNER as REMINDER_OWNER
 from delivery.courier import delivery_unknown, record_outcome
 from delivery.pacing import (
@@ -117,11 +117,21 @@ class Settled:
 #: owner (the reminder ledger: ``delivery.courier``).
 RECORDERS: dict[str, Callable[[Session, dict[str, Any], Settled, dt.datetime], None]] = {
     REMINDER_OWNER: record_outcome,
+    notices.OWNER: notices.record_outcome,
 }
+#: Owners that retry a known non-delivery on their own schedule (the reminder ledger's
+#: back-off): their row is handed back. Other owned rows (``delivery.notices``) are retried
+#: by the outbox like any reply.
+HANDED_BACK = frozenset({REMINDER_OWNER})
 
 
 def _owner(request: outbox.Request) -> Any:
     return request.params.get(OWNER_KEY)
+
+
+def _hands_back(request: outbox.Request) -> bool:
+    owner = _owner(request)
+    return bool(owner) and owner[0] in HANDED_BACK
 
 
 def _mark_sent_one(session: Session, request_id: int) -> None:
@@ -303,7 +313,7 @@ class Sender:
                 return
             except RetryAfter as error:  # the limiter gave up waiting
                 wait = retry_after_seconds(error)
-                if _owner(request) is not None:
+                if _hands_back(request):
                     await self._hand_back(request, str(error), wait)
                     return
                 await self._finish(
@@ -345,7 +355,7 @@ class Sender:
                     )
                     return
                 self.retried += 1
-                if _owner(request) is not None:  # its owner retries, on its own schedule
+                if _hands_back(request):  # its owner retries, on its own schedule
                     await self._hand_back(request, str(error), 0.0)
                     return
                 tries = request.attempts + attempt + 1
