@@ -203,6 +203,11 @@ class Sender:
     _pruned_at: dt.datetime | None = None
     _done: list[int] = field(default_factory=list)
     _flush_task: asyncio.Task[None] | None = None
+    #: The shared clock's gaps (``delivery.pacing``): a paced message to a private chat, and
+    #: any message to a group (Telegram: 20 a minute). Tests run Telegram's limits on a
+    #: faster clock (``localtg.FloodLimits.time_scale``) and shorten these with it.
+    chat_seconds: float = SHARED_PER_CHAT_SECONDS
+    group_seconds: float = SHARED_GROUP_SECONDS
     #: Counters (tests, benches).
     sent: int = 0
     uncertain: int = 0
@@ -487,7 +492,7 @@ class Sender:
         self, request: outbox.Request, done: list[int]
     ) -> tuple[bool, dt.datetime | None, dt.datetime]:
         waits = request.paced or is_group(request.chat_id)
-        spacing = SHARED_GROUP_SECONDS if is_group(request.chat_id) else SHARED_PER_CHAT_SECONDS
+        spacing = self.group_seconds if is_group(request.chat_id) else self.chat_seconds
         with transaction(self.sessions) as session:
             now = utcnow()  # here, so the chat's clock is set as close to the call as can be
             outbox.mark_sent(session, done, now=now)
