@@ -101,7 +101,7 @@ def capturing(update: object, *, sender: Any = None) -> Iterator[Capture | None]
     turn on the shared clock (``delivery.pacing``: Telegram allows 20 messages a minute in
     a group)."""
     chat_id = None
-    chat_type = ChatType.PRIVATE
+    chat_type: str = ChatType.PRIVATE
     if isinstance(update, Update):
         chat = update.effective_chat
         user = update.effective_user
