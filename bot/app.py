@@ -28,6 +28,7 @@ from delivery.ordering import ChatOrderedUpdateProcessor
 from delivery.outbox import sender as outbox_sender
 from delivery.pacing import PacingLimiter
 from i18n import LANGUAGES, translations
+from schedules import housekeeping
 from schedules.runtime import install as install_reminders
 from schedules.runtime import release_leadership
 from schedules.runtime import setup as setup_reminders
@@ -69,8 +70,11 @@ class MeasuredApplication(BotApplication):
         await ingress.mark_processed(self, update, captured)
 
     async def start(self) -> None:
-        """Start, then the outbox sender's background loop (``delivery.outbox``)."""
+        """Start, make the year's reporting round if it is not there yet (so the first
+        save does not: ``schedules.housekeeping.ensure_round``), then the outbox sender's
+        background loop (``delivery.outbox``)."""
         await super().start()
+        await housekeeping.ensure_round(self)
         found = outbox_sender(self)
         if found is not None:
             found.start()
