@@ -152,16 +152,15 @@ def test_a_versioned_save_claims_the_version_and_locks_the_report_in_one_stateme
             )
     with db.transaction() as s:
         reports.submit_report(s, s.merge(contact), 2026, lib.division_id)
-    with db.transaction() as s:
-        with pytest.raises(ReportLocked):
-            reports.save_participation(
-                s,
-                s.merge(contact),
-                2026,
-                lib.id,
-                [ParticipationAnswer(l1.id, none=True)],
-                based_on=1,
-            )
+    with db.transaction() as s, pytest.raises(ReportLocked):
+        reports.save_participation(
+            s,
+            s.merge(contact),
+            2026,
+            lib.id,
+            [ParticipationAnswer(l1.id, none=True)],
+            based_on=1,
+        )
     with db.transaction() as s:
         assert reports.entity_version(s, 2026, lib.id) == 1
         rnd = progress.find_round(s, 2026)
