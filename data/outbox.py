@@ -93,7 +93,6 @@ def add(
     """
     if not requests:
         return []
-    table = cast(Table, OutboxMessage.__table__)
     rows = [
         {
             "chat_id": chat_id,
@@ -109,8 +108,12 @@ def add(
         }
         for chat_id, method, params in requests
     ]
-    ids = session.connection().execute(table.insert().returning(table.c.id), rows)
+    ids = session.connection().execute(_ADD, rows)
     return sorted(int(row[0]) for row in ids)
+
+
+#: `add`'s statement, built once (it runs for every update with a reply).
+_ADD = cast(Table, OutboxMessage.__table__).insert().returning(OutboxMessage.__table__.c.id)
 
 
 def start_sending(

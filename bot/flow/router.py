@@ -31,10 +31,11 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 from bot.access import Caller, caller_in, refuse
 from bot.commands import all_commands
 from bot.flow import codec
-from bot.flow.engine import MSG_GONE, MSG_PAUSED, MSG_STALE, Flow, Turn, copy_data
+from bot.flow.engine import MSG_GONE, MSG_PAUSED, MSG_STALE, Flow, Turn
 from core.services import Services, services
 from data import drafts, inbox
 from data.db import is_lock_wait, off_loop, transaction
+from data.drafts import copy_data
 from data.models import ConversationDraft, Person
 from data.outbox import Request
 from delivery import ingress
