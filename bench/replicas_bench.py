@@ -102,6 +102,8 @@ class Run:
     #: Entities whose stored answers are not their last confirmed save, with why.
     mismatches: list[str] = field(default_factory=list)
     year_seen: set[int] = field(default_factory=set)
+    #: Wakes the contact a bot message is for (set on the fake API's event loop).
+    replies: Replies | None = None
 
 
 def _schema_url(base: str, schema: str) -> str:
@@ -240,6 +242,43 @@ def _register(url: str, count: int, code: Path) -> None:
     engine.dispose()
 
 
+class Replies:
+    """Wakes the one contact a bot message is for (``LocalBotApi.on_bot_message``).
+
+    ``LocalUser.wait_for_message`` wakes every waiter on every event of the fake API (each
+    then scans the events since its mark): with 100 contacts waiting that cost the bench
+    process more CPU than a replica spent on the update, and its event loop — the fake Bot
+    API's too — fell behind, which the figures then counted as the bot's latency."""
+
+    def __init__(self, api: LocalBotApi) -> None:
+        self._waiting: dict[int, tuple[str, asyncio.Future[None]]] = {}
+        self.unsubscribe = api.on_bot_message(self._seen)
+
+    def _seen(self, event: Any) -> None:
+        waiter = self._waiting.get(event.message.chat_id)
+        if waiter is None or event.kind == "deleted":
+            return
+        expect, future = waiter
+        if expect in event.message.text and not future.done():
+            future.set_result(None)
+
+    def expect(self, chat_id: int, contains: str) -> asyncio.Future[None]:
+        """A future done at the next bot message to ``chat_id`` containing ``contains``
+        (call before the update is posted)."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting[chat_id] = (contains, future)
+        return future
+
+    def forget(self, chat_id: int) -> None:
+        self._waiting.pop(chat_id, None)
+
+    async def wait(self, chat_id: int, future: asyncio.Future[None], timeout: float) -> None:
+        try:
+            await asyncio.wait_for(future, timeout)
+        finally:
+            self._waiting.pop(chat_id, None)
+
+
 def _take(api: LocalBotApi, update_id: int) -> dict[str, Any]:
     """The queued update, out of the getUpdates queue (it is posted to a replica instead)."""
     for index, update in enumerate(api.updates.pending):
@@ -262,12 +301,16 @@ async def _step(
     """Post one update (to the next replica) and wait for the answer containing ``expect``;
     False when there is none (counted lost) or the button is not there."""
     user.mark = len(api.events)
+    replies = run.replies
+    assert replies is not None
+    answered = replies.expect(user.chat_id, expect)
     if action == "send":
         update_id = api.push_text(user.info, user.chat, value)[1]
     else:
         try:
             message = user.message_with_button(value)
         except AssertionError:
+            replies.forget(user.chat_id)
             return False
         button = message.find_button(value)
         assert button is not None
@@ -288,7 +331,7 @@ async def _step(
     try:
         if not ok:
             raise TimeoutError
-        await user.wait_for_message(contains=expect or None, timeout=timeout)
+        await replies.wait(user.chat_id, answered, timeout)
     except TimeoutError:
         run.lost += 1
         last = user.messages[-1].text[:60] if user.messages else ""
@@ -413,6 +456,93 @@ def _doubled(api: LocalBotApi, users: list[LocalUser]) -> int:
     return doubled
 
 
+#: The log line that ends a replica's start-up work (``bot.admin.menus``: every person's
+#: command menu set): measuring before it would count that work, minutes of Bot API calls
+#: on a loaded machine with a fresh schema, against the updates.
+STARTED = "command menus checked="
+
+
+def _wait_started(process: BotProcess, ceiling: float = 300.0) -> None:
+    """Until the replica has done its start-up work (`STARTED` in its log); an older
+    release that does not log it gets the ceiling's worth of waiting at most."""
+    deadline = time.monotonic() + ceiling
+    while STARTED not in process.log() and time.monotonic() < deadline:
+        if process.process.poll() is not None:
+            raise AssertionError(f"replica exited:\n{process.log()}")
+        time.sleep(0.2)
+
+
+def _print_ceiling(
+    run: Run, elapsed: float, calls: Counter[str], people: int, think: float, replicas: int
+) -> None:
+    """What this bench's cycle can reach at most, and how far the run was from it.
+
+    Two ceilings: the contacts' own pace (each waits ``think`` after every answer, so at
+    most ``people / think`` updates/s however fast the bot is), and the bot's share of
+    Telegram (the paced messages, i.e. new messages and edits of a question, go out at most
+    ``pacing.DEFAULT_PER_SECOND`` per second for the whole deployment; answers to button
+    presses are not paced)."""
+    from delivery.pacing import DEFAULT_PER_SECOND, is_message
+
+    answered = max(run.done, 1)
+    paced = sum(n for method, n in calls.items() if is_message(method))
+    per_update = paced / answered
+    budget = DEFAULT_PER_SECOND / per_update if per_update else float("inf")
+    ceiling = min(budget, people / think)
+    rate = run.done / elapsed
+    print(
+        f"  ceiling {ceiling:.1f} updates/s (Telegram budget {DEFAULT_PER_SECOND}/s ÷ "
+        f"{per_update:.2f} paced messages per update = {budget:.1f}; contacts {people} ÷ "
+        f"think {think} s = {people / think:.1f}); replicas {replicas} reached "
+        f"{100 * rate / ceiling:.0f} %"
+    )
+
+
+_SENDS = ("mittaribotti_telegram_send_seconds_sum", "mittaribotti_telegram_send_seconds_count")
+_GATE = "mittaribotti_pacing_gate_waits_total"
+
+
+def _scrape(processes: list[BotProcess]) -> list[dict[str, float]]:
+    """Each replica's paced-send time (sum, count) and gate waits from ``/metrics`` (empty
+    for a release without them)."""
+    found = []
+    for process in processes:
+        values: dict[str, float] = {}
+        try:
+            body = httpx.get(f"{process.base}/metrics", timeout=30, trust_env=False).text
+        except httpx.HTTPError:
+            body = ""
+        for line in body.splitlines():
+            name, _, value = line.partition(" ")
+            if name in (*_SENDS, _GATE):
+                values[name] = float(value)
+        found.append(values)
+    return found
+
+
+def _print_sends(before: list[dict[str, float]], after: list[dict[str, float]]) -> None:
+    """How long Telegram (the fake) took to answer the replicas' paced sends, and what that
+    leaves of the budget: the gate counts a send from its call until a window after its
+    answer (``delivery.pacing``), so the deployment sends at most
+    ``replicas × (30 // replicas) / (window + answer time)`` per second."""
+    from delivery.pacing import GATE_WINDOW_SECONDS, TELEGRAM_PER_SECOND
+
+    pairs = list(zip(after, before, strict=True))
+    total = sum(a.get(_SENDS[0], 0) - b.get(_SENDS[0], 0) for a, b in pairs)
+    count = sum(a.get(_SENDS[1], 0) - b.get(_SENDS[1], 0) for a, b in pairs)
+    waits = sum(a.get(_GATE, 0) - b.get(_GATE, 0) for a, b in pairs)
+    if not count:
+        return
+    answer = total / count
+    replicas = len(after)
+    gate = replicas * (TELEGRAM_PER_SECOND // replicas) / (GATE_WINDOW_SECONDS + answer)
+    print(
+        f"  paced sends: {count:.0f}, Bot API answer {1000 * answer:.0f} ms on average (the "
+        f"fake Bot API shares the bench's event loop), gate waits {waits:.0f}: the gate "
+        f"allows {gate:.1f} messages/s at that answer time"
+    )
+
+
 def _start(base_url: str, url: str, log: Path, code: Path) -> BotProcess:
     """One replica of the code in ``code`` (this tree, or an older release's for a before
     figure)."""
@@ -458,12 +588,18 @@ def bench(
             ]
             for process in processes:
                 process.wait_until_ready(timeout=120)
+            for process in processes:
+                _wait_started(process)
             time.sleep(3.0)  # the heartbeats: every replica knows how many share the budget
+            scraped = _scrape(processes)
             before = [_cpu_seconds(p.process.pid) for p in processes]
+            bench_before = time.process_time()
             api.rate_limit_errors = 0
+            calls_before = len(api.calls)
             urls = itertools.cycle(list(enumerate(p.webhook for p in processes)))
 
             async def everyone() -> float:
+                run.replies = Replies(api)
                 until = time.monotonic() + seconds
                 limits = httpx.Limits(max_connections=200)
                 async with httpx.AsyncClient(timeout=30, trust_env=False, limits=limits) as client:
@@ -488,6 +624,9 @@ def bench(
 
             elapsed = server.run_sync(everyone(), timeout=seconds + 120)
             after = [_cpu_seconds(p.process.pid) for p in processes]
+            bench_cpu = time.process_time() - bench_before
+            sends = (scraped, _scrape(processes))
+            calls = Counter(call.method for call in api.calls[calls_before:])
             rate_limited = api.rate_limit_errors
             doubled = _doubled(api, users)
             if saves:
@@ -508,6 +647,12 @@ def bench(
             f"{run.done} answered), p50 {p50:.0f} ms, p95 {p95:.0f} ms, 429 {rate_limited}, "
             f"lost {run.lost}, doubled {doubled}, CPU ms/update per replica "
             + " ".join(f"{c:.1f}" for c in cpu)
+        )
+        _print_ceiling(run, elapsed, calls, count, think, replicas)
+        _print_sends(*sends)
+        print(
+            f"  bench process (contacts and fake Bot API, one event loop) CPU ms/update "
+            f"{1000 * bench_cpu / max(updates, 1):.1f}; Bot API calls {dict(calls)}"
         )
         if rate_limited:
             print(f"  429 by limit: {dict(which)}")

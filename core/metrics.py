@@ -114,6 +114,21 @@ SCHEDULER_LEADER = Gauge(
     registry=REGISTRY,
 )
 
+TELEGRAM_SEND_SECONDS = Histogram(
+    "mittaribotti_telegram_send_seconds",
+    "Paced Bot API calls (new messages, edited questions): time from leaving the send gate to "
+    "Telegram's answer. The gate counts each call from then until a second after the answer "
+    "(delivery/pacing.py), so one replica sends at most 30 / (1.02 s + this) per second.",
+    buckets=(0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+    registry=REGISTRY,
+)
+PACING_WAITS = Counter(
+    "mittaribotti_pacing_gate_waits",
+    "Times a paced message waited at the send gate for this replica's share of Telegram's "
+    "30 messages/s (each wait counted; one message may wait several times).",
+    registry=REGISTRY,
+)
+
 WEBHOOK_REFUSED_REASONS = frozenset({"secret", "not_an_update", "too_large"})
 WEBHOOK_REFUSED = Counter(
     "mittaribotti_webhook_refused",
@@ -237,6 +252,15 @@ def update_handled(kind: str, seconds: float) -> None:
 def webhook_refused(reason: str) -> None:
     """One refused webhook call (the warning about it is rate-limited; this is not)."""
     WEBHOOK_REFUSED.labels(reason=reason if reason in WEBHOOK_REFUSED_REASONS else "other").inc()
+
+
+def telegram_send(seconds: float) -> None:
+    """One paced Bot API call answered (or failed) after ``seconds``."""
+    TELEGRAM_SEND_SECONDS.observe(seconds)
+
+
+def pacing_gate_wait() -> None:
+    PACING_WAITS.inc()
 
 
 def handler_error() -> None:

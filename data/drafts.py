@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import get_history
 
 from data import progress
 from data.db import affected, insert_for
@@ -169,6 +170,41 @@ def write(row: ConversationDraft, step: str, data: dict[str, Any], now: dt.datet
     row.data = copy_data(data)
     row.last_activity_at = now
     row.paused = False
+
+
+#: The columns a turn changes on a loaded draft (`save`).
+_CHANGING = ("step", "data", "last_activity_at", "paused", "last_update_id")
+#: `save`'s statement; the SET clause comes from the parameters' keys (`_CHANGING`).
+_SAVE = (
+    cast(Table, ConversationDraft.__table__)
+    .update()
+    .where(ConversationDraft.__table__.c.id == bindparam("draft_id"))
+)
+
+
+def save(session: Session) -> None:
+    """Write the loaded drafts a turn changed, one plain ``UPDATE`` each, and take them out
+    of the session so its flush does not write them again.
+
+    The same statement the unit of work would make at the commit, for a third of the CPU:
+    every update of a guided conversation changes its draft, and the unit of work's flush
+    of that one row cost more than the rest of the commit. Call it last in the transaction
+    (after it, the rows are detached: still readable, no longer tracked). New drafts
+    (`put` already wrote them) that were changed again are written here too; deleted
+    ones are not in the session any more.
+    """
+    for row in [obj for obj in session.dirty if isinstance(obj, ConversationDraft)]:
+        # Only the columns that changed, as the unit of work would: a column written by
+        # another session meanwhile (the idle check pausing the draft) is left alone.
+        params = {name: getattr(row, name) for name in _CHANGING if _changed(row, name)}
+        if params:
+            params["draft_id"] = row.id
+            session.connection().execute(_SAVE, params)
+        session.expunge(row)
+
+
+def _changed(row: ConversationDraft, name: str) -> bool:
+    return bool(get_history(row, name).has_changes())
 
 
 def discard(session: Session, person_id: int, flow: str) -> bool:

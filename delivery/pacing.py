@@ -63,6 +63,7 @@ import asyncio
 import bisect
 import datetime as dt
 import logging
+import time
 import warnings
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
@@ -70,6 +71,8 @@ from typing import Any
 
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
+
+from core import metrics
 
 log = logging.getLogger(__name__)
 
@@ -334,6 +337,7 @@ class PacingLimiter(BaseRateLimiter[dict[str, Any]]):
             wait = self._gate_wait(chat_id, now, pace_chat)
             if wait > 0:
                 self.gate_waits += 1
+                metrics.pacing_gate_wait()
                 await self._sleep(wait)
                 continue
             self._record(chat_id, now)
@@ -377,12 +381,14 @@ class PacingLimiter(BaseRateLimiter[dict[str, Any]]):
             elif before_send is not None and await before_send() is not True:
                 raise SendCancelled
             before_send = None
+            started = time.perf_counter()
             try:
                 try:
                     return await callback(*args, **kwargs)
                 finally:
                     if paced:
                         self._answered()
+                        metrics.telegram_send(time.perf_counter() - started)
             except RetryAfter as error:
                 wait = retry_after_seconds(error)
                 self.flood_waits += 1

@@ -222,6 +222,8 @@ def _transact(
                 handled = _act(found, who, session, svc, rows, outbox)
             if handled:  # committed with its effects: a replay after a crash skips it
                 _stamp(session, rows, update.update_id)
+            drafts.save(session)  # the drafts the turn changed (before the replies)
+            if handled:
                 if sender is not None:  # the replies, in the same transaction
                     written = sender.write(
                         session, replies(update, outbox), update_id=update.update_id

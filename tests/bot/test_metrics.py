@@ -31,6 +31,17 @@ async def test_updates_are_counted_by_kind_with_their_handling_time(bot: BotHarn
     assert _value("mittaribotti_update_handling_seconds_count") == timed + 3
 
 
+async def test_paced_sends_are_timed_to_telegrams_answer(bot: BotHarness) -> None:
+    """Every message the rate limiter lets out is timed until Telegram answered it (what
+    bounds a replica's share of the send budget, see ``delivery.pacing``)."""
+    timed = _value("mittaribotti_telegram_send_seconds_count")
+    aino = bot.user(7104)
+    await aino.send("/start")
+    answered = _value("mittaribotti_telegram_send_seconds_count") - timed
+    assert answered == len(aino.messages) >= 1
+    assert _value("mittaribotti_telegram_send_seconds_sum") > 0
+
+
 async def test_a_failing_handler_is_counted_as_a_handler_error(bot: BotHarness) -> None:
     errors = _value("mittaribotti_handler_errors_total")
     aino = bot.user(7102)

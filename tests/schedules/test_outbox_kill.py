@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -30,6 +29,7 @@ from localtg import LocalBotApi
 from localtg.http import ServerThread
 
 from ..conftest import Database
+from ..killing import kill_when_calm
 from .conftest import YEAR, local
 from .test_leader import CEILING, RUNNER, TOKEN, _wait
 
@@ -58,22 +58,18 @@ def _in_call(db: Database) -> set[int]:
 def _kill_between_calls(
     process: subprocess.Popen[bytes], db: Database, api: LocalBotApi
 ) -> Counter[LedgerStatus]:
-    """SIGSTOP; when every reminder marked *sending* has reached Telegram already (its
-    answer not yet recorded: after the kill it is *uncertain*, and delivered once), SIGKILL;
-    the ledger then. A call cut before it reached Telegram would be a reminder lost as
-    uncertain, which no process can tell from a delivered one: the failover test's part."""
-    for _ in range(3000):
-        os.kill(process.pid, signal.SIGSTOP)
-        time.sleep(0.2)  # a COMMIT or a request already on its way arrives
-        arrived = {int(c.params["chat_id"]) for c in api.calls_to("sendMessage")}
-        if _in_call(db) <= arrived:
-            at_kill = _ledger(db)
-            process.kill()
-            process.wait(timeout=CEILING)
-            return at_kill
-        os.kill(process.pid, signal.SIGCONT)
-        time.sleep(0.01)
-    raise AssertionError("a reminder was always on its way to Telegram")
+    """kill -9 when every reminder marked *sending* has reached Telegram already (its
+    answer not yet recorded: after the kill it is *uncertain*, and delivered once), under
+    the outbox's lock (``tests.killing``); the ledger then. A call cut before it reached
+    Telegram would be a reminder lost as uncertain, which no process can tell from a
+    delivered one: the failover test's part."""
+
+    def arrived(sending: list[tuple[int, int]]) -> bool:
+        reached = {int(c.params["chat_id"]) for c in api.calls_to("sendMessage")}
+        return {chat for _, chat in sending} <= reached
+
+    kill_when_calm(process, db, arrived)
+    return _ledger(db)
 
 
 def test_a_kill_during_a_reminder_run_delivers_every_due_reminder_exactly_once_after_restart(
