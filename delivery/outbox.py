@@ -423,7 +423,7 @@ class Sender:
                     claimer=self.name,
                     now=now,
                     lease=SENDING_LEASE,
-                    spacing=dt.timedelta(seconds=SHARED_PER_CHAT_SECONDS),
+                    spacing=dt.timedelta(seconds=self.chat_seconds),
                 )
         except Exception:
             log.exception("outbox: could not mark %d reply row(s) sending", len(taken))
