@@ -17,6 +17,7 @@ from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import get_history
 
+from data import progress
 from data.db import affected, insert_for
 from data.models import ConversationDraft, Person
 
@@ -87,7 +88,7 @@ _PERSON_AND_DRAFTS = (
 
 
 def person_and_drafts(
-    session: Session, telegram_user_id: int
+    session: Session, telegram_user_id: int, *, progress_year: int | None = None
 ) -> tuple[Person | None, list[ConversationDraft]]:
     """The person behind a Telegram user (with roles) and all their drafts, in one statement,
     the person's row locked until the transaction ends (None and [] for an unknown user).
@@ -97,14 +98,28 @@ def person_and_drafts(
     PostgreSQL (SQLite serialises every writer anyway), so two replicas never act on the
     same drafts at once; it also exists before the person's first draft does. The active
     draft is the one not paused; the newest come first.
+
+    ``progress_year``: the same statement also reads the person's division's progress in
+    that year's round (``data.progress.preload``), which the update shows next (the start
+    of /raportoi and /tyytyvaisyys) — one statement fewer.
     """
-    result = session.execute(_PERSON_AND_DRAFTS, {"telegram_user_id": telegram_user_id}).unique()
+    ahead = progress.preload(session, progress_year, telegram_user_id) if progress_year else None
+    query = _PERSON_AND_DRAFTS
+    if ahead is not None:  # the start of a flow that shows the progress: built per use
+        query = query.add_columns(ahead.column)
+    result = session.execute(query, {"telegram_user_id": telegram_user_id}).unique()
     person: Person | None = None
     rows: list[ConversationDraft] = []
-    for found, draft in result:
-        person = found
+    read: str | None = None
+    found: Any
+    for found in result:
+        person, draft = found[0], found[1]
+        if ahead is not None:
+            read = found[2]
         if draft is not None:
             rows.append(draft)
+    if ahead is not None and person is not None and person.division_id is not None:
+        ahead.keep(session, person.division_id, read)
     return person, rows
 
 

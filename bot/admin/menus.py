@@ -23,6 +23,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import time
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -41,12 +42,13 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
 from bot.access import in_session
-from bot.admin.shared import language_of, person_label, role_names, tell
+from bot.admin.shared import language_of, person_label, role_names
 from bot.commands import commands_for
 from core.services import services
 from data import admin_queries, menus, people
 from data.db import off_loop, transaction
 from data.models import Person, Role
+from delivery import notices
 from i18n import LANGUAGES, gettext_for
 from miniapp.texts import MENU_BUTTON
 
@@ -200,10 +202,10 @@ async def refresh_menu_of_user(application: App, telegram_user_id: int) -> None:
 
 
 async def on_registered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """After an invitation was redeemed: the new menu, and a word to whoever invited."""
+    """After an invitation was redeemed: the new menu (the inviter's notice went with the
+    registration, `tell_inviter`)."""
     assert update.effective_user is not None
     await refresh_menu_of_user(context.application, update.effective_user.id)
-    await _tell_inviter(update, context)
 
 
 async def on_language_changed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -211,39 +213,36 @@ async def on_language_changed(update: Update, context: ContextTypes.DEFAULT_TYPE
     await refresh_menu_of_user(context.application, update.effective_user.id)
 
 
-async def _tell_inviter(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The staff member who created the invitation learns it was used."""
-    assert update.effective_user is not None
-    token = context.args[0] if context.args else None
-    if not token:
+def tell_inviter(session: Session, redeemed: people.Redeemed, default_language: str) -> None:
+    """The staff member who created the invitation learns it was used: written in the
+    registration's own transaction (``delivery.notices``), so a kill after it still tells
+    them, once."""
+    invitation, newcomer = redeemed.invitation, redeemed.person
+    if invitation is None or invitation.created_by_id is None:
         return
-    svc = services(context)
-    user_id = update.effective_user.id
-
-    def read(session: Session) -> tuple[Person, str] | None:
-        invitation = admin_queries.invitation_by_token(session, token)
-        if invitation is None or invitation.created_by_id is None:
-            return None
-        inviter = admin_queries.person_by_id(session, invitation.created_by_id)
-        newcomer = people.active_person(session, user_id)
-        if inviter is None or newcomer is None or not inviter.active or not inviter.roles:
-            return None
-        language = language_of(inviter, svc.settings.default_language)
-        _ = gettext_for(language)
-        return inviter, _("{name} accepted your invitation ({roles}).").format(
-            name=person_label(newcomer), roles=role_names({invitation.role}, language)
-        )
-
-    found = await in_session(context, read)
-    if found is not None:
-        await tell(context.bot, *found)
+    inviter = admin_queries.person_by_id(session, invitation.created_by_id)
+    if inviter is None or not inviter.active or not inviter.roles:
+        return
+    language = language_of(inviter, default_language)
+    _ = gettext_for(language)
+    text = _("{name} accepted your invitation ({roles}).").format(
+        name=person_label(newcomer), roles=role_names({invitation.role}, language)
+    )
+    notices.notify(session, [(inviter, text)])
 
 
-#: People whose menus are checked between two pauses at start-up, and the pause: the
-#: check of 10 000 unchanged menus takes a fraction of a second in all, written back in one
-#: statement per batch, so updates arriving meanwhile are not held up by it.
+#: People whose menus are checked and written back in one statement at start-up, and the
+#: least pause after each batch: the check of 10 000 unchanged menus takes a fraction of a
+#: second in all.
 MENU_BATCH = 200
 MENU_BATCH_PAUSE_SECONDS = 0.02
+#: Menus *set* (four Telegram calls each) between two pauses, and the share of the event
+#: loop's time the sync may take: after each slice it pauses as long again as the slice
+#: took. Setting 10 000 menus is 40 000 calls; without the pauses the sync held the loop
+#: (and, through the GIL, the database threads) so that the updates arriving meanwhile
+#: crawled through (1–2 per second) while the outbox loop's statements went on.
+MENU_SLICE = 25
+MENU_SHARE = 0.5
 
 
 async def install_all_menus(application: App) -> int:
@@ -267,9 +266,14 @@ async def install_all_menus(application: App) -> int:
         log.warning("could not set the default command menu: %s", error)
     specs: dict[tuple[frozenset[Role], str | None], tuple[MenuSpec, str]] = {}
     changed = 0
+    slice_started, in_slice = time.perf_counter(), 0
     for start in range(0, len(everyone), MENU_BATCH):
         remembered: dict[str, str] = {}
         for person in everyone[start : start + MENU_BATCH]:
+            if in_slice >= MENU_SLICE:  # give the updates their share of the loop
+                took = time.perf_counter() - slice_started
+                await asyncio.sleep(took * (1 - MENU_SHARE) / MENU_SHARE)
+                slice_started, in_slice = time.perf_counter(), 0
             try:  # the Mini App's "Lomake" button, only when it changed
                 await refresh_menu_button(application, person, known)
             except TelegramError as error:
@@ -282,6 +286,7 @@ async def install_all_menus(application: App) -> int:
             spec, digest = specs[shape]
             if known.get(key) == digest:
                 continue
+            in_slice += 1
             try:
                 await _apply(application, spec, BotCommandScopeChat(person.chat_id))
             except TelegramError as error:

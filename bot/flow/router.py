@@ -196,7 +196,12 @@ def _transact(
     sender = outbox_sender(context.application)
     written: list[Request] = []
     with transaction(svc.sessions) as session:
-        person, rows = drafts.person_and_drafts(session, update.effective_user.id)
+        ahead = found.kind == "entry" and found.flow is not None and found.flow.reads_progress
+        person, rows = drafts.person_and_drafts(
+            session,
+            update.effective_user.id,
+            progress_year=svc.current_year() if ahead else None,
+        )
         who = caller_in(session, update, svc, person=person)
         if who.person is None:
             if found.kind not in ("entry", "button"):
