@@ -86,10 +86,11 @@ SENDING_LEASE = dt.timedelta(seconds=120)
 #: How often the background loop looks for work, renews leases and beats its heart.
 SWEEP_SECONDS = 1.0
 #: While rounds find nothing to do (no rows due or interrupted, no updates held, taken over
-#: or delivered since), the pause between them doubles up to this — and to at most a quarter
-#: of the lease and of `REPLICA_GONE`, so leases and the heartbeat stay renewed in time. An
-#: idle replica then makes one transaction every 4 s instead of two every second.
-IDLE_SWEEP_SECONDS = 4.0
+#: or delivered since), the pause between them doubles up to this — a quarter of
+#: `REPLICA_GONE`, and at most a quarter of the lease — so leases and the heartbeat stay
+#: renewed in time. An idle replica then makes one transaction every 2.5 s instead of two
+#: every second.
+IDLE_SWEEP_SECONDS = 2.5
 #: A replica not seen for this long no longer counts for the send budget.
 REPLICA_GONE = dt.timedelta(seconds=10)
 #: Immediate retries of a known non-delivery, with these pauses; then the loop's turn.
