@@ -22,27 +22,22 @@ import resource
 import sys
 import tempfile
 import tracemalloc
-import uuid
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from harness import collect_errors, local_bot, postgres_schema  # noqa: E402
 from reporting_bench import (  # noqa: E402
     FIRST_USER_ID,
     UPDATES_PER_CONTACT,
+    _afresh,
     _prepare_database,
     _report,
 )
-from sqlalchemy import text  # noqa: E402
 
-from bot.app import build_application  # noqa: E402
-from core.services import Services  # noqa: E402
-from data.db import make_engine  # noqa: E402
-from localtg import DEFAULT_TOKEN, LocalBotApi, LocalRequest, running  # noqa: E402
-from settings import load_settings  # noqa: E402
+from localtg import LocalBotApi, running  # noqa: E402
 
 FLAT_TARGET = 0.10
 
@@ -66,21 +61,8 @@ def _trim(api: LocalBotApi) -> None:
 async def run(url: str, schema: str | None, args: argparse.Namespace) -> list[str]:
     engine, sessions = _prepare_database(url, schema, args.contacts)
     api = LocalBotApi(settle_timeout=600)
-    app = build_application(
-        Services(load_settings(env={}), sessions),
-        token=DEFAULT_TOKEN,
-        request=LocalRequest(api),
-        get_updates_request=LocalRequest(api),
-        rate_limiter=False,
-        with_jobs=False,
-    )
-    errors: list[BaseException] = []
-
-    async def collect(update: object, context: Any) -> None:
-        if context.error is not None:
-            errors.append(context.error)
-
-    app.add_error_handler(collect)
+    app = local_bot(api, sessions)
+    errors = collect_errors(app)
     users = [
         api.user(FIRST_USER_ID + i, f"Kontakti{i}", language_code="fi")
         for i in range(args.contacts)
@@ -96,9 +78,7 @@ async def run(url: str, schema: str | None, args: argparse.Namespace) -> list[st
                 await asyncio.gather(*(_report(user, i) for i, user in enumerate(users)))
                 done += per_round
                 _trim(api)
-                with engine.begin() as connection:  # the next round reports afresh
-                    for table in ("participation_entries", "level_none_answers"):
-                        connection.execute(text(f"DELETE FROM {table}"))
+                _afresh(engine)
                 if errors:
                     raise RuntimeError(f"handlers raised: {errors[:3]!r}")
                 if done >= args.warmup and (
@@ -106,6 +86,8 @@ async def run(url: str, schema: str | None, args: argparse.Namespace) -> list[st
                 ):
                     gc.collect()
                     samples.append((done, rss_mb()))
+                    # As it goes, so that a run cut short still shows its figures.
+                    print(f"  after {done} updates: RSS {samples[-1][1]:.1f} MB", flush=True)
                     if args.trace and snapshot is None:
                         tracemalloc.start(12)
                         snapshot = tracemalloc.take_snapshot()
@@ -147,16 +129,8 @@ async def main() -> int:
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     if args.postgres:
-        schema = f"bench_{uuid.uuid4().hex[:10]}"
-        admin = make_engine(args.postgres)
-        with admin.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        try:
+        with postgres_schema(args.postgres) as schema:
             lines = await run(args.postgres, schema, args)
-        finally:
-            with admin.begin() as connection:
-                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
         database = "PostgreSQL"
     else:
         with tempfile.TemporaryDirectory() as tmp:

@@ -25,7 +25,6 @@ import os
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from harness import local_bot, postgres_schema  # noqa: E402
 from reporting_bench import (  # noqa: E402
     DEFAULT_PG,
     FIRST_USER_ID,
@@ -40,16 +40,13 @@ from reporting_bench import (  # noqa: E402
     _prepare_database,
     _report,
 )
-from sqlalchemy import event, text  # noqa: E402
+from sqlalchemy import event  # noqa: E402
 
 from bot.admin.menus import MENU_TASK  # noqa: E402
-from bot.app import build_application  # noqa: E402
-from core.services import Services  # noqa: E402
 from data import catalog  # noqa: E402
-from data.db import make_engine, transaction  # noqa: E402
+from data.db import transaction  # noqa: E402
 from data.models import Person, PersonRole, Role  # noqa: E402
-from localtg import DEFAULT_TOKEN, LocalBotApi, LocalRequest, running  # noqa: E402
-from settings import load_settings  # noqa: E402
+from localtg import LocalBotApi, running  # noqa: E402
 
 TARGET = 6.0
 FIRST_MENU_ID = 50_000_000
@@ -106,14 +103,7 @@ async def run(database: str, url: str, schema: str | None, people: int, contacts
     engine, sessions = _prepare_database(url, schema, contacts)
     _add_people(sessions, people)
     api = LocalBotApi(settle_timeout=600)
-    app = build_application(
-        Services(load_settings(env={}), sessions),
-        token=DEFAULT_TOKEN,
-        request=LocalRequest(api),
-        get_updates_request=LocalRequest(api),
-        rate_limiter=False,
-        with_jobs=False,
-    )
+    app = local_bot(api, sessions)
     counter = Counter()
     event.listen(engine, "before_cursor_execute", counter.count)
     process_update = app.process_update
@@ -182,17 +172,9 @@ async def main() -> int:
         for line in await run("SQLite", sqlite, None, args.people, args.contacts):
             print(line)
     if not args.no_postgres:
-        schema = f"bench_{uuid.uuid4().hex[:10]}"
-        admin = make_engine(args.postgres)
-        with admin.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        try:
+        with postgres_schema(args.postgres) as schema:
             for line in await run("PostgreSQL", args.postgres, schema, args.people, args.contacts):
                 print(line)
-        finally:
-            with admin.begin() as connection:
-                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
     return 0
 
 

@@ -21,22 +21,30 @@ each run gets its own schema, dropped afterwards.
 
 ``--saves`` runs the consistency check of issue 19 instead (default 4 replicas × 100
 contacts × 20 s): the contacts are spread over every service entity of the catalog (5 or 6
-on each), and each one over and over opens its entity in /raportoi, changes it (types the
-four levels, or on a saved entity changes the first level's count — each count unique to
-that attempt) and presses *Tallenna*. Two contacts saving one entity at once is the point:
-the later save over an older version is refused ("muutettu muualla"), the other confirmed.
-At the end every entity as stored must equal, row for row, the summary of its last
-confirmed save (the confirmed saves of one entity are ordered by when *Tallenna* was
-pressed: a save is confirmed only when based on the version before it, so it was opened
-after the one before committed); never a union of two saves, never an older one. Prints
-``consistency: …`` and a MISSED line for any entity that differs.
+on each), and each one over and over opens its entity in /raportoi, changes it and presses
+*Tallenna* — at least ``--saves-per-contact`` times (3), on until the time is up, each
+update through the next replica. Each save differs from the one before in its rows, not
+only in a count: the first types the four levels; on a saved entity every other save adds
+a second method to level 2 (typed on the level), the others remove it and change level 1's
+count (each count unique to that attempt). Every fourth contact makes its third save
+through the Excel import instead (unless ``--no-excel``): ``/excel``, level 1's count
+changed in the workbook, the file sent back, *Tallenna* under its change summary. Two
+contacts saving one entity at once is the point: the later save over an older version is
+refused ("muutettu muualla"), the other confirmed. At the end every entity as stored must
+equal, row for row, its last confirmed save — the summary it saved, or the workbook's rows
+(the confirmed saves of one entity are ordered by when *Tallenna* was pressed: a save is
+confirmed only when based on the version before it, so it was opened after the one before
+committed); never a union of two saves, never an older one. Prints ``consistency: …`` and
+a MISSED line for any entity that differs.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import itertools
+import json
 import os
 import re
 import statistics
@@ -51,6 +59,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+import openpyxl
 from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,7 +73,9 @@ from delivery.outbox import IDLE_SWEEP_SECONDS  # noqa: E402
 from localtg import LocalBotApi, LocalUser  # noqa: E402
 from localtg.http import ServerThread  # noqa: E402
 from localtg.limits import FloodLimits  # noqa: E402
+from localtg.models import ChatMessage  # noqa: E402
 from localtg.webhook import SECRET_HEADER  # noqa: E402
+from sheets import layout  # noqa: E402
 from tests.bot.processes import (  # noqa: E402
     SECRET,
     TOKEN,
@@ -89,6 +100,9 @@ class Save:
     rows: Counter[Row]
     pressed: float
     outcome: str  # "confirmed", "refused" or "unknown" (no answer)
+    contact: int = 0  # the contact's number
+    replica: int = 0  # the replica the press went to
+    path: str = "chat"  # or "excel": the workbook's import
 
 
 @dataclass
@@ -106,6 +120,9 @@ class Run:
     #: Wakes the contact a bot message is for (set on the fake API's event loop).
     replies: Replies | None = None
 
+    def confirmed_entities(self) -> set[int]:
+        return {save.entity for save in self.saves if save.outcome == "confirmed"}
+
 
 def _schema_url(base: str, schema: str) -> str:
     separator = "&" if "?" in base else "?"
@@ -117,9 +134,9 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
-def _register_spread(url: str, count: int) -> list[tuple[int, str]]:
+def _register_spread(url: str, count: int) -> list[tuple[int, str, str]]:
     """``count`` contacts spread over every service entity (round robin): each contact's
-    (entity id, Finnish name)."""
+    (entity id, code, Finnish name)."""
     engine, sessions = prepare_database(url)
     with transaction(sessions) as session:
         entities = [
@@ -133,7 +150,7 @@ def _register_spread(url: str, count: int) -> list[tuple[int, str]]:
             people.ensure_person(
                 session, FIRST_ID + n, name=f"H {n}", roles={Role.CONTACT}, division_id=division.id
             )
-            chosen.append((entity.id, entity.name["fi"]))
+            chosen.append((entity.id, entity.code, entity.name["fi"]))
     engine.dispose()
     return chosen
 
@@ -252,7 +269,7 @@ class Replies:
     API's too — fell behind, which the figures then counted as the bot's latency."""
 
     def __init__(self, api: LocalBotApi) -> None:
-        self._waiting: dict[int, tuple[str, asyncio.Future[None]]] = {}
+        self._waiting: dict[int, tuple[tuple[str, ...], asyncio.Future[ChatMessage]]] = {}
         self.unsubscribe = api.on_bot_message(self._seen)
 
     def _seen(self, event: Any) -> None:
@@ -260,22 +277,24 @@ class Replies:
         if waiter is None or event.kind == "deleted":
             return
         expect, future = waiter
-        if expect in event.message.text and not future.done():
-            future.set_result(None)
+        if any(text in event.message.text for text in expect) and not future.done():
+            future.set_result(event.message)
 
-    def expect(self, chat_id: int, contains: str) -> asyncio.Future[None]:
-        """A future done at the next bot message to ``chat_id`` containing ``contains``
-        (call before the update is posted)."""
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiting[chat_id] = (contains, future)
+    def expect(self, chat_id: int, contains: str | tuple[str, ...]) -> asyncio.Future[ChatMessage]:
+        """A future done with the next bot message to ``chat_id`` containing ``contains``
+        (or one of them) — call before the update is posted."""
+        future: asyncio.Future[ChatMessage] = asyncio.get_running_loop().create_future()
+        self._waiting[chat_id] = ((contains,) if isinstance(contains, str) else contains, future)
         return future
 
     def forget(self, chat_id: int) -> None:
         self._waiting.pop(chat_id, None)
 
-    async def wait(self, chat_id: int, future: asyncio.Future[None], timeout: float) -> None:
+    async def wait(
+        self, chat_id: int, future: asyncio.Future[ChatMessage], timeout: float
+    ) -> ChatMessage:
         try:
-            await asyncio.wait_for(future, timeout)
+            return await asyncio.wait_for(future, timeout)
         finally:
             self._waiting.pop(chat_id, None)
 
@@ -288,145 +307,255 @@ def _take(api: LocalBotApi, update_id: int) -> dict[str, Any]:
     raise KeyError(update_id)
 
 
-async def _step(
-    api: LocalBotApi,
-    user: LocalUser,
-    action: str,
-    value: str,
-    expect: str,
-    urls: itertools.cycle[tuple[int, str]],
-    client: httpx.AsyncClient,
-    run: Run,
-    timeout: float,
-) -> bool:
-    """Post one update (to the next replica) and wait for the answer containing ``expect``;
-    False when there is none (counted lost) or the button is not there."""
-    user.mark = len(api.events)
-    replies = run.replies
-    assert replies is not None
-    answered = replies.expect(user.chat_id, expect)
-    if action == "send":
-        update_id = api.push_text(user.info, user.chat, value)[1]
-    else:
+@dataclass
+class Driver:
+    """What every simulated person's updates go through: the fake Bot API, the replicas in
+    turn (as a load balancer sends them), one HTTP client, the run's tally and its pace."""
+
+    api: LocalBotApi
+    urls: itertools.cycle[tuple[int, str]]
+    client: httpx.AsyncClient
+    run: Run
+    until: float
+    think: float
+    timeout: float = 30.0
+    #: The replica each person's last update went to.
+    replica_of: dict[int, int] = field(default_factory=dict)
+
+    async def step(
+        self,
+        user: LocalUser,
+        action: str,
+        value: str | bytes,
+        expect: str | tuple[str, ...],
+        name: str = "",
+    ) -> ChatMessage | None:
+        """Post one update (to the next replica) and wait for the bot's message containing
+        ``expect`` (or one of them); None when none comes (counted lost) or the button is
+        not there. ``action``: "send" a text, "press" a button, or send a "document"
+        (``value`` its bytes, ``name`` its file name)."""
+        api, run = self.api, self.run
+        user.mark = len(api.events)
+        replies = run.replies
+        assert replies is not None
+        answered = replies.expect(user.chat_id, expect)
+        if action == "send":
+            update_id = api.push_text(user.info, user.chat, str(value))[1]
+        elif action == "document":
+            assert isinstance(value, bytes)
+            update_id = api.push_document(user.info, user.chat, name, value)[1]
+        else:
+            try:
+                message = user.message_with_button(str(value))
+            except AssertionError:
+                replies.forget(user.chat_id)
+                return None
+            button = message.find_button(str(value))
+            assert button is not None
+            update_id = api.push_callback(user.info, message, str(button["callback_data"]))[1]
+        index, url = next(self.urls)
+        self.replica_of[user.id] = index
+        started = time.monotonic()
+        payload = _take(api, update_id)
+        for _attempt in range(3):  # Telegram delivers again what was not answered 200
+            try:
+                answer = await self.client.post(url, json=payload, headers={SECRET_HEADER: SECRET})
+                status = str(answer.status_code)
+            except httpx.HTTPError as error:  # e.g. a kept-alive connection the server closed
+                status = type(error).__name__
+            if status == "200":
+                break
+        ok = status == "200"
+        run.posted[index] = run.posted.get(index, 0) + 1
         try:
-            message = user.message_with_button(value)
-        except AssertionError:
+            if not ok:
+                raise TimeoutError
+            reply = await replies.wait(user.chat_id, answered, self.timeout)
+        except TimeoutError:
             replies.forget(user.chat_id)
-            return False
-        button = message.find_button(value)
-        assert button is not None
-        update_id = api.push_callback(user.info, message, str(button["callback_data"]))[1]
-    index, url = next(urls)
-    started = time.monotonic()
-    payload = _take(api, update_id)
-    for _attempt in range(3):  # Telegram delivers again what was not answered 200
-        try:
-            answer = await client.post(url, json=payload, headers={SECRET_HEADER: SECRET})
-            status = str(answer.status_code)
-        except httpx.HTTPError as error:  # e.g. a kept-alive connection the server closed
-            status = type(error).__name__
-        if status == "200":
-            break
-    ok = status == "200"
-    run.posted[index] = run.posted.get(index, 0) + 1
-    try:
-        if not ok:
-            raise TimeoutError
-        await replies.wait(user.chat_id, answered, timeout)
-    except TimeoutError:
-        run.lost += 1
-        last = user.messages[-1].text[:60] if user.messages else ""
-        run.why.append(f"{value!r} -> {status if not ok else 'no answer'}; last {last!r}")
-        return False
-    run.latencies.append(time.monotonic() - started)
-    run.done += 1
-    return True
+            run.lost += 1
+            last = user.messages[-1].text[:60] if user.messages else ""
+            what = name or value
+            run.why.append(f"{what!r} -> {status if not ok else 'no answer'}; last {last!r}")
+            return None
+        run.latencies.append(time.monotonic() - started)
+        run.done += 1
+        return reply
+
+    async def paced(self, user: LocalUser, action: str, value: str, expect: str) -> bool:
+        """`step`, then the person's pause before the next input; whether it was answered."""
+        answer = await self.step(user, action, value, expect)
+        await asyncio.sleep(self.think)
+        return answer is not None
 
 
-async def _person(
-    api: LocalBotApi,
-    user: LocalUser,
-    urls: itertools.cycle[tuple[int, str]],
-    client: httpx.AsyncClient,
-    run: Run,
-    until: float,
-    think: float,
-    timeout: float,
-) -> None:
+async def _person(driver: Driver, user: LocalUser) -> None:
     steps = [
         ("send", "/raportoi", "Vaihe 1/6"),
         ("press", ENTITY, "Taso 1"),
         ("send", "/peru", "Peruttu"),
     ]
     for action, value, expect in itertools.cycle(steps):
-        if time.monotonic() >= until:
+        if time.monotonic() >= driver.until:
             return
-        if await _step(api, user, action, value, expect, urls, client, run, timeout):
-            await asyncio.sleep(think)
+        await driver.paced(user, action, value, expect)
 
 
 def _buttons(user: LocalUser) -> list[str]:
     return [label for row in user.messages[-1].buttons for label in row] if user.messages else []
 
 
+#: Level 1's first catalog method: what a contact's first save types at each level.
+FIRST_METHOD = "Tiedotustilaisuudet"
+
+
+async def _change_in_chat(driver: Driver, user: LocalUser, count: int) -> bool:
+    """On the summary of a saved entity, change the answers so that this save differs from
+    the one before in its rows, not only in a count: every other time level 2 gets a second
+    method (typed on the level, "2 <count>"), the other times that method is removed and
+    level 1's count changed. False when an answer did not come."""
+    removals = [label for label in _buttons(user) if label.startswith("🗑 T2 ")]
+    if len(removals) < 2:
+        return await driver.paced(user, "press", "Taso 2", "Taso 2") and await driver.paced(
+            user, "send", f"2 {count}", "Yhteenveto"
+        )
+    return (
+        await driver.paced(user, "press", removals[-1], "Yhteenveto")
+        and await driver.paced(user, "press", f"✎ T1 {FIRST_METHOD}", "Lkm")
+        and await driver.paced(user, "send", str(count), "Yhteenveto")
+    )
+
+
+def _workbook_change(content: bytes, code: str, count: int) -> tuple[bytes, Counter[Row]] | None:
+    """The division's workbook with the entity's level-1 answer of `FIRST_METHOD` set to
+    ``count``, and the entity's answers as the changed file holds them; None when the file
+    has no such answer."""
+    book = openpyxl.load_workbook(io.BytesIO(content))
+    meta = {row[0]: row[1] for row in book[layout.META_SHEET].iter_rows(values_only=True)}
+    sheet_of = {k: name for k, name, _runs in json.loads(str(meta["layout"]))["participation"]}
+    sheet = book[sheet_of[code]]
+    rows: Counter[Row] = Counter()
+    changed = False
+    for r in itertools.count(layout.FIRST_ROW):
+        label = sheet.cell(row=r, column=layout.P_LEVEL).value
+        if label is None:
+            break
+        level = int(str(label).split()[0])
+        method = sheet.cell(row=r, column=layout.P_METHOD).value
+        method = method or sheet.cell(row=r, column=layout.P_OWN).value
+        cell = sheet.cell(row=r, column=layout.P_COUNT)
+        if level == 1 and method == FIRST_METHOD and cell.value is not None:
+            cell.value = count
+            changed = True
+        if cell.value is not None:
+            rows[(level, str(method), int(cell.value))] += 1
+    if not changed:
+        return None
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue(), rows
+
+
+async def _save_by_excel(
+    driver: Driver, user: LocalUser, entity_id: int, code: str, number: int, count: int
+) -> Save | None:
+    """The entity's level-1 count changed in the division's workbook, the file sent back and
+    its change summary saved: the import path (``/excel``), through whichever replicas the
+    updates go to. The save, or None when the file could not be had or changed."""
+    sent = await driver.step(user, "send", "/excel", "työkirja")
+    await asyncio.sleep(driver.think)
+    document = sent.document if sent else None
+    changed = _workbook_change(document.content, code, count) if document else None
+    if document is None or changed is None:
+        return None
+    content, rows = changed
+    # Besides the change summary: the file refused because the entity was saved elsewhere
+    # after the workbook was made ("Tiedostosta ei voi tallentaa"), or, on a loaded machine,
+    # the bot timing out fetching the file from the fake Bot API ("Tiedostoa ei saatu").
+    pressed = time.monotonic()
+    summary = await driver.step(
+        user,
+        "document",
+        content,
+        ("Tiedosto on kunnossa", "Tiedostosta ei", "Tiedostoa ei"),
+        document.filename,
+    )
+    await asyncio.sleep(driver.think)
+    if summary is not None and summary.text.startswith("Tiedostosta ei"):
+        return Save(
+            entity_id, rows, pressed, "refused", number, driver.replica_of[user.id], "excel"
+        )
+    if summary is None or summary.find_button("Tallenna") is None:
+        return None
+    pressed = time.monotonic()
+    answer = await driver.step(user, "press", "Tallenna", SAVE_ANSWERS)
+    replica = driver.replica_of[user.id]
+    return Save(entity_id, rows, pressed, _outcome(answer), number, replica, "excel")
+
+
+#: How the bot answers a press of *Tallenna* (chat and workbook): saved, or refused because
+#: the entity was changed elsewhere in between ("Mitään ei tallennettu: …").
+SAVE_ANSWERS = ("Tallennettu", "ei tallennettu")
+
+
+def _outcome(answer: ChatMessage | None) -> str:
+    """What the bot's answer to a press of *Tallenna* says of the save."""
+    if answer is None:
+        return "unknown"
+    return "confirmed" if answer.text.startswith("Tallennettu") else "refused"
+
+
 async def _saver(
-    api: LocalBotApi,
+    driver: Driver,
     user: LocalUser,
-    entity: tuple[int, str],
+    entity: tuple[int, str, str],
     number: int,
-    urls: itertools.cycle[tuple[int, str]],
-    client: httpx.AsyncClient,
-    run: Run,
-    until: float,
-    think: float,
-    timeout: float,
+    saves: int,
+    excel: bool,
 ) -> None:
-    """One contact changing and saving its entity over and over (``--saves``)."""
-    entity_id, name = entity
-
-    async def step(action: str, value: str, expect: str) -> bool:
-        ok = await _step(api, user, action, value, expect, urls, client, run, timeout)
-        await asyncio.sleep(think)
-        return ok
-
+    """One contact changing and saving its entity over and over (``--saves``): at least
+    ``saves`` presses of *Tallenna*, each with other answers than the one before, and on
+    until the run's time is up; with ``excel`` its third save goes through the workbook."""
+    entity_id, code, name = entity
+    run = driver.run
+    pressed_saves = 0
     for attempt in itertools.count(1):
-        if time.monotonic() >= until:
+        if time.monotonic() >= driver.until and pressed_saves >= saves:
             return
         count = number * 100 + attempt  # unique to this attempt
-        if not await step("send", "/raportoi", "Vaihe 1/6"):
-            await step("send", "/peru", "")
+        if excel and attempt == 3 and entity_id in driver.run.confirmed_entities():
+            # One save through the Excel import path, in between the chat's.
+            save = await _save_by_excel(driver, user, entity_id, code, number, count)
+            if save is not None:
+                driver.run.saves.append(save)
+                pressed_saves += 1
+            await driver.paced(user, "send", "/peru", "")
+            continue
+        if not await driver.paced(user, "send", "/raportoi", "Vaihe 1/6"):
+            await driver.paced(user, "send", "/peru", "")
             continue
         label = name if name in _buttons(user) else f"✓ {name}"
-        if not await step("press", label, "Vaihe"):
-            await step("send", "/peru", "")
+        if not await driver.paced(user, "press", label, "Vaihe"):
+            await driver.paced(user, "send", "/peru", "")
             continue
-        ok = True
-        if "Yhteenveto" in user.messages[-1].text:  # saved already: change level 1's count
-            ok = await step("press", "✎ T1 Tiedotustilaisuudet", "Lkm") and await step(
-                "send", str(count), "Yhteenveto"
-            )
+        if "Yhteenveto" in user.messages[-1].text:  # saved already
+            ok = await _change_in_chat(driver, user, count)
         else:
+            ok = True
             for expect in ("Vaihe 3/6", "Vaihe 4/6", "Vaihe 5/6", "Yhteenveto"):
-                ok = ok and await step("send", f"1 {count}", expect)
+                ok = ok and await driver.paced(user, "send", f"1 {count}", expect)
         if not ok:
-            await step("send", "/peru", "")
+            await driver.paced(user, "send", "/peru", "")
             continue
         year, rows = _summary_rows(user.messages[-1].text)
         run.year_seen.add(year)
         pressed = time.monotonic()
-        answered = await _step(
-            api, user, "press", "💾 Tallenna", "allennettu", urls, client, run, timeout
-        )
-        text = user.messages[-1].text if user.messages else ""
-        if not answered:
-            outcome = "unknown"
-        elif text.startswith("Tallennettu"):
-            outcome = "confirmed"
-        else:
-            outcome = "refused"
-        run.saves.append(Save(entity_id, rows, pressed, outcome))
-        await asyncio.sleep(think)
-        await step("send", "/peru", "")
+        answer = await driver.step(user, "press", "💾 Tallenna", SAVE_ANSWERS)
+        replica = driver.replica_of[user.id]
+        run.saves.append(Save(entity_id, rows, pressed, _outcome(answer), number, replica))
+        pressed_saves += 1
+        await asyncio.sleep(driver.think)
+        await driver.paced(user, "send", "/peru", "")
 
 
 def _count_limits(api: LocalBotApi) -> Counter[str]:
@@ -559,7 +688,12 @@ def bench(
     code: Path = ROOT,
     *,
     saves: bool = False,
+    saves_per_contact: int = 1,
+    excel: bool = False,
 ) -> Run:
+    """One run of ``replicas`` replicas; with ``saves`` the consistency run, each contact
+    pressing *Tallenna* at least ``saves_per_contact`` times (``excel``: every fourth
+    contact's third save through the workbook's import)."""
     schema = f"bench_{uuid.uuid4().hex[:10]}"
     admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
@@ -570,7 +704,7 @@ def bench(
     log_dir.mkdir(parents=True, exist_ok=True)
     processes: list[BotProcess] = []
     try:
-        chosen: list[tuple[int, str]] = []
+        chosen: list[tuple[int, str, str]] = []
         if saves:
             chosen = _register_spread(url, count)
         else:
@@ -603,29 +737,31 @@ def bench(
 
             async def everyone() -> float:
                 run.replies = Replies(api)
-                until = time.monotonic() + seconds
                 limits = httpx.Limits(max_connections=200)
                 async with httpx.AsyncClient(timeout=30, trust_env=False, limits=limits) as client:
                     started = time.monotonic()
+                    driver = Driver(api, urls, client, run, started + seconds, think)
                     if saves:
                         await asyncio.gather(
                             *(
                                 _saver(
-                                    api, user, chosen[n], n, urls, client, run, until, think, 30.0
+                                    driver,
+                                    user,
+                                    chosen[n],
+                                    n,
+                                    saves_per_contact,
+                                    excel and n % 4 == 0,
                                 )
                                 for n, user in enumerate(users)
                             )
                         )
                     else:
-                        await asyncio.gather(
-                            *(
-                                _person(api, user, urls, client, run, until, think, 30.0)
-                                for user in users
-                            )
-                        )
+                        await asyncio.gather(*(_person(driver, user) for user in users))
                     return time.monotonic() - started
 
-            elapsed = server.run_sync(everyone(), timeout=seconds + 120)
+            # A ceiling for a loaded machine: each contact's saves are ~10 updates apiece.
+            ceiling = seconds + 120 + (60 * saves_per_contact if saves else 0)
+            elapsed = server.run_sync(everyone(), timeout=ceiling)
             after = [_cpu_seconds(p.process.pid) for p in processes]
             bench_cpu = time.process_time() - bench_before
             sends = (scraped, _scrape(processes))
@@ -666,11 +802,16 @@ def bench(
                 print(f"MISSED replicas {replicas}: {what} {value} (target 0)")
         if saves:
             outcomes = Counter(save.outcome for save in run.saves)
+            by_excel = Counter(save.outcome for save in run.saves if save.path == "excel")
+            per_entity = Counter(s.entity for s in run.saves if s.outcome == "confirmed")
             print(
                 f"consistency, replicas {replicas}: {len({s.entity for s in run.saves})} "
-                f"entities, {outcomes['confirmed']} saves confirmed, {outcomes['refused']} "
-                f"refused as changed elsewhere, {outcomes['unknown']} unanswered; entities not "
-                f"equal to their last confirmed save: {len(run.mismatches)}"
+                f"entities, {len(run.saves)} saves pressed ({len(users)} contacts), "
+                f"{outcomes['confirmed']} confirmed (at most {max(per_entity.values(), default=0)}"
+                f" on one entity), {outcomes['refused']} refused as changed elsewhere, "
+                f"{outcomes['unknown']} unanswered; through the workbook {sum(by_excel.values())}"
+                f" ({by_excel['confirmed']} confirmed); entities not equal to their last "
+                f"confirmed save: {len(run.mismatches)}"
             )
             for line in run.mismatches[:5]:
                 print(f"  {line}")
@@ -695,6 +836,17 @@ def main() -> int:
         "--saves",
         action="store_true",
         help="the consistency run: contacts save their entities concurrently (module docstring)",
+    )
+    parser.add_argument(
+        "--saves-per-contact",
+        type=int,
+        default=3,
+        help="with --saves: each contact presses Tallenna at least this often (default 3)",
+    )
+    parser.add_argument(
+        "--no-excel",
+        action="store_true",
+        help="with --saves: every save through the chat, none through the workbook's import",
     )
     parser.add_argument(
         "--code",
@@ -723,6 +875,8 @@ def main() -> int:
             args.think,
             args.code.resolve(),
             saves=args.saves,
+            saves_per_contact=args.saves_per_contact,
+            excel=not args.no_excel,
         )
     return 0
 

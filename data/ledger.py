@@ -176,12 +176,17 @@ def _insert_once(session: Session, key: LedgerKey, **fields: Any) -> int | None:
     return session.execute(statement).scalar_one_or_none()
 
 
-def _update(ledger_id: int, *conditions: Any) -> Any:
-    return (
+def _move(session: Session, ledger_id: int, *conditions: Any, **values: Any) -> bool:
+    """Set ``values`` on the row if it meets ``conditions`` (its expected status, owner …):
+    the one conditional UPDATE of every step of a row, whose rowcount says whether this
+    process made the step."""
+    result = session.execute(
         update(ReminderLedger)
         .where(ReminderLedger.id == ledger_id, *conditions)
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
+    return affected(result) == 1
 
 
 def claim_due(
@@ -193,22 +198,41 @@ def claim_due(
     claimer: str,
 ) -> bool:
     """Take a row that is due again (a retry or a snooze); True if this process won it."""
-    result = session.execute(
-        _update(
-            ledger_id,
-            ReminderLedger.status == expected,
-            ReminderLedger.next_attempt_at.is_not(None),
-            ReminderLedger.next_attempt_at <= now,
-        ).values(
-            status=LedgerStatus.CLAIMED,
-            claimed_at=now,
-            claimed_by=claimer,
-            attempts=ReminderLedger.attempts + 1,
-            next_attempt_at=None,
-            updated_at=now,
-        )
+    return _move(
+        session,
+        ledger_id,
+        ReminderLedger.status == expected,
+        ReminderLedger.next_attempt_at.is_not(None),
+        ReminderLedger.next_attempt_at <= now,
+        status=LedgerStatus.CLAIMED,
+        claimed_at=now,
+        claimed_by=claimer,
+        attempts=ReminderLedger.attempts + 1,
+        next_attempt_at=None,
+        updated_at=now,
     )
-    return affected(result) == 1
+
+
+def _advance_claim(
+    session: Session,
+    ledger_id: int,
+    claimer: str,
+    attempts: int,
+    status: LedgerStatus,
+    now: dt.datetime,
+) -> bool:
+    """Move a claimed row on to `status` only while this claim (owner and attempt) still
+    holds it: the one conditional UPDATE behind `mark_in_flight` and `mark_queued`, so of
+    two processes holding the same row only one can ever go on."""
+    return _move(
+        session,
+        ledger_id,
+        ReminderLedger.status == LedgerStatus.CLAIMED,
+        ReminderLedger.claimed_by == claimer,
+        ReminderLedger.attempts == attempts,
+        status=status,
+        updated_at=now,
+    )
 
 
 def mark_in_flight(
@@ -216,15 +240,7 @@ def mark_in_flight(
 ) -> bool:
     """The Telegram call is about to start: True if this claim (owner and attempt) still
     holds the row. False means another process took it over; the caller must not send."""
-    result = session.execute(
-        _update(
-            ledger_id,
-            ReminderLedger.status == LedgerStatus.CLAIMED,
-            ReminderLedger.claimed_by == claimer,
-            ReminderLedger.attempts == attempts,
-        ).values(status=LedgerStatus.IN_FLIGHT, updated_at=now)
-    )
-    return affected(result) == 1
+    return _advance_claim(session, ledger_id, claimer, attempts, LedgerStatus.IN_FLIGHT, now)
 
 
 def mark_queued(
@@ -235,25 +251,18 @@ def mark_queued(
     outbox delivers it — any replica, after a kill too — and records its outcome here
     (`start_queued`, `mark_sent`, `mark_uncertain`, `mark_failed`); a *queued* row is never
     released as a stale claim."""
-    result = session.execute(
-        _update(
-            ledger_id,
-            ReminderLedger.status == LedgerStatus.CLAIMED,
-            ReminderLedger.claimed_by == claimer,
-            ReminderLedger.attempts == attempts,
-        ).values(status=LedgerStatus.QUEUED, updated_at=now)
-    )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    return _advance_claim(session, ledger_id, claimer, attempts, LedgerStatus.QUEUED, now)
 
 
 def start_queued(session: Session, ledger_id: int, *, now: dt.datetime) -> bool:
     """The outbox marked the queued notice *sending* (same transaction): in flight."""
-    result = session.execute(
-        _update(ledger_id, ReminderLedger.status == LedgerStatus.QUEUED).values(
-            status=LedgerStatus.IN_FLIGHT, updated_at=now
-        )
+    return _move(
+        session,
+        ledger_id,
+        ReminderLedger.status == LedgerStatus.QUEUED,
+        status=LedgerStatus.IN_FLIGHT,
+        updated_at=now,
     )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 #: Rows a process (or the outbox) is working on: an outcome may be recorded for them.
@@ -265,25 +274,42 @@ _DELIVERED = (LedgerStatus.SENT, LedgerStatus.UNCERTAIN)
 def mark_sent(session: Session, ledger_id: int, *, now: dt.datetime) -> bool:
     """Telegram accepted the message. Also settles a row that another process had meanwhile
     declared uncertain (its owner was slow, not dead): the truth wins."""
-    result = session.execute(
-        _update(ledger_id, ReminderLedger.status.in_([*_OPEN, LedgerStatus.UNCERTAIN])).values(
-            status=LedgerStatus.SENT, sent_at=now, error=None, next_attempt_at=None, updated_at=now
-        )
+    return _move(
+        session,
+        ledger_id,
+        ReminderLedger.status.in_([*_OPEN, LedgerStatus.UNCERTAIN]),
+        status=LedgerStatus.SENT,
+        sent_at=now,
+        error=None,
+        next_attempt_at=None,
+        updated_at=now,
     )
-    return affected(result) == 1
+
+
+def _record_outcome(
+    session: Session,
+    ledger_id: int,
+    status: LedgerStatus,
+    error: str,
+    next_attempt_at: dt.datetime | None,
+    now: dt.datetime,
+) -> bool:
+    """An open row's outcome other than *sent*: with why, and when to try again (None:
+    never)."""
+    return _move(
+        session,
+        ledger_id,
+        ReminderLedger.status.in_(_OPEN),
+        status=status,
+        error=_clip(error),
+        next_attempt_at=next_attempt_at,
+        updated_at=now,
+    )
 
 
 def mark_uncertain(session: Session, ledger_id: int, *, now: dt.datetime, error: str) -> bool:
     """The call may have reached Telegram (timeout, connection lost): never sent again."""
-    result = session.execute(
-        _update(ledger_id, ReminderLedger.status.in_(_OPEN)).values(
-            status=LedgerStatus.UNCERTAIN,
-            error=_clip(error),
-            next_attempt_at=None,
-            updated_at=now,
-        )
-    )
-    return affected(result) == 1
+    return _record_outcome(session, ledger_id, LedgerStatus.UNCERTAIN, error, None, now)
 
 
 def mark_failed(
@@ -295,25 +321,12 @@ def mark_failed(
     retry_at: dt.datetime | None = None,
 ) -> bool:
     """The row was not delivered: to be retried at ``retry_at``, or given up (None)."""
-    result = session.execute(
-        _update(ledger_id, ReminderLedger.status.in_(_OPEN)).values(
-            status=LedgerStatus.FAILED,
-            error=_clip(error),
-            next_attempt_at=retry_at,
-            updated_at=now,
-        )
-    )
-    return affected(result) == 1
+    return _record_outcome(session, ledger_id, LedgerStatus.FAILED, error, retry_at, now)
 
 
 def mark_skipped(session: Session, ledger_id: int, *, now: dt.datetime, reason: str) -> bool:
     """A claimed retry or snooze that is no longer worth sending (too late, not needed)."""
-    result = session.execute(
-        _update(ledger_id, ReminderLedger.status.in_(_OPEN)).values(
-            status=LedgerStatus.SKIPPED, error=_clip(reason), next_attempt_at=None, updated_at=now
-        )
-    )
-    return affected(result) == 1
+    return _record_outcome(session, ledger_id, LedgerStatus.SKIPPED, reason, None, now)
 
 
 def release_stale_claims(
@@ -326,24 +339,16 @@ def release_stale_claims(
     Safe even when the owner is merely slow: its `mark_in_flight` fails after this, so it
     cannot send. Returns how many rows were released.
     """
-    conditions = [
+    return _settle_left(
+        session,
         ReminderLedger.status == LedgerStatus.CLAIMED,
         ReminderLedger.claimed_at < older_than,
-    ]
-    if claimer is not None:
-        conditions.append(ReminderLedger.claimed_by != claimer)
-    result = session.execute(
-        update(ReminderLedger)
-        .where(*conditions)
-        .values(
-            status=LedgerStatus.FAILED,
-            error="interrupted before the Telegram call (not delivered); sending again",
-            next_attempt_at=ReminderLedger.claimed_at,
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
+        claimer=claimer,
+        status=LedgerStatus.FAILED,
+        error="interrupted before the Telegram call (not delivered); sending again",
+        next_attempt_at=ReminderLedger.claimed_at,
+        updated_at=now,
     )
-    return affected(result)
 
 
 def settle_interrupted_sends(
@@ -353,21 +358,29 @@ def settle_interrupted_sends(
     the process died during the Telegram call, so whether the person got the message is
     unknown. They become *uncertain* and are never re-sent: at most once wins over at least
     once. Returns how many rows were settled."""
-    conditions = [
+    return _settle_left(
+        session,
         ReminderLedger.status == LedgerStatus.IN_FLIGHT,
         ReminderLedger.updated_at < older_than,
-    ]
+        claimer=claimer,
+        status=LedgerStatus.UNCERTAIN,
+        error="interrupted during the Telegram call; delivery unknown, not re-sent",
+        next_attempt_at=None,
+        updated_at=now,
+    )
+
+
+def _settle_left(session: Session, *left: Any, claimer: str | None, **values: Any) -> int:
+    """Rows a process left (the ``left`` conditions), by anyone but ``claimer`` when given,
+    given ``values``: the one bulk UPDATE behind `release_stale_claims` and
+    `settle_interrupted_sends`. How many rows it changed."""
+    conditions = [*left]
     if claimer is not None:
         conditions.append(ReminderLedger.claimed_by != claimer)
     result = session.execute(
         update(ReminderLedger)
         .where(*conditions)
-        .values(
-            status=LedgerStatus.UNCERTAIN,
-            error="interrupted during the Telegram call; delivery unknown, not re-sent",
-            next_attempt_at=None,
-            updated_at=now,
-        )
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
     return affected(result)
@@ -423,21 +436,18 @@ def snooze(
     is not snoozed (a reminder the day after the deadline helps nobody). An *uncertain*
     reminder can be snoozed too: the button press proves it arrived.
     """
-    result = session.execute(
-        _update(
-            ledger_id,
-            ReminderLedger.person_id == person_id,
-            ReminderLedger.status.in_(_DELIVERED),
-            ReminderLedger.kind != KIND_SNOOZE,
-            ReminderLedger.deadline_date >= until_day,
-        ).values(
-            status=LedgerStatus.SNOOZED,
-            kind=KIND_SNOOZE,
-            next_attempt_at=until,
-            updated_at=now,
-        )
-    )
-    if affected(result) == 1:
+    if _move(
+        session,
+        ledger_id,
+        ReminderLedger.person_id == person_id,
+        ReminderLedger.status.in_(_DELIVERED),
+        ReminderLedger.kind != KIND_SNOOZE,
+        ReminderLedger.deadline_date >= until_day,
+        status=LedgerStatus.SNOOZED,
+        kind=KIND_SNOOZE,
+        next_attempt_at=until,
+        updated_at=now,
+    ):
         return SnoozeOutcome.SNOOZED
     row = session.get(ReminderLedger, ledger_id)
     if row is None or row.person_id != person_id:

@@ -183,6 +183,62 @@ def start_sending(
     return True
 
 
+def start_sending_replies(
+    session: Session,
+    rows: Sequence[tuple[int, int]],
+    *,
+    claimer: str,
+    now: dt.datetime,
+    lease: dt.timedelta,
+    spacing: dt.timedelta,
+) -> set[int]:
+    """`start_sending` for many replies at once: ``rows`` are ``(row id, chat id)`` of
+    *different* chats, none of which waits for its chat's clock (not paced, not a group);
+    the ids marked *sending* (the others: paused by a 429, taken over or already sent —
+    `blocked_until` says which).
+
+    One statement for all of them. On PostgreSQL the chats' clocks are upserted in a CTE
+    (one row each, in chat order, so two replicas lock them in one order) and moved to at
+    least ``now + spacing``; a chat under a 429 pause returns no row from the CTE and keeps
+    its messages pending. On SQLite (one process) the pause is checked in the UPDATE and no
+    clock is moved, as in `start_sending`.
+    """
+    if not rows:
+        return set()
+    if len({chat_id for _, chat_id in rows}) != len(rows):
+        raise ValueError("start_sending_replies: one row per chat")
+    table = cast(Table, OutboxMessage.__table__)
+    pauses = cast(Table, ChatPause.__table__)
+    ids = [row_id for row_id, _ in rows]
+    mine = (table.c.id.in_(ids), table.c.status == PENDING, table.c.claimed_by == claimer)
+    values = {"status": SENDING, "attempts": table.c.attempts + 1, "lease_until": now + lease}
+    if session.get_bind().dialect.name == "postgresql":
+        following = now + spacing
+        upsert = postgresql.insert(pauses).values(
+            [
+                {"chat_id": chat_id, "until": now, "next_send": following}
+                for chat_id in sorted({chat_id for _, chat_id in rows})
+            ]
+        )
+        upsert = upsert.on_conflict_do_update(
+            index_elements=["chat_id"],
+            set_={"next_send": func.greatest(pauses.c.next_send, upsert.excluded.next_send)},
+            where=pauses.c.until <= now,
+        )
+        turn = upsert.returning(pauses.c.chat_id).cte("turn")
+        statement = (
+            table.update()
+            .add_cte(turn)
+            .where(*mine, table.c.chat_id.in_(select(turn.c.chat_id)))
+            .values(**values)
+            .returning(table.c.id)
+        )
+    else:
+        held = exists().where(pauses.c.chat_id == table.c.chat_id, pauses.c.until > now)
+        statement = table.update().where(*mine, ~held).values(**values).returning(table.c.id)
+    return {int(row[0]) for row in session.connection().execute(statement)}
+
+
 def blocked_until(
     session: Session,
     request_id: int,

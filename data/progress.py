@@ -28,12 +28,14 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     Integer,
+    Text,
     cast,
     event,
     func,
@@ -50,6 +52,7 @@ from data.models import (
     AuditEvent,
     LevelNoneAnswer,
     ParticipationEntry,
+    Person,
     ReportState,
     ReportStatus,
     Round,
@@ -251,9 +254,13 @@ def division_progress(session: Session, round_id: int | None, division_id: int) 
     last_change = None
     state = ReportState.DRAFT
     if round_id is not None:
-        for kind, entity_id, level_id, total, how_many, at, stored_state in session.execute(
-            _progress_query(round_id, division_id)
-        ):
+        preloaded = session.info.get(_PRELOADED, {}).pop((round_id, division_id), None)
+        rows: Any = (
+            preloaded
+            if preloaded is not None
+            else session.execute(_progress_query(round_id, division_id))
+        )
+        for kind, entity_id, level_id, total, how_many, at, stored_state in rows:
             if kind == _SUMS and level_id in levels:
                 counts.setdefault(entity_id, {})[levels[level_id]] = int(total or 0)
                 methods.setdefault(entity_id, {})[levels[level_id]] = int(how_many)
@@ -284,8 +291,66 @@ def division_progress(session: Session, round_id: int | None, division_id: int) 
 
 _SUMS, _NONES, _MAPPED, _LAST_CHANGE, _STATE = range(5)
 
+#: ``session.info`` key: progress read ahead with the person (`Preload`), by (round, division).
+_PRELOADED = "division_progress_preloaded"
 
-def _progress_query(round_id: int, division_id: int) -> Any:
+
+@dataclass(frozen=True)
+class Preload:
+    """The division progress of a person, read in the statement that loads the person
+    (``data.drafts.person_and_drafts``) instead of one of its own: /raportoi and
+    /tyytyvaisyys show it right after, in the same transaction (`division_progress` then
+    takes it instead of reading).
+
+    ``column`` is a scalar subquery: `division_progress`'s ``UNION ALL`` for the division
+    of the Telegram user (found by a subquery, so it is computed once, not per row) as one
+    JSON text."""
+
+    round_id: int
+    column: Any
+
+    def keep(self, session: Session, division_id: int, value: str | None) -> None:
+        """Hold the read rows for `division_progress` in this transaction."""
+        rows = []
+        for kind, entity_id, level_id, total, how_many, at, state in json.loads(value or "[]"):
+            if isinstance(at, str):
+                at = dt.datetime.fromisoformat(at)
+            rows.append(
+                (
+                    kind,
+                    entity_id,
+                    level_id,
+                    total,
+                    how_many,
+                    at,
+                    ReportState(state) if state is not None else None,
+                )
+            )
+        session.info.setdefault(_PRELOADED, {})[(self.round_id, division_id)] = rows
+
+
+def preload(session: Session, year: int, telegram_user_id: int) -> Preload | None:
+    """A `Preload` of the Telegram user's division's progress in the year's round; None
+    when the year has no round (nothing to read)."""
+    rnd = find_round(session, year)
+    if rnd is None:
+        return None
+    division = (
+        select(Person.division_id)
+        .where(Person.telegram_user_id == telegram_user_id)
+        .scalar_subquery()
+    )
+    rows = _progress_query(rnd.id, division).subquery()
+    columns = [rows.c[name] for name in ("kind", "entity", "level", "total", "methods", "at")]
+    columns.append(rows.c.state)
+    if session.get_bind().dialect.name == "postgresql":
+        gathered = func.json_agg(func.json_build_array(*columns))
+    else:
+        gathered = func.json_group_array(func.json_array(*columns))
+    return Preload(rnd.id, select(cast(gathered, Text)).select_from(rows).scalar_subquery())
+
+
+def _progress_query(round_id: int, division_id: Any) -> Any:
     """`division_progress`'s reads as one ``UNION ALL``: (kind, entity, level, sum of counts,
     number of methods, last change, report state). Every empty column is a typed NULL
     (PostgreSQL matches a UNION's column types branch by branch)."""
@@ -297,13 +362,14 @@ def _progress_query(round_id: int, division_id: int) -> Any:
 
     entries = ParticipationEntry
     return union_all(
-        select(
-            literal(_SUMS, number),
-            entries.service_entity_id,
-            entries.level_id,
-            cast(func.sum(entries.count), big),
-            cast(func.count(entries.id), number),
-            *empty(at_type, state_type),
+        select(  # the names of the union's columns (`preload` reads them by name)
+            literal(_SUMS, number).label("kind"),
+            entries.service_entity_id.label("entity"),
+            entries.level_id.label("level"),
+            cast(func.sum(entries.count), big).label("total"),
+            cast(func.count(entries.id), number).label("methods"),
+            cast(null(), at_type).label("at"),
+            cast(null(), state_type).label("state"),
         )
         .where(entries.round_id == round_id, entries.division_id == division_id)
         .group_by(entries.service_entity_id, entries.level_id),

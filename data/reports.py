@@ -271,15 +271,17 @@ def save_participation(
     entity = entity_for(session, person, service_entity_id)
     answers = [_validate_participation(session, answer) for answer in answers]
     rnd = get_or_create_round(session, year)
-    if based_on is not None:
-        # One statement locks the version, checks it and raises it for this save.
-        versions.claim(session, rnd.id, entity.id, based_on)
-    try:
+    if based_on is None:
         _require_write(session, person, rnd.id, entity.division_id)
-    except ReportLocked:
-        if based_on is not None:
+    else:
+        # One statement locks the version, checks it and raises it for this save, and takes
+        # the report row's lock of `_require_write` (the person may write: `entity_for`).
+        state = versions.claim(
+            session, rnd.id, entity.id, based_on, report=(entity.division_id, person.id)
+        )
+        if state is ReportState.SUBMITTED:
             versions.unclaim(session, rnd.id, entity.id)
-        raise
+            raise ReportLocked(f"division {entity.division_id} report is submitted")
     # Core statements, a fixed number whatever the count of answers: the old rows go with
     # DELETE … RETURNING (they are the audit's "old"), the new ones in one INSERT each.
     entries = cast(Table, ParticipationEntry.__table__)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, cast
 
-from sqlalchemy import Table, event, select
+from sqlalchemy import Table, event, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, UOWTransaction
 
@@ -26,7 +26,10 @@ from data.models import (
     EntityVersion,
     LevelNoneAnswer,
     ParticipationEntry,
+    ReportState,
+    ReportStatus,
     SatisfactionEntry,
+    utcnow,
 )
 
 _ANSWER_ROWS = (ParticipationEntry, LevelNoneAnswer, SatisfactionEntry)
@@ -144,7 +147,14 @@ def check(session: Session, round_id: int, based_on: dict[int, int]) -> None:
         raise VersionConflict(stale)
 
 
-def claim(session: Session, round_id: int, entity_id: int, based_on: int) -> None:
+def claim(
+    session: Session,
+    round_id: int,
+    entity_id: int,
+    based_on: int,
+    *,
+    report: tuple[int, int | None] | None = None,
+) -> ReportState | None:
     """`check` and the save's raise in one statement: lock the entity's version and raise
     it by one if it is still ``based_on``, else raise VersionConflict (nothing changed).
 
@@ -152,10 +162,20 @@ def claim(session: Session, round_id: int, entity_id: int, based_on: int) -> Non
     flush would add is then skipped. The upsert's ``WHERE`` leaves a newer version as it
     is — and returns no row — but the row stays locked (PostgreSQL), as in `check`. A
     caller that gives up after this (the report turned out submitted) calls `unclaim`.
+
+    ``report`` (division id, acting person id): the same statement also takes the lock a
+    change of the division's answers needs (``data.reports._require_write``) and returns
+    the division's report state. On PostgreSQL the version's upsert is a CTE whose row feeds
+    the report row's upsert (made as a draft when missing, else left as it is but locked):
+    the version row is locked first, then the report row, the order every save keeps; a
+    version conflict locks no report row. SQLite serialises writers, so there the upsert
+    only reads the state (a missing row is a draft). Without ``report``: None.
     """
     connection = session.connection()
-    insert: Any = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-    table = EntityVersion.__table__
+    postgres = connection.dialect.name == "postgresql"
+    insert: Any = postgresql.insert if postgres else sqlite.insert
+    table = cast(Table, EntityVersion.__table__)
+    expected = based_on + 1
     statement = (
         insert(table)
         .values(round_id=round_id, service_entity_id=entity_id, version=1 if based_on == 0 else 0)
@@ -164,12 +184,49 @@ def claim(session: Session, round_id: int, entity_id: int, based_on: int) -> Non
             set_={"version": table.c.version + 1},
             where=table.c.version == based_on,
         )
-        .returning(table.c.version)
     )
-    stored = connection.execute(statement).scalar_one_or_none()
-    if stored != based_on + 1:
+    state: ReportState | None = None
+    if report is None:
+        stored = connection.execute(statement.returning(table.c.version)).scalar_one_or_none()
+    elif postgres:
+        division_id, person_id = report
+        statuses = cast(Table, ReportStatus.__table__)
+        claimed = statement.returning(table.c.version).cte("claimed")
+        draft = select(
+            literal(round_id, statuses.c.round_id.type),
+            literal(division_id, statuses.c.division_id.type),
+            literal(ReportState.DRAFT, statuses.c.state.type),
+            literal(utcnow(), statuses.c.changed_at.type),
+            literal(person_id, statuses.c.changed_by_id.type),
+        ).where(claimed.c.version == expected)
+        locked = (
+            postgresql.insert(statuses)
+            .from_select(["round_id", "division_id", "state", "changed_at", "changed_by_id"], draft)
+            .on_conflict_do_update(
+                index_elements=["round_id", "division_id"],
+                set_={"changed_by_id": statuses.c.changed_by_id},
+            )
+            .returning(statuses.c.state)
+            .add_cte(claimed)
+        )
+        state = connection.execute(locked).scalar_one_or_none()
+        stored = expected if state is not None else None
+    else:
+        division_id, _person_id = report
+        statuses = cast(Table, ReportStatus.__table__)
+        current = (
+            select(statuses.c.state)
+            .where(statuses.c.round_id == round_id, statuses.c.division_id == division_id)
+            .scalar_subquery()
+        )
+        row = connection.execute(statement.returning(table.c.version, current)).first()
+        stored = None if row is None else row[0]
+        if row is not None:
+            state = row[1] if row[1] is not None else ReportState.DRAFT
+    if stored != expected:
         raise VersionConflict([entity_id])
     session.info.setdefault(_RAISED, set()).add((round_id, entity_id))
+    return state
 
 
 def unclaim(session: Session, round_id: int, entity_id: int) -> None:

@@ -7,7 +7,11 @@ them in order through the bot's rate limiter (``delivery.pacing``):
 * a message is marked *sending* (committed) right before its HTTP call — the limiter's
   ``before_send`` hook, so the mark lands after the wait for its turn — and *sent* after;
   a request that does no harm twice (answering a button press, editing the question) is not
-  marked first;
+  marked first. The marks asked for at the same moment are written together (one statement
+  for rows of different chats, with the *sent* marks collected so far, in one transaction:
+  `Sender._write_starts`), and never more than `MAX_IN_FLIGHT` rows are *sending* at once —
+  in a call, or sent with the *sent* mark still to come — so a kill leaves at most that
+  many *uncertain*;
 * a known non-delivery (5xx, a refused connection, a pool time-out) is retried here a few
   times with back-off, then left *pending* for the background loop; a lost answer (read
   time-out, connection dropped after the request went out) makes the row *uncertain*: the
@@ -104,6 +108,16 @@ KEEP_FINISHED = dt.timedelta(days=3)
 PRUNE_EVERY = dt.timedelta(minutes=10)
 #: The *sent* marks of the deliveries in this window are written in one transaction.
 FLUSH_SECONDS = 0.05
+#: Rows of one sender marked *sending* whose outcome is not yet written (in a call, or sent
+#: with the *sent* mark still to come): the most a kill can leave *uncertain*. Marks are
+#: written for many deliveries at once (`Sender._write_starts`) only below it.
+MAX_IN_FLIGHT = 16
+#: At a stop, how long the marks asked for may still be written.
+STOP_WRITER_SECONDS = 2.0
+
+#: A *sending* mark's outcome: (may go now, else when to try again — None: never, as it is
+#: no longer this replica's —, the time the mark was written).
+Verdict = tuple[bool, dt.datetime | None, dt.datetime]
 
 _EDITS = frozenset({"editMessageText", "editMessageReplyMarkup"})
 
@@ -130,6 +144,11 @@ class Settled:
 RECORDERS: dict[str, Callable[[Session, dict[str, Any], Settled, dt.datetime], None]] = {
     REMINDER_OWNER: record_outcome,
 }
+
+
+def _waits(request: outbox.Request) -> bool:
+    """The request waits for its chat's clock (paced: reminders, nudges; or to a group)."""
+    return request.paced or is_group(request.chat_id)
 
 
 def _owner(request: outbox.Request) -> Any:
@@ -207,6 +226,13 @@ class Sender:
     _flush_task: asyncio.Task[None] | None = None
     #: Deliveries started since the last background round (it then does not back off).
     _delivered: int = 0
+    #: *sending* marks asked for and not yet written, each with who waits for its verdict.
+    _starts: list[tuple[outbox.Request, asyncio.Future[Verdict]]] = field(default_factory=list)
+    _writer: asyncio.Task[None] | None = None
+    #: Rows marked *sending* whose outcome is not written yet (at most `MAX_IN_FLIGHT`).
+    _flying: set[int] = field(default_factory=set)
+    #: Set when a row leaves `_flying` (or a mark is asked for): the writer may go on.
+    _room: asyncio.Event = field(default_factory=asyncio.Event)
     #: Counters (tests, benches).
     sent: int = 0
     uncertain: int = 0
@@ -295,6 +321,21 @@ class Sender:
                 # Left *sending* (uncertain after a restart: never sent twice) or pending
                 # (an idempotent request, made again): safe either way.
                 log.exception("outbox: could not mark %d row(s) sent", len(done))
+                return
+            self._settled(done)
+
+    def _settled(self, row_ids: Sequence[int]) -> None:
+        """These rows' outcomes are written: they no longer count against the cap."""
+        before = len(self._flying)
+        self._flying.difference_update(row_ids)
+        if len(self._flying) < before:
+            self._room.set()
+
+    def _sent_ok(self, row_id: int) -> None:
+        """Sent: its *sent* mark goes with the next marks written (or the next flush)."""
+        self._done.append(row_id)
+        if row_id in self._flying and self._starts:
+            self._room.set()  # a writer waiting at the cap can write it now
 
     async def _deliver_one(self, request: outbox.Request) -> None:
         bot = self.application.bot
@@ -381,7 +422,7 @@ class Sender:
             if _owner(request) is not None:  # its owner learns it at once
                 await self._finish(_mark_sent_one, request, settled=Settled(outbox.SENT))
             else:
-                self._done.append(request.id)
+                self._sent_ok(request.id)
             await self._after_sent(request, result)
             return
 
@@ -399,11 +440,11 @@ class Sender:
     async def _refused(self, request: outbox.Request, error: BadRequest) -> None:
         text = str(error).lower()
         if request.method in _EDITS and "not modified" in text:
-            self._done.append(request.id)
+            self._sent_ok(request.id)
         elif request.method == "editMessageText":
             await self._edit_failed(request, error)
         elif request.method == "answerCallbackQuery":  # too old: nothing to show any more
-            self._done.append(request.id)
+            self._sent_ok(request.id)
         else:
             log.warning("outbox: Telegram refused row %s: %s", request.id, error)
             await self._finish(
@@ -469,16 +510,18 @@ class Sender:
         await self._deliver_one(await off_loop(replace, sessions=self.sessions))
 
     async def _start_sending(self, request: outbox.Request, *, wait: bool) -> bool | Later:
-        """Commit *sending* (with the *sent* marks so far) and take the chat's turn on the
-        deployment-wide clock (``data.outbox.start_sending``). When a 429 any replica saw
-        pauses the chat, or (a paced message) another replica's message to it went less
-        than `SHARED_PER_CHAT_SECONDS` ago: `Later` for the limiter, which gives its gate
-        back meanwhile — or, without one (``wait``), wait here."""
+        """Commit *sending* and take the chat's turn on the deployment-wide clock
+        (``data.outbox.start_sending``), together with the other deliveries' marks in hand
+        (`_write_starts`). When a 429 any replica saw pauses the chat, or (a paced message)
+        another replica's message to it went less than `SHARED_PER_CHAT_SECONDS` ago:
+        `Later` for the limiter, which gives its gate back meanwhile — or, without one
+        (``wait``), wait here."""
+        loop = asyncio.get_running_loop()
         while True:
-            done, self._done = self._done, []
-            started, until, now = await off_loop(
-                self._try_start, request, done, sessions=self.sessions
-            )
+            verdict: asyncio.Future[Verdict] = loop.create_future()
+            self._starts.append((request, verdict))
+            self._kick_writer()
+            started, until, now = await verdict
             if started:
                 return True
             if until is None:
@@ -488,30 +531,110 @@ class Sender:
                 return Later(min(seconds, 60.0))
             await asyncio.sleep(min(seconds, 60.0))
 
-    def _try_start(
-        self, request: outbox.Request, done: list[int]
-    ) -> tuple[bool, dt.datetime | None, dt.datetime]:
-        waits = request.paced or is_group(request.chat_id)
-        spacing = SHARED_GROUP_SECONDS if is_group(request.chat_id) else SHARED_PER_CHAT_SECONDS
+    def _kick_writer(self) -> None:
+        """Start the mark writer unless it is running (it then takes what is in hand next).
+        It belongs to no single update (an empty context): its marks serve many."""
+        self._room.set()
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.get_running_loop().create_task(
+                self._write_starts(), name="outbox-sending-marks", context=contextvars.Context()
+            )
+
+    def _take_batch(self, room: int) -> list[tuple[outbox.Request, asyncio.Future[Verdict]]]:
+        """Up to ``room`` of the marks asked for, oldest first, one per chat (a chat's next
+        message waits for the next batch: its clock moves once per statement)."""
+        batch: list[tuple[outbox.Request, asyncio.Future[Verdict]]] = []
+        chats: set[int] = set()
+        kept: list[tuple[outbox.Request, asyncio.Future[Verdict]]] = []
+        for item in self._starts:
+            request, verdict = item
+            if verdict.done():  # its delivery was cancelled meanwhile
+                continue
+            if len(batch) < room and request.chat_id not in chats:
+                chats.add(request.chat_id)
+                batch.append(item)
+            else:
+                kept.append(item)
+        self._starts = kept
+        return batch
+
+    async def _write_starts(self) -> None:
+        """Group commit of the *sending* marks: every mark asked for (one per chat), with
+        the *sent* marks collected so far, in one transaction on one worker-thread hop,
+        while fewer than `MAX_IN_FLIGHT` rows of this sender are *sending* — the most a
+        kill can leave uncertain. Marks asked for while it writes go in the next round;
+        at the cap it waits for an outcome to be written."""
+        while self._starts:
+            done, self._done = self._done, []
+            room = MAX_IN_FLIGHT - len(self._flying.difference(done))
+            batch = self._take_batch(room) if room > 0 else []
+            if not batch and not done:
+                if not self._starts:
+                    break
+                self._room.clear()
+                await self._room.wait()
+                continue
+            try:
+                verdicts = await off_loop(
+                    self._try_start, [request for request, _ in batch], done, sessions=self.sessions
+                )
+            except Exception as error:
+                self._done[:0] = done  # written with the next marks
+                for _, verdict in batch:
+                    if not verdict.done():
+                        verdict.set_exception(error)
+                continue
+            self._flying.difference_update(done)
+            for request, verdict in batch:
+                if verdicts[request.id][0]:
+                    self._flying.add(request.id)
+                if not verdict.done():
+                    verdict.set_result(verdicts[request.id])
+                elif verdicts[request.id][0]:  # cancelled meanwhile: left for the lease
+                    self._flying.discard(request.id)
+
+    def _try_start(self, requests: list[outbox.Request], done: list[int]) -> dict[int, Verdict]:
+        """One transaction: the *sent* marks, then the replies' *sending* marks in one
+        statement (``data.outbox.start_sending_replies``), then each message that waits for
+        its chat's clock (paced, or to a group) with its own statement."""
+        verdicts: dict[int, Verdict] = {}
         with transaction(self.sessions) as session:
             now = utcnow()  # here, so the chat's clock is set as close to the call as can be
             outbox.mark_sent(session, done, now=now)
-            if outbox.start_sending(
+            replies = [r for r in requests if not _waits(r)]
+            started = outbox.start_sending_replies(
                 session,
-                request.id,
+                [(r.id, r.chat_id) for r in replies],
                 claimer=self.name,
                 now=now,
                 lease=SENDING_LEASE,
-                chat_id=request.chat_id,
-                spacing=dt.timedelta(seconds=spacing),
-                wait_spacing=waits,
-            ):
-                self._record(session, request.params, Settled(outbox.SENDING))
-                return True, None, now
-            until = outbox.blocked_until(
-                session, request.id, claimer=self.name, now=now, wait_spacing=waits
+                spacing=dt.timedelta(seconds=SHARED_PER_CHAT_SECONDS),
             )
-            return False, until, now
+            for request in sorted((r for r in requests if _waits(r)), key=lambda r: r.chat_id):
+                spacing = (
+                    SHARED_GROUP_SECONDS if is_group(request.chat_id) else SHARED_PER_CHAT_SECONDS
+                )
+                if outbox.start_sending(
+                    session,
+                    request.id,
+                    claimer=self.name,
+                    now=now,
+                    lease=SENDING_LEASE,
+                    chat_id=request.chat_id,
+                    spacing=dt.timedelta(seconds=spacing),
+                    wait_spacing=True,
+                ):
+                    started.add(request.id)
+            for request in requests:
+                if request.id in started:
+                    self._record(session, request.params, Settled(outbox.SENDING))
+                    verdicts[request.id] = (True, None, now)
+                    continue
+                until = outbox.blocked_until(
+                    session, request.id, claimer=self.name, now=now, wait_spacing=_waits(request)
+                )
+                verdicts[request.id] = (False, until, now)
+        return verdicts
 
     def _mark_sent(self, done: list[int]) -> None:
         with transaction(self.sessions) as session:
@@ -549,6 +672,7 @@ class Sender:
                     self._record(session, request.params, settled)
 
         await off_loop(run, sessions=self.sessions)
+        self._settled([request.id])
 
     def _record(self, session: Session, params: dict[str, Any], settled: Settled) -> None:
         """Tell a row's owner (``params[OWNER_KEY]``, `RECORDERS`) what became of it."""
@@ -606,6 +730,7 @@ class Sender:
         except BaseException:
             self._done[:0] = done  # written by the next flush instead
             raise
+        self._settled([*done, *settled])
         limiter = getattr(self.application.bot, "rate_limiter", None)
         if isinstance(limiter, PacingLimiter):
             limiter.set_share(self.replicas)
@@ -622,7 +747,7 @@ class Sender:
 
     def _round(
         self, now: dt.datetime, done: list[int], held: list[int]
-    ) -> tuple[list[outbox.Request], list[tuple[int, dict[str, Any]]], bool]:
+    ) -> tuple[list[outbox.Request], list[tuple[int, dict[str, Any]]], list[int]]:
         """The background round's database work (on a worker thread), one transaction: the
         *sent* marks collected since the last flush first, so no sent row's lease runs out
         unmarked; the inbox leases of the ``held`` updates renewed and stranded updates
@@ -648,7 +773,7 @@ class Sender:
             stranded = ingress.keep_and_claim(
                 session, held, claimer=self.name, now=now, lease=self.lease
             )
-        return due, stranded, bool(settled)
+        return due, stranded, settled
 
     async def stop(self) -> None:
         """Stop the loop and free this replica's pending rows for the others at once."""
@@ -659,6 +784,16 @@ class Sender:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
             self._task = None
+        writer = self._writer
+        if writer is not None and not writer.done():
+            # The sending marks asked for are written first; one waiting at the cap for an
+            # outcome that a stopping process will not see any more is given up.
+            self._room.set()
+            await asyncio.wait({writer}, timeout=STOP_WRITER_SECONDS)
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await writer
+        self._writer = None
         if self._flush_task is not None:
             self._flush_task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

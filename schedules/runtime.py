@@ -215,7 +215,14 @@ async def _leader_job(context: JobContext) -> None:
 
 
 def _job_names() -> tuple[str, ...]:
-    return (CATCH_UP_JOB, SWEEP_JOB, RESYNC_JOB, VERIFY_JOB, housekeeping.PRUNE_JOB)
+    return (
+        CATCH_UP_JOB,
+        SWEEP_JOB,
+        RESYNC_JOB,
+        VERIFY_JOB,
+        housekeeping.PRUNE_JOB,
+        housekeeping.ROUND_JOB,
+    )
 
 
 async def _verify_job(context: JobContext) -> None:

@@ -27,6 +27,7 @@ from data import answers, catalog, reports
 from data.limits import NPS_RANGE
 from data.models import CatalogMethod, Division, Level, MeasurementType, Person, ServiceEntity
 from i18n import formats, gettext_for
+from sheets import files
 from sheets import messages as m
 from sheets.reader import Parsed
 
@@ -145,6 +146,20 @@ def _stored(session: Session, year: int, entities: list[ServiceEntity]) -> dict[
     }
 
 
+def part_digests(
+    participation: list[dict[str, Any]], satisfaction: list[dict[str, Any]]
+) -> tuple[str, str]:
+    """A digest of each part of one entity's answers, compared as `compute` compares them
+    (so the stored answers and a file that leaves them as they were digest alike)."""
+    p = sorted(repr((_p_key(a), _p_value(a))) for a in participation)
+    s = sorted(repr((a["measurement_type_id"], _s_value(a))) for a in satisfaction)
+    return _short_digest(p), _short_digest(s)
+
+
+def _short_digest(part: list[str]) -> str:
+    return hashlib.sha256(json.dumps(part).encode()).hexdigest()[:16]
+
+
 def _digest(stored: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(stored, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -155,29 +170,61 @@ def stored_digest(session: Session, division: Division, year: int) -> str:
 
 
 def compute(session: Session, parsed: Parsed) -> ChangeSet:
-    """The changes a valid file makes to the stored answers (``parsed`` has no errors)."""
+    """The changes a valid file makes to the stored answers (``parsed`` has no errors).
+
+    An entity saved elsewhere after the workbook was made (its version is not the one the
+    workbook recorded): the parts the file leaves as they were exported are not changes —
+    the file would put someone's older answers back over a confirmed save — and a part the
+    file changes too refuses the whole file (`files.Rejection`), naming the entities."""
     entities = catalog.service_entities(session, parsed.division.id)
     # Versions first: a save committed between the two reads then refuses this change set
     # at "Save" instead of being overwritten by it.
     based_on = reports.entity_versions(session, parsed.year, [e.id for e in entities])
     stored = _stored(session, parsed.year, entities)
     changes = ChangeSet(parsed.division.id, parsed.year, _digest(stored), parsed.unchecked)
+    conflicts: list[str] = []
     for entity in entities:
         old = stored[str(entity.id)]
         change = EntityChange(entity.id)
         new_p = parsed.participation.get(entity.id, [])
         p_counts = _diff(old["p"], new_p, _p_key, _p_value)
-        if any(p_counts):
-            change.participation, change.p_counts = new_p, p_counts
         new_s = [
             reports.SatisfactionAnswer(**a).to_dict()
             for a in parsed.satisfaction.get(entity.id, [])
         ]
         s_counts = _diff(old["s"], new_s, lambda a: a["measurement_type_id"], _s_value)
+        made = parsed.exported.get(entity.id)
+        if (
+            made is not None
+            and made.version != based_on[entity.id]
+            and (any(p_counts) or any(s_counts))
+        ):
+            # Saved elsewhere since the workbook was made: a part the file leaves as it was
+            # then is the older answers, not a change; a part the file changes too is a
+            # conflict (either way round, someone's saved answers would be lost).
+            p_digest, s_digest = part_digests(new_p, new_s)
+            edited = False
+            if any(p_counts):
+                if p_digest == made.participation:
+                    p_counts = (0, 0, 0)
+                else:
+                    edited = True
+            if any(s_counts):
+                if s_digest == made.satisfaction:
+                    s_counts = (0, 0, 0)
+                else:
+                    edited = True
+            if edited:
+                conflicts.append(parsed.sheet_names.get(entity.id, catalog.name_of(entity, "fi")))
+                continue
+        if any(p_counts):
+            change.participation, change.p_counts = new_p, p_counts
         if any(s_counts):
             change.satisfaction, change.s_counts = new_s, s_counts
         if change.participation is not None or change.satisfaction is not None:
             changes.entities.append(change)
+    if conflicts:
+        raise files.reject(m.FILE_CHANGED_SINCE_MADE, entities=", ".join(conflicts))
     changes.versions = {e.entity_id: based_on[e.entity_id] for e in changes.entities}
     return changes
 

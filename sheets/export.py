@@ -11,6 +11,7 @@ validation 0–100 000 and texts a length limit.
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -37,6 +38,7 @@ from data.limits import (
 from data.models import Division
 from i18n import formats, gettext_for
 from sheets import messages as m
+from sheets.changes import part_digests
 from sheets.layout import (
     EXTRA_ENTITY_ROWS,
     EXTRA_LEVEL_ROWS,
@@ -72,6 +74,7 @@ from sheets.layout import (
     fingerprint,
     sheet_names,
 )
+from sheets.reader import EXPORTED_META
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 LOCKED_FILL = PatternFill("solid", fgColor="E7E6E6")
@@ -249,12 +252,21 @@ def build_workbook(session: Session, division: Division, year: int, language: st
         [catalog.name_of(e, language) for e in ref.entities], [satisfaction_name, META_SHEET]
     )
     layout = Layout(TEMPLATE_VERSION, division.code, year, language)
+    # Versions first (as an import reads them): a save committed in between shows as a
+    # newer version than the answers written here, and the import refuses, not reverts.
+    versions = reports.entity_versions(session, year, [e.id for e in ref.entities])
+    exported: dict[str, list[object]] = {}
     meta = wb.create_sheet(META_SHEET)
     lists = _Lists(meta)
     mark_list = lists.ref([mark])
 
     for entity, name in zip(ref.entities, names, strict=True):
         saved = reports.participation_for_year(session, year, entity.id)
+        satisfied = reports.satisfaction_for_year(session, year, entity.id)
+        exported[entity.code] = [
+            versions[entity.id],
+            *part_digests([a.to_dict() for a in saved], [a.to_dict() for a in satisfied]),
+        ]
         prefilled = not saved
         rows_answers = saved or reports.previous_participation(session, year, entity.id)
         ws = wb.create_sheet(name)
@@ -324,7 +336,8 @@ def build_workbook(session: Session, division: Division, year: int, language: st
         layout, ((ws.title, _sheet_rows(ws)) for ws in wb.worksheets if ws.title != META_SHEET)
     )
     wb.move_sheet(meta, offset=len(wb.worksheets) - 1 - wb.index(meta))
-    for index, (key, value) in enumerate(layout.meta_rows(checksum), start=1):
+    meta_rows = [*layout.meta_rows(checksum), (EXPORTED_META, json.dumps(exported))]
+    for index, (key, value) in enumerate(meta_rows, start=1):
         _put(meta, index, 1, key)
         _put(meta, index, 2, value)
     meta.sheet_state = "veryHidden"

@@ -109,6 +109,11 @@ FILE_OLD_TEMPLATE = N_(
     "This workbook was made from an older template, or the service entities or methods have "
     "changed since. Fetch a new one with /excel and copy your answers into it."
 )
+FILE_CHANGED_SINCE_MADE = N_(
+    "Nothing from this file can be saved: {entities} was changed elsewhere (in the chat or "
+    "the form) after the workbook was made, and the file changes it too. Fetch a new "
+    "workbook with /excel and make your changes in it."
+)
 FILE_STRUCTURE_CHANGED = N_(
     "The workbook's structure has been changed (rows, columns, sheets or fixed texts). Only "
     "the white answer cells may be edited: fetch a new one with /excel and copy your answers "

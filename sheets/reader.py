@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import re
 import zipfile
 from collections.abc import Iterator
@@ -83,6 +84,42 @@ class Parsed:
     satisfaction: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     unchecked: int = 0  # rows still marked "<last year> – check", left out
     errors: list[CellError] = field(default_factory=list)
+    #: entity id → what was stored when the workbook was made (empty for a workbook of a
+    #: release that did not record it).
+    exported: dict[int, Exported] = field(default_factory=dict)
+    #: entity id → its participation sheet's name (the entity's name as the file shows it).
+    sheet_names: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Exported:
+    """One entity as the workbook was made from it: the version of its answers and a digest
+    of each part (``sheets.changes.part_digests``). An import compares them with the file
+    and with what is stored now, so that a workbook made before someone else saved the
+    entity cannot quietly put the older answers back."""
+
+    version: int
+    participation: str
+    satisfaction: str
+
+
+#: The ``_meta`` row with each entity's `Exported` (JSON: code → [version, p, s]).
+EXPORTED_META = "exported"
+
+
+def _exported(meta: dict[str, Any], entities: dict[str, Any]) -> dict[int, Exported]:
+    raw = meta.get(EXPORTED_META)
+    if raw is None:
+        return {}
+    try:
+        data = json.loads(str(raw))
+        return {
+            entities[code].id: Exported(int(version), str(p), str(s))
+            for code, (version, p, s) in data.items()
+            if code in entities
+        }
+    except (ValueError, TypeError, AttributeError):
+        raise files.reject(m.FILE_NOT_OURS) from None
 
 
 def _shown(value: object) -> str:
@@ -461,7 +498,9 @@ def read_workbook(
         parsed = Parsed(division, year)
         reader = _Reader(parsed, ref, language, layout.language)
         entities = {e.code: e for e in ref.entities}
+        parsed.exported = _exported(meta, entities)
         for code, (sheet, levels) in layout.participation.items():
+            parsed.sheet_names[entities[code].id] = sheet
             cells = _Cells(sheet, rows[sheet][FIRST_ROW - 1 :], formulas.get(sheet, set()))
             parsed.participation[entities[code].id] = reader.participation(cells, levels)
         sheet = layout.satisfaction_sheet

@@ -967,6 +967,7 @@ FLOW = Flow(
     start=_start,
     describe=_describe,
     guard=entities.guard_open_report,
+    reads_progress=True,
     verify=entities.verify_entity,
     entry_data=(START_DATA, REPORT_CALLBACK),
     version=2,

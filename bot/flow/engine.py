@@ -291,6 +291,7 @@ class Flow:
         version: int = 1,
         redirect: Callable[[Turn, str], str | None] | None = None,
         draft: type[EngineDraft] = EngineDraft,
+        reads_progress: bool = False,
     ) -> None:
         """
         Args:
@@ -316,6 +317,9 @@ class Flow:
                 starts that flow instead (the reminders' "Report now" opens what is missing).
             draft: the typed model of the flow's draft data (extends `EngineDraft`),
                 validated whenever a draft is read.
+            reads_progress: its start shows the person's division's progress of the
+                current year (the entity list): the router reads it with the person, in
+                the update's first statement (``data.progress.preload``).
         """
         self.name = name
         self.title = title
@@ -335,7 +339,8 @@ class Flow:
         self.version = version
         self.redirect = redirect
         self.draft_model: TypeAdapter[EngineDraft] = TypeAdapter(draft)
-        self.draft_keys = frozenset(draft.__annotations__)  # a TypedDict's, inherited ones too
+        self.draft_keys = frozenset(draft.__annotations__)
+        self.reads_progress = reads_progress  # a TypedDict's, inherited ones too
         self.specs: dict[str, StepSpec] = {}
         self.by_tag: dict[str, StepSpec] = {}
         self.step(

@@ -196,7 +196,12 @@ def _transact(
     sender = outbox_sender(context.application)
     written: list[Request] = []
     with transaction(svc.sessions) as session:
-        person, rows = drafts.person_and_drafts(session, update.effective_user.id)
+        ahead = found.kind == "entry" and found.flow is not None and found.flow.reads_progress
+        person, rows = drafts.person_and_drafts(
+            session,
+            update.effective_user.id,
+            progress_year=svc.current_year() if ahead else None,
+        )
         who = caller_in(session, update, svc, person=person)
         if who.person is None:
             if found.kind not in ("entry", "button"):
@@ -217,6 +222,8 @@ def _transact(
                 handled = _act(found, who, session, svc, rows, outbox)
             if handled:  # committed with its effects: a replay after a crash skips it
                 _stamp(session, rows, update.update_id)
+            drafts.save(session)  # the drafts the turn changed (before the replies)
+            if handled:
                 if sender is not None:  # the replies, in the same transaction
                     written = sender.write(
                         session, replies(update, outbox), update_id=update.update_id

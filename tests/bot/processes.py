@@ -3,7 +3,9 @@
 The one harness that starts them: a webhook replica (`start_bot`) listens on its own
 127.0.0.1 port, talks to a localtg HTTP Bot API server and logs to a file; tests post
 updates to it with `localtg.webhook.WebhookDelivery` and probe its routes with `get`. A
-polling one (`start_polling`) long-polls that server. `wait_for` waits on an event (with a
+polling one (`start_polling`) long-polls that server. A clocked one (`start_clocked`,
+``tests/schedules/leader_process.py``) is the same Application on the test's clock, without
+polling, for the scheduler's reminders and its leader failover. `wait_for` waits on an event (with a
 ceiling for a loaded machine, never a budget), `stop` ends a process whatever its state.
 Nothing here reaches beyond 127.0.0.1, and nothing imports pytest: the replicas benchmark
 (``bench/replicas_bench.py``) starts its replicas with the same code.
@@ -11,13 +13,14 @@ Nothing here reaches beyond 127.0.0.1, and nothing imports pytest: the replicas 
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -28,6 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 TOKEN = "7654321098:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawE"
 SECRET = "s3cret-webhook_token"
 PUBLIC_URL = "https://mittaribotti.example.test/bot"
+#: The Application of ``python -m bot run`` on the test's clock, without polling.
+CLOCKED_RUNNER = ROOT / "tests" / "schedules" / "leader_process.py"
 #: How long a wait on a process (or on the bot behind it) may take before the test fails: a
 #: ceiling for a loaded machine, never a budget — every wait returns when its event happens.
 CEILING = 300.0
@@ -103,11 +108,17 @@ class BotProcess:
         stop(self.process)
 
 
-def _run(env: dict[str, str | None], log: IO[str], cwd: Path) -> subprocess.Popen[bytes]:
-    """``python -m bot run`` with this environment on top of ours (None: unset)."""
+def _run(
+    env: dict[str, str | None],
+    log: IO[str],
+    cwd: Path,
+    argv: Sequence[str] = ("-m", "bot", "run"),
+) -> subprocess.Popen[bytes]:
+    """``python -m bot run`` (or ``python <argv>``) with this environment on top of ours
+    (None: unset)."""
     merged = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN, **env}
     return subprocess.Popen(
-        [sys.executable, "-m", "bot", "run"],
+        [sys.executable, *argv],
         cwd=cwd,
         env={name: value for name, value in merged.items() if value is not None},
         stdout=log,
@@ -158,3 +169,31 @@ def start_bot(
     with log_path.open("w") as log:
         process = _run(env, log, cwd)
     return BotProcess(process, port, log_path)
+
+
+def start_clocked(
+    base_url: str,
+    database_url: str,
+    log_path: Path,
+    *,
+    fake_now: dt.datetime,
+    real_start: float,
+    extra_env: dict[str, str] | None = None,
+) -> subprocess.Popen[bytes]:
+    """Start one replica of the bot's Application whose clock reads ``fake_now`` at the
+    epoch second ``real_start`` and then runs in real time (`CLOCKED_RUNNER`), so that every
+    replica agrees on "now" and a reminder falls due seconds after the start. It retries the
+    leader lock every 2 s. The log is appended to: a process and the one started after its
+    kill may share it."""
+    env: dict[str, str | None] = {
+        "TELEGRAM_BASE_URL": base_url,
+        "DATABASE_URL": database_url,
+        "TELEGRAM_BOT_TOKEN": None,  # the runner takes TOKEN, and sets no webhook
+        "TOKEN": TOKEN,
+        "FAKE_NOW": fake_now.isoformat(),
+        "REAL_START": str(real_start),
+        "LEADER_RETRY": "2",
+        **(extra_env or {}),
+    }
+    with log_path.open("a") as log:
+        return _run(env, log, ROOT, (str(CLOCKED_RUNNER),))

@@ -165,3 +165,41 @@ async def test_excel_tallenna_goes_through_when_only_an_entity_it_leaves_alone_c
     state = saved_state(bot.db)
     assert [a["count"] for a in state["KUVA_KIRJASTO"][0]] == [5]
     assert [a["count"] for a in state["KUVA_LIIKUNTA"][0]] == [7]  # the Mini App's stays
+
+
+async def test_a_workbook_made_before_another_save_does_not_put_the_older_answers_back(
+    bot: BotHarness,
+) -> None:
+    """The file still holds what Liikunta was when it was made (nothing); Liikunta has been
+    saved since. Sending the file back with a change to Kirjasto only saves Kirjasto: the
+    stale copy of Liikunta is not a change of the sender's (before, the summary offered to
+    remove Liikunta's answers and *Tallenna* removed them: a confirmed save lost)."""
+    user = bot.contact(9106, "KUVA")
+    workbook = await _workbook(user)
+    _mini_app_saves_participation(bot, 9106, "KUVA_LIIKUNTA", 7)
+    await user.send_document(fill(workbook, {"Kirjasto": {"B7": "Kyselyt", "D7": 5}}), XLSX)
+    assert "Kirjasto" in user.last.text and "Liikunta" not in user.last.text
+    await user.press("Tallenna")
+    assert "Tallennettu ✓" in user.last.text
+    state = saved_state(bot.db)
+    assert [a["count"] for a in state["KUVA_KIRJASTO"][0]] == [5]
+    assert [a["count"] for a in state["KUVA_LIIKUNTA"][0]] == [7]
+
+
+async def test_a_workbook_changing_an_entity_saved_since_it_was_made_is_refused_naming_it(
+    bot: BotHarness,
+) -> None:
+    """Kirjasto was saved elsewhere after the workbook was made, and the file changes it
+    too: as in the chat, a change based on answers changed since is refused (the file's
+    other answers of Kirjasto are the older ones), and the sender is told to fetch a new
+    workbook."""
+    user = bot.contact(9107, "KUVA")
+    workbook = await _workbook(user)
+    _mini_app_saves_participation(bot, 9107, "KUVA_KIRJASTO", 99)
+    await user.send_document(fill(workbook, {"Kirjasto": {"B7": "Kyselyt", "D7": 5}}), XLSX)
+    assert (
+        "Tiedostosta ei voi tallentaa mitään: Kirjasto on muutettu muualla (keskustelussa tai "
+        "lomakkeella) työkirjan tekemisen jälkeen" in user.last.text
+    )
+    assert "/excel" in user.last.text and user.last.buttons == []
+    assert [a["count"] for a in saved_state(bot.db)["KUVA_KIRJASTO"][0]] == [99]

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
@@ -17,6 +18,7 @@ from sqlalchemy import select
 
 from data import outbox
 from data.models import InboxUpdate, OutboxMessage
+from delivery.outbox import MAX_IN_FLIGHT, message
 from delivery.outbox import sender as outbox_sender
 from delivery.webhook import MAX_BODY_BYTES, SECRET_HEADER, WebhookState, create_app
 from localtg.models import CallbackQueryRecord
@@ -172,3 +174,68 @@ async def test_a_guided_flow_writes_its_replies_to_the_outbox_and_marks_them_sen
     # /raportoi: the question; the press: its answer, the question edited, the next one.
     assert methods[0] == "sendMessage"
     assert "answerCallbackQuery" in methods
+
+
+async def _until(condition: Callable[[], bool], what: str, ceiling: float = 120.0) -> None:
+    """Until ``condition()`` holds (``ceiling``: for a loaded machine, never a budget)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + ceiling
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.01)
+
+
+def _sending(bot: BotHarness) -> int:
+    with bot.db.session() as session:
+        return outbox.counts(session).get(outbox.SENDING, 0)
+
+
+async def test_no_more_than_the_cap_of_messages_are_sending_at_once_so_a_kill_leaves_no_more(
+    bot: BotHarness,
+) -> None:
+    """40 messages to 40 chats at once while Telegram holds every call: the sending marks
+    are written together, but only `MAX_IN_FLIGHT` rows are ever *sending* (what a kill -9
+    would leave uncertain); the others wait for an outcome to be written, then all 40
+    arrive exactly once."""
+    sender = outbox_sender(bot.app)
+    assert sender is not None
+    chats = [8500 + n for n in range(40)]
+    for chat in chats:
+        bot.user(chat, has_started=True)
+    telegram_answers = threading.Event()
+    bot.api.slow_next("sendMessage", 120, count=len(chats), until=telegram_answers)
+    with bot.db.transaction() as session:
+        rows = sender.write(
+            session,
+            [message(chat, f"viesti {chat}", None, html=False) for chat in chats],
+            update_id=None,
+        )
+    delivering = asyncio.gather(*(sender.deliver([row]) for row in rows))
+    try:
+        await _until(
+            lambda: (
+                len(bot.api.calls_to("sendMessage")) >= MAX_IN_FLIGHT
+                and bool(sender._starts)
+                and not sender._room.is_set()
+            ),
+            "the cap to be reached with more messages waiting",
+        )
+        assert _sending(bot) == MAX_IN_FLIGHT
+        assert len(bot.api.calls_to("sendMessage")) == MAX_IN_FLIGHT
+        seen = [MAX_IN_FLIGHT]
+        telegram_answers.set()
+        while not delivering.done():
+            seen.append(_sending(bot))
+            await asyncio.sleep(0.005)
+        await delivering
+    finally:
+        telegram_answers.set()
+        await asyncio.gather(delivering, return_exceptions=True)
+    await sender.flush()
+    assert max(seen) <= MAX_IN_FLIGHT, seen
+    answered = [c.params.get("chat_id") for c in bot.api.calls_to("sendMessage") if c.ok]
+    assert sorted(int(str(chat)) for chat in answered) == chats  # each once
+    with bot.db.session() as session:
+        assert outbox.counts(session) == {outbox.SENT: len(chats)}
+    assert not sender._flying

@@ -30,6 +30,7 @@ from localtg.http import ServerThread
 from localtg.webhook import WebhookDelivery
 
 from ..conftest import Database
+from ..killing import kill_when_calm
 from .processes import CEILING, TOKEN, BotProcess, start_bot, start_polling, stop, wait_for
 
 PEOPLE = 40
@@ -139,20 +140,8 @@ def test_answers_applied_before_a_kill_get_their_reply_exactly_once_after_the_re
 
 def _kill_between_calls(process: subprocess.Popen[bytes], db: Database) -> None:
     """kill -9 at a moment no reply is in a Telegram call (such a reply would be uncertain,
-    never sent again: see the next test): frozen with SIGSTOP, checked, killed."""
-    for _ in range(3000):
-        os.kill(process.pid, signal.SIGSTOP)
-        # A COMMIT the process sent just before it froze may still be on its way to
-        # PostgreSQL: give the server a moment to apply it before reading the outbox.
-        time.sleep(0.2)
-        if _outbox(db).get("sending", 0) == 0:
-            break
-        os.kill(process.pid, signal.SIGCONT)
-        time.sleep(0.01)
-    else:
-        raise AssertionError("a reply was always in a Telegram call")
-    process.kill()
-    process.wait(timeout=CEILING)
+    never sent again: see the next test), under the outbox's lock (``tests.killing``)."""
+    kill_when_calm(process, db)
 
 
 def test_a_kill_during_the_sends_doubles_nothing_and_loses_only_uncertain_replies(

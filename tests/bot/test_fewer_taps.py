@@ -45,8 +45,8 @@ def _saved(bot: BotHarness, code: str) -> list[tuple[int, str | None, int]]:
     return sorted((a["level"], a["method"], a["count"]) for a in participation(bot, code))
 
 
-async def test_one_method_per_level_by_buttons_takes_at_most_15_inputs(bot: BotHarness) -> None:
-    person = Counted(bot.contact(9501, "KUVA"))
+async def _one_method_per_level_by_buttons(person: Counted) -> None:
+    """Kirjasto saved with the first catalog method of each level, all by buttons."""
     await person.send("/raportoi")
     await person.press("Kirjasto")
     for level in (1, 2, 3):
@@ -58,6 +58,11 @@ async def test_one_method_per_level_by_buttons_takes_at_most_15_inputs(bot: BotH
     await person.press("Yhteenvetoon ›")
     await person.press("💾 Tallenna")
     assert "Tallennettu: Kirjasto, 2026" in person.text
+
+
+async def test_one_method_per_level_by_buttons_takes_at_most_15_inputs(bot: BotHarness) -> None:
+    person = Counted(bot.contact(9501, "KUVA"))
+    await _one_method_per_level_by_buttons(person)
     assert person.inputs <= 15, person.inputs
     assert len(_saved(bot, "KUVA_KIRJASTO")) == 4
 
@@ -182,17 +187,7 @@ async def test_buttons_edit_the_question_in_place_so_one_entity_takes_at_most_6_
     the first question and the saved summary: 6 bot messages and 9 edits for the 15 inputs
     above (before: 15 messages, every press and every typed count got a new one)."""
     person = Counted(bot.contact(9510, "KUVA"))
-    await person.send("/raportoi")
-    await person.press("Kirjasto")
-    for level in (1, 2, 3):
-        await person.press(FIRST_METHODS[level][0])
-        await person.send(str(level * 10))
-        await person.press("Seuraava taso ›")
-    await person.press("Osallistuvan budjetoinnin ehdotusten määrä")
-    await person.send("40")
-    await person.press("Yhteenvetoon ›")
-    await person.press("💾 Tallenna")
-    assert "Tallennettu: Kirjasto, 2026" in person.text
+    await _one_method_per_level_by_buttons(person)
     sent = len(bot.api.calls_to("sendMessage"))
     edits = len(bot.api.calls_to("editMessageText"))
     print(f"one entity by buttons: {person.inputs} inputs, {sent} messages, {edits} edits")

@@ -88,3 +88,31 @@ async def test_a_restart_with_unchanged_roles_sets_no_menu_and_a_change_sets_one
     }
     commands = [command for command, _ in bot.user(FIRST_ID + 3).command_menu()]
     assert "tilanne" in commands and "raportoi" in commands
+
+
+async def test_a_report_goes_on_while_the_start_up_menus_are_still_being_set(
+    bot: BotHarness,
+) -> None:
+    """The sync pauses as long as each slice of menus took (``MENU_SHARE``): a contact's
+    whole report — eight updates, each a database step and a reply — is answered while
+    the menus of 300 people are still being set, not after them."""
+    _register_many(bot, PEOPLE)
+    user = bot.contact(FIRST_ID - 1, "KUVA")
+    await bot.stop()
+    since = len(bot.api.calls)
+    await bot.start(wait_for_menus=False)
+    await user.send("/raportoi")
+    await user.press("Kirjasto")
+    for _ in range(4):
+        await user.press("Ei tapoja tällä tasolla")
+    await user.press("💾 Tallenna")
+    assert "Tallennettu: Kirjasto, 2026" in user.last.text
+    saved = next(
+        since + n
+        for n, c in enumerate(bot.api.calls[since:])
+        if c.method == "sendMessage" and "Tallennettu" in str(c.params.get("text"))
+    )
+    await menus_installed(bot.app)
+    menu_calls = len(_menu_calls(bot, since))
+    assert menu_calls >= 4 * PEOPLE
+    assert len(_menu_calls(bot, since, saved)) < menu_calls, "the report waited for the menus"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy import event
+
 from data import audit, catalog, people, progress, reports
 from data.models import Role
 
@@ -266,3 +268,29 @@ async def test_what_was_saved_stays_saved_when_telegram_fails_while_replying(
     assert draft(bot, 3010, "reporting") is None
     await user.send("/raportoi")
     assert ["✓ Maankäyttö ja kaupunkirakenne"] in user.last.buttons
+
+
+async def test_the_years_round_is_made_at_start_up_so_the_first_save_makes_none(
+    bot: BotHarness,
+) -> None:
+    """The first save of a year no longer spends a statement making the round: the start-up
+    made it (``schedules.housekeeping.ensure_round``)."""
+    with bot.db.session() as session:
+        assert progress.find_round(session, YEAR) is not None
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    user = bot.contact(3001, "KUVA")
+    await user.send("/raportoi")
+    await user.press("Kirjasto")
+    await answer_all_levels_none(user)
+    event.listen(bot.db.engine, "before_cursor_execute", seen)
+    try:
+        await user.press("💾 Tallenna")
+    finally:
+        event.remove(bot.db.engine, "before_cursor_execute", seen)
+    assert "Tallennettu: Kirjasto, 2026" in user.last.text
+    assert any("INSERT INTO level_none_answers" in s for s in statements)
+    assert not any("rounds" in s for s in statements)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from data import catalog, drafts, people, reports
+from sqlalchemy import event
+
+from data import catalog, drafts, people, progress, reports
 from data.models import CatalogMethod, Role, ServiceEntity
 
 from ..conftest import Database
@@ -80,3 +82,65 @@ def test_last_years_answers_leave_out_retired_catalog_items(db: Database) -> Non
         assert reports.previous_participation(session, 2025, entity_id) == []
         assert reports.participation_for_year(session, 2027, entity_id) == []
         assert session.get(ServiceEntity, entity_id) is not None
+
+
+def test_the_progress_read_with_the_person_equals_the_progress_read_alone(db: Database) -> None:
+    """/raportoi's first statement also reads the division's progress (``progress_year``):
+    the same progress, methods, counts, "no methods", satisfaction, last change and state,
+    as `division_progress` reads on its own; and one statement instead of two."""
+    _person(db, 11)
+    with db.transaction() as session:
+        contact = people.person_by_telegram_id(session, 11)
+        assert contact is not None
+        levels = catalog.levels(session)
+        library, culture = catalog.service_entities(session, contact.division_id)[:2]
+        method = catalog.methods_for_level(session, levels[0].id)[0]
+        reports.save_participation(
+            session,
+            contact,
+            2026,
+            library.id,
+            [
+                reports.ParticipationAnswer(levels[0].id, method_id=method.id, count=1200),
+                reports.ParticipationAnswer(levels[0].id, method_text="Raati", count=3),
+                reports.ParticipationAnswer(levels[1].id, none=True),
+            ],
+        )
+        nps = catalog.measurement_types(session)[0]
+        reports.save_satisfaction(
+            session,
+            contact,
+            2026,
+            culture.id,
+            [reports.SatisfactionAnswer(nps.id, promoters=5, passives=3, detractors=2)],
+        )
+        reports.submit_report(session, contact, 2026, contact.division_id)
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    for year in (2026, 2027):  # a year with answers, and one with no round
+        with db.transaction() as session:
+            rnd = progress.find_round(session, year)
+            event.listen(db.engine, "before_cursor_execute", seen)
+            try:
+                person, _rows = drafts.person_and_drafts(session, 11, progress_year=year)
+                assert person is not None and person.division_id is not None
+                ahead = progress.division_progress(
+                    session, rnd.id if rnd else None, person.division_id
+                )
+            finally:
+                event.remove(db.engine, "before_cursor_execute", seen)
+            alone = progress.division_progress(session, rnd.id if rnd else None, person.division_id)
+            assert ahead == alone
+        assert len(statements) == 1
+        statements.clear()
+    with db.transaction() as session:
+        rnd = progress.find_round(session, 2026)
+        assert rnd is not None
+        state = progress.division_progress(session, rnd.id, contact.division_id)
+        assert state.state is reports.ReportState.SUBMITTED and state.last_change_at is not None
+        kirjasto = next(e for e in state.entities if e.service_entity_id == library.id)
+        assert kirjasto.counts_by_level == {levels[0].number: 1203}
+        assert kirjasto.none_levels == {levels[1].number}

@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from data import audit, catalog, people, progress, reports
 from data.answers import nps_from_counts
@@ -111,6 +111,61 @@ def test_submitted_report_is_locked_until_a_coordinator_reopens(db: Database) ->
         reports.save_participation(
             s, contact, 2026, lib.id, [ParticipationAnswer(l1.id, none=True)]
         )
+
+
+def test_a_versioned_save_claims_the_version_and_locks_the_report_in_one_statement(
+    db: Database,
+) -> None:
+    """The version check and raise and the report row's lock (made as a draft when missing)
+    are one statement; a submitted report still refuses the save and leaves the version."""
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    with db.transaction() as s:
+        contact = _contact(s, "KUVA")
+        lib = _entity(s, "KUVA_KIRJASTO")
+        l1 = _levels(s)[0]
+        progress.get_or_create_round(s, 2026)
+    with db.transaction() as s:
+        contact = s.merge(contact)
+        event.listen(db.engine, "before_cursor_execute", seen)
+        try:
+            reports.save_participation(
+                s, contact, 2026, lib.id, [ParticipationAnswer(l1.id, none=True)], based_on=0
+            )
+        finally:
+            event.remove(db.engine, "before_cursor_execute", seen)
+    locks = [q for q in statements if "entity_versions" in q or "report_statuses" in q]
+    assert len(locks) == 1
+    with db.transaction() as s:
+        assert reports.entity_version(s, 2026, lib.id) == 1
+        with pytest.raises(reports.ChangedElsewhere):  # based on an older version
+            reports.save_participation(
+                s,
+                s.merge(contact),
+                2026,
+                lib.id,
+                [ParticipationAnswer(l1.id, none=True)],
+                based_on=0,
+            )
+    with db.transaction() as s:
+        reports.submit_report(s, s.merge(contact), 2026, lib.division_id)
+    with db.transaction() as s, pytest.raises(ReportLocked):
+        reports.save_participation(
+            s,
+            s.merge(contact),
+            2026,
+            lib.id,
+            [ParticipationAnswer(l1.id, none=True)],
+            based_on=1,
+        )
+    with db.transaction() as s:
+        assert reports.entity_version(s, 2026, lib.id) == 1
+        rnd = progress.find_round(s, 2026)
+        assert rnd is not None
+        assert progress.report_state(s, rnd.id, lib.division_id) is ReportState.SUBMITTED
 
 
 def test_satisfaction_counts_give_nps_and_must_add_up(db: Database) -> None:

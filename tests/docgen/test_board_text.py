@@ -10,6 +10,7 @@ import re
 import stat
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import docx
 import pytest
@@ -163,6 +164,18 @@ def _table_after(document: GeneratedDocument, caption_start: str) -> docx.table.
     raise AssertionError(caption_start)
 
 
+def _table_and_sheet(
+    db: Database, settings: Settings, caption_start: str, attachment: str, sheet: str
+) -> tuple[GeneratedDocument, docx.table.Table, Any, Any]:
+    """From one seeded round: the board text, its table under ``caption_start``, and the
+    attachment's ``sheet`` as formulas and as the values Excel cached."""
+    snapshot = seeded(db)
+    listateksti = build(snapshot, "listateksti", settings)
+    table = _table_after(listateksti, caption_start)
+    document = build(snapshot, attachment, settings)
+    return listateksti, table, workbook(document)[sheet], workbook(document, cached=True)[sheet]
+
+
 def _shown_number(text: str) -> float | None:
     text = text.replace(NBSP, "").replace("\u2212", "-").replace(",", ".").strip()
     return None if text in ("–", "") else float(text)
@@ -171,12 +184,9 @@ def _shown_number(text: str) -> float | None:
 def test_every_figure_of_table_6_is_a_cell_of_liite_2s_comparison_sheet(
     db: Database, settings: Settings
 ) -> None:
-    snapshot = seeded(db)
-    listateksti = build(snapshot, "listateksti", settings)
-    table = _table_after(listateksti, "Taulukko 6.")
-    liite2 = build(snapshot, "liite2", settings)
-    formulas = workbook(liite2)["Vertailu"]
-    cached = workbook(liite2, cached=True)["Vertailu"]
+    listateksti, table, formulas, cached = _table_and_sheet(
+        db, settings, "Taulukko 6.", "liite2", "Vertailu"
+    )
     rows = [r for r in cached.iter_rows(values_only=True) if r and r[0]]
     header = next(i for i, r in enumerate(rows) if r[1] == YEAR - 1)
     assert rows[header][1:3] == (YEAR - 1, YEAR)  # years as numbers
@@ -201,12 +211,9 @@ def test_every_figure_of_table_6_is_a_cell_of_liite_2s_comparison_sheet(
 def test_every_figure_of_table_3_is_a_formula_cell_of_liite_1(
     db: Database, settings: Settings
 ) -> None:
-    snapshot = seeded(db)
-    listateksti = build(snapshot, "listateksti", settings)
-    table = _table_after(listateksti, "Taulukko 3.")
-    liite1 = build(snapshot, "liite1", settings)
-    formulas = workbook(liite1)["Yleisimmät tavat"]
-    cached = workbook(liite1, cached=True)["Yleisimmät tavat"]
+    listateksti, table, formulas, cached = _table_and_sheet(
+        db, settings, "Taulukko 3.", "liite1", "Yleisimmät tavat"
+    )
     shown = [[c.text.replace(NBSP, "") for c in row.cells] for row in table.rows[1:]]
     assert shown
     lines = {

@@ -1,4 +1,4 @@
-"""One bot replica for the leader failover test: ``python tests/schedules/leader_process.py``.
+"""One bot replica on the test's clock, started by ``tests.bot.processes.start_clocked``.
 
 The real Application of ``python -m bot run`` (`bot.app.build_application`: handlers,
 rate limiter, courier, reminder jobs behind the leader lock) talking to a local Bot API

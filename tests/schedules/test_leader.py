@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -27,12 +25,9 @@ from localtg.http import ServerThread
 from schedules import runtime as rt
 from settings import Settings
 
+from ..bot.processes import CEILING, TOKEN, start_clocked, wait_for
 from ..conftest import Database
 from .conftest import YEAR, Clock, local
-
-ROOT = Path(__file__).resolve().parents[2]
-RUNNER = Path(__file__).with_name("leader_process.py")
-TOKEN = "7654321098:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawE"
 
 
 def postgres_only(db: Database) -> None:
@@ -76,20 +71,12 @@ def test_only_one_lock_holder_and_the_lock_is_free_when_its_session_ends(db: Dat
         second.dispose()
 
 
-#: How long a wait on the replicas may take before the test fails: a ceiling for a loaded
-#: machine, not a budget (each wait returns the moment its event happens).
-CEILING = 300
 #: The statuses a ledger row ends in; the others still have something to do.
 SETTLED = {LedgerStatus.SENT, LedgerStatus.UNCERTAIN, LedgerStatus.SKIPPED, LedgerStatus.FAILED}
 
 
-def _wait(predicate: Callable[[], bool], what: str, timeout: float = CEILING) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+def _wait(predicate: Callable[[], bool], what: str) -> None:
+    wait_for(predicate, CEILING, what)
 
 
 def test_a_killed_leader_is_replaced_and_each_reminder_goes_out_once(
@@ -135,28 +122,13 @@ def test_a_killed_leader_is_replaced_and_each_reminder_goes_out_once(
     held = LeaderLock(db.engine)  # nobody leads until both replicas are up
     assert held.acquire()
     with ServerThread(api) as server:
-        env = {
-            **os.environ,
-            "DATABASE_URL": db.url,
-            "TELEGRAM_BASE_URL": server.base_url,
-            "TOKEN": TOKEN,
-            "FAKE_NOW": fake_now.isoformat(),
-            "REAL_START": str(real_start),
-            "LEADER_RETRY": "2",
-        }
-        env.pop("TELEGRAM_BOT_TOKEN", None)
         logs = [tmp_path / "a.log", tmp_path / "b.log"]
         processes: list[subprocess.Popen[bytes]] = []
         try:
             for log in logs:
                 processes.append(
-                    subprocess.Popen(
-                        [sys.executable, str(RUNNER)],
-                        cwd=ROOT,
-                        env=env,
-                        stdout=log.open("w"),
-                        stderr=subprocess.STDOUT,
-                        stdin=subprocess.DEVNULL,
+                    start_clocked(
+                        server.base_url, db.url, log, fake_now=fake_now, real_start=real_start
                     )
                 )
             for log in logs:

@@ -1,23 +1,20 @@
 """Reminders go through the outbox: a kill -9 in the middle of a reminder run loses nothing
 and doubles nothing (issue 19; ``delivery.courier``, ``data.ledger`` *queued*).
 
-A real process (``leader_process.py``: the Application of ``python -m bot run``) sends the
-14-day reminder to 60 coordinators; it is killed -9 while the run is going on, at a moment
-every message in a Telegram call has reached Telegram (those become *uncertain*, never sent
-again; a call cut before it reached Telegram is the failover test's part). After the
-restart every one of them has the reminder exactly once, and the ledger says *sent* or, for
-those calls, *uncertain*: the rows handed to the outbox before the kill are delivered from
-the outbox, the ones claimed but not handed over are sent again, and the rest go out with
-the start-up catch-up.
+A real process (``tests.bot.processes.start_clocked``: the Application of ``python -m bot
+run`` on the test's clock) sends the 14-day reminder to 200 coordinators; it is killed -9
+while the run is going on, at a moment every message in a Telegram call has reached Telegram
+(those become *uncertain*, never sent again; a call cut before it reached Telegram is the
+failover test's part). After the restart every one of them has the reminder exactly once,
+and the ledger says *sent* or, for those calls, *uncertain*: the rows handed to the outbox
+before the kill are delivered from the outbox, the ones claimed but not handed over are sent
+again, and the rest go out with the start-up catch-up.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
-import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -29,11 +26,11 @@ from data.models import LedgerStatus, OutboxMessage, Role
 from localtg import LocalBotApi
 from localtg.http import ServerThread
 
+from ..bot.processes import CEILING, TOKEN, start_clocked, wait_for
 from ..conftest import Database
+from ..killing import kill_when_calm
 from .conftest import YEAR, local
-from .test_leader import CEILING, RUNNER, TOKEN, _wait
 
-ROOT = Path(__file__).resolve().parents[2]
 COUNT = 200
 FIRST = 7600
 
@@ -58,22 +55,18 @@ def _in_call(db: Database) -> set[int]:
 def _kill_between_calls(
     process: subprocess.Popen[bytes], db: Database, api: LocalBotApi
 ) -> Counter[LedgerStatus]:
-    """SIGSTOP; when every reminder marked *sending* has reached Telegram already (its
-    answer not yet recorded: after the kill it is *uncertain*, and delivered once), SIGKILL;
-    the ledger then. A call cut before it reached Telegram would be a reminder lost as
-    uncertain, which no process can tell from a delivered one: the failover test's part."""
-    for _ in range(3000):
-        os.kill(process.pid, signal.SIGSTOP)
-        time.sleep(0.2)  # a COMMIT or a request already on its way arrives
-        arrived = {int(c.params["chat_id"]) for c in api.calls_to("sendMessage")}
-        if _in_call(db) <= arrived:
-            at_kill = _ledger(db)
-            process.kill()
-            process.wait(timeout=CEILING)
-            return at_kill
-        os.kill(process.pid, signal.SIGCONT)
-        time.sleep(0.01)
-    raise AssertionError("a reminder was always on its way to Telegram")
+    """kill -9 when every reminder marked *sending* has reached Telegram already (its
+    answer not yet recorded: after the kill it is *uncertain*, and delivered once), under
+    the outbox's lock (``tests.killing``); the ledger then. A call cut before it reached
+    Telegram would be a reminder lost as uncertain, which no process can tell from a
+    delivered one: the failover test's part."""
+
+    def arrived(sending: list[tuple[int, int]]) -> bool:
+        reached = {int(c.params["chat_id"]) for c in api.calls_to("sendMessage")}
+        return {chat for _, chat in sending} <= reached
+
+    kill_when_calm(process, db, arrived)
+    return _ledger(db)
 
 
 def test_a_kill_during_a_reminder_run_delivers_every_due_reminder_exactly_once_after_restart(
@@ -89,28 +82,18 @@ def test_a_kill_during_a_reminder_run_delivers_every_due_reminder_exactly_once_a
     users = [api.user(FIRST + n, f"P{n}", has_started=True) for n in range(COUNT)]
     # The 14-day reminder of 20.11. is due at 9.00, 15 s after the start.
     fake_now = local(YEAR, 11, 6, 8, 59) + dt.timedelta(seconds=45)
+    real_start = time.time()
     with ServerThread(api) as server:
-        env = {
-            **os.environ,
-            "DATABASE_URL": db.url,
-            "TELEGRAM_BASE_URL": server.base_url,
-            "TOKEN": TOKEN,
-            "FAKE_NOW": fake_now.isoformat(),
-            "REAL_START": str(time.time()),
-            "LEADER_RETRY": "2",
-            "DELIVERY_LEASE_SECONDS": "2",
-        }
-        env.pop("TELEGRAM_BOT_TOKEN", None)
         log_path = tmp_path / "bot.log"
 
         def start() -> subprocess.Popen[bytes]:
-            return subprocess.Popen(
-                [sys.executable, str(RUNNER)],
-                cwd=ROOT,
-                env=env,
-                stdout=log_path.open("a"),
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
+            return start_clocked(
+                server.base_url,
+                db.url,
+                log_path,
+                fake_now=fake_now,
+                real_start=real_start,
+                extra_env={"DELIVERY_LEASE_SECONDS": "2"},
             )
 
         def delivered() -> int:
@@ -118,7 +101,7 @@ def test_a_kill_during_a_reminder_run_delivers_every_due_reminder_exactly_once_a
 
         first = start()
         try:
-            _wait(lambda: delivered() >= 20, "the reminder run to be under way")
+            wait_for(lambda: delivered() >= 20, CEILING, "the reminder run to be under way")
             at_kill = _kill_between_calls(first, db, api)
         finally:
             if first.poll() is None:
@@ -128,13 +111,14 @@ def test_a_kill_during_a_reminder_run_delivers_every_due_reminder_exactly_once_a
         assert sent_before < COUNT, "the kill came too late to interrupt the run"
         second = start()
         try:
-            _wait(
+            wait_for(
                 lambda: (
                     all(user.messages for user in users)
                     and set(_ledger(db)) <= {LedgerStatus.SENT, LedgerStatus.UNCERTAIN}
                     and sum(_ledger(db).values()) == COUNT
                     and _outbox(db).get("pending", 0) == 0
                 ),
+                CEILING,
                 f"every reminder after the restart (ledger {_ledger(db)}, outbox {_outbox(db)})",
             )
             time.sleep(2)  # anything still on its way would arrive (nothing may, twice)
