@@ -61,7 +61,7 @@ from core.services import services
 from data import catalog, outbox
 from data.db import off_loop, transaction
 from data.models import utcnow
-from delivery import capture
+from delivery import capture, notices
 from delivery.courier import OWNER as REMINDER_OWNER
 from delivery.courier import delivery_unknown, record_outcome
 from delivery.pacing import (
@@ -143,7 +143,12 @@ class Settled:
 #: owner (the reminder ledger: ``delivery.courier``).
 RECORDERS: dict[str, Callable[[Session, dict[str, Any], Settled, dt.datetime], None]] = {
     REMINDER_OWNER: record_outcome,
+    notices.OWNER: notices.record_outcome,
 }
+#: Owners that retry a known non-delivery on their own schedule (the reminder ledger's
+#: back-off): their row is handed back. Other owned rows (``delivery.notices``) are retried
+#: by the outbox like any reply.
+HANDED_BACK = frozenset({REMINDER_OWNER})
 
 
 def _waits(request: outbox.Request) -> bool:
@@ -153,6 +158,11 @@ def _waits(request: outbox.Request) -> bool:
 
 def _owner(request: outbox.Request) -> Any:
     return request.params.get(OWNER_KEY)
+
+
+def _hands_back(request: outbox.Request) -> bool:
+    owner = _owner(request)
+    return bool(owner) and owner[0] in HANDED_BACK
 
 
 def _mark_sent_one(session: Session, request_id: int) -> None:
@@ -226,6 +236,11 @@ class Sender:
     _flush_task: asyncio.Task[None] | None = None
     #: Deliveries started since the last background round (it then does not back off).
     _delivered: int = 0
+    #: The shared clock's gaps (``delivery.pacing``): a paced message to a private chat, and
+    #: any message to a group (Telegram: 20 a minute). Tests run Telegram's limits on a
+    #: faster clock (``localtg.FloodLimits.time_scale``) and shorten these with it.
+    chat_seconds: float = SHARED_PER_CHAT_SECONDS
+    group_seconds: float = SHARED_GROUP_SECONDS
     #: *sending* marks asked for and not yet written, each with who waits for its verdict.
     _starts: list[tuple[outbox.Request, asyncio.Future[Verdict]]] = field(default_factory=list)
     _writer: asyncio.Task[None] | None = None
@@ -359,7 +374,7 @@ class Sender:
                 return
             except RetryAfter as error:  # the limiter gave up waiting
                 wait = retry_after_seconds(error)
-                if _owner(request) is not None:
+                if _hands_back(request):
                     await self._hand_back(request, str(error), wait)
                     return
                 await self._finish(
@@ -401,7 +416,7 @@ class Sender:
                     )
                     return
                 self.retried += 1
-                if _owner(request) is not None:  # its owner retries, on its own schedule
+                if _hands_back(request):  # its owner retries, on its own schedule
                     await self._hand_back(request, str(error), 0.0)
                     return
                 tries = request.attempts + attempt + 1
@@ -608,12 +623,10 @@ class Sender:
                 claimer=self.name,
                 now=now,
                 lease=SENDING_LEASE,
-                spacing=dt.timedelta(seconds=SHARED_PER_CHAT_SECONDS),
+                spacing=dt.timedelta(seconds=self.chat_seconds),
             )
             for request in sorted((r for r in requests if _waits(r)), key=lambda r: r.chat_id):
-                spacing = (
-                    SHARED_GROUP_SECONDS if is_group(request.chat_id) else SHARED_PER_CHAT_SECONDS
-                )
+                spacing = self.group_seconds if is_group(request.chat_id) else self.chat_seconds
                 if outbox.start_sending(
                     session,
                     request.id,
