@@ -23,7 +23,7 @@ from bot.handlers import admin, common, excel, privacy, reminders, status
 from core import metrics
 from core.services import Services, attach
 from data.db import db_threads, is_lock_wait
-from delivery import capture, ingress
+from delivery import capture, ingress, notices
 from delivery import outbox as delivery_outbox
 from delivery.courier import TelegramCourier
 from delivery.ordering import ChatOrderedUpdateProcessor
@@ -51,18 +51,22 @@ class MeasuredApplication(BotApplication):
     is made); every other update is marked here, after the handlers: a crash before it
     handles the update again after a restart. The mark is written also when processing
     failed, so a poison update is not retried forever. The replies the handlers made are
-    captured (``delivery.capture``) and written to the outbox with that mark, then sent.
+    captured (``delivery.capture``) and written to the outbox with that mark, then sent;
+    then the messages to other people its handlers wrote with their changes
+    (``delivery.notices``).
     """
 
     async def process_update(self, update: object) -> None:
         started = time.perf_counter()
         captured: list[Any] = []
+        others: list[Any] = []
         try:
-            with capture.capturing(update) as replies:
+            with capture.capturing(update, sender=outbox_sender(self)) as replies:
                 try:
                     await super().process_update(update)
                 finally:
                     captured = replies.requests if replies is not None else []
+                    others = replies.notices if replies is not None else []
         except Exception:
             log.exception(
                 "update %s failed outside its handlers", getattr(update, "update_id", None)
@@ -70,6 +74,8 @@ class MeasuredApplication(BotApplication):
         finally:
             metrics.update_handled(_kind(update), time.perf_counter() - started)
         await ingress.mark_processed(self, update, captured)
+        if others:  # committed with the changes that caused them (delivery.notices)
+            await notices.deliver(self, others)
 
     async def start(self) -> None:
         """Start, make the year's reporting round if it is not there yet (so the first

@@ -43,7 +43,9 @@ FAILED = "failed"
 UNCERTAIN = "uncertain"
 
 #: Requests that do no harm when made twice: a crash in the middle retries them.
-IDEMPOTENT = frozenset({"answerCallbackQuery", "editMessageText", "editMessageReplyMarkup"})
+IDEMPOTENT = frozenset(
+    {"answerCallbackQuery", "editMessageText", "editMessageReplyMarkup", "leaveChat"}
+)
 _ERROR_LIMIT = 500
 
 

@@ -13,10 +13,11 @@ with its guarantees: a kill after that commit delivers them from any replica, ex
 
 Only requests that answer the person in their own chat are captured (`CAPTURED`);
 everything else goes straight to Telegram: chat actions, files being downloaded, command
-menus, and messages to other people (a coordinator told of a submitted report, reminders
-and nudges: their senders record what became of them — a blocked person is deactivated,
-a nudge counted — and reminders have the outbox through the ledger, ``delivery.courier``).
-The outbox sender's own calls are never captured (`direct`).
+menus. Messages to other people are not made through the bot at all: their handlers write
+them to the outbox in the transaction of the change that causes them (``delivery.notices``;
+a coordinator told of a submitted report), and reminders and nudges have the outbox through
+the ledger (``delivery.courier``). The outbox sender's own calls are never captured
+(`direct`).
 
 A document or a picture is stored **as its bytes** in the outbox row (base64 in ``params``,
 under the parameter's name): the file the person asked for at that moment, sent as it was
@@ -58,6 +59,7 @@ CAPTURED = frozenset(
         "answerCallbackQuery",
         "sendDocument",
         "sendPhoto",
+        "leaveChat",  # after the words said in a group, in order (`capturing`)
     }
 )
 #: Key of a stored file in an outbox row's ``params`` (its parameter then holds this dict).
@@ -77,6 +79,13 @@ class Capture:
 
     chat_id: int
     requests: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
+    #: Outbox rows of messages to other people, already written in the transaction of the
+    #: change that caused them (``delivery.notices``): delivered after the inbox mark.
+    notices: list[Any] = field(default_factory=list)
+    #: The outbox sender of the application processing the update (writes those rows).
+    sender: Any = None
+    #: Telegram's type of the chat (``private``, ``group`` …), for the answers made up here.
+    chat_type: str = "private"
 
 
 def current() -> Capture | None:
@@ -84,22 +93,26 @@ def current() -> Capture | None:
 
 
 @contextlib.contextmanager
-def capturing(update: object) -> Iterator[Capture | None]:
+def capturing(update: object, *, sender: Any = None) -> Iterator[Capture | None]:
     """Capture the replies made while processing ``update`` (None for an update without a
-    person to answer, and in a group or channel: there the bot says once that it works
-    privately and leaves at once, which must come after its words)."""
+    chat to answer). In a group or channel the bot says once that it works privately and
+    leaves: both are captured, in that order (``leaveChat`` is a request like a reply), so
+    the outbox says the words first and leaves after them — the words wait for the group's
+    turn on the shared clock (``delivery.pacing``: Telegram allows 20 messages a minute in
+    a group)."""
     chat_id = None
+    chat_type: str = ChatType.PRIVATE
     if isinstance(update, Update):
         chat = update.effective_chat
         user = update.effective_user
-        if chat is not None and chat.type == ChatType.PRIVATE:
-            chat_id = chat.id
-        elif chat is None and user is not None:
+        if chat is not None:
+            chat_id, chat_type = chat.id, chat.type
+        elif user is not None:
             chat_id = user.id
     if chat_id is None:
         yield None
         return
-    capture = Capture(chat_id)
+    capture = Capture(chat_id, sender=sender, chat_type=str(chat_type))
     token = _CURRENT.set(capture)
     try:
         yield capture
@@ -166,14 +179,14 @@ def restore(params: dict[str, Any]) -> dict[str, Any]:
     return restored
 
 
-def _result(chat_id: int, method: str, params: dict[str, Any]) -> Any:
+def _result(capture: Capture, method: str, params: dict[str, Any]) -> Any:
     """What Telegram would answer, as far as a handler reads it."""
-    if method == "answerCallbackQuery" or "inline_message_id" in params:
+    if method in ("answerCallbackQuery", "leaveChat") or "inline_message_id" in params:
         return True
     return {
         "message_id": int(params.get("message_id", 0)),
         "date": int(dt.datetime.now(dt.UTC).timestamp()),
-        "chat": {"id": chat_id, "type": "private"},
+        "chat": {"id": capture.chat_id, "type": capture.chat_type},
     }
 
 
@@ -193,7 +206,7 @@ def install(bot: ExtBot[Any]) -> None:
         bot._extract_rl_kwargs(data)  # pacing applies when the outbox sends it
         params = {key: _jsonable(value) for key, value in data.items() if value is not None}
         capture.requests.append((capture.chat_id, endpoint, params))
-        return _result(capture.chat_id, endpoint, params)
+        return _result(capture, endpoint, params)
 
     bot._do_post = _do_post  # type: ignore[method-assign]
     bot._outbox_capture = _INSTALLED

@@ -42,12 +42,13 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
 from bot.access import in_session
-from bot.admin.shared import language_of, person_label, role_names, tell
+from bot.admin.shared import language_of, person_label, role_names
 from bot.commands import commands_for
 from core.services import services
 from data import admin_queries, menus, people
 from data.db import off_loop, transaction
 from data.models import Person, Role
+from delivery import notices
 from i18n import LANGUAGES, gettext_for
 from miniapp.texts import MENU_BUTTON
 
@@ -201,10 +202,10 @@ async def refresh_menu_of_user(application: App, telegram_user_id: int) -> None:
 
 
 async def on_registered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """After an invitation was redeemed: the new menu, and a word to whoever invited."""
+    """After an invitation was redeemed: the new menu (the inviter's notice went with the
+    registration, `tell_inviter`)."""
     assert update.effective_user is not None
     await refresh_menu_of_user(context.application, update.effective_user.id)
-    await _tell_inviter(update, context)
 
 
 async def on_language_changed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -212,32 +213,22 @@ async def on_language_changed(update: Update, context: ContextTypes.DEFAULT_TYPE
     await refresh_menu_of_user(context.application, update.effective_user.id)
 
 
-async def _tell_inviter(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The staff member who created the invitation learns it was used."""
-    assert update.effective_user is not None
-    token = context.args[0] if context.args else None
-    if not token:
+def tell_inviter(session: Session, redeemed: people.Redeemed, default_language: str) -> None:
+    """The staff member who created the invitation learns it was used: written in the
+    registration's own transaction (``delivery.notices``), so a kill after it still tells
+    them, once."""
+    invitation, newcomer = redeemed.invitation, redeemed.person
+    if invitation is None or invitation.created_by_id is None:
         return
-    svc = services(context)
-    user_id = update.effective_user.id
-
-    def read(session: Session) -> tuple[Person, str] | None:
-        invitation = admin_queries.invitation_by_token(session, token)
-        if invitation is None or invitation.created_by_id is None:
-            return None
-        inviter = admin_queries.person_by_id(session, invitation.created_by_id)
-        newcomer = people.active_person(session, user_id)
-        if inviter is None or newcomer is None or not inviter.active or not inviter.roles:
-            return None
-        language = language_of(inviter, svc.settings.default_language)
-        _ = gettext_for(language)
-        return inviter, _("{name} accepted your invitation ({roles}).").format(
-            name=person_label(newcomer), roles=role_names({invitation.role}, language)
-        )
-
-    found = await in_session(context, read)
-    if found is not None:
-        await tell(context.bot, *found)
+    inviter = admin_queries.person_by_id(session, invitation.created_by_id)
+    if inviter is None or not inviter.active or not inviter.roles:
+        return
+    language = language_of(inviter, default_language)
+    _ = gettext_for(language)
+    text = _("{name} accepted your invitation ({roles}).").format(
+        name=person_label(newcomer), roles=role_names({invitation.role}, language)
+    )
+    notices.notify(session, [(inviter, text)])
 
 
 #: People whose menus are checked and written back in one statement at start-up, and the

@@ -29,7 +29,6 @@ from bot.admin.shared import (
     language_of,
     person_label,
     send_menu,
-    tell,
 )
 from bot.charts import ChartTexts, DivisionCoverage, coverage_chart
 from bot.ui import MSG_STALE
@@ -38,6 +37,7 @@ from data import catalog, people, progress, reports
 from data.db import off_loop, transaction
 from data.models import Division, Person, ReportState, Role
 from data.progress import DivisionProgress, DivisionState
+from delivery import notices
 from i18n import N_, gettext_for
 from i18n.formats import format_date, format_datetime, format_percent
 from settings import Deadline, Settings
@@ -318,43 +318,30 @@ async def reopen(update: Update, context: ContextTypes.DEFAULT_TYPE, who: Caller
     svc = services(context)
     me = who.person
 
-    def write() -> tuple[Division | None, bool, list[Person], list[Person]]:
+    def write() -> tuple[Division | None, bool, list[Person]]:
         with transaction(svc.sessions) as session:
             division = catalog.by_id(session, Division, division_id)
             reopened = division is not None and reports.reopen_report(
                 session, me, year, division_id
             )
             contacts = people.people_with_role(session, Role.CONTACT, division_id=division_id)
-            coordinators = [
-                p for p in people.people_with_role(session, Role.COORDINATOR) if p.id != me.id
-            ]
-        return division, reopened, contacts, coordinators
+            if reopened:  # reopened and everyone told, or neither (delivery.notices)
+                assert division is not None
+                coordinators = [
+                    p for p in people.people_with_role(session, Role.COORDINATOR) if p.id != me.id
+                ]
+                notices.notify(
+                    session,
+                    [(p, _contact_notice(p, division, me, svc)) for p in contacts]
+                    + [(p, _coordinator_notice(p, division, me, svc)) for p in coordinators],
+                )
+        return division, reopened, contacts
 
-    division, reopened, contacts, coordinators = await in_worker(context, write)
+    division, reopened, contacts = await in_worker(context, write)
     if division is None or not reopened:
         await _not_reopenable(query, who, svc, division_id)
         return
     await query.answer(who._("Reopened."))
-    for person in contacts:
-        _ = gettext_for(language_of(person, svc.settings.default_language))
-        await tell(
-            context.bot,
-            person,
-            _(
-                "Your division's report ({division}) was reopened by {name}, coordinator. You "
-                "can change the answers again; /valmis submits the report once more."
-            ).format(division=division.code, name=person_label(who.person)),
-        )
-    for person in coordinators:
-        language = language_of(person, svc.settings.default_language)
-        _ = gettext_for(language)
-        await tell(
-            context.bot,
-            person,
-            _("{name} reopened the report of {division}.").format(
-                name=person_label(who.person), division=division_label(division, language)
-            ),
-        )
     if contacts:
         result = who._(
             "{division}'s report is reopened. Its contacts ({count}) were told and can change "
@@ -367,6 +354,22 @@ async def reopen(update: Update, context: ContextTypes.DEFAULT_TYPE, who: Caller
         ).format(division=division.code)
     await edit(query, result)
     await _refresh_overview(context, who, svc, year, query, overview_id)
+
+
+def _contact_notice(person: Person, division: Division, by: Person, svc: Services) -> str:
+    _ = gettext_for(language_of(person, svc.settings.default_language))
+    return _(
+        "Your division's report ({division}) was reopened by {name}, coordinator. You "
+        "can change the answers again; /valmis submits the report once more."
+    ).format(division=division.code, name=person_label(by))
+
+
+def _coordinator_notice(person: Person, division: Division, by: Person, svc: Services) -> str:
+    language = language_of(person, svc.settings.default_language)
+    _ = gettext_for(language)
+    return _("{name} reopened the report of {division}.").format(
+        name=person_label(by), division=division_label(division, language)
+    )
 
 
 async def _refresh_overview(

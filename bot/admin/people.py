@@ -27,7 +27,6 @@ from bot.admin.shared import (
     person_label,
     role_names,
     send_menu,
-    tell,
 )
 from bot.ui import short_label
 from core.services import services
@@ -35,6 +34,7 @@ from data import admin_queries, catalog
 from data.admin_queries import RoleChange
 from data.db import transaction
 from data.models import Division, Person, Role
+from delivery import notices
 from i18n import gettext_for
 
 if TYPE_CHECKING:
@@ -187,28 +187,31 @@ async def show(update: Update, context: ContextTypes.DEFAULT_TYPE, who: Caller) 
         await answer_stale(update, who)
 
 
-async def _after_change(context: ContextTypes.DEFAULT_TYPE, person_id: int) -> None:
-    """The changed person's new menu and a notice in their language."""
-    svc = services(context)
-
-    def read(session: Session) -> tuple[Person | None, Division | None]:
-        person = admin_queries.person_by_id(session, person_id)
-        return person, person.division if person is not None else None
-
-    person, division = await in_session(context, read)
+def _tell_changed(session: Session, person_id: int, default_language: str) -> None:
+    """Write the changed person's notice (their new roles, or access removed, in their
+    language) in the change's own transaction: changed and told, or neither
+    (``delivery.notices``)."""
+    person = admin_queries.person_by_id(session, person_id)
     if person is None:
         return
-    await menus.refresh_menu(context.application, person)
-    language = language_of(person, svc.settings.default_language)
+    language = language_of(person, default_language)
     _ = gettext_for(language)
     if not person.active or not person.roles:
-        await tell(context.bot, person, _("Your access to this bot has been removed."))
+        notices.notify(session, [(person, _("Your access to this bot has been removed."))])
         return
+    division = catalog.by_id(session, Division, person.division_id) if person.division_id else None
     text = _("Your roles changed: {roles}.").format(roles=role_names(person.role_set, language))
     if Role.CONTACT in person.role_set and division is not None:
         text += "\n" + _("Division: {division}").format(division=division_label(division, language))
     text += "\n" + _("/ohje lists what you can do now.")
-    await tell(context.bot, person, text)
+    notices.notify(session, [(person, text)])
+
+
+async def _after_change(context: ContextTypes.DEFAULT_TYPE, person_id: int) -> None:
+    """The changed person's new menu (their notice went with the change)."""
+    person = await in_session(context, lambda s: admin_queries.person_by_id(s, person_id))
+    if person is not None:
+        await menus.refresh_menu(context.application, person)
 
 
 def _is_self(who: Caller, person_id: int) -> bool:
@@ -229,12 +232,16 @@ async def set_role(update: Update, context: ContextTypes.DEFAULT_TYPE, who: Call
         )
         return
     actor_id = who.person.id
+    default = services(context).settings.default_language
 
     def write(session: Session) -> RoleChange | None:
         person = admin_queries.person_by_id(session, person_id)
         if person is None or not person.active or not person.roles:
             return None
-        return admin_queries.set_role(session, person, role, enabled, actor_id=actor_id)
+        result = admin_queries.set_role(session, person, role, enabled, actor_id=actor_id)
+        if result is RoleChange.CHANGED:
+            _tell_changed(session, person_id, default)
+        return result
 
     result = await in_session(context, write)
     if result is None:
@@ -309,6 +316,7 @@ async def set_division(update: Update, context: ContextTypes.DEFAULT_TYPE, who: 
     assert query is not None and context.matches and who.person is not None
     person_id, division_id = int(context.matches[0].group(1)), int(context.matches[0].group(2))
     actor_id = who.person.id
+    default = services(context).settings.default_language
 
     def write(session: Session) -> RoleChange | None:
         person = admin_queries.person_by_id(session, person_id)
@@ -321,7 +329,10 @@ async def set_division(update: Update, context: ContextTypes.DEFAULT_TYPE, who: 
             or division.retired_at is not None
         ):
             return None
-        return admin_queries.make_contact(session, person, division, actor_id=actor_id)
+        result = admin_queries.make_contact(session, person, division, actor_id=actor_id)
+        if result is RoleChange.CHANGED:
+            _tell_changed(session, person_id, default)
+        return result
 
     result = await in_session(context, write)
     if result is None:
@@ -383,6 +394,7 @@ async def remove(update: Update, context: ContextTypes.DEFAULT_TYPE, who: Caller
         await answer_stale(update, who)
         return
     actor_id = who.person.id
+    default = services(context).settings.default_language
 
     def write(session: Session) -> tuple[bool, str]:
         person = admin_queries.person_by_id(session, person_id)
@@ -392,6 +404,8 @@ async def remove(update: Update, context: ContextTypes.DEFAULT_TYPE, who: Caller
             and bool(person.roles)
             and admin_queries.remove_access(session, person, actor_id=actor_id)
         )
+        if removed:
+            _tell_changed(session, person_id, default)
         return removed, person_label(person) if person is not None else ""
 
     removed, name = await in_session(context, write)

@@ -59,17 +59,6 @@ def language_of(person: Person, default: str) -> str:
     return person.language or default
 
 
-async def tell(bot: Bot, person: Person, text: str) -> bool:
-    """Send a notice to a person; a person who blocked the bot or never opened it is
-    skipped (logged), never a reason to fail the action that caused the notice."""
-    try:
-        await bot.send_message(person.chat_id, text)
-    except TelegramError as error:
-        log.warning("could not notify person %s: %s", person.id, error)
-        return False
-    return True
-
-
 async def answer_stale(update: Update, who: Caller) -> None:
     """A button that refers to something that no longer exists or no longer applies."""
     assert update.callback_query is not None

@@ -811,6 +811,7 @@ FLOW.step(
     help=HELP[EditStep.LIST],
     counter=_counter(1),
     on_button={"p": _pick, "g": _page, "x": _stop},
+    moves_in_place=True,
 )
 FLOW.step(
     EditStep.MENU,
@@ -821,6 +822,7 @@ FLOW.step(
     on_text=_typed_on_menu,
     on_button={"f": _choose_field, "d": _ask_delete},
     back=_to_list,
+    moves_in_place=True,
 )
 FLOW.step(
     EditStep.VALUE,
@@ -831,6 +833,7 @@ FLOW.step(
     on_text=_typed_value,
     on_button={"k": _keep, "c": _clear_note, "q": _preset_frequency},
     back=_to_menu,
+    moves_in_place=True,
 )
 FLOW.step(
     EditStep.CONFIRM,
@@ -840,6 +843,7 @@ FLOW.step(
     counter=_counter(4),
     on_button={"s": _save},
     back=_to_value,
+    moves_in_place=True,
 )
 FLOW.step(
     EditStep.DELETE,
@@ -849,4 +853,5 @@ FLOW.step(
     counter=_counter(3),
     on_button={"y": _delete},
     back=_to_menu,
+    moves_in_place=True,
 )

@@ -982,7 +982,14 @@ FLOW = Flow(
 
 def _detail(step: S, tag: str, render: Any, **handlers: Any) -> None:
     FLOW.step(
-        step, tag, render=render, help=HELP[step], counter=_counter, back=_backward, **handlers
+        step,
+        tag,
+        render=render,
+        help=HELP[step],
+        counter=_counter,
+        back=_backward,
+        moves_in_place=True,
+        **handlers,
     )
 
 
@@ -993,6 +1000,7 @@ FLOW.step(
     help=HELP[S.ENTITY],
     counter=_counter,
     on_button={"s": _choose_entity},
+    moves_in_place=True,
 )
 FLOW.step(
     S.PREFILL,
@@ -1002,6 +1010,7 @@ FLOW.step(
     counter=_counter,
     on_button={"y": _use_last_year, "n": _start_empty},
     back=_back_to_entity,
+    moves_in_place=True,
 )
 FLOW.step(
     S.TYPES,
@@ -1012,6 +1021,7 @@ FLOW.step(
     on_button={"t": _toggle_type, "n": _choose_not_measured, "f": _types_done},
     back=_back_to_entity,
     inplace=True,
+    moves_in_place=True,
 )
 _detail(
     S.SCALE,
@@ -1082,4 +1092,5 @@ FLOW.step(
     counter=_counter,
     on_button={"e": _review_edit, "d": _review_remove, "t": _review_types, "s": _save},
     back=_review_back,
+    moves_in_place=True,
 )

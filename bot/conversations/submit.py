@@ -2,35 +2,28 @@
 
 Steps: CONFIRM ──► (an empty report: EMPTY, confirmed once more) ──► submitted.
 
-The submitted state is committed with the update's transaction before anything is sent: a
-coordinator who blocked the bot, a flood wait or a network failure while notifying can
-delay or drop a notification, never the submission. Each coordinator is notified separately
-in their own language, after the contact has had the answer.
+The coordinators' messages are written to the outbox in the submit's own transaction
+(``delivery.notices``): submitted and told, or neither — a kill after the commit leaves them
+to the outbox of any replica, delivered once. A coordinator who blocked the bot (marked
+inactive), a flood wait or a network failure can delay or drop a notification, never the
+submission. Each coordinator is told separately in their own language, after the contact
+has had the answer.
 """
 
 from __future__ import annotations
 
 import enum
-import functools
-import logging
-from dataclasses import dataclass
 from html import escape
-
-from telegram.error import Forbidden, TelegramError
-from telegram.ext import ContextTypes
 
 from bot.flow import entities
 from bot.flow.codec import Press
 from bot.flow.engine import Button, Done, EngineDraft, Flow, Outcome, Prompt, Stale, Turn
 from bot.status import render
 from bot.status.show import load_status_in
-from core.services import Services
 from data import overview, people, reports
-from data.db import transaction
 from data.models import Division, Person, Role
+from delivery import notices
 from i18n import N_, gettext_for
-
-log = logging.getLogger(__name__)
 
 
 class SubmitDraft(EngineDraft, total=False):
@@ -66,15 +59,6 @@ HELP_EMPTY = N_(
 class SubmitStep(enum.StrEnum):
     CONFIRM = "confirm"
     EMPTY = "empty"
-
-
-@dataclass(frozen=True)
-class Recipient:
-    """A coordinator to notify, captured inside the submit transaction."""
-
-    person_id: int
-    telegram_user_id: int
-    language: str
 
 
 def _start(turn: Turn) -> Outcome:
@@ -132,21 +116,16 @@ def _submit(turn: Turn) -> Outcome:
     status = overview.division_status(session, person, year, division_id)
     division_names = dict(session.get_one(Division, division_id).name)
     default = turn.services.settings.default_language
-    recipients = [
-        Recipient(p.id, p.chat_id, p.language or default)
-        for p in people.people_with_role(session, Role.COORDINATOR)
-        if p.id != person.id
+    coordinators = [
+        p for p in people.people_with_role(session, Role.COORDINATOR) if p.id != person.id
     ]
-    turn.after.append(
-        functools.partial(
-            notify_coordinators,
-            svc=turn.services,
-            recipients=recipients,
-            division_names=division_names,
-            year=year,
-            submitter=person.name,
-            status=status,
-        )
+    # In the submit's own transaction: submitted and told, or neither (delivery.notices).
+    notices.notify(
+        session,
+        [
+            (p, coordinator_notice(p.language or default, division_names, year, person, status))
+            for p in coordinators
+        ],
     )
     name = division_names.get(turn.language) or division_names["fi"]
     text = turn._(MSG_SUBMITTED).format(division=escape(name), year=year)
@@ -178,40 +157,21 @@ FLOW.step(
 )
 
 
-async def notify_coordinators(
-    context: ContextTypes.DEFAULT_TYPE,
-    *,
-    svc: Services,
-    recipients: list[Recipient],
+def coordinator_notice(
+    language: str,
     division_names: dict[str, str],
     year: int,
-    submitter: str,
+    submitter: Person,
     status: overview.DivisionStatus,
-) -> None:
-    """One plain-text message per coordinator; a failure for one never stops the others."""
+) -> str:
+    """What a coordinator is told of a submitted report, in their language."""
     done = sum(1 for e in status.progress.entities if e.complete)
     total = len(status.progress.entities)
-    for recipient in recipients:
-        _ = gettext_for(recipient.language)
-        name = division_names.get(recipient.language) or division_names["fi"]
-        lines = [
-            _("{division} submitted its report for {year}.").format(division=name, year=year),
-            _("Submitted by: {name}").format(name=submitter or "–"),
-            _("{done}/{total} service entities complete.").format(done=done, total=total),
-        ]
-        try:
-            await context.bot.send_message(recipient.telegram_user_id, "\n".join(lines))
-        except Forbidden as error:
-            log.warning("coordinator %s could not be notified: %s", recipient.person_id, error)
-            if "blocked" in str(error).lower():
-                _deactivate_blocked(svc, recipient.person_id)
-        except TelegramError as error:  # flood wait past the retries, network, …
-            log.warning("coordinator %s could not be notified: %s", recipient.person_id, error)
-
-
-def _deactivate_blocked(svc: Services, person_id: int) -> None:
-    """A person who blocked the bot cannot be reached: mark them inactive (audited)."""
-    with transaction(svc.sessions) as session:
-        person = session.get(Person, person_id)
-        if person is not None:
-            people.deactivate(session, person, actor_id=None, reason="blocked_bot")
+    _ = gettext_for(language)
+    name = division_names.get(language) or division_names["fi"]
+    lines = [
+        _("{division} submitted its report for {year}.").format(division=name, year=year),
+        _("Submitted by: {name}").format(name=submitter.name or "–"),
+        _("{done}/{total} service entities complete.").format(done=done, total=total),
+    ]
+    return "\n".join(lines)

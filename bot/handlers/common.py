@@ -152,10 +152,15 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if token:
 
         def redeem() -> people.Redeemed | people.InvitationProblem:
+            from bot.admin.menus import tell_inviter
+
             with transaction(svc.sessions) as session:
-                return people.redeem_invitation(
+                result = people.redeem_invitation(
                     session, token, user.id, name=user.full_name, language=None, now=svc.now()
                 )
+                if isinstance(result, people.Redeemed):  # registered and the inviter told
+                    tell_inviter(session, result, svc.settings.default_language)
+                return result
 
         result = await in_worker(context, redeem)
         if isinstance(result, people.InvitationProblem):

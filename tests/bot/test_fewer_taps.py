@@ -193,3 +193,61 @@ async def test_buttons_edit_the_question_in_place_so_one_entity_takes_at_most_6_
     print(f"one entity by buttons: {person.inputs} inputs, {sent} messages, {edits} edits")
     assert len(person.user.messages) == sent
     assert sent <= 6, sent
+
+
+async def test_satisfaction_buttons_edit_the_question_in_place_so_an_nps_takes_at_most_4_messages(
+    bot: BotHarness,
+) -> None:
+    """/tyytyvaisyys as /raportoi: a press turns the pressed question into the next one, a
+    typed answer gets a new message, the end says its words anew: the NPS from counts above
+    (8 inputs, 5 of them presses) leaves 4 bot messages in the chat (before: 7 and 1 edit,
+    only the type toggle edited its question)."""
+    person = Counted(bot.contact(9511, "KUVA"))
+    await person.send("/tyytyvaisyys")
+    await person.press("Kirjasto")
+    await person.press("☐ Suositteluindeksi (NPS, 0–10)")
+    await person.press("Jatka ›")
+    await person.press("Kerran vuodessa")
+    await person.send("50 30 20")
+    await person.send("2025")
+    await person.press("💾 Tallenna")
+    [saved] = satisfaction(bot, "KUVA_KIRJASTO")
+    assert (saved.nps, saved.respondents, saved.period) == (30, 100, "2025")
+    sent = len(bot.api.calls_to("sendMessage"))
+    edits = len(bot.api.calls_to("editMessageText"))
+    print(f"\nan NPS from counts: {person.inputs} inputs, {sent} messages, {edits} edits")
+    assert len(person.user.messages) == sent
+    assert sent <= 4, sent
+
+
+async def test_muokkaa_buttons_edit_the_question_in_place_so_a_change_by_buttons_takes_1_message(
+    bot: BotHarness,
+) -> None:
+    """/muokkaa as /raportoi: changing a saved answer's frequency by buttons (the answer, the
+    field, the new value, save) keeps the command's one message, turned from the list into
+    each next question and back into the list with "saved" (before: 5 messages for the 5
+    inputs, none edited)."""
+    from data.reports import SatisfactionAnswer
+
+    from .test_status_support import ids, save_satisfaction
+
+    person = Counted(bot.contact(9512, "KUVA"))
+    i = ids(bot)
+    nps = SatisfactionAnswer(
+        i.measurement["NPS"], nps=30, respondents=100, frequency="yearly", period="2025"
+    )
+    save_satisfaction(bot, 9512, "KUVA_KIRJASTO", [nps])
+    await person.send("/muokkaa")
+    await person.press("Tyytyväisyys · Suositteluindeksi (NPS, 0–10)")
+    await person.press("Muuta mittaustiheyttä")
+    await person.press("Kuukausittain")
+    await person.press("Tallenna")
+    [saved] = satisfaction(bot, "KUVA_KIRJASTO")
+    assert saved.frequency == "monthly"
+    sent = len(bot.api.calls_to("sendMessage"))
+    edits = len(bot.api.calls_to("editMessageText"))
+    print(
+        f"\na frequency changed in /muokkaa: {person.inputs} inputs, {sent} messages, {edits} edits"
+    )
+    assert len(person.user.messages) == sent
+    assert sent <= 1, sent

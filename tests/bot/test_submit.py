@@ -124,9 +124,12 @@ async def test_cancelling_the_submit_changes_nothing(bot: BotHarness) -> None:
     assert kaisa.messages == []
 
 
-async def test_a_blocked_or_flood_limited_coordinator_does_not_break_the_submit(
+async def test_a_blocked_flood_limited_or_unreachable_coordinator_does_not_break_the_submit(
     bot: BotHarness,
 ) -> None:
+    """The notices are outbox rows written with the submit (``delivery.notices``): a 429 or
+    a refused connection is retried (before, the unreachable coordinator was never told),
+    a person who blocked the bot is marked inactive; the submit stands either way."""
     aino = bot.contact(2001, "KUVA")
     blocked = _coordinator(bot, 3001, "Bea")
     flooded = _coordinator(bot, 3002, "Flo")
@@ -142,7 +145,10 @@ async def test_a_blocked_or_flood_limited_coordinator_does_not_break_the_submit(
     assert "raportti on lähetetty" in aino.last.text
     assert "lähetti vuoden 2026 raporttinsa" in flooded.last.text  # retried after the wait
     assert "lähetti vuoden 2026 raporttinsa" in fine.last.text
-    assert offline.messages == [] and blocked.messages == []
+    assert [m.text.splitlines()[0] for m in offline.messages] == [  # retried: told once
+        "Kulttuurin ja vapaa-ajan toimiala lähetti vuoden 2026 raporttinsa."
+    ]
+    assert blocked.messages == []
     with bot.db.session() as session:  # a person who blocked the bot is marked inactive
         assert people.active_person(session, 3001) is None
         assert people.active_person(session, 3003) is not None
