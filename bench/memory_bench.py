@@ -81,8 +81,9 @@ async def run(url: str, schema: str | None, args: argparse.Namespace) -> list[st
                 _afresh(engine)
                 if errors:
                     raise RuntimeError(f"handlers raised: {errors[:3]!r}")
+                last = done >= args.warmup + args.updates  # the span ends on a sample
                 if done >= args.warmup and (
-                    not samples or done - samples[-1][0] >= args.sample_every
+                    not samples or last or done - samples[-1][0] >= args.sample_every
                 ):
                     gc.collect()
                     samples.append((done, rss_mb()))

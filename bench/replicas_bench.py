@@ -69,6 +69,7 @@ from bot.runtime import prepare_database  # noqa: E402
 from data import catalog, people, reports  # noqa: E402
 from data.db import transaction  # noqa: E402
 from data.models import Role  # noqa: E402
+from delivery.outbox import IDLE_SWEEP_SECONDS  # noqa: E402
 from localtg import LocalBotApi, LocalUser  # noqa: E402
 from localtg.http import ServerThread  # noqa: E402
 from localtg.limits import FloodLimits  # noqa: E402
@@ -724,7 +725,9 @@ def bench(
                 process.wait_until_ready(timeout=120)
             for process in processes:
                 _wait_started(process)
-            time.sleep(3.0)  # the heartbeats: every replica knows how many share the budget
+            # The heartbeats: every replica knows how many share the budget (an idle replica
+            # looks every IDLE_SWEEP_SECONDS).
+            time.sleep(IDLE_SWEEP_SECONDS + 1.0)
             scraped = _scrape(processes)
             before = [_cpu_seconds(p.process.pid) for p in processes]
             bench_before = time.process_time()

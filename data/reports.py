@@ -31,6 +31,8 @@ from data.answers import ParticipationAnswer as ParticipationAnswer
 from data.answers import SatisfactionAnswer as SatisfactionAnswer
 from data.audit import record
 from data.catalog import get as catalog_get
+from data.catalog import held_round as catalog_held_round
+from data.catalog import hold_no_round as catalog_hold_no_round
 from data.db import insert_for
 from data.models import (
     CatalogMethod,
@@ -689,17 +691,34 @@ def entity_state(
             LevelNoneAnswer.service_entity_id == service_entity_id,
         ),
     ]
+    # Whether last year has a round, when this process does not know (yet, or any more):
+    # the flow asks next whether there are last year's answers to offer (`find_round`).
+    ask_previous = catalog_held_round(session, year - 1) is None
+    if ask_previous:
+        parts.append(
+            select(
+                literal(3, number),
+                Round.id,
+                *(sql_cast(null(), kind) for kind in (number, number, String(), number, Text())),
+                literal(0, number),
+            ).where(Round.year == year - 1)
+        )
     query = union_all(*parts).order_by(text("kind"), text("level_id"), text("id"))
     version = 0
     answers: list[ParticipationAnswer] = []
     nones: list[ParticipationAnswer] = []
+    previous = False
     for kind, stored, level_id, method_id, method_text, count, note, _id in session.execute(query):
         if kind == 0:
             version = int(stored)
         elif kind == 1:
             answers.append(ParticipationAnswer(level_id, method_id, method_text, count, note))
-        else:
+        elif kind == 2:
             nones.append(ParticipationAnswer(level_id, none=True))
+        else:
+            previous = True
+    if ask_previous and not previous:  # known for a while: no statement of its own next
+        catalog_hold_no_round(session, year - 1)
     return version, answers + nones
 
 

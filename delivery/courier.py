@@ -22,7 +22,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
-from core import codec
+from core import codec, metrics
 from data import ledger, people
 from data.db import off_loop, transaction
 from data.models import LedgerStatus, Person, ReminderLedger
@@ -94,22 +94,30 @@ def record_outcome(session: Session, payload: dict[str, Any], settled: Any, now:
     """The outbox's step of a reminder's row, recorded in its ledger row (same transaction):
     *sending* → in flight; sent; uncertain (never sent again); refused → failed; blocked →
     failed and the person deactivated; known not delivered → failed with the ledger's
-    back-off (``schedules.sender.BACKOFF``), or given up after its last attempt."""
+    back-off (``schedules.sender.BACKOFF``), or given up after its last attempt.
+
+    Each outcome that changes the row is counted here (``mittaribotti_reminders_total``),
+    whichever process's outbox delivered it — also one left queued by a killed process,
+    which no scheduler run waits for; the scheduler does not count these again."""
     from delivery.outbox import BLOCKED, RETRY
     from schedules.sender import BACKOFF, MAX_ATTEMPTS
 
     ledger_id = int(payload["ledger_id"])
     error = settled.error or settled.status
+    counted, changed = "failed", False
     match settled.status:
         case "sending":
             ledger.start_queued(session, ledger_id, now=now)
+            return
         case "sent":
-            ledger.mark_sent(session, ledger_id, now=now)
+            counted, changed = "sent", ledger.mark_sent(session, ledger_id, now=now)
         case "uncertain":
             detail = f"{error}; delivery unknown, not re-sent (at most once)"
-            ledger.mark_uncertain(session, ledger_id, now=now, error=detail)
+            counted = "uncertain"
+            changed = ledger.mark_uncertain(session, ledger_id, now=now, error=detail)
         case status if status == BLOCKED:
-            ledger.mark_failed(session, ledger_id, now=now, error=f"blocked: {error}")
+            counted = "blocked"
+            changed = ledger.mark_failed(session, ledger_id, now=now, error=f"blocked: {error}")
             person = session.get(Person, int(payload["person_id"]))
             if person is not None:
                 people.deactivate(session, person, actor_id=None, reason="blocked")
@@ -117,14 +125,19 @@ def record_outcome(session: Session, payload: dict[str, Any], settled: Any, now:
             row = ledger.get(session, ledger_id)
             attempts = row.attempts if row is not None else MAX_ATTEMPTS
             if attempts >= MAX_ATTEMPTS:
-                ledger.mark_failed(
+                changed = ledger.mark_failed(
                     session, ledger_id, now=now, error=f"gave up after {attempts} attempts: {error}"
                 )
             else:
                 delay = max(BACKOFF[attempts - 1], dt.timedelta(seconds=settled.retry_after))
-                ledger.mark_failed(session, ledger_id, now=now, error=error, retry_at=now + delay)
+                counted = "retrying"
+                changed = ledger.mark_failed(
+                    session, ledger_id, now=now, error=error, retry_at=now + delay
+                )
         case _:
-            ledger.mark_failed(session, ledger_id, now=now, error=error)
+            changed = ledger.mark_failed(session, ledger_id, now=now, error=error)
+    if changed:
+        metrics.reminder_outcome(counted)
 
 
 def _recorded(row: ReminderLedger | None) -> Result:

@@ -16,8 +16,8 @@ At start-up `replay` puts every update still unhandled back on the queue, oldest
 again (same update_id) is dropped by `receive`.
 
 Each recorded update carries a lease (``claimed_by``, ``lease_until``) that this replica
-renews while it holds the update (`keep_and_take_over`, run by the outbox sender's
-background loop). When a replica dies, its leases run out and any live replica takes its
+renews while it holds the update (`keep_and_claim`, in the transaction of the outbox
+sender's background round). When a replica dies, its leases run out and any live replica takes its
 unhandled updates over — not only the dead one's own restart. A replayed or taken-over
 update is checked by the guided-flow engine before it is applied (``bot.flow.router``).
 
@@ -167,21 +167,31 @@ def _lease(application: AnyApplication) -> tuple[str | None, dt.datetime | None]
     return found.name, utcnow() + found.lease
 
 
-async def keep_and_take_over(
-    application: AnyApplication, *, claimer: str, lease: dt.timedelta
+def held_updates(application: AnyApplication) -> list[int]:
+    """The updates this replica has recorded or taken and not yet marked handled."""
+    return list(_state(application).pending)
+
+
+def keep_and_claim(
+    session: Session,
+    held: Sequence[int],
+    *,
+    claimer: str,
+    now: dt.datetime,
+    lease: dt.timedelta,
+) -> list[tuple[int, dict[str, Any]]]:
+    """Renew the leases of the ``held`` updates; claim the unhandled updates whose lease ran
+    out — their replica died — for `take_over`. In the caller's transaction (the outbox
+    sender's background round)."""
+    inbox.renew_leases(session, claimer=claimer, update_ids=held, until=now + lease)
+    return inbox.claim_stranded(session, claimer=claimer, now=now, lease=lease)
+
+
+async def take_over(
+    application: AnyApplication, stranded: Sequence[tuple[int, dict[str, Any]]]
 ) -> int:
-    """Renew the leases of the updates this replica holds; take over (queue) unhandled
-    updates whose lease ran out — their replica died. How many were taken over."""
+    """Queue the updates `keep_and_claim` claimed (unless already in hand); how many."""
     state = _state(application)
-    now = utcnow()
-    held = list(state.pending)
-
-    def claim() -> list[tuple[int, dict[str, Any]]]:
-        with transaction(state.sessions) as session:
-            inbox.renew_leases(session, claimer=claimer, update_ids=held, until=now + lease)
-            return inbox.claim_stranded(session, claimer=claimer, now=now, lease=lease)
-
-    stranded = await off_loop(claim, sessions=state.sessions)
     taken = 0
     for update_id, payload in stranded:
         if update_id in state.pending:

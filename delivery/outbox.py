@@ -23,11 +23,17 @@ them in order through the bot's rate limiter (``delivery.pacing``):
   row *sending* (``delivery.pacing`` explains the design).
 
 The background loop (`Sender.run`, one per process, started with the Application) every
-`SWEEP_SECONDS`: writes this replica's heartbeat and takes its share of the bot's send
-budget from the number of live replicas; settles rows left *sending* by a dead replica;
-claims pending rows whose lease ran out (written by a replica that died or stopped, or due
-for a retry) and delivers them; renews the inbox leases of the updates this replica holds
-and takes over unhandled updates whose replica died (``delivery.ingress.take_over``).
+`SWEEP_SECONDS`, in one transaction: writes this replica's heartbeat and takes its share of
+the bot's send budget from the number of live replicas; settles rows left *sending* by a
+dead replica; claims pending rows whose lease ran out (written by a replica that died or
+stopped, or due for a retry) and delivers them; renews the inbox leases of the updates this
+replica holds and takes over unhandled updates whose replica died
+(``delivery.ingress.keep_and_claim``). While its rounds find nothing to do, the pause
+between them doubles up to `IDLE_SWEEP_SECONDS` (at most a quarter of the lease and of
+`REPLICA_GONE`); any work, an update in hand, a delivery or a replica coming or going brings
+it back to every second. It does not poll for new replies: those are handed to `deliver`
+by the replica that wrote them, right after their commit, so waking senders through the
+database (LISTEN/NOTIFY) would only serve rows whose writer died, which the leases cover.
 
 Leases use real time (they are about live processes), not the bot's clock.
 """
@@ -84,6 +90,12 @@ DEFAULT_LEASE_SECONDS = 15.0
 SENDING_LEASE = dt.timedelta(seconds=120)
 #: How often the background loop looks for work, renews leases and beats its heart.
 SWEEP_SECONDS = 1.0
+#: While rounds find nothing to do (no rows due or interrupted, no updates held, taken over
+#: or delivered since), the pause between them doubles up to this — a quarter of
+#: `REPLICA_GONE`, and at most a quarter of the lease — so leases and the heartbeat stay
+#: renewed in time. An idle replica then makes one transaction every 2.5 s instead of two
+#: every second.
+IDLE_SWEEP_SECONDS = 2.5
 #: A replica not seen for this long no longer counts for the send budget.
 REPLICA_GONE = dt.timedelta(seconds=10)
 #: Immediate retries of a known non-delivery, with these pauses; then the loop's turn.
@@ -227,6 +239,8 @@ class Sender:
     _pruned_at: dt.datetime | None = None
     _done: list[int] = field(default_factory=list)
     _flush_task: asyncio.Task[None] | None = None
+    #: Deliveries started since the last background round (it then does not back off).
+    _delivered: int = 0
     #: The shared clock's gaps (``delivery.pacing``): a paced message to a private chat, and
     #: any message to a group (Telegram: 20 a minute). Tests run Telegram's limits on a
     #: faster clock (``localtg.FloodLimits.time_scale``) and shorten these with it.
@@ -292,6 +306,7 @@ class Sender:
         uncertain — never sent twice.
         """
         self._loop = asyncio.get_running_loop()
+        self._delivered += 1
         try:
             for request in requests:
                 try:
@@ -802,25 +817,39 @@ class Sender:
 
     async def run(self) -> None:
         assert self._stopping is not None
+        pause = SWEEP_SECONDS
         while not self._stopping.is_set():
+            busy = True
             try:
-                await self.sweep()
+                busy = await self.sweep()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("outbox: the background round failed; trying again")
+            pause = SWEEP_SECONDS if busy else min(pause * 2, self._idle_pause())
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), SWEEP_SECONDS)
+                await asyncio.wait_for(self._stopping.wait(), pause)
 
-    async def sweep(self) -> None:
-        """One round of the background loop (see the module docstring)."""
+    def _idle_pause(self) -> float:
+        """The longest pause between idle rounds (`IDLE_SWEEP_SECONDS`)."""
+        bound = min(self.lease, REPLICA_GONE).total_seconds() / 4
+        return max(SWEEP_SECONDS, min(IDLE_SWEEP_SECONDS, bound))
+
+    async def sweep(self) -> bool:
+        """One round of the background loop (see the module docstring); False when it found
+        nothing to do and this replica holds and delivered nothing since the last one."""
         from delivery import ingress
 
         now = utcnow()
         self._loop = asyncio.get_running_loop()
         done = self._take_done()
+        held = ingress.held_updates(self.application)
+        delivered, self._delivered = self._delivered, 0
+        replicas = self.replicas
         try:
-            due, settled = await off_loop(self._round, now, done, sessions=self.sessions)
+            due, stranded, settled = await off_loop(
+                self._round, now, done, held, sessions=self.sessions
+            )
         except BaseException:
             self._give_back_done(done)  # written by the next flush instead
             raise
@@ -828,17 +857,26 @@ class Sender:
         limiter = getattr(self.application.bot, "rate_limiter", None)
         if isinstance(limiter, PacingLimiter):
             limiter.set_share(self.replicas)
-        await ingress.keep_and_take_over(self.application, claimer=self.name, lease=self.lease)
+        await ingress.take_over(self.application, stranded)
+        busy = bool(due or stranded or settled or held or done or delivered)
+        busy = busy or self.replicas != replicas  # a replica came or went: its share moves
         if due:
             by_chat: dict[int, list[outbox.Request]] = defaultdict(list)
             for request in due:
                 by_chat[request.chat_id].append(request)
             log.info("outbox: delivering %d request(s) left by earlier senders", len(due))
             await asyncio.gather(*(self.deliver(rows) for rows in by_chat.values()))
+        return busy
 
-    def _round(self, now: dt.datetime, done: list[int]) -> tuple[list[outbox.Request], list[int]]:
-        """The background round's database work (on a worker thread); the *sent* marks
-        collected since the last flush first, so no sent row's lease runs out unmarked."""
+    def _round(
+        self, now: dt.datetime, done: list[int], held: list[int]
+    ) -> tuple[list[outbox.Request], list[tuple[int, dict[str, Any]]], list[int]]:
+        """The background round's database work (on a worker thread), one transaction: the
+        *sent* marks collected since the last flush first, so no sent row's lease runs out
+        unmarked; the inbox leases of the ``held`` updates renewed and stranded updates
+        claimed (``delivery.ingress.keep_and_claim``)."""
+        from delivery import ingress
+
         with transaction(self.sessions) as session:
             catalog.keep_fresh(session)  # the updates then never check it themselves
             outbox.mark_sent(session, done, now=now)
@@ -855,7 +893,10 @@ class Sender:
             if self._pruned_at is None or now - self._pruned_at > PRUNE_EVERY:
                 outbox.prune(session, older_than=now - KEEP_FINISHED)
                 self._pruned_at = now
-        return due, settled
+            stranded = ingress.keep_and_claim(
+                session, held, claimer=self.name, now=now, lease=self.lease
+            )
+        return due, stranded, settled
 
     async def stop(self) -> None:
         """Stop the loop and free this replica's pending rows for the others at once."""

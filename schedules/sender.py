@@ -177,12 +177,16 @@ class Sender:
         return report
 
     async def _deliver_one(self, delivery: Delivery) -> Outcome:
-        outcome = await self._claim_and_send(delivery)
-        if outcome is not Outcome.SKIPPED:  # a skip here: another process has the row
+        recorded: list[bool] = []
+        outcome = await self._claim_and_send(delivery, recorded)
+        # A skip here: another process has the row. An outcome the outbox recorded in the
+        # ledger was counted there (``delivery.courier.record_outcome``), also when it comes
+        # only later (a paused chat) or from another process (after a kill).
+        if outcome is not Outcome.SKIPPED and not recorded:
             metrics.reminder_outcome(outcome.value)
         return outcome
 
-    async def _claim_and_send(self, delivery: Delivery) -> Outcome:
+    async def _claim_and_send(self, delivery: Delivery, recorded: list[bool]) -> Outcome:
         claim = await self.db(lambda s: delivery.claim(s, self.now()))
         if claim is None:
             return Outcome.SKIPPED
@@ -224,6 +228,7 @@ class Sender:
                 return await self._retry_later(claim, detail)
         error = result.error or result.outcome.value
         if result.recorded:
+            recorded.append(True)
             return _RECORDED.get(result.outcome, Outcome.RETRYING)
         match result.outcome:
             case Delivered.SENT:

@@ -103,6 +103,47 @@ async def test_a_chat_waits_its_second_without_holding_up_the_others() -> None:
     assert max(t for chat, (t,) in ((c, v) for c, v in sent.items() if c != 1)) < second
 
 
+async def test_a_send_held_by_calls_in_flight_goes_when_one_is_answered() -> None:
+    # Real loop time: the calls are held until the test lets them go (Telegram slow to answer).
+    limiter = PacingLimiter(per_second=1000, limit=2)
+    held = asyncio.Event()
+    in_flight = 0
+    most = 0
+    started: list[int] = []
+
+    def call(chat_id: int) -> Any:
+        async def callback() -> bool:
+            nonlocal in_flight, most
+            in_flight += 1
+            most = max(most, in_flight)
+            started.append(chat_id)
+            try:
+                if chat_id < 3:
+                    await held.wait()
+            finally:
+                in_flight -= 1
+            return True
+
+        return callback
+
+    async def send(chat_id: int) -> None:
+        await limiter.process_request(
+            call(chat_id), (), {}, "sendMessage", {"chat_id": chat_id}, {}
+        )
+
+    slow = [asyncio.create_task(send(chat)) for chat in (1, 2)]
+    while len(started) < 2:
+        await asyncio.sleep(0)
+    third = asyncio.create_task(send(3))
+    while not limiter.gate_waits and len(started) < 3:  # at the gate, or (wrongly) through
+        await asyncio.sleep(0)
+    assert started == [1, 2]
+    held.set()
+    await asyncio.gather(third, *slow)
+    assert started == [1, 2, 3]
+    assert most == 2
+
+
 async def test_retry_after_pauses_only_the_chat_concerned() -> None:
     # Real loop time, a short flood wait: chat 2 is served while chat 1 waits.
     limiter = PacingLimiter(per_second=1000, limit=1000, per_chat_seconds=0)

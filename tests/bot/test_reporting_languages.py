@@ -54,12 +54,14 @@ async def test_an_english_speaking_contact_maps_satisfaction_in_english(bot: Bot
 async def test_language_switched_with_kieli_applies_to_the_next_question(bot: BotHarness) -> None:
     user = bot.contact(8003, "KUVA")
     await user.send("/tyytyvaisyys")
-    assert "Vaihe 1/4" in user.last.text
+    question = user.last
+    assert "Vaihe 1/4" in question.text
     await user.send("/kieli")
     await user.press("English")
     await user.press("Kulttuuri")  # the list was asked in Finnish; the next question is not
-    assert (
-        "Step 2/4" in user.last.text and "How is customer satisfaction measured?" in user.last.text
+    # The press turned the list's message into the next question, in place.
+    assert "Step 2/4" in question.text and "How is customer satisfaction measured?" in (
+        question.text
     )
     await user.press("Not measured")
     await user.press("💾 Save")

@@ -209,3 +209,29 @@ def test_invitation_is_single_use_expiring_and_revocable(db: Database) -> None:
             is people.InvitationProblem.REVOKED
         )
         assert people.active_person(s, 557) is None
+
+
+def test_opening_an_entity_reads_whether_last_year_has_a_round_in_the_same_statement(
+    db: Database,
+) -> None:
+    """Opening an entity reads its version and answers, and — when this process does not
+    know — whether last year has a round: asking then for last year's answers to offer
+    costs no statement of its own."""
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    with db.transaction() as s:
+        lib = _entity(s, "KUVA_KIRJASTO")
+        progress.get_or_create_round(s, 2026)
+    with db.transaction() as s:
+        catalog.forget_no_round(s, 2025)
+        assert progress.find_round(s, 2026) is not None  # held: no statement
+        event.listen(db.engine, "before_cursor_execute", seen)
+        try:
+            assert reports.entity_state(s, 2026, lib.id) == (0, [])
+            assert reports.previous_participation(s, 2026, lib.id) == []
+        finally:
+            event.remove(db.engine, "before_cursor_execute", seen)
+    assert len(statements) == 1

@@ -368,3 +368,61 @@ async def test_real_sends_count_their_outcomes_on_the_reminders_metric(
         assert bot.errors == []
     assert _reminders("skipped") > before["skipped"]
     assert metrics.SCHEDULER_LAST_RUN._value.get() > ran_before
+
+
+async def test_a_reminder_a_killed_process_left_in_the_outbox_is_counted_once_when_delivered(
+    db: Database, settings: Settings, api: LocalBotApi, time: VirtualTime, folks: People
+) -> None:
+    """Issue 19: a reminder handed to the outbox (*queued*) by a process killed before it
+    was sent is delivered by another process's outbox, whose scheduler never ran it: its
+    outcome is counted where the outbox records it (``delivery.courier.record_outcome``),
+    exactly once — before, it reached the person and the ledger but never the metric."""
+    from data import outbox
+    from data.models import utcnow
+    from delivery.courier import OWNER
+    from delivery.outbox import OWNER_KEY, sender
+
+    coordinator, user = folks.add(Role.COORDINATOR)
+    now = local(YEAR, 11, 6)
+    with db.transaction() as s:
+        key = ledger.LedgerKey("listatekstit", dt.date(YEAR, 11, 20), 14, coordinator)
+        ledger_id = ledger.claim_new(
+            s,
+            key,
+            audience="coordinator",
+            kind=ledger.KIND_SCHEDULED,
+            due_at=now,
+            now=now,
+            claimer="dead",
+        )
+        assert ledger_id is not None
+        assert ledger.mark_queued(s, ledger_id, claimer="dead", attempts=1, now=now)
+        params = {
+            "chat_id": user.id,
+            "text": "Muistutus: listatekstit 20.11.",
+            OWNER_KEY: [OWNER, {"ledger_id": ledger_id, "person_id": coordinator}],
+        }
+        outbox.add(  # the killed process's row: its lease has run out
+            s,
+            [(user.id, "sendMessage", params)],
+            update_id=None,
+            claimer="dead",
+            now=utcnow() - dt.timedelta(minutes=1),
+            lease=dt.timedelta(seconds=15),
+            paced=True,
+        )
+    before = {o: _reminders(o) for o in ("sent", "retrying", "uncertain")}
+    async with running_bot(db, settings, Clock(now), api, time) as bot:
+        found = sender(bot.application)
+        assert found is not None
+        await found.sweep()  # the outbox's background round (as any live replica's)
+        await found.sweep()  # and the next: nothing more to count
+        assert bot.errors == []
+    assert [m.text for m in user.messages] == ["Muistutus: listatekstit 20.11."]
+    [row] = rows(db, deadline_code="listatekstit")
+    assert row.status is LedgerStatus.SENT
+    assert {o: _reminders(o) - before[o] for o in before} == {
+        "sent": 1,
+        "retrying": 0,
+        "uncertain": 0,
+    }
