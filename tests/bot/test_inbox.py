@@ -63,7 +63,9 @@ async def test_each_update_is_recorded_once_and_marked_handled_with_one_write(
     assert [(r.chat_id, r.payload["message"]["text"]) for r in rows] == [(4101, "/start")]
     assert rows[0].handled_at is not None
     assert log.count("INSERT INTO INBOX") == 1
-    assert log.count("UPDATE INBOX") == 1
+    # The mark; the background round may also renew the update's lease meanwhile (a
+    # loaded machine can take over a second on /start), which is not a write of the update.
+    assert log.count("UPDATE INBOX SET HANDLED_AT") == 1
 
 
 async def test_a_typed_answer_telegram_delivers_again_after_a_restart_is_saved_once(
