@@ -22,6 +22,8 @@ from bot.app import build_application
 from core.services import Services
 from data import catalog, people
 from data.models import Person, Role
+from delivery.outbox import Sender, sender
+from delivery.pacing import PacingLimiter
 from localtg import DEFAULT_TOKEN, LocalBotApi, LocalRequest, LocalUser, running
 from settings import Settings, load_settings
 
@@ -176,3 +178,40 @@ async def bot(db: Database, clock: Clock) -> AsyncIterator[BotHarness]:
             harness.assert_no_errors()
         finally:
             await harness.stop()
+
+
+@pytest.fixture
+async def stack() -> AsyncIterator[AsyncExitStack]:
+    """Shut down at the test's end what the test started (replicas' Applications)."""
+    async with AsyncExitStack() as stack:
+        yield stack
+
+
+async def replica_senders(
+    stack: AsyncExitStack, db: Database, api: LocalBotApi, count: int, *, scale: float = 1.0
+) -> list[Sender]:
+    """The outbox senders of ``count`` Applications on one database and one fake Bot API,
+    as ``count`` processes would have them (each its own rate limiter and sender; not
+    polling: the test hands them their outbox rows). ``scale`` shortens their group spacing
+    with the fake's clock (``FloodLimits(time_scale=...)``, test config)."""
+    found = []
+    for _ in range(count):
+        services = Services(load_settings(env={}), db.sessions, Clock())
+        app = build_application(
+            services,
+            token=DEFAULT_TOKEN,
+            request=LocalRequest(api),
+            get_updates_request=LocalRequest(api),
+            with_jobs=False,
+        )
+        await app.initialize()
+        stack.push_async_callback(app.shutdown)
+        limiter = app.bot.rate_limiter
+        assert isinstance(limiter, PacingLimiter)
+        limiter.per_group *= scale
+        one = sender(app)
+        assert one is not None
+        one.group_seconds *= scale
+        found.append(one)
+    assert len({one.name for one in found}) == count
+    return found

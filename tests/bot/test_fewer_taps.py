@@ -179,6 +179,16 @@ async def test_nps_from_counts_takes_at_most_8_inputs(bot: BotHarness) -> None:
     assert (saved.nps, saved.respondents, saved.period) == (30, 100, "2025")
 
 
+def _messages_left(bot: BotHarness, person: Counted, task: str) -> int:
+    """The bot messages the task left in the chat (each edit turned one into the next
+    question instead of adding one), printed with the inputs and edits it took."""
+    sent = len(bot.api.calls_to("sendMessage"))
+    edits = len(bot.api.calls_to("editMessageText"))
+    print(f"\n{task}: {person.inputs} inputs, {sent} messages, {edits} edits")
+    assert len(person.user.messages) == sent
+    return sent
+
+
 async def test_buttons_edit_the_question_in_place_so_one_entity_takes_at_most_6_messages(
     bot: BotHarness,
 ) -> None:
@@ -188,11 +198,7 @@ async def test_buttons_edit_the_question_in_place_so_one_entity_takes_at_most_6_
     above (before: 15 messages, every press and every typed count got a new one)."""
     person = Counted(bot.contact(9510, "KUVA"))
     await _one_method_per_level_by_buttons(person)
-    sent = len(bot.api.calls_to("sendMessage"))
-    edits = len(bot.api.calls_to("editMessageText"))
-    print(f"one entity by buttons: {person.inputs} inputs, {sent} messages, {edits} edits")
-    assert len(person.user.messages) == sent
-    assert sent <= 6, sent
+    assert _messages_left(bot, person, "one entity by buttons") <= 6
 
 
 async def test_satisfaction_buttons_edit_the_question_in_place_so_an_nps_takes_at_most_4_messages(
@@ -213,11 +219,7 @@ async def test_satisfaction_buttons_edit_the_question_in_place_so_an_nps_takes_a
     await person.press("💾 Tallenna")
     [saved] = satisfaction(bot, "KUVA_KIRJASTO")
     assert (saved.nps, saved.respondents, saved.period) == (30, 100, "2025")
-    sent = len(bot.api.calls_to("sendMessage"))
-    edits = len(bot.api.calls_to("editMessageText"))
-    print(f"\nan NPS from counts: {person.inputs} inputs, {sent} messages, {edits} edits")
-    assert len(person.user.messages) == sent
-    assert sent <= 4, sent
+    assert _messages_left(bot, person, "an NPS from counts") <= 4
 
 
 async def test_muokkaa_buttons_edit_the_question_in_place_so_a_change_by_buttons_takes_1_message(
@@ -244,10 +246,4 @@ async def test_muokkaa_buttons_edit_the_question_in_place_so_a_change_by_buttons
     await person.press("Tallenna")
     [saved] = satisfaction(bot, "KUVA_KIRJASTO")
     assert saved.frequency == "monthly"
-    sent = len(bot.api.calls_to("sendMessage"))
-    edits = len(bot.api.calls_to("editMessageText"))
-    print(
-        f"\na frequency changed in /muokkaa: {person.inputs} inputs, {sent} messages, {edits} edits"
-    )
-    assert len(person.user.messages) == sent
-    assert sent <= 1, sent
+    assert _messages_left(bot, person, "a frequency changed in /muokkaa") <= 1

@@ -14,63 +14,24 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
-from bot.app import build_application
-from core.services import Services
 from data import outbox
 from data.models import OutboxMessage
-from delivery.outbox import Sender, sender
-from delivery.pacing import PacingLimiter
-from localtg import DEFAULT_TOKEN, LocalBotApi, LocalRequest
+from delivery.outbox import sender
+from localtg import LocalBotApi
 from localtg.limits import FloodLimits
 from localtg.models import BotMessageEvent
-from settings import load_settings
 
 from ..conftest import Database
-from .conftest import BotHarness, Clock
+from .conftest import BotHarness, replica_senders
 
 SCALE = 0.1
 GROUP = -100_777
 MESSAGES = 26  # more than Telegram's 20 a minute
-
-
-async def _replicas(
-    stack: AsyncExitStack, db: Database, api: LocalBotApi, count: int
-) -> list[Sender]:
-    """``count`` Applications as separate processes would have them, their group spacing
-    shortened with the fake's clock (test config)."""
-    found = []
-    for _ in range(count):
-        services = Services(load_settings(env={}), db.sessions, Clock())
-        app = build_application(
-            services,
-            token=DEFAULT_TOKEN,
-            request=LocalRequest(api),
-            get_updates_request=LocalRequest(api),
-            with_jobs=False,
-        )
-        await app.initialize()
-        stack.push_async_callback(app.shutdown)
-        limiter = app.bot.rate_limiter
-        assert isinstance(limiter, PacingLimiter)
-        limiter.per_group *= SCALE
-        one = sender(app)
-        assert one is not None
-        one.group_seconds *= SCALE
-        found.append(one)
-    return found
-
-
-@pytest.fixture
-async def stack() -> AsyncIterator[AsyncExitStack]:
-    async with AsyncExitStack() as stack:
-        yield stack
 
 
 def _message(chat_id: int, text: str) -> Any:
@@ -89,7 +50,7 @@ async def test_more_than_20_messages_to_one_group_from_two_replicas_all_arrive_w
             arrivals.append(time.monotonic())
 
     api.on_bot_message(record)
-    a, b = await _replicas(stack, db, api, 2)
+    a, b = await replica_senders(stack, db, api, 2, scale=SCALE)
     with db.transaction() as session:
         held = [
             replica.write(

@@ -15,56 +15,21 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from bot.app import build_application
-from core.services import Services
 from data import outbox
 from data.models import OutboxMessage
-from delivery.outbox import Sender, sender
-from localtg import DEFAULT_TOKEN, LocalBotApi, LocalRequest
+from localtg import LocalBotApi
 from localtg.models import BotMessageEvent
-from settings import load_settings
 
 from ..conftest import Database
-from .conftest import Clock
+from .conftest import replica_senders
 
 CHATS = (7101, 7102, 7103)
-
-
-async def _replicas(
-    stack: AsyncExitStack, db: Database, api: LocalBotApi, count: int
-) -> list[Sender]:
-    """``count`` Applications as separate processes would have them (not polling: the
-    test hands them their outbox rows)."""
-    found = []
-    for _ in range(count):
-        services = Services(load_settings(env={}), db.sessions, Clock())
-        app = build_application(
-            services,
-            token=DEFAULT_TOKEN,
-            request=LocalRequest(api),
-            get_updates_request=LocalRequest(api),
-            with_jobs=False,
-        )
-        await app.initialize()
-        stack.push_async_callback(app.shutdown)
-        one = sender(app)
-        assert one is not None
-        found.append(one)
-    assert len({one.name for one in found}) == count
-    return found
-
-
-@pytest.fixture
-async def stack() -> AsyncIterator[AsyncExitStack]:
-    async with AsyncExitStack() as stack:
-        yield stack
 
 
 def _arrivals(api: LocalBotApi) -> dict[int, list[float]]:
@@ -90,7 +55,7 @@ async def test_two_replicas_send_paced_messages_to_one_chat_a_second_apart_witho
     for chat_id in CHATS:
         api.user(chat_id, f"P{chat_id}", has_started=True)
     arrivals = _arrivals(api)
-    a, b = await _replicas(stack, db, api, 2)
+    a, b = await replica_senders(stack, db, api, 2)
     with db.transaction() as session:
         held = [
             {
@@ -136,7 +101,7 @@ async def test_a_reminder_on_one_replica_waits_a_second_after_a_reply_from_anoth
     api = LocalBotApi(enforce_limits=True)
     api.user(CHATS[0], "P", has_started=True)
     arrivals = _arrivals(api)
-    a, b = await _replicas(stack, db, api, 2)
+    a, b = await replica_senders(stack, db, api, 2)
     with db.transaction() as session:
         reply = a.write(session, [_message(CHATS[0], "reply")], update_id=1)
         reminder = b.write(session, [_message(CHATS[0], "reminder")], update_id=None, paced=True)
