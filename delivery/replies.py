@@ -70,8 +70,6 @@ class Outbox:
     refused: bool = False
     #: The texts are HTML (the flow's renderers escape what people typed).
     html: bool = False
-    #: Work done after the reply (``bot.flow.engine.Turn.after``).
-    after: list[Any] = field(default_factory=list)
 
     def say(self, text: str, markup: Markup | None = None) -> None:
         self.messages.append((text, markup))

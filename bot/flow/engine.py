@@ -25,13 +25,12 @@ import datetime as dt
 import inspect
 import logging
 import textwrap
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeAlias, TypeVar, cast
 
 from pydantic import ConfigDict, TypeAdapter, ValidationError, with_config
 from sqlalchemy.orm import Session
-from telegram.ext import ContextTypes
 from typing_extensions import TypedDict
 
 from bot import ui
@@ -196,8 +195,6 @@ class Turn:
     held: dict[tuple[type, int], Any] = field(default_factory=dict)
     #: An alert shown on the pressed button (e.g. "this answer no longer exists").
     alert: str | None = None
-    #: Work for after the commit and the reply, e.g. notifying coordinators of a submission.
-    after: list[After] = field(default_factory=list)
     #: Said above the next question, once (e.g. "your unsaved answers … are kept").
     notices: list[str] = field(default_factory=list)
 
@@ -236,7 +233,6 @@ class Turn:
         return formats.format_count(value, self.language)
 
 
-After: TypeAlias = Callable[[ContextTypes.DEFAULT_TYPE], Awaitable[None]]
 TextHandler: TypeAlias = Callable[[Turn, str], Outcome]
 ButtonHandler: TypeAlias = Callable[[Turn, codec.Press], Outcome]
 
@@ -439,7 +435,6 @@ class Flow:
         if done is not None:
             self._finish(turn, row, Done(done.text, done.rows, keep_draft=True), outbox)
             return
-        outbox.after += turn.after
         summary = self._summary(turn, row) if row is not None else None
         if row is not None and summary is None and row.step in self.specs and row.step != RESUME:
             # Nothing answered yet: no "unsaved answers?" question, just the same step again.
@@ -547,7 +542,6 @@ class Flow:
             return
         if turn.alert and outbox.toast is None:
             outbox.toast, outbox.alert = turn.alert, True
-        outbox.after += turn.after
         spec = self.specs[row.step]
         stayed = outcome == row.step and spec.inplace
         moved = spec.moves_in_place and not isinstance(outcome, Done)

@@ -176,8 +176,6 @@ async def route(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await outbox_sender(context.application).deliver(written)  # type: ignore[union-attr]
         else:
             await deliver(update, outbox)
-        for work in outbox.after:
-            await work(context)
     raise ApplicationHandlerStop
 
 
