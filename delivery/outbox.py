@@ -52,8 +52,9 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
@@ -429,14 +430,15 @@ class Sender:
         if not taken and not done:
             return
         try:
-            with transaction(self.sessions) as session:
-                now = utcnow()
-                outbox.mark_sent(session, done, now=now)
+            # One statement on a bare connection (no ORM session: nothing here is an
+            # object): the sent marks and the sending marks together.
+            with self._engine.begin() as connection:
                 started = outbox.start_sending_replies(
-                    session,
+                    connection,
                     [(row_id, chats[row_id]) for row_id in taken],
+                    sent=done,
                     claimer=self.name,
-                    now=now,
+                    now=utcnow(),
                     lease=SENDING_LEASE,
                     spacing=dt.timedelta(seconds=self.chat_seconds),
                 )
@@ -724,11 +726,11 @@ class Sender:
         verdicts: dict[int, Verdict] = {}
         with transaction(self.sessions) as session:
             now = utcnow()  # here, so the chat's clock is set as close to the call as can be
-            outbox.mark_sent(session, done, now=now)
             replies = [r for r in requests if not _waits(r)]
             started = outbox.start_sending_replies(
                 session,
                 [(r.id, r.chat_id) for r in replies],
+                sent=done,
                 claimer=self.name,
                 now=now,
                 lease=SENDING_LEASE,
@@ -759,8 +761,13 @@ class Sender:
         return verdicts
 
     def _mark_sent(self, done: list[int]) -> None:
-        with transaction(self.sessions) as session:
-            outbox.mark_sent(session, done, now=utcnow())
+        with self._engine.begin() as connection:
+            outbox.mark_sent(connection, done, now=utcnow())
+
+    @property
+    def _engine(self) -> Engine:
+        """The sessions' engine: marks are Core statements on a bare connection."""
+        return cast(Engine, self.sessions.kw["bind"])
 
     def _on_flood(self, chat_id: int | str, seconds: float) -> None:
         """A 429 for ``chat_id``: every replica waits (the limiter retries the request)."""
