@@ -260,8 +260,6 @@ class Sender:
     #: Guards `_done`, `_flying` and `_premarked`: `start_in_hop` runs on a worker thread.
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _loop: asyncio.AbstractEventLoop | None = None
-    #: The engine in autocommit for the marks on PostgreSQL (`_marks_connection`).
-    _autocommit: Engine | None = None
     #: Counters (tests, benches).
     sent: int = 0
     uncertain: int = 0
@@ -794,16 +792,16 @@ class Sender:
             outbox.mark_sent(connection, done, now=utcnow())
 
     def _marks_connection(self) -> contextlib.AbstractContextManager[Connection]:
-        """A connection for one statement of marks, which is its own transaction: a bare
-        connection (no ORM session: nothing here is an object); on PostgreSQL in autocommit
-        (no BEGIN and COMMIT round trips: a third of the CPU of a mark), on SQLite in a
-        transaction of its own (its autocommit mode saves nothing there)."""
-        engine = cast(Engine, self.sessions.kw["bind"])
-        if engine.dialect.name != "postgresql":
-            return engine.begin()
-        if self._autocommit is None:
-            self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
-        return self._autocommit.connect()
+        """A connection in a transaction of its own for a statement of marks: a bare
+        connection (no ORM session: nothing here is an object).
+
+        Not autocommit, although the marks are one statement: PostgreSQL would commit an
+        autocommit statement that waited for a lock even after its process was killed (it
+        notices the dead client only when it answers), so a reply could become *sending*
+        after the kill — uncertain, never sent — where the explicit COMMIT, sent only once
+        the statement has returned, leaves it pending for any replica (`tests.killing`
+        kills under the outbox's lock and saw exactly that)."""
+        return cast(Engine, self.sessions.kw["bind"]).begin()
 
     def _on_flood(self, chat_id: int | str, seconds: float) -> None:
         """A 429 for ``chat_id``: every replica waits (the limiter retries the request)."""
