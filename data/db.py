@@ -11,6 +11,7 @@ import contextlib
 import contextvars
 import functools
 import logging
+import sys
 import weakref
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -42,6 +43,14 @@ LOCK_TIMEOUT_MS = 3000
 #: Worker threads that run the database work of updates off the event loop: bounded, and
 #: fewer than the connection pool (5 + overflow), so a wait is for a thread, not a connection.
 DB_THREADS = 4
+#: The interpreter's switch interval once worker threads run (CPython's default is 5 ms). A
+#: worker gives up the interpreter lock for every round trip to the database and has to get
+#: it back from a thread running Python (the event loop, another worker), which lets go only
+#: when that interval is up: with 5 ms each of a step's round trips could wait up to 5 ms
+#: (a local round trip is about 0.1 ms). Measured at the same time side by side under load
+#: (``bench/reporting_bench.py``'s bot, PostgreSQL): 1 ms gave more updates per second and a
+#: lower p95 in every pair, at the same CPU per update.
+SWITCH_INTERVAL_SECONDS = 0.001
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -76,8 +85,22 @@ def make_engine(url: str, *, schema: str | None = None, **kwargs: Any) -> Engine
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     connect_args = dict(kwargs.pop("connect_args", {}))
+    # Session settings travel in the connection's start-up packet (libpq ``options``): no
+    # statement, no transaction of their own when a connection opens. Options the URL or
+    # the caller give come last, so that they win.
+    options = []
+    if lock_timeout_ms:
+        options.append(f"-clock_timeout={int(lock_timeout_ms)}")
     if schema:
-        connect_args["options"] = f"-csearch_path={schema}"
+        options.append(f"-csearch_path={schema}")
+    given = parsed.query.get("options")
+    if given:
+        options.extend([given] if isinstance(given, str) else given)
+        parsed = parsed.difference_update_query(["options"])
+    if "options" in connect_args:
+        options.append(str(connect_args["options"]))
+    if options:
+        connect_args["options"] = " ".join(options)
     # No pre-ping: it was one extra round trip on every checkout (every update). A server
     # restart is noticed when a statement fails on a dead connection instead (SQLAlchemy
     # then invalidates the whole pool and the update is retried or reported), and
@@ -87,18 +110,11 @@ def make_engine(url: str, *, schema: str | None = None, **kwargs: Any) -> Engine
     engine = create_engine(parsed, connect_args=connect_args, **kwargs)
     if lock_timeout_ms:
         _LOCK_TIMEOUTS[engine] = int(lock_timeout_ms)
-        event.listen(engine, "connect", functools.partial(_pg_lock_timeout, int(lock_timeout_ms)))
     return engine
 
 
 #: The lock timeout each PostgreSQL engine's connections start with.
 _LOCK_TIMEOUTS: weakref.WeakKeyDictionary[Engine, int] = weakref.WeakKeyDictionary()
-
-
-def _pg_lock_timeout(milliseconds: int, dbapi_connection: Any, _record: Any) -> None:
-    with dbapi_connection.cursor() as cursor:
-        cursor.execute(f"SET lock_timeout = {int(milliseconds)}")
-    dbapi_connection.commit()
 
 
 def is_lock_wait(error: BaseException) -> bool:
@@ -127,10 +143,13 @@ def db_threads(sessions: sessionmaker[Session] | None) -> int:
 
 def _executor_for(sessions: sessionmaker[Session] | None) -> ThreadPoolExecutor:
     """SQLite gets one worker thread (its writers are serialised by the database anyway, and
-    several threads would only sleep in its busy handler); PostgreSQL `DB_THREADS`."""
+    several threads would only sleep in its busy handler); PostgreSQL `DB_THREADS`. The first
+    pool lowers the interpreter's switch interval to `SWITCH_INTERVAL_SECONDS`."""
     key = "sqlite" if _serial(sessions) else "pool"
     executor = _executors.get(key)
     if executor is None:
+        if sys.getswitchinterval() > SWITCH_INTERVAL_SECONDS:  # never raised
+            sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
         executor = _executors[key] = ThreadPoolExecutor(
             db_threads(sessions), thread_name_prefix=f"db-{key}"
         )

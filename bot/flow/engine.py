@@ -403,11 +403,10 @@ class Flow:
         continued. A known key of the wrong type is never read either."""
         if data.get("version", 1) != self.version:
             return False
-        unknown = sorted(set(data) - self.draft_keys)
+        unknown = sorted(data.keys() - self.draft_keys)
+        known = data if not unknown else {k: v for k, v in data.items() if k in self.draft_keys}
         try:
-            self.draft_model.validate_python(
-                {key: value for key, value in data.items() if key in self.draft_keys}
-            )
+            self.draft_model.validate_python(known)
         except ValidationError:
             return False
         if unknown:
