@@ -42,8 +42,9 @@ from bot.flow.engine import (
     Turn,
 )
 from data import answers, catalog, reports
+from data.drafts import Draft
 from data.limits import COUNT_RANGE
-from data.models import CatalogMethod, ConversationDraft, Level, ServiceEntity
+from data.models import CatalogMethod, Level, ServiceEntity
 from delivery.courier import REPORT_CALLBACK
 from i18n import N_, formats
 
@@ -256,7 +257,7 @@ def _start(turn: Turn) -> Outcome:
     return ReportStep.ENTITY
 
 
-def _describe(turn: Turn, row: ConversationDraft) -> str | None:
+def _describe(turn: Turn, row: Draft) -> str | None:
     data = row.data
     pending = data.get("pending") or {}
     if data.get("entity") is None or not (data.get("answers") or pending.get("count") is not None):
