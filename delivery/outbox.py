@@ -23,17 +23,19 @@ them in order through the bot's rate limiter (``delivery.pacing``):
   row *sending* (``delivery.pacing`` explains the design).
 
 The background loop (`Sender.run`, one per process, started with the Application) every
-`SWEEP_SECONDS`, in one transaction: writes this replica's heartbeat and takes its share of
-the bot's send budget from the number of live replicas; settles rows left *sending* by a
-dead replica; claims pending rows whose lease ran out (written by a replica that died or
-stopped, or due for a retry) and delivers them; renews the inbox leases of the updates this
-replica holds and takes over unhandled updates whose replica died
-(``delivery.ingress.keep_and_claim``). While its rounds find nothing to do, the pause
-between them doubles up to `IDLE_SWEEP_SECONDS` (at most a quarter of the lease and of
-`REPLICA_GONE`); any work, an update in hand, a delivery or a replica coming or going brings
-it back to every second. It does not poll for new replies: those are handed to `deliver`
-by the replica that wrote them, right after their commit, so waking senders through the
-database (LISTEN/NOTIFY) would only serve rows whose writer died, which the leases cover.
+`SWEEP_SECONDS`, in one transaction: writes this replica's heartbeat; settles rows left
+*sending* by a dead replica; claims pending rows whose lease ran out (written by a replica
+that died or stopped, or due for a retry) and delivers them; renews the inbox leases of the
+updates this replica holds and takes over unhandled updates whose replica died
+(``delivery.ingress.keep_and_claim``). On PostgreSQL a second, short transaction then
+claims this replica's part of the bot's send budget by its demand
+(``data.ratelimit.share_send_budget``; ``delivery.pacing`` explains). While its rounds find
+nothing to do, the pause between them doubles up to `IDLE_SWEEP_SECONDS` (at most a quarter
+of the lease and of `REPLICA_GONE`); any work, an update in hand, a delivery or a replica
+coming or going brings it back to every second. It does not poll for new replies: those are
+handed to `deliver` by the replica that wrote them, right after their commit, so waking
+senders through the database (LISTEN/NOTIFY) would only serve rows whose writer died, which
+the leases cover.
 
 Leases use real time (they are about live processes), not the bot's clock.
 """
@@ -59,7 +61,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from core.services import services
-from data import catalog, outbox
+from data import catalog, outbox, ratelimit
 from data.db import off_loop, transaction
 from data.models import utcnow
 from delivery import capture, notices
@@ -72,6 +74,7 @@ from delivery.pacing import (
     PACE_CHAT,
     SHARED_GROUP_SECONDS,
     SHARED_PER_CHAT_SECONDS,
+    TELEGRAM_PER_SECOND,
     Later,
     PacingLimiter,
     SendCancelled,
@@ -98,6 +101,9 @@ SWEEP_SECONDS = 1.0
 IDLE_SWEEP_SECONDS = 2.5
 #: A replica not seen for this long no longer counts for the send budget.
 REPLICA_GONE = dt.timedelta(seconds=10)
+#: How long a replica may use the slots of the send budget it claimed without claiming them
+#: again: less than `REPLICA_GONE`, after which the others take them over.
+BUDGET_HELD = REPLICA_GONE - dt.timedelta(seconds=3)
 #: Immediate retries of a known non-delivery, with these pauses; then the loop's turn.
 RETRY_PAUSES = (0.5, 1.5, 3.0)
 #: Attempts in all before a row that keeps failing (5xx) is given up.
@@ -812,6 +818,11 @@ class Sender:
 
     def start(self) -> None:
         if self._task is None:
+            limiter = getattr(self.application.bot, "rate_limiter", None)
+            if isinstance(limiter, PacingLimiter) and self._shared():
+                # No part of the send budget before the first round has claimed one (it
+                # runs at once): the other replicas may hold all of it.
+                limiter.set_slots(0)
             self._stopping = asyncio.Event()
             self._task = asyncio.create_task(self.run(), name="outbox-sender")
 
@@ -846,17 +857,27 @@ class Sender:
         held = ingress.held_updates(self.application)
         delivered, self._delivered = self._delivered, 0
         replicas = self.replicas
+        limiter = getattr(self.application.bot, "rate_limiter", None)
+        budget = None
+        if isinstance(limiter, PacingLimiter) and self._shared():
+            # Measured before the hop: while it runs, this replica sends at most its limit
+            # in effect, which the claim then still covers (``data.ratelimit``).
+            budget = (limiter.demand(), max(limiter.slots, limiter.occupancy()))
         try:
             due, stranded, settled = await off_loop(
                 self._round, now, done, held, sessions=self.sessions
             )
+            slots = None
+            if budget is not None:
+                slots = await off_loop(self._share, now, *budget, sessions=self.sessions)
         except BaseException:
             self._give_back_done(done)  # written by the next flush instead
             raise
         self._settled([*done, *settled])
-        limiter = getattr(self.application.bot, "rate_limiter", None)
-        if isinstance(limiter, PacingLimiter):
-            limiter.set_share(self.replicas)
+        if isinstance(limiter, PacingLimiter) and slots is not None:
+            # Held for less than REPLICA_GONE: a replica whose rounds stall (its heartbeat
+            # stops) stops sending before the others count its slots as free.
+            limiter.set_slots(slots, for_seconds=BUDGET_HELD.total_seconds())
         await ingress.take_over(self.application, stranded)
         busy = bool(due or stranded or settled or held or done or delivered)
         busy = busy or self.replicas != replicas  # a replica came or went: its share moves
@@ -897,6 +918,27 @@ class Sender:
                 session, held, claimer=self.name, now=now, lease=self.lease
             )
         return due, stranded, settled
+
+    def _shared(self) -> bool:
+        """Several replicas may send on the bot's token (PostgreSQL; SQLite serves one
+        process, which keeps the whole budget)."""
+        bind = self.sessions.kw.get("bind")
+        return bind is not None and bind.dialect.name == "postgresql"
+
+    def _share(self, now: dt.datetime, demand: int, holding: int) -> int:
+        """This replica's sends per window from now on, claimed in its heartbeat row
+        (``data.ratelimit.share_send_budget``): a transaction of its own, after the round's,
+        so the round's locks are not held while the claims are made one at a time."""
+        with transaction(self.sessions) as session:
+            return ratelimit.share_send_budget(
+                session,
+                self.name,
+                total=TELEGRAM_PER_SECOND,
+                demand=demand,
+                holding=holding,
+                now=now,
+                within=REPLICA_GONE,
+            )
 
     async def stop(self) -> None:
         """Stop the loop and free this replica's pending rows for the others at once."""
