@@ -17,7 +17,9 @@ as a ratio of the floor's (and of the echo's), the CPU time per update of each a
 stable figure on a shared machine: wall-clock ratios swing 3×, CPU does not), one line
 ``statements/update N`` (SQL statements counted with a cursor listener, per step of the
 conversation; the save apart) and one line ``cpu floor/bot R`` (the floor's CPU per update
-divided by the bot's).
+divided by the bot's). On PostgreSQL one more line, ``round trips/update N``: the statements
+plus what the driver sends around them (BEGIN, COMMIT, ROLLBACK, pre-ping), counted at the
+driver (`RoundTripCounter`).
 
     .venv/bin/python bench/reporting_bench.py [--contacts 200] [--rate-limiter]
         [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test] [--no-postgres]
@@ -156,6 +158,73 @@ class StatementCounter:
         return (sum(self.by_step.values()) + self.outside) / max(updates, 1)
 
 
+class RoundTripCounter:
+    """PostgreSQL round trips per update, counted at the driver: what the statement counter
+    does not see. psycopg 3 sends BEGIN on its own before the first statement of a
+    transaction and COMMIT/ROLLBACK only for a transaction that is open (a pool checkin's
+    reset of an idle connection costs nothing); a pre-ping is one more per checkout. New
+    connections are counted apart (several round trips each, once per connection)."""
+
+    def __init__(self) -> None:
+        self.statements = 0
+        self.begins = 0
+        self.commits = 0
+        self.rollbacks = 0
+        self.pings = 0
+        self.connects = 0
+
+    def attach(self, engine: Any) -> None:
+        if engine.dialect.name != "postgresql":
+            raise ValueError("round trips are counted on PostgreSQL only")
+        event.listen(engine, "before_cursor_execute", self._execute)
+        event.listen(engine, "commit", self._commit)
+        event.listen(engine, "rollback", self._rollback)
+        event.listen(engine.pool, "reset", self._reset)
+        event.listen(engine.pool, "checkout", self._checkout)
+        event.listen(engine.pool, "connect", self._connect)
+        self._pre_ping = bool(getattr(engine.pool, "_pre_ping", False))
+
+    @staticmethod
+    def _open(dbapi_connection: Any) -> bool:
+        from psycopg.pq import TransactionStatus
+
+        return bool(dbapi_connection.info.transaction_status != TransactionStatus.IDLE)
+
+    def _execute(self, _conn: Any, cursor: Any, *_args: Any) -> None:
+        if not cursor.connection.autocommit and not self._open(cursor.connection):
+            self.begins += 1
+        self.statements += 1
+
+    def _commit(self, conn: Any) -> None:
+        if self._open(conn.connection.dbapi_connection):
+            self.commits += 1
+
+    def _rollback(self, conn: Any) -> None:
+        dbapi_connection = conn.connection.dbapi_connection
+        if dbapi_connection is not None and self._open(dbapi_connection):
+            self.rollbacks += 1
+
+    def _reset(self, dbapi_connection: Any, _record: Any, _state: Any) -> None:
+        if self._open(dbapi_connection):
+            self.rollbacks += 1
+
+    def _checkout(self, *_args: Any) -> None:
+        self.pings += self._pre_ping
+
+    def _connect(self, *_args: Any) -> None:
+        self.connects += 1
+
+    def line(self, database: str, updates: int) -> str:
+        n = max(updates, 1)
+        total = self.statements + self.begins + self.commits + self.rollbacks + self.pings
+        return (
+            f"{database}: round trips/update {total / n:.2f} (statements "
+            f"{self.statements / n:.2f}, BEGIN {self.begins / n:.2f}, COMMIT "
+            f"{self.commits / n:.2f}, ROLLBACK {self.rollbacks / n:.2f}, pre-ping "
+            f"{self.pings / n:.2f}); new connections {self.connects}"
+        )
+
+
 @dataclass
 class Result:
     name: str
@@ -166,6 +235,8 @@ class Result:
     statements: StatementCounter | None = None
     #: Arrival to done (the wait for its chat's turn and a database slot included).
     arrival: list[float] | None = None
+    #: PostgreSQL round trips (None on SQLite).
+    trips: RoundTripCounter | None = None
 
     @property
     def cpu_ms(self) -> float:
@@ -326,6 +397,9 @@ async def run_bot(name: str, url: str, schema: str | None, contacts: int, limite
     handling: list[float] = []
     counter = StatementCounter()
     counter.attach(engine)
+    trips = RoundTripCounter() if engine.dialect.name == "postgresql" else None
+    if trips is not None:
+        trips.attach(engine)
     _timed(app, handling, counter)
     arrival: list[float] = []
     _arrival_timed(app, arrival)
@@ -346,7 +420,7 @@ async def run_bot(name: str, url: str, schema: str | None, contacts: int, limite
             raise RuntimeError(f"handlers raised: {errors[:3]!r}")
     finally:
         engine.dispose()
-    return Result(name, len(handling), seconds, handling, cpu, counter, arrival)
+    return Result(name, len(handling), seconds, handling, cpu, counter, arrival, trips)
 
 
 # --- the echo ceiling ------------------------------------------------------------------------
@@ -505,6 +579,8 @@ async def main() -> int:
                 f"{SAVE_STATEMENTS_TARGET}), all {counter.overall():.2f}"
             )
             print(counter.line())
+        if result.trips is not None:
+            print(result.trips.line(database, result.updates))
             if worst_count > STATEMENTS_TARGET:
                 missed.append(
                     f"reporting: {database} statements/update {worst_count:.1f} ({worst}) "

@@ -76,8 +76,22 @@ def make_engine(url: str, *, schema: str | None = None, **kwargs: Any) -> Engine
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     connect_args = dict(kwargs.pop("connect_args", {}))
+    # Session settings travel in the connection's start-up packet (libpq ``options``): no
+    # statement, no transaction of their own when a connection opens. Options the URL or
+    # the caller give come last, so that they win.
+    options = []
+    if lock_timeout_ms:
+        options.append(f"-clock_timeout={int(lock_timeout_ms)}")
     if schema:
-        connect_args["options"] = f"-csearch_path={schema}"
+        options.append(f"-csearch_path={schema}")
+    given = parsed.query.get("options")
+    if given:
+        options.extend([given] if isinstance(given, str) else given)
+        parsed = parsed.difference_update_query(["options"])
+    if "options" in connect_args:
+        options.append(str(connect_args["options"]))
+    if options:
+        connect_args["options"] = " ".join(options)
     # No pre-ping: it was one extra round trip on every checkout (every update). A server
     # restart is noticed when a statement fails on a dead connection instead (SQLAlchemy
     # then invalidates the whole pool and the update is retried or reported), and
@@ -87,18 +101,11 @@ def make_engine(url: str, *, schema: str | None = None, **kwargs: Any) -> Engine
     engine = create_engine(parsed, connect_args=connect_args, **kwargs)
     if lock_timeout_ms:
         _LOCK_TIMEOUTS[engine] = int(lock_timeout_ms)
-        event.listen(engine, "connect", functools.partial(_pg_lock_timeout, int(lock_timeout_ms)))
     return engine
 
 
 #: The lock timeout each PostgreSQL engine's connections start with.
 _LOCK_TIMEOUTS: weakref.WeakKeyDictionary[Engine, int] = weakref.WeakKeyDictionary()
-
-
-def _pg_lock_timeout(milliseconds: int, dbapi_connection: Any, _record: Any) -> None:
-    with dbapi_connection.cursor() as cursor:
-        cursor.execute(f"SET lock_timeout = {int(milliseconds)}")
-    dbapi_connection.commit()
 
 
 def is_lock_wait(error: BaseException) -> bool:

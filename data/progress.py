@@ -36,6 +36,7 @@ from sqlalchemy import (
     BigInteger,
     Integer,
     Text,
+    bindparam,
     cast,
     event,
     func,
@@ -258,7 +259,9 @@ def division_progress(session: Session, round_id: int | None, division_id: int) 
         rows: Any = (
             preloaded
             if preloaded is not None
-            else session.execute(_progress_query(round_id, division_id))
+            else session.execute(
+                _DIVISION_PROGRESS, {"progress_round": round_id, "progress_division": division_id}
+            )
         )
         for kind, entity_id, level_id, total, how_many, at, stored_state in rows:
             if kind == _SUMS and level_id in levels:
@@ -329,28 +332,50 @@ class Preload:
         session.info.setdefault(_PRELOADED, {})[(self.round_id, division_id)] = rows
 
 
+#: The parameter of the person's Telegram user id in the statement a `Preload` joins
+#: (``data.drafts.person_and_drafts``): the preloaded column binds the same one.
+USER_PARAM = "telegram_user_id"
+
+#: `Preload` columns by (dialect, round id), built once: a round is never removed and
+#: the column holds nothing of a person (the user id is the statement's parameter).
+_PRELOAD_COLUMNS: dict[tuple[str, int], Any] = {}
+
+
 def preload(session: Session, year: int, telegram_user_id: int) -> Preload | None:
     """A `Preload` of the Telegram user's division's progress in the year's round; None
-    when the year has no round (nothing to read)."""
+    when the year has no round (nothing to read). The column binds the user id as the
+    parameter `USER_PARAM` of the statement it is added to (``telegram_user_id`` is that
+    value: the caller passes it with its own statement's parameters)."""
     rnd = find_round(session, year)
     if rnd is None:
         return None
+    dialect = session.get_bind().dialect.name
+    column = _PRELOAD_COLUMNS.get((dialect, rnd.id))
+    if column is None:
+        column = _PRELOAD_COLUMNS[(dialect, rnd.id)] = _preload_column(dialect, rnd.id)
+    return Preload(rnd.id, column)
+
+
+def _preload_column(dialect: str, round_id: int) -> Any:
     division = (
-        select(Person.division_id)
-        .where(Person.telegram_user_id == telegram_user_id)
+        select(Person.__table__.c.division_id)
+        .where(
+            Person.__table__.c.telegram_user_id
+            == bindparam(USER_PARAM, type_=Person.__table__.c.telegram_user_id.type)
+        )
         .scalar_subquery()
     )
-    rows = _progress_query(rnd.id, division).subquery()
+    rows = _progress_query(literal(round_id, Integer()), division).subquery()
     columns = [rows.c[name] for name in ("kind", "entity", "level", "total", "methods", "at")]
     columns.append(rows.c.state)
-    if session.get_bind().dialect.name == "postgresql":
+    if dialect == "postgresql":
         gathered = func.json_agg(func.json_build_array(*columns))
     else:
         gathered = func.json_group_array(func.json_array(*columns))
-    return Preload(rnd.id, select(cast(gathered, Text)).select_from(rows).scalar_subquery())
+    return select(cast(gathered, Text)).select_from(rows).scalar_subquery()
 
 
-def _progress_query(round_id: int, division_id: Any) -> Any:
+def _progress_query(round_id: Any, division_id: Any) -> Any:
     """`division_progress`'s reads as one ``UNION ALL``: (kind, entity, level, sum of counts,
     number of methods, last change, report state). Every empty column is a typed NULL
     (PostgreSQL matches a UNION's column types branch by branch)."""
@@ -360,7 +385,11 @@ def _progress_query(round_id: int, division_id: Any) -> Any:
     def empty(*types: Any) -> list[Any]:
         return [cast(null(), kind) for kind in types]
 
-    entries = ParticipationEntry
+    entries = ParticipationEntry.__table__.c
+    nones = LevelNoneAnswer.__table__.c
+    satisfaction = SatisfactionEntry.__table__.c
+    audit = AuditEvent.__table__.c
+    statuses = ReportStatus.__table__.c
     return union_all(
         select(  # the names of the union's columns (`preload` reads them by name)
             literal(_SUMS, number).label("kind"),
@@ -375,29 +404,36 @@ def _progress_query(round_id: int, division_id: Any) -> Any:
         .group_by(entries.service_entity_id, entries.level_id),
         select(
             literal(_NONES, number),
-            LevelNoneAnswer.service_entity_id,
-            LevelNoneAnswer.level_id,
+            nones.service_entity_id,
+            nones.level_id,
             *empty(big, number, at_type, state_type),
-        ).where(LevelNoneAnswer.round_id == round_id, LevelNoneAnswer.division_id == division_id),
+        ).where(nones.round_id == round_id, nones.division_id == division_id),
         select(
             literal(_MAPPED, number),
-            SatisfactionEntry.service_entity_id,
+            satisfaction.service_entity_id,
             *empty(number, big, number, at_type, state_type),
         )
-        .where(SatisfactionEntry.round_id == round_id, SatisfactionEntry.division_id == division_id)
+        .where(satisfaction.round_id == round_id, satisfaction.division_id == division_id)
         .distinct(),
         select(
             literal(_LAST_CHANGE, number),
             *empty(number, number, big, number),
-            func.max(AuditEvent.at),
+            func.max(audit.at),
             *empty(state_type),
-        ).where(AuditEvent.round_id == round_id, AuditEvent.division_id == division_id),
+        ).where(audit.round_id == round_id, audit.division_id == division_id),
         select(
             literal(_STATE, number),
             *empty(number, number, big, number, at_type),
-            ReportStatus.state,
-        ).where(ReportStatus.round_id == round_id, ReportStatus.division_id == division_id),
+            statuses.state,
+        ).where(statuses.round_id == round_id, statuses.division_id == division_id),
     )
+
+
+#: `division_progress`'s statement, built once: parameters ``progress_round``,
+#: ``progress_division``.
+_DIVISION_PROGRESS = _progress_query(
+    bindparam("progress_round", type_=Integer()), bindparam("progress_division", type_=Integer())
+)
 
 
 def round_progress(session: Session, year: int) -> list[DivisionProgress]:

@@ -11,10 +11,12 @@ from __future__ import annotations
 from typing import Any, cast
 
 from sqlalchemy import (
+    Boolean,
     Integer,
     String,
     Table,
     Text,
+    bindparam,
     literal,
     null,
     select,
@@ -22,6 +24,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy import cast as sql_cast
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from data import answers as rules
@@ -35,6 +38,7 @@ from data.catalog import held_round as catalog_held_round
 from data.catalog import hold_no_round as catalog_hold_no_round
 from data.db import insert_for
 from data.models import (
+    AuditEvent,
     CatalogMethod,
     EntityVersion,
     Level,
@@ -284,42 +288,13 @@ def save_participation(
         if state is ReportState.SUBMITTED:
             versions.unclaim(session, rnd.id, entity.id)
             raise ReportLocked(f"division {entity.division_id} report is submitted")
-    # Core statements, a fixed number whatever the count of answers: the old rows go with
-    # DELETE … RETURNING (they are the audit's "old"), the new ones in one INSERT each.
-    entries = cast(Table, ParticipationEntry.__table__)
-    nones = cast(Table, LevelNoneAnswer.__table__)
-    scope_entries = entries.delete().where(
-        entries.c.round_id == rnd.id, entries.c.service_entity_id == entity.id
-    )
-    scope_nones = nones.delete().where(
-        nones.c.round_id == rnd.id, nones.c.service_entity_id == entity.id
-    )
-    if level_ids is not None:
-        scope_entries = scope_entries.where(entries.c.level_id.in_(level_ids))
-        scope_nones = scope_nones.where(nones.c.level_id.in_(level_ids))
-    old: list[dict[str, Any]] = []
-    if not (nothing_saved and based_on is not None):
-        gone = session.execute(
-            scope_entries.returning(entries.c.id, *(entries.c[name] for name in _ENTRY_FIELDS))
-        ).all()
-        old = [dict(zip(_ENTRY_FIELDS, row[1:], strict=True)) for row in sorted(gone)]
-        session.execute(scope_nones)
+    now = utcnow()
     new: list[dict[str, Any]] = []
     new_entries: list[dict[str, Any]] = []
-    new_nones: list[dict[str, Any]] = []
-    now = utcnow()
+    new_nones: list[int] = []
     for answer in answers:
         if answer.none:
-            new_nones.append(
-                {
-                    "round_id": rnd.id,
-                    "division_id": entity.division_id,
-                    "service_entity_id": entity.id,
-                    "level_id": answer.level_id,
-                    "reported_by_id": person.id,
-                    "created_at": now,
-                }
-            )
+            new_nones.append(answer.level_id)
             new.append({"level_id": answer.level_id, "none": True})
             continue
         values = {
@@ -330,35 +305,181 @@ def save_participation(
             "count": answer.count,
             "note": answer.note or None,
         }
-        new_entries.append(
-            {
-                **values,
-                "round_id": rnd.id,
-                "division_id": entity.division_id,
-                "reported_by_id": person.id,
-                "created_at": now,
-                "updated_at": now,
-            }
-        )
+        new_entries.append(values)
         new.append(values)
-    if new_entries:
-        session.execute(entries.insert(), new_entries)
-    if new_nones:
-        session.execute(nones.insert(), new_nones)
-    session.flush()
-    record(
-        session,
-        person.id,
-        "save",
-        "participation",
-        entity.id,
-        {"entries": old},
-        {"entries": new},
-        division_id=entity.division_id,
-        round_id=rnd.id,
-        source=source,
-    )
+    common = {
+        "round_id": rnd.id,
+        "division_id": entity.division_id,
+        "service_entity_id": entity.id,
+        "reported_by_id": person.id,
+        "now": now,
+    }
+    audit = {
+        "a_person": person.id,
+        "a_entity_id": str(entity.id),
+        "a_new": {"entries": new},
+        "a_source": source,
+    }
+    old: list[dict[str, Any]] = []
+    if session.get_bind().dialect.name == "postgresql":
+        # Two statements at most: the old rows go (entries and "no methods" answers in one;
+        # the entries' values are the audit's "old"), then the new ones come with the audit
+        # row in another. Not one: the sub-statements of one statement run in no set order,
+        # so an insert could meet the unique key of a row its statement is yet to delete.
+        if not (nothing_saved and based_on is not None):
+            gone = session.execute(
+                _DELETE_OLD_PG,
+                {
+                    "round_id": rnd.id,
+                    "service_entity_id": entity.id,
+                    "all_levels": level_ids is None,
+                    "levels": list(level_ids or []),
+                },
+            ).all()
+            old = [dict(zip(_ENTRY_FIELDS, row[1:], strict=True)) for row in sorted(gone)]
+        session.execute(
+            _INSERT_NEW_PG,
+            {
+                **common,
+                **audit,
+                "a_old": {"entries": old},
+                "e_level": [e["level_id"] for e in new_entries],
+                "e_method": [e["method_id"] for e in new_entries],
+                "e_text": [e["method_text"] for e in new_entries],
+                "e_count": [e["count"] for e in new_entries],
+                "e_note": [e["note"] for e in new_entries],
+                "n_level": new_nones,
+            },
+        )
+    else:
+        # Core statements, a fixed number whatever the count of answers: the old rows go
+        # with DELETE … RETURNING (they are the audit's "old"), the new ones in one INSERT
+        # each, the audit row with them (no unit of work for one row).
+        if not (nothing_saved and based_on is not None):
+            scope: dict[str, Any] = {"round_id": rnd.id, "service_entity_id": entity.id}
+            if level_ids is None:
+                gone = session.execute(_DELETE_ENTRIES_RETURNING, scope).all()
+                session.execute(_DELETE_NONES, scope)
+            else:
+                scope["level_ids"] = list(level_ids)
+                gone = session.execute(_DELETE_LEVEL_ENTRIES_RETURNING, scope).all()
+                session.execute(_DELETE_LEVEL_NONES, scope)
+            old = [dict(zip(_ENTRY_FIELDS, row[1:], strict=True)) for row in sorted(gone)]
+        rows = {
+            "round_id": rnd.id,
+            "division_id": entity.division_id,
+            "reported_by_id": person.id,
+            "created_at": now,
+        }
+        if new_entries:
+            session.execute(
+                _INSERT_ENTRIES, [{**values, **rows, "updated_at": now} for values in new_entries]
+            )
+        if new_nones:
+            session.execute(
+                _INSERT_NONES,
+                [
+                    {**rows, "service_entity_id": entity.id, "level_id": level_id}
+                    for level_id in new_nones
+                ],
+            )
+        session.execute(
+            _INSERT_AUDIT,
+            {
+                "at": now,
+                "person_id": person.id,
+                "action": "save",
+                "entity": "participation",
+                "entity_id": str(entity.id),
+                "division_id": entity.division_id,
+                "round_id": rnd.id,
+                "old": {"entries": old},
+                "new": {"entries": new},
+                "source": source,
+            },
+        )
+    # The audit row is written without the unit of work, which raised the version on
+    # seeing it (``data.versions``): a save not claimed by `versions.claim` raises it here.
+    versions.raise_once(session, rnd.id, entity.id)
     return rnd
+
+
+_ENTRIES = cast(Table, ParticipationEntry.__table__)
+_NONES_TABLE = cast(Table, LevelNoneAnswer.__table__)
+_AUDIT = cast(Table, AuditEvent.__table__)
+_SCOPE_ENTRIES = (_ENTRIES.c.round_id == bindparam("round_id")) & (
+    _ENTRIES.c.service_entity_id == bindparam("service_entity_id")
+)
+_SCOPE_NONES = (_NONES_TABLE.c.round_id == bindparam("round_id")) & (
+    _NONES_TABLE.c.service_entity_id == bindparam("service_entity_id")
+)
+_GONE_COLUMNS = (_ENTRIES.c.id, *(_ENTRIES.c[name] for name in _ENTRY_FIELDS))
+#: `save_participation`'s statements (SQLite), built once.
+_DELETE_ENTRIES_RETURNING = _ENTRIES.delete().where(_SCOPE_ENTRIES).returning(*_GONE_COLUMNS)
+_DELETE_LEVEL_ENTRIES_RETURNING = (
+    _ENTRIES.delete()
+    .where(_SCOPE_ENTRIES, _ENTRIES.c.level_id.in_(bindparam("level_ids", expanding=True)))
+    .returning(*_GONE_COLUMNS)
+)
+_DELETE_NONES = _NONES_TABLE.delete().where(_SCOPE_NONES)
+_DELETE_LEVEL_NONES = _NONES_TABLE.delete().where(
+    _SCOPE_NONES, _NONES_TABLE.c.level_id.in_(bindparam("level_ids", expanding=True))
+)
+_INSERT_ENTRIES = _ENTRIES.insert()
+_INSERT_NONES = _NONES_TABLE.insert()
+_INSERT_AUDIT = _AUDIT.insert()
+
+#: `save_participation`'s statements on PostgreSQL (see there), built once.
+_DELETE_OLD_PG = text(
+    """
+WITH gone_nones AS (
+    DELETE FROM level_none_answers
+    WHERE round_id = :round_id AND service_entity_id = :service_entity_id
+      AND (:all_levels OR level_id = ANY(CAST(:levels AS INTEGER[])))
+    RETURNING id
+)
+DELETE FROM participation_entries
+WHERE round_id = :round_id AND service_entity_id = :service_entity_id
+  AND (:all_levels OR level_id = ANY(CAST(:levels AS INTEGER[])))
+RETURNING id, service_entity_id, level_id, method_id, method_text, count, note
+"""
+).bindparams(
+    bindparam("all_levels", type_=Boolean()),
+    bindparam("levels", type_=postgresql.ARRAY(Integer())),
+)
+_INSERT_NEW_PG = text(
+    """
+WITH added AS (
+    INSERT INTO participation_entries (round_id, division_id, service_entity_id, level_id,
+        method_id, method_text, count, note, reported_by_id, created_at, updated_at)
+    SELECT :round_id, :division_id, :service_entity_id, e.level_id, e.method_id,
+        e.method_text, e.count, e.note, :reported_by_id, :now, :now
+    FROM unnest(:e_level, :e_method, :e_text, :e_count, :e_note)
+        AS e(level_id, method_id, method_text, count, note)
+    RETURNING id
+), added_nones AS (
+    INSERT INTO level_none_answers (round_id, division_id, service_entity_id, level_id,
+        reported_by_id, created_at)
+    SELECT :round_id, :division_id, :service_entity_id, n.level_id, :reported_by_id, :now
+    FROM unnest(:n_level) AS n(level_id)
+    RETURNING id
+)
+INSERT INTO audit_log (at, person_id, action, entity, entity_id, division_id, round_id,
+    "old", "new", source)
+VALUES (:now, :a_person, 'save', 'participation', :a_entity_id, :division_id, :round_id,
+    :a_old, :a_new, :a_source)
+"""
+).bindparams(
+    bindparam("now", type_=_AUDIT.c.at.type),
+    bindparam("e_level", type_=postgresql.ARRAY(Integer())),
+    bindparam("e_method", type_=postgresql.ARRAY(Integer())),
+    bindparam("e_text", type_=postgresql.ARRAY(String())),
+    bindparam("e_count", type_=postgresql.ARRAY(Integer())),
+    bindparam("e_note", type_=postgresql.ARRAY(Text())),
+    bindparam("n_level", type_=postgresql.ARRAY(Integer())),
+    bindparam("a_old", type_=_AUDIT.c.old.type),
+    bindparam("a_new", type_=_AUDIT.c.new.type),
+)
 
 
 def owned_entry(
@@ -638,18 +759,17 @@ def reopen_report(session: Session, person: Person, year: int, division_id: int)
 # --- a year's answers of one entity (the starting point of a guided conversation) ---------
 
 
-def entity_state(
-    session: Session, year: int, service_entity_id: int
-) -> tuple[int, list[ParticipationAnswer]]:
-    """The entity's version (`entity_version`) and its saved participation answers
-    (`participation_for_year`), read in one statement — so from one snapshot: the answers
-    are exactly those of that version, which lets a save based on it with nothing saved
-    skip the replacing (``save_participation(nothing_saved=True)``)."""
-    rnd = find_round(session, year)
-    if rnd is None:
-        return 0, []
-    version_table = EntityVersion.__table__
+def _entity_state_query(*, ask_previous: bool) -> Any:
+    """`entity_state`'s one statement, built once (it runs on every entity press): the
+    version row, the entries and the "no methods" answers, and — ``ask_previous`` — last
+    year's round; parameters ``round_id``, ``entity_id`` (and ``previous_year``)."""
+    version_table = cast(Table, EntityVersion.__table__)
+    entries = cast(Table, ParticipationEntry.__table__)
+    nones = cast(Table, LevelNoneAnswer.__table__)
+    rounds = cast(Table, Round.__table__)
     number = Integer()
+    round_id = bindparam("round_id", type_=number)
+    entity_id = bindparam("entity_id", type_=number)
     parts = [
         select(
             literal(0, number).label("kind"),
@@ -661,54 +781,76 @@ def entity_state(
             sql_cast(null(), Text()).label("note"),
             literal(0, number).label("id"),
         ).where(
-            version_table.c.round_id == rnd.id,
-            version_table.c.service_entity_id == service_entity_id,
+            version_table.c.round_id == round_id,
+            version_table.c.service_entity_id == entity_id,
         ),
         select(
             literal(1, number),
             sql_cast(null(), number),
-            ParticipationEntry.level_id,
-            ParticipationEntry.method_id,
-            ParticipationEntry.method_text,
-            ParticipationEntry.count,
-            ParticipationEntry.note,
-            ParticipationEntry.id,
+            entries.c.level_id,
+            entries.c.method_id,
+            entries.c.method_text,
+            entries.c.count,
+            entries.c.note,
+            entries.c.id,
         ).where(
-            ParticipationEntry.round_id == rnd.id,
-            ParticipationEntry.service_entity_id == service_entity_id,
+            entries.c.round_id == round_id,
+            entries.c.service_entity_id == entity_id,
         ),
         select(
             literal(2, number),
             sql_cast(null(), number),
-            LevelNoneAnswer.level_id,
+            nones.c.level_id,
             sql_cast(null(), number),
             sql_cast(null(), String()),
             sql_cast(null(), number),
             sql_cast(null(), Text()),
-            LevelNoneAnswer.id,
+            nones.c.id,
         ).where(
-            LevelNoneAnswer.round_id == rnd.id,
-            LevelNoneAnswer.service_entity_id == service_entity_id,
+            nones.c.round_id == round_id,
+            nones.c.service_entity_id == entity_id,
         ),
     ]
-    # Whether last year has a round, when this process does not know (yet, or any more):
-    # the flow asks next whether there are last year's answers to offer (`find_round`).
-    ask_previous = catalog_held_round(session, year - 1) is None
     if ask_previous:
         parts.append(
             select(
                 literal(3, number),
-                Round.id,
+                rounds.c.id,
                 *(sql_cast(null(), kind) for kind in (number, number, String(), number, Text())),
                 literal(0, number),
-            ).where(Round.year == year - 1)
+            ).where(rounds.c.year == bindparam("previous_year", type_=number))
         )
-    query = union_all(*parts).order_by(text("kind"), text("level_id"), text("id"))
+    return union_all(*parts).order_by(text("kind"), text("level_id"), text("id"))
+
+
+_ENTITY_STATE = _entity_state_query(ask_previous=False)
+_ENTITY_STATE_WITH_PREVIOUS = _entity_state_query(ask_previous=True)
+
+
+def entity_state(
+    session: Session, year: int, service_entity_id: int
+) -> tuple[int, list[ParticipationAnswer]]:
+    """The entity's version (`entity_version`) and its saved participation answers
+    (`participation_for_year`), read in one statement — so from one snapshot: the answers
+    are exactly those of that version, which lets a save based on it with nothing saved
+    skip the replacing (``save_participation(nothing_saved=True)``)."""
+    rnd = find_round(session, year)
+    if rnd is None:
+        return 0, []
+    # Whether last year has a round, when this process does not know (yet, or any more):
+    # the flow asks next whether there are last year's answers to offer (`find_round`).
+    ask_previous = catalog_held_round(session, year - 1) is None
+    query = _ENTITY_STATE_WITH_PREVIOUS if ask_previous else _ENTITY_STATE
+    params = {"round_id": rnd.id, "entity_id": service_entity_id}
+    if ask_previous:
+        params["previous_year"] = year - 1
     version = 0
     answers: list[ParticipationAnswer] = []
     nones: list[ParticipationAnswer] = []
     previous = False
-    for kind, stored, level_id, method_id, method_text, count, note, _id in session.execute(query):
+    for kind, stored, level_id, method_id, method_text, count, note, _id in session.execute(
+        query, params
+    ):
         if kind == 0:
             version = int(stored)
         elif kind == 1:

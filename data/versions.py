@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, cast
 
-from sqlalchemy import Table, event, literal, select
+from sqlalchemy import Table, bindparam, event, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, UOWTransaction
 
@@ -147,6 +147,71 @@ def check(session: Session, round_id: int, based_on: dict[int, int]) -> None:
         raise VersionConflict(stale)
 
 
+#: `claim`'s statements, built once per dialect and kind (a save runs one): parameters
+#: ``v_round``, ``v_entity``, ``v_initial``, ``v_based_on`` (and for the report's lock
+#: ``v_expected``, ``r_division``, ``r_person``, ``r_now``).
+_CLAIMS: dict[tuple[str, str], Any] = {}
+
+
+def _claim_statement(dialect: str, kind: str) -> Any:
+    """``kind`` "version": the version's upsert returning the raised version; "report":
+    with the report row's lock and state (see `claim`)."""
+    built = _CLAIMS.get((dialect, kind))
+    if built is not None:
+        return built
+    postgres = dialect == "postgresql"
+    insert: Any = postgresql.insert if postgres else sqlite.insert
+    table = cast(Table, EntityVersion.__table__)
+    statuses = cast(Table, ReportStatus.__table__)
+    upsert = (
+        insert(table)
+        .values(
+            round_id=bindparam("v_round", type_=table.c.round_id.type),
+            service_entity_id=bindparam("v_entity", type_=table.c.service_entity_id.type),
+            version=bindparam("v_initial", type_=table.c.version.type),
+        )
+        .on_conflict_do_update(
+            index_elements=["round_id", "service_entity_id"],
+            set_={"version": table.c.version + 1},
+            where=table.c.version == bindparam("v_based_on", type_=table.c.version.type),
+        )
+    )
+    if kind == "version":
+        built = upsert.returning(table.c.version)
+    elif postgres:
+        claimed = upsert.returning(table.c.version).cte("claimed")
+        draft = select(
+            bindparam("v_round", type_=statuses.c.round_id.type),
+            bindparam("r_division", type_=statuses.c.division_id.type),
+            literal(ReportState.DRAFT, statuses.c.state.type),
+            bindparam("r_now", type_=statuses.c.changed_at.type),
+            bindparam("r_person", type_=statuses.c.changed_by_id.type),
+        ).where(claimed.c.version == bindparam("v_expected", type_=table.c.version.type))
+        built = (
+            postgresql.insert(statuses)
+            .from_select(["round_id", "division_id", "state", "changed_at", "changed_by_id"], draft)
+            .on_conflict_do_update(
+                index_elements=["round_id", "division_id"],
+                set_={"changed_by_id": statuses.c.changed_by_id},
+            )
+            .returning(statuses.c.state)
+            .add_cte(claimed)
+        )
+    else:
+        current = (
+            select(statuses.c.state)
+            .where(
+                statuses.c.round_id == bindparam("v_round", type_=statuses.c.round_id.type),
+                statuses.c.division_id
+                == bindparam("r_division", type_=statuses.c.division_id.type),
+            )
+            .scalar_subquery()
+        )
+        built = upsert.returning(table.c.version, current)
+    _CLAIMS[(dialect, kind)] = built
+    return built
+
+
 def claim(
     session: Session,
     round_id: int,
@@ -173,53 +238,29 @@ def claim(
     """
     connection = session.connection()
     postgres = connection.dialect.name == "postgresql"
-    insert: Any = postgresql.insert if postgres else sqlite.insert
-    table = cast(Table, EntityVersion.__table__)
     expected = based_on + 1
-    statement = (
-        insert(table)
-        .values(round_id=round_id, service_entity_id=entity_id, version=1 if based_on == 0 else 0)
-        .on_conflict_do_update(
-            index_elements=["round_id", "service_entity_id"],
-            set_={"version": table.c.version + 1},
-            where=table.c.version == based_on,
-        )
-    )
+    params: dict[str, Any] = {
+        "v_round": round_id,
+        "v_entity": entity_id,
+        "v_initial": 1 if based_on == 0 else 0,
+        "v_based_on": based_on,
+    }
     state: ReportState | None = None
     if report is None:
-        stored = connection.execute(statement.returning(table.c.version)).scalar_one_or_none()
+        statement = _claim_statement(connection.dialect.name, "version")
+        stored = connection.execute(statement, params).scalar_one_or_none()
     elif postgres:
         division_id, person_id = report
-        statuses = cast(Table, ReportStatus.__table__)
-        claimed = statement.returning(table.c.version).cte("claimed")
-        draft = select(
-            literal(round_id, statuses.c.round_id.type),
-            literal(division_id, statuses.c.division_id.type),
-            literal(ReportState.DRAFT, statuses.c.state.type),
-            literal(utcnow(), statuses.c.changed_at.type),
-            literal(person_id, statuses.c.changed_by_id.type),
-        ).where(claimed.c.version == expected)
-        locked = (
-            postgresql.insert(statuses)
-            .from_select(["round_id", "division_id", "state", "changed_at", "changed_by_id"], draft)
-            .on_conflict_do_update(
-                index_elements=["round_id", "division_id"],
-                set_={"changed_by_id": statuses.c.changed_by_id},
-            )
-            .returning(statuses.c.state)
-            .add_cte(claimed)
+        params.update(
+            v_expected=expected, r_division=division_id, r_person=person_id, r_now=utcnow()
         )
-        state = connection.execute(locked).scalar_one_or_none()
+        statement = _claim_statement(connection.dialect.name, "report")
+        state = connection.execute(statement, params).scalar_one_or_none()
         stored = expected if state is not None else None
     else:
-        division_id, _person_id = report
-        statuses = cast(Table, ReportStatus.__table__)
-        current = (
-            select(statuses.c.state)
-            .where(statuses.c.round_id == round_id, statuses.c.division_id == division_id)
-            .scalar_subquery()
-        )
-        row = connection.execute(statement.returning(table.c.version, current)).first()
+        params["r_division"] = report[0]
+        statement = _claim_statement(connection.dialect.name, "report")
+        row = connection.execute(statement, params).first()
         stored = None if row is None else row[0]
         if row is not None:
             state = row[1] if row[1] is not None else ReportState.DRAFT
@@ -227,6 +268,15 @@ def claim(
         raise VersionConflict([entity_id])
     session.info.setdefault(_RAISED, set()).add((round_id, entity_id))
     return state
+
+
+def raise_once(session: Session, round_id: int, entity_id: int) -> None:
+    """Raise the entity's version for a save written without the unit of work (which
+    raises it on seeing the rows), unless this transaction raised it already (`claim`)."""
+    raised: set[tuple[int, int]] = session.info.setdefault(_RAISED, set())
+    if (round_id, entity_id) not in raised:
+        bump(session, [(round_id, entity_id)])
+        raised.add((round_id, entity_id))
 
 
 def unclaim(session: Session, round_id: int, entity_id: int) -> None:

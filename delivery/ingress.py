@@ -24,6 +24,10 @@ update is checked by the guided-flow engine before it is applied (``bot.flow.rou
 An update the bot cannot read (PTB refuses to parse it) is kept raw in the inbox, marked
 handled and skipped with one warning; polling moves on.
 
+The inbox keeps every update as Telegram sent it; the copy PTB parses for the handlers
+(`parse`) leaves out what no handler reads (`readable`: the keyboard of the bot's own message
+that comes with every button press).
+
 Once a stop has run out of its budget (`close`), nothing more is marked handled: an update
 still in hand then is replayed by another replica or at the next start.
 """
@@ -47,6 +51,7 @@ from core.services import services
 from data import inbox
 from data.db import off_loop, transaction
 from data.models import utcnow
+from delivery.courier import is_snooze
 from delivery.outbox import sender as outbox_sender
 
 log = logging.getLogger(__name__)
@@ -78,6 +83,50 @@ class IngressState:
     closed: bool = False
 
 
+#: Parts of the bot's own message quoted in an update (the one a button was pressed on, the
+#: one a person replied to) that no handler reads: its keyboard and its formatting.
+UNREAD_OF_QUOTED = ("reply_markup", "entities", "caption_entities")
+
+
+def readable(payload: dict[str, Any]) -> dict[str, Any]:
+    """``payload`` (a raw update, left unchanged) as the handlers read it: the message
+    quoted in it without `UNREAD_OF_QUOTED`. The one place that decides what is dropped.
+
+    Why: Telegram sends the whole message a button sits on with every press of it, and
+    PTB turns all of it into objects before any handler runs — a question's keyboard is a
+    dozen or more buttons; leaving it out cut the event loop's CPU per update by a fifth
+    (``bench/reporting_bench.py``). No handler reads those parts: the
+    handlers use the quoted message's id and chat only (``bot.flow.router`` edits the
+    question by its id). The one exception keeps it: the reminder's "remind me tomorrow"
+    (``delivery.courier.is_snooze``) rebuilds its message's keyboard without itself.
+    A change that reads more of a quoted message must change this function.
+    """
+    query = payload.get("callback_query")
+    if isinstance(query, dict):
+        quoted = query.get("message")
+        if isinstance(quoted, dict) and not is_snooze(query.get("data")):
+            return {**payload, "callback_query": {**query, "message": _trimmed(quoted)}}
+        return payload
+    for kind in ("message", "edited_message"):
+        message = payload.get(kind)
+        if isinstance(message, dict) and isinstance(message.get("reply_to_message"), dict):
+            quoted = _trimmed(message["reply_to_message"])
+            return {**payload, kind: {**message, "reply_to_message": quoted}}
+    return payload
+
+
+def _trimmed(message: dict[str, Any]) -> dict[str, Any]:
+    if not any(key in message for key in UNREAD_OF_QUOTED):
+        return message
+    return {key: value for key, value in message.items() if key not in UNREAD_OF_QUOTED}
+
+
+def parse(payload: dict[str, Any], bot: Any) -> Update:
+    """The update the handlers get: `readable` ``payload`` parsed by PTB (raises what PTB
+    raises for an update it cannot read)."""
+    return Update.de_json(readable(payload), bot)
+
+
 def _state(application: AnyApplication) -> IngressState:
     state = application.bot_data.get(KEY)
     if state is None:
@@ -87,14 +136,19 @@ def _state(application: AnyApplication) -> IngressState:
     return state
 
 
-async def receive(application: AnyApplication, payloads: Sequence[dict[str, Any]]) -> None:
+async def receive(
+    application: AnyApplication,
+    payloads: Sequence[dict[str, Any]],
+    parsed: Sequence[Update] | None = None,
+) -> None:
     """Record ``payloads`` (raw Telegram updates) in one transaction, then queue the new ones.
 
     When this returns, the updates are durable and may be acknowledged to Telegram. An
     update_id already in the inbox (a redelivery) is not queued again. Raises if the
-    database write fails: then nothing may be acknowledged.
+    database write fails: then nothing may be acknowledged. ``parsed``: the same updates
+    already parsed by `parse` (the webhook checks each one so), not parsed again.
     """
-    await _receive(application, payloads, None)
+    await _receive(application, payloads, parsed)
 
 
 async def _receive(
@@ -103,7 +157,7 @@ async def _receive(
     parsed: Sequence[Update] | None,
 ) -> None:
     """`receive`; ``parsed`` are the same updates as PTB objects when the caller has them
-    (polling), which saves parsing each one again."""
+    (polling, the webhook), which saves parsing each one again."""
     if not payloads:
         return
     state = _state(application)
@@ -285,7 +339,7 @@ async def _enqueue(
     application: AnyApplication, state: IngressState, update_id: int, payload: dict[str, Any]
 ) -> None:
     try:
-        update = Update.de_json(payload, application.bot)
+        update = parse(payload, application.bot)
     except Exception:
         log.exception("inbox: update %s cannot be read; marked handled", update_id)
         with transaction(state.sessions) as session:
@@ -465,7 +519,7 @@ class InboxUpdater(Updater):
                 log.warning("inbox: skipped update %s: its id is out of range", update_id)
                 continue
             try:
-                update = Update.de_json(item, self.bot)
+                update = parse(item, self.bot)
             except Exception as error:
                 log.warning(
                     "inbox: update %s cannot be read (%s); kept raw and skipped",

@@ -115,18 +115,18 @@ async def _read_body(request: Request) -> bytes | None:
     return b"".join(chunks)
 
 
-def _is_update(payload: object, application: App) -> bool:
-    """Does the body look like one Telegram update PTB can read?"""
+def _as_update(payload: object, application: App) -> Update | None:
+    """The body as the update the handlers get (``delivery.ingress.parse``: parsed once,
+    here), or None when it is not one Telegram update PTB can read."""
     if not isinstance(payload, dict):
-        return False
+        return None
     update_id = payload.get("update_id")
     if not isinstance(update_id, int) or isinstance(update_id, bool):
-        return False
+        return None
     try:
-        Update.de_json(payload, application.bot)
+        return ingress.parse(payload, application.bot)
     except Exception:
-        return False
-    return True
+        return None
 
 
 def create_app(
@@ -165,7 +165,8 @@ def create_app(
             payload = json.loads(body)
         except (ValueError, UnicodeDecodeError):
             payload = None
-        if not _is_update(payload, application):
+        update = _as_update(payload, application)
+        if update is None:
             metrics.webhook_refused("not_an_update")
             malformed.warning("webhook call refused: the body is not a Telegram update")
             return PlainTextResponse("not a Telegram update", status_code=400)
@@ -177,7 +178,7 @@ def create_app(
             return PlainTextResponse("update_id out of range", status_code=400)
         with state.handing_off():
             try:
-                await ingress.receive(application, [payload])
+                await ingress.receive(application, [payload], [update])
             except Exception:
                 # Not taken: Telegram keeps the update and calls again later.
                 log.exception("update %s could not be handed off", payload["update_id"])

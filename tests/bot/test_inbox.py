@@ -294,3 +294,53 @@ async def test_a_replayed_step_another_replica_applied_meanwhile_is_not_applied_
     await asyncio.wait_for(bot.app.update_queue.join(), 10)
     assert len(user.messages) == sent
     assert _answers(bot, 4111) == [(1, 5)]
+
+
+async def test_a_button_press_reaches_the_handlers_without_its_message_keyboard_but_is_kept_whole(
+    bot: BotHarness,
+) -> None:
+    seen: list[Update] = []
+
+    async def look(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        seen.append(update)
+
+    bot.app.add_handler(TypeHandler(Update, look), group=-100)
+    user = bot.contact(4120, "KUVA")
+    await user.send("/raportoi")
+    await user.press("Kirjasto")
+    assert "Vaihe" in user.last.text  # the press was answered as before
+    query = seen[-1].callback_query
+    assert query is not None and query.message is not None
+    assert query.message.message_id and query.message.chat.id == 4120
+    assert getattr(query.message, "reply_markup", None) is None
+    assert getattr(query.message, "entities", ()) == ()
+    # The inbox keeps what Telegram sent: the keyboard the button sat on included.
+    kept = next(row.payload for row in _rows(bot) if row.update_id == seen[-1].update_id)
+    assert kept["callback_query"]["message"]["reply_markup"]["inline_keyboard"]
+
+
+def test_only_the_snooze_button_keeps_the_keyboard_of_its_message() -> None:
+    keyboard = {"inline_keyboard": [[{"text": "x", "callback_data": "rem:snooze:5"}]]}
+    message = {"message_id": 7, "date": 1, "chat": {"id": 1, "type": "private"}}
+    quoted = {**message, "text": "Muistutus", "reply_markup": keyboard}
+
+    def press(data: str) -> dict[str, Any]:
+        sender = {"id": 1, "is_bot": False, "first_name": "A"}
+        return {
+            "update_id": 1,
+            "callback_query": {
+                "id": "q",
+                "from": sender,
+                "chat_instance": "c",
+                "data": data,
+                "message": quoted,
+            },
+        }
+
+    raw = press("flow:reporting:pick:1")
+    assert ingress.readable(raw)["callback_query"]["message"] == {**message, "text": "Muistutus"}
+    assert raw["callback_query"]["message"]["reply_markup"] == keyboard  # left unchanged
+    assert ingress.readable(press("rem:snooze:5"))["callback_query"]["message"] == quoted
+    reply = {"update_id": 2, "message": {**message, "text": "ok", "reply_to_message": quoted}}
+    assert "reply_markup" not in ingress.readable(reply)["message"]["reply_to_message"]
+    assert ingress.parse(reply, None).message.reply_to_message.text == "Muistutus"  # type: ignore[union-attr]
