@@ -83,7 +83,8 @@ def share_send_budget(
     round. A replica giving slots back keeps claiming ``holding`` of them (the sends that
     may still count in Telegram's window: its limit in effect until now, or more in flight)
     until its next round, so the slots another replica takes are free by then. A replica
-    of the release before (``slots`` NULL) counts as holding its even share."""
+    of the release before (``slots`` NULL; also one of this release between its first
+    heartbeat and its first claim) counts as holding its even share."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(
             select(
@@ -96,12 +97,14 @@ def share_send_budget(
         select(Replica.name, Replica.slots, Replica.demand).where(Replica.seen_at > now - within)
     ).all()
     even = -(-total // max(len(rows), 1))
-    claims = {row.name: even if row.slots is None else row.slots for row in rows}
+    others = {
+        row.name: even if row.slots is None else row.slots for row in rows if row.name != name
+    }
+    previous = next((row.slots or 0 for row in rows if row.name == name), 0)
     demands = {row.name: row.demand or 0 for row in rows}
     demands[name] = demand
-    previous = claims.pop(name, 0)
     fair = allocate(total, demands)[name]
-    usable = min(fair, max(0, total - sum(claims.values())))
+    usable = min(fair, max(0, total - sum(others.values())))
     claim = max(usable, min(previous, holding))
     session.execute(update(Replica).where(Replica.name == name).values(slots=claim, demand=demand))
     return usable

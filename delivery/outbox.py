@@ -27,12 +27,13 @@ The background loop (`Sender.run`, one per process, started with the Application
 *sending* by a dead replica; claims pending rows whose lease ran out (written by a replica
 that died or stopped, or due for a retry) and delivers them; renews the inbox leases of the
 updates this replica holds and takes over unhandled updates whose replica died
-(``delivery.ingress.keep_and_claim``). On PostgreSQL a second, short transaction then
-claims this replica's part of the bot's send budget by its demand
-(``data.ratelimit.share_send_budget``; ``delivery.pacing`` explains). While its rounds find
-nothing to do, the pause between them doubles up to `IDLE_SWEEP_SECONDS` (at most a quarter
-of the lease and of `REPLICA_GONE`); any work, an update in hand, a delivery or a replica
-coming or going brings it back to every second. It does not poll for new replies: those are
+(``delivery.ingress.keep_and_claim``). While its rounds find nothing to do, the pause
+between them doubles up to `IDLE_SWEEP_SECONDS` (at most a quarter of the lease and of
+`REPLICA_GONE`); any work, an update in hand, a delivery or a replica coming or going brings
+it back to every second. On PostgreSQL a loop of its own (`Sender.claim_budget`, as often,
+in a short transaction) renews the heartbeat and claims this replica's part of the bot's
+send budget by its demand (``data.ratelimit.share_send_budget``; ``delivery.pacing``
+explains). It does not poll for new replies: those are
 handed to `deliver` by the replica that wrote them, right after their commit, so waking
 senders through the database (LISTEN/NOTIFY) would only serve rows whose writer died, which
 the leases cover.
@@ -240,6 +241,8 @@ class Sender:
     lease: dt.timedelta = field(default_factory=lambda: dt.timedelta(seconds=lease_seconds()))
     replicas: int = 1
     _task: asyncio.Task[None] | None = None
+    #: The send budget's claims (`_claim_loop`; PostgreSQL).
+    _claims: asyncio.Task[None] | None = None
     _stopping: asyncio.Event | None = None
     _busy_chats: set[int] = field(default_factory=set)
     _pruned_at: dt.datetime | None = None
@@ -818,13 +821,14 @@ class Sender:
 
     def start(self) -> None:
         if self._task is None:
-            limiter = getattr(self.application.bot, "rate_limiter", None)
-            if isinstance(limiter, PacingLimiter) and self._shared():
-                # No part of the send budget before the first round has claimed one (it
-                # runs at once): the other replicas may hold all of it.
-                limiter.set_slots(0)
             self._stopping = asyncio.Event()
             self._task = asyncio.create_task(self.run(), name="outbox-sender")
+            limiter = self._limiter()
+            if limiter is not None:
+                # No part of the send budget before the first claim (at once): the other
+                # replicas may hold all of it.
+                limiter.set_slots(0)
+                self._claims = asyncio.create_task(self._claim_loop(), name="send-budget")
 
     async def run(self) -> None:
         assert self._stopping is not None
@@ -857,27 +861,14 @@ class Sender:
         held = ingress.held_updates(self.application)
         delivered, self._delivered = self._delivered, 0
         replicas = self.replicas
-        limiter = getattr(self.application.bot, "rate_limiter", None)
-        budget = None
-        if isinstance(limiter, PacingLimiter) and self._shared():
-            # Measured before the hop: while it runs, this replica sends at most its limit
-            # in effect, which the claim then still covers (``data.ratelimit``).
-            budget = (limiter.demand(), max(limiter.slots, limiter.occupancy()))
         try:
             due, stranded, settled = await off_loop(
                 self._round, now, done, held, sessions=self.sessions
             )
-            slots = None
-            if budget is not None:
-                slots = await off_loop(self._share, now, *budget, sessions=self.sessions)
         except BaseException:
             self._give_back_done(done)  # written by the next flush instead
             raise
         self._settled([*done, *settled])
-        if isinstance(limiter, PacingLimiter) and slots is not None:
-            # Held for less than REPLICA_GONE: a replica whose rounds stall (its heartbeat
-            # stops) stops sending before the others count its slots as free.
-            limiter.set_slots(slots, for_seconds=BUDGET_HELD.total_seconds())
         await ingress.take_over(self.application, stranded)
         busy = bool(due or stranded or settled or held or done or delivered)
         busy = busy or self.replicas != replicas  # a replica came or went: its share moves
@@ -925,11 +916,52 @@ class Sender:
         bind = self.sessions.kw.get("bind")
         return bind is not None and bind.dialect.name == "postgresql"
 
+    def _limiter(self) -> PacingLimiter | None:
+        """The rate limiter whose part of the send budget this sender claims (PostgreSQL)."""
+        limiter = getattr(self.application.bot, "rate_limiter", None)
+        return limiter if isinstance(limiter, PacingLimiter) and self._shared() else None
+
+    async def claim_budget(self) -> bool:
+        """Claim this replica's part of the send budget by its demand and hand it to the
+        rate limiter (``data.ratelimit.share_send_budget``); whether anything is to be sent
+        or the part moved (the next claim then comes after `SWEEP_SECONDS`, not backed off).
+
+        Its own loop (`_claim_loop`), not the background round's: that round awaits the
+        deliveries it starts, which may wait for the very slots the next claim gives."""
+        limiter = self._limiter()
+        if limiter is None:
+            return False
+        # Measured before the hop: while it runs, this replica sends at most its limit in
+        # effect, which the claim then still covers.
+        demand, holding = limiter.demand(), max(limiter.slots, limiter.occupancy())
+        before = limiter.slots
+        slots = await off_loop(self._share, utcnow(), demand, holding, sessions=self.sessions)
+        # Held for less than REPLICA_GONE: a replica whose claims stall stops sending before
+        # the others count its slots as free.
+        limiter.set_slots(slots, for_seconds=BUDGET_HELD.total_seconds())
+        return bool(demand) or slots != before
+
+    async def _claim_loop(self) -> None:
+        assert self._stopping is not None
+        pause = SWEEP_SECONDS
+        while not self._stopping.is_set():
+            busy = True
+            try:
+                busy = await self.claim_budget()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox: could not claim this replica's send budget; trying again")
+            pause = SWEEP_SECONDS if busy else min(pause * 2, self._idle_pause())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), pause)
+
     def _share(self, now: dt.datetime, demand: int, holding: int) -> int:
-        """This replica's sends per window from now on, claimed in its heartbeat row
-        (``data.ratelimit.share_send_budget``): a transaction of its own, after the round's,
-        so the round's locks are not held while the claims are made one at a time."""
+        """This replica's sends per window from now on, claimed in its heartbeat row (written
+        here too: the round's may be late while it delivers) — a transaction of its own, so
+        no other lock is held while the claims are made one at a time."""
         with transaction(self.sessions) as session:
+            outbox.heartbeat(session, self.name, now=now)
             return ratelimit.share_send_budget(
                 session,
                 self.name,
@@ -944,11 +976,12 @@ class Sender:
         """Stop the loop and free this replica's pending rows for the others at once."""
         if self._stopping is not None:
             self._stopping.set()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
-            self._task = None
+        for task in (self._task, self._claims):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        self._task = self._claims = None
         writer = self._writer
         if writer is not None and not writer.done():
             # The sending marks asked for are written first; one waiting at the cap for an

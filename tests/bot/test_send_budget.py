@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from contextlib import AsyncExitStack
 
+import pytest
 from sqlalchemy import select
 
 from data import outbox, ratelimit
 from data.models import Replica
 from delivery.pacing import PacingLimiter
+from localtg import LocalBotApi
 
 from ..conftest import Database
+from .conftest import replica_senders
 
 TOTAL = 30
 GONE = dt.timedelta(seconds=10)
@@ -150,3 +154,48 @@ async def test_a_limiter_sends_nothing_past_the_time_its_slots_were_held_for() -
     limiter.set_slots(3, for_seconds=2.0)  # claimed again
     await late
     assert sent[-1] >= 1008.0
+
+
+async def test_one_busy_replica_of_four_takes_the_slots_the_idle_ones_leave_without_a_429(
+    db: Database, stack: AsyncExitStack
+) -> None:
+    """Four replicas (each a real Application with its own limiter and outbox sender, as four
+    processes would have) on one database and a fake Bot API answering 429 past 30 messages
+    a second: one of them holds 60 replies, the others nothing. Their claims (each
+    replica's own loop) move the idle ones' slots to the busy one, and never exceed the 30."""
+    if db.backend != "postgresql":
+        pytest.skip("several replicas run on PostgreSQL only; one process keeps the budget")
+    api = LocalBotApi(enforce_limits=True)
+    chats = range(7200, 7260)
+    for chat_id in chats:
+        api.user(chat_id, f"P{chat_id}", has_started=True)
+    senders = await replica_senders(stack, db, api, 4)
+    limiters = [one.application.bot.rate_limiter for one in senders]
+    assert all(isinstance(limiter, PacingLimiter) for limiter in limiters)
+    # The first replica's first round sees only itself and claims all 30; it gives 23 back
+    # at its second, still claiming them until its third (its sends of the window before
+    # may still count), and then the others take theirs: an even share each.
+    for one in senders * 3:
+        await one.claim_budget()
+    assert sorted(limiter.slots for limiter in limiters) == [7, 7, 8, 8]
+    busy = senders[0]
+    with db.transaction() as session:
+        rows = busy.write(
+            session,
+            [(chat_id, "sendMessage", {"chat_id": chat_id, "text": "x"}) for chat_id in chats],
+            update_id=None,
+        )
+    delivering = asyncio.ensure_future(asyncio.gather(*(busy.deliver([row]) for row in rows)))
+    shares = []
+    while not delivering.done():  # the background rounds go on meanwhile
+        for one in senders:
+            await one.claim_budget()  # as its own loop does, beside the background round
+            assert sum(_claims(db).values()) <= TOTAL
+        shares.append([limiter.slots for limiter in limiters])
+        await asyncio.wait({delivering}, timeout=0.2)
+    await delivering
+
+    assert api.rate_limit_errors == 0
+    assert busy.sent == len(chats)
+    # The busy replica got all but the one slot each idle replica keeps.
+    assert [TOTAL - 3, 1, 1, 1] in shares
