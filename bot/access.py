@@ -20,7 +20,8 @@ from telegram.ext import ContextTypes
 from core.services import Services, services
 from data import people
 from data.db import is_lock_wait, off_loop, transaction
-from data.models import Person, Role
+from data.models import Role
+from data.people import PersonValue
 from i18n import gettext_for, normalize_language
 
 R = TypeVar("R")
@@ -30,14 +31,17 @@ Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, R]]
 
 @dataclass(frozen=True)
 class Caller:
-    """The person behind an update (None if not registered) and their language."""
+    """The person behind an update (None if not registered) and their language.
 
-    person: Person | None
+    ``person`` is a plain value read with Core (``data.people.PersonValue``), never an ORM
+    entity: a handler that changes the person loads the row in its own transaction."""
+
+    person: PersonValue | None
     language: str
 
     @property
-    def roles(self) -> set[Role]:
-        return self.person.role_set if self.person else set()
+    def roles(self) -> frozenset[Role]:
+        return self.person.role_set if self.person else frozenset()
 
     def has(self, *roles: Role) -> bool:
         return bool(self.roles & set(roles))
@@ -94,7 +98,7 @@ _UNSET: Any = object()
 
 
 def caller_in(
-    session: Session, update: Update, svc: Services, *, person: Person | None = _UNSET
+    session: Session, update: Update, svc: Services, *, person: PersonValue | None = _UNSET
 ) -> Caller:
     """`caller` inside a transaction the update already has open (one per update).
 
@@ -105,8 +109,8 @@ def caller_in(
     """
     user = update.effective_user
     if person is _UNSET:
-        person = people.active_person(session, user.id) if user is not None else None
-    elif person is not None and not (person.active and person.roles):
+        person = people.active_person_value(session, user.id) if user is not None else None
+    elif person is not None and not (person.active and person.role_set):
         person = None
     chosen = person.language if person and person.language else None
     if chosen is None and user is not None and user.language_code:

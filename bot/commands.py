@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
+
 from data.models import Role
 from i18n import N_
 
@@ -36,7 +38,7 @@ BY_ROLE: dict[Role, list[tuple[str, str]]] = {
 }
 
 
-def commands_for(roles: set[Role]) -> list[tuple[str, str]]:
+def commands_for(roles: AbstractSet[Role]) -> list[tuple[str, str]]:
     """The person's commands, role commands first, each command once."""
     seen: set[str] = set()
     result: list[tuple[str, str]] = []

@@ -19,10 +19,11 @@ from __future__ import annotations
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import yaml
 from sqlalchemy import Engine, event, select
@@ -45,6 +46,7 @@ CATALOG_FILE = Path(__file__).resolve().parent / "catalog.yaml"
 LANGS = ("fi", "sv", "en")
 
 M = TypeVar("M", bound=Base)
+V = TypeVar("V")
 
 
 class CatalogError(ValueError):
@@ -231,6 +233,8 @@ class _Held:
     rounds: dict[int, Any] = field(default_factory=dict)
     #: Years looked up without a round, and when (trusted for `CHECK_SECONDS`).
     no_round: dict[int, float] = field(default_factory=dict)
+    #: Values computed from the catalog alone (`derived`), dropped with this copy.
+    derived: dict[Any, Any] = field(default_factory=dict)
 
 
 _MODELS: tuple[type[Base], ...] = (Level, CatalogMethod, Division, ServiceEntity, MeasurementType)
@@ -367,22 +371,45 @@ def get(session: Session, model: type[M], row_id: int) -> M | None:
 # --- reading ---------------------------------------------------------------------------
 
 
-def _listed(rows: list[Any], include_retired: bool) -> list[Any]:
-    return list(rows) if include_retired else [row for row in rows if row.retired_at is None]
+def derived(session: Session, key: Any, build: Callable[[], V]) -> V:
+    """A value computed from the catalog alone (``build``: no person's data, no database
+    read), held with the process's copy under ``key`` and dropped with it when the
+    catalog changes — e.g. a level's list of method names in a language, which every
+    update of a level question would otherwise compute again. Treat it as read-only."""
+    held = _current(session)
+    try:
+        return cast(V, held.derived[key])
+    except KeyError:
+        value = held.derived[key] = build()
+        return value
+
+
+def _listed(held: _Held, key: Any, rows: list[Any], include_retired: bool) -> list[Any]:
+    """The rows, or the active ones (computed once per copy); a fresh list to the caller."""
+    if include_retired:
+        return list(rows)
+    active = held.derived.get(("active", key))
+    if active is None:
+        active = held.derived[("active", key)] = [row for row in rows if row.retired_at is None]
+    return list(active)
 
 
 def levels(session: Session, *, include_retired: bool = False) -> list[Level]:
-    return _listed(_current(session).rows[Level], include_retired)
+    held = _current(session)
+    return _listed(held, Level, held.rows[Level], include_retired)
 
 
 def methods_for_level(
     session: Session, level_id: int, *, include_retired: bool = False
 ) -> list[CatalogMethod]:
-    return _listed(_current(session).methods_by_level.get(level_id, []), include_retired)
+    held = _current(session)
+    rows = held.methods_by_level.get(level_id, [])
+    return _listed(held, ("methods", level_id), rows, include_retired)
 
 
 def divisions(session: Session, *, include_retired: bool = False) -> list[Division]:
-    return _listed(_current(session).rows[Division], include_retired)
+    held = _current(session)
+    return _listed(held, Division, held.rows[Division], include_retired)
 
 
 def service_entities(
@@ -394,11 +421,12 @@ def service_entities(
         if division_id is None
         else held.entities_by_division.get(division_id, [])
     )
-    return _listed(rows, include_retired)
+    return _listed(held, ("entities", division_id), rows, include_retired)
 
 
 def measurement_types(session: Session, *, include_retired: bool = False) -> list[MeasurementType]:
-    return _listed(_current(session).rows[MeasurementType], include_retired)
+    held = _current(session)
+    return _listed(held, MeasurementType, held.rows[MeasurementType], include_retired)
 
 
 def division_by_code(session: Session, code: str) -> Division | None:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Any, ClassVar
+from collections.abc import Set as AbstractSet
+from typing import Any, ClassVar, Protocol
 
 from sqlalchemy import (
     JSON,
@@ -220,6 +221,20 @@ class Person(Base):
         if self.telegram_user_id is None:
             raise ValueError(f"person {self.id} is erased: no chat")
         return self.telegram_user_id
+
+
+class Actor(Protocol):
+    """What the rules read of a person (``data.reports``' access checks, the author of an
+    answer): a `Person` row, or the light ``data.people.PersonValue`` an update reads."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def division_id(self) -> int | None: ...
+    @property
+    def active(self) -> bool: ...
+    @property
+    def role_set(self) -> AbstractSet[Role]: ...
 
 
 class PersonRole(Base):

@@ -21,11 +21,11 @@ from sqlalchemy.orm import Session
 from data import answers, progress, reports
 from data.audit import record
 from data.models import (
+    Actor,
     CatalogMethod,
     Level,
     MeasurementType,
     ParticipationEntry,
-    Person,
     ReportState,
     ReportStatus,
     SatisfactionEntry,
@@ -88,9 +88,7 @@ class DivisionStatus:
         return bool(answers) and all(m.kind == "none" for m in answers)
 
 
-def division_status(
-    session: Session, person: Person, year: int, division_id: int
-) -> DivisionStatus:
+def division_status(session: Session, person: Actor, year: int, division_id: int) -> DivisionStatus:
     """The division's status for the year's round; read access checked, nothing created."""
     if not reports.can_read_division(person, division_id):
         raise AccessDenied(f"person {person.id} may not read division {division_id}")
@@ -249,7 +247,7 @@ def _row_for(session: Session, entry: ParticipationEntry | SatisfactionEntry) ->
     )
 
 
-def entry_rows(session: Session, person: Person, year: int, division_id: int) -> list[EntryRow]:
+def entry_rows(session: Session, person: Actor, year: int, division_id: int) -> list[EntryRow]:
     """The division's entries for the year, entity by entity in catalog order, participation
     (by level) before satisfaction; read access checked by ``reports.division_entries``."""
     participation, satisfaction = reports.division_entries(session, person, year, division_id)
@@ -270,7 +268,7 @@ def entry_rows(session: Session, person: Person, year: int, division_id: int) ->
 
 
 def entry_row(
-    session: Session, person: Person, year: int, kind: EntryKind, entry_id: int
+    session: Session, person: Actor, year: int, kind: EntryKind, entry_id: int
 ) -> EntryRow | None:
     """The entry if it exists, is in the year's round and the person may change its division.
 
@@ -295,7 +293,7 @@ def entry_row(
 
 def update_satisfaction_entry(
     session: Session,
-    person: Person,
+    person: Actor,
     entry_id: int,
     *,
     latest_result: str | _Unset | None = UNSET,
@@ -324,7 +322,7 @@ def update_satisfaction_entry(
 
 
 def replace_satisfaction_entry(
-    session: Session, person: Person, entry_id: int, answer: SatisfactionAnswer
+    session: Session, person: Actor, entry_id: int, answer: SatisfactionAnswer
 ) -> SatisfactionEntry:
     """Store ``answer`` (every part, as /muokkaa showed and the person confirmed it) in one
     entry; checked by ``reports.validate_satisfaction`` and audited old → new.
@@ -341,7 +339,7 @@ def replace_satisfaction_entry(
 
 def _store_satisfaction(
     session: Session,
-    person: Person,
+    person: Actor,
     entry: SatisfactionEntry,
     old: dict[str, Any],
     answer: SatisfactionAnswer,

@@ -10,14 +10,16 @@ import datetime as dt
 import enum
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from data.audit import record
 from data.db import affected, insert_for
-from data.models import Division, Invitation, Person, PersonRole, Role, utcnow
+from data.models import Actor, Division, Invitation, Person, PersonRole, Role, utcnow
 
 INVITATION_DAYS = 7
 
@@ -39,6 +41,86 @@ class Redeemed:
 def hash_token(token: str) -> str:
     """What is stored of an invitation token: its SHA-256, hex (64 characters)."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class PersonValue:
+    """A person as one update sees them: the row's columns and the roles, read with Core
+    into a plain value (``data.models.Actor``), not an ORM entity.
+
+    Every update asks who is behind it first (``bot.access``), and the guided
+    conversations read the person with their drafts in one statement
+    (``data.drafts.person_and_drafts``); the ORM's entity loading and identity map cost
+    more than the rest of that read. Code that changes a person loads the ORM row."""
+
+    id: int
+    telegram_user_id: int | None
+    name: str
+    language: str | None
+    division_id: int | None
+    active: bool
+    role_set: frozenset[Role]
+
+    @property
+    def chat_id(self) -> int:
+        """The person's private chat with the bot (``Person.chat_id``)."""
+        if self.telegram_user_id is None:
+            raise ValueError(f"person {self.id} is erased: no chat")
+        return self.telegram_user_id
+
+
+_PEOPLE: Table = cast(Table, Person.__table__)
+_ROLES: Table = cast(Table, PersonRole.__table__)
+#: The people columns a `PersonValue` is read from, in the order of its fields.
+PERSON_COLUMNS = (
+    _PEOPLE.c.id,
+    _PEOPLE.c.telegram_user_id,
+    _PEOPLE.c.name,
+    _PEOPLE.c.language,
+    _PEOPLE.c.division_id,
+    _PEOPLE.c.active,
+)
+
+
+def person_value(row: Sequence[Any], roles: frozenset[Role]) -> PersonValue:
+    """A `PersonValue` from a row starting with `PERSON_COLUMNS`."""
+    return PersonValue(row[0], row[1], row[2], row[3], row[4], row[5], roles)
+
+
+def person_value_of(person: Person) -> PersonValue:
+    """The `PersonValue` of a loaded ORM row (its roles loaded with it)."""
+    return PersonValue(
+        person.id,
+        person.telegram_user_id,
+        person.name,
+        person.language,
+        person.division_id,
+        person.active,
+        frozenset(person.role_set),
+    )
+
+
+_PERSON_WITH_ROLES = (
+    select(*PERSON_COLUMNS, _ROLES.c.role)
+    .select_from(_PEOPLE)
+    .outerjoin(_ROLES, _ROLES.c.person_id == _PEOPLE.c.id)
+    .where(_PEOPLE.c.telegram_user_id == bindparam("telegram_user_id"))
+)
+
+
+def active_person_value(session: Session, telegram_user_id: int) -> PersonValue | None:
+    """The registered, active person behind a Telegram user as a `PersonValue`, or None
+    (no access); one prebuilt Core statement (every handler asks this first)."""
+    rows = (
+        session.connection()
+        .execute(_PERSON_WITH_ROLES, {"telegram_user_id": telegram_user_id})
+        .all()
+    )
+    if not rows:
+        return None
+    roles = frozenset(row[-1] for row in rows if row[-1] is not None)
+    person = person_value(rows[0], roles)
+    return person if person.active and roles else None
 
 
 def person_by_telegram_id(session: Session, telegram_user_id: int) -> Person | None:
@@ -210,7 +292,7 @@ def create_invitation(
     role: Role,
     *,
     division: Division | None = None,
-    created_by: Person | None = None,
+    created_by: Actor | None = None,
     days: int = INVITATION_DAYS,
     now: dt.datetime | None = None,
 ) -> Invitation:

@@ -38,6 +38,7 @@ from data.catalog import held_round as catalog_held_round
 from data.catalog import hold_no_round as catalog_hold_no_round
 from data.db import insert_for
 from data.models import (
+    Actor,
     AuditEvent,
     CatalogMethod,
     EntityVersion,
@@ -45,7 +46,6 @@ from data.models import (
     LevelNoneAnswer,
     MeasurementType,
     ParticipationEntry,
-    Person,
     ReportState,
     ReportStatus,
     Role,
@@ -101,14 +101,14 @@ def check_versions(session: Session, year: int, based_on: dict[int, int]) -> Non
 # --- access ----------------------------------------------------------------------------
 
 
-def can_read_division(person: Person, division_id: int) -> bool:
+def can_read_division(person: Actor, division_id: int) -> bool:
     roles = person.role_set
     if Role.COORDINATOR in roles or Role.STAFF in roles:
         return True
     return Role.CONTACT in roles and person.division_id == division_id
 
 
-def can_write_division(person: Person, division_id: int) -> bool:
+def can_write_division(person: Actor, division_id: int) -> bool:
     return person.active and Role.CONTACT in person.role_set and person.division_id == division_id
 
 
@@ -148,9 +148,7 @@ def _locked_status(
     return status
 
 
-def _require_write(
-    session: Session, person: Person, round_id: int, division_id: int
-) -> ReportState:
+def _require_write(session: Session, person: Actor, round_id: int, division_id: int) -> ReportState:
     """Lock the division's report row (see `_locked_status`) if the person may change it
     now; its state."""
     if not can_write_division(person, division_id):
@@ -176,7 +174,7 @@ def _require_write(
     return state  # type: ignore[no-any-return]
 
 
-def entity_for(session: Session, person: Person, service_entity_id: int) -> ServiceEntity:
+def entity_for(session: Session, person: Actor, service_entity_id: int) -> ServiceEntity:
     """The active service entity, if the person may write it; AccessDenied otherwise."""
     entity = catalog_get(session, ServiceEntity, service_entity_id)
     if entity is None or entity.retired_at is not None:
@@ -255,7 +253,7 @@ def _validate_participation(session: Session, answer: ParticipationAnswer) -> Pa
 
 def save_participation(
     session: Session,
-    person: Person,
+    person: Actor,
     year: int,
     service_entity_id: int,
     answers: list[ParticipationAnswer],
@@ -484,7 +482,7 @@ VALUES (:now, :a_person, 'save', 'participation', :a_entity_id, :division_id, :r
 
 def owned_entry(
     session: Session,
-    person: Person,
+    person: Actor,
     model: type[ParticipationEntry] | type[SatisfactionEntry],
     entry_id: int,
 ) -> ParticipationEntry | SatisfactionEntry:
@@ -502,7 +500,7 @@ def owned_entry(
 
 def update_participation_entry(
     session: Session,
-    person: Person,
+    person: Actor,
     entry_id: int,
     *,
     count: int | None = None,
@@ -541,7 +539,7 @@ def update_participation_entry(
     return entry
 
 
-def delete_entry(session: Session, person: Person, kind: str, entry_id: int) -> None:
+def delete_entry(session: Session, person: Actor, kind: str, entry_id: int) -> None:
     """Delete one participation or satisfaction entry (kind "participation"/"satisfaction")."""
     model = ParticipationEntry if kind == "participation" else SatisfactionEntry
     entry = owned_entry(session, person, model, entry_id)
@@ -562,7 +560,7 @@ def delete_entry(session: Session, person: Person, kind: str, entry_id: int) -> 
 
 
 def division_entries(
-    session: Session, person: Person, year: int, division_id: int
+    session: Session, person: Actor, year: int, division_id: int
 ) -> tuple[list[ParticipationEntry], list[SatisfactionEntry]]:
     """All of a division's entries for the year (read access checked)."""
     if not can_read_division(person, division_id):
@@ -618,6 +616,21 @@ def satisfaction_dict(entry: SatisfactionEntry) -> dict[str, Any]:
     }
 
 
+#: A satisfaction entry's fields as written to the audit log (`satisfaction_dict`'s order).
+_SATISFACTION_AUDITED = ("service_entity_id", *SatisfactionAnswer.__dataclass_fields__)
+_SATISFACTION = cast(Table, SatisfactionEntry.__table__)
+#: `save_satisfaction`'s statements, built once.
+_DELETE_SATISFACTION_RETURNING = (
+    _SATISFACTION.delete()
+    .where(
+        _SATISFACTION.c.round_id == bindparam("round_id"),
+        _SATISFACTION.c.service_entity_id == bindparam("service_entity_id"),
+    )
+    .returning(_SATISFACTION.c.id, *(_SATISFACTION.c[name] for name in _SATISFACTION_AUDITED))
+)
+_INSERT_SATISFACTION = _SATISFACTION.insert()
+
+
 def validate_satisfaction(session: Session, answer: SatisfactionAnswer) -> SatisfactionAnswer:
     """The answer to store, checked by the rule book (``data.answers.check_satisfaction``)
     against its measurement type; raises ``AnswerProblem`` (a ValueError) or ValueError."""
@@ -648,7 +661,7 @@ def satisfaction_answers(
 
 def save_satisfaction(
     session: Session,
-    person: Person,
+    person: Actor,
     year: int,
     service_entity_id: int,
     answers: list[SatisfactionAnswer],
@@ -662,46 +675,59 @@ def save_satisfaction(
     `ChangedElsewhere` before anything is written.
     """
     entity = entity_for(session, person, service_entity_id)
-    if based_on is not None:
-        check_versions(session, year, {entity.id: based_on})
-    rnd = get_or_create_round(session, year)
-    _require_write(session, person, rnd.id, entity.division_id)
     checked = [validate_satisfaction(session, a) for a in answers]
-    existing = list(
-        session.scalars(
-            select(SatisfactionEntry).where(
-                SatisfactionEntry.round_id == rnd.id,
-                SatisfactionEntry.service_entity_id == entity.id,
-            )
+    rnd = get_or_create_round(session, year)
+    if based_on is None:
+        _require_write(session, person, rnd.id, entity.division_id)
+    else:
+        # As in `save_participation`: the version's lock, check and raise and the report
+        # row's lock in one statement, before anything is written.
+        state = versions.claim(
+            session, rnd.id, entity.id, based_on, report=(entity.division_id, person.id)
         )
-    )
-    old = [satisfaction_dict(e) for e in existing]
-    for entry in existing:
-        session.delete(entry)
-    new = []
-    for answer in checked:
-        entry = SatisfactionEntry(
-            round_id=rnd.id,
-            division_id=entity.division_id,
-            service_entity_id=entity.id,
-            reported_by_id=person.id,
-            **answer.to_dict(),
+        if state is ReportState.SUBMITTED:
+            versions.unclaim(session, rnd.id, entity.id)
+            raise ReportLocked(f"division {entity.division_id} report is submitted")
+    # Core statements, a fixed number whatever the count of answers (built once): the old
+    # rows go with DELETE … RETURNING (the audit's "old"), the new ones in one INSERT, then
+    # the audit row — no unit of work.
+    gone = session.execute(
+        _DELETE_SATISFACTION_RETURNING, {"round_id": rnd.id, "service_entity_id": entity.id}
+    ).all()
+    old = [dict(zip(_SATISFACTION_AUDITED, row[1:], strict=True)) for row in sorted(gone)]
+    new = [{"service_entity_id": entity.id, **answer.to_dict()} for answer in checked]
+    now = utcnow()
+    if new:
+        session.execute(
+            _INSERT_SATISFACTION,
+            [
+                {
+                    **values,
+                    "round_id": rnd.id,
+                    "division_id": entity.division_id,
+                    "reported_by_id": person.id,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for values in new
+            ],
         )
-        session.add(entry)
-        new.append(satisfaction_dict(entry))
-    session.flush()
-    record(
-        session,
-        person.id,
-        "save",
-        "satisfaction",
-        entity.id,
-        {"entries": old},
-        {"entries": new},
-        division_id=entity.division_id,
-        round_id=rnd.id,
-        source=source,
+    session.execute(
+        _INSERT_AUDIT,
+        {
+            "at": now,
+            "person_id": person.id,
+            "action": "save",
+            "entity": "satisfaction",
+            "entity_id": str(entity.id),
+            "division_id": entity.division_id,
+            "round_id": rnd.id,
+            "old": {"entries": old},
+            "new": {"entries": new},
+            "source": source,
+        },
     )
+    versions.raise_once(session, rnd.id, entity.id)
     return rnd
 
 
@@ -709,7 +735,7 @@ def save_satisfaction(
 
 
 def _set_state(
-    session: Session, round_id: int, division_id: int, state: ReportState, person: Person
+    session: Session, round_id: int, division_id: int, state: ReportState, person: Actor
 ) -> None:
     status = _locked_status(session, round_id, division_id, person.id)
     old_state = status.state
@@ -730,14 +756,14 @@ def _set_state(
     )
 
 
-def submit_report(session: Session, person: Person, year: int, division_id: int) -> None:
+def submit_report(session: Session, person: Actor, year: int, division_id: int) -> None:
     """Mark the division's report submitted (contacts of that division only)."""
     rnd = get_or_create_round(session, year)
     _require_write(session, person, rnd.id, division_id)
     _set_state(session, rnd.id, division_id, ReportState.SUBMITTED, person)
 
 
-def reopen_report(session: Session, person: Person, year: int, division_id: int) -> bool:
+def reopen_report(session: Session, person: Actor, year: int, division_id: int) -> bool:
     """Reopen a submitted report (coordinators only); False if it was not submitted."""
     if Role.COORDINATOR not in person.role_set or not person.active:
         raise AccessDenied("only a coordinator can reopen a report")

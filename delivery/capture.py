@@ -39,6 +39,7 @@ import contextlib
 import contextvars
 import datetime as dt
 import enum
+import json
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -164,8 +165,11 @@ def _jsonable(value: Any) -> Any:
 
 
 def restore(params: dict[str, Any]) -> dict[str, Any]:
-    """An outbox row's params as keyword arguments of the bot's method: files back as
-    `InputFile`; the outbox's own notes (``__owner__``, ``__after_sent__``) left out."""
+    """An outbox row's params as the Bot API request's parameters: files back as
+    `InputFile`; the outbox's own notes (``__owner__``, ``__after_sent__``) left out; a
+    keyboard, entities or other JSON object or list as its JSON text, which is what goes
+    on the wire anyway — PTB would encode it twice per call (its request data reads each
+    parameter's JSON twice), a third of its cost of the call."""
     restored: dict[str, Any] = {}
     for key, value in params.items():
         if key.startswith("__") and key.endswith("__"):  # the outbox's own notes
@@ -175,6 +179,8 @@ def restore(params: dict[str, Any]) -> dict[str, Any]:
             value = InputFile(
                 base64.b64decode(stored["data"]), filename=stored.get("filename"), attach=False
             )
+        elif isinstance(value, (dict, list)):
+            value = json.dumps(value)
         restored[key] = value
     return restored
 

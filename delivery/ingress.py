@@ -83,9 +83,9 @@ class IngressState:
     closed: bool = False
 
 
-#: Parts of the bot's own message quoted in an update (the one a button was pressed on, the
-#: one a person replied to) that no handler reads: its keyboard and its formatting.
-UNREAD_OF_QUOTED = ("reply_markup", "entities", "caption_entities")
+#: Parts of a message quoted in an update (the bot's message a button was pressed on, the
+#: one a person replied to) that no handler reads: its keyboard, its formatting, its sender.
+UNREAD_OF_QUOTED = ("reply_markup", "entities", "caption_entities", "from")
 
 
 def readable(payload: dict[str, Any]) -> dict[str, Any]:
@@ -97,7 +97,8 @@ def readable(payload: dict[str, Any]) -> dict[str, Any]:
     dozen or more buttons; leaving it out cut the event loop's CPU per update by a fifth
     (``bench/reporting_bench.py``). No handler reads those parts: the
     handlers use the quoted message's id and chat only (``bot.flow.router`` edits the
-    question by its id). The one exception keeps it: the reminder's "remind me tomorrow"
+    question by its id; who pressed is the query's own ``from``, which stays). The one
+    exception keeps the keyboard: the reminder's "remind me tomorrow"
     (``delivery.courier.is_snooze``) rebuilds its message's keyboard without itself.
     A change that reads more of a quoted message must change this function.
     """

@@ -60,6 +60,15 @@ def normalize_language(code: str | None, default: str = DEFAULT_LANGUAGE) -> str
     return default
 
 
+#: `gettext_for`'s answers by the code asked for: every message of every update asks.
+_GETTEXT: dict[str | None, Callable[[str], str]] = {}
+
+
 def gettext_for(language: str | None) -> Callable[[str], str]:
     """The ``_`` function for one language."""
-    return translations(normalize_language(language)).gettext
+    found = _GETTEXT.get(language)
+    if found is None:
+        found = translations(normalize_language(language)).gettext
+        if len(_GETTEXT) < 256:  # Telegram's language codes are few; never unbounded
+            _GETTEXT[language] = found
+    return found

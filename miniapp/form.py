@@ -28,6 +28,7 @@ from core.services import Services
 from data import answers, catalog, forms, overview, progress, reports, versions
 from data.limits import MAX_TEXT, Range
 from data.models import Division, Level, MeasurementType, Person, ReportState
+from data.people import person_value_of
 from data.reports import ParticipationAnswer, SatisfactionAnswer
 from i18n import formats, gettext_for
 from miniapp import texts
@@ -72,7 +73,7 @@ def division_view(
     keeps the others as the person left them); the summary is always the whole division's.
     """
     year = svc.current_year()
-    who = Caller(person, language)
+    who = Caller(person_value_of(person), language)
     _ = gettext_for(language)
     status = overview.division_status(session, person, year, division.id)
     rnd = progress.find_round(session, year)

@@ -36,6 +36,7 @@ from core.services import Services, services
 from data import catalog, people, progress, reports
 from data.db import off_loop, transaction
 from data.models import Division, Person, ReportState, Role
+from data.people import PersonValue
 from data.progress import DivisionProgress, DivisionState
 from delivery import notices
 from i18n import N_, gettext_for
@@ -356,7 +357,7 @@ async def reopen(update: Update, context: ContextTypes.DEFAULT_TYPE, who: Caller
     await _refresh_overview(context, who, svc, year, query, overview_id)
 
 
-def _contact_notice(person: Person, division: Division, by: Person, svc: Services) -> str:
+def _contact_notice(person: Person, division: Division, by: PersonValue, svc: Services) -> str:
     _ = gettext_for(language_of(person, svc.settings.default_language))
     return _(
         "Your division's report ({division}) was reopened by {name}, coordinator. You "
@@ -364,7 +365,7 @@ def _contact_notice(person: Person, division: Division, by: Person, svc: Service
     ).format(division=division.code, name=person_label(by))
 
 
-def _coordinator_notice(person: Person, division: Division, by: Person, svc: Services) -> str:
+def _coordinator_notice(person: Person, division: Division, by: PersonValue, svc: Services) -> str:
     language = language_of(person, svc.settings.default_language)
     _ = gettext_for(language)
     return _("{name} reopened the report of {division}.").format(

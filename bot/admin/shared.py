@@ -20,6 +20,7 @@ from bot.ui import MSG_BACK, MSG_STALE, ROLE_NAMES
 from core import codec
 from data import catalog, drafts
 from data.models import Division, Person, Role, utcnow
+from data.people import PersonValue
 from delivery import capture
 from delivery import outbox as delivery_outbox
 from i18n import gettext_for
@@ -50,12 +51,12 @@ def division_label(division: Division, language: str) -> str:
     return f"{division.code} – {catalog.name_of(division, language)}"
 
 
-def person_label(person: Person) -> str:
+def person_label(person: Person | PersonValue) -> str:
     """The name, or a neutral stand-in for a person Telegram gave no name for."""
     return person.name.strip() or f"#{person.telegram_user_id}"
 
 
-def language_of(person: Person, default: str) -> str:
+def language_of(person: Person | PersonValue, default: str) -> str:
     return person.language or default
 
 

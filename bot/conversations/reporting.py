@@ -42,8 +42,9 @@ from bot.flow.engine import (
     Turn,
 )
 from data import answers, catalog, reports
+from data.drafts import Draft
 from data.limits import COUNT_RANGE
-from data.models import CatalogMethod, ConversationDraft, Level, ServiceEntity
+from data.models import CatalogMethod, Level, ServiceEntity
 from delivery.courier import REPORT_CALLBACK
 from i18n import N_, formats
 
@@ -256,7 +257,7 @@ def _start(turn: Turn) -> Outcome:
     return ReportStep.ENTITY
 
 
-def _describe(turn: Turn, row: ConversationDraft) -> str | None:
+def _describe(turn: Turn, row: Draft) -> str | None:
     data = row.data
     pending = data.get("pending") or {}
     if data.get("entity") is None or not (data.get("answers") or pending.get("count") is not None):
@@ -384,24 +385,38 @@ def _catalog_methods(turn: Turn, level: Level) -> list[CatalogMethod]:
     return catalog.methods_for_level(turn.session, level.id)
 
 
+def _level_card(
+    turn: Turn, level: Level, entity: ServiceEntity
+) -> tuple[str, tuple[tuple[int, str], ...]]:
+    """The level question's heading and its catalog methods (id, name) in the person's
+    language: pure catalog, held with the process's copy (``catalog.derived``) instead of
+    made again on every update at the level."""
+    lang = turn.language
+
+    def build() -> tuple[str, tuple[tuple[int, str], ...]]:
+        heading = turn._(MSG_LEVEL).format(
+            entity=catalog.name_of(entity, lang),
+            number=level.number,
+            name=catalog.name_of(level, lang),
+            description=level.description.get(lang) or level.description["fi"],
+        )
+        methods = tuple((m.id, catalog.name_of(m, lang)) for m in _catalog_methods(turn, level))
+        return heading, methods
+
+    return catalog.derived(turn.session, ("report.level", lang, level.id, entity.id), build)
+
+
 def _render_level(turn: Turn) -> Prompt:
     level = _level(turn)
-    lang = turn.language
-    text = turn._(MSG_LEVEL).format(
-        entity=catalog.name_of(entities.chosen_entity(turn), lang),
-        number=level.number,
-        name=catalog.name_of(level, lang),
-        description=level.description.get(lang) or level.description["fi"],
-    )
-    methods = _catalog_methods(turn, level)
+    heading, methods = _level_card(turn, level, entities.chosen_entity(turn))
     here = _at_level(turn, level.id)
     methods_here = [(i, a) for i, a in here if not a.get("none")]
     chosen = {a.get("method_id") for _i, a in methods_here}
-    parts = [text]
+    parts = [heading]
     parts.append(
         "\n".join(
-            f"{n}. {catalog.name_of(m, lang)}" + (" ✓" if m.id in chosen else "")
-            for n, m in enumerate(methods, start=1)
+            f"{n}. {name}" + (" ✓" if method_id in chosen else "")
+            for n, (method_id, name) in enumerate(methods, start=1)
         )
     )
     if methods_here:
@@ -414,8 +429,8 @@ def _render_level(turn: Turn) -> Prompt:
         parts.append(turn._(MSG_LEVEL_NONE))
     parts.append(turn._(MSG_LEVEL_ASK).format(example=_example(turn, len(methods))))
     rows: list[list[Button | LinkButton]] = [
-        [Button(("✓ " if m.id in chosen else "") + catalog.name_of(m, lang), "m", m.id)]
-        for m in methods
+        [Button(("✓ " if method_id in chosen else "") + name, "m", method_id)]
+        for method_id, name in methods
     ]
     rows.append([Button(turn._(MSG_OTHER_METHOD), "o")])
     if not methods_here:

@@ -45,7 +45,8 @@ from bot.flow.engine import (
     Turn,
 )
 from data import answers, catalog, reports
-from data.models import ConversationDraft, MeasurementType, ServiceEntity
+from data.drafts import Draft
+from data.models import MeasurementType, ServiceEntity
 from i18n import N_, formats
 
 START_DATA = "satisfaction:start"
@@ -413,7 +414,7 @@ def _start(turn: Turn) -> Outcome:
     return S.ENTITY
 
 
-def _describe(turn: Turn, row: ConversationDraft) -> str | None:
+def _describe(turn: Turn, row: Draft) -> str | None:
     data = row.data
     if data.get("entity") is None or not (data.get("types") or data.get("answers")):
         return None  # nothing answered yet: the flow simply starts again

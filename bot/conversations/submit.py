@@ -22,6 +22,7 @@ from bot.status import render
 from bot.status.show import load_status_in
 from data import overview, people, reports
 from data.models import Division, Person, Role
+from data.people import PersonValue
 from delivery import notices
 from i18n import N_, gettext_for
 
@@ -161,7 +162,7 @@ def coordinator_notice(
     language: str,
     division_names: dict[str, str],
     year: int,
-    submitter: Person,
+    submitter: Person | PersonValue,
     status: overview.DivisionStatus,
 ) -> str:
     """What a coordinator is told of a submitted report, in their language."""

@@ -38,18 +38,17 @@ from bot.access import Caller
 from bot.flow import codec
 from core.services import Services
 from data import catalog, drafts
-from data.drafts import copy_data
+from data.drafts import Draft, copy_data
 from data.limits import MAX_TEXT
 from data.models import (
     CatalogMethod,
-    ConversationDraft,
     Division,
     Level,
     MeasurementType,
-    Person,
     Role,
     ServiceEntity,
 )
+from data.people import PersonValue
 from data.reports import AccessDenied
 from delivery.replies import Keyboard, Outbox
 from i18n import N_, formats
@@ -209,7 +208,7 @@ class Turn:
         return self.held[key]
 
     @property
-    def person(self) -> Person:
+    def person(self) -> PersonValue:
         assert self.who.person is not None
         return self.who.person
 
@@ -274,7 +273,7 @@ class Flow:
         prefix: str,
         command: str,
         start: Callable[[Turn], Outcome],
-        describe: Callable[[Turn, ConversationDraft], str | None],
+        describe: Callable[[Turn, Draft], str | None],
         guard: Callable[[Turn], Done | None] | None = None,
         verify: Callable[[Turn], None] | None = None,
         entry_data: tuple[str, ...] = (),
@@ -291,7 +290,7 @@ class Flow:
     ) -> None:
         """
         Args:
-            name: ConversationDraft.flow.
+            name: the draft's flow (``data.drafts.Draft.flow``).
             title: translatable name of the flow ("Participation report").
             prefix: the flow's name in callback data (see `bot.flow.codec`).
             command: the command that starts it (without the slash).
@@ -404,11 +403,10 @@ class Flow:
         continued. A known key of the wrong type is never read either."""
         if data.get("version", 1) != self.version:
             return False
-        unknown = sorted(set(data) - self.draft_keys)
+        unknown = sorted(data.keys() - self.draft_keys)
+        known = data if not unknown else {k: v for k, v in data.items() if k in self.draft_keys}
         try:
-            self.draft_model.validate_python(
-                {key: value for key, value in data.items() if key in self.draft_keys}
-            )
+            self.draft_model.validate_python(known)
         except ValidationError:
             return False
         if unknown:
@@ -421,7 +419,7 @@ class Flow:
 
     # --- what the router calls, inside the update's one transaction ------------------
 
-    def begin(self, turn: Turn, row: ConversationDraft | None, outbox: Outbox) -> None:
+    def begin(self, turn: Turn, row: Draft | None, outbox: Outbox) -> None:
         """The command or an entry button: offer a draft worth continuing, or start fresh."""
         outbox.html = self.html
         year = turn.services.current_year()
@@ -458,13 +456,13 @@ class Flow:
             return
         self._apply(turn, row, self.start(turn), outbox)
 
-    def _summary(self, turn: Turn, row: ConversationDraft) -> str | None:
+    def _summary(self, turn: Turn, row: Draft) -> str | None:
         if row.step == RESUME:
             return str(row.data.get("summary") or "") or None
         probe = Turn(turn.who, turn.session, turn.services, row.step, copy_data(row.data))
         return self.describe(probe, row)
 
-    def press(self, turn: Turn, row: ConversationDraft, press: codec.Press, out: Outbox) -> None:
+    def press(self, turn: Turn, row: Draft, press: codec.Press, out: Outbox) -> None:
         def act(t: Turn) -> Outcome:
             spec = self.specs[t.step]
             if press.seq != t.data.get("seq") or press.tag != spec.tag:
@@ -478,7 +476,7 @@ class Flow:
 
         self._guarded(turn, row, out, act, is_button=True)
 
-    def typed(self, turn: Turn, row: ConversationDraft, text: str | None, out: Outbox) -> None:
+    def typed(self, turn: Turn, row: Draft, text: str | None, out: Outbox) -> None:
         def act(t: Turn) -> Outcome:
             spec = self.specs[t.step]
             if text is None:
@@ -489,7 +487,7 @@ class Flow:
 
         self._guarded(turn, row, out, act, is_button=False)
 
-    def help(self, turn: Turn, row: ConversationDraft, out: Outbox) -> None:
+    def help(self, turn: Turn, row: Draft, out: Outbox) -> None:
         def explain(t: Turn) -> Outcome:
             spec = self.specs[t.step]
             helped = t._(spec.help).format(limit=t.number(MAX_TEXT))  # the text limit, if named
@@ -507,7 +505,7 @@ class Flow:
     def _guarded(
         self,
         turn: Turn,
-        row: ConversationDraft,
+        row: Draft,
         outbox: Outbox,
         act: Callable[[Turn], Outcome],
         *,
@@ -550,7 +548,7 @@ class Flow:
     def _apply(
         self,
         turn: Turn,
-        row: ConversationDraft | None,
+        row: Draft | None,
         outcome: Outcome,
         outbox: Outbox,
         *,
@@ -565,7 +563,7 @@ class Flow:
     def _ask(
         self,
         turn: Turn,
-        row: ConversationDraft | None,
+        row: Draft | None,
         outbox: Outbox,
         *,
         warning: str | None = None,
@@ -598,19 +596,23 @@ class Flow:
         else:
             outbox.say("\n\n".join(lines), markup)
 
-    def _finish(
-        self, turn: Turn, row: ConversationDraft | None, done: Done, outbox: Outbox
-    ) -> None:
+    def _finish(self, turn: Turn, row: Draft | None, done: Done, outbox: Outbox) -> None:
         if done.draft_step is not None:
             turn.data["seq"] = int(turn.data.get("seq", 0)) + 1  # its old buttons are stale
             turn.data["version"] = self.version
             if row is None:
-                row = drafts.put(
-                    turn.session, turn.person.id, self.name, done.draft_step, turn.data, turn.now
+                drafts.put(
+                    turn.session,
+                    turn.person.id,
+                    self.name,
+                    done.draft_step,
+                    turn.data,
+                    turn.now,
+                    paused=True,
                 )
             else:
                 drafts.write(row, done.draft_step, turn.data, turn.now)
-            row.paused = True
+                row.paused = True
         elif not done.keep_draft:
             drafts.discard(turn.session, turn.person.id, self.name)
         elif row is not None:

@@ -17,7 +17,8 @@ from bot.flow.engine import Button, Done, Prompt, Row, Stale, Turn, WebAppButton
 from bot.status import render
 from bot.status.show import load_status_in
 from data import catalog, progress, reports
-from data.models import ConversationDraft, ReportState, ServiceEntity
+from data.drafts import Draft
+from data.models import ReportState, ServiceEntity
 from data.progress import EntityProgress, Gap
 from i18n import N_
 from miniapp.texts import OPEN_FORM
@@ -51,7 +52,7 @@ def verify_same_division(turn: Turn) -> None:
         raise reports.AccessDenied("moved to another division")
 
 
-def nothing_to_resume(turn: Turn, row: ConversationDraft) -> str | None:
+def nothing_to_resume(turn: Turn, row: Draft) -> str | None:
     """A division action holds no unsaved answers: its command simply starts it again."""
     return None
 

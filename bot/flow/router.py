@@ -35,9 +35,10 @@ from bot.flow.engine import MSG_GONE, MSG_PAUSED, MSG_STALE, Flow, Turn
 from core.services import Services, services
 from data import drafts, inbox
 from data.db import is_lock_wait, off_loop, transaction
-from data.drafts import copy_data
-from data.models import ConversationDraft, Person
+from data.drafts import Draft, copy_data
+from data.models import Person
 from data.outbox import Request
+from data.people import person_value_of
 from delivery import ingress
 from delivery import outbox as delivery_outbox
 from delivery.ordering import step_done
@@ -199,6 +200,7 @@ def _transact(
             session,
             update.effective_user.id,
             progress_year=svc.current_year() if ahead else None,
+            update_id=update.update_id,
         )
         who = caller_in(session, update, svc, person=person)
         if who.person is None:
@@ -218,9 +220,10 @@ def _transact(
                 _refuse_stale(found, who, rows, session, svc, outbox)
             else:
                 handled = _act(found, who, session, svc, rows, outbox)
-            if handled:  # committed with its effects: a replay after a crash skips it
-                _stamp(session, rows, update.update_id)
-            drafts.save(session)  # the drafts the turn changed (before the replies)
+            # The drafts the turn changed (before the replies); when it was handled, each
+            # changed or created one records the update (see `_overtaken`): committed with
+            # its effects, so a replay after a crash skips it.
+            drafts.save(session, stamp=handled)
             if handled:
                 if sender is not None:  # the replies, in the same transaction
                     written = sender.write(
@@ -268,7 +271,7 @@ def replies(update: Update, outbox: Outbox) -> list[Any]:
 _IDS_COMPARABLE = dt.timedelta(days=6)
 
 
-def _overtaken(found: Route, rows: list[ConversationDraft], update_id: int, svc: Services) -> bool:
+def _overtaken(found: Route, rows: list[Draft], update_id: int, svc: Services) -> bool:
     """A typed answer or a button press older than the update that last changed a draft:
     it was replayed (after a crash, by another replica) or overtaken on the way, and the
     conversation has moved on since it was written."""
@@ -286,7 +289,7 @@ def _overtaken(found: Route, rows: list[ConversationDraft], update_id: int, svc:
 def _refuse_stale(
     found: Route,
     who: Caller,
-    rows: list[ConversationDraft],
+    rows: list[Draft],
     session: Session,
     svc: Services,
     outbox: Outbox,
@@ -305,17 +308,6 @@ def _refuse_stale(
             flow.help(turn, active, outbox)
 
 
-def _stamp(session: Session, rows: list[ConversationDraft], update_id: int) -> None:
-    """Record the update on every draft it changed or created (see `_overtaken`)."""
-    changed = [row for row in rows if row in session and row not in session.deleted]
-    changed += [obj for obj in session.new if isinstance(obj, ConversationDraft)]
-    for row in changed:
-        older = row.last_update_id is None or row.last_update_id < update_id
-        # A paused draft the update did not touch keeps its stamp (no extra write).
-        if older and (not row.paused or row in session.new or session.is_modified(row)):
-            row.last_update_id = update_id
-
-
 def _mark_unapplied(context: ContextTypes.DEFAULT_TYPE, svc: Services, update_id: int) -> None:
     """An update given up on (the person was asked to try again) is not replayed later."""
     with transaction(svc.sessions) as session:
@@ -328,7 +320,7 @@ def _act(
     who: Caller,
     session: Session,
     svc: Services,
-    rows: list[ConversationDraft],
+    rows: list[Draft],
     outbox: Outbox,
 ) -> bool:
     """Act inside the transaction; False when the update is not the conversations' after all."""
@@ -389,13 +381,11 @@ def _act(
     return True
 
 
-def _turn(who: Caller, session: Session, svc: Services, row: ConversationDraft | None) -> Turn:
+def _turn(who: Caller, session: Session, svc: Services, row: Draft | None) -> Turn:
     return Turn(who, session, svc, row.step if row else "", copy_data(row.data) if row else {})
 
 
-def _current(
-    flow: Flow, turn: Turn, row: ConversationDraft, outbox: Outbox, *, button: bool
-) -> bool:
+def _current(flow: Flow, turn: Turn, row: Draft, outbox: Outbox, *, button: bool) -> bool:
     """False (and the person told) when the draft is from an older version or idle."""
     if row.step not in flow.specs or not flow.readable(row.data):
         drafts.discard(turn.session, turn.person.id, flow.name)
@@ -430,7 +420,7 @@ async def end_idle_conversations(context: ContextTypes.DEFAULT_TYPE) -> None:
                 continue
             if person.telegram_user_id is None:  # erased (privacy): nobody to tell
                 continue
-            who = Caller(person, person.language or svc.settings.default_language)
+            who = Caller(person_value_of(person), person.language or svc.settings.default_language)
             turn = Turn(who, session, svc, row.step, {})
             notices.append((person.telegram_user_id, flow.idle_message(turn)))
         if sender is not None:

@@ -314,6 +314,8 @@ async def test_a_button_press_reaches_the_handlers_without_its_message_keyboard_
     assert query.message.message_id and query.message.chat.id == 4120
     assert getattr(query.message, "reply_markup", None) is None
     assert getattr(query.message, "entities", ()) == ()
+    assert getattr(query.message, "from_user", None) is None
+    assert query.from_user.id == 4120  # who pressed: the query's own sender
     # The inbox keeps what Telegram sent: the keyboard the button sat on included.
     kept = next(row.payload for row in _rows(bot) if row.update_id == seen[-1].update_id)
     assert kept["callback_query"]["message"]["reply_markup"]["inline_keyboard"]
@@ -322,7 +324,8 @@ async def test_a_button_press_reaches_the_handlers_without_its_message_keyboard_
 def test_only_the_snooze_button_keeps_the_keyboard_of_its_message() -> None:
     keyboard = {"inline_keyboard": [[{"text": "x", "callback_data": "rem:snooze:5"}]]}
     message = {"message_id": 7, "date": 1, "chat": {"id": 1, "type": "private"}}
-    quoted = {**message, "text": "Muistutus", "reply_markup": keyboard}
+    bot = {"id": 9, "is_bot": True, "first_name": "Botti"}
+    quoted = {**message, "text": "Muistutus", "from": bot, "reply_markup": keyboard}
 
     def press(data: str) -> dict[str, Any]:
         sender = {"id": 1, "is_bot": False, "first_name": "A"}

@@ -235,3 +235,121 @@ def test_opening_an_entity_reads_whether_last_year_has_a_round_in_the_same_state
         finally:
             event.remove(db.engine, "before_cursor_execute", seen)
     assert len(statements) == 1
+
+
+def test_replacing_some_levels_keeps_the_others_and_audits_exactly_the_replaced_rows(
+    db: Database,
+) -> None:
+    """``level_ids``: only those levels' answers are replaced (methods and "no methods"
+    alike); the audit's "old" is exactly the replaced entries, in the order they were
+    saved, and each save raises the entity's version once."""
+    with db.transaction() as s:
+        contact = _contact(s, "KUVA")
+        lib = _entity(s, "KUVA_KIRJASTO")
+        l1, l2, l3, l4 = _levels(s)
+        first, second = catalog.methods_for_level(s, l1.id)[:2]
+        reports.save_participation(
+            s,
+            contact,
+            2026,
+            lib.id,
+            [
+                ParticipationAnswer(l1.id, method_id=first.id, count=5, note="a"),
+                ParticipationAnswer(l1.id, method_text="Oma tapa", count=2),
+                ParticipationAnswer(l2.id, method_id=None, method_text="Raati", count=7),
+                ParticipationAnswer(l3.id, none=True),
+                ParticipationAnswer(l4.id, none=True),
+            ],
+        )
+    with db.transaction() as s:
+        assert reports.entity_version(s, 2026, lib.id) == 1
+        reports.save_participation(
+            s,
+            s.merge(contact),
+            2026,
+            lib.id,
+            [
+                ParticipationAnswer(l1.id, method_id=second.id, count=9),
+                ParticipationAnswer(l3.id, method_text="Kysely", count=1),
+            ],
+            level_ids=[l1.id, l3.id],
+        )
+    with db.transaction() as s:
+        rnd = progress.find_round(s, 2026)
+        assert rnd
+        stored = reports.participation_answers(s, rnd.id, lib.id)
+        assert sorted(
+            (a.level_id, a.method_id, a.method_text, a.count, a.none) for a in stored
+        ) == sorted(
+            [
+                (l1.id, second.id, None, 9, False),
+                (l2.id, None, "Raati", 7, False),
+                (l3.id, None, "Kysely", 1, False),
+                (l4.id, None, None, 0, True),
+            ]
+        )
+        assert reports.entity_version(s, 2026, lib.id) == 2
+        saves = [e for e in audit.events(s, round_id=rnd.id) if e.entity == "participation"]
+        assert len(saves) == 2
+        assert saves[1].old == {
+            "entries": [
+                {
+                    "service_entity_id": lib.id,
+                    "level_id": l1.id,
+                    "method_id": first.id,
+                    "method_text": None,
+                    "count": 5,
+                    "note": "a",
+                },
+                {
+                    "service_entity_id": lib.id,
+                    "level_id": l1.id,
+                    "method_id": None,
+                    "method_text": "Oma tapa",
+                    "count": 2,
+                    "note": None,
+                },
+            ]
+        }
+        assert saves[1].new["entries"][0]["method_id"] == second.id
+        assert saves[1].source == "chat" and saves[1].person_id == contact.id
+
+
+def test_a_save_of_an_entity_with_nothing_saved_writes_in_a_fixed_number_of_statements(
+    db: Database,
+) -> None:
+    """Based on a version with nothing saved: the claim, then the new rows and the audit
+    row — one statement on PostgreSQL, one per table on SQLite — whatever the count."""
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    with db.transaction() as s:
+        contact = _contact(s, "KUVA")
+        lib = _entity(s, "KUVA_KIRJASTO")
+        l1, l2, l3, l4 = _levels(s)
+        methods = catalog.methods_for_level(s, l1.id)[:3]
+        progress.get_or_create_round(s, 2026)
+    answers = [
+        ParticipationAnswer(l1.id, method_id=m.id, count=n + 1) for n, m in enumerate(methods)
+    ]
+    answers += [ParticipationAnswer(level.id, none=True) for level in (l2, l3, l4)]
+    with db.transaction() as s:
+        event.listen(db.engine, "before_cursor_execute", seen)
+        try:
+            reports.save_participation(
+                s, s.merge(contact), 2026, lib.id, answers, based_on=0, nothing_saved=True
+            )
+            s.flush()
+        finally:
+            event.remove(db.engine, "before_cursor_execute", seen)
+    writes = [q for q in statements if not q.lstrip().upper().startswith("SELECT")]
+    assert len(writes) == (2 if db.engine.dialect.name == "postgresql" else 4), writes
+    with db.transaction() as s:
+        rnd = progress.find_round(s, 2026)
+        assert rnd
+        assert len(reports.participation_answers(s, rnd.id, lib.id)) == 6
+        assert reports.entity_version(s, 2026, lib.id) == 1
+        (saved,) = [e for e in audit.events(s, round_id=rnd.id) if e.entity == "participation"]
+        assert saved.old == {"entries": []} and len(saved.new["entries"]) == 6
