@@ -616,6 +616,21 @@ def satisfaction_dict(entry: SatisfactionEntry) -> dict[str, Any]:
     }
 
 
+#: A satisfaction entry's fields as written to the audit log (`satisfaction_dict`'s order).
+_SATISFACTION_AUDITED = ("service_entity_id", *SatisfactionAnswer.__dataclass_fields__)
+_SATISFACTION = cast(Table, SatisfactionEntry.__table__)
+#: `save_satisfaction`'s statements, built once.
+_DELETE_SATISFACTION_RETURNING = (
+    _SATISFACTION.delete()
+    .where(
+        _SATISFACTION.c.round_id == bindparam("round_id"),
+        _SATISFACTION.c.service_entity_id == bindparam("service_entity_id"),
+    )
+    .returning(_SATISFACTION.c.id, *(_SATISFACTION.c[name] for name in _SATISFACTION_AUDITED))
+)
+_INSERT_SATISFACTION = _SATISFACTION.insert()
+
+
 def validate_satisfaction(session: Session, answer: SatisfactionAnswer) -> SatisfactionAnswer:
     """The answer to store, checked by the rule book (``data.answers.check_satisfaction``)
     against its measurement type; raises ``AnswerProblem`` (a ValueError) or ValueError."""
@@ -660,46 +675,59 @@ def save_satisfaction(
     `ChangedElsewhere` before anything is written.
     """
     entity = entity_for(session, person, service_entity_id)
-    if based_on is not None:
-        check_versions(session, year, {entity.id: based_on})
-    rnd = get_or_create_round(session, year)
-    _require_write(session, person, rnd.id, entity.division_id)
     checked = [validate_satisfaction(session, a) for a in answers]
-    existing = list(
-        session.scalars(
-            select(SatisfactionEntry).where(
-                SatisfactionEntry.round_id == rnd.id,
-                SatisfactionEntry.service_entity_id == entity.id,
-            )
+    rnd = get_or_create_round(session, year)
+    if based_on is None:
+        _require_write(session, person, rnd.id, entity.division_id)
+    else:
+        # As in `save_participation`: the version's lock, check and raise and the report
+        # row's lock in one statement, before anything is written.
+        state = versions.claim(
+            session, rnd.id, entity.id, based_on, report=(entity.division_id, person.id)
         )
-    )
-    old = [satisfaction_dict(e) for e in existing]
-    for entry in existing:
-        session.delete(entry)
-    new = []
-    for answer in checked:
-        entry = SatisfactionEntry(
-            round_id=rnd.id,
-            division_id=entity.division_id,
-            service_entity_id=entity.id,
-            reported_by_id=person.id,
-            **answer.to_dict(),
+        if state is ReportState.SUBMITTED:
+            versions.unclaim(session, rnd.id, entity.id)
+            raise ReportLocked(f"division {entity.division_id} report is submitted")
+    # Core statements, a fixed number whatever the count of answers (built once): the old
+    # rows go with DELETE … RETURNING (the audit's "old"), the new ones in one INSERT, then
+    # the audit row — no unit of work.
+    gone = session.execute(
+        _DELETE_SATISFACTION_RETURNING, {"round_id": rnd.id, "service_entity_id": entity.id}
+    ).all()
+    old = [dict(zip(_SATISFACTION_AUDITED, row[1:], strict=True)) for row in sorted(gone)]
+    new = [{"service_entity_id": entity.id, **answer.to_dict()} for answer in checked]
+    now = utcnow()
+    if new:
+        session.execute(
+            _INSERT_SATISFACTION,
+            [
+                {
+                    **values,
+                    "round_id": rnd.id,
+                    "division_id": entity.division_id,
+                    "reported_by_id": person.id,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for values in new
+            ],
         )
-        session.add(entry)
-        new.append(satisfaction_dict(entry))
-    session.flush()
-    record(
-        session,
-        person.id,
-        "save",
-        "satisfaction",
-        entity.id,
-        {"entries": old},
-        {"entries": new},
-        division_id=entity.division_id,
-        round_id=rnd.id,
-        source=source,
+    session.execute(
+        _INSERT_AUDIT,
+        {
+            "at": now,
+            "person_id": person.id,
+            "action": "save",
+            "entity": "satisfaction",
+            "entity_id": str(entity.id),
+            "division_id": entity.division_id,
+            "round_id": rnd.id,
+            "old": {"entries": old},
+            "new": {"entries": new},
+            "source": source,
+        },
     )
+    versions.raise_once(session, rnd.id, entity.id)
     return rnd
 
 
