@@ -8,10 +8,10 @@ them in order through the bot's rate limiter (``delivery.pacing``):
   ``before_send`` hook, so the mark lands after the wait for its turn — and *sent* after;
   a request that does no harm twice (answering a button press, editing the question) is not
   marked first. The marks asked for at the same moment are written together (one statement
-  for rows of different chats, with the *sent* marks collected so far, in one transaction:
-  `Sender._write_starts`), and never more than `MAX_IN_FLIGHT` rows are *sending* at once —
-  in a call, or sent with the *sent* mark still to come — so a kill leaves at most that
-  many *uncertain*;
+  for rows of different chats and the *sent* marks collected so far, built once and run
+  with the ids as parameters: `Sender._write_starts`), and never more than
+  `MAX_IN_FLIGHT` rows are *sending* at once — in a call, or sent with the *sent* mark
+  still to come — so a kill leaves at most that many *uncertain*;
 * a known non-delivery (5xx, a refused connection, a pool time-out) is retried here a few
   times with back-off, then left *pending* for the background loop; a lost answer (read
   time-out, connection dropped after the request went out) makes the row *uncertain*: the
@@ -418,10 +418,11 @@ class Sender:
 
     def start_in_hop(self, requests: Sequence[outbox.Request]) -> None:
         """Mark an update's replies *sending* on the worker thread that just committed
-        them, in a transaction of their own (with the *sent* marks collected so far), so
-        their calls need no further trip to the database: a kill before this commit
-        leaves them pending (delivered by any replica), after it at most `MAX_IN_FLIGHT`
-        rows of this sender are uncertain — as with a mark made on the event loop.
+        them, in a transaction of their own (one statement, with the *sent* marks collected
+        so far), so their calls need no further trip to the database: a kill before this
+        commit leaves them pending (delivered by any replica), after it at most
+        `MAX_IN_FLIGHT` rows of this sender are uncertain — as with a mark made on the
+        event loop.
 
         Only replies that wait for nothing (not paced, not to a group, no owner), and only
         while fewer than `HOP_MARKS_BELOW` rows are in flight — a reply marked here may
