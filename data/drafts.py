@@ -183,6 +183,19 @@ _DRAFT_AT = _ROLE_AT + 1
 _DRAFT_END = _DRAFT_AT + len(_COLUMNS)
 
 
+#: `_PERSON_AND_DRAFTS` with a progress column (``data.progress.preload``: one per round and
+#: dialect), by the column's id: built once, so its cache key is too (a statement built per
+#: use recomputed it over the whole progress ``UNION ALL`` on every /raportoi).
+_WITH_PROGRESS: dict[int, tuple[Any, Any]] = {}
+
+
+def _with_progress(column: Any) -> Any:
+    found = _WITH_PROGRESS.get(id(column))
+    if found is None or found[0] is not column:
+        found = _WITH_PROGRESS[id(column)] = (column, _PERSON_AND_DRAFTS.add_columns(column))
+    return found[1]
+
+
 def person_and_drafts(
     session: Session,
     telegram_user_id: int,
@@ -207,9 +220,7 @@ def person_and_drafts(
     drafts it creates or changes (``bot.flow.router``: a replayed older update is refused).
     """
     ahead = progress.preload(session, progress_year, telegram_user_id) if progress_year else None
-    query = _PERSON_AND_DRAFTS
-    if ahead is not None:  # the start of a flow that shows the progress: built per use
-        query = query.add_columns(ahead.column)
+    query = _PERSON_AND_DRAFTS if ahead is None else _with_progress(ahead.column)
     rows = session.connection().execute(query, {"telegram_user_id": telegram_user_id}).all()
     _tracked(session).update_id = update_id
     if not rows:
@@ -255,28 +266,42 @@ def put(
     person's draft at once share one row instead of one failing on (person_id, flow). The
     acting update (`person_and_drafts`'s ``update_id``) is recorded on it.
     """
-    values: dict[str, Any] = {
-        "step": step,
-        "data": copy_data(data),
-        "last_activity_at": now,
-        "paused": paused,
-    }
     update_id = _tracked(session).update_id
+    params = {
+        "put_person_id": person_id,
+        "put_flow": flow,
+        "put_step": step,
+        "put_data": copy_data(data),
+        "put_last_activity_at": now,
+        "put_paused": paused,
+    }
     if update_id is not None:
-        values["last_update_id"] = update_id
-    statement = insert_for(session, ConversationDraft).values(
-        person_id=person_id, flow=flow, **values
-    )
-    row = (
-        session.connection()
-        .execute(
-            statement.on_conflict_do_update(
-                index_elements=["person_id", "flow"], set_=values
-            ).returning(*_COLUMNS)
-        )
-        .one()
-    )
+        params["put_last_update_id"] = update_id
+    statement = _put_statement(session, stamped=update_id is not None)
+    row = session.connection().execute(statement, params).one()
     return _draft(session, row, written=True, created=True)
+
+
+#: `put`'s statements by (dialect, whether the update id is written), built once.
+_PUT: dict[tuple[str, bool], Any] = {}
+
+
+def _put_statement(session: Session, *, stamped: bool) -> Any:
+    key = (session.get_bind().dialect.name, stamped)
+    found = _PUT.get(key)
+    if found is None:
+        names = ["step", "data", "last_activity_at", "paused"]
+        names += ["last_update_id"] if stamped else []
+        values = {
+            name: bindparam(f"put_{name}", type_=_C[name].type)
+            for name in ("person_id", "flow", *names)
+        }
+        insert = insert_for(session, ConversationDraft).values(**values)
+        found = _PUT[key] = insert.on_conflict_do_update(
+            index_elements=["person_id", "flow"],
+            set_={name: insert.excluded[name] for name in names},
+        ).returning(*_COLUMNS)
+    return found
 
 
 def write(row: Draft, step: str, data: dict[str, Any], now: dt.datetime) -> None:
