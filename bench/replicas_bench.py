@@ -119,6 +119,8 @@ class Run:
     year_seen: set[int] = field(default_factory=set)
     #: Wakes the contact a bot message is for (set on the fake API's event loop).
     replies: Replies | None = None
+    #: How late the bench's event loop (the fake Bot API's) woke a timer, in seconds.
+    lags: list[float] = field(default_factory=list)
 
     def confirmed_entities(self) -> set[int]:
         return {save.entity for save in self.saves if save.outcome == "confirmed"}
@@ -297,6 +299,21 @@ class Replies:
             return await asyncio.wait_for(future, timeout)
         finally:
             self._waiting.pop(chat_id, None)
+
+
+#: How often `_probe_lag` looks.
+LAG_PROBE_SECONDS = 0.05
+
+
+async def _probe_lag(lags: list[float]) -> None:
+    """How late the event loop wakes a timer, every `LAG_PROBE_SECONDS`: a request to the
+    fake Bot API waits about that long before it is read, so this is the bench's part of
+    the answer time the replicas see (the rest is theirs and the machine's)."""
+    loop = asyncio.get_running_loop()
+    while True:
+        asked = loop.time()
+        await asyncio.sleep(LAG_PROBE_SECONDS)
+        lags.append(max(0.0, loop.time() - asked - LAG_PROBE_SECONDS))
 
 
 def _take(api: LocalBotApi, update_id: int) -> dict[str, Any]:
@@ -650,11 +667,14 @@ def _scrape(processes: list[BotProcess]) -> list[dict[str, float]]:
     return found
 
 
-def _print_sends(before: list[dict[str, float]], after: list[dict[str, float]]) -> None:
+def _print_sends(
+    before: list[dict[str, float]], after: list[dict[str, float]], shared: bool = True
+) -> None:
     """How long Telegram (the fake) took to answer the replicas' paced sends, and what that
     leaves of the budget: the gate counts a send from its call until a window after its
-    answer (``delivery.pacing``), so the deployment sends at most
-    ``replicas × (30 // replicas) / (window + answer time)`` per second."""
+    answer (``delivery.pacing``), so the deployment sends at most ``30 / (window + answer
+    time)`` per second — ``replicas × (30 // replicas)`` instead of 30 for a release whose
+    replicas each took an equal share (``shared`` False)."""
     from delivery.pacing import GATE_WINDOW_SECONDS, TELEGRAM_PER_SECOND
 
     pairs = list(zip(after, before, strict=True))
@@ -665,7 +685,8 @@ def _print_sends(before: list[dict[str, float]], after: list[dict[str, float]]) 
         return
     answer = total / count
     replicas = len(after)
-    gate = replicas * (TELEGRAM_PER_SECOND // replicas) / (GATE_WINDOW_SECONDS + answer)
+    slots = TELEGRAM_PER_SECOND if shared else replicas * (TELEGRAM_PER_SECOND // replicas)
+    gate = slots / (GATE_WINDOW_SECONDS + answer)
     print(
         f"  paced sends: {count:.0f}, Bot API answer {1000 * answer:.0f} ms on average (the "
         f"fake Bot API shares the bench's event loop), gate waits {waits:.0f}: the gate "
@@ -738,6 +759,13 @@ def bench(
             async def everyone() -> float:
                 run.replies = Replies(api)
                 limits = httpx.Limits(max_connections=200)
+                probe = asyncio.create_task(_probe_lag(run.lags))
+                try:
+                    return await contacts(limits)
+                finally:
+                    probe.cancel()
+
+            async def contacts(limits: httpx.Limits) -> float:
                 async with httpx.AsyncClient(timeout=30, trust_env=False, limits=limits) as client:
                     started = time.monotonic()
                     driver = Driver(api, urls, client, run, started + seconds, think)
@@ -788,10 +816,13 @@ def bench(
             + " ".join(f"{c:.1f}" for c in cpu)
         )
         _print_ceiling(run, elapsed, calls, count, think, replicas)
-        _print_sends(*sends)
+        _print_sends(*sends, shared=code == ROOT)
+        lags = sorted(run.lags) or [float("nan")]
         print(
             f"  bench process (contacts and fake Bot API, one event loop) CPU ms/update "
-            f"{1000 * bench_cpu / max(updates, 1):.1f}; Bot API calls {dict(calls)}"
+            f"{1000 * bench_cpu / max(updates, 1):.1f}, its event loop late by "
+            f"{1000 * lags[len(lags) // 2]:.0f} ms p50, {1000 * lags[len(lags) * 95 // 100]:.0f}"
+            f" ms p95 (the fake Bot API's share of the answer time); Bot API calls {dict(calls)}"
         )
         if rate_limited:
             print(f"  429 by limit: {dict(which)}")

@@ -69,6 +69,7 @@ from telegram.ext import (  # noqa: E402
     filters,
 )
 
+from bot.admin.menus import menus_installed  # noqa: E402
 from bot.app import build_application  # noqa: E402
 from core.services import Services  # noqa: E402
 from data import catalog, people  # noqa: E402
@@ -415,6 +416,9 @@ async def run_bot(name: str, url: str, schema: str | None, contacts: int, limite
     ]
     try:
         async with running(app, api):
+            # Start-up work (every person's command menu, paced in the background) is not
+            # per-update work: measuring during it would count its Bot API calls.
+            await menus_installed(app)
             seconds, cpu = await _drive(api, users, _report, lambda: _afresh(engine))
         if errors:
             raise RuntimeError(f"handlers raised: {errors[:3]!r}")

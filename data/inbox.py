@@ -21,7 +21,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, func, select
+from sqlalchemy import Table, bindparam, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -170,15 +170,22 @@ def mark_handled(session: Session, update_id: int, *, now: dt.datetime | None = 
     it at start-up) already applied it — roll back and skip. On PostgreSQL the second of two
     concurrent callers waits for the first to commit, then gets False.
     """
-    # A Core statement on the session's connection: this runs once per update, and the ORM
-    # path (session synchronisation, entity lookup) costs twice as much for nothing.
-    table = cast(Table, InboxUpdate.__table__)
-    result = session.connection().execute(
-        table.update()
-        .where(table.c.update_id == update_id, table.c.handled_at.is_(None))
-        .values(handled_at=now or utcnow())
-    )
+    # A Core statement built once, on the session's connection: this runs once per update,
+    # and the ORM path (session synchronisation, entity lookup) costs twice as much.
+    result = session.connection().execute(_MARK_HANDLED, {"id": update_id, "at": now or utcnow()})
     return bool(result.rowcount)
+
+
+def _mark_handled_statement() -> Any:
+    table = cast(Table, InboxUpdate.__table__)
+    return (
+        table.update()
+        .where(table.c.update_id == bindparam("id"), table.c.handled_at.is_(None))
+        .values(handled_at=bindparam("at", type_=table.c.handled_at.type))
+    )
+
+
+_MARK_HANDLED = _mark_handled_statement()
 
 
 def pending(
@@ -265,12 +272,24 @@ def renew_leases(
     ids = list(update_ids)
     if not ids:
         return
+    session.connection().execute(_RENEW, {"ids": ids, "claimer": claimer, "until": until})
+
+
+def _renew_statement() -> Any:
     table = cast(Table, InboxUpdate.__table__)
-    session.connection().execute(
+    return (
         table.update()
-        .where(table.c.update_id.in_(ids), table.c.handled_at.is_(None))
-        .values(claimed_by=claimer, lease_until=until)
+        .where(
+            table.c.update_id.in_(bindparam("ids", expanding=True)), table.c.handled_at.is_(None)
+        )
+        .values(
+            claimed_by=bindparam("claimer"),
+            lease_until=bindparam("until", type_=table.c.lease_until.type),
+        )
     )
+
+
+_RENEW = _renew_statement()
 
 
 def claim_stranded(

@@ -69,15 +69,18 @@ class LeaderLock:
             return self._check_unlocked()
         connection = None
         try:
+            if self.key is None:
+                # The schema as the bot's own sessions see it: the lock's engine below is
+                # made from the URL, which no longer carries the search_path (``data.db``
+                # passes it in the connection's start-up options), so asking there would
+                # give every deployment and test run on one database the same key.
+                with self.engine.connect() as own:
+                    self.key = lock_key(own.execute(text("SELECT current_schema()")).scalar_one())
             if self._lock_engine is None:
                 self._lock_engine = create_engine(
                     self.engine.url, poolclass=NullPool, isolation_level="AUTOCOMMIT"
                 )
             connection = self._lock_engine.connect()
-            if self.key is None:
-                self.key = lock_key(
-                    connection.execute(text("SELECT current_schema()")).scalar_one()
-                )
             got = connection.execute(
                 text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key}
             ).scalar_one()

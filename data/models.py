@@ -496,11 +496,16 @@ class ChatPause(Base):
 
 class Replica(Base):
     """A live process that sends to Telegram: each shares the bot's send budget with the
-    others (``data.outbox.live_replicas``)."""
+    others (``data.ratelimit.share_send_budget``)."""
 
     __tablename__ = "replicas"
     name: Mapped[str] = mapped_column(String(80), primary_key=True)
     seen_at: Mapped[dt.datetime]
+    #: The sends per window (of Telegram's 30) this replica holds; NULL: a replica of the
+    #: release before, which takes an even share.
+    slots: Mapped[int | None] = mapped_column(default=None)
+    #: The sends per window it would make if the budget allowed, at its last heartbeat.
+    demand: Mapped[int | None] = mapped_column(default=None)
 
 
 class CommandMenu(Base):

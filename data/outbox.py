@@ -30,9 +30,23 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, exists, func, select, update
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Table,
+    and_,
+    bindparam,
+    case,
+    delete,
+    exists,
+    func,
+    null,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from data.models import ChatPause, OutboxMessage, Replica
 
@@ -186,57 +200,94 @@ def start_sending(
 
 
 def start_sending_replies(
-    session: Session,
+    bind: Session | Connection,
     rows: Sequence[tuple[int, int]],
     *,
+    sent: Sequence[int] = (),
     claimer: str,
     now: dt.datetime,
     lease: dt.timedelta,
     spacing: dt.timedelta,
 ) -> set[int]:
-    """`start_sending` for many replies at once: ``rows`` are ``(row id, chat id)``, none
-    of which waits for its chat's clock (not paced, not a group);
-    the ids marked *sending* (the others: paused by a 429, taken over or already sent —
-    `blocked_until` says which).
+    """`start_sending` for many replies at once, and `mark_sent` for ``sent``, in one
+    statement: ``rows`` are ``(row id, chat id)``, none of which waits for its chat's
+    clock (not paced, not a group); the ids of ``rows`` marked *sending* (the others:
+    paused by a 429, taken over or already sent — `blocked_until` says which).
 
-    One statement for all of them. On PostgreSQL the chats' clocks are upserted in a CTE
-    (one row each, in chat order, so two replicas lock them in one order) and moved to at
-    least ``now + spacing``; a chat under a 429 pause returns no row from the CTE and keeps
-    its messages pending. On SQLite (one process) the pause is checked in the UPDATE and no
-    clock is moved, as in `start_sending`.
+    The statement is built once per dialect and run with the ids as (expanding)
+    parameters; each row's new status is chosen by whether its id is among ``sent``. On
+    PostgreSQL the chats' clocks are upserted in a CTE (one row each, in chat order, so two
+    replicas lock them in one order) and moved to at least ``now + spacing``; a chat under
+    a 429 pause returns no row from the CTE and keeps its messages pending. On SQLite (one
+    process) the pause is checked in the UPDATE and no clock is moved, as in
+    `start_sending`. ``bind``: the caller's session, or a connection in a transaction.
     """
     if not rows:
+        mark_sent(bind, sent, now=now)
         return set()
+    connection = bind.connection() if isinstance(bind, Session) else bind
+    starts = [row_id for row_id, _ in rows]
+    params: dict[str, Any] = {
+        "start": starts,
+        "sent": list(sent),
+        "claimer": claimer,
+        "now": now,
+        "lease": now + lease,
+    }
+    if connection.dialect.name == "postgresql":
+        params["chats"] = sorted({chat_id for _, chat_id in rows})
+        params["following"] = now + spacing
+        statement = _START_PG
+    else:
+        statement = _START
+    wanted = set(starts)
+    return {row_id for row_id, status in connection.execute(statement, params) if row_id in wanted}
+
+
+def _start_statement(postgres: bool) -> Any:
+    """`start_sending_replies`'s statement (see there), built once per dialect."""
     table = cast(Table, OutboxMessage.__table__)
     pauses = cast(Table, ChatPause.__table__)
-    ids = [row_id for row_id, _ in rows]
-    mine = (table.c.id.in_(ids), table.c.status == PENDING, table.c.claimed_by == claimer)
-    values = {"status": SENDING, "attempts": table.c.attempts + 1, "lease_until": now + lease}
-    if session.get_bind().dialect.name == "postgresql":
-        following = now + spacing
-        upsert = postgresql.insert(pauses).values(
-            [
-                {"chat_id": chat_id, "until": now, "next_send": following}
-                for chat_id in sorted({chat_id for _, chat_id in rows})
-            ]
+    stamp = table.c.lease_until.type
+    now = bindparam("now", type_=stamp)
+    is_sent = table.c.id.in_(bindparam("sent", expanding=True))
+    to_start = (
+        table.c.id.in_(bindparam("start", expanding=True)),
+        table.c.status == PENDING,
+        table.c.claimed_by == bindparam("claimer"),
+    )
+    statement = table.update()
+    if postgres:
+        chats = select(
+            func.unnest(bindparam("chats", type_=postgresql.ARRAY(BigInteger))),
+            now,
+            bindparam("following", type_=stamp),
         )
+        upsert = postgresql.insert(pauses).from_select(["chat_id", "until", "next_send"], chats)
         upsert = upsert.on_conflict_do_update(
             index_elements=["chat_id"],
             set_={"next_send": func.greatest(pauses.c.next_send, upsert.excluded.next_send)},
             where=pauses.c.until <= now,
         )
         turn = upsert.returning(pauses.c.chat_id).cte("turn")
-        statement = (
-            table.update()
-            .add_cte(turn)
-            .where(*mine, table.c.chat_id.in_(select(turn.c.chat_id)))
-            .values(**values)
-            .returning(table.c.id)
-        )
+        statement = statement.add_cte(turn)
+        free: ColumnElement[bool] = table.c.chat_id.in_(select(turn.c.chat_id))
     else:
-        held = exists().where(pauses.c.chat_id == table.c.chat_id, pauses.c.until > now)
-        statement = table.update().where(*mine, ~held).values(**values).returning(table.c.id)
-    return {int(row[0]) for row in session.connection().execute(statement)}
+        free = ~exists().where(pauses.c.chat_id == table.c.chat_id, pauses.c.until > now)
+    return (
+        statement.where((is_sent & table.c.status.in_((PENDING, SENDING))) | and_(*to_start, free))
+        .values(
+            status=case((is_sent, SENT), else_=SENDING),
+            attempts=case((is_sent, table.c.attempts), else_=table.c.attempts + 1),
+            lease_until=case((is_sent, null()), else_=bindparam("lease", type_=stamp)),
+            sent_at=case((is_sent, now), else_=table.c.sent_at),
+        )
+        .returning(table.c.id, table.c.status)
+    )
+
+
+_START = _start_statement(postgres=False)
+_START_PG = _start_statement(postgres=True)
 
 
 def blocked_until(
@@ -268,16 +319,33 @@ def blocked_until(
     return max(times)
 
 
-def mark_sent(session: Session, request_ids: Iterable[int], *, now: dt.datetime) -> None:
+def mark_sent(bind: Session | Connection, request_ids: Iterable[int], *, now: dt.datetime) -> None:
+    """*sent* (from pending or sending); ``bind``: a session, or a connection in a
+    transaction. One statement built once, the ids an expanding parameter."""
     ids = list(request_ids)
     if not ids:
         return
+    connection = bind.connection() if isinstance(bind, Session) else bind
+    connection.execute(_MARK_SENT, {"ids": ids, "now": now})
+
+
+def _mark_sent_statement() -> Any:
     table = cast(Table, OutboxMessage.__table__)
-    session.connection().execute(
+    return (
         table.update()
-        .where(table.c.id.in_(ids), table.c.status.in_((PENDING, SENDING)))
-        .values(status=SENT, sent_at=now, lease_until=None)
+        .where(
+            table.c.id.in_(bindparam("ids", expanding=True)),
+            table.c.status.in_((PENDING, SENDING)),
+        )
+        .values(
+            status=SENT,
+            sent_at=bindparam("now", type_=table.c.sent_at.type),
+            lease_until=None,
+        )
     )
+
+
+_MARK_SENT = _mark_sent_statement()
 
 
 def _finish(session: Session, request_id: int, status: str, error: str | None) -> None:

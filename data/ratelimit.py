@@ -1,13 +1,14 @@
-"""Per-person rate limits kept in the database, so every replica counts the same calls."""
+"""Rate limits kept in the database, so every replica counts the same calls: a person's
+Mini App saves, and the bot's Telegram send budget shared by the replicas."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from data.models import MiniAppSave, Person
+from data.models import MiniAppSave, Person, Replica
 
 #: Rows older than this are deleted when the person saves again: the table stays small.
 KEEP = dt.timedelta(hours=1)
@@ -38,3 +39,72 @@ def take_save_slot(
     session.add(MiniAppSave(person_id=person_id, at=now))
     session.flush()
     return True
+
+
+# --- the bot's send budget, shared by the replicas -----------------------------------------
+
+
+def allocate(total: int, demands: dict[str, int], floor: int = 1) -> dict[str, int]:
+    """Share ``total`` sends per window between replicas (name → demand), max-min fair:
+    each gets ``floor`` (so a replica whose work just began can send at once), then one
+    send at a time goes to the replica that wants more and holds the fewest; what nobody
+    wants is spread evenly (it is there for whoever wants it next). Deterministic: every
+    replica computes the same shares from the same rows."""
+    names = sorted(demands)
+    if not names:
+        return {}
+    base = min(floor, total // len(names))
+    got = dict.fromkeys(names, base)
+    for _ in range(total - base * len(names)):
+        wanting = [name for name in names if demands[name] > got[name]] or names
+        got[min(wanting, key=lambda name: (got[name], name))] += 1
+    return got
+
+
+def share_send_budget(
+    session: Session,
+    name: str,
+    *,
+    total: int,
+    demand: int,
+    holding: int,
+    now: dt.datetime,
+    within: dt.timedelta,
+) -> int:
+    """Claim this replica's part of the bot's ``total`` sends per window in its heartbeat
+    row (``replicas.slots``, written by ``data.outbox.heartbeat`` earlier in the
+    transaction) and record its ``demand``; the number of sends per window it may use from
+    now on.
+
+    The claims of the replicas seen within ``within`` never add up to more than ``total``:
+    the claims are made one at a time (a transaction-level advisory lock on PostgreSQL;
+    SQLite serves one process), and a replica takes only what the others leave — its fair
+    share by demand (`allocate`) or less, until the others give theirs back at their next
+    round. A replica giving slots back keeps claiming ``holding`` of them (the sends that
+    may still count in Telegram's window: its limit in effect until now, or more in flight)
+    until its next round, so the slots another replica takes are free by then. A replica
+    of the release before (``slots`` NULL; also one of this release between its first
+    heartbeat and its first claim) counts as holding its even share."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            select(
+                func.pg_advisory_xact_lock(
+                    func.hashtext(func.concat(func.current_schema(), ":send"))
+                )
+            )
+        )
+    rows = session.execute(
+        select(Replica.name, Replica.slots, Replica.demand).where(Replica.seen_at > now - within)
+    ).all()
+    even = -(-total // max(len(rows), 1))
+    others = {
+        row.name: even if row.slots is None else row.slots for row in rows if row.name != name
+    }
+    previous = next((row.slots or 0 for row in rows if row.name == name), 0)
+    demands = {row.name: row.demand or 0 for row in rows}
+    demands[name] = demand
+    fair = allocate(total, demands)[name]
+    usable = min(fair, max(0, total - sum(others.values())))
+    claim = max(usable, min(previous, holding))
+    session.execute(update(Replica).where(Replica.name == name).values(slots=claim, demand=demand))
+    return usable

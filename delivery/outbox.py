@@ -23,17 +23,20 @@ them in order through the bot's rate limiter (``delivery.pacing``):
   row *sending* (``delivery.pacing`` explains the design).
 
 The background loop (`Sender.run`, one per process, started with the Application) every
-`SWEEP_SECONDS`, in one transaction: writes this replica's heartbeat and takes its share of
-the bot's send budget from the number of live replicas; settles rows left *sending* by a
-dead replica; claims pending rows whose lease ran out (written by a replica that died or
-stopped, or due for a retry) and delivers them; renews the inbox leases of the updates this
-replica holds and takes over unhandled updates whose replica died
+`SWEEP_SECONDS`, in one transaction: writes this replica's heartbeat; settles rows left
+*sending* by a dead replica; claims pending rows whose lease ran out (written by a replica
+that died or stopped, or due for a retry) and delivers them; renews the inbox leases of the
+updates this replica holds and takes over unhandled updates whose replica died
 (``delivery.ingress.keep_and_claim``). While its rounds find nothing to do, the pause
 between them doubles up to `IDLE_SWEEP_SECONDS` (at most a quarter of the lease and of
 `REPLICA_GONE`); any work, an update in hand, a delivery or a replica coming or going brings
-it back to every second. It does not poll for new replies: those are handed to `deliver`
-by the replica that wrote them, right after their commit, so waking senders through the
-database (LISTEN/NOTIFY) would only serve rows whose writer died, which the leases cover.
+it back to every second. On PostgreSQL a loop of its own (`Sender.claim_budget`, as often,
+in a short transaction) renews the heartbeat and claims this replica's part of the bot's
+send budget by its demand (``data.ratelimit.share_send_budget``; ``delivery.pacing``
+explains). It does not poll for new replies: those are
+handed to `deliver` by the replica that wrote them, right after their commit, so waking
+senders through the database (LISTEN/NOTIFY) would only serve rows whose writer died, which
+the leases cover.
 
 Leases use real time (they are about live processes), not the bot's clock.
 """
@@ -52,14 +55,15 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from core.services import services
-from data import catalog, outbox
+from data import catalog, outbox, ratelimit
 from data.db import off_loop, transaction
 from data.models import utcnow
 from delivery import capture, notices
@@ -72,6 +76,7 @@ from delivery.pacing import (
     PACE_CHAT,
     SHARED_GROUP_SECONDS,
     SHARED_PER_CHAT_SECONDS,
+    TELEGRAM_PER_SECOND,
     Later,
     PacingLimiter,
     SendCancelled,
@@ -98,6 +103,9 @@ SWEEP_SECONDS = 1.0
 IDLE_SWEEP_SECONDS = 2.5
 #: A replica not seen for this long no longer counts for the send budget.
 REPLICA_GONE = dt.timedelta(seconds=10)
+#: How long a replica may use the slots of the send budget it claimed without claiming them
+#: again: less than `REPLICA_GONE`, after which the others take them over.
+BUDGET_HELD = REPLICA_GONE - dt.timedelta(seconds=3)
 #: Immediate retries of a known non-delivery, with these pauses; then the loop's turn.
 RETRY_PAUSES = (0.5, 1.5, 3.0)
 #: Attempts in all before a row that keeps failing (5xx) is given up.
@@ -234,6 +242,8 @@ class Sender:
     lease: dt.timedelta = field(default_factory=lambda: dt.timedelta(seconds=lease_seconds()))
     replicas: int = 1
     _task: asyncio.Task[None] | None = None
+    #: The send budget's claims (`_claim_loop`; PostgreSQL).
+    _claims: asyncio.Task[None] | None = None
     _stopping: asyncio.Event | None = None
     _busy_chats: set[int] = field(default_factory=set)
     _pruned_at: dt.datetime | None = None
@@ -429,14 +439,14 @@ class Sender:
         if not taken and not done:
             return
         try:
-            with transaction(self.sessions) as session:
-                now = utcnow()
-                outbox.mark_sent(session, done, now=now)
+            # The sent marks and the sending marks: one statement (`_marks_connection`).
+            with self._marks_connection() as connection:
                 started = outbox.start_sending_replies(
-                    session,
+                    connection,
                     [(row_id, chats[row_id]) for row_id in taken],
+                    sent=done,
                     claimer=self.name,
-                    now=now,
+                    now=utcnow(),
                     lease=SENDING_LEASE,
                     spacing=dt.timedelta(seconds=self.chat_seconds),
                 )
@@ -720,15 +730,43 @@ class Sender:
     def _try_start(self, requests: list[outbox.Request], done: list[int]) -> dict[int, Verdict]:
         """One transaction: the *sent* marks, then the replies' *sending* marks in one
         statement (``data.outbox.start_sending_replies``), then each message that waits for
-        its chat's clock (paced, or to a group) with its own statement."""
+        its chat's clock (paced, or to a group) with its own statement.
+
+        When every one is a plain reply (waits for no clock, has no owner to tell) and
+        each is started, that one statement is all, on a bare connection
+        (`_marks_connection`)."""
         verdicts: dict[int, Verdict] = {}
+        if all(not _waits(r) and _owner(r) is None for r in requests):
+            with self._marks_connection() as connection:
+                now = utcnow()
+                started = outbox.start_sending_replies(
+                    connection,
+                    [(r.id, r.chat_id) for r in requests],
+                    sent=done,
+                    claimer=self.name,
+                    now=now,
+                    lease=SENDING_LEASE,
+                    spacing=dt.timedelta(seconds=self.chat_seconds),
+                )
+            if len(started) == len(requests):
+                return {r.id: (True, None, now) for r in requests}
+            with transaction(self.sessions) as session:  # why the others may not go now
+                for request in requests:
+                    if request.id in started:
+                        verdicts[request.id] = (True, None, now)
+                    else:
+                        until = outbox.blocked_until(
+                            session, request.id, claimer=self.name, now=now, wait_spacing=False
+                        )
+                        verdicts[request.id] = (False, until, now)
+            return verdicts
         with transaction(self.sessions) as session:
             now = utcnow()  # here, so the chat's clock is set as close to the call as can be
-            outbox.mark_sent(session, done, now=now)
             replies = [r for r in requests if not _waits(r)]
             started = outbox.start_sending_replies(
                 session,
                 [(r.id, r.chat_id) for r in replies],
+                sent=done,
                 claimer=self.name,
                 now=now,
                 lease=SENDING_LEASE,
@@ -759,8 +797,20 @@ class Sender:
         return verdicts
 
     def _mark_sent(self, done: list[int]) -> None:
-        with transaction(self.sessions) as session:
-            outbox.mark_sent(session, done, now=utcnow())
+        with self._marks_connection() as connection:
+            outbox.mark_sent(connection, done, now=utcnow())
+
+    def _marks_connection(self) -> contextlib.AbstractContextManager[Connection]:
+        """A connection in a transaction of its own for a statement of marks: a bare
+        connection (no ORM session: nothing here is an object).
+
+        Not autocommit, although the marks are one statement: PostgreSQL would commit an
+        autocommit statement that waited for a lock even after its process was killed (it
+        notices the dead client only when it answers), so a reply could become *sending*
+        after the kill — uncertain, never sent — where the explicit COMMIT, sent only once
+        the statement has returned, leaves it pending for any replica (`tests.killing`
+        kills under the outbox's lock and saw exactly that)."""
+        return cast(Engine, self.sessions.kw["bind"]).begin()
 
     def _on_flood(self, chat_id: int | str, seconds: float) -> None:
         """A 429 for ``chat_id``: every replica waits (the limiter retries the request)."""
@@ -814,6 +864,12 @@ class Sender:
         if self._task is None:
             self._stopping = asyncio.Event()
             self._task = asyncio.create_task(self.run(), name="outbox-sender")
+            limiter = self._limiter()
+            if limiter is not None:
+                # No part of the send budget before the first claim (at once): the other
+                # replicas may hold all of it.
+                limiter.set_slots(0)
+                self._claims = asyncio.create_task(self._claim_loop(), name="send-budget")
 
     async def run(self) -> None:
         assert self._stopping is not None
@@ -854,9 +910,6 @@ class Sender:
             self._give_back_done(done)  # written by the next flush instead
             raise
         self._settled([*done, *settled])
-        limiter = getattr(self.application.bot, "rate_limiter", None)
-        if isinstance(limiter, PacingLimiter):
-            limiter.set_share(self.replicas)
         await ingress.take_over(self.application, stranded)
         busy = bool(due or stranded or settled or held or done or delivered)
         busy = busy or self.replicas != replicas  # a replica came or went: its share moves
@@ -898,15 +951,78 @@ class Sender:
             )
         return due, stranded, settled
 
+    def _shared(self) -> bool:
+        """Several replicas may send on the bot's token (PostgreSQL; SQLite serves one
+        process, which keeps the whole budget)."""
+        bind = self.sessions.kw.get("bind")
+        return bind is not None and bind.dialect.name == "postgresql"
+
+    def _limiter(self) -> PacingLimiter | None:
+        """The rate limiter whose part of the send budget this sender claims (PostgreSQL)."""
+        limiter = getattr(self.application.bot, "rate_limiter", None)
+        return limiter if isinstance(limiter, PacingLimiter) and self._shared() else None
+
+    async def claim_budget(self) -> bool:
+        """Claim this replica's part of the send budget by its demand and hand it to the
+        rate limiter (``data.ratelimit.share_send_budget``); whether anything is to be sent
+        or the part moved (the next claim then comes after `SWEEP_SECONDS`, not backed off).
+
+        Its own loop (`_claim_loop`), not the background round's: that round awaits the
+        deliveries it starts, which may wait for the very slots the next claim gives."""
+        limiter = self._limiter()
+        if limiter is None:
+            return False
+        # Measured before the hop: while it runs, this replica sends at most its limit in
+        # effect, which the claim then still covers.
+        demand, holding = limiter.demand(), max(limiter.slots, limiter.occupancy())
+        before = limiter.slots
+        slots = await off_loop(self._share, utcnow(), demand, holding, sessions=self.sessions)
+        # Held for less than REPLICA_GONE: a replica whose claims stall stops sending before
+        # the others count its slots as free.
+        limiter.set_slots(slots, for_seconds=BUDGET_HELD.total_seconds())
+        return bool(demand) or slots != before
+
+    async def _claim_loop(self) -> None:
+        assert self._stopping is not None
+        pause = SWEEP_SECONDS
+        while not self._stopping.is_set():
+            busy = True
+            try:
+                busy = await self.claim_budget()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox: could not claim this replica's send budget; trying again")
+            pause = SWEEP_SECONDS if busy else min(pause * 2, self._idle_pause())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), pause)
+
+    def _share(self, now: dt.datetime, demand: int, holding: int) -> int:
+        """This replica's sends per window from now on, claimed in its heartbeat row (written
+        here too: the round's may be late while it delivers) — a transaction of its own, so
+        no other lock is held while the claims are made one at a time."""
+        with transaction(self.sessions) as session:
+            outbox.heartbeat(session, self.name, now=now)
+            return ratelimit.share_send_budget(
+                session,
+                self.name,
+                total=TELEGRAM_PER_SECOND,
+                demand=demand,
+                holding=holding,
+                now=now,
+                within=REPLICA_GONE,
+            )
+
     async def stop(self) -> None:
         """Stop the loop and free this replica's pending rows for the others at once."""
         if self._stopping is not None:
             self._stopping.set()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
-            self._task = None
+        for task in (self._task, self._claims):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        self._task = self._claims = None
         writer = self._writer
         if writer is not None and not writer.done():
             # The sending marks asked for are written first; one waiting at the cap for an

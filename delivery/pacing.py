@@ -30,8 +30,11 @@ pressing a button never waits behind a broadcast.
 
 **Across replicas.** All replicas send on one token, so the limits are the deployment's:
 
-* the overall 30/s is divided by the live replicas (``set_share``, from the heartbeats in
-  ``data.outbox``), so no database round trip is needed per send;
+* the overall 30 per window is shared out between the live replicas, each holding a number
+  of them (``set_slots``) that it claimed in the database (``data.outbox.share_send_budget``,
+  in the outbox sender's background round): the claims never add up to more than 30, and
+  they follow each replica's demand (`PacingLimiter.demand`), so a replica with nothing to
+  send does not sit on a share another one queues for. No database round trip per send;
 * the per-chat and per-group spacing is one clock per chat in the database
   (``chat_pauses.next_send``), checked and moved in the statement that marks an outbox row
   *sending* right before its call (``data.outbox.start_sending``: an upsert under the
@@ -202,10 +205,12 @@ class PacingLimiter(BaseRateLimiter[dict[str, Any]]):
         self.interval = 1.0 / per_second
         self.limit = limit
         self.window = window
-        #: The whole bot's budget; `set_share` divides it between live replicas.
+        #: The whole bot's budget; `set_slots` takes this replica's part of it.
         self._full_per_second = per_second
         self._full_limit = limit
-        self.share = 1
+        self.slots = limit
+        #: Until when `slots` may be used (`set_slots`).
+        self._slots_until = float("inf")
         self.per_chat = per_chat_seconds
         self.per_group = group_seconds
         self.max_retries = max_retries
@@ -220,6 +225,12 @@ class PacingLimiter(BaseRateLimiter[dict[str, Any]]):
         self._in_flight = 0
         #: Set (and dropped) when a call in flight lands: wakes `_until_answered`.
         self._flight_event: asyncio.Event | None = None
+        #: One request at a time looks at the overall gate, first come first served: the
+        #: others wait their turn in the lock's queue instead of all waking whenever a place
+        #: may have come free (100 queued sends woke ~20 times each per send).
+        self._gate = asyncio.Lock()
+        #: Requests waiting for their turn (booked, not yet called): part of the demand.
+        self._waiting = 0
         self._chat_sent: dict[int | str, float] = {}
         self._chat_paused: dict[int | str, float] = {}
         #: Counters for benchmarks and tests.
@@ -235,16 +246,35 @@ class PacingLimiter(BaseRateLimiter[dict[str, Any]]):
     def now(self) -> float:
         return self._clock() if self._clock else asyncio.get_running_loop().time()
 
-    def set_share(self, replicas: int) -> None:
-        """Take ``1 / replicas`` of the bot's budget: all replicas send on one token, and
-        Telegram's 30 messages/s are for the bot, not for each process."""
-        replicas = max(1, int(replicas))
-        if replicas == self.share:
+    def set_slots(self, slots: int, *, for_seconds: float | None = None) -> None:
+        """Take ``slots`` of the bot's ``limit`` sends per window (0 to all of them): all
+        replicas send on one token, and Telegram's 30 messages/s are for the bot, not for
+        each process. The spacing follows (``slots`` per window); a lower number holds from
+        the next send on — the sends already counted keep their place until they age out,
+        which the claim in the database covers (``data.ratelimit.share_send_budget``).
+        With ``for_seconds`` the slots are held that long only (nothing is sent after it
+        unless they are set again): a replica that stops claiming them stops using them
+        before the others take them over."""
+        self._slots_until = float("inf") if for_seconds is None else self.now() + for_seconds
+        slots = max(0, min(int(slots), self._full_limit))
+        if slots == self.slots:
             return
-        self.share = replicas
-        self.interval = replicas / self._full_per_second
-        self.limit = max(1, self._full_limit // replicas)
-        self._sent = deque(self._sent, maxlen=self.limit)
+        self.slots = slots
+        self.interval = self._full_limit / (max(slots, 1) * self._full_per_second)
+        self.limit = slots
+        self._sent = deque(self._sent, maxlen=max(slots, 1))
+        self._wake_gate()  # a higher limit may let the request at the gate go
+
+    def occupancy(self) -> int:
+        """Sends that still count against this replica's part of the budget: in flight, or
+        answered within the last window."""
+        now = self.now()
+        return self._in_flight + sum(1 for t in self._sent if t > now - self.window)
+
+    def demand(self) -> int:
+        """Sends this replica would make in one window if its part of the budget allowed:
+        those counted now (`occupancy`) and those waiting for their turn."""
+        return self.occupancy() + self._waiting
 
     def paused_until(self, chat_id: int | str) -> float:
         """Until when Telegram asked this chat to wait (0 when it did not)."""
@@ -282,22 +312,26 @@ class PacingLimiter(BaseRateLimiter[dict[str, Any]]):
         self._chat_next[chat_id] = max(self._chat_next.get(chat_id, 0.0), at + gap)
         return at
 
-    def _gate_wait(self, chat_id: int | str, now: float, pace_chat: bool) -> float:
-        """Seconds until a send now keeps the limits: the sends in flight and those answered
-        within the last window may all fall into Telegram's second with this one."""
+    def _chat_wait(self, chat_id: int | str, now: float, pace_chat: bool) -> float:
+        """Seconds the chat itself must still wait: a 429's pause, its spacing."""
         wait = self._chat_paused.get(chat_id, 0.0) - now
-        within = [t for t in self._sent if t > now - self.window]
-        excess = self._in_flight + len(within) - self.limit + 1
-        if excess > 0:
-            if excess <= len(within):
-                wait = max(wait, within[excess - 1] + self.window - now)
-            else:  # only an answer to a call in flight can make room
-                wait = max(wait, _FOR_AN_ANSWER)
         last = self._chat_sent.get(chat_id)
         spacing = self._spacing(chat_id, pace_chat)
         if last is not None and spacing is not None:
             wait = max(wait, last + spacing - now)
         return wait
+
+    def _gate_wait(self, now: float) -> float:
+        """Seconds until a send now keeps the overall limit: the sends in flight and those
+        answered within the last window may all fall into Telegram's second with this one."""
+        within = [t for t in self._sent if t > now - self.window]
+        limit = self.limit if now < self._slots_until else 0
+        excess = self._in_flight + len(within) - limit + 1
+        if excess <= 0:
+            return 0.0
+        if excess <= len(within):
+            return within[excess - 1] + self.window - now
+        return _FOR_AN_ANSWER  # only an answer to a call in flight can make room
 
     def _record(self, chat_id: int | str, now: float) -> None:
         self._in_flight += 1
@@ -314,8 +348,11 @@ class PacingLimiter(BaseRateLimiter[dict[str, Any]]):
         self._landed()
 
     def _landed(self) -> None:
-        """One call fewer in flight: wake the sends waiting for that (`_until_answered`)."""
+        """One call fewer in flight: wake the send waiting for that (`_until_answered`)."""
         self._in_flight -= 1
+        self._wake_gate()
+
+    def _wake_gate(self) -> None:
         event, self._flight_event = self._flight_event, None
         if event is not None:
             event.set()
@@ -350,43 +387,57 @@ class PacingLimiter(BaseRateLimiter[dict[str, Any]]):
         sends actually went, right before the call — a send that started late (a slow
         hook, a busy event loop) would otherwise squeeze the next window. The gate's check
         and record happen with no await in between, so concurrent requests on one event
-        loop cannot both take the same vacancy. The hook runs ``hook_lead`` seconds before
-        the slot, so its own latency (a database commit) is absorbed by the wait.
+        loop cannot both take the same vacancy; requests reach the gate one at a time, in
+        the order they came (its lock), and a chat's own wait (pause, spacing) is waited
+        before the queue. The hook runs ``hook_lead`` seconds before the slot, so its own
+        latency (a database commit) is absorbed by the wait.
         """
-        at = self._reserve(chat_id, pace_chat)
-        if before_send is not None and not at_gate:
-            await self._sleep_until(at - self.hook_lead)
-            if await before_send() is not True:
-                raise SendCancelled
-        await self._sleep_until(at)
-        while True:
-            now = self.now()
-            wait = self._gate_wait(chat_id, now, pace_chat)
-            if wait > 0:
-                self.gate_waits += 1
-                metrics.pacing_gate_wait()
-                if wait == _FOR_AN_ANSWER:
-                    await self._until_answered()
-                else:
+        self._waiting += 1
+        try:
+            at = self._reserve(chat_id, pace_chat)
+            if before_send is not None and not at_gate:
+                await self._sleep_until(at - self.hook_lead)
+                if await before_send() is not True:
+                    raise SendCancelled
+            await self._sleep_until(at)
+            while True:
+                # The chat's own wait first, outside the gate's queue: it holds up no other
+                # chat.
+                wait = self._chat_wait(chat_id, self.now(), pace_chat)
+                if wait > 0:
+                    self.gate_waits += 1
+                    metrics.pacing_gate_wait()
                     await self._sleep(wait)
-                continue
-            self._record(chat_id, now)
-            if before_send is None or not at_gate:
-                return
-            # The gate's place is held (in flight) while the hook commits its mark, so no
-            # other request takes it; given back if the hook says no or not yet.
-            try:
-                verdict = await before_send()
-            except BaseException:
+                    continue
+                async with self._gate:
+                    while (wait := self._gate_wait(now := self.now())) > 0:
+                        self.gate_waits += 1
+                        metrics.pacing_gate_wait()
+                        if wait == _FOR_AN_ANSWER:
+                            await self._until_answered()
+                        else:
+                            await self._sleep(wait)
+                    if self._chat_wait(chat_id, now, pace_chat) > 0:
+                        continue  # a 429 paused the chat meanwhile: back to its own wait
+                    self._record(chat_id, now)
+                if before_send is None or not at_gate:
+                    return
+                # The gate's place is held (in flight) while the hook commits its mark, so
+                # no other request takes it; given back if the hook says no or not yet.
+                try:
+                    verdict = await before_send()
+                except BaseException:
+                    self._landed()
+                    raise
+                if verdict is True:
+                    return
                 self._landed()
-                raise
-            if verdict is True:
-                return
-            self._landed()
-            if not isinstance(verdict, Later):
-                raise SendCancelled
-            self.gate_waits += 1
-            await self._sleep(verdict.seconds)
+                if not isinstance(verdict, Later):
+                    raise SendCancelled
+                self.gate_waits += 1
+                await self._sleep(verdict.seconds)
+        finally:
+            self._waiting -= 1
 
     async def process_request(
         self,

@@ -14,10 +14,11 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from data import outbox
 from data.models import InboxUpdate, OutboxMessage
+from delivery import outbox as delivery_outbox
 from delivery.outbox import MAX_IN_FLIGHT, message
 from delivery.outbox import sender as outbox_sender
 from delivery.webhook import MAX_BODY_BYTES, SECRET_HEADER, WebhookState, create_app
@@ -174,6 +175,45 @@ async def test_a_guided_flow_writes_its_replies_to_the_outbox_and_marks_them_sen
     # /raportoi: the question; the press: its answer, the question edited, the next one.
     assert methods[0] == "sendMessage"
     assert "answerCallbackQuery" in methods
+
+
+async def test_a_typed_answer_is_four_statements_its_sending_mark_writing_the_earlier_sent_marks(
+    bot: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A step that answers with a message: the person with their drafts, the draft, the
+    reply row (which marks the update handled), and one statement that marks the reply
+    *sending* and the replies sent before it *sent* (issue 19: ≤ 4 per step)."""
+    monkeypatch.setattr(delivery_outbox, "FLUSH_SECONDS", 3600.0)  # carried, not flushed
+    sender = outbox_sender(bot.app)
+    assert sender is not None
+
+    async def no_round() -> bool:  # the background round writes no mark meanwhile
+        return False
+
+    monkeypatch.setattr(sender, "sweep", no_round)
+    user = bot.contact(8310, "KUVA")
+    await user.send("/raportoi")
+    await user.press("Kirjasto")
+    earlier = list(sender._done)
+    assert earlier  # sent, their marks not yet written
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if not statement.lstrip().upper().startswith("INSERT INTO INBOX"):  # the poll's
+            statements.append(" ".join(statement.split()))
+
+    event.listen(bot.db.engine, "before_cursor_execute", seen)
+    try:
+        await user.send("2 12")
+        await user.wait_for_message(contains="Lkm")
+    finally:
+        event.remove(bot.db.engine, "before_cursor_execute", seen)
+    assert len(statements) == 4, statements
+    assert statements[2].startswith("INSERT INTO outbox"), statements
+    assert "UPDATE outbox SET status=CASE" in statements[3], statements  # (PostgreSQL: a CTE)
+    with bot.db.session() as session:
+        status = dict(session.execute(select(OutboxMessage.id, OutboxMessage.status)).all())
+    assert {status[row_id] for row_id in earlier} == {outbox.SENT}
 
 
 async def _until(condition: Callable[[], bool], what: str, ceiling: float = 120.0) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy import text
 import schedules
 from core.services import Services, attach
 from data import ledger, people
+from data.db import make_engine
 from data.leader import LeaderLock
 from data.models import LedgerStatus, Role
 from delivery.courier import TelegramCourier
@@ -26,7 +27,7 @@ from schedules import runtime as rt
 from settings import Settings
 
 from ..bot.processes import CEILING, TOKEN, start_clocked, wait_for
-from ..conftest import Database
+from ..conftest import Database, scratch_schema
 from .conftest import YEAR, Clock, local
 
 
@@ -41,6 +42,23 @@ def test_on_sqlite_the_one_process_is_always_the_leader(db: Database) -> None:
     lock = LeaderLock(db.engine)
     assert lock.acquire() and lock.check() and lock.held
     assert LeaderLock(db.engine).acquire()  # no lock at all: one process per file
+
+
+def test_deployments_in_two_schemas_of_one_database_elect_a_leader_each(db: Database) -> None:
+    """The key follows the schema the bot's sessions use — also now that the engine's URL
+    no longer carries the search_path (``data.db`` passes it in the start-up options): every
+    schema had the same key, and a test run's leader kept another run's from leading."""
+    postgres_only(db)
+    with scratch_schema() as url:
+        other = make_engine(url)
+        here, there = LeaderLock(db.engine), LeaderLock(other)
+        try:
+            assert here.acquire() and there.acquire()
+            assert here.key != there.key
+        finally:
+            here.dispose()
+            there.dispose()
+            other.dispose()
 
 
 def test_only_one_lock_holder_and_the_lock_is_free_when_its_session_ends(db: Database) -> None:
