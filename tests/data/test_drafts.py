@@ -144,3 +144,80 @@ def test_the_progress_read_with_the_person_equals_the_progress_read_alone(db: Da
         kirjasto = next(e for e in state.entities if e.service_entity_id == library.id)
         assert kirjasto.counts_by_level == {levels[0].number: 1203}
         assert kirjasto.none_levels == {levels[1].number}
+
+
+class _Statements:
+    """The SQL statements run on the engine while the block runs (first word upper-cased)."""
+
+    def __init__(self, db: Database) -> None:
+        self.engine = db.engine
+        self.seen: list[str] = []
+
+    def _seen(self, _conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        self.seen.append(" ".join(statement.split()))
+
+    def __enter__(self) -> _Statements:
+        event.listen(self.engine, "before_cursor_execute", self._seen)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._seen)
+
+
+def test_a_turn_reads_the_person_and_drafts_in_one_statement_and_writes_only_what_changed(
+    db: Database,
+) -> None:
+    """The update's first statement brings the person (with roles) and every draft; a draft
+    changed by the turn is one UPDATE of the changed columns, an untouched one none."""
+    person_id = _person(db)
+    with db.transaction() as session:
+        drafts.put(session, person_id, "reporting", "level", {"seq": 1}, NOW)
+        earlier = NOW - dt.timedelta(minutes=1)  # the newest draft comes first
+        drafts.put(session, person_id, "satisfaction", "types", {"seq": 4}, earlier, paused=True)
+    with _Statements(db) as log, db.transaction() as session:
+        person, rows = drafts.person_and_drafts(session, 10, update_id=500)
+        assert len(log.seen) == 1
+        assert person is not None and person.id == person_id
+        assert person.role_set == {Role.CONTACT} and person.division_id is not None
+        assert [(row.flow, row.paused) for row in rows] == [
+            ("reporting", False),
+            ("satisfaction", True),
+        ]
+        reporting = rows[0]
+        drafts.write(reporting, "count", {"seq": 2}, NOW + dt.timedelta(minutes=1))
+        drafts.save(session, stamp=True)
+        updates = [s for s in log.seen if s.upper().startswith("UPDATE")]
+        assert len(updates) == 1 and "paused" not in updates[0].split("WHERE")[0]
+        assert len(log.seen) == 2  # and the commit writes nothing more
+    with db.transaction() as session:
+        _, rows = drafts.person_and_drafts(session, 10)
+        assert [(row.flow, row.step, row.data, row.last_update_id) for row in rows] == [
+            ("reporting", "count", {"seq": 2}, 500),  # the update is recorded on it
+            ("satisfaction", "types", {"seq": 4}, None),  # paused, untouched: not stamped
+        ]
+
+
+def test_a_draft_an_update_creates_records_the_update(db: Database) -> None:
+    """A replay of an update older than the one that started the conversation is then
+    refused like any overtaken one (``bot.flow.router._overtaken``)."""
+    person_id = _person(db)
+    with db.transaction() as session:
+        _, rows = drafts.person_and_drafts(session, 10, update_id=700)
+        assert rows == []
+        created = drafts.put(session, person_id, "reporting", "entity", {"seq": 1}, NOW)
+        assert created.last_update_id == 700
+        drafts.save(session, stamp=True)
+    with db.transaction() as session:
+        row = drafts.get(session, person_id, "reporting")
+        assert row is not None and row.last_update_id == 700
+
+
+def test_a_change_left_on_a_draft_is_written_at_the_commit(db: Database) -> None:
+    """Nothing changed on a draft is lost for want of a `save` call (the commit saves)."""
+    person_id = _person(db)
+    with db.transaction() as session:
+        drafts.put(session, person_id, "excel", "confirm", {"nonce": "a"}, NOW).paused = True
+    with db.transaction() as session:
+        row = drafts.get(session, person_id, "excel")
+        assert row is not None and row.paused
+        assert drafts.active(session, person_id) is None

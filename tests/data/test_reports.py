@@ -353,3 +353,47 @@ def test_a_save_of_an_entity_with_nothing_saved_writes_in_a_fixed_number_of_stat
         assert reports.entity_version(s, 2026, lib.id) == 1
         (saved,) = [e for e in audit.events(s, round_id=rnd.id) if e.entity == "participation"]
         assert saved.old == {"entries": []} and len(saved.new["entries"]) == 6
+
+
+def test_a_satisfaction_save_replaces_the_rows_audits_both_and_raises_the_version_once(
+    db: Database,
+) -> None:
+    """The old rows go and are the audit's "old" (every answer field), the new ones come;
+    a save based on the version claims it (one raise), a stale one writes nothing."""
+    with db.transaction() as s:
+        contact = _contact(s, "SOTE")
+        entity = _entity(s, "SOTE_HALLINTO")
+        nps_type = next(t for t in catalog.measurement_types(s) if t.code == "NPS")
+        other = next(t for t in catalog.measurement_types(s) if t.code == "OTHER")
+        first = SatisfactionAnswer(nps_type.id, promoters=60, passives=25, detractors=15)
+        reports.save_satisfaction(s, contact, 2026, entity.id, [first])
+    with db.transaction() as s:
+        assert reports.entity_version(s, 2026, entity.id) == 1
+        second = SatisfactionAnswer(other.id, other_name="Palautekysely", note="kerran")
+        reports.save_satisfaction(s, s.merge(contact), 2026, entity.id, [second], based_on=1)
+    with db.transaction() as s:
+        assert reports.entity_version(s, 2026, entity.id) == 2
+        with pytest.raises(reports.ChangedElsewhere):
+            reports.save_satisfaction(s, s.merge(contact), 2026, entity.id, [], based_on=1)
+    with db.transaction() as s:
+        rnd = progress.find_round(s, 2026)
+        assert rnd
+        (stored,) = reports.satisfaction_answers(s, rnd.id, entity.id)
+        assert stored.measurement_type_id == other.id and stored.other_name == "Palautekysely"
+        saves = [e for e in audit.events(s, round_id=rnd.id) if e.entity == "satisfaction"]
+        assert len(saves) == 2 and saves[0].old == {"entries": []}
+        (gone,) = saves[1].old["entries"]
+        assert gone["service_entity_id"] == entity.id
+        assert (gone["measurement_type_id"], gone["promoters"], gone["nps"]) == (
+            nps_type.id,
+            60,
+            45,
+        )
+        assert set(gone) == {
+            "service_entity_id",
+            *reports.SATISFACTION_FIELDS,
+            "measurement_type_id",
+        }
+        (came,) = saves[1].new["entries"]
+        assert (came["other_name"], came["note"]) == ("Palautekysely", "kerran")
+        assert reports.entity_version(s, 2026, entity.id) == 2
