@@ -148,6 +148,24 @@ def _locked_status(
     return status
 
 
+def _claim_for_save(
+    session: Session, person: Actor, round_id: int, entity: ServiceEntity, based_on: int | None
+) -> None:
+    """Before a save writes anything: the person may write the division's report, and (with
+    ``based_on``) the entity's version is locked, checked and raised for this save together
+    with the report row's lock of `_require_write` — one statement (the person may write:
+    `entity_for`). A submitted report refuses the save and leaves the version as it was."""
+    if based_on is None:
+        _require_write(session, person, round_id, entity.division_id)
+        return
+    state = versions.claim(
+        session, round_id, entity.id, based_on, report=(entity.division_id, person.id)
+    )
+    if state is ReportState.SUBMITTED:
+        versions.unclaim(session, round_id, entity.id)
+        raise ReportLocked(f"division {entity.division_id} report is submitted")
+
+
 def _require_write(session: Session, person: Actor, round_id: int, division_id: int) -> ReportState:
     """Lock the division's report row (see `_locked_status`) if the person may change it
     now; its state."""
@@ -275,17 +293,7 @@ def save_participation(
     entity = entity_for(session, person, service_entity_id)
     answers = [_validate_participation(session, answer) for answer in answers]
     rnd = get_or_create_round(session, year)
-    if based_on is None:
-        _require_write(session, person, rnd.id, entity.division_id)
-    else:
-        # One statement locks the version, checks it and raises it for this save, and takes
-        # the report row's lock of `_require_write` (the person may write: `entity_for`).
-        state = versions.claim(
-            session, rnd.id, entity.id, based_on, report=(entity.division_id, person.id)
-        )
-        if state is ReportState.SUBMITTED:
-            versions.unclaim(session, rnd.id, entity.id)
-            raise ReportLocked(f"division {entity.division_id} report is submitted")
+    _claim_for_save(session, person, rnd.id, entity, based_on)
     now = utcnow()
     new: list[dict[str, Any]] = []
     new_entries: list[dict[str, Any]] = []
@@ -677,17 +685,7 @@ def save_satisfaction(
     entity = entity_for(session, person, service_entity_id)
     checked = [validate_satisfaction(session, a) for a in answers]
     rnd = get_or_create_round(session, year)
-    if based_on is None:
-        _require_write(session, person, rnd.id, entity.division_id)
-    else:
-        # As in `save_participation`: the version's lock, check and raise and the report
-        # row's lock in one statement, before anything is written.
-        state = versions.claim(
-            session, rnd.id, entity.id, based_on, report=(entity.division_id, person.id)
-        )
-        if state is ReportState.SUBMITTED:
-            versions.unclaim(session, rnd.id, entity.id)
-            raise ReportLocked(f"division {entity.division_id} report is submitted")
+    _claim_for_save(session, person, rnd.id, entity, based_on)
     # Core statements, a fixed number whatever the count of answers (built once): the old
     # rows go with DELETE … RETURNING (the audit's "old"), the new ones in one INSERT, then
     # the audit row — no unit of work.

@@ -7,6 +7,7 @@ the Application with a new one on the same database, as a process restart would.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
@@ -31,6 +32,20 @@ from ..conftest import Database
 
 if TYPE_CHECKING:
     from bot.app import BotApplication
+
+
+class VirtualTime:
+    """Monotonic seconds that pass only when the (single) sleeper sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += max(seconds, 0.0)
+        await asyncio.sleep(0)
 
 
 @dataclass

@@ -13,19 +13,7 @@ from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 from delivery.courier import delivery_unknown
 from delivery.pacing import PACE_CHAT, PacingLimiter, SendCancelled
 
-
-class VirtualTime:
-    """Monotonic seconds that pass only when the (single) sleeper sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += max(seconds, 0.0)
-        await asyncio.sleep(0)
+from .conftest import VirtualTime
 
 
 def _max_in_window(times: list[float], window: float = 1.0) -> int:

@@ -21,7 +21,7 @@ from delivery.pacing import PacingLimiter
 from localtg import LocalBotApi
 
 from ..conftest import Database
-from .conftest import replica_senders
+from .conftest import VirtualTime, replica_senders
 
 TOTAL = 30
 GONE = dt.timedelta(seconds=10)
@@ -115,18 +115,6 @@ def test_a_replica_gone_leaves_its_slots_to_the_others(db: Database) -> None:
                 session, "a", total=TOTAL, demand=60, holding=got["a"], now=later, within=GONE
             )
     assert got["a"] == TOTAL
-
-
-class VirtualTime:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += max(seconds, 0.0)
-        await asyncio.sleep(0)
 
 
 async def test_a_limiter_sends_nothing_past_the_time_its_slots_were_held_for() -> None:
