@@ -32,7 +32,7 @@ from data import versions
 from data.answers import SATISFACTION_FIELDS as SATISFACTION_FIELDS
 from data.answers import ParticipationAnswer as ParticipationAnswer
 from data.answers import SatisfactionAnswer as SatisfactionAnswer
-from data.audit import record
+from data.audit import record, record_save
 from data.catalog import get as catalog_get
 from data.catalog import held_round as catalog_held_round
 from data.catalog import hold_no_round as catalog_hold_no_round
@@ -389,20 +389,17 @@ def save_participation(
                     for level_id in new_nones
                 ],
             )
-        session.execute(
-            _INSERT_AUDIT,
-            {
-                "at": now,
-                "person_id": person.id,
-                "action": "save",
-                "entity": "participation",
-                "entity_id": str(entity.id),
-                "division_id": entity.division_id,
-                "round_id": rnd.id,
-                "old": {"entries": old},
-                "new": {"entries": new},
-                "source": source,
-            },
+        record_save(
+            session,
+            person.id,
+            "participation",
+            entity.id,
+            old,
+            new,
+            at=now,
+            division_id=entity.division_id,
+            round_id=rnd.id,
+            source=source,
         )
     # The audit row is written without the unit of work, which raised the version on
     # seeing it (``data.versions``): a save not claimed by `versions.claim` raises it here.
@@ -433,7 +430,6 @@ _DELETE_LEVEL_NONES = _NONES_TABLE.delete().where(
 )
 _INSERT_ENTRIES = _ENTRIES.insert()
 _INSERT_NONES = _NONES_TABLE.insert()
-_INSERT_AUDIT = _AUDIT.insert()
 
 #: `save_participation`'s statements on PostgreSQL (see there), built once.
 _DELETE_OLD_PG = text(
@@ -710,20 +706,17 @@ def save_satisfaction(
                 for values in new
             ],
         )
-    session.execute(
-        _INSERT_AUDIT,
-        {
-            "at": now,
-            "person_id": person.id,
-            "action": "save",
-            "entity": "satisfaction",
-            "entity_id": str(entity.id),
-            "division_id": entity.division_id,
-            "round_id": rnd.id,
-            "old": {"entries": old},
-            "new": {"entries": new},
-            "source": source,
-        },
+    record_save(
+        session,
+        person.id,
+        "satisfaction",
+        entity.id,
+        old,
+        new,
+        at=now,
+        division_id=entity.division_id,
+        round_id=rnd.id,
+        source=source,
     )
     versions.raise_once(session, rnd.id, entity.id)
     return rnd
