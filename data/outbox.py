@@ -240,8 +240,15 @@ def start_sending_replies(
         statement = _START_PG
     else:
         statement = _START
+    # Only rows that came back *sending*: a row among both ``rows`` and ``sent`` (sent by
+    # an earlier delivery of this replica while another one waited for its turn) comes
+    # back *sent*, and is no turn to send it again.
     wanted = set(starts)
-    return {row_id for row_id, status in connection.execute(statement, params) if row_id in wanted}
+    return {
+        row_id
+        for row_id, status in connection.execute(statement, params)
+        if row_id in wanted and status == SENDING
+    }
 
 
 def _start_statement(postgres: bool) -> Any:

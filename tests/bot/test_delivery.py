@@ -279,3 +279,31 @@ async def test_no_more_than_the_cap_of_messages_are_sending_at_once_so_a_kill_le
     with bot.db.session() as session:
         assert outbox.counts(session) == {outbox.SENT: len(chats)}
     assert not sender._flying
+
+
+async def test_a_row_handed_to_a_second_delivery_while_its_sent_mark_waits_is_not_sent_again(
+    bot: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The background round may claim a pending row whose lease ran out while its first
+    delivery still waits for its turn, and deliver it as well. When the first one has sent
+    it and its *sent* mark goes in the very statement that would mark the second one's
+    *sending*, the row comes back from that statement as *sent*: the second delivery must
+    not take that for its turn (it did: the row was sent twice)."""
+    monkeypatch.setattr(delivery_outbox, "FLUSH_SECONDS", 3600.0)  # the sent mark waits
+    sender = outbox_sender(bot.app)
+    assert sender is not None
+
+    async def no_round() -> bool:  # the background round writes no mark meanwhile
+        return False
+
+    monkeypatch.setattr(sender, "sweep", no_round)
+    bot.user(8600, has_started=True)
+    with bot.db.transaction() as session:
+        [row] = sender.write(session, [message(8600, "kerran", None, html=False)], update_id=None)
+    await sender.deliver([row])
+    assert sender._done == [row.id]  # sent, its mark still in hand
+    await sender.deliver([row])  # the same row, as the background round's claim gives it
+    await sender._write_marks()  # (the flush waits an hour)
+    assert [c.params.get("text") for c in bot.api.calls_to("sendMessage") if c.ok] == ["kerran"]
+    with bot.db.session() as session:
+        assert outbox.counts(session) == {outbox.SENT: 1}
