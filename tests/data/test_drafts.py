@@ -221,3 +221,69 @@ def test_a_change_left_on_a_draft_is_written_at_the_commit(db: Database) -> None
         row = drafts.get(session, person_id, "excel")
         assert row is not None and row.paused
         assert drafts.active(session, person_id) is None
+
+
+def test_a_rolled_back_change_is_not_read_back_from_the_transactions_tracker(
+    db: Database,
+) -> None:
+    """A session used again after a rollback reads its drafts from the database: the
+    drafts the rolled-back transaction loaded, changed or created are not handed out again
+    (on main the tracker in ``session.info`` outlived the rollback and answered with the
+    rolled-back step and data, and a commit then compared against values never stored)."""
+    person_id = _person(db)
+    with db.transaction() as session:
+        drafts.put(session, person_id, "reporting", "level", {"seq": 1}, NOW)
+    with db.session() as session:
+        row = drafts.get(session, person_id, "reporting")
+        assert row is not None
+        drafts.write(row, "count", {"seq": 2}, NOW + dt.timedelta(minutes=1))
+        drafts.save(session)
+        drafts.put(session, person_id, "satisfaction", "types", {"seq": 9}, NOW)
+        session.rollback()
+        again = drafts.get(session, person_id, "reporting")
+        assert again is not None and (again.step, again.data) == ("level", {"seq": 1})
+        assert drafts.get(session, person_id, "satisfaction") is None
+        drafts.write(again, "note", {"seq": 3}, NOW + dt.timedelta(minutes=2))
+        session.commit()
+    with db.transaction() as session:
+        row = drafts.get(session, person_id, "reporting")
+        assert row is not None and (row.step, row.data) == ("note", {"seq": 3})
+
+
+def test_a_savepoint_rolled_back_leaves_no_stale_draft_behind(db: Database) -> None:
+    """A change written inside a savepoint that is rolled back is read back as the
+    database holds it, not as the tracker last saw it."""
+    person_id = _person(db)
+    with db.transaction() as session:
+        drafts.put(session, person_id, "reporting", "level", {"seq": 1}, NOW)
+    with db.transaction() as session:
+        row = drafts.get(session, person_id, "reporting")
+        assert row is not None
+        savepoint = session.begin_nested()
+        drafts.write(row, "count", {"seq": 2}, NOW + dt.timedelta(minutes=1))
+        drafts.save(session)
+        savepoint.rollback()
+        again = drafts.get(session, person_id, "reporting")
+        assert again is not None and (again.step, again.data) == ("level", {"seq": 1})
+    with db.transaction() as session:
+        row = drafts.get(session, person_id, "reporting")
+        assert row is not None and (row.step, row.data) == ("level", {"seq": 1})
+
+
+def test_a_session_used_again_after_a_commit_reads_drafts_changed_meanwhile(
+    db: Database,
+) -> None:
+    """The tracker is one transaction's: after the commit, another session's change to the
+    draft is what the next read sees (on main the committed transaction's copy was)."""
+    person_id = _person(db)
+    with db.transaction() as session:
+        drafts.put(session, person_id, "reporting", "level", {"seq": 1}, NOW)
+    with db.session() as session:
+        assert drafts.get(session, person_id, "reporting") is not None
+        session.commit()
+        with db.transaction() as other:
+            row = drafts.get(other, person_id, "reporting")
+            assert row is not None
+            drafts.write(row, "count", {"seq": 2}, NOW + dt.timedelta(minutes=1))
+        again = drafts.get(session, person_id, "reporting")
+        assert again is not None and (again.step, again.data) == ("count", {"seq": 2})
