@@ -15,31 +15,16 @@ import asyncio
 from contextlib import AsyncExitStack
 
 from bot.admin.menus import install_all_menus
-from data import catalog, people
-from data.models import Role
 from localtg import LocalBotApi
 
 from ..conftest import Database
-from .conftest import replica_senders
+from .conftest import register_contacts, replica_senders, write_messages
 
 PEOPLE = 8
 FIRST_PERSON = 7300
 CHATS = range(7400, 7440)
 #: A person's menu: the chat scope without a language and in each of fi, sv, en.
 CALLS_PER_MENU = 4
-
-
-def _people(db: Database) -> None:
-    with db.transaction() as session:
-        division = catalog.divisions(session)[0]
-        for n in range(PEOPLE):
-            people.ensure_person(
-                session,
-                FIRST_PERSON + n,
-                name=f"Yhteyshenkilö {n}",
-                roles={Role.CONTACT},
-                division_id=division.id,
-            )
 
 
 async def test_the_menu_sync_and_the_replies_of_every_replica_stay_within_30_a_second(
@@ -52,18 +37,13 @@ async def test_the_menu_sync_and_the_replies_of_every_replica_stay_within_30_a_s
     api = LocalBotApi(enforce_limits=True)
     for chat_id in CHATS:
         api.user(chat_id, f"P{chat_id}", has_started=True)
-    _people(db)
+    register_contacts(db, FIRST_PERSON, PEOPLE)
     senders = await replica_senders(stack, db, api, replicas)
     if replicas > 1:  # each replica's claim of the budget, as its own loop makes them
         for one in senders * 3:
             await one.claim_budget()
     busy = senders[0]
-    with db.transaction() as session:
-        rows = busy.write(
-            session,
-            [(chat_id, "sendMessage", {"chat_id": chat_id, "text": "x"}) for chat_id in CHATS],
-            update_id=None,
-        )
+    rows = write_messages(db, busy, CHATS)
     work = asyncio.ensure_future(
         asyncio.gather(
             *(install_all_menus(one.application) for one in senders),

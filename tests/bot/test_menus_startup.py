@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from bot.admin.menus import menus_installed
-from data import catalog, people
+from data import people
 from data.models import Role
 
-from .conftest import BotHarness
+from .conftest import BotHarness, register_contacts
 
 #: Four menu calls each, paced with the replies at the bot's 30 calls a second
 #: (``delivery.pacing.BUDGET_ONLY``): about 8 s of menus, long enough for a whole report.
@@ -15,16 +15,7 @@ FIRST_ID = 800_000
 
 
 def _register_many(bot: BotHarness, count: int) -> None:
-    with bot.db.transaction() as session:
-        divisions = catalog.divisions(session)
-        for n in range(count):
-            people.ensure_person(
-                session,
-                FIRST_ID + n,
-                name=f"Yhteyshenkilö {n}",
-                roles={Role.CONTACT},
-                division_id=divisions[n % len(divisions)].id,
-            )
+    register_contacts(bot.db, FIRST_ID, count)
 
 
 def _menu_calls(bot: BotHarness, since: int, until: int | None = None) -> list[str]:
