@@ -7,17 +7,16 @@ scheduler and a command-line tool can share the file; PostgreSQL is the deployme
 from __future__ import annotations
 
 import asyncio
-import atexit
 import contextlib
 import contextvars
 import functools
 import logging
-import queue
 import sys
 import threading
 import time
 import weakref
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -131,82 +130,7 @@ def is_lock_wait(error: BaseException) -> bool:
     return "database is locked" in str(original).lower()
 
 
-class _Workers:
-    """A fixed set of worker threads fed by one queue, each handing its result straight to
-    the awaiting event loop (`off_loop`).
-
-    Why not ``loop.run_in_executor`` with a ``ThreadPoolExecutor``: that hand-off goes
-    through a ``concurrent.futures.Future`` (a condition lock per item) chained to an
-    asyncio future by two callbacks, one of them one more turn of the event loop per call.
-    Here a worker calls ``loop.call_soon_threadsafe`` once with the outcome. Measured on
-    this machine with a no-op function: 48 → 35 µs of CPU per hop one at a time, 24 → 9 µs
-    with 16 waiting at once (``bench/reporting_bench.py``'s bot makes about 1.3 per update).
-
-    An item whose caller was cancelled before a worker took it is skipped (as a
-    ``ThreadPoolExecutor`` cancels a future not yet running); one already running finishes.
-    The threads are daemons, joined at interpreter exit after the work they hold
-    (`shutdown`), as the executor's were.
-    """
-
-    def __init__(self, threads: int, name: str) -> None:
-        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._threads = [
-            threading.Thread(target=self._work, name=f"{name}_{n}", daemon=True)
-            for n in range(threads)
-        ]
-        for thread in self._threads:
-            thread.start()
-        atexit.register(self.shutdown)
-
-    def submit(
-        self, loop: asyncio.AbstractEventLoop, future: asyncio.Future[Any], work: Any
-    ) -> None:
-        self._queue.put((loop, future, work))
-
-    def shutdown(self, wait: bool = True) -> None:
-        """Stop the threads once the work queued so far is done."""
-        for _ in self._threads:
-            self._queue.put(None)
-        if wait:
-            for thread in self._threads:
-                if thread is not threading.current_thread():
-                    thread.join()
-
-    def _work(self) -> None:
-        _become_worker()
-        while True:
-            item = self._queue.get()
-            if item is None:
-                _leave_worker()
-                return
-            loop, future, work = item
-            if future.cancelled():  # (read across threads: a stale False only runs it)
-                continue
-            try:
-                result = work()
-            except BaseException as error:  # handed to the caller, as an executor does
-                _hand_over(loop, _fail, future, error)
-            else:
-                _hand_over(loop, _succeed, future, result)
-            del item, loop, future, work
-
-
-def _hand_over(loop: asyncio.AbstractEventLoop, setter: Any, future: Any, value: Any) -> None:
-    with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody waits
-        loop.call_soon_threadsafe(setter, future, value)
-
-
-def _succeed(future: asyncio.Future[Any], result: Any) -> None:
-    if not future.done():
-        future.set_result(result)
-
-
-def _fail(future: asyncio.Future[Any], error: BaseException) -> None:
-    if not future.done():
-        future.set_exception(error)
-
-
-_executors: dict[str, _Workers] = {}
+_executors: dict[str, ThreadPoolExecutor] = {}
 
 
 def _serial(sessions: sessionmaker[Session] | None) -> bool:
@@ -219,7 +143,7 @@ def db_threads(sessions: sessionmaker[Session] | None) -> int:
     return 1 if _serial(sessions) else DB_THREADS
 
 
-def _executor_for(sessions: sessionmaker[Session] | None) -> _Workers:
+def _executor_for(sessions: sessionmaker[Session] | None) -> ThreadPoolExecutor:
     """SQLite gets one worker thread (its writers are serialised by the database anyway, and
     several threads would only sleep in its busy handler); PostgreSQL `DB_THREADS`. The first
     pool lowers the interpreter's switch interval to `SWITCH_INTERVAL_SECONDS`."""
@@ -228,7 +152,9 @@ def _executor_for(sessions: sessionmaker[Session] | None) -> _Workers:
     if executor is None:
         if sys.getswitchinterval() > SWITCH_INTERVAL_SECONDS:  # never raised
             sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
-        executor = _executors[key] = _Workers(db_threads(sessions), f"db-{key}")
+        executor = _executors[key] = ThreadPoolExecutor(
+            db_threads(sessions), thread_name_prefix=f"db-{key}", initializer=_become_worker
+        )
     return executor
 
 
@@ -282,13 +208,6 @@ _kept_lock = threading.Lock()
 
 def _become_worker() -> None:
     _worker.kept = {}
-
-
-def _leave_worker() -> None:
-    """The worker thread ends (`_Workers.shutdown`): its connections go back."""
-    mine: dict[Engine, _Kept] = _worker.kept
-    for engine, kept in list(mine.items()):
-        _drop(engine, mine, kept)
 
 
 def _close(kept: _Kept, engine: Engine) -> None:
@@ -396,12 +315,12 @@ async def off_loop(
 ) -> T:
     """Run blocking database work on a worker thread (see `_executor_for`: ``sessions`` says
     which database), so the event loop — every other chat, /healthz — never waits on the
-    database. Context variables go along. The hand-off: `_Workers`."""
+    database. Context variables go along."""
     context = contextvars.copy_context()
     loop = asyncio.get_running_loop()
-    future: asyncio.Future[T] = loop.create_future()
-    _executor_for(sessions).submit(loop, future, functools.partial(context.run, function, *args))
-    return await future
+    return await loop.run_in_executor(
+        _executor_for(sessions), functools.partial(context.run, function, *args)
+    )
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
