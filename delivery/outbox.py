@@ -65,7 +65,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from core.services import services
 from data import catalog, outbox, ratelimit
-from data.db import off_loop, transaction
+from data.db import begin, off_loop, transaction
 from data.models import utcnow
 from delivery import capture, notices
 from delivery.courier import OWNER as REMINDER_OWNER
@@ -804,7 +804,8 @@ class Sender:
 
     def _marks_connection(self) -> contextlib.AbstractContextManager[Connection]:
         """A connection in a transaction of its own for a statement of marks: a bare
-        connection (no ORM session: nothing here is an object).
+        connection (no ORM session: nothing here is an object); on a worker thread the
+        one it keeps between transactions (`data.db.begin`), no checkout from the pool.
 
         Not autocommit, although the marks are one statement: PostgreSQL would commit an
         autocommit statement that waited for a lock even after its process was killed (it
@@ -812,7 +813,7 @@ class Sender:
         after the kill — uncertain, never sent — where the explicit COMMIT, sent only once
         the statement has returned, leaves it pending for any replica (`tests.killing`
         kills under the outbox's lock and saw exactly that)."""
-        return cast(Engine, self.sessions.kw["bind"]).begin()
+        return begin(cast(Engine, self.sessions.kw["bind"]))
 
     def _on_flood(self, chat_id: int | str, seconds: float) -> None:
         """A 429 for ``chat_id``: every replica waits (the limiter retries the request)."""

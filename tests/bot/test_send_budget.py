@@ -24,7 +24,7 @@ from delivery.pacing import PacingLimiter
 from localtg import LocalBotApi
 
 from ..conftest import Database, scratch_schema
-from .conftest import VirtualTime, replica_senders
+from .conftest import VirtualTime, replica_senders, write_messages
 
 TOTAL = 30
 GONE = dt.timedelta(seconds=10)
@@ -170,12 +170,7 @@ async def test_one_busy_replica_of_four_takes_the_slots_the_idle_ones_leave_with
         await one.claim_budget()
     assert sorted(limiter.slots for limiter in limiters) == [7, 7, 8, 8]
     busy = senders[0]
-    with db.transaction() as session:
-        rows = busy.write(
-            session,
-            [(chat_id, "sendMessage", {"chat_id": chat_id, "text": "x"}) for chat_id in chats],
-            update_id=None,
-        )
+    rows = write_messages(db, busy, chats)
     delivering = asyncio.ensure_future(asyncio.gather(*(busy.deliver([row]) for row in rows)))
     shares = []
     while not delivering.done():  # the background rounds go on meanwhile
