@@ -10,12 +10,19 @@ With ``--trace`` the biggest growths by allocation site are printed too (tracema
 
     .venv/bin/python bench/memory_bench.py [--updates 50000] [--warmup 5000] [--contacts 10]
         [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test] [--trace]
+        [--malloc-trim] [--sqlite-cache-kib N] [--sqlite-statements N]
+
+The last three are A/B switches for memory outside Python's allocations (which ``--trace``
+does not see): the C allocator's free memory given back before each sample, SQLite's page
+cache and its prepared-statement cache per connection.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import ctypes
+import ctypes.util
 import gc
 import logging
 import resource
@@ -23,6 +30,7 @@ import sys
 import tempfile
 import tracemalloc
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -36,6 +44,7 @@ from reporting_bench import (  # noqa: E402
     _prepare_database,
     _report,
 )
+from sqlalchemy import event  # noqa: E402
 
 from localtg import LocalBotApi, running  # noqa: E402
 
@@ -58,8 +67,43 @@ def _trim(api: LocalBotApi) -> None:
     api.callback_queries.clear()
 
 
+def _sqlite_cache(engine: Any, kib: int) -> None:
+    """Every SQLite connection from now on with a page cache of ``kib`` KiB (SQLite's own
+    default is 2 000 KiB per connection, outside Python's allocations): an A/B of how much
+    of the RSS is the page caches filling while the database grows."""
+
+    @event.listens_for(engine, "connect")
+    def _cache(connection: Any, _record: Any) -> None:
+        connection.execute(f"PRAGMA cache_size = -{int(kib)}")
+
+    engine.dispose()  # the connections made before use the new size too
+
+
+def _sqlite_statements(engine: Any, count: int) -> None:
+    """Every SQLite connection from now on keeping ``count`` prepared statements (Python's
+    ``sqlite3`` keeps 128 per connection, allocated by SQLite: outside tracemalloc's view).
+    Statements with expanding ``IN`` lists have a text per list length, so new ones keep
+    coming while rare lengths turn up."""
+
+    @event.listens_for(engine, "do_connect")
+    def _statements(_dialect: Any, _record: Any, _cargs: Any, cparams: Any) -> None:
+        cparams["cached_statements"] = count
+
+    engine.dispose()
+
+
+def _malloc_trim() -> None:
+    """Give the C allocator's free memory back to the system (glibc ``malloc_trim``): what
+    RSS then still holds is in use, not freed memory the allocator kept."""
+    ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+
+
 async def run(url: str, schema: str | None, args: argparse.Namespace) -> list[str]:
     engine, sessions = _prepare_database(url, schema, args.contacts)
+    if args.sqlite_cache_kib is not None and schema is None:
+        _sqlite_cache(engine, args.sqlite_cache_kib)
+    if args.sqlite_statements is not None and schema is None:
+        _sqlite_statements(engine, args.sqlite_statements)
     api = LocalBotApi(settle_timeout=600)
     app = local_bot(api, sessions)
     errors = collect_errors(app)
@@ -86,6 +130,8 @@ async def run(url: str, schema: str | None, args: argparse.Namespace) -> list[st
                     not samples or last or done - samples[-1][0] >= args.sample_every
                 ):
                     gc.collect()
+                    if args.malloc_trim:
+                        _malloc_trim()
                     samples.append((done, rss_mb()))
                     # As it goes, so that a run cut short still shows its figures.
                     print(f"  after {done} updates: RSS {samples[-1][1]:.1f} MB", flush=True)
@@ -127,6 +173,15 @@ async def main() -> int:
     parser.add_argument("--sample-every", type=int, default=5_000)
     parser.add_argument("--postgres", default=None, help="run on PostgreSQL instead of SQLite")
     parser.add_argument("--trace", action="store_true", help="tracemalloc's top growths")
+    parser.add_argument(
+        "--sqlite-statements", type=int, default=None, help="prepared statements kept"
+    )
+    parser.add_argument(
+        "--malloc-trim", action="store_true", help="malloc_trim(0) before each sample"
+    )
+    parser.add_argument(
+        "--sqlite-cache-kib", type=int, default=None, help="SQLite page cache per connection"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     if args.postgres:

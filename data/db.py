@@ -12,16 +12,18 @@ import contextvars
 import functools
 import logging
 import sys
+import threading
+import time
 import weakref
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import CursorResult, Engine, Result, create_engine, event, inspect, text
+from sqlalchemy import Connection, CursorResult, Engine, Result, create_engine, event, inspect, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -151,9 +153,161 @@ def _executor_for(sessions: sessionmaker[Session] | None) -> ThreadPoolExecutor:
         if sys.getswitchinterval() > SWITCH_INTERVAL_SECONDS:  # never raised
             sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
         executor = _executors[key] = ThreadPoolExecutor(
-            db_threads(sessions), thread_name_prefix=f"db-{key}"
+            db_threads(sessions), thread_name_prefix=f"db-{key}", initializer=_become_worker
         )
     return executor
+
+
+# --- a worker thread's own connection ---------------------------------------------------
+#
+# Every transaction of an update ran on a connection checked out of the engine's pool and
+# checked back in at its end: a `Connection` made, the pool's queue, its events and its
+# reset on return, twice per update (the step, then the outbox's sending marks) — about
+# 18 µs of CPU each on SQLite and 40 µs on PostgreSQL, measured side by side against the
+# same transaction on a connection kept open. A worker thread of `off_loop` (a handful,
+# for the life of the process) therefore keeps one connection per engine between its
+# transactions; any other thread (the event loop, a command-line tool) still uses the pool.
+#
+# The connection is idle between transactions (no transaction open, so no lock held and,
+# on SQLite, no WAL snapshot). It is given back to the pool, and a fresh one taken, when a
+# transaction on it failed with a database error (a dead connection is then invalidated by
+# the pool as before), when the pool was invalidated after a disconnect, when it is older
+# than the engine's ``pool_recycle``, and when the engine is disposed.
+
+
+class _Kept:
+    """A worker thread's connection to one engine."""
+
+    __slots__ = ("busy", "connection", "gone", "pool", "taken_at")
+
+    def __init__(self, engine: Engine) -> None:
+        self.pool = engine.pool
+        self.taken_at = time.time()
+        self.connection = engine.connect()
+        self.busy = False
+        #: Dropped (engine disposed, or replaced): closed by whoever finds it idle.
+        self.gone = False
+
+    def fresh(self, engine: Engine) -> bool:
+        pool = engine.pool
+        if self.gone or pool is not self.pool or self.connection.invalidated:
+            return False
+        # Private, but stable since SQLAlchemy 1.x: after a disconnect the pool invalidates
+        # every connection taken before (a pooled one is checked at its checkout).
+        if getattr(pool, "_invalidate_time", 0) > self.taken_at:
+            return False
+        recycle = getattr(pool, "_recycle", -1)
+        return bool(recycle < 0 or time.time() - self.taken_at < recycle)
+
+
+_worker = threading.local()
+#: Every kept connection by engine, for `_on_dispose` (each worker's dict is its own).
+_kept: dict[Engine, list[tuple[dict[Engine, _Kept], _Kept]]] = {}
+_kept_lock = threading.Lock()
+
+
+def _become_worker() -> None:
+    _worker.kept = {}
+
+
+def _close(kept: _Kept, engine: Engine) -> None:
+    """Give the connection back to its pool; closed at once when that pool was disposed of
+    (a disposed pool closes only the connections checked in at the time)."""
+    try:
+        if kept.pool is not engine.pool:
+            kept.connection.invalidate()
+        kept.connection.close()
+    except Exception:  # a connection that is already dead
+        log.debug("could not close a worker's connection", exc_info=True)
+
+
+def _take(engine: Engine) -> _Kept | None:
+    """This worker thread's connection to ``engine``, marked busy; None when this is not
+    a worker thread or its connection is in use (a transaction inside a transaction)."""
+    mine: dict[Engine, _Kept] | None = getattr(_worker, "kept", None)
+    if mine is None:
+        return None
+    kept = mine.get(engine)
+    if kept is not None:
+        with _kept_lock:  # against `_on_dispose` on another thread
+            if kept.busy:
+                return None
+            usable = kept.fresh(engine)
+            if usable:
+                kept.busy = True
+        if usable:
+            return kept
+        _drop(engine, mine, kept)
+    kept = _Kept(engine)
+    kept.busy = True
+    with _kept_lock:
+        mine[engine] = kept
+        _kept.setdefault(engine, []).append((mine, kept))
+    if not event.contains(engine, "engine_disposed", _on_dispose):
+        event.listen(engine, "engine_disposed", _on_dispose)
+    return kept
+
+
+def _drop(engine: Engine, mine: dict[Engine, _Kept], kept: _Kept) -> None:
+    with _kept_lock:
+        if mine.get(engine) is kept:
+            del mine[engine]
+        entries = _kept.get(engine)
+        if entries is not None:
+            entries[:] = [entry for entry in entries if entry[1] is not kept]
+            if not entries:
+                del _kept[engine]
+        kept.gone = True
+    _close(kept, engine)
+
+
+def _give_back(engine: Engine, kept: _Kept, *, failed: bool) -> None:
+    """The transaction on ``kept`` is over: keep the connection for the next one, unless
+    the transaction failed on the database (or the engine was disposed meanwhile)."""
+    connection = kept.connection
+    if not (failed or connection.invalidated or connection.in_transaction()):
+        with _kept_lock:
+            if not kept.gone:
+                kept.busy = False
+                return
+    _drop(engine, _worker.kept, kept)
+
+
+def _on_dispose(engine: Engine) -> None:
+    """The engine's pool was disposed: its workers' connections go too (closed here when
+    idle, else by their worker when its transaction ends)."""
+    idle = []
+    with _kept_lock:
+        for mine, kept in _kept.pop(engine, []):
+            if mine.get(engine) is kept:
+                del mine[engine]
+            kept.gone = True
+            if not kept.busy:
+                kept.busy = True  # taken by nobody any more
+                idle.append(kept)
+    for kept in idle:
+        _close(kept, engine)
+
+
+@contextlib.contextmanager
+def begin(engine: Engine) -> Iterator[Connection]:
+    """``engine.begin()``: a connection in a transaction of its own, committed at the end
+    (rolled back on an error) — on a worker thread, that thread's own connection (see
+    `_Kept`), without the pool's checkout and checkin."""
+    kept = _take(engine)
+    if kept is None:
+        with engine.begin() as connection:
+            yield connection
+        return
+    failed = False
+    try:
+        with kept.connection.begin():
+            yield kept.connection
+    except DBAPIError:
+        failed = True
+        raise
+    finally:
+        _give_back(engine, kept, failed=failed)
 
 
 async def off_loop(
@@ -297,6 +451,23 @@ def insert_for(session: Session, model: type[Any]) -> Any:
 
 @contextlib.contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on any error."""
-    with factory() as session, session.begin():
-        yield session
+    """One unit of work: commit on success, roll back on any error.
+
+    On a worker thread of `off_loop` the session runs on the thread's own connection (see
+    `_Kept`): it begins, commits or rolls back that connection's transaction as it would a
+    pooled one's, and the connection stays open for the thread's next transaction."""
+    engine = factory.kw.get("bind")
+    kept = _take(engine) if isinstance(engine, Engine) else None
+    if kept is None:
+        with factory() as session, session.begin():
+            yield session
+        return
+    failed = False
+    try:
+        with factory(bind=kept.connection) as session, session.begin():
+            yield session
+    except DBAPIError:
+        failed = True
+        raise
+    finally:
+        _give_back(cast(Engine, engine), kept, failed=failed)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, cast
 
 from sqlalchemy import Table, bindparam, event, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from data import people, progress
 from data.db import insert_for
@@ -347,6 +347,26 @@ def save(session: Session, *, stamp: bool = False) -> None:
 @event.listens_for(Session, "before_commit")
 def _save_before_commit(session: Session) -> None:
     save(session)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_at_the_end(session: Session, transaction: SessionTransaction) -> None:
+    """The tracker is one transaction's: after its commit another session may change the
+    drafts, and a session used again reads them afresh (as the ORM's identity map expires
+    its objects). A savepoint released keeps it: its changes belong to the enclosing
+    transaction, which still has to save them."""
+    if transaction.parent is None:
+        session.info.pop(_TRACKED, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_after_a_rollback(session: Session, _previous: SessionTransaction) -> None:
+    """After a rollback — of the transaction or of a savepoint, whose writes may be among
+    those undone — the tracked values are not the database's: the drafts are read again
+    (the acting update stays the transaction's)."""
+    tracked = session.info.get(_TRACKED)
+    if tracked is not None:
+        tracked.drafts = []
 
 
 _DISCARD = _DRAFTS.delete().where(

@@ -18,14 +18,15 @@ conversations need no separate mark. Whatever writes no reply rows calls `mark_h
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, String, Table, bindparam, delete, func, select, text
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
-from data.models import InboxUpdate, utcnow
+from data.models import InboxUpdate, UtcDateTime, utcnow
 
 #: Handled updates are kept this long, so a late redelivery still finds its first copy
 #: (Telegram keeps an unacknowledged update for 24 hours), and pruned well before Telegram
@@ -108,13 +109,14 @@ def record(
     records them as already handled (updates the bot cannot read, kept raw for inspection).
     """
     received = now or utcnow()
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        return _record_pg(connection, payloads, received, claimer, lease_until, handled)
     rows: dict[int, dict[str, Any]] = {}
     for payload in payloads:
-        update_id = payload.get("update_id")
-        if not storable_id(update_id):
-            raise ValueError(f"inbox: update without a storable update_id: {update_id!r}")
+        update_id = _storable(payload)
         rows.setdefault(
-            cast(int, update_id),
+            update_id,
             {
                 "update_id": update_id,
                 "chat_id": chat_id_of(payload),
@@ -127,38 +129,82 @@ def record(
         )
     if not rows:
         return []
-    connection = session.connection()
-    # One statement built once per dialect and run with the batch as its parameter list
-    # (SQLAlchemy sends it as one multi-row INSERT, "insertmanyvalues"): a VALUES clause
-    # built from the batch was a new construct for every batch size, and building it cost
-    # more CPU than the rest of recording the batch.
-    inserted = {
-        row[0]
-        for row in connection.execute(
-            _record_statement(connection.dialect.name), list(rows.values())
-        )
-    }
+    if connection.dialect.name != "sqlite":
+        raise NotImplementedError(f"inbox: unsupported database {connection.dialect.name!r}")
+    # One statement built once and run with the batch as its parameter list (SQLAlchemy
+    # sends it as one multi-row INSERT, "insertmanyvalues"): a VALUES clause built from the
+    # batch was a new construct for every batch size, and building it cost more CPU than
+    # the rest of recording the batch.
+    inserted = {row[0] for row in connection.execute(_RECORD_SQLITE, list(rows.values()))}
     return [update_id for update_id in rows if update_id in inserted]
 
 
-_RECORD: dict[str, Any] = {}
+def _storable(payload: Mapping[str, Any]) -> int:
+    update_id = payload.get("update_id")
+    if not storable_id(update_id):
+        raise ValueError(f"inbox: update without a storable update_id: {update_id!r}")
+    return cast(int, update_id)
 
 
-def _record_statement(dialect: str) -> Any:
-    """``INSERT … ON CONFLICT (update_id) DO NOTHING RETURNING update_id`` (built once)."""
-    statement = _RECORD.get(dialect)
-    if statement is None:
-        table = cast(Table, InboxUpdate.__table__)
-        if dialect == "postgresql":
-            insert: Any = postgresql.insert(table)
-        elif dialect == "sqlite":
-            insert = sqlite.insert(table)
-        else:
-            raise NotImplementedError(f"inbox: unsupported database {dialect!r}")
-        statement = _RECORD[dialect] = insert.on_conflict_do_nothing(
-            index_elements=["update_id"]
-        ).returning(table.c.update_id)
-    return statement
+#: `record`'s statement on PostgreSQL: the batch is one JSON array parameter of
+#: ``[update_id, chat_id, payload as JSON text]`` rows, and what every row shares (the
+#: times, the claimer) is given once. The multi-row INSERT ("insertmanyvalues") cost 7
+#: parameters a row, each adapted on its own (the payload by psycopg's JSON dumper): about
+#: 100 µs of CPU per update in a batch of 16 against 70 µs for this one (measured side by
+#: side). The payload travels as a JSON *string* in the array and is cast back: the text
+#: stored is exactly ``json.dumps(payload)``, as before, and a ``\u0000`` in it (which
+#: PostgreSQL refuses to unescape) stays escaped. SQLite keeps the multi-row INSERT: its
+#: ``json_each`` re-rendering the payloads cost more than the parameters did.
+_RECORD_PG = text(
+    "INSERT INTO inbox (update_id, chat_id, payload, received_at, claimed_by, lease_until,"
+    " handled_at)"
+    " SELECT CAST(item ->> 0 AS BIGINT), CAST(item ->> 1 AS BIGINT), CAST(item ->> 2 AS JSON),"
+    " :received_at, :claimed_by, :lease_until, :handled_at"
+    " FROM json_array_elements(CAST(:rows AS JSON)) AS item"
+    " ON CONFLICT (update_id) DO NOTHING RETURNING update_id"
+).bindparams(
+    bindparam("received_at", type_=UtcDateTime()),
+    bindparam("lease_until", type_=UtcDateTime()),
+    bindparam("handled_at", type_=UtcDateTime()),
+    bindparam("claimed_by", type_=String()),
+    bindparam("rows", type_=String()),
+)
+
+
+def _record_pg(
+    connection: Connection,
+    payloads: Sequence[Mapping[str, Any]],
+    received: dt.datetime,
+    claimer: str | None,
+    lease_until: dt.datetime | None,
+    handled: bool,
+) -> list[int]:
+    rows: dict[int, list[Any]] = {}
+    for payload in payloads:
+        update_id = _storable(payload)
+        if update_id not in rows:
+            rows[update_id] = [update_id, chat_id_of(payload), json.dumps(payload)]
+    if not rows:
+        return []
+    params = {
+        "rows": json.dumps(list(rows.values())),
+        "received_at": received,
+        "claimed_by": claimer,
+        "lease_until": lease_until,
+        "handled_at": received if handled else None,
+    }
+    inserted = {row[0] for row in connection.execute(_RECORD_PG, params)}
+    return [update_id for update_id in rows if update_id in inserted]
+
+
+#: `record`'s statement on SQLite, built once: ``INSERT … ON CONFLICT (update_id) DO
+#: NOTHING RETURNING update_id``, run with the batch as its parameter list.
+_INBOX = cast(Table, InboxUpdate.__table__)
+_RECORD_SQLITE = (
+    sqlite.insert(_INBOX)
+    .on_conflict_do_nothing(index_elements=["update_id"])
+    .returning(_INBOX.c.update_id)
+)
 
 
 def mark_handled(session: Session, update_id: int, *, now: dt.datetime | None = None) -> bool:

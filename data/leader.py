@@ -7,8 +7,9 @@ that database session. When the leader process dies — even by SIGKILL — the 
 its session and the lock is free for the next replica that tries. Session-level (not
 transaction-level) because the lock is held for hours, never inside a transaction.
 
-The key is derived from the schema the tables live in, so two deployments (or test runs)
-sharing one database in separate schemas elect separate leaders.
+The key is derived from the schema the bot's own sessions see (`deployment_schema`), so two
+deployments (or test runs) sharing one database in separate schemas elect separate leaders;
+the send budget's advisory lock (``data.ratelimit``) is keyed the same way.
 
 On SQLite there is one process per database file by design (see README): it is always
 the leader and no lock is taken.
@@ -22,6 +23,7 @@ import contextlib
 import hashlib
 import logging
 import threading
+import weakref
 
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.exc import SQLAlchemyError
@@ -33,10 +35,29 @@ log = logging.getLogger(__name__)
 LOCK_NAME = "mittaribotti.scheduler-leader"
 
 
-def lock_key(schema: str) -> int:
-    """A stable signed 64-bit key for ``pg_try_advisory_lock`` (same in every process)."""
-    digest = hashlib.blake2b(f"{LOCK_NAME}:{schema}".encode(), digest_size=8).digest()
+def lock_key(schema: str, name: str = LOCK_NAME) -> int:
+    """A stable signed 64-bit key for a PostgreSQL advisory lock named ``name`` of the
+    deployment in ``schema`` (the same in every process of it, another in another schema)."""
+    digest = hashlib.blake2b(f"{name}:{schema}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
+
+
+#: The schema each engine's sessions see, asked once per engine (`deployment_schema`).
+_SCHEMAS: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
+
+
+def deployment_schema(connection: Connection) -> str:
+    """The schema the bot's tables are in, as a connection of the bot's own engine sees it
+    (``SELECT current_schema()``, once per engine): ``data.db`` passes the search_path in
+    the connection's start-up options, so an engine made from the URL alone (the leader's
+    lock connection) would see 'public' — every deployment on one database the same."""
+    engine = connection.engine
+    schema = _SCHEMAS.get(engine)
+    if schema is None:
+        schema = _SCHEMAS[engine] = str(
+            connection.execute(text("SELECT current_schema()")).scalar_one()
+        )
+    return schema
 
 
 class LeaderLock:

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from data.db import insert_for
+from data.leader import deployment_schema, lock_key
 from data.models import MiniAppSave, Person, Replica
 
 #: Rows older than this are deleted when the person saves again: the table stays small.
 KEEP = dt.timedelta(hours=1)
+#: The send budget's advisory lock: one per deployment (`data.leader.lock_key`).
+SEND_BUDGET_LOCK = "mittaribotti.send-budget"
 
 
 def take_save_slot(
@@ -72,31 +76,28 @@ def share_send_budget(
     within: dt.timedelta,
 ) -> int:
     """Claim this replica's part of the bot's ``total`` sends per window in its heartbeat
-    row (``replicas.slots``, written by ``data.outbox.heartbeat`` earlier in the
-    transaction) and record its ``demand``; the number of sends per window it may use from
-    now on.
+    row (``replicas``: the claim is the heartbeat too — seen ``now`` — one write of the row
+    per beat) and record its ``demand``; the number of sends per window it may use from now
+    on.
 
     The claims of the replicas seen within ``within`` never add up to more than ``total``:
-    the claims are made one at a time (a transaction-level advisory lock on PostgreSQL;
-    SQLite serves one process), and a replica takes only what the others leave — its fair
-    share by demand (`allocate`) or less, until the others give theirs back at their next
-    round. A replica giving slots back keeps claiming ``holding`` of them (the sends that
-    may still count in Telegram's window: its limit in effect until now, or more in flight)
-    until its next round, so the slots another replica takes are free by then. A replica
-    of the release before (``slots`` NULL; also one of this release between its first
-    heartbeat and its first claim) counts as holding its even share."""
+    the claims are made one at a time (a transaction-level advisory lock of this deployment
+    on PostgreSQL, keyed like the leader's, `data.leader.lock_key`; SQLite serves one
+    process), and a replica takes only what the others leave — its fair share by demand
+    (`allocate`) or less, until the others give theirs back at their next round. A replica
+    giving slots back keeps claiming ``holding`` of them (the sends that may still count in
+    Telegram's window: its limit in effect until now, or more in flight) until its next
+    round, so the slots another replica takes are free by then. A replica of the release
+    before (``slots`` NULL) counts as holding its even share; this replica's own row before
+    its first claim counts nothing."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(
-            select(
-                func.pg_advisory_xact_lock(
-                    func.hashtext(func.concat(func.current_schema(), ":send"))
-                )
-            )
-        )
+        key = lock_key(deployment_schema(session.connection()), SEND_BUDGET_LOCK)
+        session.execute(select(func.pg_advisory_xact_lock(key)))
     rows = session.execute(
         select(Replica.name, Replica.slots, Replica.demand).where(Replica.seen_at > now - within)
     ).all()
-    even = -(-total // max(len(rows), 1))
+    replicas = len(rows) + (name not in {row.name for row in rows})
+    even = -(-total // replicas)
     others = {
         row.name: even if row.slots is None else row.slots for row in rows if row.name != name
     }
@@ -106,5 +107,13 @@ def share_send_budget(
     fair = allocate(total, demands)[name]
     usable = min(fair, max(0, total - sum(others.values())))
     claim = max(usable, min(previous, holding))
-    session.execute(update(Replica).where(Replica.name == name).values(slots=claim, demand=demand))
+    statement = insert_for(session, Replica).values(
+        name=name, seen_at=now, slots=claim, demand=demand
+    )
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["name"],
+            set_={"seen_at": now, "slots": claim, "demand": demand},
+        )
+    )
     return usable

@@ -12,7 +12,9 @@ when the process died in between, and a 5xx or a dropped connection lost it for 
 The row is *paced* (``delivery.pacing``): the other person may be in the middle of their
 own conversation, and the message keeps their chat's spacing from every replica's
 messages. While an update is processed (``delivery.capture``) the rows written for it are
-delivered right after the update's inbox mark (``bot.app.MeasuredApplication``); written
+handed to the update when their transaction commits (`_hand_over`; a rolled-back row is
+never delivered) and delivered right after its inbox mark (``bot.app.MeasuredApplication``),
+also when that mark fails (the change and its notices are committed already); written
 elsewhere, the caller delivers them (`deliver`), and anything left over is claimed by the
 outbox's background loop once its lease has run out.
 
@@ -30,7 +32,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
 
 from data import people
 from data.models import Person
@@ -72,9 +75,36 @@ def notify(
         requests.append(request)
     rows = sender.write(session, requests, update_id=None, paced=True)
     if application is None and pending is not None:
-        pending.notices.extend(rows)
+        # Handed to the update once its transaction commits (`_hand_over`), not before.
+        session.info.setdefault(_UNCOMMITTED, (pending, []))[1].extend(rows)
         return []
     return rows
+
+
+#: ``session.info`` key: the notice rows written in the open transaction while an update
+#: is processed, with that update's `capture.Capture`.
+_UNCOMMITTED = "delivery_notices"
+
+
+@event.listens_for(Session, "after_commit")
+def _hand_over(session: Session) -> None:
+    """The rows exist now: the update delivers them right after its inbox mark. Handed
+    over only at the commit — a row of a transaction rolled back (a lock wait and a retry,
+    a handler failing after `notify`) does not exist, and on SQLite its id is given to the
+    next row written, which the stale copy would then claim and send in its place (the
+    stale text to its recipient, the real row never)."""
+    if session.in_nested_transaction():
+        return  # a savepoint released: the enclosing transaction may still roll back
+    found = session.info.pop(_UNCOMMITTED, None)
+    if found is not None:
+        found[0].notices.extend(found[1])
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget(session: Session, _previous: SessionTransaction) -> None:
+    """Rolled back (a savepoint too: its rows may be among those undone): nothing to hand
+    over; rows written before a savepoint and committed later wait for the outbox loop."""
+    session.info.pop(_UNCOMMITTED, None)
 
 
 async def deliver(application: Any, rows: Sequence[Any]) -> None:

@@ -23,7 +23,8 @@ them in order through the bot's rate limiter (``delivery.pacing``):
   row *sending* (``delivery.pacing`` explains the design).
 
 The background loop (`Sender.run`, one per process, started with the Application) every
-`SWEEP_SECONDS`, in one transaction: writes this replica's heartbeat; settles rows left
+`SWEEP_SECONDS`, in one transaction: writes this replica's heartbeat (unless the budget's
+claims below do); settles rows left
 *sending* by a dead replica; claims pending rows whose lease ran out (written by a replica
 that died or stopped, or due for a retry) and delivers them; renews the inbox leases of the
 updates this replica holds and takes over unhandled updates whose replica died
@@ -31,12 +32,12 @@ updates this replica holds and takes over unhandled updates whose replica died
 between them doubles up to `IDLE_SWEEP_SECONDS` (at most a quarter of the lease and of
 `REPLICA_GONE`); any work, an update in hand, a delivery or a replica coming or going brings
 it back to every second. On PostgreSQL a loop of its own (`Sender.claim_budget`, as often,
-in a short transaction) renews the heartbeat and claims this replica's part of the bot's
-send budget by its demand (``data.ratelimit.share_send_budget``; ``delivery.pacing``
-explains). It does not poll for new replies: those are
-handed to `deliver` by the replica that wrote them, right after their commit, so waking
-senders through the database (LISTEN/NOTIFY) would only serve rows whose writer died, which
-the leases cover.
+in a short transaction) claims this replica's part of the bot's send budget by its demand
+in its heartbeat row — the claim is the heartbeat, one write of the row per beat
+(``data.ratelimit.share_send_budget``; ``delivery.pacing`` explains). It does not poll
+for new replies: those are handed to `deliver` by the replica that wrote them, right after
+their commit, so waking senders through the database (LISTEN/NOTIFY) would only serve rows
+whose writer died, which the leases cover.
 
 Leases use real time (they are about live processes), not the bot's clock.
 """
@@ -64,7 +65,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from core.services import services
 from data import catalog, outbox, ratelimit
-from data.db import off_loop, transaction
+from data.db import begin, off_loop, transaction
 from data.models import utcnow
 from delivery import capture, notices
 from delivery.courier import OWNER as REMINDER_OWNER
@@ -803,7 +804,8 @@ class Sender:
 
     def _marks_connection(self) -> contextlib.AbstractContextManager[Connection]:
         """A connection in a transaction of its own for a statement of marks: a bare
-        connection (no ORM session: nothing here is an object).
+        connection (no ORM session: nothing here is an object); on a worker thread the
+        one it keeps between transactions (`data.db.begin`), no checkout from the pool.
 
         Not autocommit, although the marks are one statement: PostgreSQL would commit an
         autocommit statement that waited for a lock even after its process was killed (it
@@ -811,7 +813,7 @@ class Sender:
         after the kill — uncertain, never sent — where the explicit COMMIT, sent only once
         the statement has returned, leaves it pending for any replica (`tests.killing`
         kills under the outbox's lock and saw exactly that)."""
-        return cast(Engine, self.sessions.kw["bind"]).begin()
+        return begin(cast(Engine, self.sessions.kw["bind"]))
 
     def _on_flood(self, chat_id: int | str, seconds: float) -> None:
         """A 429 for ``chat_id``: every replica waits (the limiter retries the request)."""
@@ -934,7 +936,8 @@ class Sender:
         with transaction(self.sessions) as session:
             catalog.keep_fresh(session)  # the updates then never check it themselves
             outbox.mark_sent(session, done, now=now)
-            outbox.heartbeat(session, self.name, now=now)
+            if self._claims is None:  # else the budget's claim is the heartbeat (`_share`)
+                outbox.heartbeat(session, self.name, now=now)
             self.replicas = outbox.live_replicas(session, now=now, within=REPLICA_GONE)
             settled = outbox.settle_interrupted(session, now=now, alive_since=now - REPLICA_GONE)
             for row_id in settled:
@@ -999,11 +1002,11 @@ class Sender:
                 await asyncio.wait_for(self._stopping.wait(), pause)
 
     def _share(self, now: dt.datetime, demand: int, holding: int) -> int:
-        """This replica's sends per window from now on, claimed in its heartbeat row (written
-        here too: the round's may be late while it delivers) — a transaction of its own, so
-        no other lock is held while the claims are made one at a time."""
+        """This replica's sends per window from now on, claimed in its heartbeat row — the
+        claim is this replica's heartbeat (the round writes none while claims run: one
+        write of the row per beat) — in a transaction of its own, so no other lock is held
+        while the claims are made one at a time."""
         with transaction(self.sessions) as session:
-            outbox.heartbeat(session, self.name, now=now)
             return ratelimit.share_send_budget(
                 session,
                 self.name,

@@ -26,7 +26,9 @@ Only requests that post a new message are paced (``send*`` except chat actions, 
 forwards) and ``editMessageText`` (the guided flows answer a button press by editing the
 question into the next one: a message in its place); answers to button presses, keyboard
 edits and the rest go straight through, so a person
-pressing a button never waits behind a broadcast.
+pressing a button never waits behind a broadcast. The command menus, a chat's menu button
+and chat actions (`BUDGET_ONLY`) are no messages but spend the bot's budget: they take a
+turn of the overall gate, with no chat's spacing.
 
 **Across replicas.** All replicas send on one token, so the limits are the deployment's:
 
@@ -130,6 +132,16 @@ _FOR_AN_ANSWER = float("inf")
 
 #: Endpoints that do not post a message although their name starts with "send".
 _NOT_MESSAGES = frozenset({"sendChatAction", "sendInvoice"})
+#: Calls that are not messages but spend the bot's overall budget all the same: the command
+#: menus (the start-up sync sets four per person), a chat's menu button, chat actions. They
+#: take a place at the overall gate like a message (so every replica's calls stay within
+#: its part of the 30 per second, `set_slots`) but keep no chat's spacing, and they skip
+#: the outbox: each is idempotent and set again at the next start or change.
+BUDGET_ONLY = frozenset(
+    {"setMyCommands", "deleteMyCommands", "setChatMenuButton", "sendChatAction"}
+)
+#: The key a `BUDGET_ONLY` call waits under: no chat (never paused, never spaced).
+_NO_CHAT = 0
 
 
 #: Seconds between two paced messages to one private chat, and to one group, on the
@@ -450,6 +462,9 @@ class PacingLimiter(BaseRateLimiter[dict[str, Any]]):
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         chat_id = data.get("chat_id")
         paced = chat_id is not None and is_message(endpoint)
+        # A budget-only call takes its place at the gate under no chat (`BUDGET_ONLY`).
+        gated = paced or endpoint in BUDGET_ONLY
+        turn_of: int | str = chat_id if paced else _NO_CHAT  # type: ignore[assignment]
         before_send = (rate_limit_args or {}).get(BEFORE_SEND)
         pace_chat = bool((rate_limit_args or {}).get(PACE_CHAT))
         on_flood = (rate_limit_args or {}).get(ON_FLOOD)
@@ -457,8 +472,8 @@ class PacingLimiter(BaseRateLimiter[dict[str, Any]]):
         flood_waited = 0.0
         retries = 0
         while True:
-            if paced:
-                await self._turn(chat_id, before_send, pace_chat, at_gate)  # type: ignore[arg-type]
+            if gated:
+                await self._turn(turn_of, before_send, pace_chat and paced, at_gate)
             elif before_send is not None and await before_send() is not True:
                 raise SendCancelled
             before_send = None
@@ -467,8 +482,9 @@ class PacingLimiter(BaseRateLimiter[dict[str, Any]]):
                 try:
                     return await callback(*args, **kwargs)
                 finally:
-                    if paced:
+                    if gated:
                         self._answered()
+                    if paced:
                         metrics.telegram_send(time.perf_counter() - started)
             except RetryAfter as error:
                 wait = retry_after_seconds(error)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from localtg.errors import ApiError, FaultKind, TransportFault
 from localtg.faults import FaultPlan, FaultRule
 from localtg.formatting import utf16_len
-from localtg.limits import SEND_METHODS, FloodControl, FloodLimits
+from localtg.limits import BUDGET_METHODS, SEND_METHODS, FloodControl, FloodLimits
 from localtg.methods import BotMethods, scope_key
 from localtg.models import (
     JSON,
@@ -135,7 +135,7 @@ class LocalBotApi(BotMethods):
             if inspect.isawaitable(result):
                 result = await result
             if counted is not None and self.flood is not None:
-                self.flood.record(counted)
+                self.flood.record(counted[0])
         except ApiError as error:
             record.status, record.description = error.status, error.description
             return ApiReply(error.status, error.to_json())
@@ -149,16 +149,23 @@ class LocalBotApi(BotMethods):
         record.status = 200
         return ApiReply(200, {"ok": True, "result": result})
 
-    def _flood_check(self, method: str, p: Params) -> int | str | None:
-        """The chat a send counts against, after refusing it if it is over the limits."""
-        if self.flood is None or method.lower() not in SEND_METHODS or not p.has("chat_id"):
+    def _flood_check(self, method: str, p: Params) -> tuple[int | str | None] | None:
+        """The chat a call counts against (``(None,)``: the overall limit only, for
+        `BUDGET_METHODS`; None: no limit counts it), after refusing it if it is over."""
+        if self.flood is None:
             return None
-        chat_id = p.chat_id()
+        name = method.lower()
+        if name in SEND_METHODS and p.has("chat_id"):
+            chat_id: int | str | None = p.chat_id()
+        elif name in BUDGET_METHODS:
+            chat_id = None
+        else:
+            return None
         wait = self.flood.retry_after(chat_id)
         if wait is not None:
             self.rate_limit_errors += 1
             raise ApiError(429, f"Too Many Requests: retry after {wait}", retry_after=wait)
-        return chat_id
+        return (chat_id,)
 
     def fail_next(
         self,

@@ -15,6 +15,13 @@ from dataclasses import dataclass
 
 #: Methods that post a new message and therefore count against the limits.
 SEND_METHODS = frozenset({"sendmessage", "senddocument", "sendphoto"})
+#: Calls that are not messages but still spend the bot's overall budget (not a chat's): the
+#: command menus, a chat's menu button, chat actions. Telegram documents no number for them;
+#: a bot that sets thousands of menus at start-up meets 429s, so here they count against
+#: the 30 per second like a message (and never against a chat's or a group's limit).
+BUDGET_METHODS = frozenset(
+    {"setmycommands", "deletemycommands", "setchatmenubutton", "sendchataction"}
+)
 
 
 @dataclass(frozen=True)
@@ -42,23 +49,27 @@ class FloodControl:
         self._chats: dict[int | str, deque[float]] = {}
         self._groups: dict[int | str, deque[float]] = {}
 
-    def retry_after(self, chat_id: int | str) -> int | None:
-        """Seconds to wait (int ≥ 1) if a send to ``chat_id`` now would exceed a limit."""
+    def retry_after(self, chat_id: int | str | None) -> int | None:
+        """Seconds to wait (int ≥ 1) if a send to ``chat_id`` now would exceed a limit
+        (``None``: a call that counts against the overall limit only, `BUDGET_METHODS`)."""
         now = self.clock()
         second, minute = self.limits.time_scale, 60.0 * self.limits.time_scale
-        waits = [
-            _wait(self._overall, self.limits.overall_per_second, second, now),
-            _wait(self._chats.get(chat_id), self.limits.per_chat_per_second, second, now),
-        ]
-        if _is_group(chat_id):
+        waits = [_wait(self._overall, self.limits.overall_per_second, second, now)]
+        if chat_id is not None:
+            waits.append(
+                _wait(self._chats.get(chat_id), self.limits.per_chat_per_second, second, now)
+            )
+        if chat_id is not None and _is_group(chat_id):
             groups = self._groups.get(chat_id)
             waits.append(_wait(groups, self.limits.group_per_minute, minute, now))
         longest = max(waits)
         return max(1, math.ceil(longest)) if longest > 0 else None
 
-    def record(self, chat_id: int | str) -> None:
+    def record(self, chat_id: int | str | None) -> None:
         now = self.clock()
         self._overall.append(now)
+        if chat_id is None:
+            return
         self._chats.setdefault(chat_id, deque()).append(now)
         if _is_group(chat_id):
             self._groups.setdefault(chat_id, deque()).append(now)

@@ -13,7 +13,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from data.catalog import load_catalog
@@ -38,6 +38,24 @@ class Database:
 
     def transaction(self):  # type: ignore[no-untyped-def]
         return transaction(self.sessions)
+
+
+class Statements:
+    """The SQL statements run on the database while the block runs (white space folded)."""
+
+    def __init__(self, db: Database) -> None:
+        self.engine = db.engine
+        self.seen: list[str] = []
+
+    def _seen(self, _conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        self.seen.append(" ".join(statement.split()))
+
+    def __enter__(self) -> Statements:
+        event.listen(self.engine, "before_cursor_execute", self._seen)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._seen)
 
 
 def _pg_url_with_schema(schema: str) -> str:

@@ -230,3 +230,39 @@ async def replica_senders(
         found.append(one)
     assert len({one.name for one in found}) == count
     return found
+
+
+def register_contacts(
+    db: Database,
+    first_id: int,
+    count: int,
+    *,
+    division: str | None = None,
+    name: str = "Yhteyshenkilö",
+) -> None:
+    """``count`` division contacts from Telegram id ``first_id`` on, named "<name> <n>": of
+    ``division`` (a code), or of the divisions in turn (as invitations would make them;
+    one transaction)."""
+    with db.transaction() as session:
+        divisions = catalog.divisions(session)
+        if division is not None:
+            divisions = [d for d in divisions if d.code == division]
+        for n in range(count):
+            people.ensure_person(
+                session,
+                first_id + n,
+                name=f"{name} {n}",
+                roles={Role.CONTACT},
+                division_id=divisions[n % len(divisions)].id,
+            )
+
+
+def write_messages(db: Database, one: Sender, chats: Any) -> list[Any]:
+    """One plain message ("x") to each of ``chats``, written to ``one``'s outbox (committed),
+    its rows to hand to ``one.deliver``."""
+    with db.transaction() as session:
+        return one.write(
+            session,
+            [(chat_id, "sendMessage", {"chat_id": chat_id, "text": "x"}) for chat_id in chats],
+            update_id=None,
+        )

@@ -23,14 +23,14 @@ from typing import Any
 
 import pytest
 
-from data import catalog, drafts, inbox, outbox, people
-from data.models import Role
+from data import drafts, inbox, outbox, people
 from localtg import LocalBotApi, LocalUser
 from localtg.http import ServerThread
 from localtg.webhook import WebhookDelivery
 
 from ..conftest import Database
 from ..killing import kill_when_calm
+from .conftest import register_contacts
 from .processes import CEILING, TOKEN, BotProcess, start_bot, start_polling, stop, wait_for
 
 PEOPLE = 40
@@ -40,17 +40,7 @@ NOT_APPLIED = "ei käsitelty"
 
 
 def _contacts(db: Database, first_id: int, count: int) -> None:
-    with db.transaction() as session:
-        kuva = catalog.division_by_code(session, "KUVA")
-        assert kuva is not None
-        for n in range(count):
-            people.ensure_person(
-                session,
-                first_id + n,
-                name=f"Henkilö {n}",
-                roles={Role.CONTACT},
-                division_id=kuva.id,
-            )
+    register_contacts(db, first_id, count, division="KUVA", name="Henkilö")
 
 
 async def _to_level_one(users: list[LocalUser]) -> None:

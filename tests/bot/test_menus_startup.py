@@ -3,26 +3,19 @@
 from __future__ import annotations
 
 from bot.admin.menus import menus_installed
-from data import catalog, people
+from data import people
 from data.models import Role
 
-from .conftest import BotHarness
+from .conftest import BotHarness, register_contacts
 
-PEOPLE = 300
+#: Four menu calls each, paced with the replies at the bot's 30 calls a second
+#: (``delivery.pacing.BUDGET_ONLY``): about 8 s of menus, long enough for a whole report.
+PEOPLE = 60
 FIRST_ID = 800_000
 
 
 def _register_many(bot: BotHarness, count: int) -> None:
-    with bot.db.transaction() as session:
-        divisions = catalog.divisions(session)
-        for n in range(count):
-            people.ensure_person(
-                session,
-                FIRST_ID + n,
-                name=f"Yhteyshenkilö {n}",
-                roles={Role.CONTACT},
-                division_id=divisions[n % len(divisions)].id,
-            )
+    register_contacts(bot.db, FIRST_ID, count)
 
 
 def _menu_calls(bot: BotHarness, since: int, until: int | None = None) -> list[str]:
@@ -33,7 +26,7 @@ def _menu_calls(bot: BotHarness, since: int, until: int | None = None) -> list[s
     ]
 
 
-async def test_with_300_people_the_bot_answers_right_after_start_up(bot: BotHarness) -> None:
+async def test_with_60_people_the_bot_answers_right_after_start_up(bot: BotHarness) -> None:
     _register_many(bot, PEOPLE)
     waiting = bot.user(FIRST_ID, "Aino")
     await bot.stop()
@@ -95,7 +88,7 @@ async def test_a_report_goes_on_while_the_start_up_menus_are_still_being_set(
 ) -> None:
     """The sync pauses as long as each slice of menus took (``MENU_SHARE``): a contact's
     whole report — eight updates, each a database step and a reply — is answered while
-    the menus of 300 people are still being set, not after them."""
+    the menus of 60 people are still being set, not after them."""
     _register_many(bot, PEOPLE)
     user = bot.contact(FIRST_ID - 1, "KUVA")
     await bot.stop()

@@ -199,17 +199,40 @@ async def test_before_send_runs_just_before_the_call_and_can_cancel_it() -> None
 async def test_button_answers_are_not_held_up_and_edits_take_a_turn_of_the_budget() -> None:
     """An edit that turns the question into the next one is a message in its place: it
     counts against the 30/s budget (a turn of the gate), but like any reply to the person
-    it is not held to one per second in the chat."""
+    it is not held to one per second in the chat. A chat action is no message but spends
+    the budget all the same (``BUDGET_ONLY``): a turn of the gate, no chat's spacing."""
     time = VirtualTime()
     limiter = PacingLimiter(clock=time, sleep=time.sleep)
     recorder = Recorder(time)
     await _send(limiter, recorder, 1)
     before = time.now
-    for endpoint in ("answerCallbackQuery", "sendChatAction"):
-        await limiter.process_request(recorder.call(1), (), {}, endpoint, {"chat_id": 1}, None)
+    await limiter.process_request(
+        recorder.call(1), (), {}, "answerCallbackQuery", {"chat_id": 1}, None
+    )
     assert time.now == before
-    await limiter.process_request(recorder.call(1), (), {}, "editMessageText", {"chat_id": 1}, None)
-    assert 0 < time.now - before < 0.5
+    for endpoint in ("editMessageText", "sendChatAction"):
+        at = time.now
+        await limiter.process_request(recorder.call(1), (), {}, endpoint, {"chat_id": 1}, None)
+        assert 0 < time.now - at < 0.5
+
+
+async def test_menu_calls_take_a_turn_of_the_budget_and_no_chats_spacing() -> None:
+    """setMyCommands and the others of ``BUDGET_ONLY`` pass the overall gate like a message
+    (so a replica's menu sync stays within its part of the 30/s), one gate interval apart,
+    and never wait for a chat's one-per-second or a group's spacing."""
+    time = VirtualTime()
+    limiter = PacingLimiter(clock=time, sleep=time.sleep)
+    recorder = Recorder(time)
+    start = time.now
+    for _ in range(limiter.limit):
+        await limiter.process_request(recorder.call(-5), (), {}, "setMyCommands", {}, None)
+    await limiter.process_request(
+        recorder.call(-5), (), {}, "setChatMenuButton", {"chat_id": -5}, None
+    )
+    took = time.now - start
+    # 31 calls: at the gate's even spacing (29.4/s), not a group's 3 s apart.
+    assert limiter.limit * limiter.interval - 1e-9 <= took < 2 * limiter.window
+    assert limiter.occupancy() > 0 and limiter.paused_until(-5) == 0.0
 
 
 def test_errors_after_which_delivery_is_unknown_are_told_apart() -> None:

@@ -13,15 +13,18 @@ import datetime as dt
 from contextlib import AsyncExitStack
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.exc import OperationalError
 
 from data import outbox, ratelimit
+from data.db import is_lock_wait, make_engine, make_sessionmaker, migrate, transaction
 from data.models import Replica
+from delivery.outbox import Sender
 from delivery.pacing import PacingLimiter
 from localtg import LocalBotApi
 
-from ..conftest import Database
-from .conftest import VirtualTime, replica_senders
+from ..conftest import Database, scratch_schema
+from .conftest import VirtualTime, replica_senders, write_messages
 
 TOTAL = 30
 GONE = dt.timedelta(seconds=10)
@@ -167,12 +170,7 @@ async def test_one_busy_replica_of_four_takes_the_slots_the_idle_ones_leave_with
         await one.claim_budget()
     assert sorted(limiter.slots for limiter in limiters) == [7, 7, 8, 8]
     busy = senders[0]
-    with db.transaction() as session:
-        rows = busy.write(
-            session,
-            [(chat_id, "sendMessage", {"chat_id": chat_id, "text": "x"}) for chat_id in chats],
-            update_id=None,
-        )
+    rows = write_messages(db, busy, chats)
     delivering = asyncio.ensure_future(asyncio.gather(*(busy.deliver([row]) for row in rows)))
     shares = []
     while not delivering.done():  # the background rounds go on meanwhile
@@ -187,3 +185,80 @@ async def test_one_busy_replica_of_four_takes_the_slots_the_idle_ones_leave_with
     assert busy.sent == len(chats)
     # The busy replica got all but the one slot each idle replica keeps.
     assert [TOTAL - 3, 1, 1, 1] in shares
+
+
+def test_deployments_in_two_schemas_of_one_database_claim_the_budget_each(db: Database) -> None:
+    """The claims' advisory lock is the deployment's (keyed on the schema the bot's own
+    sessions see, as the leader's): a claim under way in one schema holds up the replicas
+    of its own deployment, never another deployment's in another schema of the database."""
+    if db.backend != "postgresql":
+        pytest.skip("the claims are made one at a time by a PostgreSQL advisory lock")
+    now = dt.datetime(2026, 12, 7, 12, tzinfo=dt.UTC)
+
+    def claim(session: object, name: str) -> int:
+        return ratelimit.share_send_budget(
+            session,  # type: ignore[arg-type]
+            name,
+            total=TOTAL,
+            demand=0,
+            holding=0,
+            now=now,
+            within=GONE,
+        )
+
+    with scratch_schema() as url:
+        other = make_engine(url, lock_timeout_ms=500)
+        same = make_engine(db.url, lock_timeout_ms=500)
+        try:
+            migrate(other)
+            with db.transaction() as here:  # this claim's lock is held until its commit
+                assert claim(here, "a") == TOTAL
+                with transaction(make_sessionmaker(other)) as there:
+                    assert claim(there, "b") == TOTAL  # another deployment: its own budget
+                with (
+                    pytest.raises(OperationalError) as waited,
+                    transaction(make_sessionmaker(same)) as beside,
+                ):
+                    claim(beside, "c")  # a replica of the same deployment waits its turn
+                assert is_lock_wait(waited.value)
+        finally:
+            other.dispose()
+            same.dispose()
+
+
+async def test_the_budget_claim_is_the_heartbeat_one_write_of_the_row_per_beat(
+    db: Database, stack: AsyncExitStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While a replica claims its part of the send budget (PostgreSQL), each claim is its
+    heartbeat: the background round writes no heartbeat of its own and the claim writes the
+    row once — it was written three times a beat (the round's heartbeat, the claim's, and
+    the claim itself)."""
+    if db.backend != "postgresql":
+        pytest.skip("the send budget is claimed on PostgreSQL only")
+
+    async def idle(self: Sender) -> None:  # the loops: driven by hand below
+        await asyncio.Event().wait()
+
+    monkeypatch.setattr(Sender, "run", idle)
+    monkeypatch.setattr(Sender, "_claim_loop", idle)
+    [one] = await replica_senders(stack, db, LocalBotApi(), 1)
+    one.start()
+    stack.push_async_callback(one.stop)
+    writes: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.lstrip().upper().startswith(("INSERT INTO REPLICAS", "UPDATE REPLICAS")):
+            writes.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        seen = []
+        for _ in range(3):  # three beats: a round and a claim each
+            await one.sweep()
+            await one.claim_budget()
+            with db.session() as session:
+                seen.append(session.scalar(select(Replica.seen_at).where(Replica.name == one.name)))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert len(writes) == 3
+    assert seen == sorted(seen) and len(set(seen)) == 3  # the claims keep the row alive

@@ -9,7 +9,7 @@ from sqlalchemy import event
 from data import catalog, drafts, people, progress, reports
 from data.models import CatalogMethod, Role, ServiceEntity
 
-from ..conftest import Database
+from ..conftest import Database, Statements
 
 NOW = dt.datetime(2026, 11, 2, 8, 0, tzinfo=dt.UTC)
 
@@ -146,24 +146,6 @@ def test_the_progress_read_with_the_person_equals_the_progress_read_alone(db: Da
         assert kirjasto.none_levels == {levels[1].number}
 
 
-class _Statements:
-    """The SQL statements run on the engine while the block runs (first word upper-cased)."""
-
-    def __init__(self, db: Database) -> None:
-        self.engine = db.engine
-        self.seen: list[str] = []
-
-    def _seen(self, _conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        self.seen.append(" ".join(statement.split()))
-
-    def __enter__(self) -> _Statements:
-        event.listen(self.engine, "before_cursor_execute", self._seen)
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        event.remove(self.engine, "before_cursor_execute", self._seen)
-
-
 def test_a_turn_reads_the_person_and_drafts_in_one_statement_and_writes_only_what_changed(
     db: Database,
 ) -> None:
@@ -174,7 +156,7 @@ def test_a_turn_reads_the_person_and_drafts_in_one_statement_and_writes_only_wha
         drafts.put(session, person_id, "reporting", "level", {"seq": 1}, NOW)
         earlier = NOW - dt.timedelta(minutes=1)  # the newest draft comes first
         drafts.put(session, person_id, "satisfaction", "types", {"seq": 4}, earlier, paused=True)
-    with _Statements(db) as log, db.transaction() as session:
+    with Statements(db) as log, db.transaction() as session:
         person, rows = drafts.person_and_drafts(session, 10, update_id=500)
         assert len(log.seen) == 1
         assert person is not None and person.id == person_id
@@ -221,3 +203,71 @@ def test_a_change_left_on_a_draft_is_written_at_the_commit(db: Database) -> None
         row = drafts.get(session, person_id, "excel")
         assert row is not None and row.paused
         assert drafts.active(session, person_id) is None
+
+
+def _at_level(db: Database) -> int:
+    """A person with a reporting draft at "level" ({"seq": 1}); the person's id."""
+    person_id = _person(db)
+    with db.transaction() as session:
+        drafts.put(session, person_id, "reporting", "level", {"seq": 1}, NOW)
+    return person_id
+
+
+def test_a_rolled_back_change_is_not_read_back_from_the_transactions_tracker(
+    db: Database,
+) -> None:
+    """A session used again after a rollback reads its drafts from the database: the
+    drafts the rolled-back transaction loaded, changed or created are not handed out again
+    (on main the tracker in ``session.info`` outlived the rollback and answered with the
+    rolled-back step and data, and a commit then compared against values never stored)."""
+    person_id = _at_level(db)
+    with db.session() as session:
+        row = drafts.get(session, person_id, "reporting")
+        assert row is not None
+        drafts.write(row, "count", {"seq": 2}, NOW + dt.timedelta(minutes=1))
+        drafts.save(session)
+        drafts.put(session, person_id, "satisfaction", "types", {"seq": 9}, NOW)
+        session.rollback()
+        again = drafts.get(session, person_id, "reporting")
+        assert again is not None and (again.step, again.data) == ("level", {"seq": 1})
+        assert drafts.get(session, person_id, "satisfaction") is None
+        drafts.write(again, "note", {"seq": 3}, NOW + dt.timedelta(minutes=2))
+        session.commit()
+    with db.transaction() as session:
+        row = drafts.get(session, person_id, "reporting")
+        assert row is not None and (row.step, row.data) == ("note", {"seq": 3})
+
+
+def test_a_savepoint_rolled_back_leaves_no_stale_draft_behind(db: Database) -> None:
+    """A change written inside a savepoint that is rolled back is read back as the
+    database holds it, not as the tracker last saw it."""
+    person_id = _at_level(db)
+    with db.transaction() as session:
+        row = drafts.get(session, person_id, "reporting")
+        assert row is not None
+        savepoint = session.begin_nested()
+        drafts.write(row, "count", {"seq": 2}, NOW + dt.timedelta(minutes=1))
+        drafts.save(session)
+        savepoint.rollback()
+        again = drafts.get(session, person_id, "reporting")
+        assert again is not None and (again.step, again.data) == ("level", {"seq": 1})
+    with db.transaction() as session:
+        row = drafts.get(session, person_id, "reporting")
+        assert row is not None and (row.step, row.data) == ("level", {"seq": 1})
+
+
+def test_a_session_used_again_after_a_commit_reads_drafts_changed_meanwhile(
+    db: Database,
+) -> None:
+    """The tracker is one transaction's: after the commit, another session's change to the
+    draft is what the next read sees (on main the committed transaction's copy was)."""
+    person_id = _at_level(db)
+    with db.session() as session:
+        assert drafts.get(session, person_id, "reporting") is not None
+        session.commit()
+        with db.transaction() as other:
+            row = drafts.get(other, person_id, "reporting")
+            assert row is not None
+            drafts.write(row, "count", {"seq": 2}, NOW + dt.timedelta(minutes=1))
+        again = drafts.get(session, person_id, "reporting")
+        assert again is not None and (again.step, again.data) == ("count", {"seq": 2})

@@ -81,6 +81,32 @@ def test_update_ids_beyond_32_bits_and_negative_group_chat_ids_are_kept(db: Data
         assert row is not None and row.chat_id == -1_001_234_567_890
 
 
+def test_a_payload_comes_back_exactly_with_the_batch_claim_and_handled_mark(
+    db: Database,
+) -> None:
+    # Text a person may send (a NUL, which PostgreSQL refuses to unescape in JSON text, an
+    # emoji outside the BMP, quotes and backslashes) and a chat without an id: stored and
+    # read back unchanged, each row with the claimer, lease and mark given for the batch.
+    odd = _message(31, text='a\x00b 😀 "quoted" \\ back\u2028slash é')
+    no_chat = {"update_id": 32, "poll": {"id": "p", "question": "?", "options": []}}
+    lease = NOW + dt.timedelta(seconds=30)
+    with db.transaction() as session:
+        assert inbox.record(
+            session, [odd, no_chat], now=NOW, claimer="replica-a", lease_until=lease
+        ) == [31, 32]
+        assert inbox.record(session, [_message(33)], now=NOW, handled=True) == [33]
+    with db.session() as session:
+        rows = session.scalars(select(InboxUpdate).order_by(InboxUpdate.update_id)).all()
+        assert [r.payload for r in rows] == [odd, no_chat, _message(33)]
+        assert [r.chat_id for r in rows] == [42, None, 42]
+        assert [(r.claimed_by, r.lease_until, r.handled_at) for r in rows] == [
+            ("replica-a", lease, None),
+            ("replica-a", lease, None),
+            (None, None, NOW),
+        ]
+        assert all(r.received_at == NOW for r in rows)
+
+
 def test_the_chat_of_each_kind_of_update_is_found() -> None:
     button = {
         "update_id": 1,

@@ -15,7 +15,7 @@ from data.reports import (
     SatisfactionAnswer,
 )
 
-from ..conftest import Database
+from ..conftest import Database, Statements
 
 
 def _entity(s, code: str) -> ServiceEntity:  # type: ignore[no-untyped-def]
@@ -118,11 +118,6 @@ def test_a_versioned_save_claims_the_version_and_locks_the_report_in_one_stateme
 ) -> None:
     """The version check and raise and the report row's lock (made as a draft when missing)
     are one statement; a submitted report still refuses the save and leaves the version."""
-    statements: list[str] = []
-
-    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        statements.append(statement)
-
     with db.transaction() as s:
         contact = _contact(s, "KUVA")
         lib = _entity(s, "KUVA_KIRJASTO")
@@ -130,14 +125,11 @@ def test_a_versioned_save_claims_the_version_and_locks_the_report_in_one_stateme
         progress.get_or_create_round(s, 2026)
     with db.transaction() as s:
         contact = s.merge(contact)
-        event.listen(db.engine, "before_cursor_execute", seen)
-        try:
+        with Statements(db) as log:
             reports.save_participation(
                 s, contact, 2026, lib.id, [ParticipationAnswer(l1.id, none=True)], based_on=0
             )
-        finally:
-            event.remove(db.engine, "before_cursor_execute", seen)
-    locks = [q for q in statements if "entity_versions" in q or "report_statuses" in q]
+    locks = [q for q in log.seen if "entity_versions" in q or "report_statuses" in q]
     assert len(locks) == 1
     with db.transaction() as s:
         assert reports.entity_version(s, 2026, lib.id) == 1
@@ -217,24 +209,16 @@ def test_opening_an_entity_reads_whether_last_year_has_a_round_in_the_same_state
     """Opening an entity reads its version and answers, and — when this process does not
     know — whether last year has a round: asking then for last year's answers to offer
     costs no statement of its own."""
-    statements: list[str] = []
-
-    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        statements.append(statement)
-
     with db.transaction() as s:
         lib = _entity(s, "KUVA_KIRJASTO")
         progress.get_or_create_round(s, 2026)
     with db.transaction() as s:
         catalog.forget_no_round(s, 2025)
         assert progress.find_round(s, 2026) is not None  # held: no statement
-        event.listen(db.engine, "before_cursor_execute", seen)
-        try:
+        with Statements(db) as log:
             assert reports.entity_state(s, 2026, lib.id) == (0, [])
             assert reports.previous_participation(s, 2026, lib.id) == []
-        finally:
-            event.remove(db.engine, "before_cursor_execute", seen)
-    assert len(statements) == 1
+    assert len(log.seen) == 1
 
 
 def test_replacing_some_levels_keeps_the_others_and_audits_exactly_the_replaced_rows(

@@ -1,0 +1,140 @@
+"""A worker thread of `data.db.off_loop` keeps its connection between transactions
+(``data.db._Kept``): each transaction still commits, rolls back and sees the others' commits
+as on a pooled connection; a connection whose transaction failed on the database is given
+back, and disposing of the engine closes the kept ones."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import pytest
+from sqlalchemy import Connection, func, select
+from sqlalchemy.exc import IntegrityError
+
+from data.db import begin, off_loop, transaction
+from data.models import ChatPause
+from tests.conftest import Database
+
+T = TypeVar("T")
+
+UNTIL = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
+
+
+def _on_worker(db: Database, function: Callable[[], T]) -> T:
+    return asyncio.run(off_loop(function, sessions=db.sessions))
+
+
+def _dbapi(connection: Connection) -> Any:
+    return connection.connection.dbapi_connection
+
+
+def _pauses(db: Database) -> int:
+    with transaction(db.sessions) as session:
+        return session.scalar(select(func.count()).select_from(ChatPause)) or 0
+
+
+def _kept_dbapi(db: Database) -> Callable[[], Any]:
+    def run() -> Any:
+        with transaction(db.sessions) as session:
+            return _dbapi(session.connection())
+
+    return run
+
+
+def test_a_worker_keeps_one_connection_for_its_transactions_and_its_marks(db: Database) -> None:
+    def run() -> tuple[Any, Any, Any]:
+        with transaction(db.sessions) as session:
+            first = _dbapi(session.connection())
+        with begin(db.engine) as connection:
+            marks = _dbapi(connection)
+        with transaction(db.sessions) as session:
+            again = _dbapi(session.connection())
+        return first, marks, again
+
+    first, marks, again = _on_worker(db, run)
+    assert first is marks is again
+    checked_out = db.engine.pool.checkedout()  # type: ignore[attr-defined]
+    assert checked_out >= 1  # kept by the worker, not given back to the pool
+
+
+def test_a_workers_transactions_commit_roll_back_and_see_the_others_commits(
+    db: Database,
+) -> None:
+    def write(chat_id: int) -> Callable[[], None]:
+        def run() -> None:
+            with transaction(db.sessions) as session:
+                session.add(ChatPause(chat_id=chat_id, until=UNTIL))
+
+        return run
+
+    def write_and_fail() -> None:
+        with transaction(db.sessions) as session:
+            session.add(ChatPause(chat_id=2, until=UNTIL))
+            session.flush()
+            raise RuntimeError("the step failed")
+
+    _on_worker(db, write(1))
+    with pytest.raises(RuntimeError):
+        _on_worker(db, write_and_fail)
+    assert _pauses(db) == 1  # the failed one was rolled back
+    with transaction(db.sessions) as session:  # another thread commits …
+        session.add(ChatPause(chat_id=3, until=UNTIL))
+
+    def count() -> int:
+        with transaction(db.sessions) as session:
+            return session.scalar(select(func.count()).select_from(ChatPause)) or 0
+
+    assert _on_worker(db, count) == 2  # … and the worker's next transaction sees it
+
+
+def test_a_transaction_inside_a_transaction_on_a_worker_is_a_transaction_of_its_own(
+    db: Database,
+) -> None:
+    def run() -> bool:
+        with transaction(db.sessions) as outer:
+            outer_connection = _dbapi(outer.connection())
+            with transaction(db.sessions) as inner:
+                inner.add(ChatPause(chat_id=7, until=UNTIL))
+                inner_connection = _dbapi(inner.connection())
+            # the inner one has committed: seen from another connection while outer is open
+            committed = _pauses(db) == 1
+        return outer_connection is not inner_connection and committed
+
+    assert _on_worker(db, run)
+
+
+def test_a_database_error_gives_the_kept_connection_back(db: Database) -> None:
+    pool: Any = db.engine.pool
+
+    def run() -> tuple[int, int]:
+        _kept_dbapi(db)()
+        kept = pool.checkedout()  # this worker's (and any other idle worker's)
+        try:
+            with transaction(db.sessions) as session:
+                session.add(ChatPause(chat_id=9, until=UNTIL))
+                session.add(ChatPause(chat_id=9, until=UNTIL))
+        except IntegrityError:
+            pass
+        return kept, pool.checkedout()
+
+    kept, after = _on_worker(db, run)
+    assert after == kept - 1  # given back (a dead one would be invalidated there)
+    _on_worker(db, _kept_dbapi(db))  # and the worker goes on with a connection from the pool
+    assert _pauses(db) == 0
+
+
+def test_disposing_of_the_engine_closes_the_connections_the_workers_kept(db: Database) -> None:
+    kept = _on_worker(db, _kept_dbapi(db))
+    checked_out = db.engine.pool.checkedout()  # type: ignore[attr-defined]
+    assert checked_out >= 1
+    db.engine.dispose()
+    if db.backend == "sqlite":
+        with pytest.raises(Exception, match="closed"):
+            kept.execute("SELECT 1")
+    else:
+        assert kept.closed
+    after = _on_worker(db, _kept_dbapi(db))  # a fresh one from the new pool
+    assert after is not kept
