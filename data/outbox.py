@@ -438,16 +438,27 @@ def claim_due(
 
 
 def settle_interrupted(
-    session: Session, *, now: dt.datetime, alive_since: dt.datetime | None = None
+    session: Session,
+    *,
+    now: dt.datetime,
+    alive_since: dt.datetime | None = None,
+    me: str | None = None,
 ) -> list[int]:
     """Rows left *sending* by a replica that died in the call — past their lease, or
     (with ``alive_since``) claimed by a replica without a heartbeat since then: idempotent
-    ones pending again, the others *uncertain*; the ids made uncertain."""
+    ones pending again, the others *uncertain*; the ids made uncertain.
+
+    ``me`` is the caller, alive whatever its heartbeat row says: a replica's first round
+    may run before its first heartbeat (on PostgreSQL the budget claim writes it, on its
+    own task), and must not take its own replies in flight for a dead replica's."""
     table = cast(Table, OutboxMessage.__table__)
     gone = table.c.lease_until <= now
     if alive_since is not None:
         alive = select(Replica.name).where(Replica.seen_at > alive_since)
-        gone = gone | table.c.claimed_by.not_in(alive)
+        unseen = table.c.claimed_by.not_in(alive)
+        if me is not None:
+            unseen = unseen & (table.c.claimed_by != me)
+        gone = gone | unseen
     stale = (table.c.status == SENDING) & gone
     session.connection().execute(
         table.update()

@@ -939,7 +939,9 @@ class Sender:
             if self._claims is None:  # else the budget's claim is the heartbeat (`_share`)
                 outbox.heartbeat(session, self.name, now=now)
             self.replicas = outbox.live_replicas(session, now=now, within=REPLICA_GONE)
-            settled = outbox.settle_interrupted(session, now=now, alive_since=now - REPLICA_GONE)
+            settled = outbox.settle_interrupted(
+                session, now=now, alive_since=now - REPLICA_GONE, me=self.name
+            )
             for row_id in settled:
                 log.warning("outbox: row %s was in flight when its sender stopped", row_id)
             if settled:
