@@ -452,10 +452,10 @@ def settle_interrupted(
     may run before its first heartbeat (on PostgreSQL the budget claim writes it, on its
     own task), and must not take its own replies in flight for a dead replica's."""
     table = cast(Table, OutboxMessage.__table__)
-    gone = table.c.lease_until <= now
+    gone: ColumnElement[bool] = table.c.lease_until <= now
     if alive_since is not None:
         alive = select(Replica.name).where(Replica.seen_at > alive_since)
-        unseen = table.c.claimed_by.not_in(alive)
+        unseen: ColumnElement[bool] = table.c.claimed_by.not_in(alive)
         if me is not None:
             unseen = unseen & (table.c.claimed_by != me)
         gone = gone | unseen
