@@ -51,6 +51,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
 
 from data.models import ChatPause, OutboxMessage, Replica
@@ -122,7 +123,7 @@ def _among(column: Any, name: str, *, postgres: bool) -> ColumnElement[bool]:
         return cast(
             ColumnElement[bool], column == any_(bindparam(name, type_=postgresql.ARRAY(BigInteger)))
         )
-    ids = select(literal_column("value")).select_from(
+    ids: Select[Any] = select(literal_column("value")).select_from(
         func.json_each(bindparam(name, type_=_JsonIds()))
     )
     return cast(ColumnElement[bool], column.in_(ids))
