@@ -105,11 +105,13 @@ def make_engine(url: str, *, schema: str | None = None, **kwargs: Any) -> Engine
         connect_args["options"] = " ".join(options)
     # No pre-ping: it was one extra round trip on every checkout (every update). A server
     # restart is noticed when a statement fails on a dead connection instead (SQLAlchemy
-    # then invalidates the whole pool and the update is retried or reported), and
-    # connections are replaced after half an hour, before any idle timeout between.
+    # then invalidates the whole pool; work on a worker thread whose first statement met
+    # it runs again on a fresh connection, see `_run_on_worker`), and connections are
+    # replaced after half an hour, before any idle timeout between.
     kwargs.setdefault("pool_pre_ping", False)
     kwargs.setdefault("pool_recycle", 1800)
     engine = create_engine(parsed, connect_args=connect_args, **kwargs)
+    _RECYCLE_SECONDS[engine] = float(kwargs["pool_recycle"])
     if lock_timeout_ms:
         _LOCK_TIMEOUTS[engine] = int(lock_timeout_ms)
     return engine
@@ -171,43 +173,55 @@ def _executor_for(sessions: sessionmaker[Session] | None) -> ThreadPoolExecutor:
 # The connection is idle between transactions (no transaction open, so no lock held and,
 # on SQLite, no WAL snapshot). It is given back to the pool, and a fresh one taken, when a
 # transaction on it failed with a database error (a dead connection is then invalidated by
-# the pool as before), when the pool was invalidated after a disconnect, when it is older
-# than the engine's ``pool_recycle``, and when the engine is disposed.
+# the pool as before), when it is older than the engine's ``pool_recycle``, and when the
+# engine is disposed. A kept connection that died while idle (the server restarted, its
+# backend terminated) is found by the first statement of the next transaction: that
+# statement fails as a disconnect, nothing of the work reached the database, and
+# `off_loop` runs the work once more, on a fresh connection (`_run_on_worker`) — no
+# pre-ping, no user-visible failure.
 
 
 class _Kept:
     """A worker thread's connection to one engine."""
 
-    __slots__ = ("busy", "connection", "gone", "pool", "taken_at")
+    __slots__ = ("busy", "connection", "gone", "pool", "recycle_at")
 
     def __init__(self, engine: Engine) -> None:
         self.pool = engine.pool
-        self.taken_at = time.time()
+        recycle = _RECYCLE_SECONDS.get(engine, -1)
+        self.recycle_at = time.monotonic() + recycle if recycle >= 0 else None
         self.connection = engine.connect()
         self.busy = False
         #: Dropped (engine disposed, or replaced): closed by whoever finds it idle.
         self.gone = False
 
     def fresh(self, engine: Engine) -> bool:
-        pool = engine.pool
-        if self.gone or pool is not self.pool or self.connection.invalidated:
+        if self.gone or engine.pool is not self.pool or self.connection.invalidated:
             return False
-        # Private, but stable since SQLAlchemy 1.x: after a disconnect the pool invalidates
-        # every connection taken before (a pooled one is checked at its checkout).
-        if getattr(pool, "_invalidate_time", 0) > self.taken_at:
-            return False
-        recycle = getattr(pool, "_recycle", -1)
-        return bool(recycle < 0 or time.time() - self.taken_at < recycle)
+        return self.recycle_at is None or time.monotonic() < self.recycle_at
 
 
-_worker = threading.local()
-#: Every kept connection by engine, for `_on_dispose` (each worker's dict is its own).
-_kept: dict[Engine, list[tuple[dict[Engine, _Kept], _Kept]]] = {}
+#: A PostgreSQL engine's ``pool_recycle`` (`make_engine`): a kept connection is replaced
+#: at that age, as the pool replaces its own.
+_RECYCLE_SECONDS: weakref.WeakKeyDictionary[Engine, float] = weakref.WeakKeyDictionary()
+
+#: The one registry of kept connections: by engine, then by worker thread (its ident). A
+#: worker reads its own entry; `_on_dispose` takes an engine's whole entry.
+_kept: dict[Engine, dict[int, _Kept]] = {}
 _kept_lock = threading.Lock()
+#: Per thread: ``on`` — a worker of `off_loop` (it keeps connections); ``executed`` — a
+#: statement of the current `off_loop` call has run (then it is never run again).
+_worker = threading.local()
 
 
 def _become_worker() -> None:
-    _worker.kept = {}
+    _worker.on = True
+    _worker.executed = False
+
+
+def _executed(*_args: Any) -> None:
+    """A statement ran (an engine listener where connections can die: not SQLite)."""
+    _worker.executed = True
 
 
 def _close(kept: _Kept, engine: Engine) -> None:
@@ -224,10 +238,10 @@ def _close(kept: _Kept, engine: Engine) -> None:
 def _take(engine: Engine) -> _Kept | None:
     """This worker thread's connection to ``engine``, marked busy; None when this is not
     a worker thread or its connection is in use (a transaction inside a transaction)."""
-    mine: dict[Engine, _Kept] | None = getattr(_worker, "kept", None)
-    if mine is None:
+    if not getattr(_worker, "on", False):
         return None
-    kept = mine.get(engine)
+    thread = threading.get_ident()
+    kept = _kept.get(engine, {}).get(thread)
     if kept is not None:
         with _kept_lock:  # against `_on_dispose` on another thread
             if kept.busy:
@@ -237,25 +251,26 @@ def _take(engine: Engine) -> _Kept | None:
                 kept.busy = True
         if usable:
             return kept
-        _drop(engine, mine, kept)
+        _drop(engine, kept)
     kept = _Kept(engine)
     kept.busy = True
     with _kept_lock:
-        mine[engine] = kept
-        _kept.setdefault(engine, []).append((mine, kept))
+        _kept.setdefault(engine, {})[thread] = kept
     if not event.contains(engine, "engine_disposed", _on_dispose):
         event.listen(engine, "engine_disposed", _on_dispose)
+        if engine.dialect.name != "sqlite":  # a file does not hang up
+            event.listen(engine, "after_cursor_execute", _executed)
     return kept
 
 
-def _drop(engine: Engine, mine: dict[Engine, _Kept], kept: _Kept) -> None:
+def _drop(engine: Engine, kept: _Kept) -> None:
     with _kept_lock:
-        if mine.get(engine) is kept:
-            del mine[engine]
-        entries = _kept.get(engine)
-        if entries is not None:
-            entries[:] = [entry for entry in entries if entry[1] is not kept]
-            if not entries:
+        mine = _kept.get(engine)
+        if mine is not None:
+            for thread, entry in list(mine.items()):
+                if entry is kept:
+                    del mine[thread]
+            if not mine:
                 del _kept[engine]
         kept.gone = True
     _close(kept, engine)
@@ -270,7 +285,7 @@ def _give_back(engine: Engine, kept: _Kept, *, failed: bool) -> None:
             if not kept.gone:
                 kept.busy = False
                 return
-    _drop(engine, _worker.kept, kept)
+    _drop(engine, kept)
 
 
 def _on_dispose(engine: Engine) -> None:
@@ -278,9 +293,7 @@ def _on_dispose(engine: Engine) -> None:
     idle, else by their worker when its transaction ends)."""
     idle = []
     with _kept_lock:
-        for mine, kept in _kept.pop(engine, []):
-            if mine.get(engine) is kept:
-                del mine[engine]
+        for kept in _kept.pop(engine, {}).values():
             kept.gone = True
             if not kept.busy:
                 kept.busy = True  # taken by nobody any more
@@ -310,16 +323,38 @@ def begin(engine: Engine) -> Iterator[Connection]:
         _give_back(engine, kept, failed=failed)
 
 
+def _run_on_worker(function: Callable[..., T], args: tuple[Any, ...]) -> T:
+    """``function(*args)`` on a worker thread; run once more when its first statement found
+    the connection lost (``connection_invalidated``: SQLAlchemy's disconnect detection) —
+    a kept connection that died while idle (the server restarted, its backend terminated).
+    Nothing of the first run reached the database then, and the second takes a fresh
+    connection. Never when a statement had run: that work may have been applied (or its
+    effects outside the database made), and the failure is the caller's to report."""
+    _worker.executed = False
+    try:
+        return function(*args)
+    except DBAPIError as error:
+        if not error.connection_invalidated or _worker.executed:
+            raise
+        log.info("database: a kept connection was lost (%s); running the work again", error.orig)
+    _worker.executed = False
+    return function(*args)
+
+
 async def off_loop(
     function: Callable[..., T], *args: Any, sessions: sessionmaker[Session] | None = None
 ) -> T:
     """Run blocking database work on a worker thread (see `_executor_for`: ``sessions`` says
     which database), so the event loop — every other chat, /healthz — never waits on the
-    database. Context variables go along."""
+    database. Context variables go along.
+
+    Work whose first statement finds the worker's connection lost is run once more on a
+    fresh one (`_run_on_worker`): ``function`` must do its database work before anything
+    it could not undo (the callers' functions begin with a transaction)."""
     context = contextvars.copy_context()
     loop = asyncio.get_running_loop()
     return await loop.run_in_executor(
-        _executor_for(sessions), functools.partial(context.run, function, *args)
+        _executor_for(sessions), functools.partial(context.run, _run_on_worker, function, args)
     )
 
 

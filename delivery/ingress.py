@@ -10,6 +10,8 @@ after `receive` returns — and is marked handled once its effects are committed
   then calls `handled_in_transaction`, so no second write is made;
 * every other update is marked right after ``Application.process_update`` returns (see
   ``bot.app``), also when a handler failed: a poison update must not come back forever.
+  A mark that fails is written again until it is (`mark_processed`): the update stays in
+  this replica's hand meanwhile, so it is answered once and never applied twice.
 
 At start-up `replay` puts every update still unhandled back on the queue, oldest first
 (`InboxUpdater.start_polling` and ``delivery.webhook`` call it). An update Telegram delivers
@@ -42,6 +44,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import Update
 from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError
@@ -297,6 +300,11 @@ async def mark_processed(
     same transaction; then deliver them.
 
     Updates that never went through `receive`/`replay` and made no reply cost no write.
+
+    A mark that fails is written again (`_mark_until_written`), never given up while the
+    update is in hand: whatever its handlers committed is applied, and a replay (this
+    replica's lease would otherwise be renewed forever, then the update replayed at its next
+    start) could apply a press that is not idempotent a second time.
     """
     update_id = getattr(update, "update_id", None)
     state = application.bot_data.get(KEY)
@@ -312,10 +320,15 @@ async def mark_processed(
     sessions = state.sessions if state is not None else sender.sessions  # type: ignore[union-attr]
     now = state.clock() if state is not None else utcnow()
 
-    def mark() -> list[Any]:
+    def mark(replies: list[Any], again: bool) -> list[Any]:
         with transaction(sessions) as session:
             if recorded:
-                inbox.mark_handled(session, update_id, now=now)  # type: ignore[arg-type]
+                marked = inbox.mark_handled(session, update_id, now=now)  # type: ignore[arg-type]
+                if again and not marked:
+                    # The earlier attempt's commit went through after all (its answer was
+                    # lost): its reply rows are in the outbox already, delivered after
+                    # their lease. Written twice they would be sent twice.
+                    return []
             if not replies:
                 return []
             written = sender.write(  # type: ignore[union-attr]
@@ -324,16 +337,83 @@ async def mark_processed(
         sender.start_in_hop(written)  # type: ignore[union-attr]  # their sending marks
         return written
 
-    try:
-        written = await off_loop(mark, sessions=sessions)
-    except Exception:
-        # It is handled again after a restart; better than losing it.
-        log.exception("inbox: could not mark update %s handled", update_id)
-        return
     if recorded:
-        state.pending.discard(update_id)
+        assert state is not None and isinstance(update_id, int)
+        written = await _mark_until_written(state, update_id, mark, replies)
+        if written is None:
+            return
+    else:
+        try:
+            written = await off_loop(mark, replies, False, sessions=sessions)
+        except Exception:
+            log.exception("outbox: could not write the replies of update %s", update_id)
+            return
     if written:
         await sender.deliver(written)  # type: ignore[union-attr]
+
+
+#: A failed handled mark is written again after this pause, doubling up to the maximum.
+MARK_RETRY_FIRST = 0.1
+MARK_RETRY_MAX = 5.0
+
+
+def _transient(error: BaseException) -> bool:
+    """A database failure that another attempt may not meet: the connection lost, the
+    server restarting or unreachable, a lock wait or a serialisation failure."""
+    return isinstance(error, OperationalError) or (
+        isinstance(error, DBAPIError) and error.connection_invalidated
+    )
+
+
+async def _mark_until_written(
+    state: IngressState,
+    update_id: int,
+    mark: Callable[[list[Any], bool], list[Any]],
+    replies: list[Any],
+) -> list[Any] | None:
+    """Write the update's handled mark with its ``replies`` (``mark``) until it is written;
+    the reply rows written, or None when the stop budget ran out first.
+
+    What a person expects of an update whose mark failed: answered once, never applied
+    twice, never stuck. So the mark is never given up: while the database fails (a
+    restart, a lost connection, a lock) it is tried again with back-off, the update stays in
+    this replica's hand (its lease renewed: nobody else applies it again) and the chat's
+    next updates wait behind it, in order. Replies that cannot be written at all (the
+    database refuses them, not a failure of the moment) are dropped with an error — the
+    update is then marked handled alone rather than held forever. Only a stop whose budget
+    ran out (`close`) leaves it unhandled, for another replica or the next start, as a kill
+    would. The update leaves `IngressState.pending` only once its mark is committed.
+    """
+    delay = MARK_RETRY_FIRST
+    again = False
+    while True:
+        try:
+            written = await off_loop(mark, replies, again, sessions=state.sessions)
+        except Exception as error:
+            if state.closed:
+                log.warning("inbox: update %s stays unhandled: the stop ran out of time", update_id)
+                return None
+            if replies and not _transient(error):
+                log.exception(
+                    "inbox: the %d reply(ies) of update %s cannot be written; "
+                    "marking it handled without them",
+                    len(replies),
+                    update_id,
+                )
+                replies = []
+            else:
+                log.warning(
+                    "inbox: could not mark update %s handled (%s); trying again in %.1f s",
+                    update_id,
+                    error,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, MARK_RETRY_MAX)
+            again = True
+            continue
+        state.pending.discard(update_id)
+        return written
 
 
 async def _enqueue(

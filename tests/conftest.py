@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from urllib.parse import quote
 
 import pytest
 from sqlalchemy import Engine, event, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from data.catalog import load_catalog
@@ -61,7 +63,46 @@ class Statements:
 def _pg_url_with_schema(schema: str) -> str:
     assert PG_URL
     separator = "&" if "?" in PG_URL else "?"
-    return f"{PG_URL}{separator}options={quote(f'-csearch_path={schema}')}"
+    # The schema's name is also its sessions' application_name: `terminate_sessions` ends
+    # this run's sessions, and only them.
+    options = quote(f"-csearch_path={schema}")
+    return f"{PG_URL}{separator}application_name={schema}&options={options}"
+
+
+def terminate_sessions(db: Database) -> int:
+    """End every PostgreSQL session of ``db``'s schema (``pg_terminate_backend``: what a
+    server restart does to them), never another's; wait until they are gone; how many."""
+    assert db.backend == "postgresql" and PG_URL
+    name = make_url(db.url).query["application_name"]
+    admin = make_engine(PG_URL)
+    try:
+        with admin.begin() as connection:
+            pids = (
+                connection.execute(
+                    text(
+                        "SELECT pid FROM pg_stat_activity"
+                        " WHERE application_name = :name AND pid <> pg_backend_pid()"
+                    ),
+                    {"name": name},
+                )
+                .scalars()
+                .all()
+            )
+            for pid in pids:
+                connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with admin.begin() as connection:
+                left = connection.execute(
+                    text("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(:pids)"),
+                    {"pids": list(pids)},
+                ).scalar_one()
+            if not left:
+                return len(pids)
+            time.sleep(0.05)
+        raise AssertionError(f"sessions {pids} still there a minute after their termination")
+    finally:
+        admin.dispose()
 
 
 @contextlib.contextmanager

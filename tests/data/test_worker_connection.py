@@ -11,12 +11,12 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import pytest
-from sqlalchemy import Connection, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, func, select, text
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from data.db import begin, off_loop, transaction
 from data.models import ChatPause
-from tests.conftest import Database
+from tests.conftest import Database, terminate_sessions
 
 T = TypeVar("T")
 
@@ -138,3 +138,58 @@ def test_disposing_of_the_engine_closes_the_connections_the_workers_kept(db: Dat
         assert kept.closed
     after = _on_worker(db, _kept_dbapi(db))  # a fresh one from the new pool
     assert after is not kept
+
+
+def _backend_pid(db: Database) -> Callable[[], int]:
+    def run() -> int:
+        with transaction(db.sessions) as session:
+            return int(session.scalar(text("SELECT pg_backend_pid()")) or 0)
+
+    return run
+
+
+def test_a_kept_connection_the_server_ended_is_replaced_by_the_next_transaction(
+    db: Database,
+) -> None:
+    if db.backend != "postgresql":
+        pytest.skip("a SQLite file does not hang up")
+    before = {_on_worker(db, _backend_pid(db)) for _ in range(8)}  # every worker's, likely
+    assert terminate_sessions(db) >= 1  # a server restart, for this test's sessions only
+    # Each worker's next transaction finds its connection dead at its first statement and
+    # runs again on a new one: no failure reaches the caller.
+    after = {_on_worker(db, _backend_pid(db)) for _ in range(8)}
+    assert not after & before
+    _on_worker(db, write_pause(db, 11))
+    assert _pauses(db) == 1
+
+
+def write_pause(db: Database, chat_id: int) -> Callable[[], None]:
+    def run() -> None:
+        with transaction(db.sessions) as session:
+            session.add(ChatPause(chat_id=chat_id, until=UNTIL))
+
+    return run
+
+
+def test_work_whose_connection_is_lost_after_a_statement_ran_is_not_run_again(
+    db: Database,
+) -> None:
+    if db.backend != "postgresql":
+        pytest.skip("a SQLite file does not hang up")
+    runs: list[int] = []
+
+    def run() -> None:
+        runs.append(1)
+        with transaction(db.sessions) as session:
+            session.add(ChatPause(chat_id=12, until=UNTIL))
+            session.flush()  # a statement ran: this work may have effects
+            terminate_sessions(db)
+            session.execute(select(1))
+
+    with pytest.raises(OperationalError) as raised:
+        _on_worker(db, run)
+    assert raised.value.connection_invalidated
+    assert runs == [1]
+    assert _pauses(db) == 0  # rolled back by the server
+    _on_worker(db, write_pause(db, 13))  # and the worker goes on with a new connection
+    assert _pauses(db) == 1
