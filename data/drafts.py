@@ -14,13 +14,14 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Table, bindparam, event, select
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy import Table, bindparam, select
+from sqlalchemy.orm import Session
 
 from data import people, progress
 from data.db import insert_for
 from data.models import ConversationDraft, Person, PersonRole
 from data.people import PersonValue
+from data.txstate import PerTransaction
 
 _ATOMS = (str, int, float, bool, type(None))
 
@@ -109,14 +110,8 @@ class _Tracked:
         self.update_id: int | None = None
 
 
-_TRACKED = "conversation_drafts"
-
-
 def _tracked(session: Session) -> _Tracked:
-    found = session.info.get(_TRACKED)
-    if found is None:
-        found = session.info[_TRACKED] = _Tracked()
-    return cast(_Tracked, found)
+    return _TRACKER.get(session)
 
 
 def _draft(session: Session, row: Any, *, written: bool = False, created: bool = False) -> Draft:
@@ -326,7 +321,7 @@ def save(session: Session, *, stamp: bool = False) -> None:
     check); a paused draft it did not touch keeps its stamp (no extra write). A commit
     calls this too (without stamping): a change made on a draft is never lost.
     """
-    tracked = session.info.get(_TRACKED)
+    tracked = _TRACKER.peek(session)
     if tracked is None:
         return
     update_id = tracked.update_id if stamp else None
@@ -344,29 +339,28 @@ def save(session: Session, *, stamp: bool = False) -> None:
             row._mark_stored()
 
 
-@event.listens_for(Session, "before_commit")
-def _save_before_commit(session: Session) -> None:
+def _save_before_commit(session: Session, _tracked: _Tracked) -> None:
+    """A commit saves what the transaction changed on its drafts: a change is never lost."""
     save(session)
 
 
-@event.listens_for(Session, "after_transaction_end")
-def _forget_at_the_end(session: Session, transaction: SessionTransaction) -> None:
-    """The tracker is one transaction's: after its commit another session may change the
-    drafts, and a session used again reads them afresh (as the ORM's identity map expires
-    its objects). A savepoint released keeps it: its changes belong to the enclosing
-    transaction, which still has to save them."""
-    if transaction.parent is None:
-        session.info.pop(_TRACKED, None)
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_after_a_rollback(session: Session, _previous: SessionTransaction) -> None:
+def _forget_after_a_rollback(session: Session, tracked: _Tracked) -> None:
     """After a rollback — of the transaction or of a savepoint, whose writes may be among
     those undone — the tracked values are not the database's: the drafts are read again
     (the acting update stays the transaction's)."""
-    tracked = session.info.get(_TRACKED)
-    if tracked is not None:
-        tracked.drafts = []
+    tracked.drafts = []
+
+
+#: The drafts tracker is one transaction's (``data.txstate``): after its commit another
+#: session may change the drafts, and a session used again reads them afresh (as the ORM's
+#: identity map expires its objects); a savepoint released keeps it, its changes belong to
+#: the enclosing transaction, which still has to save them.
+_TRACKER: PerTransaction[_Tracked] = PerTransaction(
+    "conversation_drafts",
+    _Tracked,
+    before_commit=_save_before_commit,
+    at_rollback=_forget_after_a_rollback,
+)
 
 
 _DISCARD = _DRAFTS.delete().where(
@@ -377,7 +371,7 @@ _DISCARD = _DRAFTS.delete().where(
 def discard(session: Session, person_id: int, flow: str) -> bool:
     """Delete the draft; True if there was one."""
     result = session.connection().execute(_DISCARD, {"person_id": person_id, "flow": flow})
-    tracked = session.info.get(_TRACKED)
+    tracked = _TRACKER.peek(session)
     if tracked is not None:
         for row in tracked.drafts:
             if row.person_id == person_id and row.flow == flow:

@@ -32,11 +32,11 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import Session
 
 from data import people
 from data.models import Person
+from data.txstate import PerTransaction
 from delivery import capture
 
 log = logging.getLogger(__name__)
@@ -76,35 +76,46 @@ def notify(
     rows = sender.write(session, requests, update_id=None, paced=True)
     if application is None and pending is not None:
         # Handed to the update once its transaction commits (`_hand_over`), not before.
-        session.info.setdefault(_UNCOMMITTED, (pending, []))[1].extend(rows)
+        uncommitted = _UNCOMMITTED.get(session)
+        uncommitted.capture = pending
+        uncommitted.rows.extend(rows)
         return []
     return rows
 
 
-#: ``session.info`` key: the notice rows written in the open transaction while an update
-#: is processed, with that update's `capture.Capture`.
-_UNCOMMITTED = "delivery_notices"
+class _Uncommitted:
+    """The notice rows written in the open transaction while an update is processed, with
+    that update's `capture.Capture`."""
+
+    __slots__ = ("capture", "rows")
+
+    def __init__(self) -> None:
+        self.capture: Any = None
+        self.rows: list[Any] = []
 
 
-@event.listens_for(Session, "after_commit")
-def _hand_over(session: Session) -> None:
+def _hand_over(_session: Session, uncommitted: _Uncommitted) -> None:
     """The rows exist now: the update delivers them right after its inbox mark. Handed
     over only at the commit — a row of a transaction rolled back (a lock wait and a retry,
     a handler failing after `notify`) does not exist, and on SQLite its id is given to the
     next row written, which the stale copy would then claim and send in its place (the
     stale text to its recipient, the real row never)."""
-    if session.in_nested_transaction():
-        return  # a savepoint released: the enclosing transaction may still roll back
-    found = session.info.pop(_UNCOMMITTED, None)
-    if found is not None:
-        found[0].notices.extend(found[1])
+    if uncommitted.capture is not None:
+        uncommitted.capture.notices.extend(uncommitted.rows)
+    uncommitted.rows = []
 
 
-@event.listens_for(Session, "after_soft_rollback")
-def _forget(session: Session, _previous: SessionTransaction) -> None:
+def _forget(_session: Session, uncommitted: _Uncommitted) -> None:
     """Rolled back (a savepoint too: its rows may be among those undone): nothing to hand
     over; rows written before a savepoint and committed later wait for the outbox loop."""
-    session.info.pop(_UNCOMMITTED, None)
+    uncommitted.rows = []
+
+
+#: Per transaction (``data.txstate``): handed over at the outermost commit, forgotten at a
+#: rollback.
+_UNCOMMITTED: PerTransaction[_Uncommitted] = PerTransaction(
+    "delivery_notices", _Uncommitted, at_commit=_hand_over, at_rollback=_forget
+)
 
 
 async def deliver(application: Any, rows: Sequence[Any]) -> None:
