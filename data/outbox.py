@@ -26,6 +26,7 @@ Callers pass ``now`` (real UTC time: leases are about live processes, not the bo
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -33,19 +34,24 @@ from typing import Any, cast
 from sqlalchemy import (
     BigInteger,
     Connection,
+    String,
     Table,
+    TypeDecorator,
     and_,
+    any_,
     bindparam,
     case,
     delete,
     exists,
     func,
+    literal_column,
     null,
+    or_,
     select,
-    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
 
 from data.models import ChatPause, OutboxMessage, Replica
@@ -88,6 +94,39 @@ def _dialect_insert(session: Session, model: Any) -> Any:
     if name == "sqlite":
         return sqlite.insert(model)
     raise NotImplementedError(f"outbox: unsupported database {name!r}")
+
+
+class _JsonIds(TypeDecorator[list[int]]):
+    """A list of row ids bound as one JSON text (SQLite's ``json_each`` reads it)."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> str:
+        return json.dumps(list(value))
+
+
+#: *pending* or *sending*, written without an ``IN`` list (SQLAlchemy renders one anew at
+#: every execution).
+_UNFINISHED = or_(OutboxMessage.status == PENDING, OutboxMessage.status == SENDING)
+
+
+def _among(column: Any, name: str, *, postgres: bool) -> ColumnElement[bool]:
+    """``column`` is one of the ids bound as ``name`` (a list): one parameter whatever the
+    list's length, so the statement's text is the same for every call. An expanding ``IN
+    (…)`` has a text per length, and each text fills a slot of Python ``sqlite3``'s
+    per-connection cache of prepared statements (128, allocated by SQLite: the process's
+    memory crept up while rare lengths turned up) and is re-rendered by SQLAlchemy on every
+    execution. PostgreSQL: ``= ANY(:ids)`` with an array; SQLite: ``IN (SELECT value FROM
+    json_each(:ids))`` with the ids as JSON."""
+    if postgres:
+        return cast(
+            ColumnElement[bool], column == any_(bindparam(name, type_=postgresql.ARRAY(BigInteger)))
+        )
+    ids: Select[Any] = select(literal_column("value")).select_from(
+        func.json_each(bindparam(name, type_=_JsonIds()))
+    )
+    return cast(ColumnElement[bool], column.in_(ids))
 
 
 def add(
@@ -214,8 +253,9 @@ def start_sending_replies(
     clock (not paced, not a group); the ids of ``rows`` marked *sending* (the others:
     paused by a 429, taken over or already sent — `blocked_until` says which).
 
-    The statement is built once per dialect and run with the ids as (expanding)
-    parameters; each row's new status is chosen by whether its id is among ``sent``. On
+    The statement is built once per dialect and run with each list of ids as one
+    parameter (`_among`: its text never depends on the lists' lengths); each row's new
+    status is chosen by whether its id is among ``sent``. On
     PostgreSQL the chats' clocks are upserted in a CTE (one row each, in chat order, so two
     replicas lock them in one order) and moved to at least ``now + spacing``; a chat under
     a 429 pause returns no row from the CTE and keeps its messages pending. On SQLite (one
@@ -257,9 +297,9 @@ def _start_statement(postgres: bool) -> Any:
     pauses = cast(Table, ChatPause.__table__)
     stamp = table.c.lease_until.type
     now = bindparam("now", type_=stamp)
-    is_sent = table.c.id.in_(bindparam("sent", expanding=True))
+    is_sent = _among(table.c.id, "sent", postgres=postgres)
     to_start = (
-        table.c.id.in_(bindparam("start", expanding=True)),
+        _among(table.c.id, "start", postgres=postgres),
         table.c.status == PENDING,
         table.c.claimed_by == bindparam("claimer"),
     )
@@ -282,7 +322,7 @@ def _start_statement(postgres: bool) -> Any:
     else:
         free = ~exists().where(pauses.c.chat_id == table.c.chat_id, pauses.c.until > now)
     return (
-        statement.where((is_sent & table.c.status.in_((PENDING, SENDING))) | and_(*to_start, free))
+        statement.where((is_sent & _UNFINISHED) | and_(*to_start, free))
         .values(
             status=case((is_sent, SENT), else_=SENDING),
             attempts=case((is_sent, table.c.attempts), else_=table.c.attempts + 1),
@@ -328,21 +368,22 @@ def blocked_until(
 
 def mark_sent(bind: Session | Connection, request_ids: Iterable[int], *, now: dt.datetime) -> None:
     """*sent* (from pending or sending); ``bind``: a session, or a connection in a
-    transaction. One statement built once, the ids an expanding parameter."""
+    transaction. One statement built once per dialect, the ids one parameter (`_among`)."""
     ids = list(request_ids)
     if not ids:
         return
     connection = bind.connection() if isinstance(bind, Session) else bind
-    connection.execute(_MARK_SENT, {"ids": ids, "now": now})
+    statement = _MARK_SENT_PG if connection.dialect.name == "postgresql" else _MARK_SENT
+    connection.execute(statement, {"ids": ids, "now": now})
 
 
-def _mark_sent_statement() -> Any:
+def _mark_sent_statement(postgres: bool) -> Any:
     table = cast(Table, OutboxMessage.__table__)
     return (
         table.update()
         .where(
-            table.c.id.in_(bindparam("ids", expanding=True)),
-            table.c.status.in_((PENDING, SENDING)),
+            _among(table.c.id, "ids", postgres=postgres),
+            _UNFINISHED,
         )
         .values(
             status=SENT,
@@ -352,7 +393,8 @@ def _mark_sent_statement() -> Any:
     )
 
 
-_MARK_SENT = _mark_sent_statement()
+_MARK_SENT = _mark_sent_statement(postgres=False)
+_MARK_SENT_PG = _mark_sent_statement(postgres=True)
 
 
 def _finish(session: Session, request_id: int, status: str, error: str | None) -> None:
@@ -417,11 +459,13 @@ def claim_due(
     if not rows:
         return []
     ids = [row.id for row in rows]
-    session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_(ids), OutboxMessage.status == PENDING)
+    table = cast(Table, OutboxMessage.__table__)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    session.connection().execute(
+        table.update()
+        .where(_among(table.c.id, "ids", postgres=postgres), table.c.status == PENDING)
         .values(claimed_by=claimer, lease_until=now + lease),
-        execution_options={"synchronize_session": False},
+        {"ids": ids},
     )
     return [
         Request(
@@ -555,7 +599,6 @@ def params_of(session: Session, request_ids: Iterable[int]) -> list[dict[str, An
     ids = list(request_ids)
     if not ids:
         return []
-    return [
-        dict(params)
-        for params in session.scalars(select(OutboxMessage.params).where(OutboxMessage.id.in_(ids)))
-    ]
+    postgres = session.get_bind().dialect.name == "postgresql"
+    query = select(OutboxMessage.params).where(_among(OutboxMessage.id, "ids", postgres=postgres))
+    return [dict(params) for params in session.scalars(query, {"ids": ids})]

@@ -28,6 +28,7 @@ from data.db import off_loop, transaction
 from data.models import LedgerStatus, Person, ReminderLedger
 from delivery import capture
 from delivery.pacing import BEFORE_SEND, PACE_CHAT, SendCancelled, retry_after_seconds
+from delivery.wire import UnreadableAnswer
 from i18n import gettext_for
 from schedules.notices import Action, BeforeSend, HandOver, Notice, Outcome, Result
 
@@ -75,8 +76,12 @@ def delivery_unknown(error: TelegramError) -> bool:
     A read timeout or a connection dropped while waiting for the answer can follow a
     delivered message; sending again could duplicate it, so such errors are not retried.
     A pool timeout (PTB says the request was *not* sent), a refused connection or an
-    error answer from Telegram (5xx) are known not to have delivered anything.
+    error answer from Telegram (5xx) are known not to have delivered anything. A 2xx
+    answer that is not Telegram's (``delivery.wire.UnreadableAnswer``: not JSON, ``ok``
+    missing or false) came after the request went out: Telegram may have it.
     """
+    if isinstance(error, UnreadableAnswer):
+        return True
     if isinstance(error, TimedOut):
         return "Pool timeout" not in str(error)
     return isinstance(error, NetworkError) and any(name in str(error) for name in _LOST_ANSWER)

@@ -67,7 +67,7 @@ from core.services import services
 from data import catalog, outbox, ratelimit
 from data.db import begin, off_loop, transaction
 from data.models import utcnow
-from delivery import capture, notices
+from delivery import capture, notices, wire
 from delivery.courier import OWNER as REMINDER_OWNER
 from delivery.courier import delivery_unknown, record_outcome
 from delivery.pacing import (
@@ -591,22 +591,32 @@ class Sender:
 
     async def _call(self, bot: Any, request: outbox.Request, before_send: Any) -> Any:
         """The request as stored (its markup already Telegram's JSON; a stored file back as
-        an `InputFile`, `delivery.capture.restore`), through the bot's rate limiter;
-        Telegram's answer (the sent message, as JSON) is not parsed into PTB objects."""
+        an `InputFile`, `delivery.capture.restore`), posted through the bot's own request
+        object (``delivery.wire``: none of PTB's per-call parameter handling) and its rate
+        limiter; Telegram's answer (the sent message, as JSON) is not parsed into PTB
+        objects."""
         if request.method not in capture.CAPTURED:
             raise ValueError(f"outbox: unknown method {request.method!r}")
         params = capture.restore(request.params)
+        method = request.method
+
+        async def call() -> Any:
+            return await wire.post(bot, method, params)
+
+        limiter = bot.rate_limiter
+        if limiter is None:
+            return await call()
+        limits: dict[str, Any] | None = None
         if before_send is not None:
-            params = bot._merge_api_rl_kwargs(
-                params,
-                {
-                    BEFORE_SEND: before_send,
-                    HOOK_AT_GATE: True,
-                    ON_FLOOD: self._on_flood,
-                    PACE_CHAT: request.paced,
-                },
-            )
-        return await bot._post(request.method, api_kwargs=params)
+            limits = {
+                BEFORE_SEND: before_send,
+                HOOK_AT_GATE: True,
+                ON_FLOOD: self._on_flood,
+                PACE_CHAT: request.paced,
+            }
+        return await limiter.process_request(
+            callback=call, args=(), kwargs={}, endpoint=method, data=params, rate_limit_args=limits
+        )
 
     async def _after_sent(self, request: outbox.Request, result: Any) -> None:
         """The work a handler asked for once its reply is sent (`AFTER_SENT`)."""

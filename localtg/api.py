@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from localtg.errors import ApiError, FaultKind, TransportFault
+from localtg.errors import ApiError, FaultKind, GarbledAnswer, TransportFault
 from localtg.faults import FaultPlan, FaultRule
 from localtg.formatting import utf16_len
 from localtg.limits import BUDGET_METHODS, SEND_METHODS, FloodControl, FloodLimits
@@ -53,9 +53,13 @@ class ApiReply:
 
     status: int
     body: JSON
+    #: The answer's bytes as they are, when they are not ``body`` as JSON (a fault).
+    raw: bytes | None = None
 
     @property
     def payload(self) -> bytes:
+        if self.raw is not None:
+            return self.raw
         return json.dumps(self.body, ensure_ascii=False).encode("utf-8")
 
 
@@ -127,15 +131,20 @@ class LocalBotApi(BotMethods):
             elif delay:
                 await asyncio.sleep(delay)  # then answered (and delivered) as usual
             fault = self.faults.take(method, params.get("chat_id"))
+            garbled = fault if isinstance(fault, GarbledAnswer) else None
             if fault is not None:
                 record.injected = True
-                raise fault
+                if garbled is None:
+                    raise fault
             counted = self._flood_check(method, p)
             result = handler(p)
             if inspect.isawaitable(result):
                 result = await result
             if counted is not None and self.flood is not None:
                 self.flood.record(counted[0])
+            if garbled is not None:  # carried out; the answer does not say so
+                record.status = 200
+                return ApiReply(200, {}, raw=garbled.body)
         except ApiError as error:
             record.status, record.description = error.status, error.description
             return ApiReply(error.status, error.to_json())
@@ -180,7 +189,9 @@ class LocalBotApi(BotMethods):
         """Make the next ``count`` calls of ``method`` (to ``chat_id``, if given) fail.
 
         ``error``: "429" (RetryAfter), "403" (Forbidden: blocked), "400" (BadRequest),
-        "500"/"502" (NetworkError), "timeout" (TimedOut), "network" (NetworkError).
+        "500"/"502" (NetworkError), "timeout" (TimedOut), "network" (NetworkError);
+        "garbled" / "not-ok": the call is carried out but answered 200 with a body that is
+        not Telegram's (an HTML page / ``{"ok":false}``).
         """
         return self.faults.add(
             method,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-FaultKind = Literal["429", "403", "400", "500", "502", "timeout", "network"]
+FaultKind = Literal["429", "403", "400", "500", "502", "timeout", "network", "garbled", "not-ok"]
 TransportKind = Literal["timeout", "network"]
 
 
@@ -46,3 +46,12 @@ class TransportFault(Exception):
     def __init__(self, kind: TransportKind) -> None:
         super().__init__(f"injected {kind}")
         self.kind: TransportKind = kind
+
+
+class GarbledAnswer(Exception):
+    """The request is carried out, but its HTTP 200 answer is not Telegram's (a proxy's
+    page, a cut-off body, ``ok`` false): the client cannot tell whether it was delivered."""
+
+    def __init__(self, body: bytes) -> None:
+        super().__init__("garbled answer")
+        self.body = body

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from localtg.errors import ApiError, FaultKind, TransportFault
+from localtg.errors import ApiError, FaultKind, GarbledAnswer, TransportFault
 
 _DESCRIPTIONS: dict[str, tuple[int, str]] = {
     "403": (403, "Forbidden: bot was blocked by the user"),
@@ -16,6 +16,9 @@ _DESCRIPTIONS: dict[str, tuple[int, str]] = {
     "500": (500, "Internal Server Error"),
     "502": (502, "Bad Gateway"),
 }
+
+
+FAULT_KINDS = ("429", "403", "400", "500", "502", "timeout", "network", "garbled", "not-ok")
 
 
 @dataclass
@@ -32,7 +35,11 @@ class FaultRule:
             return False
         return self.chat_id is None or self.chat_id == (None if chat_id is None else str(chat_id))
 
-    def exception(self) -> ApiError | TransportFault:
+    def exception(self) -> ApiError | TransportFault | GarbledAnswer:
+        if self.error == "garbled":
+            return GarbledAnswer(b"<html><body>502 Bad Gateway</body></html>")
+        if self.error == "not-ok":
+            return GarbledAnswer(b'{"ok":false}')
         if self.error in ("timeout", "network"):
             return TransportFault(self.error)
         if self.error == "429":
@@ -61,7 +68,7 @@ class FaultPlan:
         retry_after: int = 1,
         description: str | None = None,
     ) -> FaultRule:
-        if error not in ("429", "403", "400", "500", "502", "timeout", "network"):
+        if error not in FAULT_KINDS:
             raise ValueError(f"unknown fault {error!r}")
         if count < 1 or retry_after < 1:
             raise ValueError("count and retry_after must be ≥ 1")
@@ -76,7 +83,9 @@ class FaultPlan:
         self.rules.append(rule)
         return rule
 
-    def take(self, method: str, chat_id: object) -> ApiError | TransportFault | None:
+    def take(
+        self, method: str, chat_id: object
+    ) -> ApiError | TransportFault | GarbledAnswer | None:
         """The exception for this call if a rule matches (consuming one use of it)."""
         for rule in self.rules:
             if rule.matches(method, chat_id):
