@@ -25,9 +25,11 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, CursorResult, Engine, Result, create_engine, event, inspect, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql import compiler
+from sqlalchemy.sql.base import Executable
 
 from data import versions as _versions  # noqa: F401  (every session bumps entity versions)
 
@@ -543,3 +545,65 @@ def _between(session: Session) -> None:
         session.expunge_all()
     if session.info:
         session.info.clear()
+
+
+# --- the hot path's prebuilt statements, executed with the least work -------------------
+#
+# ``Connection.execute`` of a statement built once (module level, bound parameters) finds
+# its compiled form in the engine's cache — but on every call it first recomputes what it
+# looks the form up by: the statement's cache key (memoized) inside a tuple with the
+# dialect and the parameter names, hashed afresh each time (a tuple does not keep its
+# hash; for the person-and-drafts statement that is its whole structure), then the LRU
+# cache's bookkeeping and the ``before_execute`` / ``after_execute`` events. Measured on
+# that statement on SQLite: 44 µs through ``Connection.execute``, 28 µs when the compiled
+# form is held per statement. `run` holds it: the same compiled form SQLAlchemy would use
+# (made by the same call, `_compile_w_cache`, the first time), executed by the same
+# execution context — the cursor events (``before_cursor_execute``: the statement counts
+# of the tests and benches, the kept connections' ``after_cursor_execute``) fire as ever.
+
+#: Per dialect: (statement id, parameter names) -> (statement, compiled, extracted bound
+#: parameters, their values). The statement is kept so that its id is never reused.
+_PREPARED: weakref.WeakKeyDictionary[Dialect, dict[tuple[int, tuple[str, ...]], tuple[Any, ...]]]
+_PREPARED = weakref.WeakKeyDictionary()
+
+
+def run(connection: Connection, statement: Executable, params: dict[str, Any]) -> Any:
+    """``connection.execute(statement, params)`` (a `CursorResult`) for a statement built
+    once and used for the life of the process (a module-level constant: it is remembered),
+    executed as SQLAlchemy executes a statement its cache has compiled, without looking
+    the compiled form up again (see above). A connection with execution options or
+    ``before_execute`` / ``after_execute`` listeners takes ``Connection.execute``."""
+    dispatch = connection.dispatch
+    if connection._execution_options or dispatch.before_execute or dispatch.after_execute:
+        return connection.execute(statement, params)
+    dialect = connection.dialect
+    prepared = _PREPARED.get(dialect)
+    if prepared is None:
+        prepared = _PREPARED.setdefault(dialect, {})
+    names = tuple(sorted(params))
+    found = prepared.get((id(statement), names))
+    if found is None or found[0] is not statement:
+        compiled, extracted, values, _hit = statement._compile_w_cache(
+            dialect=dialect,
+            compiled_cache=connection.engine._compiled_cache,
+            column_keys=list(names),
+            for_executemany=False,
+            schema_translate_map=None,
+            linting=dialect.compiler_linting | compiler.WARN_LINTING,
+        )
+        found = prepared[(id(statement), names)] = (statement, compiled, extracted, values)
+    _, compiled, extracted, values = found
+    parameters = [params]
+    return connection._execute_context(
+        dialect,
+        dialect.execution_ctx_cls._init_compiled,
+        compiled,
+        parameters,
+        statement._execution_options,
+        compiled,
+        parameters,
+        statement,
+        extracted,
+        cache_hit=dialect.CACHE_HIT,
+        param_dict=values,
+    )

@@ -18,7 +18,7 @@ from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from data import people, progress
-from data.db import insert_for
+from data.db import insert_for, run
 from data.models import ConversationDraft, Person, PersonRole
 from data.people import PersonValue
 from data.txstate import PerTransaction
@@ -140,7 +140,7 @@ _GET = select(*_COLUMNS).where(_C.person_id == bindparam("person_id"), _C.flow =
 
 def get(session: Session, person_id: int, flow: str) -> Draft | None:
     """The person's draft in the flow, or None."""
-    row = session.connection().execute(_GET, {"person_id": person_id, "flow": flow}).first()
+    row = run(session.connection(), _GET, {"person_id": person_id, "flow": flow}).first()
     return _draft(session, row) if row is not None else None
 
 
@@ -154,7 +154,7 @@ _ACTIVE = (
 
 def active(session: Session, person_id: int) -> Draft | None:
     """The person's open conversation (the draft not paused), if any."""
-    row = session.connection().execute(_ACTIVE, {"person_id": person_id}).first()
+    row = run(session.connection(), _ACTIVE, {"person_id": person_id}).first()
     return _draft(session, row) if row is not None else None
 
 
@@ -216,7 +216,7 @@ def person_and_drafts(
     """
     ahead = progress.preload(session, progress_year, telegram_user_id) if progress_year else None
     query = _PERSON_AND_DRAFTS if ahead is None else _with_progress(ahead.column)
-    rows = session.connection().execute(query, {"telegram_user_id": telegram_user_id}).all()
+    rows = run(session.connection(), query, {"telegram_user_id": telegram_user_id}).all()
     _tracked(session).update_id = update_id
     if not rows:
         return None, []
@@ -273,7 +273,7 @@ def put(
     if update_id is not None:
         params["put_last_update_id"] = update_id
     statement = _put_statement(session, stamped=update_id is not None)
-    row = session.connection().execute(statement, params).one()
+    row = run(session.connection(), statement, params).one()
     return _draft(session, row, written=True, created=True)
 
 
@@ -335,7 +335,7 @@ def save(session: Session, *, stamp: bool = False) -> None:
             params = row.changes()
         if params:
             params["draft_id"] = row.id
-            session.connection().execute(_SAVE, params)
+            run(session.connection(), _SAVE, params)
             row._mark_stored()
 
 
@@ -370,7 +370,7 @@ _DISCARD = _DRAFTS.delete().where(
 
 def discard(session: Session, person_id: int, flow: str) -> bool:
     """Delete the draft; True if there was one."""
-    result = session.connection().execute(_DISCARD, {"person_id": person_id, "flow": flow})
+    result = run(session.connection(), _DISCARD, {"person_id": person_id, "flow": flow})
     tracked = _TRACKER.peek(session)
     if tracked is not None:
         for row in tracked.drafts:
