@@ -106,9 +106,23 @@ class _JsonIds(TypeDecorator[list[int]]):
         return json.dumps(list(value))
 
 
-#: *pending* or *sending*, written without an ``IN`` list (SQLAlchemy renders one anew at
-#: every execution).
-_UNFINISHED = or_(OutboxMessage.status == PENDING, OutboxMessage.status == SENDING)
+def _status(postgres: bool) -> ColumnElement[str]:
+    """The row's status, as a condition on it may use. On SQLite ``+outbox.status``: no
+    index may serve it (SQLite's documented way to say so), so the rows are looked up by
+    their ids (`_among`) — SQLite takes ``json_each`` for a large table and would rather
+    walk every *pending* row through the status index (a backlog of reminders made each
+    mark slower)."""
+    column = cast(Table, OutboxMessage.__table__).c.status
+    if postgres:
+        return column
+    return literal_column("+outbox.status", type_=column.type)
+
+
+def _unfinished(postgres: bool) -> ColumnElement[bool]:
+    """*pending* or *sending*, written without an ``IN`` list (SQLAlchemy renders one anew
+    at every execution)."""
+    status = _status(postgres)
+    return or_(status == PENDING, status == SENDING)
 
 
 def _among(column: Any, name: str, *, postgres: bool) -> ColumnElement[bool]:
@@ -300,7 +314,7 @@ def _start_statement(postgres: bool) -> Any:
     is_sent = _among(table.c.id, "sent", postgres=postgres)
     to_start = (
         _among(table.c.id, "start", postgres=postgres),
-        table.c.status == PENDING,
+        _status(postgres) == PENDING,
         table.c.claimed_by == bindparam("claimer"),
     )
     statement = table.update()
@@ -322,7 +336,7 @@ def _start_statement(postgres: bool) -> Any:
     else:
         free = ~exists().where(pauses.c.chat_id == table.c.chat_id, pauses.c.until > now)
     return (
-        statement.where((is_sent & _UNFINISHED) | and_(*to_start, free))
+        statement.where((is_sent & _unfinished(postgres)) | and_(*to_start, free))
         .values(
             status=case((is_sent, SENT), else_=SENDING),
             attempts=case((is_sent, table.c.attempts), else_=table.c.attempts + 1),
@@ -383,7 +397,7 @@ def _mark_sent_statement(postgres: bool) -> Any:
         table.update()
         .where(
             _among(table.c.id, "ids", postgres=postgres),
-            _UNFINISHED,
+            _unfinished(postgres),
         )
         .values(
             status=SENT,
@@ -463,7 +477,7 @@ def claim_due(
     postgres = session.get_bind().dialect.name == "postgresql"
     session.connection().execute(
         table.update()
-        .where(_among(table.c.id, "ids", postgres=postgres), table.c.status == PENDING)
+        .where(_among(table.c.id, "ids", postgres=postgres), _status(postgres) == PENDING)
         .values(claimed_by=claimer, lease_until=now + lease),
         {"ids": ids},
     )
