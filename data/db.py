@@ -264,12 +264,12 @@ def _take(engine: Engine) -> _Kept | None:
 
 
 def _drop(engine: Engine, kept: _Kept) -> None:
+    """This worker thread's ``kept`` connection is done with: out of the registry, closed."""
     with _kept_lock:
         mine = _kept.get(engine)
         if mine is not None:
-            for thread, entry in list(mine.items()):
-                if entry is kept:
-                    del mine[thread]
+            if mine.get(threading.get_ident()) is kept:
+                del mine[threading.get_ident()]
             if not mine:
                 del _kept[engine]
         kept.gone = True

@@ -61,7 +61,7 @@ async def _axe_violations(page: Any) -> list[str]:
 async def _shot(page: Any, width: int, name: str, tmp_path: Path) -> Path:
     await page.set_viewport_size({"width": width, "height": 900 if width > 400 else 780})
     target = tmp_path / name
-    await page.screenshot(path=str(target))
+    await page.screenshot(path=str(target), timeout=120_000)  # a ceiling for a loaded machine
     if os.environ.get("UPDATE_SCREENSHOTS") == "1":  # the README's picture
         (ROOT / "docs").mkdir(exist_ok=True)
         (ROOT / "docs" / name).write_bytes(target.read_bytes())
