@@ -33,6 +33,7 @@ from typing import Any, cast
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Connection,
     String,
     Table,
@@ -43,6 +44,7 @@ from sqlalchemy import (
     case,
     delete,
     exists,
+    false,
     func,
     literal_column,
     null,
@@ -106,9 +108,23 @@ class _JsonIds(TypeDecorator[list[int]]):
         return json.dumps(list(value))
 
 
-#: *pending* or *sending*, written without an ``IN`` list (SQLAlchemy renders one anew at
-#: every execution).
-_UNFINISHED = or_(OutboxMessage.status == PENDING, OutboxMessage.status == SENDING)
+def _status(postgres: bool) -> ColumnElement[str]:
+    """The row's status, as a condition on it may use. On SQLite ``+outbox.status``: no
+    index may serve it (SQLite's documented way to say so), so the rows are looked up by
+    their ids (`_among`) — SQLite takes ``json_each`` for a large table and would rather
+    walk every *pending* row through the status index (a backlog of reminders made each
+    mark slower)."""
+    column = cast(Table, OutboxMessage.__table__).c.status
+    if postgres:
+        return column
+    return literal_column("+outbox.status", type_=column.type)
+
+
+def _unfinished(postgres: bool) -> ColumnElement[bool]:
+    """*pending* or *sending*, written without an ``IN`` list (SQLAlchemy renders one anew
+    at every execution)."""
+    status = _status(postgres)
+    return or_(status == PENDING, status == SENDING)
 
 
 def _among(column: Any, name: str, *, postgres: bool) -> ColumnElement[bool]:
@@ -169,6 +185,116 @@ def add(
 
 #: `add`'s statement, built once (it runs for every update with a reply).
 _ADD = cast(Table, OutboxMessage.__table__).insert().returning(OutboxMessage.__table__.c.id)
+
+
+@dataclass(frozen=True)
+class Start:
+    """`add_starting`: the first row goes *sending* as it is written (its call follows the
+    commit with no wait), for ``lease`` (`start_sending`'s), moving its chat's clock by
+    ``spacing`` on PostgreSQL."""
+
+    lease: dt.timedelta
+    spacing: dt.timedelta
+
+
+def add_starting(
+    session: Session,
+    requests: Sequence[tuple[int, str, dict[str, Any]]],
+    *,
+    update_id: int | None,
+    claimer: str,
+    now: dt.datetime,
+    lease: dt.timedelta,
+    start: Start,
+) -> tuple[list[int], bool]:
+    """`add` (not paced), with the first row written *sending* — `start_sending_replies`
+    made in the same statement as the insert — unless its chat is paused by a 429 (then
+    it is *pending* like the others); the ids in order, and whether the first one is
+    *sending*.
+
+    The first row must be a reply that waits for no chat clock (not paced, not to a group):
+    the caller holds its turn of the send budget. As in `start_sending_replies`, on
+    PostgreSQL the chat's clock is upserted in a CTE of the insert and moved to at least
+    ``now + spacing``, under the chat's row lock, and the row starts only when the CTE
+    returns the chat (no 429 pause); on SQLite the pause is checked in the insert and no
+    clock moves. One statement, as `add`.
+    """
+    if not requests:
+        return [], False
+    chat = requests[0][0]
+    rows = [
+        {
+            "chat_id": chat_id,
+            "method": method,
+            "params": params,
+            "update_id": update_id,
+            "now": now,
+            "claimer": claimer,
+            "lease_until": now + lease,
+            "sending_until": now + start.lease,
+            "go": n == 0,
+            "turn_chat": chat,
+            "turn_until": now,
+            "following": now + start.spacing,
+        }
+        for n, (chat_id, method, params) in enumerate(requests)
+    ]
+    connection = session.connection()
+    statement = _ADD_STARTING_PG if connection.dialect.name == "postgresql" else _ADD_STARTING
+    result = connection.execute(statement, rows)
+    written = sorted((int(row_id), status) for row_id, status in result)
+    return [row_id for row_id, _ in written], written[0][1] == SENDING
+
+
+def _add_starting_statement(postgres: bool) -> Any:
+    """`add_starting`'s statement, built once per dialect. The chat clock's CTE takes its
+    parameters once (``turn_*``, ``following``: the same in every row) and compares with
+    ``excluded`` rather than a parameter of its own: a multi-row insert renders each row's
+    parameters under a name of the row's, and those in the CTE must not be."""
+    table = cast(Table, OutboxMessage.__table__)
+    pauses = cast(Table, ChatPause.__table__)
+    stamp = table.c.lease_until.type
+    now = bindparam("now", type_=stamp)
+    statement = table.insert()
+    free: ColumnElement[bool]
+    if postgres:
+        upsert = postgresql.insert(pauses).values(
+            chat_id=bindparam("turn_chat", type_=BigInteger),
+            until=bindparam("turn_until", type_=stamp),
+            next_send=bindparam("following", type_=stamp),
+        )
+        upsert = upsert.on_conflict_do_update(
+            index_elements=["chat_id"],
+            set_={"next_send": func.greatest(pauses.c.next_send, upsert.excluded.next_send)},
+            where=pauses.c.until <= upsert.excluded.until,
+        )
+        turn = upsert.returning(pauses.c.chat_id).cte("turn")
+        statement = statement.add_cte(turn)
+        free = exists(select(turn.c.chat_id))
+    else:
+        free = ~exists().where(
+            pauses.c.chat_id == bindparam("turn_chat", type_=BigInteger), pauses.c.until > now
+        )
+    started = and_(bindparam("go", type_=Boolean), free)
+    return statement.values(
+        chat_id=bindparam("chat_id", type_=BigInteger),
+        method=bindparam("method", type_=table.c.method.type),
+        params=bindparam("params", type_=table.c.params.type),
+        update_id=bindparam("update_id", type_=BigInteger),
+        status=case((started, SENDING), else_=PENDING),
+        created_at=now,
+        claimed_by=bindparam("claimer", type_=table.c.claimed_by.type),
+        lease_until=case(
+            (started, bindparam("sending_until", type_=stamp)),
+            else_=bindparam("lease_until", type_=stamp),
+        ),
+        attempts=case((started, 1), else_=0),
+        paced=false(),
+    ).returning(table.c.id, table.c.status)
+
+
+_ADD_STARTING = _add_starting_statement(postgres=False)
+_ADD_STARTING_PG = _add_starting_statement(postgres=True)
 
 
 def start_sending(
@@ -300,7 +426,7 @@ def _start_statement(postgres: bool) -> Any:
     is_sent = _among(table.c.id, "sent", postgres=postgres)
     to_start = (
         _among(table.c.id, "start", postgres=postgres),
-        table.c.status == PENDING,
+        _status(postgres) == PENDING,
         table.c.claimed_by == bindparam("claimer"),
     )
     statement = table.update()
@@ -322,7 +448,7 @@ def _start_statement(postgres: bool) -> Any:
     else:
         free = ~exists().where(pauses.c.chat_id == table.c.chat_id, pauses.c.until > now)
     return (
-        statement.where((is_sent & _UNFINISHED) | and_(*to_start, free))
+        statement.where((is_sent & _unfinished(postgres)) | and_(*to_start, free))
         .values(
             status=case((is_sent, SENT), else_=SENDING),
             attempts=case((is_sent, table.c.attempts), else_=table.c.attempts + 1),
@@ -335,6 +461,27 @@ def _start_statement(postgres: bool) -> Any:
 
 _START = _start_statement(postgres=False)
 _START_PG = _start_statement(postgres=True)
+
+
+def unstart(
+    session: Session, request_id: int, *, update_id: int, claimer: str, now: dt.datetime
+) -> bool:
+    """A row `add_starting` wrote *sending* whose transaction's outcome its writer never
+    learnt (the commit's answer lost): its call was never made, so it is *pending* again,
+    free for any replica now. Only that row of that update, still *sending* for that
+    writer: on SQLite a rolled-back insert's id may be taken by a later row."""
+    table = cast(Table, OutboxMessage.__table__)
+    result = session.connection().execute(
+        table.update()
+        .where(
+            table.c.id == request_id,
+            table.c.update_id == update_id,
+            table.c.status == SENDING,
+            table.c.claimed_by == claimer,
+        )
+        .values(status=PENDING, attempts=table.c.attempts - 1, claimed_by=None, lease_until=now)
+    )
+    return bool(result.rowcount)
 
 
 def blocked_until(
@@ -383,7 +530,7 @@ def _mark_sent_statement(postgres: bool) -> Any:
         table.update()
         .where(
             _among(table.c.id, "ids", postgres=postgres),
-            _UNFINISHED,
+            _unfinished(postgres),
         )
         .values(
             status=SENT,
@@ -463,7 +610,7 @@ def claim_due(
     postgres = session.get_bind().dialect.name == "postgresql"
     session.connection().execute(
         table.update()
-        .where(_among(table.c.id, "ids", postgres=postgres), table.c.status == PENDING)
+        .where(_among(table.c.id, "ids", postgres=postgres), _status(postgres) == PENDING)
         .values(claimed_by=claimer, lease_until=now + lease),
         {"ids": ids},
     )

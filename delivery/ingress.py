@@ -40,7 +40,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,6 +55,7 @@ from data import inbox
 from data.db import off_loop, transaction
 from data.models import utcnow
 from delivery.courier import is_snooze
+from delivery.outbox import Turn, starts_at_once
 from delivery.outbox import sender as outbox_sender
 
 log = logging.getLogger(__name__)
@@ -320,7 +321,7 @@ async def mark_processed(
     sessions = state.sessions if state is not None else sender.sessions  # type: ignore[union-attr]
     now = state.clock() if state is not None else utcnow()
 
-    def mark(replies: list[Any], again: bool) -> list[Any]:
+    def mark(replies: list[Any], again: bool, turn: Turn | None) -> list[Any]:
         with transaction(sessions) as session:
             if recorded:
                 marked = inbox.mark_handled(session, update_id, now=now)  # type: ignore[arg-type]
@@ -331,20 +332,35 @@ async def mark_processed(
                     return []
             if not replies:
                 return []
-            written = sender.write(  # type: ignore[union-attr]
-                session, replies, update_id=update_id if isinstance(update_id, int) else None
+            return sender.write(  # type: ignore[union-attr]
+                session,
+                replies,
+                update_id=update_id if isinstance(update_id, int) else None,
+                turn=turn,
             )
-        sender.start_in_hop(written)  # type: ignore[union-attr]  # their sending marks
+
+    async def hop(replies: list[Any], again: bool) -> list[Any]:
+        # The first reply's turn, when it may go the moment this commits
+        # (``delivery.outbox``): written *sending* here, no mark of its own before its call.
+        turn = None
+        if replies and starts_at_once(replies[0]):
+            turn = sender.take_turn(replies[0][0])  # type: ignore[union-attr]
+        try:
+            written = await off_loop(mark, replies, again, turn, sessions=sessions)
+        except BaseException:
+            await sender.turn_lost(turn)  # type: ignore[union-attr]
+            raise
+        sender.turn_committed(turn)  # type: ignore[union-attr]
         return written
 
     if recorded:
         assert state is not None and isinstance(update_id, int)
-        written = await _mark_until_written(state, update_id, mark, replies)
+        written = await _mark_until_written(state, update_id, hop, replies)
         if written is None:
             return
     else:
         try:
-            written = await off_loop(mark, replies, False, sessions=sessions)
+            written = await hop(replies, False)
         except Exception:
             log.exception("outbox: could not write the replies of update %s", update_id)
             return
@@ -368,10 +384,11 @@ def _transient(error: BaseException) -> bool:
 async def _mark_until_written(
     state: IngressState,
     update_id: int,
-    mark: Callable[[list[Any], bool], list[Any]],
+    mark: Callable[[list[Any], bool], Awaitable[list[Any]]],
     replies: list[Any],
 ) -> list[Any] | None:
-    """Write the update's handled mark with its ``replies`` (``mark``) until it is written;
+    """Write the update's handled mark with its ``replies`` (``mark``, which makes the
+    worker-thread hop) until it is written;
     the reply rows written, or None when the stop budget ran out first.
 
     What a person expects of an update whose mark failed: answered once, never applied
@@ -388,7 +405,7 @@ async def _mark_until_written(
     again = False
     while True:
         try:
-            written = await off_loop(mark, replies, again, sessions=state.sessions)
+            written = await mark(replies, again)
         except Exception as error:
             if state.closed:
                 log.warning("inbox: update %s stays unhandled: the stop ran out of time", update_id)

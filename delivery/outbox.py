@@ -1,7 +1,7 @@
 """The outbox sender: delivers what ``data.outbox`` holds, once, from any replica.
 
 A guided conversation writes its replies to the outbox inside its transaction
-(`write_replies`) and, after the commit, hands the new rows to `Sender.deliver`, which sends
+(`Sender.write`) and, after the commit, hands the new rows to `Sender.deliver`, which sends
 them in order through the bot's rate limiter (``delivery.pacing``):
 
 * a message is marked *sending* (committed) right before its HTTP call — the limiter's
@@ -12,6 +12,17 @@ them in order through the bot's rate limiter (``delivery.pacing``):
   with the ids as parameters: `Sender._write_starts`), and never more than
   `MAX_IN_FLIGHT` rows are *sending* at once — in a call, or sent with the *sent* mark
   still to come — so a kill leaves at most that many *uncertain*;
+* except when an update's first reply can go the moment its step commits: then its turn
+  is taken on the event loop before the step (`Sender.take_turn`: a free place at the
+  limiter's gate, no wait for the chat, fewer than `MAX_IN_FLIGHT` in flight), the step's
+  own transaction writes it *sending* — with the *sent* marks in hand, and on PostgreSQL
+  the chat's clock moved in the insert's statement, unless a 429 pauses the chat
+  (``data.outbox.add_starting``) — and its call follows the commit with no wait: one write
+  transaction for the update. A kill between that commit and the call leaves the reply
+  *uncertain*, as a kill during the call does; nothing waits in between. A reply that
+  would have to wait (the budget spent, a pause, a paced row, another reply before it,
+  the cap) is written *pending* and marked right before its call, as above; a turn no
+  reply took (no reply, a failed or rolled-back step) is given back;
 * a known non-delivery (5xx, a refused connection, a pool time-out) is retried here a few
   times with back-off, then left *pending* for the background loop; a lost answer (read
   time-out, connection dropped after the request went out) makes the row *uncertain*: the
@@ -52,6 +63,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -75,13 +87,16 @@ from delivery.pacing import (
     HOOK_AT_GATE,
     ON_FLOOD,
     PACE_CHAT,
+    RESERVED,
     SHARED_GROUP_SECONDS,
     SHARED_PER_CHAT_SECONDS,
     TELEGRAM_PER_SECOND,
     Later,
     PacingLimiter,
+    Reserved,
     SendCancelled,
     is_group,
+    is_message,
     retry_after_seconds,
 )
 from delivery.replies import Markup
@@ -122,10 +137,10 @@ FLUSH_SECONDS = 0.05
 #: with the *sent* mark still to come): the most a kill can leave *uncertain*. Marks are
 #: written for many deliveries at once (`Sender._write_starts`) only below it.
 MAX_IN_FLIGHT = 16
-#: Replies are marked *sending* in their update's own worker-thread hop (`start_in_hop`)
-#: only while fewer rows than this are in flight: in a burst they wait for their turn at the
-#: rate limiter unmarked (pending: delivered after a kill) and are marked at the gate.
-HOP_MARKS_BELOW = 4
+#: How long a reply's turn taken before its update's step (`Sender.take_turn`) may wait
+#: for the step's commit: a step that took longer (a lock wait) writes its reply *pending*
+#: and gives the turn back.
+TURN_HOLD_SECONDS = 1.0
 #: At a stop, how long the marks asked for may still be written.
 STOP_WRITER_SECONDS = 2.0
 
@@ -168,6 +183,21 @@ HANDED_BACK = frozenset({REMINDER_OWNER})
 def _waits(request: outbox.Request) -> bool:
     """The request waits for its chat's clock (paced: reminders, nudges; or to a group)."""
     return request.paced or is_group(request.chat_id)
+
+
+def starts_at_once(request: tuple[int, str, dict[str, Any]]) -> bool:
+    """A request (``(chat_id, method, params)``) that may take a turn held before its
+    update's step (`Sender.take_turn`) and be written *sending*: a new message (marked
+    before its call; an idempotent request is never marked) to a private chat, with no
+    owner to tell (`RECORDERS`)."""
+    chat_id, method, params = request
+    return (
+        isinstance(chat_id, int)
+        and not is_group(chat_id)
+        and method not in outbox.IDEMPOTENT
+        and is_message(method)
+        and OWNER_KEY not in params
+    )
 
 
 def _owner(request: outbox.Request) -> Any:
@@ -234,6 +264,26 @@ def answer(chat_id: int, query_id: str, text: str | None, *, alert: bool) -> Any
 
 
 @dataclass
+class Turn:
+    """The turn of an update's first reply, taken on the event loop before the update's
+    step (`Sender.take_turn`), so the step's own transaction can write the reply *sending*
+    and its call follow the commit at once — one write transaction for the update."""
+
+    chat_id: int
+    #: The place at the rate limiter's gate (None without a `PacingLimiter`).
+    ticket: Reserved | None
+    #: Its placeholder among the rows in flight (`Sender._flying`) until the step is done.
+    token: int
+    #: ``time.monotonic()`` after which the step no longer takes it (`TURN_HOLD_SECONDS`).
+    expires: float
+    #: The *sent* marks the step's transaction wrote (`Sender.write`).
+    done: list[int] = field(default_factory=list)
+    #: The row the step wrote *sending*, if any, and its update.
+    started: int | None = None
+    update_id: int | None = None
+
+
+@dataclass
 class Sender:
     """One per process (see the module docstring)."""
 
@@ -262,12 +312,14 @@ class Sender:
     _writer: asyncio.Task[None] | None = None
     #: Rows marked *sending* whose outcome is not written yet (at most `MAX_IN_FLIGHT`).
     _flying: set[int] = field(default_factory=set)
-    #: Rows marked *sending* in the hop of the update that wrote them (`start_in_hop`),
-    #: whose first call needs no mark of its own.
-    _premarked: set[int] = field(default_factory=set)
+    #: Rows written *sending* by the step that wrote them (`Turn`), with the place at the
+    #: rate limiter's gate taken for their call: the call goes at once, with no mark.
+    _premarked: dict[int, Reserved | None] = field(default_factory=dict)
+    #: The last placeholder of a `Turn` in `_flying` (negative: never a row id).
+    _turns: int = 0
     #: Set when a row leaves `_flying` (or a mark is asked for): the writer may go on.
     _room: asyncio.Event = field(default_factory=asyncio.Event)
-    #: Guards `_done`, `_flying` and `_premarked`: `start_in_hop` runs on a worker thread.
+    #: Guards `_done`, `_flying` and `_premarked`: `write` runs on a worker thread.
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _loop: asyncio.AbstractEventLoop | None = None
     #: Counters (tests, benches).
@@ -284,20 +336,58 @@ class Sender:
         *,
         update_id: int | None,
         paced: bool = False,
+        turn: Turn | None = None,
     ) -> list[outbox.Request]:
         """Add ``requests`` (from `message`, `edit`, `answer`) claimed by this replica.
         ``paced`` for messages on the bot's own initiative (reminders, nudges): they keep
-        a chat's messages from all replicas `SHARED_PER_CHAT_SECONDS` apart."""
+        a chat's messages from all replicas `SHARED_PER_CHAT_SECONDS` apart.
+
+        With a ``turn`` (`take_turn`, an update's replies) the *sent* marks collected so
+        far are written in this transaction too, and the first request, when it is a
+        message that may take the turn (`starts_at_once`) and the turn is still fresh,
+        is written *sending* (``data.outbox.add_starting``: unless a 429 pauses its chat).
+        The caller then hands the turn to `turn_committed` after the commit (or to
+        `turn_lost`), and delivers the rows at once."""
         now = utcnow()
-        ids = outbox.add(
-            session,
-            list(requests),
-            update_id=update_id,
-            claimer=self.name,
-            now=now,
-            lease=self.lease,
-            paced=paced,
-        )
+        if turn is None:
+            ids = outbox.add(
+                session,
+                list(requests),
+                update_id=update_id,
+                claimer=self.name,
+                now=now,
+                lease=self.lease,
+                paced=paced,
+            )
+        else:
+            turn.done = self._take_done()
+            outbox.mark_sent(session, turn.done, now=now)
+            if (
+                requests
+                and requests[0][0] == turn.chat_id
+                and starts_at_once(requests[0])
+                and time.monotonic() < turn.expires
+            ):
+                ids, started = outbox.add_starting(
+                    session,
+                    list(requests),
+                    update_id=update_id,
+                    claimer=self.name,
+                    now=now,
+                    lease=self.lease,
+                    start=outbox.Start(SENDING_LEASE, dt.timedelta(seconds=self.chat_seconds)),
+                )
+                turn.started = ids[0] if started else None
+                turn.update_id = update_id
+            else:
+                ids = outbox.add(
+                    session,
+                    list(requests),
+                    update_id=update_id,
+                    claimer=self.name,
+                    now=now,
+                    lease=self.lease,
+                )
         return [
             outbox.Request(row_id, chat_id, method, params, update_id, 0, paced)
             for row_id, (chat_id, method, params) in zip(ids, requests, strict=True)
@@ -377,11 +467,17 @@ class Sender:
     def _settled(self, row_ids: Iterable[int]) -> None:
         """These rows' outcomes are written: they no longer count against the cap (any
         thread; a writer waiting at the cap is woken)."""
+        tickets: list[Reserved] = []
         with self._lock:
             before = len(self._flying)
-            self._flying.difference_update(row_ids)
-            self._premarked.difference_update(row_ids)
+            for row_id in row_ids:
+                self._flying.discard(row_id)
+                ticket = self._premarked.pop(row_id, None)
+                if ticket is not None:
+                    tickets.append(ticket)
             freed = len(self._flying) < before
+        for ticket in tickets:  # (settled before its call: its place is free again)
+            ticket.give_back()
         if freed:
             self._wake()
 
@@ -417,79 +513,119 @@ class Sender:
             self._flying.update(taken)
         return taken
 
-    def start_in_hop(self, requests: Sequence[outbox.Request]) -> None:
-        """Mark an update's replies *sending* on the worker thread that just committed
-        them, in a transaction of their own (one statement, with the *sent* marks collected
-        so far), so their calls need no further trip to the database: a kill before this
-        commit leaves them pending (delivered by any replica), after it at most
-        `MAX_IN_FLIGHT` rows of this sender are uncertain — as with a mark made on the
-        event loop.
+    def take_turn(self, chat_id: int | None) -> Turn | None:
+        """On the event loop, before an update's step: the turn of the step's first reply
+        to ``chat_id`` (a private chat), if it may go the moment the step commits — fewer
+        than `MAX_IN_FLIGHT` rows in flight, and (with the bot's `PacingLimiter`) a free
+        place at its gate with no wait for the chat (``PacingLimiter.turn_now``). Else None:
+        the reply is written *pending* and marked at the gate, right before its call.
 
-        Only replies that wait for nothing (not paced, not to a group, no owner), and only
-        while fewer than `HOP_MARKS_BELOW` rows are in flight — a reply marked here may
-        still wait for its turn at the rate limiter, and in a burst that wait is spent
-        unmarked; the others are marked right before their call as usual. Never raises: a
-        reply not marked here is marked there."""
-        wanted = [
-            r.id for r in requests if not r.idempotent and not _waits(r) and _owner(r) is None
-        ]
-        if not wanted:
-            return
-        chats = {r.id: r.chat_id for r in requests}
-        done = self._take_done()
-        taken = self._reserve(wanted, done, HOP_MARKS_BELOW)
-        if not taken and not done:
-            return
-        try:
-            # The sent marks and the sending marks: one statement (`_marks_connection`).
-            with self._marks_connection() as connection:
-                started = outbox.start_sending_replies(
-                    connection,
-                    [(row_id, chats[row_id]) for row_id in taken],
-                    sent=done,
-                    claimer=self.name,
-                    now=utcnow(),
-                    lease=SENDING_LEASE,
-                    spacing=dt.timedelta(seconds=self.chat_seconds),
-                )
-        except Exception:
-            log.exception("outbox: could not mark %d reply row(s) sending", len(taken))
-            self._give_back_done(done)
-            self._settled(taken)
+        The turn is one of the rows in flight from now on (a kill can leave its reply
+        *uncertain*: written *sending*, its call not made — the same as a kill during the
+        call, and nothing waits between that commit and the call). Handed back by
+        `turn_committed` / `turn_lost`."""
+        if chat_id is None or is_group(chat_id):
+            return None
+        self._loop = asyncio.get_running_loop()
+        with self._lock:
+            if len(self._flying.difference(self._done)) >= MAX_IN_FLIGHT:
+                return None
+            self._turns -= 1
+            token = self._turns
+            self._flying.add(token)
+        ticket: Reserved | None = None
+        limiter = getattr(self.application.bot, "rate_limiter", None)
+        if isinstance(limiter, PacingLimiter):
+            ticket = limiter.turn_now(chat_id, hold=TURN_HOLD_SECONDS)
+            if ticket is None:
+                self._settled([token])
+                return None
+        return Turn(chat_id, ticket, token, time.monotonic() + TURN_HOLD_SECONDS)
+
+    def turn_committed(self, turn: Turn | None) -> None:
+        """The step that held ``turn`` committed (on the event loop, before its delivery):
+        the reply it wrote *sending* is in flight with the turn's place at the gate for its
+        call; a turn no reply took is given back, and the *sent* marks written are done."""
+        if turn is None:
             return
         with self._lock:
-            self._premarked.update(started)
-        self._settled([*done, *(row_id for row_id in taken if row_id not in started)])
+            self._flying.discard(turn.token)
+            if turn.started is not None:
+                self._flying.add(turn.started)
+                self._premarked[turn.started] = turn.ticket
+        if turn.started is None and turn.ticket is not None:
+            turn.ticket.give_back()
+        done, turn.done = turn.done, []
+        self._settled([turn.token, *done])
 
-    def _claim_premark(self, row_id: int) -> bool:
-        """True once for a row marked *sending* by `start_in_hop`."""
+    async def turn_lost(self, turn: Turn | None) -> None:
+        """The step that held ``turn`` failed or rolled back: the turn is given back, the
+        *sent* marks it would have written go with the next ones.
+
+        When the step had written its reply *sending*, its commit may still have gone
+        through (its answer lost with the connection): that reply was certainly not sent
+        — no call was made — so it is made *pending* again for any replica
+        (``data.outbox.unstart``; nothing when the commit did not happen), before the
+        caller tries the update again."""
+        if turn is None:
+            return
+        done, turn.done = turn.done, []
+        self._give_back_done(done)
+        if turn.ticket is not None:
+            turn.ticket.give_back()
+        self._settled([turn.token])
+        started, turn.started = turn.started, None
+        update_id = turn.update_id
+        if started is None or update_id is None:
+            return
+
+        def unstart() -> None:
+            with transaction(self.sessions) as session:
+                outbox.unstart(
+                    session, started, update_id=update_id, claimer=self.name, now=utcnow()
+                )
+
+        try:
+            await off_loop(unstart, sessions=self.sessions)
+        except Exception:
+            log.exception("outbox: row %s may stay *sending* unsent (uncertain)", started)
+
+    def _claim_premark(self, row_id: int) -> tuple[bool, Reserved | None]:
+        """Once for a row written *sending* by its step (`turn_committed`): True, with the
+        place at the gate taken for its call."""
         with self._lock:
             if row_id in self._premarked:
-                self._premarked.discard(row_id)
-                return True
-        return False
+                return True, self._premarked.pop(row_id)
+        return False, None
 
     async def _deliver_one(self, request: outbox.Request) -> None:
         bot = self.application.bot
         limited = isinstance(getattr(bot, "rate_limiter", None), PacingLimiter)
+        # Written *sending* by its step, its place at the gate taken (`take_turn`): the
+        # first call goes at once, with no mark and no turn of its own.
+        premarked, reserved = self._claim_premark(request.id)
         for attempt, pause in enumerate((*RETRY_PAUSES, None)):
-            marked = False
+            marked = premarked and attempt == 0
 
             async def before_send() -> bool | Later:
                 nonlocal marked
                 if request.idempotent:
-                    return True
-                if self._claim_premark(request.id):
-                    marked = True
                     return True
                 verdict = await self._start_sending(request, wait=not limited)
                 marked = verdict is True
                 return verdict
 
             try:
-                if not limited and await before_send() is not True:
-                    return
-                result = await self._call(bot, request, before_send if limited else None)
+                if marked:
+                    try:
+                        result = await self._call(bot, request, None, reserved=reserved)
+                    finally:  # spent by the limiter, or never reached it: free again
+                        if reserved is not None:
+                            reserved.give_back()
+                else:
+                    if not limited and await before_send() is not True:
+                        return
+                    result = await self._call(bot, request, before_send if limited else None)
             except SendCancelled:
                 return
             except RetryAfter as error:  # the limiter gave up waiting
@@ -589,13 +725,22 @@ class Sender:
                 settled=Settled(outbox.FAILED, str(error)),
             )
 
-    async def _call(self, bot: Any, request: outbox.Request, before_send: Any) -> Any:
+    async def _call(
+        self,
+        bot: Any,
+        request: outbox.Request,
+        before_send: Any,
+        *,
+        reserved: Reserved | None = None,
+    ) -> Any:
         """The request as stored (its markup already Telegram's JSON; a stored file back as
         an `InputFile`, `delivery.capture.restore`), posted through the bot's own request
         object (``delivery.wire``: none of PTB's per-call parameter handling) and its rate
         limiter; Telegram's answer (the sent message, as JSON) is not parsed into PTB
-        objects."""
+        objects. ``reserved``: its place at the gate, taken before (`take_turn`)."""
         if request.method not in capture.CAPTURED:
+            if reserved is not None:
+                reserved.give_back()
             raise ValueError(f"outbox: unknown method {request.method!r}")
         params = capture.restore(request.params)
         method = request.method
@@ -605,9 +750,13 @@ class Sender:
 
         limiter = bot.rate_limiter
         if limiter is None:
+            if reserved is not None:
+                reserved.give_back()
             return await call()
         limits: dict[str, Any] | None = None
-        if before_send is not None:
+        if reserved is not None:
+            limits = {RESERVED: reserved, ON_FLOOD: self._on_flood, PACE_CHAT: False}
+        elif before_send is not None:
             limits = {
                 BEFORE_SEND: before_send,
                 HOOK_AT_GATE: True,

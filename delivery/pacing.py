@@ -96,6 +96,9 @@ HOOK_AT_GATE = "hook_at_gate"
 #: Key of ``rate_limit_args``: ``callback(chat_id, seconds)`` told of each 429, so the
 #: pause can be shared with the other replicas (``delivery.outbox``).
 ON_FLOOD = "on_flood"
+#: Key of ``rate_limit_args``: a `Reserved` turn, taken at the gate before the request was
+#: even written (`PacingLimiter.turn_now`): the call goes at once, without a turn of its own.
+RESERVED = "reserved"
 
 #: Telegram's documented limit: about 30 messages per second overall.
 TELEGRAM_PER_SECOND = 30
@@ -164,6 +167,32 @@ class Later:
 
     def __init__(self, seconds: float) -> None:
         self.seconds = max(0.0, seconds)
+
+
+class Reserved:
+    """A place at the gate taken ahead of its call (`PacingLimiter.turn_now`): counted in
+    flight from the moment it was taken. Spent by the call it is handed to (``RESERVED``),
+    or given back (`give_back`) when no call comes of it; either at most once."""
+
+    __slots__ = ("_limiter", "chat_id", "spent")
+
+    def __init__(self, limiter: PacingLimiter, chat_id: int | str) -> None:
+        self._limiter = limiter
+        self.chat_id = chat_id
+        self.spent = False
+
+    def take(self) -> bool:
+        """For the call: True once (the place is the call's now), False if given back."""
+        if self.spent:
+            return False
+        self.spent = True
+        return True
+
+    def give_back(self) -> None:
+        """No call comes of it: the place is free again (harmless when spent)."""
+        if not self.spent:
+            self.spent = True
+            self._limiter._landed()
 
 
 def retry_after_seconds(error: RetryAfter) -> float:
@@ -291,6 +320,36 @@ class PacingLimiter(BaseRateLimiter[dict[str, Any]]):
     def paused_until(self, chat_id: int | str) -> float:
         """Until when Telegram asked this chat to wait (0 when it did not)."""
         return self._chat_paused.get(chat_id, 0.0)
+
+    def turn_now(self, chat_id: int | str, *, hold: float) -> Reserved | None:
+        """A reply's turn right now, or None when it would have to wait for anything.
+
+        What `_turn` gives a reply (no chat spacing) that finds no wait at the gate — the
+        chat not paused by a 429, nobody at the gate, a free place under the overall limit,
+        this replica's slots held at least ``hold`` seconds more, no other request's booked
+        turn within the next interval — taken with no await in between, so no other request
+        can take the same place. Unlike `_turn` it does not wait out the even spacing after
+        a message that left less than one interval ago (a smoothing only: the gate's limit
+        on the sends of one window holds all the same). The place counts in flight
+        from now on (the outbox takes it before its update's step, so the step's own
+        transaction can mark the reply *sending* and the call follow its commit at once);
+        the call spends it (``RESERVED``), else `Reserved.give_back`."""
+        now = self.now()
+        if self._gate.locked() or now + hold >= self._slots_until:
+            return None
+        if self._chat_wait(chat_id, now, False) > 0 or self._gate_wait(now) > 0:
+            return None
+        cut = bisect.bisect_left(self._slots, now - self.interval)
+        if cut:
+            del self._slots[:cut]
+        ahead = bisect.bisect_left(self._slots, now)
+        if ahead < len(self._slots) and self._slots[ahead] < now + self.interval:
+            return None  # a request waiting for its booked turn would lose it
+        bisect.insort(self._slots, now)
+        gap = self.per_group if is_group(chat_id) else self.per_chat
+        self._chat_next[chat_id] = max(self._chat_next.get(chat_id, 0.0), now + gap)
+        self._record(chat_id, now)
+        return Reserved(self, chat_id)
 
     def _spacing(self, chat_id: int | str, pace_chat: bool) -> float | None:
         """The least gap after the chat's previous message, or None when it need not wait."""
@@ -469,10 +528,15 @@ class PacingLimiter(BaseRateLimiter[dict[str, Any]]):
         pace_chat = bool((rate_limit_args or {}).get(PACE_CHAT))
         on_flood = (rate_limit_args or {}).get(ON_FLOOD)
         at_gate = bool((rate_limit_args or {}).get(HOOK_AT_GATE))
+        reserved = (rate_limit_args or {}).get(RESERVED)
+        if isinstance(reserved, Reserved) and not gated:
+            reserved.give_back()  # (a request that takes no place at the gate)
         flood_waited = 0.0
         retries = 0
         while True:
-            if gated:
+            if gated and isinstance(reserved, Reserved) and reserved.take():
+                pass  # its place at the gate was taken before (`turn_now`); a retry waits
+            elif gated:
                 await self._turn(turn_of, before_send, pace_chat and paced, at_gate)
             elif before_send is not None and await before_send() is not True:
                 raise SendCancelled

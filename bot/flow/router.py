@@ -138,15 +138,24 @@ async def route(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if found is None or update.effective_user is None:
         return
     svc = services(context)
+    sender = outbox_sender(context.application)
     for attempt in range(2):
         outbox = Outbox()
+        # A typed message's first reply is a message to its chat: its turn is taken now, so
+        # the step writes it *sending* and it goes the moment the step commits (a press's
+        # first reply answers the press, which takes no turn).
+        turn = None
+        if sender is not None and update.callback_query is None:
+            chat = update.effective_chat
+            turn = sender.take_turn(chat.id if chat is not None else None)
         try:
             who, handled, written = await off_loop(
-                _transact, update, context, svc, found, outbox, sessions=svc.sessions
+                _transact, update, context, svc, found, outbox, turn, sessions=svc.sessions
             )
-            break
-        except DBAPIError as error:
-            if not is_lock_wait(error):
+        except BaseException as error:
+            if sender is not None:
+                await sender.turn_lost(turn)
+            if not isinstance(error, DBAPIError) or not is_lock_wait(error):
                 raise
             if attempt == 0:
                 await asyncio.sleep(BUSY_RETRY_SECONDS)
@@ -163,6 +172,9 @@ async def route(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 update.effective_user.id, update, gettext_for(language)(MSG_BUSY), None
             )
             raise ApplicationHandlerStop from None
+        if sender is not None:
+            sender.turn_committed(turn)
+        break
     step_done()  # the next update's database work may start while this one replies
     if handled and who.person is not None:
         ingress.handled_in_transaction(context.application, update.update_id)
@@ -186,10 +198,12 @@ def _transact(
     svc: Services,
     found: Route,
     outbox: Outbox,
+    turn: delivery_outbox.Turn | None = None,
 ) -> tuple[Caller, bool, list[Request]]:
     """One transaction (on a worker thread): the person and drafts, the flow's step, the
-    inbox mark and the replies (``delivery.outbox``); (who, whether the conversations
-    handled it, the reply rows to deliver after the commit)."""
+    inbox mark and the replies (``delivery.outbox``; the first one *sending* when it
+    takes the ``turn`` held for it); (who, whether the conversations handled it, the reply
+    rows to deliver after the commit)."""
     assert update.effective_user is not None
     handled = True
     sender = outbox_sender(context.application)
@@ -227,12 +241,10 @@ def _transact(
             if handled:
                 if sender is not None:  # the replies, in the same transaction
                     written = sender.write(
-                        session, replies(update, outbox), update_id=update.update_id
+                        session, replies(update, outbox), update_id=update.update_id, turn=turn
                     )
                 if not written:  # reply rows mark the inbox themselves (data.inbox)
                     inbox.mark_handled(session, update.update_id, now=svc.now())
-    if written and sender is not None:  # their sending marks, in this hop (delivery.outbox)
-        sender.start_in_hop(written)
     return who, handled, written
 
 

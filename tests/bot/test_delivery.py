@@ -7,6 +7,7 @@ test_delivery_process.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -17,7 +18,7 @@ import pytest
 from sqlalchemy import event, select
 
 from data import outbox
-from data.models import InboxUpdate, OutboxMessage
+from data.models import InboxUpdate, OutboxMessage, utcnow
 from delivery import outbox as delivery_outbox
 from delivery.outbox import MAX_IN_FLIGHT, message
 from delivery.outbox import sender as outbox_sender
@@ -177,43 +178,153 @@ async def test_a_guided_flow_writes_its_replies_to_the_outbox_and_marks_them_sen
     assert "answerCallbackQuery" in methods
 
 
-async def test_a_typed_answer_is_four_statements_its_sending_mark_writing_the_earlier_sent_marks(
-    bot: BotHarness, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A step that answers with a message: the person with their drafts, the draft, the
-    reply row (which marks the update handled), and one statement that marks the reply
-    *sending* and the replies sent before it *sent* (issue 19: ≤ 4 per step)."""
-    monkeypatch.setattr(delivery_outbox, "FLUSH_SECONDS", 3600.0)  # carried, not flushed
-    sender = outbox_sender(bot.app)
-    assert sender is not None
+class _Transactions:
+    """The statements of each committed transaction on ``engine`` (per connection, from
+    its first statement to its COMMIT); the poll's inbox record left out."""
 
-    async def no_round() -> bool:  # the background round writes no mark meanwhile
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+        self.committed: list[list[str]] = []
+        self._open: dict[int, list[str]] = {}
+
+    def _statement(self, conn: Any, _cursor: object, statement: str, *_args: object) -> None:
+        text = " ".join(statement.split())
+        if not text.upper().startswith(("INSERT INTO INBOX", "BEGIN", "SAVEPOINT")):
+            self._open.setdefault(id(conn), []).append(text)
+
+    def _commit(self, conn: Any) -> None:
+        done = self._open.pop(id(conn), [])
+        if done:
+            self.committed.append(done)
+
+    def _rollback(self, conn: Any) -> None:
+        self._open.pop(id(conn), None)
+
+    def __enter__(self) -> _Transactions:
+        event.listen(self.engine, "before_cursor_execute", self._statement)
+        event.listen(self.engine, "commit", self._commit)
+        event.listen(self.engine, "rollback", self._rollback)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._statement)
+        event.remove(self.engine, "commit", self._commit)
+        event.remove(self.engine, "rollback", self._rollback)
+
+
+def _quiet(sender: delivery_outbox.Sender, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No background round and no flush of the sent marks meanwhile: every write seen is
+    the update's own."""
+    monkeypatch.setattr(delivery_outbox, "FLUSH_SECONDS", 3600.0)
+
+    async def no_round() -> bool:
         return False
 
     monkeypatch.setattr(sender, "sweep", no_round)
+
+
+async def test_a_typed_answer_is_one_transaction_of_four_statements_its_reply_written_sending(
+    bot: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A step that answers with a message whose turn is free: the person with their drafts,
+    the draft, the *sent* marks of the replies sent before it, and the reply row — written
+    *sending* (it marks the update handled) — in one transaction; its call follows the
+    commit with no mark of its own (issue 19: ≤ 4 statements per step; before, the reply's
+    *sending* mark was a second transaction)."""
+    sender = outbox_sender(bot.app)
+    assert sender is not None
+    _quiet(sender, monkeypatch)
     user = bot.contact(8310, "KUVA")
     await user.send("/raportoi")
     await user.press("Kirjasto")
     earlier = list(sender._done)
     assert earlier  # sent, their marks not yet written
-    statements: list[str] = []
-
-    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        if not statement.lstrip().upper().startswith("INSERT INTO INBOX"):  # the poll's
-            statements.append(" ".join(statement.split()))
-
-    event.listen(bot.db.engine, "before_cursor_execute", seen)
-    try:
+    with _Transactions(bot.db.engine) as seen:
         await user.send("2 12")
         await user.wait_for_message(contains="Lkm")
-    finally:
-        event.remove(bot.db.engine, "before_cursor_execute", seen)
+    assert len(seen.committed) == 1, seen.committed
+    [statements] = seen.committed
     assert len(statements) == 4, statements
-    assert statements[2].startswith("INSERT INTO outbox"), statements
-    assert "UPDATE outbox SET status=CASE" in statements[3], statements  # (PostgreSQL: a CTE)
+    assert statements[2].startswith("UPDATE outbox SET status="), statements  # the sent marks
+    assert statements[3].startswith(("INSERT INTO outbox", "WITH turn AS")), statements
     with bot.db.session() as session:
         status = dict(session.execute(select(OutboxMessage.id, OutboxMessage.status)).all())
+        [reply] = session.scalars(
+            select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(1)
+        ).all()
     assert {status[row_id] for row_id in earlier} == {outbox.SENT}
+    assert reply.method == "sendMessage" and reply.attempts == 1
+    assert reply.status == outbox.SENDING  # sent, its mark still in hand (the flush waits)
+    assert sender._done == [reply.id]
+
+
+async def test_a_reply_whose_turn_is_free_is_sent_after_exactly_one_write_transaction(
+    bot: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From a typed answer to its reply in the chat, one write transaction: the step's,
+    with the reply *sending* (before: the step's, then the reply's *sending* mark)."""
+    sender = outbox_sender(bot.app)
+    assert sender is not None
+    _quiet(sender, monkeypatch)
+    user = bot.contact(8312, "KUVA")
+    await user.send("/raportoi")
+    await user.press("Kirjasto")
+    await sender._write_marks()  # the marks in hand written now, not with the step
+    calls = len(bot.api.calls_to("sendMessage"))
+    with _Transactions(bot.db.engine) as seen:
+        await user.send("2 12")
+        await user.wait_for_message(contains="Lkm")
+    assert len(bot.api.calls_to("sendMessage")) == calls + 1
+    assert len(seen.committed) == 1, seen.committed
+    assert any("INSERT INTO outbox" in s for s in seen.committed[0]), seen.committed
+
+
+async def test_a_reply_to_a_chat_paused_by_another_replica_goes_the_old_way_pending_until_its_call(
+    bot: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The turn is free in this replica's limiter, but another replica saw a 429 for the
+    chat (``chat_pauses``): the step writes the reply *pending* (what any replica delivers
+    after a kill while it waits), gives the turn back, and the reply is marked *sending*
+    in a transaction of its own right before its call, after the pause."""
+    sender = outbox_sender(bot.app)
+    assert sender is not None
+    _quiet(sender, monkeypatch)
+    user = bot.contact(8314, "KUVA")
+    await user.send("/raportoi")
+    await user.press("Kirjasto")
+    await sender._write_marks()
+    limiter = bot.app.bot.rate_limiter
+    in_flight = limiter._in_flight
+    until = utcnow() + dt.timedelta(seconds=2)
+    with bot.db.transaction() as session:
+        outbox.pause_chat(session, 8314, until=until)
+    calls = len(bot.api.calls_to("sendMessage"))
+    with _Transactions(bot.db.engine) as seen:
+        user.mark = len(bot.api.events)
+        _, update_id = bot.api.push_text(user.info, user.chat, "2 12")
+
+        def written() -> list[OutboxMessage]:
+            with bot.db.session() as session:
+                return outbox.for_update_id(session, update_id)
+
+        await _until(lambda: bool(written()), "the step's commit")
+        [row] = written()
+        checked = utcnow()
+        if checked < until:  # (on a machine slow enough to reach the pause's end: moot)
+            assert row.status == outbox.PENDING and row.attempts == 0
+            assert len(bot.api.calls_to("sendMessage")) == calls
+        await user.wait_for_message(contains="Lkm")
+    assert len(bot.api.calls_to("sendMessage")) == calls + 1
+    # The turn was given back, not kept (a call still landing may hold it a moment)
+    await _until(lambda: limiter._in_flight == in_flight, "the gate's places to be free")
+    # The step's, then the mark's (tried at the gate while the pause held it: no row)
+    assert len(seen.committed) >= 2, seen.committed
+    assert "INSERT INTO outbox" in " ".join(seen.committed[0])
+    assert seen.committed[-1][0].startswith(("UPDATE outbox", "WITH turn")), seen.committed
+    await sender._write_marks()
+    with bot.db.session() as session:
+        [row] = outbox.for_update_id(session, update_id)
+        assert (row.status, row.attempts) == (outbox.SENT, 1)
 
 
 async def _until(condition: Callable[[], bool], what: str, ceiling: float = 120.0) -> None:
