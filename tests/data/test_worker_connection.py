@@ -44,6 +44,31 @@ def _kept_dbapi(db: Database) -> Callable[[], Any]:
     return run
 
 
+def test_a_worker_reuses_its_session_and_each_transaction_starts_with_it_empty(
+    db: Database,
+) -> None:
+    """The kept connection's session serves the thread's next transaction (no session made
+    and closed per transaction), holding nothing of the one before: no loaded row, nothing
+    in ``info``, no transaction."""
+    with transaction(db.sessions) as session:
+        session.add(ChatPause(chat_id=7, until=UNTIL))
+
+    def run() -> tuple[Any, Any, int, dict[str, Any], bool, list[ChatPause]]:
+        with transaction(db.sessions) as session:
+            first = session
+            rows = list(session.scalars(select(ChatPause)))  # still referenced below
+            session.info["left"] = "by the first"
+        with transaction(db.sessions) as session:
+            loaded = len(session.identity_map)
+            info = dict(session.info)
+        return first, session, loaded, info, session.in_transaction(), rows
+
+    first, second, loaded, info, open_after, rows = _on_worker(db, run)
+    assert rows
+    assert first is second
+    assert (loaded, info, open_after) == (0, {}, False)
+
+
 def test_a_worker_keeps_one_connection_for_its_transactions_and_its_marks(db: Database) -> None:
     def run() -> tuple[Any, Any, Any]:
         with transaction(db.sessions) as session:
