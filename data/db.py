@@ -25,7 +25,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, CursorResult, Engine, Result, create_engine, event, inspect, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql import compiler
@@ -561,10 +561,11 @@ def _between(session: Session) -> None:
 # execution context — the cursor events (``before_cursor_execute``: the statement counts
 # of the tests and benches, the kept connections' ``after_cursor_execute``) fire as ever.
 
-#: Per dialect: (statement id, parameter names) -> (statement, compiled, extracted bound
-#: parameters, their values). The statement is kept so that its id is never reused.
-_PREPARED: weakref.WeakKeyDictionary[Dialect, dict[tuple[int, tuple[str, ...]], tuple[Any, ...]]]
-_PREPARED = weakref.WeakKeyDictionary()
+#: The attribute of a dialect that holds its prepared statements: (statement id, parameter
+#: names) -> (statement, compiled, extracted bound parameters, their values); the statement
+#: is kept so that its id is never reused. On the dialect, so that they go with it (a
+#: compiled form refers to its dialect: a weak-keyed registry would keep every dialect).
+_PREPARED = "_mittari_prepared"
 
 
 def run(connection: Connection, statement: Executable, params: dict[str, Any]) -> Any:
@@ -577,9 +578,12 @@ def run(connection: Connection, statement: Executable, params: dict[str, Any]) -
     if connection._execution_options or dispatch.before_execute or dispatch.after_execute:
         return connection.execute(statement, params)
     dialect = connection.dialect
-    prepared = _PREPARED.get(dialect)
+    prepared: dict[tuple[int, tuple[str, ...]], tuple[Any, ...]] | None = getattr(
+        dialect, _PREPARED, None
+    )
     if prepared is None:
-        prepared = _PREPARED.setdefault(dialect, {})
+        prepared = {}
+        setattr(dialect, _PREPARED, prepared)
     names = tuple(sorted(params))
     found = prepared.get((id(statement), names))
     if found is None or found[0] is not statement:
