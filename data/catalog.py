@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 import yaml
-from sqlalchemy import Engine, event, select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -41,6 +41,7 @@ from data.models import Division as Division
 from data.models import Level as Level
 from data.models import MeasurementType as MeasurementType
 from data.models import ServiceEntity as ServiceEntity
+from data.txstate import PerTransaction
 
 CATALOG_FILE = Path(__file__).resolve().parent / "catalog.yaml"
 LANGS = ("fi", "sv", "en")
@@ -189,13 +190,20 @@ def load_catalog(session: Session, path: Path = CATALOG_FILE) -> LoadResult:
     result = LoadResult(up.added, up.updated, up.retired, up.unchanged)
     _bump_version(session, changed=bool(result.added or result.updated or result.retired))
     invalidate()
-    event.listen(session, "after_commit", _invalidate_on_end, once=True)
-    event.listen(session, "after_rollback", _invalidate_on_end, once=True)
+    _LOADED.get(session)  # and again when the transaction ends, committed or not
     return result
 
 
-def _invalidate_on_end(_session: Session) -> None:
+def _invalidate_on_end(_session: Session, _loaded: bool) -> None:
     invalidate()
+
+
+#: A transaction that loaded the catalog: the process's copy is dropped when it ends (a copy
+#: read meanwhile may hold its uncommitted rows). Per transaction (``data.txstate``), not
+#: a listener on the session: a worker's session serves its next transactions.
+_LOADED: PerTransaction[bool] = PerTransaction(
+    "data.catalog.loaded", lambda: True, at_end=_invalidate_on_end
+)
 
 
 def _bump_version(session: Session, *, changed: bool) -> None:

@@ -38,7 +38,6 @@ from sqlalchemy import (
     Text,
     bindparam,
     cast,
-    event,
     func,
     literal,
     null,
@@ -60,6 +59,7 @@ from data.models import (
     SatisfactionEntry,
     utcnow,
 )
+from data.txstate import PerTransaction
 
 
 class DivisionState(enum.StrEnum):
@@ -193,6 +193,19 @@ class DivisionProgress:
         return sorted({n for e in self.entities for n, c in e.counts_by_level.items() if c >= 0})
 
 
+def _hold_rounds(session: Session, rounds: list[Round]) -> None:
+    for rnd in rounds:
+        catalog.hold_round(session, rnd)
+
+
+#: Rounds read or made by a transaction, held with the catalog once it commits (never when
+#: it rolls back: the round may be its own insert). Per transaction (``data.txstate``), not
+#: a listener on the session: a worker's session serves its next transactions.
+_ROUNDS_TO_HOLD: PerTransaction[list[Round]] = PerTransaction(
+    "data.progress.rounds_to_hold", list, at_commit=_hold_rounds
+)
+
+
 def get_or_create_round(session: Session, year: int) -> Round:
     """The year's round, created if needed; safe when several sessions create it at once
     (one ``INSERT … ON CONFLICT DO UPDATE … RETURNING``: the new row or the one another
@@ -207,9 +220,7 @@ def get_or_create_round(session: Session, year: int) -> Round:
             ).returning(Round)
         ).one()
         # Held once the transaction commits (a rolled-back round must not be remembered).
-        event.listen(
-            session, "after_commit", lambda _s, r=rnd: catalog.hold_round(_s, r), once=True
-        )
+        _ROUNDS_TO_HOLD.get(session).append(rnd)
     return rnd
 
 
@@ -226,9 +237,7 @@ def find_round(session: Session, year: int) -> Round | None:
         # Held once the transaction commits: the row may be this transaction's own insert
         # (`get_or_create_round`), and a round remembered from a transaction rolled back
         # (a lock wait, then a retry) would be a round that does not exist.
-        event.listen(
-            session, "after_commit", lambda _s, r=rnd: catalog.hold_round(_s, r), once=True
-        )
+        _ROUNDS_TO_HOLD.get(session).append(rnd)
     else:
         catalog.hold_no_round(session, year)
     return rnd

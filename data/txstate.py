@@ -14,7 +14,13 @@ lifecycle; `PerTransaction` is that lifecycle, once:
 * ``at_commit`` runs once the outermost transaction has committed (not at a savepoint's
   release: the enclosing transaction may still roll back);
 * ``at_rollback`` runs after a savepoint's rollback (its writes may be among those undone,
-  while the enclosing transaction goes on); the outermost rollback just forgets the state.
+  while the enclosing transaction goes on); the outermost rollback just forgets the state;
+* ``at_end`` runs when the outermost transaction has ended, committed or rolled back.
+
+A listener added to the session itself (``event.listen(session, "after_commit", …,
+once=True)``) is not the same: a worker thread's session serves its next transactions
+(``data.db``), so a listener left by a transaction that rolled back fired at the next
+one's commit.
 
 The listeners are registered once per state, on the Session class; a session without the
 state costs one dictionary look-up per event.
@@ -44,6 +50,7 @@ class PerTransaction(Generic[T]):
         before_commit: Hook[T] | None = None,
         at_commit: Hook[T] | None = None,
         at_rollback: Hook[T] | None = None,
+        at_end: Hook[T] | None = None,
     ) -> None:
         self.key = key
         self._make = make
@@ -76,7 +83,9 @@ class PerTransaction(Generic[T]):
 
         def _forget(session: Session, transaction: SessionTransaction) -> None:
             if transaction.parent is None:
-                session.info.pop(key, None)
+                found = session.info.pop(key, None)
+                if found is not None and at_end is not None:
+                    at_end(session, cast(T, found))
 
         event.listen(Session, "after_transaction_end", _forget)
 

@@ -218,3 +218,30 @@ def test_work_whose_connection_is_lost_after_a_statement_ran_is_not_run_again(
     assert _pauses(db) == 0  # rolled back by the server
     _on_worker(db, write_pause(db, 13))  # and the worker goes on with a new connection
     assert _pauses(db) == 1
+
+
+def test_a_round_made_by_a_transaction_that_rolled_back_is_not_held_by_the_next_commit(
+    db: Database,
+) -> None:
+    """A round is held with the catalog once its transaction commits. The worker's session
+    serves its next transaction, so a commit hook left on the session by one that rolled
+    back (a lock wait, then a retry) fired at the next commit: the process held a round
+    that does not exist, and the next answer referred to it."""
+    from data import catalog, progress
+    from data.models import Round
+
+    with transaction(db.sessions) as session:
+        catalog.held_round(session, 2031)  # the process's catalog copy is loaded
+
+    def run() -> None:
+        with pytest.raises(RuntimeError):
+            with transaction(db.sessions) as session:
+                progress.get_or_create_round(session, 2031)
+                raise RuntimeError("a lock wait: the step is tried again")
+        with transaction(db.sessions) as session:
+            session.add(ChatPause(chat_id=9, until=UNTIL))  # any other commit
+
+    _on_worker(db, run)
+    with transaction(db.sessions) as session:
+        assert session.scalar(select(func.count()).select_from(Round)) == 0
+        assert progress.find_round(session, 2031) is None
