@@ -234,10 +234,9 @@ def test_a_round_made_by_a_transaction_that_rolled_back_is_not_held_by_the_next_
         catalog.held_round(session, 2031)  # the process's catalog copy is loaded
 
     def run() -> None:
-        with pytest.raises(RuntimeError):
-            with transaction(db.sessions) as session:
-                progress.get_or_create_round(session, 2031)
-                raise RuntimeError("a lock wait: the step is tried again")
+        with pytest.raises(RuntimeError), transaction(db.sessions) as session:
+            progress.get_or_create_round(session, 2031)
+            raise RuntimeError("a lock wait: the step is tried again")
         with transaction(db.sessions) as session:
             session.add(ChatPause(chat_id=9, until=UNTIL))  # any other commit
 
