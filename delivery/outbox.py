@@ -349,7 +349,29 @@ class Sender:
         The caller then hands the turn to `turn_committed` after the commit (or to
         `turn_lost`), and delivers the rows at once."""
         now = utcnow()
-        if turn is None:
+        starting = False
+        if turn is not None:
+            turn.done = self._take_done()
+            outbox.mark_sent(session, turn.done, now=now)
+            starting = bool(
+                requests
+                and requests[0][0] == turn.chat_id
+                and starts_at_once(requests[0])
+                and time.monotonic() < turn.expires
+            )
+        if turn is not None and starting:
+            ids, started = outbox.add_starting(
+                session,
+                list(requests),
+                update_id=update_id,
+                claimer=self.name,
+                now=now,
+                lease=self.lease,
+                start=outbox.Start(SENDING_LEASE, dt.timedelta(seconds=self.chat_seconds)),
+            )
+            turn.started = ids[0] if started else None
+            turn.update_id = update_id
+        else:
             ids = outbox.add(
                 session,
                 list(requests),
@@ -359,35 +381,6 @@ class Sender:
                 lease=self.lease,
                 paced=paced,
             )
-        else:
-            turn.done = self._take_done()
-            outbox.mark_sent(session, turn.done, now=now)
-            if (
-                requests
-                and requests[0][0] == turn.chat_id
-                and starts_at_once(requests[0])
-                and time.monotonic() < turn.expires
-            ):
-                ids, started = outbox.add_starting(
-                    session,
-                    list(requests),
-                    update_id=update_id,
-                    claimer=self.name,
-                    now=now,
-                    lease=self.lease,
-                    start=outbox.Start(SENDING_LEASE, dt.timedelta(seconds=self.chat_seconds)),
-                )
-                turn.started = ids[0] if started else None
-                turn.update_id = update_id
-            else:
-                ids = outbox.add(
-                    session,
-                    list(requests),
-                    update_id=update_id,
-                    claimer=self.name,
-                    now=now,
-                    lease=self.lease,
-                )
         return [
             outbox.Request(row_id, chat_id, method, params, update_id, 0, paced)
             for row_id, (chat_id, method, params) in zip(ids, requests, strict=True)
