@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -266,3 +266,13 @@ def write_messages(db: Database, one: Sender, chats: Any) -> list[Any]:
             [(chat_id, "sendMessage", {"chat_id": chat_id, "text": "x"}) for chat_id in chats],
             update_id=None,
         )
+
+
+async def wait_until(condition: Callable[[], bool], what: str, ceiling: float = 120.0) -> None:
+    """Until ``condition()`` holds (``ceiling``: for a loaded machine, never a budget)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + ceiling
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.01)

@@ -10,7 +10,7 @@ import asyncio
 import datetime as dt
 import logging
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -25,7 +25,7 @@ from delivery.outbox import sender as outbox_sender
 from delivery.webhook import MAX_BODY_BYTES, SECRET_HEADER, WebhookState, create_app
 from localtg.models import CallbackQueryRecord
 
-from .conftest import BotHarness
+from .conftest import BotHarness, wait_until
 
 SECRET = "in-process-secret"
 
@@ -307,7 +307,7 @@ async def test_a_reply_to_a_chat_paused_by_another_replica_goes_the_old_way_pend
             with bot.db.session() as session:
                 return outbox.for_update_id(session, update_id)
 
-        await _until(lambda: bool(written()), "the step's commit")
+        await wait_until(lambda: bool(written()), "the step's commit")
         [row] = written()
         checked = utcnow()
         if checked < until:  # (on a machine slow enough to reach the pause's end: moot)
@@ -316,7 +316,7 @@ async def test_a_reply_to_a_chat_paused_by_another_replica_goes_the_old_way_pend
         await user.wait_for_message(contains="Lkm")
     assert len(bot.api.calls_to("sendMessage")) == calls + 1
     # The turn was given back, not kept (a call still landing may hold it a moment)
-    await _until(lambda: limiter._in_flight == in_flight, "the gate's places to be free")
+    await wait_until(lambda: limiter._in_flight == in_flight, "the gate's places to be free")
     # The step's, then the mark's (tried at the gate while the pause held it: no row)
     assert len(seen.committed) >= 2, seen.committed
     assert "INSERT INTO outbox" in " ".join(seen.committed[0])
@@ -325,16 +325,6 @@ async def test_a_reply_to_a_chat_paused_by_another_replica_goes_the_old_way_pend
     with bot.db.session() as session:
         [row] = outbox.for_update_id(session, update_id)
         assert (row.status, row.attempts) == (outbox.SENT, 1)
-
-
-async def _until(condition: Callable[[], bool], what: str, ceiling: float = 120.0) -> None:
-    """Until ``condition()`` holds (``ceiling``: for a loaded machine, never a budget)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + ceiling
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.01)
 
 
 def _sending(bot: BotHarness) -> int:
@@ -364,7 +354,7 @@ async def test_no_more_than_the_cap_of_messages_are_sending_at_once_so_a_kill_le
         )
     delivering = asyncio.gather(*(sender.deliver([row]) for row in rows))
     try:
-        await _until(
+        await wait_until(
             lambda: (
                 len(bot.api.calls_to("sendMessage")) >= MAX_IN_FLIGHT
                 and bool(sender._starts)
@@ -392,7 +382,7 @@ async def test_no_more_than_the_cap_of_messages_are_sending_at_once_so_a_kill_le
         with bot.db.session() as session:
             return outbox.counts(session) == {outbox.SENT: len(chats)}
 
-    await _until(all_marked, "every row marked sent")
+    await wait_until(all_marked, "every row marked sent")
     assert not sender._flying
 
 

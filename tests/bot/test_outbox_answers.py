@@ -9,9 +9,7 @@ paused for every replica and the reply still delivered once.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-from collections.abc import Callable
 
 import pytest
 from sqlalchemy import select
@@ -20,17 +18,7 @@ from data import outbox
 from data.models import ChatPause, OutboxMessage
 from delivery.outbox import sender as outbox_sender
 
-from .conftest import BotHarness
-
-
-async def _until(condition: Callable[[], bool], what: str, ceiling: float = 120.0) -> None:
-    """Until ``condition()`` holds (``ceiling``: for a loaded machine, never a budget)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + ceiling
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.01)
+from .conftest import BotHarness, wait_until
 
 
 def _statuses(bot: BotHarness, chat_id: int) -> list[str]:
@@ -57,7 +45,7 @@ async def test_a_reply_answered_200_with_a_body_that_is_not_telegrams_is_uncerta
     user = bot.user(chat)
     bot.api.fail_next("sendMessage", fault, chat_id=chat)  # type: ignore[arg-type]
     await user.send("/ohje")
-    await _until(lambda: _settled(bot, chat), "the reply's row to be settled")
+    await wait_until(lambda: _settled(bot, chat), "the reply's row to be settled")
     assert _statuses(bot, chat) == [outbox.UNCERTAIN]
     sender = outbox_sender(bot.app)
     assert sender is not None
@@ -77,7 +65,7 @@ async def test_a_reply_whose_call_timed_out_is_uncertain_and_the_person_not_told
     user = bot.user(chat)
     bot.api.fail_next("sendMessage", "timeout", chat_id=chat)
     await user.send("/ohje")
-    await _until(lambda: _settled(bot, chat), "the reply's row to be settled")
+    await wait_until(lambda: _settled(bot, chat), "the reply's row to be settled")
     sender = outbox_sender(bot.app)
     assert sender is not None
     await sender.sweep()
@@ -94,7 +82,7 @@ async def test_a_429_on_a_reply_pauses_the_chat_for_every_replica_and_the_reply_
     bot.api.fail_next("sendMessage", "429", chat_id=chat, retry_after=1)
     asked = dt.datetime.now(dt.UTC)
     await user.send("/ohje")
-    await _until(lambda: _settled(bot, chat), "the reply's row to be settled")
+    await wait_until(lambda: _settled(bot, chat), "the reply's row to be settled")
     assert _statuses(bot, chat) == [outbox.SENT]
     with bot.db.session() as session:
         pause = session.scalar(select(ChatPause.until).where(ChatPause.chat_id == chat))
